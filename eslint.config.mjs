@@ -1,0 +1,59 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Import boundaries: components never import each other; they share api/, client/ and util/.
+const components = ['apiserver', 'controllers', 'scheduler', 'kubelet', 'proxy', 'ingress', 'cloud-lb', 'cli'];
+const boundary = (self) => ({
+  files: [`src/${self}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: components
+          .filter((c) => c !== self && !(self === 'cli'))
+          .map((c) => ({ group: [`**/${c}/**`, `../${c}/*`], message: `${self} may not import ${c}: share code through api/, client/ or util/.` })),
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scripts/**', 'src/api/schema/generated/**', 'images/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/only-throw-error': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/bench/**/*.ts', 'test/**/*.ts', 'scripts/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  ...components.filter((c) => c !== 'cli').map(boundary),
+  {
+    files: ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: components.map((c) => ({ group: [`**/${c}/**`], message: 'shared code may not import a component' })) },
+      ],
+    },
+  },
+);

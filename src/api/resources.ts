@@ -1,0 +1,147 @@
+// The resource table: the one place that says which kinds kubemu serves and how.
+// Routing, discovery, OpenAPI, storage keys and the typed client are all driven by it.
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export const ALL_VERBS: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export interface Subresource {
+  /** e.g. `status`, `scale`, `log`, `binding`, `eviction` */
+  name: string;
+  /** the kind a client sends/receives on it, e.g. Scale in autoscaling/v1 */
+  kind: string;
+  group?: string;
+  version?: string;
+  verbs: Verb[];
+}
+
+export interface ResourceInfo {
+  /** '' for the core group */
+  group: string;
+  /** served versions, preferred first; the first is also the storage version */
+  versions: string[];
+  kind: string;
+  /** plural lower-case name, used in URLs: `pods` */
+  resource: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  categories: string[];
+  verbs: Verb[];
+  subresources: Subresource[];
+}
+
+const status = (): Subresource => ({ name: 'status', kind: '', verbs: ['get', 'patch', 'update'] });
+const scale = (): Subresource => ({
+  name: 'scale',
+  kind: 'Scale',
+  group: 'autoscaling',
+  version: 'v1',
+  verbs: ['get', 'patch', 'update'],
+});
+
+function r(
+  group: string,
+  versions: string[],
+  kind: string,
+  resource: string,
+  opts: Partial<Pick<ResourceInfo, 'shortNames' | 'categories' | 'verbs' | 'subresources'>> & {
+    namespaced?: boolean;
+  } = {},
+): ResourceInfo {
+  return {
+    group,
+    versions,
+    kind,
+    resource,
+    singular: kind.toLowerCase(),
+    shortNames: opts.shortNames ?? [],
+    namespaced: opts.namespaced ?? true,
+    categories: opts.categories ?? [],
+    verbs: opts.verbs ?? [...ALL_VERBS],
+    subresources: opts.subresources ?? [],
+  };
+}
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  r('', ['v1'], 'Namespace', 'namespaces', {
+    namespaced: false,
+    shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [status(), { name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
+  }),
+  r('', ['v1'], 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: [status()] }),
+  r('', ['v1'], 'Pod', 'pods', {
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: [
+      status(),
+      { name: 'binding', kind: 'Binding', verbs: ['create'] },
+      { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+      { name: 'log', kind: 'Pod', verbs: ['get'] },
+    ],
+  }),
+  r('', ['v1'], 'Service', 'services', {
+    shortNames: ['svc'],
+    categories: ['all'],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [status()],
+  }),
+  r('', ['v1'], 'Endpoints', 'endpoints', { shortNames: ['ep'] }),
+  r('', ['v1'], 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
+  r('', ['v1'], 'Secret', 'secrets'),
+  r('', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
+  r('', ['v1'], 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  r('coordination.k8s.io', ['v1'], 'Lease', 'leases'),
+  r('apps', ['v1'], 'Deployment', 'deployments', {
+    shortNames: ['deploy'],
+    categories: ['all'],
+    subresources: [status(), scale()],
+  }),
+  r('apps', ['v1'], 'ReplicaSet', 'replicasets', {
+    shortNames: ['rs'],
+    categories: ['all'],
+    subresources: [status(), scale()],
+  }),
+  r('discovery.k8s.io', ['v1'], 'EndpointSlice', 'endpointslices'),
+  r('networking.k8s.io', ['v1'], 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: [status()] }),
+  r('networking.k8s.io', ['v1'], 'IngressClass', 'ingressclasses', { namespaced: false }),
+  r('autoscaling', ['v2', 'v1'], 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', {
+    shortNames: ['hpa'],
+    categories: ['all'],
+    subresources: [status()],
+  }),
+  r('events.k8s.io', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
+];
+
+/** `apps/v1` or `v1` */
+export function groupVersion(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+const byGroupResource = new Map<string, ResourceInfo>(RESOURCES.map((ri) => [`${ri.group}/${ri.resource}`, ri]));
+
+export function findResource(group: string, resource: string): ResourceInfo | undefined {
+  return byGroupResource.get(`${group}/${resource}`);
+}
+
+export function findByKind(group: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((ri) => ri.group === group && ri.kind === kind);
+}
+
+/** the storage key prefix for a resource: `/registry/apps/deployments/` (core: `/registry/pods/`) */
+export function storagePrefix(ri: Pick<ResourceInfo, 'group' | 'resource'>, namespace?: string): string {
+  const base = ri.group ? `/registry/${ri.group}/${ri.resource}/` : `/registry/${ri.resource}/`;
+  return namespace ? `${base}${namespace}/` : base;
+}
+
+export function storageKey(ri: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>, namespace: string | undefined, name: string): string {
+  return ri.namespaced ? `${storagePrefix(ri, namespace)}${name}` : `${storagePrefix(ri)}${name}`;
+}

@@ -1,0 +1,82 @@
+// The storage interface: the apiserver's only view of durable state (SQLite embedded; etcd later).
+import type { KubeObject } from '../../api/request.js';
+
+/**
+ * Objects are stored as JSON-compatible values. Every write gets the next value of one cluster-wide,
+ * monotonically increasing resourceVersion; the store writes it into `metadata.resourceVersion` of
+ * the objects it returns (as a decimal string), never into the caller's object.
+ */
+export interface StoredObject {
+  key: string;
+  object: KubeObject;
+  /** the object's resourceVersion (its last write) */
+  rv: number;
+}
+
+export interface ListOptions {
+  /** at most this many items (0 or undefined: all) */
+  limit?: number;
+  /** exclusive: start after this key (from a previous page's `continueKey`) */
+  startAfter?: string;
+}
+
+export interface ListResult {
+  items: StoredObject[];
+  /** the store's resourceVersion at the time of the list: watch from it to miss nothing */
+  rv: number;
+  /** set when there are more items: pass as `startAfter` */
+  continueKey?: string;
+  remaining?: number;
+}
+
+export type StorageEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StorageEvent {
+  type: StorageEventType;
+  key: string;
+  /** the new object (for DELETED: the object as it was, with the delete's resourceVersion) */
+  object: KubeObject;
+  /** the object before this write (MODIFIED and DELETED) — lets watchers with selectors see an object leave */
+  prevObject?: KubeObject;
+  rv: number;
+}
+
+export interface StorageWatcher {
+  stop(): void;
+}
+
+export interface Storage {
+  get(key: string): Promise<StoredObject | undefined>;
+  list(prefix: string, opts?: ListOptions): Promise<ListResult>;
+  /** fails with ApiError AlreadyExists-like `StorageError` when the key exists */
+  create(key: string, object: KubeObject): Promise<StoredObject>;
+  /**
+   * Replace the object at key if its current resourceVersion is `expectedRV`
+   * (fails with a `StorageError` 'Conflict' otherwise, 'NotFound' if absent).
+   */
+  update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject>;
+  /** delete if the current resourceVersion is `expectedRV` (when given) */
+  delete(key: string, expectedRV?: number): Promise<StoredObject>;
+  /**
+   * Every event on keys under prefix with rv > fromRV, in order, then live ones.
+   * Throws a `StorageError` 'Gone' if fromRV is older than what the watch cache holds.
+   */
+  watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher;
+  /** the newest resourceVersion written */
+  currentRV(): number;
+  close(): Promise<void>;
+}
+
+export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone';
+
+/** Storage's own error; the registry turns it into an ApiError with the resource's name. */
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    readonly key: string,
+    message?: string,
+  ) {
+    super(message ?? `${code}: ${key}`);
+    this.name = 'StorageError';
+  }
+}
