@@ -1,5 +1,5 @@
 // The one error family of kubemu: every failure a client can see becomes an upstream-style Status.
-import type { Status, StatusCause } from 'kubernetes-types/meta/v1';
+import type { Status, StatusCause } from 'kubernetes-types/meta/v1.js';
 
 export type StatusReason =
   | 'BadRequest'

@@ -1,5 +1,5 @@
 // One API request, whichever face it came in on (REST/JSON or the internal WebSocket).
-import type { ObjectMeta } from 'kubernetes-types/meta/v1';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Verb } from './resources.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -65,11 +65,14 @@ export interface ApiRequest {
   user: UserInfo;
 }
 
+/** ObjectMeta as the server writes it (kubernetes-types marks server-set fields readonly). */
+export type Meta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
 /** A stored Kubernetes object: anything with apiVersion, kind and metadata. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: ObjectMeta;
+  metadata?: Meta;
   [field: string]: unknown;
 }
 

@@ -45,6 +45,10 @@ export interface StorageWatcher {
   stop(): void;
 }
 
+/**
+ * Objects handed out (by reads, writes and watch events) may be shared with other callers and
+ * watchers: callers must never mutate them — copy first.
+ */
 export interface Storage {
   get(key: string): Promise<StoredObject | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;

@@ -1,0 +1,44 @@
+// applyDefaults: upstream's SetDefaults_* for each served kind, applied in place after decoding.
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler as HpaV1 } from 'kubernetes-types/autoscaling/v1.js';
+import type { HorizontalPodAutoscaler as HpaV2 } from 'kubernetes-types/autoscaling/v2.js';
+import type { Endpoints, Namespace, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
+import type { KubeObject } from '../request.js';
+import type { Gvk } from '../schema/index.js';
+import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import { defaultHpaV1, defaultHpaV2 } from './autoscaling.js';
+import { defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
+import { defaultEndpointSlice, defaultIngress, defaultIngressClass } from './networking.js';
+
+type Defaulter = (obj: KubeObject) => void;
+
+// KubeObject is the untyped view; each defaulter works on the kubernetes-types view of the same object
+const as =
+  <T>(fn: (o: T) => void): Defaulter =>
+  (o) => fn(o as unknown as T);
+
+const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
+  ['/v1/Pod', as<Pod>(defaultPod)],
+  ['/v1/Service', as<Service>(defaultService)],
+  ['/v1/Endpoints', as<Endpoints>(defaultEndpoints)],
+  ['/v1/Namespace', as<Namespace>(defaultNamespace)],
+  ['/v1/Node', as<Node>(defaultNode)],
+  ['/v1/Secret', as<Secret>(defaultSecret)],
+  ['apps/v1/Deployment', as<Deployment>(defaultDeployment)],
+  ['apps/v1/ReplicaSet', as<ReplicaSet>(defaultReplicaSet)],
+  ['autoscaling/v2/HorizontalPodAutoscaler', as<HpaV2>(defaultHpaV2)],
+  ['autoscaling/v1/HorizontalPodAutoscaler', as<HpaV1>(defaultHpaV1)],
+  ['discovery.k8s.io/v1/EndpointSlice', as<EndpointSlice>(defaultEndpointSlice)],
+  ['networking.k8s.io/v1/Ingress', as<Ingress>(defaultIngress)],
+  ['networking.k8s.io/v1/IngressClass', as<IngressClass>(defaultIngressClass)],
+]);
+
+/** upstream's SetDefaults_* for the kind, in place (obj is a fresh copy the caller owns). Kinds without
+ *  upstream defaults (ConfigMap, Event, Lease, ServiceAccount, …) are left as they are. */
+export function applyDefaults(gvk: Gvk, obj: KubeObject): void {
+  DEFAULTERS.get(`${gvk.group}/${gvk.version}/${gvk.kind}`)?.(obj);
+}
+
+export { imageTag } from './core.js';

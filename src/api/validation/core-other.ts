@@ -1,0 +1,171 @@
+// Validation of the smaller core/v1 kinds (ConfigMap, Secret, Namespace, Node, Event, ServiceAccount) and Lease.
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { ConfigMap, Event, Namespace, Node, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
+import { fe, type FieldError } from '../errors.js';
+import { deepEqual, immutable, nameIsDNSLabel, nameIsDNSSubdomain, nonNegative, positive, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import { isConfigMapKey, isQualifiedName } from './names.js';
+
+/** core.MaxSecretSize, also ConfigMaps' limit */
+const MAX_DATA_SIZE = 1024 * 1024;
+
+function meta(obj: { metadata?: ConfigMap['metadata'] }, old: { metadata?: ConfigMap['metadata'] } | undefined, namespaced: boolean, nameFn = nameIsDNSSubdomain): FieldError[] {
+  return old ? validateObjectMetaUpdate(obj.metadata, old.metadata, namespaced, nameFn) : validateObjectMeta(obj.metadata, namespaced, nameFn);
+}
+
+function validateImmutableData(obj: ConfigMap | Secret, old: ConfigMap | Secret | undefined, dataFields: ('data' | 'binaryData' | 'stringData')[]): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!old?.immutable) return errs;
+  if (!obj.immutable) errs.push(fe.forbidden('immutable', 'field is immutable when `immutable` is set'));
+  for (const f of dataFields) {
+    if (!deepEqual((obj as Record<string, unknown>)[f], (old as Record<string, unknown>)[f])) {
+      errs.push(fe.forbidden(f, 'field is immutable when `immutable` is set'));
+    }
+  }
+  return errs;
+}
+
+export function validateConfigMap(cm: ConfigMap, old?: ConfigMap): FieldError[] {
+  const errs = meta(cm, old, true);
+  let size = 0;
+  for (const [k, v] of Object.entries(cm.data ?? {})) {
+    for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`data[${k}]`, k, m));
+    size += Buffer.byteLength(v);
+  }
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) {
+    for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`binaryData[${k}]`, k, m));
+    if (cm.data && k in cm.data) errs.push(fe.invalid(`binaryData[${k}]`, k, 'duplicate of key present in data'));
+    size += Math.floor((v.length * 3) / 4);
+  }
+  if (size > MAX_DATA_SIZE) errs.push({ type: 'FieldValueTooLong', field: '', value: '', detail: `must have at most ${MAX_DATA_SIZE} bytes` });
+  errs.push(...validateImmutableData(cm, old, ['data', 'binaryData']));
+  return errs;
+}
+
+const SECRET_TYPE_RE = /^[-._a-zA-Z0-9/]+$/;
+
+export function validateSecret(secret: Secret, old?: Secret): FieldError[] {
+  const errs = meta(secret, old, true);
+  let size = 0;
+  for (const [k, v] of Object.entries(secret.data ?? {})) {
+    for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`data[${k}]`, k, m));
+    size += Math.floor((v.length * 3) / 4);
+  }
+  if (size > MAX_DATA_SIZE) errs.push({ type: 'FieldValueTooLong', field: 'data', value: '', detail: `must have at most ${MAX_DATA_SIZE} bytes` });
+  const data = secret.data ?? {};
+  const type = secret.type ?? 'Opaque';
+  switch (type) {
+    case 'kubernetes.io/service-account-token':
+      if (!secret.metadata?.annotations?.['kubernetes.io/service-account.name']) {
+        errs.push(fe.required('metadata.annotations[kubernetes.io/service-account.name]'));
+      }
+      break;
+    case 'kubernetes.io/dockercfg':
+      if (!('.dockercfg' in data)) errs.push(fe.required('data[.dockercfg]'));
+      break;
+    case 'kubernetes.io/dockerconfigjson':
+      if (!('.dockerconfigjson' in data)) errs.push(fe.required('data[.dockerconfigjson]'));
+      break;
+    case 'kubernetes.io/basic-auth':
+      if (!('username' in data) && !('password' in data)) errs.push(fe.required('data[username]'));
+      break;
+    case 'kubernetes.io/ssh-auth':
+      if (!('ssh-privatekey' in data)) errs.push(fe.required('data[ssh-privatekey]'));
+      break;
+    case 'kubernetes.io/tls':
+      if (!('tls.crt' in data)) errs.push(fe.required('data[tls.crt]'));
+      if (!('tls.key' in data)) errs.push(fe.required('data[tls.key]'));
+      break;
+    default:
+      if (!SECRET_TYPE_RE.test(type) || type.length > 253) {
+        for (const m of isQualifiedName(type)) errs.push(fe.invalid('type', type, m));
+      }
+  }
+  if (old) {
+    errs.push(...immutable(secret.type ?? 'Opaque', old.type ?? 'Opaque', 'type'));
+    errs.push(...validateImmutableData(secret, old, ['data']));
+  }
+  return errs;
+}
+
+export function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
+  const errs = meta(ns, old, false, nameIsDNSLabel);
+  for (const [i, f] of (ns.spec?.finalizers ?? []).entries()) {
+    const problems = isQualifiedName(f);
+    for (const m of problems) errs.push(fe.invalid(`spec.finalizers[${i}]`, f, m));
+    if (problems.length === 0 && !f.includes('/') && f !== 'kubernetes') {
+      errs.push(fe.invalid(`spec.finalizers[${i}]`, f, 'name is neither a standard finalizer name nor is it fully qualified'));
+    }
+  }
+  const phase = ns.status?.phase;
+  if (phase !== undefined && phase !== 'Active' && phase !== 'Terminating') errs.push(fe.notSupported('status.phase', phase, ['Active', 'Terminating']));
+  return errs;
+}
+
+export function validateNode(node: Node, old?: Node): FieldError[] {
+  const errs = meta(node, old, false);
+  const spec = node.spec ?? {};
+  (spec.taints ?? []).forEach((t, i) => {
+    const p = `spec.taints[${i}]`;
+    if (!t.key) errs.push(fe.required(`${p}.key`));
+    else for (const m of isQualifiedName(t.key)) errs.push(fe.invalid(`${p}.key`, t.key, m));
+    if (!['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+      errs.push(fe.notSupported(`${p}.effect`, t.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']));
+    }
+  });
+  if (old?.spec?.podCIDR && spec.podCIDR !== old.spec.podCIDR) {
+    errs.push(fe.forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
+  }
+  for (const list of ['capacity', 'allocatable'] as const) {
+    for (const [k, v] of Object.entries(node.status?.[list] ?? {})) {
+      if (v.startsWith('-')) errs.push(fe.invalid(`status.${list}[${k}]`, v, 'must be greater than or equal to 0'));
+    }
+  }
+  return errs;
+}
+
+export function validateServiceAccount(sa: ServiceAccount, old?: ServiceAccount): FieldError[] {
+  return meta(sa, old, true);
+}
+
+/** ValidateEventCreate/Update for core/v1 Events (what events.k8s.io/v1 is stored as) */
+export function validateEvent(ev: Event, old?: Event): FieldError[] {
+  const errs = meta(ev, old, true);
+  const involved = ev.involvedObject;
+  const ns = ev.metadata?.namespace;
+  if (involved?.namespace && ns && involved.namespace !== ns) {
+    errs.push(fe.invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace'));
+  }
+  if (ev.type !== undefined && ev.type !== '' && ev.type !== 'Normal' && ev.type !== 'Warning') {
+    errs.push(fe.notSupported('type', ev.type, ['Normal', 'Warning']));
+  }
+  if (ev.eventTime) {
+    // the events.k8s.io/v1 shape: these are required there
+    if (!ev.reportingComponent) errs.push(fe.required('reportingController'));
+    if (!ev.reportingInstance) errs.push(fe.required('reportingInstance'));
+    if (!ev.action) errs.push(fe.required('action'));
+    if (!ev.reason) errs.push(fe.required('reason'));
+  }
+  errs.push(...nonNegative(ev.count, 'count'));
+  if ((ev.message?.length ?? 0) > 4096) errs.push(fe.tooLong('note', '', 4096));
+  return errs;
+}
+
+export function validateEventsV1(ev: EventsV1Event, old?: EventsV1Event): FieldError[] {
+  const errs = meta(ev, old, true);
+  if (!ev.eventTime) errs.push(fe.required('eventTime'));
+  if (!ev.reportingController) errs.push(fe.required('reportingController'));
+  if (!ev.reportingInstance) errs.push(fe.required('reportingInstance'));
+  if (!ev.action) errs.push(fe.required('action'));
+  if (!ev.reason) errs.push(fe.required('reason'));
+  if (ev.type !== 'Normal' && ev.type !== 'Warning') errs.push(fe.notSupported('type', ev.type ?? '', ['Normal', 'Warning']));
+  if ((ev.note?.length ?? 0) > 1024) errs.push(fe.tooLong('note', '', 1024));
+  return errs;
+}
+
+export function validateLease(lease: Lease, old?: Lease): FieldError[] {
+  const errs = meta(lease, old, true);
+  errs.push(...positive(lease.spec?.leaseDurationSeconds, 'spec.leaseDurationSeconds'));
+  errs.push(...nonNegative(lease.spec?.leaseTransitions, 'spec.leaseTransitions'));
+  return errs;
+}

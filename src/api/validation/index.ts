@@ -1,0 +1,119 @@
+// validateObject: upstream's ValidateXxx / ValidateXxxUpdate / ValidateXxxStatusUpdate for every served kind.
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler as HpaV1 } from 'kubernetes-types/autoscaling/v1.js';
+import type { HorizontalPodAutoscaler as HpaV2 } from 'kubernetes-types/autoscaling/v2.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
+import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
+import type { FieldError } from '../errors.js';
+import type { KubeObject } from '../request.js';
+import { findByKind } from '../resources.js';
+import { hpaV1ToV2 } from '../conversion/autoscaling.js';
+import type { Gvk } from '../schema/index.js';
+import {
+  validateAppsStatusUpdate,
+  validateDeployment,
+  validateDeploymentUpdate,
+  validateReplicaSet,
+  validateReplicaSetUpdate,
+} from './apps.js';
+import { validateHpa, validateHpaStatusUpdate } from './autoscaling.js';
+import {
+  validateConfigMap,
+  validateEvent,
+  validateEventsV1,
+  validateLease,
+  validateNamespace,
+  validateNode,
+  validateSecret,
+  validateServiceAccount,
+} from './core-other.js';
+import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import { validateEndpointSlice, validateIngress, validateIngressClass, validateIngressStatusUpdate } from './networking.js';
+import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import { validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
+
+export interface ValidateOptions {
+  /** the stored object: update rules apply (immutable fields) */
+  old?: KubeObject;
+  /** `status` → status update rules */
+  subresource?: string;
+}
+
+interface KindValidator {
+  create(obj: KubeObject): FieldError[];
+  update(obj: KubeObject, old: KubeObject): FieldError[];
+  status?(obj: KubeObject, old: KubeObject): FieldError[];
+}
+
+/** adapt typed validators (kubernetes-types views) to KubeObject */
+function kind<T>(
+  create: (o: T) => FieldError[],
+  update: (o: T, old: T) => FieldError[],
+  status?: (o: T, old: T) => FieldError[],
+): KindValidator {
+  return {
+    create: (o) => create(o as unknown as T),
+    update: (o, old) => update(o as unknown as T, old as unknown as T),
+    ...(status ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) } : {}),
+  };
+}
+
+/** the v1 HPA is validated in its v2 form, as upstream validates the internal version (paths are v2's) */
+const asV2 = (fn: (o: HpaV2, old?: HpaV2) => FieldError[]) => (o: HpaV1, old?: HpaV1) => fn(hpaV1ToV2(o), old && hpaV1ToV2(old));
+
+const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValidator>([
+  ['/v1/Pod', kind<Pod>(validatePod, validatePodUpdate, validatePodStatusUpdate)],
+  ['/v1/Service', kind<Service>(validateService, validateServiceUpdate, validateServiceStatusUpdate)],
+  ['/v1/Endpoints', kind<Endpoints>((o) => validateEndpoints(o), validateEndpoints)],
+  ['/v1/ConfigMap', kind<ConfigMap>((o) => validateConfigMap(o), validateConfigMap)],
+  ['/v1/Secret', kind<Secret>((o) => validateSecret(o), validateSecret)],
+  ['/v1/Namespace', kind<Namespace>((o) => validateNamespace(o), validateNamespace)],
+  ['/v1/Node', kind<Node>((o) => validateNode(o), validateNode)],
+  ['/v1/Event', kind<Event>((o) => validateEvent(o), validateEvent)],
+  ['/v1/ServiceAccount', kind<ServiceAccount>((o) => validateServiceAccount(o), validateServiceAccount)],
+  ['coordination.k8s.io/v1/Lease', kind<Lease>((o) => validateLease(o), validateLease)],
+  ['apps/v1/Deployment', kind<Deployment>(validateDeployment, validateDeploymentUpdate, validateAppsStatusUpdate)],
+  ['apps/v1/ReplicaSet', kind<ReplicaSet>(validateReplicaSet, validateReplicaSetUpdate, validateAppsStatusUpdate)],
+  ['discovery.k8s.io/v1/EndpointSlice', kind<EndpointSlice>((o) => validateEndpointSlice(o), validateEndpointSlice)],
+  ['networking.k8s.io/v1/Ingress', kind<Ingress>((o) => validateIngress(o), validateIngress, validateIngressStatusUpdate)],
+  ['networking.k8s.io/v1/IngressClass', kind<IngressClass>((o) => validateIngressClass(o), validateIngressClass)],
+  ['autoscaling/v2/HorizontalPodAutoscaler', kind<HpaV2>((o) => validateHpa(o), validateHpa, validateHpaStatusUpdate)],
+  [
+    'autoscaling/v1/HorizontalPodAutoscaler',
+    kind<HpaV1>(
+      asV2((o) => validateHpa(o)),
+      asV2((o, old) => validateHpa(o, old)),
+      asV2((o, old) => validateHpaStatusUpdate(o, old!)),
+    ),
+  ],
+  ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
+]);
+
+/** metadata-only rules for kinds without their own validator */
+function genericValidator(gvk: Gvk): KindValidator {
+  const namespaced = findByKind(gvk.group, gvk.kind)?.namespaced ?? true;
+  return {
+    create: (o) => validateObjectMeta(o.metadata, namespaced, nameIsDNSSubdomain),
+    update: (o, old) => validateObjectMetaUpdate(o.metadata, old.metadata, namespaced, nameIsDNSSubdomain),
+  };
+}
+
+/**
+ * upstream's ValidateXxx / ValidateXxxUpdate: metadata (name rules per kind, generateName, labels/annotations,
+ * namespace presence) and the kind's spec. `old` given → update rules (immutable fields);
+ * `subresource === 'status'` → status update rules. Returns [] when valid.
+ */
+export function validateObject(gvk: Gvk, obj: KubeObject, opts: ValidateOptions = {}): FieldError[] {
+  const v = VALIDATORS.get(`${gvk.group}/${gvk.version}/${gvk.kind}`) ?? genericValidator(gvk);
+  const old = opts.old;
+  if (!old) return v.create(obj);
+  if (opts.subresource === 'status') {
+    return v.status ? v.status(obj, old) : genericValidator(gvk).update(obj, old);
+  }
+  return v.update(obj, old);
+}
+
+export { selectorMatches } from './meta.js';

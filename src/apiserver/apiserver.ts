@@ -1,0 +1,232 @@
+// Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors } from '../api/errors.js';
+import type { UserInfo } from '../api/request.js';
+import type { Logger } from '../util/logger.js';
+import { ensureClusterPki } from '../util/pki.js';
+import { writeKubeconfig } from '../util/kubeconfig.js';
+import { metricsText, observeRequest, type RequestScope } from '../util/metrics.js';
+import { ensureTokenFile, selfSubjectReview, TokenAuthenticator, PUBLIC_PATHS, AUTHENTICATED_GROUP } from './auth/index.js';
+import { SqliteStorage } from './storage/sqlite-storage.js';
+import type { Storage } from './storage/storage.js';
+import { Registry } from './registry/registry.js';
+import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
+import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
+import { toTable } from './printers/index.js';
+import {
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  legacyApiVersions,
+  versionInfo,
+} from './discovery/index.js';
+
+export const WEBSOCKET_PATH = '/kubemu/v1/ws';
+
+export interface ApiServerOptions {
+  stateDir: string;
+  host?: string;
+  /** 0 picks a free port */
+  port?: number;
+  logger: Logger;
+  serviceCidr?: string;
+  nodePortRange?: [number, number];
+  notReadyTolerationSeconds?: number;
+  bookmarkIntervalMs?: number;
+  /** name used for the admin kubeconfig's context (`kubemu-<name>`) */
+  clusterName?: string;
+  /** storage to use instead of the state dir's SQLite database (tests) */
+  storage?: Storage;
+  /** events kept for resuming watches; older resourceVersions get 410 Expired */
+  watchCacheSize?: number;
+}
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  caPem: string;
+  adminToken: string;
+  /** a kubeconfig for the admin, written in the state dir */
+  kubeconfig: string;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const log = opts.logger;
+  const host = opts.host ?? '127.0.0.1';
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host] });
+  const { file: tokenFile, adminToken } = ensureTokenFile(opts.stateDir);
+  const authenticator = TokenAuthenticator.fromFile(tokenFile, log);
+  const storage = opts.storage ?? SqliteStorage.open({
+      path: join(opts.stateDir, 'state.db'),
+      logger: log.child({ module: 'storage' }),
+      ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
+    });
+  const registry = new Registry({
+    storage,
+    logger: log.child({ module: 'registry' }),
+    ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
+    ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
+    ...(opts.notReadyTolerationSeconds !== undefined ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds } : {}),
+    ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+  });
+  await registry.init();
+
+  const authenticate = (req: IncomingMessage): UserInfo | undefined => {
+    const user = authenticator.authenticate(req.headers);
+    if (!user) return undefined;
+    return user.groups.includes(AUTHENTICATED_GROUP) ? user : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
+  };
+
+  const routes: ExtraRoute[] = [healthRoutes(), discoveryRoutes(), metricsRoute(), whoamiRoute()];
+  const rest = createRestHandler({
+    handler: registry,
+    authenticate,
+    publicPaths: new Set(PUBLIC_PATHS),
+    logger: log.child({ module: 'rest' }),
+    routes,
+    toTable: (ri, objects, o) => toTable(ri, objects, o),
+    observe: (labels, seconds) => observeRequest({ ...labels, scope: labels.scope as RequestScope }, seconds),
+  });
+  const server: Server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem, keepAliveTimeout: 60_000 }, rest);
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // watches are long-lived
+  const ws: WebSocketFace = attachWebSocketFace(server, {
+    path: WEBSOCKET_PATH,
+    handler: registry,
+    authenticate,
+    logger: log.child({ module: 'ws' }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.port ?? 6443} on ${host} is already in use: another apiserver or program holds it`, { cause: e }) : e);
+    });
+    server.listen(opts.port ?? 6443, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host}:${port}`;
+  const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
+  writeKubeconfig(kubeconfig, { name: opts.clusterName ?? 'kubemu', server: url, caPem: pki.caCertPem, token: adminToken, setCurrent: true });
+  writeFileSync(join(opts.stateDir, 'apiserver.json'), JSON.stringify({ url, port, pid: process.pid }, null, 2));
+  log.info({ url }, 'apiserver serving');
+
+  const sockets = new Set<import('node:stream').Duplex>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  return {
+    url,
+    port,
+    caPem: pki.caCertPem,
+    adminToken,
+    kubeconfig,
+    registry,
+    async close() {
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await storage.close();
+    },
+  };
+}
+
+function healthRoutes(): ExtraRoute {
+  return (req, res, { url }) => {
+    const p = url.pathname;
+    if (p === '/healthz' || p === '/livez' || p === '/readyz' || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+      return true;
+    }
+    if (p === '/version') {
+      sendJson(res, 200, versionInfo());
+      return true;
+    }
+    void req;
+    return false;
+  };
+}
+
+function discoveryRoutes(): ExtraRoute {
+  return (req, res, { url, user }) => {
+    if (req.method !== 'GET' || !user) return false;
+    const p = url.pathname.replace(/\/+$/, '');
+    const accept = req.headers.accept ?? '';
+    const aggregated = /as=APIGroupDiscoveryList/.test(accept);
+    const aggVersion: 'v2' | 'v2beta1' | undefined = !aggregated
+      ? undefined
+      : /g=apidiscovery\.k8s\.io;\s*v=v2(;|,|$)|v=v2;g=apidiscovery/.test(accept.replace(/\s/g, '')) || accept.includes('v=v2;') || /v=v2[^b]/.test(accept)
+        ? 'v2'
+        : 'v2beta1';
+    const sendAggregated = (scope: 'api' | 'apis'): void => {
+      const body = aggregatedDiscovery(scope, aggVersion!);
+      const text = JSON.stringify(body);
+      res.writeHead(200, {
+        'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${aggVersion!};as=APIGroupDiscoveryList`,
+        'Content-Length': String(Buffer.byteLength(text)),
+        Vary: 'Accept',
+      });
+      res.end(text);
+    };
+    if (p === '/api') {
+      if (aggVersion) sendAggregated('api');
+      else sendJson(res, 200, legacyApiVersions());
+      return true;
+    }
+    if (p === '/apis') {
+      if (aggVersion) sendAggregated('apis');
+      else sendJson(res, 200, apiGroupList());
+      return true;
+    }
+    const segs = p.split('/').filter(Boolean);
+    if (segs[0] === 'api' && segs.length === 2) {
+      const list = apiResourceList('', segs[1]!);
+      if (!list) throw errors.notFound({ group: '', resource: 'apiversions', kind: 'APIResourceList', name: segs[1]! });
+      sendJson(res, 200, list);
+      return true;
+    }
+    if (segs[0] === 'apis' && segs.length === 2) {
+      const g = apiGroup(segs[1]!);
+      if (!g) return false;
+      sendJson(res, 200, g);
+      return true;
+    }
+    if (segs[0] === 'apis' && segs.length === 3) {
+      const list = apiResourceList(segs[1]!, segs[2]!);
+      if (!list) return false;
+      sendJson(res, 200, list);
+      return true;
+    }
+    return false;
+  };
+}
+
+function metricsRoute(): ExtraRoute {
+  return async (req, res, { url, user }) => {
+    if (url.pathname !== '/metrics' || req.method !== 'GET' || !user) return false;
+    const { contentType, body } = await metricsText();
+    res.writeHead(200, { 'Content-Type': contentType }).end(body);
+    return true;
+  };
+}
+
+function whoamiRoute(): ExtraRoute {
+  return (req, res: ServerResponse, { url, user }) => {
+    if (!user || req.method !== 'POST') return false;
+    const m = url.pathname.match(/^\/apis\/authentication\.k8s\.io\/(v1|v1beta1)\/selfsubjectreviews\/?$/);
+    if (!m) return false;
+    const review = selfSubjectReview(user);
+    sendJson(res, 201, { ...review, apiVersion: `authentication.k8s.io/${m[1]!}` });
+    return true;
+  };
+}

@@ -1,0 +1,4 @@
+// Authentication for the apiserver: the token file, the authenticator, and `kubectl auth whoami`.
+export * from './token-file.js';
+export * from './authenticator.js';
+export * from './self-subject-review.js';

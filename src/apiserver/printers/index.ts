@@ -1,0 +1,132 @@
+// Server-side printing: turns objects into the meta.k8s.io Table `kubectl get` asks for (Accept: ...;as=Table),
+// with upstream's columns and cells for every kind kubemu serves and NAME/AGE for anything else.
+import type { ResourceInfo } from '../../api/resources.js';
+import type { KubeObject } from '../../api/request.js';
+import { ageColumn, nameColumn } from './columns.js';
+import { since } from './format.js';
+import {
+  configMapPrinter,
+  deploymentPrinter,
+  endpointSlicePrinter,
+  endpointsPrinter,
+  eventPrinter,
+  hpaPrinter,
+  ingressClassPrinter,
+  ingressPrinter,
+  leasePrinter,
+  namespacePrinter,
+  nodePrinter,
+  replicaSetPrinter,
+  scalePrinter,
+  secretPrinter,
+  serviceAccountPrinter,
+  servicePrinter,
+} from './kinds.js';
+import { podPrinter } from './pod.js';
+import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
+
+export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
+export { humanDuration, shortHumanDuration } from './duration.js';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export interface TableOptions {
+  /** `?includeObject=`: what each row's `object` carries; upstream's default is Metadata */
+  includeObject?: IncludeObject;
+  /** the list's metadata (resourceVersion, continue, remainingItemCount); without it, a single object's resourceVersion */
+  listMeta?: Readonly<Record<string, unknown>>;
+  /** omit columnDefinitions (TableOptions.noHeaders; also what watch events after the first carry) */
+  noHeaders?: boolean;
+  /** meta.k8s.io version the client asked for; v1 unless it asked for v1beta1 */
+  version?: 'v1' | 'v1beta1';
+  /** the time ages are measured against (ms since the epoch); defaults to Date.now() */
+  now?: number;
+}
+
+/** keyed by `group/Kind`, so core and events.k8s.io Events share one printer as upstream does */
+const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
+  ['/Pod', podPrinter],
+  ['/Service', servicePrinter],
+  ['/Endpoints', endpointsPrinter],
+  ['/Node', nodePrinter],
+  ['/Namespace', namespacePrinter],
+  ['/ConfigMap', configMapPrinter],
+  ['/Secret', secretPrinter],
+  ['/ServiceAccount', serviceAccountPrinter],
+  ['/Event', eventPrinter],
+  ['events.k8s.io/Event', eventPrinter],
+  ['apps/Deployment', deploymentPrinter],
+  ['apps/ReplicaSet', replicaSetPrinter],
+  ['discovery.k8s.io/EndpointSlice', endpointSlicePrinter],
+  ['networking.k8s.io/Ingress', ingressPrinter],
+  ['networking.k8s.io/IngressClass', ingressClassPrinter],
+  ['autoscaling/HorizontalPodAutoscaler', hpaPrinter],
+  ['coordination.k8s.io/Lease', leasePrinter],
+  // the scale subresource of deployments and replicasets
+  ['autoscaling/Scale', scalePrinter],
+]);
+
+/** kinds without an upstream printer: NAME and AGE, as upstream shows custom resources without printer columns */
+const genericPrinter: KindPrinter = {
+  columns: [nameColumn(), ageColumn()],
+  cells: (obj, ctx) => [obj.metadata?.name ?? '', since(obj.metadata?.creationTimestamp, ctx.now)],
+};
+
+export function printerFor(resource: Pick<ResourceInfo, 'group' | 'kind'>): KindPrinter {
+  return PRINTERS.get(`${resource.group}/${resource.kind}`) ?? genericPrinter;
+}
+
+export function toTable(
+  resource: Pick<ResourceInfo, 'group' | 'kind'>,
+  objects: readonly KubeObject[],
+  opts: TableOptions = {},
+): Table {
+  const printer = printerFor(resource);
+  const version = opts.version ?? 'v1';
+  const ctx = { now: opts.now ?? Date.now() };
+  const includeObject = opts.includeObject ?? 'Metadata';
+  const rows = objects.map((obj): TableRow => {
+    const row: TableRow = { cells: printer.cells(obj, ctx) };
+    const conditions = printer.conditions?.(obj);
+    if (conditions) row.conditions = conditions;
+    if (includeObject === 'Object') row.object = obj;
+    else if (includeObject === 'Metadata') row.object = partialObjectMetadata(obj, version);
+    return row;
+  });
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: tableMeta(opts.listMeta, objects),
+    columnDefinitions: opts.noHeaders ? [] : printer.columns.map((c) => ({ ...c })),
+    rows,
+  };
+}
+
+/** upstream copies a list's ListMeta; a single object (a get, a watch event) lends its resourceVersion */
+function tableMeta(
+  listMeta: Readonly<Record<string, unknown>> | undefined,
+  objects: readonly KubeObject[],
+): Table['metadata'] {
+  const metadata: Table['metadata'] = {};
+  if (!listMeta) {
+    const rv = objects.length === 1 ? objects[0].metadata?.resourceVersion : undefined;
+    if (rv) metadata.resourceVersion = rv;
+    return metadata;
+  }
+  if (typeof listMeta.resourceVersion === 'string') metadata.resourceVersion = listMeta.resourceVersion;
+  if (typeof listMeta.continue === 'string' && listMeta.continue) metadata.continue = listMeta.continue;
+  if (typeof listMeta.remainingItemCount === 'number')
+    metadata.remainingItemCount = listMeta.remainingItemCount;
+  return metadata;
+}
+
+export function partialObjectMetadata(
+  obj: KubeObject,
+  version: 'v1' | 'v1beta1' = 'v1',
+): PartialObjectMetadata {
+  return {
+    kind: 'PartialObjectMetadata',
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: obj.metadata ?? {},
+  };
+}

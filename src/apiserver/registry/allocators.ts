@@ -1,0 +1,211 @@
+// ClusterIP and NodePort allocation for Services, as upstream's service REST storage does it:
+// free addresses/ports are in memory, rebuilt from stored Services at start.
+import { fe, type FieldError } from '../../api/errors.js';
+
+export interface ServiceAllocatorOptions {
+  /** e.g. 127.96.0.0/16; the first usable address (x.x.0.1) is reserved for the `kubernetes` Service */
+  serviceCidr: string;
+  nodePortRange: [number, number];
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+export function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+export class ServiceAllocator {
+  private readonly base: number;
+  private readonly size: number;
+  private readonly usedIps = new Set<number>();
+  private readonly usedPorts = new Set<number>();
+  private nextIp = 10;
+  private nextPort: number;
+
+  constructor(private readonly opts: ServiceAllocatorOptions) {
+    const [addr, bits] = opts.serviceCidr.split('/');
+    this.size = 2 ** (32 - Number(bits));
+    this.base = ipToInt(addr!) - (ipToInt(addr!) % this.size);
+    this.nextPort = opts.nodePortRange[0];
+  }
+
+  /** the first address of the range: the `kubernetes` Service's */
+  firstIp(): string {
+    return intToIp(this.base + 1);
+  }
+
+  cidr(): string {
+    return this.opts.serviceCidr;
+  }
+
+  inRange(ip: string): boolean {
+    const n = ipToInt(ip);
+    return n > this.base && n < this.base + this.size - 1;
+  }
+
+  /** Allocate `requested` or the next free address. Returns a field error instead of throwing. */
+  allocateIp(requested: string | undefined, field: string): string | FieldError {
+    if (requested) {
+      if (!isIPv4(requested) || !this.inRange(requested)) {
+        return fe.invalid(field, [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.opts.serviceCidr}`);
+      }
+      const n = ipToInt(requested);
+      if (this.usedIps.has(n)) return fe.invalid(field, [requested], `failed to allocate IP ${requested}: provided IP is already allocated`);
+      this.usedIps.add(n);
+      return requested;
+    }
+    for (let i = 0; i < this.size - 2; i++) {
+      const offset = ((this.nextIp - 1 + i) % (this.size - 2)) + 1;
+      const n = this.base + offset;
+      if (!this.usedIps.has(n)) {
+        this.usedIps.add(n);
+        this.nextIp = offset + 1;
+        return intToIp(n);
+      }
+    }
+    return fe.invalid(field, [], 'failed to allocate a serviceIP: range is full');
+  }
+
+  releaseIp(ip: string | undefined): void {
+    if (ip && isIPv4(ip)) this.usedIps.delete(ipToInt(ip));
+  }
+
+  markIp(ip: string | undefined): void {
+    if (ip && isIPv4(ip) && this.inRange(ip)) this.usedIps.add(ipToInt(ip));
+  }
+
+  allocatePort(requested: number | undefined, field: string): number | FieldError {
+    const [lo, hi] = this.opts.nodePortRange;
+    if (requested) {
+      if (requested < lo || requested > hi) {
+        return fe.invalid(field, requested, `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`);
+      }
+      if (this.usedPorts.has(requested)) return fe.invalid(field, requested, 'provided port is already allocated');
+      this.usedPorts.add(requested);
+      return requested;
+    }
+    const span = hi - lo + 1;
+    for (let i = 0; i < span; i++) {
+      const p = lo + ((this.nextPort - lo + i) % span);
+      if (!this.usedPorts.has(p)) {
+        this.usedPorts.add(p);
+        this.nextPort = p + 1 > hi ? lo : p + 1;
+        return p;
+      }
+    }
+    return fe.invalid(field, 0, 'range is full');
+  }
+
+  releasePort(port: number | undefined): void {
+    if (port) this.usedPorts.delete(port);
+  }
+
+  markPort(port: number | undefined): void {
+    if (port) this.usedPorts.add(port);
+  }
+}
+
+interface ServicePort {
+  port?: number;
+  nodePort?: number;
+  [k: string]: unknown;
+}
+
+interface ServiceSpec {
+  type?: string;
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ports?: ServicePort[];
+  [k: string]: unknown;
+}
+
+const needsNodePorts = (type: string | undefined): boolean => type === 'NodePort' || type === 'LoadBalancer';
+
+/** Allocate what a new Service needs. On error nothing stays allocated. */
+export function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): FieldError[] {
+  const errs: FieldError[] = [];
+  const taken: { ip?: string; ports: number[] } = { ports: [] };
+  if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
+    const ip = alloc.allocateIp(spec.clusterIP || spec.clusterIPs?.[0] || undefined, 'spec.clusterIPs');
+    if (typeof ip === 'string') {
+      taken.ip = ip;
+      spec.clusterIP = ip;
+      spec.clusterIPs = [ip];
+    } else errs.push(ip);
+  } else if (spec.clusterIP === 'None') {
+    spec.clusterIPs = ['None'];
+  }
+  if (needsNodePorts(spec.type)) {
+    (spec.ports ?? []).forEach((p, i) => {
+      const port = alloc.allocatePort(p.nodePort, `spec.ports[${i}].nodePort`);
+      if (typeof port === 'number') {
+        taken.ports.push(port);
+        p.nodePort = port;
+      } else errs.push(port);
+    });
+  }
+  if (errs.length) releaseTaken(alloc, taken);
+  return errs;
+}
+
+function releaseTaken(alloc: ServiceAllocator, taken: { ip?: string; ports: number[] }): void {
+  alloc.releaseIp(taken.ip);
+  taken.ports.forEach((p) => alloc.releasePort(p));
+}
+
+/** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
+export function allocateForUpdate(alloc: ServiceAllocator, spec: ServiceSpec, old: ServiceSpec): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!spec.clusterIP && old.clusterIP) spec.clusterIP = old.clusterIP;
+  if (!spec.clusterIPs?.length && old.clusterIPs) spec.clusterIPs = old.clusterIPs;
+  const oldPorts = new Set((old.ports ?? []).map((p) => p.nodePort).filter((p): p is number => !!p));
+  const keep = new Set<number>();
+  const newlyTaken: number[] = [];
+  if (needsNodePorts(spec.type)) {
+    (spec.ports ?? []).forEach((p, i) => {
+      if (p.nodePort && oldPorts.has(p.nodePort)) {
+        keep.add(p.nodePort);
+        return;
+      }
+      // a port kept under another index of the same Service is still ours
+      const prior = (old.ports ?? []).find((o) => o.port === p.port && o.nodePort && !keep.has(o.nodePort));
+      if (!p.nodePort && prior?.nodePort) {
+        p.nodePort = prior.nodePort;
+        keep.add(prior.nodePort);
+        return;
+      }
+      const got = alloc.allocatePort(p.nodePort, `spec.ports[${i}].nodePort`);
+      if (typeof got === 'number') {
+        p.nodePort = got;
+        newlyTaken.push(got);
+      } else errs.push(got);
+    });
+  } else {
+    for (const p of spec.ports ?? []) delete p.nodePort;
+  }
+  if (errs.length) {
+    newlyTaken.forEach((p) => alloc.releasePort(p));
+    return errs;
+  }
+  for (const p of oldPorts) if (!keep.has(p)) alloc.releasePort(p);
+  return errs;
+}
+
+export function releaseService(alloc: ServiceAllocator, spec: ServiceSpec | undefined): void {
+  if (!spec) return;
+  alloc.releaseIp(spec.clusterIP);
+  for (const p of spec.ports ?? []) alloc.releasePort(p.nodePort);
+}
+
+export function markService(alloc: ServiceAllocator, spec: ServiceSpec | undefined): void {
+  if (!spec) return;
+  alloc.markIp(spec.clusterIP);
+  for (const p of spec.ports ?? []) alloc.markPort(p.nodePort);
+}

@@ -1,0 +1,947 @@
+// The generic registry: upstream's object semantics (uid, generation, resourceVersion, finalizers,
+// graceful deletion, subresources, watch with selectors) for every resource in the resource table.
+// Both faces (REST and WebSocket) call it; it is the only code that writes to storage.
+import { randomUUID, randomInt } from 'node:crypto';
+import { ApiError, errors, fe, type FieldError } from '../../api/errors.js';
+import type {
+  ApiHandler,
+  ApiRequest,
+  ApiResult,
+  KubeObject,
+  RequestOptions,
+  WatchEvent,
+  WatchHandle,
+  WatchSink,
+} from '../../api/request.js';
+import {
+  findResource,
+  groupVersion,
+  parseApiVersion,
+  storageKey,
+  storagePrefix,
+  type ResourceInfo,
+} from '../../api/resources.js';
+import { decodeObject } from '../../api/schema/index.js';
+import { applyDefaults } from '../../api/defaults/index.js';
+import { validateObject } from '../../api/validation/index.js';
+import { convertObject } from '../../api/conversion/index.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
+import { realClock, type Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
+import { StorageError, type Storage, type StorageEvent, type StoredObject } from '../storage/storage.js';
+import { fromLabelSelector, parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from './selectors.js';
+import { strategyFor, type Strategy } from './strategies.js';
+import {
+  allocateForCreate,
+  allocateForUpdate,
+  markService,
+  releaseService,
+  ServiceAllocator,
+} from './allocators.js';
+
+export interface RegistryOptions {
+  storage: Storage;
+  logger: Logger;
+  clock?: Clock;
+  serviceCidr?: string;
+  nodePortRange?: [number, number];
+  /** DefaultTolerationSeconds admission: seconds a pod tolerates a not-ready/unreachable node (upstream 300) */
+  notReadyTolerationSeconds?: number;
+  /** how often watches with allowWatchBookmarks get a BOOKMARK (upstream: about a minute) */
+  bookmarkIntervalMs?: number;
+}
+
+/** What a request resolved to. */
+interface Target {
+  ri: ResourceInfo;
+  /** where it is stored (events.k8s.io Events share core Events' storage) */
+  storeRi: ResourceInfo;
+  storeApiVersion: string;
+  apiVersion: string;
+  strategy: Strategy;
+}
+
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_RETRIES = 8;
+
+function meta(obj: KubeObject): NonNullable<KubeObject['metadata']> {
+  return (obj.metadata ??= {});
+}
+
+function rvOf(obj: KubeObject): number {
+  return Number(obj.metadata?.resourceVersion ?? 0);
+}
+
+function encodeContinue(rv: number, key: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key })).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.start !== 'string') throw new Error('bad version');
+    return { rv: parsed.rv ?? 0, start: parsed.start };
+  } catch (cause) {
+    throw new ApiError('BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)', undefined, { cause });
+  }
+}
+
+export class Registry implements ApiHandler {
+  private readonly storage: Storage;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly alloc: ServiceAllocator;
+  private readonly tolerationSeconds: number;
+  private readonly bookmarkIntervalMs: number;
+
+  constructor(opts: RegistryOptions) {
+    this.storage = opts.storage;
+    this.log = opts.logger;
+    this.clock = opts.clock ?? realClock;
+    this.alloc = new ServiceAllocator({
+      serviceCidr: opts.serviceCidr ?? '127.96.0.0/16',
+      nodePortRange: opts.nodePortRange ?? [30000, 32767],
+    });
+    this.tolerationSeconds = opts.notReadyTolerationSeconds ?? 2;
+    this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
+  }
+
+  /** Rebuild allocations from stored Services and create what every cluster has. */
+  async init(): Promise<void> {
+    const services = await this.storage.list(storagePrefix({ group: '', resource: 'services' }));
+    for (const s of services.items) markService(this.alloc, s.object['spec'] as Parameters<typeof markService>[1]);
+    await this.bootstrap();
+  }
+
+  private async bootstrap(): Promise<void> {
+    const system = { username: 'system:apiserver', groups: ['system:masters'] };
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      await this.ensure({ verb: 'create', group: '', version: 'v1', resource: 'namespaces', body: { metadata: { name: ns } }, options: {}, user: system });
+    }
+    const ip = this.alloc.firstIp();
+    await this.ensure({
+      verb: 'create',
+      group: '',
+      version: 'v1',
+      resource: 'services',
+      namespace: 'default',
+      body: {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+      },
+      options: {},
+      user: system,
+    });
+  }
+
+  private async ensure(req: ApiRequest): Promise<void> {
+    const name = (req.body as { metadata: { name: string } }).metadata.name;
+    const t = this.resolve(req);
+    if (await this.storage.get(this.key(t, req.namespace, name))) return;
+    try {
+      await this.handle(req);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+    }
+  }
+
+  /** The address of the `kubernetes` Service: the first of the service range. */
+  kubernetesServiceIP(): string {
+    return this.alloc.firstIp();
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  async handle(req: ApiRequest): Promise<ApiResult> {
+    const t = this.resolve(req);
+    try {
+      return await this.dispatch(req, t);
+    } catch (e) {
+      throw this.mapStorageError(e, t, req.name);
+    }
+  }
+
+  private dispatch(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const sub = req.subresource;
+    if (sub) {
+      const allowed = t.ri.subresources.find((s) => s.name === sub);
+      if (!allowed) throw errors.notFound({ group: t.ri.group, resource: `${t.ri.resource}/${sub}`, kind: t.ri.kind, name: req.name ?? '' });
+      if (!allowed.verbs.includes(req.verb)) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      if (!req.name) throw errors.badRequest('a subresource needs a name');
+      switch (sub) {
+        case 'status':
+          if (req.verb === 'get') return this.get(req, t);
+          return this.update(req, t, 'status');
+        case 'scale':
+          return this.scale(req, t);
+        case 'binding':
+          return this.bind(req, t);
+        case 'eviction':
+          return this.evict(req, t);
+        case 'finalize':
+          return this.update(req, t, 'finalize');
+        default:
+          throw errors.methodNotAllowed(`subresource ${sub} is served by the kubelet`);
+      }
+    }
+    if (!t.ri.verbs.includes(req.verb)) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    switch (req.verb) {
+      case 'get':
+        return this.get(req, t);
+      case 'list':
+        return this.list(req, t);
+      case 'create':
+        return this.create(req, t);
+      case 'update':
+      case 'patch':
+        return this.update(req, t, 'main');
+      case 'delete':
+        return this.delete(req, t);
+      case 'deletecollection':
+        return this.deleteCollection(req, t);
+      case 'watch':
+        throw errors.badRequest('watch goes through watch()');
+    }
+  }
+
+  private resolve(req: ApiRequest): Target {
+    const ri = findResource(req.group, req.resource);
+    const notFound = (): ApiError =>
+      new ApiError('NotFound', 'the server could not find the requested resource', {
+        group: req.group,
+        kind: req.resource,
+        ...(req.name ? { name: req.name } : {}),
+      });
+    if (!ri || !ri.versions.includes(req.version)) throw notFound();
+    if (!ri.namespaced && req.namespace) throw notFound();
+    if (ri.namespaced && !req.namespace && req.verb !== 'list' && req.verb !== 'watch') {
+      throw notFound();
+    }
+    const storeRi = ri.group === 'events.k8s.io' ? (findResource('', 'events') as ResourceInfo) : ri;
+    return {
+      ri,
+      storeRi,
+      storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]!),
+      apiVersion: groupVersion(ri.group, req.version),
+      strategy: strategyFor(ri.group, ri.resource),
+    };
+  }
+
+  private ref(t: Target, name?: string): { group: string; resource: string; kind: string; name?: string } {
+    return { group: t.ri.group, resource: t.ri.resource, kind: t.ri.kind, ...(name !== undefined ? { name } : {}) };
+  }
+
+  private mapStorageError(e: unknown, t: Target, name?: string): unknown {
+    if (!(e instanceof StorageError)) return e;
+    const n = name ?? e.key.slice(e.key.lastIndexOf('/') + 1);
+    switch (e.code) {
+      case 'NotFound':
+        return errors.notFound(this.ref(t, n));
+      case 'AlreadyExists':
+        return errors.alreadyExists(this.ref(t, n));
+      case 'Conflict':
+        return errors.staleResourceVersion(this.ref(t, n));
+      case 'Gone':
+        return errors.gone(e.message);
+    }
+  }
+
+  private key(t: Target, namespace: string | undefined, name: string): string {
+    return storageKey(t.storeRi, namespace, name);
+  }
+
+  /** the object as the client asked to see it */
+  private out(t: Target, obj: KubeObject): KubeObject {
+    if (t.apiVersion === t.storeApiVersion) return obj;
+    return convertObject(obj, t.apiVersion);
+  }
+
+  // ---------------------------------------------------------------- read
+
+  private async get(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const found = await this.storage.get(this.key(t, req.namespace, name));
+    if (!found) throw errors.notFound(this.ref(t, name));
+    return { code: 200, body: this.out(t, found.object) };
+  }
+
+  private selectors(req: ApiRequest, t: Target): { labels: LabelSelector; fields: FieldSelector } {
+    return {
+      labels: parseLabelSelector(req.options.labelSelector),
+      fields: parseFieldSelector(req.options.fieldSelector, t.storeRi.resource),
+    };
+  }
+
+  private async list(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const { labels, fields } = this.selectors(req, t);
+    const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
+    const limit = req.options.limit && req.options.limit > 0 ? req.options.limit : 0;
+    let startAfter = req.options.continue ? decodeContinue(req.options.continue).start : undefined;
+    const items: KubeObject[] = [];
+    let listRV = 0;
+    let nextKey: string | undefined;
+    let remaining: number | undefined;
+    const filtered = labels.requirements.length > 0 || fields.requirements.length > 0;
+    for (;;) {
+      const page = await this.storage.list(prefix, { ...(limit ? { limit: filtered ? Math.max(limit, 500) : limit } : {}), ...(startAfter ? { startAfter } : {}) });
+      listRV ||= page.rv;
+      let lastKey: string | undefined;
+      for (const item of page.items) {
+        lastKey = item.key;
+        if (!this.matches(item.object, t, labels, fields)) continue;
+        items.push(this.out(t, item.object));
+        if (limit && items.length >= limit) break;
+      }
+      if (limit && items.length >= limit) {
+        const stoppedEarly = lastKey !== page.items[page.items.length - 1]?.key;
+        if (stoppedEarly || page.continueKey) {
+          nextKey = lastKey;
+          if (!filtered && page.remaining !== undefined) remaining = page.remaining + (stoppedEarly ? 1 : 0);
+        }
+        break;
+      }
+      if (!page.continueKey) break;
+      startAfter = page.continueKey;
+    }
+    const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
+      resourceVersion: String(listRV),
+    };
+    if (nextKey) {
+      listMeta.continue = encodeContinue(listRV, nextKey);
+      if (remaining !== undefined && remaining > 0) listMeta.remainingItemCount = remaining;
+    }
+    return {
+      code: 200,
+      body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: listMeta, items },
+    };
+  }
+
+  private matches(obj: KubeObject, _t: Target, labels: LabelSelector, fields: FieldSelector): boolean {
+    return labels.matches(obj.metadata?.labels) && fields.matches(obj);
+  }
+
+  // ---------------------------------------------------------------- write helpers
+
+  /** decode, default and convert an incoming body to the storage version */
+  private decodeBody(req: ApiRequest, t: Target, body: unknown): { obj: KubeObject; warnings: string[] } {
+    if (!isObject(body)) {
+      throw errors.badRequest(`the body of the request was not a JSON object: cannot be handled as a ${t.ri.kind}`);
+    }
+    const kind = body['kind'];
+    const apiVersion = body['apiVersion'];
+    if (kind !== undefined && kind !== t.ri.kind) {
+      throw errors.badRequest(`the object provided is unrecognized (must be of type ${t.ri.kind}): kind "${String(kind)}" does not match the endpoint`);
+    }
+    if (apiVersion !== undefined && apiVersion !== t.apiVersion) {
+      const pv = typeof apiVersion === 'string' ? parseApiVersion(apiVersion) : undefined;
+      throw errors.badRequest(`the API version in the data (${pv ? apiVersion as string : String(apiVersion)}) does not match the expected API version (${t.apiVersion})`);
+    }
+    const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
+    const { object, warnings } = decodeObject(gvk, { ...body, apiVersion: t.apiVersion, kind: t.ri.kind }, req.options.fieldValidation ?? 'Ignore');
+    applyDefaults(gvk, object);
+    const obj = t.apiVersion === t.storeApiVersion ? object : convertObject(object, t.storeApiVersion);
+    obj.apiVersion = t.storeApiVersion;
+    obj.kind = t.storeRi.kind;
+    return { obj, warnings };
+  }
+
+  private validate(t: Target, obj: KubeObject, old?: KubeObject, subresource?: string): void {
+    const gvk = { group: t.storeRi.group, version: t.storeRi.versions[0]!, kind: t.storeRi.kind };
+    const errs = validateObject(gvk, obj, { ...(old ? { old } : {}), ...(subresource ? { subresource } : {}) });
+    if (errs.length) this.invalid(t, obj.metadata?.name, errs);
+  }
+
+  private invalid(t: Target, name: string | undefined, errs: FieldError[]): never {
+    throw errors.invalid({ group: t.ri.group, resource: t.ri.resource, kind: t.ri.kind, kindName: t.ri.kind, ...(name !== undefined ? { name } : {}) }, errs);
+  }
+
+  private async admitNamespace(t: Target, namespace: string | undefined, name: string): Promise<void> {
+    if (!t.ri.namespaced || !namespace) return;
+    const ns = await this.storage.get(storageKey({ group: '', resource: 'namespaces', namespaced: false }, undefined, namespace));
+    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces', kind: 'Namespace', name: namespace });
+    if (ns.object.metadata?.deletionTimestamp) {
+      throw new ApiError(
+        'Forbidden',
+        `${t.ri.group ? `${t.ri.resource}.${t.ri.group}` : t.ri.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name, kind: t.ri.resource, ...(t.ri.group ? { group: t.ri.group } : {}), causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
+      );
+    }
+  }
+
+  /** Admission plugins that mutate (upstream: ServiceAccount, DefaultTolerationSeconds). */
+  private admitPod(pod: KubeObject): void {
+    const spec = (pod['spec'] ??= {}) as {
+      serviceAccountName?: string;
+      serviceAccount?: string;
+      tolerations?: { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }[];
+    };
+    spec.serviceAccountName ||= 'default';
+    spec.serviceAccount ||= spec.serviceAccountName;
+    const tolerations = (spec.tolerations ??= []);
+    for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+      const tolerated = tolerations.some(
+        (tol) => (tol.key === key || (!tol.key && tol.operator === 'Exists')) && (!tol.effect || tol.effect === 'NoExecute'),
+      );
+      if (!tolerated) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: this.tolerationSeconds });
+    }
+  }
+
+  private generateName(prefix: string): string {
+    let s = prefix;
+    for (let i = 0; i < 5; i++) s += GENERATE_CHARS[randomInt(GENERATE_CHARS.length)];
+    return s;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  private async create(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const { obj, warnings } = this.decodeBody(req, t, req.body);
+    const m = meta(obj);
+    if (m.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    if (t.ri.namespaced) {
+      if (m.namespace && req.namespace && m.namespace !== req.namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = req.namespace ?? m.namespace;
+    } else {
+      delete m.namespace;
+    }
+    if (!m.name && m.generateName) m.name = this.generateName(m.generateName);
+    const now = this.clock.now();
+    m.uid = randomUUID();
+    m.creationTimestamp = rfc3339(now);
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete (m as { selfLink?: string }).selfLink;
+    if (t.strategy.tracksGeneration) m.generation = 1;
+    else delete m.generation;
+    if (t.strategy.statusSubresource && t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
+    else if (t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
+    if (t.storeRi.resource === 'pods' && !t.storeRi.group) this.admitPod(obj);
+    this.validate(t, obj);
+    await this.admitNamespace(t, m.namespace, m.name ?? '');
+    const isService = t.storeRi.resource === 'services' && !t.storeRi.group;
+    if (isService) {
+      const errs = allocateForCreate(this.alloc, (obj['spec'] ??= {}) as Parameters<typeof allocateForCreate>[1]);
+      if (errs.length) this.invalid(t, m.name, errs);
+    }
+    if (req.options.dryRun) {
+      if (isService) releaseService(this.alloc, obj['spec'] as Parameters<typeof releaseService>[1]);
+      return { code: 201, body: this.out(t, obj), warnings };
+    }
+    try {
+      const stored = await this.storage.create(this.key(t, m.namespace, m.name!), obj);
+      return { code: 201, body: this.out(t, stored.object), warnings };
+    } catch (e) {
+      if (isService) releaseService(this.alloc, obj['spec'] as Parameters<typeof releaseService>[1]);
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- update / patch
+
+  /**
+   * PUT and PATCH of the main resource, the status subresource or a namespace's finalize:
+   * read, compute the new object, write with the read's resourceVersion, retry on a lost race
+   * (upstream's GuaranteedUpdate) unless the client pinned a resourceVersion.
+   */
+  private async update(req: ApiRequest, t: Target, part: 'main' | 'status' | 'finalize'): Promise<ApiResult> {
+    const name = req.name!;
+    const key = this.key(t, req.namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.storage.get(key);
+      try {
+        return await this.tryUpdate(req, t, part, key, current);
+      } catch (e) {
+        const retriable = e instanceof RetryableConflict && attempt < MAX_RETRIES;
+        if (retriable) continue;
+        if (e instanceof RetryableConflict) throw errors.staleResourceVersion(this.ref(t, name));
+        throw e;
+      }
+    }
+  }
+
+  private async tryUpdate(
+    req: ApiRequest,
+    t: Target,
+    part: 'main' | 'status' | 'finalize',
+    key: string,
+    current: StoredObject | undefined,
+  ): Promise<ApiResult> {
+    const name = req.name!;
+    let body: unknown;
+    if (req.verb === 'patch') {
+      if (!current) throw errors.notFound(this.ref(t, name));
+      body = this.applyPatch(req, t, this.out(t, current.object));
+    } else {
+      body = req.body;
+    }
+    if (!current && !(req.verb === 'update' && part === 'main' && t.strategy.allowCreateOnUpdate)) {
+      throw errors.notFound(this.ref(t, name));
+    }
+    const { obj: incoming, warnings } = this.decodeBody(req, t, body);
+    const m = meta(incoming);
+    if (m.name && m.name !== name) {
+      throw errors.badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    }
+    if (t.ri.namespaced && m.namespace && m.namespace !== req.namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (!current) {
+      return this.create({ ...req, verb: 'create', body }, t);
+    }
+    const old = current.object;
+    const pinned = m.resourceVersion;
+    if (pinned) {
+      if (Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
+    } else if (!t.strategy.allowUnconditionalUpdate && req.verb === 'update') {
+      this.invalid(t, name, [fe.invalid('metadata.resourceVersion', 0, 'must be specified for an update')]);
+    }
+    if (m.uid && m.uid !== old.metadata?.uid) {
+      throw errors.conflict(this.ref(t, name), `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`);
+    }
+    const next = this.merge(t, part, incoming, old);
+    if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
+      const errs = allocateForUpdate(this.alloc, (next['spec'] ??= {}) as Parameters<typeof allocateForUpdate>[1], (old['spec'] ?? {}) as Parameters<typeof allocateForUpdate>[2]);
+      if (errs.length) this.invalid(t, name, errs);
+    }
+    this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+    // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
+    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old), warnings };
+    if (req.options.dryRun) return { code: 200, body: this.out(t, next), warnings };
+    // An object being deleted whose last finalizer just went is deleted now.
+    if (this.readyToDelete(t, next)) {
+      await this.storage.delete(key, current.rv).catch((e: unknown) => {
+        throw e instanceof StorageError && e.code === 'Conflict' ? new RetryableConflict() : e;
+      });
+      return { code: 200, body: this.out(t, next), warnings };
+    }
+    try {
+      const stored = await this.storage.update(key, next, current.rv);
+      return { code: 200, body: this.out(t, stored.object), warnings };
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'Conflict') {
+        if (pinned) throw errors.staleResourceVersion(this.ref(t, name));
+        throw new RetryableConflict();
+      }
+      throw e;
+    }
+  }
+
+  private applyPatch(req: ApiRequest, t: Target, current: KubeObject): unknown {
+    const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
+    switch (req.patchType) {
+      case 'json':
+        return applyJsonPatch(current, req.body);
+      case 'merge':
+        return applyMergePatch(current, req.body);
+      case 'strategic':
+        return applyStrategicMergePatch(current, req.body, gvk);
+      case 'apply':
+        // Server-side apply is not implemented yet: treat the applied configuration as a merge patch.
+        return applyMergePatch(current, req.body);
+      default:
+        throw errors.unsupportedMediaType(String(req.patchType));
+    }
+  }
+
+  /** the new stored object from what the client sent and what is stored */
+  private merge(t: Target, part: 'main' | 'status' | 'finalize', incoming: KubeObject, old: KubeObject): KubeObject {
+    let next: KubeObject;
+    if (part === 'status') {
+      next = { ...deepCopy(old), status: incoming['status'] };
+      // status writers may not touch metadata other than labels/annotations? upstream: metadata is reset too
+    } else if (part === 'finalize') {
+      next = deepCopy(old);
+      const spec = (next['spec'] ??= {}) as { finalizers?: string[] };
+      spec.finalizers = ((incoming['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).slice();
+    } else {
+      next = incoming;
+      if (t.strategy.statusSubresource) {
+        if (old['status'] !== undefined) next['status'] = deepCopy(old['status']);
+        else delete next['status'];
+      }
+      // Namespaces: spec.finalizers change only through /finalize.
+      if (t.storeRi.resource === 'namespaces' && !t.storeRi.group) {
+        next['spec'] = deepCopy(old['spec']);
+      }
+    }
+    const m = meta(next);
+    const om = old.metadata ?? {};
+    if (part !== 'main') {
+      next.metadata = deepCopy(om);
+    } else {
+      m.uid = om.uid;
+      m.name = om.name;
+      if (om.namespace !== undefined) m.namespace = om.namespace;
+      m.creationTimestamp = om.creationTimestamp;
+      if (om.deletionTimestamp) {
+        m.deletionTimestamp = om.deletionTimestamp;
+        if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      } else {
+        delete m.deletionTimestamp;
+        delete m.deletionGracePeriodSeconds;
+      }
+      if (om.generateName !== undefined && m.generateName === undefined) m.generateName = om.generateName;
+      if (t.strategy.tracksGeneration) {
+        const specChanged = !deepEqual(next['spec'], old['spec']);
+        m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
+      } else if (om.generation !== undefined) {
+        m.generation = om.generation;
+      }
+    }
+    delete m.resourceVersion;
+    next.apiVersion = old.apiVersion ?? t.storeApiVersion;
+    next.kind = old.kind ?? t.storeRi.kind;
+    return next;
+  }
+
+  private readyToDelete(t: Target, obj: KubeObject): boolean {
+    const m = obj.metadata;
+    if (!m?.deletionTimestamp || (m.finalizers?.length ?? 0) > 0) return false;
+    if (t.storeRi.resource === 'namespaces' && !t.storeRi.group) {
+      return ((obj['spec'] as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) === 0;
+    }
+    // A pod being gracefully deleted stays until its kubelet deletes it with grace 0.
+    if (t.storeRi.resource === 'pods' && !t.storeRi.group) return false;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  private async delete(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const key = this.key(t, req.namespace, name);
+    if (t.storeRi.resource === 'namespaces' && !t.storeRi.group && IMMORTAL_NAMESPACES.has(name)) {
+      throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    }
+    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+      const current = await this.storage.get(key);
+      if (!current) throw errors.notFound(this.ref(t, name));
+      try {
+        return await this.tryDelete(req, t, key, current);
+      } catch (e) {
+        if (!(e instanceof RetryableConflict)) throw e;
+      }
+    }
+    throw errors.staleResourceVersion(this.ref(t, name));
+  }
+
+  private async tryDelete(req: ApiRequest, t: Target, key: string, current: StoredObject): Promise<ApiResult> {
+    const opts = req.options;
+    const name = req.name!;
+    const old = current.object;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== old.metadata?.uid) {
+      throw errors.conflict(this.ref(t, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`);
+    }
+    if (pre?.resourceVersion && Number(pre.resourceVersion) !== current.rv) {
+      throw errors.conflict(this.ref(t, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.rv}`);
+    }
+    const next = deepCopy(old);
+    const m = meta(next);
+    const finalizers = new Set(m.finalizers ?? []);
+    const policy = propagation(opts);
+    if (policy === 'Orphan') finalizers.add('orphan');
+    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+    if (policy === 'Background' || policy === 'Foreground') finalizers.delete('orphan');
+    if (policy === 'Background' || policy === 'Orphan') finalizers.delete('foregroundDeletion');
+    const now = this.clock.now();
+    const isPod = t.storeRi.resource === 'pods' && !t.storeRi.group;
+    const isNamespace = t.storeRi.resource === 'namespaces' && !t.storeRi.group;
+    let grace = 0;
+    if (isPod) {
+      const spec = old['spec'] as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+      const phase = (old['status'] as { phase?: string } | undefined)?.phase;
+      grace = opts.gracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30;
+      if (!spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
+      if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds < grace) grace = m.deletionGracePeriodSeconds;
+    }
+    const pendingNamespaceFinalizers = isNamespace && ((next['spec'] as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) > 0;
+    // Only a pod's graceful period, finalizers or a namespace's cleanup keep an object after delete.
+    if (grace === 0 && finalizers.size === 0 && !pendingNamespaceFinalizers) {
+      if (opts.dryRun) return { code: 200, body: this.out(t, old) };
+      try {
+        const deleted = await this.storage.delete(key, current.rv);
+        if (t.storeRi.resource === 'services' && !t.storeRi.group) releaseService(this.alloc, old['spec'] as Parameters<typeof releaseService>[1]);
+        return { code: 200, body: this.out(t, { ...deleted.object }) };
+      } catch (e) {
+        if (e instanceof StorageError && e.code === 'Conflict') throw new RetryableConflict();
+        throw e;
+      }
+    }
+    if (!m.deletionTimestamp || (isPod && (m.deletionGracePeriodSeconds ?? Infinity) > grace)) {
+      m.deletionTimestamp = rfc3339(now + grace * 1000);
+      m.deletionGracePeriodSeconds = grace;
+    }
+    m.finalizers = [...finalizers];
+    if (m.finalizers.length === 0) delete m.finalizers;
+    if (isNamespace) next['status'] = { ...(next['status'] as object), phase: 'Terminating' };
+    delete m.resourceVersion;
+    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old) };
+    if (opts.dryRun) return { code: 200, body: this.out(t, next) };
+    try {
+      const stored = await this.storage.update(key, next, current.rv);
+      const accepted = opts.orphanDependents === false || opts.propagationPolicy === 'Foreground';
+      return { code: accepted ? 202 : 200, body: this.out(t, stored.object) };
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'Conflict') throw new RetryableConflict();
+      throw e;
+    }
+  }
+
+  private async deleteCollection(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const listed = await this.list({ ...req, verb: 'list', options: { ...req.options, limit: 0 } }, t);
+    const items = (listed.body as { items: KubeObject[] }).items;
+    const deleted: KubeObject[] = [];
+    for (const item of items) {
+      try {
+        const r = await this.delete({ ...req, verb: 'delete', name: item.metadata!.name!, namespace: item.metadata?.namespace }, t);
+        deleted.push(r.body as KubeObject);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+      }
+    }
+    return {
+      code: 200,
+      body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: { resourceVersion: String(this.storage.currentRV()) }, items: deleted },
+    };
+  }
+
+  // ---------------------------------------------------------------- subresources
+
+  private scaleOf(t: Target, obj: KubeObject): KubeObject {
+    const spec = obj['spec'] as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
+    const status = obj['status'] as { replicas?: number } | undefined;
+    const selector = fromLabelSelector(spec?.selector)
+      .requirements.map((r) => (r.op === 'in' && r.values.length === 1 ? `${r.key}=${r.values[0]}` : r.op === 'exists' ? r.key : r.op === '!' ? `!${r.key}` : `${r.key} ${r.op} (${r.op === 'in' || r.op === 'notin' ? r.values.join(',') : ''})`))
+      .join(',');
+    const m = obj.metadata ?? {};
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+        creationTimestamp: m.creationTimestamp,
+      },
+      spec: { replicas: spec?.replicas ?? 0 },
+      status: { replicas: status?.replicas ?? 0, selector },
+    } as KubeObject;
+    void t;
+  }
+
+  private async scale(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const key = this.key(t, req.namespace, name);
+    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+      const current = await this.storage.get(key);
+      if (!current) throw errors.notFound(this.ref(t, name));
+      const scale = this.scaleOf(t, current.object);
+      if (req.verb === 'get') return { code: 200, body: scale };
+      let body: unknown = req.body;
+      if (req.verb === 'patch') {
+        body =
+          req.patchType === 'json'
+            ? applyJsonPatch(scale, req.body)
+            : req.patchType === 'strategic' || req.patchType === 'merge' || req.patchType === 'apply'
+              ? applyMergePatch(scale, req.body)
+              : (() => {
+                  throw errors.unsupportedMediaType(String(req.patchType));
+                })();
+      }
+      if (!isObject(body)) throw errors.badRequest('the body of the request was not a Scale object');
+      const b = body as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
+      const replicas = b.spec?.replicas;
+      if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas))) {
+        throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+      }
+      if (typeof replicas === 'number' && replicas < 0) {
+        throw errors.invalid({ group: 'autoscaling', resource: 'scale', kind: 'Scale', kindName: 'Scale', name }, [fe.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+      }
+      const pinned = b.metadata?.resourceVersion;
+      if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
+      const next = deepCopy(current.object);
+      (next['spec'] as { replicas?: number }).replicas = replicas ?? 0;
+      const m = meta(next);
+      if (t.strategy.tracksGeneration && replicas !== (current.object['spec'] as { replicas?: number }).replicas) {
+        m.generation = (m.generation ?? 1) + 1;
+      }
+      delete m.resourceVersion;
+      if (deepEqual(withoutRV(next), withoutRV(current.object))) return { code: 200, body: scale };
+      if (req.options.dryRun) return { code: 200, body: this.scaleOf(t, next) };
+      try {
+        const stored = await this.storage.update(key, next, current.rv);
+        return { code: 200, body: this.scaleOf(t, stored.object) };
+      } catch (e) {
+        if (e instanceof StorageError && e.code === 'Conflict' && !pinned) continue;
+        throw e;
+      }
+    }
+    throw errors.staleResourceVersion(this.ref(t, name));
+  }
+
+  private async bind(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const body = req.body as { target?: { kind?: string; name?: string }; metadata?: { name?: string } } | undefined;
+    const node = body?.target?.name;
+    if (!node) {
+      throw errors.invalid({ group: '', resource: 'bindings', kind: 'Binding', kindName: 'Binding', name }, [fe.required('target.name')]);
+    }
+    const key = this.key(t, req.namespace, name);
+    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+      const current = await this.storage.get(key);
+      if (!current) throw errors.notFound(this.ref(t, name));
+      const pod = current.object;
+      if (pod.metadata?.deletionTimestamp) {
+        throw errors.conflict(this.ref(t, name), `pod ${name} is being deleted, cannot be assigned to a host`);
+      }
+      const spec = pod['spec'] as { nodeName?: string };
+      if (spec.nodeName) throw errors.conflict(this.ref(t, name), `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      const next = deepCopy(pod);
+      (next['spec'] as { nodeName?: string }).nodeName = node;
+      const status = (next['status'] ??= {}) as { conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
+      status.conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      status.conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) });
+      delete meta(next).resourceVersion;
+      try {
+        await this.storage.update(key, next, current.rv);
+        return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+      } catch (e) {
+        if (e instanceof StorageError && e.code === 'Conflict') continue;
+        throw e;
+      }
+    }
+    throw errors.staleResourceVersion(this.ref(t, name));
+  }
+
+  private async evict(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const body = req.body as { deleteOptions?: { gracePeriodSeconds?: number; preconditions?: RequestOptions['preconditions'] } } | undefined;
+    const opts: RequestOptions = { ...req.options };
+    if (body?.deleteOptions?.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = body.deleteOptions.gracePeriodSeconds;
+    if (body?.deleteOptions?.preconditions) opts.preconditions = body.deleteOptions.preconditions;
+    await this.delete({ ...req, verb: 'delete', subresource: undefined, options: opts }, t);
+    return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+  }
+
+  // ---------------------------------------------------------------- watch
+
+  async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
+    const t = this.resolve({ ...req, verb: 'watch' });
+    const { labels, fields } = this.selectors(req, t);
+    const byName = req.name;
+    const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
+    const accept = (obj: KubeObject | undefined): boolean =>
+      !!obj && (!byName || obj.metadata?.name === byName) && this.matches(obj, t, labels, fields);
+    const rvOpt = req.options.resourceVersion;
+    const initial = !rvOpt || rvOpt === '0' || req.options.sendInitialEvents === true;
+    let stopped = false;
+    let lastRV = 0;
+    const timers: { cancel(): void }[] = [];
+    let watcher: { stop(): void } | undefined;
+    const stop = (err?: unknown): void => {
+      if (stopped) return;
+      stopped = true;
+      watcher?.stop();
+      timers.forEach((x) => x.cancel());
+      sink.end(err);
+    };
+    const send = (ev: WatchEvent): void => {
+      if (stopped) return;
+      if (!sink.event(ev)) stop(errors.gone('watch closed: the client is too slow to keep up, relist'));
+    };
+    if (initial) {
+      let startAfter: string | undefined;
+      let listRV = 0;
+      for (;;) {
+        const page = await this.storage.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) });
+        listRV ||= page.rv;
+        for (const item of page.items) if (accept(item.object)) send({ type: 'ADDED', object: this.out(t, item.object) });
+        if (!page.continueKey) break;
+        startAfter = page.continueKey;
+      }
+      lastRV = rvOpt && rvOpt !== '0' ? Number(rvOpt) : listRV;
+      if (req.options.sendInitialEvents) {
+        send({ type: 'BOOKMARK', object: this.bookmark(t, lastRV, true) });
+      }
+    } else {
+      lastRV = Number(rvOpt);
+      if (!Number.isInteger(lastRV) || lastRV < 0) {
+        throw errors.badRequest(`invalid resource version: ${rvOpt}`);
+      }
+    }
+    try {
+      watcher = this.storage.watch(prefix, lastRV, (ev: StorageEvent) => {
+        lastRV = ev.rv;
+        const now = accept(ev.object);
+        const before = accept(ev.prevObject);
+        let type: WatchEvent['type'] | undefined;
+        if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
+        else if (ev.type === 'DELETED') type = before || now ? 'DELETED' : undefined;
+        else if (now && before) type = 'MODIFIED';
+        else if (now) type = 'ADDED';
+        else if (before) type = 'DELETED';
+        if (type) send({ type, object: this.out(t, ev.object) });
+      });
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'Gone') {
+        throw errors.gone(`too old resource version: ${lastRV} (${e.message.match(/\d+/g)?.pop() ?? this.storage.currentRV()})`);
+      }
+      throw e;
+    }
+    if (stopped) watcher.stop();
+    if (req.options.allowWatchBookmarks) {
+      const tick = (): void => {
+        if (stopped) return;
+        send({ type: 'BOOKMARK', object: this.bookmark(t, Math.max(lastRV, this.storage.currentRV())) });
+        timers.push(this.clock.setTimeout(tick, this.bookmarkIntervalMs));
+      };
+      timers.push(this.clock.setTimeout(tick, this.bookmarkIntervalMs));
+    }
+    if (req.options.timeoutSeconds && req.options.timeoutSeconds > 0) {
+      timers.push(this.clock.setTimeout(() => stop(), req.options.timeoutSeconds * 1000));
+    }
+    return { stop: () => stop() };
+  }
+
+  private bookmark(t: Target, rv: number, initialEventsEnd = false): KubeObject {
+    return {
+      kind: t.ri.kind,
+      apiVersion: t.apiVersion,
+      metadata: {
+        resourceVersion: String(rv),
+        ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+      },
+    };
+  }
+
+  /** for tests and metrics */
+  logger(): Logger {
+    return this.log;
+  }
+}
+
+class RetryableConflict extends Error {
+  constructor() {
+    super('conflict: retry');
+  }
+}
+
+function withoutRV(obj: KubeObject): KubeObject {
+  if (!obj.metadata?.resourceVersion) return obj;
+  const { resourceVersion: _rv, ...rest } = obj.metadata;
+  return { ...obj, metadata: rest };
+}
+
+function propagation(opts: RequestOptions): 'Orphan' | 'Background' | 'Foreground' | undefined {
+  if (opts.propagationPolicy) return opts.propagationPolicy;
+  if (opts.orphanDependents === true) return 'Orphan';
+  if (opts.orphanDependents === false) return 'Background';
+  return undefined;
+}
+
+export { rvOf };

@@ -1,0 +1,208 @@
+// Label and field selectors with upstream's syntax and error messages (k8s.io/apimachinery labels/fields).
+import { errors } from '../../api/errors.js';
+import type { KubeObject } from '../../api/request.js';
+
+export type LabelRequirement =
+  | { key: string; op: 'in' | 'notin'; values: string[] }
+  | { key: string; op: 'exists' | '!' };
+
+export interface LabelSelector {
+  requirements: LabelRequirement[];
+  matches(labels: Record<string, string> | undefined): boolean;
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function matchRequirement(r: LabelRequirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  switch (r.op) {
+    case 'exists':
+      return has;
+    case '!':
+      return !has;
+    case 'in':
+      return has && r.values.includes(labels[r.key]!);
+    case 'notin':
+      return !has || !r.values.includes(labels[r.key]!);
+  }
+}
+
+function makeSelector(requirements: LabelRequirement[]): LabelSelector {
+  return {
+    requirements,
+    matches(labels) {
+      const l = labels ?? {};
+      return requirements.every((r) => matchRequirement(r, l));
+    },
+  };
+}
+
+export const EVERYTHING: LabelSelector = makeSelector([]);
+
+/** Split on commas that are not inside parentheses. */
+function splitTopLevel(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+function checkKey(key: string, whole: string): void {
+  if (!LABEL_KEY.test(key) || key.length > 317) {
+    throw errors.badRequest(`unable to parse requirement: invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (in selector "${whole}")`);
+  }
+}
+
+function checkValue(value: string): void {
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    throw errors.badRequest(`unable to parse requirement: values[0][${value}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+  }
+}
+
+/** Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h` into a selector; 400 BadRequest on bad syntax. */
+export function parseLabelSelector(input: string | undefined): LabelSelector {
+  if (!input || !input.trim()) return EVERYTHING;
+  const reqs: LabelRequirement[] = [];
+  for (const raw of splitTopLevel(input)) {
+    const part = raw.trim();
+    if (!part) throw errors.badRequest(`unable to parse requirement: found '', expected: identifier (in selector "${input}")`);
+    let m: RegExpMatchArray | null;
+    if ((m = part.match(/^(\S+?)\s+(in|notin)\s*\((.*)\)$/))) {
+      const key = m[1]!;
+      checkKey(key, input);
+      const values = m[3]!.split(',').map((v) => v.trim());
+      values.forEach(checkValue);
+      reqs.push({ key, op: m[2] as 'in' | 'notin', values });
+    } else if ((m = part.match(/^([^=!\s]+)\s*(==|!=|=)\s*(\S*)$/))) {
+      const key = m[1]!;
+      checkKey(key, input);
+      checkValue(m[3]!);
+      reqs.push({ key, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]!] });
+    } else if ((m = part.match(/^!\s*(\S+)$/))) {
+      checkKey(m[1]!, input);
+      reqs.push({ key: m[1]!, op: '!' });
+    } else if (/^\S+$/.test(part) && !/[=!()]/.test(part)) {
+      checkKey(part, input);
+      reqs.push({ key: part, op: 'exists' });
+    } else {
+      throw errors.badRequest(`unable to parse requirement: found '${part}', expected: in, notin, =, ==, !=, gt, lt (in selector "${input}")`);
+    }
+  }
+  return makeSelector(reqs);
+}
+
+/** Turn a metav1.LabelSelector (matchLabels/matchExpressions) into a selector. */
+export function fromLabelSelector(sel: {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+} | undefined | null): LabelSelector {
+  if (!sel) return makeSelector([{ key: '', op: 'in', values: [] }]); // nil selector matches nothing
+  const reqs: LabelRequirement[] = [];
+  for (const [key, value] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key, op: 'in', values: [value] });
+  for (const e of sel.matchExpressions ?? []) {
+    const op = e.operator;
+    if (op === 'In') reqs.push({ key: e.key, op: 'in', values: e.values ?? [] });
+    else if (op === 'NotIn') reqs.push({ key: e.key, op: 'notin', values: e.values ?? [] });
+    else if (op === 'Exists') reqs.push({ key: e.key, op: 'exists' });
+    else if (op === 'DoesNotExist') reqs.push({ key: e.key, op: '!' });
+  }
+  return makeSelector(reqs);
+}
+
+export interface FieldRequirement {
+  field: string;
+  op: '=' | '!=';
+  value: string;
+}
+
+export interface FieldSelector {
+  requirements: FieldRequirement[];
+  matches(obj: KubeObject): boolean;
+}
+
+/** The fields each resource can be selected on (upstream's field label conversion funcs). */
+const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
+const FIELDS_BY_RESOURCE: Record<string, string[]> = {
+  pods: [
+    ...COMMON_FIELDS,
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+  events: [
+    ...COMMON_FIELDS,
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+    'regarding.kind',
+    'regarding.name',
+    'regarding.namespace',
+    'regarding.uid',
+  ],
+  nodes: [...COMMON_FIELDS, 'spec.unschedulable'],
+  namespaces: [...COMMON_FIELDS, 'status.phase'],
+  secrets: [...COMMON_FIELDS, 'type'],
+  replicasets: [...COMMON_FIELDS, 'status.replicas'],
+  services: [...COMMON_FIELDS, 'spec.clusterIP', 'spec.type'],
+};
+
+function fieldValue(obj: KubeObject, path: string): string {
+  if (path === 'source') {
+    const src = (obj as { source?: { component?: string } }).source;
+    return src?.component ?? '';
+  }
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return '';
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  if (cur === undefined || cur === null) return '';
+  return String(cur);
+}
+
+export function parseFieldSelector(input: string | undefined, resource: string): FieldSelector {
+  const reqs: FieldRequirement[] = [];
+  if (input && input.trim()) {
+    for (const raw of input.split(',')) {
+      const part = raw.trim();
+      const m = part.match(/^([^=!]+?)\s*(==|!=|=)\s*(.*)$/);
+      if (!m) throw errors.badRequest(`invalid selector: '${input}'; can't understand '${part}'`);
+      const field = m[1]!.trim();
+      const allowed = FIELDS_BY_RESOURCE[resource] ?? COMMON_FIELDS;
+      if (!allowed.includes(field)) throw errors.badRequest(`field label not supported: ${field}`);
+      reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value: m[3]!.trim() });
+    }
+  }
+  return {
+    requirements: reqs,
+    matches(obj) {
+      return reqs.every((r) => {
+        const v = r.field === 'metadata.name' ? obj.metadata?.name ?? '' : r.field === 'metadata.namespace' ? obj.metadata?.namespace ?? '' : fieldValue(obj, r.field);
+        return r.op === '=' ? v === r.value : v !== r.value;
+      });
+    },
+  };
+}

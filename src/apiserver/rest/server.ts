@@ -1,0 +1,309 @@
+// The REST/JSON face: what kubectl and client libraries talk to. It parses HTTP into ApiRequests for
+// the registry, serves discovery, tables and watch streams, and answers every failure with a Status.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, errors } from '../../api/errors.js';
+import {
+  PATCH_CONTENT_TYPES,
+  type ApiHandler,
+  type ApiRequest,
+  type KubeObject,
+  type UserInfo,
+  type WatchEvent,
+} from '../../api/request.js';
+import { findResource, type ResourceInfo } from '../../api/resources.js';
+import type { Logger } from '../../util/logger.js';
+import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** An extra route: discovery, OpenAPI, /version, selfsubjectreviews, pod logs... */
+export type ExtraRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { url: URL; user: UserInfo | undefined; body: () => Promise<unknown> },
+) => Promise<boolean> | boolean;
+
+export interface TableConverter {
+  (ri: ResourceInfo, objects: KubeObject[], opts: { includeObject?: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean }): unknown;
+}
+
+export interface RestOptions {
+  handler: ApiHandler;
+  authenticate(req: IncomingMessage): UserInfo | undefined;
+  /** paths anyone may read */
+  publicPaths: ReadonlySet<string>;
+  logger: Logger;
+  /** routes tried before resource routing, in order; return true when handled */
+  routes: ExtraRoute[];
+  toTable: TableConverter;
+  observe?(labels: { verb: string; group: string; version: string; resource: string; subresource: string; scope: string; code: number }, seconds: number): void;
+  /** a watch whose client has this much unsent data is cut off (it relists) */
+  maxWatchBufferBytes?: number;
+}
+
+type Negotiated = { as: 'object' } | { as: 'table'; includeObject?: 'None' | 'Metadata' | 'Object' } | { as: 'metadata' };
+
+/** Pick the representation from Accept: Table and PartialObjectMetadata, else plain JSON. */
+function negotiate(accept: string | undefined, q: URLSearchParams): Negotiated {
+  if (!accept) return { as: 'object' };
+  for (const clause of accept.split(',')) {
+    const params = new Map(
+      clause
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    const as = params.get('as');
+    if (params.get('g') !== 'meta.k8s.io') continue;
+    if (as === 'Table') {
+      const inc = q.get('includeObject');
+      return { as: 'table', ...(inc === 'None' || inc === 'Metadata' || inc === 'Object' ? { includeObject: inc } : {}) };
+    }
+    if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { as: 'metadata' };
+  }
+  return { as: 'object' };
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, warnings?: string[]): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-cache, private',
+  };
+  if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, e: unknown, log: Logger): number {
+  const err = e instanceof ApiError ? e : errors.internal(e instanceof Error ? e.message : String(e), e);
+  if (!(e instanceof ApiError)) log.error({ err: e }, 'internal error');
+  if (!res.headersSent) sendJson(res, err.code, err.toStatus());
+  else res.end();
+  return err.code;
+}
+
+/** Read the body up to the limit; 413 past it, without buffering the rest. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(errors.tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(errors.tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Parse a JSON (or YAML) body; malformed input is a 400 naming where it broke. */
+export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
+  if (buf.length === 0) return undefined;
+  const ct = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const text = buf.toString('utf8');
+  if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
+    try {
+      return parseYaml(text, { maxAliasCount: 100 }) as unknown;
+    } catch (e) {
+      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  if (ct === 'application/vnd.kubernetes.protobuf' || ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
+    throw errors.unsupportedMediaType(ct);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function toMetadataOnly(obj: KubeObject): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata ?? {} };
+}
+
+export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const log = opts.logger;
+  const maxWatchBuffer = opts.maxWatchBufferBytes ?? 16 * 1024 * 1024;
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    const user = opts.publicPaths.has(url.pathname) ? opts.authenticate(req) : opts.authenticate(req);
+    if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
+    let bodyCache: Promise<unknown> | undefined;
+    const body = (): Promise<unknown> =>
+      (bodyCache ??= readBody(req).then((b) => parseBody(b, req.headers['content-type'])));
+    for (const route of opts.routes) {
+      if (await route(req, res, { url, user, body })) return;
+    }
+    const path = parseResourcePath(url.pathname);
+    if (!path || !user) {
+      throw new ApiError('NotFound', 'the server could not find the requested resource', {});
+    }
+    await serveResource(req, res, url, path, user, body, started);
+  };
+
+  const serveResource = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: ResourcePath,
+    user: UserInfo,
+    body: () => Promise<unknown>,
+    started: bigint,
+  ): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const q = url.searchParams;
+    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const verb = verbFor(method, path, watch);
+    let payload: unknown;
+    let patchType: ApiRequest['patchType'];
+    if (method === 'PATCH') {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      patchType = PATCH_CONTENT_TYPES[ct];
+      if (!patchType) throw errors.unsupportedMediaType(ct || '<none>');
+      payload = await body();
+      if (payload === undefined) throw errors.badRequest('the body of the request is empty: a patch is required');
+    } else if (method === 'POST' || method === 'PUT') {
+      payload = await body();
+      if (payload === undefined) throw errors.badRequest('the body of the request is empty');
+    } else if (method === 'DELETE') {
+      payload = await body();
+    }
+    const deleteOptions = method === 'DELETE' && payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : undefined;
+    const apiReq: ApiRequest = {
+      verb,
+      group: path.group,
+      version: path.version,
+      resource: path.resource,
+      ...(path.subresource ? { subresource: path.subresource } : {}),
+      ...(path.namespace !== undefined ? { namespace: path.namespace } : {}),
+      ...(path.name !== undefined ? { name: path.name } : {}),
+      ...(method === 'DELETE' ? {} : payload !== undefined ? { body: payload } : {}),
+      ...(patchType ? { patchType } : {}),
+      options: parseOptions(q, deleteOptions),
+      user,
+    };
+    const negotiated = negotiate(req.headers.accept, q);
+    const ri = findResource(path.group, path.resource);
+    const labels = {
+      verb: verb === 'list' && watch ? 'WATCH' : verb.toUpperCase(),
+      group: path.group,
+      version: path.version,
+      resource: path.resource,
+      subresource: path.subresource ?? '',
+      scope: path.name ? 'resource' : path.namespace ? 'namespace' : 'cluster',
+    };
+    if (verb === 'watch') {
+      await serveWatch(res, apiReq, negotiated, ri);
+      return;
+    }
+    const result = await opts.handler.handle(apiReq);
+    let out = result.body;
+    if (ri && negotiated.as === 'table' && (verb === 'get' || verb === 'list') && !path.subresource) {
+      const isList = verb === 'list';
+      const list = out as { items?: KubeObject[]; metadata?: Record<string, unknown> };
+      out = opts.toTable(ri, isList ? (list.items ?? []) : [out as KubeObject], {
+        ...(negotiated.includeObject ? { includeObject: negotiated.includeObject } : {}),
+        ...(isList && list.metadata ? { listMeta: list.metadata } : {}),
+      });
+    } else if (negotiated.as === 'metadata' && (verb === 'get' || verb === 'list')) {
+      if (verb === 'list') {
+        const list = out as { items: KubeObject[]; metadata: unknown };
+        out = { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, items: list.items.map(toMetadataOnly) };
+      } else out = toMetadataOnly(out as KubeObject);
+    }
+    sendJson(res, result.code, out, result.warnings);
+    opts.observe?.({ ...labels, code: result.code }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+
+  const serveWatch = async (
+    res: ServerResponse,
+    apiReq: ApiRequest,
+    negotiated: Negotiated,
+    ri: ResourceInfo | undefined,
+  ): Promise<void> => {
+    let headerWritten = false;
+    let first = true;
+    const writeHead = (): void => {
+      if (headerWritten) return;
+      headerWritten = true;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+    };
+    const encode = (ev: WatchEvent): string => {
+      let object: unknown = ev.object;
+      if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK' && ri) {
+        if (negotiated.as === 'table') {
+          object = opts.toTable(ri, [ev.object], {
+            ...(negotiated.includeObject ? { includeObject: negotiated.includeObject } : {}),
+            noHeaders: !first,
+          });
+          first = false;
+        } else if (negotiated.as === 'metadata') object = toMetadataOnly(ev.object);
+      }
+      return `${JSON.stringify({ type: ev.type, object })}\n`;
+    };
+    let handle: { stop(): void } | undefined;
+    let ended = false;
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      handle?.stop();
+      res.end();
+    };
+    res.on('close', finish);
+    try {
+      handle = await opts.handler.watch(apiReq, {
+        event(ev) {
+          if (ended) return false;
+          writeHead();
+          res.write(encode(ev));
+          return res.writableLength < maxWatchBuffer;
+        },
+        end(err) {
+          if (ended) return;
+          if (err) {
+            writeHead();
+            const status = err instanceof ApiError ? err.toStatus() : errors.internal(String(err)).toStatus();
+            res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+          }
+          finish();
+        },
+      });
+      if (ended) handle.stop();
+      writeHead();
+    } catch (e) {
+      if (e instanceof ApiError && (e.reason === 'Expired' || e.reason === 'Gone')) {
+        writeHead();
+        res.write(`${JSON.stringify({ type: 'ERROR', object: e.toStatus() })}\n`);
+        finish();
+        return;
+      }
+      throw e;
+    }
+  };
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    serve(req, res, started).catch((e: unknown) => {
+      const code = sendError(res, e, log);
+      if (code >= 500) log.warn({ method: req.method, url: req.url, code }, 'request failed');
+    });
+  };
+}

@@ -1,0 +1,260 @@
+// The apiserver's internal face: one WebSocket per component, msgpack frames, multiplexed watches.
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { ApiError, errors } from '../../api/errors.js';
+import type { ApiHandler, ApiRequest, UserInfo, WatchEvent, WatchHandle } from '../../api/request.js';
+import {
+  CLOSE_CODES,
+  MAX_FRAME_BYTES,
+  decodeClientFrames,
+  FrameBatcher,
+  encodeFrame,
+  encodeWatchEvent,
+  type ClientFrame,
+  type ServerFrame,
+  type WireRequest,
+} from '../../api/wire.js';
+import type { Logger } from '../../util/logger.js';
+
+export interface WebSocketFaceOptions {
+  /** the upgrade path, e.g. '/kubemu/v1/ws' */
+  path: string;
+  handler: ApiHandler;
+  authenticate(req: http.IncomingMessage): UserInfo | undefined;
+  logger: Logger;
+  /** a watch is cut off (410 Expired) once the socket has more than this many bytes queued; default 16 MiB */
+  maxBufferedBytes?: number;
+  /** ping every this many ms; a connection that missed the previous pong is terminated; default 5 s */
+  pingIntervalMs?: number;
+  /** the largest frame accepted from a client; default MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
+}
+
+export interface WebSocketFace {
+  close(): Promise<void>;
+  connections(): number;
+}
+
+const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+const DEFAULT_PING_INTERVAL = 5_000;
+
+interface WatchEntry {
+  handle?: WatchHandle;
+  stopped: boolean;
+}
+
+function statusOf(err: unknown, logger: Logger): ApiError {
+  if (ApiError.isApiError(err)) return err;
+  logger.error({ err }, 'handler failed with a non-ApiError');
+  return errors.internal(err instanceof Error ? err.message : 'unknown error', err);
+}
+
+/** Serve the internal face on `server`'s upgrade requests to `opts.path`. */
+export function attachWebSocketFace(
+  server: http.Server | https.Server,
+  opts: WebSocketFaceOptions,
+): WebSocketFace {
+  const logger = opts.logger;
+  const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
+  const pingInterval = opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== opts.path) {
+      // Other upgrade paths (exec, port-forward) may belong to another listener; refuse only if none.
+      if (server.listenerCount('upgrade') <= 1)
+        refuse(socket, 404, 'NotFound', `the server could not find the requested resource`);
+      return;
+    }
+    let user: UserInfo | undefined;
+    try {
+      user = opts.authenticate(req);
+    } catch (err) {
+      logger.error({ err }, 'authenticate threw');
+    }
+    if (!user) {
+      logger.info({ remote: req.socket.remoteAddress }, 'unauthenticated internal-face connection refused');
+      refuse(socket, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    const who = user;
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, who));
+  };
+  server.on('upgrade', onUpgrade);
+
+  function serveConnection(ws: WebSocket, user: UserInfo): void {
+    const log = logger.child({ user: user.username });
+    const watches = new Map<number, WatchEntry>();
+    alive.set(ws, true);
+    log.debug('internal-face connection open');
+
+    const batcher = new FrameBatcher((bytes) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
+    });
+    const send = (bytes: Buffer): void => batcher.push(bytes);
+    const sendFrame = (frame: ServerFrame): void => send(encodeFrame(frame));
+
+    const toRequest = (w: WireRequest): ApiRequest => ({ ...w, options: w.options ?? {}, user });
+
+    const handleRequest = async (id: number, w: WireRequest): Promise<void> => {
+      try {
+        const result = await opts.handler.handle(toRequest(w));
+        const frame: ServerFrame = { t: 'res', id, code: result.code, body: result.body };
+        if (result.warnings?.length) frame.warnings = result.warnings;
+        sendFrame(frame);
+      } catch (err) {
+        sendFrame({ t: 'err', id, status: statusOf(err, log).toStatus() });
+      }
+    };
+
+    const endWatch = (id: number, entry: WatchEntry, err?: unknown): void => {
+      if (entry.stopped) return;
+      entry.stopped = true;
+      watches.delete(id);
+      entry.handle?.stop();
+      sendFrame(
+        err === undefined ? { t: 'end', id } : { t: 'end', id, status: statusOf(err, log).toStatus() },
+      );
+    };
+
+    const startWatch = async (id: number, w: WireRequest): Promise<void> => {
+      if (watches.has(id)) {
+        sendFrame({ t: 'end', id, status: errors.badRequest(`watch id ${id} is already in use`).toStatus() });
+        return;
+      }
+      const entry: WatchEntry = { stopped: false };
+      watches.set(id, entry);
+      const sink = {
+        event: (ev: WatchEvent): boolean => {
+          if (entry.stopped) return false;
+          send(encodeWatchEvent(id, ev.type, ev.object));
+          if (ws.bufferedAmount + batcher.pendingBytes() > maxBuffered) {
+            // Bounded server memory: a watcher that cannot keep up relists instead of queueing forever.
+            log.warn(
+              { watch: id, resource: w.resource, buffered: ws.bufferedAmount },
+              'watch cut off: client too slow',
+            );
+            endWatch(id, entry, errors.gone('watch cut off: client too slow'));
+            return false;
+          }
+          return true;
+        },
+        end: (err?: unknown): void => endWatch(id, entry, err),
+      };
+      try {
+        const handle = await opts.handler.watch(toRequest(w), sink);
+        if (entry.stopped) handle.stop();
+        else entry.handle = handle;
+      } catch (err) {
+        endWatch(id, entry, err);
+      }
+    };
+
+    const onFrame = (frame: ClientFrame): void => {
+      switch (frame.t) {
+        case 'req':
+          void handleRequest(frame.id, frame.req);
+          break;
+        case 'watch':
+          void startWatch(frame.id, frame.req);
+          break;
+        case 'unwatch': {
+          const entry = watches.get(frame.id);
+          if (entry) endWatch(frame.id, entry);
+          break;
+        }
+      }
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        log.warn('text frame on the internal face; closing');
+        ws.close(CLOSE_CODES.unsupportedData, 'binary msgpack frames only');
+        return;
+      }
+      let frames: ClientFrame[];
+      try {
+        frames = decodeClientFrames(rawBytes(data));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : 'malformed frame';
+        log.warn({ err }, 'malformed frame on the internal face; closing');
+        ws.close(CLOSE_CODES.invalidFrame, `malformed frame: ${reason}`.slice(0, 120));
+        return;
+      }
+      for (const frame of frames) onFrame(frame);
+    });
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('error', (err) => log.warn({ err }, 'internal-face connection error'));
+    ws.on('close', (code, reason) => {
+      log.debug({ code, reason: reason.toString() }, 'internal-face connection closed');
+      batcher.clear();
+      for (const [id, entry] of watches) {
+        entry.stopped = true;
+        entry.handle?.stop();
+        watches.delete(id);
+      }
+    });
+  }
+
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        logger.warn('internal-face connection missed a pong; terminating');
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, pingInterval);
+  pinger.unref();
+
+  return {
+    connections: () => wss.clients.size,
+    async close(): Promise<void> {
+      clearInterval(pinger);
+      server.off('upgrade', onUpgrade);
+      const closing = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(CLOSE_CODES.goingAway, 'apiserver shutting down');
+            // A peer that never answers the close handshake must not hold shutdown up.
+            setTimeout(() => ws.terminate(), 1_000).unref();
+          }),
+      );
+      await Promise.all(closing);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function refuse(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  });
+  const text = code === 401 ? 'Unauthorized' : 'Not Found';
+  socket.end(
+    `HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function rawBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data);
+}

@@ -1,0 +1,2 @@
+// Every benchmark suite module, imported for its registerSuite() side effect. Add new suites here.
+import './apiserver-suite.js';

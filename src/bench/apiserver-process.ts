@@ -1,0 +1,90 @@
+// Starts a real apiserver process (from dist/) for benchmarks, with its own state dir and a free port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BenchApiServer {
+  url: string;
+  token: string;
+  ca: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function ready(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/readyz`, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export async function startBenchApiServer(extraArgs: string[] = []): Promise<BenchApiServer> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
+  const child: ChildProcess = spawn(process.execPath, [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, KUBEMU_LOG_LEVEL: 'warn' },
+  });
+  const deadline = Date.now() + 20_000;
+  const info = join(stateDir, 'apiserver.json');
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`apiserver exited with ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('apiserver did not come up within 20 s');
+    }
+    if (existsSync(info)) {
+      const { url } = JSON.parse(readFileSync(info, 'utf8')) as { url: string };
+      const ca = readFileSync(join(stateDir, 'pki/ca.crt'), 'utf8');
+      if (await ready(url, ca)) {
+        const token = readFileSync(join(stateDir, 'tokens.csv'), 'utf8').split('\n').find((l) => l.includes('kubemu-admin'))!.split(',')[0]!;
+        return {
+          url,
+          token,
+          ca,
+          pid: child.pid!,
+          async stop() {
+            child.kill('SIGTERM');
+            await new Promise<void>((r) => {
+              const t = setTimeout(() => {
+                child.kill('SIGKILL');
+                r();
+              }, 5000);
+              child.once('exit', () => {
+                clearTimeout(t);
+                r();
+              });
+            });
+            rmSync(stateDir, { recursive: true, force: true });
+          },
+        };
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Peak RSS of a process from /proc (kB → MB), for memory figures. */
+export function rssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = status.match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}

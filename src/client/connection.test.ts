@@ -1,0 +1,113 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError } from '../api/errors.js';
+import { decodeClientFrames, encodeFrame } from '../api/wire.js';
+import { silentLogger } from '../util/logger.js';
+import { ApiConnection, apiErrorFromStatus } from './connection.js';
+
+// The client side alone, against a bare ws server that misbehaves on purpose.
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function bareServer(opts: { autoPong: boolean }) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: opts.autoPong });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const sockets: WebSocket[] = [];
+  wss.on('connection', (ws) => sockets.push(ws));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  return { wss, sockets, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/kubemu/v1/ws` };
+}
+
+function connection(url: string, pingIntervalMs = 5000): ApiConnection {
+  const conn = new ApiConnection({
+    url,
+    pingIntervalMs,
+    backoff: { initialMs: 10, maxMs: 50 },
+    logger: silentLogger(),
+  });
+  cleanups.push(() => conn.close());
+  return conn;
+}
+
+describe('ApiConnection', () => {
+  it('reconnects when the server stops answering pings', async () => {
+    const s = await bareServer({ autoPong: false });
+    const conn = connection(s.url, 40);
+    await conn.ready();
+    await expect.poll(() => s.sockets.length, { timeout: 2000 }).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stays on one socket while pongs come back', async () => {
+    const s = await bareServer({ autoPong: true });
+    const conn = connection(s.url, 20);
+    await conn.ready();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(s.sockets).toHaveLength(1);
+    expect(conn.isConnected()).toBe(true);
+  });
+
+  it('drops a garbage server frame by reconnecting, failing the request in flight', async () => {
+    const s = await bareServer({ autoPong: true });
+    s.wss.on('connection', (ws) =>
+      ws.on('message', (data: Buffer) => {
+        for (const frame of decodeClientFrames(data)) {
+          if (s.sockets.length === 1) ws.send(Buffer.from([0xc1, 0x00]));
+          else ws.send(encodeFrame({ t: 'res', id: frame.id, code: 200, body: { ok: 1 } }));
+        }
+      }),
+    );
+    const conn = connection(s.url);
+    const first = conn.request({ verb: 'list', group: '', version: 'v1', resource: 'pods' });
+    await expect(first).rejects.toMatchObject({ reason: 'ServiceUnavailable' });
+    await expect(conn.request({ verb: 'list', group: '', version: 'v1', resource: 'pods' })).resolves.toEqual(
+      {
+        code: 200,
+        body: { ok: 1 },
+      },
+    );
+  });
+
+  it('rejects everything after close()', async () => {
+    const s = await bareServer({ autoPong: true });
+    const conn = connection(s.url);
+    await conn.ready();
+    await conn.close();
+    await expect(
+      conn.request({ verb: 'get', group: '', version: 'v1', resource: 'pods', name: 'x' }),
+    ).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it('rebuilds ApiErrors from Status, keeping reason, code and details', () => {
+    const err = apiErrorFromStatus({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Invalid',
+      code: 422,
+      message: 'Pod "p" is invalid: spec.containers: Required value',
+      details: {
+        name: 'p',
+        kind: 'Pod',
+        causes: [{ reason: 'FieldValueRequired', field: 'spec.containers' }],
+      },
+    });
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.toStatus()).toMatchObject({
+      reason: 'Invalid',
+      code: 422,
+      details: { causes: [{ field: 'spec.containers' }] },
+    });
+    expect(apiErrorFromStatus({ code: 502, message: 'bad gateway' })).toMatchObject({
+      reason: 'InternalError',
+      code: 502,
+    });
+  });
+});

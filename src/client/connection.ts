@@ -1,0 +1,344 @@
+// A component's one WebSocket to the apiserver: requests by id, resumable watches, reconnect with backoff.
+import type { Status } from 'kubernetes-types/meta/v1.js';
+import { WebSocket, type RawData } from 'ws';
+import { ApiError, type StatusReason, REASON_CODES } from '../api/errors.js';
+import type { ApiResult, WatchEvent } from '../api/request.js';
+import {
+  CLOSE_CODES,
+  MAX_FRAME_BYTES,
+  decodeServerFrames,
+  FrameBatcher,
+  encodeFrame,
+  type ClientFrame,
+  type ServerFrame,
+  type WireRequest,
+} from '../api/wire.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+
+export interface ApiConnectionOptions {
+  /** `wss://127.0.0.1:6443/kubemu/v1/ws` */
+  url: string;
+  /** bearer token */
+  token?: string;
+  /** PEM of the CA to trust (the cluster CA) */
+  ca?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** reconnect backoff: starts at initialMs, doubles to maxMs; defaults 1 s → 30 s */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** send a ping this often; no pong before the next one → reconnect; default 5 s */
+  pingIntervalMs?: number;
+  /** a request not answered within this long fails with a Timeout ApiError; default 60 s */
+  requestTimeoutMs?: number;
+}
+
+export type WatchEventHandler = (event: WatchEvent) => void;
+/** The watch is over: `err` is an ApiError (410 Expired → relist) or undefined for a plain end. Called once. */
+export type WatchEndHandler = (err?: ApiError) => void;
+
+export interface WatchSubscription {
+  /** stop the watch; onEnd is not called after stop() */
+  stop(): void;
+}
+
+/** What the typed client and informers need from a transport: ApiConnection, or handlerTransport in tests. */
+export interface ApiTransport {
+  request(req: WireRequest): Promise<ApiResult>;
+  watch(req: WireRequest, onEvent: WatchEventHandler, onEnd: WatchEndHandler): WatchSubscription;
+}
+
+/** Rebuild the ApiError a Status describes. */
+export function apiErrorFromStatus(status: Status): ApiError {
+  const reason = (
+    status.reason && status.reason in REASON_CODES ? status.reason : 'InternalError'
+  ) as StatusReason;
+  const err = new ApiError(reason, status.message ?? reason, status.details);
+  // keep the server's code when it differs from the reason's default (e.g. a reason-less 5xx)
+  if (typeof status.code === 'number' && status.code !== err.code) Object.assign(err, { code: status.code });
+  return err;
+}
+
+/** The error a request sees when its connection drops before the answer came: retry it. */
+export function connectionLost(detail: string): ApiError {
+  return new ApiError('ServiceUnavailable', `connection to the apiserver lost: ${detail}`);
+}
+
+interface PendingRequest {
+  frame: ClientFrame;
+  resolve(r: ApiResult): void;
+  reject(e: ApiError): void;
+  sent: boolean;
+  timer: { cancel(): void };
+}
+
+interface LiveWatch {
+  req: WireRequest;
+  onEvent: WatchEventHandler;
+  onEnd: WatchEndHandler;
+  /** the last resourceVersion this watch saw: where a resumed watch starts */
+  lastRV: string | undefined;
+}
+
+export class ApiConnection implements ApiTransport {
+  private readonly opts: ApiConnectionOptions;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly initialBackoff: number;
+  private readonly maxBackoff: number;
+  private backoff: number;
+  private ws: WebSocket | undefined;
+  private batcher: FrameBatcher | undefined;
+  private open = false;
+  private closed = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly watches = new Map<number, LiveWatch>();
+  private reconnectTimer: { cancel(): void } | undefined;
+  private pingTimer: { cancel(): void } | undefined;
+  private awaitingPong = false;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(opts: ApiConnectionOptions) {
+    if (!/^wss?:\/\//.test(opts.url))
+      throw new TypeError(`ApiConnection url must be ws:// or wss://, got ${opts.url}`);
+    this.opts = opts;
+    this.log = (opts.logger ?? silentLogger()).child({ apiserver: opts.url });
+    this.clock = opts.clock ?? realClock;
+    this.initialBackoff = opts.backoff?.initialMs ?? 1_000;
+    this.maxBackoff = opts.backoff?.maxMs ?? 30_000;
+    this.backoff = this.initialBackoff;
+    this.connect();
+  }
+
+  /** true while the socket is open */
+  isConnected(): boolean {
+    return this.open;
+  }
+
+  /** resolves once the socket is open (immediately if it is) */
+  ready(): Promise<void> {
+    if (this.open) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  request(req: WireRequest): Promise<ApiResult> {
+    if (this.closed)
+      return Promise.reject(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed'));
+    const id = this.nextId++;
+    return new Promise<ApiResult>((resolve, reject) => {
+      const timeoutMs = this.opts.requestTimeoutMs ?? 60_000;
+      const p: PendingRequest = {
+        frame: { t: 'req', id, req },
+        resolve,
+        reject,
+        sent: false,
+        timer: this.clock.setTimeout(() => {
+          this.pending.delete(id);
+          reject(
+            new ApiError('Timeout', `request ${req.verb} ${req.resource} timed out after ${timeoutMs}ms`),
+          );
+        }, timeoutMs),
+      };
+      this.pending.set(id, p);
+      // Requests made while (re)connecting wait for the socket; they are sent on open.
+      if (this.open) this.sendPending(p);
+    });
+  }
+
+  watch(req: WireRequest, onEvent: WatchEventHandler, onEnd: WatchEndHandler): WatchSubscription {
+    const id = this.nextId++;
+    const w: LiveWatch = { req, onEvent, onEnd, lastRV: req.options?.resourceVersion };
+    if (this.closed) {
+      queueMicrotask(() =>
+        onEnd(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed')),
+      );
+      return { stop: () => undefined };
+    }
+    this.watches.set(id, w);
+    if (this.open) this.sendWatch(id, w);
+    return {
+      stop: () => {
+        if (!this.watches.delete(id)) return;
+        if (this.open) this.sendFrame({ t: 'unwatch', id });
+      },
+    };
+  }
+
+  /** Close for good: pending requests fail, watches end silently, no reconnect. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reconnectTimer?.cancel();
+    this.pingTimer?.cancel();
+    this.watches.clear();
+    this.failPending(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed'), true);
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(CLOSE_CODES.normal, 'client closing');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1_000).unref();
+      });
+    }
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const headers: Record<string, string> = {};
+    if (this.opts.token) headers['Authorization'] = `Bearer ${this.opts.token}`;
+    const ws = new WebSocket(this.opts.url, {
+      headers,
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    this.batcher?.clear();
+    this.batcher = new FrameBatcher((bytes) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
+    });
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(ws, data, isBinary));
+    ws.on('pong', () => (this.awaitingPong = false));
+    ws.on('unexpected-response', (_req, res) => {
+      const code = res.statusCode ?? 0;
+      this.log.error({ code }, 'apiserver refused the internal-face connection');
+      if (code === 401 || code === 403) {
+        const reason: StatusReason = code === 401 ? 'Unauthorized' : 'Forbidden';
+        this.failPending(new ApiError(reason, `apiserver refused the connection: ${code}`), true);
+      }
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => this.log.warn({ err }, 'internal-face connection error'));
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    this.open = true;
+    this.backoff = this.initialBackoff;
+    this.log.debug('connected to apiserver');
+    for (const p of this.pending.values()) if (!p.sent) this.sendPending(p);
+    for (const [id, w] of this.watches) this.sendWatch(id, w);
+    this.schedulePing(ws);
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private schedulePing(ws: WebSocket): void {
+    const interval = this.opts.pingIntervalMs ?? 5_000;
+    this.awaitingPong = false;
+    const tick = (): void => {
+      if (ws !== this.ws || !this.open) return;
+      if (this.awaitingPong) {
+        this.log.warn('apiserver missed a pong; reconnecting');
+        ws.terminate();
+        return;
+      }
+      this.awaitingPong = true;
+      ws.ping();
+      this.pingTimer = this.clock.setTimeout(tick, interval);
+    };
+    this.pingTimer = this.clock.setTimeout(tick, interval);
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    const wasOpen = this.open;
+    this.open = false;
+    this.pingTimer?.cancel();
+    if (this.closed) return;
+    if (wasOpen) this.log.warn({ code, reason }, 'connection to apiserver lost; reconnecting');
+    // Requests already on the wire may or may not have been applied: their callers decide whether to retry.
+    this.failPending(connectionLost(reason || `close code ${code}`), false);
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
+    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delay);
+  }
+
+  private failPending(err: ApiError, includeUnsent: boolean): void {
+    for (const [id, p] of this.pending) {
+      if (!p.sent && !includeUnsent) continue;
+      this.pending.delete(id);
+      p.timer.cancel();
+      p.reject(err);
+    }
+  }
+
+  private sendFrame(frame: ClientFrame): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.batcher?.push(encodeFrame(frame));
+  }
+
+  private sendPending(p: PendingRequest): void {
+    p.sent = true;
+    this.sendFrame(p.frame);
+  }
+
+  private sendWatch(id: number, w: LiveWatch): void {
+    const req: WireRequest =
+      w.lastRV === undefined ? w.req : { ...w.req, options: { ...w.req.options, resourceVersion: w.lastRV } };
+    this.sendFrame({ t: 'watch', id, req });
+  }
+
+  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (ws !== this.ws) return;
+    let frames: ServerFrame[];
+    try {
+      if (!isBinary) throw new TypeError('text frame');
+      frames = decodeServerFrames(
+        Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data),
+      );
+    } catch (err) {
+      this.log.error({ err }, 'malformed frame from apiserver; reconnecting');
+      ws.close(CLOSE_CODES.invalidFrame, 'malformed frame');
+      return;
+    }
+    for (const frame of frames) this.onFrame(frame);
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.t) {
+      case 'res': {
+        const p = this.takePending(frame.id);
+        const result: ApiResult = { code: frame.code, body: frame.body };
+        if (frame.warnings) result.warnings = frame.warnings;
+        p?.resolve(result);
+        break;
+      }
+      case 'err':
+        this.takePending(frame.id)?.reject(apiErrorFromStatus(frame.status));
+        break;
+      case 'ev': {
+        const w = this.watches.get(frame.id);
+        if (!w) break;
+        const rv = frame.object.metadata?.resourceVersion;
+        if (rv && frame.type !== 'ERROR') w.lastRV = rv;
+        w.onEvent({ type: frame.type, object: frame.object });
+        break;
+      }
+      case 'end': {
+        const w = this.watches.get(frame.id);
+        if (!w) break;
+        this.watches.delete(frame.id);
+        w.onEnd(frame.status ? apiErrorFromStatus(frame.status) : undefined);
+        break;
+      }
+    }
+  }
+
+  private takePending(id: number): PendingRequest | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    p.timer.cancel();
+    return p;
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// kube-apiserver for kubemu: `node dist/cmd/apiserver.js --state-dir DIR [--port 6443] [--host 127.0.0.1]`.
+import { parseArgs } from 'node:util';
+import { startApiServer } from '../apiserver/apiserver.js';
+import { createLogger } from '../util/logger.js';
+import { runUntilSignal } from '../util/run.js';
+
+export function apiserverMain(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'state-dir': { type: 'string' },
+      port: { type: 'string', default: '6443' },
+      host: { type: 'string', default: '127.0.0.1' },
+      name: { type: 'string', default: 'kubemu' },
+      'service-cluster-ip-range': { type: 'string', default: '127.96.0.0/16' },
+      'service-node-port-range': { type: 'string', default: '30000-32767' },
+      'default-not-ready-toleration-seconds': { type: 'string', default: '2' },
+      'watch-cache-size': { type: 'string', default: '10000' },
+      'bookmark-interval-ms': { type: 'string', default: '5000' },
+    },
+    strict: true,
+  });
+  const log = createLogger('apiserver');
+  const stateDir = values['state-dir'];
+  if (!stateDir) {
+    log.fatal('--state-dir is required');
+    process.exit(2);
+  }
+  const [lo, hi] = values['service-node-port-range'].split('-').map(Number);
+  runUntilSignal(log, () =>
+    startApiServer({
+      stateDir,
+      host: values.host,
+      port: Number(values.port),
+      logger: log,
+      clusterName: values.name,
+      serviceCidr: values['service-cluster-ip-range'],
+      nodePortRange: [lo!, hi!],
+      notReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
+      watchCacheSize: Number(values['watch-cache-size']),
+      bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
+    }),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) apiserverMain(process.argv.slice(2));

@@ -1,0 +1,260 @@
+// One container instance as a real process tree: start, log capture, stop with grace, exit status as upstream reports it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { constants as osConstants } from 'node:os';
+import type { ResolvedImage } from './images.js';
+import { prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
+import { LogWriter } from './log-file.js';
+import { UsageTracker, type ContainerUsage } from './usage.js';
+
+export interface ContainerSpec {
+  /** The container's name in its pod spec. */
+  name: string;
+  podName: string;
+  nodeName?: string;
+  image: ResolvedImage;
+  /** Upstream semantics: command replaces the image's entrypoint, args replaces its cmd. */
+  command?: string[];
+  args?: string[];
+  /** Already resolved by the kubelet (valueFrom, service links, $(VAR) expansion). */
+  env?: Record<string, string>;
+  workingDir?: string;
+  podIP: string;
+  mounts?: Mount[];
+  /** Scratch directory of this container instance (private root, /tmp). Created if missing. */
+  containerDir: string;
+  /** Log file of this container instance (one per restart, so --previous can read the last one). */
+  logFile: string;
+  memoryLimitBytes?: number;
+}
+
+export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
+
+export interface ContainerExit {
+  exitCode: number;
+  /** Set when the exit is known to be by a signal. */
+  signal?: NodeJS.Signals;
+  reason: TerminationReason;
+  message?: string;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** The argv a container runs: command/args over the image's entrypoint/cmd, exactly as upstream combines them. */
+export function containerArgv(image: ResolvedImage, command?: string[], args?: string[]): string[] {
+  const hasCommand = command !== undefined && command.length > 0;
+  const entry = hasCommand ? command : image.manifest.entrypoint;
+  const rest = args !== undefined && args.length > 0 ? args : hasCommand ? [] : (image.manifest.cmd ?? []);
+  const argv = [...entry, ...rest];
+  // Built-in images are Node programs; they run on the Node that runs kubemu.
+  if (argv[0] === 'node') argv[0] = process.execPath;
+  return argv;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function containerEnv(spec: ContainerSpec): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: `${path.dirname(process.execPath)}:${DEFAULT_PATH}`,
+    HOME: '/root',
+    ...spec.image.manifest.env,
+    HOSTNAME: spec.podName,
+    POD_IP: spec.podIP,
+    HOST: spec.podIP,
+    ...(spec.nodeName ? { KUBEMU_NODE_NAME: spec.nodeName } : {}),
+    ...spec.env,
+  };
+  return env;
+}
+
+// util-linux 2.38's unshare cannot re-raise its child's fatal signal and says this instead (then exits 1).
+const UNSHARE_SIGNAL_NOISE = /^unshare: sigprocmask unblock failed/;
+const EXEC_FAILED = /^(?:unshare|setpriv): failed to execute (.*)$/;
+
+export class ContainerProcess {
+  readonly startedAt = new Date();
+  readonly exited: Promise<ContainerExit>;
+  readonly pid: number;
+  private readonly log: LogWriter;
+  private readonly tracker: UsageTracker;
+  private exit: ContainerExit | undefined;
+  private killedFor: 'stop' | 'oom' | undefined;
+  private diedBySignal = false;
+  private execFailure: string | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly spec: ContainerSpec,
+    readonly mode: IsolationMode,
+    hooks: { onExit?: (c: ContainerProcess) => void } = {},
+  ) {
+    fs.mkdirSync(spec.containerDir, { recursive: true });
+    fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
+    this.log = new LogWriter(spec.logFile, (line) => {
+      if (UNSHARE_SIGNAL_NOISE.test(line)) return (this.diedBySignal = true);
+      const m = EXEC_FAILED.exec(line);
+      if (m) this.execFailure = m[1];
+      return false;
+    });
+    const argv = containerArgv(spec.image, spec.command, spec.args);
+    const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';
+    let resolveExit!: (e: ContainerExit) => void;
+    this.exited = new Promise((r) => (resolveExit = r));
+
+    let child: ChildProcess | undefined;
+    try {
+      if (argv.length === 0) throw new Error('no command specified');
+      const launch = prepareLaunch({
+        mode,
+        containerDir: spec.containerDir,
+        imageDir: spec.image.dir,
+        mounts: spec.mounts ?? [],
+        argv,
+        workingDir,
+      });
+      child = spawn(launch.file, launch.args, {
+        cwd: launch.cwd,
+        env: { ...containerEnv(spec), ...launch.env },
+        // Own session and process group: the group is what stop() signals, and nothing reaches the kubelet's.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      // Nothing was started: reported like a failed container start (upstream's StartError, exit 128).
+      this.execFailure = (err as Error).message;
+    }
+    this.pid = child?.pid ?? -1;
+    this.tracker = new UsageTracker(this.pid);
+    if (child?.stdout) this.log.attach(child.stdout, 'stdout');
+    if (child?.stderr) this.log.attach(child.stderr, 'stderr');
+
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (this.graceTimer) clearTimeout(this.graceTimer);
+      if (spawnError) this.execFailure = spawnError.message;
+      // Give the pipes a moment to drain what the process wrote just before it died.
+      const done = (): void => {
+        this.log.close();
+        this.exit = this.describeExit(code, signal);
+        hooks.onExit?.(this);
+        resolveExit(this.exit);
+      };
+      let pipesOpen = [child?.stdout, child?.stderr].filter((s) => s && !s.readableEnded).length;
+      if (pipesOpen === 0) return done();
+      const timer = setTimeout(done, 200);
+      for (const s of [child?.stdout, child?.stderr]) {
+        s?.once('end', () => {
+          if (--pipesOpen === 0) {
+            clearTimeout(timer);
+            done();
+          }
+        });
+      }
+    };
+    if (!child) queueMicrotask(() => finish(null, null));
+    child?.once('exit', (code, signal) => finish(code, signal));
+    child?.once('error', (err) => finish(null, null, err));
+  }
+
+  private describeExit(code: number | null, signal: NodeJS.Signals | null): ContainerExit {
+    const base = { startedAt: this.startedAt, finishedAt: new Date() };
+    // 126/127 are what unshare/setpriv exit with when the program cannot be executed.
+    if (this.execFailure !== undefined && (code === null || code === 126 || code === 127)) {
+      return {
+        ...base,
+        exitCode: 128,
+        reason: 'StartError',
+        message: `failed to start container: ${this.execFailure}`,
+      };
+    }
+    if (this.killedFor === 'oom') return { ...base, exitCode: 137, signal: 'SIGKILL', reason: 'OOMKilled' };
+    let exitCode = code ?? 0;
+    let sig: NodeJS.Signals | undefined = signal ?? undefined;
+    if (signal) exitCode = 128 + (osConstants.signals[signal] ?? 0);
+    else if (this.diedBySignal) {
+      // The signal itself is lost (see UNSHARE_SIGNAL_NOISE); ours was SIGKILL, anyone else's most likely too.
+      exitCode = 137;
+      sig = 'SIGKILL';
+    }
+    return {
+      ...base,
+      exitCode,
+      ...(sig ? { signal: sig } : {}),
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+    };
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  get exitStatus(): ContainerExit | undefined {
+    return this.exit;
+  }
+
+  /** The process group (and session) every process of the container starts in. */
+  get pgid(): number {
+    return this.pid;
+  }
+
+  /** SIGTERM to the container's process group, SIGKILL after the grace period; resolves with the exit. */
+  stop(gracePeriodSeconds = 30): Promise<ContainerExit> {
+    if (this.exit) return this.exited;
+    this.killedFor ??= 'stop';
+    this.signalGroup('SIGTERM');
+    if (gracePeriodSeconds <= 0) this.signalGroup('SIGKILL');
+    else {
+      this.graceTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), gracePeriodSeconds * 1000);
+    }
+    return this.exited;
+  }
+
+  /** Immediate SIGKILL of the whole container. */
+  kill(): Promise<ContainerExit> {
+    if (this.exit) return this.exited;
+    this.killedFor ??= 'stop';
+    this.signalGroup('SIGKILL');
+    return this.exited;
+  }
+
+  /** Called by the runtime when the container's memory exceeds its limit. */
+  oomKill(): void {
+    if (this.exit) return;
+    this.killedFor = 'oom';
+    this.signalGroup('SIGKILL');
+  }
+
+  /** Samples usage from a /proc snapshot (the runtime shares one snapshot between all containers). */
+  sampleUsage(procs: Parameters<UsageTracker['sample']>[0], now?: number): ContainerUsage {
+    return this.tracker.sample(procs, now);
+  }
+
+  get usage(): ContainerUsage | undefined {
+    return this.tracker.latest;
+  }
+
+  /** PID of the container's first process inside its namespaces (what `nsenter` joins); the spawned pid without. */
+  initPid(): number {
+    if (this.mode === 'none') return this.pid;
+    try {
+      const kids = fs.readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim().split(/\s+/);
+      const first = Number(kids[0]);
+      if (first > 0) return first;
+    } catch {
+      // fall through
+    }
+    return this.pid;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.pid <= 0) return;
+    try {
+      process.kill(-this.pgid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

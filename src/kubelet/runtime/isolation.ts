@@ -1,0 +1,247 @@
+// How a container process is isolated: private mount+PID namespaces when the kernel lets us, else a documented degraded mode.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * - `namespaces`: root; `unshare --pid --mount` per container, volumes bind-mounted at their paths in a private root.
+ * - `userns`: the same inside an unprivileged user namespace (`--user --map-root-user`), for non-root kubelets.
+ * - `none`: no namespaces; absolute volume paths live under `$KUBEMU_ROOT` (the built-in images honour it) and
+ *   a per-node watchdog, not a PID namespace, kills what is left when the kubelet dies.
+ */
+export type IsolationMode = 'namespaces' | 'userns' | 'none';
+
+/** Where an image's files appear inside its container; image manifests refer to their files under it. */
+export const IMAGE_MOUNT_PATH = '/app';
+
+export interface Mount {
+  /** A directory or file on this machine (e.g. <podDir>/volumes/<name>). */
+  hostPath: string;
+  /** Absolute path inside the container. */
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+let detected: IsolationMode | undefined;
+
+/** Detects once per process which isolation works here; KUBEMU_ISOLATION=namespaces|userns|none forces one. */
+export function detectIsolation(): IsolationMode {
+  if (detected) return detected;
+  const forced = process.env['KUBEMU_ISOLATION'];
+  if (forced === 'namespaces' || forced === 'userns' || forced === 'none') return (detected = forced);
+  const probe = (userns: boolean): boolean => {
+    const args = [
+      ...(userns ? ['--user', '--map-root-user'] : []),
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount',
+      '--propagation',
+      'private',
+      '--mount-proc',
+      '--',
+      '/bin/sh',
+      '-c',
+      'mount -t tmpfs kubemu-probe /tmp && mount -t overlay overlay -o lowerdir=/etc:/usr /mnt',
+    ];
+    const r = spawnSync('unshare', args, { stdio: 'ignore', timeout: 5000 });
+    return r.status === 0 && hasSetpriv();
+  };
+  if (process.getuid?.() === 0 && probe(false)) return (detected = 'namespaces');
+  if (probe(true)) return (detected = 'userns');
+  return (detected = 'none');
+}
+
+let setprivPresent: boolean | undefined;
+export function hasSetpriv(): boolean {
+  setprivPresent ??=
+    spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  return setprivPresent;
+}
+
+/** What to spawn: the program and its arguments, plus the host cwd (only meaningful without namespaces). */
+export interface Launch {
+  file: string;
+  args: string[];
+  cwd: string;
+  /** Extra environment for the container (KUBEMU_ROOT in degraded mode). */
+  env: Record<string, string>;
+}
+
+export interface LaunchInput {
+  mode: IsolationMode;
+  /** Scratch dir of this container instance: private root, /tmp, overlay layers live here. */
+  containerDir: string;
+  imageDir: string;
+  mounts: Mount[];
+  /** argv after entrypoint/cmd/command/args resolution; argv[0] may be a name looked up on PATH. */
+  argv: string[];
+  workingDir: string;
+}
+
+// Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec.
+const SETUP_SCRIPT =
+  'mount -a -T "$1" || { echo "kubemu: failed to set up container mounts" >&2; exit 128; }; ' +
+  'r=$2; w=$3; shift 3; exec unshare --root="$r" --wd="$w" -- "$@"';
+
+/** Builds the spawn line for a container and prepares its private root on disk. */
+export function prepareLaunch(input: LaunchInput): Launch {
+  const mounts = [
+    { hostPath: input.imageDir, containerPath: IMAGE_MOUNT_PATH, readOnly: true },
+    ...input.mounts.map((m) => ({ ...m, containerPath: path.posix.normalize(m.containerPath) })),
+  ];
+  const pdeath = hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+  if (input.mode === 'none') return prepareDegraded(input, mounts, pdeath);
+
+  const rootfs = path.join(input.containerDir, 'rootfs');
+  const tmpDir = path.join(input.containerDir, 'tmp');
+  fs.mkdirSync(rootfs, { recursive: true });
+  fs.mkdirSync(tmpDir, { recursive: true, mode: 0o1777 });
+  fs.chmodSync(tmpDir, 0o1777);
+
+  // Top-level host dirs whose mount target is missing on the host get an overlay, so the mount point is made in
+  // the container's own upper layer and never on the host.
+  const overlaid = new Set<string>();
+  for (const m of mounts) {
+    const top = topLevel(m.containerPath);
+    if (top === 'tmp' || !isHostDir(`/${top}`) || m.containerPath === `/${top}`) continue;
+    if (!fs.existsSync(m.containerPath)) overlaid.add(top);
+  }
+
+  const lines: string[] = [];
+  for (const entry of hostTopLevel()) {
+    const target = path.join(rootfs, entry.name);
+    if (entry.symlink !== undefined) {
+      if (!fs.existsSync(target)) fs.symlinkSync(entry.symlink, target);
+      continue;
+    }
+    if (entry.name === 'tmp') continue;
+    fs.mkdirSync(target, { recursive: true });
+    if (overlaid.has(entry.name)) {
+      const upper = path.join(input.containerDir, 'overlay', entry.name, 'upper');
+      const work = path.join(input.containerDir, 'overlay', entry.name, 'work');
+      fs.mkdirSync(upper, { recursive: true });
+      fs.mkdirSync(work, { recursive: true });
+      lines.push(
+        fstab('overlay', target, 'overlay', `lowerdir=/${entry.name},upperdir=${upper},workdir=${work}`),
+      );
+    } else {
+      lines.push(fstab(`/${entry.name}`, target, 'none', 'rbind'));
+    }
+  }
+  fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
+  lines.push(fstab(tmpDir, path.join(rootfs, 'tmp'), 'none', 'bind'));
+
+  // Parents before children, so /data is mounted before /data/cache.
+  const ordered = [...mounts].sort((a, b) => depth(a.containerPath) - depth(b.containerPath));
+  for (const m of ordered) {
+    const top = topLevel(m.containerPath);
+    const isFile = fs.statSync(m.hostPath).isFile();
+    // Create the mount point where it will be seen: our private root, /tmp, or an overlay's upper layer.
+    let onDisk: string | undefined;
+    if (top === 'tmp') onDisk = path.join(tmpDir, m.containerPath.slice('/tmp'.length));
+    else if (!isHostDir(`/${top}`)) onDisk = path.join(rootfs, m.containerPath);
+    else if (overlaid.has(top))
+      onDisk = path.join(input.containerDir, 'overlay', top, 'upper', m.containerPath.slice(top.length + 1));
+    if (onDisk && !insideOtherMount(m, ordered)) ensureMountPoint(onDisk, isFile);
+    const opts = ['bind', ...(m.readOnly ? ['ro'] : []), ...(isFile ? [] : ['X-mount.mkdir'])].join(',');
+    lines.push(fstab(m.hostPath, path.join(rootfs, m.containerPath), 'none', opts));
+  }
+  const fstabFile = path.join(input.containerDir, 'fstab');
+  fs.writeFileSync(fstabFile, lines.join('\n') + '\n');
+
+  const unshare = [
+    'unshare',
+    ...(input.mode === 'userns' ? ['--user', '--map-root-user'] : []),
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount',
+    '--propagation',
+    'private',
+    '--mount-proc',
+    '--',
+    '/bin/sh',
+    '-c',
+    SETUP_SCRIPT,
+    'kubemu-init',
+    fstabFile,
+    rootfs,
+    input.workingDir,
+    ...input.argv,
+  ];
+  const all = [...pdeath, ...unshare];
+  return { file: all[0], args: all.slice(1), cwd: input.containerDir, env: {} };
+}
+
+/** No namespaces: a per-container root of symlinks; argv and working dir under /app are rewritten to the image. */
+function prepareDegraded(input: LaunchInput, mounts: Mount[], pdeath: string[]): Launch {
+  const root = path.join(input.containerDir, 'root');
+  fs.mkdirSync(root, { recursive: true });
+  for (const m of mounts) {
+    const link = path.join(root, m.containerPath);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    if (!fs.existsSync(link)) fs.symlinkSync(m.hostPath, link);
+  }
+  const rewrite = (p: string): string =>
+    p === IMAGE_MOUNT_PATH || p.startsWith(`${IMAGE_MOUNT_PATH}/`)
+      ? path.join(input.imageDir, p.slice(IMAGE_MOUNT_PATH.length))
+      : p;
+  const argv = input.argv.map(rewrite);
+  const cwd = rewrite(input.workingDir);
+  const all = [...pdeath, ...argv];
+  return {
+    file: all[0],
+    args: all.slice(1),
+    cwd: fs.existsSync(cwd) ? cwd : root,
+    env: { KUBEMU_ROOT: root },
+  };
+}
+
+interface TopEntry {
+  name: string;
+  symlink?: string;
+}
+let topEntries: TopEntry[] | undefined;
+
+/** The host's top-level directory, read once: what the private root rbinds. */
+function hostTopLevel(): TopEntry[] {
+  topEntries ??= fs
+    .readdirSync('/', { withFileTypes: true })
+    .filter((e) => e.isDirectory() || e.isSymbolicLink())
+    .map((e) =>
+      e.isSymbolicLink() ? { name: e.name, symlink: fs.readlinkSync(`/${e.name}`) } : { name: e.name },
+    );
+  return topEntries;
+}
+
+function isHostDir(p: string): boolean {
+  return hostTopLevel().some((e) => `/${e.name}` === p && e.symlink === undefined);
+}
+
+function topLevel(p: string): string {
+  return p.split('/')[1] ?? '';
+}
+
+function depth(p: string): number {
+  return p.split('/').length;
+}
+
+function insideOtherMount(m: Mount, all: Mount[]): boolean {
+  return all.some((o) => o !== m && m.containerPath.startsWith(`${o.containerPath}/`));
+}
+
+function ensureMountPoint(p: string, isFile: boolean): void {
+  if (fs.existsSync(p)) return;
+  fs.mkdirSync(isFile ? path.dirname(p) : p, { recursive: true });
+  if (isFile) fs.writeFileSync(p, '');
+}
+
+// fstab fields are whitespace-separated; util-linux decodes \040-style octal escapes.
+function fstabEscape(s: string): string {
+  return s.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+function fstab(source: string, target: string, type: string, options: string): string {
+  return `${fstabEscape(source)} ${fstabEscape(target)} ${type} ${options} 0 0`;
+}

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { describe, it, expect } from 'vitest';
+import { formatEntry, LogWriter, parseEntry, rfc3339Nano } from './log-file.js';
+import { readLogs } from './logs.js';
+
+const tmpFile = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kubemu-log-')), 'c.log');
+
+describe('log file format', () => {
+  it('writes RFC3339Nano CRI entries per line, splitting chunks at newlines', () => {
+    const file = tmpFile();
+    const w = new LogWriter(file);
+    w.write('stdout', 'one\ntw');
+    w.write('stdout', 'o\n');
+    w.write('stderr', 'oops\n');
+    w.write('stdout', 'no newline');
+    w.close();
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F one$/);
+    expect(lines.map((l) => parseEntry(l)?.text)).toEqual(['one', 'two', 'oops', 'no newline']);
+    expect(parseEntry(lines[2])?.stream).toBe('stderr');
+  });
+  it('formats nanoseconds exactly', () => {
+    expect(rfc3339Nano(1_700_000_000_123_456_789n)).toBe('2023-11-14T22:13:20.123456789Z');
+  });
+});
+
+describe('readLogs', () => {
+  const write = (entries: [number, string][]): string => {
+    const file = tmpFile();
+    fs.writeFileSync(
+      file,
+      entries.map(([ms, t]) => formatEntry(rfc3339Nano(BigInt(ms) * 1_000_000n), 'stdout', true, t)).join(''),
+    );
+    return file;
+  };
+  const t0 = 1_700_000_000_000;
+  it('serves plain text, --tail, --timestamps, --since and --limit-bytes', async () => {
+    const file = write([
+      [t0, 'a'],
+      [t0 + 10_000, 'b'],
+      [t0 + 20_000, 'c'],
+    ]);
+    expect(await text(readLogs(file))).toBe('a\nb\nc\n');
+    expect(await text(readLogs(file, { tailLines: 2 }))).toBe('b\nc\n');
+    expect(await text(readLogs(file, { tailLines: 0 }))).toBe('');
+    expect(await text(readLogs(file, { tailLines: 1, timestamps: true }))).toBe(
+      '2023-11-14T22:13:40.000000000Z c\n',
+    );
+    expect(await text(readLogs(file, { sinceSeconds: 15, now: () => t0 + 25_000 }))).toBe('b\nc\n');
+    expect(await text(readLogs(file, { limitBytes: 3 }))).toBe('a\nb');
+  });
+  it('joins partial entries into one line, and counts them as one for --tail', async () => {
+    const file = tmpFile();
+    const ts = rfc3339Nano();
+    fs.writeFileSync(
+      file,
+      formatEntry(ts, 'stdout', true, 'x') +
+        formatEntry(ts, 'stdout', false, 'lo') +
+        formatEntry(ts, 'stdout', true, 'ng'),
+    );
+    expect(await text(readLogs(file, { tailLines: 1 }))).toBe('long\n');
+  });
+  it('follows new lines until the container exits', async () => {
+    const file = tmpFile();
+    const w = new LogWriter(file);
+    w.write('stdout', 'first\n');
+    let exited!: () => void;
+    const until = new Promise<void>((r) => (exited = r));
+    const stream = readLogs(file, { follow: true, until, pollMs: 10 });
+    const collected = text(stream);
+    setTimeout(() => w.write('stdout', 'second\n'), 30);
+    setTimeout(() => {
+      w.close();
+      exited();
+    }, 80);
+    expect(await collected).toBe('first\nsecond\n');
+  });
+  it('fails for a missing file', async () => {
+    await expect(text(readLogs('/nonexistent/kubemu.log'))).rejects.toThrow(/ENOENT/);
+  });
+});

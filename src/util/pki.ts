@@ -1,0 +1,255 @@
+// The cluster's PKI: a CA made once per cluster, the apiserver's serving certificate, and leaf certificates on demand.
+import './reflect-metadata-shim.js';
+import * as x509 from '@peculiar/x509';
+import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+
+const subtle = webcrypto.subtle;
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** certificates start a little in the past, so a clock a few minutes behind still accepts them */
+const BACKDATE_MS = 5 * 60 * 1000;
+/** a serving certificate closer than this to its end is replaced on the next start */
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+
+/** Names every apiserver serving certificate carries, as upstream's kube-apiserver does (plus loopback). */
+export const DEFAULT_SERVING_HOSTS: readonly string[] = [
+  '127.0.0.1',
+  'localhost',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+  // the first ClusterIP: the `kubernetes` Service in `default`
+  '127.96.0.1',
+];
+
+/** Files of the cluster PKI inside the state dir (upstream's kubeadm names). */
+export const PKI_FILES = {
+  caCert: 'ca.crt',
+  caKey: 'ca.key',
+  servingCert: 'apiserver.crt',
+  servingKey: 'apiserver.key',
+} as const;
+
+export interface CertificateAuthority {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CertificateAndKey {
+  certPem: string;
+  /** PKCS#8 PEM */
+  keyPem: string;
+}
+
+export type CertificateUsage = 'server' | 'client';
+
+export interface IssueOptions {
+  commonName: string;
+  /** subject O= entries (for client certificates upstream reads them as groups) */
+  organization?: string[];
+  /** IP addresses and DNS names for the subjectAltName extension */
+  hosts?: string[];
+  /** extended key usages; default server */
+  usages?: CertificateUsage[];
+  validityDays?: number;
+}
+
+export interface ClusterPki {
+  caCertPem: string;
+  servingCertPem: string;
+  servingKeyPem: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** the CA itself, for issuing further certificates (ingress defaults, client certs) */
+  ca: CertificateAuthority;
+}
+
+function subjectName(commonName: string, organization: string[] = []): x509.JsonName {
+  const name: x509.JsonName = [];
+  for (const o of organization) name.push({ O: [o] });
+  name.push({ CN: [commonName] });
+  return name;
+}
+
+function sanNames(hosts: readonly string[]): x509.JsonGeneralName[] {
+  const unique = [...new Set(hosts.map((h) => h.trim()).filter((h) => h !== ''))].sort();
+  return unique.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value }));
+}
+
+/** A canonical text of a SAN extension's names, so SAN lists compare regardless of order or IP spelling. */
+function sanKey(ext: x509.SubjectAlternativeNameExtension | null | undefined): string {
+  if (!ext) return '';
+  return ext.names
+    .toJSON()
+    .map((n) => `${n.type}:${n.value}`)
+    .sort()
+    .join(',');
+}
+
+async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+  const der = await subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importSigningKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  // node:crypto reads any PEM flavour (SEC1 or PKCS#8); WebCrypto wants PKCS#8 DER
+  const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
+  return subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
+}
+
+function validity(days: number): { notBefore: Date; notAfter: Date } {
+  const now = Date.now();
+  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
+}
+
+/** Makes a new self-signed CA (ECDSA P-256), valid 10 years by default. */
+export async function createCertificateAuthority(
+  commonName = 'kubemu-ca',
+  validityDays = 3650,
+): Promise<CertificateAuthority> {
+  const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: subjectName(commonName),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    ...validity(validityDays),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** Issues a leaf certificate (new ECDSA P-256 key) signed by `ca`; valid 1 year by default. */
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  opts: IssueOptions,
+): Promise<CertificateAndKey> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await importSigningKey(ca.keyPem);
+  const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+  const usages = opts.usages ?? ['server'];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
+    new x509.ExtendedKeyUsageExtension(
+      usages.map((u) =>
+        u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+      ),
+    ),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+  ];
+  const names = sanNames(opts.hosts ?? []);
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: subjectName(opts.commonName, opts.organization),
+    issuer: caCert.subjectName,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    ...validity(opts.validityDays ?? 365),
+    extensions,
+  });
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CA in `dir`, if one is there and usable (parses, key matches, not expired). */
+export function readCertificateAuthority(dir: string): CertificateAuthority | undefined {
+  const certPem = readIfPresent(join(dir, PKI_FILES.caCert));
+  const keyPem = readIfPresent(join(dir, PKI_FILES.caKey));
+  if (!certPem || !keyPem) return undefined;
+  try {
+    const cert = new NodeX509Certificate(certPem);
+    if (!cert.ca || !cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    if (Date.parse(cert.validTo) <= Date.now()) return undefined;
+    return { certPem, keyPem };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the stored serving certificate can be kept: signed by this CA, SANs as wanted, not near its end. */
+function servingCertUsable(
+  ca: CertificateAuthority,
+  certPem: string,
+  keyPem: string,
+  hosts: readonly string[],
+): boolean {
+  try {
+    const cert = new NodeX509Certificate(certPem);
+    const caCert = new NodeX509Certificate(ca.certPem);
+    if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) return false;
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return false;
+    if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
+    const have = sanKey(new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension));
+    const wanted = new x509.SubjectAlternativeNameExtension(sanNames(hosts));
+    // re-parse the wanted extension so both sides are rendered by the same decoder
+    return have === sanKey(new x509.SubjectAlternativeNameExtension(wanted.rawData));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The cluster CA and the apiserver's serving certificate in `dir`: made on first start, reused later.
+ * The serving certificate is re-issued when its SANs change, the CA changed, or it nears expiry.
+ * Keys are written 0600, the directory 0700.
+ */
+export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): Promise<ClusterPki> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const caFile = join(dir, PKI_FILES.caCert);
+  const caKeyFile = join(dir, PKI_FILES.caKey);
+  const certFile = join(dir, PKI_FILES.servingCert);
+  const keyFile = join(dir, PKI_FILES.servingKey);
+
+  let ca = readCertificateAuthority(dir);
+  if (!ca) {
+    ca = await createCertificateAuthority();
+    writeFileAtomic(caKeyFile, ca.keyPem, 0o600);
+    writeFileAtomic(caFile, ca.certPem, 0o644);
+  }
+
+  const hosts = [...DEFAULT_SERVING_HOSTS, ...opts.hosts];
+  let servingCertPem = readIfPresent(certFile);
+  let servingKeyPem = readIfPresent(keyFile);
+  if (!servingCertPem || !servingKeyPem || !servingCertUsable(ca, servingCertPem, servingKeyPem, hosts)) {
+    const issued = await issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      hosts,
+      usages: ['server'],
+      validityDays: 365,
+    });
+    servingCertPem = issued.certPem;
+    servingKeyPem = issued.keyPem;
+    writeFileAtomic(keyFile, servingKeyPem, 0o600);
+    writeFileAtomic(certFile, servingCertPem, 0o644);
+  }
+
+  return { caCertPem: ca.certPem, servingCertPem, servingKeyPem, caFile, certFile, keyFile, ca };
+}
