@@ -41,14 +41,28 @@ const roots = {
   'autoscaling/v1': { HorizontalPodAutoscaler: 'V1HorizontalPodAutoscaler', Scale: 'V1Scale' },
   'events/v1': { Event: 'EventsV1Event' },
   'policy/v1': { Eviction: 'V1Eviction' },
-  'meta/v1': { Status: 'V1Status', DeleteOptions: 'V1DeleteOptions', ObjectMeta: 'V1ObjectMeta', ListMeta: 'V1ListMeta' },
+  'meta/v1': {
+    Status: 'V1Status',
+    DeleteOptions: 'V1DeleteOptions',
+    ObjectMeta: 'V1ObjectMeta',
+    ListMeta: 'V1ListMeta',
+  },
 };
 
 const out = { generatedFrom: `kubernetes-types@${version}`, definitions: {}, roots: {} };
 const rootClasses = [];
 for (const [gv, kinds] of Object.entries(roots)) {
   const path = join(typesDir, `${gv}.d.ts`);
-  const gen = createGenerator({ path, tsconfig: join(root, 'tsconfig.json'), type: '*', expose: 'export', topRef: false, jsDoc: 'extended', skipTypeCheck: true, additionalProperties: true });
+  const gen = createGenerator({
+    path,
+    tsconfig: join(root, 'tsconfig.json'),
+    type: '*',
+    expose: 'export',
+    topRef: false,
+    jsDoc: 'extended',
+    skipTypeCheck: true,
+    additionalProperties: true,
+  });
   for (const [kind, cls] of Object.entries(kinds)) {
     const schema = gen.createSchema(kind);
     for (const [name, def] of Object.entries(schema.definitions ?? {})) {
@@ -136,10 +150,14 @@ function special(node, where) {
 for (const [name, def] of Object.entries(out.definitions)) {
   const base = name.slice(name.indexOf('.') + 1);
   if (base === 'Quantity') out.definitions[name] = { type: ['string', 'number'], format: 'quantity' };
-  else if (base === 'Time' || base === 'MicroTime') out.definitions[name] = { type: 'string', format: 'date-time' };
+  else if (base === 'Time' || base === 'MicroTime')
+    out.definitions[name] = { type: 'string', format: 'date-time' };
   else special(def, name);
 }
-if (unmarked.length) console.log(`no format known for ${unmarked.length} numbers (made int32): ${unmarked.slice(0, 5).join(', ')}…`);
+if (unmarked.length)
+  console.log(
+    `no format known for ${unmarked.length} numbers (made int32): ${unmarked.slice(0, 5).join(', ')}…`,
+  );
 
 function qualify(gv, name) {
   return `${gv}.${name}`;
@@ -149,7 +167,10 @@ function rewriteRefs(node, gv) {
   if (node && typeof node === 'object') {
     const copy = {};
     for (const [k, v] of Object.entries(node)) {
-      copy[k] = k === '$ref' && typeof v === 'string' ? v.replace('#/definitions/', `#/definitions/${gv}.`) : rewriteRefs(v, gv);
+      copy[k] =
+        k === '$ref' && typeof v === 'string'
+          ? v.replace('#/definitions/', `#/definitions/${gv}.`)
+          : rewriteRefs(v, gv);
     }
     return copy;
   }
@@ -157,4 +178,6 @@ function rewriteRefs(node, gv) {
 }
 mkdirSync(join(root, 'src/api/schema/generated'), { recursive: true });
 writeFileSync(join(root, 'src/api/schema/generated/definitions.json'), JSON.stringify(out, null, 1));
-console.log(`wrote ${Object.keys(out.definitions).length} definitions from kubernetes-types@${version} (${marked} integer formats from client-node)`);
+console.log(
+  `wrote ${Object.keys(out.definitions).length} definitions from kubernetes-types@${version} (${marked} integer formats from client-node)`,
+);

@@ -20,7 +20,10 @@ const deployment = (name: string, replicas = 2) => ({
   spec: {
     replicas,
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] },
+    },
   },
 });
 
@@ -45,7 +48,12 @@ describe('bootstrap and auth', () => {
 
   it('has the standard namespaces and the kubernetes Service on the first ClusterIP', async () => {
     const ns = await api('GET', '/api/v1/namespaces');
-    expect(ns.body.items.map((n: any) => n.metadata.name).sort()).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+    expect(ns.body.items.map((n: any) => n.metadata.name).sort()).toEqual([
+      'default',
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+    ]);
     expect(ns.body.items[0].status.phase).toBe('Active');
     const svc = await api('GET', '/api/v1/namespaces/default/services/kubernetes');
     expect(svc.status).toBe(200);
@@ -76,7 +84,12 @@ describe('CRUD with upstream semantics', () => {
   it('404s a missing object with upstream wording', async () => {
     const r = await api('GET', '/apis/apps/v1/namespaces/default/deployments/nope');
     expect(r.status).toBe(404);
-    expect(r.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'deployments.apps "nope" not found', details: { name: 'nope', group: 'apps', kind: 'deployments' } });
+    expect(r.body).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'deployments.apps "nope" not found',
+      details: { name: 'nope', group: 'apps', kind: 'deployments' },
+    });
   });
 
   it('rejects creates into a namespace that does not exist', async () => {
@@ -95,7 +108,10 @@ describe('CRUD with upstream semantics', () => {
   });
 
   it('optimistic concurrency: an update with a stale resourceVersion gets 409 Conflict', async () => {
-    const created = await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'occ' }, data: { a: '1' } });
+    const created = await api('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'occ' },
+      data: { a: '1' },
+    });
     const v1 = created.body;
     const ok = await api('PUT', '/api/v1/namespaces/default/configmaps/occ', { ...v1, data: { a: '2' } });
     expect(ok.status).toBe(200);
@@ -103,12 +119,17 @@ describe('CRUD with upstream semantics', () => {
     const stale = await api('PUT', '/api/v1/namespaces/default/configmaps/occ', { ...v1, data: { a: '3' } });
     expect(stale.status).toBe(409);
     expect(stale.body.reason).toBe('Conflict');
-    expect(stale.body.message).toBe('Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again');
+    expect(stale.body.message).toBe(
+      'Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again',
+    );
     expect((await api('GET', '/api/v1/namespaces/default/configmaps/occ')).body.data).toEqual({ a: '2' });
   });
 
   it('an update that changes nothing writes nothing', async () => {
-    const created = await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'noop' }, data: { a: '1' } });
+    const created = await api('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'noop' },
+      data: { a: '1' },
+    });
     const again = await api('PUT', '/api/v1/namespaces/default/configmaps/noop', created.body);
     expect(again.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
   });
@@ -117,32 +138,77 @@ describe('CRUD with upstream semantics', () => {
     const d = await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('gen'));
     expect(d.status).toBe(201);
     expect(d.body.metadata.generation).toBe(1);
-    expect(d.body.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(d.body.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    });
     expect(d.body.spec.revisionHistoryLimit).toBe(10);
     expect(d.body.spec.progressDeadlineSeconds).toBe(600);
-    const labelled = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/gen', { metadata: { labels: { tier: 'web' } } }, { contentType: 'application/merge-patch+json' });
+    const labelled = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/gen',
+      { metadata: { labels: { tier: 'web' } } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(labelled.status).toBe(200);
     expect(labelled.body.metadata.generation).toBe(1);
-    const scaled = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/gen', { spec: { replicas: 5 } }, { contentType: 'application/merge-patch+json' });
+    const scaled = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/gen',
+      { spec: { replicas: 5 } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(scaled.body.metadata.generation).toBe(2);
     // status in a main-resource write is ignored
-    const ignored = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/gen', { status: { replicas: 7 } }, { contentType: 'application/merge-patch+json' });
+    const ignored = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/gen',
+      { status: { replicas: 7 } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(ignored.body.status.replicas).toBeUndefined();
-    const status = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/gen/status', { status: { replicas: 7, observedGeneration: 2 } }, { contentType: 'application/merge-patch+json' });
+    const status = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/gen/status',
+      { status: { replicas: 7, observedGeneration: 2 } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(status.status).toBe(200);
     expect(status.body.status.replicas).toBe(7);
     expect(status.body.metadata.generation).toBe(2);
     // the scale subresource
     const scale = await api('GET', '/apis/apps/v1/namespaces/default/deployments/gen/scale');
-    expect(scale.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 5 }, status: { replicas: 7, selector: 'app=gen' } });
-    const rescaled = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/gen/scale', { spec: { replicas: 3 } }, { contentType: 'application/merge-patch+json' });
+    expect(scale.body).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 5 },
+      status: { replicas: 7, selector: 'app=gen' },
+    });
+    const rescaled = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/gen/scale',
+      { spec: { replicas: 3 } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(rescaled.body.spec.replicas).toBe(3);
-    expect((await api('GET', '/apis/apps/v1/namespaces/default/deployments/gen')).body.metadata.generation).toBe(3);
+    expect(
+      (await api('GET', '/apis/apps/v1/namespaces/default/deployments/gen')).body.metadata.generation,
+    ).toBe(3);
   });
 
   it('rejects a change to an immutable field (Deployment selector)', async () => {
     await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('immut'));
-    const r = await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/immut', { spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } } } } }, { contentType: 'application/merge-patch+json' });
+    const r = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/immut',
+      {
+        spec: {
+          selector: { matchLabels: { app: 'other' } },
+          template: { metadata: { labels: { app: 'other' } } },
+        },
+      },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(r.status).toBe(422);
     expect(r.body.reason).toBe('Invalid');
     expect(r.body.details.causes.map((c: any) => c.field)).toContain('spec.selector');
@@ -150,11 +216,24 @@ describe('CRUD with upstream semantics', () => {
   });
 
   it('JSON patch applies and a failed test op is rejected', async () => {
-    await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'jp' }, data: { a: '1' } });
-    const ok = await api('PATCH', '/api/v1/namespaces/default/configmaps/jp', [{ op: 'add', path: '/data/b', value: '2' }], { contentType: 'application/json-patch+json' });
+    await api('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'jp' },
+      data: { a: '1' },
+    });
+    const ok = await api(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/jp',
+      [{ op: 'add', path: '/data/b', value: '2' }],
+      { contentType: 'application/json-patch+json' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.body.data).toEqual({ a: '1', b: '2' });
-    const bad = await api('PATCH', '/api/v1/namespaces/default/configmaps/jp', [{ op: 'test', path: '/data/a', value: 'nope' }], { contentType: 'application/json-patch+json' });
+    const bad = await api(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/jp',
+      [{ op: 'test', path: '/data/a', value: 'nope' }],
+      { contentType: 'application/json-patch+json' },
+    );
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
   });
@@ -164,13 +243,23 @@ describe('selectors and pagination', () => {
   beforeAll(async () => {
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'sel' } });
     for (let i = 0; i < 12; i++) {
-      await api('POST', '/api/v1/namespaces/sel/pods', pod(`p-${String(i).padStart(2, '0')}`, { app: i % 2 ? 'odd' : 'even', idx: String(i) }, i < 3 ? { nodeName: 'node-1' } : {}));
+      await api(
+        'POST',
+        '/api/v1/namespaces/sel/pods',
+        pod(
+          `p-${String(i).padStart(2, '0')}`,
+          { app: i % 2 ? 'odd' : 'even', idx: String(i) },
+          i < 3 ? { nodeName: 'node-1' } : {},
+        ),
+      );
     }
   });
 
   it('filters by label selector (=, !=, in, notin, exists)', async () => {
     const names = async (sel: string) =>
-      (await api('GET', `/api/v1/namespaces/sel/pods?labelSelector=${encodeURIComponent(sel)}`)).body.items.map((p: any) => p.metadata.name);
+      (
+        await api('GET', `/api/v1/namespaces/sel/pods?labelSelector=${encodeURIComponent(sel)}`)
+      ).body.items.map((p: any) => p.metadata.name);
     expect(await names('app=odd')).toHaveLength(6);
     expect(await names('app!=odd')).toHaveLength(6);
     expect(await names('idx in (1,2,3)')).toEqual(['p-01', 'p-02', 'p-03']);
@@ -195,7 +284,10 @@ describe('selectors and pagination', () => {
     let cont = '';
     let pages = 0;
     do {
-      const r = await api('GET', `/api/v1/namespaces/sel/pods?limit=5${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+      const r = await api(
+        'GET',
+        `/api/v1/namespaces/sel/pods?limit=5${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`,
+      );
       expect(r.status).toBe(200);
       seen.push(...r.body.items.map((p: any) => p.metadata.name));
       cont = r.body.metadata.continue ?? '';
@@ -212,28 +304,46 @@ describe('selectors and pagination', () => {
 
 describe('deletion: finalizers, graceful pods, propagation', () => {
   it('an object with finalizers gets a deletionTimestamp and goes when the last finalizer is removed', async () => {
-    await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'fin', finalizers: ['example.com/hold'] }, data: {} });
+    await api('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'fin', finalizers: ['example.com/hold'] },
+      data: {},
+    });
     const del = await api('DELETE', '/api/v1/namespaces/default/configmaps/fin');
     expect(del.status).toBe(200);
     expect(del.body.metadata.deletionTimestamp).toBeTruthy();
     const still = await api('GET', '/api/v1/namespaces/default/configmaps/fin');
     expect(still.status).toBe(200);
     expect(still.body.metadata.finalizers).toEqual(['example.com/hold']);
-    const removed = await api('PATCH', '/api/v1/namespaces/default/configmaps/fin', { metadata: { finalizers: null } }, { contentType: 'application/merge-patch+json' });
+    const removed = await api(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/fin',
+      { metadata: { finalizers: null } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(removed.status).toBe(200);
     expect((await api('GET', '/api/v1/namespaces/default/configmaps/fin')).status).toBe(404);
   });
 
   it('propagationPolicy is kept on the object as a finalizer for the garbage collector', async () => {
     await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('orphan-me'));
-    const del = await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/orphan-me', { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' });
+    const del = await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/orphan-me', {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: 'Orphan',
+    });
     expect(del.status).toBe(200);
     expect(del.body.metadata.finalizers).toContain('orphan');
     await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('fg'));
-    const fg = await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/fg?propagationPolicy=Foreground');
+    const fg = await api(
+      'DELETE',
+      '/apis/apps/v1/namespaces/default/deployments/fg?propagationPolicy=Foreground',
+    );
     expect(fg.body.metadata.finalizers).toContain('foregroundDeletion');
     await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('bg'));
-    const bg = await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/bg?propagationPolicy=Background');
+    const bg = await api(
+      'DELETE',
+      '/apis/apps/v1/namespaces/default/deployments/bg?propagationPolicy=Background',
+    );
     expect(bg.status).toBe(200);
     expect((await api('GET', '/apis/apps/v1/namespaces/default/deployments/bg')).status).toBe(404);
   });
@@ -253,12 +363,21 @@ describe('deletion: finalizers, graceful pods, propagation', () => {
 
   it('binding assigns a node once', async () => {
     await api('POST', '/api/v1/namespaces/default/pods', pod('bindme'));
-    const b = await api('POST', '/api/v1/namespaces/default/pods/bindme/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bindme' }, target: { kind: 'Node', name: 'node-2' } });
+    const b = await api('POST', '/api/v1/namespaces/default/pods/bindme/binding', {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: 'bindme' },
+      target: { kind: 'Node', name: 'node-2' },
+    });
     expect(b.status).toBe(201);
     const p = await api('GET', '/api/v1/namespaces/default/pods/bindme');
     expect(p.body.spec.nodeName).toBe('node-2');
-    expect(p.body.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'True' }));
-    const again = await api('POST', '/api/v1/namespaces/default/pods/bindme/binding', { target: { kind: 'Node', name: 'node-3' } });
+    expect(p.body.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'PodScheduled', status: 'True' }),
+    );
+    const again = await api('POST', '/api/v1/namespaces/default/pods/bindme/binding', {
+      target: { kind: 'Node', name: 'node-3' },
+    });
     expect(again.status).toBe(409);
   });
 
@@ -279,16 +398,42 @@ describe('watch', () => {
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'w' } });
     const start = await api('GET', '/api/v1/namespaces/w/configmaps');
     const rv = start.body.metadata.resourceVersion;
-    const w = watchStream(server, `/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${rv}&labelSelector=keep%3Dyes`);
-    await api('POST', '/api/v1/namespaces/w/configmaps', { metadata: { name: 'a', labels: { keep: 'yes' } } });
+    const w = watchStream(
+      server,
+      `/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${rv}&labelSelector=keep%3Dyes`,
+    );
+    await api('POST', '/api/v1/namespaces/w/configmaps', {
+      metadata: { name: 'a', labels: { keep: 'yes' } },
+    });
     await api('POST', '/api/v1/namespaces/w/configmaps', { metadata: { name: 'b', labels: { keep: 'no' } } });
-    await api('PATCH', '/api/v1/namespaces/w/configmaps/a', { data: { x: '1' } }, { contentType: 'application/merge-patch+json' });
-    await api('PATCH', '/api/v1/namespaces/w/configmaps/b', { metadata: { labels: { keep: 'yes' } } }, { contentType: 'application/merge-patch+json' });
-    await api('PATCH', '/api/v1/namespaces/w/configmaps/a', { metadata: { labels: { keep: 'no' } } }, { contentType: 'application/merge-patch+json' });
+    await api(
+      'PATCH',
+      '/api/v1/namespaces/w/configmaps/a',
+      { data: { x: '1' } },
+      { contentType: 'application/merge-patch+json' },
+    );
+    await api(
+      'PATCH',
+      '/api/v1/namespaces/w/configmaps/b',
+      { metadata: { labels: { keep: 'yes' } } },
+      { contentType: 'application/merge-patch+json' },
+    );
+    await api(
+      'PATCH',
+      '/api/v1/namespaces/w/configmaps/a',
+      { metadata: { labels: { keep: 'no' } } },
+      { contentType: 'application/merge-patch+json' },
+    );
     await api('DELETE', '/api/v1/namespaces/w/configmaps/b');
     const evs = await w.waitFor((e) => e.length >= 5);
     w.close();
-    expect(evs.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(['ADDED:a', 'MODIFIED:a', 'ADDED:b', 'DELETED:a', 'DELETED:b']);
+    expect(evs.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual([
+      'ADDED:a',
+      'MODIFIED:a',
+      'ADDED:b',
+      'DELETED:a',
+      'DELETED:b',
+    ]);
     const rvs = evs.map((e) => Number(e.object.metadata.resourceVersion));
     expect(rvs).toEqual([...rvs].sort((x, y) => x - y));
   });
@@ -297,7 +442,10 @@ describe('watch', () => {
     const a = await api('POST', '/api/v1/namespaces/w/configmaps', { metadata: { name: 'r1' } });
     await api('POST', '/api/v1/namespaces/w/configmaps', { metadata: { name: 'r2' } });
     await api('POST', '/api/v1/namespaces/w/configmaps', { metadata: { name: 'r3' } });
-    const w = watchStream(server, `/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${a.body.metadata.resourceVersion}`);
+    const w = watchStream(
+      server,
+      `/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${a.body.metadata.resourceVersion}`,
+    );
     const evs = await w.waitFor((e) => e.length >= 2);
     await new Promise((r) => setTimeout(r, 100));
     w.close();

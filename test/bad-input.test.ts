@@ -25,13 +25,18 @@ const validDeployment = () => ({
   spec: {
     replicas: 1,
     selector: { matchLabels: { app: 'x' } },
-    template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'kubemu/hello:v1' }] } },
+    template: {
+      metadata: { labels: { app: 'x' } },
+      spec: { containers: [{ name: 'c', image: 'kubemu/hello:v1' }] },
+    },
   },
 });
 
 describe('malformed requests', () => {
   it('malformed JSON → 400 BadRequest Status', async () => {
-    const r = await api('POST', '/api/v1/namespaces/default/pods', undefined, { raw: '{"metadata": {"name": "x"' });
+    const r = await api('POST', '/api/v1/namespaces/default/pods', undefined, {
+      raw: '{"metadata": {"name": "x"',
+    });
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });
   });
@@ -51,7 +56,12 @@ describe('malformed requests', () => {
     const r = await api('POST', '/apis/apps/v1/namespaces/default/deployments', body);
     expect(r.status).toBe(422);
     expect(r.body.reason).toBe('Invalid');
-    expect(r.body.details.causes).toContainEqual(expect.objectContaining({ reason: 'FieldValueRequired', field: 'spec.template.spec.containers[0].image' }));
+    expect(r.body.details.causes).toContainEqual(
+      expect.objectContaining({
+        reason: 'FieldValueRequired',
+        field: 'spec.template.spec.containers[0].image',
+      }),
+    );
   });
 
   it('an invalid name (DNS-1123) → 422 with metadata.name', async () => {
@@ -86,7 +96,10 @@ describe('malformed requests', () => {
   it('garbage WebSocket frames close that connection only; the server keeps serving', async () => {
     const wsUrl = `${server.url.replace('https', 'wss')}/kubemu/v1/ws`;
     const closed = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(wsUrl, { ca: server.ca, headers: { Authorization: `Bearer ${server.token}` } });
+      const ws = new WebSocket(wsUrl, {
+        ca: server.ca,
+        headers: { Authorization: `Bearer ${server.token}` },
+      });
       ws.on('open', () => {
         ws.send(Buffer.from([0xc1, 0xff, 0x00, 0x13, 0x37]));
       });
@@ -108,24 +121,64 @@ describe('malformed requests', () => {
 describe('property: generated bodies never cause a 5xx, and nothing invalid is stored', () => {
   it('survives 1,000+ generated create bodies', async () => {
     const endpoints = [
-      { path: '/api/v1/namespaces/default/pods', list: '/api/v1/namespaces/default/pods', gvk: { group: '', version: 'v1', kind: 'Pod' } },
-      { path: '/apis/apps/v1/namespaces/default/deployments', list: '/apis/apps/v1/namespaces/default/deployments', gvk: { group: 'apps', version: 'v1', kind: 'Deployment' } },
-      { path: '/api/v1/namespaces/default/services', list: '/api/v1/namespaces/default/services', gvk: { group: '', version: 'v1', kind: 'Service' } },
-      { path: '/api/v1/namespaces/default/configmaps', list: '/api/v1/namespaces/default/configmaps', gvk: { group: '', version: 'v1', kind: 'ConfigMap' } },
+      {
+        path: '/api/v1/namespaces/default/pods',
+        list: '/api/v1/namespaces/default/pods',
+        gvk: { group: '', version: 'v1', kind: 'Pod' },
+      },
+      {
+        path: '/apis/apps/v1/namespaces/default/deployments',
+        list: '/apis/apps/v1/namespaces/default/deployments',
+        gvk: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      },
+      {
+        path: '/api/v1/namespaces/default/services',
+        list: '/api/v1/namespaces/default/services',
+        gvk: { group: '', version: 'v1', kind: 'Service' },
+      },
+      {
+        path: '/api/v1/namespaces/default/configmaps',
+        list: '/api/v1/namespaces/default/configmaps',
+        gvk: { group: '', version: 'v1', kind: 'ConfigMap' },
+      },
     ];
     const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
     const anyJson = fc.jsonValue({ maxDepth: 4 });
     // structured: mutate a valid object at a random place with a random JSON value
-    const mutated = fc.tuple(name, fc.constantFrom('spec', 'spec.replicas', 'spec.template', 'spec.template.spec.containers', 'metadata.labels', 'spec.selector', 'spec.ports', 'data', 'metadata'), anyJson).map(([n, path, value]) => {
-      const body: any = validDeployment();
-      body.metadata.name = n;
-      const parts = path.split('.');
-      let cur = body;
-      for (const p of parts.slice(0, -1)) cur = cur[p] ??= {};
-      cur[parts[parts.length - 1]!] = value;
-      return body;
-    });
-    const arbitraryBody = fc.oneof(anyJson, mutated, fc.record({ metadata: fc.record({ name }), spec: anyJson }), fc.record({ metadata: fc.record({ name, labels: fc.dictionary(fc.string(), fc.string()) }), data: anyJson }));
+    const mutated = fc
+      .tuple(
+        name,
+        fc.constantFrom(
+          'spec',
+          'spec.replicas',
+          'spec.template',
+          'spec.template.spec.containers',
+          'metadata.labels',
+          'spec.selector',
+          'spec.ports',
+          'data',
+          'metadata',
+        ),
+        anyJson,
+      )
+      .map(([n, path, value]) => {
+        const body: any = validDeployment();
+        body.metadata.name = n;
+        const parts = path.split('.');
+        let cur = body;
+        for (const p of parts.slice(0, -1)) cur = cur[p] ??= {};
+        cur[parts[parts.length - 1]] = value;
+        return body;
+      });
+    const arbitraryBody = fc.oneof(
+      anyJson,
+      mutated,
+      fc.record({ metadata: fc.record({ name }), spec: anyJson }),
+      fc.record({
+        metadata: fc.record({ name, labels: fc.dictionary(fc.string(), fc.string()) }),
+        data: anyJson,
+      }),
+    );
     let count = 0;
     const codes = new Map<number, number>();
     await fc.assert(

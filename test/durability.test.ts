@@ -21,7 +21,16 @@ function post(agent: Agent, path: string, body: unknown): Promise<{ status: numb
     const payload = JSON.stringify(body);
     const req = request(
       `${server.url}${path}`,
-      { method: 'POST', agent, ca: server.ca, headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } },
+      {
+        method: 'POST',
+        agent,
+        ca: server.ca,
+        headers: {
+          Authorization: `Bearer ${server.token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(payload)),
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -29,7 +38,7 @@ function post(agent: Agent, path: string, body: unknown): Promise<{ status: numb
           try {
             resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
           } catch (e) {
-            reject(e as Error);
+            reject(e instanceof Error ? e : new Error(String(e)));
           }
         });
         res.on('error', reject);
@@ -51,7 +60,10 @@ describe('durability under SIGKILL', () => {
       while (!killed) {
         const name = `dur-${next++}`;
         try {
-          const r = await post(agent, '/api/v1/namespaces/default/configmaps', { metadata: { name }, data: { n: name } });
+          const r = await post(agent, '/api/v1/namespaces/default/configmaps', {
+            metadata: { name },
+            data: { n: name },
+          });
           if (r.status === 201) acked.set(name, r.body.metadata.resourceVersion);
           else failed++;
         } catch {
@@ -74,13 +86,21 @@ describe('durability under SIGKILL', () => {
     await server.restart();
     const api = apiClient(server);
     const list = await api('GET', '/api/v1/namespaces/default/configmaps');
-    const stored = new Map<string, string>(list.body.items.map((cm: any) => [cm.metadata.name, cm.metadata.resourceVersion]));
+    const stored = new Map<string, string>(
+      list.body.items.map((cm: any) => [cm.metadata.name, cm.metadata.resourceVersion]),
+    );
     const lost = [...acked].filter(([name, rv]) => stored.get(name) !== rv);
     expect(lost).toEqual([]);
-    const after = await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'after-restart' } });
+    const after = await api('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'after-restart' },
+    });
     expect(after.status).toBe(201);
     expect(Number(after.body.metadata.resourceVersion)).toBeGreaterThan(maxAckedRV);
-    expect(Number(after.body.metadata.resourceVersion)).toBeGreaterThan(Number(list.body.metadata.resourceVersion));
-    console.log(`durability: ${acked.size} creates acknowledged before SIGKILL, ${lost.length} lost, ${failed} failed in flight`);
+    expect(Number(after.body.metadata.resourceVersion)).toBeGreaterThan(
+      Number(list.body.metadata.resourceVersion),
+    );
+    console.log(
+      `durability: ${acked.size} creates acknowledged before SIGKILL, ${lost.length} lost, ${failed} failed in flight`,
+    );
   }, 60_000);
 });

@@ -10,7 +10,13 @@ import type { Logger } from '../util/logger.js';
 import { ensureClusterPki } from '../util/pki.js';
 import { writeKubeconfig } from '../util/kubeconfig.js';
 import { metricsText, observeRequest, type RequestScope } from '../util/metrics.js';
-import { ensureTokenFile, selfSubjectReview, TokenAuthenticator, PUBLIC_PATHS, AUTHENTICATED_GROUP } from './auth/index.js';
+import {
+  ensureTokenFile,
+  selfSubjectReview,
+  TokenAuthenticator,
+  PUBLIC_PATHS,
+  AUTHENTICATED_GROUP,
+} from './auth/index.js';
 import { SqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
@@ -64,7 +70,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host] });
   const { file: tokenFile, adminToken } = ensureTokenFile(opts.stateDir);
   const authenticator = TokenAuthenticator.fromFile(tokenFile, log);
-  const storage = opts.storage ?? SqliteStorage.open({
+  const storage =
+    opts.storage ??
+    SqliteStorage.open({
       path: join(opts.stateDir, 'state.db'),
       logger: log.child({ module: 'storage' }),
       ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
@@ -74,7 +82,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     logger: log.child({ module: 'registry' }),
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
-    ...(opts.notReadyTolerationSeconds !== undefined ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds } : {}),
+    ...(opts.notReadyTolerationSeconds !== undefined
+      ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds }
+      : {}),
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
   });
   await registry.init();
@@ -82,7 +92,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const authenticate = (req: IncomingMessage): UserInfo | undefined => {
     const user = authenticator.authenticate(req.headers);
     if (!user) return undefined;
-    return user.groups.includes(AUTHENTICATED_GROUP) ? user : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
+    return user.groups.includes(AUTHENTICATED_GROUP)
+      ? user
+      : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
   };
 
   const routes: ExtraRoute[] = [healthRoutes(), discoveryRoutes(), metricsRoute(), whoamiRoute()];
@@ -95,7 +107,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     toTable: (ri, objects, o) => toTable(ri, objects, o),
     observe: (labels, seconds) => observeRequest({ ...labels, scope: labels.scope as RequestScope }, seconds),
   });
-  const server: Server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem, keepAliveTimeout: 60_000 }, rest);
+  const server: Server = createServer(
+    { cert: pki.servingCertPem, key: pki.servingKeyPem, keepAliveTimeout: 60_000 },
+    rest,
+  );
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // watches are long-lived
   const ws: WebSocketFace = attachWebSocketFace(server, {
@@ -106,15 +121,31 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.port ?? 6443} on ${host} is already in use: another apiserver or program holds it`, { cause: e }) : e);
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${opts.port ?? 6443} on ${host} is already in use: another apiserver or program holds it`,
+              { cause: e },
+            )
+          : e,
+      );
     });
     server.listen(opts.port ?? 6443, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://${host}:${port}`;
   const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
-  writeKubeconfig(kubeconfig, { name: opts.clusterName ?? 'kubemu', server: url, caPem: pki.caCertPem, token: adminToken, setCurrent: true });
-  writeFileSync(join(opts.stateDir, 'apiserver.json'), JSON.stringify({ url, port, pid: process.pid }, null, 2));
+  writeKubeconfig(kubeconfig, {
+    name: opts.clusterName ?? 'kubemu',
+    server: url,
+    caPem: pki.caCertPem,
+    token: adminToken,
+    setCurrent: true,
+  });
+  writeFileSync(
+    join(opts.stateDir, 'apiserver.json'),
+    JSON.stringify({ url, port, pid: process.pid }, null, 2),
+  );
   log.info({ url }, 'apiserver serving');
 
   const sockets = new Set<import('node:stream').Duplex>();
@@ -144,7 +175,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 function healthRoutes(): ExtraRoute {
   return (req, res, { url }) => {
     const p = url.pathname;
-    if (p === '/healthz' || p === '/livez' || p === '/readyz' || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/')) {
+    if (
+      p === '/healthz' ||
+      p === '/livez' ||
+      p === '/readyz' ||
+      p.startsWith('/healthz/') ||
+      p.startsWith('/livez/') ||
+      p.startsWith('/readyz/')
+    ) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return true;
     }
@@ -165,7 +203,9 @@ function discoveryRoutes(): ExtraRoute {
     const aggregated = /as=APIGroupDiscoveryList/.test(accept);
     const aggVersion: 'v2' | 'v2beta1' | undefined = !aggregated
       ? undefined
-      : /g=apidiscovery\.k8s\.io;\s*v=v2(;|,|$)|v=v2;g=apidiscovery/.test(accept.replace(/\s/g, '')) || accept.includes('v=v2;') || /v=v2[^b]/.test(accept)
+      : /g=apidiscovery\.k8s\.io;\s*v=v2(;|,|$)|v=v2;g=apidiscovery/.test(accept.replace(/\s/g, '')) ||
+          accept.includes('v=v2;') ||
+          /v=v2[^b]/.test(accept)
         ? 'v2'
         : 'v2beta1';
     const sendAggregated = (scope: 'api' | 'apis'): void => {
@@ -190,19 +230,20 @@ function discoveryRoutes(): ExtraRoute {
     }
     const segs = p.split('/').filter(Boolean);
     if (segs[0] === 'api' && segs.length === 2) {
-      const list = apiResourceList('', segs[1]!);
-      if (!list) throw errors.notFound({ group: '', resource: 'apiversions', kind: 'APIResourceList', name: segs[1]! });
+      const list = apiResourceList('', segs[1]);
+      if (!list)
+        throw errors.notFound({ group: '', resource: 'apiversions', kind: 'APIResourceList', name: segs[1] });
       sendJson(res, 200, list);
       return true;
     }
     if (segs[0] === 'apis' && segs.length === 2) {
-      const g = apiGroup(segs[1]!);
+      const g = apiGroup(segs[1]);
       if (!g) return false;
       sendJson(res, 200, g);
       return true;
     }
     if (segs[0] === 'apis' && segs.length === 3) {
-      const list = apiResourceList(segs[1]!, segs[2]!);
+      const list = apiResourceList(segs[1], segs[2]);
       if (!list) return false;
       sendJson(res, 200, list);
       return true;
@@ -226,7 +267,7 @@ function whoamiRoute(): ExtraRoute {
     const m = url.pathname.match(/^\/apis\/authentication\.k8s\.io\/(v1|v1beta1)\/selfsubjectreviews\/?$/);
     if (!m) return false;
     const review = selfSubjectReview(user);
-    sendJson(res, 201, { ...review, apiVersion: `authentication.k8s.io/${m[1]!}` });
+    sendJson(res, 201, { ...review, apiVersion: `authentication.k8s.io/${m[1]}` });
     return true;
   };
 }

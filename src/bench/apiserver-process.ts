@@ -29,10 +29,14 @@ function ready(url: string, ca: string): Promise<boolean> {
 
 export async function startBenchApiServer(extraArgs: string[] = []): Promise<BenchApiServer> {
   const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, KUBEMU_LOG_LEVEL: 'warn' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, KUBEMU_LOG_LEVEL: 'warn' },
+    },
+  );
   const deadline = Date.now() + 20_000;
   const info = join(stateDir, 'apiserver.json');
   for (;;) {
@@ -45,7 +49,10 @@ export async function startBenchApiServer(extraArgs: string[] = []): Promise<Ben
       const { url } = JSON.parse(readFileSync(info, 'utf8')) as { url: string };
       const ca = readFileSync(join(stateDir, 'pki/ca.crt'), 'utf8');
       if (await ready(url, ca)) {
-        const token = readFileSync(join(stateDir, 'tokens.csv'), 'utf8').split('\n').find((l) => l.includes('kubemu-admin'))!.split(',')[0]!;
+        const token = readFileSync(join(stateDir, 'tokens.csv'), 'utf8')
+          .split('\n')
+          .find((l) => l.includes('kubemu-admin'))!
+          .split(',')[0];
         return {
           url,
           token,
@@ -75,7 +82,7 @@ export async function startBenchApiServer(extraArgs: string[] = []): Promise<Ben
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
+  return sorted[i];
 }
 
 /** Peak RSS of a process from /proc (kB → MB), for memory figures. */

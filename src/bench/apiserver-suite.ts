@@ -23,17 +23,27 @@ const podBody = (name: string, annotations: Record<string, string> = {}): Pod =>
   },
 });
 
-function listOnce(url: string, token: string, ca: string, agent: Agent, path: string): Promise<{ ms: number; items: number }> {
+function listOnce(
+  url: string,
+  token: string,
+  ca: string,
+  agent: Agent,
+  path: string,
+): Promise<{ ms: number; items: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request(`${url}${path}`, { agent, ca, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items: unknown[] };
-        resolve({ ms: performance.now() - t0, items: body.items.length });
-      });
-    });
+    const req = request(
+      `${url}${path}`,
+      { agent, ca, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items: unknown[] };
+          resolve({ ms: performance.now() - t0, items: body.items.length });
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -42,7 +52,11 @@ function listOnce(url: string, token: string, ca: string, agent: Agent, path: st
 registerSuite('apiserver', async (): Promise<BenchResult[]> => {
   const results: BenchResult[] = [];
   const server = await startBenchApiServer();
-  const { client, connection } = connectKubeClient({ server: server.url, token: server.token, ca: server.ca });
+  const { client, connection } = connectKubeClient({
+    server: server.url,
+    token: server.token,
+    ca: server.ca,
+  });
   try {
     await client.namespaces.create({ metadata: { name: 'bench' } });
     // 1. durable creates/s over the WebSocket, 32 concurrent writers
@@ -58,7 +72,12 @@ registerSuite('apiserver', async (): Promise<BenchResult[]> => {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    results.push({ name: 'durable creates over WebSocket (32 writers, Pods)', value: Math.round(total / seconds), unit: 'creates/s', target: { op: '>=', value: 3000 } });
+    results.push({
+      name: 'durable creates over WebSocket (32 writers, Pods)',
+      value: Math.round(total / seconds),
+      unit: 'creates/s',
+      target: { op: '>=', value: 3000 },
+    });
 
     // 2. list 10,000 pods: p99 over the REST face (JSON, as kubectl gets it) and the WebSocket
     const agent = new Agent({ keepAlive: true });
@@ -70,7 +89,12 @@ registerSuite('apiserver', async (): Promise<BenchResult[]> => {
     }
     agent.destroy();
     restTimes.sort((a, b) => a - b);
-    results.push({ name: 'list 10,000 Pods, REST/JSON p99', value: percentile(restTimes, 99), unit: 'ms', target: { op: '<=', value: 500 } });
+    results.push({
+      name: 'list 10,000 Pods, REST/JSON p99',
+      value: percentile(restTimes, 99),
+      unit: 'ms',
+      target: { op: '<=', value: 500 },
+    });
     results.push({ name: 'list 10,000 Pods, REST/JSON p50', value: percentile(restTimes, 50), unit: 'ms' });
     const wsTimes: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -80,21 +104,40 @@ registerSuite('apiserver', async (): Promise<BenchResult[]> => {
       wsTimes.push(performance.now() - s);
     }
     wsTimes.sort((a, b) => a - b);
-    results.push({ name: 'list 10,000 Pods, WebSocket p99', value: percentile(wsTimes, 99), unit: 'ms', target: { op: '<=', value: 500 } });
-    results.push({ name: 'apiserver RSS with 10,000 Pods', value: Math.round(rssMb(server.pid)), unit: 'MB' });
+    results.push({
+      name: 'list 10,000 Pods, WebSocket p99',
+      value: percentile(wsTimes, 99),
+      unit: 'ms',
+      target: { op: '<=', value: 500 },
+    });
+    results.push({
+      name: 'apiserver RSS with 10,000 Pods',
+      value: Math.round(rssMb(server.pid)),
+      unit: 'MB',
+    });
 
     // 3. watch delivery latency to 100 watchers (10 connections × 10 watches)
-    const watchConns = Array.from({ length: 10 }, () => connectKubeClient({ server: server.url, token: server.token, ca: server.ca }));
+    const watchConns = Array.from({ length: 10 }, () =>
+      connectKubeClient({ server: server.url, token: server.token, ca: server.ca }),
+    );
     const latencies: number[] = [];
     const sentAt = new Map<string, number>();
     let delivered = 0;
     const subs = [];
-    const startRV = (await client.configMaps.list({ namespace: 'bench', limit: 1 })).metadata?.resourceVersion;
+    const startRV = (await client.configMaps.list({ namespace: 'bench', limit: 1 })).metadata
+      ?.resourceVersion;
     for (const wc of watchConns) {
       for (let w = 0; w < 10; w++) {
         subs.push(
           wc.connection.watch(
-            { verb: 'watch', group: '', version: 'v1', resource: 'configmaps', namespace: 'bench', options: { resourceVersion: startRV ?? '0' } },
+            {
+              verb: 'watch',
+              group: '',
+              version: 'v1',
+              resource: 'configmaps',
+              namespace: 'bench',
+              options: { resourceVersion: startRV ?? '0' },
+            },
             (ev) => {
               if (ev.type !== 'ADDED') return;
               const at = sentAt.get(ev.object.metadata?.name ?? '');
@@ -122,8 +165,19 @@ registerSuite('apiserver', async (): Promise<BenchResult[]> => {
     await Promise.all(watchConns.map((wc) => wc.connection.close()));
     latencies.sort((a, b) => a - b);
     const note = `${delivered}/${events * 100} deliveries; measured from the create request to receipt, so it includes the durable write`;
-    results.push({ name: 'watch delivery to 100 watchers p50', value: percentile(latencies, 50), unit: 'ms', note });
-    results.push({ name: 'watch delivery to 100 watchers p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 50 }, note });
+    results.push({
+      name: 'watch delivery to 100 watchers p50',
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      note,
+    });
+    results.push({
+      name: 'watch delivery to 100 watchers p99',
+      value: percentile(latencies, 99),
+      unit: 'ms',
+      target: { op: '<=', value: 50 },
+      note,
+    });
   } finally {
     await connection.close();
     await server.stop();

@@ -36,7 +36,7 @@ export function apiserverMain(argv: string[]): void {
       logger: log,
       clusterName: values.name,
       serviceCidr: values['service-cluster-ip-range'],
-      nodePortRange: [lo!, hi!],
+      nodePortRange: [lo, hi],
       notReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
       watchCacheSize: Number(values['watch-cache-size']),
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),

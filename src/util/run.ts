@@ -31,7 +31,10 @@ export function runUntilSignal(log: Logger, start: () => Promise<Stoppable>): vo
       running = r;
     },
     (err: unknown) => {
-      log.fatal({ err: err instanceof Error ? { message: err.message, stack: err.stack } : err }, 'failed to start');
+      log.fatal(
+        { err: err instanceof Error ? { message: err.message, stack: err.stack } : err },
+        'failed to start',
+      );
       // give pino's async destination a moment to flush
       setTimeout(() => process.exit(1), 100);
     },

@@ -40,18 +40,24 @@ function waitForExit(child: ChildProcess, ms: number): Promise<void> {
 
 export function httpsGet(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca, headers: token ? { Authorization: `Bearer ${token}` } : {}, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      { ca, headers: token ? { Authorization: `Bearer ${token}` } : {}, timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
   });
 }
 
-export async function startApiServer(opts: { stateDir?: string; extraArgs?: string[]; port?: number } = {}): Promise<ApiServerProcess> {
+export async function startApiServer(
+  opts: { stateDir?: string; extraArgs?: string[]; port?: number } = {},
+): Promise<ApiServerProcess> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'kubemu-test-'));
   let child!: ChildProcess;
   let stderr = '';
@@ -59,10 +65,21 @@ export async function startApiServer(opts: { stateDir?: string; extraArgs?: stri
   const launch = async (): Promise<void> => {
     rmSync(join(stateDir, 'apiserver.json'), { force: true });
     stderr = '';
-    child = spawn(process.execPath, [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', String(port), ...(opts.extraArgs ?? [])], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, KUBEMU_LOG_LEVEL: process.env['KUBEMU_LOG_LEVEL'] ?? 'warn' },
-    });
+    child = spawn(
+      process.execPath,
+      [
+        join(DIST, 'cmd/apiserver.js'),
+        '--state-dir',
+        stateDir,
+        '--port',
+        String(port),
+        ...(opts.extraArgs ?? []),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, KUBEMU_LOG_LEVEL: process.env['KUBEMU_LOG_LEVEL'] ?? 'warn' },
+      },
+    );
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -88,7 +105,7 @@ export async function startApiServer(opts: { stateDir?: string; extraArgs?: stri
   const tokenLine = readFileSync(join(stateDir, 'tokens.csv'), 'utf8')
     .split('\n')
     .find((l) => l.includes('kubemu-admin'))!;
-  const token = tokenLine.split(',')[0]!;
+  const token = tokenLine.split(',')[0];
   const self: ApiServerProcess = {
     get url() {
       return `https://127.0.0.1:${port}`;

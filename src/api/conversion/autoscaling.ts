@@ -21,19 +21,51 @@ export const CONDITIONS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/conditions
 /** autoscaling/v1's MetricSpec (the v2beta1 shape), only ever seen inside the annotation */
 interface V1MetricSpec {
   type: string;
-  object?: { target: CrossRef; metricName: string; targetValue: string; selector?: LabelSelector; averageValue?: string };
+  object?: {
+    target: CrossRef;
+    metricName: string;
+    targetValue: string;
+    selector?: LabelSelector;
+    averageValue?: string;
+  };
   pods?: { metricName: string; targetAverageValue: string; selector?: LabelSelector };
   resource?: { name: string; targetAverageUtilization?: number; targetAverageValue?: string };
-  containerResource?: { name: string; targetAverageUtilization?: number; targetAverageValue?: string; container: string };
-  external?: { metricName: string; metricSelector?: LabelSelector; targetValue?: string; targetAverageValue?: string };
+  containerResource?: {
+    name: string;
+    targetAverageUtilization?: number;
+    targetAverageValue?: string;
+    container: string;
+  };
+  external?: {
+    metricName: string;
+    metricSelector?: LabelSelector;
+    targetValue?: string;
+    targetAverageValue?: string;
+  };
 }
 interface V1MetricStatus {
   type: string;
-  object?: { target: CrossRef; metricName: string; currentValue: string; selector?: LabelSelector; averageValue?: string };
+  object?: {
+    target: CrossRef;
+    metricName: string;
+    currentValue: string;
+    selector?: LabelSelector;
+    averageValue?: string;
+  };
   pods?: { metricName: string; currentAverageValue: string; selector?: LabelSelector };
   resource?: { name: string; currentAverageUtilization?: number; currentAverageValue: string };
-  containerResource?: { name: string; currentAverageUtilization?: number; currentAverageValue: string; container: string };
-  external?: { metricName: string; metricSelector?: LabelSelector; currentValue: string; currentAverageValue?: string };
+  containerResource?: {
+    name: string;
+    currentAverageUtilization?: number;
+    currentAverageValue: string;
+    container: string;
+  };
+  external?: {
+    metricName: string;
+    metricSelector?: LabelSelector;
+    currentValue: string;
+    currentAverageValue?: string;
+  };
 }
 interface CrossRef {
   kind: string;
@@ -50,20 +82,38 @@ function metricSpecToV1(m: MetricSpec): V1MetricSpec {
   const out: V1MetricSpec = { type: m.type };
   if (m.object) {
     out.object = clean({
-      target: clean({ kind: m.object.describedObject.kind, name: m.object.describedObject.name, apiVersion: m.object.describedObject.apiVersion }),
+      target: clean({
+        kind: m.object.describedObject.kind,
+        name: m.object.describedObject.name,
+        apiVersion: m.object.describedObject.apiVersion,
+      }),
       metricName: m.object.metric.name,
       targetValue: m.object.target.value ?? '0',
       selector: m.object.metric.selector,
       averageValue: m.object.target.averageValue,
     });
   }
-  if (m.pods) out.pods = clean({ metricName: m.pods.metric.name, targetAverageValue: m.pods.target.averageValue ?? '0', selector: m.pods.metric.selector });
+  if (m.pods)
+    out.pods = clean({
+      metricName: m.pods.metric.name,
+      targetAverageValue: m.pods.target.averageValue ?? '0',
+      selector: m.pods.metric.selector,
+    });
   if (m.resource) {
-    out.resource = clean({ name: m.resource.name, targetAverageUtilization: m.resource.target.averageUtilization, targetAverageValue: m.resource.target.averageValue });
+    out.resource = clean({
+      name: m.resource.name,
+      targetAverageUtilization: m.resource.target.averageUtilization,
+      targetAverageValue: m.resource.target.averageValue,
+    });
   }
   if (m.containerResource) {
     const c = m.containerResource;
-    out.containerResource = clean({ name: c.name, container: c.container, targetAverageUtilization: c.target.averageUtilization, targetAverageValue: c.target.averageValue });
+    out.containerResource = clean({
+      name: c.name,
+      container: c.container,
+      targetAverageUtilization: c.target.averageUtilization,
+      targetAverageValue: c.target.averageValue,
+    });
   }
   if (m.external) {
     out.external = clean({
@@ -80,19 +130,34 @@ function metricSpecFromV1(m: V1MetricSpec): MetricSpec {
   const out: MetricSpec = { type: m.type };
   if (m.object) {
     out.object = {
-      describedObject: clean({ kind: m.object.target.kind, name: m.object.target.name, apiVersion: m.object.target.apiVersion }),
+      describedObject: clean({
+        kind: m.object.target.kind,
+        name: m.object.target.name,
+        apiVersion: m.object.target.apiVersion,
+      }),
       metric: clean({ name: m.object.metricName, selector: m.object.selector }),
-      target: clean({ type: m.object.averageValue === undefined ? 'Value' : 'AverageValue', value: m.object.targetValue, averageValue: m.object.averageValue }),
+      target: clean({
+        type: m.object.averageValue === undefined ? 'Value' : 'AverageValue',
+        value: m.object.targetValue,
+        averageValue: m.object.averageValue,
+      }),
     };
   }
   if (m.pods) {
-    out.pods = { metric: clean({ name: m.pods.metricName, selector: m.pods.selector }), target: { type: 'AverageValue', averageValue: m.pods.targetAverageValue } };
+    out.pods = {
+      metric: clean({ name: m.pods.metricName, selector: m.pods.selector }),
+      target: { type: 'AverageValue', averageValue: m.pods.targetAverageValue },
+    };
   }
   if (m.resource) {
     const u = m.resource.targetAverageUtilization;
     out.resource = {
       name: m.resource.name,
-      target: clean({ type: u === undefined ? 'AverageValue' : 'Utilization', averageUtilization: u, averageValue: m.resource.targetAverageValue }),
+      target: clean({
+        type: u === undefined ? 'AverageValue' : 'Utilization',
+        averageUtilization: u,
+        averageValue: m.resource.targetAverageValue,
+      }),
     };
   }
   if (m.containerResource) {
@@ -100,13 +165,21 @@ function metricSpecFromV1(m: V1MetricSpec): MetricSpec {
     out.containerResource = {
       name: c.name,
       container: c.container,
-      target: clean({ type: c.targetAverageUtilization === undefined ? 'AverageValue' : 'Utilization', averageUtilization: c.targetAverageUtilization, averageValue: c.targetAverageValue }),
+      target: clean({
+        type: c.targetAverageUtilization === undefined ? 'AverageValue' : 'Utilization',
+        averageUtilization: c.targetAverageUtilization,
+        averageValue: c.targetAverageValue,
+      }),
     };
   }
   if (m.external) {
     out.external = {
       metric: clean({ name: m.external.metricName, selector: m.external.metricSelector }),
-      target: clean({ type: m.external.targetValue === undefined ? 'AverageValue' : 'Value', value: m.external.targetValue, averageValue: m.external.targetAverageValue }),
+      target: clean({
+        type: m.external.targetValue === undefined ? 'AverageValue' : 'Value',
+        value: m.external.targetValue,
+        averageValue: m.external.targetAverageValue,
+      }),
     };
   }
   return out;
@@ -116,20 +189,38 @@ function metricStatusToV1(m: MetricStatus): V1MetricStatus {
   const out: V1MetricStatus = { type: m.type };
   if (m.object) {
     out.object = clean({
-      target: clean({ kind: m.object.describedObject.kind, name: m.object.describedObject.name, apiVersion: m.object.describedObject.apiVersion }),
+      target: clean({
+        kind: m.object.describedObject.kind,
+        name: m.object.describedObject.name,
+        apiVersion: m.object.describedObject.apiVersion,
+      }),
       metricName: m.object.metric.name,
       currentValue: m.object.current.value ?? '0',
       selector: m.object.metric.selector,
       averageValue: m.object.current.averageValue,
     });
   }
-  if (m.pods) out.pods = clean({ metricName: m.pods.metric.name, currentAverageValue: m.pods.current.averageValue ?? '0', selector: m.pods.metric.selector });
+  if (m.pods)
+    out.pods = clean({
+      metricName: m.pods.metric.name,
+      currentAverageValue: m.pods.current.averageValue ?? '0',
+      selector: m.pods.metric.selector,
+    });
   if (m.resource) {
-    out.resource = clean({ name: m.resource.name, currentAverageUtilization: m.resource.current.averageUtilization, currentAverageValue: m.resource.current.averageValue ?? '0' });
+    out.resource = clean({
+      name: m.resource.name,
+      currentAverageUtilization: m.resource.current.averageUtilization,
+      currentAverageValue: m.resource.current.averageValue ?? '0',
+    });
   }
   if (m.containerResource) {
     const c = m.containerResource;
-    out.containerResource = clean({ name: c.name, container: c.container, currentAverageUtilization: c.current.averageUtilization, currentAverageValue: c.current.averageValue ?? '0' });
+    out.containerResource = clean({
+      name: c.name,
+      container: c.container,
+      currentAverageUtilization: c.current.averageUtilization,
+      currentAverageValue: c.current.averageValue ?? '0',
+    });
   }
   if (m.external) {
     out.external = clean({
@@ -146,18 +237,39 @@ function metricStatusFromV1(m: V1MetricStatus): MetricStatus {
   const out: MetricStatus = { type: m.type };
   if (m.object) {
     out.object = {
-      describedObject: clean({ kind: m.object.target.kind, name: m.object.target.name, apiVersion: m.object.target.apiVersion }),
+      describedObject: clean({
+        kind: m.object.target.kind,
+        name: m.object.target.name,
+        apiVersion: m.object.target.apiVersion,
+      }),
       metric: clean({ name: m.object.metricName, selector: m.object.selector }),
       current: clean({ value: m.object.currentValue, averageValue: m.object.averageValue }),
     };
   }
-  if (m.pods) out.pods = { metric: clean({ name: m.pods.metricName, selector: m.pods.selector }), current: { averageValue: m.pods.currentAverageValue } };
+  if (m.pods)
+    out.pods = {
+      metric: clean({ name: m.pods.metricName, selector: m.pods.selector }),
+      current: { averageValue: m.pods.currentAverageValue },
+    };
   if (m.resource) {
-    out.resource = { name: m.resource.name, current: clean({ averageUtilization: m.resource.currentAverageUtilization, averageValue: m.resource.currentAverageValue }) };
+    out.resource = {
+      name: m.resource.name,
+      current: clean({
+        averageUtilization: m.resource.currentAverageUtilization,
+        averageValue: m.resource.currentAverageValue,
+      }),
+    };
   }
   if (m.containerResource) {
     const c = m.containerResource;
-    out.containerResource = { name: c.name, container: c.container, current: clean({ averageUtilization: c.currentAverageUtilization, averageValue: c.currentAverageValue }) };
+    out.containerResource = {
+      name: c.name,
+      container: c.container,
+      current: clean({
+        averageUtilization: c.currentAverageUtilization,
+        averageValue: c.currentAverageValue,
+      }),
+    };
   }
   if (m.external) {
     out.external = {
@@ -168,7 +280,8 @@ function metricStatusFromV1(m: V1MetricStatus): MetricStatus {
   return out;
 }
 
-const isCpuUtilization = (m: MetricSpec): boolean => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target.averageUtilization !== undefined;
+const isCpuUtilization = (m: MetricSpec): boolean =>
+  m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target.averageUtilization !== undefined;
 
 export function hpaV2ToV1(hpa: HpaV2): HpaV1 {
   const spec = hpa.spec;
@@ -178,7 +291,8 @@ export function hpaV2ToV1(hpa: HpaV2): HpaV1 {
   const status: HpaStatusV2 | undefined = hpa.status;
   const annotations: Record<string, string> = { ...(hpa.metadata?.annotations ?? {}) };
   if (others.length > 0) annotations[METRIC_SPECS_ANNOTATION] = JSON.stringify(others);
-  if (status?.currentMetrics?.length) annotations[METRIC_STATUSES_ANNOTATION] = JSON.stringify(status.currentMetrics.map(metricStatusToV1));
+  if (status?.currentMetrics?.length)
+    annotations[METRIC_STATUSES_ANNOTATION] = JSON.stringify(status.currentMetrics.map(metricStatusToV1));
   if (status?.conditions?.length) annotations[CONDITIONS_ANNOTATION] = JSON.stringify(status.conditions);
   const metadata: ObjectMeta = { ...(hpa.metadata ?? {}) };
   if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
@@ -194,7 +308,12 @@ export function hpaV2ToV1(hpa: HpaV2): HpaV1 {
     }),
   };
   if (status) {
-    const cpuStatus = status.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.current.averageUtilization !== undefined);
+    const cpuStatus = status.currentMetrics?.find(
+      (m) =>
+        m.type === 'Resource' &&
+        m.resource?.name === 'cpu' &&
+        m.resource.current.averageUtilization !== undefined,
+    );
     (out as { status?: HpaStatusV1 }).status = clean({
       observedGeneration: status.observedGeneration,
       lastScaleTime: status.lastScaleTime,
@@ -206,12 +325,15 @@ export function hpaV2ToV1(hpa: HpaV2): HpaV1 {
   return out;
 }
 
-function parseAnnotation<T>(value: string | undefined): T[] | undefined {
+/** the annotation's list, converted; undefined when absent or not what upstream wrote (then it stays an annotation) */
+function fromAnnotation<T, U>(value: string | undefined, convert: (item: T) => U): U[] | undefined {
   if (value === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? (parsed as T[]) : undefined;
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'object' && x !== null)) return undefined;
+    return (parsed as T[]).map(convert);
   } catch {
+    // a hand-edited annotation that does not convert: keep it as it is
     return undefined;
   }
 }
@@ -221,16 +343,32 @@ export function hpaV1ToV2(hpa: HpaV1): HpaV2 {
   const spec = hpa.spec;
   let metrics: MetricSpec[] = [];
   if (spec?.targetCPUUtilizationPercentage !== undefined) {
-    metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } }];
+    metrics = [
+      {
+        type: 'Resource',
+        resource: {
+          name: 'cpu',
+          target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage },
+        },
+      },
+    ];
   }
-  const others = parseAnnotation<V1MetricSpec>(annotations[METRIC_SPECS_ANNOTATION]);
+  const others = fromAnnotation(annotations[METRIC_SPECS_ANNOTATION], metricSpecFromV1);
   if (others) {
-    metrics = [...others.map(metricSpecFromV1), ...metrics];
+    metrics = [...others, ...metrics];
     delete annotations[METRIC_SPECS_ANNOTATION];
   }
   // autoscaling/v1's implicit default, made explicit as upstream's conversion does
   if (metrics.length === 0) {
-    metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } }];
+    metrics = [
+      {
+        type: 'Resource',
+        resource: {
+          name: 'cpu',
+          target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION },
+        },
+      },
+    ];
   }
   const v1Status = hpa.status;
   let status: HpaStatusV2 | undefined;
@@ -242,17 +380,28 @@ export function hpaV1ToV2(hpa: HpaV1): HpaV2 {
       desiredReplicas: v1Status.desiredReplicas,
       currentMetrics:
         v1Status.currentCPUUtilizationPercentage !== undefined
-          ? [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: v1Status.currentCPUUtilizationPercentage } } }]
+          ? [
+              {
+                type: 'Resource',
+                resource: {
+                  name: 'cpu',
+                  current: { averageUtilization: v1Status.currentCPUUtilizationPercentage },
+                },
+              },
+            ]
           : undefined,
-    }) as HpaStatusV2;
+    });
   }
-  const currentMetrics = parseAnnotation<V1MetricStatus>(annotations[METRIC_STATUSES_ANNOTATION]);
+  const currentMetrics = fromAnnotation(annotations[METRIC_STATUSES_ANNOTATION], metricStatusFromV1);
   if (currentMetrics) {
     status ??= { desiredReplicas: 0 };
-    status.currentMetrics = currentMetrics.map(metricStatusFromV1);
+    status.currentMetrics = currentMetrics;
     delete annotations[METRIC_STATUSES_ANNOTATION];
   }
-  const conditions = parseAnnotation<HorizontalPodAutoscalerCondition>(annotations[CONDITIONS_ANNOTATION]);
+  const conditions = fromAnnotation(
+    annotations[CONDITIONS_ANNOTATION],
+    (c: HorizontalPodAutoscalerCondition) => c,
+  );
   if (conditions) {
     status ??= { desiredReplicas: 0 };
     status.conditions = conditions;
@@ -265,7 +414,12 @@ export function hpaV1ToV2(hpa: HpaV1): HpaV2 {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata,
-    spec: clean({ scaleTargetRef: spec?.scaleTargetRef ?? { kind: '', name: '' }, minReplicas: spec?.minReplicas, maxReplicas: spec?.maxReplicas ?? 0, metrics }),
+    spec: clean({
+      scaleTargetRef: spec?.scaleTargetRef ?? { kind: '', name: '' },
+      minReplicas: spec?.minReplicas,
+      maxReplicas: spec?.maxReplicas ?? 0,
+      metrics,
+    }),
   };
   if (status) (out as { status?: HpaStatusV2 }).status = status;
   return out;

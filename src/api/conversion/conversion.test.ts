@@ -1,7 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { ApiError } from '../errors.js';
 import type { KubeObject } from '../request.js';
-import { convertObject, METRIC_SPECS_ANNOTATION, METRIC_STATUSES_ANNOTATION, CONDITIONS_ANNOTATION } from './index.js';
+import {
+  convertObject,
+  METRIC_SPECS_ANNOTATION,
+  METRIC_STATUSES_ANNOTATION,
+  CONDITIONS_ANNOTATION,
+} from './index.js';
 
 const hpaV2 = (): KubeObject => ({
   apiVersion: 'autoscaling/v2',
@@ -12,15 +17,34 @@ const hpaV2 = (): KubeObject => ({
     minReplicas: 1,
     maxReplicas: 5,
     metrics: [
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
-      { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } } },
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+      },
+      {
+        type: 'Resource',
+        resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } },
+      },
     ],
   },
   status: {
     currentReplicas: 2,
     desiredReplicas: 3,
-    currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 70, averageValue: '350m' } } }],
-    conditions: [{ type: 'AbleToScale', status: 'True', lastTransitionTime: '2024-05-01T10:00:00Z', reason: 'ReadyForNewScale', message: 'ok' }],
+    currentMetrics: [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', current: { averageUtilization: 70, averageValue: '350m' } },
+      },
+    ],
+    conditions: [
+      {
+        type: 'AbleToScale',
+        status: 'True',
+        lastTransitionTime: '2024-05-01T10:00:00Z',
+        reason: 'ReadyForNewScale',
+        message: 'ok',
+      },
+    ],
   },
 });
 
@@ -28,11 +52,25 @@ describe('HPA autoscaling/v2 ⇄ v1', () => {
   it('v2 → v1 keeps the CPU target as a field and the rest in annotations, as upstream', () => {
     const v1 = convertObject(hpaV2(), 'autoscaling/v1') as any;
     expect(v1.apiVersion).toBe('autoscaling/v1');
-    expect(v1.spec).toEqual({ scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 50 });
-    expect(v1.status).toEqual({ currentReplicas: 2, desiredReplicas: 3, currentCPUUtilizationPercentage: 70 });
-    expect(JSON.parse(v1.metadata.annotations[METRIC_SPECS_ANNOTATION])).toEqual([{ type: 'Resource', resource: { name: 'memory', targetAverageValue: '100Mi' } }]);
+    expect(v1.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      minReplicas: 1,
+      maxReplicas: 5,
+      targetCPUUtilizationPercentage: 50,
+    });
+    expect(v1.status).toEqual({
+      currentReplicas: 2,
+      desiredReplicas: 3,
+      currentCPUUtilizationPercentage: 70,
+    });
+    expect(JSON.parse(v1.metadata.annotations[METRIC_SPECS_ANNOTATION])).toEqual([
+      { type: 'Resource', resource: { name: 'memory', targetAverageValue: '100Mi' } },
+    ]);
     expect(JSON.parse(v1.metadata.annotations[METRIC_STATUSES_ANNOTATION])).toEqual([
-      { type: 'Resource', resource: { name: 'cpu', currentAverageUtilization: 70, currentAverageValue: '350m' } },
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', currentAverageUtilization: 70, currentAverageValue: '350m' },
+      },
     ]);
     expect(JSON.parse(v1.metadata.annotations[CONDITIONS_ANNOTATION])).toHaveLength(1);
     expect(v1.metadata.annotations.owner).toBe('me');
@@ -53,13 +91,23 @@ describe('HPA autoscaling/v2 ⇄ v1', () => {
       apiVersion: 'autoscaling/v1',
       kind: 'HorizontalPodAutoscaler',
       metadata: { name: 'web' },
-      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 4, targetCPUUtilizationPercentage: 60 },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'web' },
+        minReplicas: 2,
+        maxReplicas: 4,
+        targetCPUUtilizationPercentage: 60,
+      },
       status: { currentReplicas: 2, desiredReplicas: 2 },
     };
     expect(convertObject(convertObject(v1, 'autoscaling/v2'), 'autoscaling/v1')).toEqual(v1);
     const noTarget = { ...v1, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 4 } };
     const v2 = convertObject(noTarget, 'autoscaling/v2') as any;
-    expect(v2.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+    expect(v2.spec.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+      },
+    ]);
   });
 });
 

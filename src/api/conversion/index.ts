@@ -11,7 +11,8 @@ import { coreEventToEventsV1, eventsV1ToCoreEvent } from './events.js';
 type Converter = (obj: KubeObject) => KubeObject;
 const conv =
   <A, B>(fn: (a: A) => B): Converter =>
-  (o) => fn(o as unknown as A) as unknown as KubeObject;
+  (o) =>
+    fn(o as unknown as A) as unknown as KubeObject;
 
 const CONVERTERS: ReadonlyMap<string, Converter> = new Map([
   ['HorizontalPodAutoscaler autoscaling/v2>autoscaling/v1', conv<HpaV2, HpaV1>(hpaV2ToV1)],
@@ -27,7 +28,10 @@ const CONVERTERS: ReadonlyMap<string, Converter> = new Map([
 export function convertObject(obj: KubeObject, toApiVersion: string): KubeObject {
   if (obj.apiVersion === toApiVersion) return obj;
   const fn = CONVERTERS.get(`${obj.kind} ${obj.apiVersion}>${toApiVersion}`);
-  if (!fn) throw errors.internal(`no conversion for ${obj.kind ?? '<no kind>'} from ${obj.apiVersion ?? '<no apiVersion>'} to ${toApiVersion}`);
+  if (!fn)
+    throw errors.internal(
+      `no conversion for ${obj.kind ?? '<no kind>'} from ${obj.apiVersion ?? '<no apiVersion>'} to ${toApiVersion}`,
+    );
   return fn(obj);
 }
 

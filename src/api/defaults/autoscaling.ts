@@ -14,12 +14,16 @@ const scaleUpRules = (): HPAScalingRules => ({
   ],
 });
 // stabilizationWindowSeconds stays unset: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies
-const scaleDownRules = (): HPAScalingRules => ({ selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
+const scaleDownRules = (): HPAScalingRules => ({
+  selectPolicy: 'Max',
+  policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+});
 
 function fillRules(from: HPAScalingRules | undefined, to: HPAScalingRules): HPAScalingRules {
   if (!from) return to;
   if (from.selectPolicy !== undefined) to.selectPolicy = from.selectPolicy;
-  if (from.stabilizationWindowSeconds !== undefined) to.stabilizationWindowSeconds = from.stabilizationWindowSeconds;
+  if (from.stabilizationWindowSeconds !== undefined)
+    to.stabilizationWindowSeconds = from.stabilizationWindowSeconds;
   if (from.policies !== undefined) to.policies = from.policies;
   return to;
 }
@@ -29,7 +33,13 @@ export function defaultHpaV2(hpa: HpaV2): void {
   if (spec.minReplicas === undefined) spec.minReplicas = 1;
   if (!spec.metrics || spec.metrics.length === 0) {
     spec.metrics = [
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } },
+      {
+        type: 'Resource',
+        resource: {
+          name: 'cpu',
+          target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION },
+        },
+      },
     ];
   }
   if (spec.behavior) {

@@ -50,7 +50,8 @@ export function defaultPodTemplate(template: PodTemplateSpec | undefined): void 
   if (!template) return;
   template.metadata ??= {};
   // ObjectMeta.creationTimestamp is a non-pointer metav1.Time: upstream always serialises it, as null
-  if (!('creationTimestamp' in template.metadata)) (template.metadata as Record<string, unknown>).creationTimestamp = null;
+  if (!('creationTimestamp' in template.metadata))
+    (template.metadata as Record<string, unknown>).creationTimestamp = null;
   defaultPodSpec((template.spec ??= { containers: [] }));
 }
 
@@ -70,7 +71,8 @@ export function defaultPodSpec(spec: PodSpec): void {
 
 /** SetDefaults_Container: imagePullPolicy by tag, termination message, and the nested structs. */
 export function defaultContainer(c: Container | EphemeralContainer): void {
-  if (!c.imagePullPolicy) c.imagePullPolicy = imageTag(c.image ?? '') === 'latest' ? 'Always' : 'IfNotPresent';
+  if (!c.imagePullPolicy)
+    c.imagePullPolicy = imageTag(c.image ?? '') === 'latest' ? 'Always' : 'IfNotPresent';
   if (!c.terminationMessagePath) c.terminationMessagePath = '/dev/termination-log';
   if (!c.terminationMessagePolicy) c.terminationMessagePolicy = 'File';
   // ResourceRequirements is a non-pointer struct: upstream always prints `resources: {}`
@@ -141,7 +143,8 @@ function defaultVolume(v: Volume): void {
   if (v.hostPath && v.hostPath.type === undefined) v.hostPath.type = '';
   if (v.projected) {
     for (const s of v.projected.sources ?? []) {
-      if (s.serviceAccountToken && s.serviceAccountToken.expirationSeconds === undefined) s.serviceAccountToken.expirationSeconds = 3600;
+      if (s.serviceAccountToken && s.serviceAccountToken.expirationSeconds === undefined)
+        s.serviceAccountToken.expirationSeconds = 3600;
       for (const item of s.downwardAPI?.items ?? []) if (item.fieldRef) defaultFieldRef(item.fieldRef);
     }
   }
@@ -152,7 +155,10 @@ export function defaultService(svc: Service): void {
   const spec = (svc.spec ??= {});
   if (!spec.sessionAffinity) spec.sessionAffinity = 'None';
   if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
-  if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds === undefined) {
+  if (
+    spec.sessionAffinity === 'ClientIP' &&
+    spec.sessionAffinityConfig?.clientIP?.timeoutSeconds === undefined
+  ) {
     spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
   }
   if (!spec.type) spec.type = 'ClusterIP';
@@ -163,8 +169,10 @@ export function defaultService(svc: Service): void {
   if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && !spec.externalTrafficPolicy) {
     spec.externalTrafficPolicy = 'Cluster';
   }
-  if (spec.internalTrafficPolicy === undefined && spec.type !== 'ExternalName') spec.internalTrafficPolicy = 'Cluster';
-  if (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === undefined) spec.allocateLoadBalancerNodePorts = true;
+  if (spec.internalTrafficPolicy === undefined && spec.type !== 'ExternalName')
+    spec.internalTrafficPolicy = 'Cluster';
+  if (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === undefined)
+    spec.allocateLoadBalancerNodePorts = true;
   if (spec.type !== 'ExternalName') {
     // kubemu clusters are single-stack IPv4, so upstream's REST layer settles these to the same values
     if (!spec.ipFamilyPolicy) spec.ipFamilyPolicy = 'SingleStack';

@@ -16,7 +16,11 @@ const POD_SPEC_DEFAULTS = {
   terminationGracePeriodSeconds: 30,
   schedulerName: 'default-scheduler',
 };
-const CONTAINER_DEFAULTS = { terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', resources: {} };
+const CONTAINER_DEFAULTS = {
+  terminationMessagePath: '/dev/termination-log',
+  terminationMessagePolicy: 'File',
+  resources: {},
+};
 
 describe('Pod defaults', () => {
   it('fills the spec, containers, probes and ports as upstream (golden)', () => {
@@ -31,7 +35,11 @@ describe('Pod defaults', () => {
             livenessProbe: { httpGet: { port: 80 } },
             resources: { limits: { cpu: '1', memory: '64Mi' }, requests: { cpu: '100m' } },
           },
-          { name: 'd', image: 'repo/app:1.2', env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
+          {
+            name: 'd',
+            image: 'repo/app:1.2',
+            env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+          },
         ],
         volumes: [{ name: 'v' }, { name: 's', secret: { secretName: 'x' } }],
       },
@@ -48,7 +56,13 @@ describe('Pod defaults', () => {
           image: 'nginx',
           imagePullPolicy: 'Always',
           ports: [{ containerPort: 80, protocol: 'TCP' }],
-          livenessProbe: { httpGet: { port: 80, path: '/', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+          livenessProbe: {
+            httpGet: { port: 80, path: '/', scheme: 'HTTP' },
+            timeoutSeconds: 1,
+            periodSeconds: 10,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
           resources: { limits: { cpu: '1', memory: '64Mi' }, requests: { cpu: '100m', memory: '64Mi' } },
         },
         {
@@ -67,9 +81,21 @@ describe('Pod defaults', () => {
   });
 
   it('never overrides what the user set', () => {
-    const spec = { restartPolicy: 'Never', dnsPolicy: 'Default', terminationGracePeriodSeconds: 0, enableServiceLinks: false, containers: [{ name: 'c', image: 'x', imagePullPolicy: 'Never' }] };
+    const spec = {
+      restartPolicy: 'Never',
+      dnsPolicy: 'Default',
+      terminationGracePeriodSeconds: 0,
+      enableServiceLinks: false,
+      containers: [{ name: 'c', image: 'x', imagePullPolicy: 'Never' }],
+    };
     const pod = defaulted(gvk('', 'v1', 'Pod'), { metadata: { name: 'p' }, spec });
-    expect(pod.spec).toMatchObject({ restartPolicy: 'Never', dnsPolicy: 'Default', terminationGracePeriodSeconds: 0, enableServiceLinks: false, containers: [{ imagePullPolicy: 'Never' }] });
+    expect(pod.spec).toMatchObject({
+      restartPolicy: 'Never',
+      dnsPolicy: 'Default',
+      terminationGracePeriodSeconds: 0,
+      enableServiceLinks: false,
+      containers: [{ imagePullPolicy: 'Never' }],
+    });
   });
 
   it.each([
@@ -88,7 +114,10 @@ describe('Deployment and ReplicaSet defaults', () => {
   it('Deployment: replicas, strategy, history, deadline, template (golden)', () => {
     const d = defaulted(gvk('apps', 'v1', 'Deployment'), {
       metadata: { name: 'd' },
-      spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } },
+      },
     });
     expect(d.spec).toEqual({
       replicas: 1,
@@ -98,7 +127,10 @@ describe('Deployment and ReplicaSet defaults', () => {
       progressDeadlineSeconds: 600,
       template: {
         metadata: { labels: { a: 'b' }, creationTimestamp: null },
-        spec: { ...POD_SPEC_DEFAULTS, containers: [{ ...CONTAINER_DEFAULTS, name: 'c', image: 'x:1', imagePullPolicy: 'IfNotPresent' }] },
+        spec: {
+          ...POD_SPEC_DEFAULTS,
+          containers: [{ ...CONTAINER_DEFAULTS, name: 'c', image: 'x:1', imagePullPolicy: 'IfNotPresent' }],
+        },
       },
     });
     expect(d.status).toEqual({});
@@ -106,21 +138,29 @@ describe('Deployment and ReplicaSet defaults', () => {
 
   it('Deployment: a Recreate strategy gets no rollingUpdate; template pods get no requests-from-limits', () => {
     const d = defaulted(gvk('apps', 'v1', 'Deployment'), {
-      spec: { strategy: { type: 'Recreate' }, template: { spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: '1' } } }] } } },
+      spec: {
+        strategy: { type: 'Recreate' },
+        template: { spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: '1' } } }] } },
+      },
     });
     expect((d.spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
     expect(JSON.stringify(d)).not.toContain('requests');
   });
 
   it('ReplicaSet: replicas 1', () => {
-    const rs = defaulted(gvk('apps', 'v1', 'ReplicaSet'), { spec: { selector: {}, template: { spec: { containers: [] } } } });
+    const rs = defaulted(gvk('apps', 'v1', 'ReplicaSet'), {
+      spec: { selector: {}, template: { spec: { containers: [] } } },
+    });
     expect((rs.spec as { replicas: number }).replicas).toBe(1);
   });
 });
 
 describe('Service defaults', () => {
   it('ClusterIP: type, affinity, protocol, targetPort, families, traffic policy (golden)', () => {
-    const svc = defaulted(gvk('', 'v1', 'Service'), { metadata: { name: 's' }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }, { port: 53, protocol: 'UDP', targetPort: 'dns' }] } });
+    const svc = defaulted(gvk('', 'v1', 'Service'), {
+      metadata: { name: 's' },
+      spec: { selector: { a: 'b' }, ports: [{ port: 80 }, { port: 53, protocol: 'UDP', targetPort: 'dns' }] },
+    });
     expect(svc.spec).toEqual({
       type: 'ClusterIP',
       sessionAffinity: 'None',
@@ -139,9 +179,17 @@ describe('Service defaults', () => {
   it('NodePort/LoadBalancer get externalTrafficPolicy Cluster; LoadBalancer allocates node ports; ClientIP affinity gets its timeout', () => {
     const np = defaulted(gvk('', 'v1', 'Service'), { spec: { type: 'NodePort', ports: [{ port: 80 }] } });
     expect(np.spec).toMatchObject({ externalTrafficPolicy: 'Cluster' });
-    const lb = defaulted(gvk('', 'v1', 'Service'), { spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] } });
-    expect(lb.spec).toMatchObject({ externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: true, sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } });
-    const ext = defaulted(gvk('', 'v1', 'Service'), { spec: { type: 'ExternalName', externalName: 'example.com' } });
+    const lb = defaulted(gvk('', 'v1', 'Service'), {
+      spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] },
+    });
+    expect(lb.spec).toMatchObject({
+      externalTrafficPolicy: 'Cluster',
+      allocateLoadBalancerNodePorts: true,
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+    });
+    const ext = defaulted(gvk('', 'v1', 'Service'), {
+      spec: { type: 'ExternalName', externalName: 'example.com' },
+    });
     expect(ext.spec).not.toHaveProperty('ipFamilies');
     expect(ext.spec).not.toHaveProperty('internalTrafficPolicy');
   });
@@ -150,7 +198,11 @@ describe('Service defaults', () => {
 describe('other kinds', () => {
   it('Namespace: name label, finalizer, phase Active', () => {
     const ns = defaulted(gvk('', 'v1', 'Namespace'), { metadata: { name: 'team-a' } });
-    expect(ns).toEqual({ metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'team-a' } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    expect(ns).toEqual({
+      metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'team-a' } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   });
 
   it('Secret: type Opaque', () => {
@@ -163,7 +215,10 @@ describe('other kinds', () => {
   });
 
   it('EndpointSlice ports: name "" and TCP; Endpoints ports TCP', () => {
-    const slice = defaulted(gvk('discovery.k8s.io', 'v1', 'EndpointSlice'), { addressType: 'IPv4', ports: [{ port: 80 }] });
+    const slice = defaulted(gvk('discovery.k8s.io', 'v1', 'EndpointSlice'), {
+      addressType: 'IPv4',
+      ports: [{ port: 80 }],
+    });
     expect(slice.ports).toEqual([{ port: 80, name: '', protocol: 'TCP' }]);
     const ep = defaulted(gvk('', 'v1', 'Endpoints'), { subsets: [{ ports: [{ port: 80 }] }] });
     expect(ep.subsets).toEqual([{ ports: [{ port: 80, protocol: 'TCP' }] }]);
@@ -171,23 +226,49 @@ describe('other kinds', () => {
 
   it('HPA v2: minReplicas 1, CPU 80% when no metrics, behavior filled in', () => {
     const hpa = defaulted(gvk('autoscaling', 'v2', 'HorizontalPodAutoscaler'), {
-      spec: { maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'd' }, behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } },
+      spec: {
+        maxReplicas: 3,
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+      },
     });
     expect(hpa.spec).toEqual({
       maxReplicas: 3,
       minReplicas: 1,
       scaleTargetRef: { kind: 'Deployment', name: 'd' },
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] },
-        scaleDown: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [
+            { type: 'Pods', value: 4, periodSeconds: 15 },
+            { type: 'Percent', value: 100, periodSeconds: 15 },
+          ],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 60,
+          selectPolicy: 'Max',
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+        },
       },
     });
   });
 
   it('HPA v1: minReplicas 1 only', () => {
-    const hpa = defaulted(gvk('autoscaling', 'v1', 'HorizontalPodAutoscaler'), { spec: { maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'd' } } });
-    expect(hpa.spec).toEqual({ maxReplicas: 3, minReplicas: 1, scaleTargetRef: { kind: 'Deployment', name: 'd' } });
+    const hpa = defaulted(gvk('autoscaling', 'v1', 'HorizontalPodAutoscaler'), {
+      spec: { maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'd' } },
+    });
+    expect(hpa.spec).toEqual({
+      maxReplicas: 3,
+      minReplicas: 1,
+      scaleTargetRef: { kind: 'Deployment', name: 'd' },
+    });
   });
 
   it('kinds without upstream defaults are untouched', () => {

@@ -9,7 +9,14 @@ import type { KubeObject } from '../request.js';
 import type { Gvk } from '../schema/index.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
 import { defaultHpaV1, defaultHpaV2 } from './autoscaling.js';
-import { defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
+import {
+  defaultEndpoints,
+  defaultNamespace,
+  defaultNode,
+  defaultPod,
+  defaultSecret,
+  defaultService,
+} from './core.js';
 import { defaultEndpointSlice, defaultIngress, defaultIngressClass } from './networking.js';
 
 type Defaulter = (obj: KubeObject) => void;
@@ -17,7 +24,8 @@ type Defaulter = (obj: KubeObject) => void;
 // KubeObject is the untyped view; each defaulter works on the kubernetes-types view of the same object
 const as =
   <T>(fn: (o: T) => void): Defaulter =>
-  (o) => fn(o as unknown as T);
+  (o) =>
+    fn(o as unknown as T);
 
 const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ['/v1/Pod', as<Pod>(defaultPod)],

@@ -2,7 +2,13 @@
 import { loadDefinitions, type JsonSchema } from './definitions.js';
 
 export type SchemaNode =
-  | { t: 'struct'; name: string; goType: string; fields: Map<string, SchemaNode>; required: readonly string[] }
+  | {
+      t: 'struct';
+      name: string;
+      goType: string;
+      fields: Map<string, SchemaNode>;
+      required: readonly string[];
+    }
   | { t: 'string' }
   | { t: 'bytes' }
   | { t: 'bool' }

@@ -39,15 +39,21 @@ describe('decodeObject type errors', () => {
   });
 
   it('rejects non-integers and int32 overflow with the number in the message', () => {
-    expect(decodeError(DEPLOYMENT, deployment({ replicas: 1.5 })).message).toContain('cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32');
-    expect(decodeError(DEPLOYMENT, deployment({ replicas: 3000000000 })).message).toContain('number 3000000000');
+    expect(decodeError(DEPLOYMENT, deployment({ replicas: 1.5 })).message).toContain(
+      'cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32',
+    );
+    expect(decodeError(DEPLOYMENT, deployment({ replicas: 3000000000 })).message).toContain(
+      'number 3000000000',
+    );
   });
 
   it('names nested struct fields without indices, as encoding/json does', () => {
     const body = deployment();
     (body.spec.template.spec.containers[0] as Record<string, unknown>).image = 5;
     const e = decodeError(DEPLOYMENT, body);
-    expect(e.message).toContain('json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers.image of type string');
+    expect(e.message).toContain(
+      'json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers.image of type string',
+    );
     expect(e.details?.causes?.[0]?.field).toBe('spec.template.spec.containers[0].image');
   });
 
@@ -56,22 +62,35 @@ describe('decodeObject type errors', () => {
       'cannot unmarshal object into Go struct field PodSpec.spec.containers of type []v1.Container',
     );
     const labels = decodeError(POD, { metadata: { name: 'p', labels: { a: 1 } } });
-    expect(labels.message).toContain('cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+    expect(labels.message).toContain(
+      'cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string',
+    );
     expect(labels.details?.causes?.[0]?.field).toBe('metadata.labels[a]');
-    expect(decodeError(POD, { spec: 'x' }).message).toContain('cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec');
-    expect(decodeError(POD, [1]).message).toBe('Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal array into Go value of type v1.Pod');
+    expect(decodeError(POD, { spec: 'x' }).message).toContain(
+      'cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec',
+    );
+    expect(decodeError(POD, [1]).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal array into Go value of type v1.Pod',
+    );
   });
 
   it('validates quantity syntax at decode time', () => {
-    const body = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: 'lots' } } }] } };
+    const body = {
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: 'lots' } } }] },
+    };
     expect(decodeError(POD, body).message).toBe(
-      "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      'Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'',
     );
   });
 
   it('rejects bad base64 in Secret data and bad times', () => {
-    expect(decodeError(SECRET, { metadata: { name: 's' }, data: { k: 'not base64!' } }).message).toContain('illegal base64 data at input byte 3');
-    expect(decodeError(POD, { metadata: { name: 'p', creationTimestamp: 'yesterday' } }).message).toContain('parsing time "yesterday"');
+    expect(decodeError(SECRET, { metadata: { name: 's' }, data: { k: 'not base64!' } }).message).toContain(
+      'illegal base64 data at input byte 3',
+    );
+    expect(decodeError(POD, { metadata: { name: 'p', creationTimestamp: 'yesterday' } }).message).toContain(
+      'parsing time "yesterday"',
+    );
   });
 
   it('rejects a mismatched apiVersion with upstream wording', () => {
@@ -92,12 +111,21 @@ describe('decodeObject unknown fields', () => {
     expect(e.message).toBe(
       'strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice", unknown field "spec.foo", unknown field "spec.bar", unknown field "bogus"',
     );
-    expect(e.details?.causes?.map((c) => c.field)).toEqual(['spec.template.spec.containers[0].imagePullPolice', 'spec.foo', 'spec.bar', 'bogus']);
+    expect(e.details?.causes?.map((c) => c.field)).toEqual([
+      'spec.template.spec.containers[0].imagePullPolice',
+      'spec.foo',
+      'spec.bar',
+      'bogus',
+    ]);
   });
 
   it('Warn: pruned, one warning each', () => {
     const { object, warnings } = decodeObject(DEPLOYMENT, body(), 'Warn');
-    expect(warnings).toEqual(['unknown field "spec.foo"', 'unknown field "spec.bar"', 'unknown field "bogus"']);
+    expect(warnings).toEqual([
+      'unknown field "spec.foo"',
+      'unknown field "spec.bar"',
+      'unknown field "bogus"',
+    ]);
     expect(object.bogus).toBeUndefined();
     expect((object.spec as Record<string, unknown>).foo).toBeUndefined();
   });
@@ -121,12 +149,21 @@ describe('decodeObject canonicalisation', () => {
       metadata: { name: 'p', annotations: null },
       spec: {
         nodeName: null,
-        containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5 } } }],
+        containers: [
+          {
+            name: 'c',
+            image: 'x',
+            resources: { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5 } },
+          },
+        ],
       },
     };
     const { object } = decodeObject(POD, body, 'Strict');
     const spec = object.spec as { containers: { resources: unknown }[]; nodeName?: string };
-    expect(spec.containers[0]!.resources).toEqual({ limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } });
+    expect(spec.containers[0].resources).toEqual({
+      limits: { cpu: '1', memory: '1Gi' },
+      requests: { cpu: '500m' },
+    });
     expect('nodeName' in spec).toBe(false);
     expect(object.metadata).toEqual({ name: 'p' });
     expect(object.apiVersion).toBe('v1');
@@ -136,10 +173,13 @@ describe('decodeObject canonicalisation', () => {
   it('keeps IntOrString as given and normalises times to UTC seconds', () => {
     const { object } = decodeObject(
       { group: '', version: 'v1', kind: 'Service' },
-      { metadata: { name: 's', creationTimestamp: '2024-01-01T02:00:00.5+02:00' }, spec: { ports: [{ port: 80, targetPort: 'http' }] } },
+      {
+        metadata: { name: 's', creationTimestamp: '2024-01-01T02:00:00.5+02:00' },
+        spec: { ports: [{ port: 80, targetPort: 'http' }] },
+      },
       'Strict',
     );
     expect(object.metadata?.creationTimestamp).toBe('2024-01-01T00:00:00Z');
-    expect((object.spec as { ports: { targetPort: unknown }[] }).ports[0]!.targetPort).toBe('http');
+    expect((object.spec as { ports: { targetPort: unknown }[] }).ports[0].targetPort).toBe('http');
   });
 });

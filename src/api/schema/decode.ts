@@ -52,10 +52,19 @@ function jsonKind(v: unknown): string {
   return Array.isArray(v) ? 'array' : 'object';
 }
 
-function typeError(ctx: DecodeContext, owner: string | undefined, node: SchemaNode, value: unknown, withValue = false): DecodeError {
+function typeError(
+  ctx: DecodeContext,
+  owner: string | undefined,
+  node: SchemaNode,
+  value: unknown,
+  withValue = false,
+): DecodeError {
   const what = withValue ? `number ${String(value)}` : jsonKind(value);
   const where = owner === undefined ? 'Go value' : `Go struct field ${owner}.${goPath(ctx.path)}`;
-  return new DecodeError(`json: cannot unmarshal ${what} into ${where} of type ${goTypeName(node)}`, jsonPath(ctx.path));
+  return new DecodeError(
+    `json: cannot unmarshal ${what} into ${where} of type ${goTypeName(node)}`,
+    jsonPath(ctx.path),
+  );
 }
 
 /** Go's zero value, for nulls inside arrays and maps (encoding/json leaves those elements zeroed). */
@@ -83,7 +92,12 @@ function zeroValue(node: SchemaNode): unknown {
  * Decode `value` against `node`; returns the (possibly canonicalised) value. Objects and arrays are
  * modified in place. `owner` is the Go struct holding the current field (for error messages).
  */
-export function decodeValue(node: SchemaNode, value: unknown, owner: string | undefined, ctx: DecodeContext): unknown {
+export function decodeValue(
+  node: SchemaNode,
+  value: unknown,
+  owner: string | undefined,
+  ctx: DecodeContext,
+): unknown {
   switch (node.t) {
     case 'string':
       if (typeof value !== 'string') throw typeError(ctx, owner, node, value);
@@ -98,7 +112,8 @@ export function decodeValue(node: SchemaNode, value: unknown, owner: string | un
       }
       return value;
     case 'struct':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(ctx, owner, node, value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw typeError(ctx, owner, node, value);
       decodeStruct(node, value as Record<string, unknown>, ctx);
       return value;
     case 'array': {
@@ -117,7 +132,8 @@ export function decodeValue(node: SchemaNode, value: unknown, owner: string | un
       return value;
     }
     case 'map': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(ctx, owner, node, value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw typeError(ctx, owner, node, value);
       const map = value as Record<string, unknown>;
       for (const key in map) {
         const v = map[key];
@@ -133,20 +149,25 @@ export function decodeValue(node: SchemaNode, value: unknown, owner: string | un
     }
     case 'quantity': {
       // resource.Quantity's own UnmarshalJSON: its error carries no field path
-      const canonical = typeof value === 'string' || typeof value === 'number' ? canonicalQuantity(value) : undefined;
+      const canonical =
+        typeof value === 'string' || typeof value === 'number' ? canonicalQuantity(value) : undefined;
       if (canonical === undefined) throw new DecodeError(QUANTITY_FORMAT_ERROR, jsonPath(ctx.path));
       return canonical;
     }
     case 'intOrString':
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return value;
+      if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
+        return value;
       throw new DecodeError(
         `json: cannot unmarshal ${typeof value === 'number' ? `number ${value}` : jsonKind(value)} into Go value of type int32`,
         jsonPath(ctx.path),
       );
     case 'time': {
       if (typeof value !== 'string') {
-        throw new DecodeError(`json: cannot unmarshal ${jsonKind(value)} into Go value of type string`, jsonPath(ctx.path));
+        throw new DecodeError(
+          `json: cannot unmarshal ${jsonKind(value)} into Go value of type string`,
+          jsonPath(ctx.path),
+        );
       }
       const t = canonicalTime(value, node.micro);
       if (t === undefined) {
@@ -160,7 +181,8 @@ export function decodeValue(node: SchemaNode, value: unknown, owner: string | un
     case 'bytes': {
       if (typeof value !== 'string') throw typeError(ctx, owner, node, value);
       const bad = base64Error(value);
-      if (bad !== undefined) throw new DecodeError(`illegal base64 data at input byte ${bad}`, jsonPath(ctx.path));
+      if (bad !== undefined)
+        throw new DecodeError(`illegal base64 data at input byte ${bad}`, jsonPath(ctx.path));
       return value;
     }
     case 'any':
@@ -168,7 +190,11 @@ export function decodeValue(node: SchemaNode, value: unknown, owner: string | un
   }
 }
 
-function decodeStruct(node: Extract<SchemaNode, { t: 'struct' }>, obj: Record<string, unknown>, ctx: DecodeContext): void {
+function decodeStruct(
+  node: Extract<SchemaNode, { t: 'struct' }>,
+  obj: Record<string, unknown>,
+  ctx: DecodeContext,
+): void {
   const fields = node.fields;
   for (const key in obj) {
     const field = fields.get(key);
@@ -192,7 +218,8 @@ function decodeStruct(node: Extract<SchemaNode, { t: 'struct' }>, obj: Record<st
   }
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /** metav1.Time / MicroTime as upstream re-serialises them: UTC, seconds (Time) or microseconds (MicroTime). */
 export function canonicalTime(s: string, micro: boolean): string | undefined {
@@ -201,7 +228,8 @@ export function canonicalTime(s: string, micro: boolean): string | undefined {
   const [, y, mo, d, h, mi, sec, frac, , sign, oh, om] = m;
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59)
+    return undefined;
   let ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(sec));
   if (new Date(ms).getUTCDate() !== day) return undefined;
   if (sign) ms -= (sign === '+' ? 1 : -1) * (Number(oh) * 60 + Number(om)) * 60_000;
@@ -217,7 +245,7 @@ function base64Error(s: string): number | undefined {
   const t = s.replace(/[\r\n]/g, '');
   let i = 0;
   for (; i < t.length; i++) {
-    if (!B64.test(t[i]!)) break;
+    if (!B64.test(t[i])) break;
   }
   if (i === t.length) return t.length % 4 === 0 ? undefined : t.length - (t.length % 4);
   // padding: only at the end, making the length a multiple of 4

@@ -14,7 +14,18 @@ export interface Quantity {
   format: Format;
 }
 
-const DECIMAL_SUFFIX: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const DECIMAL_SUFFIX: Record<string, number> = {
+  n: -9,
+  u: -6,
+  m: -3,
+  '': 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
 const BINARY_SUFFIX: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
 const NUMBER_RE = /^([+-]?)(\d*)(?:\.(\d*))?(.*)$/;
 const EXPONENT_RE = /^[eE]([+-]?\d+)$/;
@@ -32,10 +43,10 @@ export function parseQuantity(input: string): Quantity | undefined {
   let exp = -frac.length;
   let format: Format;
   if (suffix in DECIMAL_SUFFIX) {
-    exp += DECIMAL_SUFFIX[suffix]!;
+    exp += DECIMAL_SUFFIX[suffix];
     format = 'DecimalSI';
   } else if (suffix in BINARY_SUFFIX) {
-    num *= 1024n ** BigInt(BINARY_SUFFIX[suffix]!);
+    num *= 1024n ** BigInt(BINARY_SUFFIX[suffix]);
     format = 'BinarySI';
   } else {
     const e = EXPONENT_RE.exec(suffix);
@@ -75,13 +86,14 @@ export function formatQuantity(q0: Quantity): string {
           v /= 1024n;
           i++;
         }
-        const suffix = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'][i]!;
+        const suffix = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'][i];
         return `${q.num < 0n ? '-' : ''}${v}${suffix}`;
       }
     } else {
       // exp < 0: an integer only when the fractional digits are zeros
       const div = 10n ** BigInt(-q.exp);
-      if (abs % div === 0n && abs / div >= 1024n) return formatQuantity({ num: q.num / div, exp: 0, format: 'BinarySI' });
+      if (abs % div === 0n && abs / div >= 1024n)
+        return formatQuantity({ num: q.num / div, exp: 0, format: 'BinarySI' });
       format = 'DecimalSI';
     }
   }

@@ -17,11 +17,21 @@ import { isValidPercent } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 /** ValidatePodTemplateSpecForReplicaSet: the selector selects the template, restartPolicy Always */
-function validateTemplateForReplicaSet(template: PodTemplateSpec | undefined, selector: LabelSelector | undefined, path: string): FieldError[] {
+function validateTemplateForReplicaSet(
+  template: PodTemplateSpec | undefined,
+  selector: LabelSelector | undefined,
+  path: string,
+): FieldError[] {
   if (!template) return [fe.required(path)];
   const errs: FieldError[] = [];
   if (selector && !selectorIsEmpty(selector) && !selectorMatches(selector, template.metadata?.labels)) {
-    errs.push(fe.invalid(`${path}.metadata.labels`, template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+    errs.push(
+      fe.invalid(
+        `${path}.metadata.labels`,
+        template.metadata?.labels ?? {},
+        '`selector` does not match template `labels`',
+      ),
+    );
   }
   errs.push(...validatePodTemplateSpec(template, path));
   const restartPolicy = template.spec?.restartPolicy;
@@ -29,7 +39,13 @@ function validateTemplateForReplicaSet(template: PodTemplateSpec | undefined, se
     errs.push(fe.notSupported(`${path}.spec.restartPolicy`, restartPolicy, ['Always']));
   }
   if (template.spec?.activeDeadlineSeconds !== undefined) {
-    errs.push(fe.invalid(`${path}.spec.activeDeadlineSeconds`, template.spec.activeDeadlineSeconds, 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    errs.push(
+      fe.invalid(
+        `${path}.spec.activeDeadlineSeconds`,
+        template.spec.activeDeadlineSeconds,
+        'activeDeadlineSeconds in ReplicaSet is not Supported',
+      ),
+    );
   }
   return errs;
 }
@@ -37,17 +53,24 @@ function validateTemplateForReplicaSet(template: PodTemplateSpec | undefined, se
 function validateSelector(selector: LabelSelector | undefined, path: string): FieldError[] {
   if (!selector) return [fe.required(path)];
   const errs = validateLabelSelector(selector, path);
-  if (selectorIsEmpty(selector)) errs.push(fe.invalid(path, selector, 'empty selector is invalid for deployment'));
+  if (selectorIsEmpty(selector))
+    errs.push(fe.invalid(path, selector, 'empty selector is invalid for deployment'));
   return errs;
 }
 
 /** ValidatePositiveIntOrPercent, plus IsNotMoreThan100Percent where asked */
-function intOrPercent(v: number | string | undefined, path: string, max100: boolean, errs: FieldError[]): void {
+function intOrPercent(
+  v: number | string | undefined,
+  path: string,
+  max100: boolean,
+  errs: FieldError[],
+): void {
   if (v === undefined) return;
   if (typeof v === 'string') {
     const problems = isValidPercent(v);
     for (const m of problems) errs.push(fe.invalid(path, v, m));
-    if (problems.length === 0 && max100 && Number(v.slice(0, -1)) > 100) errs.push(fe.invalid(path, v, 'must not be greater than 100%'));
+    if (problems.length === 0 && max100 && Number(v.slice(0, -1)) > 100)
+      errs.push(fe.invalid(path, v, 'must not be greater than 100%'));
   } else if (v < 0) errs.push(fe.invalid(path, v, 'must be greater than or equal to 0'));
 }
 
@@ -55,22 +78,37 @@ const isZero = (v: number | string | undefined): boolean => v === undefined || v
 
 function validateDeploymentSpec(spec: DeploymentSpec | undefined): FieldError[] {
   if (!spec) return [fe.required('spec')];
-  const errs: FieldError[] = [...nonNegative(spec.replicas, 'spec.replicas'), ...validateSelector(spec.selector, 'spec.selector')];
-  if (spec.selector) errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'spec.template'));
+  const errs: FieldError[] = [
+    ...nonNegative(spec.replicas, 'spec.replicas'),
+    ...validateSelector(spec.selector, 'spec.selector'),
+  ];
+  if (spec.selector)
+    errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'spec.template'));
   const strategy = spec.strategy;
   if (strategy) {
     if (strategy.type !== undefined && strategy.type !== 'Recreate' && strategy.type !== 'RollingUpdate') {
       errs.push(fe.notSupported('spec.strategy.type', strategy.type, ['Recreate', 'RollingUpdate']));
     }
     if (strategy.type === 'Recreate' && strategy.rollingUpdate) {
-      errs.push(fe.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
+      errs.push(
+        fe.forbidden(
+          'spec.strategy.rollingUpdate',
+          "may not be specified when strategy `type` is 'Recreate'",
+        ),
+      );
     }
     const ru = strategy.rollingUpdate;
     if (strategy.type === 'RollingUpdate' && ru) {
       intOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable', true, errs);
       intOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge', false, errs);
       if (isZero(ru.maxUnavailable) && isZero(ru.maxSurge)) {
-        errs.push(fe.invalid('spec.strategy.rollingUpdate.maxUnavailable', ru.maxUnavailable ?? 0, 'may not be 0 when `maxSurge` is 0'));
+        errs.push(
+          fe.invalid(
+            'spec.strategy.rollingUpdate.maxUnavailable',
+            ru.maxUnavailable ?? 0,
+            'may not be 0 when `maxSurge` is 0',
+          ),
+        );
       }
     }
   }
@@ -79,7 +117,13 @@ function validateDeploymentSpec(spec: DeploymentSpec | undefined): FieldError[] 
   if (spec.progressDeadlineSeconds !== undefined) {
     errs.push(...nonNegative(spec.progressDeadlineSeconds, 'spec.progressDeadlineSeconds'));
     if (spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0)) {
-      errs.push(fe.invalid('spec.progressDeadlineSeconds', spec.progressDeadlineSeconds, 'must be greater than minReadySeconds'));
+      errs.push(
+        fe.invalid(
+          'spec.progressDeadlineSeconds',
+          spec.progressDeadlineSeconds,
+          'must be greater than minReadySeconds',
+        ),
+      );
     }
   }
   return errs;
@@ -104,7 +148,8 @@ function validateReplicaSetSpec(spec: ReplicaSetSpec | undefined): FieldError[] 
     ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'),
     ...validateSelector(spec.selector, 'spec.selector'),
   ];
-  if (spec.selector) errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'spec.template'));
+  if (spec.selector)
+    errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'spec.template'));
   return errs;
 }
 
@@ -120,10 +165,22 @@ export function validateReplicaSetUpdate(rs: ReplicaSet, old: ReplicaSet): Field
   ];
 }
 
-const STATUS_COUNTS = ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'fullyLabeledReplicas', 'observedGeneration', 'collisionCount'] as const;
+const STATUS_COUNTS = [
+  'replicas',
+  'updatedReplicas',
+  'readyReplicas',
+  'availableReplicas',
+  'unavailableReplicas',
+  'fullyLabeledReplicas',
+  'observedGeneration',
+  'collisionCount',
+] as const;
 
 /** ValidateDeploymentStatusUpdate / ValidateReplicaSetStatusUpdate: counters non-negative and consistent */
-export function validateAppsStatusUpdate(obj: Deployment | ReplicaSet, old: Deployment | ReplicaSet): FieldError[] {
+export function validateAppsStatusUpdate(
+  obj: Deployment | ReplicaSet,
+  old: Deployment | ReplicaSet,
+): FieldError[] {
   const errs = validateObjectMetaUpdate(obj.metadata, old.metadata, true, nameIsDNSSubdomain);
   const status = (obj.status ?? {}) as Record<string, number | undefined>;
   for (const f of STATUS_COUNTS) errs.push(...nonNegative(status[f], `status.${f}`));
@@ -135,7 +192,13 @@ export function validateAppsStatusUpdate(obj: Deployment | ReplicaSet, old: Depl
     }
   }
   if (status.availableReplicas !== undefined && status.availableReplicas > (status.readyReplicas ?? 0)) {
-    errs.push(fe.invalid('status.availableReplicas', status.availableReplicas, 'cannot be greater than readyReplicas'));
+    errs.push(
+      fe.invalid(
+        'status.availableReplicas',
+        status.availableReplicas,
+        'cannot be greater than readyReplicas',
+      ),
+    );
   }
   return errs;
 }

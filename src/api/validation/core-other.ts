@@ -3,17 +3,37 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ConfigMap, Event, Namespace, Node, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import { fe, type FieldError } from '../errors.js';
-import { deepEqual, immutable, nameIsDNSLabel, nameIsDNSSubdomain, nonNegative, positive, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import {
+  deepEqual,
+  immutable,
+  nameIsDNSLabel,
+  nameIsDNSSubdomain,
+  nonNegative,
+  positive,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from './meta.js';
 import { isConfigMapKey, isQualifiedName } from './names.js';
 
 /** core.MaxSecretSize, also ConfigMaps' limit */
 const MAX_DATA_SIZE = 1024 * 1024;
 
-function meta(obj: { metadata?: ConfigMap['metadata'] }, old: { metadata?: ConfigMap['metadata'] } | undefined, namespaced: boolean, nameFn = nameIsDNSSubdomain): FieldError[] {
-  return old ? validateObjectMetaUpdate(obj.metadata, old.metadata, namespaced, nameFn) : validateObjectMeta(obj.metadata, namespaced, nameFn);
+function meta(
+  obj: { metadata?: ConfigMap['metadata'] },
+  old: { metadata?: ConfigMap['metadata'] } | undefined,
+  namespaced: boolean,
+  nameFn = nameIsDNSSubdomain,
+): FieldError[] {
+  return old
+    ? validateObjectMetaUpdate(obj.metadata, old.metadata, namespaced, nameFn)
+    : validateObjectMeta(obj.metadata, namespaced, nameFn);
 }
 
-function validateImmutableData(obj: ConfigMap | Secret, old: ConfigMap | Secret | undefined, dataFields: ('data' | 'binaryData' | 'stringData')[]): FieldError[] {
+function validateImmutableData(
+  obj: ConfigMap | Secret,
+  old: ConfigMap | Secret | undefined,
+  dataFields: ('data' | 'binaryData' | 'stringData')[],
+): FieldError[] {
   const errs: FieldError[] = [];
   if (!old?.immutable) return errs;
   if (!obj.immutable) errs.push(fe.forbidden('immutable', 'field is immutable when `immutable` is set'));
@@ -34,10 +54,17 @@ export function validateConfigMap(cm: ConfigMap, old?: ConfigMap): FieldError[] 
   }
   for (const [k, v] of Object.entries(cm.binaryData ?? {})) {
     for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`binaryData[${k}]`, k, m));
-    if (cm.data && k in cm.data) errs.push(fe.invalid(`binaryData[${k}]`, k, 'duplicate of key present in data'));
+    if (cm.data && k in cm.data)
+      errs.push(fe.invalid(`binaryData[${k}]`, k, 'duplicate of key present in data'));
     size += Math.floor((v.length * 3) / 4);
   }
-  if (size > MAX_DATA_SIZE) errs.push({ type: 'FieldValueTooLong', field: '', value: '', detail: `must have at most ${MAX_DATA_SIZE} bytes` });
+  if (size > MAX_DATA_SIZE)
+    errs.push({
+      type: 'FieldValueTooLong',
+      field: '',
+      value: '',
+      detail: `must have at most ${MAX_DATA_SIZE} bytes`,
+    });
   errs.push(...validateImmutableData(cm, old, ['data', 'binaryData']));
   return errs;
 }
@@ -51,7 +78,13 @@ export function validateSecret(secret: Secret, old?: Secret): FieldError[] {
     for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`data[${k}]`, k, m));
     size += Math.floor((v.length * 3) / 4);
   }
-  if (size > MAX_DATA_SIZE) errs.push({ type: 'FieldValueTooLong', field: 'data', value: '', detail: `must have at most ${MAX_DATA_SIZE} bytes` });
+  if (size > MAX_DATA_SIZE)
+    errs.push({
+      type: 'FieldValueTooLong',
+      field: 'data',
+      value: '',
+      detail: `must have at most ${MAX_DATA_SIZE} bytes`,
+    });
   const data = secret.data ?? {};
   const type = secret.type ?? 'Opaque';
   switch (type) {
@@ -94,11 +127,18 @@ export function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] 
     const problems = isQualifiedName(f);
     for (const m of problems) errs.push(fe.invalid(`spec.finalizers[${i}]`, f, m));
     if (problems.length === 0 && !f.includes('/') && f !== 'kubernetes') {
-      errs.push(fe.invalid(`spec.finalizers[${i}]`, f, 'name is neither a standard finalizer name nor is it fully qualified'));
+      errs.push(
+        fe.invalid(
+          `spec.finalizers[${i}]`,
+          f,
+          'name is neither a standard finalizer name nor is it fully qualified',
+        ),
+      );
     }
   }
   const phase = ns.status?.phase;
-  if (phase !== undefined && phase !== 'Active' && phase !== 'Terminating') errs.push(fe.notSupported('status.phase', phase, ['Active', 'Terminating']));
+  if (phase !== undefined && phase !== 'Active' && phase !== 'Terminating')
+    errs.push(fe.notSupported('status.phase', phase, ['Active', 'Terminating']));
   return errs;
 }
 
@@ -118,7 +158,8 @@ export function validateNode(node: Node, old?: Node): FieldError[] {
   }
   for (const list of ['capacity', 'allocatable'] as const) {
     for (const [k, v] of Object.entries(node.status?.[list] ?? {})) {
-      if (v.startsWith('-')) errs.push(fe.invalid(`status.${list}[${k}]`, v, 'must be greater than or equal to 0'));
+      if (v.startsWith('-'))
+        errs.push(fe.invalid(`status.${list}[${k}]`, v, 'must be greater than or equal to 0'));
     }
   }
   return errs;
@@ -158,7 +199,8 @@ export function validateEventsV1(ev: EventsV1Event, old?: EventsV1Event): FieldE
   if (!ev.reportingInstance) errs.push(fe.required('reportingInstance'));
   if (!ev.action) errs.push(fe.required('action'));
   if (!ev.reason) errs.push(fe.required('reason'));
-  if (ev.type !== 'Normal' && ev.type !== 'Warning') errs.push(fe.notSupported('type', ev.type ?? '', ['Normal', 'Warning']));
+  if (ev.type !== 'Normal' && ev.type !== 'Warning')
+    errs.push(fe.notSupported('type', ev.type ?? '', ['Normal', 'Warning']));
   if ((ev.note?.length ?? 0) > 1024) errs.push(fe.tooLong('note', '', 1024));
   return errs;
 }

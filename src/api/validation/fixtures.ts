@@ -41,7 +41,10 @@ export const FIXTURES: readonly Fixture[] = [
       spec: {
         replicas: 2,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'kubemu/hello:v1' }] } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'kubemu/hello:v1' }] },
+        },
       },
     }),
   },
@@ -53,7 +56,10 @@ export const FIXTURES: readonly Fixture[] = [
       metadata: meta('web-5d8f', 'default'),
       spec: {
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'kubemu/hello' }] } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'kubemu/hello' }] },
+        },
       },
     }),
   },
@@ -77,11 +83,21 @@ export const FIXTURES: readonly Fixture[] = [
   },
   {
     gvk: { group: '', version: 'v1', kind: 'ConfigMap' },
-    object: () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('settings', 'default'), data: { 'app.conf': 'x=1' } }),
+    object: () => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta('settings', 'default'),
+      data: { 'app.conf': 'x=1' },
+    }),
   },
   {
     gvk: { group: '', version: 'v1', kind: 'Secret' },
-    object: () => ({ apiVersion: 'v1', kind: 'Secret', metadata: meta('creds', 'default'), data: { password: 'c2VjcmV0' } }),
+    object: () => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta('creds', 'default'),
+      data: { password: 'c2VjcmV0' },
+    }),
   },
   {
     gvk: { group: '', version: 'v1', kind: 'Namespace' },
@@ -145,7 +161,15 @@ export const FIXTURES: readonly Fixture[] = [
         rules: [
           {
             host: 'web.example.com',
-            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
           },
         ],
       },
@@ -153,7 +177,12 @@ export const FIXTURES: readonly Fixture[] = [
   },
   {
     gvk: { group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass' },
-    object: () => ({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: meta('kubemu'), spec: { controller: 'kubemu.dev/ingress' } }),
+    object: () => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: meta('kubemu'),
+      spec: { controller: 'kubemu.dev/ingress' },
+    }),
   },
   {
     gvk: { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' },
@@ -165,7 +194,12 @@ export const FIXTURES: readonly Fixture[] = [
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
         minReplicas: 1,
         maxReplicas: 5,
-        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
       },
     }),
   },
@@ -175,7 +209,11 @@ export const FIXTURES: readonly Fixture[] = [
       apiVersion: 'autoscaling/v1',
       kind: 'HorizontalPodAutoscaler',
       metadata: meta('web', 'default'),
-      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 5, targetCPUUtilizationPercentage: 50 },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        maxReplicas: 5,
+        targetCPUUtilizationPercentage: 50,
+      },
     }),
   },
   {

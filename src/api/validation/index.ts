@@ -3,7 +3,17 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { HorizontalPodAutoscaler as HpaV1 } from 'kubernetes-types/autoscaling/v1.js';
 import type { HorizontalPodAutoscaler as HpaV2 } from 'kubernetes-types/autoscaling/v2.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type {
+  ConfigMap,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  Secret,
+  Service,
+  ServiceAccount,
+} from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
@@ -31,9 +41,19 @@ import {
   validateServiceAccount,
 } from './core-other.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { validateEndpointSlice, validateIngress, validateIngressClass, validateIngressStatusUpdate } from './networking.js';
+import {
+  validateEndpointSlice,
+  validateIngress,
+  validateIngressClass,
+  validateIngressStatusUpdate,
+} from './networking.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
-import { validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
+import {
+  validateEndpoints,
+  validateService,
+  validateServiceStatusUpdate,
+  validateServiceUpdate,
+} from './service.js';
 
 export interface ValidateOptions {
   /** the stored object: update rules apply (immutable fields) */
@@ -57,12 +77,15 @@ function kind<T>(
   return {
     create: (o) => create(o as unknown as T),
     update: (o, old) => update(o as unknown as T, old as unknown as T),
-    ...(status ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) } : {}),
+    ...(status
+      ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) }
+      : {}),
   };
 }
 
 /** the v1 HPA is validated in its v2 form, as upstream validates the internal version (paths are v2's) */
-const asV2 = (fn: (o: HpaV2, old?: HpaV2) => FieldError[]) => (o: HpaV1, old?: HpaV1) => fn(hpaV1ToV2(o), old && hpaV1ToV2(old));
+const asV2 = (fn: (o: HpaV2, old?: HpaV2) => FieldError[]) => (o: HpaV1, old?: HpaV1) =>
+  fn(hpaV1ToV2(o), old && hpaV1ToV2(old));
 
 const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValidator>([
   ['/v1/Pod', kind<Pod>(validatePod, validatePodUpdate, validatePodStatusUpdate)],
@@ -75,12 +98,30 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   ['/v1/Event', kind<Event>((o) => validateEvent(o), validateEvent)],
   ['/v1/ServiceAccount', kind<ServiceAccount>((o) => validateServiceAccount(o), validateServiceAccount)],
   ['coordination.k8s.io/v1/Lease', kind<Lease>((o) => validateLease(o), validateLease)],
-  ['apps/v1/Deployment', kind<Deployment>(validateDeployment, validateDeploymentUpdate, validateAppsStatusUpdate)],
-  ['apps/v1/ReplicaSet', kind<ReplicaSet>(validateReplicaSet, validateReplicaSetUpdate, validateAppsStatusUpdate)],
-  ['discovery.k8s.io/v1/EndpointSlice', kind<EndpointSlice>((o) => validateEndpointSlice(o), validateEndpointSlice)],
-  ['networking.k8s.io/v1/Ingress', kind<Ingress>((o) => validateIngress(o), validateIngress, validateIngressStatusUpdate)],
-  ['networking.k8s.io/v1/IngressClass', kind<IngressClass>((o) => validateIngressClass(o), validateIngressClass)],
-  ['autoscaling/v2/HorizontalPodAutoscaler', kind<HpaV2>((o) => validateHpa(o), validateHpa, validateHpaStatusUpdate)],
+  [
+    'apps/v1/Deployment',
+    kind<Deployment>(validateDeployment, validateDeploymentUpdate, validateAppsStatusUpdate),
+  ],
+  [
+    'apps/v1/ReplicaSet',
+    kind<ReplicaSet>(validateReplicaSet, validateReplicaSetUpdate, validateAppsStatusUpdate),
+  ],
+  [
+    'discovery.k8s.io/v1/EndpointSlice',
+    kind<EndpointSlice>((o) => validateEndpointSlice(o), validateEndpointSlice),
+  ],
+  [
+    'networking.k8s.io/v1/Ingress',
+    kind<Ingress>((o) => validateIngress(o), validateIngress, validateIngressStatusUpdate),
+  ],
+  [
+    'networking.k8s.io/v1/IngressClass',
+    kind<IngressClass>((o) => validateIngressClass(o), validateIngressClass),
+  ],
+  [
+    'autoscaling/v2/HorizontalPodAutoscaler',
+    kind<HpaV2>((o) => validateHpa(o), validateHpa, validateHpaStatusUpdate),
+  ],
   [
     'autoscaling/v1/HorizontalPodAutoscaler',
     kind<HpaV1>(

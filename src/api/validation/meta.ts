@@ -6,9 +6,12 @@ import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue 
 /** how a kind's names are checked: returns messages; `prefix` for generateName (a trailing '-' is fine) */
 export type NameValidator = (name: string, prefix: boolean) => string[];
 
-const maskTrailingDash = (name: string): string => (name.length > 1 && name.endsWith('-') ? `${name.slice(0, -1)}a` : name);
-export const nameIsDNSSubdomain: NameValidator = (name, prefix) => isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
-export const nameIsDNSLabel: NameValidator = (name, prefix) => isDNS1123Label(prefix ? maskTrailingDash(name) : name);
+const maskTrailingDash = (name: string): string =>
+  name.length > 1 && name.endsWith('-') ? `${name.slice(0, -1)}a` : name;
+export const nameIsDNSSubdomain: NameValidator = (name, prefix) =>
+  isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
+export const nameIsDNSLabel: NameValidator = (name, prefix) =>
+  isDNS1123Label(prefix ? maskTrailingDash(name) : name);
 
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
@@ -23,7 +26,10 @@ export function validateLabels(labels: Record<string, string> | undefined, path:
   return errs;
 }
 
-export function validateAnnotations(annotations: Record<string, string> | undefined, path: string): FieldError[] {
+export function validateAnnotations(
+  annotations: Record<string, string> | undefined,
+  path: string,
+): FieldError[] {
   const errs: FieldError[] = [];
   if (!annotations) return errs;
   let size = 0;
@@ -36,11 +42,17 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
 }
 
 /** ValidateObjectMeta: name/generateName, namespace presence, labels, annotations, owner references, finalizers */
-export function validateObjectMeta(meta: ObjectMeta | undefined, requiresNamespace: boolean, nameFn: NameValidator, path = 'metadata'): FieldError[] {
+export function validateObjectMeta(
+  meta: ObjectMeta | undefined,
+  requiresNamespace: boolean,
+  nameFn: NameValidator,
+  path = 'metadata',
+): FieldError[] {
   const errs: FieldError[] = [];
   const m = meta ?? {};
   if (m.generateName) {
-    for (const msg of nameFn(m.generateName, true)) errs.push(fe.invalid(`${path}.generateName`, m.generateName, msg));
+    for (const msg of nameFn(m.generateName, true))
+      errs.push(fe.invalid(`${path}.generateName`, m.generateName, msg));
   }
   if (!m.name) {
     if (!m.generateName) errs.push(fe.required(`${path}.name`, 'name or generateName is required'));
@@ -49,7 +61,9 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, requiresNamespa
   }
   if (requiresNamespace) {
     if (!m.namespace) errs.push(fe.required(`${path}.namespace`));
-    else for (const msg of isDNS1123Label(m.namespace)) errs.push(fe.invalid(`${path}.namespace`, m.namespace, msg));
+    else
+      for (const msg of isDNS1123Label(m.namespace))
+        errs.push(fe.invalid(`${path}.namespace`, m.namespace, msg));
   } else if (m.namespace) {
     errs.push(fe.forbidden(`${path}.namespace`, 'not allowed on this type'));
   }
@@ -71,7 +85,8 @@ function validateOwnerReferences(m: ObjectMeta, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const controllers: string[] = [];
   for (const ref of m.ownerReferences ?? []) {
-    if (!ref.apiVersion) errs.push(fe.invalid(`${path}.apiVersion`, ref.apiVersion ?? '', 'version must not be empty'));
+    if (!ref.apiVersion)
+      errs.push(fe.invalid(`${path}.apiVersion`, ref.apiVersion ?? '', 'version must not be empty'));
     if (!ref.kind) errs.push(fe.invalid(`${path}.kind`, ref.kind ?? '', 'kind must not be empty'));
     if (!ref.name) errs.push(fe.invalid(`${path}.name`, ref.name ?? '', 'name must not be empty'));
     if (!ref.uid) errs.push(fe.invalid(`${path}.uid`, ref.uid ?? '', 'uid must not be empty'));
@@ -79,14 +94,24 @@ function validateOwnerReferences(m: ObjectMeta, path: string): FieldError[] {
   }
   if (controllers.length > 1) {
     errs.push(
-      fe.invalid(path, m.ownerReferences, `Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(' and ')}`),
+      fe.invalid(
+        path,
+        m.ownerReferences,
+        `Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(' and ')}`,
+      ),
     );
   }
   return errs;
 }
 
 /** ValidateObjectMetaUpdate: the new meta is valid, and name/namespace/uid/creationTimestamp did not change */
-export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: ObjectMeta | undefined, requiresNamespace: boolean, nameFn: NameValidator, path = 'metadata'): FieldError[] {
+export function validateObjectMetaUpdate(
+  meta: ObjectMeta | undefined,
+  old: ObjectMeta | undefined,
+  requiresNamespace: boolean,
+  nameFn: NameValidator,
+  path = 'metadata',
+): FieldError[] {
   const errs = validateObjectMeta(meta, requiresNamespace, nameFn, path);
   const m = meta ?? {};
   const o = old ?? {};
@@ -94,9 +119,16 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
   errs.push(...immutable(m.namespace, o.namespace, `${path}.namespace`));
   errs.push(...immutable(m.uid, o.uid, `${path}.uid`));
   errs.push(...immutable(m.creationTimestamp, o.creationTimestamp, `${path}.creationTimestamp`));
-  if (o.deletionTimestamp !== undefined) errs.push(...immutable(m.deletionTimestamp, o.deletionTimestamp, `${path}.deletionTimestamp`));
+  if (o.deletionTimestamp !== undefined)
+    errs.push(...immutable(m.deletionTimestamp, o.deletionTimestamp, `${path}.deletionTimestamp`));
   if (o.deletionGracePeriodSeconds !== undefined) {
-    errs.push(...immutable(m.deletionGracePeriodSeconds, o.deletionGracePeriodSeconds, `${path}.deletionGracePeriodSeconds`));
+    errs.push(
+      ...immutable(
+        m.deletionGracePeriodSeconds,
+        o.deletionGracePeriodSeconds,
+        `${path}.deletionGracePeriodSeconds`,
+      ),
+    );
   }
   return errs;
 }
@@ -125,7 +157,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function nonNegative(value: number | undefined, path: string): FieldError[] {
-  return value !== undefined && value < 0 ? [fe.invalid(path, value, 'must be greater than or equal to 0')] : [];
+  return value !== undefined && value < 0
+    ? [fe.invalid(path, value, 'must be greater than or equal to 0')]
+    : [];
 }
 
 export function positive(value: number | undefined, path: string): FieldError[] {
@@ -142,11 +176,15 @@ export function validateLabelSelector(sel: LabelSelector | undefined, path: stri
     switch (req.operator) {
       case 'In':
       case 'NotIn':
-        if (values.length === 0) errs.push(fe.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+        if (values.length === 0)
+          errs.push(fe.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (values.length > 0) errs.push(fe.forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        if (values.length > 0)
+          errs.push(
+            fe.forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
+          );
         break;
       default:
         errs.push(fe.invalid(`${p}.operator`, req.operator, 'not a valid selector operator'));
@@ -173,10 +211,10 @@ export function selectorMatches(sel: LabelSelector, labels: Record<string, strin
     const values = req.values ?? [];
     switch (req.operator) {
       case 'In':
-        if (!has || !values.includes(l[req.key]!)) return false;
+        if (!has || !values.includes(l[req.key])) return false;
         break;
       case 'NotIn':
-        if (has && values.includes(l[req.key]!)) return false;
+        if (has && values.includes(l[req.key])) return false;
         break;
       case 'Exists':
         if (!has) return false;

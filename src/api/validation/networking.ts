@@ -1,8 +1,19 @@
 // Ingress, IngressClass (networking.k8s.io/v1) and EndpointSlice (discovery.k8s.io/v1) validation.
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { HTTPIngressPath, Ingress, IngressBackend, IngressClass } from 'kubernetes-types/networking/v1.js';
+import type {
+  HTTPIngressPath,
+  Ingress,
+  IngressBackend,
+  IngressClass,
+} from 'kubernetes-types/networking/v1.js';
 import { fe, type FieldError } from '../errors.js';
-import { immutable, nameIsDNSSubdomain, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import {
+  immutable,
+  nameIsDNSSubdomain,
+  validateLabels,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from './meta.js';
 import {
   isDNS1035Label,
   isDNS1123Label,
@@ -32,9 +43,14 @@ function validateBackend(b: IngressBackend, path: string, errs: FieldError[]): v
     const port = svc.port;
     const hasName = !!port?.name;
     const hasNumber = port?.number !== undefined && port.number !== 0;
-    if (hasName && hasNumber) errs.push(fe.invalid(`${path}.service.port`, port, 'cannot set both port name & port number'));
-    else if (hasName) for (const m of isValidPortName(port.name!)) errs.push(fe.invalid(`${path}.service.port.name`, port.name, m));
-    else if (hasNumber) for (const m of isValidPortNum(port.number!)) errs.push(fe.invalid(`${path}.service.port.number`, port.number, m));
+    if (hasName && hasNumber)
+      errs.push(fe.invalid(`${path}.service.port`, port, 'cannot set both port name & port number'));
+    else if (hasName)
+      for (const m of isValidPortName(port.name))
+        errs.push(fe.invalid(`${path}.service.port.name`, port.name, m));
+    else if (hasNumber)
+      for (const m of isValidPortNum(port.number))
+        errs.push(fe.invalid(`${path}.service.port.number`, port.number, m));
     else errs.push(fe.required(`${path}.service.port`, 'port name or number is required'));
   } else if (b.resource) {
     if (!b.resource.kind) errs.push(fe.required(`${path}.resource.kind`));
@@ -47,7 +63,8 @@ function validateBackend(b: IngressBackend, path: string, errs: FieldError[]): v
 function validateHttpPath(p: HTTPIngressPath, path: string, errs: FieldError[]): void {
   const value = p.path ?? '';
   if (!p.pathType) errs.push(fe.required(`${path}.pathType`, 'pathType must be specified'));
-  else if (!PATH_TYPES.includes(p.pathType)) errs.push(fe.notSupported(`${path}.pathType`, p.pathType, PATH_TYPES));
+  else if (!PATH_TYPES.includes(p.pathType))
+    errs.push(fe.notSupported(`${path}.pathType`, p.pathType, PATH_TYPES));
   else if (p.pathType === 'Exact' || p.pathType === 'Prefix') {
     if (!value.startsWith('/')) errs.push(fe.invalid(`${path}.path`, value, 'must be an absolute path'));
     if (value.length > 0) {
@@ -80,8 +97,11 @@ function validateIngressSpec(ing: Ingress, errs: FieldError[]): void {
   rules.forEach((rule, i) => {
     const p = `spec.rules[${i}]`;
     if (rule.host) {
-      if (isIPv4(rule.host) || isIPv6(rule.host)) errs.push(fe.invalid(`${p}.host`, rule.host, 'must be a DNS name, not an IP address'));
-      const problems = rule.host.startsWith('*.') ? isWildcardDNS1123Subdomain(rule.host) : isDNS1123Subdomain(rule.host);
+      if (isIPv4(rule.host) || isIPv6(rule.host))
+        errs.push(fe.invalid(`${p}.host`, rule.host, 'must be a DNS name, not an IP address'));
+      const problems = rule.host.startsWith('*.')
+        ? isWildcardDNS1123Subdomain(rule.host)
+        : isDNS1123Subdomain(rule.host);
       for (const m of problems) errs.push(fe.invalid(`${p}.host`, rule.host, m));
     }
     if (rule.http) {
@@ -95,10 +115,13 @@ function validateIngressSpec(ing: Ingress, errs: FieldError[]): void {
       const problems = host.startsWith('*.') ? isWildcardDNS1123Subdomain(host) : isDNS1123Subdomain(host);
       for (const m of problems) errs.push(fe.invalid(`spec.tls[${i}].hosts[${j}]`, host, m));
     });
-    if (tls.secretName) for (const m of isDNS1123Subdomain(tls.secretName)) errs.push(fe.invalid(`spec.tls[${i}].secretName`, tls.secretName, m));
+    if (tls.secretName)
+      for (const m of isDNS1123Subdomain(tls.secretName))
+        errs.push(fe.invalid(`spec.tls[${i}].secretName`, tls.secretName, m));
   });
   if (spec.ingressClassName !== undefined) {
-    for (const m of isDNS1123Subdomain(spec.ingressClassName)) errs.push(fe.invalid('spec.ingressClassName', spec.ingressClassName, m));
+    for (const m of isDNS1123Subdomain(spec.ingressClassName))
+      errs.push(fe.invalid('spec.ingressClassName', spec.ingressClassName, m));
   }
 }
 
@@ -113,7 +136,9 @@ export function validateIngress(ing: Ingress, old?: Ingress): FieldError[] {
 export function validateIngressStatusUpdate(ing: Ingress, old: Ingress): FieldError[] {
   const errs = validateObjectMetaUpdate(ing.metadata, old.metadata, true, nameIsDNSSubdomain);
   (ing.status?.loadBalancer?.ingress ?? []).forEach((lb, i) => {
-    if (lb.ip) for (const m of isValidIP(lb.ip)) errs.push(fe.invalid(`status.loadBalancer.ingress[${i}].ip`, lb.ip, m));
+    if (lb.ip)
+      for (const m of isValidIP(lb.ip))
+        errs.push(fe.invalid(`status.loadBalancer.ingress[${i}].ip`, lb.ip, m));
   });
   return errs;
 }
@@ -133,7 +158,8 @@ export function validateIngressClass(ic: IngressClass, old?: IngressClass): Fiel
     if (params.scope !== undefined && params.scope !== 'Cluster' && params.scope !== 'Namespace') {
       errs.push(fe.notSupported('spec.parameters.scope', params.scope, ['Cluster', 'Namespace']));
     }
-    if (params.scope === 'Namespace' && !params.namespace) errs.push(fe.required('spec.parameters.namespace', '`parameters.scope` is set to "Namespace"'));
+    if (params.scope === 'Namespace' && !params.namespace)
+      errs.push(fe.required('spec.parameters.namespace', '`parameters.scope` is set to "Namespace"'));
   }
   return errs;
 }
@@ -150,24 +176,44 @@ export function validateEndpointSlice(slice: EndpointSlice, old?: EndpointSlice)
   else if (!ADDRESS_TYPES.includes(type)) errs.push(fe.notSupported('addressType', type, ADDRESS_TYPES));
   if (old) errs.push(...immutable(slice.addressType, old.addressType, 'addressType'));
   const endpoints = slice.endpoints ?? [];
-  if (endpoints.length > 1000) errs.push({ type: 'FieldValueTooMany', field: 'endpoints', value: endpoints.length, detail: 'must have at most 1000 items' });
+  if (endpoints.length > 1000)
+    errs.push({
+      type: 'FieldValueTooMany',
+      field: 'endpoints',
+      value: endpoints.length,
+      detail: 'must have at most 1000 items',
+    });
   endpoints.forEach((ep, i) => {
     const p = `endpoints[${i}]`;
     const addrs = ep.addresses ?? [];
     if (addrs.length === 0) errs.push(fe.required(`${p}.addresses`, 'must contain at least 1 address'));
-    else if (addrs.length > 100) errs.push({ type: 'FieldValueTooMany', field: `${p}.addresses`, value: addrs.length, detail: 'must have at most 100 items' });
+    else if (addrs.length > 100)
+      errs.push({
+        type: 'FieldValueTooMany',
+        field: `${p}.addresses`,
+        value: addrs.length,
+        detail: 'must have at most 100 items',
+      });
     addrs.forEach((a, j) => {
       const ap = `${p}.addresses[${j}]`;
       if (type === 'IPv4' && !isIPv4(a)) errs.push(fe.invalid(ap, a, 'must be a valid IPv4 address'));
       else if (type === 'IPv6' && !isIPv6(a)) errs.push(fe.invalid(ap, a, 'must be a valid IPv6 address'));
       else if (type === 'FQDN') for (const m of isDNS1123Subdomain(a)) errs.push(fe.invalid(ap, a, m));
     });
-    if (ep.hostname) for (const m of isDNS1123Label(ep.hostname)) errs.push(fe.invalid(`${p}.hostname`, ep.hostname, m));
-    if (ep.nodeName) for (const m of isDNS1123Subdomain(ep.nodeName)) errs.push(fe.invalid(`${p}.nodeName`, ep.nodeName, m));
+    if (ep.hostname)
+      for (const m of isDNS1123Label(ep.hostname)) errs.push(fe.invalid(`${p}.hostname`, ep.hostname, m));
+    if (ep.nodeName)
+      for (const m of isDNS1123Subdomain(ep.nodeName)) errs.push(fe.invalid(`${p}.nodeName`, ep.nodeName, m));
     errs.push(...validateLabels(ep.deprecatedTopology, `${p}.deprecatedTopology`));
   });
   const ports = slice.ports ?? [];
-  if (ports.length > 100) errs.push({ type: 'FieldValueTooMany', field: 'ports', value: ports.length, detail: 'must have at most 100 items' });
+  if (ports.length > 100)
+    errs.push({
+      type: 'FieldValueTooMany',
+      field: 'ports',
+      value: ports.length,
+      detail: 'must have at most 100 items',
+    });
   const names = new Set<string>();
   ports.forEach((port, i) => {
     const p = `ports[${i}]`;
@@ -176,9 +222,13 @@ export function validateEndpointSlice(slice: EndpointSlice, old?: EndpointSlice)
     if (names.has(name)) errs.push(fe.duplicate(`${p}.name`, name));
     names.add(name);
     if (!port.protocol) errs.push(fe.required(`${p}.protocol`));
-    else if (!PROTOCOLS.includes(port.protocol)) errs.push(fe.notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
-    if (port.port !== undefined) for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${p}.port`, port.port, m));
-    if (port.appProtocol) for (const m of isQualifiedName(port.appProtocol)) errs.push(fe.invalid(`${p}.appProtocol`, port.appProtocol, m));
+    else if (!PROTOCOLS.includes(port.protocol))
+      errs.push(fe.notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
+    if (port.port !== undefined)
+      for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${p}.port`, port.port, m));
+    if (port.appProtocol)
+      for (const m of isQualifiedName(port.appProtocol))
+        errs.push(fe.invalid(`${p}.appProtocol`, port.appProtocol, m));
   });
   return errs;
 }

@@ -13,8 +13,23 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import { compareQuantities, isNegativeQuantity, parseQuantity } from '../schema/quantity.js';
-import { deepEqual, nameIsDNSSubdomain, validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidIP, isValidPortName, isValidPortNum } from './names.js';
+import {
+  deepEqual,
+  nameIsDNSSubdomain,
+  validateAnnotations,
+  validateLabels,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from './meta.js';
+import {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isEnvVarName,
+  isQualifiedName,
+  isValidIP,
+  isValidPortName,
+  isValidPortNum,
+} from './names.js';
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
@@ -76,7 +91,13 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
     if (value) for (const m of isDNS1123Label(value)) errs.push(fe.invalid(`${path}.${field}`, value, m));
   }
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds < 1) {
-    errs.push(fe.invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
+    errs.push(
+      fe.invalid(
+        `${path}.activeDeadlineSeconds`,
+        spec.activeDeadlineSeconds,
+        'must be between 1 and 2147483647, inclusive',
+      ),
+    );
   }
   (spec.tolerations ?? []).forEach((t, i) => validateToleration(t, `${path}.tolerations[${i}]`, errs));
   return errs;
@@ -99,13 +120,17 @@ function validateVolumes(volumes: Volume[], path: string, errs: FieldError[]): S
       if (names.has(v.name)) errs.push(fe.duplicate(`${p}.name`, v.name));
       names.add(v.name);
     }
-    const sources = Object.keys(v).filter((k) => !VOLUME_SOURCES_EXCLUDED.has(k) && (v as unknown as Record<string, unknown>)[k] !== undefined);
+    const sources = Object.keys(v).filter(
+      (k) => !VOLUME_SOURCES_EXCLUDED.has(k) && (v as unknown as Record<string, unknown>)[k] !== undefined,
+    );
     if (sources.length === 0) errs.push(fe.required(p, 'must specify a volume type'));
-    for (const extra of sources.slice(1)) errs.push(fe.forbidden(`${p}.${extra}`, 'may not specify more than 1 volume type'));
+    for (const extra of sources.slice(1))
+      errs.push(fe.forbidden(`${p}.${extra}`, 'may not specify more than 1 volume type'));
     if (v.secret && !v.secret.secretName) errs.push(fe.required(`${p}.secret.secretName`));
     if (v.configMap && !v.configMap.name) errs.push(fe.required(`${p}.configMap.name`));
     if (v.hostPath && !v.hostPath.path) errs.push(fe.required(`${p}.hostPath.path`));
-    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) errs.push(fe.required(`${p}.persistentVolumeClaim.claimName`));
+    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName)
+      errs.push(fe.required(`${p}.persistentVolumeClaim.claimName`));
     for (const [src, mode] of [
       ['secret', v.secret?.defaultMode],
       ['configMap', v.configMap?.defaultMode],
@@ -113,11 +138,19 @@ function validateVolumes(volumes: Volume[], path: string, errs: FieldError[]): S
       ['projected', v.projected?.defaultMode],
     ] as const) {
       if (mode !== undefined && (mode < 0 || mode > 0o777)) {
-        errs.push(fe.invalid(`${p}.${src}.defaultMode`, mode, 'must be a number between 0 and 0777 (octal), both inclusive'));
+        errs.push(
+          fe.invalid(
+            `${p}.${src}.defaultMode`,
+            mode,
+            'must be a number between 0 and 0777 (octal), both inclusive',
+          ),
+        );
       }
     }
     if (v.emptyDir?.sizeLimit !== undefined && isNegativeQuantity(v.emptyDir.sizeLimit)) {
-      errs.push(fe.invalid(`${p}.emptyDir.sizeLimit`, v.emptyDir.sizeLimit, 'must be greater than or equal to 0'));
+      errs.push(
+        fe.invalid(`${p}.emptyDir.sizeLimit`, v.emptyDir.sizeLimit, 'must be greater than or equal to 0'),
+      );
     }
   });
   return names;
@@ -143,7 +176,8 @@ function validateContainers(
     const image = c.image ?? '';
     if (image.length === 0) errs.push(fe.required(`${p}.image`));
     // templates may carry " " as a token for webhooks to replace (upstream keeps that working)
-    if (opts.isPod && image.length !== image.trim().length) errs.push(fe.invalid(`${p}.image`, image, 'must not have leading or trailing whitespace'));
+    if (opts.isPod && image.length !== image.trim().length)
+      errs.push(fe.invalid(`${p}.image`, image, 'must not have leading or trailing whitespace'));
     oneOf(c.imagePullPolicy, PULL_POLICIES, `${p}.imagePullPolicy`, errs);
     oneOf(c.terminationMessagePolicy, TERMINATION_MESSAGE_POLICIES, `${p}.terminationMessagePolicy`, errs);
     validateContainerPorts(c.ports ?? [], `${p}.ports`, errs);
@@ -152,22 +186,28 @@ function validateContainers(
     (c.volumeMounts ?? []).forEach((m, j) => {
       const mp = `${p}.volumeMounts[${j}]`;
       if (!m.name) errs.push(fe.required(`${mp}.name`));
-      else if (!volumes.has(m.name)) errs.push({ type: 'FieldValueNotFound', field: `${mp}.name`, value: m.name });
+      else if (!volumes.has(m.name))
+        errs.push({ type: 'FieldValueNotFound', field: `${mp}.name`, value: m.name });
       if (!m.mountPath) errs.push(fe.required(`${mp}.mountPath`));
-      else if (mountPaths.has(m.mountPath)) errs.push(fe.invalid(`${mp}.mountPath`, m.mountPath, 'must be unique'));
+      else if (mountPaths.has(m.mountPath))
+        errs.push(fe.invalid(`${mp}.mountPath`, m.mountPath, 'must be unique'));
       if (m.mountPath) mountPaths.add(m.mountPath);
     });
     if (c.livenessProbe) {
       validateProbe(c.livenessProbe, `${p}.livenessProbe`, errs);
       if (c.livenessProbe.successThreshold !== undefined && c.livenessProbe.successThreshold !== 1) {
-        errs.push(fe.invalid(`${p}.livenessProbe.successThreshold`, c.livenessProbe.successThreshold, 'must be 1'));
+        errs.push(
+          fe.invalid(`${p}.livenessProbe.successThreshold`, c.livenessProbe.successThreshold, 'must be 1'),
+        );
       }
     }
     if (c.readinessProbe) validateProbe(c.readinessProbe, `${p}.readinessProbe`, errs);
     if (c.startupProbe) {
       validateProbe(c.startupProbe, `${p}.startupProbe`, errs);
       if (c.startupProbe.successThreshold !== undefined && c.startupProbe.successThreshold !== 1) {
-        errs.push(fe.invalid(`${p}.startupProbe.successThreshold`, c.startupProbe.successThreshold, 'must be 1'));
+        errs.push(
+          fe.invalid(`${p}.startupProbe.successThreshold`, c.startupProbe.successThreshold, 'must be 1'),
+        );
       }
     }
     if (c.resources) validateResources(c.resources, `${p}.resources`, errs);
@@ -184,10 +224,14 @@ function validateContainerPorts(ports: ContainerPort[], path: string, errs: Fiel
       names.add(port.name);
     }
     if (!port.containerPort) errs.push(fe.required(`${p}.containerPort`));
-    else for (const m of isValidPortNum(port.containerPort)) errs.push(fe.invalid(`${p}.containerPort`, port.containerPort, m));
-    if (port.hostPort) for (const m of isValidPortNum(port.hostPort)) errs.push(fe.invalid(`${p}.hostPort`, port.hostPort, m));
+    else
+      for (const m of isValidPortNum(port.containerPort))
+        errs.push(fe.invalid(`${p}.containerPort`, port.containerPort, m));
+    if (port.hostPort)
+      for (const m of isValidPortNum(port.hostPort)) errs.push(fe.invalid(`${p}.hostPort`, port.hostPort, m));
     oneOf(port.protocol, PROTOCOLS, `${p}.protocol`, errs);
-    if (port.hostIP) for (const m of isValidIP(port.hostIP)) errs.push(fe.invalid(`${p}.hostIP`, port.hostIP, m));
+    if (port.hostIP)
+      for (const m of isValidIP(port.hostIP)) errs.push(fe.invalid(`${p}.hostIP`, port.hostIP, m));
   });
 }
 
@@ -198,9 +242,18 @@ function validateEnv(env: EnvVar[], path: string, errs: FieldError[]): void {
     else for (const m of isEnvVarName(e.name)) errs.push(fe.invalid(`${p}.name`, e.name, m));
     if (e.valueFrom) {
       const sources = Object.values(e.valueFrom).filter((v) => v !== undefined).length;
-      if (sources === 0) errs.push(fe.invalid(`${p}.valueFrom`, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
-      else if (sources > 1) errs.push(fe.invalid(`${p}.valueFrom`, '', 'may not have more than one field specified at a time'));
-      if (e.value) errs.push(fe.invalid(`${p}.valueFrom`, '', 'may not be specified when `value` is not empty'));
+      if (sources === 0)
+        errs.push(
+          fe.invalid(
+            `${p}.valueFrom`,
+            '',
+            'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`',
+          ),
+        );
+      else if (sources > 1)
+        errs.push(fe.invalid(`${p}.valueFrom`, '', 'may not have more than one field specified at a time'));
+      if (e.value)
+        errs.push(fe.invalid(`${p}.valueFrom`, '', 'may not be specified when `value` is not empty'));
       const fieldRef = e.valueFrom.fieldRef;
       if (fieldRef && !fieldRef.fieldPath) errs.push(fe.required(`${p}.valueFrom.fieldRef.fieldPath`));
       const cm = e.valueFrom.configMapKeyRef;
@@ -212,30 +265,53 @@ function validateEnv(env: EnvVar[], path: string, errs: FieldError[]): void {
 }
 
 /** a probe's or lifecycle handler's port: number in range, or an IANA_SVC_NAME */
-export function validatePortNumOrName(port: number | string | undefined, path: string, errs: FieldError[]): void {
+export function validatePortNumOrName(
+  port: number | string | undefined,
+  path: string,
+  errs: FieldError[],
+): void {
   if (typeof port === 'number') for (const m of isValidPortNum(port)) errs.push(fe.invalid(path, port, m));
-  else if (typeof port === 'string') for (const m of isValidPortName(port)) errs.push(fe.invalid(path, port, m));
+  else if (typeof port === 'string')
+    for (const m of isValidPortName(port)) errs.push(fe.invalid(path, port, m));
   else errs.push(fe.required(path));
 }
 
 function validateProbe(probe: Probe, path: string, errs: FieldError[]): void {
   const handlers = (['exec', 'httpGet', 'tcpSocket', 'grpc'] as const).filter((h) => probe[h] !== undefined);
   if (handlers.length === 0) errs.push(fe.required(path, 'must specify a handler type'));
-  for (const extra of handlers.slice(1)) errs.push(fe.forbidden(`${path}.${extra}`, 'may not specify more than 1 handler type'));
-  if (probe.exec && (!probe.exec.command || probe.exec.command.length === 0)) errs.push(fe.required(`${path}.exec.command`));
+  for (const extra of handlers.slice(1))
+    errs.push(fe.forbidden(`${path}.${extra}`, 'may not specify more than 1 handler type'));
+  if (probe.exec && (!probe.exec.command || probe.exec.command.length === 0))
+    errs.push(fe.required(`${path}.exec.command`));
   if (probe.httpGet) {
     validatePortNumOrName(probe.httpGet.port, `${path}.httpGet.port`, errs);
     const scheme = probe.httpGet.scheme;
-    if (scheme !== undefined && scheme !== 'HTTP' && scheme !== 'HTTPS') errs.push(fe.notSupported(`${path}.httpGet.scheme`, scheme, ['HTTP', 'HTTPS']));
+    if (scheme !== undefined && scheme !== 'HTTP' && scheme !== 'HTTPS')
+      errs.push(fe.notSupported(`${path}.httpGet.scheme`, scheme, ['HTTP', 'HTTPS']));
   }
   if (probe.tcpSocket) validatePortNumOrName(probe.tcpSocket.port, `${path}.tcpSocket.port`, errs);
-  if (probe.grpc) for (const m of isValidPortNum(probe.grpc.port)) errs.push(fe.invalid(`${path}.grpc.port`, probe.grpc.port, m));
-  for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
+  if (probe.grpc)
+    for (const m of isValidPortNum(probe.grpc.port))
+      errs.push(fe.invalid(`${path}.grpc.port`, probe.grpc.port, m));
+  for (const f of [
+    'initialDelaySeconds',
+    'timeoutSeconds',
+    'periodSeconds',
+    'successThreshold',
+    'failureThreshold',
+  ] as const) {
     const v = probe[f];
-    if (v !== undefined && v < 0) errs.push(fe.invalid(`${path}.${f}`, v, 'must be greater than or equal to 0'));
+    if (v !== undefined && v < 0)
+      errs.push(fe.invalid(`${path}.${f}`, v, 'must be greater than or equal to 0'));
   }
   if (probe.terminationGracePeriodSeconds !== undefined && probe.terminationGracePeriodSeconds <= 0) {
-    errs.push(fe.invalid(`${path}.terminationGracePeriodSeconds`, probe.terminationGracePeriodSeconds, 'must be greater than 0'));
+    errs.push(
+      fe.invalid(
+        `${path}.terminationGracePeriodSeconds`,
+        probe.terminationGracePeriodSeconds,
+        'must be greater than 0',
+      ),
+    );
   }
 }
 
@@ -256,7 +332,12 @@ function validateResources(r: ResourceRequirements, path: string, errs: FieldErr
       const p = `${path}.${kind}[${name}]`;
       if (!validateResourceName(name, p, errs)) continue;
       if (isNegativeQuantity(q)) errs.push(fe.invalid(p, q, 'must be greater than or equal to 0'));
-      if (name.startsWith('hugepages-') || name === 'ephemeral-storage' || name === 'memory' || name === 'cpu') {
+      if (
+        name.startsWith('hugepages-') ||
+        name === 'ephemeral-storage' ||
+        name === 'memory' ||
+        name === 'cpu'
+      ) {
         if (parseQuantity(q) === undefined) errs.push(fe.invalid(p, q, 'must be a valid quantity'));
       }
     }
@@ -264,7 +345,13 @@ function validateResources(r: ResourceRequirements, path: string, errs: FieldErr
   for (const [name, request] of Object.entries(r.requests ?? {})) {
     const limit = r.limits?.[name];
     if (limit !== undefined && compareQuantities(request, limit) > 0) {
-      errs.push(fe.invalid(`${path}.requests[${name}]`, request, `must be less than or equal to ${name} limit of ${limit}`));
+      errs.push(
+        fe.invalid(
+          `${path}.requests[${name}]`,
+          request,
+          `must be less than or equal to ${name} limit of ${limit}`,
+        ),
+      );
     }
   }
 }
@@ -272,16 +359,31 @@ function validateResources(r: ResourceRequirements, path: string, errs: FieldErr
 function validateToleration(t: Toleration, path: string, errs: FieldError[]): void {
   if (t.key) for (const m of isQualifiedName(t.key)) errs.push(fe.invalid(`${path}.key`, t.key, m));
   if (!t.key && t.operator !== 'Exists') {
-    errs.push(fe.invalid(`${path}.operator`, t.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    errs.push(
+      fe.invalid(
+        `${path}.operator`,
+        t.operator ?? '',
+        'operator must be Exists when `key` is empty, which means "match all values and all keys"',
+      ),
+    );
   }
   if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
-    errs.push(fe.invalid(`${path}.effect`, t.effect ?? '', "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+    errs.push(
+      fe.invalid(
+        `${path}.effect`,
+        t.effect ?? '',
+        "effect must be 'NoExecute' when `tolerationSeconds` is set",
+      ),
+    );
   }
   if (t.operator !== undefined && t.operator !== '') {
-    if (!TOLERATION_OPERATORS.includes(t.operator)) errs.push(fe.notSupported(`${path}.operator`, t.operator, TOLERATION_OPERATORS));
-    else if (t.operator === 'Exists' && t.value) errs.push(fe.invalid(`${path}.operator`, t.value, "value must be empty when `operator` is 'Exists'"));
+    if (!TOLERATION_OPERATORS.includes(t.operator))
+      errs.push(fe.notSupported(`${path}.operator`, t.operator, TOLERATION_OPERATORS));
+    else if (t.operator === 'Exists' && t.value)
+      errs.push(fe.invalid(`${path}.operator`, t.value, "value must be empty when `operator` is 'Exists'"));
   }
-  if (t.effect && !TAINT_EFFECTS.includes(t.effect)) errs.push(fe.notSupported(`${path}.effect`, t.effect, TAINT_EFFECTS));
+  if (t.effect && !TAINT_EFFECTS.includes(t.effect))
+    errs.push(fe.notSupported(`${path}.effect`, t.effect, TAINT_EFFECTS));
 }
 
 const POD_UPDATE_FORBIDDEN =
@@ -303,16 +405,31 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
   const newDeadline = spec.activeDeadlineSeconds;
   const oldDeadline = oldSpec.activeDeadlineSeconds;
   if (newDeadline !== undefined) {
-    if (newDeadline < 0) errs.push(fe.invalid('spec.activeDeadlineSeconds', newDeadline, 'must be between 0 and 2147483647, inclusive'));
+    if (newDeadline < 0)
+      errs.push(
+        fe.invalid('spec.activeDeadlineSeconds', newDeadline, 'must be between 0 and 2147483647, inclusive'),
+      );
     else if (oldDeadline !== undefined && oldDeadline < newDeadline) {
-      errs.push(fe.invalid('spec.activeDeadlineSeconds', newDeadline, 'must be less than or equal to previous value'));
+      errs.push(
+        fe.invalid('spec.activeDeadlineSeconds', newDeadline, 'must be less than or equal to previous value'),
+      );
     }
   } else if (oldDeadline !== undefined) {
-    errs.push(fe.invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
+    errs.push(
+      fe.invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'),
+    );
   }
   for (const [i, ot] of (oldSpec.tolerations ?? []).entries()) {
-    const kept = (spec.tolerations ?? []).some((t) => deepEqual({ ...t, tolerationSeconds: undefined }, { ...ot, tolerationSeconds: undefined }));
-    if (!kept) errs.push(fe.forbidden(`spec.tolerations[${i}]`, 'existing toleration can not be modified except its tolerationSeconds'));
+    const kept = (spec.tolerations ?? []).some((t) =>
+      deepEqual({ ...t, tolerationSeconds: undefined }, { ...ot, tolerationSeconds: undefined }),
+    );
+    if (!kept)
+      errs.push(
+        fe.forbidden(
+          `spec.tolerations[${i}]`,
+          'existing toleration can not be modified except its tolerationSeconds',
+        ),
+      );
   }
   // compare the spec with the mutable fields taken from the old spec
   const munged: PodSpec = {
@@ -322,13 +439,18 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
     tolerations: oldSpec.tolerations,
   };
   if (spec.initContainers) {
-    munged.initContainers = spec.initContainers.map((c, i) => ({ ...c, image: oldSpec.initContainers?.[i]?.image ?? c.image }));
+    munged.initContainers = spec.initContainers.map((c, i) => ({
+      ...c,
+      image: oldSpec.initContainers?.[i]?.image ?? c.image,
+    }));
   }
   if ((oldSpec.terminationGracePeriodSeconds ?? 0) < 0 && spec.terminationGracePeriodSeconds === 1) {
     munged.terminationGracePeriodSeconds = oldSpec.terminationGracePeriodSeconds;
   }
   // scheduling gates may only be removed
-  if ((spec.schedulingGates ?? []).every((g) => (oldSpec.schedulingGates ?? []).some((o) => o.name === g.name))) {
+  if (
+    (spec.schedulingGates ?? []).every((g) => (oldSpec.schedulingGates ?? []).some((o) => o.name === g.name))
+  ) {
     munged.schedulingGates = oldSpec.schedulingGates;
   }
   if (!deepEqual(munged, oldSpec)) errs.push(fe.forbidden('spec', POD_UPDATE_FORBIDDEN));
@@ -343,10 +465,18 @@ export function validatePodStatusUpdate(pod: Pod, old: Pod): FieldError[] {
   (status.podIPs ?? []).forEach((ip, i) => {
     for (const m of isValidIP(ip.ip ?? '')) errs.push(fe.invalid(`status.podIPs[${i}].ip`, ip.ip, m));
   });
-  if (status.hostIP) for (const m of isValidIP(status.hostIP)) errs.push(fe.invalid('status.hostIP', status.hostIP, m));
+  if (status.hostIP)
+    for (const m of isValidIP(status.hostIP)) errs.push(fe.invalid('status.hostIP', status.hostIP, m));
   for (const list of ['containerStatuses', 'initContainerStatuses'] as const) {
     (status[list] ?? []).forEach((cs, i) => {
-      if (cs.restartCount < 0) errs.push(fe.invalid(`status.${list}[${i}].restartCount`, cs.restartCount, 'must be greater than or equal to 0'));
+      if (cs.restartCount < 0)
+        errs.push(
+          fe.invalid(
+            `status.${list}[${i}].restartCount`,
+            cs.restartCount,
+            'must be greater than or equal to 0',
+          ),
+        );
     });
   }
   return errs;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, type ApiError } from '../../api/errors.js';
 import { pathItems, servedGroupVersionPaths } from './paths.js';
+import { encodeV2Document, V2_PROTOBUF_CONTENT_TYPE } from './protobuf-v2.js';
 import { renderV2, renderV3 } from './render.js';
 
 export { componentNames, packageDir } from './names.js';
@@ -24,6 +25,7 @@ function rendered(document: object): Rendered {
 
 const v3Cache = new Map<string, Rendered>();
 let v2Cache: Rendered | undefined;
+let v2ProtobufCache: Rendered | undefined;
 
 function v3Rendered(gvPath: string): Rendered | undefined {
   const hit = v3Cache.get(gvPath);
@@ -53,38 +55,70 @@ export function openapiV3Document(gvPath: string): object | undefined {
   return v3Rendered(gvPath.replace(/^\/+|\/+$/g, ''))?.document;
 }
 
+function v2ProtobufRendered(): Rendered {
+  if (!v2ProtobufCache) {
+    const body = encodeV2Document(v2Rendered().document as Record<string, unknown>);
+    v2ProtobufCache = {
+      document: v2Rendered().document,
+      body,
+      hash: createHash('sha512').update(body).digest('hex').toUpperCase(),
+    };
+  }
+  return v2ProtobufCache;
+}
+
 /** GET /openapi/v2, as JSON */
 export function openapiV2Document(): object {
   return v2Rendered().document;
 }
 
-const V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2';
+/** GET /openapi/v2 with Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf (client-go, kubectl) */
+export function openapiV2Protobuf(): Buffer {
+  return v2ProtobufRendered().body;
+}
 
-/** JSON is what we have; a client asking only for something else (the protobuf kubectl asks for on v2) gets 406 */
+/** client-go asks for exactly this; upstream also answers the older `@v2.0+protobuf` spelling the same way */
+function acceptsV2Protobuf(accept: string | undefined): boolean {
+  return !!accept && /application\/com\.github\.proto-openapi\.spec\.v2@v(1|2)\.0\+protobuf/.test(accept);
+}
+
+/** JSON (and v2 protobuf) is what we have; a client asking only for something else gets 406 */
 function acceptsJson(accept: string | undefined): boolean {
   if (!accept) return true;
   return accept.split(',').some((clause) => {
-    const type = clause.split(';')[0]!.trim().toLowerCase();
+    const type = clause.split(';')[0].trim().toLowerCase();
     return type === 'application/json' || type === '*/*' || type === 'application/*' || type === '';
   });
 }
 
 function sendStatus(res: ServerResponse, err: ApiError): void {
   const text = JSON.stringify(err.toStatus());
-  res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.writeHead(err.code, {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
 /** as Go's http.Error / http.NotFound, which upstream's OpenAPI handlers use */
 function sendText(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.writeHead(code, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }
 
-function sendRendered(req: IncomingMessage, res: ServerResponse, r: Rendered, immutable: boolean): void {
+function sendRendered(
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: Rendered,
+  immutable: boolean,
+  contentType = 'application/json',
+): void {
   const etag = `"${r.hash}"`;
   const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
+    'Content-Type': contentType,
     ETag: etag,
     // a hash-pinned URL never changes content; anything else is revalidated with the ETag
     'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
@@ -101,19 +135,30 @@ function sendRendered(req: IncomingMessage, res: ServerResponse, r: Rendered, im
 }
 
 /**
- * The /openapi routes, ready to mount: returns false for any other path. Answers 406 to a client that accepts
- * only protobuf (kubectl's v2 request); kubectl 1.27+ then works from v3 alone.
+ * The /openapi routes, ready to mount: returns false for any other path. /openapi/v2 comes as JSON or, when asked
+ * for (as kubectl does), as gnostic protobuf; v3 documents as JSON only (406 for anything else, as upstream
+ * answers an Accept it cannot meet).
  */
 export function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
   const path = url.pathname;
   if (path !== '/openapi/v2' && path !== '/openapi/v3' && !path.startsWith('/openapi/v3/')) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    sendStatus(res, errors.methodNotAllowed(`the server does not allow this method on the requested resource`));
+    sendStatus(
+      res,
+      errors.methodNotAllowed(`the server does not allow this method on the requested resource`),
+    );
+    return true;
+  }
+  if (path === '/openapi/v2' && acceptsV2Protobuf(req.headers.accept)) {
+    sendRendered(req, res, v2ProtobufRendered(), false, V2_PROTOBUF_CONTENT_TYPE);
     return true;
   }
   if (!acceptsJson(req.headers.accept)) {
-    const what = req.headers.accept?.includes(V2_PROTOBUF) ? 'protobuf OpenAPI v2' : String(req.headers.accept);
-    sendText(res, 406, `406 Not Acceptable: only application/json is served here, not ${what}\n`);
+    sendText(
+      res,
+      406,
+      `406 Not Acceptable: ${path} is served as application/json, not ${String(req.headers.accept)}\n`,
+    );
     return true;
   }
   if (path === '/openapi/v2') {
@@ -123,7 +168,11 @@ export function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: UR
   const gvPath = path.slice('/openapi/v3'.length).replace(/^\/+|\/+$/g, '');
   if (gvPath === '') {
     const text = JSON.stringify(openapiV3Index());
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-cache, private' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-cache, private',
+    });
     res.end(req.method === 'HEAD' ? undefined : text);
     return true;
   }
@@ -135,7 +184,10 @@ export function handleOpenApi(req: IncomingMessage, res: ServerResponse, url: UR
   const asked = url.searchParams.get('hash');
   if (asked !== null && asked !== r.hash) {
     // upstream sends a client holding a stale hash to the current document
-    res.writeHead(301, { Location: `/openapi/v3/${gvPath}?hash=${r.hash}`, 'Cache-Control': 'no-cache, private' });
+    res.writeHead(301, {
+      Location: `/openapi/v3/${gvPath}?hash=${r.hash}`,
+      'Cache-Control': 'no-cache, private',
+    });
     res.end();
     return true;
   }

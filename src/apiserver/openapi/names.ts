@@ -80,7 +80,9 @@ function refsOf(schema: JsonSchema | boolean | undefined, out: string[]): string
 export function componentNames(defs: SchemaDefinitions): Map<string, string> {
   // a prefix's own types: reachable from its root kinds without passing through a core/v1 import
   const own = new Set<string>();
-  const queue = Object.values(defs.roots).filter((name) => !splitDefinitionName(name).prefix.startsWith('core/'));
+  const queue = Object.values(defs.roots).filter(
+    (name) => !splitDefinitionName(name).prefix.startsWith('core/'),
+  );
   while (queue.length > 0) {
     const name = queue.pop()!;
     const { short } = splitDefinitionName(name);

@@ -28,7 +28,8 @@ export interface Response {
   text?: boolean;
 }
 
-export type Action = 'get' | 'list' | 'watch' | 'watchlist' | 'post' | 'put' | 'patch' | 'delete' | 'deletecollection';
+export type Action =
+  'get' | 'list' | 'watch' | 'watchlist' | 'post' | 'put' | 'patch' | 'delete' | 'deletecollection';
 
 export interface Operation {
   method: 'get' | 'put' | 'post' | 'patch' | 'delete';
@@ -48,7 +49,12 @@ export interface PathItem {
   operations: Operation[];
 }
 
-const q = (name: string, type: Parameter['type'], description: string): Parameter => ({ name, in: 'query', type, description });
+const q = (name: string, type: Parameter['type'], description: string): Parameter => ({
+  name,
+  in: 'query',
+  type,
+  description,
+});
 
 const P = {
   pretty: q(
@@ -153,7 +159,13 @@ const P = {
     required: true,
     description: 'object name and auth scope, such as for teams and projects',
   } satisfies Parameter,
-  name: (kind: string): Parameter => ({ name: 'name', in: 'path', type: 'string', required: true, description: `name of the ${kind}` }),
+  name: (kind: string): Parameter => ({
+    name: 'name',
+    in: 'path',
+    type: 'string',
+    required: true,
+    description: `name of the ${kind}`,
+  }),
 };
 
 const LIST_PARAMS: Parameter[] = [
@@ -169,14 +181,30 @@ const LIST_PARAMS: Parameter[] = [
   P.watch,
 ];
 const LOG_PARAMS: Parameter[] = [
-  q('container', 'string', 'The container for which to stream logs. Defaults to only container if there is one container in the pod.'),
+  q(
+    'container',
+    'string',
+    'The container for which to stream logs. Defaults to only container if there is one container in the pod.',
+  ),
   q('follow', 'boolean', 'Follow the log stream of the pod. Defaults to false.'),
-  q('insecureSkipTLSVerifyBackend', 'boolean', 'insecureSkipTLSVerifyBackend indicates that the apiserver should not confirm the validity of the serving certificate of the backend it is connecting to.'),
-  q('limitBytes', 'integer', 'If set, the number of bytes to read from the server before terminating the log output.'),
+  q(
+    'insecureSkipTLSVerifyBackend',
+    'boolean',
+    'insecureSkipTLSVerifyBackend indicates that the apiserver should not confirm the validity of the serving certificate of the backend it is connecting to.',
+  ),
+  q(
+    'limitBytes',
+    'integer',
+    'If set, the number of bytes to read from the server before terminating the log output.',
+  ),
   q('previous', 'boolean', 'Return previous terminated container logs. Defaults to false.'),
   q('sinceSeconds', 'integer', 'A relative time in seconds before the current time from which to show logs.'),
   q('tailLines', 'integer', 'If set, the number of lines from the end of the logs to show.'),
-  q('timestamps', 'boolean', 'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.'),
+  q(
+    'timestamps',
+    'boolean',
+    'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.',
+  ),
 ];
 
 const JSON_TYPES = ['application/json', 'application/yaml'];
@@ -224,7 +252,9 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
   const scopeParams = ri.namespaced ? [P.namespace] : [];
   const has = (verb: string) => (ri.verbs as string[]).includes(verb);
   const items: PathItem[] = [];
-  const op = (o: Omit<Operation, 'gvk' | 'parameters'> & Partial<Pick<Operation, 'gvk' | 'parameters'>>): Operation => ({
+  const op = (
+    o: Omit<Operation, 'gvk' | 'parameters'> & Partial<Pick<Operation, 'gvk' | 'parameters'>>,
+  ): Operation => ({
     gvk,
     parameters: [],
     ...o,
@@ -232,10 +262,18 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
   const writeParams = [P.dryRun, P.fieldManager, P.fieldValidation];
   const patchParams = [P.dryRun, P.fieldManagerPatch, P.fieldValidation, P.force];
   const deleteParams = [P.dryRun, P.gracePeriodSeconds, P.orphanDependents, P.propagationPolicy];
-  const deleteBody: Body = { component: `${META_PACKAGE}.DeleteOptions`, contentTypes: ['*/*'], required: false };
+  const deleteBody: Body = {
+    component: `${META_PACKAGE}.DeleteOptions`,
+    contentTypes: ['*/*'],
+    required: false,
+  };
 
   // the collection
-  const collection: PathItem = { path: `${nsPrefix}/${ri.resource}`, parameters: [...scopeParams, P.pretty], operations: [] };
+  const collection: PathItem = {
+    path: `${nsPrefix}/${ri.resource}`,
+    parameters: [...scopeParams, P.pretty],
+    operations: [],
+  };
   if (has('list')) {
     collection.operations.push(
       op({
@@ -270,7 +308,10 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
         operationId: `delete${gvWord}Collection${ns}${ri.kind}`,
         description: `delete collection of ${ri.kind}`,
         action: 'deletecollection',
-        parameters: [...deleteParams, ...LIST_PARAMS.filter((p) => p.name !== 'watch' && p.name !== 'allowWatchBookmarks')],
+        parameters: [
+          ...deleteParams,
+          ...LIST_PARAMS.filter((p) => p.name !== 'watch' && p.name !== 'allowWatchBookmarks'),
+        ],
         body: deleteBody,
         responses: [ok(STATUS), UNAUTHORIZED],
         produces: JSON_TYPES,
@@ -299,8 +340,17 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
 
   // one object
   const itemPath = `${nsPrefix}/${ri.resource}/{name}`;
-  const item: PathItem = { path: itemPath, parameters: [P.name(ri.kind), ...scopeParams, P.pretty], operations: [] };
-  const itemOps = (sub: string, component: string, subGvk: GroupVersionKind, verbs: readonly string[]): Operation[] => {
+  const item: PathItem = {
+    path: itemPath,
+    parameters: [P.name(ri.kind), ...scopeParams, P.pretty],
+    operations: [],
+  };
+  const itemOps = (
+    sub: string,
+    component: string,
+    subGvk: GroupVersionKind,
+    verbs: readonly string[],
+  ): Operation[] => {
     const word = capitalize(sub);
     const what = sub ? `${sub} of the specified ${ri.kind}` : `the specified ${ri.kind}`;
     const ops: Operation[] = [];
@@ -366,7 +416,8 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
   }
   if (item.operations.length) items.push(item);
 
-  for (const sub of ri.subresources) items.push(subresourcePath(ri, version, sub, { itemPath, item, gvWord, ns, itemOps }));
+  for (const sub of ri.subresources)
+    items.push(subresourcePath(ri, version, sub, { itemPath, item, gvWord, ns, itemOps }));
 
   // the deprecated watch paths kubectl no longer uses, kept because upstream documents them
   if (has('watch')) {
@@ -374,7 +425,14 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
     const watchNs = ri.namespaced ? `${watchRoot}/namespaces/{namespace}` : watchRoot;
     const watchEvent = `${META_PACKAGE}.WatchEvent`;
     const watchOp = (operationId: string, action: Action, description: string): Operation =>
-      op({ method: 'get', operationId, description, action, responses: [ok(watchEvent), UNAUTHORIZED], produces: WATCH_TYPES });
+      op({
+        method: 'get',
+        operationId,
+        description,
+        action,
+        responses: [ok(watchEvent), UNAUTHORIZED],
+        produces: WATCH_TYPES,
+      });
     items.push({
       path: `${watchNs}/${ri.resource}`,
       parameters: [...LIST_PARAMS, ...scopeParams, P.pretty],
@@ -424,7 +482,11 @@ interface ItemContext {
 
 function subresourcePath(ri: ResourceInfo, version: string, sub: Subresource, ctx: ItemContext): PathItem {
   const comps = components();
-  const path: PathItem = { path: `${ctx.itemPath}/${sub.name}`, parameters: ctx.item.parameters, operations: [] };
+  const path: PathItem = {
+    path: `${ctx.itemPath}/${sub.name}`,
+    parameters: ctx.item.parameters,
+    operations: [],
+  };
   const subGvk: GroupVersionKind =
     sub.kind && sub.kind !== ri.kind
       ? { group: sub.group ?? ri.group, version: sub.version ?? version, kind: sub.kind }
@@ -486,4 +548,3 @@ export function pathItems(gvPath?: string): PathItem[] {
   }
   return items.sort((a, b) => a.path.localeCompare(b.path));
 }
-

@@ -5,7 +5,12 @@ import { INT_OR_STRING, QUANTITY } from './names.js';
 import { tagOf, type Operation, type Parameter, type PathItem } from './paths.js';
 import { components, referencedComponents, ref, V3_REF_PREFIX, type OpenApiSchema } from './schemas.js';
 
-const BEARER = { description: 'Bearer Token authentication', in: 'header', name: 'authorization', type: 'apiKey' };
+const BEARER = {
+  description: 'Bearer Token authentication',
+  in: 'header',
+  name: 'authorization',
+  type: 'apiKey',
+};
 
 function v3Parameter(p: Parameter): OpenApiSchema {
   return {
@@ -40,14 +45,24 @@ function v3Operation(op: Operation, tag: string): OpenApiSchema {
   if (op.parameters.length) out.parameters = op.parameters.map(v3Parameter);
   if (op.body) {
     out.requestBody = {
-      content: Object.fromEntries(op.body.contentTypes.map((ct) => [ct, { schema: ref(op.body!.component) }])),
+      content: Object.fromEntries(
+        op.body.contentTypes.map((ct) => [ct, { schema: ref(op.body!.component) }]),
+      ),
       ...(op.body.required ? { required: true } : {}),
     };
   }
   out.responses = Object.fromEntries(
     op.responses.map((r) => {
       const schema = r.text ? { type: 'string' } : r.component ? ref(r.component) : undefined;
-      return [r.code, schema ? { content: Object.fromEntries(op.produces.map((ct) => [ct, { schema }])), description: r.description } : { description: r.description }];
+      return [
+        r.code,
+        schema
+          ? {
+              content: Object.fromEntries(op.produces.map((ct) => [ct, { schema }])),
+              description: r.description,
+            }
+          : { description: r.description },
+      ];
     }),
   );
   return { ...out, tags: [tag], ...extensions(op) };
@@ -60,7 +75,13 @@ function v2Operation(op: Operation, tag: string): OpenApiSchema {
     operationId: op.operationId,
   };
   const parameters: OpenApiSchema[] = [];
-  if (op.body) parameters.push({ in: 'body', name: 'body', ...(op.body.required ? { required: true } : {}), schema: v2Ref(op.body.component) });
+  if (op.body)
+    parameters.push({
+      in: 'body',
+      name: 'body',
+      ...(op.body.required ? { required: true } : {}),
+      schema: v2Ref(op.body.component),
+    });
   parameters.push(...op.parameters.map(v2Parameter));
   if (parameters.length) out.parameters = parameters;
   out.produces = op.produces;
@@ -86,7 +107,8 @@ function renderPaths(items: PathItem[], version: 'v2' | 'v3'): Record<string, Op
       const tag = tagOf(groupOfPath(item.path), versionOfPath(item.path));
       entry[op.method] = version === 'v3' ? v3Operation(op, tag) : v2Operation(op, tag);
     }
-    if (item.parameters.length) entry.parameters = item.parameters.map(version === 'v3' ? v3Parameter : v2Parameter);
+    if (item.parameters.length)
+      entry.parameters = item.parameters.map(version === 'v3' ? v3Parameter : v2Parameter);
     paths[item.path] = entry;
   }
   return paths;
@@ -95,12 +117,12 @@ function renderPaths(items: PathItem[], version: 'v2' | 'v3'): Record<string, Op
 /** the group of a URL path: `/apis/apps/v1/...` → apps, `/api/v1/...` → '' */
 function groupOfPath(path: string): string {
   const parts = path.split('/');
-  return parts[1] === 'apis' ? parts[2]! : '';
+  return parts[1] === 'apis' ? parts[2] : '';
 }
 
 function versionOfPath(path: string): string {
   const parts = path.split('/');
-  return parts[1] === 'apis' ? parts[3]! : parts[2]!;
+  return parts[1] === 'apis' ? parts[3] : parts[2];
 }
 
 export function renderV3(items: PathItem[]): OpenApiSchema {

@@ -5,7 +5,15 @@
 import { PATCH_META_TABLE, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
 import { RESOURCES, groupVersion } from '../../api/resources.js';
 import { loadDefinitions, type JsonSchema } from '../../api/schema/definitions.js';
-import { INT_OR_STRING, META_PACKAGE, QUANTITY, componentNames, packageDir, refName, splitDefinitionName } from './names.js';
+import {
+  INT_OR_STRING,
+  META_PACKAGE,
+  QUANTITY,
+  componentNames,
+  packageDir,
+  refName,
+  splitDefinitionName,
+} from './names.js';
 
 /** an OpenAPI schema object: plain JSON, with `x-kubernetes-*` extensions */
 export type OpenApiSchema = { [key: string]: unknown };
@@ -156,7 +164,11 @@ function listSchema(itemComponent: string, kind: string): OpenApiSchema {
     description: `${kind}List is a list of ${kind} objects.`,
     properties: {
       apiVersion: { description: API_VERSION_DESCRIPTION, type: 'string' },
-      items: { description: `Items is the list of ${kind} objects.`, items: ref(itemComponent), type: 'array' },
+      items: {
+        description: `Items is the list of ${kind} objects.`,
+        items: ref(itemComponent),
+        type: 'array',
+      },
       kind: { description: KIND_DESCRIPTION, type: 'string' },
       metadata: withRef(`${META_PACKAGE}.ListMeta`, { description: LIST_META_DESCRIPTION }),
     },
@@ -186,14 +198,18 @@ export function components(): Components {
   const converter = new SchemaConverter(names);
   const schemas = new Map<string, OpenApiSchema>();
 
-  const ordered = Object.keys(defs.definitions).sort((a, b) => prefixRank(a) - prefixRank(b) || a.localeCompare(b));
+  const ordered = Object.keys(defs.definitions).sort(
+    (a, b) => prefixRank(a) - prefixRank(b) || a.localeCompare(b),
+  );
   for (const defName of ordered) {
     const component = names.get(defName)!;
     if (schemas.has(component)) continue;
     const scalar = SCALAR_TYPES[component];
     schemas.set(
       component,
-      scalar ? structuredClone(scalar) : converter.convertDefinition(defs.definitions[defName]!, splitDefinitionName(defName).short),
+      scalar
+        ? structuredClone(scalar)
+        : converter.convertDefinition(defs.definitions[defName], splitDefinitionName(defName).short),
     );
   }
   for (const [name, schema] of Object.entries({ ...SCALAR_TYPES, ...EXTRA_TYPES })) {
@@ -250,7 +266,10 @@ export function components(): Components {
 }
 
 /** the components a set of schemas refer to, transitively */
-export function referencedComponents(roots: Iterable<unknown>, schemas: ReadonlyMap<string, OpenApiSchema>): Set<string> {
+export function referencedComponents(
+  roots: Iterable<unknown>,
+  schemas: ReadonlyMap<string, OpenApiSchema>,
+): Set<string> {
   const found = new Set<string>();
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {

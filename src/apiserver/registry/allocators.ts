@@ -32,7 +32,7 @@ export class ServiceAllocator {
   constructor(private readonly opts: ServiceAllocatorOptions) {
     const [addr, bits] = opts.serviceCidr.split('/');
     this.size = 2 ** (32 - Number(bits));
-    this.base = ipToInt(addr!) - (ipToInt(addr!) % this.size);
+    this.base = ipToInt(addr) - (ipToInt(addr) % this.size);
     this.nextPort = opts.nodePortRange[0];
   }
 
@@ -54,10 +54,19 @@ export class ServiceAllocator {
   allocateIp(requested: string | undefined, field: string): string | FieldError {
     if (requested) {
       if (!isIPv4(requested) || !this.inRange(requested)) {
-        return fe.invalid(field, [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.opts.serviceCidr}`);
+        return fe.invalid(
+          field,
+          [requested],
+          `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.opts.serviceCidr}`,
+        );
       }
       const n = ipToInt(requested);
-      if (this.usedIps.has(n)) return fe.invalid(field, [requested], `failed to allocate IP ${requested}: provided IP is already allocated`);
+      if (this.usedIps.has(n))
+        return fe.invalid(
+          field,
+          [requested],
+          `failed to allocate IP ${requested}: provided IP is already allocated`,
+        );
       this.usedIps.add(n);
       return requested;
     }
@@ -85,9 +94,14 @@ export class ServiceAllocator {
     const [lo, hi] = this.opts.nodePortRange;
     if (requested) {
       if (requested < lo || requested > hi) {
-        return fe.invalid(field, requested, `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`);
+        return fe.invalid(
+          field,
+          requested,
+          `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`,
+        );
       }
-      if (this.usedPorts.has(requested)) return fe.invalid(field, requested, 'provided port is already allocated');
+      if (this.usedPorts.has(requested))
+        return fe.invalid(field, requested, 'provided port is already allocated');
       this.usedPorts.add(requested);
       return requested;
     }
@@ -161,7 +175,11 @@ function releaseTaken(alloc: ServiceAllocator, taken: { ip?: string; ports: numb
 }
 
 /** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
-export function allocateForUpdate(alloc: ServiceAllocator, spec: ServiceSpec, old: ServiceSpec): FieldError[] {
+export function allocateForUpdate(
+  alloc: ServiceAllocator,
+  spec: ServiceSpec,
+  old: ServiceSpec,
+): FieldError[] {
   const errs: FieldError[] = [];
   if (!spec.clusterIP && old.clusterIP) spec.clusterIP = old.clusterIP;
   if (!spec.clusterIPs?.length && old.clusterIPs) spec.clusterIPs = old.clusterIPs;

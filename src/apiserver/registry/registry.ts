@@ -16,7 +16,6 @@ import type {
 import {
   findResource,
   groupVersion,
-  parseApiVersion,
   storageKey,
   storagePrefix,
   type ResourceInfo,
@@ -30,7 +29,13 @@ import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
 import { StorageError, type Storage, type StorageEvent, type StoredObject } from '../storage/storage.js';
-import { fromLabelSelector, parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from './selectors.js';
+import {
+  fromLabelSelector,
+  parseFieldSelector,
+  parseLabelSelector,
+  type FieldSelector,
+  type LabelSelector,
+} from './selectors.js';
 import { strategyFor, type Strategy } from './strategies.js';
 import {
   allocateForCreate,
@@ -80,11 +85,20 @@ function encodeContinue(rv: number, key: string): string {
 
 function decodeContinue(token: string): { rv: number; start: string } {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      v?: string;
+      rv?: number;
+      start?: string;
+    };
     if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.start !== 'string') throw new Error('bad version');
     return { rv: parsed.rv ?? 0, start: parsed.start };
   } catch (cause) {
-    throw new ApiError('BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)', undefined, { cause });
+    throw new ApiError(
+      'BadRequest',
+      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+      undefined,
+      { cause },
+    );
   }
 }
 
@@ -111,14 +125,23 @@ export class Registry implements ApiHandler {
   /** Rebuild allocations from stored Services and create what every cluster has. */
   async init(): Promise<void> {
     const services = await this.storage.list(storagePrefix({ group: '', resource: 'services' }));
-    for (const s of services.items) markService(this.alloc, s.object['spec'] as Parameters<typeof markService>[1]);
+    for (const s of services.items)
+      markService(this.alloc, s.object['spec'] as Parameters<typeof markService>[1]);
     await this.bootstrap();
   }
 
   private async bootstrap(): Promise<void> {
     const system = { username: 'system:apiserver', groups: ['system:masters'] };
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      await this.ensure({ verb: 'create', group: '', version: 'v1', resource: 'namespaces', body: { metadata: { name: ns } }, options: {}, user: system });
+      await this.ensure({
+        verb: 'create',
+        group: '',
+        version: 'v1',
+        resource: 'namespaces',
+        body: { metadata: { name: ns } },
+        options: {},
+        user: system,
+      });
     }
     const ip = this.alloc.firstIp();
     await this.ensure({
@@ -129,7 +152,11 @@ export class Registry implements ApiHandler {
       namespace: 'default',
       body: {
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: ip,
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+        },
       },
       options: {},
       user: system,
@@ -167,8 +194,15 @@ export class Registry implements ApiHandler {
     const sub = req.subresource;
     if (sub) {
       const allowed = t.ri.subresources.find((s) => s.name === sub);
-      if (!allowed) throw errors.notFound({ group: t.ri.group, resource: `${t.ri.resource}/${sub}`, kind: t.ri.kind, name: req.name ?? '' });
-      if (!allowed.verbs.includes(req.verb)) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      if (!allowed)
+        throw errors.notFound({
+          group: t.ri.group,
+          resource: `${t.ri.resource}/${sub}`,
+          kind: t.ri.kind,
+          name: req.name ?? '',
+        });
+      if (!allowed.verbs.includes(req.verb))
+        throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
       if (!req.name) throw errors.badRequest('a subresource needs a name');
       switch (sub) {
         case 'status':
@@ -186,7 +220,8 @@ export class Registry implements ApiHandler {
           throw errors.methodNotAllowed(`subresource ${sub} is served by the kubelet`);
       }
     }
-    if (!t.ri.verbs.includes(req.verb)) throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    if (!t.ri.verbs.includes(req.verb))
+      throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     switch (req.verb) {
       case 'get':
         return this.get(req, t);
@@ -223,14 +258,19 @@ export class Registry implements ApiHandler {
     return {
       ri,
       storeRi,
-      storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]!),
+      storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]),
       apiVersion: groupVersion(ri.group, req.version),
       strategy: strategyFor(ri.group, ri.resource),
     };
   }
 
   private ref(t: Target, name?: string): { group: string; resource: string; kind: string; name?: string } {
-    return { group: t.ri.group, resource: t.ri.resource, kind: t.ri.kind, ...(name !== undefined ? { name } : {}) };
+    return {
+      group: t.ri.group,
+      resource: t.ri.resource,
+      kind: t.ri.kind,
+      ...(name !== undefined ? { name } : {}),
+    };
   }
 
   private mapStorageError(e: unknown, t: Target, name?: string): unknown {
@@ -285,7 +325,10 @@ export class Registry implements ApiHandler {
     let remaining: number | undefined;
     const filtered = labels.requirements.length > 0 || fields.requirements.length > 0;
     for (;;) {
-      const page = await this.storage.list(prefix, { ...(limit ? { limit: filtered ? Math.max(limit, 500) : limit } : {}), ...(startAfter ? { startAfter } : {}) });
+      const page = await this.storage.list(prefix, {
+        ...(limit ? { limit: filtered ? Math.max(limit, 500) : limit } : {}),
+        ...(startAfter ? { startAfter } : {}),
+      });
       listRV ||= page.rv;
       let lastKey: string | undefined;
       for (const item of page.items) {
@@ -327,19 +370,29 @@ export class Registry implements ApiHandler {
   /** decode, default and convert an incoming body to the storage version */
   private decodeBody(req: ApiRequest, t: Target, body: unknown): { obj: KubeObject; warnings: string[] } {
     if (!isObject(body)) {
-      throw errors.badRequest(`the body of the request was not a JSON object: cannot be handled as a ${t.ri.kind}`);
+      throw errors.badRequest(
+        `the body of the request was not a JSON object: cannot be handled as a ${t.ri.kind}`,
+      );
     }
     const kind = body['kind'];
     const apiVersion = body['apiVersion'];
     if (kind !== undefined && kind !== t.ri.kind) {
-      throw errors.badRequest(`the object provided is unrecognized (must be of type ${t.ri.kind}): kind "${String(kind)}" does not match the endpoint`);
+      throw errors.badRequest(
+        `the object provided is unrecognized (must be of type ${t.ri.kind}): kind ${JSON.stringify(kind)} does not match the endpoint`,
+      );
     }
     if (apiVersion !== undefined && apiVersion !== t.apiVersion) {
-      const pv = typeof apiVersion === 'string' ? parseApiVersion(apiVersion) : undefined;
-      throw errors.badRequest(`the API version in the data (${pv ? apiVersion as string : String(apiVersion)}) does not match the expected API version (${t.apiVersion})`);
+      const shown = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+      throw errors.badRequest(
+        `the API version in the data (${shown}) does not match the expected API version (${t.apiVersion})`,
+      );
     }
     const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
-    const { object, warnings } = decodeObject(gvk, { ...body, apiVersion: t.apiVersion, kind: t.ri.kind }, req.options.fieldValidation ?? 'Ignore');
+    const { object, warnings } = decodeObject(
+      gvk,
+      { ...body, apiVersion: t.apiVersion, kind: t.ri.kind },
+      req.options.fieldValidation ?? 'Warn',
+    );
     applyDefaults(gvk, object);
     const obj = t.apiVersion === t.storeApiVersion ? object : convertObject(object, t.storeApiVersion);
     obj.apiVersion = t.storeApiVersion;
@@ -348,24 +401,49 @@ export class Registry implements ApiHandler {
   }
 
   private validate(t: Target, obj: KubeObject, old?: KubeObject, subresource?: string): void {
-    const gvk = { group: t.storeRi.group, version: t.storeRi.versions[0]!, kind: t.storeRi.kind };
-    const errs = validateObject(gvk, obj, { ...(old ? { old } : {}), ...(subresource ? { subresource } : {}) });
+    const gvk = { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind };
+    const errs = validateObject(gvk, obj, {
+      ...(old ? { old } : {}),
+      ...(subresource ? { subresource } : {}),
+    });
     if (errs.length) this.invalid(t, obj.metadata?.name, errs);
   }
 
   private invalid(t: Target, name: string | undefined, errs: FieldError[]): never {
-    throw errors.invalid({ group: t.ri.group, resource: t.ri.resource, kind: t.ri.kind, kindName: t.ri.kind, ...(name !== undefined ? { name } : {}) }, errs);
+    throw errors.invalid(
+      {
+        group: t.ri.group,
+        resource: t.ri.resource,
+        kind: t.ri.kind,
+        kindName: t.ri.kind,
+        ...(name !== undefined ? { name } : {}),
+      },
+      errs,
+    );
   }
 
   private async admitNamespace(t: Target, namespace: string | undefined, name: string): Promise<void> {
     if (!t.ri.namespaced || !namespace) return;
-    const ns = await this.storage.get(storageKey({ group: '', resource: 'namespaces', namespaced: false }, undefined, namespace));
+    const ns = await this.storage.get(
+      storageKey({ group: '', resource: 'namespaces', namespaced: false }, undefined, namespace),
+    );
     if (!ns) throw errors.notFound({ group: '', resource: 'namespaces', kind: 'Namespace', name: namespace });
     if (ns.object.metadata?.deletionTimestamp) {
       throw new ApiError(
         'Forbidden',
         `${t.ri.group ? `${t.ri.resource}.${t.ri.group}` : t.ri.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name, kind: t.ri.resource, ...(t.ri.group ? { group: t.ri.group } : {}), causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
+        {
+          name,
+          kind: t.ri.resource,
+          ...(t.ri.group ? { group: t.ri.group } : {}),
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
       );
     }
   }
@@ -382,9 +460,17 @@ export class Registry implements ApiHandler {
     const tolerations = (spec.tolerations ??= []);
     for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
       const tolerated = tolerations.some(
-        (tol) => (tol.key === key || (!tol.key && tol.operator === 'Exists')) && (!tol.effect || tol.effect === 'NoExecute'),
+        (tol) =>
+          (tol.key === key || (!tol.key && tol.operator === 'Exists')) &&
+          (!tol.effect || tol.effect === 'NoExecute'),
       );
-      if (!tolerated) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: this.tolerationSeconds });
+      if (!tolerated)
+        tolerations.push({
+          key,
+          operator: 'Exists',
+          effect: 'NoExecute',
+          tolerationSeconds: this.tolerationSeconds,
+        });
     }
   }
 
@@ -399,10 +485,13 @@ export class Registry implements ApiHandler {
   private async create(req: ApiRequest, t: Target): Promise<ApiResult> {
     const { obj, warnings } = this.decodeBody(req, t, req.body);
     const m = meta(obj);
-    if (m.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    if (m.resourceVersion)
+      throw errors.badRequest('resourceVersion should not be set on objects to be created');
     if (t.ri.namespaced) {
       if (m.namespace && req.namespace && m.namespace !== req.namespace) {
-        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       m.namespace = req.namespace ?? m.namespace;
     } else {
@@ -424,7 +513,10 @@ export class Registry implements ApiHandler {
     await this.admitNamespace(t, m.namespace, m.name ?? '');
     const isService = t.storeRi.resource === 'services' && !t.storeRi.group;
     if (isService) {
-      const errs = allocateForCreate(this.alloc, (obj['spec'] ??= {}) as Parameters<typeof allocateForCreate>[1]);
+      const errs = allocateForCreate(
+        this.alloc,
+        (obj['spec'] ??= {}) as Parameters<typeof allocateForCreate>[1],
+      );
       if (errs.length) this.invalid(t, m.name, errs);
     }
     if (req.options.dryRun) {
@@ -484,10 +576,14 @@ export class Registry implements ApiHandler {
     const { obj: incoming, warnings } = this.decodeBody(req, t, body);
     const m = meta(incoming);
     if (m.name && m.name !== name) {
-      throw errors.badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(
+        `the name of the object (${m.name}) does not match the name on the URL (${name})`,
+      );
     }
     if (t.ri.namespaced && m.namespace && m.namespace !== req.namespace) {
-      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      throw errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     if (!current) {
       return this.create({ ...req, verb: 'create', body }, t);
@@ -500,11 +596,18 @@ export class Registry implements ApiHandler {
       this.invalid(t, name, [fe.invalid('metadata.resourceVersion', 0, 'must be specified for an update')]);
     }
     if (m.uid && m.uid !== old.metadata?.uid) {
-      throw errors.conflict(this.ref(t, name), `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`);
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`,
+      );
     }
     const next = this.merge(t, part, incoming, old);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
-      const errs = allocateForUpdate(this.alloc, (next['spec'] ??= {}) as Parameters<typeof allocateForUpdate>[1], (old['spec'] ?? {}) as Parameters<typeof allocateForUpdate>[2]);
+      const errs = allocateForUpdate(
+        this.alloc,
+        (next['spec'] ??= {}) as Parameters<typeof allocateForUpdate>[1],
+        (old['spec'] ?? {}) as Parameters<typeof allocateForUpdate>[2],
+      );
       if (errs.length) this.invalid(t, name, errs);
     }
     this.validate(t, next, old, part === 'status' ? 'status' : undefined);
@@ -548,7 +651,12 @@ export class Registry implements ApiHandler {
   }
 
   /** the new stored object from what the client sent and what is stored */
-  private merge(t: Target, part: 'main' | 'status' | 'finalize', incoming: KubeObject, old: KubeObject): KubeObject {
+  private merge(
+    t: Target,
+    part: 'main' | 'status' | 'finalize',
+    incoming: KubeObject,
+    old: KubeObject,
+  ): KubeObject {
     let next: KubeObject;
     if (part === 'status') {
       next = { ...deepCopy(old), status: incoming['status'] };
@@ -556,7 +664,9 @@ export class Registry implements ApiHandler {
     } else if (part === 'finalize') {
       next = deepCopy(old);
       const spec = (next['spec'] ??= {}) as { finalizers?: string[] };
-      spec.finalizers = ((incoming['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).slice();
+      spec.finalizers = (
+        (incoming['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []
+      ).slice();
     } else {
       next = incoming;
       if (t.strategy.statusSubresource) {
@@ -579,7 +689,8 @@ export class Registry implements ApiHandler {
       m.creationTimestamp = om.creationTimestamp;
       if (om.deletionTimestamp) {
         m.deletionTimestamp = om.deletionTimestamp;
-        if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+        if (om.deletionGracePeriodSeconds !== undefined)
+          m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
       } else {
         delete m.deletionTimestamp;
         delete m.deletionGracePeriodSeconds;
@@ -615,7 +726,11 @@ export class Registry implements ApiHandler {
     const name = req.name!;
     const key = this.key(t, req.namespace, name);
     if (t.storeRi.resource === 'namespaces' && !t.storeRi.group && IMMORTAL_NAMESPACES.has(name)) {
-      throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+      throw new ApiError(
+        'Forbidden',
+        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        { name, kind: 'namespaces' },
+      );
     }
     for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
       const current = await this.storage.get(key);
@@ -629,16 +744,27 @@ export class Registry implements ApiHandler {
     throw errors.staleResourceVersion(this.ref(t, name));
   }
 
-  private async tryDelete(req: ApiRequest, t: Target, key: string, current: StoredObject): Promise<ApiResult> {
+  private async tryDelete(
+    req: ApiRequest,
+    t: Target,
+    key: string,
+    current: StoredObject,
+  ): Promise<ApiResult> {
     const opts = req.options;
     const name = req.name!;
     const old = current.object;
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== old.metadata?.uid) {
-      throw errors.conflict(this.ref(t, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`);
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`,
+      );
     }
     if (pre?.resourceVersion && Number(pre.resourceVersion) !== current.rv) {
-      throw errors.conflict(this.ref(t, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.rv}`);
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.rv}`,
+      );
     }
     const next = deepCopy(old);
     const m = meta(next);
@@ -657,15 +783,18 @@ export class Registry implements ApiHandler {
       const phase = (old['status'] as { phase?: string } | undefined)?.phase;
       grace = opts.gracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30;
       if (!spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
-      if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds < grace) grace = m.deletionGracePeriodSeconds;
+      if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds < grace)
+        grace = m.deletionGracePeriodSeconds;
     }
-    const pendingNamespaceFinalizers = isNamespace && ((next['spec'] as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) > 0;
+    const pendingNamespaceFinalizers =
+      isNamespace && ((next['spec'] as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) > 0;
     // Only a pod's graceful period, finalizers or a namespace's cleanup keep an object after delete.
     if (grace === 0 && finalizers.size === 0 && !pendingNamespaceFinalizers) {
       if (opts.dryRun) return { code: 200, body: this.out(t, old) };
       try {
         const deleted = await this.storage.delete(key, current.rv);
-        if (t.storeRi.resource === 'services' && !t.storeRi.group) releaseService(this.alloc, old['spec'] as Parameters<typeof releaseService>[1]);
+        if (t.storeRi.resource === 'services' && !t.storeRi.group)
+          releaseService(this.alloc, old['spec'] as Parameters<typeof releaseService>[1]);
         return { code: 200, body: this.out(t, { ...deleted.object }) };
       } catch (e) {
         if (e instanceof StorageError && e.code === 'Conflict') throw new RetryableConflict();
@@ -698,7 +827,10 @@ export class Registry implements ApiHandler {
     const deleted: KubeObject[] = [];
     for (const item of items) {
       try {
-        const r = await this.delete({ ...req, verb: 'delete', name: item.metadata!.name!, namespace: item.metadata?.namespace }, t);
+        const r = await this.delete(
+          { ...req, verb: 'delete', name: item.metadata!.name!, namespace: item.metadata?.namespace },
+          t,
+        );
         deleted.push(r.body as KubeObject);
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
@@ -706,17 +838,31 @@ export class Registry implements ApiHandler {
     }
     return {
       code: 200,
-      body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: { resourceVersion: String(this.storage.currentRV()) }, items: deleted },
+      body: {
+        kind: `${t.ri.kind}List`,
+        apiVersion: t.apiVersion,
+        metadata: { resourceVersion: String(this.storage.currentRV()) },
+        items: deleted,
+      },
     };
   }
 
   // ---------------------------------------------------------------- subresources
 
   private scaleOf(t: Target, obj: KubeObject): KubeObject {
-    const spec = obj['spec'] as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
+    const spec = obj['spec'] as
+      { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
     const status = obj['status'] as { replicas?: number } | undefined;
     const selector = fromLabelSelector(spec?.selector)
-      .requirements.map((r) => (r.op === 'in' && r.values.length === 1 ? `${r.key}=${r.values[0]}` : r.op === 'exists' ? r.key : r.op === '!' ? `!${r.key}` : `${r.key} ${r.op} (${r.op === 'in' || r.op === 'notin' ? r.values.join(',') : ''})`))
+      .requirements.map((r) =>
+        r.op === 'in' && r.values.length === 1
+          ? `${r.key}=${r.values[0]}`
+          : r.op === 'exists'
+            ? r.key
+            : r.op === '!'
+              ? `!${r.key}`
+              : `${r.key} ${r.op} (${r.op === 'in' || r.op === 'notin' ? r.values.join(',') : ''})`,
+      )
       .join(',');
     const m = obj.metadata ?? {};
     return {
@@ -731,7 +877,7 @@ export class Registry implements ApiHandler {
       },
       spec: { replicas: spec?.replicas ?? 0 },
       status: { replicas: status?.replicas ?? 0, selector },
-    } as KubeObject;
+    };
     void t;
   }
 
@@ -758,17 +904,25 @@ export class Registry implements ApiHandler {
       const b = body as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
       const replicas = b.spec?.replicas;
       if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas))) {
-        throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+        throw errors.badRequest(
+          `Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`,
+        );
       }
       if (typeof replicas === 'number' && replicas < 0) {
-        throw errors.invalid({ group: 'autoscaling', resource: 'scale', kind: 'Scale', kindName: 'Scale', name }, [fe.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+        throw errors.invalid(
+          { group: 'autoscaling', resource: 'scale', kind: 'Scale', kindName: 'Scale', name },
+          [fe.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')],
+        );
       }
       const pinned = b.metadata?.resourceVersion;
       if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
       const next = deepCopy(current.object);
       (next['spec'] as { replicas?: number }).replicas = replicas ?? 0;
       const m = meta(next);
-      if (t.strategy.tracksGeneration && replicas !== (current.object['spec'] as { replicas?: number }).replicas) {
+      if (
+        t.strategy.tracksGeneration &&
+        replicas !== (current.object['spec'] as { replicas?: number }).replicas
+      ) {
         m.generation = (m.generation ?? 1) + 1;
       }
       delete m.resourceVersion;
@@ -787,10 +941,13 @@ export class Registry implements ApiHandler {
 
   private async bind(req: ApiRequest, t: Target): Promise<ApiResult> {
     const name = req.name!;
-    const body = req.body as { target?: { kind?: string; name?: string }; metadata?: { name?: string } } | undefined;
+    const body = req.body as
+      { target?: { kind?: string; name?: string }; metadata?: { name?: string } } | undefined;
     const node = body?.target?.name;
     if (!node) {
-      throw errors.invalid({ group: '', resource: 'bindings', kind: 'Binding', kindName: 'Binding', name }, [fe.required('target.name')]);
+      throw errors.invalid({ group: '', resource: 'bindings', kind: 'Binding', kindName: 'Binding', name }, [
+        fe.required('target.name'),
+      ]);
     }
     const key = this.key(t, req.namespace, name);
     for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
@@ -798,19 +955,36 @@ export class Registry implements ApiHandler {
       if (!current) throw errors.notFound(this.ref(t, name));
       const pod = current.object;
       if (pod.metadata?.deletionTimestamp) {
-        throw errors.conflict(this.ref(t, name), `pod ${name} is being deleted, cannot be assigned to a host`);
+        throw errors.conflict(
+          this.ref(t, name),
+          `pod ${name} is being deleted, cannot be assigned to a host`,
+        );
       }
       const spec = pod['spec'] as { nodeName?: string };
-      if (spec.nodeName) throw errors.conflict(this.ref(t, name), `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      if (spec.nodeName)
+        throw errors.conflict(
+          this.ref(t, name),
+          `pod ${name} is already assigned to node "${spec.nodeName}"`,
+        );
       const next = deepCopy(pod);
       (next['spec'] as { nodeName?: string }).nodeName = node;
-      const status = (next['status'] ??= {}) as { conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
+      const status = (next['status'] ??= {}) as {
+        conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[];
+      };
       status.conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      status.conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) });
+      status.conditions.push({
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: rfc3339(this.clock.now()),
+      });
       delete meta(next).resourceVersion;
       try {
         await this.storage.update(key, next, current.rv);
-        return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+        return {
+          code: 201,
+          body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+        };
       } catch (e) {
         if (e instanceof StorageError && e.code === 'Conflict') continue;
         throw e;
@@ -820,12 +994,18 @@ export class Registry implements ApiHandler {
   }
 
   private async evict(req: ApiRequest, t: Target): Promise<ApiResult> {
-    const body = req.body as { deleteOptions?: { gracePeriodSeconds?: number; preconditions?: RequestOptions['preconditions'] } } | undefined;
+    const body = req.body as
+      | { deleteOptions?: { gracePeriodSeconds?: number; preconditions?: RequestOptions['preconditions'] } }
+      | undefined;
     const opts: RequestOptions = { ...req.options };
-    if (body?.deleteOptions?.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = body.deleteOptions.gracePeriodSeconds;
+    if (body?.deleteOptions?.gracePeriodSeconds !== undefined)
+      opts.gracePeriodSeconds = body.deleteOptions.gracePeriodSeconds;
     if (body?.deleteOptions?.preconditions) opts.preconditions = body.deleteOptions.preconditions;
     await this.delete({ ...req, verb: 'delete', subresource: undefined, options: opts }, t);
-    return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+    return {
+      code: 201,
+      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+    };
   }
 
   // ---------------------------------------------------------------- watch
@@ -860,7 +1040,8 @@ export class Registry implements ApiHandler {
       for (;;) {
         const page = await this.storage.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) });
         listRV ||= page.rv;
-        for (const item of page.items) if (accept(item.object)) send({ type: 'ADDED', object: this.out(t, item.object) });
+        for (const item of page.items)
+          if (accept(item.object)) send({ type: 'ADDED', object: this.out(t, item.object) });
         if (!page.continueKey) break;
         startAfter = page.continueKey;
       }
@@ -889,7 +1070,9 @@ export class Registry implements ApiHandler {
       });
     } catch (e) {
       if (e instanceof StorageError && e.code === 'Gone') {
-        throw errors.gone(`too old resource version: ${lastRV} (${e.message.match(/\d+/g)?.pop() ?? this.storage.currentRV()})`);
+        throw errors.gone(
+          `too old resource version: ${lastRV} (${e.message.match(/\d+/g)?.pop() ?? this.storage.currentRV()})`,
+        );
       }
       throw e;
     }

@@ -3,15 +3,15 @@ import { errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/request.js';
 
 export type LabelRequirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!' };
+  { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!' };
 
 export interface LabelSelector {
   requirements: LabelRequirement[];
   matches(labels: Record<string, string> | undefined): boolean;
 }
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function matchRequirement(r: LabelRequirement, labels: Record<string, string>): boolean {
@@ -22,9 +22,9 @@ function matchRequirement(r: LabelRequirement, labels: Record<string, string>): 
     case '!':
       return !has;
     case 'in':
-      return has && r.values.includes(labels[r.key]!);
+      return has && r.values.includes(labels[r.key]);
     case 'notin':
-      return !has || !r.values.includes(labels[r.key]!);
+      return !has || !r.values.includes(labels[r.key]);
   }
 }
 
@@ -59,13 +59,17 @@ function splitTopLevel(s: string): string[] {
 
 function checkKey(key: string, whole: string): void {
   if (!LABEL_KEY.test(key) || key.length > 317) {
-    throw errors.badRequest(`unable to parse requirement: invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (in selector "${whole}")`);
+    throw errors.badRequest(
+      `unable to parse requirement: invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (in selector "${whole}")`,
+    );
   }
 }
 
 function checkValue(value: string): void {
   if (value.length > 63 || !LABEL_VALUE.test(value)) {
-    throw errors.badRequest(`unable to parse requirement: values[0][${value}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+    throw errors.badRequest(
+      `unable to parse requirement: values[0][${value}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }
 
@@ -75,40 +79,51 @@ export function parseLabelSelector(input: string | undefined): LabelSelector {
   const reqs: LabelRequirement[] = [];
   for (const raw of splitTopLevel(input)) {
     const part = raw.trim();
-    if (!part) throw errors.badRequest(`unable to parse requirement: found '', expected: identifier (in selector "${input}")`);
+    if (!part)
+      throw errors.badRequest(
+        `unable to parse requirement: found '', expected: identifier (in selector "${input}")`,
+      );
     let m: RegExpMatchArray | null;
     if ((m = part.match(/^(\S+?)\s+(in|notin)\s*\((.*)\)$/))) {
-      const key = m[1]!;
+      const key = m[1];
       checkKey(key, input);
-      const values = m[3]!.split(',').map((v) => v.trim());
+      const values = m[3].split(',').map((v) => v.trim());
       values.forEach(checkValue);
       reqs.push({ key, op: m[2] as 'in' | 'notin', values });
     } else if ((m = part.match(/^([^=!\s]+)\s*(==|!=|=)\s*(\S*)$/))) {
-      const key = m[1]!;
+      const key = m[1];
       checkKey(key, input);
-      checkValue(m[3]!);
-      reqs.push({ key, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]!] });
+      checkValue(m[3]);
+      reqs.push({ key, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] });
     } else if ((m = part.match(/^!\s*(\S+)$/))) {
-      checkKey(m[1]!, input);
-      reqs.push({ key: m[1]!, op: '!' });
+      checkKey(m[1], input);
+      reqs.push({ key: m[1], op: '!' });
     } else if (/^\S+$/.test(part) && !/[=!()]/.test(part)) {
       checkKey(part, input);
       reqs.push({ key: part, op: 'exists' });
     } else {
-      throw errors.badRequest(`unable to parse requirement: found '${part}', expected: in, notin, =, ==, !=, gt, lt (in selector "${input}")`);
+      throw errors.badRequest(
+        `unable to parse requirement: found '${part}', expected: in, notin, =, ==, !=, gt, lt (in selector "${input}")`,
+      );
     }
   }
   return makeSelector(reqs);
 }
 
 /** Turn a metav1.LabelSelector (matchLabels/matchExpressions) into a selector. */
-export function fromLabelSelector(sel: {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-} | undefined | null): LabelSelector {
+export function fromLabelSelector(
+  sel:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined
+    | null,
+): LabelSelector {
   if (!sel) return makeSelector([{ key: '', op: 'in', values: [] }]); // nil selector matches nothing
   const reqs: LabelRequirement[] = [];
-  for (const [key, value] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key, op: 'in', values: [value] });
+  for (const [key, value] of Object.entries(sel.matchLabels ?? {}))
+    reqs.push({ key, op: 'in', values: [value] });
   for (const e of sel.matchExpressions ?? []) {
     const op = e.operator;
     if (op === 'In') reqs.push({ key: e.key, op: 'in', values: e.values ?? [] });
@@ -180,7 +195,9 @@ function fieldValue(obj: KubeObject, path: string): string {
     cur = (cur as Record<string, unknown>)[part];
   }
   if (cur === undefined || cur === null) return '';
-  return String(cur);
+  if (typeof cur === 'string') return cur;
+  if (typeof cur === 'number' || typeof cur === 'boolean') return String(cur);
+  return JSON.stringify(cur);
 }
 
 export function parseFieldSelector(input: string | undefined, resource: string): FieldSelector {
@@ -190,17 +207,22 @@ export function parseFieldSelector(input: string | undefined, resource: string):
       const part = raw.trim();
       const m = part.match(/^([^=!]+?)\s*(==|!=|=)\s*(.*)$/);
       if (!m) throw errors.badRequest(`invalid selector: '${input}'; can't understand '${part}'`);
-      const field = m[1]!.trim();
+      const field = m[1].trim();
       const allowed = FIELDS_BY_RESOURCE[resource] ?? COMMON_FIELDS;
       if (!allowed.includes(field)) throw errors.badRequest(`field label not supported: ${field}`);
-      reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value: m[3]!.trim() });
+      reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value: m[3].trim() });
     }
   }
   return {
     requirements: reqs,
     matches(obj) {
       return reqs.every((r) => {
-        const v = r.field === 'metadata.name' ? obj.metadata?.name ?? '' : r.field === 'metadata.namespace' ? obj.metadata?.namespace ?? '' : fieldValue(obj, r.field);
+        const v =
+          r.field === 'metadata.name'
+            ? (obj.metadata?.name ?? '')
+            : r.field === 'metadata.namespace'
+              ? (obj.metadata?.namespace ?? '')
+              : fieldValue(obj, r.field);
         return r.op === '=' ? v === r.value : v !== r.value;
       });
     },

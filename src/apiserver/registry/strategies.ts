@@ -26,7 +26,12 @@ type Resources = Record<string, number | string | undefined>;
 
 /** upstream's qos.GetPodQOS */
 export function podQosClass(pod: KubeObject): string {
-  const spec = pod['spec'] as { containers?: { resources?: { requests?: Resources; limits?: Resources } }[]; initContainers?: { resources?: { requests?: Resources; limits?: Resources } }[] } | undefined;
+  const spec = pod['spec'] as
+    | {
+        containers?: { resources?: { requests?: Resources; limits?: Resources } }[];
+        initContainers?: { resources?: { requests?: Resources; limits?: Resources } }[];
+      }
+    | undefined;
   const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
   let anyRequestOrLimit = false;
   let guaranteed = true;
@@ -50,7 +55,8 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
     prepareForCreate(obj) {
       obj['status'] = { phase: 'Active' };
       const spec = (obj['spec'] ??= {}) as { finalizers?: string[] };
-      if (!spec.finalizers?.includes('kubernetes')) spec.finalizers = [...(spec.finalizers ?? []), 'kubernetes'];
+      if (!spec.finalizers?.includes('kubernetes'))
+        spec.finalizers = [...(spec.finalizers ?? []), 'kubernetes'];
     },
   },
   // The kubelet registers its Node with status: nodes keep status on create.

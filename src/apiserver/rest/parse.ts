@@ -39,7 +39,7 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   }
   if (rest.length === 0) return undefined;
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && findResource(group, rest[2]!)?.namespaced) {
+  if (rest[0] === 'namespaces' && rest.length >= 3 && findResource(group, rest[2])?.namespaced) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
@@ -48,7 +48,7 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   return {
     group,
     version,
-    resource: resource!,
+    resource: resource,
     ...(namespace !== undefined ? { namespace } : {}),
     ...(name !== undefined ? { name } : {}),
     ...(subresource !== undefined ? { subresource } : {}),
@@ -83,11 +83,16 @@ function bool(v: string | null): boolean | undefined {
 function int(name: string, v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw errors.badRequest(`invalid ${name}: ${v}: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  if (!Number.isInteger(n))
+    throw errors.badRequest(`invalid ${name}: ${v}: strconv.ParseInt: parsing "${v}": invalid syntax`);
   return n;
 }
 
-const FIELD_VALIDATION: Record<string, FieldValidation> = { strict: 'Strict', warn: 'Warn', ignore: 'Ignore' };
+const FIELD_VALIDATION: Record<string, FieldValidation> = {
+  strict: 'Strict',
+  warn: 'Warn',
+  ignore: 'Ignore',
+};
 
 /** Query parameters (and a DeleteOptions body) into RequestOptions. */
 export function parseOptions(q: URLSearchParams, deleteOptions?: Record<string, unknown>): RequestOptions {
@@ -109,7 +114,8 @@ export function parseOptions(q: URLSearchParams, deleteOptions?: Record<string, 
   const fv = q.get('fieldValidation');
   if (fv !== null) {
     const mode = FIELD_VALIDATION[fv.toLowerCase()];
-    if (!mode) throw errors.badRequest(`fieldValidation invalid value: ${fv}, must be one of Strict, Warn, Ignore`);
+    if (!mode)
+      throw errors.badRequest(`fieldValidation invalid value: ${fv}, must be one of Strict, Warn, Ignore`);
     o.fieldValidation = mode;
   }
   set('fieldManager', q.get('fieldManager') ?? undefined);
@@ -139,7 +145,9 @@ export function parseOptions(q: URLSearchParams, deleteOptions?: Record<string, 
     if (d.dryRun?.includes('All')) o.dryRun = true;
   }
   if (o.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
-    throw errors.badRequest(`propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+    throw errors.badRequest(
+      `propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+    );
   }
   return o;
 }

@@ -25,7 +25,15 @@ export type ExtraRoute = (
 ) => Promise<boolean> | boolean;
 
 export interface TableConverter {
-  (ri: ResourceInfo, objects: KubeObject[], opts: { includeObject?: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean }): unknown;
+  (
+    ri: ResourceInfo,
+    objects: KubeObject[],
+    opts: {
+      includeObject?: 'None' | 'Metadata' | 'Object';
+      listMeta?: Record<string, unknown>;
+      noHeaders?: boolean;
+    },
+  ): unknown;
 }
 
 export interface RestOptions {
@@ -37,12 +45,24 @@ export interface RestOptions {
   /** routes tried before resource routing, in order; return true when handled */
   routes: ExtraRoute[];
   toTable: TableConverter;
-  observe?(labels: { verb: string; group: string; version: string; resource: string; subresource: string; scope: string; code: number }, seconds: number): void;
+  observe?(
+    labels: {
+      verb: string;
+      group: string;
+      version: string;
+      resource: string;
+      subresource: string;
+      scope: string;
+      code: number;
+    },
+    seconds: number,
+  ): void;
   /** a watch whose client has this much unsent data is cut off (it relists) */
   maxWatchBufferBytes?: number;
 }
 
-type Negotiated = { as: 'object' } | { as: 'table'; includeObject?: 'None' | 'Metadata' | 'Object' } | { as: 'metadata' };
+type Negotiated =
+  { as: 'object' } | { as: 'table'; includeObject?: 'None' | 'Metadata' | 'Object' } | { as: 'metadata' };
 
 /** Pick the representation from Accept: Table and PartialObjectMetadata, else plain JSON. */
 function negotiate(accept: string | undefined, q: URLSearchParams): Negotiated {
@@ -58,7 +78,10 @@ function negotiate(accept: string | undefined, q: URLSearchParams): Negotiated {
     if (params.get('g') !== 'meta.k8s.io') continue;
     if (as === 'Table') {
       const inc = q.get('includeObject');
-      return { as: 'table', ...(inc === 'None' || inc === 'Metadata' || inc === 'Object' ? { includeObject: inc } : {}) };
+      return {
+        as: 'table',
+        ...(inc === 'None' || inc === 'Metadata' || inc === 'Object' ? { includeObject: inc } : {}),
+      };
     }
     if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { as: 'metadata' };
   }
@@ -114,7 +137,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 /** Parse a JSON (or YAML) body; malformed input is a 400 naming where it broke. */
 export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
   if (buf.length === 0) return undefined;
-  const ct = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   const text = buf.toString('utf8');
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     try {
@@ -123,13 +146,19 @@ export function parseBody(buf: Buffer, contentType: string | undefined): unknown
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (ct === 'application/vnd.kubernetes.protobuf' || ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
+  if (
+    ct === 'application/vnd.kubernetes.protobuf' ||
+    ct === 'application/cbor' ||
+    ct === 'application/apply-patch+cbor'
+  ) {
     throw errors.unsupportedMediaType(ct);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, { cause: e });
+    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -174,18 +203,22 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     let payload: unknown;
     let patchType: ApiRequest['patchType'];
     if (method === 'PATCH') {
-      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       patchType = PATCH_CONTENT_TYPES[ct];
       if (!patchType) throw errors.unsupportedMediaType(ct || '<none>');
       payload = await body();
-      if (payload === undefined) throw errors.badRequest('the body of the request is empty: a patch is required');
+      if (payload === undefined)
+        throw errors.badRequest('the body of the request is empty: a patch is required');
     } else if (method === 'POST' || method === 'PUT') {
       payload = await body();
       if (payload === undefined) throw errors.badRequest('the body of the request is empty');
     } else if (method === 'DELETE') {
       payload = await body();
     }
-    const deleteOptions = method === 'DELETE' && payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : undefined;
+    const deleteOptions =
+      method === 'DELETE' && payload && typeof payload === 'object'
+        ? (payload as Record<string, unknown>)
+        : undefined;
     const apiReq: ApiRequest = {
       verb,
       group: path.group,
@@ -225,7 +258,12 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     } else if (negotiated.as === 'metadata' && (verb === 'get' || verb === 'list')) {
       if (verb === 'list') {
         const list = out as { items: KubeObject[]; metadata: unknown };
-        out = { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, items: list.items.map(toMetadataOnly) };
+        out = {
+          kind: 'PartialObjectMetadataList',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: list.metadata,
+          items: list.items.map(toMetadataOnly),
+        };
       } else out = toMetadataOnly(out as KubeObject);
     }
     sendJson(res, result.code, out, result.warnings);
@@ -243,7 +281,11 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     const writeHead = (): void => {
       if (headerWritten) return;
       headerWritten = true;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-cache, private',
+        'Transfer-Encoding': 'chunked',
+      });
       res.flushHeaders();
     };
     const encode = (ev: WatchEvent): string => {
@@ -280,7 +322,10 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
           if (ended) return;
           if (err) {
             writeHead();
-            const status = err instanceof ApiError ? err.toStatus() : errors.internal(String(err)).toStatus();
+            const status =
+              err instanceof ApiError
+                ? err.toStatus()
+                : errors.internal(err instanceof Error ? err.message : JSON.stringify(err)).toStatus();
             res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
           }
           finish();

@@ -198,21 +198,19 @@ export class SqliteStorage implements Storage {
     const maxEvent = (db.prepare('SELECT max(rv) AS rv FROM events').get() as { rv: number | null }).rv ?? 0;
     this.committedRV = this.assignedRV = Math.max(metaRV, maxKV, maxEvent);
 
-    const history = (
-      db
-        .prepare('SELECT rv, type, key, prev_rv, prev FROM events ORDER BY rv DESC LIMIT ?')
-        .all(cacheSize) as EventRow[]
-    ).reverse();
+    const newestFirst = db
+      .prepare('SELECT rv, type, key, prev_rv, prev FROM events ORDER BY rv DESC LIMIT ?')
+      .all(cacheSize) as EventRow[];
     // Without history the window starts now; with it, just before its oldest event.
-    const startRV = history.length > 0 ? history[0].rv - 1 : this.committedRV;
+    const startRV = newestFirst.length > 0 ? newestFirst[newestFirst.length - 1].rv - 1 : this.committedRV;
     this.trimmedThrough = startRV;
     this.cache = new WatchCache(cacheSize, startRV);
-    this.loadHistory(history);
+    this.loadHistory(newestFirst);
     this.log.info(
       {
         path: db.name,
         objects: this.objects.size,
-        events: history.length,
+        events: newestFirst.length,
         rv: this.committedRV,
         ms: Math.round(performance.now() - t0),
       },
@@ -238,11 +236,10 @@ export class SqliteStorage implements Storage {
    * new object is the next event's prev on the same key, or the live object if none is newer, so
    * walking newest to oldest rebuilds it — sharing one decoded copy between the two events.
    */
-  private loadHistory(rows: EventRow[]): void {
+  private loadHistory(newestFirst: EventRow[]): void {
     const newerPrev = new Map<string, KubeObject | undefined>();
     const events: StorageEvent[] = [];
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const { rv, type, key, prev, prev_rv } = rows[i];
+    for (const { rv, type, key, prev, prev_rv } of newestFirst) {
       const prevObject = prev !== null && prev_rv !== null ? this.handOut(decode(prev, prev_rv)) : undefined;
       let object: KubeObject | undefined;
       if (type === 'DELETED') object = prevObject && this.handOut(withRV(prevObject, rv));
@@ -477,6 +474,8 @@ export class SqliteStorage implements Storage {
 
   watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
     if (this.closed) throw new Error('storage is closed');
+    if (!Number.isSafeInteger(fromRV) || fromRV < 0)
+      throw new RangeError(`invalid resourceVersion to watch from: ${fromRV}`);
     if (fromRV < this.cache.startRV) {
       throw new StorageError('Gone', prefix, `too old resource version: ${fromRV} (${this.cache.startRV})`);
     }

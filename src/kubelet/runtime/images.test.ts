@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it, expect } from 'vitest';
+import { afterAll, describe, it, expect } from 'vitest';
 import { buildImage, ImagePullError, ImageStore, InvalidImageError, parseImageRef } from './images.js';
 import { containerArgv } from './container.js';
 
@@ -71,7 +71,13 @@ describe('ImageStore', () => {
 });
 
 describe('buildImage', () => {
-  const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'kubemu-img-'));
+  const dirs: string[] = [];
+  const tmp = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubemu-img-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   it('copies a directory into the user store, where it shadows nothing else and resolves', () => {
     const src = tmp();
     const state = tmp();

@@ -2,11 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { describe, it, expect } from 'vitest';
+import { afterAll, describe, it, expect } from 'vitest';
 import { formatEntry, LogWriter, parseEntry, rfc3339Nano } from './log-file.js';
 import { readLogs } from './logs.js';
 
-const tmpFile = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kubemu-log-')), 'c.log');
+const dirs: string[] = [];
+const tmpFile = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubemu-log-'));
+  dirs.push(dir);
+  return path.join(dir, 'c.log');
+};
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('log file format', () => {
   it('writes RFC3339Nano CRI entries per line, splitting chunks at newlines', () => {

@@ -1,0 +1,296 @@
+// kube-scheduler's loop: watch pods and nodes, queue pending pods, decide, assume, bind, and say why when nothing fits.
+import { hostname } from 'node:os';
+import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import { Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { deepEqual, rfc3339 } from '../util/objects.js';
+import { SchedulerCache } from './cache.js';
+import { EventRecorder } from './event-recorder.js';
+import { effectiveTaints } from './filters.js';
+import { observeAttempt, reportPendingFrom } from './metrics.js';
+import { scheduleOne } from './schedule-one.js';
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+export interface SchedulerOptions {
+  client: KubeClient;
+  logger?: Logger;
+  clock?: Clock;
+  /** for tie-breaking between equally good nodes; default Math.random */
+  random?: () => number;
+  /** pods with this spec.schedulerName (or none) are ours; default `default-scheduler` */
+  schedulerName?: string;
+  /** concurrent bindings in flight; default 16 */
+  workers?: number;
+  /** backoff of an unschedulable pod: initial, doubling to max; upstream 1 s → 10 s */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** reportingInstance of events; default `<schedulerName>-<hostname>` */
+  instance?: string;
+}
+
+interface Unschedulable {
+  attempts: number;
+  /** when its backoff is over and it may be tried again */
+  readyAt: number;
+}
+
+const UNSCHEDULABLE = 'Unschedulable';
+
+function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** what a pod update must change for a pending pod to be worth another attempt (status-only updates are ours) */
+function schedulingRelevant(pod: Pod): unknown {
+  const m = pod.metadata ?? {};
+  return [pod.spec, m.labels, m.annotations, m.deletionTimestamp, m.ownerReferences];
+}
+
+/** node changes that can make a pending pod schedulable (upstream's NodeUpdate event hints) */
+function nodeSchedulingRelevant(node: Node): unknown {
+  return [
+    node.status?.allocatable,
+    node.metadata?.labels,
+    node.spec?.unschedulable,
+    effectiveTaints(node),
+  ];
+}
+
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly podInformer: Informer<Pod>;
+  readonly nodeInformer: Informer<Node>;
+  private readonly queue: WorkQueue<string>;
+  private readonly client: KubeClient;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly schedulerName: string;
+  private readonly workers: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly recorder: EventRecorder;
+  private readonly unschedulable = new Map<string, Unschedulable>();
+  private running: Promise<void> | undefined;
+  /** writes that outlive their worker (events), awaited by idle() */
+  private readonly background = new Set<Promise<unknown>>();
+
+  constructor(opts: SchedulerOptions) {
+    if (!opts.client) throw new TypeError('Scheduler needs a client');
+    this.client = opts.client;
+    this.log = (opts.logger ?? silentLogger()).child({ controller: 'scheduler' });
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+    this.workers = opts.workers ?? 16;
+    this.initialBackoffMs = opts.initialBackoffMs ?? 1_000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+    if (this.workers < 1 || this.initialBackoffMs <= 0 || this.maxBackoffMs < this.initialBackoffMs) {
+      throw new TypeError('Scheduler: workers must be ≥ 1 and 0 < initialBackoffMs ≤ maxBackoffMs');
+    }
+    this.recorder = new EventRecorder({
+      client: this.client,
+      component: this.schedulerName,
+      instance: opts.instance ?? `${this.schedulerName}-${hostname()}`,
+      clock: this.clock,
+      logger: this.log,
+    });
+    this.queue = new WorkQueue<string>({ name: 'scheduler', clock: this.clock, logger: this.log });
+    this.podInformer = new Informer<Pod>({ name: 'pods', source: this.client.pods, clock: this.clock, logger: this.log });
+    this.nodeInformer = new Informer<Node>({ name: 'nodes', source: this.client.nodes, clock: this.clock, logger: this.log });
+    this.podInformer.addEventHandler({
+      onAdd: (pod) => this.onPodAdd(pod),
+      onUpdate: (old, pod) => this.onPodUpdate(old, pod),
+      onDelete: (pod) => this.onPodDelete(pod),
+    });
+    this.nodeInformer.addEventHandler({
+      onAdd: (node) => {
+        this.cache.setNode(node);
+        this.moveAllToActive('NodeAdd');
+      },
+      onUpdate: (old, node) => {
+        this.cache.setNode(node);
+        if (!deepEqual(nodeSchedulingRelevant(old), nodeSchedulingRelevant(node))) this.moveAllToActive('NodeUpdate');
+      },
+      onDelete: (node) => this.cache.removeNode(node.metadata!.name!),
+    });
+  }
+
+  /** start the informers, wait for their caches, then start the workers */
+  async start(): Promise<void> {
+    reportPendingFrom(() => this.pendingCounts());
+    this.nodeInformer.start();
+    this.podInformer.start();
+    await Promise.all([this.nodeInformer.waitForSync(), this.podInformer.waitForSync()]);
+    this.log.info(
+      { nodes: this.nodeInformer.store.size(), pods: this.podInformer.store.size(), workers: this.workers },
+      'caches synced; scheduling',
+    );
+    this.running = this.queue.runWorkers(this.workers, (key) => this.schedulePod(key));
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    this.podInformer.stop();
+    this.nodeInformer.stop();
+    await this.running;
+    await this.idle();
+  }
+
+  /** resolves once the event writes started so far are done (tests) */
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  pendingCounts(): { active: number; backoff: number; unschedulable: number } {
+    const now = this.clock.now();
+    let backoff = 0;
+    for (const u of this.unschedulable.values()) if (u.readyAt > now) backoff++;
+    return { active: this.queue.len(), backoff, unschedulable: this.unschedulable.size - backoff };
+  }
+
+  private responsibleFor(pod: Pod): boolean {
+    return (pod.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === this.schedulerName;
+  }
+
+  private needsScheduling(pod: Pod): boolean {
+    return (
+      !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp && !isTerminal(pod) && this.responsibleFor(pod)
+    );
+  }
+
+  private onPodAdd(pod: Pod): void {
+    if (pod.spec?.nodeName) this.cache.updatePod(pod);
+    else if (this.needsScheduling(pod)) this.queue.add(keyOf(pod));
+  }
+
+  private onPodUpdate(old: Pod, pod: Pod): void {
+    if (pod.spec?.nodeName) {
+      const freed = !isTerminal(old) && isTerminal(pod);
+      this.cache.updatePod(pod);
+      this.unschedulable.delete(keyOf(pod));
+      if (freed) this.moveAllToActive('AssignedPodTerminated');
+      return;
+    }
+    if (!this.needsScheduling(pod)) return;
+    const key = keyOf(pod);
+    // our own PodScheduled condition writes come back as updates; only a changed spec/labels is worth a retry
+    if (!this.unschedulable.has(key) || !deepEqual(schedulingRelevant(old), schedulingRelevant(pod))) {
+      this.unschedulable.delete(key);
+      this.queue.add(key);
+    }
+  }
+
+  private onPodDelete(pod: Pod): void {
+    const key = keyOf(pod);
+    const wasAssigned = this.cache.nodeOf(key) !== undefined;
+    this.cache.removePod(key);
+    this.unschedulable.delete(key);
+    this.recorder.forgetPod(pod.metadata?.uid);
+    if (wasAssigned) this.moveAllToActive('AssignedPodDelete');
+  }
+
+  /** a cluster event may have made room: retry unschedulable pods whose backoff is over, the rest when it is */
+  private moveAllToActive(event: string): void {
+    if (this.unschedulable.size === 0) return;
+    const now = this.clock.now();
+    this.log.debug({ event, pods: this.unschedulable.size }, 'moving unschedulable pods to the active queue');
+    for (const [key, u] of this.unschedulable) {
+      if (u.readyAt <= now) this.queue.add(key);
+      else this.queue.addAfter(key, u.readyAt - now);
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** one scheduling attempt for the pod under `key` (a work queue handler: throwing re-queues with backoff) */
+  private async schedulePod(key: string): Promise<void> {
+    const pod = this.podInformer.store.get(key);
+    if (!pod || !this.needsScheduling(pod)) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    // bound by us a moment ago, the watch has not caught up yet
+    if (this.cache.isAssumed(key)) return;
+    const started = this.clock.now();
+    // Decide and assume with no await in between, so concurrent workers always see each other's choices.
+    const result = scheduleOne(pod, this.cache.nodeInfos(), this.random);
+    if ('unschedulable' in result) {
+      this.handleUnschedulable(key, pod, result.message);
+      observeAttempt('unschedulable', this.schedulerName, (this.clock.now() - started) / 1000);
+      return;
+    }
+    const nodeName = result.node;
+    this.cache.assumePod(pod, nodeName);
+    this.unschedulable.delete(key);
+    const namespace = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    try {
+      await this.client.pods.bind(
+        {
+          metadata: { name, namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) },
+          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+        },
+        { namespace },
+      );
+    } catch (err) {
+      this.cache.forgetPod(key);
+      const code = (err as { code?: number }).code;
+      if (code === 404 || code === 409) {
+        // deleted, being deleted, or bound by someone else: the informer will tell us what became of it
+        this.log.info({ pod: key, node: nodeName, err: (err as Error).message }, 'binding rejected; dropping');
+        return;
+      }
+      observeAttempt('error', this.schedulerName, (this.clock.now() - started) / 1000);
+      throw err;
+    }
+    observeAttempt('scheduled', this.schedulerName, (this.clock.now() - started) / 1000);
+    this.log.debug({ pod: key, node: nodeName, feasible: result.feasible }, 'bound');
+    this.recorder.forgetPod(pod.metadata?.uid);
+    this.track(
+      this.recorder.record(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`),
+    );
+  }
+
+  private handleUnschedulable(key: string, pod: Pod, message: string): void {
+    const prev = this.unschedulable.get(key);
+    const attempts = (prev?.attempts ?? 0) + 1;
+    const backoff = Math.min(this.initialBackoffMs * 2 ** (attempts - 1), this.maxBackoffMs);
+    this.unschedulable.set(key, { attempts, readyAt: this.clock.now() + backoff });
+    this.queue.addAfter(key, backoff);
+    this.log.info({ pod: key, attempts, message }, 'unable to schedule pod; waiting');
+    this.track(this.recorder.record(pod, 'Warning', 'FailedScheduling', 'Scheduling', message));
+    this.track(this.setUnschedulableCondition(pod, message));
+  }
+
+  /** PodScheduled=False/Unschedulable with the message, written only when it changed (as upstream's updatePod) */
+  private async setUnschedulableCondition(pod: Pod, message: string): Promise<void> {
+    const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (current?.status === 'False' && current.reason === UNSCHEDULABLE && current.message === message) return;
+    const condition: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: UNSCHEDULABLE,
+      message,
+      lastProbeTime: null as unknown as string,
+      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime
+        ? current.lastTransitionTime
+        : rfc3339(this.clock.now()),
+    };
+    try {
+      await this.client.pods.patch(
+        pod.metadata!.name!,
+        { status: { conditions: [condition] } },
+        'strategic',
+        { namespace: pod.metadata!.namespace!, subresource: 'status' },
+      );
+    } catch (err) {
+      this.log.warn({ err, pod: keyOf(pod) }, 'could not update the PodScheduled condition');
+    }
+  }
+}
