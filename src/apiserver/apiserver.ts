@@ -23,6 +23,7 @@ import { Registry } from './registry/registry.js';
 import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
 import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
 import { toTable } from './printers/index.js';
+import { handleOpenApi } from './openapi/index.js';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -97,7 +98,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
   };
 
-  const routes: ExtraRoute[] = [healthRoutes(), discoveryRoutes(), metricsRoute(), whoamiRoute()];
+  const routes: ExtraRoute[] = [
+    healthRoutes(),
+    discoveryRoutes(),
+    (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
+    metricsRoute(),
+    whoamiRoute(),
+  ];
   const rest = createRestHandler({
     handler: registry,
     authenticate,

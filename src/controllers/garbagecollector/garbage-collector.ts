@@ -1,0 +1,350 @@
+// The garbage collector: follows ownerReferences (by uid) to cascade deletes in background, foreground and orphan mode.
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import { ApiError } from '../../api/errors.js';
+import type { PropagationPolicy } from '../../api/request.js';
+import { RESOURCES, findByKind, parseApiVersion, type ResourceInfo } from '../../api/resources.js';
+import {
+  Informer,
+  WorkQueue,
+  keyOf,
+  type KubeClient,
+  type ObjectWithMeta,
+  type ResourceClient,
+} from '../../client/index.js';
+import { realClock, type Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+/** Where informers come from: a shared factory in the controller-manager, or made here. */
+export interface InformerSource {
+  informerFor<T extends ObjectWithMeta>(client: ResourceClient<T>): Informer<T>;
+}
+
+export interface GarbageCollectorOptions {
+  client: KubeClient;
+  informers?: InformerSource;
+  logger: Logger;
+  clock?: Clock;
+  /** upstream --concurrent-gc-syncs (20); default 5 */
+  workers?: number;
+  /** resources to watch; default every served resource except events (which nothing owns) */
+  resources?: readonly ResourceInfo[];
+}
+
+interface Monitor {
+  ri: ResourceInfo;
+  /** `group/resource`, the prefix of this monitor's node ids */
+  gr: string;
+  client: ResourceClient<ObjectWithMeta>;
+  informer: Informer<ObjectWithMeta>;
+}
+
+type OwnerState = 'solid' | 'dangling' | 'waiting';
+
+const hasFinalizer = (obj: ObjectWithMeta, f: string): boolean =>
+  obj.metadata?.finalizers?.includes(f) ?? false;
+
+const ownersOf = (obj: ObjectWithMeta): OwnerReference[] => obj.metadata?.ownerReferences ?? [];
+
+function defaultResources(): ResourceInfo[] {
+  // events.k8s.io and core events are one table; neither is ever an owner or owned by kubemu's components
+  return RESOURCES.filter((ri) => ri.resource !== 'events' && ri.verbs.includes('watch'));
+}
+
+/**
+ * One informer per resource builds the ownership graph (owner uid → dependents). Items (`group/resource|key`)
+ * go through a work queue; a worker decides, as upstream's attemptToDeleteItem / orphanDependents /
+ * processDeletingDependentsItem do, whether to delete the item, strip ownerReferences, or drop a finalizer.
+ */
+export class GarbageCollector {
+  private readonly client: KubeClient;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly workers: number;
+  private readonly monitors = new Map<string, Monitor>();
+  readonly queue: WorkQueue<string>;
+  /** uid → node id of every cached object */
+  private readonly byUid = new Map<string, string>();
+  /** owner uid → node ids of the objects naming it in ownerReferences */
+  private readonly dependents = new Map<string, Set<string>>();
+  private running: Promise<void> | undefined;
+  private readonly ownInformers: Informer<ObjectWithMeta>[] = [];
+
+  constructor(opts: GarbageCollectorOptions) {
+    if (!opts.client) throw new TypeError('GarbageCollector needs a client');
+    this.client = opts.client;
+    this.log = opts.logger.child({ controller: 'garbagecollector' });
+    this.clock = opts.clock ?? realClock;
+    this.workers = opts.workers ?? 5;
+    this.queue = new WorkQueue<string>({ name: 'garbage_collector_attempt_to_delete', clock: this.clock, logger: this.log });
+    for (const ri of opts.resources ?? defaultResources()) {
+      const client = this.client.resource<ObjectWithMeta>(ri.group, ri.versions[0], ri.resource);
+      let informer: Informer<ObjectWithMeta>;
+      if (opts.informers) informer = opts.informers.informerFor(client);
+      else {
+        informer = new Informer({ source: client, clock: this.clock, logger: this.log, name: ri.resource });
+        this.ownInformers.push(informer);
+      }
+      const gr = `${ri.group}/${ri.resource}`;
+      const monitor: Monitor = { ri, gr, client, informer };
+      this.monitors.set(gr, monitor);
+      informer.addEventHandler({
+        onAdd: (obj) => this.onAdd(monitor, obj),
+        onUpdate: (oldObj, newObj) => this.onUpdate(monitor, oldObj, newObj),
+        onDelete: (obj) => this.onDelete(monitor, obj),
+      });
+    }
+  }
+
+  /** start informers, wait for every cache, then run workers until stop() */
+  async run(): Promise<void> {
+    for (const inf of this.ownInformers) inf.start();
+    await Promise.all([...this.monitors.values()].map((m) => m.informer.waitForSync()));
+    if (this.queue.shuttingDown()) return;
+    this.log.info({ resources: this.monitors.size }, 'garbage collector synced; starting workers');
+    this.running = this.queue.runWorkers(this.workers, (id) => this.sync(id));
+    await this.running;
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+    for (const inf of this.ownInformers) inf.stop();
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  private idOf(m: Monitor, obj: ObjectWithMeta): string {
+    return `${m.gr}|${keyOf(obj)}`;
+  }
+
+  private index(id: string, obj: ObjectWithMeta): void {
+    const uid = obj.metadata?.uid;
+    if (uid) this.byUid.set(uid, id);
+    for (const ref of ownersOf(obj)) {
+      let set = this.dependents.get(ref.uid);
+      if (!set) this.dependents.set(ref.uid, (set = new Set()));
+      set.add(id);
+    }
+  }
+
+  private unindex(id: string, obj: ObjectWithMeta): void {
+    const uid = obj.metadata?.uid;
+    if (uid && this.byUid.get(uid) === id) this.byUid.delete(uid);
+    for (const ref of ownersOf(obj)) {
+      const set = this.dependents.get(ref.uid);
+      set?.delete(id);
+      if (set?.size === 0) this.dependents.delete(ref.uid);
+    }
+  }
+
+  private needsAttention(obj: ObjectWithMeta): boolean {
+    if (obj.metadata?.deletionTimestamp)
+      return hasFinalizer(obj, FINALIZER_ORPHAN) || hasFinalizer(obj, FINALIZER_FOREGROUND);
+    return ownersOf(obj).length > 0;
+  }
+
+  private onAdd(m: Monitor, obj: ObjectWithMeta): void {
+    const id = this.idOf(m, obj);
+    this.index(id, obj);
+    if (this.needsAttention(obj)) this.queue.add(id);
+    // A dependent may have been seen before this owner (or this owner was recreated): let them re-check.
+    for (const dep of this.dependents.get(obj.metadata?.uid ?? '') ?? []) this.queue.add(dep);
+  }
+
+  private onUpdate(m: Monitor, oldObj: ObjectWithMeta, newObj: ObjectWithMeta): void {
+    if (oldObj.metadata?.uid !== newObj.metadata?.uid) {
+      this.onDelete(m, oldObj);
+      this.onAdd(m, newObj);
+      return;
+    }
+    const id = this.idOf(m, newObj);
+    this.unindex(id, oldObj);
+    this.index(id, newObj);
+    const om = oldObj.metadata ?? {};
+    const nm = newObj.metadata ?? {};
+    const refsChanged = JSON.stringify(om.ownerReferences ?? []) !== JSON.stringify(nm.ownerReferences ?? []);
+    const deletionChanged =
+      om.deletionTimestamp !== nm.deletionTimestamp ||
+      JSON.stringify(om.finalizers ?? []) !== JSON.stringify(nm.finalizers ?? []);
+    if ((refsChanged || deletionChanged) && this.needsAttention(newObj)) this.queue.add(id);
+    if (oldObj === newObj && this.needsAttention(newObj)) this.queue.add(id); // periodic resync
+    if (refsChanged) {
+      // owners this object stopped naming may be waiting for it (foreground) — let them re-check
+      const kept = new Set(ownersOf(newObj).map((r) => r.uid));
+      for (const ref of ownersOf(oldObj)) if (!kept.has(ref.uid)) this.enqueueUid(ref.uid);
+    }
+    if (deletionChanged) {
+      // an owner entering foreground deletion: its dependents must be deleted
+      for (const dep of this.dependents.get(nm.uid ?? '') ?? []) this.queue.add(dep);
+    }
+  }
+
+  private onDelete(m: Monitor, obj: ObjectWithMeta): void {
+    const id = this.idOf(m, obj);
+    this.unindex(id, obj);
+    // dependents of a vanished owner may now be garbage; owners waiting on this dependent may finish
+    for (const dep of this.dependents.get(obj.metadata?.uid ?? '') ?? []) this.queue.add(dep);
+    for (const ref of ownersOf(obj)) this.enqueueUid(ref.uid);
+  }
+
+  private enqueueUid(uid: string): void {
+    const id = this.byUid.get(uid);
+    if (id) this.queue.add(id);
+  }
+
+  private lookup(id: string): { m: Monitor; obj: ObjectWithMeta } | undefined {
+    const bar = id.indexOf('|');
+    const m = this.monitors.get(id.slice(0, bar));
+    const obj = m?.informer.store.get(id.slice(bar + 1));
+    return m && obj ? { m, obj } : undefined;
+  }
+
+  private dependentsOf(uid: string): { id: string; m: Monitor; obj: ObjectWithMeta }[] {
+    const out: { id: string; m: Monitor; obj: ObjectWithMeta }[] = [];
+    for (const id of this.dependents.get(uid) ?? []) {
+      const found = this.lookup(id);
+      if (found && ownersOf(found.obj).some((r) => r.uid === uid)) out.push({ id, ...found });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  /** one item: exported for tests through the queue */
+  async sync(id: string): Promise<void> {
+    const found = this.lookup(id);
+    if (!found) return;
+    const { m, obj } = found;
+    if (obj.metadata?.deletionTimestamp) {
+      if (hasFinalizer(obj, FINALIZER_ORPHAN)) await this.orphanDependents(m, obj);
+      else if (hasFinalizer(obj, FINALIZER_FOREGROUND)) await this.processDeletingDependents(m, obj);
+      // otherwise it is already on its way out
+      return;
+    }
+    await this.attemptToDelete(m, obj);
+  }
+
+  /** upstream attemptToDeleteItem: delete an object none of whose owners is still there */
+  private async attemptToDelete(m: Monitor, obj: ObjectWithMeta): Promise<void> {
+    const refs = ownersOf(obj);
+    if (refs.length === 0) return;
+    const states = await Promise.all(refs.map((ref) => this.ownerState(ref, obj.metadata?.namespace)));
+    const solid = refs.filter((_, i) => states[i] === 'solid');
+    const gone = refs.filter((_, i) => states[i] !== 'solid');
+    const waiting = refs.filter((_, i) => states[i] === 'waiting');
+    const log = this.log.child({ object: `${m.gr}|${keyOf(obj)}` });
+    if (solid.length > 0) {
+      if (gone.length === 0) return;
+      // Keep the object for its live owners; drop references to owners that are gone or going.
+      log.info({ removed: gone.map((r) => r.uid) }, 'removing dangling ownerReferences');
+      await this.removeOwnerRefs(m, obj, new Set(gone.map((r) => r.uid)));
+      return;
+    }
+    const uid = obj.metadata?.uid ?? '';
+    let policy: PropagationPolicy;
+    if (waiting.length > 0 && this.dependentsOf(uid).length > 0) {
+      // An owner waits for its dependents and this one has its own: the foreground cascade goes on down.
+      policy = 'Foreground';
+    } else if (hasFinalizer(obj, FINALIZER_ORPHAN)) policy = 'Orphan';
+    else if (hasFinalizer(obj, FINALIZER_FOREGROUND)) policy = 'Foreground';
+    else policy = 'Background';
+    log.info({ policy, owners: refs.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');
+    await this.deleteObject(m, obj, policy);
+  }
+
+  /** is the owner `ref` points at there (solid), gone (dangling), or being deleted in foreground (waiting)? */
+  private async ownerState(ref: OwnerReference, namespace: string | undefined): Promise<OwnerState> {
+    const cachedId = this.byUid.get(ref.uid);
+    const cached = cachedId ? this.lookup(cachedId)?.obj : undefined;
+    if (cached) return this.stateOf(cached);
+    const { group } = parseApiVersion(ref.apiVersion);
+    const ri = findByKind(group, ref.kind);
+    const monitor = ri && this.monitors.get(`${ri.group}/${ri.resource}`);
+    // A kind we do not serve or watch: we cannot tell, so never collect on its account (upstream: unresolvable).
+    if (!ri || !monitor) return 'solid';
+    // Not in our cache: ask the apiserver, comparing uids so a same-name successor does not count.
+    try {
+      const live = await monitor.client.get(ref.name, ri.namespaced ? namespace : undefined);
+      if (live.metadata?.uid !== ref.uid) return 'dangling';
+      return this.stateOf(live);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return 'dangling';
+      throw err;
+    }
+  }
+
+  private stateOf(owner: ObjectWithMeta): OwnerState {
+    if (owner.metadata?.deletionTimestamp && hasFinalizer(owner, FINALIZER_FOREGROUND)) return 'waiting';
+    return 'solid';
+  }
+
+  /** upstream orphanDependents + removeFinalizer(orphan) */
+  private async orphanDependents(m: Monitor, owner: ObjectWithMeta): Promise<void> {
+    const uid = owner.metadata?.uid ?? '';
+    for (const dep of this.dependentsOf(uid)) {
+      await this.removeOwnerRefs(dep.m, dep.obj, new Set([uid]));
+    }
+    this.log.info({ object: `${m.gr}|${keyOf(owner)}` }, 'dependents orphaned; removing orphan finalizer');
+    await this.removeFinalizer(m, owner, FINALIZER_ORPHAN);
+  }
+
+  /** upstream processDeletingDependentsItem: delete dependents; drop the finalizer once none blocks */
+  private async processDeletingDependents(m: Monitor, owner: ObjectWithMeta): Promise<void> {
+    const uid = owner.metadata?.uid ?? '';
+    const deps = this.dependentsOf(uid);
+    for (const dep of deps) if (!dep.obj.metadata?.deletionTimestamp) this.queue.add(dep.id);
+    const blocking = deps.filter((d) =>
+      ownersOf(d.obj).some((r) => r.uid === uid && r.blockOwnerDeletion === true),
+    );
+    if (blocking.length > 0) {
+      this.log.debug({ object: `${m.gr}|${keyOf(owner)}`, blocking: blocking.length }, 'waiting for blocking dependents');
+      return;
+    }
+    this.log.info({ object: `${m.gr}|${keyOf(owner)}` }, 'no blocking dependents left; removing foregroundDeletion finalizer');
+    await this.removeFinalizer(m, owner, FINALIZER_FOREGROUND);
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private async deleteObject(m: Monitor, obj: ObjectWithMeta, policy: PropagationPolicy): Promise<void> {
+    try {
+      await m.client.delete(obj.metadata?.name ?? '', {
+        ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
+        propagationPolicy: policy,
+        preconditions: { uid: obj.metadata?.uid ?? '' },
+      });
+    } catch (err) {
+      // already gone, or a different object by now: nothing to collect
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+      throw err;
+    }
+  }
+
+  private async removeOwnerRefs(m: Monitor, obj: ObjectWithMeta, uids: Set<string>): Promise<void> {
+    const next = structuredClone(obj);
+    const meta = next.metadata!;
+    meta.ownerReferences = ownersOf(obj).filter((r) => !uids.has(r.uid));
+    if (meta.ownerReferences.length === 0) delete meta.ownerReferences;
+    await this.write(m, next);
+  }
+
+  private async removeFinalizer(m: Monitor, obj: ObjectWithMeta, finalizer: string): Promise<void> {
+    const next = structuredClone(obj);
+    const meta = next.metadata!;
+    meta.finalizers = (meta.finalizers ?? []).filter((f) => f !== finalizer);
+    if (meta.finalizers.length === 0) delete meta.finalizers;
+    await this.write(m, next);
+  }
+
+  /** PUT with the cached resourceVersion: a conflict throws and the item is retried against a fresher cache */
+  private async write(m: Monitor, obj: ObjectWithMeta): Promise<void> {
+    try {
+      await m.client.update(obj);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+}

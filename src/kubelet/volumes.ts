@@ -1,0 +1,224 @@
+// A pod's volumes on disk: emptyDir, configMap, secret, downwardAPI, projected, hostPath; and each container's mounts.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import type { Mount } from './runtime/isolation.js';
+import { fieldRefValue, resourceFieldValue, type PodAddresses } from './env.js';
+
+/** A volume that cannot be set up: upstream's FailedMount event. */
+export class VolumeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VolumeError';
+  }
+}
+
+export interface VolumeSources {
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  secret(namespace: string, name: string): Promise<Secret | undefined>;
+  nodeAllocatable: Record<string, string>;
+}
+
+interface FileToWrite {
+  path: string;
+  content: Buffer;
+  mode: number;
+}
+
+function pickItems(
+  data: Record<string, Buffer>,
+  items: KeyToPath[] | undefined,
+  defaultMode: number,
+  what: string,
+  optional: boolean,
+): FileToWrite[] {
+  if (!items?.length) return Object.entries(data).map(([k, v]) => ({ path: k, content: v, mode: defaultMode }));
+  const out: FileToWrite[] = [];
+  for (const item of items) {
+    const content = data[item.key];
+    if (content === undefined) {
+      if (optional) continue;
+      throw new VolumeError(`${what}: configured to use key "${item.key}", but that key was not found`);
+    }
+    out.push({ path: item.path, content, mode: item.mode ?? defaultMode });
+  }
+  return out;
+}
+
+const cmData = (cm: ConfigMap): Record<string, Buffer> => {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(cm.data ?? {})) out[k] = Buffer.from(v);
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) out[k] = Buffer.from(v, 'base64');
+  return out;
+};
+const secretData = (s: Secret): Record<string, Buffer> => {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, 'base64');
+  for (const [k, v] of Object.entries(s.stringData ?? {})) out[k] = Buffer.from(v);
+  return out;
+};
+
+/** Files of one volume; undefined for a directory volume (emptyDir, hostPath). */
+async function volumeFiles(
+  pod: Pod,
+  vol: Volume,
+  addrs: PodAddresses,
+  sources: VolumeSources,
+): Promise<FileToWrite[] | undefined> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const setupFailed = (why: string): VolumeError =>
+    new VolumeError(`MountVolume.SetUp failed for volume "${vol.name}" : ${why}`);
+  const fromConfigMap = async (
+    name: string,
+    items: KeyToPath[] | undefined,
+    mode: number,
+    optional: boolean,
+  ): Promise<FileToWrite[]> => {
+    const cm = await sources.configMap(ns, name);
+    if (!cm) {
+      if (optional) return [];
+      throw setupFailed(`configmap "${name}" not found`);
+    }
+    return pickItems(cmData(cm), items, mode, `configmap "${name}"`, optional);
+  };
+  const fromSecret = async (
+    name: string,
+    items: KeyToPath[] | undefined,
+    mode: number,
+    optional: boolean,
+  ): Promise<FileToWrite[]> => {
+    const s = await sources.secret(ns, name);
+    if (!s) {
+      if (optional) return [];
+      throw setupFailed(`secret "${name}" not found`);
+    }
+    return pickItems(secretData(s), items, mode, `secret "${name}"`, optional);
+  };
+  const fromDownward = (
+    items: NonNullable<NonNullable<Volume['downwardAPI']>['items']>,
+    mode: number,
+  ): FileToWrite[] =>
+    items.map((item) => {
+      let value = '';
+      if (item.fieldRef) value = fieldRefValue(pod, item.fieldRef.fieldPath, addrs);
+      else if (item.resourceFieldRef) {
+        const c = pod.spec?.containers.find((x) => x.name === item.resourceFieldRef!.containerName);
+        if (c)
+          value = resourceFieldValue(
+            c,
+            item.resourceFieldRef.resource,
+            item.resourceFieldRef.divisor as string | undefined,
+            sources.nodeAllocatable,
+          );
+      }
+      return { path: item.path, content: Buffer.from(value), mode: item.mode ?? mode };
+    });
+
+  if (vol.configMap) {
+    const c = vol.configMap;
+    return fromConfigMap(c.name ?? '', c.items, c.defaultMode ?? 0o644, c.optional ?? false);
+  }
+  if (vol.secret) {
+    const s = vol.secret;
+    return fromSecret(s.secretName ?? '', s.items, s.defaultMode ?? 0o644, s.optional ?? false);
+  }
+  if (vol.downwardAPI) return fromDownward(vol.downwardAPI.items ?? [], vol.downwardAPI.defaultMode ?? 0o644);
+  if (vol.projected) {
+    const mode = vol.projected.defaultMode ?? 0o644;
+    const files: FileToWrite[] = [];
+    for (const src of vol.projected.sources ?? []) {
+      if (src.configMap)
+        files.push(
+          ...(await fromConfigMap(src.configMap.name ?? '', src.configMap.items, mode, src.configMap.optional ?? false)),
+        );
+      else if (src.secret)
+        files.push(...(await fromSecret(src.secret.name ?? '', src.secret.items, mode, src.secret.optional ?? false)));
+      else if (src.downwardAPI) files.push(...fromDownward(src.downwardAPI.items ?? [], mode));
+      // serviceAccountToken: kubemu issues no per-pod tokens; the file exists so programs that read it start.
+      else if (src.serviceAccountToken)
+        files.push({ path: src.serviceAccountToken.path, content: Buffer.alloc(0), mode });
+    }
+    return files;
+  }
+  if (vol.emptyDir || vol.hostPath) return undefined;
+  const kind = Object.keys(vol).find((k) => k !== 'name') ?? 'unknown';
+  throw setupFailed(`volume type ${kind} is not supported by kubemu`);
+}
+
+/** Writes a file only when its content or mode changed, so a re-sync is cheap and mtimes stay meaningful. */
+function writeIfChanged(file: string, content: Buffer, mode: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    const st = fs.statSync(file);
+    if ((st.mode & 0o777) === mode && fs.readFileSync(file).equals(content)) return;
+  } catch {
+    // new file
+  }
+  const tmp = `${file}.kubemu-tmp`;
+  fs.writeFileSync(tmp, content, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, file);
+}
+
+/** Sets up (or refreshes) every volume of the pod under podDir/volumes; returns volume name → host path. */
+export async function setupVolumes(
+  pod: Pod,
+  podDir: string,
+  addrs: PodAddresses,
+  sources: VolumeSources,
+): Promise<Map<string, string>> {
+  const paths = new Map<string, string>();
+  for (const vol of pod.spec?.volumes ?? []) {
+    if (vol.hostPath) {
+      const p = vol.hostPath.path;
+      const type = vol.hostPath.type ?? '';
+      if (type === 'DirectoryOrCreate') fs.mkdirSync(p, { recursive: true });
+      else if (type === 'FileOrCreate' && !fs.existsSync(p)) {
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, '');
+      } else if (!fs.existsSync(p))
+        throw new VolumeError(
+          `MountVolume.SetUp failed for volume "${vol.name}" : hostPath type check failed: ${p} does not exist`,
+        );
+      paths.set(vol.name, p);
+      continue;
+    }
+    const dir = path.join(podDir, 'volumes', vol.name);
+    const files = await volumeFiles(pod, vol, addrs, sources);
+    fs.mkdirSync(dir, { recursive: true });
+    if (files) {
+      const keep = new Set<string>();
+      for (const f of files) {
+        const rel = path.posix.normalize(f.path);
+        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+        keep.add(rel);
+        writeIfChanged(path.join(dir, rel), f.content, f.mode);
+      }
+      // Keys removed from a ConfigMap/Secret disappear from the volume, as upstream's atomic writer does.
+      for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
+        const full = path.join(dir, name);
+        if (fs.statSync(full).isFile() && !keep.has(name)) fs.rmSync(full, { force: true });
+      }
+    } else fs.chmodSync(dir, 0o777);
+    paths.set(vol.name, dir);
+  }
+  return paths;
+}
+
+/** The container's volumeMounts as runtime mounts (subPath inside the volume; configMap/secret always read-only). */
+export function containerMounts(pod: Pod, container: Container, volumePaths: ReadonlyMap<string, string>): Mount[] {
+  const mounts: Mount[] = [];
+  for (const vm of container.volumeMounts ?? []) {
+    const host = volumePaths.get(vm.name);
+    if (!host) continue;
+    const vol = pod.spec?.volumes?.find((v) => v.name === vm.name);
+    const forcedRO = !!(vol?.configMap || vol?.secret || vol?.downwardAPI || vol?.projected);
+    let hostPath = host;
+    if (vm.subPath) {
+      hostPath = path.join(host, vm.subPath);
+      if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true });
+    }
+    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: forcedRO || (vm.readOnly ?? false) });
+  }
+  return mounts;
+}
