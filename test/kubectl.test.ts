@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { startComponent, type ComponentProcess } from './helpers/process.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
 const VERSIONS = ['1.27', '1.33'];
@@ -59,17 +60,21 @@ ${o.ports.length ? `        ports:\n${o.ports.map((p) => `        - containerPor
 describe.each(VERSIONS)('kubectl %s', (version) => {
   const bin = join(SDK, `kubectl.${version}`);
   let server: ApiServerProcess;
+  let controllers: ComponentProcess | undefined;
   let dir: string;
   let k: ReturnType<typeof kubectlRunner>;
 
   beforeAll(async () => {
     expect(existsSync(bin), `${bin} must be installed`).toBe(true);
     server = await startApiServer();
+    // the garbage collector and namespace controller make deletes (cascading, orphaning) complete
+    controllers = startComponent('controller-manager', ['--kubeconfig', server.kubeconfig]);
     dir = mkdtempSync(join(tmpdir(), 'kubemu-kubectl-'));
     k = kubectlRunner(bin, server.kubeconfig, dir);
   });
 
   afterAll(async () => {
+    await controllers?.stop();
     await server?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -195,7 +200,7 @@ describe.each(VERSIONS)('kubectl %s', (version) => {
   it('get: default, -o wide|yaml|json|jsonpath|custom-columns, -l, --field-selector, -A, all', async () => {
     const def = await k(['get', 'deploy', '-n', 'shop']);
     expect(def.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
-    expect(def.stdout).toMatch(/^cart\s+0\/2\s+0\s+0\s+\d+s$/m);
+    expect(def.stdout).toMatch(/^cart\s+0\/2\s+[02]\s+0\s+\d+s$/m);
     const wide = await k(['get', 'deploy', '-n', 'shop', '-o', 'wide']);
     expect(wide.stdout).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR/);
     expect(wide.stdout).toMatch(/kubemu\/cart:v1\s+app=cart/);
@@ -350,5 +355,36 @@ describe.each(VERSIONS)('kubectl %s', (version) => {
     const byLabel = await k(['delete', 'cm', '-l', 'gone=yes', '-n', 'shop']);
     expect(byLabel.stdout.trim()).toBe('configmap "l1" deleted');
     expect((await k(['get', 'cm', 'l1', '-n', 'shop'])).stderr).toMatch(/NotFound|not found/);
+  });
+
+  it('delete --cascade: background removes the ReplicaSets, orphan keeps them', async () => {
+    await k(['create', 'deployment', 'casc', '--image=kubemu/hello:v1', '-n', 'shop']);
+    await k(['create', 'deployment', 'orph', '--image=kubemu/hello:v1', '-n', 'shop']);
+    const rsOf = async (app: string) =>
+      (await k(['get', 'rs', '-n', 'shop', '-l', `app=${app}`, '-o', 'name'])).stdout.trim();
+    const deadline = Date.now() + 10_000;
+    while ((!(await rsOf('casc')) || !(await rsOf('orph'))) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(await rsOf('casc')).toMatch(/^replicaset\.apps\/casc-/);
+    const bg = await k(['delete', 'deploy', 'casc', '-n', 'shop', '--cascade=background']);
+    expect(bg.stdout.trim()).toBe('deployment.apps "casc" deleted');
+    const orphan = await k(['delete', 'deploy', 'orph', '-n', 'shop', '--cascade=orphan']);
+    expect(orphan.code, orphan.stderr).toBe(0);
+    expect(orphan.stdout.trim()).toBe('deployment.apps "orph" deleted');
+    const until = Date.now() + 10_000;
+    while ((await rsOf('casc')) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(await rsOf('casc')).toBe('');
+    const kept = JSON.parse(
+      (await k(['get', 'rs', '-n', 'shop', '-l', 'app=orph', '-o', 'json'])).stdout,
+    ).items;
+    expect(kept).toHaveLength(1);
+    expect(kept[0].metadata.ownerReferences ?? []).toEqual([]);
+  });
+
+  it('delete namespace removes everything in it', async () => {
+    const r = await k(['delete', 'namespace', 'shop']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('namespace "shop" deleted');
+    expect((await k(['get', 'ns', 'shop'])).stderr).toMatch(/NotFound|not found/);
   });
 });

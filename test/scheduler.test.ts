@@ -1,5 +1,6 @@
 // Integration: a real apiserver process plus the scheduler process; pods are bound and explained as via kubectl.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
@@ -9,6 +10,18 @@ let server: ApiServerProcess;
 let api: Api;
 let scheduler: ChildProcess;
 let schedulerLogs = '';
+let metricsPort = 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 const node = (name: string) => ({
   apiVersion: 'v1',
@@ -63,7 +76,9 @@ beforeAll(async () => {
   server = await startApiServer();
   api = apiClient(server);
   for (const n of ['node-1', 'node-2', 'node-3']) await createNode(n);
-  scheduler = spawn(process.execPath, [join(DIST, 'cmd/scheduler.js'), '--kubeconfig', server.kubeconfig], {
+  metricsPort = await freePort();
+  const args = ['--kubeconfig', server.kubeconfig, '--metrics-port', String(metricsPort)];
+  scheduler = spawn(process.execPath, [join(DIST, 'cmd/scheduler.js'), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, KUBEMU_LOG_LEVEL: 'info' },
   });
@@ -172,5 +187,18 @@ describe('scheduler process', () => {
       (await events('too-big')).find((e) => e.reason === 'Scheduled'),
     );
     expect(ev.message).toBe('Successfully assigned default/too-big to node-4');
+  });
+
+  it('serves Prometheus metrics with upstream names', async () => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const scheduled =
+      /scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} (\d+)/.exec(text);
+    expect(Number(scheduled?.[1])).toBeGreaterThanOrEqual(32);
+    expect(text).toMatch(
+      /scheduler_schedule_attempts_total\{result="unschedulable",profile="default-scheduler"\} [1-9]/,
+    );
+    expect(text).toMatch(/scheduler_pending_pods\{queue="active"\} 0/);
   });
 });

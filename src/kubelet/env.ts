@@ -70,7 +70,9 @@ export function serviceEnvFor(pod: Pod, services: readonly Service[]): Map<strin
     } else if (s.metadata?.namespace === ns && links) chosen.set(name, s);
   }
   // Sorted, so the environment is the same on every start.
-  return serviceEnvVars([...chosen.values()].sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!)));
+  return serviceEnvVars(
+    [...chosen.values()].sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!)),
+  );
 }
 
 const ENV_NAME_RE = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -84,7 +86,8 @@ function decodeSecret(secret: Secret): Record<string, string> {
 
 function configMapData(cm: ConfigMap): Record<string, string> {
   const out: Record<string, string> = { ...cm.data };
-  for (const [k, v] of Object.entries(cm.binaryData ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(cm.binaryData ?? {}))
+    out[k] = Buffer.from(v, 'base64').toString('utf8');
   return out;
 }
 
@@ -214,7 +217,7 @@ export async function makeEnvironment(
       return resourceFieldValue(
         target,
         vf.resourceFieldRef.resource,
-        vf.resourceFieldRef.divisor as string | undefined,
+        vf.resourceFieldRef.divisor,
         sources.nodeAllocatable,
       );
     }

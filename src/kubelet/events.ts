@@ -40,12 +40,7 @@ export class EventRecorder implements EventSink {
       const count = prev.count;
       prev.busy = prev.busy
         .then(() =>
-          this.client.events.patch(
-            prev.name,
-            { count, lastTimestamp: rfc3339(now) },
-            'merge',
-            { namespace },
-          ),
+          this.client.events.patch(prev.name, { count, lastTimestamp: rfc3339(now) }, 'merge', { namespace }),
         )
         .catch((err: unknown) => this.log.debug({ err, reason }, 'event update failed'));
       return;

@@ -44,7 +44,7 @@ export class PodIPAllocator {
         return this.toIP(n);
       }
     }
-    throw new Error('no pod IPs left in the node\'s podCIDR');
+    throw new Error("no pod IPs left in the node's podCIDR");
   }
 
   release(ip: string): void {

@@ -67,9 +67,10 @@ export class ContainerProbes {
     let failures = 0;
     const tick = async (): Promise<void> => {
       if (this.stopped) return;
-      const result = await this.run(probe, this.ctx).catch(
-        (err: unknown): ProbeResult => ({ success: false, message: (err as Error).message }),
-      );
+      const result = await this.run(probe, this.ctx).catch((err: unknown): ProbeResult => ({
+        success: false,
+        message: (err as Error).message,
+      }));
       if (this.stopped) return;
       if (result.success) {
         failures = 0;

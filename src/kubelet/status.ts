@@ -39,7 +39,12 @@ export interface PodView {
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
 /** upstream's getPhase (pkg/kubelet/kubelet_pods.go). */
-export function podPhase(pod: Pod, init: ContainerView[], containers: ContainerView[], terminal = false): PodPhase {
+export function podPhase(
+  pod: Pod,
+  init: ContainerView[],
+  containers: ContainerView[],
+  terminal = false,
+): PodPhase {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
   let pendingInit = 0;
   let failedInit = 0;
@@ -169,7 +174,12 @@ export function computePodStatus(view: PodView): PodStatus {
   const ready = readyConditions(pod, view.containers, phase);
   const scheduled = old?.conditions?.find((c) => c.type === 'PodScheduled');
   const conditions: PodCondition[] = [
-    condition(old?.conditions, 'PodReadyToStartContainers', { status: view.sandboxReady ? 'True' : 'False' }, now),
+    condition(
+      old?.conditions,
+      'PodReadyToStartContainers',
+      { status: view.sandboxReady ? 'True' : 'False' },
+      now,
+    ),
     condition(old?.conditions, 'Initialized', initializedCondition(pod, view.initContainers, phase), now),
     condition(old?.conditions, 'Ready', ready, now),
     condition(old?.conditions, 'ContainersReady', ready, now),

@@ -32,7 +32,8 @@ function pickItems(
   what: string,
   optional: boolean,
 ): FileToWrite[] {
-  if (!items?.length) return Object.entries(data).map(([k, v]) => ({ path: k, content: v, mode: defaultMode }));
+  if (!items?.length)
+    return Object.entries(data).map(([k, v]) => ({ path: k, content: v, mode: defaultMode }));
   const out: FileToWrite[] = [];
   for (const item of items) {
     const content = data[item.key];
@@ -107,7 +108,7 @@ async function volumeFiles(
           value = resourceFieldValue(
             c,
             item.resourceFieldRef.resource,
-            item.resourceFieldRef.divisor as string | undefined,
+            item.resourceFieldRef.divisor,
             sources.nodeAllocatable,
           );
       }
@@ -129,10 +130,17 @@ async function volumeFiles(
     for (const src of vol.projected.sources ?? []) {
       if (src.configMap)
         files.push(
-          ...(await fromConfigMap(src.configMap.name ?? '', src.configMap.items, mode, src.configMap.optional ?? false)),
+          ...(await fromConfigMap(
+            src.configMap.name ?? '',
+            src.configMap.items,
+            mode,
+            src.configMap.optional ?? false,
+          )),
         );
       else if (src.secret)
-        files.push(...(await fromSecret(src.secret.name ?? '', src.secret.items, mode, src.secret.optional ?? false)));
+        files.push(
+          ...(await fromSecret(src.secret.name ?? '', src.secret.items, mode, src.secret.optional ?? false)),
+        );
       else if (src.downwardAPI) files.push(...fromDownward(src.downwardAPI.items ?? [], mode));
       // serviceAccountToken: kubemu issues no per-pod tokens; the file exists so programs that read it start.
       else if (src.serviceAccountToken)
@@ -206,7 +214,11 @@ export async function setupVolumes(
 }
 
 /** The container's volumeMounts as runtime mounts (subPath inside the volume; configMap/secret always read-only). */
-export function containerMounts(pod: Pod, container: Container, volumePaths: ReadonlyMap<string, string>): Mount[] {
+export function containerMounts(
+  pod: Pod,
+  container: Container,
+  volumePaths: ReadonlyMap<string, string>,
+): Mount[] {
   const mounts: Mount[] = [];
   for (const vm of container.volumeMounts ?? []) {
     const host = volumePaths.get(vm.name);

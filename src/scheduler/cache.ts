@@ -34,7 +34,7 @@ export class NodeInfo {
   allocatable(): ResourceAmounts {
     if (!this.node) return new Map();
     if (this.allocatableOf?.node !== this.node) {
-      const list = this.node.status?.allocatable as Record<string, string> | undefined;
+      const list = this.node.status?.allocatable;
       this.allocatableOf = { node: this.node, amounts: resourceAmounts(list) };
     }
     return this.allocatableOf.amounts;

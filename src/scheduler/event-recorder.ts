@@ -34,7 +34,13 @@ export class EventRecorder {
    * Record an event about `pod`; never throws (events are best effort, as upstream's broadcaster). Resolves when
    * the write is done, so tests can wait for it.
    */
-  async record(pod: Pod, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
+  async record(
+    pod: Pod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    action: string,
+    message: string,
+  ): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const podName = pod.metadata?.name ?? '';
     const seriesKey = `${pod.metadata?.uid ?? `${namespace}/${podName}`}\u0000${reason}\u0000${message}`;

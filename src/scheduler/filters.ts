@@ -1,5 +1,12 @@
 // Filter plugins: can this pod run on this node? Upstream plugin names, order and failure reasons.
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type {
+  Node,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  Pod,
+  Taint,
+  Toleration,
+} from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './cache.js';
 import { podRequests, type ResourceAmounts } from './resources.js';
 
@@ -56,14 +63,16 @@ export function effectiveTaints(node: Node): Taint[] {
   const ready = readyStatus(node);
   if (ready !== 'True') {
     const key = ready === 'Unknown' ? TAINT_NODE_UNREACHABLE : TAINT_NODE_NOT_READY;
-    if (!taints.some((t) => t.key === key && t.effect === 'NoSchedule')) taints.push({ key, effect: 'NoSchedule' });
+    if (!taints.some((t) => t.key === key && t.effect === 'NoSchedule'))
+      taints.push({ key, effect: 'NoSchedule' });
   }
   return taints;
 }
 
 function nodeUnschedulable(ctx: PodContext, node: Node): FilterFailure | undefined {
   if (!node.spec?.unschedulable) return undefined;
-  if (tolerated(ctx.pod.spec?.tolerations, { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' })) return undefined;
+  if (tolerated(ctx.pod.spec?.tolerations, { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' }))
+    return undefined;
   return { plugin: 'NodeUnschedulable', reasons: [ERR_NODE_UNSCHEDULABLE], unresolvable: true };
 }
 
@@ -104,9 +113,9 @@ export function matchesRequirement(req: NodeSelectorRequirement, labels: Record<
     case 'Lt': {
       if (!has || values.length !== 1) return false;
       const intRe = /^[+-]?\d+$/;
-      if (!intRe.test(value!) || !intRe.test(values[0]!)) return false;
+      if (!intRe.test(value!) || !intRe.test(values[0])) return false;
       const l = BigInt(value!);
-      const r = BigInt(values[0]!);
+      const r = BigInt(values[0]);
       return req.operator === 'Gt' ? l > r : l < r;
     }
     default:
@@ -121,7 +130,10 @@ export function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
   if (exprs.length === 0 && fields.length === 0) return false;
   const labels = node.metadata?.labels ?? {};
   const nodeFields = { 'metadata.name': node.metadata?.name ?? '' };
-  return exprs.every((r) => matchesRequirement(r, labels)) && fields.every((r) => matchesRequirement(r, nodeFields));
+  return (
+    exprs.every((r) => matchesRequirement(r, labels)) &&
+    fields.every((r) => matchesRequirement(r, nodeFields))
+  );
 }
 
 /** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (terms are ORed) */
@@ -155,7 +167,13 @@ function nodeResourcesFit(ctx: PodContext, _node: Node, info: NodeInfo): FilterF
 type FilterPlugin = (ctx: PodContext, node: Node, info: NodeInfo) => FilterFailure | undefined;
 
 /** in upstream's default order: the first failing plugin decides the node's reasons */
-const FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodeResourcesFit];
+const FILTERS: readonly FilterPlugin[] = [
+  nodeUnschedulable,
+  nodeName,
+  taintToleration,
+  nodeAffinity,
+  nodeResourcesFit,
+];
 
 /** undefined if the pod fits the node */
 export function runFilters(ctx: PodContext, info: NodeInfo): FilterFailure | undefined {

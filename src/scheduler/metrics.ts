@@ -26,7 +26,7 @@ function schedulerMetrics(): SchedulerMetrics {
     metrics = {
       attempts: new Counter({
         name: 'scheduler_schedule_attempts_total',
-        help: 'Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
+        help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
         labelNames: ['result', 'profile'],
         registers,
       }),
@@ -34,7 +34,10 @@ function schedulerMetrics(): SchedulerMetrics {
         name: 'scheduler_scheduling_attempt_duration_seconds',
         help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
         labelNames: ['result', 'profile'],
-        buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384],
+        buckets: [
+          0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
+          16.384,
+        ],
         registers,
       }),
       pending: new Gauge({
@@ -44,7 +47,7 @@ function schedulerMetrics(): SchedulerMetrics {
         registers,
         collect() {
           const counts = pendingSource?.() ?? { active: 0, backoff: 0, unschedulable: 0 };
-          for (const [queue, n] of Object.entries(counts)) this.set({ queue }, n);
+          for (const [queue, n] of Object.entries(counts) as [string, number][]) this.set({ queue }, n);
         },
       }),
     };

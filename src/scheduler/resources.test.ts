@@ -45,7 +45,10 @@ describe('podRequests', () => {
   it('sums containers and takes the largest init container when that is more', () => {
     const pod: Pod = {
       spec: {
-        initContainers: [container('i1', { cpu: '3', memory: '10Mi' }), container('i2', { cpu: '1', memory: '500Mi' })],
+        initContainers: [
+          container('i1', { cpu: '3', memory: '10Mi' }),
+          container('i2', { cpu: '1', memory: '500Mi' }),
+        ],
         containers: [container('a', { cpu: '500m', memory: '100Mi' }), container('b', { cpu: '250m' })],
       },
     };
@@ -57,10 +60,7 @@ describe('podRequests', () => {
   it('adds restartable (sidecar) init containers to everything after them, and the overhead', () => {
     const pod: Pod = {
       spec: {
-        initContainers: [
-          container('sidecar', { cpu: '200m' }, 'Always'),
-          container('setup', { cpu: '1' }),
-        ],
+        initContainers: [container('sidecar', { cpu: '200m' }, 'Always'), container('setup', { cpu: '1' })],
         containers: [container('app', { cpu: '500m' })],
         overhead: { cpu: '50m' },
       },

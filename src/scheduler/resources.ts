@@ -41,7 +41,7 @@ function max(into: ResourceAmounts, from: ResourceAmounts): void {
 }
 
 function requestsOf(c: Container): ResourceAmounts {
-  return resourceAmounts(c.resources?.requests as Record<string, string> | undefined);
+  return resourceAmounts(c.resources?.requests);
 }
 
 /**
@@ -68,7 +68,7 @@ export function podRequests(pod: Pod): ResourceAmounts {
     max(initMax, running);
   }
   max(reqs, initMax);
-  add(reqs, resourceAmounts(pod.spec?.overhead as Record<string, string> | undefined));
+  add(reqs, resourceAmounts(pod.spec?.overhead));
   return reqs;
 }
 
@@ -101,6 +101,6 @@ export function nonZeroRequests(pod: Pod): { milliCPU: number; memory: number } 
       memory = Math.max(memory, r.memory);
     }
   }
-  const overhead = resourceAmounts(pod.spec?.overhead as Record<string, string> | undefined);
+  const overhead = resourceAmounts(pod.spec?.overhead);
   return { milliCPU: milliCPU + (overhead.get('cpu') ?? 0), memory: memory + (overhead.get('memory') ?? 0) };
 }

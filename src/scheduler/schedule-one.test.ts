@@ -5,10 +5,24 @@ import { matchesNodeAffinity, matchesRequirement } from './filters.js';
 import { scheduleOne } from './schedule-one.js';
 import { leastAllocatedScore, scoreNodes, selectHost } from './scores.js';
 
-function node(name: string, opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: Taint[]; unschedulable?: boolean; ready?: string } = {}): Node {
+function node(
+  name: string,
+  opts: {
+    cpu?: string;
+    memory?: string;
+    pods?: string;
+    labels?: Record<string, string>;
+    taints?: Taint[];
+    unschedulable?: boolean;
+    ready?: string;
+  } = {},
+): Node {
   return {
     metadata: { name, labels: { 'kubernetes.io/hostname': name, ...opts.labels } },
-    spec: { ...(opts.taints ? { taints: opts.taints } : {}), ...(opts.unschedulable ? { unschedulable: true } : {}) },
+    spec: {
+      ...(opts.taints ? { taints: opts.taints } : {}),
+      ...(opts.unschedulable ? { unschedulable: true } : {}),
+    },
     status: {
       allocatable: { cpu: opts.cpu ?? '2', memory: opts.memory ?? '4Gi', pods: opts.pods ?? '110' },
       conditions: [{ type: 'Ready', status: opts.ready ?? 'True' }],
@@ -16,15 +30,29 @@ function node(name: string, opts: { cpu?: string; memory?: string; pods?: string
   };
 }
 
-function pod(name: string, spec: Partial<NonNullable<Pod['spec']>> = {}, requests?: Record<string, string>, owner?: string): Pod {
+function pod(
+  name: string,
+  spec: Partial<NonNullable<Pod['spec']>> = {},
+  requests?: Record<string, string>,
+  owner?: string,
+): Pod {
   return {
     metadata: {
       name,
       namespace: 'default',
       uid: `uid-${name}`,
-      ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: owner, controller: true }] } : {}),
+      ...(owner
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: owner, controller: true },
+            ],
+          }
+        : {}),
     },
-    spec: { containers: [{ name: 'app', image: 'x', ...(requests ? { resources: { requests } } : {}) }], ...spec },
+    spec: {
+      containers: [{ name: 'app', image: 'x', ...(requests ? { resources: { requests } } : {}) }],
+      ...spec,
+    },
   };
 }
 
@@ -109,11 +137,23 @@ describe('filters and FailedScheduling messages', () => {
     const taint: Taint = { key: 'k', value: 'v', effect: 'NoSchedule' };
     const cache = cluster(node('n1', { taints: [taint] }));
     expect(expectMessage(cache, pod('p'))).toContain('1 node(s) had untolerated taint {k: v}');
-    expect(expectNode(cache, pod('p', { tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }] }))).toBe('n1');
+    expect(
+      expectNode(
+        cache,
+        pod('p', { tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }] }),
+      ),
+    ).toBe('n1');
     expect(expectNode(cache, pod('p', { tolerations: [{ key: 'k', operator: 'Exists' }] }))).toBe('n1');
     expect(expectNode(cache, pod('p', { tolerations: [{ operator: 'Exists' }] }))).toBe('n1');
-    expect(expectMessage(cache, pod('p', { tolerations: [{ key: 'k', value: 'other' }] }))).toContain('untolerated taint');
-    expect(expectMessage(cache, pod('p', { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute' }] }))).toContain('untolerated');
+    expect(expectMessage(cache, pod('p', { tolerations: [{ key: 'k', value: 'other' }] }))).toContain(
+      'untolerated taint',
+    );
+    expect(
+      expectMessage(
+        cache,
+        pod('p', { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute' }] }),
+      ),
+    ).toContain('untolerated');
     const noExec = cluster(node('n1', { taints: [{ key: 'k', effect: 'NoExecute' }] }));
     expect(expectMessage(noExec, pod('p'))).toContain('1 node(s) had untolerated taint {k: }');
     const prefer = cluster(node('n1', { taints: [{ key: 'k', effect: 'PreferNoSchedule' }] }));
@@ -127,13 +167,41 @@ describe('filters and FailedScheduling messages', () => {
         'preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling..',
     );
     // DefaultTolerationSeconds adds NoExecute tolerations only: they don't admit a pod to a NotReady node
-    expect(expectMessage(cache, pod('p', { tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] }))).toContain('untolerated');
-    expect(expectNode(cluster(node('n1', { ready: 'False' })), pod('ds', { tolerations: [{ operator: 'Exists' }] }))).toBe('n1');
+    expect(
+      expectMessage(
+        cache,
+        pod('p', {
+          tolerations: [
+            {
+              key: 'node.kubernetes.io/not-ready',
+              operator: 'Exists',
+              effect: 'NoExecute',
+              tolerationSeconds: 300,
+            },
+          ],
+        }),
+      ),
+    ).toContain('untolerated');
+    expect(
+      expectNode(
+        cluster(node('n1', { ready: 'False' })),
+        pod('ds', { tolerations: [{ operator: 'Exists' }] }),
+      ),
+    ).toBe('n1');
   });
 
   it('an unschedulable node admits pods tolerating node.kubernetes.io/unschedulable', () => {
     const cache = cluster(node('n1', { unschedulable: true }));
-    expect(expectNode(cache, pod('p', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] }))).toBe('n1');
+    expect(
+      expectNode(
+        cache,
+        pod('p', {
+          tolerations: [
+            { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+          ],
+        }),
+      ),
+    ).toBe('n1');
   });
 });
 
@@ -158,10 +226,40 @@ describe('node affinity', () => {
 
   it('terms are ORed, expressions within a term ANDed, nodeSelector must match too', () => {
     const n = node('n1', { labels });
-    const affinity = (terms: object[]) => pod('p', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } } });
-    expect(matchesNodeAffinity(affinity([{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] }, { matchExpressions: [{ key: 'disk', operator: 'Exists' }] }]), n)).toBe(true);
-    expect(matchesNodeAffinity(affinity([{ matchExpressions: [{ key: 'disk', operator: 'Exists' }, { key: 'zone', operator: 'In', values: ['b'] }] }]), n)).toBe(false);
-    expect(matchesNodeAffinity(affinity([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }]), n)).toBe(true);
+    const affinity = (terms: object[]) =>
+      pod('p', {
+        affinity: {
+          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
+        },
+      });
+    expect(
+      matchesNodeAffinity(
+        affinity([
+          { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] },
+          { matchExpressions: [{ key: 'disk', operator: 'Exists' }] },
+        ]),
+        n,
+      ),
+    ).toBe(true);
+    expect(
+      matchesNodeAffinity(
+        affinity([
+          {
+            matchExpressions: [
+              { key: 'disk', operator: 'Exists' },
+              { key: 'zone', operator: 'In', values: ['b'] },
+            ],
+          },
+        ]),
+        n,
+      ),
+    ).toBe(false);
+    expect(
+      matchesNodeAffinity(
+        affinity([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }]),
+        n,
+      ),
+    ).toBe(true);
     expect(matchesNodeAffinity(affinity([{}]), n)).toBe(false);
     expect(matchesNodeAffinity(pod('p', { nodeSelector: { zone: 'a' } }), n)).toBe(true);
     expect(matchesNodeAffinity(pod('p', { nodeSelector: { zone: 'b' } }), n)).toBe(false);
@@ -170,12 +268,20 @@ describe('node affinity', () => {
 
 describe('scoring', () => {
   it('prefers the node with the most free cpu and memory', () => {
-    const cache = cluster(node('small', { cpu: '2', memory: '2Gi' }), node('big', { cpu: '8', memory: '16Gi' }), node('busy', { cpu: '8', memory: '16Gi' }));
+    const cache = cluster(
+      node('small', { cpu: '2', memory: '2Gi' }),
+      node('big', { cpu: '8', memory: '16Gi' }),
+      node('busy', { cpu: '8', memory: '16Gi' }),
+    );
     cache.updatePod(pod('hog', { nodeName: 'busy' }, { cpu: '6', memory: '12Gi' }));
-    for (let i = 0; i < 5; i++) expect(expectNode(cache, pod(`p${i}`, {}, { cpu: '100m', memory: '128Mi' }))).toBe('big');
-    const [small, big] = cache.nodeInfos().filter((i) => i.name !== 'busy').sort((a, b) => (a.name < b.name ? 1 : -1));
-    expect(leastAllocatedScore({ milliCPU: 1000, memory: 1024 ** 3 }, small!)).toBe(50);
-    expect(leastAllocatedScore({ milliCPU: 1000, memory: 1024 ** 3 }, big!)).toBeGreaterThan(80);
+    for (let i = 0; i < 5; i++)
+      expect(expectNode(cache, pod(`p${i}`, {}, { cpu: '100m', memory: '128Mi' }))).toBe('big');
+    const [small, big] = cache
+      .nodeInfos()
+      .filter((i) => i.name !== 'busy')
+      .sort((a, b) => (a.name < b.name ? 1 : -1));
+    expect(leastAllocatedScore({ milliCPU: 1000, memory: 1024 ** 3 }, small)).toBe(50);
+    expect(leastAllocatedScore({ milliCPU: 1000, memory: 1024 ** 3 }, big)).toBeGreaterThan(80);
   });
 
   it('spreads pods of one controller away from their siblings', () => {
@@ -188,7 +294,18 @@ describe('scoring', () => {
 
   it('honours preferred node affinity and avoids PreferNoSchedule taints', () => {
     const cache = cluster(node('n1', { labels: { disk: 'hdd' } }), node('n2', { labels: { disk: 'ssd' } }));
-    const preferSsd = pod('p', { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] } }] } } });
+    const preferSsd = pod('p', {
+      affinity: {
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 50,
+              preference: { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] },
+            },
+          ],
+        },
+      },
+    });
     expect(expectNode(cache, preferSsd)).toBe('n2');
     const tainted = cluster(node('n1'), node('n2', { taints: [{ key: 'meh', effect: 'PreferNoSchedule' }] }));
     const scores = scoreNodes(pod('p'), tainted.nodeInfos());
@@ -202,7 +319,7 @@ describe('scoring', () => {
     expect(selectHost(scores, () => 0.99)).toBe('a');
     const seen = new Set<string>();
     let seed = 1;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 60; i++) seen.add(selectHost(scores, lcg)!);
     expect([...seen].sort()).toEqual(['a', 'b', 'c']);
     expect(selectHost([...scores, { name: 'd', total: 11, plugins: {} as never }], () => 0)).toBe('d');
@@ -221,6 +338,8 @@ describe('scoring', () => {
     }
     expect(placed.sort()).toEqual(['n1', 'n1', 'n2', 'n2']);
     cache.forgetPod('default/p0');
-    expect(cache.nodeInfo(placed.includes('n1') ? 'n1' : 'n2')!.pods.size + cache.nodeInfo('n2')!.pods.size).toBeLessThan(5);
+    expect(
+      cache.nodeInfo(placed.includes('n1') ? 'n1' : 'n2')!.pods.size + cache.nodeInfo('n2')!.pods.size,
+    ).toBeLessThan(5);
   });
 });

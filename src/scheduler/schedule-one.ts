@@ -22,7 +22,11 @@ function histogram(numNodes: number, counts: Map<string, number>): string {
  * framework.FitError.Error(): the sorted reason histogram, then the preemption (PostFilter) message — each part
  * followed by ". ", so the preemption message ends in ".." exactly as upstream's does.
  */
-export function fitErrorMessage(pod: Pod, numNodes: number, failures: ReadonlyMap<string, FilterFailure>): string {
+export function fitErrorMessage(
+  pod: Pod,
+  numNodes: number,
+  failures: ReadonlyMap<string, FilterFailure>,
+): string {
   const reasons = new Map<string, number>();
   const preemption = new Map<string, number>();
   for (const failure of failures.values()) {
@@ -40,7 +44,8 @@ export function fitErrorMessage(pod: Pod, numNodes: number, failures: ReadonlyMa
 
 /** Filter, score and select a node for `pod` among `infos` (nodes that exist). Pure: no I/O, no mutation. */
 export function scheduleOne(pod: Pod, infos: readonly NodeInfo[], random: () => number): ScheduleResult {
-  if (infos.length === 0) return { unschedulable: true, message: ERR_NO_NODES_AVAILABLE, failures: new Map() };
+  if (infos.length === 0)
+    return { unschedulable: true, message: ERR_NO_NODES_AVAILABLE, failures: new Map() };
   const ctx = podContext(pod);
   const feasible: NodeInfo[] = [];
   const failures = new Map<string, FilterFailure>();
@@ -52,6 +57,6 @@ export function scheduleOne(pod: Pod, infos: readonly NodeInfo[], random: () => 
   if (feasible.length === 0) {
     return { unschedulable: true, message: fitErrorMessage(pod, infos.length, failures), failures };
   }
-  const node = feasible.length === 1 ? feasible[0]!.name : selectHost(scoreNodes(pod, feasible), random)!;
+  const node = feasible.length === 1 ? feasible[0].name : selectHost(scoreNodes(pod, feasible), random)!;
   return { node, feasible: feasible.length, evaluated: infos.length };
 }

@@ -50,12 +50,7 @@ function schedulingRelevant(pod: Pod): unknown {
 
 /** node changes that can make a pending pod schedulable (upstream's NodeUpdate event hints) */
 function nodeSchedulingRelevant(node: Node): unknown {
-  return [
-    node.status?.allocatable,
-    node.metadata?.labels,
-    node.spec?.unschedulable,
-    effectiveTaints(node),
-  ];
+  return [node.status?.allocatable, node.metadata?.labels, node.spec?.unschedulable, effectiveTaints(node)];
 }
 
 export class Scheduler {
@@ -98,8 +93,18 @@ export class Scheduler {
       logger: this.log,
     });
     this.queue = new WorkQueue<string>({ name: 'scheduler', clock: this.clock, logger: this.log });
-    this.podInformer = new Informer<Pod>({ name: 'pods', source: this.client.pods, clock: this.clock, logger: this.log });
-    this.nodeInformer = new Informer<Node>({ name: 'nodes', source: this.client.nodes, clock: this.clock, logger: this.log });
+    this.podInformer = new Informer<Pod>({
+      name: 'pods',
+      source: this.client.pods,
+      clock: this.clock,
+      logger: this.log,
+    });
+    this.nodeInformer = new Informer<Node>({
+      name: 'nodes',
+      source: this.client.nodes,
+      clock: this.clock,
+      logger: this.log,
+    });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPodAdd(pod),
       onUpdate: (old, pod) => this.onPodUpdate(old, pod),
@@ -112,7 +117,8 @@ export class Scheduler {
       },
       onUpdate: (old, node) => {
         this.cache.setNode(node);
-        if (!deepEqual(nodeSchedulingRelevant(old), nodeSchedulingRelevant(node))) this.moveAllToActive('NodeUpdate');
+        if (!deepEqual(nodeSchedulingRelevant(old), nodeSchedulingRelevant(node)))
+          this.moveAllToActive('NodeUpdate');
       },
       onDelete: (node) => this.cache.removeNode(node.metadata!.name!),
     });
@@ -243,7 +249,10 @@ export class Scheduler {
       const code = (err as { code?: number }).code;
       if (code === 404 || code === 409) {
         // deleted, being deleted, or bound by someone else: the informer will tell us what became of it
-        this.log.info({ pod: key, node: nodeName, err: (err as Error).message }, 'binding rejected; dropping');
+        this.log.info(
+          { pod: key, node: nodeName, err: (err as Error).message },
+          'binding rejected; dropping',
+        );
         return;
       }
       observeAttempt('error', this.schedulerName, (this.clock.now() - started) / 1000);
@@ -253,7 +262,13 @@ export class Scheduler {
     this.log.debug({ pod: key, node: nodeName, feasible: result.feasible }, 'bound');
     this.recorder.forgetPod(pod.metadata?.uid);
     this.track(
-      this.recorder.record(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${namespace}/${name} to ${nodeName}`),
+      this.recorder.record(
+        pod,
+        'Normal',
+        'Scheduled',
+        'Binding',
+        `Successfully assigned ${namespace}/${name} to ${nodeName}`,
+      ),
     );
   }
 
@@ -271,16 +286,18 @@ export class Scheduler {
   /** PodScheduled=False/Unschedulable with the message, written only when it changed (as upstream's updatePod) */
   private async setUnschedulableCondition(pod: Pod, message: string): Promise<void> {
     const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (current?.status === 'False' && current.reason === UNSCHEDULABLE && current.message === message) return;
+    if (current?.status === 'False' && current.reason === UNSCHEDULABLE && current.message === message)
+      return;
     const condition: PodCondition = {
       type: 'PodScheduled',
       status: 'False',
       reason: UNSCHEDULABLE,
       message,
       lastProbeTime: null as unknown as string,
-      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime
-        ? current.lastTransitionTime
-        : rfc3339(this.clock.now()),
+      lastTransitionTime:
+        current?.status === 'False' && current.lastTransitionTime
+          ? current.lastTransitionTime
+          : rfc3339(this.clock.now()),
     };
     try {
       await this.client.pods.patch(

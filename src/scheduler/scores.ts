@@ -69,7 +69,10 @@ export function spreadScores(pod: Pod, infos: readonly NodeInfo[]): number[] {
 export function nodeAffinityScores(pod: Pod, infos: readonly NodeInfo[]): number[] {
   const preferred = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
   const raw = infos.map((i) =>
-    preferred.reduce((sum, p) => (p.weight > 0 && matchesTerm(p.preference, i.node!) ? sum + p.weight : sum), 0),
+    preferred.reduce(
+      (sum, p) => (p.weight > 0 && matchesTerm(p.preference, i.node!) ? sum + p.weight : sum),
+      0,
+    ),
   );
   const max = Math.max(0, ...raw);
   return raw.map((r) => (max === 0 ? 0 : Math.floor((MAX_NODE_SCORE * r) / max)));
@@ -77,12 +80,18 @@ export function nodeAffinityScores(pod: Pod, infos: readonly NodeInfo[]): number
 
 /** TaintToleration: fewer untolerated PreferNoSchedule taints → higher score */
 export function taintTolerationScores(pod: Pod, infos: readonly NodeInfo[]): number[] {
-  const tolerations = (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+  const tolerations = (pod.spec?.tolerations ?? []).filter(
+    (t) => !t.effect || t.effect === 'PreferNoSchedule',
+  );
   const raw = infos.map(
-    (i) => effectiveTaints(i.node!).filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(tolerations, t)).length,
+    (i) =>
+      effectiveTaints(i.node!).filter((t) => t.effect === 'PreferNoSchedule' && !tolerated(tolerations, t))
+        .length,
   );
   const max = Math.max(0, ...raw);
-  return raw.map((r) => (max === 0 ? MAX_NODE_SCORE : Math.floor(MAX_NODE_SCORE - (MAX_NODE_SCORE * r) / max)));
+  return raw.map((r) =>
+    max === 0 ? MAX_NODE_SCORE : Math.floor(MAX_NODE_SCORE - (MAX_NODE_SCORE * r) / max),
+  );
 }
 
 export interface NodeScore {
@@ -101,9 +110,9 @@ export function scoreNodes(pod: Pod, infos: readonly NodeInfo[]): NodeScore[] {
     const plugins: Record<ScorePlugin, number> = {
       NodeResourcesFit: leastAllocatedScore(nonZero, info),
       NodeResourcesBalancedAllocation: balancedAllocationScore(nonZero, info),
-      PodTopologySpread: spread[i]!,
-      NodeAffinity: affinity[i]!,
-      TaintToleration: taints[i]!,
+      PodTopologySpread: spread[i],
+      NodeAffinity: affinity[i],
+      TaintToleration: taints[i],
     };
     let total = 0;
     for (const [name, score] of Object.entries(plugins)) total += score * SCORE_WEIGHTS[name as ScorePlugin];

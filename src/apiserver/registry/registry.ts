@@ -25,6 +25,7 @@ import { applyDefaults } from '../../api/defaults/index.js';
 import { validateObject } from '../../api/validation/index.js';
 import { convertObject } from '../../api/conversion/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
+import { defaultFieldManager, serverSideApply, trackUpdate } from '../../api/apply/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
@@ -483,7 +484,10 @@ export class Registry implements ApiHandler {
   // ---------------------------------------------------------------- create
 
   private async create(req: ApiRequest, t: Target): Promise<ApiResult> {
-    const { obj, warnings } = this.decodeBody(req, t, req.body);
+    const decoded = this.decodeBody(req, t, req.body);
+    const { warnings } = decoded;
+    // an apply that creates already carries its managedFields; any other create is tracked as an Update
+    const obj = req.patchType === 'apply' ? decoded.obj : this.track(req, t, 'main', undefined, decoded.obj);
     const m = meta(obj);
     if (m.resourceVersion)
       throw errors.badRequest('resourceVersion should not be set on objects to be created');
@@ -564,13 +568,18 @@ export class Registry implements ApiHandler {
   ): Promise<ApiResult> {
     const name = req.name!;
     let body: unknown;
+    const applyCreates = req.verb === 'patch' && req.patchType === 'apply' && part === 'main';
     if (req.verb === 'patch') {
-      if (!current) throw errors.notFound(this.ref(t, name));
-      body = this.applyPatch(req, t, this.out(t, current.object));
+      if (!current && !applyCreates) throw errors.notFound(this.ref(t, name));
+      body = this.applyPatch(req, t, current ? this.out(t, current.object) : undefined);
     } else {
       body = req.body;
     }
-    if (!current && !(req.verb === 'update' && part === 'main' && t.strategy.allowCreateOnUpdate)) {
+    if (
+      !current &&
+      !applyCreates &&
+      !(req.verb === 'update' && part === 'main' && t.strategy.allowCreateOnUpdate)
+    ) {
       throw errors.notFound(this.ref(t, name));
     }
     const { obj: incoming, warnings } = this.decodeBody(req, t, body);
@@ -601,7 +610,9 @@ export class Registry implements ApiHandler {
         `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`,
       );
     }
-    const next = this.merge(t, part, incoming, old);
+    const merged = this.merge(t, part, incoming, old);
+    const next =
+      req.verb === 'patch' && req.patchType === 'apply' ? merged : this.track(req, t, part, old, merged);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
       const errs = allocateForUpdate(
         this.alloc,
@@ -633,8 +644,30 @@ export class Registry implements ApiHandler {
     }
   }
 
-  private applyPatch(req: ApiRequest, t: Target, current: KubeObject): unknown {
+  /** `current` is undefined only for an apply that creates */
+  private applyPatch(req: ApiRequest, t: Target, current: KubeObject | undefined): unknown {
     const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
+    if (req.patchType === 'apply') {
+      if (!req.options.fieldManager) {
+        throw errors.invalid(
+          {
+            group: 'meta.k8s.io',
+            resource: 'patchoptions',
+            kind: 'PatchOptions',
+            kindName: 'PatchOptions',
+            name: '',
+          },
+          [fe.required('fieldManager', 'is required for apply patch')],
+        );
+      }
+      return serverSideApply(current, req.body as KubeObject, {
+        manager: req.options.fieldManager,
+        force: req.options.force ?? false,
+        gvk,
+        now: rfc3339(this.clock.now()),
+      }).object;
+    }
+    if (!current) throw errors.notFound(this.ref(t, req.name));
     switch (req.patchType) {
       case 'json':
         return applyJsonPatch(current, req.body);
@@ -642,12 +675,25 @@ export class Registry implements ApiHandler {
         return applyMergePatch(current, req.body);
       case 'strategic':
         return applyStrategicMergePatch(current, req.body, gvk);
-      case 'apply':
-        // Server-side apply is not implemented yet: treat the applied configuration as a merge patch.
-        return applyMergePatch(current, req.body);
       default:
         throw errors.unsupportedMediaType(String(req.patchType));
     }
+  }
+
+  /** managedFields bookkeeping of an ordinary write (upstream's fieldManager.UpdateNoErrors) */
+  private track(
+    req: ApiRequest,
+    t: Target,
+    part: 'main' | 'status' | 'finalize',
+    old: KubeObject | undefined,
+    next: KubeObject,
+  ): KubeObject {
+    return trackUpdate(old, next, {
+      manager: req.options.fieldManager ?? defaultFieldManager(req.user),
+      gvk: { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind },
+      now: rfc3339(this.clock.now()),
+      ...(part === 'main' ? {} : { subresource: part }),
+    });
   }
 
   /** the new stored object from what the client sent and what is stored */

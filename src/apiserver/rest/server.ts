@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors } from '../../api/errors.js';
+import { decodeProtobufBody } from '../../api/protobuf/index.js';
 import {
   PATCH_CONTENT_TYPES,
   type ApiHandler,
@@ -134,10 +135,12 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Parse a JSON (or YAML) body; malformed input is a 400 naming where it broke. */
+/** Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke. */
 export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
   if (buf.length === 0) return undefined;
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  // typed clients (kubectl create/run/autoscale/drain) send protobuf and, unlike CBOR, never retry as JSON on 415
+  if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     try {
@@ -146,11 +149,7 @@ export function parseBody(buf: Buffer, contentType: string | undefined): unknown
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (
-    ct === 'application/vnd.kubernetes.protobuf' ||
-    ct === 'application/cbor' ||
-    ct === 'application/apply-patch+cbor'
-  ) {
+  if (ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
     throw errors.unsupportedMediaType(ct);
   }
   try {
@@ -200,6 +199,11 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     const q = url.searchParams;
     const watch = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb = verbFor(method, path, watch);
+    // Unknown resources are a 404 before the body is read: a body we cannot decode should not mask it.
+    const known = findResource(path.group, path.resource);
+    if (!known || !known.versions.includes(path.version)) {
+      throw new ApiError('NotFound', 'the server could not find the requested resource', {});
+    }
     let payload: unknown;
     let patchType: ApiRequest['patchType'];
     if (method === 'PATCH') {

@@ -57,13 +57,18 @@ export class EventRecorder {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
+  /** like upstream's `%x` of UnixNano, made unique within one millisecond */
+  private uniqueSuffix(nowMs: number): string {
+    return (BigInt(nowMs) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16);
+  }
+
   private async record(obj: ObjectWithMeta, type: EventType, reason: string, message: string): Promise<void> {
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace ?? 'default';
     const now = this.clock.now();
     const dedupKey = `${meta.uid ?? `${namespace}/${meta.name}`}\u0000${type}\u0000${reason}\u0000${message}`;
     const previous = this.seen.get(dedupKey);
-    const name = previous?.name ?? `${meta.name ?? 'unknown'}.${(now * 1e6 + this.seq++).toString(16)}`;
+    const name = previous?.name ?? `${meta.name ?? 'unknown'}.${this.uniqueSuffix(now)}`;
     const count = (previous?.count ?? 0) + 1;
     const first = previous?.first ?? rfc3339(now);
     this.seen.delete(dedupKey);
@@ -98,7 +103,7 @@ export class EventRecorder {
       } catch {
         // the earlier Event expired or was deleted: make a new one
       }
-      event.metadata = { name: `${meta.name ?? 'unknown'}.${(now * 1e6 + this.seq++).toString(16)}`, namespace };
+      event.metadata = { name: `${meta.name ?? 'unknown'}.${this.uniqueSuffix(now)}`, namespace };
       this.seen.set(dedupKey, { name: event.metadata.name!, namespace, count, first });
     }
     await this.opts.client.events.create(event);

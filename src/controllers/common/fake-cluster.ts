@@ -80,7 +80,9 @@ export function fakeCluster(clock = new FakeClock()): FakeCluster {
       if (req.group === 'apps') meta.generation = 1;
     }
     if (req.verb === 'update' && body?.metadata && req.subresource !== 'status') {
-      const old = handler.objects.get(`${req.group}/${req.resource}/${req.namespace ?? ''}/${req.name ?? ''}`);
+      const old = handler.objects.get(
+        `${req.group}/${req.resource}/${req.namespace ?? ''}/${req.name ?? ''}`,
+      );
       if (old?.metadata) {
         body.metadata.uid = old.metadata.uid;
         body.metadata.creationTimestamp = old.metadata.creationTimestamp;
@@ -93,9 +95,15 @@ export function fakeCluster(clock = new FakeClock()): FakeCluster {
       }
     }
     if (req.verb === 'update' && req.subresource === 'status' && body) {
-      const old = handler.objects.get(`${req.group}/${req.resource}/${req.namespace ?? ''}/${req.name ?? ''}`);
+      const old = handler.objects.get(
+        `${req.group}/${req.resource}/${req.namespace ?? ''}/${req.name ?? ''}`,
+      );
       if (old) {
-        req.body = { ...old, status: body['status'], metadata: { ...old.metadata, resourceVersion: body.metadata?.resourceVersion } };
+        req.body = {
+          ...old,
+          status: body['status'],
+          metadata: { ...old.metadata, resourceVersion: body.metadata?.resourceVersion },
+        };
       }
     }
     cluster.onRequest?.(req);

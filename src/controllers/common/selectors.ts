@@ -50,7 +50,11 @@ export function labelsContain(labels: Labels, subset: Labels): boolean {
 }
 
 /** a copy of `selector` with one more matchLabels entry (labelsutil.CloneSelectorAndAddLabel) */
-export function selectorWithLabel(selector: LabelSelector | undefined, key: string, value: string): LabelSelector {
+export function selectorWithLabel(
+  selector: LabelSelector | undefined,
+  key: string,
+  value: string,
+): LabelSelector {
   const copy: LabelSelector = structuredClone(selector ?? {});
   copy.matchLabels = { ...(copy.matchLabels ?? {}), [key]: value };
   return copy;

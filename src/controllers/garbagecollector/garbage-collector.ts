@@ -4,27 +4,24 @@ import { ApiError } from '../../api/errors.js';
 import type { PropagationPolicy } from '../../api/request.js';
 import { RESOURCES, findByKind, parseApiVersion, type ResourceInfo } from '../../api/resources.js';
 import {
-  Informer,
   WorkQueue,
   keyOf,
+  type Informer,
   type KubeClient,
   type ObjectWithMeta,
   type ResourceClient,
 } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { SharedInformerFactory } from '../common/informers.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';
 
-/** Where informers come from: a shared factory in the controller-manager, or made here. */
-export interface InformerSource {
-  informerFor<T extends ObjectWithMeta>(client: ResourceClient<T>): Informer<T>;
-}
-
 export interface GarbageCollectorOptions {
   client: KubeClient;
-  informers?: InformerSource;
+  /** the controller-manager's shared informers; default: a factory of its own */
+  informers?: SharedInformerFactory;
   logger: Logger;
   clock?: Clock;
   /** upstream --concurrent-gc-syncs (20); default 5 */
@@ -69,8 +66,9 @@ export class GarbageCollector {
   private readonly byUid = new Map<string, string>();
   /** owner uid → node ids of the objects naming it in ownerReferences */
   private readonly dependents = new Map<string, Set<string>>();
-  private running: Promise<void> | undefined;
-  private readonly ownInformers: Informer<ObjectWithMeta>[] = [];
+  private readonly informers: SharedInformerFactory;
+  private readonly ownsInformers: boolean;
+  private workersDone: Promise<void> | undefined;
 
   constructor(opts: GarbageCollectorOptions) {
     if (!opts.client) throw new TypeError('GarbageCollector needs a client');
@@ -78,15 +76,21 @@ export class GarbageCollector {
     this.log = opts.logger.child({ controller: 'garbagecollector' });
     this.clock = opts.clock ?? realClock;
     this.workers = opts.workers ?? 5;
-    this.queue = new WorkQueue<string>({ name: 'garbage_collector_attempt_to_delete', clock: this.clock, logger: this.log });
+    this.queue = new WorkQueue<string>({
+      name: 'garbage_collector_attempt_to_delete',
+      clock: this.clock,
+      logger: this.log,
+    });
+    this.ownsInformers = !opts.informers;
+    this.informers =
+      opts.informers ??
+      new SharedInformerFactory({ client: this.client, clock: this.clock, logger: this.log });
     for (const ri of opts.resources ?? defaultResources()) {
       const client = this.client.resource<ObjectWithMeta>(ri.group, ri.versions[0], ri.resource);
-      let informer: Informer<ObjectWithMeta>;
-      if (opts.informers) informer = opts.informers.informerFor(client);
-      else {
-        informer = new Informer({ source: client, clock: this.clock, logger: this.log, name: ri.resource });
-        this.ownInformers.push(informer);
-      }
+      const informer = this.informers.forResource(
+        ri.group ? `${ri.resource}.${ri.group}` : ri.resource,
+        client,
+      );
       const gr = `${ri.group}/${ri.resource}`;
       const monitor: Monitor = { ri, gr, client, informer };
       this.monitors.set(gr, monitor);
@@ -98,19 +102,23 @@ export class GarbageCollector {
     }
   }
 
-  /** start informers, wait for every cache, then run workers until stop() */
+  /** start informers, wait for every cache, start the workers; resolves once collecting has begun */
   async run(): Promise<void> {
-    for (const inf of this.ownInformers) inf.start();
+    this.informers.start();
     await Promise.all([...this.monitors.values()].map((m) => m.informer.waitForSync()));
     if (this.queue.shuttingDown()) return;
     this.log.info({ resources: this.monitors.size }, 'garbage collector synced; starting workers');
-    this.running = this.queue.runWorkers(this.workers, (id) => this.sync(id));
-    await this.running;
+    this.workersDone = this.queue.runWorkers(this.workers, (id) => this.sync(id));
   }
 
   stop(): void {
     this.queue.shutDown();
-    for (const inf of this.ownInformers) inf.stop();
+    if (this.ownsInformers) this.informers.stop();
+  }
+
+  /** resolves when the workers have finished after stop() */
+  async stopped(): Promise<void> {
+    await this.workersDone;
   }
 
   // ---------------------------------------------------------------- graph
@@ -250,7 +258,10 @@ export class GarbageCollector {
     } else if (hasFinalizer(obj, FINALIZER_ORPHAN)) policy = 'Orphan';
     else if (hasFinalizer(obj, FINALIZER_FOREGROUND)) policy = 'Foreground';
     else policy = 'Background';
-    log.info({ policy, owners: refs.map((r) => `${r.kind}/${r.name}`) }, 'deleting object whose owners are gone');
+    log.info(
+      { policy, owners: refs.map((r) => `${r.kind}/${r.name}`) },
+      'deleting object whose owners are gone',
+    );
     await this.deleteObject(m, obj, policy);
   }
 
@@ -299,10 +310,16 @@ export class GarbageCollector {
       ownersOf(d.obj).some((r) => r.uid === uid && r.blockOwnerDeletion === true),
     );
     if (blocking.length > 0) {
-      this.log.debug({ object: `${m.gr}|${keyOf(owner)}`, blocking: blocking.length }, 'waiting for blocking dependents');
+      this.log.debug(
+        { object: `${m.gr}|${keyOf(owner)}`, blocking: blocking.length },
+        'waiting for blocking dependents',
+      );
       return;
     }
-    this.log.info({ object: `${m.gr}|${keyOf(owner)}` }, 'no blocking dependents left; removing foregroundDeletion finalizer');
+    this.log.info(
+      { object: `${m.gr}|${keyOf(owner)}` },
+      'no blocking dependents left; removing foregroundDeletion finalizer',
+    );
     await this.removeFinalizer(m, owner, FINALIZER_FOREGROUND);
   }
 

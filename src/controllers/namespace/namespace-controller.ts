@@ -3,8 +3,8 @@ import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js'
 import { ApiError } from '../../api/errors.js';
 import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import {
-  Informer,
   WorkQueue,
+  type Informer,
   type KubeClient,
   type ObjectWithMeta,
   type ResourceClient,
@@ -12,17 +12,15 @@ import {
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
+import { SharedInformerFactory } from '../common/informers.js';
 
 /** the finalizer the namespace controller owns (spec.finalizers, not metadata.finalizers) */
 export const FINALIZER_KUBERNETES = 'kubernetes';
 
-export interface InformerSource {
-  informerFor<T extends ObjectWithMeta>(client: ResourceClient<T>): Informer<T>;
-}
-
 export interface NamespaceControllerOptions {
   client: KubeClient;
-  informers?: InformerSource;
+  /** the controller-manager's shared informers; default: a factory of its own */
+  informers?: SharedInformerFactory;
   logger: Logger;
   clock?: Clock;
   /** upstream --concurrent-namespace-syncs (10); default 2 */
@@ -48,7 +46,10 @@ function defaultResources(): ResourceInfo[] {
 
 /** upstream's conditions and their "all is well" reasons/messages */
 const HEALTHY: Record<string, { reason: string; message: string }> = {
-  NamespaceDeletionDiscoveryFailure: { reason: 'ResourcesDiscovered', message: 'All resources successfully discovered' },
+  NamespaceDeletionDiscoveryFailure: {
+    reason: 'ResourcesDiscovered',
+    message: 'All resources successfully discovered',
+  },
   NamespaceDeletionGroupVersionParsingFailure: {
     reason: 'ParsedGroupVersions',
     message: 'All legacy kube types successfully parsed',
@@ -77,8 +78,10 @@ export class NamespaceController {
   private readonly workers: number;
   private readonly recheckMs: number;
   private readonly resources: readonly ResourceInfo[];
+  private readonly informers: SharedInformerFactory;
   private readonly informer: Informer<Namespace>;
-  private readonly ownsInformer: boolean;
+  private readonly ownsInformers: boolean;
+  private workersDone: Promise<void> | undefined;
   readonly queue: WorkQueue<string>;
 
   constructor(opts: NamespaceControllerOptions) {
@@ -90,26 +93,33 @@ export class NamespaceController {
     this.recheckMs = opts.recheckMs ?? 1_000;
     this.resources = opts.resources ?? defaultResources();
     this.queue = new WorkQueue<string>({ name: 'namespace', clock: this.clock, logger: this.log });
-    this.ownsInformer = !opts.informers;
-    this.informer = opts.informers
-      ? opts.informers.informerFor(this.client.namespaces)
-      : new Informer({ source: this.client.namespaces, clock: this.clock, logger: this.log, name: 'namespaces' });
+    this.ownsInformers = !opts.informers;
+    this.informers =
+      opts.informers ??
+      new SharedInformerFactory({ client: this.client, clock: this.clock, logger: this.log });
+    this.informer = this.informers.namespaces();
     const enqueue = (ns: Namespace): void => {
       if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name ?? '');
     };
     this.informer.addEventHandler({ onAdd: enqueue, onUpdate: (_old, ns) => enqueue(ns) });
   }
 
+  /** start informers, wait for their caches, start the workers; resolves once syncing has begun */
   async run(): Promise<void> {
-    if (this.ownsInformer) this.informer.start();
+    this.informers.start();
     await this.informer.waitForSync();
     if (this.queue.shuttingDown()) return;
-    await this.queue.runWorkers(this.workers, (name) => this.sync(name));
+    this.workersDone = this.queue.runWorkers(this.workers, (name) => this.sync(name));
   }
 
   stop(): void {
     this.queue.shutDown();
-    if (this.ownsInformer) this.informer.stop();
+    if (this.ownsInformers) this.informers.stop();
+  }
+
+  /** resolves when the workers have finished after stop() */
+  async stopped(): Promise<void> {
+    await this.workersDone;
   }
 
   async sync(name: string): Promise<void> {
@@ -120,7 +130,10 @@ export class NamespaceController {
     const remaining = await this.deleteAllContent(name);
     await this.updateConditions(ns, remaining);
     if (remaining.failures.length > 0) {
-      throw new ApiError('InternalError', `failed to delete content of namespace ${name}: ${remaining.failures.join('; ')}`);
+      throw new ApiError(
+        'InternalError',
+        `failed to delete content of namespace ${name}: ${remaining.failures.join('; ')}`,
+      );
     }
     if (remaining.counts.size > 0) {
       log.debug({ remaining: Object.fromEntries(remaining.counts) }, 'content remains; checking again later');
@@ -142,7 +155,8 @@ export class NamespaceController {
         if (left.length === 0) continue;
         out.counts.set(`${ri.resource}.${ri.group}`, left.length);
         for (const obj of left)
-          for (const f of obj.metadata?.finalizers ?? []) out.finalizers.set(f, (out.finalizers.get(f) ?? 0) + 1);
+          for (const f of obj.metadata?.finalizers ?? [])
+            out.finalizers.set(f, (out.finalizers.get(f) ?? 0) + 1);
       } catch (err) {
         out.failures.push(`${ri.resource}.${ri.group}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -150,7 +164,11 @@ export class NamespaceController {
     return out;
   }
 
-  private async deleteCollection(rc: ResourceClient<ObjectWithMeta>, ri: ResourceInfo, namespace: string): Promise<void> {
+  private async deleteCollection(
+    rc: ResourceClient<ObjectWithMeta>,
+    ri: ResourceInfo,
+    namespace: string,
+  ): Promise<void> {
     if (ri.verbs.includes('deletecollection')) {
       try {
         await rc.deleteCollection({ namespace, propagationPolicy: 'Background' });
@@ -205,7 +223,7 @@ export class NamespaceController {
       return same ? prev : { type, ...w, lastTransitionTime: now };
     });
     if (deepEqual(conditions, old)) return;
-    const next = structuredClone(ns) as Namespace;
+    const next = structuredClone<Namespace>(ns);
     next.status = { ...next.status, phase: 'Terminating', conditions };
     try {
       await this.client.namespaces.updateStatus(next);

@@ -1,17 +1,18 @@
 // Taint-based eviction (upstream tainteviction): deletes pods from nodes with NoExecute taints they don't tolerate.
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
-import { Informer, WorkQueue, keyOf, splitKey, type KubeClient } from '../../client/index.js';
+import { type Informer, WorkQueue, keyOf, splitKey, type KubeClient } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
-import type { InformerSource } from '../garbagecollector/garbage-collector.js';
-import { EventRecorder } from './event-recorder.js';
+import { SharedInformerFactory } from '../common/informers.js';
+import { EventRecorder } from '../common/events.js';
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from './taints.js';
 
 export interface TaintEvictionControllerOptions {
   client: KubeClient;
-  informers?: InformerSource;
+  /** the controller-manager's shared informers; default: a factory of its own */
+  informers?: SharedInformerFactory;
   logger: Logger;
   clock?: Clock;
   workers?: number;
@@ -36,7 +37,9 @@ export class TaintEvictionController {
   private readonly events: EventRecorder;
   private readonly pods: Informer<Pod>;
   private readonly nodes: Informer<Node>;
-  private readonly own: (Informer<Pod> | Informer<Node>)[] = [];
+  private readonly informers: SharedInformerFactory;
+  private readonly ownsInformers: boolean;
+  private workersDone: Promise<void> | undefined;
   private readonly scheduled = new Map<string, Scheduled>();
   readonly queue: WorkQueue<string>;
 
@@ -46,17 +49,19 @@ export class TaintEvictionController {
     this.log = opts.logger.child({ controller: 'taint-eviction-controller' });
     this.clock = opts.clock ?? realClock;
     this.workers = opts.workers ?? 2;
-    this.events = new EventRecorder(this.client, 'taint-eviction-controller', this.clock, this.log);
+    this.events = new EventRecorder({
+      client: this.client,
+      component: 'taint-eviction-controller',
+      clock: this.clock,
+      logger: this.log,
+    });
     this.queue = new WorkQueue<string>({ name: 'taint_eviction', clock: this.clock, logger: this.log });
-    if (opts.informers) {
-      this.pods = opts.informers.informerFor(this.client.pods);
-      this.nodes = opts.informers.informerFor(this.client.nodes);
-    } else {
-      const common = { clock: this.clock, logger: this.log };
-      this.pods = new Informer({ source: this.client.pods, name: 'pods', ...common });
-      this.nodes = new Informer({ source: this.client.nodes, name: 'nodes', ...common });
-      this.own.push(this.pods, this.nodes);
-    }
+    this.ownsInformers = !opts.informers;
+    this.informers =
+      opts.informers ??
+      new SharedInformerFactory({ client: this.client, clock: this.clock, logger: this.log });
+    this.pods = this.informers.pods();
+    this.nodes = this.informers.nodes();
     this.pods.addEventHandler({
       onAdd: (pod) => this.onPod(pod),
       onUpdate: (old, pod) => {
@@ -72,22 +77,29 @@ export class TaintEvictionController {
     this.nodes.addEventHandler({
       onAdd: (node) => this.onNode(node),
       onUpdate: (old, node) => {
-        if (!deepEqual(noExecuteTaints(old.spec?.taints), noExecuteTaints(node.spec?.taints))) this.onNode(node);
+        if (!deepEqual(noExecuteTaints(old.spec?.taints), noExecuteTaints(node.spec?.taints)))
+          this.onNode(node);
       },
       onDelete: (node) => this.onNode(node),
     });
   }
 
+  /** start informers, wait for their caches, start the workers; resolves once syncing has begun */
   async run(): Promise<void> {
-    for (const inf of this.own) inf.start();
+    this.informers.start();
     await Promise.all([this.pods.waitForSync(), this.nodes.waitForSync()]);
     if (this.queue.shuttingDown()) return;
-    await this.queue.runWorkers(this.workers, (key) => this.sync(key));
+    this.workersDone = this.queue.runWorkers(this.workers, (key) => this.sync(key));
   }
 
   stop(): void {
     this.queue.shutDown();
-    for (const inf of this.own) inf.stop();
+    if (this.ownsInformers) this.informers.stop();
+  }
+
+  /** resolves when the workers have finished after stop() */
+  async stopped(): Promise<void> {
+    await this.workersDone;
   }
 
   private onPod(pod: Pod): void {
@@ -117,7 +129,10 @@ export class TaintEvictionController {
     if (taints.length === 0) return this.cancel(pod);
     const { allTolerated, used } = matchingTolerations(taints, pod.spec?.tolerations ?? []);
     if (!allTolerated) {
-      this.log.info({ pod: key, node: nodeName }, 'pod does not tolerate the NoExecute taints of its node; evicting');
+      this.log.info(
+        { pod: key, node: nodeName },
+        'pod does not tolerate the NoExecute taints of its node; evicting',
+      );
       return this.evict(pod);
     }
     const minMs = minTolerationMs(used);
@@ -149,10 +164,15 @@ export class TaintEvictionController {
           message: 'Taint manager: deleting due to NoExecute taint',
           lastTransitionTime: rfc3339(this.clock.now()),
         };
-        const next = structuredClone(pod) as Pod;
-        next.status = {
-          ...next.status,
-          conditions: [...(next.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), condition],
+        const next: Pod = {
+          ...structuredClone(pod),
+          status: {
+            ...structuredClone(pod.status),
+            conditions: [
+              ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
+              condition,
+            ],
+          },
         };
         await this.client.pods.updateStatus(next);
       }

@@ -2,16 +2,8 @@
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import {
-  ApiError,
-} from '../../api/errors.js';
-import {
-  WorkQueue,
-  keyOf,
-  splitKey,
-  type Informer,
-  type KubeClient,
-} from '../../client/index.js';
+import { ApiError } from '../../api/errors.js';
+import { WorkQueue, keyOf, splitKey, type Informer, type KubeClient } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
@@ -55,7 +47,8 @@ export class ReplicaSetController {
   private workersDone: Promise<void> | undefined;
 
   constructor(opts: ReplicaSetControllerOptions) {
-    if (!opts.client || !opts.informers) throw new TypeError('ReplicaSetController needs client and informers');
+    if (!opts.client || !opts.informers)
+      throw new TypeError('ReplicaSetController needs client and informers');
     this.client = opts.client;
     this.informers = opts.informers;
     this.clock = opts.clock ?? realClock;
@@ -200,9 +193,7 @@ export class ReplicaSetController {
     }
     const rsNeedsSync = this.expectations.satisfied(key);
     const selector = cached.spec?.selector;
-    const activePods = this.podInformer.store
-      .byIndex(NAMESPACE_INDEX, namespace ?? '')
-      .filter(isPodActive);
+    const activePods = this.podInformer.store.byIndex(NAMESPACE_INDEX, namespace ?? '').filter(isPodActive);
     const pods = await claimObjects<Pod>({
       owner: cached,
       ownerApiVersion: 'apps/v1',
@@ -283,7 +274,11 @@ export class ReplicaSetController {
       const node = pod.spec?.nodeName ?? '';
       onNode.set(node, (onNode.get(node) ?? 0) + 1);
     }
-    const sorted = sortPodsForDeletion(pods, (p) => onNode.get(p.spec?.nodeName ?? '') ?? 0, this.clock.now());
+    const sorted = sortPodsForDeletion(
+      pods,
+      (p) => onNode.get(p.spec?.nodeName ?? '') ?? 0,
+      this.clock.now(),
+    );
     return sorted.slice(0, count);
   }
 
@@ -311,11 +306,21 @@ export class ReplicaSetController {
     try {
       const created = await this.client.pods.create(pod);
       this.log.debug({ rs: keyOf(rs), pod: created.metadata?.name }, 'created pod');
-      this.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
+      this.recorder.event(
+        asReplicaSet(rs),
+        'Normal',
+        'SuccessfulCreate',
+        `Created pod: ${created.metadata?.name}`,
+      );
     } catch (err) {
       // a terminating namespace refuses every create: nothing to report, nothing to retry
       if (isNamespaceTerminating(err)) return;
-      this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
+      this.recorder.event(
+        asReplicaSet(rs),
+        'Warning',
+        'FailedCreate',
+        `Error creating: ${errorMessage(err)}`,
+      );
       throw err;
     }
   }
@@ -324,12 +329,17 @@ export class ReplicaSetController {
     const name = pod.metadata?.name ?? '';
     try {
       await this.client.pods.delete(name, { namespace: pod.metadata?.namespace });
-      this.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+      this.recorder.event(asReplicaSet(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
     } catch (err) {
       // the delete will never be observed as one we made: stop waiting for it
       this.expectations.deletionObserved(rsKey, keyOf(pod));
       if (isNotFound(err)) return;
-      this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
+      this.recorder.event(
+        asReplicaSet(rs),
+        'Warning',
+        'FailedDelete',
+        `Error deleting: ${errorMessage(err)}`,
+      );
       throw err;
     }
   }
@@ -385,7 +395,10 @@ export class ReplicaSetController {
     ) {
       return rs;
     }
-    const next: ReplicaSet = { ...structuredClone(rs), status: { ...status, observedGeneration: generation } };
+    const next: ReplicaSet = {
+      ...structuredClone(rs),
+      status: { ...status, observedGeneration: generation },
+    };
     // upstream's statusUpdateRetries = 1: on failure, refetch once and try again
     try {
       return await this.client.replicaSets.updateStatus(next);
@@ -442,6 +455,8 @@ export async function slowStartBatch(
   }
   return { succeeded };
 }
+
+const asReplicaSet = (rs: ReplicaSet): ReplicaSet => ({ ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' });
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,0 +1,88 @@
+// The few REST calls the CLI makes to its own cluster: /readyz, the node list, and a port check before starting.
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import type { Node } from 'kubernetes-types/core/v1.js';
+
+export interface ApiTarget {
+  url: string;
+  ca: string;
+  token?: string;
+}
+
+/** GET `path` as JSON; rejects on network errors, non-2xx, or after `timeoutMs`. */
+export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${target.url}${path}`,
+      {
+        ca: target.ca,
+        timeout: timeoutMs,
+        headers: {
+          Accept: 'application/json',
+          ...(target.token ? { Authorization: `Bearer ${target.token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) >= 300) {
+            reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch (err) {
+            reject(new Error(`GET ${path}: not JSON`, { cause: err }));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out after ${timeoutMs}ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Whether /readyz answers 200. */
+export function isReady(target: ApiTarget): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${target.url}/readyz`, { ca: target.ca, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export interface NodeSummary {
+  name: string;
+  internalIP: string | undefined;
+  /** the Ready condition's status: True, False or Unknown */
+  ready: string;
+}
+
+export function summarizeNode(node: Node): NodeSummary {
+  return {
+    name: node.metadata?.name ?? '',
+    internalIP: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    ready: node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+  };
+}
+
+export async function listNodes(target: ApiTarget): Promise<NodeSummary[]> {
+  const list = await getJson<{ items: Node[] }>(target, '/api/v1/nodes');
+  return list.items.map(summarizeNode);
+}
+
+/** Resolves when `host:port` can be bound (then released), rejects with the bind error otherwise. */
+export function checkPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}

@@ -1,0 +1,88 @@
+// The processes of a local cluster: the apiserver, then one row per component kind (add kube-proxy etc. here).
+import {
+  CONTROLLER_MANAGER_USER,
+  SCHEDULER_USER,
+  ensureComponentToken,
+  ensureNodeToken,
+} from '../../apiserver/auth/token-file.js';
+import { writeKubeconfig } from '../../util/kubeconfig.js';
+import { componentKubeconfig, componentLog, type NodeLayout } from './layout.js';
+
+export interface ClusterSettings {
+  name: string;
+  stateDir: string;
+  apiServerUrl: string;
+  port: number;
+  kubeletPort: number;
+  nodes: NodeLayout[];
+  /** per node */
+  cpu: string;
+  memory: string;
+}
+
+/**
+ * A kind of component: `command` is the `kubemu <command>` that runs it; `args` are its arguments besides
+ * `--kubeconfig FILE`, which every component gets. A cluster-scoped one runs once and authenticates as
+ * `user`; a node-scoped one runs per node (named `<command>-<node>`) with that node's identity.
+ */
+export type ComponentKind =
+  | { command: string; scope: 'cluster'; user: string; args(cluster: ClusterSettings): string[] }
+  | { command: string; scope: 'node'; args(cluster: ClusterSettings, node: NodeLayout): string[] };
+
+/** Started in this order once the apiserver is ready. One line per component kind. */
+export const COMPONENTS: readonly ComponentKind[] = [
+  { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
+  { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
+  {
+    command: 'kubelet',
+    scope: 'node',
+    args: (c, n) => [
+      ...['--node-name', n.name, '--node-ip', n.ip, '--pod-cidr', n.podCidr],
+      ...['--cpu', c.cpu, '--memory', c.memory, '--root-dir', n.rootDir, '--port', String(c.kubeletPort)],
+    ],
+  },
+];
+
+/** One process to start: its pm2 name, the `kubemu` argv that runs it, its log file. */
+export interface PlannedProcess {
+  name: string;
+  argv: string[];
+  logFile: string;
+}
+
+export function apiServerProcess(c: ClusterSettings): PlannedProcess {
+  return {
+    name: 'apiserver',
+    argv: ['apiserver', '--state-dir', c.stateDir, '--port', String(c.port), '--name', c.name],
+    logFile: componentLog(c.stateDir, 'apiserver'),
+  };
+}
+
+/**
+ * Every component after the apiserver, with its credential: a token in the state dir's token file
+ * (the apiserver re-reads it on an unknown token) and a kubeconfig of its own.
+ */
+export function planComponents(c: ClusterSettings, caPem: string): PlannedProcess[] {
+  const planned: PlannedProcess[] = [];
+  const add = (command: string, name: string, token: string, args: string[]): void => {
+    const kubeconfig = componentKubeconfig(c.stateDir, name);
+    writeKubeconfig(kubeconfig, { name: c.name, server: c.apiServerUrl, caPem, token, setCurrent: true });
+    planned.push({
+      name,
+      argv: [command, '--kubeconfig', kubeconfig, ...args],
+      logFile: componentLog(c.stateDir, name),
+    });
+  };
+  for (const kind of COMPONENTS) {
+    if (kind.scope === 'cluster')
+      add(kind.command, kind.command, ensureComponentToken(c.stateDir, kind.user), kind.args(c));
+  }
+  for (const node of c.nodes) {
+    const token = ensureNodeToken(c.stateDir, node.name);
+    for (const kind of COMPONENTS) {
+      if (kind.scope === 'node')
+        add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node));
+    }
+  }
+  return planned;
+}

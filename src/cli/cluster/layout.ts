@@ -1,0 +1,96 @@
+// Where a cluster keeps things: its state dir's files, its nodes' names and addresses, and the record of a run.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+
+export const DEFAULT_CLUSTER_NAME = 'kubemu';
+export const DEFAULT_API_PORT = 6443;
+export const DEFAULT_KUBELET_PORT = 10250;
+
+/** `~/.kubemu/NAME` unless a state dir is given. */
+export function defaultStateDir(name: string, home = homedir()): string {
+  return join(home, '.kubemu', name);
+}
+
+/** The user's kubeconfig as kubectl picks it: `--kubeconfig`, then $KUBECONFIG's first entry, then ~/.kube/config. */
+export function userKubeconfigPath(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  home = homedir(),
+): string {
+  if (explicit) return resolve(explicit);
+  const first = (env['KUBECONFIG'] ?? '').split(delimiter).find((p) => p !== '');
+  return first ? resolve(first) : join(home, '.kube', 'config');
+}
+
+export interface NodeLayout {
+  name: string;
+  ip: string;
+  podCidr: string;
+  rootDir: string;
+}
+
+/** Node N (1-based): node-N on 127.0.1.N with pods in 127.244.N.0/24, as DESIGN's network model says. */
+export function nodeLayout(stateDir: string, index: number): NodeLayout {
+  const name = `node-${index}`;
+  return {
+    name,
+    ip: `127.0.1.${index}`,
+    podCidr: `127.244.${index}.0/24`,
+    rootDir: join(stateDir, 'nodes', name),
+  };
+}
+
+/** The most nodes the address plan allows: 127.0.1.N and 127.244.N.0/24 need N in 1..254. */
+export const MAX_NODES = 254;
+
+export const clusterPaths = (stateDir: string) => ({
+  stateDir,
+  /** pm2's own home: its daemon, socket and pid files live with the cluster, never in the user's home */
+  pm2Home: join(stateDir, 'pm2'),
+  logs: join(stateDir, 'logs'),
+  kubeconfigs: join(stateDir, 'kubeconfigs'),
+  pki: join(stateDir, 'pki'),
+  caCert: join(stateDir, 'pki', 'ca.crt'),
+  runRecord: join(stateDir, 'cluster.json'),
+});
+
+export const componentKubeconfig = (stateDir: string, component: string): string =>
+  join(clusterPaths(stateDir).kubeconfigs, `${component}.kubeconfig`);
+
+export const componentLog = (stateDir: string, component: string): string =>
+  join(clusterPaths(stateDir).logs, `${component}.log`);
+
+/** What `up` records about a run, so `status` and `down` need no flags beyond the name or state dir. */
+export interface RunRecord {
+  name: string;
+  stateDir: string;
+  /** pm2 (background) or foreground (children of the `kubemu up --foreground` process) */
+  mode: 'pm2' | 'foreground';
+  apiServerUrl: string;
+  port: number;
+  kubeletPort: number;
+  nodes: NodeLayout[];
+  /** the user's kubeconfig the context was merged into */
+  kubeconfig: string;
+  /** the `kubemu up --foreground` process, in foreground mode */
+  supervisorPid?: number;
+  /** every component process started, by pm2 name */
+  pids: Record<string, number>;
+  startedAt: string;
+}
+
+export function readRunRecord(stateDir: string): RunRecord | undefined {
+  const file = clusterPaths(stateDir).runRecord;
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeRunRecord(record: RunRecord): void {
+  writeFileAtomic(clusterPaths(record.stateDir).runRecord, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}

@@ -1,0 +1,127 @@
+// pm2 with its home inside one cluster's state dir: start, list and stop that cluster's processes, never another's.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProcessDescription, StartOptions } from 'pm2';
+import { isAlive } from './processes.js';
+
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  /** pm2's status: online, stopping, stopped, launching, errored, one-launch-status */
+  status: string;
+  restarts: number;
+}
+
+export interface ProcessSpec {
+  name: string;
+  /** argv after the node binary */
+  args: string[];
+  env: Record<string, string>;
+  /** stdout and stderr both go here */
+  logFile: string;
+  cwd: string;
+}
+
+/** The pm2 daemon of `pm2Home`, if its pid file names a live process. */
+export function daemonPid(pm2Home: string): number | undefined {
+  const file = join(pm2Home, 'pm2.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+type Callback<T> = (err: Error | null, result: T) => void;
+const call = <T>(fn: (cb: Callback<T>) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, result) => (err ? reject(toError(err)) : resolve(result))));
+
+// pm2 sometimes calls back with an array of errors or a plain object
+function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  if (Array.isArray(err) && err[0] instanceof Error) return err[0];
+  return new Error(typeof err === 'string' ? err : JSON.stringify(err));
+}
+
+interface Pm2Api {
+  connect(cb: Callback<unknown>): void;
+  start(opts: StartOptions, cb: Callback<unknown>): void;
+  list(cb: Callback<ProcessDescription[]>): void;
+  delete(target: string, cb: Callback<unknown>): void;
+  killDaemon(cb: Callback<unknown>): void;
+  disconnect(): void;
+}
+
+/** A connection to one cluster's pm2 daemon. */
+export class Pm2Cluster {
+  private constructor(
+    private readonly api: Pm2Api,
+    readonly pm2Home: string,
+  ) {}
+
+  /**
+   * Connects to the daemon of `pm2Home`, starting it when `spawnDaemon` (else fails when none runs,
+   * so `status` never leaves a stray daemon behind).
+   */
+  static async connect(pm2Home: string, spawnDaemon: boolean): Promise<Pm2Cluster> {
+    if (!spawnDaemon && daemonPid(pm2Home) === undefined)
+      throw new Error(`no pm2 daemon runs for ${pm2Home}`);
+    // pm2 reads PM2_HOME when first loaded; set it too so nothing falls back to ~/.pm2
+    process.env['PM2_HOME'] = pm2Home;
+    const { default: pm2 } = await import('pm2');
+    const Custom = (pm2 as unknown as { custom: new (opts: object) => Pm2Api }).custom;
+    const api = new Custom({ pm2_home: pm2Home, daemon_mode: true });
+    await call((cb) => api.connect(cb));
+    return new Pm2Cluster(api, pm2Home);
+  }
+
+  async start(spec: ProcessSpec): Promise<void> {
+    await call((cb) =>
+      this.api.start(
+        {
+          name: spec.name,
+          script: process.execPath,
+          interpreter: 'none',
+          args: spec.args,
+          cwd: spec.cwd,
+          env: spec.env,
+          output: spec.logFile,
+          error: spec.logFile,
+          merge_logs: true,
+          autorestart: true,
+          restart_delay: 500,
+          // a component that dies within a second of starting counts as unstable; 10 of those → errored
+          min_uptime: 1_000,
+          max_restarts: 10,
+          kill_timeout: 3_000,
+        } as StartOptions,
+        cb,
+      ),
+    );
+  }
+
+  async list(): Promise<ManagedProcess[]> {
+    const all = await call<ProcessDescription[]>((cb) => this.api.list(cb));
+    return all.map((p) => {
+      const env = (p.pm2_env ?? {}) as { status?: string; restart_time?: number };
+      return {
+        name: p.name ?? '?',
+        pid: p.pid ?? 0,
+        status: env.status ?? 'unknown',
+        restarts: env.restart_time ?? 0,
+      };
+    });
+  }
+
+  /** Deletes every process (pm2 kills each process tree), then stops the daemon itself. */
+  async stopAll(): Promise<void> {
+    try {
+      await call((cb) => this.api.delete('all', cb));
+    } catch {
+      // nothing to delete
+    }
+    await call((cb) => this.api.killDaemon(cb));
+  }
+
+  disconnect(): void {
+    this.api.disconnect();
+  }
+}

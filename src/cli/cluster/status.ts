@@ -1,0 +1,99 @@
+// `kubemu status`: where a cluster is and how it is doing, for people (text) and for scripts (-o json).
+import { existsSync, readFileSync } from 'node:fs';
+import { ADMIN_USER, readTokenFile, tokenFilePath } from '../../apiserver/auth/token-file.js';
+import { contextName } from '../../util/kubeconfig.js';
+import { isReady, listNodes, type ApiTarget } from './api.js';
+import { clusterPaths } from './layout.js';
+import { Pm2Cluster, type ManagedProcess } from './pm2.js';
+import { runningState } from './running.js';
+
+export interface ClusterStatus {
+  name: string;
+  stateDir: string;
+  running: boolean;
+  mode: 'pm2' | 'foreground' | null;
+  apiServer: { url: string | null; ready: boolean };
+  nodes: { name: string; internalIP: string | null; ready: string }[];
+  ingress: { http: string | null; https: string | null };
+  kubeconfig: string | null;
+  context: string;
+  pm2: { home: string; daemonPid: number | null };
+  processes: ManagedProcess[];
+}
+
+/** The admin credentials `up` made, when the state dir has them. */
+export function adminTarget(stateDir: string, url: string): ApiTarget | undefined {
+  const paths = clusterPaths(stateDir);
+  if (!existsSync(paths.caCert) || !existsSync(tokenFilePath(stateDir))) return undefined;
+  const token = readTokenFile(tokenFilePath(stateDir)).find((e) => e.user === ADMIN_USER)?.token;
+  return { url, ca: readFileSync(paths.caCert, 'utf8'), ...(token ? { token } : {}) };
+}
+
+export async function clusterStatus(name: string, stateDir: string): Promise<ClusterStatus> {
+  const state = runningState(stateDir);
+  const record = state.record;
+  let processes: ManagedProcess[] = [];
+  if (state.daemonPid !== undefined) {
+    const pm2 = await Pm2Cluster.connect(clusterPaths(stateDir).pm2Home, false);
+    try {
+      processes = await pm2.list();
+    } finally {
+      pm2.disconnect();
+    }
+  } else if (record) {
+    processes = Object.entries(record.pids).map(([process, pid]) => ({
+      name: process,
+      pid,
+      status: state.livePids[process] !== undefined ? 'online' : 'stopped',
+      restarts: 0,
+    }));
+  }
+  const url = record?.apiServerUrl ?? null;
+  const target = url && state.running ? adminTarget(stateDir, url) : undefined;
+  const ready = target ? await isReady(target) : false;
+  let nodes: ClusterStatus['nodes'] = (record?.nodes ?? []).map((n) => ({
+    name: n.name,
+    internalIP: n.ip,
+    ready: 'Unknown',
+  }));
+  if (target && ready) {
+    try {
+      nodes = (await listNodes(target)).map((n) => ({ ...n, internalIP: n.internalIP ?? null }));
+    } catch {
+      // keep the recorded nodes, readiness unknown
+    }
+  }
+  return {
+    name,
+    stateDir,
+    running: state.running,
+    mode: record?.mode ?? null,
+    apiServer: { url, ready },
+    nodes,
+    // placeholders until the ingress component exists
+    ingress: { http: null, https: null },
+    kubeconfig: record?.kubeconfig ?? null,
+    context: contextName(name),
+    pm2: { home: clusterPaths(stateDir).pm2Home, daemonPid: state.daemonPid ?? null },
+    processes,
+  };
+}
+
+export function formatStatus(s: ClusterStatus): string {
+  const lines = [
+    `cluster     ${s.name} (${s.running ? `running${s.mode ? `, ${s.mode}` : ''}` : 'not running'})`,
+    `state dir   ${s.stateDir}`,
+    `API server  ${s.apiServer.url ?? '-'}${s.apiServer.url ? (s.apiServer.ready ? ' (ready)' : ' (not ready)') : ''}`,
+    `ingress     http: ${s.ingress.http ?? 'not yet'}, https: ${s.ingress.https ?? 'not yet'}`,
+    `kubeconfig  ${s.kubeconfig ?? '-'} (context ${s.context})`,
+    '',
+    'NODE        INTERNAL-IP    READY',
+    ...s.nodes.map((n) => `${n.name.padEnd(12)}${(n.internalIP ?? '-').padEnd(15)}${n.ready}`),
+    '',
+    'PROCESS               PID      STATUS    RESTARTS',
+    ...s.processes.map(
+      (p) => `${p.name.padEnd(22)}${String(p.pid).padEnd(9)}${p.status.padEnd(10)}${p.restarts}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

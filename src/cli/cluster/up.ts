@@ -1,0 +1,282 @@
+// `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
+import { mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
+import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
+import { ensureClusterPki } from '../../util/pki.js';
+import { CliError } from '../cli-error.js';
+import { checkPortFree, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
+import { apiServerProcess, planComponents, type ClusterSettings, type PlannedProcess } from './components.js';
+import {
+  clusterPaths,
+  defaultStateDir,
+  nodeLayout,
+  userKubeconfigPath,
+  writeRunRecord,
+  type RunRecord,
+} from './layout.js';
+import { compactLogLine, lastLogLines } from './log-lines.js';
+import { Pm2Cluster, type ManagedProcess } from './pm2.js';
+import { Progress } from './progress.js';
+import { runningState } from './running.js';
+import { DirectSupervisor, type Supervisor } from './supervisor.js';
+
+/** dist/cli/main.js: every component runs as `node main.js <component> ...` */
+const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const API_HOST = '127.0.0.1';
+
+export interface UpOptions {
+  name: string;
+  stateDir: string;
+  nodes: number;
+  port: number;
+  kubeletPort: number;
+  cpu: string;
+  memory: string;
+  /** the user's kubeconfig to merge the context into */
+  kubeconfig: string;
+  foreground: boolean;
+  timeoutMs: number;
+  /** components' KUBEMU_LOG_LEVEL */
+  logLevel: string;
+  out?: NodeJS.WritableStream;
+}
+
+export interface UpResult {
+  record: RunRecord;
+  nodes: NodeSummary[];
+  elapsedMs: number;
+}
+
+class ComponentFailed extends Error {
+  constructor(
+    readonly component: string,
+    detail: string,
+  ) {
+    super(`${component} ${detail}`);
+  }
+}
+
+async function checkPorts(opts: UpOptions, settings: ClusterSettings): Promise<void> {
+  const wanted = [
+    { host: API_HOST, port: opts.port, who: 'the API server', flag: '--port' },
+    ...settings.nodes.map((n) => ({
+      host: n.ip,
+      port: opts.kubeletPort,
+      who: `the kubelet of ${n.name}`,
+      flag: '--kubelet-port',
+    })),
+  ];
+  for (const w of wanted) {
+    try {
+      await checkPortFree(w.host, w.port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${code ?? String(err)})`;
+      throw new CliError(
+        `port ${w.port} on ${w.host} ${why}; ${w.who} needs it. ` +
+          `Stop whatever holds it, or pick another port with ${w.flag}.`,
+        1,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** Throws ComponentFailed when one of `names` (all, if omitted) has died, crash-looped or errored. */
+function failedComponent(processes: ManagedProcess[], names?: readonly string[]): void {
+  for (const p of processes) {
+    if (names && !names.includes(p.name)) continue;
+    if (p.status === 'errored' || p.status === 'stopped' || p.restarts > 0) {
+      throw new ComponentFailed(
+        p.name,
+        p.restarts > 0 ? `exited and was restarted ${p.restarts} time(s)` : `is ${p.status}`,
+      );
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function up(opts: UpOptions): Promise<UpResult> {
+  const out = opts.out ?? process.stdout;
+  const startedAt = Date.now();
+  const { stateDir, name } = opts;
+  const paths = clusterPaths(stateDir);
+  const state = runningState(stateDir);
+  if (state.running) {
+    throw new CliError(
+      `cluster "${name}" is already running (state dir ${stateDir}). ` +
+        `Use it as it is, or stop it first with: ${downCommand(name, stateDir)}`,
+    );
+  }
+  const settings: ClusterSettings = {
+    name,
+    stateDir,
+    apiServerUrl: `https://${API_HOST}:${opts.port}`,
+    port: opts.port,
+    kubeletPort: opts.kubeletPort,
+    nodes: Array.from({ length: opts.nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
+    cpu: opts.cpu,
+    memory: opts.memory,
+  };
+  await checkPorts(opts, settings);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+  const progress = new Progress(out, startedAt);
+  progress.update('apiserver', 'starting');
+  let streaming = false;
+  // pm2's daemon takes a few hundred ms to start: let it come up while the PKI and tokens are made
+  const supervisorReady: Promise<Supervisor> = opts.foreground
+    ? Promise.resolve(
+        new DirectSupervisor((component, line) => {
+          if (!streaming) return;
+          const text = compactLogLine(component, line);
+          if (text) out.write(`${text}\n`);
+        }),
+      )
+    : Pm2Cluster.connect(paths.pm2Home, true);
+  const pki = await ensureClusterPki(paths.pki, { hosts: [API_HOST] });
+  const { adminToken } = ensureTokenFile(stateDir);
+  const supervisor = await supervisorReady;
+  const env = { KUBEMU_LOG_LEVEL: opts.logLevel };
+  const startProcess = (p: PlannedProcess): Promise<void> =>
+    supervisor.start({ name: p.name, args: [CLI_MAIN, ...p.argv], env, logFile: p.logFile, cwd: stateDir });
+
+  const stopOnSignal = (): void => {
+    out.write('\ninterrupted: stopping what was started\n');
+    void supervisor.stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+
+  const target: ApiTarget = { url: settings.apiServerUrl, ca: pki.caCertPem, token: adminToken };
+  const deadline = startedAt + opts.timeoutMs;
+  let nodes: NodeSummary[] = [];
+  try {
+    const apiserver = apiServerProcess(settings);
+    await startProcess(apiserver);
+    // credentials and kubeconfigs of the components, written while the apiserver boots
+    const components = planComponents(settings, pki.caCertPem);
+    for (let i = 0; !(await isReady(target)); i++) {
+      if (i % 5 === 0) failedComponent(await supervisor.list(), ['apiserver']);
+      if (Date.now() > deadline) throw new ComponentFailed('apiserver', 'did not become ready in time');
+      await sleep(25);
+    }
+    progress.update('apiserver', `ready (${progress.elapsed()})`);
+    for (const c of components) {
+      await startProcess(c);
+      progress.update(c.name, 'started');
+    }
+    for (;;) {
+      failedComponent(await supervisor.list());
+      try {
+        nodes = await listNodes(target);
+      } catch {
+        nodes = [];
+      }
+      for (const n of settings.nodes) {
+        const seen = nodes.find((s) => s.name === n.name);
+        if (seen) progress.update(`kubelet-${n.name}`, seen.ready === 'True' ? `Ready (${progress.elapsed()})` : 'registered');
+      }
+      const ready = settings.nodes.filter((n) => nodes.some((s) => s.name === n.name && s.ready === 'True'));
+      if (ready.length === settings.nodes.length) break;
+      if (Date.now() > deadline) {
+        const late = settings.nodes.find((n) => !ready.includes(n))!;
+        throw new ComponentFailed(`kubelet-${late.name}`, `did not make node ${late.name} Ready in time`);
+      }
+      await sleep(50);
+    }
+  } catch (err) {
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
+    const failed = err instanceof ComponentFailed ? err.component : undefined;
+    const lines = failed ? lastLogLines(failed, `${paths.logs}/${failed}.log`) : [];
+    out.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
+    if (lines.length > 0) out.write(`last log lines of ${failed}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+    out.write('stopping what was started...\n');
+    await supervisor.stopAll();
+    rmSync(paths.runRecord, { force: true });
+    throw new CliError(`cluster "${name}" failed to come up; logs are in ${paths.logs}`, 1, { cause: err });
+  }
+  process.removeListener('SIGINT', stopOnSignal);
+  process.removeListener('SIGTERM', stopOnSignal);
+
+  const processes = await supervisor.list();
+  const record: RunRecord = {
+    name,
+    stateDir,
+    mode: opts.foreground ? 'foreground' : 'pm2',
+    apiServerUrl: settings.apiServerUrl,
+    port: opts.port,
+    kubeletPort: opts.kubeletPort,
+    nodes: settings.nodes,
+    kubeconfig: opts.kubeconfig,
+    ...(opts.foreground ? { supervisorPid: process.pid } : {}),
+    pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
+    startedAt: new Date(startedAt).toISOString(),
+  };
+  writeRunRecord(record);
+  writeKubeconfig(opts.kubeconfig, {
+    name,
+    server: settings.apiServerUrl,
+    caPem: pki.caCertPem,
+    token: adminToken,
+    setCurrent: true,
+  });
+  const elapsedMs = Date.now() - startedAt;
+  out.write(summary(record, nodes, elapsedMs));
+
+  if (!opts.foreground) {
+    (supervisor as Pm2Cluster).disconnect();
+    return { record, nodes, elapsedMs };
+  }
+  out.write('\nStreaming logs; Ctrl-C stops the cluster.\n');
+  streaming = true;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      out.write(`\n${signal}: stopping cluster "${name}"...\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  streaming = false;
+  await supervisor.stopAll();
+  removeFromKubeconfig(opts.kubeconfig, name);
+  rmSync(paths.runRecord, { force: true });
+  out.write(`cluster "${name}" stopped (state kept in ${stateDir}).\n`);
+  return { record, nodes, elapsedMs };
+}
+
+/** The `kubemu down` that stops this cluster: the state dir is named only when it is not the default. */
+export const downCommand = (name: string, stateDir: string): string =>
+  `kubemu down --name ${name}` + (stateDir === defaultStateDir(name) ? '' : ` --state-dir ${stateDir}`);
+
+function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): string {
+  const context = contextName(record.name);
+  const kubectlFlags =
+    record.kubeconfig === userKubeconfigPath(undefined)
+      ? `--context ${context}`
+      : `--kubeconfig ${record.kubeconfig}`;
+  const nodeLines = record.nodes.map((n) => {
+    const seen = nodes.find((s) => s.name === n.name);
+    return `${n.name} ${n.ip} (${seen?.ready === 'True' ? 'Ready' : 'NotReady'})`;
+  });
+  return [
+    '',
+    `Cluster "${record.name}" is up: ${record.nodes.length} node(s) Ready in ${(elapsedMs / 1000).toFixed(1)}s.`,
+    '',
+    `  API server      ${record.apiServerUrl}`,
+    `  nodes           ${nodeLines.join('\n                  ')}`,
+    `  ingress HTTP    not yet (ingress is not part of kubemu yet)`,
+    `  ingress HTTPS   not yet`,
+    `  state dir       ${record.stateDir}`,
+    `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
+    '',
+    `Try:   kubectl ${kubectlFlags} get nodes -o wide`,
+    `Stop:  ${downCommand(record.name, record.stateDir)}` +
+      (record.mode === 'foreground' ? '  (or Ctrl-C here)' : ''),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,28 @@
+import { describe, it, expect } from 'vitest';
+import { enabledControllers, parseDuration } from './controller-manager.js';
+
+describe('controller-manager flags', () => {
+  it('parses Go durations as upstream flags take them', () => {
+    expect(parseDuration('3s')).toBe(3_000);
+    expect(parseDuration('0.5s')).toBe(500);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1m30s')).toBe(90_000);
+    expect(parseDuration('40')).toBe(40_000);
+    expect(() => parseDuration('3 parsecs')).toThrow(/invalid duration/);
+  });
+
+  it('reads --controllers like upstream: *, names, aliases and -name', () => {
+    expect(enabledControllers('*').size).toBe(7);
+    expect([...enabledControllers('*,-replicaset,-deployment-controller')]).not.toContain(
+      'replicaset-controller',
+    );
+    expect([...enabledControllers('*,-replicaset,-deployment-controller')]).not.toContain(
+      'deployment-controller',
+    );
+    expect([...enabledControllers('garbagecollector,podgc')].sort()).toEqual([
+      'garbage-collector-controller',
+      'pod-garbage-collector-controller',
+    ]);
+    expect(() => enabledControllers('nonsense')).toThrow(/unknown controller/);
+  });
+});

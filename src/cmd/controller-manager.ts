@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// kube-controller-manager for kubemu: `node dist/cmd/controller-manager.js --kubeconfig FILE [--controllers ...]`.
+import { parseArgs } from 'node:util';
+import { connectKubeClient, type KubeClient } from '../client/index.js';
+import { SharedInformerFactory } from '../controllers/common/informers.js';
+import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
+import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
+import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
+import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifecycle-controller.js';
+import { TaintEvictionController } from '../controllers/nodelifecycle/taint-eviction-controller.js';
+import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
+import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
+import { readKubeconfig } from '../util/kubeconfig.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { serveMetrics, type MetricsServer } from '../util/metrics.js';
+import { runUntilSignal } from '../util/run.js';
+
+/** What the controller-manager needs of a controller. */
+interface RunnableController {
+  run(): Promise<void>;
+  stop(): void;
+}
+
+interface ControllerContext {
+  client: KubeClient;
+  informers: SharedInformerFactory;
+  logger: Logger;
+  flags: Flags;
+}
+
+interface Flags {
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+  nodeStartupGracePeriodMs: number;
+  terminatedPodGcThreshold: number;
+  concurrentGcSyncs: number;
+  concurrentNamespaceSyncs: number;
+  concurrentReplicasetSyncs: number;
+  concurrentDeploymentSyncs: number;
+}
+
+/** upstream's controller names, with its short aliases, in start order */
+const CONTROLLERS: {
+  name: string;
+  aliases: string[];
+  make(ctx: ControllerContext): RunnableController;
+}[] = [
+  {
+    name: 'namespace-controller',
+    aliases: ['namespace'],
+    make: (c) =>
+      new NamespaceController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentNamespaceSyncs,
+      }),
+  },
+  {
+    name: 'garbage-collector-controller',
+    aliases: ['garbagecollector'],
+    make: (c) =>
+      new GarbageCollector({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentGcSyncs,
+      }),
+  },
+  {
+    name: 'replicaset-controller',
+    aliases: ['replicaset'],
+    make: (c) =>
+      new ReplicaSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentReplicasetSyncs,
+      }),
+  },
+  {
+    name: 'deployment-controller',
+    aliases: ['deployment'],
+    make: (c) =>
+      new DeploymentController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentDeploymentSyncs,
+      }),
+  },
+  {
+    name: 'node-lifecycle-controller',
+    aliases: ['nodelifecycle'],
+    make: (c) =>
+      new NodeLifecycleController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        nodeMonitorGracePeriodMs: c.flags.nodeMonitorGracePeriodMs,
+        nodeMonitorPeriodMs: c.flags.nodeMonitorPeriodMs,
+        nodeStartupGracePeriodMs: c.flags.nodeStartupGracePeriodMs,
+      }),
+  },
+  {
+    name: 'taint-eviction-controller',
+    aliases: ['tainteviction'],
+    make: (c) => new TaintEvictionController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'pod-garbage-collector-controller',
+    aliases: ['podgc'],
+    make: (c) =>
+      new PodGCController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        terminatedPodThreshold: c.flags.terminatedPodGcThreshold,
+      }),
+  },
+];
+
+/** Go's time.ParseDuration for what flags use: `3s`, `500ms`, `1m30s`, `0.5s`; a bare number is seconds */
+export function parseDuration(text: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < text.length) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) throw new TypeError(`invalid duration "${text}"`);
+    total += Number(m[1]) * unitMs[m[2]];
+    at = re.lastIndex;
+  }
+  if (text.length === 0) throw new TypeError('empty duration');
+  return total;
+}
+
+/** upstream --controllers: `*` is every controller, `name` enables, `-name` disables */
+export function enabledControllers(spec: string): Set<string> {
+  const canonical = (n: string): string => {
+    const c = CONTROLLERS.find((x) => x.name === n || x.aliases.includes(n));
+    if (!c) throw new TypeError(`unknown controller "${n}"`);
+    return c.name;
+  };
+  const items = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out = new Set<string>(items.includes('*') ? CONTROLLERS.map((c) => c.name) : []);
+  for (const item of items) {
+    if (item === '*') continue;
+    if (item.startsWith('-')) out.delete(canonical(item.slice(1)));
+    else out.add(canonical(item));
+  }
+  return out;
+}
+
+export function controllerManagerMain(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      controllers: { type: 'string', default: '*' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string', default: '127.0.0.1' },
+      'node-monitor-grace-period': { type: 'string', default: '3s' },
+      'node-monitor-period': { type: 'string', default: '0.5s' },
+      'node-startup-grace-period': { type: 'string', default: '10s' },
+      'terminated-pod-gc-threshold': { type: 'string', default: '12500' },
+      'concurrent-gc-syncs': { type: 'string', default: '5' },
+      'concurrent-namespace-syncs': { type: 'string', default: '2' },
+      'concurrent-replicaset-syncs': { type: 'string', default: '5' },
+      'concurrent-deployment-syncs': { type: 'string', default: '5' },
+    },
+    strict: true,
+  });
+  const log = createLogger('controller-manager');
+  const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'];
+  if (!kubeconfig) {
+    log.fatal('--kubeconfig is required');
+    process.exit(2);
+  }
+  let flags: Flags;
+  let enabled: Set<string>;
+  try {
+    flags = {
+      nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
+      nodeMonitorPeriodMs: parseDuration(values['node-monitor-period']),
+      nodeStartupGracePeriodMs: parseDuration(values['node-startup-grace-period']),
+      terminatedPodGcThreshold: Number(values['terminated-pod-gc-threshold']),
+      concurrentGcSyncs: Number(values['concurrent-gc-syncs']),
+      concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
+      concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
+      concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+    };
+    enabled = enabledControllers(values.controllers);
+  } catch (err) {
+    log.fatal({ err }, 'invalid flags');
+    process.exit(2);
+  }
+  runUntilSignal(log, async () => {
+    const creds = readKubeconfig(kubeconfig, values.context);
+    const { client, connection } = connectKubeClient({
+      server: creds.server,
+      ...(creds.token ? { token: creds.token } : {}),
+      ...(creds.caPem ? { ca: creds.caPem } : {}),
+      logger: log,
+    });
+    const informers = new SharedInformerFactory({ client, logger: log });
+    const ctx: ControllerContext = { client, informers, logger: log, flags };
+    const running: { name: string; controller: RunnableController }[] = [];
+    // Construct every controller first so all register handlers before any informer lists.
+    for (const c of CONTROLLERS) {
+      if (!enabled.has(c.name)) continue;
+      running.push({ name: c.name, controller: c.make(ctx) });
+    }
+    let metrics: MetricsServer | undefined;
+    if (values['metrics-port'] !== undefined) {
+      metrics = await serveMetrics(Number(values['metrics-port']), values['metrics-host']);
+      log.info({ port: metrics.port }, 'serving /metrics');
+    }
+    informers.start();
+    await Promise.all(running.map((r) => r.controller.run()));
+    log.info({ controllers: running.map((r) => r.name) }, 'controllers started');
+    return {
+      async close() {
+        for (const r of running) r.controller.stop();
+        informers.stop();
+        await metrics?.close();
+        await connection.close();
+      },
+    };
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) controllerManagerMain(process.argv.slice(2));

@@ -1,0 +1,263 @@
+// The kubelet: registers its Node, renews its Lease, runs the pods bound to it, serves logs and stats.
+import fs from 'node:fs';
+import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/errors.js';
+import { Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import type { Logger } from '../util/logger.js';
+import { deepEqual } from '../util/objects.js';
+import { Backoff } from './backoff.js';
+import type { EnvSources } from './env.js';
+import { EventRecorder } from './events.js';
+import { PodIPAllocator } from './ip-allocator.js';
+import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
+import { PodWorker } from './pod-worker.js';
+import { ImageStore } from './runtime/images.js';
+import { ContainerRuntime } from './runtime/runtime.js';
+import { startKubeletServer, type KubeletServer } from './server.js';
+import { statsSummary } from './stats.js';
+
+export interface KubeletOptions {
+  client: KubeClient;
+  nodeName: string;
+  nodeIP: string;
+  podCIDR: string;
+  cpu: string;
+  memoryBytes: number;
+  maxPods: number;
+  rootDir: string;
+  /** 0 picks a free port (the Node's daemonEndpoints says which). */
+  port: number;
+  /** the token callers of the kubelet's endpoint must present: the kubelet's own kubeconfig token */
+  token: string | undefined;
+  /** where `kubemu image build` puts user images */
+  stateDir?: string;
+  leaseDurationSeconds: number;
+  leaseRenewIntervalMs: number;
+  nodeStatusUpdateFrequencyMs: number;
+  nodeStatusReportFrequencyMs: number;
+  crashLoopBackoff: { initialMs: number; maxMs: number };
+  imagePullBackoff: { initialMs: number; maxMs: number };
+  runtime?: ContainerRuntime;
+  log: Logger;
+}
+
+export class Kubelet {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly queue: WorkQueue<string>;
+  private readonly pods: Informer<Pod>;
+  private readonly services: Informer<Service>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private node: Node | undefined;
+  private closed = false;
+  private workersDone: Promise<void> | undefined;
+  readonly startTime = Date.now();
+
+  private constructor(
+    private readonly opts: KubeletOptions,
+    readonly runtime: ContainerRuntime,
+    private readonly images: ImageStore,
+    private readonly server: KubeletServer,
+    private readonly cfg: NodeConfig,
+  ) {
+    const log = opts.log;
+    this.queue = new WorkQueue<string>({ name: 'pods', logger: log });
+    this.pods = new Informer<Pod>({
+      source: opts.client.pods,
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      name: 'pods',
+      logger: log,
+      resyncPeriodMs: 30_000,
+    });
+    this.services = new Informer<Service>({ source: opts.client.services, name: 'services', logger: log });
+    const enqueue = (p: Pod): void => this.queue.add(keyOf(p));
+    // Our own status writes come back as updates; like upstream, only spec/metadata changes (and resyncs) sync a pod.
+    const onUpdate = (o: Pod, n: Pod): void => {
+      if (o !== n && statusOnlyChange(o, n)) return;
+      enqueue(n);
+    };
+    this.pods.addEventHandler({ onAdd: enqueue, onUpdate, onDelete: enqueue });
+  }
+
+  static async start(opts: KubeletOptions): Promise<Kubelet> {
+    fs.mkdirSync(opts.rootDir, { recursive: true });
+    const runtime = opts.runtime ?? new ContainerRuntime({ logger: opts.log.child({ module: 'runtime' }) });
+    const images = new ImageStore(opts.stateDir ? { stateDir: opts.stateDir } : {});
+    const self: { kubelet?: Kubelet } = {};
+    const server = await startKubeletServer({
+      host: opts.nodeIP,
+      port: opts.port,
+      token: opts.token,
+      findPod: (ns, name) => self.kubelet?.findPod(ns, name),
+      summary: () => self.kubelet?.summary(),
+      log: opts.log.child({ module: 'server' }),
+    });
+    const cfg: NodeConfig = {
+      nodeName: opts.nodeName,
+      nodeIP: opts.nodeIP,
+      podCIDR: opts.podCIDR,
+      cpu: opts.cpu,
+      memoryBytes: opts.memoryBytes,
+      maxPods: opts.maxPods,
+      rootDir: opts.rootDir,
+      kubeletPort: server.port,
+    };
+    const kubelet = new Kubelet(opts, runtime, images, server, cfg);
+    self.kubelet = kubelet;
+    await kubelet.run();
+    return kubelet;
+  }
+
+  private async run(): Promise<void> {
+    const { client, log } = this.opts;
+    this.node = await registerNode(client, this.cfg, log);
+    const imageList = (): { name: string; sizeBytes: number }[] =>
+      this.images.list().map((i) => ({
+        name: `docker.io/${i.name.includes('/') ? i.name : `library/${i.name}`}:${i.tag}`,
+        sizeBytes: 0,
+      }));
+    const reporter = new NodeStatusReporter(
+      client,
+      this.cfg,
+      imageList,
+      this.opts.nodeStatusReportFrequencyMs,
+    );
+    await reporter.update(this.node);
+    const lease = new NodeLease(
+      client,
+      this.opts.nodeName,
+      this.opts.leaseDurationSeconds,
+      () => this.node?.metadata?.uid,
+    );
+    await lease.renew().catch((err: unknown) => log.warn({ err }, 'lease renew failed'));
+    this.every(this.opts.leaseRenewIntervalMs, async () => {
+      await lease.renew();
+    });
+    this.every(this.opts.nodeStatusUpdateFrequencyMs, async () => {
+      this.node = await client.nodes.get(this.opts.nodeName);
+      await reporter.update(this.node);
+    });
+
+    const events = new EventRecorder(client, this.opts.nodeName, log);
+    events.record(
+      { kind: 'Node', apiVersion: 'v1', name: this.opts.nodeName, uid: this.opts.nodeName },
+      'Normal',
+      'Starting',
+      'Starting kubelet.',
+    );
+    const getOrUndefined = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await get();
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return undefined;
+        throw err;
+      }
+    };
+    const services = this.services;
+    const envSources: EnvSources = {
+      configMap: (ns, name) => getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns)),
+      secret: (ns, name) => getOrUndefined<Secret>(() => client.secrets.get(name, ns)),
+      get services() {
+        return services.store.list();
+      },
+      nodeAllocatable: nodeCapacity(this.cfg),
+    };
+    const ips = new PodIPAllocator(this.opts.podCIDR);
+    const crashBackoff = new Backoff(this.opts.crashLoopBackoff);
+    const imageBackoff = new Backoff(this.opts.imagePullBackoff);
+    const workerDeps = {
+      client,
+      runtime: this.runtime,
+      images: this.images,
+      events,
+      ips,
+      crashBackoff,
+      imageBackoff,
+      envSources,
+      nodeName: this.opts.nodeName,
+      hostIP: this.opts.nodeIP,
+      rootDir: this.opts.rootDir,
+      log,
+      enqueue: (key: string, afterMs?: number) =>
+        afterMs ? this.queue.addAfter(key, afterMs) : this.queue.add(key),
+    };
+
+    this.services.start();
+    this.pods.start();
+    await Promise.all([this.services.waitForSync(), this.pods.waitForSync()]);
+    // Pods this node ran before a restart keep their IPs when they can.
+    const reserved = new Map<string, string>();
+    for (const p of this.pods.store.list()) {
+      const ip = p.status?.podIP;
+      const phase = p.status?.phase;
+      if (ip && ips.contains(ip) && phase !== 'Succeeded' && phase !== 'Failed')
+        reserved.set(p.metadata!.uid!, ips.allocate(ip));
+    }
+
+    this.workersDone = this.queue.runWorkers(4, async (key) => {
+      const pod = this.pods.store.get(key);
+      let worker = this.workers.get(key);
+      if (worker && (!pod || pod.metadata?.uid !== worker.uid)) {
+        this.workers.delete(key);
+        events.forget(worker.uid);
+        await worker.remove();
+        worker = undefined;
+      }
+      if (!pod || this.closed) return;
+      if (!worker) {
+        worker = new PodWorker(pod, workerDeps);
+        const ip = reserved.get(worker.uid);
+        if (ip) {
+          worker.podIP = ip;
+          reserved.delete(worker.uid);
+        }
+        this.workers.set(key, worker);
+      }
+      await worker.sync(pod);
+    });
+    log.info(
+      { node: this.opts.nodeName, port: this.server.port, rootDir: this.opts.rootDir },
+      'kubelet running',
+    );
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy || this.closed) return;
+      busy = true;
+      fn()
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'periodic kubelet task failed'))
+        .finally(() => (busy = false));
+    }, ms);
+    this.timers.push(t);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  findPod(namespace: string, name: string): PodWorker | undefined {
+    return this.workers.get(`${namespace}/${name}`);
+  }
+
+  summary(): unknown {
+    return statsSummary(this.opts.nodeName, this.startTime, [...this.workers.values()], this.cfg.memoryBytes);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.queue.shutDown();
+    this.pods.stop();
+    this.services.stop();
+    await this.server.close();
+    await this.runtime.close();
+    void this.workersDone;
+  }
+}
+
+function statusOnlyChange(o: Pod, n: Pod): boolean {
+  const meta = (p: Pod): unknown => ({ ...p.metadata, resourceVersion: undefined, managedFields: undefined });
+  return deepEqual(o.spec, n.spec) && deepEqual(meta(o), meta(n));
+}

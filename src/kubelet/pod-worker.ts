@@ -1,0 +1,604 @@
+// One pod on this node: its sandbox (IP, volumes), init and app containers, restarts, probes, termination, status.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  Container,
+  ContainerState,
+  ContainerStateTerminated,
+  ObjectReference,
+  Pod,
+  PodStatus,
+} from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/errors.js';
+import type { KubeClient } from '../client/index.js';
+import type { Logger } from '../util/logger.js';
+import { deepEqual, rfc3339 } from '../util/objects.js';
+import type { Backoff } from './backoff.js';
+import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
+import type { EventSink, EventType } from './events.js';
+import type { PodIPAllocator } from './ip-allocator.js';
+import { ContainerProbes } from './prober.js';
+import type { ContainerExit, ContainerProcess } from './runtime/container.js';
+import { ImagePullError, type ImageStore, type ResolvedImage } from './runtime/images.js';
+import { runProbe } from './runtime/probes.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
+import { computePodStatus, type ContainerView } from './status.js';
+import { containerMounts, setupVolumes, VolumeError } from './volumes.js';
+import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
+
+export interface PodWorkerDeps {
+  client: KubeClient;
+  runtime: ContainerRuntime;
+  images: ImageStore;
+  events: EventSink;
+  ips: PodIPAllocator;
+  crashBackoff: Backoff;
+  imageBackoff: Backoff;
+  envSources: EnvSources;
+  nodeName: string;
+  hostIP: string;
+  rootDir: string;
+  log: Logger;
+  /** re-sync this pod, now or later */
+  enqueue(key: string, afterMs?: number): void;
+  now?: () => number;
+}
+
+export interface ContainerRecord {
+  spec: Container;
+  init: boolean;
+  restartCount: number;
+  state: ContainerState;
+  lastState: ContainerState;
+  image: string;
+  imageID: string;
+  everStarted: boolean;
+  process?: ContainerProcess;
+  containerID?: string;
+  logFile?: string;
+  /** containerID → log file of every instance this kubelet knows (for `kubectl logs [--previous]`) */
+  logFiles: Map<string, string>;
+  finishedAtMs?: number;
+  imageBackoffSince?: number;
+  probes?: ContainerProbes;
+}
+
+const waiting = (reason: string, message?: string): ContainerState => ({
+  waiting: { reason, ...(message ? { message } : {}) },
+});
+
+function imageDigest(image: ResolvedImage): string {
+  const h = createHash('sha256').update(image.dir).update(JSON.stringify(image.manifest)).digest('hex');
+  return `sha256:${h}`;
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+export function memoryLimitBytes(c: Container): number | undefined {
+  const raw = c.resources?.limits?.['memory'] as string | number | undefined;
+  if (raw === undefined) return undefined;
+  const q = parseQuantity(String(raw));
+  return q ? Math.floor(quantityValue(q)) : undefined;
+}
+
+export class PodWorker {
+  readonly uid: string;
+  readonly key: string;
+  pod: Pod;
+  podIP: string | undefined;
+  startTime: string | undefined;
+  readonly init: ContainerRecord[];
+  readonly containers: ContainerRecord[];
+  private sandboxReady = false;
+  private volumePaths = new Map<string, string>();
+  private terminating: Promise<void> | undefined;
+  private terminated = false;
+  private deleted = false;
+  /** The pod had finished before this kubelet saw it: nothing runs, nothing is written. */
+  private finishedBefore: boolean;
+  private lastStatus: PodStatus | undefined;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(
+    pod: Pod,
+    private readonly deps: PodWorkerDeps,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata!.uid!;
+    this.key = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
+    this.now = deps.now ?? Date.now;
+    this.log = deps.log.child({ pod: this.key });
+    const phase = pod.status?.phase;
+    this.finishedBefore = phase === 'Succeeded' || phase === 'Failed';
+    this.startTime = pod.status?.startTime;
+    const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
+    const fresh = (spec: Container, init: boolean): ContainerRecord => {
+      const old = (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find(
+        (s) => s.name === spec.name,
+      );
+      const rec: ContainerRecord = {
+        spec,
+        init,
+        restartCount: 0,
+        state: waiting(init || hasInit ? 'PodInitializing' : 'ContainerCreating'),
+        lastState: {},
+        image: spec.image ?? '',
+        imageID: '',
+        everStarted: false,
+        logFiles: new Map(),
+      };
+      if (!old?.containerID) return rec;
+      // A previous kubelet ran this container: its processes died with it, as on a rebooted node.
+      if (init && old.state?.terminated?.exitCode === 0)
+        return { ...rec, state: old.state, everStarted: true, restartCount: old.restartCount };
+      const prev: ContainerStateTerminated = old.state?.terminated ?? {
+        exitCode: 255,
+        reason: 'Unknown',
+        containerID: old.containerID,
+        ...(old.state?.running?.startedAt ? { startedAt: old.state.running.startedAt } : {}),
+        finishedAt: rfc3339(this.now()),
+      };
+      rec.restartCount = old.restartCount;
+      rec.everStarted = true;
+      rec.state = { terminated: prev };
+      rec.finishedAtMs = Date.parse(prev.finishedAt ?? '') || this.now();
+      rec.logFile = this.logFile(spec.name, old.restartCount);
+      rec.logFiles.set(old.containerID, rec.logFile);
+      rec.containerID = old.containerID;
+      return rec;
+    };
+    this.init = (pod.spec?.initContainers ?? []).map((c) => fresh(c, true));
+    this.containers = (pod.spec?.containers ?? []).map((c) => fresh(c, false));
+  }
+
+  private get podDir(): string {
+    return path.join(this.deps.rootDir, 'pods', this.uid);
+  }
+
+  private logFile(container: string, restartCount: number): string {
+    const m = this.pod.metadata!;
+    return path.join(
+      this.deps.rootDir,
+      'logs',
+      `${m.namespace}_${m.name}_${this.uid}`,
+      container,
+      `${restartCount}.log`,
+    );
+  }
+
+  private ref(c?: ContainerRecord): ObjectReference {
+    const m = this.pod.metadata!;
+    return {
+      kind: 'Pod',
+      apiVersion: 'v1',
+      namespace: m.namespace,
+      name: m.name,
+      uid: m.uid,
+      ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+      ...(c ? { fieldPath: `spec.${c.init ? 'initContainers' : 'containers'}{${c.spec.name}}` } : {}),
+    };
+  }
+
+  private event(c: ContainerRecord | undefined, type: EventType, reason: string, message: string): void {
+    this.deps.events.record(this.ref(c), type, reason, message);
+  }
+
+  private get podFullName(): string {
+    return `${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})`;
+  }
+
+  /** All containers, init first. */
+  records(): ContainerRecord[] {
+    return [...this.init, ...this.containers];
+  }
+
+  /** Drives the pod one step towards its spec; never waits for a grace period. */
+  async sync(pod: Pod): Promise<void> {
+    this.pod = pod;
+    if (this.deleted) return;
+    if (pod.metadata?.deletionTimestamp) return this.syncDeleting();
+    if (this.finishedBefore) return;
+    if (!this.sandboxReady && !(await this.setupSandbox())) return this.writeStatus();
+    const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+    let initDone = true;
+    for (const rec of this.init) {
+      if (rec.state.terminated?.exitCode === 0) continue;
+      initDone = false;
+      if (rec.process?.running) break;
+      if (!rec.everStarted) await this.start(rec);
+      else if (restartPolicy !== 'Never') await this.restartWithBackoff(rec);
+      break;
+    }
+    if (initDone) {
+      for (const rec of this.containers) {
+        if (rec.process?.running) continue;
+        if (!rec.everStarted) {
+          await this.start(rec);
+          continue;
+        }
+        const exit = rec.state.terminated ?? rec.lastState.terminated;
+        const restart = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exit?.exitCode !== 0);
+        if (restart) await this.restartWithBackoff(rec);
+      }
+    }
+    await this.writeStatus();
+  }
+
+  private async setupSandbox(): Promise<boolean> {
+    if (!this.podIP) {
+      try {
+        this.podIP = this.deps.ips.allocate(this.pod.status?.podIP);
+      } catch (err) {
+        this.event(undefined, 'Warning', 'FailedCreatePodSandBox', (err as Error).message);
+        this.deps.enqueue(this.key, 5000);
+        return false;
+      }
+    }
+    this.startTime ??= rfc3339(this.now());
+    try {
+      fs.mkdirSync(this.podDir, { recursive: true });
+      this.volumePaths = await setupVolumes(
+        this.pod,
+        this.podDir,
+        { podIP: this.podIP, hostIP: this.deps.hostIP },
+        this.deps.envSources,
+      );
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      this.event(undefined, 'Warning', 'FailedMount', err.message);
+      this.deps.enqueue(this.key, 2000);
+      return false;
+    }
+    this.sandboxReady = true;
+    return true;
+  }
+
+  private async restartWithBackoff(rec: ContainerRecord): Promise<void> {
+    const key = `${this.uid}/${rec.spec.name}`;
+    const exit = rec.state.terminated ?? rec.lastState.terminated;
+    const finishedAt = rec.finishedAtMs ?? this.now();
+    if (exit && this.deps.crashBackoff.isInBackOffSince(key, finishedAt)) {
+      const backoffMs = this.deps.crashBackoff.get(key);
+      if (rec.state.waiting?.reason !== 'CrashLoopBackOff')
+        this.event(
+          rec,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${rec.spec.name} in pod ${this.podFullName}`,
+        );
+      rec.lastState = { terminated: exit };
+      rec.state = waiting(
+        'CrashLoopBackOff',
+        `back-off ${formatSeconds(backoffMs)} restarting failed container=${rec.spec.name} pod=${this.podFullName}`,
+      );
+      this.deps.enqueue(this.key, Math.max(10, finishedAt + backoffMs - this.now() + 10));
+      return;
+    }
+    if (rec.state.waiting?.reason !== 'ImagePullBackOff' && rec.state.waiting?.reason !== 'ErrImagePull')
+      this.deps.crashBackoff.next(key);
+    await this.start(rec);
+  }
+
+  private async start(rec: ContainerRecord): Promise<void> {
+    const c = rec.spec;
+    const imgKey = `${this.uid}/${c.name}/image`;
+    if (
+      rec.imageBackoffSince !== undefined &&
+      this.deps.imageBackoff.isInBackOffSince(imgKey, rec.imageBackoffSince)
+    ) {
+      const msg = `Back-off pulling image "${c.image}"`;
+      if (rec.state.waiting?.reason !== 'ImagePullBackOff') {
+        this.event(rec, 'Normal', 'BackOff', msg);
+        this.event(rec, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      }
+      rec.state = waiting('ImagePullBackOff', msg);
+      const left = rec.imageBackoffSince + this.deps.imageBackoff.get(imgKey) - this.now();
+      this.deps.enqueue(this.key, Math.max(10, left + 10));
+      return;
+    }
+    const pullAlways = c.imagePullPolicy === 'Always';
+    if (pullAlways) this.event(rec, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
+    const pullStart = this.now();
+    let image: ResolvedImage;
+    try {
+      image = this.deps.images.resolve(c.image ?? '');
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      if (!pullAlways) this.event(rec, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
+      this.event(rec, 'Warning', 'Failed', err.message);
+      this.event(rec, 'Warning', 'Failed', 'Error: ErrImagePull');
+      rec.state = waiting('ErrImagePull', err.message);
+      this.deps.imageBackoff.next(imgKey);
+      rec.imageBackoffSince = this.now();
+      // Shown for a moment, then ImagePullBackOff until the backoff ends and the next pull is tried.
+      this.deps.enqueue(this.key, this.deps.imageBackoff.get(imgKey) / 2);
+      return;
+    }
+    rec.imageBackoffSince = undefined;
+    this.deps.imageBackoff.reset(imgKey);
+    if (pullAlways) {
+      const took = formatDuration(this.now() - pullStart);
+      this.event(
+        rec,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${c.image}" in ${took} (${took} including waiting). Image size: ${dirSize(image.dir)} bytes.`,
+      );
+    } else this.event(rec, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
+    rec.image = image.ref.canonical;
+    rec.imageID = `kubemu://${image.ref.canonical.replace(/:[^:/]+$/, '')}@${imageDigest(image)}`;
+
+    let env: Map<string, string>;
+    try {
+      env = await makeEnvironment(
+        this.pod,
+        c,
+        { podIP: this.podIP!, hostIP: this.deps.hostIP },
+        this.deps.envSources,
+      );
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      this.event(rec, 'Warning', 'Failed', `Error: ${err.message}`);
+      rec.state = waiting('CreateContainerConfigError', err.message);
+      this.deps.enqueue(this.key, 2000);
+      return;
+    }
+
+    if (rec.everStarted) {
+      const exit = rec.state.terminated ?? rec.lastState.terminated;
+      if (exit) rec.lastState = { terminated: exit };
+      rec.restartCount++;
+    }
+    const { command, args } = expandCommandAndArgs(c, env);
+    const containerID = randomBytes(32).toString('hex');
+    const logFile = this.logFile(c.name, rec.restartCount);
+    fs.rmSync(logFile, { force: true });
+    const memoryLimit = memoryLimitBytes(c);
+    const proc = this.deps.runtime.startContainer({
+      name: c.name,
+      podName: this.pod.metadata!.name!,
+      nodeName: this.deps.nodeName,
+      image,
+      ...(command ? { command } : {}),
+      ...(args ? { args } : {}),
+      env: Object.fromEntries(env),
+      ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+      podIP: this.podIP!,
+      mounts: containerMounts(this.pod, c, this.volumePaths),
+      containerDir: path.join(this.podDir, 'containers', c.name, String(rec.restartCount)),
+      logFile,
+      ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
+    });
+    rec.everStarted = true;
+    rec.process = proc;
+    rec.containerID = `kubemu://${containerID}`;
+    rec.logFile = logFile;
+    rec.logFiles.set(rec.containerID, logFile);
+    rec.state = { running: { startedAt: rfc3339(proc.startedAt.getTime()) } };
+    this.event(rec, 'Normal', 'Created', `Created container ${c.name}`);
+    this.event(rec, 'Normal', 'Started', `Started container ${c.name}`);
+    void proc.exited.then((exit) => this.onExit(rec, proc, exit));
+    if (!rec.init) this.startProbes(rec, proc);
+  }
+
+  private startProbes(rec: ContainerRecord, proc: ContainerProcess): void {
+    const c = rec.spec;
+    const probes = new ContainerProbes(
+      c,
+      {
+        podIP: this.podIP!,
+        namedPort: (name) => c.ports?.find((p) => p.name === name)?.containerPort,
+        exec: (argv) => this.deps.runtime.exec(proc, argv),
+      },
+      {
+        changed: () => this.deps.enqueue(this.key),
+        unhealthy: (_kind, message) => this.event(rec, 'Warning', 'Unhealthy', message),
+        failed: (kind) => {
+          if (rec.process !== proc || !proc.running) return;
+          this.event(
+            rec,
+            'Normal',
+            'Killing',
+            `Container ${c.name} failed ${kind.toLowerCase()} probe, will be restarted`,
+          );
+          const probe = kind === 'Liveness' ? c.livenessProbe : c.startupProbe;
+          const grace =
+            probe?.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+          void proc.stop(grace);
+        },
+      },
+    );
+    rec.probes = probes;
+    probes.start();
+  }
+
+  private onExit(rec: ContainerRecord, proc: ContainerProcess, exit: ContainerExit): void {
+    if (rec.process !== proc) return;
+    rec.probes?.stop();
+    rec.probes = undefined;
+    const terminated: ContainerStateTerminated = {
+      exitCode: exit.exitCode,
+      reason: exit.reason,
+      ...(exit.message ? { message: exit.message } : {}),
+      ...(exit.signal ? { signal: signalNumber(exit.signal) } : {}),
+      startedAt: rfc3339(exit.startedAt.getTime()),
+      finishedAt: rfc3339(exit.finishedAt.getTime()),
+      containerID: rec.containerID,
+    };
+    if (!terminated.signal) delete terminated.signal;
+    rec.state = { terminated };
+    rec.finishedAtMs = exit.finishedAt.getTime();
+    if (exit.reason === 'StartError')
+      this.event(rec, 'Warning', 'Failed', `Error: ${exit.message ?? 'failed to start container'}`);
+    this.log.info(
+      { container: rec.spec.name, exitCode: exit.exitCode, reason: exit.reason },
+      'container exited',
+    );
+    this.deps.enqueue(this.key);
+  }
+
+  private async syncDeleting(): Promise<void> {
+    const grace =
+      this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    this.terminating ??= this.terminate(grace).then(() => {
+      this.terminated = true;
+      this.deps.enqueue(this.key);
+    });
+    if (!this.terminated) {
+      // A shorter grace period (kubectl delete --grace-period) speeds up what is already stopping.
+      if (grace === 0) for (const r of this.records()) void r.process?.kill();
+      return;
+    }
+    if (!this.finishedBefore) await this.writeStatus(true);
+    const m = this.pod.metadata!;
+    try {
+      await this.deps.client.pods.delete(m.name!, {
+        namespace: m.namespace!,
+        gracePeriodSeconds: 0,
+        preconditions: { uid: this.uid },
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.code !== 404 && err.code !== 409)) throw err;
+    }
+    this.deleted = true;
+  }
+
+  /** preStop hooks, SIGTERM, SIGKILL after the grace period; resolves when every container has exited. */
+  private async terminate(graceSeconds: number): Promise<void> {
+    const deadline = this.now() + graceSeconds * 1000;
+    await Promise.all(
+      this.records().map(async (rec) => {
+        rec.probes?.stop();
+        const proc = rec.process;
+        if (!proc?.running) return;
+        this.event(rec, 'Normal', 'Killing', `Stopping container ${rec.spec.name}`);
+        const preStop = rec.spec.lifecycle?.preStop;
+        if (preStop && graceSeconds > 0) {
+          const timeoutSeconds = Math.max(1, graceSeconds);
+          if (preStop.exec)
+            await runProbe(
+              { exec: preStop.exec, timeoutSeconds },
+              { podIP: this.podIP!, exec: (argv) => this.deps.runtime.exec(proc, argv) },
+            );
+          else if (preStop.httpGet)
+            await runProbe({ httpGet: preStop.httpGet, timeoutSeconds }, { podIP: this.podIP! });
+          else if (preStop.sleep)
+            await new Promise((r) => setTimeout(r, Math.min(preStop.sleep!.seconds, graceSeconds) * 1000));
+        }
+        // Upstream gives the container at least 2 s after a hook that used up the grace period.
+        const left = Math.max((deadline - this.now()) / 1000, preStop ? 2 : 0);
+        await proc.stop(graceSeconds === 0 ? 0 : left);
+      }),
+    );
+    // Containers that never ran (or wait to restart) end as upstream reports them on a terminated pod.
+    for (const rec of this.records()) {
+      if (rec.state.terminated || rec.process?.running) continue;
+      rec.state = {
+        terminated: {
+          exitCode: 137,
+          reason: 'ContainerStatusUnknown',
+          message: 'The container could not be located when the pod was terminated',
+        },
+      };
+    }
+  }
+
+  /** Stops whatever still runs (the pod is gone from the API) and frees the IP and the pod's directories. */
+  async remove(): Promise<void> {
+    this.deleted = true;
+    await Promise.all(
+      this.records().map(async (r) => {
+        r.probes?.stop();
+        if (r.process?.running) await r.process.stop(1);
+      }),
+    );
+    if (this.podIP) this.deps.ips.release(this.podIP);
+    this.deps.crashBackoff.resetPrefix(`${this.uid}/`);
+    this.deps.imageBackoff.resetPrefix(`${this.uid}/`);
+    fs.rmSync(this.podDir, { recursive: true, force: true });
+    const m = this.pod.metadata!;
+    fs.rmSync(path.join(this.deps.rootDir, 'logs', `${m.namespace}_${m.name}_${this.uid}`), {
+      recursive: true,
+      force: true,
+    });
+  }
+
+  private view(rec: ContainerRecord): ContainerView {
+    const running = rec.process?.running === true && rec.state.running !== undefined;
+    return {
+      name: rec.spec.name,
+      image: rec.image,
+      imageID: rec.imageID,
+      ...(rec.containerID ? { containerID: rec.containerID } : {}),
+      state: rec.state,
+      lastState: rec.lastState,
+      ready: running && (rec.probes?.ready ?? !rec.init),
+      started: running && (rec.probes?.started ?? true),
+      restartCount: rec.restartCount,
+    };
+  }
+
+  status(terminal = false): PodStatus {
+    return computePodStatus({
+      pod: this.pod,
+      hostIP: this.deps.hostIP,
+      ...(this.podIP ? { podIP: this.podIP } : {}),
+      ...(this.startTime ? { startTime: this.startTime } : {}),
+      sandboxReady: this.sandboxReady && !terminal,
+      initContainers: this.init.map((r) => this.view(r)),
+      containers: this.containers.map((r) => this.view(r)),
+      terminal,
+      now: this.now(),
+    });
+  }
+
+  /** Writes the status through the status subresource, only when it changed. */
+  private async writeStatus(terminal = false): Promise<void> {
+    const status = this.status(terminal);
+    if (this.lastStatus && deepEqual(this.lastStatus, status)) return;
+    if (!this.lastStatus && deepEqual(this.pod.status, status)) {
+      this.lastStatus = status;
+      return;
+    }
+    const m = this.pod.metadata!;
+    try {
+      await this.deps.client.pods.patch(m.name!, { status }, 'merge', {
+        namespace: m.namespace!,
+        subresource: 'status',
+      });
+      this.lastStatus = status;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  const n = (
+    { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGQUIT: 3, SIGABRT: 6, SIGSEGV: 11 } as Record<
+      string,
+      number
+    >
+  )[signal];
+  return n;
+}
+
+/** Go's time.Duration formatting for whole seconds: 10s, 1m20s, 5m0s. */
+export function formatSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${s % 60}s`;
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+}

@@ -1,0 +1,40 @@
+// Starts a kubemu component process from dist/ for a test, and stops it by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { DIST } from './apiserver.js';
+
+export interface ComponentProcess {
+  child: ChildProcess;
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startComponent(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): ComponentProcess {
+  let stderr = '';
+  const child = spawn(process.execPath, [join(DIST, 'cmd', `${name}.js`), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KUBEMU_LOG_LEVEL: process.env['KUBEMU_LOG_LEVEL'] ?? 'warn', ...env },
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+  });
+  return {
+    child,
+    logs: () => stderr,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill(signal);
+      }),
+  };
+}
