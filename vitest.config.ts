@@ -16,11 +16,25 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file starts its own processes on its own ports; two at a time fits 2 cores.
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // whole clusters from `kubemu up`: node N is 127.0.1.N and pods are 127.244.N.x in every cluster,
+          // so these files run one at a time, after everything else
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -34,7 +34,7 @@ function startCloudLb(): void {
       env: { ...process.env, KUBEMU_LOG_LEVEL: 'debug' },
     },
   );
-  child.stderr!.on('data', (c: Buffer) => (lbLogs += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (lbLogs += c.toString()));
   lb = child;
 }
 
@@ -195,8 +195,8 @@ describe('cloud-lb', () => {
 
     const table = await kubectl(['get', 'svc', 'web']);
     const [header, row] = table.trim().split('\n');
-    expect(header!.split(/\s+/)).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
-    const cols = row!.split(/\s+/);
+    expect(header.split(/\s+/)).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    const cols = row.split(/\s+/);
     expect(cols[1]).toBe('LoadBalancer');
     expect(cols[3]).toBe(ip);
     expect(cols[4]).toBe(`8080:${nodePortOf(svc, 8080)}/TCP`);
@@ -218,7 +218,7 @@ describe('cloud-lb', () => {
     expect([...seen].sort()).toEqual(['node-1', 'node-2']);
 
     // node-2's "kube-proxy" stops listening: its port refuses, and the LB moves on to node-1 every time.
-    await new Promise<void>((r) => servers[1]!.close(() => r()));
+    await new Promise<void>((r) => servers[1].close(() => r()));
     for (let i = 0; i < 6; i++) expect(await fetchText(`http://${ip}:8081/`)).toBe('node-1');
   });
 

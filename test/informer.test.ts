@@ -17,7 +17,10 @@ class CuttableProxy {
 
   async start(): Promise<void> {
     this.server = createServer((client) => {
-      if (!this.open) return client.destroy();
+      if (!this.open) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(this.target, '127.0.0.1');
       this.sockets.add(client).add(upstream);
       client.pipe(upstream).pipe(client);

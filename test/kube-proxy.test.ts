@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, request, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKubeClient, type ApiConnection, type KubeClient } from '../src/client/index.js';
@@ -23,6 +23,7 @@ let connection: ApiConnection;
 let controller: EndpointSliceController;
 const proxies: ProxyProcess[] = [];
 const httpBackends: Server[] = [];
+const netBackends: NetServer[] = [];
 let udpBackend: UdpSocket | undefined;
 
 // addresses of our own, away from what other suites allocate
@@ -209,7 +210,7 @@ beforeAll(async () => {
 afterAll(async () => {
   controller?.stop();
   await Promise.all(proxies.map((p) => stopProcess(p.child)));
-  for (const s of httpBackends) s.close();
+  for (const s of [...httpBackends, ...netBackends]) s.close();
   udpBackend?.close();
   await connection?.close();
   await server?.cleanup();
@@ -306,6 +307,38 @@ describe('kube-proxy', () => {
     await new Promise((r) => setTimeout(r, 300));
     const answers = await Promise.all(Array.from({ length: 40 }, () => get('127.96.77.14', 80)));
     expect(new Set(answers)).toEqual(new Set(['flaky-ok']));
+  });
+
+  it('carries a half-close both ways: the client ends its side and still reads the answer', async () => {
+    // the backend counts bytes until the client's FIN, then answers and ends
+    const counter = createNetServer({ allowHalfOpen: true }, (s) => {
+      let n = 0;
+      s.on('data', (c: Buffer) => (n += c.length));
+      s.on('end', () => s.end(String(n)));
+    });
+    await new Promise<void>((resolve) => counter.listen(BACKEND_PORT, '127.244.1.241', resolve));
+    netBackends.push(counter);
+    await createPod('halfclose', 'halfclose', '127.244.1.241', 'node-1');
+    await createService('halfclose', {
+      clusterIP: '127.96.77.16',
+      selector: { app: 'halfclose' },
+      ports: [{ name: 'tcp', port: 9000, targetPort: BACKEND_PORT, protocol: 'TCP' }],
+    });
+    const payload = Buffer.alloc(8 * 1024 * 1024, 7);
+    const answer = await eventually('half-closed exchange', () => {
+      return new Promise<string>((resolve, reject) => {
+        const s = connect({ host: '127.96.77.16', port: 9000, allowHalfOpen: true });
+        let body = '';
+        s.on('connect', () => s.end(payload));
+        s.on('data', (c: Buffer) => (body += c.toString()));
+        s.on('end', () => {
+          s.end();
+          resolve(body);
+        });
+        s.on('error', reject);
+      });
+    });
+    expect(answer).toBe(String(payload.length));
   });
 
   it('forwards UDP through a ClusterIP', async () => {

@@ -24,6 +24,7 @@ import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
 import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
 import { toTable } from './printers/index.js';
 import { handleOpenApi } from './openapi/index.js';
+import { kubeletLogsRoute, tokensFromStateDir } from './kubelet-proxy.js';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -104,6 +105,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
     metricsRoute(),
     whoamiRoute(),
+    kubeletLogsRoute({ handler: registry, kubeletTokens: tokensFromStateDir(opts.stateDir), logger: log.child({ module: 'kubelet-proxy' }) }),
   ];
   const rest = createRestHandler({
     handler: registry,
@@ -141,6 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://${host}:${port}`;
+  await registry.reconcileKubernetesEndpoints(host, port);
   const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {
     name: opts.clusterName ?? 'kubemu',

@@ -1,30 +1,313 @@
 #!/usr/bin/env node
-// The `kubemu` command: cluster lifecycle and every component process.
-import { apiserverMain } from '../cmd/apiserver.js';
+// The `kubemu` command: cluster lifecycle (up, status, down), images, and every component process.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliError } from './cli-error.js';
+import {
+  DEFAULT_API_PORT,
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_KUBELET_PORT,
+  MAX_NODES,
+  defaultStateDir,
+  readRunRecord,
+  userKubeconfigPath,
+} from './cluster/layout.js';
+import { resolve } from 'node:path';
 
-const USAGE = `Usage: kubemu <command> [options]
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-Commands:
-  apiserver     run the API server (--state-dir DIR [--port 6443])
+interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<void>;
+}
 
-Run 'kubemu <command> --help' for a command's options.`;
+/** Component processes: `kubemu <command>` loads `../cmd/<module>.js` lazily and calls its `<export>(argv)`. */
+const COMPONENT_COMMANDS: readonly {
+  command: string;
+  module: string;
+  exportName: string;
+  summary: string;
+}[] = [
+  { command: 'apiserver', module: 'apiserver', exportName: 'apiserverMain', summary: 'run the API server' },
+  {
+    command: 'controller-manager',
+    module: 'controller-manager',
+    exportName: 'controllerManagerMain',
+    summary: 'run the controllers',
+  },
+  { command: 'scheduler', module: 'scheduler', exportName: 'schedulerMain', summary: 'run the scheduler' },
+  { command: 'kubelet', module: 'kubelet', exportName: 'kubeletMain', summary: "run one node's kubelet" },
+  {
+    command: 'kube-proxy',
+    module: 'kube-proxy',
+    exportName: 'kubeProxyMain',
+    summary: "run one node's kube-proxy",
+  },
+  {
+    command: 'cloud-lb',
+    module: 'cloud-lb',
+    exportName: 'cloudLbMain',
+    summary: 'run the LoadBalancer provider',
+  },
+  { command: 'dns', module: 'dns', exportName: 'dnsMain', summary: 'run the cluster DNS server' },
+];
 
-function main(argv: string[]): void {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'apiserver':
-      apiserverMain(rest);
-      return;
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      console.log(USAGE);
-      return;
-    default:
-      console.error(`kubemu: unknown command "${command}"\n\n${USAGE}`);
-      process.exit(2);
+const COMMON = `  --name NAME         cluster name (default ${DEFAULT_CLUSTER_NAME})
+  --state-dir DIR     cluster state (default ~/.kubemu/NAME)`;
+
+/** parseArgs with the CLI's error style: unknown or malformed flags exit 2 with a pointer to --help. */
+function parse(
+  command: string,
+  argv: string[],
+  options: Options,
+  allowPositionals = false,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals,
+    });
+  } catch (err) {
+    const message = (err as Error).message.split('. ')[0];
+    throw new CliError(`kubemu ${command}: ${message}\nRun 'kubemu ${command} --help' for usage.`, 2, {
+      cause: err,
+    });
   }
 }
 
-main(process.argv.slice(2));
+function intFlag(command: string, flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new CliError(
+      `kubemu ${command}: --${flag} must be a whole number from ${min} to ${max}, got "${value}"`,
+      2,
+    );
+  return n;
+}
+
+function clusterName(command: string, value: string | undefined): string {
+  const name = value ?? DEFAULT_CLUSTER_NAME;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+    throw new CliError(
+      `kubemu ${command}: --name "${name}" must be a DNS label (lowercase letters, digits and '-')`,
+      2,
+    );
+  return name;
+}
+
+const stateDirOf = (name: string, value: string | undefined): string =>
+  value ? resolve(value) : defaultStateDir(name);
+
+const UP_OPTIONS: Options = {
+  name: { type: 'string' },
+  nodes: { type: 'string', default: '3' },
+  'state-dir': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  port: { type: 'string', default: String(DEFAULT_API_PORT) },
+  'kubelet-port': { type: 'string', default: String(DEFAULT_KUBELET_PORT) },
+  cpu: { type: 'string', default: '2' },
+  memory: { type: 'string', default: '4Gi' },
+  foreground: { type: 'boolean', default: false },
+  timeout: { type: 'string', default: '60' },
+  'log-level': { type: 'string', default: process.env['KUBEMU_LOG_LEVEL'] ?? 'info' },
+};
+
+const COMMANDS: Record<string, Command> = {
+  up: {
+    summary: 'start a local cluster and wait until its nodes are Ready',
+    usage: `Usage: kubemu up [options]
+
+Starts the apiserver, controller-manager, scheduler and one kubelet per node (under pm2, whose
+state lives in the cluster's state dir), waits until every node is Ready, merges context
+kubemu-NAME into your kubeconfig (and makes it current) and prints the cluster's addresses.
+
+Options:
+${COMMON}
+  --nodes N           number of nodes (default 3; node-N gets IP 127.0.1.N, pods 127.244.N.0/24)
+  --cpu N             CPUs per node (default 2)
+  --memory Q          memory per node (default 4Gi)
+  --port PORT         API server port on 127.0.0.1 (default ${DEFAULT_API_PORT})
+  --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
+  --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
+  --foreground        stay in the foreground streaming logs; Ctrl-C stops the cluster (npm start)
+  --timeout SECONDS   give up if the nodes are not Ready by then (default 60)
+  --log-level LEVEL   components' log level (default info)`,
+    async run(argv) {
+      const { values: v } = parse('up', argv, UP_OPTIONS);
+      if (v['help']) return void console.log(this.usage);
+      const name = clusterName('up', v['name'] as string | undefined);
+      const { up } = await import('./cluster/up.js');
+      await up({
+        name,
+        stateDir: stateDirOf(name, v['state-dir'] as string | undefined),
+        nodes: intFlag('up', 'nodes', v['nodes'] as string, 1, MAX_NODES),
+        port: intFlag('up', 'port', v['port'] as string, 1, 65535),
+        kubeletPort: intFlag('up', 'kubelet-port', v['kubelet-port'] as string, 1, 65535),
+        cpu: v['cpu'] as string,
+        memory: v['memory'] as string,
+        kubeconfig: userKubeconfigPath(v['kubeconfig'] as string | undefined),
+        foreground: v['foreground'] === true,
+        timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,
+        logLevel: v['log-level'] as string,
+      });
+    },
+  },
+  status: {
+    summary: "show a cluster's addresses, nodes and processes",
+    usage: `Usage: kubemu status [options]
+
+Options:
+${COMMON}
+  -o, --output FORMAT text (default) or json`,
+    async run(argv) {
+      const { values: v } = parse('status', argv, {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        output: { type: 'string', short: 'o', default: 'text' },
+      });
+      if (v['help']) return void console.log(this.usage);
+      const output = v['output'] as string;
+      if (output !== 'text' && output !== 'json')
+        throw new CliError(`kubemu status: --output must be text or json, got "${output}"`, 2);
+      const name = clusterName('status', v['name'] as string | undefined);
+      const stateDir = stateDirOf(name, v['state-dir'] as string | undefined);
+      if (!existsSync(stateDir))
+        throw new CliError(`no cluster "${name}": state dir ${stateDir} does not exist`);
+      const { clusterStatus, formatStatus } = await import('./cluster/status.js');
+      const status = await clusterStatus(name, stateDir);
+      process.stdout.write(output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+    },
+  },
+  down: {
+    summary: 'stop a cluster (state is kept unless --purge)',
+    usage: `Usage: kubemu down [options]
+
+Stops every process of the cluster, checks by PID that none is left and removes context
+kubemu-NAME from the kubeconfig \`up\` wrote to.
+
+Options:
+${COMMON}
+  --kubeconfig FILE   also remove the context from this kubeconfig
+  --purge             delete the state dir too`,
+    async run(argv) {
+      const { values: v } = parse('down', argv, {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        purge: { type: 'boolean', default: false },
+      });
+      if (v['help']) return void console.log(this.usage);
+      const name = clusterName('down', v['name'] as string | undefined);
+      const stateDir = stateDirOf(name, v['state-dir'] as string | undefined);
+      const explicit = v['kubeconfig'] as string | undefined;
+      // without a record of where `up` wrote, clean where kubectl would look
+      const kubeconfig = explicit || readRunRecord(stateDir) ? explicit : userKubeconfigPath(undefined);
+      const { down } = await import('./cluster/down.js');
+      await down({
+        name,
+        stateDir,
+        purge: v['purge'] === true,
+        ...(kubeconfig ? { kubeconfig: resolve(kubeconfig) } : {}),
+      });
+    },
+  },
+  image: {
+    summary: 'build an image from a directory (kubemu image build DIR -t NAME:TAG)',
+    usage: `Usage: kubemu image build DIR -t NAME:TAG [options]
+
+Copies DIR (which holds image.json) into the cluster's image store, where every kubelet of
+the cluster finds it.
+
+Options:
+  -t, --tag NAME:TAG  the image's name and tag
+${COMMON}`,
+    async run(argv) {
+      const { values: v, positionals } = parse(
+        'image',
+        argv,
+        { tag: { type: 'string', short: 't' }, name: { type: 'string' }, 'state-dir': { type: 'string' } },
+        true,
+      );
+      if (v['help']) return void console.log(this.usage);
+      const [sub, dir, ...extra] = positionals;
+      if (sub !== 'build' || !dir || extra.length > 0 || !v['tag'])
+        throw new CliError(`kubemu image: expected 'build DIR -t NAME:TAG'\n\n${this.usage}`, 2);
+      const name = clusterName('image', v['name'] as string | undefined);
+      const { buildImage } = await import('../kubelet/runtime/images.js');
+      try {
+        const built = buildImage(
+          resolve(dir),
+          v['tag'] as string,
+          stateDirOf(name, v['state-dir'] as string | undefined),
+        );
+        console.log(`built ${built.ref.canonical} (${built.dir})`);
+      } catch (err) {
+        throw new CliError(`kubemu image build: ${(err as Error).message}`, 1, { cause: err });
+      }
+    },
+  },
+};
+
+for (const c of COMPONENT_COMMANDS) {
+  COMMANDS[c.command] = {
+    summary: c.summary,
+    usage: `Usage: kubemu ${c.command} --kubeconfig FILE [options]\n\n${c.summary}; see DESIGN.md for its flags.`,
+    async run(argv) {
+      if (argv.includes('--help') || argv.includes('-h')) return void console.log(this.usage);
+      const file = fileURLToPath(new URL(`../cmd/${c.module}.js`, import.meta.url));
+      if (!existsSync(file))
+        throw new CliError(`kubemu ${c.command}: not in this build (${file} is missing)`);
+      const mod = (await import(`../cmd/${c.module}.js`)) as Record<string, unknown>;
+      const main = mod[c.exportName];
+      if (typeof main !== 'function')
+        throw new CliError(`kubemu ${c.command}: ${file} does not export ${c.exportName}`);
+      try {
+        (main as (argv: string[]) => unknown)(argv);
+      } catch (err) {
+        // the components parse their flags with parseArgs(strict): an unknown flag throws here
+        if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+          throw new CliError(`kubemu ${c.command}: ${(err as Error).message.split('. ')[0]}`, 2, {
+            cause: err,
+          });
+        throw err;
+      }
+    },
+  };
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
+  return `Usage: kubemu <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run 'kubemu <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    console.log(usage());
+    return;
+  }
+  const found = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!found) throw new CliError(`kubemu: unknown command "${command}"\n\n${usage()}`, 2);
+  await found.run(rest);
+  // lifecycle commands are done: pm2's client keeps sockets open, so leave explicitly
+  if (!COMPONENT_COMMANDS.some((c) => c.command === command)) process.exit(0);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    console.error(err.message);
+    process.exit(err.exitCode);
+  }
+  console.error(`kubemu: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});

@@ -51,7 +51,8 @@ export function nodesWithReadyEndpoints(svc: Service, slices: EndpointSlice[]): 
 
 /** the Service's backend nodes, sorted by name so the result is stable */
 export function backendNodes(svc: Service, nodes: Node[], slices: EndpointSlice[]): Backend[] {
-  const local = svc.spec?.externalTrafficPolicy === 'Local' ? nodesWithReadyEndpoints(svc, slices) : undefined;
+  const local =
+    svc.spec?.externalTrafficPolicy === 'Local' ? nodesWithReadyEndpoints(svc, slices) : undefined;
   return nodes
     .filter((n) => nodeEligible(n) && (!local || local.has(n.metadata?.name ?? '')))
     .map((n) => ({ node: n.metadata?.name ?? '', ip: nodeAddress(n)! }))

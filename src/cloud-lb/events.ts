@@ -46,7 +46,8 @@ export class ServiceEventRecorder {
     const now = this.clock.now();
     const seriesKey = `${meta.uid}\u0000${reason}\u0000${message}`;
     const previous = this.series.get(seriesKey);
-    const fresh = (): string => `${meta.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
+    const fresh = (): string =>
+      `${meta.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
     const current: Series = previous
       ? { ...previous, count: previous.count + 1 }
       : { name: fresh(), count: 1, first: rfc3339(now) };

@@ -26,7 +26,12 @@ export interface ForwarderOptions {
 }
 
 /** the `Error syncing load balancer` text for a listener that could not be opened */
-function bindErrorMessage(protocol: LbProtocol, ip: string, port: number, err: NodeJS.ErrnoException): string {
+function bindErrorMessage(
+  protocol: LbProtocol,
+  ip: string,
+  port: number,
+  err: NodeJS.ErrnoException,
+): string {
   const where = `${ip}:${port}/${protocol}`;
   if (err.code === 'EACCES')
     return `cannot listen on ${where}: permission denied (ports below 1024 need root or a lower net.ipv4.ip_unprivileged_port_start)`;
@@ -183,7 +188,10 @@ export class LoadBalancerForwarder {
       upstream.setTimeout(this.connectTimeoutMs);
       const onFail = (err?: Error): void => {
         upstream.destroy();
-        this.log.debug({ node: backend.node, err: err?.message ?? 'timeout' }, 'node did not accept; trying the next');
+        this.log.debug(
+          { node: backend.node, err: err?.message ?? 'timeout' },
+          'node did not accept; trying the next',
+        );
         tryNext(i + 1);
       };
       upstream.once('error', onFail);

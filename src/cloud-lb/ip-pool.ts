@@ -11,7 +11,10 @@ export class IpPool {
 
   constructor(cidrText: string) {
     const cidr = parseCidr(cidrText);
-    if (!cidr) throw new TypeError(`invalid pool ${JSON.stringify(cidrText)}: expected an IPv4 CIDR such as 127.0.2.0/24`);
+    if (!cidr)
+      throw new TypeError(
+        `invalid pool ${JSON.stringify(cidrText)}: expected an IPv4 CIDR such as 127.0.2.0/24`,
+      );
     this.cidr = cidr;
     this.cidrText = `${formatIPv4(cidr.base)}/${cidr.prefix}`;
   }
@@ -48,10 +51,14 @@ export class IpPool {
     const held = this.byOwner.get(owner);
     if (requested) {
       const want = parseIPv4(requested);
-      if (want === undefined) return { ok: false, reason: `requested IP ${requested} is not a valid IPv4 address` };
+      if (want === undefined)
+        return { ok: false, reason: `requested IP ${requested} is not a valid IPv4 address` };
       if (held === want) return { ok: true, ip: requested };
       if (!this.usable(want))
-        return { ok: false, reason: `requested IP ${requested} is not in the load balancer pool ${this.cidrText}` };
+        return {
+          ok: false,
+          reason: `requested IP ${requested} is not in the load balancer pool ${this.cidrText}`,
+        };
       const holder = this.byIp.get(want);
       if (holder !== undefined && holder !== owner)
         return { ok: false, reason: `requested IP ${requested} is already allocated to service ${holder}` };

@@ -45,7 +45,8 @@ export function wantsLoadBalancer(svc: Service): boolean {
   return svc.spec?.type === 'LoadBalancer' && !svc.metadata?.deletionTimestamp && !svc.spec.loadBalancerClass;
 }
 
-const hasFinalizer = (svc: Service): boolean => svc.metadata?.finalizers?.includes(LB_CLEANUP_FINALIZER) ?? false;
+const hasFinalizer = (svc: Service): boolean =>
+  svc.metadata?.finalizers?.includes(LB_CLEANUP_FINALIZER) ?? false;
 
 /** the address the Service's status already carries (after a restart, the one to re-adopt) */
 export function statusIP(svc: Service): string | undefined {
@@ -127,7 +128,8 @@ export class LoadBalancerController {
       const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!name) return;
       const svc = this.services.store.getByName(slice.metadata?.namespace, name);
-      if (svc && wantsLoadBalancer(svc) && svc.spec?.externalTrafficPolicy === 'Local') this.queue.add(keyOf(svc));
+      if (svc && wantsLoadBalancer(svc) && svc.spec?.externalTrafficPolicy === 'Local')
+        this.queue.add(keyOf(svc));
     };
     this.slices.addEventHandler({ onAdd: onSlice, onUpdate: (_o, s) => onSlice(s), onDelete: onSlice });
   }
@@ -138,7 +140,10 @@ export class LoadBalancerController {
     this.slices.start();
     await Promise.all([this.services.waitForSync(), this.nodes.waitForSync(), this.slices.waitForSync()]);
     this.adoptExisting();
-    this.log.info({ pool: this.pool.cidrText, adopted: this.pool.size() }, 'load balancer controller started');
+    this.log.info(
+      { pool: this.pool.cidrText, adopted: this.pool.size() },
+      'load balancer controller started',
+    );
     this.running = this.queue.runWorkers(this.workers, (key) => this.sync(key));
   }
 
@@ -195,7 +200,8 @@ export class LoadBalancerController {
     const specChanged = state?.specSignature !== specSignature;
     if (specChanged) this.recorder.event(svc, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
 
-    if (!hasFinalizer(svc)) svc = await this.setFinalizers(svc, [...(svc.metadata?.finalizers ?? []), LB_CLEANUP_FINALIZER]);
+    if (!hasFinalizer(svc))
+      svc = await this.setFinalizers(svc, [...(svc.metadata?.finalizers ?? []), LB_CLEANUP_FINALIZER]);
 
     if ('error' in desired) return this.failed(svc, desired.error);
     const allocation = this.pool.allocate(key, requested);
@@ -277,7 +283,12 @@ export class LoadBalancerController {
     return this.client.services.patch(
       svc.metadata!.name!,
       // null deletes the key: an empty list is not kept around, as upstream omits it
-      { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: svc.metadata?.resourceVersion } },
+      {
+        metadata: {
+          finalizers: finalizers.length ? finalizers : null,
+          resourceVersion: svc.metadata?.resourceVersion,
+        },
+      },
       'merge',
       { namespace: svc.metadata?.namespace },
     );

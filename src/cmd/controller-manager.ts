@@ -10,6 +10,8 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifec
 import { TaintEvictionController } from '../controllers/nodelifecycle/taint-eviction-controller.js';
 import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
+import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
+import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { readKubeconfig } from '../util/kubeconfig.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { serveMetrics, type MetricsServer } from '../util/metrics.js';
@@ -88,6 +90,16 @@ const CONTROLLERS: {
         logger: c.logger,
         workers: c.flags.concurrentDeploymentSyncs,
       }),
+  },
+  {
+    name: 'endpoints-controller',
+    aliases: ['endpoint', 'endpoints'],
+    make: (c) => new EndpointsController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'endpointslice-controller',
+    aliases: ['endpointslice'],
+    make: (c) => new EndpointSliceController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'node-lifecycle-controller',

@@ -60,7 +60,14 @@ export function dnsMain(argv: string[]): void {
       ...(creds.caPem ? { ca: creds.caPem } : {}),
       logger: log,
     });
-    const dns = new ClusterDns({ client, host, port, zone: values.zone, ttl: Number(values.ttl), logger: log });
+    const dns = new ClusterDns({
+      client,
+      host,
+      port,
+      zone: values.zone,
+      ttl: Number(values.ttl),
+      logger: log,
+    });
     await dns.start();
     log.info({ listen: `${host}:${dns.port}`, zone: values.zone }, 'serving cluster DNS');
     return {

@@ -35,7 +35,7 @@ export function kubeProxyMain(argv: string[]): void {
       'node-ip': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string', default: '127.0.0.1' },
-      'bind-retry-ms': { type: 'string', default: '300' },
+      'bind-retry-ms': { type: 'string', default: '400' },
       'connect-timeout-ms': { type: 'string', default: '3000' },
       'udp-idle-timeout-ms': { type: 'string', default: '30000' },
     },

@@ -48,7 +48,11 @@ export class ClusterDns {
       },
       ...common,
     });
-    this.namespaces = new Informer<Namespace>({ source: opts.client.namespaces, name: 'namespaces', ...common });
+    this.namespaces = new Informer<Namespace>({
+      source: opts.client.namespaces,
+      name: 'namespaces',
+      ...common,
+    });
     const view: DnsView = {
       service: (ns, name) => this.services.store.getByName(ns, name),
       endpointSlices: (ns, name) => this.slices.store.byIndex(BY_SERVICE, `${ns}/${name}`),
@@ -70,7 +74,11 @@ export class ClusterDns {
   /** answers only once the caches are filled: an empty cache would say NXDOMAIN to names that exist */
   async start(): Promise<void> {
     for (const i of [this.services, this.slices, this.namespaces]) i.start();
-    await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.namespaces.waitForSync()]);
+    await Promise.all([
+      this.services.waitForSync(),
+      this.slices.waitForSync(),
+      this.namespaces.waitForSync(),
+    ]);
     await this.server.listen();
   }
 

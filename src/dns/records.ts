@@ -48,7 +48,11 @@ const dashed = (ip: string): string => ip.replace(/[.:]/g, '-');
 const isHeadless = (svc: Service): boolean => svc.spec?.clusterIP === 'None';
 
 function clusterIPv4s(svc: Service): string[] {
-  const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec?.clusterIP ? [svc.spec.clusterIP] : [];
+  const ips = svc.spec?.clusterIPs?.length
+    ? svc.spec.clusterIPs
+    : svc.spec?.clusterIP
+      ? [svc.spec.clusterIP]
+      : [];
   return ips.filter((ip) => IPV4.test(ip));
 }
 
@@ -117,12 +121,24 @@ export class ClusterRecords {
   }
 
   private nxdomain(): Answer {
-    return { rcode: RCode.NXDOMAIN, authoritative: true, answers: [], authority: [this.soa()], additional: [] };
+    return {
+      rcode: RCode.NXDOMAIN,
+      authoritative: true,
+      answers: [],
+      authority: [this.soa()],
+      additional: [],
+    };
   }
 
   /** the name exists but has no records of the asked type (NODATA) */
   private nodata(): Answer {
-    return { rcode: RCode.NOERROR, authoritative: true, answers: [], authority: [this.soa()], additional: [] };
+    return {
+      rcode: RCode.NOERROR,
+      authoritative: true,
+      answers: [],
+      authority: [this.soa()],
+      additional: [],
+    };
   }
 
   private found(answers: ResourceRecord[], additional: ResourceRecord[] = []): Answer {
@@ -131,7 +147,13 @@ export class ClusterRecords {
   }
 
   private a(name: string, ip: string): ResourceRecord {
-    return { name, type: RecordType.A, class: CLASS_IN, ttl: this.opts.ttl, data: { kind: 'A', address: ip } };
+    return {
+      name,
+      type: RecordType.A,
+      class: CLASS_IN,
+      ttl: this.opts.ttl,
+      data: { kind: 'A', address: ip },
+    };
   }
 
   private srv(name: string, port: number, target: string, weight: number): ResourceRecord {
@@ -150,7 +172,13 @@ export class ClusterRecords {
       if (q.type === RecordType.SOA || q.type === RecordType.ANY) return this.found([this.soa()]);
       if (q.type === RecordType.NS)
         return this.found([
-          { name: zone, type: RecordType.NS, class: CLASS_IN, ttl: this.opts.ttl, data: { kind: 'NAME', target: `ns.dns.${zone}` } },
+          {
+            name: zone,
+            type: RecordType.NS,
+            class: CLASS_IN,
+            ttl: this.opts.ttl,
+            data: { kind: 'NAME', target: `ns.dns.${zone}` },
+          },
         ]);
       return this.nodata();
     }
@@ -176,25 +204,27 @@ export class ClusterRecords {
 
   /** `labels` are what comes before `.svc.<zone>`, e.g. `['_http', '_tcp', 'web', 'default']` */
   private serviceName(q: Question, labels: string[]): Answer {
-    const namespace = labels[labels.length - 1]!;
+    const namespace = labels[labels.length - 1];
     if (!this.view.namespaceExists(namespace)) return this.nxdomain();
     if (labels.length === 1) return this.nodata();
-    const svcName = labels[labels.length - 2]!;
+    const svcName = labels[labels.length - 2];
     const svc = this.view.service(namespace, svcName);
     if (!svc) return this.nxdomain();
     const base = `${svcName}.${namespace}.svc.${this.opts.zone}`;
     const rest = labels.slice(0, -2);
     if (rest.length === 0) return this.serviceRecords(q, svc, base);
-    if (rest.length === 2 && rest[0]!.startsWith('_') && rest[1]!.startsWith('_'))
-      return this.portRecords(q, svc, base, rest[0]!.slice(1), rest[1]!.slice(1));
-    if (rest.length === 1 && rest[0]!.startsWith('_')) {
+    if (rest.length === 2 && rest[0].startsWith('_') && rest[1].startsWith('_'))
+      return this.portRecords(q, svc, base, rest[0].slice(1), rest[1].slice(1));
+    if (rest.length === 1 && rest[0].startsWith('_')) {
       // `_tcp.<svc>...`: the parent of the port names exists if some port uses that protocol
-      const protocol = rest[0]!.slice(1);
+      const protocol = rest[0].slice(1);
       const used = (svc.spec?.ports ?? []).some((p) => (p.protocol ?? 'TCP').toLowerCase() === protocol);
       return used ? this.nodata() : this.nxdomain();
     }
     if (rest.length === 1 && isHeadless(svc)) {
-      const ep = readyEndpoints(svc, this.view.endpointSlices(namespace, svcName)).find((e) => e.label === rest[0]);
+      const ep = readyEndpoints(svc, this.view.endpointSlices(namespace, svcName)).find(
+        (e) => e.label === rest[0],
+      );
       if (!ep) return this.nxdomain();
       if (q.type !== RecordType.A && q.type !== RecordType.ANY) return this.nodata();
       return this.found([this.a(`${ep.label}.${base}`, ep.ip)]);
@@ -218,7 +248,9 @@ export class ClusterRecords {
     const endpoints = headless
       ? readyEndpoints(svc, this.view.endpointSlices(svc.metadata!.namespace!, svc.metadata!.name!))
       : [];
-    const addresses = headless ? endpoints.map((e) => this.a(base, e.ip)) : clusterIPv4s(svc).map((ip) => this.a(base, ip));
+    const addresses = headless
+      ? endpoints.map((e) => this.a(base, e.ip))
+      : clusterIPv4s(svc).map((ip) => this.a(base, ip));
     if (q.type === RecordType.A) return this.found(addresses);
     if (q.type === RecordType.SRV || q.type === RecordType.ANY) {
       // SRV on the bare Service name lists every named port, as CoreDNS does
@@ -228,10 +260,14 @@ export class ClusterRecords {
         for (const ep of endpoints)
           for (const p of ep.ports) answers.push(this.srv(base, p.port, `${ep.label}.${base}`, weight));
         const additional = endpoints.map((e) => this.a(`${e.label}.${base}`, e.ip));
-        return q.type === RecordType.ANY ? this.found([...addresses, ...answers]) : this.found(answers, additional);
+        return q.type === RecordType.ANY
+          ? this.found([...addresses, ...answers])
+          : this.found(answers, additional);
       }
       for (const p of svc.spec?.ports ?? []) answers.push(this.srv(base, p.port, base, 100));
-      return q.type === RecordType.ANY ? this.found([...addresses, ...answers]) : this.found(answers, addresses);
+      return q.type === RecordType.ANY
+        ? this.found([...addresses, ...answers])
+        : this.found(answers, addresses);
     }
     return this.nodata();
   }
@@ -245,9 +281,15 @@ export class ClusterRecords {
     if (!port || !port.name) return this.nxdomain();
     if (q.type !== RecordType.SRV && q.type !== RecordType.ANY) return this.nodata();
     if (!isHeadless(svc)) {
-      return this.found([this.srv(name, port.port, base, 100)], clusterIPv4s(svc).map((ip) => this.a(base, ip)));
+      return this.found(
+        [this.srv(name, port.port, base, 100)],
+        clusterIPv4s(svc).map((ip) => this.a(base, ip)),
+      );
     }
-    const endpoints = readyEndpoints(svc, this.view.endpointSlices(svc.metadata!.namespace!, svc.metadata!.name!));
+    const endpoints = readyEndpoints(
+      svc,
+      this.view.endpointSlices(svc.metadata!.namespace!, svc.metadata!.name!),
+    );
     const answers: ResourceRecord[] = [];
     const additional: ResourceRecord[] = [];
     const weight = Math.max(1, Math.floor(100 / Math.max(1, endpoints.length)));
@@ -262,11 +304,11 @@ export class ClusterRecords {
 
   /** `<a-b-c-d>.<ns>.pod.<zone>`: CoreDNS's `pods insecure` mode — any well-formed IP in an existing namespace */
   private podName(q: Question, labels: string[]): Answer {
-    const namespace = labels[labels.length - 1]!;
+    const namespace = labels[labels.length - 1];
     if (!this.view.namespaceExists(namespace)) return this.nxdomain();
     if (labels.length === 1) return this.nodata();
     if (labels.length !== 2) return this.nxdomain();
-    const ip = labels[0]!.replace(/-/g, '.');
+    const ip = labels[0].replace(/-/g, '.');
     if (!IPV4.test(ip)) return this.nxdomain();
     if (q.type !== RecordType.A && q.type !== RecordType.ANY) return this.nodata();
     return this.found([this.a(`${labels[0]}.${namespace}.pod.${this.opts.zone}`, ip)]);

@@ -4,7 +4,15 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { ClusterRecords } from './records.js';
-import { DnsFormatError, RCode, RecordType, decodeMessage, encodeMessage, type DnsMessage, type ResourceRecord } from './wire.js';
+import {
+  DnsFormatError,
+  RCode,
+  RecordType,
+  decodeMessage,
+  encodeMessage,
+  type DnsMessage,
+  type ResourceRecord,
+} from './wire.js';
 
 /** without EDNS a UDP answer may be 512 bytes (RFC 1035); with it, what the client offers, up to this */
 const MAX_UDP_PAYLOAD = 1232;
@@ -19,11 +27,21 @@ export interface DnsServerOptions {
 }
 
 function opt(payload: number): ResourceRecord {
-  return { name: '', type: RecordType.OPT, class: payload, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } };
+  return {
+    name: '',
+    type: RecordType.OPT,
+    class: payload,
+    ttl: 0,
+    data: { kind: 'RAW', bytes: Buffer.alloc(0) },
+  };
 }
 
 /** the response bytes for one query, or undefined when nothing should be sent back */
-export function respond(records: ClusterRecords, query: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+export function respond(
+  records: ClusterRecords,
+  query: Buffer,
+  transport: 'udp' | 'tcp',
+): Buffer | undefined {
   let msg: DnsMessage;
   try {
     msg = decodeMessage(query);
@@ -55,7 +73,7 @@ export function respond(records: ClusterRecords, query: Buffer, transport: 'udp'
   };
   if (msg.opcode !== 0) return encodeMessage({ ...base, rcode: RCode.NOTIMP });
   if (msg.questions.length !== 1) return encodeMessage({ ...base, rcode: RCode.FORMERR });
-  const answer = records.answer(msg.questions[0]!);
+  const answer = records.answer(msg.questions[0]);
   const full: DnsMessage = {
     ...base,
     aa: answer.authoritative,

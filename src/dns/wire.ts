@@ -125,10 +125,10 @@ class Reader {
     let length = 0;
     for (;;) {
       if (pos >= this.buf.length) throw new DnsFormatError('name runs past the message');
-      const len = this.buf[pos]!;
+      const len = this.buf[pos];
       if ((len & 0xc0) === 0xc0) {
         if (pos + 1 >= this.buf.length) throw new DnsFormatError('truncated compression pointer');
-        const target = ((len & 0x3f) << 8) | this.buf[pos + 1]!;
+        const target = ((len & 0x3f) << 8) | this.buf[pos + 1];
         if (target >= pos) throw new DnsFormatError('compression pointer does not point backwards');
         if (!jumped) this.offset = pos + 2;
         jumped = true;
@@ -273,7 +273,7 @@ class Writer {
         return;
       }
       if (this.length < 0x4000) this.names.set(suffix, this.length);
-      const label = Buffer.from(labels[i]!, 'latin1');
+      const label = Buffer.from(labels[i], 'latin1');
       if (label.length > MAX_LABEL) throw new DnsFormatError(`label longer than 63 bytes in ${name}`);
       this.u8(label.length);
       this.push(label);
@@ -305,7 +305,9 @@ function ipv6Bytes(address: string): Buffer {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups =
-    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   if (groups.length !== 8) throw new DnsFormatError(`not an IPv6 address: ${address}`);
   const b = Buffer.alloc(16);
   groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
@@ -375,7 +377,8 @@ export function encodeMessage(msg: DnsMessage): Buffer {
       (msg.ra ? 0x0080 : 0) |
       (msg.rcode & 0xf),
   );
-  for (const n of [msg.questions.length, msg.answers.length, msg.authority.length, msg.additional.length]) w.u16(n);
+  for (const n of [msg.questions.length, msg.answers.length, msg.authority.length, msg.additional.length])
+    w.u16(n);
   for (const q of msg.questions) {
     w.name(q.name);
     w.u16(q.type);
@@ -386,7 +389,12 @@ export function encodeMessage(msg: DnsMessage): Buffer {
 }
 
 /** a query, as a client sends one (tests and tools) */
-export function encodeQuery(id: number, name: string, type: number, opts: { ednsPayload?: number } = {}): Buffer {
+export function encodeQuery(
+  id: number,
+  name: string,
+  type: number,
+  opts: { ednsPayload?: number } = {},
+): Buffer {
   return encodeMessage({
     id,
     qr: false,
@@ -400,7 +408,15 @@ export function encodeQuery(id: number, name: string, type: number, opts: { edns
     answers: [],
     authority: [],
     additional: opts.ednsPayload
-      ? [{ name: '', type: RecordType.OPT, class: opts.ednsPayload, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } }]
+      ? [
+          {
+            name: '',
+            type: RecordType.OPT,
+            class: opts.ednsPayload,
+            ttl: 0,
+            data: { kind: 'RAW', bytes: Buffer.alloc(0) },
+          },
+        ]
       : [],
   });
 }

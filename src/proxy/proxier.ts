@@ -16,7 +16,7 @@ export interface ProxierOptions extends NodeIdentity {
   client: KubeClient;
   logger?: Logger;
   clock?: Clock;
-  /** retry period for binding an address held elsewhere (a ClusterIP another node serves); default 300 ms */
+  /** retry period for binding an address held elsewhere (a ClusterIP another node serves); default 400 ms */
   bindRetryMs?: number;
   /** per endpoint, before trying the next; default 3 s */
   connectTimeoutMs?: number;
@@ -192,7 +192,7 @@ export class Proxier {
   private newListener(spec: ListenerSpec): BoundAddress {
     const common = {
       logger: this.log,
-      bindRetryMs: this.opts.bindRetryMs ?? 300,
+      bindRetryMs: this.opts.bindRetryMs ?? 400,
       ...(this.opts.random ? { random: this.opts.random } : {}),
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     };

@@ -26,7 +26,9 @@ export class ServiceAllocator {
   private readonly size: number;
   private readonly usedIps = new Set<number>();
   private readonly usedPorts = new Set<number>();
-  private nextIp = 10;
+  /** offsets never handed out automatically: .1 is the `kubernetes` Service's, .10 the cluster DNS's */
+  private static readonly RESERVED = new Set([1, 10]);
+  private nextIp = 11;
   private nextPort: number;
 
   constructor(private readonly opts: ServiceAllocatorOptions) {
@@ -34,6 +36,11 @@ export class ServiceAllocator {
     this.size = 2 ** (32 - Number(bits));
     this.base = ipToInt(addr) - (ipToInt(addr) % this.size);
     this.nextPort = opts.nodePortRange[0];
+  }
+
+  /** the tenth address of the range: where the cluster DNS listens (upstream's kube-dns convention) */
+  dnsIp(): string {
+    return intToIp(this.base + 10);
   }
 
   /** the first address of the range: the `kubernetes` Service's */
@@ -73,6 +80,7 @@ export class ServiceAllocator {
     for (let i = 0; i < this.size - 2; i++) {
       const offset = ((this.nextIp - 1 + i) % (this.size - 2)) + 1;
       const n = this.base + offset;
+      if (ServiceAllocator.RESERVED.has(offset)) continue;
       if (!this.usedIps.has(n)) {
         this.usedIps.add(n);
         this.nextIp = offset + 1;
@@ -174,12 +182,26 @@ function releaseTaken(alloc: ServiceAllocator, taken: { ip?: string; ports: numb
   taken.ports.forEach((p) => alloc.releasePort(p));
 }
 
+/** upstream's dropTypeDependentFields: what a type change away from NodePort/LoadBalancer leaves behind */
+function dropTypeDependentFields(spec: ServiceSpec, old: ServiceSpec): void {
+  if (needsNodePorts(old.type) && !needsNodePorts(spec.type)) {
+    if (spec['externalTrafficPolicy'] === old['externalTrafficPolicy']) delete spec['externalTrafficPolicy'];
+    if (spec['healthCheckNodePort'] === old['healthCheckNodePort']) delete spec['healthCheckNodePort'];
+  }
+  if (old.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec['allocateLoadBalancerNodePorts'] === old['allocateLoadBalancerNodePorts'])
+      delete spec['allocateLoadBalancerNodePorts'];
+    if (spec['loadBalancerClass'] === old['loadBalancerClass']) delete spec['loadBalancerClass'];
+  }
+}
+
 /** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
 export function allocateForUpdate(
   alloc: ServiceAllocator,
   spec: ServiceSpec,
   old: ServiceSpec,
 ): FieldError[] {
+  dropTypeDependentFields(spec, old);
   const errs: FieldError[] = [];
   if (!spec.clusterIP && old.clusterIP) spec.clusterIP = old.clusterIP;
   if (!spec.clusterIPs?.length && old.clusterIPs) spec.clusterIPs = old.clusterIPs;

@@ -175,6 +175,52 @@ export class Registry implements ApiHandler {
     }
   }
 
+  /**
+   * The `kubernetes` Service's endpoints: this apiserver's address (upstream's endpoint reconciler), so
+   * kube-proxy can serve 127.96.0.1:443. Called once the server listens and knows its port.
+   */
+  async reconcileKubernetesEndpoints(ip: string, port: number): Promise<void> {
+    const system = { username: 'system:apiserver', groups: ['system:masters'] };
+    const upsert = async (
+      group: string,
+      version: string,
+      resource: string,
+      body: KubeObject,
+    ): Promise<void> => {
+      const base = { group, version, resource, namespace: 'default', user: system, options: {} };
+      const name = body.metadata!.name!;
+      try {
+        const current = (await this.handle({ ...base, verb: 'get', name })).body as KubeObject;
+        await this.handle({
+          ...base,
+          verb: 'update',
+          name,
+          body: {
+            ...body,
+            metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion },
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+        await this.handle({ ...base, verb: 'create', body });
+      }
+    };
+    await upsert('', 'v1', 'endpoints', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    });
+    await upsert('discovery.k8s.io', 'v1', 'endpointslices', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    });
+  }
+
   /** The address of the `kubernetes` Service: the first of the service range. */
   kubernetesServiceIP(): string {
     return this.alloc.firstIp();
@@ -510,6 +556,7 @@ export class Registry implements ApiHandler {
     delete (m as { selfLink?: string }).selfLink;
     if (t.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
+    if (m.finalizers?.length === 0) delete m.finalizers;
     if (t.strategy.statusSubresource && t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
     else if (t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
     if (t.storeRi.resource === 'pods' && !t.storeRi.group) this.admitPod(obj);
@@ -750,6 +797,7 @@ export class Registry implements ApiHandler {
       }
     }
     delete m.resourceVersion;
+    if (m.finalizers?.length === 0) delete m.finalizers;
     next.apiVersion = old.apiVersion ?? t.storeApiVersion;
     next.kind = old.kind ?? t.storeRi.kind;
     return next;

@@ -8,6 +8,9 @@ import {
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import { componentKubeconfig, componentLog, type NodeLayout } from './layout.js';
 
+/** upstream's cloud-controller-manager identity, which runs the LoadBalancer service controller */
+const CLOUD_LB_USER = 'system:cloud-controller-manager';
+
 export interface ClusterSettings {
   name: string;
   stateDir: string;
@@ -39,8 +42,12 @@ export const COMPONENTS: readonly ComponentKind[] = [
     args: (c, n) => [
       ...['--node-name', n.name, '--node-ip', n.ip, '--pod-cidr', n.podCidr],
       ...['--cpu', c.cpu, '--memory', c.memory, '--root-dir', n.rootDir, '--port', String(c.kubeletPort)],
+      // the cluster's image store (`kubemu image build`) lives in the state dir
+      ...['--state-dir', c.stateDir],
     ],
   },
+  { command: 'kube-proxy', scope: 'node', args: (_c, n) => ['--node-name', n.name, '--node-ip', n.ip] },
+  { command: 'cloud-lb', scope: 'cluster', user: CLOUD_LB_USER, args: () => [] },
 ];
 
 /** One process to start: its pm2 name, the `kubemu` argv that runs it, its log file. */
@@ -80,8 +87,7 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
   for (const node of c.nodes) {
     const token = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
-      if (kind.scope === 'node')
-        add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node));
+      if (kind.scope === 'node') add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node));
     }
   }
   return planned;

@@ -1,7 +1,14 @@
 // Turns a component's pino JSON log lines into short human lines: `12:00:01 kubelet-node-1 INFO pod started`.
 import { existsSync, readFileSync } from 'node:fs';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'component', 'msg']);
 
 /** The compact form of one line, or undefined when it is below `minLevel`. Non-JSON lines pass through. */
@@ -31,6 +38,8 @@ export function compactLogLine(name: string, line: string, minLevel = 30): strin
 /** The last `count` lines of a log file, compacted (all levels), for "why did it fail". */
 export function lastLogLines(name: string, file: string, count = 20): string[] {
   if (!existsSync(file)) return [`(no log at ${file})`];
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.slice(-count).map((l) => compactLogLine(name, l, 0) ?? l);
 }

@@ -20,7 +20,9 @@ export function runningState(stateDir: string): RunningState {
     if (isOurs(pid, stateDir)) livePids[name] = pid;
   }
   const supervisorAlive =
-    record?.mode === 'foreground' && record.supervisorPid !== undefined && isOurs(record.supervisorPid, '--foreground');
+    record?.mode === 'foreground' &&
+    record.supervisorPid !== undefined &&
+    isOurs(record.supervisorPid, '--foreground');
   return {
     record,
     daemonPid: daemon,

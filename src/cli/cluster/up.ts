@@ -9,6 +9,7 @@ import { checkPortFree, isReady, listNodes, type ApiTarget, type NodeSummary } f
 import { apiServerProcess, planComponents, type ClusterSettings, type PlannedProcess } from './components.js';
 import {
   clusterPaths,
+  componentLog,
   defaultStateDir,
   nodeLayout,
   userKubeconfigPath,
@@ -16,9 +17,10 @@ import {
   type RunRecord,
 } from './layout.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
-import { Pm2Cluster, type ManagedProcess } from './pm2.js';
+import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
 import { Progress } from './progress.js';
-import { runningState } from './running.js';
+import { clusterPids, runningState } from './running.js';
+import { isAlive, terminate } from './processes.js';
 import { DirectSupervisor, type Supervisor } from './supervisor.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
@@ -153,6 +155,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const target: ApiTarget = { url: settings.apiServerUrl, ca: pki.caCertPem, token: adminToken };
   const deadline = startedAt + opts.timeoutMs;
   let nodes: NodeSummary[] = [];
+  const readyShown = new Set<string>();
   try {
     const apiserver = apiServerProcess(settings);
     await startProcess(apiserver);
@@ -177,7 +180,13 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       }
       for (const n of settings.nodes) {
         const seen = nodes.find((s) => s.name === n.name);
-        if (seen) progress.update(`kubelet-${n.name}`, seen.ready === 'True' ? `Ready (${progress.elapsed()})` : 'registered');
+        // a node keeps the first "Ready (time)" line it got
+        if (!seen || readyShown.has(n.name)) continue;
+        if (seen.ready === 'True') readyShown.add(n.name);
+        progress.update(
+          `kubelet-${n.name}`,
+          seen.ready === 'True' ? `Ready (${progress.elapsed()})` : 'registered',
+        );
       }
       const ready = settings.nodes.filter((n) => nodes.some((s) => s.name === n.name && s.ready === 'True'));
       if (ready.length === settings.nodes.length) break;
@@ -191,11 +200,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     process.removeListener('SIGINT', stopOnSignal);
     process.removeListener('SIGTERM', stopOnSignal);
     const failed = err instanceof ComponentFailed ? err.component : undefined;
-    const lines = failed ? lastLogLines(failed, `${paths.logs}/${failed}.log`) : [];
-    out.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
-    if (lines.length > 0) out.write(`last log lines of ${failed}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
-    out.write('stopping what was started...\n');
+    const lines = failed ? lastLogLines(failed, componentLog(stateDir, failed)) : [];
+    const errOut = process.stderr;
+    errOut.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
+    if (lines.length > 0)
+      errOut.write(`last log lines of ${failed}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+    errOut.write('stopping what was started...\n');
+    // every process and its children, collected before stopping, checked after
+    const pids = clusterPids((await supervisor.list()).map((p) => p.pid).filter((pid) => pid > 0));
+    const daemon = daemonPid(paths.pm2Home);
+    if (!opts.foreground && daemon !== undefined) pids.push(daemon);
     await supervisor.stopAll();
+    await terminate(pids.filter(isAlive), 2_000);
     rmSync(paths.runRecord, { force: true });
     throw new CliError(`cluster "${name}" failed to come up; logs are in ${paths.logs}`, 1, { cause: err });
   }

@@ -1,0 +1,181 @@
+// A whole local cluster for end-to-end tests: `kubemu up` in a temp state dir on a free port, the real
+// kubectl against it, `kubemu down` at the end (and every PID it listed checked gone).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIST } from './apiserver.js';
+
+export interface ClusterStatusJson {
+  name: string;
+  stateDir: string;
+  apiServer: { url: string | null; ready: boolean };
+  nodes: { name: string; internalIP: string | null; ready: string }[];
+  ingress: { http: string | null; https: string | null };
+  kubeconfig: string | null;
+  pm2: { home: string; daemonPid: number | null };
+  processes: { name: string; pid: number; status: string; restarts: number }[];
+}
+
+export interface Run {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface TestCluster {
+  name: string;
+  stateDir: string;
+  kubeconfig: string;
+  home: string;
+  status(): Promise<ClusterStatusJson>;
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<Run>;
+  /** parsed `kubectl get ... -o json` */
+  getJson<T = any>(args: string[]): Promise<T>;
+  kubemu(args: string[]): Promise<Run>;
+  /** poll until `check` returns a value, or fail with the last error */
+  waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms?: number): Promise<T>;
+  down(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ stdout, stderr, code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0 });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** Every descendant of the given PIDs (containers are children of their kubelet), from /proc. */
+export function descendants(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...roots];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+export async function upCluster(opts: { nodes?: number; name?: string } = {}): Promise<TestCluster> {
+  const name = opts.name ?? `e2e${process.pid}${Math.floor(Math.random() * 1000)}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-e2e-'));
+  const home = mkdtempSync(join(tmpdir(), 'kubemu-home-'));
+  const kubeconfig = join(home, 'kubeconfig');
+  const port = await freePort();
+  const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBEMU_LOG_LEVEL: 'info' };
+  const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> => run(process.execPath, [join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
+  const up = await kubemu(['up', '--name', name, '--nodes', String(opts.nodes ?? 3), '--state-dir', stateDir, '--port', String(port), '--kubeconfig', kubeconfig]);
+  if (up.code !== 0) {
+    await kubemu(['down', '--name', name, '--state-dir', stateDir]);
+    throw new Error(`kubemu up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+  }
+  const status = async (): Promise<ClusterStatusJson> => {
+    const r = await kubemu(['status', '--name', name, '--state-dir', stateDir, '-o', 'json']);
+    if (r.code !== 0) throw new Error(`kubemu status failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as ClusterStatusJson;
+  };
+  const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Run> => run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
+  return {
+    name,
+    stateDir,
+    kubeconfig,
+    home,
+    status,
+    kubectl,
+    kubemu,
+    async getJson(args) {
+      const r = await kubectl([...args, '-o', 'json']);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    },
+    async waitFor(what, check, ms = 30_000) {
+      const deadline = Date.now() + ms;
+      let last: unknown;
+      for (;;) {
+        try {
+          const v = await check();
+          if (v !== undefined && v !== false) return v as never;
+        } catch (e) {
+          last = e;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async down() {
+      let pids: number[] = [];
+      try {
+        const s = await status();
+        pids = [...s.processes.map((p) => p.pid), ...(s.pm2.daemonPid ? [s.pm2.daemonPid] : [])];
+      } catch {
+        /* status failing is reported by down below */
+      }
+      const containers = descendants(pids);
+      const r = await kubemu(['down', '--name', name, '--state-dir', stateDir]);
+      const deadline = Date.now() + 5000;
+      const all = [...pids, ...containers];
+      while (all.some(alive) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      const left = all.filter(alive);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+      if (r.code !== 0) throw new Error(`kubemu down failed: ${r.stderr}`);
+      if (left.length) throw new Error(`kubemu down left processes running: ${left.join(', ')}`);
+    },
+  };
+}
+
+/** Start a long-running kubectl (e.g. `logs -f`, `get -w`) and collect its output. */
+export function kubectlStream(kubeconfig: string, args: string[]): { child: ChildProcess; output(): string; stop(): void } {
+  let out = '';
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out, stop: () => child.kill('SIGKILL') };
+}
