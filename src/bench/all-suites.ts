@@ -1,2 +1,3 @@
 // Every benchmark suite module, imported for its registerSuite() side effect. Add new suites here.
 import './apiserver-suite.js';
+import './up-suite.js';

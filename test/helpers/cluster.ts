@@ -50,11 +50,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0 });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({
+          stdout,
+          stderr,
+          code: err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : 1
+            : 0,
+        });
+      },
+    );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
@@ -103,8 +121,21 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
   const kubeconfig = join(home, 'kubeconfig');
   const port = await freePort();
   const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBEMU_LOG_LEVEL: 'info' };
-  const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> => run(process.execPath, [join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
-  const up = await kubemu(['up', '--name', name, '--nodes', String(opts.nodes ?? 3), '--state-dir', stateDir, '--port', String(port), '--kubeconfig', kubeconfig]);
+  const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> =>
+    run(process.execPath, [join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
+  const up = await kubemu([
+    'up',
+    '--name',
+    name,
+    '--nodes',
+    String(opts.nodes ?? 3),
+    '--state-dir',
+    stateDir,
+    '--port',
+    String(port),
+    '--kubeconfig',
+    kubeconfig,
+  ]);
   if (up.code !== 0) {
     await kubemu(['down', '--name', name, '--state-dir', stateDir]);
     throw new Error(`kubemu up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
@@ -114,7 +145,8 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
     if (r.code !== 0) throw new Error(`kubemu status failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as ClusterStatusJson;
   };
-  const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Run> => run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
+  const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Run> =>
+    run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
   return {
     name,
     stateDir,
@@ -138,7 +170,8 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
         } catch (e) {
           last = e;
         }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
@@ -172,7 +205,10 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
 }
 
 /** Start a long-running kubectl (e.g. `logs -f`, `get -w`) and collect its output. */
-export function kubectlStream(kubeconfig: string, args: string[]): { child: ChildProcess; output(): string; stop(): void } {
+export function kubectlStream(
+  kubeconfig: string,
+  args: string[],
+): { child: ChildProcess; output(): string; stop(): void } {
   let out = '';
   const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args]);
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -26,12 +26,17 @@ export function compactLogLine(name: string, line: string, minLevel = 30): strin
   const extras = Object.entries(entry)
     .filter(([k]) => !SKIP.has(k))
     .map(([k, v]) => {
-      const value =
-        k === 'err' && v && typeof v === 'object' && 'message' in v ? (v as { message: unknown }).message : v;
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      const value = k === 'err' && v && typeof v === 'object' && 'message' in v ? v.message : v;
+      const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
       return `${k}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
     });
-  const parts = [time, name, LEVELS[level] ?? String(level), String(entry['msg'] ?? ''), ...extras];
+  const parts = [
+    time,
+    name,
+    LEVELS[level] ?? String(level),
+    typeof entry['msg'] === 'string' ? entry['msg'] : '',
+    ...extras,
+  ];
   return parts.filter((p) => p !== '').join(' ');
 }
 

@@ -92,7 +92,7 @@ export class Pm2Cluster {
           min_uptime: 1_000,
           max_restarts: 10,
           kill_timeout: 3_000,
-        } as StartOptions,
+        },
         cb,
       ),
     );

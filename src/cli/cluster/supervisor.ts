@@ -45,7 +45,7 @@ export class DirectSupervisor implements Supervisor {
     const entry: Child = { name: spec.name, process: child, log };
     this.children.push(entry);
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream! }).on('line', (line) => {
+      createInterface({ input: stream }).on('line', (line) => {
         log.write(`${line}\n`);
         this.onLine(spec.name, line);
       });

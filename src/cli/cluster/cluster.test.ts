@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTokenFile, tokenFilePath } from '../../apiserver/auth/token-file.js';
+import { readKubeconfig } from '../../util/kubeconfig.js';
+import { COMPONENTS, planComponents } from './components.js';
+import { defaultStateDir, nodeLayout, userKubeconfigPath } from './layout.js';
+import { compactLogLine } from './log-lines.js';
+import { Progress } from './progress.js';
+
+describe('layout', () => {
+  it('places node N on 127.0.1.N with pods in 127.244.N.0/24', () => {
+    expect(nodeLayout('/s', 2)).toEqual({
+      name: 'node-2',
+      ip: '127.0.1.2',
+      podCidr: '127.244.2.0/24',
+      rootDir: '/s/nodes/node-2',
+    });
+    expect(defaultStateDir('demo', '/home/u')).toBe('/home/u/.kubemu/demo');
+  });
+
+  it('picks the kubeconfig as kubectl does: flag, then $KUBECONFIG first entry, then ~/.kube/config', () => {
+    expect(userKubeconfigPath('/x/cfg', { KUBECONFIG: '/a:/b' }, '/h')).toBe('/x/cfg');
+    expect(userKubeconfigPath(undefined, { KUBECONFIG: ':/a:/b' }, '/h')).toBe('/a');
+    expect(userKubeconfigPath(undefined, {}, '/h')).toBe('/h/.kube/config');
+  });
+});
+
+describe('planComponents', () => {
+  it('gives each component its own token and kubeconfig, node components the node identity', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-plan-'));
+    try {
+      const nodes = [nodeLayout(stateDir, 1), nodeLayout(stateDir, 2)];
+      const planned = planComponents(
+        {
+          name: 'p',
+          stateDir,
+          apiServerUrl: 'https://127.0.0.1:7443',
+          port: 7443,
+          kubeletPort: 10250,
+          nodes,
+          cpu: '2',
+          memory: '4Gi',
+        },
+        '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+      );
+      const perNode = COMPONENTS.filter((k) => k.scope === 'node').length;
+      const perCluster = COMPONENTS.length - perNode;
+      expect(planned).toHaveLength(perCluster + 2 * perNode);
+      const kubelet2 = planned.find((p) => p.name === 'kubelet-node-2')!;
+      expect(kubelet2.argv.slice(0, 1)).toEqual(['kubelet']);
+      expect(kubelet2.argv).toEqual(
+        expect.arrayContaining(['--node-ip', '127.0.1.2', '--pod-cidr', '127.244.2.0/24']),
+      );
+      const tokens = readTokenFile(tokenFilePath(stateDir));
+      const kubeconfigOf = (name: string): string =>
+        planned.find((p) => p.name === name)!.argv[planned[0].argv.indexOf('--kubeconfig') + 1];
+      const nodeToken = readKubeconfig(kubeconfigOf('kubelet-node-2')).token;
+      expect(tokens.find((t) => t.token === nodeToken)).toMatchObject({
+        user: 'system:node:node-2',
+        groups: ['system:nodes'],
+      });
+      const scheduler = readKubeconfig(kubeconfigOf('scheduler'));
+      expect(scheduler.server).toBe('https://127.0.0.1:7443');
+      expect(tokens.find((t) => t.token === scheduler.token)?.user).toBe('system:kube-scheduler');
+      expect(readFileSync(kubeconfigOf('scheduler'), 'utf8')).toContain('current-context: kubemu-p');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compactLogLine', () => {
+  const line = JSON.stringify({
+    level: 40,
+    time: '2026-01-02T03:04:05.678Z',
+    component: 'kubelet',
+    pid: 1,
+    msg: 'probe failed',
+    pod: 'default/web',
+    err: { message: 'ECONNREFUSED', stack: 'long' },
+  });
+
+  it('keeps time, process, level, message and short fields', () => {
+    expect(compactLogLine('kubelet-node-1', line)).toBe(
+      '03:04:05 kubelet-node-1 WARN probe failed pod=default/web err=ECONNREFUSED',
+    );
+  });
+
+  it('drops lines below the level and passes non-JSON through', () => {
+    expect(compactLogLine('x', line, 50)).toBeUndefined();
+    expect(compactLogLine('x', 'plain text')).toBe('x plain text');
+  });
+});
+
+describe('Progress', () => {
+  it('prints a plain line per change when not on a terminal', () => {
+    let written = '';
+    const out = {
+      write: (s: string) => ((written += s), true),
+      isTTY: false,
+    } as unknown as NodeJS.WritableStream;
+    const progress = new Progress(out);
+    progress.update('apiserver', 'starting');
+    progress.update('apiserver', 'starting');
+    progress.update('apiserver', 'ready');
+    expect(
+      written
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.trim().split(/\s+/)),
+    ).toEqual([
+      ['apiserver', 'starting'],
+      ['apiserver', 'ready'],
+    ]);
+    expect(written).not.toContain('\x1b[');
+  });
+});
