@@ -25,6 +25,8 @@ import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
 import { toTable } from './printers/index.js';
 import { handleOpenApi } from './openapi/index.js';
 import { kubeletLogsRoute, tokensFromStateDir } from './kubelet-proxy.js';
+import { MetricsScraper, metricsApiRoute, withMetricsApi } from './metrics-api/index.js';
+import { dashboardRoute, DASHBOARD_PUBLIC_PATHS } from '../dashboard/route.js';
 import {
   aggregatedDiscovery,
   apiGroup,
@@ -52,6 +54,8 @@ export interface ApiServerOptions {
   storage?: Storage;
   /** events kept for resuming watches; older resourceVersions get 410 Expired */
   watchCacheSize?: number;
+  /** how often kubelets' /stats/summary are scraped for metrics.k8s.io (metrics-server's --metric-resolution); default 1 s */
+  metricResolutionMs?: number;
 }
 
 export interface RunningApiServer {
@@ -90,6 +94,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
   });
   await registry.init();
+  const metricsScraper = new MetricsScraper({
+    handler: registry,
+    kubeletTokens: tokensFromStateDir(opts.stateDir),
+    logger: log.child({ module: 'metrics-scraper' }),
+    ...(opts.metricResolutionMs !== undefined ? { resolutionMs: opts.metricResolutionMs } : {}),
+  });
+  // both faces serve metrics.k8s.io from the scraper; everything else is the registry's
+  const api = withMetricsApi(registry, metricsScraper.store);
 
   const authenticate = (req: IncomingMessage): UserInfo | undefined => {
     const user = authenticator.authenticate(req.headers);
@@ -106,11 +118,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     metricsRoute(),
     whoamiRoute(),
     kubeletLogsRoute({ handler: registry, kubeletTokens: tokensFromStateDir(opts.stateDir), logger: log.child({ module: 'kubelet-proxy' }) }),
+    dashboardRoute(),
   ];
   const rest = createRestHandler({
     handler: registry,
     authenticate,
-    publicPaths: new Set(PUBLIC_PATHS),
+    publicPaths: new Set([...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS]),
     logger: log.child({ module: 'rest' }),
     routes,
     toTable: (ri, objects, o) => toTable(ri, objects, o),
@@ -124,7 +137,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   server.requestTimeout = 0; // watches are long-lived
   const ws: WebSocketFace = attachWebSocketFace(server, {
     path: WEBSOCKET_PATH,
-    handler: registry,
+    handler: api,
     authenticate,
     logger: log.child({ module: 'ws' }),
   });
@@ -144,6 +157,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = (server.address() as AddressInfo).port;
   const url = `https://${host}:${port}`;
   await registry.reconcileKubernetesEndpoints(host, port);
+  metricsScraper.start();
   const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {
     name: opts.clusterName ?? 'kubemu',
@@ -172,6 +186,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     kubeconfig,
     registry,
     async close() {
+      metricsScraper.stop();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,3 +1,4 @@
 // Every benchmark suite module, imported for its registerSuite() side effect. Add new suites here.
 import './apiserver-suite.js';
 import './up-suite.js';
+import './pods-suite.js';

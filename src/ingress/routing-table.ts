@@ -200,7 +200,9 @@ export class RoutingTable {
     const ingresses = [...inputs.ingresses].sort(
       (a, b) =>
         (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') ||
-        `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`),
+        `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(
+          `${b.metadata?.namespace}/${b.metadata?.name}`,
+        ),
     );
     const exact = new Map<string, HostRoutes>();
     const wildcard = new Map<string, HostRoutes>();
@@ -223,15 +225,22 @@ export class RoutingTable {
         sslRedirect: annotation(ing, SSL_REDIRECT_ANNOTATION) !== 'false',
         bodyLimit: parseSize(annotation(ing, BODY_SIZE_ANNOTATION), DEFAULT_BODY_LIMIT),
         readTimeoutMs: parseSeconds(annotation(ing, READ_TIMEOUT_ANNOTATION), DEFAULT_READ_TIMEOUT_MS),
-        connectTimeoutMs: parseSeconds(annotation(ing, CONNECT_TIMEOUT_ANNOTATION), DEFAULT_CONNECT_TIMEOUT_MS),
+        connectTimeoutMs: parseSeconds(
+          annotation(ing, CONNECT_TIMEOUT_ANNOTATION),
+          DEFAULT_CONNECT_TIMEOUT_MS,
+        ),
       };
-      const route = (b: IngressBackend | undefined): Route => ({ ...base, backend: resolver.resolve(namespace, b) });
+      const route = (b: IngressBackend | undefined): Route => ({
+        ...base,
+        backend: resolver.resolve(namespace, b),
+      });
       const defaultRoute = ing.spec?.defaultBackend ? route(ing.spec.defaultBackend) : undefined;
       if (defaultRoute) catchAll ??= defaultRoute;
       for (const t of ing.spec?.tls ?? []) {
         for (const h of t.hosts ?? []) {
           const host = normalizeHost(h);
-          if (t.secretName && !tls.has(host)) tls.set(host, { ingress: ingKey, secret: `${namespace}/${t.secretName}` });
+          if (t.secretName && !tls.has(host))
+            tls.set(host, { ingress: ingKey, secret: `${namespace}/${t.secretName}` });
           hostRoutes(host).tls = true;
         }
       }
@@ -276,7 +285,8 @@ export class RoutingTable {
     const path = q < 0 ? rawPath : rawPath.slice(0, q);
     const hr = this.hostRoutesFor(host) ?? this.anyHost;
     for (const p of hr.paths) {
-      if (p.type === 'Exact' ? p.path === path : prefixMatches(p.path, path)) return { route: p.route, tlsHost: hr.tls };
+      if (p.type === 'Exact' ? p.path === path : prefixMatches(p.path, path))
+        return { route: p.route, tlsHost: hr.tls };
     }
     return { route: hr.fallback ?? this.catchAll, tlsHost: hr.tls };
   }

@@ -10,6 +10,7 @@ import type {
   GroupVersionForDiscovery,
 } from 'kubernetes-types/meta/v1.js';
 import { RESOURCES, groupVersion, type ResourceInfo, type Verb } from '../../api/resources.js';
+import { METRICS_RESOURCES } from '../metrics-api/resources.js';
 
 export { versionInfo, KUBE_GIT_VERSION, KUBE_MAJOR, KUBE_MINOR } from './version.js';
 
@@ -36,6 +37,9 @@ const GROUP_ORDER = [
   'flowcontrol.apiserver.k8s.io',
 ];
 
+/** what discovery lists: the stored resources plus the metrics API served without storage (as an APIService) */
+const DISCOVERED: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
+
 /** Resources whose objects upstream stores as another group's kind: events.k8s.io Events are core Events. */
 const STORAGE_KIND: Readonly<Record<string, { group: string; version: string; kind: string }>> = {
   'events.k8s.io/events': { group: '', version: 'v1', kind: 'Event' },
@@ -60,7 +64,7 @@ function groupRank(group: string): [number, string] {
 /** the named groups with their versions, preferred first, in upstream's order */
 function namedGroups(): { name: string; versions: string[] }[] {
   const groups = new Map<string, string[]>();
-  for (const ri of RESOURCES) {
+  for (const ri of DISCOVERED) {
     if (!ri.group) continue;
     const versions = groups.get(ri.group) ?? [];
     for (const v of ri.versions) if (!versions.includes(v)) versions.push(v);
@@ -76,7 +80,7 @@ function namedGroups(): { name: string; versions: string[] }[] {
 }
 
 const servedIn = (group: string, version: string): ResourceInfo[] =>
-  RESOURCES.filter((ri) => ri.group === group && ri.versions.includes(version));
+  DISCOVERED.filter((ri) => ri.group === group && ri.versions.includes(version));
 
 /** `GET /api`: APIVersions */
 export function legacyApiVersions(serverAddress = '127.0.0.1:6443'): APIVersions {

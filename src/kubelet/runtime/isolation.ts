@@ -52,6 +52,12 @@ export function detectIsolation(): IsolationMode {
   return (detected = 'none');
 }
 
+/** `nice -n N` for containers: KUBEMU_CONTAINER_NICE (default 10; 0 turns it off) */
+function niceArgs(): string[] {
+  const n = Number(process.env['KUBEMU_CONTAINER_NICE'] ?? 10);
+  return Number.isInteger(n) && n > 0 && n <= 19 ? ['nice', '-n', String(n)] : [];
+}
+
 let setprivPresent: boolean | undefined;
 export function hasSetpriv(): boolean {
   setprivPresent ??=
@@ -90,7 +96,10 @@ export function prepareLaunch(input: LaunchInput): Launch {
     { hostPath: input.imageDir, containerPath: IMAGE_MOUNT_PATH, readOnly: true },
     ...input.mounts.map((m) => ({ ...m, containerPath: path.posix.normalize(m.containerPath) })),
   ];
-  const pdeath = hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+  // Containers run at a lower CPU priority than kubemu's own processes, as upstream reserves CPU for the
+  // kubelet and the control plane (kube-reserved/system-reserved): a burst of container start-ups must not
+  // starve the kubelets that report them.
+  const pdeath = [...niceArgs(), ...(hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [])];
   if (input.mode === 'none') return prepareDegraded(input, mounts, pdeath);
 
   const rootfs = path.join(input.containerDir, 'rootfs');

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Builds a local base image from this machine's own node binary and tools (no registry needed), for offline CI:
+#   docker/base-image.sh [TAG]    (default kubemu-base:local), then build with --build-arg BASE_IMAGE=TAG.
+set -eu
+TAG=${1:-kubemu-base:local}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+# what the components and the kubelet's container runtime run (isolation.ts, runtime.ts, watchdog.ts),
+# plus a few tools for `docker exec` and the busybox-style built-in image
+bins="node sh dash bash env cat ls mkdir rmdir rm cp mv ln sleep echo true false kill id chroot
+      mount umount unshare setpriv nsenter ps grep sed head tail tr wc date hostname uname touch stat"
+
+mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64" "$root/etc" "$root/tmp" \
+  "$root/proc" "$root/sys" "$root/dev" "$root/mnt" "$root/root" "$root/var/tmp" "$root/run"
+chmod 1777 "$root/tmp" "$root/var/tmp"
+for l in bin sbin lib lib64; do ln -s "usr/$l" "$root/$l"; done
+
+# copy a file to the same directory (symlinked dirs resolved) under $root, dereferencing the file itself
+put() {
+  dir=$(readlink -f "$(dirname "$1")")
+  mkdir -p "$root$dir"
+  [ -e "$root$dir/$(basename "$1")" ] || cp -L "$1" "$root$dir/$(basename "$1")"
+}
+for b in $bins; do
+  p=$(command -v "$b" 2>/dev/null) || continue
+  case "$p" in /*) ;; *) continue ;; esac
+  put "$p"
+  for lib in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do put "$lib"; done
+done
+[ -e "$root/usr/bin/sh" ] || ln -s dash "$root/usr/bin/sh"
+for f in passwd group nsswitch.conf hosts; do [ -e "/etc/$f" ] && cp -L "/etc/$f" "$root/etc/$f"; done
+
+tar -C "$root" -cf - . | docker import \
+  -c 'ENV PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin' -c 'CMD ["node"]' - "$TAG" >/dev/null
+echo "$TAG"

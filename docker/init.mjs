@@ -1,0 +1,83 @@
+// The compose cluster's one-shot `init`: PKI, token file and component kubeconfigs in the state volume, one pm2-runtime
+// process file per service (<state>/compose/<service>.json), and the admin kubeconfig for the user (./.kubemu/).
+// Idempotent: runs on every `docker compose up` and keeps what exists. Uses the same code as `kubemu up`.
+import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ensureComponentToken, ensureTokenFile } from '/app/dist/apiserver/auth/token-file.js';
+import { apiServerProcess, planComponents } from '/app/dist/cli/cluster/components.js';
+import { clusterPaths, componentKubeconfig, nodeLayout } from '/app/dist/cli/cluster/layout.js';
+import { writeKubeconfig } from '/app/dist/util/kubeconfig.js';
+import { ensureClusterPki } from '/app/dist/util/pki.js';
+
+const env = process.env;
+const name = env.KUBEMU_CLUSTER_NAME || 'kubemu';
+const stateDir = env.KUBEMU_STATE_DIR || '/var/lib/kubemu';
+const nodes = Number(env.KUBEMU_NODES || '3');
+const port = Number(env.KUBEMU_API_PORT || '6443');
+const out = env.KUBEMU_KUBECONFIG_OUT || '/out/kubeconfig';
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 254) throw new Error(`KUBEMU_NODES=${env.KUBEMU_NODES}: 1..254`);
+
+/** metrics/healthz ports, so each container's healthcheck has something to ask (upstream's ports) */
+const METRICS = {
+  'controller-manager': () => ['--metrics-port', '10257'],
+  scheduler: () => ['--metrics-port', '10259'],
+  'kube-proxy': (node) => ['--metrics-port', '10256', '--metrics-host', node.ip],
+};
+
+mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+const settings = {
+  name,
+  stateDir,
+  apiServerUrl: `https://127.0.0.1:${port}`,
+  port,
+  kubeletPort: Number(env.KUBEMU_KUBELET_PORT || '10250'),
+  nodes: Array.from({ length: nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
+  cpu: env.KUBEMU_NODE_CPU || '2',
+  memory: env.KUBEMU_NODE_MEMORY || '4Gi',
+};
+const pki = await ensureClusterPki(clusterPaths(stateDir).pki, { hosts: ['127.0.0.1'] });
+const { adminToken } = ensureTokenFile(stateDir);
+
+// service name -> the processes pm2-runtime runs in that container
+const services = new Map();
+const add = (service, proc) => services.set(service, [...(services.get(service) ?? []), proc]);
+add('apiserver', apiServerProcess(settings));
+for (const p of planComponents(settings, pki.caCertPem)) {
+  const node = settings.nodes.find((n) => p.name.endsWith(`-${n.name}`));
+  const extra = METRICS[p.argv[0]]?.(node) ?? [];
+  add(node ? node.name : p.name, { ...p, argv: [...p.argv, ...extra] });
+}
+// cluster DNS (127.96.0.10:53) when this build has it; `kubemu up` does not run it yet
+{
+  const kubeconfig = componentKubeconfig(stateDir, 'dns');
+  const token = ensureComponentToken(stateDir, 'system:kube-dns');
+  writeKubeconfig(kubeconfig, { name, server: settings.apiServerUrl, caPem: pki.caCertPem, token, setCurrent: true });
+  add('dns', { name: 'dns', argv: ['dns', '--kubeconfig', kubeconfig] });
+}
+
+const dir = join(stateDir, 'compose');
+mkdirSync(dir, { recursive: true });
+for (const [service, procs] of services) {
+  const apps = procs.map((p) => ({
+    name: p.name,
+    script: process.execPath,
+    interpreter: 'none',
+    args: ['/app/dist/cli/main.js', ...p.argv],
+    cwd: stateDir,
+    env: { KUBEMU_LOG_LEVEL: env.KUBEMU_LOG_LEVEL || 'info' },
+    autorestart: true,
+    restart_delay: 500,
+    min_uptime: 1000,
+    max_restarts: 10,
+    kill_timeout: 3000,
+  }));
+  writeFileSync(join(dir, `${service}.json`), `${JSON.stringify({ apps }, null, 2)}\n`);
+}
+
+// the user's kubeconfig, owned by whoever owns the bind-mounted directory so they can read it
+mkdirSync(dirname(out), { recursive: true });
+writeKubeconfig(out, { name, server: settings.apiServerUrl, caPem: pki.caCertPem, token: adminToken, setCurrent: true });
+const owner = statSync(dirname(out));
+chownSync(out, owner.uid, owner.gid);
+console.log(`kubemu init: cluster "${name}", ${nodes} node(s); services: ${[...services.keys()].join(', ')}`);
+console.log(`kubemu init: admin kubeconfig written; on the host: export KUBECONFIG=$PWD/.kubemu/kubeconfig`);

@@ -1,0 +1,66 @@
+// A real cluster from `kubemu up` for benchmarks: the CLI as a user runs it, plus an admin client.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectKubeClient, type ApiConnection, type KubeClient } from '../client/index.js';
+import { readKubeconfig } from '../util/kubeconfig.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BenchCluster {
+  client: KubeClient;
+  connection: ApiConnection;
+  kubemu(args: string[]): Promise<string>;
+  processes(): Promise<{ name: string; pid: number }[]>;
+  down(): Promise<void>;
+}
+
+export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
+  const root = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
+  const env = { ...process.env, HOME: join(root, 'home'), KUBEMU_LOG_LEVEL: 'warn' };
+  const flags = ['--name', 'bench', '--state-dir', join(root, 'state')];
+  const kubeconfig = join(root, 'kubeconfig');
+  const kubemu = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, [CLI, ...args, ...flags], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`kubemu ${args[0]} failed: ${stderr || err.message}`, { cause: err }));
+        else resolve(stdout);
+      });
+    });
+  const port = await freePort();
+  await kubemu(['up', '--nodes', String(nodes), '--port', String(port), '--kubeconfig', kubeconfig]);
+  const creds = readKubeconfig(kubeconfig);
+  const { client, connection } = connectKubeClient({
+    server: creds.server,
+    ...(creds.token ? { token: creds.token } : {}),
+    ...(creds.caPem ? { ca: creds.caPem } : {}),
+  });
+  return {
+    client,
+    connection,
+    kubemu,
+    async processes() {
+      const status = JSON.parse(await kubemu(['status', '-o', 'json'])) as { processes: { name: string; pid: number }[] };
+      return status.processes;
+    },
+    async down() {
+      await connection.close();
+      await kubemu(['down']).catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N]`.
+// Defaults: 127.0.3.1:80/443 when root, else 127.0.3.1:8080/8443; metrics on 127.0.3.1:10254 (ingress-nginx's port).
+import { parseArgs } from 'node:util';
+import { connectKubeClient } from '../client/index.js';
+import {
+  IngressController,
+  IngressGateway,
+  generateDefaultCertificate,
+  type ListenAddress,
+} from '../ingress/index.js';
+import { readKubeconfig } from '../util/kubeconfig.js';
+import { createLogger } from '../util/logger.js';
+import { serveMetrics } from '../util/metrics.js';
+import { runUntilSignal } from '../util/run.js';
+
+export const DEFAULT_INGRESS_IP = '127.0.3.1';
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+export const DEFAULT_HTTP = `${DEFAULT_INGRESS_IP}:${isRoot ? 80 : 8080}`;
+export const DEFAULT_HTTPS = `${DEFAULT_INGRESS_IP}:${isRoot ? 443 : 8443}`;
+export const DEFAULT_METRICS_PORT = 10254;
+
+/** `host:port`, `:port` or `port`; an empty string or `off` disables the listener */
+export function parseListen(value: string, defaultHost = DEFAULT_INGRESS_IP): ListenAddress | undefined {
+  if (value === '' || value === 'off') return undefined;
+  const i = value.lastIndexOf(':');
+  const host = i < 0 ? defaultHost : value.slice(0, i).replace(/^\[|\]$/g, '') || defaultHost;
+  const port = Number(i < 0 ? value : value.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`bad listen address ${value}`);
+  return { host, port };
+}
+
+export function ingressMain(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      http: { type: 'string', default: DEFAULT_HTTP },
+      https: { type: 'string', default: DEFAULT_HTTPS },
+      'metrics-port': { type: 'string', default: String(DEFAULT_METRICS_PORT) },
+      'status-ip': { type: 'string' },
+    },
+    strict: true,
+  });
+  const log = createLogger('ingress');
+  const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'];
+  if (!kubeconfig) {
+    log.fatal('--kubeconfig is required');
+    process.exit(2);
+  }
+  runUntilSignal(log, async () => {
+    const http = parseListen(values.http);
+    const https = parseListen(values.https);
+    const creds = readKubeconfig(kubeconfig, values.context);
+    const { client, connection } = connectKubeClient({
+      server: creds.server,
+      ...(creds.token ? { token: creds.token } : {}),
+      ...(creds.caPem ? { ca: creds.caPem } : {}),
+      logger: log,
+    });
+    const gateway = new IngressGateway({
+      ...(http ? { http } : {}),
+      ...(https ? { https } : {}),
+      defaultCertificate: await generateDefaultCertificate(),
+      log,
+    });
+    const bound = await gateway.start();
+    const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
+    const controller = new IngressController({ client, gateway, statusIp, logger: log });
+    const metricsPort = Number(values['metrics-port']);
+    const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
+    await controller.start();
+    log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');
+    return {
+      async close() {
+        await controller.stop();
+        await gateway.close();
+        await metrics?.close();
+        await connection.close();
+      },
+    };
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ingressMain(process.argv.slice(2));
