@@ -58,4 +58,16 @@ export default tseslint.config(
       ],
     },
   },
+  // the dashboard page (web/dashboard/) is plain browser JavaScript outside the TypeScript project
+  {
+    files: ['web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'location', 'history', 'sessionStorage', 'fetch', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'TextDecoderStream', 'AbortController', 'Element'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

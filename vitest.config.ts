@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**'],
+          exclude: ['test/e2e/**', 'test/docker/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file starts its own processes on its own ports; two at a time fits 2 cores.
@@ -35,6 +35,18 @@ export default defineConfig({
           fileParallelism: false,
           maxWorkers: 1,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          // `docker compose up` on a Docker engine of the test's own (installed when missing): after the rest
+          include: ['test/docker/**/*.test.ts'],
+          name: 'docker',
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -118,7 +118,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     metricsRoute(),
     whoamiRoute(),
     kubeletLogsRoute({ handler: registry, kubeletTokens: tokensFromStateDir(opts.stateDir), logger: log.child({ module: 'kubelet-proxy' }) }),
-    dashboardRoute(),
+    dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
+    metricsApiRoute(registry, metricsScraper.store),
   ];
   const rest = createRestHandler({
     handler: registry,

@@ -2,3 +2,5 @@
 import './apiserver-suite.js';
 import './up-suite.js';
 import './pods-suite.js';
+import './ingress-suite.js';
+import './services-suite.js';

@@ -52,6 +52,7 @@ const COMPONENT_COMMANDS: readonly {
     summary: 'run the LoadBalancer provider',
   },
   { command: 'dns', module: 'dns', exportName: 'dnsMain', summary: 'run the cluster DNS server' },
+  { command: 'ingress', module: 'ingress', exportName: 'ingressMain', summary: 'run the ingress gateway' },
 ];
 
 const COMMON = `  --name NAME         cluster name (default ${DEFAULT_CLUSTER_NAME})
@@ -248,6 +249,14 @@ ${COMMON}`,
       } catch (err) {
         throw new CliError(`kubemu image build: ${(err as Error).message}`, 1, { cause: err });
       }
+    },
+  },
+  chaos: {
+    summary: 'break a running cluster on purpose: kill-node, pause-node, restart-node, kill COMPONENT',
+    usage: 'Usage: kubemu chaos <action> [options] (kubemu chaos --help)',
+    async run(argv) {
+      const { chaosMain } = await import('../chaos/cli.js');
+      await chaosMain(argv);
     },
   },
 };

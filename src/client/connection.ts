@@ -27,7 +27,7 @@ export interface ApiConnectionOptions {
   clock?: Clock;
   /** reconnect backoff: starts at initialMs, doubles to maxMs; defaults 1 s → 30 s */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** send a ping this often; no pong before the next one → reconnect; default 5 s */
+  /** send a ping this often; three unanswered in a row → reconnect; default 5 s */
   pingIntervalMs?: number;
   /** a request not answered within this long fails with a Timeout ApiError; default 60 s */
   requestTimeoutMs?: number;
@@ -96,7 +96,7 @@ export class ApiConnection implements ApiTransport {
   private readonly watches = new Map<number, LiveWatch>();
   private reconnectTimer: { cancel(): void } | undefined;
   private pingTimer: { cancel(): void } | undefined;
-  private awaitingPong = false;
+  private missedPongs = 0;
   private readyWaiters: (() => void)[] = [];
 
   constructor(opts: ApiConnectionOptions) {
@@ -205,7 +205,7 @@ export class ApiConnection implements ApiTransport {
     });
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(ws, data, isBinary));
-    ws.on('pong', () => (this.awaitingPong = false));
+    ws.on('pong', () => (this.missedPongs = 0));
     ws.on('unexpected-response', (_req, res) => {
       const code = res.statusCode ?? 0;
       this.log.error({ code }, 'apiserver refused the internal-face connection');
@@ -235,15 +235,16 @@ export class ApiConnection implements ApiTransport {
 
   private schedulePing(ws: WebSocket): void {
     const interval = this.opts.pingIntervalMs ?? 5_000;
-    this.awaitingPong = false;
+    this.missedPongs = 0;
     const tick = (): void => {
       if (ws !== this.ws || !this.open) return;
-      if (this.awaitingPong) {
-        this.log.warn('apiserver missed a pong; reconnecting');
+      // a busy apiserver may answer late once or twice; three silent intervals in a row mean it is gone
+      if (this.missedPongs >= 3) {
+        this.log.warn({ missed: this.missedPongs }, 'apiserver missed its pongs; reconnecting');
         ws.terminate();
         return;
       }
-      this.awaitingPong = true;
+      this.missedPongs++;
       ws.ping();
       this.pingTimer = this.clock.setTimeout(tick, interval);
     };

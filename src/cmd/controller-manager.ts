@@ -12,6 +12,7 @@ import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
+import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
 import { readKubeconfig } from '../util/kubeconfig.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { serveMetrics, type MetricsServer } from '../util/metrics.js';
@@ -39,6 +40,8 @@ interface Flags {
   concurrentNamespaceSyncs: number;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
 }
 
 /** upstream's controller names, with its short aliases, in start order */
@@ -130,6 +133,18 @@ const CONTROLLERS: {
         terminatedPodThreshold: c.flags.terminatedPodGcThreshold,
       }),
   },
+  {
+    name: 'horizontal-pod-autoscaler-controller',
+    aliases: ['horizontalpodautoscaling'],
+    make: (c) =>
+      new HorizontalPodAutoscalerController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        syncPeriodMs: c.flags.hpaSyncPeriodMs,
+        downscaleStabilizationMs: c.flags.hpaDownscaleStabilizationMs,
+      }),
+  },
 ];
 
 /** Go's time.ParseDuration for what flags use: `3s`, `500ms`, `1m30s`, `0.5s`; a bare number is seconds */
@@ -187,6 +202,8 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-namespace-syncs': { type: 'string', default: '2' },
       'concurrent-replicaset-syncs': { type: 'string', default: '5' },
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
+      'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
+      'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
     },
     strict: true,
   });
@@ -208,6 +225,8 @@ export function controllerManagerMain(argv: string[]): void {
       concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
       concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
       concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+      hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
+      hpaDownscaleStabilizationMs: parseDuration(values['horizontal-pod-autoscaler-downscale-stabilization']),
     };
     enabled = enabledControllers(values.controllers);
   } catch (err) {

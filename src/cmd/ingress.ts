@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N]`.
+// kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N|off]`.
 // Defaults: 127.0.3.1:80/443 when root, else 127.0.3.1:8080/8443; metrics on 127.0.3.1:10254 (ingress-nginx's port).
 import { parseArgs } from 'node:util';
 import { connectKubeClient } from '../client/index.js';
@@ -14,10 +14,9 @@ import { createLogger } from '../util/logger.js';
 import { serveMetrics } from '../util/metrics.js';
 import { runUntilSignal } from '../util/run.js';
 
-export const DEFAULT_INGRESS_IP = '127.0.3.1';
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-export const DEFAULT_HTTP = `${DEFAULT_INGRESS_IP}:${isRoot ? 80 : 8080}`;
-export const DEFAULT_HTTPS = `${DEFAULT_INGRESS_IP}:${isRoot ? 443 : 8443}`;
+import { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_INGRESS_IP } from '../util/ingress-address.js';
+
+export { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_INGRESS_IP };
 export const DEFAULT_METRICS_PORT = 10254;
 
 /** `host:port`, `:port` or `port`; an empty string or `off` disables the listener */
@@ -68,7 +67,8 @@ export function ingressMain(argv: string[]): void {
     const bound = await gateway.start();
     const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
     const controller = new IngressController({ client, gateway, statusIp, logger: log });
-    const metricsPort = Number(values['metrics-port']);
+    // `off` (or a negative number) serves no /metrics
+    const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
     const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
     await controller.start();
     log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');

@@ -25,6 +25,9 @@ export function kubeletMain(argv: string[]): void {
       'root-dir': { type: 'string' },
       'state-dir': { type: 'string' },
       port: { type: 'string', default: '10250' },
+      // `<ip>:<port>` of the cluster DNS: upstream takes IPs only, kubemu's DNS may listen off port 53
+      'cluster-dns': { type: 'string' },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
       // Compressed defaults (upstream: 40 s lease, renewed every 10 s; status every 10 s, reported every 5 min).
       'lease-duration-seconds': { type: 'string', default: '2' },
       'node-lease-renew-interval-seconds': { type: 'string', default: '0.5' },
@@ -75,6 +78,8 @@ export function kubeletMain(argv: string[]): void {
       rootDir: v['root-dir']!,
       ...(v['state-dir'] ? { stateDir: v['state-dir'] } : {}),
       port: Number(v.port),
+      ...(v['cluster-dns'] ? { clusterDNS: v['cluster-dns'] } : {}),
+      clusterDomain: v['cluster-domain'],
       token: creds.token,
       leaseDurationSeconds: upstream ? 40 : Number(v['lease-duration-seconds']),
       leaseRenewIntervalMs: seconds('node-lease-renew-interval-seconds', 10),

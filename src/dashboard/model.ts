@@ -5,19 +5,30 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 
-/** What the dashboard watches, and where (list and watch share the path). */
+/**
+ * What the dashboard watches. One HTTP/1.1 stream carries all of them (GET /dashboard/watch): a browser opens at
+ * most six connections to a host, so a watch per kind would starve the log stream and a second tab.
+ */
 export const WATCHED = {
-  nodes: '/api/v1/nodes',
-  pods: '/api/v1/pods',
-  deployments: '/apis/apps/v1/deployments',
-  replicasets: '/apis/apps/v1/replicasets',
-  services: '/api/v1/services',
-  endpoints: '/api/v1/endpoints',
-  ingresses: '/apis/networking.k8s.io/v1/ingresses',
-  hpas: '/apis/autoscaling/v2/horizontalpodautoscalers',
-  events: '/api/v1/events',
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  pods: { group: '', version: 'v1', resource: 'pods' },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  ingresses: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
+  hpas: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' },
+  events: { group: '', version: 'v1', resource: 'events' },
 } as const;
 export type Kind = keyof typeof WATCHED;
+
+export const WATCH_STREAM_PATH = '/dashboard/watch';
+
+/** A line of the dashboard's watch stream: a kind's full list (first, and after a relist) or one watch event. */
+export type StreamLine =
+  | { kind: Kind; type: 'SYNC'; items: WatchEventLike['object'][] }
+  | { kind: Kind; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: WatchEventLike['object'] }
+  | { kind: Kind; type: 'ERROR'; object: { message?: string; code?: number } };
 
 /** Node usage, listed (metrics.k8s.io cannot be watched) when the cluster serves it. */
 export const NODE_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/nodes';
@@ -74,7 +85,12 @@ export function objectKey(o: WatchEventLike['object']): string {
   return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
 }
 
-function recordHpa(state: DashboardState, key: string, hpa: HorizontalPodAutoscaler | undefined, now: number): void {
+function recordHpa(
+  state: DashboardState,
+  key: string,
+  hpa: HorizontalPodAutoscaler | undefined,
+  now: number,
+): void {
   if (!hpa) return;
   const replicas = hpa.status?.currentReplicas ?? 0;
   const history = state.hpaHistory.get(key) ?? [];
@@ -107,7 +123,7 @@ export function applyEvent(state: DashboardState, kind: Kind, ev: WatchEventLike
   // a resent object (relist, duplicate delivery) changes nothing
   if (prev && prev.metadata?.resourceVersion === ev.object.metadata?.resourceVersion) return false;
   map.set(key, ev.object);
-  if (kind === 'hpas') recordHpa(state, key, ev.object as HorizontalPodAutoscaler, now);
+  if (kind === 'hpas') recordHpa(state, key, ev.object, now);
   if (kind === 'events') trimEvents(state);
   return true;
 }
@@ -122,7 +138,8 @@ export function replaceAll(
   const map = state.objects[kind] as Map<string, unknown>;
   map.clear();
   for (const item of items) applyEvent(state, kind, { type: 'ADDED', object: item }, now);
-  if (kind === 'hpas') for (const k of [...state.hpaHistory.keys()]) if (!map.has(k)) state.hpaHistory.delete(k);
+  if (kind === 'hpas')
+    for (const k of [...state.hpaHistory.keys()]) if (!map.has(k)) state.hpaHistory.delete(k);
 }
 
 export interface NodeMetricsItem {
@@ -279,9 +296,11 @@ export function podStatus(pod: Pod): string {
   let reason = pod.status?.reason ?? pod.status?.phase ?? 'Pending';
   for (const c of pod.status?.initContainerStatuses ?? []) {
     if (c.state?.terminated?.exitCode === 0) continue;
-    if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') return `Init:${c.state.waiting.reason}`;
+    if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing')
+      return `Init:${c.state.waiting.reason}`;
     if (c.state?.terminated) return `Init:${c.state.terminated.reason ?? 'Error'}`;
-    if (c.state?.running || c.state?.waiting) return 'Init:0/' + String(pod.spec?.initContainers?.length ?? 0);
+    if (c.state?.running || c.state?.waiting)
+      return 'Init:0/' + String(pod.spec?.initContainers?.length ?? 0);
   }
   for (const c of pod.status?.containerStatuses ?? []) {
     if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
@@ -291,7 +310,9 @@ export function podStatus(pod: Pod): string {
   return reason;
 }
 
-function controllerOf(o: { metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }) {
+function controllerOf(o: {
+  metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+}) {
   const refs = o.metadata?.ownerReferences ?? [];
   return refs.find((r) => r.controller) ?? refs[0];
 }
@@ -335,20 +356,29 @@ function nodeReady(node: Node): NodeView['ready'] {
 }
 
 const byName = <T extends { namespace?: string; name: string }>(a: T, b: T): number =>
-  (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name, undefined, { numeric: true });
+  (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+  a.name.localeCompare(b.name, undefined, { numeric: true });
 
 function deploymentView(state: DashboardState, key: string, d: Deployment): DeploymentView {
   const namespace = d.metadata?.namespace ?? '';
   const name = d.metadata?.name ?? '';
   const revisions = [...state.objects.replicasets.values()]
-    .filter((rs) => rs.metadata?.namespace === namespace && controllerOf(rs)?.name === name && controllerOf(rs)?.kind === 'Deployment')
+    .filter(
+      (rs) =>
+        rs.metadata?.namespace === namespace &&
+        controllerOf(rs)?.name === name &&
+        controllerOf(rs)?.kind === 'Deployment',
+    )
     .filter((rs) => (rs.status?.replicas ?? 0) > 0 || (rs.spec?.replicas ?? 0) > 0)
     .sort(
       (a, b) =>
         Number(b.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0) -
         Number(a.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0),
     )
-    .map((rs) => ({ tag: imageTag(rs.spec?.template?.spec?.containers?.[0]?.image ?? ''), replicas: rs.status?.replicas ?? 0 }));
+    .map((rs) => ({
+      tag: imageTag(rs.spec?.template?.spec?.containers?.[0]?.image ?? ''),
+      replicas: rs.status?.replicas ?? 0,
+    }));
   const desired = d.spec?.replicas ?? 1;
   const updated = d.status?.updatedReplicas ?? 0;
   const total = d.status?.replicas ?? 0;
@@ -382,8 +412,9 @@ function serviceView(state: DashboardState, key: string, s: Service): ServiceVie
     type: s.spec?.type ?? 'ClusterIP',
     clusterIP: s.spec?.clusterIP ?? '',
     externalIP:
-      [...ingress.map((i) => i.ip ?? i.hostname ?? ''), ...(s.spec?.externalIPs ?? [])].filter(Boolean).join(',') ||
-      (s.spec?.type === 'LoadBalancer' ? '<pending>' : ''),
+      [...ingress.map((i) => i.ip ?? i.hostname ?? ''), ...(s.spec?.externalIPs ?? [])]
+        .filter(Boolean)
+        .join(',') || (s.spec?.type === 'LoadBalancer' ? '<pending>' : ''),
     ports: (s.spec?.ports ?? [])
       .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
       .join(','),
@@ -400,12 +431,19 @@ function ingressView(key: string, ing: Ingress): IngressView {
       rules.push({
         host: r.host ?? '*',
         path: p.path ?? '/',
-        backend: svc ? `${svc.name}:${svc.port?.number ?? svc.port?.name ?? ''}` : (p.backend.resource?.name ?? ''),
+        backend: svc
+          ? `${svc.name}:${svc.port?.number ?? svc.port?.name ?? ''}`
+          : (p.backend.resource?.name ?? ''),
       });
     }
   }
   const def = ing.spec?.defaultBackend?.service;
-  if (def) rules.push({ host: '*', path: '(default)', backend: `${def.name}:${def.port?.number ?? def.port?.name ?? ''}` });
+  if (def)
+    rules.push({
+      host: '*',
+      path: '(default)',
+      backend: `${def.name}:${def.port?.number ?? def.port?.name ?? ''}`,
+    });
   return {
     key,
     namespace: ing.metadata?.namespace ?? '',

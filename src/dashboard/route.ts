@@ -4,6 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExtraRoute } from '../apiserver/rest/server.js';
+import type { ApiHandler } from '../api/request.js';
+import type { Logger } from '../util/logger.js';
+import { WATCH_STREAM_PATH } from './model.js';
+import { serveWatchStream } from './stream.js';
 
 export const DASHBOARD_PATH = '/dashboard/';
 
@@ -34,6 +38,9 @@ export function dashboardUrl(apiServerUrl: string, token?: string): string {
 }
 
 export interface DashboardRouteOptions {
+  /** the API the page's watch stream reads, as the page's user */
+  handler: ApiHandler;
+  logger: Logger;
   /** the page's sources; defaults to web/dashboard/ at the package root */
   webDir?: string;
   /** where model.js is; defaults to this module's own (compiled) directory, else dist/dashboard/ */
@@ -43,7 +50,9 @@ export interface DashboardRouteOptions {
 function defaultModelFile(): string {
   const beside = fileURLToPath(new URL(`./${MODEL_FILE}`, import.meta.url));
   // running from src/ (tests), model.ts has no .js beside it: use the build's
-  return existsSync(beside) ? beside : fileURLToPath(new URL(`../../dist/dashboard/${MODEL_FILE}`, import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL(`../../dist/dashboard/${MODEL_FILE}`, import.meta.url));
 }
 
 const SECURITY_HEADERS = {
@@ -54,12 +63,17 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-cache',
 };
 
-export function dashboardRoute(opts: DashboardRouteOptions = {}): ExtraRoute {
+export function dashboardRoute(opts: DashboardRouteOptions): ExtraRoute {
   const webDir = opts.webDir ?? fileURLToPath(new URL('../../web/dashboard/', import.meta.url));
   const modelFile = opts.modelFile ?? defaultModelFile();
-  return async (req, res, { url }) => {
+  return async (req, res, { url, user }) => {
     const p = url.pathname;
     if (p !== '/dashboard' && !p.startsWith(DASHBOARD_PATH)) return false;
+    // not a public path: the REST face has already answered 401 when there is no user
+    if (p === WATCH_STREAM_PATH && req.method === 'GET' && user) {
+      serveWatchStream({ handler: opts.handler, logger: opts.logger }, res, user);
+      return true;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
       return true;

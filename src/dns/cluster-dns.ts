@@ -31,10 +31,12 @@ export class ClusterDns {
   private readonly namespaces: Informer<Namespace>;
   private readonly server: DnsServer;
   private readonly log: Logger;
+  private readonly clock: Clock;
+  private stopped = false;
 
   constructor(opts: ClusterDnsOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: 'dns' });
-    const clock = opts.clock ?? realClock;
+    const clock = (this.clock = opts.clock ?? realClock);
     const common = { clock, logger: this.log };
     this.services = new Informer<Service>({ source: opts.client.services, name: 'services', ...common });
     this.slices = new Informer<EndpointSlice>({
@@ -79,10 +81,24 @@ export class ClusterDns {
       this.slices.waitForSync(),
       this.namespaces.waitForSync(),
     ]);
-    await this.server.listen();
+    // The DNS address is one per machine, like a ClusterIP (docs/design: the bind is the lock): when another
+    // cluster holds it, wait for it to be free rather than crash-loop.
+    for (let warned = false; ;) {
+      try {
+        await this.server.listen();
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.stopped) throw err;
+        if (!warned)
+          this.log.warn({ err }, 'DNS address in use (another cluster?): retrying until it is free');
+        warned = true;
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 1000));
+      }
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.server.close();
     for (const i of [this.services, this.slices, this.namespaces]) i.stop();
   }

@@ -229,5 +229,5 @@ function referencesSecret(ing: Ingress, secret: Secret): boolean {
 
 function hasStatusIp(ing: Ingress, ip: string): boolean {
   const lb = ing.status?.loadBalancer?.ingress ?? [];
-  return lb.length === 1 && lb[0]!.ip === ip && !lb[0]!.hostname;
+  return lb.length === 1 && lb[0].ip === ip && !lb[0].hostname;
 }

@@ -123,7 +123,7 @@ export class IngressGateway {
     const endpoints = route.backend?.endpoints ?? [];
     if (!route.backend) return refuse(404);
     if (endpoints.length === 0) return refuse(503);
-    const ep = endpoints[Math.floor(Math.random() * endpoints.length)]!;
+    const ep = endpoints[Math.floor(Math.random() * endpoints.length)];
     (socket as Socket).setNoDelay?.(true);
     this.wsProxy.ws(req, socket, head, { target: `http://${ep.ip}:${ep.port}` }, (err: Error) => {
       this.opts.log.warn({ err: err.message, upstream: `${ep.ip}:${ep.port}` }, 'websocket proxy error');

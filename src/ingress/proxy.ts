@@ -128,7 +128,7 @@ export class IngressProxy {
       this.rr.set(key, n % 1_000_000_007);
     }
     const base = this.rr.get(key) ?? 0;
-    return backend.endpoints[(base + offset) % backend.endpoints.length]!;
+    return backend.endpoints[(base + offset) % backend.endpoints.length];
   }
 
   /** one attempt; `fail` is called at most once, only while the client has been sent nothing */
@@ -252,7 +252,7 @@ export class IngressProxy {
 
 function hostName(host: string | undefined): string {
   if (!host) return 'localhost';
-  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0]!;
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0];
 }
 
 function destroyResponse(res: AnyResponse): void {

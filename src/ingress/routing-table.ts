@@ -82,7 +82,7 @@ export function parseSize(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const m = /^\s*(\d+)\s*([kKmMgG]?)\s*$/.exec(value);
   if (!m) return fallback;
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
   const n = Number(m[1]) * mult;
   return n === 0 ? Infinity : n;
 }
@@ -172,7 +172,7 @@ function normalizeHost(host: string): string {
 /** Request Host header → bare lowercase host name (port stripped, IPv6 brackets kept) */
 export function hostOf(header: string | undefined): string {
   if (!header) return '';
-  const h = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':', 1)[0]!;
+  const h = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':', 1)[0];
   return normalizeHost(h);
 }
 

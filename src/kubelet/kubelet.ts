@@ -29,6 +29,10 @@ export interface KubeletOptions {
   port: number;
   /** the token callers of the kubelet's endpoint must present: the kubelet's own kubeconfig token */
   token: string | undefined;
+  /** `<ip>:<port>` of the cluster DNS (upstream's --cluster-dns); pods with dnsPolicy ClusterFirst resolve with it */
+  clusterDNS?: string;
+  /** upstream's --cluster-domain (default cluster.local) */
+  clusterDomain?: string;
   /** where `kubemu image build` puts user images */
   stateDir?: string;
   leaseDurationSeconds: number;
@@ -173,6 +177,11 @@ export class Kubelet {
       crashBackoff,
       imageBackoff,
       envSources,
+      dns: {
+        ...(this.opts.clusterDNS ? { clusterDNS: this.opts.clusterDNS } : {}),
+        clusterDomain: this.opts.clusterDomain ?? 'cluster.local',
+      },
+      hostResolvConf: readHostResolvConf(),
       nodeName: this.opts.nodeName,
       hostIP: this.opts.nodeIP,
       rootDir: this.opts.rootDir,
@@ -260,4 +269,13 @@ export class Kubelet {
 function statusOnlyChange(o: Pod, n: Pod): boolean {
   const meta = (p: Pod): unknown => ({ ...p.metadata, resourceVersion: undefined, managedFields: undefined });
   return deepEqual(o.spec, n.spec) && deepEqual(meta(o), meta(n));
+}
+
+/** the node's resolv.conf (upstream's --resolv-conf default), for dnsPolicy Default pods */
+function readHostResolvConf(): string {
+  try {
+    return fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
 }

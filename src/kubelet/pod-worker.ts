@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type {
   Container,
   ContainerState,
@@ -15,6 +16,7 @@ import type { KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { deepEqual, rfc3339 } from '../util/objects.js';
 import type { Backoff } from './backoff.js';
+import { podDns, type ClusterDnsSettings } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
 import type { EventSink, EventType } from './events.js';
 import type { PodIPAllocator } from './ip-allocator.js';
@@ -36,6 +38,10 @@ export interface PodWorkerDeps {
   crashBackoff: Backoff;
   imageBackoff: Backoff;
   envSources: EnvSources;
+  /** the cluster DNS containers resolve with (dnsPolicy ClusterFirst) */
+  dns?: ClusterDnsSettings;
+  /** the node's /etc/resolv.conf text, for dnsPolicy Default */
+  hostResolvConf?: string;
   nodeName: string;
   hostIP: string;
   rootDir: string;
@@ -43,6 +49,25 @@ export interface PodWorkerDeps {
   /** re-sync this pod, now or later */
   enqueue(key: string, afterMs?: number): void;
   now?: () => number;
+  /**
+   * Before preStop/SIGTERM, wait up to this long for the pod to be out of every EndpointSlice's ready set
+   * (so kube-proxies stop sending it new connections first); default 2000 ms, 0 turns it off.
+   */
+  endpointDrainMs?: number;
+  /** sleep, injectable for tests */
+  delay?: (ms: number) => Promise<void>;
+}
+
+/** how often the kubelet re-reads EndpointSlices while a terminating pod drains */
+const DRAIN_POLL_MS = 100;
+/** after the slices say "not ready", the kube-proxies' watches need a moment to apply the same event */
+const DRAIN_SETTLE_MS = 150;
+
+/** does any slice still list the pod (by uid) as a ready endpoint? */
+export function podReadyInSlices(uid: string, slices: readonly EndpointSlice[]): boolean {
+  return slices.some((s) =>
+    (s.endpoints ?? []).some((e) => e.targetRef?.uid === uid && (e.conditions?.ready ?? true)),
+  );
 }
 
 export interface ContainerRecord {
@@ -98,6 +123,9 @@ export class PodWorker {
   readonly containers: ContainerRecord[];
   private sandboxReady = false;
   private volumePaths = new Map<string, string>();
+  /** the pod's generated resolv.conf on disk (undefined: containers keep the host's) and its DNS env */
+  private resolvConfPath: string | undefined;
+  private dnsEnv: Record<string, string> = {};
   private terminating: Promise<void> | undefined;
   private terminated = false;
   private deleted = false;
@@ -251,6 +279,7 @@ export class PodWorker {
         { podIP: this.podIP, hostIP: this.deps.hostIP },
         this.deps.envSources,
       );
+      this.setupDns();
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       this.event(undefined, 'Warning', 'FailedMount', err.message);
@@ -259,6 +288,22 @@ export class PodWorker {
     }
     this.sandboxReady = true;
     return true;
+  }
+
+  /** resolv.conf per dnsPolicy/dnsConfig, bind-mounted at /etc/resolv.conf where containers have a private root */
+  private setupDns(): void {
+    const dns = podDns(
+      this.pod,
+      this.deps.dns ?? { clusterDomain: 'cluster.local' },
+      this.deps.hostResolvConf ?? '',
+    );
+    this.dnsEnv = { POD_NAMESPACE: this.pod.metadata?.namespace ?? 'default', ...dns.env };
+    this.resolvConfPath = undefined;
+    if (dns.resolvConf === undefined || this.deps.runtime.mode === 'none') return;
+    const file = path.join(this.podDir, 'etc', 'resolv.conf');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, dns.resolvConf);
+    this.resolvConfPath = file;
   }
 
   private async restartWithBackoff(rec: ContainerRecord): Promise<void> {
@@ -369,10 +414,16 @@ export class PodWorker {
       image,
       ...(command ? { command } : {}),
       ...(args ? { args } : {}),
-      env: Object.fromEntries(env),
+      // the pod's own env wins over the DNS hints
+      env: { ...this.dnsEnv, ...Object.fromEntries(env) },
       ...(c.workingDir ? { workingDir: c.workingDir } : {}),
       podIP: this.podIP!,
-      mounts: containerMounts(this.pod, c, this.volumePaths),
+      mounts: [
+        ...(this.resolvConfPath
+          ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
+          : []),
+        ...containerMounts(this.pod, c, this.volumePaths),
+      ],
       containerDir: path.join(this.podDir, 'containers', c.name, String(rec.restartCount)),
       logFile,
       ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
@@ -471,9 +522,36 @@ export class PodWorker {
     this.deleted = true;
   }
 
+  /**
+   * Graceful traffic: upstream sends SIGTERM while kube-proxies may still route new connections to the pod
+   * (people add a preStop sleep). kubemu waits, bounded, until the EndpointSlice controller has taken the pod
+   * out of every slice's ready set and the proxies have had a moment to apply it, then stops the containers.
+   */
+  private async waitForEndpointsDrained(graceSeconds: number): Promise<void> {
+    const budget = Math.min(this.deps.endpointDrainMs ?? 2000, graceSeconds * 1000);
+    if (budget <= 0 || !this.records().some((r) => r.process?.running)) return;
+    const delay = this.deps.delay ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const deadline = this.now() + budget;
+    const namespace = this.pod.metadata!.namespace!;
+    for (;;) {
+      let ready: boolean;
+      try {
+        ready = podReadyInSlices(this.uid, (await this.deps.client.endpointSlices.list({ namespace })).items);
+      } catch (err) {
+        this.log.debug({ err }, 'cannot read EndpointSlices; stopping without waiting for them');
+        return;
+      }
+      if (!ready) break;
+      if (this.now() + DRAIN_POLL_MS > deadline) return;
+      await delay(DRAIN_POLL_MS);
+    }
+    await delay(Math.max(0, Math.min(DRAIN_SETTLE_MS, deadline - this.now())));
+  }
+
   /** preStop hooks, SIGTERM, SIGKILL after the grace period; resolves when every container has exited. */
   private async terminate(graceSeconds: number): Promise<void> {
     const deadline = this.now() + graceSeconds * 1000;
+    await this.waitForEndpointsDrained(graceSeconds);
     await Promise.all(
       this.records().map(async (rec) => {
         rec.probes?.stop();

@@ -1,6 +1,15 @@
-// The dashboard page: takes the token, lists then watches the cluster through the apiserver's own API, folds the
+// The dashboard page: takes the token, follows the cluster over one watch stream from the apiserver, folds the
 // events into the shared model (model.js) and draws at most once per animation frame.
-import { WATCHED, NODE_METRICS_PATH, createState, applyEvent, replaceAll, setNodeMetrics, buildView } from './model.js';
+import {
+  WATCHED,
+  WATCH_STREAM_PATH,
+  NODE_METRICS_PATH,
+  createState,
+  applyEvent,
+  replaceAll,
+  setNodeMetrics,
+  buildView,
+} from './model.js';
 import { render, h } from './render.js';
 
 const TOKEN_KEY = 'kubemu.dashboard.token';
@@ -62,7 +71,10 @@ function setConn() {
 }
 
 async function api(path, signal) {
-  const res = await fetch(path, { signal, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  const res = await fetch(path, {
+    signal,
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  });
   if (res.status === 401) throw new AuthError('the token was not accepted');
   return res;
 }
@@ -95,43 +107,36 @@ const sleep = (ms, signal) =>
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-/** List, then watch from the list's resourceVersion; relist on 410 Gone, back off on failures (the informer loop). */
-async function follow(kind, path, signal) {
+/** The cluster as one stream: a SYNC (full list) per kind, then its watch events; reconnect with backoff. */
+async function follow(signal) {
   let delay = 500;
   while (!signal.aborted) {
     try {
-      const listRes = await api(path, signal);
-      if (!listRes.ok) throw new Error(`${path}: HTTP ${listRes.status}`);
-      const list = await listRes.json();
-      replaceAll(state, kind, list.items ?? []);
-      synced.add(kind);
-      failing.delete(kind);
-      setConn();
-      schedule();
-      let rv = list.metadata?.resourceVersion ?? '';
-      for (let gone = false; !gone && !signal.aborted; ) {
-        const q = `watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}`;
-        const res = await api(`${path}?${q}`, signal);
-        if (!res.ok) throw new Error(`${path} watch: HTTP ${res.status}`);
-        for await (const line of lines(res)) {
-          const ev = JSON.parse(line);
-          if (ev.type === 'ERROR') {
-            if (ev.object?.code !== 410) throw new Error(ev.object?.message ?? 'watch error');
-            gone = true;
-            break;
-          }
-          rv = ev.object?.metadata?.resourceVersion ?? rv;
-          if (applyEvent(state, kind, ev)) schedule();
-        }
-        delay = 500;
+      const res = await api(WATCH_STREAM_PATH, signal);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      for await (const line of lines(res)) {
+        const ev = JSON.parse(line);
+        if (ev.type === 'SYNC') {
+          replaceAll(state, ev.kind, ev.items);
+          synced.add(ev.kind);
+          failing.delete(ev.kind);
+          setConn();
+          schedule();
+          delay = 500;
+        } else if (ev.type === 'ERROR') {
+          failing.add(ev.kind);
+          setConn();
+        } else if (applyEvent(state, ev.kind, ev)) schedule();
       }
+      throw new Error('stream ended');
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof AuthError) return showLogin(e.message);
-      failing.add(kind);
+      failing.add('stream');
       setConn();
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 10_000);
+      failing.delete('stream');
     }
   }
 }
@@ -163,7 +168,7 @@ function start() {
   $('login').hidden = true;
   $('main').hidden = false;
   setConn();
-  for (const [kind, path] of Object.entries(WATCHED)) void follow(kind, path, session.signal);
+  void follow(session.signal);
   void followMetrics(session.signal);
 }
 
@@ -200,14 +205,25 @@ function fieldRows(pod) {
     ['owner', (p.metadata?.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}`).join(', ')],
     ['created', p.metadata?.creationTimestamp],
     ...(p.metadata?.deletionTimestamp ? [['deleting since', p.metadata.deletionTimestamp]] : []),
-    ['labels', Object.entries(p.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')],
+    [
+      'labels',
+      Object.entries(p.metadata?.labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ],
     ...(p.spec?.containers ?? []).map((c) => {
       const s = cs.find((x) => x.name === c.name);
       const st = s?.state ? Object.keys(s.state)[0] : 'unknown';
       const why = s?.state?.waiting?.reason ?? s?.state?.terminated?.reason ?? '';
-      return [`container ${c.name}`, `${c.image} · ${st}${why ? ` (${why})` : ''} · ready ${!!s?.ready} · restarts ${s?.restartCount ?? 0}`];
+      return [
+        `container ${c.name}`,
+        `${c.image} · ${st}${why ? ` (${why})` : ''} · ready ${!!s?.ready} · restarts ${s?.restartCount ?? 0}`,
+      ];
     }),
-    ...(p.status?.conditions ?? []).map((c) => [`condition ${c.type}`, `${c.status}${c.reason ? ` (${c.reason})` : ''}`]),
+    ...(p.status?.conditions ?? []).map((c) => [
+      `condition ${c.type}`,
+      `${c.status}${c.reason ? ` (${c.reason})` : ''}`,
+    ]),
   ];
 }
 

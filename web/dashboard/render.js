@@ -68,18 +68,22 @@ function createPod() {
 }
 
 function updatePod(el, pod) {
-  patch(el, `${pod.name}|${pod.node}|${pod.status}|${pod.ready}|${pod.restarts}|${pod.tag}|${pod.owner}|${pod.terminating}`, () => {
-    el.dataset.pod = `${pod.namespace}/${pod.name}`;
-    el.dataset.node = pod.node;
-    el.dataset.tag = pod.tag;
-    el.dataset.status = pod.status;
-    el.dataset.health = podHealth(pod);
-    el.style.setProperty('--tag-hue', String(tagHue(pod.tag)));
-    el.title = `${pod.namespace}/${pod.name}\n${pod.status} · ready ${pod.ready} · restarts ${pod.restarts}\n${pod.image}\nowner ${pod.owner || '-'}`;
-    el.children[0].textContent = pod.name;
-    el.children[1].textContent = pod.tag;
-    el.children[2].textContent = `${pod.status} ${pod.ready}${pod.restarts ? ` ↻${pod.restarts}` : ''}`;
-  });
+  patch(
+    el,
+    `${pod.name}|${pod.node}|${pod.status}|${pod.ready}|${pod.restarts}|${pod.tag}|${pod.owner}|${pod.terminating}`,
+    () => {
+      el.dataset.pod = `${pod.namespace}/${pod.name}`;
+      el.dataset.node = pod.node;
+      el.dataset.tag = pod.tag;
+      el.dataset.status = pod.status;
+      el.dataset.health = podHealth(pod);
+      el.style.setProperty('--tag-hue', String(tagHue(pod.tag)));
+      el.title = `${pod.namespace}/${pod.name}\n${pod.status} · ready ${pod.ready} · restarts ${pod.restarts}\n${pod.image}\nowner ${pod.owner || '-'}`;
+      el.children[0].textContent = pod.name;
+      el.children[1].textContent = pod.tag;
+      el.children[2].textContent = `${pod.status} ${pod.ready}${pod.restarts ? ` ↻${pod.restarts}` : ''}`;
+    },
+  );
 }
 
 const podKey = (p) => p.key;
@@ -136,7 +140,8 @@ function updateNode(el, node) {
       el.dataset.ready = node.ready;
       const head = el.children[0];
       head.children[0].textContent = node.name;
-      head.children[1].textContent = node.ready === 'True' ? 'Ready' : node.ready === 'False' ? 'NotReady' : 'Unknown';
+      head.children[1].textContent =
+        node.ready === 'True' ? 'Ready' : node.ready === 'False' ? 'NotReady' : 'Unknown';
       if (node.unschedulable) head.children[1].textContent += ',SchedulingDisabled';
       head.children[2].textContent = node.internalIP;
       setBar(el.children[1], u, node.cpu.capacity, fmtCpu);
@@ -194,15 +199,19 @@ function updateDeployment(el, d) {
 }
 
 function updateService(el, s) {
-  patch(el, `${s.name}|${s.type}|${s.clusterIP}|${s.externalIP}|${s.ports}|${s.endpoints.join(',')}|${s.notReady}`, () => {
-    el.dataset.service = `${s.namespace}/${s.name}`;
-    const [name, addr, eps] = el.children;
-    name.textContent = `${ns(s)}${s.name} `;
-    name.append(h('span', 'badge', s.type));
-    addr.textContent = `${s.clusterIP} ${s.ports}${s.externalIP ? ` · external ${s.externalIP}` : ''}`;
-    const shown = s.endpoints.slice(0, 8).join(' ');
-    eps.textContent = `endpoints: ${s.endpoints.length ? shown : '<none>'}${s.endpoints.length > 8 ? ` +${s.endpoints.length - 8}` : ''}${s.notReady ? ` (${s.notReady} not ready)` : ''}`;
-  });
+  patch(
+    el,
+    `${s.name}|${s.type}|${s.clusterIP}|${s.externalIP}|${s.ports}|${s.endpoints.join(',')}|${s.notReady}`,
+    () => {
+      el.dataset.service = `${s.namespace}/${s.name}`;
+      const [name, addr, eps] = el.children;
+      name.textContent = `${ns(s)}${s.name} `;
+      name.append(h('span', 'badge', s.type));
+      addr.textContent = `${s.clusterIP} ${s.ports}${s.externalIP ? ` · external ${s.externalIP}` : ''}`;
+      const shown = s.endpoints.slice(0, 8).join(' ');
+      eps.textContent = `endpoints: ${s.endpoints.length ? shown : '<none>'}${s.endpoints.length > 8 ? ` +${s.endpoints.length - 8}` : ''}${s.notReady ? ` (${s.notReady} not ready)` : ''}`;
+    },
+  );
 }
 
 function updateIngress(el, i) {
@@ -219,7 +228,8 @@ function updateHpa(el, a) {
     el.dataset.hpa = `${a.namespace}/${a.name}`;
     const [name, numbers, chart] = el.children;
     name.textContent = `${ns(a)}${a.name} → ${a.target}`;
-    const util = a.targetUtilization !== undefined ? `cpu ${a.utilization ?? '?'}% / ${a.targetUtilization}%` : '';
+    const util =
+      a.targetUtilization !== undefined ? `cpu ${a.utilization ?? '?'}% / ${a.targetUtilization}%` : '';
     numbers.textContent = `${util} · replicas ${a.current} → ${a.desired} (${a.min}–${a.max})`;
     chart.replaceChildren(sparkline(a.history, a.max));
   });

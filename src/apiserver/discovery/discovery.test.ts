@@ -32,6 +32,7 @@ describe('legacy discovery', () => {
       'networking.k8s.io',
       'coordination.k8s.io',
       'discovery.k8s.io',
+      'metrics.k8s.io',
     ]);
     const autoscaling = list.groups.find((g) => g.name === 'autoscaling')!;
     expect(autoscaling.versions).toEqual([

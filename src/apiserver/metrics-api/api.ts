@@ -62,7 +62,11 @@ function nodeMetrics(node: Node, provider: MetricsProvider, nowMs: number): Metr
   return {
     kind: 'NodeMetrics',
     apiVersion: API_VERSION,
-    metadata: { name: m.name, creationTimestamp: rfc3339(nowMs), ...(m.labels ? { labels: { ...m.labels } } : {}) },
+    metadata: {
+      name: m.name,
+      creationTimestamp: rfc3339(nowMs),
+      ...(m.labels ? { labels: { ...m.labels } } : {}),
+    },
     timestamp: rfc3339(point.timestampMs),
     window: goDuration(point.windowMs),
     usage: usageOf(point.usage),
@@ -81,7 +85,12 @@ export async function handleMetricsRequest(
   const resource = req.resource;
   const isPods = resource === 'pods';
   if (req.version !== METRICS_VERSION || (!isPods && resource !== 'nodes') || req.subresource)
-    throw errors.notFound({ group: METRICS_GROUP, kind: isPods ? 'PodMetrics' : 'NodeMetrics', resource, name: req.name ?? '' });
+    throw errors.notFound({
+      group: METRICS_GROUP,
+      kind: isPods ? 'PodMetrics' : 'NodeMetrics',
+      resource,
+      name: req.name ?? '',
+    });
   if (req.verb !== 'get' && req.verb !== 'list')
     throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
   const kind = isPods ? 'PodMetrics' : 'NodeMetrics';
@@ -101,7 +110,12 @@ export async function handleMetricsRequest(
   const toMetrics = (obj: KubeObject): MetricsObject | undefined =>
     isPods ? podMetrics(obj as Pod, provider, nowMs) : nodeMetrics(obj as Node, provider, nowMs);
   if (req.verb === 'get') {
-    const notFound = errors.notFound({ group: METRICS_GROUP, kind: isPods ? 'PodMetrics' : 'NodeMetrics', resource, name: req.name ?? '' });
+    const notFound = errors.notFound({
+      group: METRICS_GROUP,
+      kind: isPods ? 'PodMetrics' : 'NodeMetrics',
+      resource,
+      name: req.name ?? '',
+    });
     let obj: KubeObject;
     try {
       obj = (await inner.handle(source)).body as KubeObject;
@@ -123,7 +137,9 @@ export function withMetricsApi(inner: ApiHandler, provider: MetricsProvider): Ap
     handle: (req) => (isMetricsRequest(req) ? handleMetricsRequest(inner, provider, req) : inner.handle(req)),
     watch: (req, sink) => {
       if (isMetricsRequest(req))
-        return Promise.reject(errors.methodNotAllowed('the server does not allow this method on the requested resource'));
+        return Promise.reject(
+          errors.methodNotAllowed('the server does not allow this method on the requested resource'),
+        );
       return inner.watch(req, sink);
     },
   };
@@ -134,9 +150,9 @@ const COLUMNS = ['Name', 'CPU', 'Memory', 'Window'];
 /** metrics-server's table: Name, CPU, Memory, Window (a pod's usage summed over its containers) */
 export function metricsTable(items: MetricsObject[]): Table {
   const total = (o: MetricsObject): { cpu: number; mem: number } => {
-    const usages = (o['containers'] as { usage: { cpu: string; memory: string } }[] | undefined)?.map((c) => c.usage) ?? [
-      o['usage'] as { cpu: string; memory: string },
-    ];
+    const usages = (o['containers'] as { usage: { cpu: string; memory: string } }[] | undefined)?.map(
+      (c) => c.usage,
+    ) ?? [o['usage'] as { cpu: string; memory: string }];
     return {
       cpu: usages.reduce((a, u) => a + Number.parseInt(u.cpu, 10), 0),
       mem: usages.reduce((a, u) => a + Number.parseInt(u.memory, 10), 0),
@@ -175,7 +191,9 @@ export function metricsApiRoute(inner: ApiHandler, provider: MetricsProvider): E
   return async (req, res, { url, user }) => {
     const m = PATH.exec(url.pathname);
     if (!m || !user) return false;
-    const [, version, namespace, resource, name] = m.map((s) => (s === undefined ? s : decodeURIComponent(s)));
+    const [, version, namespace, resource, name] = m.map((s) =>
+      s === undefined ? s : decodeURIComponent(s),
+    );
     if (req.method !== 'GET')
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const q = url.searchParams;
@@ -184,8 +202,8 @@ export function metricsApiRoute(inner: ApiHandler, provider: MetricsProvider): E
     const result = await handleMetricsRequest(inner, provider, {
       verb: name ? 'get' : 'list',
       group: METRICS_GROUP,
-      version: version!,
-      resource: resource!,
+      version: version,
+      resource: resource,
       ...(namespace ? { namespace } : {}),
       ...(name ? { name } : {}),
       options: parseOptions(q),

@@ -27,7 +27,11 @@ export function kubeletAddress(node: Node): { host: string; port: number } | und
   return host && port ? { host, port } : undefined;
 }
 
-function getJson(url: string, token: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function getJson(
+  url: string,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       url,
@@ -78,7 +82,10 @@ export class MetricsScraper {
     this.resolutionMs = opts.resolutionMs ?? 1_000;
     this.log = opts.logger;
     // a point is served for a few periods after its node stops answering, as metrics-server keeps its last good scrape
-    this.store = new MetricsStore({ now: () => this.clock.now(), maxAgeMs: Math.max(10_000, 5 * this.resolutionMs) });
+    this.store = new MetricsStore({
+      now: () => this.clock.now(),
+      maxAgeMs: Math.max(10_000, 5 * this.resolutionMs),
+    });
   }
 
   start(): void {

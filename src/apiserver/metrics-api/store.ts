@@ -76,7 +76,10 @@ export class MetricsStore implements MetricsProvider {
       nodePoint: previous?.nodePoint,
       pods: new Map(),
     };
-    const rate = (prev: Cumulative | undefined, cur: Cumulative): { nanoCores: number; windowMs: number } | undefined => {
+    const rate = (
+      prev: Cumulative | undefined,
+      cur: Cumulative,
+    ): { nanoCores: number; windowMs: number } | undefined => {
       if (!prev || cur.atMs <= prev.atMs || cur.cpuNanos < prev.cpuNanos) return undefined;
       const windowMs = cur.atMs - prev.atMs;
       return { nanoCores: Math.round(((cur.cpuNanos - prev.cpuNanos) / (windowMs * 1e6)) * 1e9), windowMs };
@@ -92,7 +95,10 @@ export class MetricsStore implements MetricsProvider {
         state.nodePoint = {
           timestampMs: atMs,
           windowMs,
-          usage: { nanoCores: r?.nanoCores ?? fallback ?? 0, memoryBytes: summary.node.memory?.workingSetBytes ?? 0 },
+          usage: {
+            nanoCores: r?.nanoCores ?? fallback ?? 0,
+            memoryBytes: summary.node.memory?.workingSetBytes ?? 0,
+          },
         };
     }
     for (const pod of summary.pods) {
@@ -115,7 +121,10 @@ export class MetricsStore implements MetricsProvider {
           continue;
         }
         windowMs = Math.max(windowMs, r.windowMs);
-        containers.push({ name: c.name, usage: { nanoCores: r.nanoCores, memoryBytes: c.memory?.workingSetBytes ?? 0 } });
+        containers.push({
+          name: c.name,
+          usage: { nanoCores: r.nanoCores, memoryBytes: c.memory?.workingSetBytes ?? 0 },
+        });
       }
       if (complete) state.pods.set(podKey, { timestampMs: atMs, windowMs, containers });
       else {

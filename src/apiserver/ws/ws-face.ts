@@ -26,8 +26,10 @@ export interface WebSocketFaceOptions {
   logger: Logger;
   /** a watch is cut off (410 Expired) once the socket has more than this many bytes queued; default 16 MiB */
   maxBufferedBytes?: number;
-  /** ping every this many ms; a connection that missed the previous pong is terminated; default 5 s */
+  /** ping every this many ms; default 5 s */
   pingIntervalMs?: number;
+  /** a connection that leaves this many pings in a row unanswered is terminated; default 3 */
+  maxMissedPongs?: number;
   /** the largest frame accepted from a client; default MAX_FRAME_BYTES */
   maxFrameBytes?: number;
 }
@@ -59,12 +61,14 @@ export function attachWebSocketFace(
   const logger = opts.logger;
   const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
   const pingInterval = opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL;
+  const maxMissedPongs = opts.maxMissedPongs ?? 3;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
     perMessageDeflate: false,
   });
-  const alive = new WeakMap<WebSocket, boolean>();
+  // consecutive pings a connection left unanswered: a busy client may be late once or twice
+  const missed = new WeakMap<WebSocket, number>();
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (req.url ?? '').split('?')[0];
@@ -93,7 +97,7 @@ export function attachWebSocketFace(
   function serveConnection(ws: WebSocket, user: UserInfo): void {
     const log = logger.child({ user: user.username });
     const watches = new Map<number, WatchEntry>();
-    alive.set(ws, true);
+    missed.set(ws, 0);
     log.debug('internal-face connection open');
 
     const batcher = new FrameBatcher((bytes) => {
@@ -191,7 +195,7 @@ export function attachWebSocketFace(
       }
       for (const frame of frames) onFrame(frame);
     });
-    ws.on('pong', () => alive.set(ws, true));
+    ws.on('pong', () => missed.set(ws, 0));
     ws.on('error', (err) => log.warn({ err }, 'internal-face connection error'));
     ws.on('close', (code, reason) => {
       log.debug({ code, reason: reason.toString() }, 'internal-face connection closed');
@@ -206,12 +210,13 @@ export function attachWebSocketFace(
 
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
-      if (!alive.get(ws)) {
-        logger.warn('internal-face connection missed a pong; terminating');
+      const count = missed.get(ws) ?? 0;
+      if (count >= maxMissedPongs) {
+        logger.warn({ missed: count }, 'internal-face connection missed its pongs; terminating');
         ws.terminate();
         continue;
       }
-      alive.set(ws, false);
+      missed.set(ws, count + 1);
       ws.ping();
     }
   }, pingInterval);

@@ -5,11 +5,17 @@ import {
   ensureComponentToken,
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
+import { defaultListen } from '../../cmd/dns.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import { componentKubeconfig, componentLog, type NodeLayout } from './layout.js';
 
 /** upstream's cloud-controller-manager identity, which runs the LoadBalancer service controller */
 const CLOUD_LB_USER = 'system:cloud-controller-manager';
+/** upstream's CoreDNS runs as this service account */
+const DNS_USER = 'system:serviceaccount:kube-system:coredns';
+const CLUSTER_DOMAIN = 'cluster.local';
+/** where the cluster DNS listens; KUBEMU_CLUSTER_DNS=IP:PORT moves it (e.g. when another cluster holds the default) */
+const clusterDnsAddress = (): string => process.env['KUBEMU_CLUSTER_DNS'] || defaultListen();
 
 export interface ClusterSettings {
   name: string;
@@ -36,6 +42,14 @@ export type ComponentKind =
 export const COMPONENTS: readonly ComponentKind[] = [
   { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
+  { command: 'ingress', scope: 'cluster', user: 'system:kube-ingress', args: () => [] },
+  // 127.96.0.10:53, or :1053 when this machine won't let us bind port 53; the kubelets point pods at it
+  {
+    command: 'dns',
+    scope: 'cluster',
+    user: DNS_USER,
+    args: () => ['--listen', clusterDnsAddress(), '--zone', CLUSTER_DOMAIN],
+  },
   {
     command: 'kubelet',
     scope: 'node',
@@ -44,6 +58,7 @@ export const COMPONENTS: readonly ComponentKind[] = [
       ...['--cpu', c.cpu, '--memory', c.memory, '--root-dir', n.rootDir, '--port', String(c.kubeletPort)],
       // the cluster's image store (`kubemu image build`) lives in the state dir
       ...['--state-dir', c.stateDir],
+      ...['--cluster-dns', clusterDnsAddress(), '--cluster-domain', CLUSTER_DOMAIN],
     ],
   },
   { command: 'kube-proxy', scope: 'node', args: (_c, n) => ['--node-name', n.name, '--node-ip', n.ip] },

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ADMIN_USER, readTokenFile, tokenFilePath } from '../../apiserver/auth/token-file.js';
 import { contextName } from '../../util/kubeconfig.js';
+import { ingressUrls } from '../../util/ingress-address.js';
 import { isReady, listNodes, type ApiTarget } from './api.js';
 import { clusterPaths } from './layout.js';
 import { Pm2Cluster, type ManagedProcess } from './pm2.js';
@@ -70,8 +71,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     mode: record?.mode ?? null,
     apiServer: { url, ready },
     nodes,
-    // placeholders until the ingress component exists
-    ingress: { http: null, https: null },
+    ingress: processes.some((p) => p.name === 'ingress') ? ingressUrls() : { http: null, https: null },
     kubeconfig: record?.kubeconfig ?? null,
     context: contextName(name),
     pm2: { home: clusterPaths(stateDir).pm2Home, daemonPid: state.daemonPid ?? null },

@@ -1,4 +1,5 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
+import { ingressUrls } from '../../util/ingress-address.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
@@ -285,8 +286,8 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
     '',
     `  API server      ${record.apiServerUrl}`,
     `  nodes           ${nodeLines.join('\n                  ')}`,
-    `  ingress HTTP    not yet (ingress is not part of kubemu yet)`,
-    `  ingress HTTPS   not yet`,
+    `  ingress HTTP    ${ingressUrls().http}`,
+    `  ingress HTTPS   ${ingressUrls().https}`,
     `  state dir       ${record.stateDir}`,
     `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
     '',

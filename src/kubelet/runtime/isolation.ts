@@ -109,12 +109,13 @@ export function prepareLaunch(input: LaunchInput): Launch {
   fs.chmodSync(tmpDir, 0o1777);
 
   // Top-level host dirs whose mount target is missing on the host get an overlay, so the mount point is made in
-  // the container's own upper layer and never on the host.
+  // the container's own upper layer and never on the host. So does a target that is a symlink on the host (as
+  // /etc/resolv.conf often is): mount would follow it out of the private root; the upper layer's file hides it.
   const overlaid = new Set<string>();
   for (const m of mounts) {
     const top = topLevel(m.containerPath);
     if (top === 'tmp' || !isHostDir(`/${top}`) || m.containerPath === `/${top}`) continue;
-    if (!fs.existsSync(m.containerPath)) overlaid.add(top);
+    if (!fs.existsSync(m.containerPath) || isSymlink(m.containerPath)) overlaid.add(top);
   }
 
   const lines: string[] = [];
@@ -226,6 +227,14 @@ function hostTopLevel(): TopEntry[] {
 
 function isHostDir(p: string): boolean {
   return hostTopLevel().some((e) => `/${e.name}` === p && e.symlink === undefined);
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function topLevel(p: string): string {

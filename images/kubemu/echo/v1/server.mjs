@@ -1,5 +1,6 @@
 // kubemu/echo: answers every HTTP request with what it saw (JSON), echoes WebSocket messages, and UDP datagrams when UDP=1.
 import http from 'node:http';
+import net from 'node:net';
 import dgram from 'node:dgram';
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -9,7 +10,9 @@ const port = Number(process.env.PORT ?? 8080);
 const pod = process.env.POD_NAME ?? process.env.HOSTNAME ?? os.hostname();
 const node = process.env.NODE_NAME ?? process.env.KUBEMU_NODE_NAME ?? '';
 
+let draining = false;
 const server = http.createServer((req, res) => {
+  if (draining) res.setHeader('connection', 'close');
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -123,9 +126,15 @@ if (process.env.UDP === '1') {
   udp.bind(port, host, () => console.log(`echo listening on ${host}:${port} (udp)`));
 }
 
+// Graceful stop: stop accepting at once (kube-proxy has already stopped sending new connections), answer
+// what is in flight, tell keep-alive clients `Connection: close` on their next response, let connections
+// that stay idle time out, and exit when the last one is gone. net.Server's close, not http.Server's: the
+// latter also drops idle keep-alive connections at once, racing a client that is just sending on one.
 process.on('SIGTERM', () => {
-  console.log('SIGTERM received, shutting down');
+  console.log('SIGTERM received, draining');
+  draining = true;
   udp?.close();
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  server.keepAliveTimeout = 1000;
+  net.Server.prototype.close.call(server, () => process.exit(0));
+  setTimeout(() => server.closeAllConnections(), 10_000).unref();
 });

@@ -1,5 +1,6 @@
 // kubemu/hello: an HTTP server that says which version and which pod answered.
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 
 const version = process.env.VERSION ?? 'v3';
@@ -8,7 +9,9 @@ const port = Number(process.env.PORT ?? 8080);
 const pod = process.env.POD_NAME ?? process.env.HOSTNAME ?? os.hostname();
 const node = process.env.NODE_NAME ?? process.env.KUBEMU_NODE_NAME ?? '';
 
+let draining = false;
 const server = http.createServer((req, res) => {
+  if (draining) res.setHeader('connection', 'close');
   const url = new URL(req.url ?? '/', 'http://x');
   if (url.pathname === '/json') {
     res.setHeader('content-type', 'application/json');
@@ -26,8 +29,14 @@ const server = http.createServer((req, res) => {
 });
 
 server.listen(port, host, () => console.log(`hello ${version} listening on ${host}:${port}`));
+// Graceful stop: stop accepting at once (kube-proxy has already stopped sending new connections), answer
+// what is in flight, tell keep-alive clients `Connection: close` on their next response, let connections
+// that stay idle time out, and exit when the last one is gone. net.Server's close, not http.Server's: the
+// latter also drops idle keep-alive connections at once, racing a client that is just sending on one.
 process.on('SIGTERM', () => {
-  console.log('SIGTERM received, shutting down');
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  console.log('SIGTERM received, draining');
+  draining = true;
+  server.keepAliveTimeout = 1000;
+  net.Server.prototype.close.call(server, () => process.exit(0));
+  setTimeout(() => server.closeAllConnections(), 10_000).unref();
 });

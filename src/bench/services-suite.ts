@@ -1,0 +1,218 @@
+// Service data path: keep-alive HTTP throughput and p99 through a NodePort and a ClusterIP versus straight to
+// the pod (same load, same run), and kube-proxy's memory with 1,000 Services of 3 endpoints.
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeClient } from '../client/index.js';
+import { percentile, rssMb } from './apiserver-process.js';
+import { upBenchCluster } from './cluster.js';
+import type { BenchResult } from './report.js';
+import { registerSuite } from './suites.js';
+
+const CONCURRENCY = 16;
+const DURATION_MS = 5000;
+const MANY_SERVICES = 1000;
+
+export interface LoadStats {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** `concurrency` keep-alive loops of GET / for `durationMs`; latencies of successful requests only */
+export async function httpLoad(
+  host: string,
+  port: number,
+  concurrency = CONCURRENCY,
+  durationMs = DURATION_MS,
+): Promise<LoadStats> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const end = started + durationMs;
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      const req = http.get({ host, port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) latencies.push(performance.now() - t0);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) await once();
+    }),
+  );
+  const elapsed = performance.now() - started;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    rps: (latencies.length * 1000) / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** TCP sockets listening on 127.96.x.x (ClusterIPs), from /proc/net/tcp */
+function clusterIPListeners(): number {
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[3] === '0A' && /^[0-9A-F]{4}607F:/.test(f[1] ?? '');
+    }).length;
+}
+
+/** 1,000 selector-less Services, each with a hand-made EndpointSlice of 3 endpoints (what kube-proxy sees) */
+async function createManyServices(client: KubeClient, namespace: string): Promise<void> {
+  await client.namespaces.create({ metadata: { name: namespace } });
+  const one = async (i: number): Promise<void> => {
+    const name = `s-${i}`;
+    await client.services.create(
+      { metadata: { name }, spec: { ports: [{ port: 80, targetPort: 8080 }] } },
+      { namespace },
+    );
+    await client.endpointSlices.create(
+      {
+        metadata: { name, labels: { 'kubernetes.io/service-name': name } },
+        addressType: 'IPv4',
+        ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+        endpoints: [0, 1, 2].map((j) => ({
+          addresses: [`127.244.${1 + j}.${1 + (i % 250)}`],
+          conditions: { ready: true },
+          nodeName: `node-${1 + j}`,
+        })),
+      },
+      { namespace },
+    );
+  };
+  for (let i = 0; i < MANY_SERVICES; i += 50)
+    await Promise.all(Array.from({ length: Math.min(50, MANY_SERVICES - i) }, (_, k) => one(i + k)));
+}
+
+registerSuite('services', async (): Promise<BenchResult[]> => {
+  const cluster = await upBenchCluster(1);
+  try {
+    const { client } = cluster;
+    const ns = 'default';
+    await client.pods.create(
+      {
+        metadata: { name: 'target', labels: { app: 'target' } },
+        spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] },
+      },
+      { namespace: ns },
+    );
+    const svc = await client.services.create(
+      {
+        metadata: { name: 'target' },
+        spec: { type: 'NodePort', selector: { app: 'target' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+      { namespace: ns },
+    );
+    const podIP = await waitFor('the pod Ready', async () => {
+      const p: Pod = await client.pods.get('target', ns);
+      const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return ready ? p.status?.podIP : undefined;
+    });
+    const nodePort = svc.spec!.ports![0].nodePort!;
+    const clusterIP = svc.spec!.clusterIP!;
+    const nodeIP = '127.0.1.1';
+    await waitFor('the Service proxied', async () =>
+      (await httpLoad(clusterIP, 80, 1, 50)).requests > 0 &&
+      (await httpLoad(nodeIP, nodePort, 1, 50)).requests > 0
+        ? true
+        : undefined,
+    );
+    // warm up every path (JIT, connections), then measure each in turn
+    for (const [h, p] of [
+      [podIP, 8080],
+      [nodeIP, nodePort],
+      [clusterIP, 80],
+    ] as const)
+      await httpLoad(h, p, CONCURRENCY, 1000);
+    const direct = await httpLoad(podIP, 8080);
+    const viaNodePort = await httpLoad(nodeIP, nodePort);
+    const viaClusterIP = await httpLoad(clusterIP, 80);
+    const setup = `kubemu/hello:v1, 1 node, ${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1000} s each`;
+    const rows = (label: string, s: LoadStats): BenchResult[] => [
+      {
+        name: `HTTP ${label}: throughput`,
+        value: Math.round(s.rps),
+        unit: 'req/s',
+        note: `${s.requests} ok, ${s.errors} errors; ${setup}`,
+      },
+      {
+        name: `HTTP ${label}: p99`,
+        value: Number(s.p99Ms.toFixed(2)),
+        unit: 'ms',
+        note: `p50 ${s.p50Ms.toFixed(2)} ms`,
+      },
+    ];
+    const relative = (label: string, s: LoadStats): BenchResult[] => [
+      {
+        name: `HTTP via ${label}: throughput / direct`,
+        value: Number((s.rps / direct.rps).toFixed(3)),
+        unit: 'ratio',
+        target: { op: '>=', value: 0.7 },
+      },
+      {
+        name: `HTTP via ${label}: added p99`,
+        value: Number((s.p99Ms - direct.p99Ms).toFixed(2)),
+        unit: 'ms',
+        target: { op: '<=', value: 1 },
+      },
+    ];
+    const results: BenchResult[] = [
+      ...rows('direct to pod', direct),
+      ...rows('via NodePort', viaNodePort),
+      ...rows('via ClusterIP', viaClusterIP),
+      ...relative('NodePort', viaNodePort),
+      ...relative('ClusterIP', viaClusterIP),
+    ];
+
+    const proxy = (await cluster.processes()).find((p) => p.name === 'kube-proxy-node-1');
+    const before = proxy ? rssMb(proxy.pid) : NaN;
+    const listenersBefore = clusterIPListeners();
+    await createManyServices(client, 'many');
+    await waitFor(
+      `${MANY_SERVICES} ClusterIPs bound`,
+      () => Promise.resolve(clusterIPListeners() - listenersBefore >= MANY_SERVICES ? true : undefined),
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = proxy ? rssMb(proxy.pid) : NaN;
+    results.push({
+      name: `kube-proxy RSS, ${MANY_SERVICES} Services × 3 endpoints`,
+      value: Number(after.toFixed(1)),
+      unit: 'MB',
+      target: { op: '<=', value: 150 },
+      note: `${before.toFixed(1)} MB before; every ClusterIP bound by the one node's kube-proxy`,
+    });
+    return results;
+  } finally {
+    await cluster.down();
+  }
+});

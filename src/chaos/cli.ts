@@ -1,0 +1,115 @@
+// `kubemu chaos ...`: parses the subcommand, picks the backend (pm2 locally, docker for compose) and prints what it did.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError } from '../cli/cli-error.js';
+import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
+import { runningState } from '../cli/cluster/running.js';
+import { ChaosError, parseDuration, type ChaosBackend } from './chaos.js';
+import { DockerChaos } from './docker-backend.js';
+import { Pm2Chaos } from './pm2-backend.js';
+
+export const CHAOS_USAGE = `Usage: kubemu chaos <action> [options]
+
+Actions:
+  kill-node NODE            SIGKILL every process of NODE (its pods die with the kubelet) and keep it
+                            down, like a VM losing power
+  pause-node NODE [--for D] freeze NODE (SIGSTOP / docker pause) for D (default 10s): alive but silent
+  restart-node NODE         start a killed node again (or thaw a paused one)
+  kill COMPONENT            SIGKILL one component, like a crash; its supervisor restarts it
+                            (apiserver, controller-manager, scheduler, cloud-lb, kubelet-node-2,
+                            kube-proxy-node-2, ...)
+
+Options:
+  --name NAME         cluster name (default ${DEFAULT_CLUSTER_NAME}; for compose, its io.kubemu.cluster label)
+  --state-dir DIR     cluster state (default ~/.kubemu/NAME)
+  --mode MODE         pm2 (kubemu up), docker (docker compose up) or auto (default: pm2 when that
+                      cluster runs under pm2, else its compose containers)
+  --for DURATION      how long pause-node pauses: 10s, 500ms, 1m`;
+
+export interface ChaosOptions {
+  name: string;
+  stateDir: string;
+  mode: 'auto' | 'pm2' | 'docker';
+}
+
+/** The backend for the cluster: pm2 when it runs under pm2 (by its state dir), else its compose containers. */
+export async function chaosBackend(opts: ChaosOptions): Promise<ChaosBackend> {
+  if (opts.mode === 'pm2') return Pm2Chaos.connect(opts.stateDir);
+  if (opts.mode === 'docker') return new DockerChaos(opts.name);
+  const state = runningState(opts.stateDir);
+  if (state.daemonPid !== undefined) return Pm2Chaos.connect(opts.stateDir);
+  if (state.record?.mode === 'foreground' && state.running)
+    throw new ChaosError(
+      `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain 'kubemu up')`,
+    );
+  if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name);
+  throw new ChaosError(
+    `no running cluster "${opts.name}": none under pm2 in ${opts.stateDir} and no containers labelled io.kubemu.cluster=${opts.name}`,
+  );
+}
+
+export async function chaosMain(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        mode: { type: 'string', default: 'auto' },
+        for: { type: 'string', default: '10s' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new CliError(
+      `kubemu chaos: ${(err as Error).message.split('. ')[0]}\nRun 'kubemu chaos --help' for usage.`,
+      2,
+      { cause: err },
+    );
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return void out.write(`${CHAOS_USAGE}\n`);
+  const [action, target, ...extra] = positionals;
+  const actions = ['kill-node', 'pause-node', 'restart-node', 'kill'];
+  if (!action || !actions.includes(action) || !target || extra.length > 0)
+    throw new CliError(
+      `kubemu chaos: expected one of ${actions.join(', ')} and a target\n\n${CHAOS_USAGE}`,
+      2,
+    );
+  const mode = v.mode;
+  if (mode !== 'auto' && mode !== 'pm2' && mode !== 'docker')
+    throw new CliError(`kubemu chaos: --mode must be auto, pm2 or docker, got "${mode}"`, 2);
+  const ms = parseDuration(v.for);
+  if (ms === undefined || ms <= 0)
+    throw new CliError(`kubemu chaos: --for must be a duration such as 10s or 500ms, got "${v.for}"`, 2);
+  const name = v.name ?? DEFAULT_CLUSTER_NAME;
+  const stateDir = v['state-dir'] ? resolve(v['state-dir']) : defaultStateDir(name);
+
+  let backend: ChaosBackend | undefined;
+  try {
+    backend = await chaosBackend({ name, stateDir, mode });
+    const print = (line: string): void => void out.write(`${line}\n`);
+    let lines: string[];
+    if (action === 'kill-node') lines = await backend.killNode(target);
+    else if (action === 'restart-node') lines = await backend.restartNode(target);
+    else if (action === 'kill') lines = await backend.kill(target);
+    else {
+      // the "paused" line is printed as soon as it is true, not after the pause
+      let shown = false;
+      lines = await backend.pauseNode(target, ms, (line) => {
+        shown = true;
+        print(line);
+      });
+      if (shown) lines = lines.slice(1);
+    }
+    lines.forEach(print);
+  } catch (err) {
+    if (err instanceof ChaosError) throw new CliError(`kubemu chaos ${action}: ${err.message}`, 1, { cause: err });
+    throw err;
+  } finally {
+    backend?.close();
+  }
+}

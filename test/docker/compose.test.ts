@@ -1,0 +1,221 @@
+// `docker compose up --build` end to end, on an engine of the test's own (docker-engine.ts): a locally built
+// base image (no registry), the cluster Ready for the real kubectl, HTTP through a NodePort, a node killed with
+// `kubemu chaos` (docker mode) and its pods replaced, and `down -v` leaving nothing behind.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine, run, type Run } from './docker-engine.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const PROJECT = 'kubemutest';
+const CLUSTER = 'kubemu';
+const BASE_IMAGE = 'kubemu-base:local';
+
+let engine: DockerEngine;
+let work: string;
+let compose: (args: string[], timeoutMs?: number) => Promise<Run>;
+let kubeconfig: string;
+
+const must = (r: Run, what: string): string => {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+};
+const kubectl = (args: string[], input?: string): Promise<Run> =>
+  engine.inNet('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    timeoutMs: 30_000,
+    ...(input ? { input } : {}),
+  });
+const getJson = async <T>(args: string[]): Promise<T> =>
+  JSON.parse(must(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+const kubemu = (args: string[]): Promise<Run> =>
+  run(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { env: engine.env, timeoutMs: 60_000 });
+/** GET from inside the engine's network, where the node IPs are */
+const httpGet = async (url: string): Promise<{ status: number; body: string }> => {
+  const script = `fetch(${JSON.stringify(url)}).then(async r => console.log(JSON.stringify({status: r.status, body: await r.text()}))).catch(e => { console.error(String(e)); process.exit(1); })`;
+  return JSON.parse(
+    must(await engine.inNet(process.execPath, ['-e', script], { timeoutMs: 10_000 }), `GET ${url}`),
+  ) as {
+    status: number;
+    body: string;
+  };
+};
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+interface NodeList {
+  items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
+}
+interface PodList {
+  items: {
+    metadata: { name: string; deletionTimestamp?: string };
+    spec: { nodeName?: string };
+    status: { phase: string; conditions?: { type: string; status: string }[] };
+  }[];
+}
+const readyNodes = async (): Promise<string[]> =>
+  (await getJson<NodeList>(['get', 'nodes'])).items
+    .filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((n) => n.metadata.name);
+const readyCartPods = async (): Promise<PodList['items']> =>
+  (await getJson<PodList>(['get', 'pods', '-l', 'app=cart'])).items.filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+
+describe('docker compose cluster', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kubemu-docker-'));
+    kubeconfig = join(work, 'out', 'kubeconfig');
+    // a short path: dockerd's sockets live under it
+    engine = await DockerEngine.start(join('/tmp', `kd${process.pid}`));
+    must(
+      await run('sh', [join(REPO, 'docker/base-image.sh'), BASE_IMAGE], { env: engine.env }),
+      'base image',
+    );
+    const context = join(work, 'context');
+    must(
+      await run(process.execPath, [join(REPO, 'docker/stage-context.mjs'), context], { timeoutMs: 120_000 }),
+      'stage context',
+    );
+    const v2 = (await engine.docker(['compose', 'version'])).code === 0;
+    const env = {
+      ...engine.env,
+      BASE_IMAGE,
+      PREBUILT: '1',
+      KUBEMU_BUILD_CONTEXT: context,
+      KUBEMU_KUBECONFIG_DIR: join(work, 'out'),
+      KUBEMU_CLUSTER_NAME: CLUSTER,
+    };
+    const file = join(REPO, 'compose.yaml');
+    compose = (args, timeoutMs = 300_000) =>
+      v2
+        ? run('docker', ['compose', '-p', PROJECT, '-f', file, ...args], { env, timeoutMs })
+        : run('docker-compose', ['-p', PROJECT, '-f', file, ...args], { env, timeoutMs });
+  }, 900_000);
+
+  afterAll(async () => {
+    if (compose) await compose(['down', '-v', '--timeout', '5']);
+    await engine?.stop();
+    if (engine) rmSync(engine.dir, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('comes up with `up -d --build` and its nodes get Ready for kubectl', async () => {
+    must(await compose(['up', '-d', '--build']), 'compose up');
+    const nodes = await waitFor(
+      '3 Ready nodes',
+      async () => {
+        const ready = await readyNodes();
+        return ready.length === 3 ? ready : undefined;
+      },
+      120_000,
+    );
+    expect(nodes.sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    // the apiserver's healthcheck (/readyz) reports healthy
+    const health = must(
+      await engine.docker([
+        'inspect',
+        '-f',
+        '{{.State.Health.Status}}',
+        `${PROJECT}${await sep()}apiserver${await sep()}1`,
+      ]),
+      'inspect',
+    );
+    expect(health.trim()).toBe('healthy');
+  }, 300_000);
+
+  it('serves the shopping-cart example through a NodePort on every node', async () => {
+    must(await kubectl(['apply', '-f', join(REPO, 'examples/shopping-cart/cart.yaml')]), 'apply');
+    await waitFor(
+      '2 Ready cart pods',
+      async () => ((await readyCartPods()).length === 2 ? true : undefined),
+      90_000,
+    );
+    for (const ip of ['127.0.1.1', '127.0.1.2', '127.0.1.3']) {
+      const res = await waitFor(
+        `cart via ${ip}:30080`,
+        async () => {
+          const r = await httpGet(`http://${ip}:30080/cart/alice/items`);
+          return r.status === 200 ? r : undefined;
+        },
+        30_000,
+      );
+      expect(JSON.parse(res.body)).toMatchObject({ user: 'alice', items: [] });
+    }
+  }, 180_000);
+
+  it('kubemu chaos kill-node (docker mode) kills the node container and its pods are replaced elsewhere', async () => {
+    const before = await readyCartPods();
+    const victim = before[0]!.spec.nodeName!;
+    const r = await kubemu(['chaos', 'kill-node', victim, '--mode', 'docker', '--name', CLUSTER]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `killed ${victim} \\(container .*\\); it stays down until 'kubemu chaos restart-node ${victim}'`,
+      ),
+    );
+    const running = must(
+      await engine.docker(['ps', '-q', '--filter', `label=io.kubemu.node=${victim}`]),
+      'ps',
+    );
+    expect(running.trim()).toBe('');
+    await waitFor(`${victim} NotReady`, async () => !(await readyNodes()).includes(victim), 60_000);
+    const after = await waitFor(
+      '2 Ready cart pods off the dead node',
+      async () => {
+        const pods = await readyCartPods();
+        return pods.length === 2 && pods.every((p) => p.spec.nodeName !== victim) ? pods : undefined;
+      },
+      90_000,
+    );
+    expect(after.map((p) => p.spec.nodeName)).not.toContain(victim);
+    // still down (restart: unless-stopped does not bring a killed container back) until restart-node
+    expect(
+      (await engine.docker(['ps', '-q', '--filter', `label=io.kubemu.node=${victim}`])).stdout.trim(),
+    ).toBe('');
+    const back = await kubemu(['chaos', 'restart-node', victim, '--mode', 'docker', '--name', CLUSTER]);
+    expect(back.code, back.stderr).toBe(0);
+    await waitFor(`${victim} Ready again`, async () => (await readyNodes()).includes(victim), 60_000);
+  }, 300_000);
+
+  it('kubemu chaos kill COMPONENT crashes it and pm2-runtime restarts it', async () => {
+    const r = await kubemu(['chaos', 'kill', 'controller-manager', '--name', CLUSTER]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /killed controller-manager \(pid \d+ in container .*\) with SIGKILL; pm2-runtime restarted it as pid \d+/,
+    );
+  }, 60_000);
+
+  it('`down -v` leaves no container or volume', async () => {
+    must(await compose(['down', '-v', '--timeout', '5']), 'compose down');
+    expect(
+      (await engine.docker(['ps', '-aq', '--filter', `label=io.kubemu.cluster=${CLUSTER}`])).stdout.trim(),
+    ).toBe('');
+    expect((await engine.docker(['volume', 'ls', '-q'])).stdout).not.toContain(`${PROJECT}_state`);
+  }, 120_000);
+});
+
+/** v1 names containers project_service_1, v2 project-service-1 */
+async function sep(): Promise<string> {
+  const names = must(await engine.docker(['ps', '--format', '{{.Names}}']), 'ps');
+  return names.includes(`${PROJECT}-`) ? '-' : '_';
+}

@@ -1,0 +1,319 @@
+// The dashboard in a real (headless Debian) Chromium against `kubemu up`: nodes, a Deployment's pods on the nodes
+// kubectl says, a rolling update's two tags, a Service's endpoints, a pod's log, and a node going NotReady.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { parse as parseYaml } from 'yaml';
+import { upCluster, type TestCluster } from '../helpers/cluster.js';
+
+// page functions run in the browser, but this file compiles without the DOM library
+declare const document: any;
+type HTMLElement = any;
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const SCREENSHOT = join(ROOT, 'docs/dashboard.png');
+
+/** Debian's chromium, installed when missing; no browser means a failed test, never a skipped one. */
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
+  execFileSync('apt-get', ['install', '-y', 'chromium'], { env, stdio: 'ignore', timeout: 600_000 });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
+}
+
+const DEPLOYMENT = (tag: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: hello, namespace: default }
+spec:
+  replicas: 3
+  minReadySeconds: 1
+  selector: { matchLabels: { app: hello } }
+  template:
+    metadata: { labels: { app: hello } }
+    spec:
+      containers:
+        - name: hello
+          image: kubemu/hello:${tag}
+          ports: [{ containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1 }
+`;
+
+interface PodRow {
+  name: string;
+  node: string;
+  tag: string;
+  terminating: boolean;
+}
+
+describe('dashboard', () => {
+  let cluster: TestCluster;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const consoleErrors: string[] = [];
+
+  /** The hello pods the page shows, with the node box each sits in. */
+  const pagePods = (): Promise<PodRow[]> =>
+    page.$$eval('.node .pod', (els) =>
+      els
+        .filter((e) => (e as HTMLElement).dataset.pod?.startsWith('default/hello-'))
+        .map((e) => {
+          const el = e as HTMLElement;
+          return {
+            name: el.dataset.pod!.slice('default/'.length),
+            node: el.closest('.node').dataset.node!,
+            tag: el.dataset.tag!,
+            terminating: el.dataset.status === 'Terminating',
+          };
+        }),
+    );
+
+  const kubectlPods = async (): Promise<{ name: string; node: string; deleting: boolean; tag: string }[]> => {
+    const list = await cluster.getJson<{ items: any[] }>(['get', 'pods', '-l', 'app=hello']);
+    return list.items.map((p) => ({
+      name: p.metadata.name,
+      node: p.spec.nodeName ?? '',
+      deleting: !!p.metadata.deletionTimestamp,
+      tag: String(p.spec.containers[0].image).split(':')[1],
+    }));
+  };
+
+  beforeAll(async () => {
+    ensureChromium();
+    cluster = await upCluster({ nodes: 3 });
+    const kubeconfig = parseYaml(readFileSync(cluster.kubeconfig, 'utf8'));
+    const token: string = kubeconfig.users[0].user.token;
+    const apiServer = (await cluster.status()).apiServer.url!;
+    userDataDir = mkdtempSync(join(tmpdir(), 'kubemu-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1500, height: 950 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) consoleErrors.push(m.text());
+    });
+    await page.goto(`${apiServer}/dashboard/#token=${encodeURIComponent(token)}`);
+  }, 600_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await cluster?.down();
+  });
+
+  it('asks for a token when the page has none, and takes the token out of the address bar', async () => {
+    const other = await context.newPage();
+    try {
+      await other.goto(page.url().replace(/#.*$/, ''));
+      // sessionStorage is per tab: a new tab without #token shows the login form
+      await other.waitForSelector('#login:not([hidden])', { timeout: 5000 });
+      await other.fill('#token', 'not-a-token');
+      await other.click('#login button');
+      await other.waitForFunction(
+        () => document.querySelector('#login-error')?.textContent?.includes('not accepted'),
+        undefined,
+        { timeout: 5000 },
+      );
+    } finally {
+      await other.close();
+    }
+    expect(page.url()).not.toContain('token=');
+  });
+
+  it('lists the three nodes as Ready', async () => {
+    await page.waitForFunction(() => document.body.dataset.synced === 'true', undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('.node[data-ready="True"]').length === 3,
+      undefined,
+      { timeout: 10_000 },
+    );
+    const nodes = await page.$$eval('.node', (els) => els.map((e) => (e as HTMLElement).dataset.node));
+    expect(nodes).toEqual(['node-1', 'node-2', 'node-3']);
+  });
+
+  it('shows a new Deployment with its pods on the nodes they were bound to, within a second', async () => {
+    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: DEPLOYMENT('v1') });
+    expect(applied.code, applied.stderr).toBe(0);
+    const bound = await cluster.waitFor('3 hello pods bound', async () => {
+      const pods = await kubectlPods();
+      return pods.length === 3 && pods.every((p) => p.node) && pods;
+    });
+    const expected = Object.fromEntries(bound.map((p) => [p.name, p.node]));
+    await page.waitForFunction(
+      (want) => {
+        const seen: Record<string, string> = {};
+        for (const el of document.querySelectorAll('.node .pod')) {
+          const key = el.dataset.pod!;
+          if (key.startsWith('default/hello-')) seen[key.slice(8)] = el.closest('.node')!.dataset.node!;
+        }
+        return JSON.stringify(Object.entries(seen).sort()) === JSON.stringify(Object.entries(want).sort());
+      },
+      expected,
+      { timeout: 1000 },
+    );
+    await page.waitForSelector('.deployment[data-deployment="default/hello"]', { timeout: 1000 });
+    const rows = await pagePods();
+    expect(rows.every((r) => r.tag === 'v1')).toBe(true);
+    // once ready, the Deployment row says so
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('.deployment[data-deployment="default/hello"] .ready')
+          ?.textContent?.startsWith('3/3 ready'),
+      undefined,
+      { timeout: 30_000 },
+    );
+  });
+
+  it('shows a Service with its type, ClusterIP and the endpoints kubectl lists', async () => {
+    const r = await cluster.kubectl([
+      'expose',
+      'deployment',
+      'hello',
+      '--port',
+      '80',
+      '--target-port',
+      '8080',
+      '--type',
+      'NodePort',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const svc = await cluster.getJson(['get', 'service', 'hello']);
+    const endpoints = await cluster.waitFor('3 endpoints', async () => {
+      const ep = await cluster.getJson(['get', 'endpoints', 'hello']);
+      const ips: string[] = (ep.subsets ?? []).flatMap((s: any) =>
+        (s.addresses ?? []).map((a: any) => `${a.ip}:8080`),
+      );
+      return ips.length === 3 && ips.sort();
+    });
+    const row = page.locator('.service[data-service="default/hello"]');
+    await expect
+      .poll(() => row.locator('.eps').textContent(), { timeout: 3000 })
+      .toBe(`endpoints: ${endpoints.join(' ')}`);
+    const addr = await row.locator('.addr').textContent();
+    expect(addr).toBe(`${svc.spec.clusterIP} 80:${svc.spec.ports[0].nodePort}/TCP`);
+    expect(await row.locator('.badge').textContent()).toBe('NodePort');
+  });
+
+  it('opens a pod: its details and its log stream', async () => {
+    const [first] = await pagePods();
+    await page.click(`.pod[data-pod="default/${first.name}"]`);
+    await page.waitForSelector(`#detail[data-pod="default/${first.name}"]:not([hidden])`);
+    await page.waitForFunction(
+      () => /hello v1 listening on/.test(document.querySelector('#log')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const fields = await page.locator('#detail-fields').textContent();
+    expect(fields).toContain(first.node);
+    expect(await page.locator('#log-state').textContent()).toBe('following');
+    await page.click('#detail-close');
+    expect(await page.locator('#detail').isHidden()).toBe(true);
+  });
+
+  it('shows old and new tags side by side during a rolling update', async () => {
+    const r = await cluster.kubectl(['set', 'image', 'deployment/hello', 'hello=kubemu/hello:v2']);
+    expect(r.code, r.stderr).toBe(0);
+    // both tags in node boxes at one moment, and in the Deployment's revisions
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.node .pod[data-tag="v1"]') &&
+        document.querySelector('.node .pod[data-tag="v2"]'),
+      undefined,
+      { timeout: 15_000, polling: 'raf' },
+    );
+    await page.waitForFunction(
+      () =>
+        /v2 ×\d.*v1 ×\d/.test(
+          document.querySelector('.deployment[data-deployment="default/hello"] .revs')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await cluster.waitFor(
+      'rollout done',
+      async () => {
+        const pods = await kubectlPods();
+        return pods.length === 3 && pods.every((p) => p.tag === 'v2' && !p.deleting);
+      },
+      60_000,
+    );
+    await expect
+      .poll(async () => (await pagePods()).map((p) => p.tag).join(','), { timeout: 3000 })
+      .toBe('v2,v2,v2');
+  });
+
+  it('turns a stopped node NotReady and shows its pods moving to the other nodes', async () => {
+    const pods = await kubectlPods();
+    const victim = pods[0].node;
+    const status = await cluster.status();
+    const kubelet = status.processes.find((p) => p.name === `kubelet-${victim}`);
+    expect(kubelet, `kubelet-${victim} in ${JSON.stringify(status.processes)}`).toBeDefined();
+    // SIGSTOP rather than SIGKILL: pm2 would restart a killed kubelet before the node could go NotReady
+    process.kill(kubelet!.pid, 'SIGSTOP');
+    try {
+      await page.waitForFunction(
+        (n) => document.querySelector(`.node[data-node="${n}"]`)?.dataset.ready !== 'True',
+        victim,
+        { timeout: 20_000 },
+      );
+      expect(await page.locator(`.node[data-node="${victim}"] .node-ready`).textContent()).toMatch(
+        /NotReady|Unknown/,
+      );
+      const moved = await cluster.waitFor(
+        '3 live hello pods on other nodes',
+        async () => {
+          const now = await kubectlPods();
+          const live = now.filter((p) => !p.deleting);
+          return live.length === 3 && live.every((p) => p.node && p.node !== victim) && live;
+        },
+        60_000,
+      );
+      await expect
+        .poll(
+          async () =>
+            (await pagePods())
+              .filter((p) => !p.terminating)
+              .map((p) => `${p.name}@${p.node}`)
+              .sort(),
+          { timeout: 3000 },
+        )
+        .toEqual(moved.map((p) => `${p.name}@${p.node}`).sort());
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(existsSync(SCREENSHOT)).toBe(true);
+    } finally {
+      process.kill(kubelet!.pid, 'SIGCONT');
+    }
+    await page.waitForFunction(
+      (n) => document.querySelector(`.node[data-node="${n}"]`)?.dataset.ready === 'True',
+      victim,
+      { timeout: 30_000 },
+    );
+  });
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
