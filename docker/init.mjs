@@ -3,9 +3,9 @@
 // Idempotent: runs on every `docker compose up` and keeps what exists. Uses the same code as `kubemu up`.
 import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureComponentToken, ensureTokenFile } from '/app/dist/apiserver/auth/token-file.js';
+import { ensureTokenFile } from '/app/dist/apiserver/auth/token-file.js';
 import { apiServerProcess, planComponents } from '/app/dist/cli/cluster/components.js';
-import { clusterPaths, componentKubeconfig, nodeLayout } from '/app/dist/cli/cluster/layout.js';
+import { clusterPaths, nodeLayout } from '/app/dist/cli/cluster/layout.js';
 import { writeKubeconfig } from '/app/dist/util/kubeconfig.js';
 import { ensureClusterPki } from '/app/dist/util/pki.js';
 
@@ -47,14 +47,6 @@ for (const p of planComponents(settings, pki.caCertPem)) {
   const extra = METRICS[p.argv[0]]?.(node) ?? [];
   add(node ? node.name : p.name, { ...p, argv: [...p.argv, ...extra] });
 }
-// cluster DNS (127.96.0.10:53) when this build has it; `kubemu up` does not run it yet
-{
-  const kubeconfig = componentKubeconfig(stateDir, 'dns');
-  const token = ensureComponentToken(stateDir, 'system:kube-dns');
-  writeKubeconfig(kubeconfig, { name, server: settings.apiServerUrl, caPem: pki.caCertPem, token, setCurrent: true });
-  add('dns', { name: 'dns', argv: ['dns', '--kubeconfig', kubeconfig] });
-}
-
 const dir = join(stateDir, 'compose');
 mkdirSync(dir, { recursive: true });
 for (const [service, procs] of services) {

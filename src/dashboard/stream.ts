@@ -94,7 +94,7 @@ export function serveWatchStream(deps: WatchStreamDeps, res: ServerResponse, use
       for (;;) {
         const err = await watchOnce(kind, rv, (r) => (rv = r));
         if (closed || isExpired(err)) break;
-        if (err) throw err instanceof Error ? err : errors.internal(String(err));
+        if (err) throw err instanceof Error ? err : errors.internal(JSON.stringify(err));
         await new Promise((r) => setTimeout(r, deps.rewatchDelayMs ?? 100));
       }
     }

@@ -115,7 +115,6 @@ describe('docker compose cluster', () => {
   afterAll(async () => {
     if (compose) await compose(['down', '-v', '--timeout', '5']);
     await engine?.stop();
-    if (engine) rmSync(engine.dir, { recursive: true, force: true });
     if (work) rmSync(work, { recursive: true, force: true });
   }, 120_000);
 
@@ -161,6 +160,19 @@ describe('docker compose cluster', () => {
       );
       expect(JSON.parse(res.body)).toMatchObject({ user: 'alice', items: [] });
     }
+    // the ingress container serves HTTP on its address: an Ingress for the cart routes through it
+    const ingress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: cart }
+spec:
+  defaultBackend: { service: { name: cart, port: { number: 80 } } }
+`;
+    must(await kubectl(['apply', '-f', '-'], ingress), 'apply ingress');
+    const viaIngress = await waitFor('cart via the ingress', async () => {
+      const r = await httpGet('http://127.0.3.1/cart/bob/items');
+      return r.status === 200 ? r : undefined;
+    }, 30_000);
+    expect(JSON.parse(viaIngress.body)).toMatchObject({ user: 'bob', items: [] });
   }, 180_000);
 
   it('kubemu chaos kill-node (docker mode) kills the node container and its pods are replaced elsewhere', async () => {

@@ -2,7 +2,7 @@
 // namespace of its own (so the compose cluster's host network is isolated from this machine's loopback and from
 // other test clusters), and runs commands in that namespace.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 export interface Run {
   stdout: string;
@@ -116,21 +116,28 @@ export class DockerEngine {
     });
   }
 
+  /** Stops dockerd and removes its data (unmounting what it left mounted there). */
   async stop(): Promise<void> {
     try {
       process.kill(this.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      try {
-        process.kill(this.pid, 0);
-      } catch {
-        return;
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        process.kill(this.pid, 0); // throws once it is gone
+        if (Date.now() > deadline) {
+          process.kill(this.pid, 'SIGKILL');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
       }
-      await new Promise((r) => setTimeout(r, 200));
+    } catch {
+      // gone
     }
-    process.kill(this.pid, 'SIGKILL');
+    const mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`${this.dir}/`))
+      .reverse();
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -79,7 +79,8 @@ function updatePod(el, pod) {
       el.dataset.health = podHealth(pod);
       el.style.setProperty('--tag-hue', String(tagHue(pod.tag)));
       el.title = `${pod.namespace}/${pod.name}\n${pod.status} · ready ${pod.ready} · restarts ${pod.restarts}\n${pod.image}\nowner ${pod.owner || '-'}`;
-      el.children[0].textContent = pod.name;
+      // Deployment pods: the template hash says little, the last suffix tells pods apart
+      el.children[0].textContent = pod.name.replace(/^(.+)-[a-z0-9]{6,10}-([a-z0-9]{5})$/, '$1-…$2');
       el.children[1].textContent = pod.tag;
       el.children[2].textContent = `${pod.status} ${pod.ready}${pod.restarts ? ` ↻${pod.restarts}` : ''}`;
     },

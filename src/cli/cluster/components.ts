@@ -15,7 +15,7 @@ const CLOUD_LB_USER = 'system:cloud-controller-manager';
 const DNS_USER = 'system:serviceaccount:kube-system:coredns';
 const CLUSTER_DOMAIN = 'cluster.local';
 /** where the cluster DNS listens; KUBEMU_CLUSTER_DNS=IP:PORT moves it (e.g. when another cluster holds the default) */
-const clusterDnsAddress = (): string => process.env['KUBEMU_CLUSTER_DNS'] || defaultListen();
+export const clusterDnsAddress = (): string => process.env['KUBEMU_CLUSTER_DNS'] || defaultListen();
 
 export interface ClusterSettings {
   name: string;

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ADMIN_USER, readTokenFile, tokenFilePath } from '../../apiserver/auth/token-file.js';
 import { contextName } from '../../util/kubeconfig.js';
+import { dashboardUrl } from '../../dashboard/route.js';
 import { ingressUrls } from '../../util/ingress-address.js';
 import { isReady, listNodes, type ApiTarget } from './api.js';
 import { clusterPaths } from './layout.js';
@@ -16,6 +17,8 @@ export interface ClusterStatus {
   apiServer: { url: string | null; ready: boolean };
   nodes: { name: string; internalIP: string | null; ready: string }[];
   ingress: { http: string | null; https: string | null };
+  /** the web dashboard, with the admin token in its fragment */
+  dashboard: string | null;
   kubeconfig: string | null;
   context: string;
   pm2: { home: string; daemonPid: number | null };
@@ -70,6 +73,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     running: state.running,
     mode: record?.mode ?? null,
     apiServer: { url, ready },
+    dashboard: url && target?.token ? dashboardUrl(url, target.token) : null,
     nodes,
     ingress: processes.some((p) => p.name === 'ingress') ? ingressUrls() : { http: null, https: null },
     kubeconfig: record?.kubeconfig ?? null,
@@ -85,6 +89,7 @@ export function formatStatus(s: ClusterStatus): string {
     `state dir   ${s.stateDir}`,
     `API server  ${s.apiServer.url ?? '-'}${s.apiServer.url ? (s.apiServer.ready ? ' (ready)' : ' (not ready)') : ''}`,
     `ingress     http: ${s.ingress.http ?? 'not yet'}, https: ${s.ingress.https ?? 'not yet'}`,
+    `dashboard   ${s.dashboard ?? '-'}`,
     `kubeconfig  ${s.kubeconfig ?? '-'} (context ${s.context})`,
     '',
     'NODE        INTERNAL-IP    READY',

@@ -1,5 +1,6 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
-import { ingressUrls } from '../../util/ingress-address.js';
+import { dashboardUrl } from '../../dashboard/route.js';
+import { DEFAULT_HTTP, DEFAULT_HTTPS, ingressUrls } from '../../util/ingress-address.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
@@ -7,7 +8,13 @@ import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/k
 import { ensureClusterPki } from '../../util/pki.js';
 import { CliError } from '../cli-error.js';
 import { checkPortFree, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
-import { apiServerProcess, planComponents, type ClusterSettings, type PlannedProcess } from './components.js';
+import {
+  apiServerProcess,
+  clusterDnsAddress,
+  planComponents,
+  type ClusterSettings,
+  type PlannedProcess,
+} from './components.js';
 import {
   clusterPaths,
   componentLog,
@@ -69,6 +76,15 @@ async function checkPorts(opts: UpOptions, settings: ClusterSettings): Promise<v
       who: `the kubelet of ${n.name}`,
       flag: '--kubelet-port',
     })),
+    ...[DEFAULT_HTTP, DEFAULT_HTTPS, clusterDnsAddress()].map((addr) => {
+      const i = addr.lastIndexOf(':');
+      return {
+        host: addr.slice(0, i),
+        port: Number(addr.slice(i + 1)),
+        who: 'the ingress gateway or cluster DNS',
+        flag: '`kubemu down` of the other cluster',
+      };
+    }),
   ];
   for (const w of wanted) {
     try {
@@ -242,7 +258,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     setCurrent: true,
   });
   const elapsedMs = Date.now() - startedAt;
-  out.write(summary(record, nodes, elapsedMs));
+  out.write(summary(record, nodes, elapsedMs, dashboardUrl(settings.apiServerUrl, adminToken)));
 
   if (!opts.foreground) {
     (supervisor as Pm2Cluster).disconnect();
@@ -270,7 +286,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 export const downCommand = (name: string, stateDir: string): string =>
   `kubemu down --name ${name}` + (stateDir === defaultStateDir(name) ? '' : ` --state-dir ${stateDir}`);
 
-function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): string {
+function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number, dashboard: string): string {
   const context = contextName(record.name);
   const kubectlFlags =
     record.kubeconfig === userKubeconfigPath(undefined)
@@ -288,6 +304,7 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
     `  nodes           ${nodeLines.join('\n                  ')}`,
     `  ingress HTTP    ${ingressUrls().http}`,
     `  ingress HTTPS   ${ingressUrls().https}`,
+    `  dashboard       ${dashboard}`,
     `  state dir       ${record.stateDir}`,
     `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
     '',

@@ -15,11 +15,11 @@ export interface Normalized {
   scalingLimited: ConditionUpdate;
 }
 
-interface Recommendation {
+export interface Recommendation {
   replicas: number;
   at: number;
 }
-interface ScaleEvent {
+export interface ScaleEvent {
   change: number;
   at: number;
 }
@@ -78,6 +78,25 @@ export class ScaleNormalizer {
       this.recommendations.set(key, [{ replicas: currentReplicas, at: this.clock.now() }]);
   }
 
+  /** replaces the remembered history of an HPA, as upstream's tests do by filling the controller's maps */
+  seed(
+    key: string,
+    history: {
+      recommendations?: Recommendation[];
+      scaleUpEvents?: ScaleEvent[];
+      scaleDownEvents?: ScaleEvent[];
+    },
+  ): void {
+    if (history.recommendations) this.recommendations.set(key, [...history.recommendations]);
+    if (history.scaleUpEvents) this.scaleUpEvents.set(key, [...history.scaleUpEvents]);
+    if (history.scaleDownEvents) this.scaleDownEvents.set(key, [...history.scaleDownEvents]);
+  }
+
+  /** the recommendations remembered for an HPA, oldest slot first */
+  recommendationsOf(key: string): readonly Recommendation[] {
+    return this.recommendations.get(key) ?? [];
+  }
+
   forget(key: string): void {
     this.recommendations.delete(key);
     this.scaleUpEvents.delete(key);
@@ -105,10 +124,9 @@ export class ScaleNormalizer {
             'the desired replica count is increasing faster than the maximum scale rate',
           ]
         : [max, 'TooManyReplicas', 'the desired replica count is more than the maximum replica count'];
-    const [minAllowed, minMessage] =
-      min === 0
-        ? [1, 'the desired replica count is zero']
-        : [min, 'the desired replica count is less than the minimum replica count'];
+    // upstream convertDesiredReplicasWithRules: minReplicas 0 (HPAScaleToZero) is itself the floor
+    const minAllowed = min;
+    const minMessage = 'the desired replica count is less than the minimum replica count';
     let out = { replicas: stabilized, reason: WITHIN.reason as string, message: WITHIN.message as string };
     if (stabilized < minAllowed)
       out = { replicas: minAllowed, reason: 'TooFewReplicas', message: minMessage };
@@ -170,7 +188,8 @@ export class ScaleNormalizer {
     };
   }
 
-  private stabilizeWithBehavior(
+  /** stabilizeRecommendationWithBehaviors (public for upstream's table tests) */
+  stabilizeWithBehavior(
     key: string,
     up: Required<HPAScalingRules>,
     down: Required<HPAScalingRules>,
