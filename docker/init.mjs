@@ -15,7 +15,8 @@ const stateDir = env.KUBEMU_STATE_DIR || '/var/lib/kubemu';
 const nodes = Number(env.KUBEMU_NODES || '3');
 const port = Number(env.KUBEMU_API_PORT || '6443');
 const out = env.KUBEMU_KUBECONFIG_OUT || '/out/kubeconfig';
-if (!Number.isInteger(nodes) || nodes < 1 || nodes > 254) throw new Error(`KUBEMU_NODES=${env.KUBEMU_NODES}: 1..254`);
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 254)
+  throw new Error(`KUBEMU_NODES=${env.KUBEMU_NODES}: 1..254`);
 
 /** metrics/healthz ports, so each container's healthcheck has something to ask (upstream's ports) */
 const METRICS = {
@@ -68,7 +69,13 @@ for (const [service, procs] of services) {
 
 // the user's kubeconfig, owned by whoever owns the bind-mounted directory so they can read it
 mkdirSync(dirname(out), { recursive: true });
-writeKubeconfig(out, { name, server: settings.apiServerUrl, caPem: pki.caCertPem, token: adminToken, setCurrent: true });
+writeKubeconfig(out, {
+  name,
+  server: settings.apiServerUrl,
+  caPem: pki.caCertPem,
+  token: adminToken,
+  setCurrent: true,
+});
 const owner = statSync(dirname(out));
 chownSync(out, owner.uid, owner.gid);
 console.log(`kubemu init: cluster "${name}", ${nodes} node(s); services: ${[...services.keys()].join(', ')}`);

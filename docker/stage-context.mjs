@@ -31,5 +31,8 @@ const paths = execFileSync('npm', ['ls', '--omit=dev', '--parseable', '--all'], 
   .split('\n')
   .filter((p) => p.startsWith(join(repo, 'node_modules')));
 for (const p of paths) cpSync(p, join(dest, relative(repo, p)), { recursive: true });
-cpSync(join(repo, 'node_modules/.bin'), join(dest, 'node_modules/.bin'), { recursive: true, verbatimSymlinks: true });
+cpSync(join(repo, 'node_modules/.bin'), join(dest, 'node_modules/.bin'), {
+  recursive: true,
+  verbatimSymlinks: true,
+});
 console.log(dest);

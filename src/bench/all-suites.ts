@@ -4,3 +4,4 @@ import './up-suite.js';
 import './pods-suite.js';
 import './ingress-suite.js';
 import './services-suite.js';
+import './node-failure-suite.js';

@@ -25,7 +25,7 @@ describe('formatMs', () => {
 describe('pollFor', () => {
   it('returns the first value, or undefined after the time is up', async () => {
     let n = 0;
-    expect(await pollFor(2_000, async () => (++n >= 3 ? n : undefined))).toBe(3);
-    expect(await pollFor(150, async () => undefined)).toBeUndefined();
+    expect(await pollFor(2_000, () => Promise.resolve(++n >= 3 ? n : undefined))).toBe(3);
+    expect(await pollFor(150, () => Promise.resolve(undefined))).toBeUndefined();
   });
 });

@@ -107,7 +107,8 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     }
     lines.forEach(print);
   } catch (err) {
-    if (err instanceof ChaosError) throw new CliError(`kubemu chaos ${action}: ${err.message}`, 1, { cause: err });
+    if (err instanceof ChaosError)
+      throw new CliError(`kubemu chaos ${action}: ${err.message}`, 1, { cause: err });
     throw err;
   } finally {
     backend?.close();

@@ -58,7 +58,9 @@ export class DockerChaos implements ChaosBackend {
     if (info) return this.docker.getContainer(info.Id);
     const all = await this.containers(key);
     const known = all.map((c) => c.Labels[key]).sort();
-    throw new ChaosError(`no ${what} "${value}" in compose cluster "${this.cluster}" (${what}s: ${known.join(', ') || 'none'})`);
+    throw new ChaosError(
+      `no ${what} "${value}" in compose cluster "${this.cluster}" (${what}s: ${known.join(', ') || 'none'})`,
+    );
   }
 
   private nodeContainer(node: string): Promise<Docker.Container> {
@@ -109,8 +111,8 @@ export class DockerChaos implements ChaosBackend {
   async kill(component: string): Promise<string[]> {
     // kubelet-node-2 / kube-proxy-node-2 live in node-2's container; the rest have one container each
     const m = /^(.+)-(node-\d+)$/.exec(component);
-    const c = m ? await this.nodeContainer(m[2]!) : await this.one(LABEL_COMPONENT, component, 'component');
-    const command = m ? m[1]! : component;
+    const c = m ? await this.nodeContainer(m[2]) : await this.one(LABEL_COMPONENT, component, 'component');
+    const command = m ? m[1] : component;
     const killed = await this.findPids(c, command, true);
     if (killed.length === 0) throw new ChaosError(`${component} is not running in its container`);
     // pm2-runtime in the container restarts it, as after a crash

@@ -80,9 +80,9 @@ export class Pm2Chaos implements ChaosBackend {
     // power loss: everything at once, then tell pm2 to leave them stopped (stop cancels the pending restart)
     signalAll([...procs.map((p) => p.pid), ...pods], 'SIGKILL');
     for (const p of procs) await call((cb) => this.api.stop(p.name, cb));
-    const left = await pollFor(5_000, async () => {
+    const left = await pollFor(5_000, () => {
       const alive = [...procs.map((p) => p.pid), ...pods].filter(isAlive);
-      return alive.length === 0 ? [] : undefined;
+      return Promise.resolve(alive.length === 0 ? [] : undefined);
     });
     const what = procs.map((p) => `${p.name} pid ${p.pid}`).join(', ');
     return [

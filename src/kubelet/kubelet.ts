@@ -202,7 +202,8 @@ export class Kubelet {
         reserved.set(p.metadata!.uid!, ips.allocate(ip));
     }
 
-    this.workersDone = this.queue.runWorkers(4, async (key) => {
+    // upstream runs one goroutine per pod; a generous pool keeps a burst of pods from queueing behind each other
+    this.workersDone = this.queue.runWorkers(32, async (key) => {
       const pod = this.pods.store.get(key);
       let worker = this.workers.get(key);
       if (worker && (!pod || pod.metadata?.uid !== worker.uid)) {

@@ -55,7 +55,9 @@ async function waitFor<T>(
       last = err;
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -168,16 +170,20 @@ spec:
   defaultBackend: { service: { name: cart, port: { number: 80 } } }
 `;
     must(await kubectl(['apply', '-f', '-'], ingress), 'apply ingress');
-    const viaIngress = await waitFor('cart via the ingress', async () => {
-      const r = await httpGet('http://127.0.3.1/cart/bob/items');
-      return r.status === 200 ? r : undefined;
-    }, 30_000);
+    const viaIngress = await waitFor(
+      'cart via the ingress',
+      async () => {
+        const r = await httpGet('http://127.0.3.1/cart/bob/items');
+        return r.status === 200 ? r : undefined;
+      },
+      30_000,
+    );
     expect(JSON.parse(viaIngress.body)).toMatchObject({ user: 'bob', items: [] });
   }, 180_000);
 
   it('kubemu chaos kill-node (docker mode) kills the node container and its pods are replaced elsewhere', async () => {
     const before = await readyCartPods();
-    const victim = before[0]!.spec.nodeName!;
+    const victim = before[0].spec.nodeName!;
     const r = await kubemu(['chaos', 'kill-node', victim, '--mode', 'docker', '--name', CLUSTER]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(

@@ -27,7 +27,7 @@ export function run(
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ stdout, stderr: stderr + (err && code === 1 && !stderr ? String(err) : ''), code });
+        resolve({ stdout, stderr: stderr + (err && code === 1 && !stderr ? err.message : ''), code });
       },
     );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
@@ -43,12 +43,12 @@ export async function ensureDockerPackages(): Promise<void> {
     ['docker-compose', 'docker-compose'],
     ['ip', 'iproute2'],
     ['nsenter', 'util-linux'],
-  ].filter(([cmd]) => !has(cmd!));
+  ].filter(([cmd]) => !has(cmd));
   if (wanted.length === 0) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
   if (update.code !== 0) throw new Error(`apt-get update failed: ${update.stderr}`);
-  const install = await run('apt-get', ['install', '-y', ...wanted.map(([, pkg]) => pkg!)], {
+  const install = await run('apt-get', ['install', '-y', ...wanted.map(([, pkg]) => pkg)], {
     env,
     timeoutMs: 600_000,
   });

@@ -35,7 +35,9 @@ interface Pod {
 }
 const readyPods = async (selector: string): Promise<Pod[]> =>
   (await cluster.getJson<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items.filter(
-    (p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   );
 
 describe('examples/', () => {
@@ -48,7 +50,11 @@ describe('examples/', () => {
 
   it('shopping-cart: NodePort on every node, an HPA with its target, and replicas restored after kill-node', async () => {
     must(await cluster.kubectl(['apply', '-f', join(EXAMPLES, 'shopping-cart')]), 'apply');
-    await cluster.waitFor('2 Ready cart pods', async () => (await readyPods('app=cart')).length === 2, 60_000);
+    await cluster.waitFor(
+      '2 Ready cart pods',
+      async () => (await readyPods('app=cart')).length === 2,
+      60_000,
+    );
     for (const ip of ['127.0.1.1', '127.0.1.2', '127.0.1.3']) {
       const res = await cluster.waitFor(`cart via ${ip}:30080`, async () => {
         const r = await get(`http://${ip}:30080/cart/alice/items`);
@@ -56,73 +62,164 @@ describe('examples/', () => {
       });
       expect(JSON.parse(res.body)).toMatchObject({ user: 'alice', items: [] });
     }
-    const hpa = await cluster.getJson<{ spec: { minReplicas: number; maxReplicas: number } }>(['get', 'hpa', 'cart']);
+    const hpa = await cluster.getJson<{ spec: { minReplicas: number; maxReplicas: number } }>([
+      'get',
+      'hpa',
+      'cart',
+    ]);
     expect(hpa.spec).toMatchObject({ minReplicas: 1, maxReplicas: 5 });
 
     // node failure: kill a node hosting a cart pod; the Deployment gets its 2 replicas back on the others
-    const victim = (await readyPods('app=cart'))[0]!.spec.nodeName!;
-    const killed = await cluster.kubemu(['chaos', 'kill-node', victim, '--name', cluster.name, '--state-dir', cluster.stateDir]);
+    const victim = (await readyPods('app=cart'))[0].spec.nodeName!;
+    const killed = await cluster.kubemu([
+      'chaos',
+      'kill-node',
+      victim,
+      '--name',
+      cluster.name,
+      '--state-dir',
+      cluster.stateDir,
+    ]);
     expect(killed.code, killed.stderr).toBe(0);
-    expect(killed.stdout).toMatch(new RegExp(`^killed ${victim} \\(kubelet-${victim} pid \\d+, kube-proxy-${victim} pid \\d+; \\d+ pod process\\(es\\) with it\\); it stays down`));
+    expect(killed.stdout).toMatch(
+      new RegExp(
+        `^killed ${victim} \\(kubelet-${victim} pid \\d+, kube-proxy-${victim} pid \\d+; \\d+ pod process\\(es\\) with it\\); it stays down`,
+      ),
+    );
     const status = await cluster.status();
-    expect(status.processes.filter((p) => p.name.endsWith(`-${victim}`)).map((p) => p.status)).toEqual(['stopped', 'stopped']);
-    await cluster.waitFor('2 Ready cart pods off the dead node', async () => {
-      const pods = await readyPods('app=cart');
-      return pods.length === 2 && pods.every((p) => p.spec.nodeName !== victim);
-    }, 60_000);
-    const back = await cluster.kubemu(['chaos', 'restart-node', victim, '--name', cluster.name, '--state-dir', cluster.stateDir]);
+    expect(status.processes.filter((p) => p.name.endsWith(`-${victim}`)).map((p) => p.status)).toEqual([
+      'stopped',
+      'stopped',
+    ]);
+    await cluster.waitFor(
+      '2 Ready cart pods off the dead node',
+      async () => {
+        const pods = await readyPods('app=cart');
+        return pods.length === 2 && pods.every((p) => p.spec.nodeName !== victim);
+      },
+      60_000,
+    );
+    const back = await cluster.kubemu([
+      'chaos',
+      'restart-node',
+      victim,
+      '--name',
+      cluster.name,
+      '--state-dir',
+      cluster.stateDir,
+    ]);
     expect(back.code, back.stderr).toBe(0);
-    await cluster.waitFor(`${victim} Ready again`, async () => {
-      const n = await cluster.getJson<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'node', victim]);
-      return n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-    }, 30_000);
+    await cluster.waitFor(
+      `${victim} Ready again`,
+      async () => {
+        const n = await cluster.getJson<{ status: { conditions: { type: string; status: string }[] } }>([
+          'get',
+          'node',
+          victim,
+        ]);
+        return n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+      },
+      30_000,
+    );
   }, 180_000);
 
   it('chaos kill COMPONENT: pm2 restarts the scheduler', async () => {
-    const r = await cluster.kubemu(['chaos', 'kill', 'scheduler', '--name', cluster.name, '--state-dir', cluster.stateDir]);
+    const r = await cluster.kubemu([
+      'chaos',
+      'kill',
+      'scheduler',
+      '--name',
+      cluster.name,
+      '--state-dir',
+      cluster.stateDir,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^killed scheduler \(pid \d+\) with SIGKILL; pm2 restarted it as pid \d+/);
   });
 
   it('sidecar-volume: the reader serves what the writer writes to the shared emptyDir', async () => {
     must(await cluster.kubectl(['apply', '-f', join(EXAMPLES, 'sidecar-volume')]), 'apply');
-    const [pod] = await cluster.waitFor('sidecar Ready', async () => {
-      const pods = await readyPods('app=sidecar');
-      return pods.length === 1 ? pods : undefined;
-    }, 60_000);
-    const body = await cluster.waitFor('writer lines via the reader', async () => {
-      const r = await get(`http://${pod!.status.podIP}:8080/`);
-      return r.status === 200 && r.body.trim().split('\n').length >= 2 ? r.body : undefined;
-    }, 30_000);
+    const [pod] = await cluster.waitFor(
+      'sidecar Ready',
+      async () => {
+        const pods = await readyPods('app=sidecar');
+        return pods.length === 1 ? pods : undefined;
+      },
+      60_000,
+    );
+    const body = await cluster.waitFor(
+      'writer lines via the reader',
+      async () => {
+        const r = await get(`http://${pod.status.podIP}:8080/`);
+        return r.status === 200 && r.body.trim().split('\n').length >= 2 ? r.body : undefined;
+      },
+      30_000,
+    );
     expect(body.length).toBeGreaterThan(0);
   }, 120_000);
 
   it('tls-passthrough: the pod terminates TLS with the Secret behind a LoadBalancer on :443', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubemu-tls-'));
     try {
-      execFileSync('openssl', [
-        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=tls.example.com'],
-        ...['-addext', 'subjectAltName=DNS:tls.example.com', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
-      ], { stdio: 'ignore' });
-      must(await cluster.kubectl(['create', 'secret', 'tls', 'tls-echo', `--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`]), 'secret');
+      execFileSync(
+        'openssl',
+        [
+          ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=tls.example.com'],
+          ...[
+            '-addext',
+            'subjectAltName=DNS:tls.example.com',
+            '-keyout',
+            join(dir, 'tls.key'),
+            '-out',
+            join(dir, 'tls.crt'),
+          ],
+        ],
+        { stdio: 'ignore' },
+      );
+      must(
+        await cluster.kubectl([
+          'create',
+          'secret',
+          'tls',
+          'tls-echo',
+          `--cert=${join(dir, 'tls.crt')}`,
+          `--key=${join(dir, 'tls.key')}`,
+        ]),
+        'secret',
+      );
       must(await cluster.kubectl(['apply', '-f', join(EXAMPLES, 'tls-passthrough')]), 'apply');
-      const ip = await cluster.waitFor('LoadBalancer IP', async () => {
-        const s = await cluster.getJson<{ status: { loadBalancer?: { ingress?: { ip: string }[] } } }>(['get', 'service', 'tls-echo']);
-        return s.status.loadBalancer?.ingress?.[0]?.ip;
-      }, 60_000);
+      const ip = await cluster.waitFor(
+        'LoadBalancer IP',
+        async () => {
+          const s = await cluster.getJson<{ status: { loadBalancer?: { ingress?: { ip: string }[] } } }>([
+            'get',
+            'service',
+            'tls-echo',
+          ]);
+          return s.status.loadBalancer?.ingress?.[0]?.ip;
+        },
+        60_000,
+      );
       expect(ip).toMatch(/^127\.0\.2\.\d+$/);
       const ca = readFileSync(join(dir, 'tls.crt'));
-      const answer = await cluster.waitFor('HTTPS through the LoadBalancer', () =>
-        new Promise<string | undefined>((done) => {
-          const req = request({ host: ip, port: 443, path: '/hello', servername: 'tls.example.com', ca, timeout: 3_000 }, (res) => {
-            let b = '';
-            res.on('data', (c: Buffer) => (b += c.toString()));
-            res.on('end', () => done(res.statusCode === 200 ? b : undefined));
-          });
-          req.on('error', () => done(undefined));
-          req.on('timeout', () => req.destroy());
-          req.end();
-        }), 60_000);
+      const answer = await cluster.waitFor(
+        'HTTPS through the LoadBalancer',
+        () =>
+          new Promise<string | undefined>((done) => {
+            const req = request(
+              { host: ip, port: 443, path: '/hello', servername: 'tls.example.com', ca, timeout: 3_000 },
+              (res) => {
+                let b = '';
+                res.on('data', (c: Buffer) => (b += c.toString()));
+                res.on('end', () => done(res.statusCode === 200 ? b : undefined));
+              },
+            );
+            req.on('error', () => done(undefined));
+            req.on('timeout', () => req.destroy());
+            req.end();
+          }),
+        60_000,
+      );
       expect(JSON.parse(answer)).toMatchObject({ path: '/hello', sni: 'tls.example.com' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -137,10 +234,14 @@ describe('examples/', () => {
     expect(status.ingress.http, 'kubemu status reports no ingress address').toBeTruthy();
     const base = status.ingress.http!.replace(/\/$/, '');
     const servedBy = async (path: string, headers: Record<string, string> = {}): Promise<string> =>
-      cluster.waitFor(`ingress ${path}`, async () => {
-        const r = await get(`${base}${path}`, headers);
-        return r.status === 200 ? (JSON.parse(r.body) as { pod?: string }).pod : undefined;
-      }, 30_000);
+      cluster.waitFor(
+        `ingress ${path}`,
+        async () => {
+          const r = await get(`${base}${path}`, headers);
+          return r.status === 200 ? (JSON.parse(r.body) as { pod?: string }).pod : undefined;
+        },
+        30_000,
+      );
     expect(await servedBy('/sales/orders')).toMatch(/^sales-/);
     expect(await servedBy('/users/alice')).toMatch(/^users-/);
     expect(await servedBy('/elsewhere')).toMatch(/^catch-all-/);

@@ -119,15 +119,19 @@ export function prepareLaunch(input: LaunchInput): Launch {
   }
 
   const lines: string[] = [];
+  // The private root's mount points and symlinks are made by the container's own setup (mount's
+  // X-mount.mkdir, `ln -s` in the script), not here: this runs on the kubelet's event loop, and a burst of
+  // pods would queue behind some twenty filesystem calls per container.
+  const links: [string, string][] = [];
   for (const entry of hostTopLevel()) {
     const target = path.join(rootfs, entry.name);
     if (entry.symlink !== undefined) {
-      if (!fs.existsSync(target)) fs.symlinkSync(entry.symlink, target);
+      links.push([entry.symlink, target]);
       continue;
     }
     if (entry.name === 'tmp') continue;
-    fs.mkdirSync(target, { recursive: true });
     if (overlaid.has(entry.name)) {
+      fs.mkdirSync(target, { recursive: true });
       const upper = path.join(input.containerDir, 'overlay', entry.name, 'upper');
       const work = path.join(input.containerDir, 'overlay', entry.name, 'work');
       fs.mkdirSync(upper, { recursive: true });
@@ -136,7 +140,7 @@ export function prepareLaunch(input: LaunchInput): Launch {
         fstab('overlay', target, 'overlay', `lowerdir=/${entry.name},upperdir=${upper},workdir=${work}`),
       );
     } else {
-      lines.push(fstab(`/${entry.name}`, target, 'none', 'rbind'));
+      lines.push(fstab(`/${entry.name}`, target, 'none', 'rbind,X-mount.mkdir'));
     }
   }
   fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
@@ -173,7 +177,7 @@ export function prepareLaunch(input: LaunchInput): Launch {
     '--',
     '/bin/sh',
     '-c',
-    SETUP_SCRIPT,
+    links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') + SETUP_SCRIPT,
     'kubemu-init',
     fstabFile,
     rootfs,
@@ -258,6 +262,10 @@ function ensureMountPoint(p: string, isFile: boolean): void {
 // fstab fields are whitespace-separated; util-linux decodes \040-style octal escapes.
 function fstabEscape(s: string): string {
   return s.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function fstab(source: string, target: string, type: string, options: string): string {
