@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**', 'test/docker/**'],
+          exclude: ['test/e2e/**', 'test/docker/**', 'test/chaos/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file starts its own processes on its own ports; two at a time fits 2 cores.
@@ -47,6 +47,18 @@ export default defineConfig({
           fileParallelism: false,
           maxWorkers: 1,
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        test: {
+          // `kubemu chaos` against a whole cluster in each mode (pm2, then compose): last, one file at a time
+          include: ['test/chaos/**/*.test.ts'],
+          name: 'chaos',
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 4 },
         },
       },
     ],

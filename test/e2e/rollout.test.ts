@@ -111,10 +111,9 @@ describe('Deployment rollout', () => {
     expect(minReady).toBeGreaterThanOrEqual(5);
     expect(maxExisting).toBeLessThanOrEqual(8);
     expect(maxExisting).toBeGreaterThan(6);
-    const images = (
-      await c.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])
-    ).stdout.split(' ');
-    expect(new Set(images.filter((i) => i))).toEqual(new Set(['kubemu/hello:v2']));
+    // every pod still running (old ones may still be draining connections as Terminating) runs v2
+    const live = (await c.getJson(['get', 'pods', '-l', 'app=web'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    expect(new Set(live.map((p: any) => p.spec.containers[0].image))).toEqual(new Set(['kubemu/hello:v2']));
     const history = await c.kubectl(['rollout', 'history', 'deployment/web']);
     expect(history.stdout).toMatch(/^REVISION\s+CHANGE-CAUSE/m);
     expect(history.stdout).toMatch(/^1\s+<none>/m);

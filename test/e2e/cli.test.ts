@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST } from './helpers/apiserver.js';
+import { DIST } from '../helpers/apiserver.js';
 
 const MAIN = join(DIST, 'cli/main.js');
 
@@ -128,7 +128,8 @@ describe('kubemu up / status / down', () => {
       running: true,
       mode: 'pm2',
       apiServer: { url: `https://127.0.0.1:${port}`, ready: true },
-      ingress: { http: null, https: null },
+      ingress: { http: expect.stringMatching(/^http:\/\/127\.0\.3\.1/), https: expect.stringMatching(/^https:\/\/127\.0\.3\.1/) },
+      dashboard: expect.stringMatching(/\/dashboard\/#token=/),
       kubeconfig,
       context: `kubemu-${name}`,
     });
