@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Import boundaries: components never import each other; they share api/, client/ and util/.
-const components = ['apiserver', 'controllers', 'scheduler', 'kubelet', 'proxy', 'ingress', 'cloud-lb', 'cli'];
+const components = [
+  'apiserver',
+  'controllers',
+  'scheduler',
+  'kubelet',
+  'proxy',
+  'ingress',
+  'cloud-lb',
+  'cli',
+];
 const boundary = (self) => ({
   files: [`src/${self}/**/*.ts`],
   rules: {
@@ -11,14 +20,27 @@ const boundary = (self) => ({
       {
         patterns: components
           .filter((c) => c !== self && !(self === 'cli'))
-          .map((c) => ({ group: [`**/${c}/**`, `../${c}/*`], message: `${self} may not import ${c}: share code through api/, client/ or util/.` })),
+          .map((c) => ({
+            group: [`**/${c}/**`, `../${c}/*`],
+            message: `${self} may not import ${c}: share code through api/, client/ or util/.`,
+          })),
       },
     ],
   },
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scripts/**', 'src/api/schema/generated/**', 'images/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'scripts/**',
+      '**/*.mjs',
+      'src/api/schema/generated/**',
+      'images/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -54,7 +76,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: components.map((c) => ({ group: [`**/${c}/**`], message: 'shared code may not import a component' })) },
+        {
+          patterns: components.map((c) => ({
+            group: [`**/${c}/**`],
+            message: 'shared code may not import a component',
+          })),
+        },
       ],
     },
   },
@@ -66,7 +93,19 @@ export default tseslint.config(
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['document', 'location', 'history', 'sessionStorage', 'fetch', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'TextDecoderStream', 'AbortController', 'Element'].map((g) => [g, 'readonly']),
+        [
+          'document',
+          'location',
+          'history',
+          'sessionStorage',
+          'fetch',
+          'requestAnimationFrame',
+          'setTimeout',
+          'clearTimeout',
+          'TextDecoderStream',
+          'AbortController',
+          'Element',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

@@ -101,7 +101,7 @@ describe('informer over the WebSocket face', () => {
       onDelete: (cm) => deleted.add(cm.metadata!.name!),
     });
     try {
-      await informer.start();
+      informer.start();
       await informer.waitForSync();
       expect(informer.store.list()).toHaveLength(5);
       proxy.cut();

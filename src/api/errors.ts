@@ -78,7 +78,12 @@ export class ApiError extends Error {
   readonly code: number;
   readonly details: Status['details'] | undefined;
 
-  constructor(reason: StatusReason, message: string, details?: Status['details'], options?: { cause?: unknown }) {
+  constructor(
+    reason: StatusReason,
+    message: string,
+    details?: Status['details'],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ApiError';
     this.reason = reason;
@@ -126,7 +131,11 @@ export const errors = {
     return new ApiError('NotFound', `${qualified(ref)} "${ref.name ?? ''}" not found`, detailsOf(ref));
   },
   alreadyExists(ref: ResourceRef): ApiError {
-    return new ApiError('AlreadyExists', `${qualified(ref)} "${ref.name ?? ''}" already exists`, detailsOf(ref));
+    return new ApiError(
+      'AlreadyExists',
+      `${qualified(ref)} "${ref.name ?? ''}" already exists`,
+      detailsOf(ref),
+    );
   },
   conflict(ref: ResourceRef, why: string): ApiError {
     return new ApiError(
@@ -137,7 +146,10 @@ export const errors = {
   },
   /** 409 on a stale resourceVersion, worded as upstream's registry does */
   staleResourceVersion(ref: ResourceRef): ApiError {
-    return errors.conflict(ref, 'the object has been modified; please apply your changes to the latest version and try again');
+    return errors.conflict(
+      ref,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
   },
   gone(message: string): ApiError {
     return new ApiError('Expired', message);
@@ -162,7 +174,10 @@ export const errors = {
     return new ApiError('RequestEntityTooLarge', message);
   },
   unsupportedMediaType(contentType: string): ApiError {
-    return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+    return new ApiError(
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`,
+    );
   },
   internal(message: string, cause?: unknown): ApiError {
     return new ApiError('InternalError', `Internal error occurred: ${message}`, undefined, { cause });
@@ -179,7 +194,7 @@ export const errors = {
     }));
     const summary =
       fieldErrors.length === 1
-        ? fieldErrorString(fieldErrors[0]!)
+        ? fieldErrorString(fieldErrors[0])
         : `[${fieldErrors.map(fieldErrorString).join(', ')}]`;
     const message = `${ref.kindName}${ref.group ? `.${ref.group}` : ''} "${ref.name ?? ''}" is invalid: ${summary}`;
     const details: NonNullable<Status['details']> = { kind: ref.kindName, causes };
@@ -217,7 +232,7 @@ export function fieldErrorMessage(e: FieldError): string {
     e.type !== 'FieldValueRequired' &&
     e.type !== 'FieldValueForbidden' &&
     e.type !== 'FieldValueInternal';
-  let s = hasValue ? `${parts[0]}: ${renderValue(e.value)}` : parts[0]!;
+  let s = hasValue ? `${parts[0]}: ${renderValue(e.value)}` : parts[0];
   if (e.type === 'FieldValueNotSupported' && e.supported?.length) {
     s += `: supported values: ${e.supported.map((x) => `"${x}"`).join(', ')}`;
   } else if (e.detail) {
@@ -233,8 +248,17 @@ export function fieldErrorString(e: FieldError): string {
 
 /** Build field errors tersely: `fe.required('spec.containers')`, `fe.invalid(path, value, detail)`. */
 export const fe = {
-  required: (field: string, detail?: string): FieldError => ({ type: 'FieldValueRequired', field, ...(detail ? { detail } : {}) }),
-  invalid: (field: string, value: unknown, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, value, detail }),
+  required: (field: string, detail?: string): FieldError => ({
+    type: 'FieldValueRequired',
+    field,
+    ...(detail ? { detail } : {}),
+  }),
+  invalid: (field: string, value: unknown, detail: string): FieldError => ({
+    type: 'FieldValueInvalid',
+    field,
+    value,
+    detail,
+  }),
   notSupported: (field: string, value: unknown, supported: string[]): FieldError => ({
     type: 'FieldValueNotSupported',
     field,
@@ -249,5 +273,10 @@ export const fe = {
     value,
     detail: `may not be more than ${max} bytes`,
   }),
-  typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({ type: 'FieldValueTypeInvalid', field, value, detail }),
+  typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({
+    type: 'FieldValueTypeInvalid',
+    field,
+    value,
+    detail,
+  }),
 };

@@ -3,7 +3,16 @@
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
-export const ALL_VERBS: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+export const ALL_VERBS: readonly Verb[] = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
 
 export interface Subresource {
   /** e.g. `status`, `scale`, `log`, `binding`, `eviction` */
@@ -126,7 +135,9 @@ export function parseApiVersion(apiVersion: string): { group: string; version: s
     : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
-const byGroupResource = new Map<string, ResourceInfo>(RESOURCES.map((ri) => [`${ri.group}/${ri.resource}`, ri]));
+const byGroupResource = new Map<string, ResourceInfo>(
+  RESOURCES.map((ri) => [`${ri.group}/${ri.resource}`, ri]),
+);
 
 export function findResource(group: string, resource: string): ResourceInfo | undefined {
   return byGroupResource.get(`${group}/${resource}`);
@@ -142,6 +153,10 @@ export function storagePrefix(ri: Pick<ResourceInfo, 'group' | 'resource'>, name
   return namespace ? `${base}${namespace}/` : base;
 }
 
-export function storageKey(ri: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>, namespace: string | undefined, name: string): string {
+export function storageKey(
+  ri: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>,
+  namespace: string | undefined,
+  name: string,
+): string {
   return ri.namespaced ? `${storagePrefix(ri, namespace)}${name}` : `${storagePrefix(ri)}${name}`;
 }

@@ -117,7 +117,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
     metricsRoute(),
     whoamiRoute(),
-    kubeletLogsRoute({ handler: registry, kubeletTokens: tokensFromStateDir(opts.stateDir), logger: log.child({ module: 'kubelet-proxy' }) }),
+    kubeletLogsRoute({
+      handler: registry,
+      kubeletTokens: tokensFromStateDir(opts.stateDir),
+      logger: log.child({ module: 'kubelet-proxy' }),
+    }),
     dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
     metricsApiRoute(registry, metricsScraper.store),
   ];

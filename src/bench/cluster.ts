@@ -36,10 +36,15 @@ export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
   const kubeconfig = join(root, 'kubeconfig');
   const kubemu = (args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, [CLI, ...args, ...flags], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`kubemu ${args[0]} failed: ${stderr || err.message}`, { cause: err }));
-        else resolve(stdout);
-      });
+      execFile(
+        process.execPath,
+        [CLI, ...args, ...flags],
+        { env, timeout: 120_000 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`kubemu ${args[0]} failed: ${stderr || err.message}`, { cause: err }));
+          else resolve(stdout);
+        },
+      );
     });
   const port = await freePort();
   await kubemu(['up', '--nodes', String(nodes), '--port', String(port), '--kubeconfig', kubeconfig]);
@@ -54,7 +59,9 @@ export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
     connection,
     kubemu,
     async processes() {
-      const status = JSON.parse(await kubemu(['status', '-o', 'json'])) as { processes: { name: string; pid: number }[] };
+      const status = JSON.parse(await kubemu(['status', '-o', 'json'])) as {
+        processes: { name: string; pid: number }[];
+      };
       return status.processes;
     },
     async down() {

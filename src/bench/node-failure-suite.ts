@@ -4,14 +4,16 @@ import { registerSuite } from './suites.js';
 import type { BenchResult } from './report.js';
 import { upBenchCluster } from './cluster.js';
 
-const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (p: Pod): boolean =>
+  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 registerSuite('node-failure', async (): Promise<BenchResult[]> => {
   const cluster = await upBenchCluster(3);
   const { client } = cluster;
   const readyElsewhere = async (dead?: string): Promise<number> => {
     const pods = await client.pods.list({ namespace: 'default', labelSelector: 'app=six' });
-    return pods.items.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== dead).length;
+    return pods.items.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== dead)
+      .length;
   };
   const until = async (what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> => {
     const deadline = Date.now() + ms;
@@ -27,7 +29,10 @@ registerSuite('node-failure', async (): Promise<BenchResult[]> => {
         spec: {
           replicas: 6,
           selector: { matchLabels: { app: 'six' } },
-          template: { metadata: { labels: { app: 'six' } }, spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] } },
+          template: {
+            metadata: { labels: { app: 'six' } },
+            spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] },
+          },
         },
       },
       { namespace: 'default' },

@@ -7,7 +7,8 @@ import { upBenchCluster } from './cluster.js';
 
 const BURST = 100;
 
-const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (p: Pod): boolean =>
+  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 registerSuite('pods', async (): Promise<BenchResult[]> => {
   const cluster = await upBenchCluster(3);
@@ -18,7 +19,14 @@ registerSuite('pods', async (): Promise<BenchResult[]> => {
     const readyAt = new Map<string, number>();
     const rv = (await client.pods.list({ namespace: 'burst', limit: 1 })).metadata?.resourceVersion ?? '0';
     const sub = connection.watch(
-      { verb: 'watch', group: '', version: 'v1', resource: 'pods', namespace: 'burst', options: { resourceVersion: rv } },
+      {
+        verb: 'watch',
+        group: '',
+        version: 'v1',
+        resource: 'pods',
+        namespace: 'burst',
+        options: { resourceVersion: rv },
+      },
       (ev) => {
         const p = ev.object as Pod;
         const name = p.metadata?.name ?? '';
@@ -42,8 +50,20 @@ registerSuite('pods', async (): Promise<BenchResult[]> => {
     const latencies = [...readyAt].map(([name, t]) => t - created.get(name)!).sort((a, b) => a - b);
     const note = `${readyAt.size}/${BURST} pods Ready (kubemu/hello:v1, 3 nodes); create request → Ready seen by a watch`;
     return [
-      { name: 'pod startup, burst of 100: p50', value: percentile(latencies, 50), unit: 'ms', target: { op: '<=', value: 300 }, note },
-      { name: 'pod startup, burst of 100: p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 2000 }, note },
+      {
+        name: 'pod startup, burst of 100: p50',
+        value: percentile(latencies, 50),
+        unit: 'ms',
+        target: { op: '<=', value: 300 },
+        note,
+      },
+      {
+        name: 'pod startup, burst of 100: p99',
+        value: percentile(latencies, 99),
+        unit: 'ms',
+        target: { op: '<=', value: 2000 },
+        note,
+      },
     ];
   } finally {
     await cluster.down();

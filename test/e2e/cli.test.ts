@@ -128,7 +128,10 @@ describe('kubemu up / status / down', () => {
       running: true,
       mode: 'pm2',
       apiServer: { url: `https://127.0.0.1:${port}`, ready: true },
-      ingress: { http: expect.stringMatching(/^http:\/\/127\.0\.3\.1/), https: expect.stringMatching(/^https:\/\/127\.0\.3\.1/) },
+      ingress: {
+        http: expect.stringMatching(/^http:\/\/127\.0\.3\.1/),
+        https: expect.stringMatching(/^https:\/\/127\.0\.3\.1/),
+      },
       dashboard: expect.stringMatching(/\/dashboard\/#token=/),
       kubeconfig,
       context: `kubemu-${name}`,

@@ -80,7 +80,7 @@ describe('built-in images as real processes', () => {
       ['echo', 'kubemu/echo:v1'],
       ['cart', 'kubemu/cart:v1'],
     ]) {
-      const r = await apply(pod(name!, image!));
+      const r = await apply(pod(name, image));
       expect(r.code, r.stderr).toBe(0);
     }
     const hello = await podReady('hello');
@@ -238,7 +238,7 @@ spec:
     await podReady('ticker');
     const follow = kubectlStream(c.kubeconfig, ['logs', '-f', 'ticker']);
     try {
-      await c.waitFor('logs -f streams new lines', async () => /tick 8/.test(follow.output()));
+      await c.waitFor('logs -f streams new lines', () => Promise.resolve(/tick 8/.test(follow.output())));
     } finally {
       follow.stop();
     }

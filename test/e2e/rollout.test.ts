@@ -112,7 +112,9 @@ describe('Deployment rollout', () => {
     expect(maxExisting).toBeLessThanOrEqual(8);
     expect(maxExisting).toBeGreaterThan(6);
     // every pod still running (old ones may still be draining connections as Terminating) runs v2
-    const live = (await c.getJson(['get', 'pods', '-l', 'app=web'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    const live = (await c.getJson(['get', 'pods', '-l', 'app=web'])).items.filter(
+      (p: any) => !p.metadata.deletionTimestamp,
+    );
     expect(new Set(live.map((p: any) => p.spec.containers[0].image))).toEqual(new Set(['kubemu/hello:v2']));
     const history = await c.kubectl(['rollout', 'history', 'deployment/web']);
     expect(history.stdout).toMatch(/^REVISION\s+CHANGE-CAUSE/m);

@@ -166,12 +166,12 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
       for (;;) {
         try {
           const v = await check();
-          if (v !== undefined && v !== false) return v as never;
+          if (v !== undefined && v !== false) return v;
         } catch (e) {
           last = e;
         }
         if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+          throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

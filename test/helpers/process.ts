@@ -19,7 +19,7 @@ export function startComponent(
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, KUBEMU_LOG_LEVEL: process.env['KUBEMU_LOG_LEVEL'] ?? 'warn', ...env },
   });
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });

@@ -1,5 +1,5 @@
 // Strategic merge patch on real kinds: kubectl-style patches against Pods, Deployments, Services and metadata.
-/* eslint-disable @typescript-eslint/no-explicit-any -- the tests read deep into patched objects */
+
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.js';
 import { applyStrategicMergePatch } from './index.js';

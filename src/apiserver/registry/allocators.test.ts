@@ -37,7 +37,7 @@ describe('ServiceAllocator', () => {
       detail: 'provided port is already allocated',
     });
     const outside = { type: 'NodePort', ports: [{ port: 80, nodePort: 40000 }] };
-    expect(allocateForCreate(a, outside)[0]!.detail).toBe(
+    expect(allocateForCreate(a, outside)[0].detail).toBe(
       'provided port is not in the valid range. The range of valid ports is 30000-30002',
     );
     // a failed create leaves nothing allocated: its ClusterIP is free again
@@ -60,7 +60,7 @@ describe('ServiceAllocator', () => {
       ports: [{ port: 80, nodePort: (old.ports[0] as { nodePort?: number }).nodePort }],
     };
     expect(allocateForUpdate(a, next, old)).toEqual([]);
-    expect(next.ports[0]!.nodePort).toBeUndefined();
+    expect(next.ports[0].nodePort).toBeUndefined();
     expect(next.externalTrafficPolicy).toBeUndefined();
     expect(allocateForCreate(a, { type: 'NodePort', ports: [{ port: 1, nodePort: 30000 }] })).toEqual([]);
   });
