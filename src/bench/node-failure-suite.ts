@@ -48,7 +48,7 @@ registerSuite('node-failure', async (): Promise<BenchResult[]> => {
         value: Math.round(recovery),
         unit: 'ms',
         target: { op: '<=', value: 5000 },
-        note: 'kubemu defaults: lease 2 s, node-monitor-grace 3 s, toleration 2 s (upstream ≈ 50 s + 300 s)',
+        note: 'kubemu defaults: lease 2 s, node-monitor-grace 2 s, toleration 2 s (upstream 40 s + 300 s)',
       },
     ];
   } finally {

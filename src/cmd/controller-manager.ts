@@ -194,7 +194,8 @@ export function controllerManagerMain(argv: string[]): void {
       controllers: { type: 'string', default: '*' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string', default: '127.0.0.1' },
-      'node-monitor-grace-period': { type: 'string', default: '3s' },
+      // upstream's grace is 4× the kubelet's lease renew interval (40 s / 10 s); kubemu renews every 0.5 s
+      'node-monitor-grace-period': { type: 'string', default: '2s' },
       'node-monitor-period': { type: 'string', default: '0.5s' },
       'node-startup-grace-period': { type: 'string', default: '10s' },
       'terminated-pod-gc-threshold': { type: 'string', default: '12500' },

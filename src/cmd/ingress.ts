@@ -64,13 +64,15 @@ export function ingressMain(argv: string[]): void {
       defaultCertificate: await generateDefaultCertificate(),
       log,
     });
-    const bound = await gateway.start();
     const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
     const controller = new IngressController({ client, gateway, statusIp, logger: log });
+    // Routes first, listeners second: like ingress-nginx, serve nothing until the configuration is loaded,
+    // so a restarted gateway never answers 404 for a route it just has not read yet.
+    await controller.start();
+    const bound = await gateway.start();
     // `off` (or a negative number) serves no /metrics
     const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
     const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
-    await controller.start();
     log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');
     return {
       async close() {
