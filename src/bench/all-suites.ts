@@ -5,3 +5,4 @@ import './pods-suite.js';
 import './ingress-suite.js';
 import './services-suite.js';
 import './node-failure-suite.js';
+import './dashboard-suite.js';
