@@ -45,14 +45,14 @@ registerSuite('dashboard', (): Promise<BenchResult[]> => {
     });
   }
   const t0 = performance.now();
-  for (let i = 0; i < PODS; i++) applyEvent(state, 'pods', { type: 'ADDED', object: pod(i) as never });
+  for (let i = 0; i < PODS; i++) applyEvent(state, 'pods', { type: 'ADDED', object: pod(i) });
   const load = performance.now() - t0;
   const views: number[] = [];
   for (let r = 0; r < 50; r++) {
     // one pod changes, as a watch event would, then the page rebuilds its view for the next frame
     applyEvent(state, 'pods', {
       type: 'MODIFIED',
-      object: { ...pod(r), metadata: { ...pod(r).metadata, resourceVersion: String(5000 + r) } } as never,
+      object: { ...pod(r), metadata: { ...pod(r).metadata, resourceVersion: String(5000 + r) } },
     });
     const s = performance.now();
     const view = buildView(state);
