@@ -45,3 +45,10 @@ export {
   type RateLimiter,
   type WorkQueueOptions,
 } from './workqueue.js';
+export {
+  EventRecorder,
+  referenceTo,
+  type EventRecorderOptions,
+  type EventTarget,
+  type EventType,
+} from './event-recorder.js';

@@ -2,12 +2,11 @@
 // pool, publishes it in status.loadBalancer, and keeps a forwarder per Service pointed at the healthy nodes.
 import type { LoadBalancerIngress, Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import { EventRecorder, Informer, WorkQueue, keyOf, referenceTo, type KubeClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { deepEqual } from '../util/objects.js';
 import { SERVICE_NAME_LABEL, backendNodes, nodeAddress, nodeEligible, type Backend } from './backends.js';
-import { ServiceEventRecorder } from './events.js';
 import { ListenError, LoadBalancerForwarder, type ForwardedPort } from './forwarder.js';
 import { IpPool } from './ip-pool.js';
 import { sourceRangesOf, type SourceRanges } from './source-ranges.js';
@@ -88,7 +87,7 @@ export class LoadBalancerController {
   private readonly nodes: Informer<Node>;
   private readonly slices: Informer<EndpointSlice>;
   private readonly queue: WorkQueue<string>;
-  private readonly recorder: ServiceEventRecorder;
+  private readonly recorder: EventRecorder;
   private readonly states = new Map<string, LoadBalancerState>();
   private running: Promise<void> | undefined;
 
@@ -108,7 +107,13 @@ export class LoadBalancerController {
       ...common,
     });
     this.queue = new WorkQueue<string>({ name: 'service-lb', ...common });
-    this.recorder = new ServiceEventRecorder(opts.client, clock, this.log);
+    // upstream's service controller reports as `service-controller`
+    this.recorder = new EventRecorder({
+      client: opts.client,
+      component: 'service-controller',
+      clock,
+      logger: this.log,
+    });
 
     this.services.addEventHandler({
       onAdd: (svc) => this.queue.add(keyOf(svc)),
@@ -198,7 +203,13 @@ export class LoadBalancerController {
     const specSignature = JSON.stringify([requested ?? '', 'error' in desired ? desired.error : desired]);
     let state = this.states.get(key);
     const specChanged = state?.specSignature !== specSignature;
-    if (specChanged) this.recorder.event(svc, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
+    if (specChanged)
+      this.recorder.event(
+        referenceTo(svc, 'v1', 'Service'),
+        'Normal',
+        'EnsuringLoadBalancer',
+        'Ensuring load balancer',
+      );
 
     if (!hasFinalizer(svc))
       svc = await this.setFinalizers(svc, [...(svc.metadata?.finalizers ?? []), LB_CLEANUP_FINALIZER]);
@@ -239,10 +250,20 @@ export class LoadBalancerController {
       throw err;
     }
     if (specChanged) {
-      this.recorder.event(svc, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
+      this.recorder.event(
+        referenceTo(svc, 'v1', 'Service'),
+        'Normal',
+        'EnsuredLoadBalancer',
+        'Ensured load balancer',
+      );
       this.log.info({ service: key, ip: allocation.ip, nodes: backends.length }, 'ensured load balancer');
     } else if (state.backendSignature !== backendSignature) {
-      this.recorder.event(svc, 'Normal', 'UpdatedLoadBalancer', 'Updated load balancer with new hosts');
+      this.recorder.event(
+        referenceTo(svc, 'v1', 'Service'),
+        'Normal',
+        'UpdatedLoadBalancer',
+        'Updated load balancer with new hosts',
+      );
     }
     state.specSignature = specSignature;
     state.backendSignature = backendSignature;
@@ -251,7 +272,12 @@ export class LoadBalancerController {
 
   private failed(svc: Service, reason: string): void {
     this.log.warn({ service: keyOf(svc), reason }, 'could not ensure load balancer');
-    this.recorder.event(svc, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${reason}`);
+    this.recorder.event(
+      referenceTo(svc, 'v1', 'Service'),
+      'Warning',
+      'SyncLoadBalancerFailed',
+      `Error syncing load balancer: ${reason}`,
+    );
   }
 
   /** the Service is gone, being deleted, or no longer a LoadBalancer: free its address and listeners */
@@ -259,7 +285,13 @@ export class LoadBalancerController {
     const state = this.states.get(key);
     const managed = state !== undefined || (svc !== undefined && hasFinalizer(svc));
     if (state) {
-      if (svc) this.recorder.event(svc, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
+      if (svc)
+        this.recorder.event(
+          referenceTo(svc, 'v1', 'Service'),
+          'Normal',
+          'DeletingLoadBalancer',
+          'Deleting load balancer',
+        );
       this.states.delete(key);
       await state.forwarder.close();
       this.log.info({ service: key, ip: state.ip }, 'deleted load balancer');
@@ -268,7 +300,13 @@ export class LoadBalancerController {
     this.pool.release(key);
     if (held) this.enqueueWaiting();
     if (!svc || !managed) return;
-    if (state) this.recorder.event(svc, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
+    if (state)
+      this.recorder.event(
+        referenceTo(svc, 'v1', 'Service'),
+        'Normal',
+        'DeletedLoadBalancer',
+        'Deleted load balancer',
+      );
     let current = svc;
     if (!current.metadata?.deletionTimestamp && (current.status?.loadBalancer?.ingress?.length ?? 0) > 0)
       current = await this.writeStatus(current, []);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // kube-controller-manager for kubemu: `node dist/cmd/controller-manager.js --kubeconfig FILE [--controllers ...]`.
-import { parseArgs } from 'node:util';
-import { connectKubeClient, type KubeClient } from '../client/index.js';
+import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
 import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
@@ -13,10 +12,8 @@ import { ReplicaSetController } from '../controllers/replicaset/replicaset-contr
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
-import { readKubeconfig } from '../util/kubeconfig.js';
-import { createLogger, type Logger } from '../util/logger.js';
-import { serveMetrics, type MetricsServer } from '../util/metrics.js';
-import { runUntilSignal } from '../util/run.js';
+import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
+import type { Logger } from '../util/logger.js';
 
 /** What the controller-manager needs of a controller. */
 interface RunnableController {
@@ -186,14 +183,12 @@ export function enabledControllers(spec: string): Set<string> {
 }
 
 export function controllerManagerMain(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
+  runComponent({
+    name: 'controller-manager',
+    argv,
     options: {
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
       controllers: { type: 'string', default: '*' },
-      'metrics-port': { type: 'string' },
-      'metrics-host': { type: 'string', default: '127.0.0.1' },
+      ...METRICS_OPTIONS,
       // upstream's grace is 4× the kubelet's lease renew interval (40 s / 10 s); kubemu renews every 0.5 s
       'node-monitor-grace-period': { type: 'string', default: '2s' },
       'node-monitor-period': { type: 'string', default: '0.5s' },
@@ -206,66 +201,50 @@ export function controllerManagerMain(argv: string[]): void {
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
     },
-    strict: true,
-  });
-  const log = createLogger('controller-manager');
-  const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'];
-  if (!kubeconfig) {
-    log.fatal('--kubeconfig is required');
-    process.exit(2);
-  }
-  let flags: Flags;
-  let enabled: Set<string>;
-  try {
-    flags = {
-      nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
-      nodeMonitorPeriodMs: parseDuration(values['node-monitor-period']),
-      nodeStartupGracePeriodMs: parseDuration(values['node-startup-grace-period']),
-      terminatedPodGcThreshold: Number(values['terminated-pod-gc-threshold']),
-      concurrentGcSyncs: Number(values['concurrent-gc-syncs']),
-      concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
-      concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
-      concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
-      hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
-      hpaDownscaleStabilizationMs: parseDuration(values['horizontal-pod-autoscaler-downscale-stabilization']),
-    };
-    enabled = enabledControllers(values.controllers);
-  } catch (err) {
-    log.fatal({ err }, 'invalid flags');
-    process.exit(2);
-  }
-  runUntilSignal(log, async () => {
-    const creds = readKubeconfig(kubeconfig, values.context);
-    const { client, connection } = connectKubeClient({
-      server: creds.server,
-      ...(creds.token ? { token: creds.token } : {}),
-      ...(creds.caPem ? { ca: creds.caPem } : {}),
-      logger: log,
-    });
-    const informers = new SharedInformerFactory({ client, logger: log });
-    const ctx: ControllerContext = { client, informers, logger: log, flags };
-    const running: { name: string; controller: RunnableController }[] = [];
-    // Construct every controller first so all register handlers before any informer lists.
-    for (const c of CONTROLLERS) {
-      if (!enabled.has(c.name)) continue;
-      running.push({ name: c.name, controller: c.make(ctx) });
-    }
-    let metrics: MetricsServer | undefined;
-    if (values['metrics-port'] !== undefined) {
-      metrics = await serveMetrics(Number(values['metrics-port']), values['metrics-host']);
-      log.info({ port: metrics.port }, 'serving /metrics');
-    }
-    informers.start();
-    await Promise.all(running.map((r) => r.controller.run()));
-    log.info({ controllers: running.map((r) => r.name) }, 'controllers started');
-    return {
-      async close() {
-        for (const r of running) r.controller.stop();
-        informers.stop();
-        await metrics?.close();
-        await connection.close();
-      },
-    };
+    check(values, kubeconfig) {
+      requireKubeconfig(kubeconfig);
+      try {
+        const flags: Flags = {
+          nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
+          nodeMonitorPeriodMs: parseDuration(values['node-monitor-period']),
+          nodeStartupGracePeriodMs: parseDuration(values['node-startup-grace-period']),
+          terminatedPodGcThreshold: Number(values['terminated-pod-gc-threshold']),
+          concurrentGcSyncs: Number(values['concurrent-gc-syncs']),
+          concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
+          concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
+          concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+          hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
+          hpaDownscaleStabilizationMs: parseDuration(
+            values['horizontal-pod-autoscaler-downscale-stabilization'],
+          ),
+        };
+        return { flags, enabled: enabledControllers(values.controllers) };
+      } catch (err) {
+        throw new UsageError('invalid flags', { err });
+      }
+    },
+    async start({ checked: { flags, enabled }, logger: log, connect, serveMetrics }) {
+      const { client } = connect();
+      const informers = new SharedInformerFactory({ client, logger: log });
+      const ctx: ControllerContext = { client, informers, logger: log, flags };
+      const running: { name: string; controller: RunnableController }[] = [];
+      // Construct every controller first so all register handlers before any informer lists.
+      for (const c of CONTROLLERS) {
+        if (!enabled.has(c.name)) continue;
+        running.push({ name: c.name, controller: c.make(ctx) });
+      }
+      await serveMetrics();
+      informers.start();
+      await Promise.all(running.map((r) => r.controller.run()));
+      log.info({ controllers: running.map((r) => r.name) }, 'controllers started');
+      return {
+        close() {
+          for (const r of running) r.controller.stop();
+          informers.stop();
+          return Promise.resolve();
+        },
+      };
+    },
   });
 }
 

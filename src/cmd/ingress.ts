@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 // kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N|off]`.
 // Defaults: 127.0.3.1:80/443 when root, else 127.0.3.1:8080/8443; metrics on 127.0.3.1:10254 (ingress-nginx's port).
-import { parseArgs } from 'node:util';
-import { connectKubeClient } from '../client/index.js';
 import {
   IngressController,
   IngressGateway,
   generateDefaultCertificate,
   type ListenAddress,
 } from '../ingress/index.js';
-import { readKubeconfig } from '../util/kubeconfig.js';
-import { createLogger } from '../util/logger.js';
+import { runComponent } from '../util/component-main.js';
 import { serveMetrics } from '../util/metrics.js';
-import { runUntilSignal } from '../util/run.js';
 
 import { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_INGRESS_IP } from '../util/ingress-address.js';
 
@@ -30,58 +26,43 @@ export function parseListen(value: string, defaultHost = DEFAULT_INGRESS_IP): Li
 }
 
 export function ingressMain(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
+  runComponent({
+    name: 'ingress',
+    argv,
     options: {
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
       http: { type: 'string', default: DEFAULT_HTTP },
       https: { type: 'string', default: DEFAULT_HTTPS },
       'metrics-port': { type: 'string', default: String(DEFAULT_METRICS_PORT) },
       'status-ip': { type: 'string' },
     },
-    strict: true,
-  });
-  const log = createLogger('ingress');
-  const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'];
-  if (!kubeconfig) {
-    log.fatal('--kubeconfig is required');
-    process.exit(2);
-  }
-  runUntilSignal(log, async () => {
-    const http = parseListen(values.http);
-    const https = parseListen(values.https);
-    const creds = readKubeconfig(kubeconfig, values.context);
-    const { client, connection } = connectKubeClient({
-      server: creds.server,
-      ...(creds.token ? { token: creds.token } : {}),
-      ...(creds.caPem ? { ca: creds.caPem } : {}),
-      logger: log,
-    });
-    const gateway = new IngressGateway({
-      ...(http ? { http } : {}),
-      ...(https ? { https } : {}),
-      defaultCertificate: await generateDefaultCertificate(),
-      log,
-    });
-    const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
-    const controller = new IngressController({ client, gateway, statusIp, logger: log });
-    // Routes first, listeners second: like ingress-nginx, serve nothing until the configuration is loaded,
-    // so a restarted gateway never answers 404 for a route it just has not read yet.
-    await controller.start();
-    const bound = await gateway.start();
-    // `off` (or a negative number) serves no /metrics
-    const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
-    const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
-    log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');
-    return {
-      async close() {
-        await controller.stop();
-        await gateway.close();
-        await metrics?.close();
-        await connection.close();
-      },
-    };
+    async start({ values, logger: log, connect }) {
+      const http = parseListen(values.http);
+      const https = parseListen(values.https);
+      const { client } = connect();
+      const gateway = new IngressGateway({
+        ...(http ? { http } : {}),
+        ...(https ? { https } : {}),
+        defaultCertificate: await generateDefaultCertificate(),
+        log,
+      });
+      const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
+      const controller = new IngressController({ client, gateway, statusIp, logger: log });
+      // Routes first, listeners second: like ingress-nginx, serve nothing until the configuration is loaded,
+      // so a restarted gateway never answers 404 for a route it just has not read yet.
+      await controller.start();
+      const bound = await gateway.start();
+      // `off` (or a negative number) serves no /metrics; unlike the other components, on by default and on statusIp
+      const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
+      const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
+      log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');
+      return {
+        async close() {
+          await controller.stop();
+          await gateway.close();
+          await metrics?.close();
+        },
+      };
+    },
   });
 }
 

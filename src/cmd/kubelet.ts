@@ -1,21 +1,16 @@
 #!/usr/bin/env node
 // kubelet for kubemu: `node dist/cmd/kubelet.js --kubeconfig FILE --node-name node-1 --node-ip 127.0.1.1 --pod-cidr 127.244.1.0/24 --root-dir DIR`.
-import { parseArgs } from 'node:util';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
-import { connectKubeClient } from '../client/index.js';
 import { Kubelet } from '../kubelet/kubelet.js';
-import { readKubeconfig } from '../util/kubeconfig.js';
-import { createLogger } from '../util/logger.js';
-import { runUntilSignal } from '../util/run.js';
+import { UsageError, runComponent } from '../util/component-main.js';
 
 const USAGE = 'usage: kubelet --kubeconfig FILE --node-name NAME --node-ip IP --pod-cidr CIDR --root-dir DIR';
 
 export function kubeletMain(argv: string[]): void {
-  const { values: v } = parseArgs({
-    args: argv,
+  runComponent({
+    name: 'kubelet',
+    argv,
     options: {
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       'pod-cidr': { type: 'string' },
@@ -38,63 +33,51 @@ export function kubeletMain(argv: string[]): void {
       'backoff-max-seconds': { type: 'string', default: '10' },
       'upstream-timing': { type: 'boolean', default: false },
     },
-    strict: true,
-  });
-  const log = createLogger('kubelet');
-  const required = ['kubeconfig', 'node-name', 'node-ip', 'pod-cidr', 'root-dir'] as const;
-  const missing = required.filter((k) => !v[k]);
-  if (missing.length) {
-    log.fatal({ missing }, `missing flags: ${missing.map((m) => `--${m}`).join(', ')}; ${USAGE}`);
-    process.exit(2);
-  }
-  const memory = parseQuantity(v.memory);
-  if (!memory) {
-    log.fatal(`--memory ${v.memory}: not a quantity`);
-    process.exit(2);
-  }
-  const upstream = v['upstream-timing'];
-  const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
-    (upstream ? upstreamValue : Number(v[flag])) * 1000;
-  const backoff = {
-    initialMs: seconds('backoff-initial-seconds', 10),
-    maxMs: seconds('backoff-max-seconds', 300),
-  };
-  runUntilSignal(log, async () => {
-    const creds = readKubeconfig(v.kubeconfig!, v.context);
-    const { client, connection } = connectKubeClient({
-      server: creds.server,
-      ...(creds.token ? { token: creds.token } : {}),
-      ...(creds.caPem ? { ca: creds.caPem } : {}),
-      logger: log.child({ module: 'client' }),
-    });
-    const kubelet = await Kubelet.start({
-      client,
-      nodeName: v['node-name']!,
-      nodeIP: v['node-ip']!,
-      podCIDR: v['pod-cidr']!,
-      cpu: v.cpu,
-      memoryBytes: Math.floor(quantityValue(memory)),
-      maxPods: Number(v['max-pods']),
-      rootDir: v['root-dir']!,
-      ...(v['state-dir'] ? { stateDir: v['state-dir'] } : {}),
-      port: Number(v.port),
-      ...(v['cluster-dns'] ? { clusterDNS: v['cluster-dns'] } : {}),
-      clusterDomain: v['cluster-domain'],
-      token: creds.token,
-      leaseDurationSeconds: upstream ? 40 : Number(v['lease-duration-seconds']),
-      leaseRenewIntervalMs: seconds('node-lease-renew-interval-seconds', 10),
-      nodeStatusUpdateFrequencyMs: seconds('node-status-update-frequency-seconds', 10),
-      nodeStatusReportFrequencyMs: seconds('node-status-report-frequency-seconds', 300),
-      crashLoopBackoff: backoff,
-      imagePullBackoff: backoff,
-      log,
-    });
-    return {
-      async close() {
-        await kubelet.close();
-        await connection.close();
-      },
-    };
+    // unlike the other components, the kubelet takes no $KUBECONFIG: --kubeconfig is one of its required flags
+    check(v) {
+      const required = ['kubeconfig', 'node-name', 'node-ip', 'pod-cidr', 'root-dir'] as const;
+      const missing = required.filter((k) => !v[k]);
+      if (missing.length)
+        throw new UsageError(`missing flags: ${missing.map((m) => `--${m}`).join(', ')}; ${USAGE}`, {
+          missing,
+        });
+      const memory = parseQuantity(v.memory);
+      if (!memory) throw new UsageError(`--memory ${v.memory}: not a quantity`);
+      return memory;
+    },
+    async start({ values: v, checked: memory, logger: log, connect }) {
+      const upstream = v['upstream-timing'];
+      const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
+        (upstream ? upstreamValue : Number(v[flag])) * 1000;
+      const backoff = {
+        initialMs: seconds('backoff-initial-seconds', 10),
+        maxMs: seconds('backoff-max-seconds', 300),
+      };
+      const { client, credentials: creds } = connect(log.child({ module: 'client' }));
+      const kubelet = await Kubelet.start({
+        client,
+        nodeName: v['node-name']!,
+        nodeIP: v['node-ip']!,
+        podCIDR: v['pod-cidr']!,
+        cpu: v.cpu,
+        memoryBytes: Math.floor(quantityValue(memory)),
+        maxPods: Number(v['max-pods']),
+        rootDir: v['root-dir']!,
+        ...(v['state-dir'] ? { stateDir: v['state-dir'] } : {}),
+        port: Number(v.port),
+        ...(v['cluster-dns'] ? { clusterDNS: v['cluster-dns'] } : {}),
+        clusterDomain: v['cluster-domain'],
+        token: creds.token,
+        leaseDurationSeconds: upstream ? 40 : Number(v['lease-duration-seconds']),
+        leaseRenewIntervalMs: seconds('node-lease-renew-interval-seconds', 10),
+        nodeStatusUpdateFrequencyMs: seconds('node-status-update-frequency-seconds', 10),
+        nodeStatusReportFrequencyMs: seconds('node-status-report-frequency-seconds', 300),
+        crashLoopBackoff: backoff,
+        imagePullBackoff: backoff,
+        log,
+      });
+      return { close: () => kubelet.close() };
+    },
   });
 }
 

@@ -1,20 +1,20 @@
 // The ingress controller: watches Ingresses, IngressClasses, Services, EndpointSlices and Secrets, rebuilds the
 // gateway's routing table on every change, and writes the IngressClass, Ingress status and Warning Events.
-import type { Event, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { SecureContext } from 'node:tls';
 import {
+  EventRecorder,
   Informer,
   WorkQueue,
   keyOf,
-  splitKey,
+  referenceTo,
   type KubeClient,
   type ListerWatcher,
   type ObjectWithMeta,
 } from '../client/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { rfc3339 } from '../util/objects.js';
 import { CertificateCache } from './certificates.js';
 import type { IngressGateway } from './gateway.js';
 import {
@@ -42,6 +42,7 @@ export class IngressController {
   private readonly client: KubeClient;
   private readonly gateway: IngressGateway;
   private readonly log: Logger;
+  private readonly events: EventRecorder;
   private readonly queue: WorkQueue<string>;
   private readonly ingresses: Informer<Ingress>;
   private readonly classes: Informer<IngressClass>;
@@ -58,6 +59,7 @@ export class IngressController {
     this.client = opts.client;
     this.gateway = opts.gateway;
     this.log = (opts.logger ?? silentLogger()).child({ controller: 'ingress' });
+    this.events = new EventRecorder({ client: this.client, component: COMPONENT, logger: this.log });
     this.queue = new WorkQueue<string>({ name: 'ingress', logger: this.log });
     const informer = <T extends ObjectWithMeta>(name: string, source: ListerWatcher<T>): Informer<T> =>
       new Informer<T>({ source, name, logger: this.log });
@@ -187,36 +189,12 @@ export class IngressController {
       { ingress: ingressKey, reason: message },
       'TLS secret unusable; serving the default certificate',
     );
-    const { namespace, name } = splitKey(ingressKey);
-    const now = rfc3339(Date.now());
-    const event: Event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: {
-        name: `${name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-        namespace,
-      },
-      involvedObject: {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        namespace,
-        name,
-        uid: ing.metadata?.uid,
-        resourceVersion: ing.metadata?.resourceVersion,
-      },
-      reason: 'InvalidTLSSecret',
-      message: `${message}; using the default certificate`,
-      type: 'Warning',
-      source: { component: COMPONENT },
-      reportingComponent: COMPONENT,
-      reportingInstance: '',
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    this.client.events
-      .create(event)
-      .catch((err: unknown) => this.log.warn({ err }, 'could not record event'));
+    this.events.event(
+      referenceTo(ing, 'networking.k8s.io/v1', 'Ingress'),
+      'Warning',
+      'InvalidTLSSecret',
+      `${message}; using the default certificate`,
+    );
   }
 }
 

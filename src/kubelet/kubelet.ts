@@ -2,12 +2,11 @@
 import fs from 'node:fs';
 import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import { Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { deepEqual } from '../util/objects.js';
 import { Backoff } from './backoff.js';
 import type { EnvSources } from './env.js';
-import { EventRecorder } from './events.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
@@ -141,8 +140,8 @@ export class Kubelet {
       await reporter.update(this.node);
     });
 
-    const events = new EventRecorder(client, this.opts.nodeName, log);
-    events.record(
+    const events = new EventRecorder({ client, component: 'kubelet', host: this.opts.nodeName, logger: log });
+    events.event(
       { kind: 'Node', apiVersion: 'v1', name: this.opts.nodeName, uid: this.opts.nodeName },
       'Normal',
       'Starting',

@@ -12,13 +12,12 @@ import type {
   PodStatus,
 } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import type { KubeClient } from '../client/index.js';
+import type { EventRecorder, EventType, KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { deepEqual, rfc3339 } from '../util/objects.js';
 import type { Backoff } from './backoff.js';
 import { podDns, type ClusterDnsSettings } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
-import type { EventSink, EventType } from './events.js';
 import type { PodIPAllocator } from './ip-allocator.js';
 import { ContainerProbes } from './prober.js';
 import type { ContainerExit, ContainerProcess } from './runtime/container.js';
@@ -33,7 +32,7 @@ export interface PodWorkerDeps {
   client: KubeClient;
   runtime: ContainerRuntime;
   images: ImageStore;
-  events: EventSink;
+  events: Pick<EventRecorder, 'event'>;
   ips: PodIPAllocator;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
@@ -216,7 +215,7 @@ export class PodWorker {
   }
 
   private event(c: ContainerRecord | undefined, type: EventType, reason: string, message: string): void {
-    this.deps.events.record(this.ref(c), type, reason, message);
+    this.deps.events.event(this.ref(c), type, reason, message);
   }
 
   private get podFullName(): string {

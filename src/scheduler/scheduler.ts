@@ -1,12 +1,11 @@
 // kube-scheduler's loop: watch pods and nodes, queue pending pods, decide, assume, bind, and say why when nothing fits.
 import { hostname } from 'node:os';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import { Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import { EventRecorder, Informer, WorkQueue, keyOf, referenceTo, type KubeClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { deepEqual, rfc3339 } from '../util/objects.js';
 import { SchedulerCache } from './cache.js';
-import { EventRecorder } from './event-recorder.js';
 import { effectiveTaints } from './filters.js';
 import { observeAttempt, reportPendingFrom } from './metrics.js';
 import { scheduleOne } from './schedule-one.js';
@@ -69,7 +68,7 @@ export class Scheduler {
   private readonly recorder: EventRecorder;
   private readonly unschedulable = new Map<string, Unschedulable>();
   private running: Promise<void> | undefined;
-  /** writes that outlive their worker (events), awaited by idle() */
+  /** writes that outlive their worker (PodScheduled conditions), awaited by idle() with the events */
   private readonly background = new Set<Promise<unknown>>();
 
   constructor(opts: SchedulerOptions) {
@@ -147,7 +146,10 @@ export class Scheduler {
 
   /** resolves once the event writes started so far are done (tests) */
   async idle(): Promise<void> {
-    while (this.background.size) await Promise.all([...this.background]);
+    do {
+      await Promise.all([...this.background]);
+      await this.recorder.flush();
+    } while (this.background.size);
   }
 
   pendingCounts(): { active: number; backoff: number; unschedulable: number } {
@@ -194,7 +196,7 @@ export class Scheduler {
     const wasAssigned = this.cache.nodeOf(key) !== undefined;
     this.cache.removePod(key);
     this.unschedulable.delete(key);
-    this.recorder.forgetPod(pod.metadata?.uid);
+    this.recorder.forget(pod.metadata?.uid);
     if (wasAssigned) this.moveAllToActive('AssignedPodDelete');
   }
 
@@ -260,15 +262,13 @@ export class Scheduler {
     }
     observeAttempt('scheduled', this.schedulerName, (this.clock.now() - started) / 1000);
     this.log.debug({ pod: key, node: nodeName, feasible: result.feasible }, 'bound');
-    this.recorder.forgetPod(pod.metadata?.uid);
-    this.track(
-      this.recorder.record(
-        pod,
-        'Normal',
-        'Scheduled',
-        'Binding',
-        `Successfully assigned ${namespace}/${name} to ${nodeName}`,
-      ),
+    this.recorder.forget(pod.metadata?.uid);
+    this.recorder.event(
+      referenceTo(pod, 'v1', 'Pod'),
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${namespace}/${name} to ${nodeName}`,
+      'Binding',
     );
   }
 
@@ -279,7 +279,7 @@ export class Scheduler {
     this.unschedulable.set(key, { attempts, readyAt: this.clock.now() + backoff });
     this.queue.addAfter(key, backoff);
     this.log.info({ pod: key, attempts, message }, 'unable to schedule pod; waiting');
-    this.track(this.recorder.record(pod, 'Warning', 'FailedScheduling', 'Scheduling', message));
+    this.recorder.event(referenceTo(pod, 'v1', 'Pod'), 'Warning', 'FailedScheduling', message, 'Scheduling');
     this.track(this.setUnschedulableCondition(pod, message));
   }
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../../util/clock.js';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder } from '../../client/index.js';
 import { fakeCluster } from './fake-cluster.js';
 import { isPodAvailable, sortPodsForDeletion } from './pods.js';
 import { selectorMatches, selectsEverything } from './selectors.js';

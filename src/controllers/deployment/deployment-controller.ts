@@ -2,12 +2,18 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { WorkQueue, keyOf, splitKey, type Informer, type KubeClient } from '../../client/index.js';
+import {
+  EventRecorder,
+  WorkQueue,
+  keyOf,
+  splitKey,
+  type Informer,
+  type KubeClient,
+} from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { deepEqual } from '../../util/objects.js';
 import { claimObjects, getControllerOf, isNotFound } from '../common/controller-ref.js';
-import { EventRecorder } from '../common/events.js';
 import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, type SharedInformerFactory } from '../common/informers.js';
 import { selectorMatches, selectsEverything } from '../common/selectors.js';
 import { DeploymentSync } from './sync.js';

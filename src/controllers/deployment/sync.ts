@@ -3,10 +3,9 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
-import type { KubeClient } from '../../client/index.js';
+import type { EventRecorder, KubeClient } from '../../client/index.js';
 import type { Logger } from '../../util/logger.js';
 import { isNotFound, newControllerRef } from '../common/controller-ref.js';
-import type { EventRecorder } from '../common/events.js';
 import { selectorWithLabel } from '../common/selectors.js';
 import {
   DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,

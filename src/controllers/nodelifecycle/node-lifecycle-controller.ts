@@ -2,12 +2,11 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
-import { type Informer, type KubeClient } from '../../client/index.js';
+import { EventRecorder, type Informer, type KubeClient } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
 import { SharedInformerFactory } from '../common/informers.js';
-import { EventRecorder } from '../common/events.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

@@ -1,12 +1,18 @@
 // Taint-based eviction (upstream tainteviction): deletes pods from nodes with NoExecute taints they don't tolerate.
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
-import { type Informer, WorkQueue, keyOf, splitKey, type KubeClient } from '../../client/index.js';
+import {
+  EventRecorder,
+  type Informer,
+  WorkQueue,
+  keyOf,
+  splitKey,
+  type KubeClient,
+} from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
 import { SharedInformerFactory } from '../common/informers.js';
-import { EventRecorder } from '../common/events.js';
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from './taints.js';
 
 export interface TaintEvictionControllerOptions {

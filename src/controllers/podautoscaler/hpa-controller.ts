@@ -10,11 +10,10 @@ import type {
 import type { Scale } from 'kubernetes-types/autoscaling/v1.js';
 import { canonicalQuantity } from '../../api/schema/quantity.js';
 import { findByKind, parseApiVersion } from '../../api/resources.js';
-import { keyOf, splitKey, type Informer, type KubeClient } from '../../client/index.js';
+import { EventRecorder, keyOf, splitKey, type Informer, type KubeClient } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { rfc3339 } from '../../util/objects.js';
-import { EventRecorder } from '../common/events.js';
 import { SharedInformerFactory } from '../common/informers.js';
 import { setCondition, type HpaConditionType } from './conditions.js';
 import { apiResourceMetrics, type ResourceMetricsSource } from './metrics-client.js';

@@ -3,12 +3,18 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { ApiError } from '../../api/errors.js';
-import { WorkQueue, keyOf, splitKey, type Informer, type KubeClient } from '../../client/index.js';
+import {
+  EventRecorder,
+  WorkQueue,
+  keyOf,
+  splitKey,
+  type Informer,
+  type KubeClient,
+} from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
 import { claimObjects, getControllerOf, isNotFound, newControllerRef } from '../common/controller-ref.js';
-import { EventRecorder } from '../common/events.js';
 import { ControllerExpectations } from '../common/expectations.js';
 import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, type SharedInformerFactory } from '../common/informers.js';
 import { isPodActive, isPodAvailable, isPodReady, sortPodsForDeletion } from '../common/pods.js';

@@ -1,0 +1,91 @@
+// Unit tests of the shared EventRecorder against the in-memory API.
+import { describe, expect, it } from 'vitest';
+import type { Event } from 'kubernetes-types/core/v1.js';
+import type { ApiRequest } from '../api/request.js';
+import { FakeClock } from '../util/clock.js';
+import { silentLogger } from '../util/logger.js';
+import { EventRecorder } from './event-recorder.js';
+import { FakeApiHandler } from './fake-api-handler.js';
+import { handlerTransport } from './local-transport.js';
+import { KubeClient } from './typed-client.js';
+
+function setup(host?: string) {
+  const handler = new FakeApiHandler();
+  const verbs: string[] = [];
+  handler.hook = (req: ApiRequest) => {
+    verbs.push(req.verb);
+  };
+  const clock = new FakeClock();
+  const client = new KubeClient(handlerTransport(handler));
+  const rec = new EventRecorder({ client, component: 'kubelet', clock, ...(host ? { host } : {}) });
+  const events = (): Event[] =>
+    [...handler.objects].filter(([k]) => k.split('/')[1] === 'events').map(([, o]) => o as unknown as Event);
+  return { handler, clock, rec, events, verbs };
+}
+
+const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'ns', uid: 'u1' } };
+
+describe('EventRecorder (shared)', () => {
+  it('creates an Event named <object>.<hex> and folds a repeat into count 2', async () => {
+    const s = setup();
+    s.rec.event(pod, 'Normal', 'Pulled', 'pulled');
+    s.clock.advance(3_000);
+    s.rec.event(pod, 'Normal', 'Pulled', 'pulled');
+    await s.rec.flush();
+    const evs = s.events();
+    expect(evs).toHaveLength(1);
+    expect(evs[0].metadata?.name).toMatch(/^web\.[0-9a-f]+$/);
+    expect(evs[0]).toMatchObject({
+      count: 2,
+      reason: 'Pulled',
+      type: 'Normal',
+      source: { component: 'kubelet' },
+      reportingComponent: 'kubelet',
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web', namespace: 'ns', uid: 'u1' },
+    });
+    expect(evs[0].source).not.toHaveProperty('host');
+    expect(Date.parse(evs[0].lastTimestamp!) - Date.parse(evs[0].firstTimestamp!)).toBe(3_000);
+    expect(s.verbs.filter((v) => v === 'create')).toHaveLength(1);
+    expect(s.verbs).toContain('patch');
+  });
+
+  it('keeps events of different fieldPaths apart and sets source.host', async () => {
+    const s = setup('node-1');
+    const ref = { apiVersion: 'v1', kind: 'Pod', name: 'web', namespace: 'ns', uid: 'u1' };
+    s.rec.event({ ...ref, fieldPath: 'spec.containers{a}' }, 'Normal', 'Started', 'Started container');
+    s.rec.event({ ...ref, fieldPath: 'spec.containers{b}' }, 'Normal', 'Started', 'Started container');
+    await s.rec.flush();
+    const evs = s.events();
+    expect(evs).toHaveLength(2);
+    expect(evs.map((e) => e.involvedObject.fieldPath).sort()).toEqual([
+      'spec.containers{a}',
+      'spec.containers{b}',
+    ]);
+    for (const e of evs) {
+      expect(e.count).toBe(1);
+      expect(e.source).toEqual({ component: 'kubelet', host: 'node-1' });
+      expect(e.reportingInstance).toBe('node-1');
+    }
+  });
+
+  it('only logs a failed write, and makes a new Event when the old one is gone', async () => {
+    const handler = new FakeApiHandler();
+    let fail = true;
+    handler.hook = (req: ApiRequest) => {
+      if (fail && req.verb === 'create') throw new Error('boom');
+    };
+    const client = new KubeClient(handlerTransport(handler));
+    const rec = new EventRecorder({ client, component: 'c', logger: silentLogger() });
+    expect(() => rec.event(pod, 'Warning', 'Failed', 'x')).not.toThrow();
+    await rec.flush();
+    expect([...handler.objects.keys()].filter((k) => k.includes('events'))).toHaveLength(0);
+    fail = false;
+    rec.event(pod, 'Warning', 'Failed', 'x');
+    await rec.flush();
+    const evs = [...handler.objects]
+      .filter(([k]) => k.includes('events'))
+      .map(([, o]) => o as unknown as Event);
+    expect(evs).toHaveLength(1);
+    expect(evs[0].count).toBe(2);
+  });
+});
