@@ -126,7 +126,11 @@ export function prepareLaunch(input: LaunchInput): Launch {
   for (const entry of hostTopLevel()) {
     const target = path.join(rootfs, entry.name);
     if (entry.symlink !== undefined) {
-      links.push([entry.symlink, target]);
+      // A top-level link to a directory (merged /usr: /bin -> usr/bin) is bound as that directory: one more
+      // line for `mount -a` instead of an `ln` process per link. Links to anything else are made by `ln`.
+      const resolved = path.resolve('/', entry.symlink);
+      if (isDirectory(resolved)) lines.push(fstab(resolved, target, 'none', 'rbind,X-mount.mkdir'));
+      else links.push([entry.symlink, target]);
       continue;
     }
     if (entry.name === 'tmp') continue;
@@ -231,6 +235,14 @@ function hostTopLevel(): TopEntry[] {
 
 function isHostDir(p: string): boolean {
   return hostTopLevel().some((e) => `/${e.name}` === p && e.symlink === undefined);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isSymlink(p: string): boolean {
