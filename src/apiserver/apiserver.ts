@@ -85,7 +85,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   const registry = new Registry({
     storage,
-    logger: log.child({ module: 'registry' }),
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
     ...(opts.notReadyTolerationSeconds !== undefined

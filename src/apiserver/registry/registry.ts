@@ -27,11 +27,11 @@ import { convertObject } from '../../api/conversion/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
 import { defaultFieldManager, serverSideApply, trackUpdate } from '../../api/apply/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
 import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
 import { StorageError, type Storage, type StorageEvent, type StoredObject } from '../storage/storage.js';
 import {
   fromLabelSelector,
+  selectorString,
   parseFieldSelector,
   parseLabelSelector,
   type FieldSelector,
@@ -48,7 +48,6 @@ import {
 
 export interface RegistryOptions {
   storage: Storage;
-  logger: Logger;
   clock?: Clock;
   serviceCidr?: string;
   nodePortRange?: [number, number];
@@ -76,10 +75,6 @@ function meta(obj: KubeObject): NonNullable<KubeObject['metadata']> {
   return (obj.metadata ??= {});
 }
 
-function rvOf(obj: KubeObject): number {
-  return Number(obj.metadata?.resourceVersion ?? 0);
-}
-
 function encodeContinue(rv: number, key: string): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key })).toString('base64url');
 }
@@ -105,7 +100,6 @@ function decodeContinue(token: string): { rv: number; start: string } {
 
 export class Registry implements ApiHandler {
   private readonly storage: Storage;
-  private readonly log: Logger;
   private readonly clock: Clock;
   private readonly alloc: ServiceAllocator;
   private readonly tolerationSeconds: number;
@@ -113,7 +107,6 @@ export class Registry implements ApiHandler {
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
-    this.log = opts.logger;
     this.clock = opts.clock ?? realClock;
     this.alloc = new ServiceAllocator({
       serviceCidr: opts.serviceCidr ?? '127.96.0.0/16',
@@ -380,7 +373,7 @@ export class Registry implements ApiHandler {
       let lastKey: string | undefined;
       for (const item of page.items) {
         lastKey = item.key;
-        if (!this.matches(item.object, t, labels, fields)) continue;
+        if (!this.matches(item.object, labels, fields)) continue;
         items.push(this.out(t, item.object));
         if (limit && items.length >= limit) break;
       }
@@ -408,7 +401,7 @@ export class Registry implements ApiHandler {
     };
   }
 
-  private matches(obj: KubeObject, _t: Target, labels: LabelSelector, fields: FieldSelector): boolean {
+  private matches(obj: KubeObject, labels: LabelSelector, fields: FieldSelector): boolean {
     return labels.matches(obj.metadata?.labels) && fields.matches(obj);
   }
 
@@ -557,8 +550,7 @@ export class Registry implements ApiHandler {
     if (t.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
     if (m.finalizers?.length === 0) delete m.finalizers;
-    if (t.strategy.statusSubresource && t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
-    else if (t.strategy.prepareForCreate) t.strategy.prepareForCreate(obj);
+    t.strategy.prepareForCreate?.(obj);
     if (t.storeRi.resource === 'pods' && !t.storeRi.group) this.admitPod(obj);
     this.validate(t, obj);
     await this.admitNamespace(t, m.namespace, m.name ?? '');
@@ -943,21 +935,11 @@ export class Registry implements ApiHandler {
 
   // ---------------------------------------------------------------- subresources
 
-  private scaleOf(t: Target, obj: KubeObject): KubeObject {
+  private scaleOf(obj: KubeObject): KubeObject {
     const spec = obj['spec'] as
       { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
     const status = obj['status'] as { replicas?: number } | undefined;
-    const selector = fromLabelSelector(spec?.selector)
-      .requirements.map((r) =>
-        r.op === 'in' && r.values.length === 1
-          ? `${r.key}=${r.values[0]}`
-          : r.op === 'exists'
-            ? r.key
-            : r.op === '!'
-              ? `!${r.key}`
-              : `${r.key} ${r.op} (${r.op === 'in' || r.op === 'notin' ? r.values.join(',') : ''})`,
-      )
-      .join(',');
+    const selector = selectorString(fromLabelSelector(spec?.selector));
     const m = obj.metadata ?? {};
     return {
       kind: 'Scale',
@@ -972,7 +954,6 @@ export class Registry implements ApiHandler {
       spec: { replicas: spec?.replicas ?? 0 },
       status: { replicas: status?.replicas ?? 0, selector },
     };
-    void t;
   }
 
   private async scale(req: ApiRequest, t: Target): Promise<ApiResult> {
@@ -981,7 +962,7 @@ export class Registry implements ApiHandler {
     for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
       const current = await this.storage.get(key);
       if (!current) throw errors.notFound(this.ref(t, name));
-      const scale = this.scaleOf(t, current.object);
+      const scale = this.scaleOf(current.object);
       if (req.verb === 'get') return { code: 200, body: scale };
       let body: unknown = req.body;
       if (req.verb === 'patch') {
@@ -1021,10 +1002,10 @@ export class Registry implements ApiHandler {
       }
       delete m.resourceVersion;
       if (deepEqual(withoutRV(next), withoutRV(current.object))) return { code: 200, body: scale };
-      if (req.options.dryRun) return { code: 200, body: this.scaleOf(t, next) };
+      if (req.options.dryRun) return { code: 200, body: this.scaleOf(next) };
       try {
         const stored = await this.storage.update(key, next, current.rv);
-        return { code: 200, body: this.scaleOf(t, stored.object) };
+        return { code: 200, body: this.scaleOf(stored.object) };
       } catch (e) {
         if (e instanceof StorageError && e.code === 'Conflict' && !pinned) continue;
         throw e;
@@ -1110,7 +1091,7 @@ export class Registry implements ApiHandler {
     const byName = req.name;
     const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
     const accept = (obj: KubeObject | undefined): boolean =>
-      !!obj && (!byName || obj.metadata?.name === byName) && this.matches(obj, t, labels, fields);
+      !!obj && (!byName || obj.metadata?.name === byName) && this.matches(obj, labels, fields);
     const rvOpt = req.options.resourceVersion;
     const initial = !rvOpt || rvOpt === '0' || req.options.sendInitialEvents === true;
     let stopped = false;
@@ -1195,11 +1176,6 @@ export class Registry implements ApiHandler {
       },
     };
   }
-
-  /** for tests and metrics */
-  logger(): Logger {
-    return this.log;
-  }
 }
 
 class RetryableConflict extends Error {
@@ -1220,5 +1196,3 @@ function propagation(opts: RequestOptions): 'Orphan' | 'Background' | 'Foregroun
   if (opts.orphanDependents === false) return 'Background';
   return undefined;
 }
-
-export { rvOf };

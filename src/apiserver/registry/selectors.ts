@@ -228,3 +228,17 @@ export function parseFieldSelector(input: string | undefined, resource: string):
     },
   };
 }
+
+/** A selector in the string form `Scale.status.selector` and `?labelSelector=` use: `app=web,tier in (a,b)` */
+export function selectorString(sel: LabelSelector): string {
+  return sel.requirements
+    .map((r) => {
+      if (r.op === 'in' || r.op === 'notin') {
+        return r.op === 'in' && r.values.length === 1
+          ? `${r.key}=${r.values[0]}`
+          : `${r.key} ${r.op} (${r.values.join(',')})`;
+      }
+      return r.op === 'exists' ? r.key : `!${r.key}`;
+    })
+    .join(',');
+}

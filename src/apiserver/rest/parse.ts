@@ -63,7 +63,7 @@ export function verbFor(method: string, path: ResourcePath, watch: boolean): Ver
       if (watch || path.watchPath) return 'watch';
       return path.name ? 'get' : 'list';
     case 'POST':
-      return path.subresource ? 'create' : 'create';
+      return 'create';
     case 'PUT':
       return 'update';
     case 'PATCH':

@@ -171,7 +171,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
 
   const serve = async (req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
-    const user = opts.publicPaths.has(url.pathname) ? opts.authenticate(req) : opts.authenticate(req);
+    const user = opts.authenticate(req);
     if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
     let bodyCache: Promise<unknown> | undefined;
     const body = (): Promise<unknown> =>
