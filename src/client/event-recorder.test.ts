@@ -88,4 +88,25 @@ describe('EventRecorder (shared)', () => {
     expect(evs).toHaveLength(1);
     expect(evs[0].count).toBe(2);
   });
+
+  it('writes one event at a time (maxInFlight), in order, so a burst queues here and not at the apiserver', async () => {
+    const s = setup();
+    let inFlight = 0;
+    let most = 0;
+    const reasons: string[] = [];
+    s.handler.hook = async (req: ApiRequest) => {
+      if (req.verb !== 'create') return;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      reasons.push((req.body as Event).reason ?? '');
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight--;
+    };
+    for (let i = 0; i < 20; i++)
+      s.rec.event({ ...pod, metadata: { ...pod.metadata, uid: `u${i}` } }, 'Normal', `R${i}`, 'm');
+    await s.rec.flush();
+    expect(s.events()).toHaveLength(20);
+    expect(most).toBe(1);
+    expect(reasons).toEqual(Array.from({ length: 20 }, (_, i) => `R${i}`));
+  });
 });

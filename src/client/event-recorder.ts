@@ -20,7 +20,16 @@ export interface EventRecorderOptions {
   instance?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Event writes in flight at once (default 1, as client-go's broadcaster writes one event at a time): a burst
+   * of events queues here instead of in front of the apiserver's other writes, so the writes that make things
+   * happen (bindings, pod statuses) are not stuck behind the ones that only tell about them.
+   */
+  maxInFlight?: number;
 }
+
+/** events waiting to be written; beyond this many, new ones are dropped (client-go's broadcaster queue is 1000) */
+const MAX_QUEUED = 1000;
 
 interface Series {
   name: string;
@@ -59,6 +68,8 @@ export class EventRecorder {
   private readonly log: Logger;
   private readonly series = new Map<string, Series>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly queued: (() => void)[] = [];
+  private inFlight = 0;
   /** random start, so two processes naming events about one object in the same millisecond rarely collide */
   private seq = Math.floor(Math.random() * 1_000_000);
 
@@ -125,13 +136,33 @@ export class EventRecorder {
       await this.opts.client.events.create(event(), { namespace });
     };
     const p = series.busy
-      .then(write)
+      .then(() => this.limited(write))
       .catch((err: unknown) =>
         this.log.warn({ err, reason, object: `${namespace}/${ref.name}` }, 'could not record event'),
       );
     series.busy = p;
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
+  }
+
+  /** runs `write` when fewer than maxInFlight writes are running; rejects at once when too many wait */
+  private limited(write: () => Promise<void>): Promise<void> {
+    const max = this.opts.maxInFlight ?? 1;
+    if (this.inFlight >= max && this.queued.length >= MAX_QUEUED)
+      return Promise.reject(new Error(`more than ${MAX_QUEUED} events waiting to be written: dropped`));
+    return new Promise<void>((resolve, reject) => {
+      const run = (): void => {
+        this.inFlight++;
+        write()
+          .then(resolve, reject)
+          .finally(() => {
+            this.inFlight--;
+            this.queued.shift()?.();
+          });
+      };
+      if (this.inFlight < max) run();
+      else this.queued.push(run);
+    });
   }
 
   /** resolves when every event recorded so far has been written (or failed) */

@@ -4,6 +4,7 @@ import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/cor
 import { ApiError } from '../api/errors.js';
 import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
+import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
 import { Backoff } from './backoff.js';
 import type { EnvSources } from './env.js';
@@ -24,6 +25,8 @@ export interface KubeletOptions {
   memoryBytes: number;
   maxPods: number;
   rootDir: string;
+  /** containers' scratch (private roots, /tmp, overlay layers); default kubeletRunDir(rootDir), tmpfs when there is one */
+  runDir?: string;
   /** 0 picks a free port (the Node's daemonEndpoints says which). */
   port: number;
   /** the token callers of the kubelet's endpoint must present: the kubelet's own kubeconfig token */
@@ -83,7 +86,17 @@ export class Kubelet {
 
   static async start(opts: KubeletOptions): Promise<Kubelet> {
     fs.mkdirSync(opts.rootDir, { recursive: true });
-    const runtime = opts.runtime ?? new ContainerRuntime({ logger: opts.log.child({ module: 'runtime' }) });
+    // whatever an earlier kubelet of this node left here belonged to containers that died with it
+    const runDir = opts.runDir ?? kubeletRunDir(opts.rootDir);
+    fs.rmSync(runDir, { recursive: true, force: true });
+    fs.mkdirSync(runDir, { recursive: true });
+    opts = { ...opts, runDir };
+    const runtime =
+      opts.runtime ??
+      new ContainerRuntime({
+        cgroupName: kubeletInstanceName(opts.rootDir),
+        logger: opts.log.child({ module: 'runtime' }),
+      });
     const images = new ImageStore(opts.stateDir ? { stateDir: opts.stateDir } : {});
     const self: { kubelet?: Kubelet } = {};
     const server = await startKubeletServer({
@@ -184,6 +197,7 @@ export class Kubelet {
       nodeName: this.opts.nodeName,
       hostIP: this.opts.nodeIP,
       rootDir: this.opts.rootDir,
+      runDir: this.opts.runDir!,
       log,
       enqueue: (key: string, afterMs?: number) =>
         afterMs ? this.queue.addAfter(key, afterMs) : this.queue.add(key),
@@ -262,6 +276,7 @@ export class Kubelet {
     this.services.stop();
     await this.server.close();
     await this.runtime.close();
+    if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });
     void this.workersDone;
   }
 }

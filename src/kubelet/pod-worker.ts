@@ -20,6 +20,7 @@ import { podDns, type ClusterDnsSettings } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
 import type { PodIPAllocator } from './ip-allocator.js';
 import { ContainerProbes } from './prober.js';
+import { milliCpuToShares } from './runtime/cgroups.js';
 import type { ContainerExit, ContainerProcess } from './runtime/container.js';
 import { ImagePullError, type ImageStore, type ResolvedImage } from './runtime/images.js';
 import { runProbe } from './runtime/probes.js';
@@ -44,6 +45,8 @@ export interface PodWorkerDeps {
   nodeName: string;
   hostIP: string;
   rootDir: string;
+  /** where containers' scratch lives (tmpfs when there is one): <runDir>/<pod uid>/<container>/<restart> */
+  runDir: string;
   log: Logger;
   /** re-sync this pod, now or later */
   enqueue(key: string, afterMs?: number): void;
@@ -110,6 +113,25 @@ export function memoryLimitBytes(c: Container): number | undefined {
   if (raw === undefined) return undefined;
   const q = parseQuantity(String(raw));
   return q ? Math.floor(quantityValue(q)) : undefined;
+}
+
+function milliCpu(raw: string | number | undefined): number {
+  if (raw === undefined) return 0;
+  const q = parseQuantity(String(raw));
+  return q ? Math.ceil(quantityValue(q) * 1000) : 0;
+}
+
+/**
+ * A pod's cpu.shares (upstream's ResourceConfigForPod): the sum of its containers' CPU requests, or the largest
+ * init container's if that is more.
+ */
+export function podCpuShares(pod: Pod): number {
+  const sum = (pod.spec?.containers ?? []).reduce((n, c) => n + milliCpu(c.resources?.requests?.['cpu']), 0);
+  const init = (pod.spec?.initContainers ?? []).reduce(
+    (n, c) => Math.max(n, milliCpu(c.resources?.requests?.['cpu'])),
+    0,
+  );
+  return milliCpuToShares(Math.max(sum, init));
 }
 
 export class PodWorker {
@@ -271,7 +293,8 @@ export class PodWorker {
     }
     this.startTime ??= rfc3339(this.now());
     try {
-      fs.mkdirSync(this.podDir, { recursive: true });
+      // off the event loop: on a disk filesystem under load a directory operation can take milliseconds
+      await fs.promises.mkdir(this.podDir, { recursive: true });
       this.volumePaths = await setupVolumes(
         this.pod,
         this.podDir,
@@ -299,7 +322,8 @@ export class PodWorker {
     this.dnsEnv = { POD_NAMESPACE: this.pod.metadata?.namespace ?? 'default', ...dns.env };
     this.resolvConfPath = undefined;
     if (dns.resolvConf === undefined || this.deps.runtime.mode === 'none') return;
-    const file = path.join(this.podDir, 'etc', 'resolv.conf');
+    // with the containers' scratch (tmpfs when there is one): it is made anew for every pod start
+    const file = path.join(this.deps.runDir, this.uid, 'resolv.conf');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, dns.resolvConf);
     this.resolvConfPath = file;
@@ -404,29 +428,34 @@ export class PodWorker {
     const { command, args } = expandCommandAndArgs(c, env);
     const containerID = randomBytes(32).toString('hex');
     const logFile = this.logFile(c.name, rec.restartCount);
-    fs.rmSync(logFile, { force: true });
+    // made here, off the event loop, so the runtime only opens an existing file (see setupSandbox)
+    await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
+    await fs.promises.writeFile(logFile, '', { mode: 0o640 });
     const memoryLimit = memoryLimitBytes(c);
-    const proc = this.deps.runtime.startContainer({
-      name: c.name,
-      podName: this.pod.metadata!.name!,
-      nodeName: this.deps.nodeName,
-      image,
-      ...(command ? { command } : {}),
-      ...(args ? { args } : {}),
-      // the pod's own env wins over the DNS hints
-      env: { ...this.dnsEnv, ...Object.fromEntries(env) },
-      ...(c.workingDir ? { workingDir: c.workingDir } : {}),
-      podIP: this.podIP!,
-      mounts: [
-        ...(this.resolvConfPath
-          ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
-          : []),
-        ...containerMounts(this.pod, c, this.volumePaths),
-      ],
-      containerDir: path.join(this.podDir, 'containers', c.name, String(rec.restartCount)),
-      logFile,
-      ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
-    });
+    const proc = this.deps.runtime.startContainer(
+      {
+        name: c.name,
+        podName: this.pod.metadata!.name!,
+        nodeName: this.deps.nodeName,
+        image,
+        ...(command ? { command } : {}),
+        ...(args ? { args } : {}),
+        // the pod's own env wins over the DNS hints
+        env: { ...this.dnsEnv, ...Object.fromEntries(env) },
+        ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+        podIP: this.podIP!,
+        mounts: [
+          ...(this.resolvConfPath
+            ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
+            : []),
+          ...containerMounts(this.pod, c, this.volumePaths),
+        ],
+        containerDir: path.join(this.deps.runDir, this.uid, c.name, String(rec.restartCount)),
+        logFile,
+        ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
+      },
+      { uid: this.uid, cpuShares: podCpuShares(this.pod) },
+    );
     rec.everStarted = true;
     rec.process = proc;
     rec.containerID = `kubemu://${containerID}`;
@@ -601,6 +630,8 @@ export class PodWorker {
     this.deps.crashBackoff.resetPrefix(`${this.uid}/`);
     this.deps.imageBackoff.resetPrefix(`${this.uid}/`);
     fs.rmSync(this.podDir, { recursive: true, force: true });
+    fs.rmSync(path.join(this.deps.runDir, this.uid), { recursive: true, force: true });
+    void this.deps.runtime.removePod(this.uid);
     const m = this.pod.metadata!;
     fs.rmSync(path.join(this.deps.rootDir, 'logs', `${m.namespace}_${m.name}_${this.uid}`), {
       recursive: true,

@@ -325,6 +325,24 @@ describe('scoring', () => {
     expect(selectHost([...scores, { name: 'd', total: 11, plugins: {} as never }], () => 0)).toBe('d');
   });
 
+  it('spreads best-effort pods evenly even past the non-zero defaults of allocatable', () => {
+    // 100 pods × 100m non-zero default is more than 3 nodes' 2 CPUs: BalancedAllocation must count real requests
+    // (once every node is past them, LeastAllocated scores 0 everywhere and ties are broken at random)
+    const cache = cluster(node('n1'), node('n2'), node('n3'));
+    let seed = 42;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const per = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      const p = pod(`p${i}`);
+      const r = scheduleOne(p, cache.nodeInfos(), random);
+      if (!('node' in r)) throw new Error(r.message);
+      cache.assumePod(p, r.node);
+      per.set(r.node, (per.get(r.node) ?? 0) + 1);
+    }
+    // the first 60 go round-robin by score; before the fix one node took 62
+    for (const n of ['n1', 'n2', 'n3']) expect(per.get(n)).toBeGreaterThanOrEqual(25);
+  });
+
   it('assumed pods count at once: a burst never overcommits', () => {
     const cache = cluster(node('n1', { cpu: '1' }), node('n2', { cpu: '1' }));
     const placed: string[] = [];

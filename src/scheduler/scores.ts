@@ -2,7 +2,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { controllerOf, type NodeInfo } from './cache.js';
 import { effectiveTaints, matchesTerm, tolerated } from './filters.js';
-import { nonZeroRequests } from './resources.js';
+import { nonZeroRequests, podRequests } from './resources.js';
 
 export const MAX_NODE_SCORE = 100;
 
@@ -40,9 +40,18 @@ export function leastAllocatedScore(pod: CpuMem, info: NodeInfo): number {
   return Math.floor((one(u.cpu) + one(u.memory)) / 2);
 }
 
-/** NodeResourcesBalancedAllocation: prefer nodes whose cpu and memory would be used in similar proportions */
+/**
+ * NodeResourcesBalancedAllocation: prefer nodes whose cpu and memory would be used in similar proportions. Unlike
+ * NodeResourcesFit it counts what pods really request, not the non-zero defaults (upstream's `useRequested`): with
+ * the defaults, a node pushed past its allocatable by best-effort pods has both fractions capped at 1, scores a
+ * perfect balance and draws every further pod.
+ */
 export function balancedAllocationScore(pod: CpuMem, info: NodeInfo): number {
-  const u = usage(pod, info);
+  const alloc = info.allocatable();
+  const u = {
+    cpu: [(info.requested.get('cpu') ?? 0) + pod.milliCPU, alloc.get('cpu') ?? 0] as [number, number],
+    memory: [(info.requested.get('memory') ?? 0) + pod.memory, alloc.get('memory') ?? 0] as [number, number],
+  };
   const fraction = ([requested, allocatable]: [number, number]): number =>
     allocatable <= 0 ? 1 : Math.min(1, requested / allocatable);
   const std = Math.abs(fraction(u.cpu) - fraction(u.memory)) / 2;
@@ -103,13 +112,15 @@ export interface NodeScore {
 /** every plugin's score for every feasible node, and the weighted total */
 export function scoreNodes(pod: Pod, infos: readonly NodeInfo[]): NodeScore[] {
   const nonZero = nonZeroRequests(pod);
+  const requests = podRequests(pod);
+  const requested = { milliCPU: requests.get('cpu') ?? 0, memory: requests.get('memory') ?? 0 };
   const spread = spreadScores(pod, infos);
   const affinity = nodeAffinityScores(pod, infos);
   const taints = taintTolerationScores(pod, infos);
   return infos.map((info, i) => {
     const plugins: Record<ScorePlugin, number> = {
       NodeResourcesFit: leastAllocatedScore(nonZero, info),
-      NodeResourcesBalancedAllocation: balancedAllocationScore(nonZero, info),
+      NodeResourcesBalancedAllocation: balancedAllocationScore(requested, info),
       PodTopologySpread: spread[i],
       NodeAffinity: affinity[i],
       TaintToleration: taints[i],

@@ -1,8 +1,10 @@
 // `kubemu down`: stop every process of a cluster, check by PID that none is left, drop its kubeconfig context.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CpuCgroups } from '../../kubelet/runtime/cgroups.js';
 import { removeFromKubeconfig } from '../../util/kubeconfig.js';
+import { kubeletInstanceName, kubeletRunDir } from '../../util/run-dir.js';
 import { CliError } from '../cli-error.js';
 import { clusterPaths } from './layout.js';
 import { Pm2Cluster } from './pm2.js';
@@ -60,6 +62,8 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     throw new CliError(`cluster "${name}": processes ${left.join(', ')} are still alive after SIGKILL`);
   }
 
+  removeNodeScratch(paths.stateDir);
+
   for (const file of new Set([record?.kubeconfig, opts.kubeconfig].filter((f): f is string => !!f)))
     removeFromKubeconfig(file, name);
   rmSync(paths.runRecord, { force: true });
@@ -75,4 +79,19 @@ export async function down(opts: DownOptions): Promise<DownResult> {
       : `cluster "${name}" was not running` + (opts.purge ? `; state dir ${stateDir} removed.\n` : '.\n'),
   );
   return { stoppedPids: pids, wasRunning: state.running };
+}
+
+/** What the nodes' kubelets keep outside the state dir (run dirs on tmpfs, CPU cgroups), should one have died hard. */
+function removeNodeScratch(stateDir: string): void {
+  let nodes: string[];
+  try {
+    nodes = readdirSync(join(stateDir, 'nodes'));
+  } catch {
+    return;
+  }
+  for (const node of nodes) {
+    const rootDir = join(stateDir, 'nodes', node);
+    rmSync(kubeletRunDir(rootDir), { recursive: true, force: true });
+    CpuCgroups.remove(kubeletInstanceName(rootDir));
+  }
 }

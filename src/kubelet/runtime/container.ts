@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { ResolvedImage } from './images.js';
+import { joinPid, type CpuJoin } from './cgroups.js';
 import { prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
 import { LogWriter } from './log-file.js';
 import { UsageTracker, type ContainerUsage } from './usage.js';
@@ -27,6 +28,8 @@ export interface ContainerSpec {
   /** Log file of this container instance (one per restart, so --previous can read the last one). */
   logFile: string;
   memoryLimitBytes?: number;
+  /** how its processes take their CPU weight (the runtime sets it) */
+  cpuJoin?: CpuJoin;
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -112,6 +115,7 @@ export class ContainerProcess {
         mounts: spec.mounts ?? [],
         argv,
         workingDir,
+        ...(spec.cpuJoin ? { cpuJoin: spec.cpuJoin } : {}),
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,
@@ -120,6 +124,7 @@ export class ContainerProcess {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      if (mode === 'none' && spec.cpuJoin && child.pid !== undefined) joinPid(spec.cpuJoin, child.pid);
     } catch (err) {
       // Nothing was started: reported like a failed container start (upstream's StartError, exit 128).
       this.execFailure = (err as Error).message;

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CpuJoin } from './cgroups.js';
 
 /**
  * - `namespaces`: root; `unshare --pid --mount` per container, volumes bind-mounted at their paths in a private root.
@@ -52,12 +53,6 @@ export function detectIsolation(): IsolationMode {
   return (detected = 'none');
 }
 
-/** `nice -n N` for containers: KUBEMU_CONTAINER_NICE (default 10; 0 turns it off) */
-function niceArgs(): string[] {
-  const n = Number(process.env['KUBEMU_CONTAINER_NICE'] ?? 10);
-  return Number.isInteger(n) && n > 0 && n <= 19 ? ['nice', '-n', String(n)] : [];
-}
-
 let setprivPresent: boolean | undefined;
 export function hasSetpriv(): boolean {
   setprivPresent ??=
@@ -83,6 +78,12 @@ export interface LaunchInput {
   /** argv after entrypoint/cmd/command/args resolution; argv[0] may be a name looked up on PATH. */
   argv: string[];
   workingDir: string;
+  /**
+   * How the container takes its CPU weight: its first process inside the namespaces joins (the launch chain before
+   * it stays out: moving it from the kubelet costs a global cgroup lock on the kubelet's event loop, and set up at
+   * a low weight it holds the kernel's mount-namespace lock for longer, and every other start waits on it).
+   */
+  cpuJoin?: CpuJoin;
 }
 
 // Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec.
@@ -96,10 +97,10 @@ export function prepareLaunch(input: LaunchInput): Launch {
     { hostPath: input.imageDir, containerPath: IMAGE_MOUNT_PATH, readOnly: true },
     ...input.mounts.map((m) => ({ ...m, containerPath: path.posix.normalize(m.containerPath) })),
   ];
-  // Containers run at a lower CPU priority than kubemu's own processes, as upstream reserves CPU for the
-  // kubelet and the control plane (kube-reserved/system-reserved): a burst of container start-ups must not
-  // starve the kubelets that report them.
-  const pdeath = [...niceArgs(), ...(hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [])];
+  // Containers run at a lower CPU priority than kubemu's own processes (see cgroups.ts for their weight), as
+  // upstream reserves CPU for the kubelet and the control plane (kube-reserved/system-reserved): a burst of
+  // container start-ups must not starve the kubelets that report them.
+  const pdeath = hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
   if (input.mode === 'none') return prepareDegraded(input, mounts, pdeath);
 
   const rootfs = path.join(input.containerDir, 'rootfs');
@@ -181,7 +182,9 @@ export function prepareLaunch(input: LaunchInput): Launch {
     '--',
     '/bin/sh',
     '-c',
-    links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') + SETUP_SCRIPT,
+    (input.cpuJoin ? joinCommand(input.cpuJoin) : '') +
+      links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') +
+      SETUP_SCRIPT,
     'kubemu-init',
     fstabFile,
     rootfs,
@@ -274,6 +277,13 @@ function ensureMountPoint(p: string, isFile: boolean): void {
 // fstab fields are whitespace-separated; util-linux decodes \040-style octal escapes.
 function fstabEscape(s: string): string {
   return s.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/** The container's first act: take its CPU weight (a process writes its own pid as 0). */
+function joinCommand(join: CpuJoin): string {
+  return join.kind === 'cgroup'
+    ? `echo 0 > ${shellQuote(join.procsFile)} 2>/dev/null; `
+    : `echo ${join.nice} > /proc/self/autogroup 2>/dev/null; `;
 }
 
 function shellQuote(s: string): string {

@@ -1,9 +1,10 @@
 // The container runtime a kubelet drives: detects isolation once, starts containers, samples usage, enforces memory limits.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Logger } from '../../util/logger.js';
+import { AUTOGROUP_JOIN, CpuCgroups } from './cgroups.js';
 import { ContainerProcess, containerEnv, type ContainerSpec } from './container.js';
 import { detectIsolation, type IsolationMode } from './isolation.js';
-import { readAllProcs } from './usage.js';
+import { readAllProcs, readProcs } from './usage.js';
 import { Watchdog } from './watchdog.js';
 
 export interface ContainerRuntimeOptions {
@@ -11,7 +12,17 @@ export interface ContainerRuntimeOptions {
   mode?: IsolationMode;
   /** How often CPU/memory are sampled (and memory limits enforced). */
   usageIntervalMs?: number;
+  /** Every this many samples, all of /proc is read to find new processes in containers (default 8). */
+  fullScanEvery?: number;
+  /** The node's CPU cgroup (cgroups.ts), made under the kubelet's own; none → containers' autogroups are niced */
+  cgroupName?: string;
   logger?: Logger;
+}
+
+/** What the runtime needs of a container's pod to place it: its uid and CPU weight. */
+export interface PodPlacement {
+  uid: string;
+  cpuShares: number;
 }
 
 export interface ExecOptions {
@@ -24,17 +35,24 @@ export class ContainerRuntime {
   private readonly containers = new Set<ContainerProcess>();
   private readonly watchdog = new Watchdog();
   private readonly sampler: NodeJS.Timeout;
+  private samples = 0;
+  private readonly cgroups: CpuCgroups | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions = {}) {
     this.mode = options.mode ?? detectIsolation();
     this.sampler = setInterval(() => this.sampleUsage(), options.usageIntervalMs ?? 250);
     this.sampler.unref();
-    options.logger?.info({ mode: this.mode, watchdogPid: this.watchdog.pid }, 'container runtime ready');
+    this.cgroups = options.cgroupName ? CpuCgroups.open(options.cgroupName) : undefined;
+    options.logger?.info(
+      { mode: this.mode, watchdogPid: this.watchdog.pid, cpuCgroup: this.cgroups?.dir ?? null },
+      'container runtime ready',
+    );
   }
 
   /** Starts a container; its exit (including a failed start, as StartError) comes through `exited`. */
-  startContainer(spec: ContainerSpec): ContainerProcess {
-    const container = new ContainerProcess(spec, this.mode, {
+  startContainer(spec: ContainerSpec, pod?: PodPlacement): ContainerProcess {
+    const cpuJoin = (pod && this.cgroups?.join(pod.uid, pod.cpuShares)) ?? AUTOGROUP_JOIN;
+    const container = new ContainerProcess({ ...spec, cpuJoin }, this.mode, {
       onExit: (c) => {
         this.containers.delete(c);
         if (c.pid > 0) this.watchdog.unwatch(c.pgid);
@@ -81,10 +99,14 @@ export class ContainerRuntime {
     return [...this.containers];
   }
 
-  /** One /proc snapshot for all containers; a container over its memory limit is OOM-killed. */
-  sampleUsage(): void {
+  /**
+   * One /proc snapshot for all containers; a container over its memory limit is OOM-killed. Reading all of /proc
+   * costs a file per process on the machine (every node's containers), so most samples only re-read the processes
+   * each container was last seen with, and every `fullScanEvery`-th one looks for new ones.
+   */
+  sampleUsage(full = this.samples++ % (this.options.fullScanEvery ?? 8) === 0): void {
     if (this.containers.size === 0) return;
-    const procs = readAllProcs();
+    const procs = full ? readAllProcs() : readProcs(this.knownPids());
     const now = Date.now();
     for (const c of this.containers) {
       const usage = c.sampleUsage(procs, now);
@@ -99,10 +121,25 @@ export class ContainerRuntime {
     }
   }
 
+  private knownPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const c of this.containers) {
+      if (c.pid > 0) pids.add(c.pid);
+      for (const pid of c.usage?.pids ?? []) pids.add(pid);
+    }
+    return pids;
+  }
+
+  /** Forgets a pod whose containers are all gone (its CPU cgroup). */
+  async removePod(uid: string): Promise<void> {
+    await this.cgroups?.removePod(uid);
+  }
+
   /** Kills every container and stops sampling (a kubelet shutting down takes its containers with it). */
   async close(): Promise<void> {
     clearInterval(this.sampler);
     await Promise.all([...this.containers].map((c) => c.kill()));
     this.watchdog.close();
+    await this.cgroups?.close();
   }
 }

@@ -53,12 +53,21 @@ export function parseProcStat(text: string, pageSize = PAGE_SIZE): ProcStat | un
 
 /** Reads every live process once (zombies carry no memory and are skipped). */
 export function readAllProcs(procDir = '/proc'): Map<number, ProcStat> {
-  const procs = new Map<number, ProcStat>();
+  const pids: number[] = [];
   for (const name of fs.readdirSync(procDir)) {
     if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    pids.push(Number(name));
+  }
+  return readProcs(pids, procDir);
+}
+
+/** Reads the given processes (those gone or zombies are left out): a refresh of trees already known. */
+export function readProcs(pids: Iterable<number>, procDir = '/proc'): Map<number, ProcStat> {
+  const procs = new Map<number, ProcStat>();
+  for (const pid of pids) {
     let text: string;
     try {
-      text = fs.readFileSync(`${procDir}/${name}/stat`, 'utf8');
+      text = fs.readFileSync(`${procDir}/${pid}/stat`, 'utf8');
     } catch {
       continue; // exited while we looked
     }
