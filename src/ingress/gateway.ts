@@ -138,7 +138,7 @@ export class IngressGateway {
       .map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.sockets) s.destroy();
     this.wsProxy.close();
-    this.proxy.agent.destroy();
+    await this.proxy.close();
     await Promise.all(closing);
   }
 }

@@ -1,9 +1,11 @@
 // The L7 data plane: one request in, routed by the current table, forwarded to a ready endpoint, answered.
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../util/logger.js';
+import { AccessLog } from './access-log.js';
 import { errorPage } from './error-pages.js';
 import { ingressMetrics } from './metrics.js';
 import type { Backend, Endpoint, Route, RoutingTable } from './routing-table.js';
@@ -21,6 +23,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'upgrade',
   'http2-settings',
+  // the gateway answers Expect itself (Node's server sends 100 Continue), as nginx does
+  'expect',
 ]);
 
 export interface ProxyOptions {
@@ -29,8 +33,6 @@ export interface ProxyOptions {
   /** the HTTPS listener's port, for redirects (omitted from Location when 443) */
   httpsPort(): number | undefined;
   log: Logger;
-  /** keep-alive agent to the backends; one is made when absent */
-  agent?: Agent;
 }
 
 interface Attempt {
@@ -43,19 +45,31 @@ function hasBody(req: AnyRequest): boolean {
   return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
-class UpstreamTimeout extends Error {
-  constructor(readonly phase: 'connect' | 'read') {
-    super(`upstream ${phase} timeout`);
+/** a chunked request body grew past the route's limit while it was being sent */
+class BodyTooLarge extends Error {
+  constructor() {
+    super('request body over the limit');
   }
 }
 
+/** undici's codes for what nginx calls connect and read timeouts (504) */
+const TIMEOUTS: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'read_timeout',
+  UND_ERR_BODY_TIMEOUT: 'read_timeout',
+};
+/** the connection broke before an answer: for a body-less idempotent request, safe to send elsewhere */
+const BROKEN = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+
 export class IngressProxy {
-  readonly agent: Agent;
+  /** keep-alive connection pools to the endpoints, one per connect timeout (undici sets it per pool) */
+  private readonly dispatchers = new Map<number, Agent>();
   private readonly rr = new Map<string, number>();
   private readonly metrics = ingressMetrics();
+  private readonly access: AccessLog;
 
   constructor(private readonly opts: ProxyOptions) {
-    this.agent = opts.agent ?? new Agent({ keepAlive: true, maxFreeSockets: 256, keepAliveMsecs: 30_000 });
+    this.access = new AccessLog(opts.log);
   }
 
   /** forward one request; `scheme` and `port` are those of the listener it arrived on */
@@ -64,7 +78,7 @@ export class IngressProxy {
     const headers = req.headers;
     const host = (headers.host ?? headers[':authority']) as string | undefined;
     const url = req.url || '/';
-    const requestId = (headers['x-request-id'] as string | undefined) || randomUUID().replace(/-/g, '');
+    const requestId = (headers['x-request-id'] as string | undefined) || nextRequestId();
     const { route, tlsHost } = this.opts.table().lookup(host, url);
     let upstream = '';
     const serviceLabel = route.backend ? `${route.backend.namespace}/${route.backend.service}` : '';
@@ -73,21 +87,18 @@ export class IngressProxy {
       const status = res.statusCode;
       this.metrics.requests.inc({ ingress: route.ingress, service: serviceLabel, status: String(status) });
       this.metrics.duration.observe({ ingress: route.ingress, service: serviceLabel }, seconds);
-      this.opts.log.info(
-        {
-          method: req.method,
-          host,
-          path: url,
-          status,
-          upstream,
-          duration: Math.round(seconds * 1e6) / 1e3,
-          requestId,
-          ingress: route.ingress,
-          service: serviceLabel,
-          completed: res.writableFinished,
-        },
-        'access',
-      );
+      this.access.write({
+        method: req.method,
+        host,
+        path: url,
+        status,
+        upstream,
+        duration: Math.round(seconds * 1e6) / 1e3,
+        requestId,
+        ingress: route.ingress,
+        service: serviceLabel,
+        completed: res.writableFinished,
+      });
     });
 
     if (scheme === 'http' && tlsHost && route.sslRedirect) {
@@ -109,12 +120,13 @@ export class IngressProxy {
       attempts.push(attempt);
       upstream = `${endpoint.ip}:${endpoint.port}`;
       this.forward(req, res, route, endpoint, fwdHeaders, (err, retryable) => {
-        const reason = err instanceof UpstreamTimeout ? `${err.phase}_timeout` : (err.code ?? 'error');
+        if (err instanceof BodyTooLarge) return this.answer(res, 413, { connection: 'close' });
+        const timeout = TIMEOUTS[err.code ?? ''];
+        const reason = timeout ?? err.code ?? 'error';
         this.metrics.upstreamErrors.inc({ ingress: route.ingress, service: serviceLabel, reason });
         // nothing reached the backend: another endpoint may take it (proxy_next_upstream error)
         if (retryable && attempts.length < Math.max(backend.endpoints.length, 2)) return tryNext();
-        if (err instanceof UpstreamTimeout) return this.answer(res, 504);
-        this.answer(res, 502);
+        this.answer(res, timeout ? 504 : 502);
       });
     };
     tryNext();
@@ -140,98 +152,91 @@ export class IngressProxy {
     headers: Record<string, string | string[]>,
     fail: (err: NodeJS.ErrnoException, retryable: boolean) => void,
   ): void {
-    let failed = false;
+    let done = false;
+    let answered = false;
     let bodyStarted = false;
-    const proxyReq: ClientRequest = httpRequest({
-      host: endpoint.ip,
-      port: endpoint.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: this.agent,
-    });
+    let abort: ((err?: Error) => void) | undefined;
     const onClientGone = (): void => {
-      if (!res.writableFinished) proxyReq.destroy();
+      if (!res.writableFinished) abort?.(new Error('client went away'));
     };
     res.once('close', onClientGone);
-    let connectTimer: NodeJS.Timeout | undefined;
-    proxyReq.on('socket', (socket) => {
-      const start = (): void => {
-        if (connectTimer) clearTimeout(connectTimer);
-        if (failed) return;
-        bodyStarted = true;
-        this.pumpBody(req, res, proxyReq, route.bodyLimit);
-      };
-      if (socket.connecting) {
-        connectTimer = setTimeout(
-          () => proxyReq.destroy(new UpstreamTimeout('connect')),
-          route.connectTimeoutMs,
-        );
-        socket.once('connect', start);
-      } else start();
-    });
-    proxyReq.setTimeout(route.readTimeoutMs, () => proxyReq.destroy(new UpstreamTimeout('read')));
-    proxyReq.on('error', (err: NodeJS.ErrnoException) => {
-      if (connectTimer) clearTimeout(connectTimer);
-      if (failed) return;
-      failed = true;
+    const body = hasBody(req)
+      ? Readable.from(
+          limitedBody(req, route.bodyLimit, () => (bodyStarted = true)),
+          { objectMode: false },
+        )
+      : null;
+    let onDrain: (() => void) | undefined;
+    const settle = (): void => {
+      done = true;
       res.off('close', onClientGone);
-      if (res.headersSent || res.writableEnded) {
-        // mid-response: nothing sensible to tell the client but a cut connection
-        destroyResponse(res);
-        return;
-      }
-      // A refusal happens before any byte is sent; a kept-alive socket the backend had just closed fails
-      // the same way for a body-less idempotent request: both are safe to send elsewhere.
-      const refused = err.code === 'ECONNREFUSED' && !bodyStarted;
-      const staleSocket =
-        proxyReq.reusedSocket &&
-        err.code === 'ECONNRESET' &&
-        IDEMPOTENT.has(req.method ?? '') &&
-        !hasBody(req);
-      fail(err, refused || staleSocket);
-    });
-    proxyReq.on('response', (up) => {
-      if (res.writableEnded) {
-        up.resume();
-        return;
-      }
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-      res.writeHead(up.statusCode ?? 502, out);
-      up.on('data', (chunk: Buffer) => {
-        if (!(res as ServerResponse).write(chunk)) {
-          up.pause();
-          res.once('drain', () => up.resume());
+      if (onDrain) res.off('drain', onDrain);
+    };
+    const handler: Dispatcher.DispatchHandlers = {
+      onConnect: (a) => {
+        abort = a;
+        if (res.destroyed && !res.writableFinished) a(new Error('client went away'));
+      },
+      onError: (err: NodeJS.ErrnoException) => {
+        if (done) return;
+        settle();
+        if (answered || res.headersSent || res.writableEnded) {
+          // mid-response: nothing sensible to tell the client but a cut connection
+          destroyResponse(res);
+          return;
         }
-      });
-      up.on('end', () => res.end());
-      up.on('error', () => destroyResponse(res));
-    });
+        if (err instanceof BodyTooLarge) return fail(err, false);
+        // A refusal happens before any byte is sent; a kept-alive connection the backend had just closed fails
+        // the same way for a body-less idempotent request: both are safe to send elsewhere.
+        const code = err.code ?? '';
+        const refused = code === 'ECONNREFUSED' && !bodyStarted;
+        const broken = BROKEN.has(code) && IDEMPOTENT.has(req.method ?? '') && body === null;
+        fail(err, refused || broken);
+      },
+      onHeaders: (statusCode, raw, resume) => {
+        // 1xx answers are the gateway's own business with the backend
+        if (statusCode < 200) return true;
+        if (res.writableEnded || res.destroyed) return false;
+        answered = true;
+        res.writeHead(statusCode, responseHeaders(raw));
+        onDrain = resume;
+        res.on('drain', onDrain);
+        return true;
+      },
+      onData: (chunk) => (res as ServerResponse).write(chunk),
+      onComplete: () => {
+        settle();
+        res.end();
+      },
+    };
+    this.dispatcher(route.connectTimeoutMs).dispatch(
+      {
+        origin: `http://${endpoint.ip}:${endpoint.port}`,
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        path: req.url || '/',
+        headers,
+        body,
+        headersTimeout: route.readTimeoutMs,
+        bodyTimeout: route.readTimeoutMs,
+      },
+      handler,
+    );
   }
 
-  /** stream the client's body upstream, enforcing the body limit for bodies without Content-Length */
-  private pumpBody(req: AnyRequest, res: AnyResponse, proxyReq: ClientRequest, limit: number): void {
-    if (req.readableEnded) {
-      proxyReq.end();
-      return;
+  private dispatcher(connectTimeoutMs: number): Agent {
+    let d = this.dispatchers.get(connectTimeoutMs);
+    if (!d) {
+      d = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, pipelining: 1 });
+      this.dispatchers.set(connectTimeoutMs, d);
     }
-    let bytes = 0;
-    const onData = (chunk: Buffer): void => {
-      bytes += chunk.length;
-      if (bytes > limit) {
-        req.off('data', onData);
-        proxyReq.destroy();
-        if (!res.headersSent) this.answer(res, 413, { connection: 'close' });
-        return;
-      }
-      if (!proxyReq.write(chunk)) {
-        req.pause();
-        proxyReq.once('drain', () => req.resume());
-      }
-    };
-    req.on('data', onData);
-    req.once('end', () => proxyReq.end());
+    return d;
+  }
+
+  /** closes the connections to the backends, writes the access log lines still waiting */
+  async close(): Promise<void> {
+    this.access.flush();
+    await Promise.all([...this.dispatchers.values()].map((d) => d.destroy()));
+    this.dispatchers.clear();
   }
 
   /** an answer of the gateway's own: nginx-style HTML */
@@ -250,9 +255,45 @@ export class IngressProxy {
   }
 }
 
+/**
+ * ingress-nginx's $request_id: 32 hex digits, unique per request. A random per-process prefix and a counter are
+ * as unique as 16 random bytes per request, and cost nothing.
+ */
+const REQUEST_ID_PREFIX = randomBytes(8).toString('hex');
+let requestCounter = 0;
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % 2 ** 52;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).padStart(16, '0');
+}
+
 function hostName(host: string | undefined): string {
   if (!host) return 'localhost';
   return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0];
+}
+
+/** the client's body, streamed; a body without Content-Length that grows past `limit` fails the request (413) */
+async function* limitedBody(req: AnyRequest, limit: number, started: () => void): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  started();
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > limit) throw new BodyTooLarge();
+    yield chunk;
+  }
+}
+
+/** the backend's answer headers without the hop-by-hop ones; repeated headers (Set-Cookie) as arrays */
+function responseHeaders(raw: Buffer[] | string[] | null): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!raw) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i].toString().toLowerCase();
+    if (HOP_BY_HOP.has(key)) continue;
+    const value = raw[i + 1].toString();
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
 }
 
 function destroyResponse(res: AnyResponse): void {
