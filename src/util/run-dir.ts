@@ -7,10 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const SHM = '/dev/shm';
+/** a smaller tmpfs (Docker gives containers 64 MiB) would fill up with containers' /tmp: use the disk then */
+const MIN_SHM_BYTES = 1024 ** 3;
 
 /**
  * The run dir of the kubelet whose root dir is `rootDir`: `/dev/shm/kubemu-<hash of rootDir>` when /dev/shm is a
- * writable directory, else `<rootDir>/run`. The same root dir always gives the same run dir, so `kubemu down`
+ * writable directory of at least 1 GiB, else `<rootDir>/run`. The same root dir always gives the same run dir, so `kubemu down`
  * and a restarted kubelet find what an earlier one left.
  */
 export function kubeletRunDir(rootDir: string, shm = SHM): string {
@@ -26,7 +28,8 @@ export function kubeletInstanceName(rootDir: string): string {
 function writableDir(dir: string): boolean {
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
-    return fs.statSync(dir).isDirectory();
+    const size = fs.statfsSync(dir);
+    return fs.statSync(dir).isDirectory() && size.blocks * size.bsize >= MIN_SHM_BYTES;
   } catch {
     return false;
   }
