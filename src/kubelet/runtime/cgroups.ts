@@ -33,7 +33,7 @@ export type CpuJoin = { kind: 'cgroup'; procsFile: string } | { kind: 'autogroup
 /** The fallback: the weakest autogroup weight, like a niced process */
 export const AUTOGROUP_JOIN: CpuJoin = { kind: 'autogroup', nice: 19 };
 
-/** The same for a process already started (degraded isolation, no setup script); best effort. */
+/** Gives an already started process its weight (degraded isolation has no setup script to do it); best effort. */
 export function joinPid(join: CpuJoin, pid: number): void {
   try {
     if (join.kind === 'cgroup') fs.writeFileSync(join.procsFile, String(pid));
