@@ -144,7 +144,7 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
       image: p.spec.containers[0].image,
     }));
   const nodeReady = async (name: string): Promise<string> =>
-    (await getJson(['get', 'node', name])).status.conditions.find((c: any) => c.type === 'Ready')?.status ??
+    (await getJson(['get', 'node', name])).status?.conditions?.find((c: any) => c.type === 'Ready')?.status ??
     'missing';
   const serving = (p: PodView[], except?: string): PodView[] =>
     p.filter((x) => x.ready && !x.terminating && x.node !== except);

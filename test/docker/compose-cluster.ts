@@ -79,10 +79,12 @@ export async function startComposeCluster(opts: {
         r.code === 0
           ? (
               JSON.parse(r.stdout) as {
-                items: { status: { conditions: { type: string; status: string }[] } }[];
+                // a Node just registered has no conditions until its kubelet writes its status
+                items: { status?: { conditions?: { type: string; status: string }[] } }[];
               }
-            ).items.filter((n) => n.status.conditions.some((x) => x.type === 'Ready' && x.status === 'True'))
-              .length
+            ).items.filter((n) =>
+              n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+            ).length
           : 0;
       if (ready === 3) break;
       if (Date.now() > deadline) throw new Error(`3 Ready nodes not seen in 120 s: ${r.stdout}${r.stderr}`);

@@ -74,7 +74,7 @@ interface PodList {
 }
 const readyNodes = async (): Promise<string[]> =>
   (await getJson<NodeList>(['get', 'nodes'])).items
-    .filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .filter((n) => n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
     .map((n) => n.metadata.name);
 const readyCartPods = async (): Promise<PodList['items']> =>
   (await getJson<PodList>(['get', 'pods', '-l', 'app=cart'])).items.filter(

@@ -112,12 +112,12 @@ describe('examples/', () => {
     await cluster.waitFor(
       `${victim} Ready again`,
       async () => {
-        const n = await cluster.getJson<{ status: { conditions: { type: string; status: string }[] } }>([
+        const n = await cluster.getJson<{ status?: { conditions?: { type: string; status: string }[] } }>([
           'get',
           'node',
           victim,
         ]);
-        return n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
       },
       30_000,
     );

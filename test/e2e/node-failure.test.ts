@@ -33,7 +33,7 @@ async function pods(app: string): Promise<PodView[]> {
 
 async function nodeReady(name: string): Promise<string> {
   const n = await c.getJson(['get', 'node', name]);
-  return n.status.conditions.find((x: any) => x.type === 'Ready')?.status ?? 'missing';
+  return n.status?.conditions?.find((x: any) => x.type === 'Ready')?.status ?? 'missing';
 }
 
 describe('node failure', () => {
