@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuCgroups } from '../src/kubelet/runtime/cgroups.js';
+import { kubeletInstanceName, kubeletRunDir } from '../src/util/run-dir.js';
 import { ApiError } from '../src/api/errors.js';
 import { ensureNodeToken } from '../src/apiserver/auth/token-file.js';
 import { kubeletLogsRoute } from '../src/apiserver/kubelet-proxy.js';
@@ -223,7 +225,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (kubelet?.pid && kubelet.exitCode === null) kubelet.kill('SIGKILL');
+  // SIGTERM: the kubelet stops its containers and removes its run dir and CPU cgroups (SIGKILL would leave them)
+  if (kubelet?.pid && kubelet.exitCode === null) {
+    const k = kubelet;
+    const exited = new Promise<void>((resolve) => k.once('exit', () => resolve()));
+    k.kill('SIGTERM');
+    const timer = setTimeout(() => k.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (rootDir) {
+    fs.rmSync(kubeletRunDir(rootDir), { recursive: true, force: true });
+    CpuCgroups.remove(kubeletInstanceName(rootDir));
+  }
   proxy?.close();
   await connection?.close();
   await api?.cleanup();
