@@ -2,6 +2,7 @@
 // same job (1 worker, TLS, keep-alive proxy_pass to the same backend), measured by the same load generator.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { connectKubeClient } from '../client/index.js';
 import { createCertificateAuthority, issueCertificate } from '../util/pki.js';
 import { writeKubeconfig } from '../util/kubeconfig.js';
 import { percentile, startBenchApiServer } from './apiserver-process.js';
+import { closedLoop, type LoadStats } from './load.js';
 import { registerSuite } from './suites.js';
 import type { BenchResult } from './report.js';
 
@@ -56,65 +58,19 @@ function stop(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-interface LoadResult {
-  rps: number;
-  p99Ms: number;
-  errors: number;
-  requests: number;
-}
-
 /**
- * A closed-loop keep-alive HTTPS load generator: CONNECTIONS clients, each sending its next request on reply,
- * for `ms` after a warm-up of WARMUP_MS (`warm` false) or none.
+ * CONNECTIONS closed-loop keep-alive HTTPS clients for `ms`, after a warm-up of WARMUP_MS unless `warm`.
  */
-async function load(port: number, ip: string, ca: string, ms: number, warm: boolean): Promise<LoadResult> {
+async function load(port: number, ip: string, ca: string, ms: number, warm: boolean): Promise<LoadStats> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS, ca, servername: HOST });
-  const latencies: number[] = [];
-  let errors = 0;
-  const once = (): Promise<void> =>
-    new Promise((resolve) => {
-      const t0 = performance.now();
-      const req = request(
-        { host: ip, port, path: '/', agent, headers: { host: HOST }, servername: HOST, ca },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) latencies.push(performance.now() - t0);
-            else errors++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end();
-    });
-  const run = async (ms: number, record: boolean): Promise<number> => {
-    const end = performance.now() + ms;
-    let count = 0;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (performance.now() < end) {
-          await once();
-          count++;
-        }
-      }),
-    );
-    if (!record) {
-      latencies.length = 0;
-      errors = 0;
-    }
-    return count;
-  };
-  if (!warm) await run(WARMUP_MS, false);
-  const t0 = performance.now();
-  const count = await run(ms, true);
-  const seconds = (performance.now() - t0) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p99Ms: percentile(latencies, 99), errors, requests: count };
+  const send = (): ClientRequest =>
+    request({ host: ip, port, path: '/', agent, headers: { host: HOST }, servername: HOST, ca }).end();
+  try {
+    if (!warm) await closedLoop(CONNECTIONS, WARMUP_MS, send);
+    return await closedLoop(CONNECTIONS, ms, send);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** Debian's nginx, installing it when missing; undefined (with the reason) when it cannot be had */
@@ -308,9 +264,9 @@ registerSuite('ingress', async (): Promise<BenchResult[]> => {
 
     // Both serve side by side; each round loads one then the other, the order alternating, and the ratio is
     // taken per round: on this machine the same server's throughput drifts by ±15 % from one run to the next.
-    const gatewayRuns: LoadResult[] = [];
-    const nginxRuns: LoadResult[] = [];
-    const stockRuns: LoadResult[] = [];
+    const gatewayRuns: LoadStats[] = [];
+    const nginxRuns: LoadStats[] = [];
+    const stockRuns: LoadStats[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = ['gateway', 'nginx', 'stock'];
       if (round % 2 === 1) order.reverse();
@@ -329,7 +285,7 @@ registerSuite('ingress', async (): Promise<BenchResult[]> => {
         [...xs].sort((a, b) => a - b),
         50,
       );
-    const errors = (runs: LoadResult[]): number => runs.reduce((n, r) => n + r.errors, 0);
+    const errors = (runs: LoadStats[]): number => runs.reduce((n, r) => n + r.errors, 0);
     const setup = `${CONNECTIONS} keep-alive connections; median of ${ROUNDS} rounds of ${ROUND_MS / 1000} s`;
     const results: BenchResult[] = [
       {

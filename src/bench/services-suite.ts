@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeClient } from '../client/index.js';
 import { percentile, rssMb } from './apiserver-process.js';
+import { closedLoop, type LoadStats } from './load.js';
 import { upBenchCluster } from './cluster.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
@@ -16,14 +17,6 @@ const ROUNDS = 5;
 const ROUND_MS = 2000;
 const MANY_SERVICES = 1000;
 
-export interface LoadStats {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
 /** `concurrency` keep-alive loops of GET / for `durationMs`; latencies of successful requests only */
 export async function httpLoad(
   host: string,
@@ -32,41 +25,11 @@ export async function httpLoad(
   durationMs = DURATION_MS,
 ): Promise<LoadStats> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const end = started + durationMs;
-  const once = (): Promise<void> =>
-    new Promise((resolve) => {
-      const t0 = performance.now();
-      const req = http.get({ host, port, path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - t0);
-          else errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-    });
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) await once();
-    }),
-  );
-  const elapsed = performance.now() - started;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    rps: (latencies.length * 1000) / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  };
+  try {
+    return await closedLoop(concurrency, durationMs, () => http.get({ host, port, path: '/', agent }));
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
