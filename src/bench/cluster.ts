@@ -5,8 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectKubeClient, type ApiConnection, type KubeClient } from '../client/index.js';
-import { readKubeconfig } from '../util/kubeconfig.js';
+import { fromKubeconfig, type ApiConnection, type KubeClient } from '../client/index.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
@@ -48,12 +47,7 @@ export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
     });
   const port = await freePort();
   await kubemu(['up', '--nodes', String(nodes), '--port', String(port), '--kubeconfig', kubeconfig]);
-  const creds = readKubeconfig(kubeconfig);
-  const { client, connection } = connectKubeClient({
-    server: creds.server,
-    ...(creds.token ? { token: creds.token } : {}),
-    ...(creds.caPem ? { ca: creds.caPem } : {}),
-  });
+  const { client, connection } = fromKubeconfig(kubeconfig);
   return {
     client,
     connection,

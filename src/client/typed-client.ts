@@ -32,6 +32,7 @@ import type { WireRequest } from '../api/wire.js';
 import { WS_PATH } from '../api/wire.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
+import { readKubeconfig, type KubeconfigCredentials } from '../util/kubeconfig.js';
 import {
   ApiConnection,
   type ApiTransport,
@@ -371,5 +372,20 @@ export function connectKubeClient(opts: ConnectOptions): { client: KubeClient; c
   return { client: new KubeClient(connection), connection };
 }
 
-/** Alias in client-go's spirit: build a client from kubeconfig-derived `{ server, token, ca }`. */
-export const fromKubeconfig = connectKubeClient;
+/**
+ * A KubeClient for a kubeconfig file's current context (or `context`), as client-go's BuildConfigFromFlags, with
+ * the credentials it found there.
+ */
+export function fromKubeconfig(
+  file: string,
+  opts: { context?: string; logger?: Logger } = {},
+): { client: KubeClient; connection: ApiConnection; credentials: KubeconfigCredentials } {
+  const credentials = readKubeconfig(file, opts.context);
+  const connected = connectKubeClient({
+    server: credentials.server,
+    ...(credentials.token ? { token: credentials.token } : {}),
+    ...(credentials.caPem ? { ca: credentials.caPem } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  return { ...connected, credentials };
+}

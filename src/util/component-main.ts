@@ -1,7 +1,7 @@
 // The common bootstrap of kubemu's component processes: flags, kubeconfig, apiserver connection, /metrics, signals.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { connectKubeClient, type ApiConnection, type KubeClient } from '../client/index.js';
-import { readKubeconfig, type KubeconfigCredentials } from './kubeconfig.js';
+import { fromKubeconfig, type ApiConnection, type KubeClient } from '../client/index.js';
+import type { KubeconfigCredentials } from './kubeconfig.js';
 import { createLogger, type Logger } from './logger.js';
 import { serveMetrics, type MetricsServer } from './metrics.js';
 import { runUntilSignal, type Stoppable } from './run.js';
@@ -101,15 +101,12 @@ export function runComponent<O extends Options, P = undefined>(spec: ComponentSp
       checked,
       logger: log,
       connect(clientLogger = log) {
-        const credentials = readKubeconfig(kubeconfig, flags.context);
-        const connected = connectKubeClient({
-          server: credentials.server,
-          ...(credentials.token ? { token: credentials.token } : {}),
-          ...(credentials.caPem ? { ca: credentials.caPem } : {}),
+        const connected = fromKubeconfig(kubeconfig, {
+          ...(flags.context ? { context: flags.context } : {}),
           logger: clientLogger,
         });
         connection = connected.connection;
-        return { ...connected, credentials };
+        return connected;
       },
       async serveMetrics(healthy, message = 'serving /metrics') {
         const port = flags['metrics-port'];

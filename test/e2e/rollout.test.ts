@@ -1,8 +1,7 @@
 // Controllers end to end: rolling updates within their bounds, undo, a stalled rollout, cascading deletes.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectKubeClient, type ApiConnection, type KubeClient } from '../../src/client/index.js';
-import { readKubeconfig } from '../../src/util/kubeconfig.js';
+import { fromKubeconfig, type ApiConnection, type KubeClient } from '../../src/client/index.js';
 import { upCluster, type TestCluster } from '../helpers/cluster.js';
 
 let c: TestCluster;
@@ -10,12 +9,7 @@ let api: { client: KubeClient; connection: ApiConnection };
 
 beforeAll(async () => {
   c = await upCluster({ nodes: 3 });
-  const creds = readKubeconfig(c.kubeconfig);
-  api = connectKubeClient({
-    server: creds.server,
-    ...(creds.token ? { token: creds.token } : {}),
-    ...(creds.caPem ? { ca: creds.caPem } : {}),
-  });
+  api = fromKubeconfig(c.kubeconfig);
 });
 
 afterAll(async () => {

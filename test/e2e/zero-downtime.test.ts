@@ -5,8 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectKubeClient, type ApiConnection, type KubeClient } from '../../src/client/index.js';
-import { readKubeconfig } from '../../src/util/kubeconfig.js';
+import { fromKubeconfig, type ApiConnection, type KubeClient } from '../../src/client/index.js';
 import { descendants, upCluster, type TestCluster } from '../helpers/cluster.js';
 
 let c: TestCluster;
@@ -237,12 +236,7 @@ function signalAll(pids: number[], signal: NodeJS.Signals): void {
 
 beforeAll(async () => {
   c = await upCluster({ nodes: 3 });
-  const creds = readKubeconfig(c.kubeconfig);
-  api = connectKubeClient({
-    server: creds.server,
-    ...(creds.token ? { token: creds.token } : {}),
-    ...(creds.caPem ? { ca: creds.caPem } : {}),
-  });
+  api = fromKubeconfig(c.kubeconfig);
   const applied = await c.kubectl(['apply', '-f', '-'], { input: manifest });
   expect(applied.code, applied.stderr).toBe(0);
   const svc = await api.client.services.get(APP, 'default');
