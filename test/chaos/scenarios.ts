@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKubeconfig } from '../../src/util/kubeconfig.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface Run {
   stdout: string;
@@ -113,27 +114,7 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
     console.log(`chaos[${mode}] ${args.join(' ')}: ${out.trim()}`);
     return out;
   };
-  async function waitFor<T>(
-    what: string,
-    check: () => Promise<T | undefined | false>,
-    ms = 30_000,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await check();
-        if (v !== undefined && v !== false) return v;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline)
-        throw new Error(
-          `timed out after ${ms} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
-        );
-      await sleep(200);
-    }
-  }
+
   const pods = async (app = APP): Promise<PodView[]> =>
     (await getJson(['get', 'pods', '-l', `app=${app}`])).items.map((p: any) => ({
       name: p.metadata.name,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 import { DockerEngine, run, type Run } from './docker-engine.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -40,27 +41,9 @@ const httpGet = async (url: string): Promise<{ status: number; body: string }> =
     body: string;
   };
 };
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** the compose cluster is slower to converge: a minute, polled every 500 ms */
+const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> =>
+  waitUntil(what, check, ms, 500);
 
 interface NodeList {
   items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST } from './apiserver.js';
+import { waitFor } from './wait.js';
 
 export interface ClusterStatusJson {
   name: string;
@@ -160,21 +161,8 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
       return JSON.parse(r.stdout);
     },
-    async waitFor(what, check, ms = 30_000) {
-      const deadline = Date.now() + ms;
-      let last: unknown;
-      for (;;) {
-        try {
-          const v = await check();
-          if (v !== undefined && v !== false) return v;
-        } catch (e) {
-          last = e;
-        }
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    waitFor,
+
     async down() {
       let pids: number[] = [];
       try {
