@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuCgroups } from '../src/kubelet/runtime/cgroups.js';
-import { kubeletInstanceName, kubeletRunDir } from '../src/util/run-dir.js';
+import { removeKubeletScratch } from '../src/kubelet/scratch.js';
 import { ApiError } from '../src/api/errors.js';
 import { ensureNodeToken } from '../src/apiserver/auth/token-file.js';
 import { kubeletLogsRoute } from '../src/apiserver/kubelet-proxy.js';
@@ -234,10 +233,7 @@ afterAll(async () => {
     await exited;
     clearTimeout(timer);
   }
-  if (rootDir) {
-    fs.rmSync(kubeletRunDir(rootDir), { recursive: true, force: true });
-    CpuCgroups.remove(kubeletInstanceName(rootDir));
-  }
+  if (rootDir) removeKubeletScratch(rootDir);
   proxy?.close();
   await connection?.close();
   await api?.cleanup();

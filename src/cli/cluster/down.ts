@@ -2,9 +2,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CpuCgroups } from '../../kubelet/runtime/cgroups.js';
+import { removeKubeletScratch } from '../../kubelet/scratch.js';
 import { removeFromKubeconfig } from '../../util/kubeconfig.js';
-import { kubeletInstanceName, kubeletRunDir } from '../../util/run-dir.js';
 import { CliError } from '../cli-error.js';
 import { clusterPaths } from './layout.js';
 import { Pm2Cluster } from './pm2.js';
@@ -89,9 +88,5 @@ function removeNodeScratch(stateDir: string): void {
   } catch {
     return;
   }
-  for (const node of nodes) {
-    const rootDir = join(stateDir, 'nodes', node);
-    rmSync(kubeletRunDir(rootDir), { recursive: true, force: true });
-    CpuCgroups.remove(kubeletInstanceName(rootDir));
-  }
+  for (const node of nodes) removeKubeletScratch(join(stateDir, 'nodes', node));
 }

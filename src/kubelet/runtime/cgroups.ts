@@ -105,9 +105,8 @@ export class CpuCgroups {
           fs.writeFileSync(path.join(h.dir, 'cgroup.subtree_control'), '+cpu');
       }
       fs.mkdirSync(dir, { recursive: true });
+      removePodGroups(dir);
       const groups = new CpuCgroups(dir, h.version);
-      for (const e of fs.readdirSync(dir, { withFileTypes: true }))
-        if (e.isDirectory()) groups.rmdir(path.join(dir, e.name));
       if (h.version === 2) groups.enableCpuBelow(dir);
       groups.setShares(dir, shares);
       return groups;
@@ -121,13 +120,8 @@ export class CpuCgroups {
     const h = findHierarchy();
     if (!h) return;
     const dir = path.join(h.dir, name);
-    try {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true }))
-        if (e.isDirectory()) fs.rmdirSync(path.join(dir, e.name));
-      fs.rmdirSync(dir);
-    } catch {
-      // not there, or still in use
-    }
+    removePodGroups(dir);
+    removeGroup(dir);
   }
 
   /** The pod's group (made on first use) and how a process joins it. */
@@ -151,7 +145,7 @@ export class CpuCgroups {
    */
   async removePod(podUID: string, attempts = 20): Promise<void> {
     for (let i = 0; i < attempts; i++) {
-      if (this.rmdir(path.join(this.dir, `pod${podUID}`))) {
+      if (removeGroup(path.join(this.dir, `pod${podUID}`))) {
         this.pods.delete(podUID);
         return;
       }
@@ -162,7 +156,7 @@ export class CpuCgroups {
   /** Removes every pod group and the node's own. */
   async close(): Promise<void> {
     await Promise.all([...this.pods].map((uid) => this.removePod(uid)));
-    this.rmdir(this.dir);
+    removeGroup(this.dir);
   }
 
   private setShares(dir: string, shares: number): void {
@@ -173,15 +167,27 @@ export class CpuCgroups {
   private enableCpuBelow(dir: string): void {
     fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), '+cpu');
   }
+}
 
-  private rmdir(dir: string): boolean {
-    try {
-      fs.rmdirSync(dir);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ENOENT';
-    }
+/** Removes an empty cgroup; true when it is gone (or never was), false while processes are still in it. */
+function removeGroup(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
+}
+
+/** Removes the pod groups left in a node's group whose processes are gone. */
+function removePodGroups(dir: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeGroup(path.join(dir, e.name));
 }
 
 function nodeShares(): number {
