@@ -125,6 +125,20 @@ function milliCpu(raw: string | number | undefined): number {
  * A pod's cpu.shares (upstream's ResourceConfigForPod): the sum of its containers' CPU requests, or the largest
  * init container's if that is more.
  */
+/** Removes the log files named `<prefix>…` in `dir` (every instance of every container of one pod); best effort. */
+async function removeLogs(dir: string, prefix: string): Promise<void> {
+  try {
+    const names = await fs.promises.readdir(dir);
+    await Promise.all(
+      names
+        .filter((n) => n.startsWith(prefix))
+        .map((n) => fs.promises.rm(path.join(dir, n), { force: true })),
+    );
+  } catch {
+    // no logs dir: nothing to remove
+  }
+}
+
 export function podCpuShares(pod: Pod): number {
   const sum = (pod.spec?.containers ?? []).reduce((n, c) => n + milliCpu(c.resources?.requests?.['cpu']), 0);
   const init = (pod.spec?.initContainers ?? []).reduce(
@@ -212,15 +226,18 @@ export class PodWorker {
     return path.join(this.deps.rootDir, 'pods', this.uid);
   }
 
+  /**
+   * `<root>/logs/<namespace>_<pod>_<uid>_<container>_<restart>.log`: upstream's /var/log/pods names, flattened into one
+   * directory so a container start creates one inode, not three. On ext4 without a journal every inode allocation
+   * steps over the inodes deleted in the last half minute, so a burst of pods replacing another paid for each one.
+   */
   private logFile(container: string, restartCount: number): string {
+    return path.join(this.deps.rootDir, 'logs', `${this.logPrefix()}${container}_${restartCount}.log`);
+  }
+
+  private logPrefix(): string {
     const m = this.pod.metadata!;
-    return path.join(
-      this.deps.rootDir,
-      'logs',
-      `${m.namespace}_${m.name}_${this.uid}`,
-      container,
-      `${restartCount}.log`,
-    );
+    return `${m.namespace}_${m.name}_${this.uid}_`;
   }
 
   private ref(c?: ContainerRecord): ObjectReference {
@@ -293,8 +310,9 @@ export class PodWorker {
     }
     this.startTime ??= rfc3339(this.now());
     try {
-      // off the event loop: on a disk filesystem under load a directory operation can take milliseconds
-      await fs.promises.mkdir(this.podDir, { recursive: true });
+      // The pod's directory holds its volumes, and setupVolumes makes it when there are any: a pod without volumes
+      // costs the disk nothing. The CPU cgroup is made here, off the event loop (see CpuCgroups.preparePod).
+      await this.deps.runtime.preparePod({ uid: this.uid, cpuShares: podCpuShares(this.pod) });
       this.volumePaths = await setupVolumes(
         this.pod,
         this.podDir,
@@ -428,7 +446,7 @@ export class PodWorker {
     const { command, args } = expandCommandAndArgs(c, env);
     const containerID = randomBytes(32).toString('hex');
     const logFile = this.logFile(c.name, rec.restartCount);
-    // made here, off the event loop, so the runtime only opens an existing file (see setupSandbox)
+    // made here, off the event loop, so the runtime only opens an existing file
     await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
     await fs.promises.writeFile(logFile, '', { mode: 0o640 });
     const memoryLimit = memoryLimitBytes(c);
@@ -632,11 +650,7 @@ export class PodWorker {
     fs.rmSync(this.podDir, { recursive: true, force: true });
     fs.rmSync(path.join(this.deps.runDir, this.uid), { recursive: true, force: true });
     void this.deps.runtime.removePod(this.uid);
-    const m = this.pod.metadata!;
-    fs.rmSync(path.join(this.deps.rootDir, 'logs', `${m.namespace}_${m.name}_${this.uid}`), {
-      recursive: true,
-      force: true,
-    });
+    void removeLogs(path.join(this.deps.rootDir, 'logs'), this.logPrefix());
   }
 
   private view(rec: ContainerRecord): ContainerView {

@@ -40,6 +40,10 @@ afterAll(async () => {
 
 describe('container CPU weights', () => {
   it('a container runs in its pod group with cpu.shares from the requests; the groups go with the pod', async () => {
+    // the kubelet makes the pod's group before starting its containers (off its event loop)
+    await runtime.preparePod({ uid: 'u-1', cpuShares: 512 });
+    const parent = writableCpuCgroup();
+    if (parent) expect(fs.existsSync(path.join(parent, name, 'podu-1'))).toBe(true);
     const c = runtime.startContainer(
       {
         name: 'app',
@@ -70,7 +74,6 @@ describe('container CPU weights', () => {
       if (!mine) throw new Error('sleep not running yet');
       return Number(mine);
     }, 5000);
-    const parent = writableCpuCgroup();
     if (parent) {
       const group = path.join(parent, name, 'podu-1');
       const cpuLine = fs

@@ -28,7 +28,15 @@ export function sharesToWeight(shares: number): number {
  * write, by a nice value for the container's session autogroup (a container is a session of its own, and the
  * scheduler weighs autogroups, not processes, against each other).
  */
-export type CpuJoin = { kind: 'cgroup'; procsFile: string } | { kind: 'autogroup'; nice: number };
+export type CpuJoin =
+  | {
+      kind: 'cgroup';
+      /** what a process writes `0` to, to move itself (see `selfJoinFile`) */
+      selfFile: string;
+      /** what another process's pid is written to, to move all of it */
+      procsFile: string;
+    }
+  | { kind: 'autogroup'; nice: number };
 
 /** The fallback: the weakest autogroup weight, like a niced process */
 export const AUTOGROUP_JOIN: CpuJoin = { kind: 'autogroup', nice: 19 };
@@ -124,16 +132,37 @@ export class CpuCgroups {
     removeGroup(dir);
   }
 
-  /** The pod's group (made on first use) and how a process joins it. */
+  /**
+   * Makes the pod's group off the event loop: a cgroup mkdir waits for the kernel's global cgroup mutex, which every
+   * container joining a group somewhere on the machine takes too. False when the group cannot be made.
+   */
+  async preparePod(podUID: string, shares: number): Promise<boolean> {
+    if (this.pods.has(podUID)) return true;
+    const dir = path.join(this.dir, `pod${podUID}`);
+    try {
+      await fs.promises.mkdir(dir, { recursive: true });
+      await fs.promises.writeFile(...this.sharesFile(dir, shares));
+      this.pods.add(podUID);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The pod's group (made here, on the event loop, if `preparePod` did not) and how a process joins it. */
   join(podUID: string, shares: number): CpuJoin | undefined {
     const dir = path.join(this.dir, `pod${podUID}`);
     try {
       if (!this.pods.has(podUID)) {
         fs.mkdirSync(dir, { recursive: true });
-        this.setShares(dir, shares);
+        fs.writeFileSync(...this.sharesFile(dir, shares));
         this.pods.add(podUID);
       }
-      return { kind: 'cgroup', procsFile: path.join(dir, 'cgroup.procs') };
+      return {
+        kind: 'cgroup',
+        selfFile: selfJoinFile(dir, this.version),
+        procsFile: path.join(dir, 'cgroup.procs'),
+      };
     } catch {
       return undefined;
     }
@@ -160,13 +189,29 @@ export class CpuCgroups {
   }
 
   private setShares(dir: string, shares: number): void {
-    if (this.version === 1) fs.writeFileSync(path.join(dir, 'cpu.shares'), String(shares));
-    else fs.writeFileSync(path.join(dir, 'cpu.weight'), String(sharesToWeight(shares)));
+    fs.writeFileSync(...this.sharesFile(dir, shares));
+  }
+
+  private sharesFile(dir: string, shares: number): [string, string] {
+    return this.version === 1
+      ? [path.join(dir, 'cpu.shares'), String(shares)]
+      : [path.join(dir, 'cpu.weight'), String(sharesToWeight(shares))];
   }
 
   private enableCpuBelow(dir: string): void {
     fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), '+cpu');
   }
+}
+
+/**
+ * The file a container's first process writes `0` to, to join a group. On cgroup v1 that is `tasks`: it moves only
+ * the writing thread (the setup shell has no other), and the kernel then skips the global threadgroup lock that a
+ * write to `cgroup.procs` takes. That lock waits for an RCU grace period while it holds the cgroup mutex, so with
+ * `cgroup.procs` a burst of containers starting serialises on it, and every fork and cgroup mkdir on the machine
+ * (the kubelets' among them) waits behind. cgroup v2 has only `cgroup.procs` for a domain group.
+ */
+export function selfJoinFile(dir: string, version: 1 | 2): string {
+  return path.join(dir, version === 1 ? 'tasks' : 'cgroup.procs');
 }
 
 /** Removes an empty cgroup; true when it is gone (or never was), false while processes are still in it. */

@@ -282,7 +282,7 @@ function fstabEscape(s: string): string {
 /** The container's first act: take its CPU weight (a process writes its own pid as 0). */
 function joinCommand(join: CpuJoin): string {
   return join.kind === 'cgroup'
-    ? `echo 0 > ${shellQuote(join.procsFile)} 2>/dev/null; `
+    ? `echo 0 > ${shellQuote(join.selfFile)} 2>/dev/null; `
     : `echo ${join.nice} > /proc/self/autogroup 2>/dev/null; `;
 }
 

@@ -49,6 +49,11 @@ export class ContainerRuntime {
     );
   }
 
+  /** Makes the pod's CPU cgroup ahead of its containers' start, off the event loop (see CpuCgroups.preparePod). */
+  async preparePod(pod: PodPlacement): Promise<void> {
+    await this.cgroups?.preparePod(pod.uid, pod.cpuShares);
+  }
+
   /** Starts a container; its exit (including a failed start, as StartError) comes through `exited`. */
   startContainer(spec: ContainerSpec, pod?: PodPlacement): ContainerProcess {
     const cpuJoin = (pod && this.cgroups?.join(pod.uid, pod.cpuShares)) ?? AUTOGROUP_JOIN;
