@@ -79,9 +79,9 @@ export interface LaunchInput {
   argv: string[];
   workingDir: string;
   /**
-   * How the container takes its CPU weight: its first process inside the namespaces joins (the launch chain before
-   * it stays out: moving it from the kubelet costs a global cgroup lock on the kubelet's event loop, and set up at
-   * a low weight it holds the kernel's mount-namespace lock for longer, and every other start waits on it).
+   * How the container takes its CPU weight: the first process the kubelet starts joins, so the whole launch chain
+   * (setpriv, unshare, the mounts) runs at the pod's weight, not at the kubelet's. Moving the process from the
+   * kubelet instead would cost the cgroup mutex on the kubelet's event loop.
    */
   cpuJoin?: CpuJoin;
 }
@@ -182,16 +182,18 @@ export function prepareLaunch(input: LaunchInput): Launch {
     '--',
     '/bin/sh',
     '-c',
-    (input.cpuJoin ? joinCommand(input.cpuJoin) : '') +
-      links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') +
-      SETUP_SCRIPT,
+    links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') + SETUP_SCRIPT,
     'kubemu-init',
     fstabFile,
     rootfs,
     input.workingDir,
     ...input.argv,
   ];
-  const all = [...pdeath, ...unshare];
+  // A burst of 100 pods starts 100 of these chains at once; at the kubelet's weight they took the CPU from the
+  // kubelets and the apiserver that report the pods Ready. The join needs a shell: one more small exec.
+  const all = input.cpuJoin
+    ? ['/bin/sh', '-c', `${joinCommand(input.cpuJoin)}exec "$@"`, 'kubemu-join', ...pdeath, ...unshare]
+    : [...pdeath, ...unshare];
   return { file: all[0], args: all.slice(1), cwd: input.containerDir, env: {} };
 }
 
