@@ -13,8 +13,12 @@ const BURSTS = 3;
 const isReady = (p: Pod): boolean =>
   p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-/** unmeasured, first: warms every component's code paths (JIT, connections), as the services bench does */
-const WARMUP = 20;
+/**
+ * The first burst after `kubemu up` meets cold processes: V8 has not yet optimised the code paths a pod start takes
+ * (a smaller warm-up of 20 left the next burst some 100 ms slower than the ones after it). It is reported on a row of
+ * its own, without a target; the target rows pool the bursts after it.
+ */
+const COLD_BURST = BURST;
 
 /** one burst of `size` pods in `namespace`: create → Ready latencies, in ms, of those Ready within a minute */
 async function oneBurst(
@@ -80,9 +84,9 @@ registerSuite('pods', async (): Promise<BenchResult[]> => {
     const latencies: number[] = [];
     let ready = 0;
     const perBurst: string[] = [];
-    await oneBurst(client, connection, 'warm-up', WARMUP);
-    await client.pods.deleteCollection({ namespace: 'warm-up', gracePeriodSeconds: 0 });
-    await waitGone(client, 'warm-up');
+    const cold = (await oneBurst(client, connection, 'cold', COLD_BURST)).sort((a, b) => a - b);
+    await client.pods.deleteCollection({ namespace: 'cold', gracePeriodSeconds: 0 });
+    await waitGone(client, 'cold');
     for (let burst = 0; burst < BURSTS; burst++) {
       const namespace = `burst-${burst}`;
       const measured = await oneBurst(client, connection, namespace);
@@ -94,8 +98,14 @@ registerSuite('pods', async (): Promise<BenchResult[]> => {
       await waitGone(client, namespace);
     }
     latencies.sort((a, b) => a - b);
-    const note = `${ready}/${BURST * BURSTS} pods Ready (kubemu/hello:v1, 3 nodes, ${BURSTS} bursts of ${BURST} pooled after an unmeasured one of ${WARMUP}; p50/p99 ms of each: ${perBurst.join(', ')}); create request → Ready seen by a watch`;
+    const note = `${ready}/${BURST * BURSTS} pods Ready (kubemu/hello:v1, 3 nodes, ${BURSTS} bursts of ${BURST} pooled, after the cold one; p50/p99 ms of each: ${perBurst.join(', ')}); create request → Ready seen by a watch`;
     return [
+      {
+        name: 'pod startup, first burst after up (cold): p50',
+        value: percentile(cold, 50),
+        unit: 'ms',
+        note: `${cold.length}/${COLD_BURST} pods Ready; p99 ${Math.round(percentile(cold, 99))} ms; reported, no target`,
+      },
       {
         name: 'pod startup, burst of 100: p50',
         value: percentile(latencies, 50),

@@ -14,6 +14,11 @@ export interface ContainerRuntimeOptions {
   usageIntervalMs?: number;
   /** Every this many samples, all of /proc is read to find new processes in containers (default 8). */
   fullScanEvery?: number;
+  /**
+   * Containers without a memory limit are sampled only every this many samples (default 4): their usage feeds
+   * metrics (a 15 s window upstream), not the OOM killer, which needs the sampler's full speed.
+   */
+  unlimitedEvery?: number;
   /** The node's CPU cgroup (cgroups.ts), made under the kubelet's own; none → containers' autogroups are niced */
   cgroupName?: string;
   logger?: Logger;
@@ -107,13 +112,17 @@ export class ContainerRuntime {
   /**
    * One /proc snapshot for all containers; a container over its memory limit is OOM-killed. Reading all of /proc
    * costs a file per process on the machine (every node's containers), so most samples only re-read the processes
-   * each container was last seen with, and every `fullScanEvery`-th one looks for new ones.
+   * each container was last seen with, and every `fullScanEvery`-th one looks for new ones. Only containers with a
+   * memory limit are read at every sample; the others at every `unlimitedEvery`-th.
    */
-  sampleUsage(full = this.samples++ % (this.options.fullScanEvery ?? 8) === 0): void {
-    if (this.containers.size === 0) return;
-    const procs = full ? readAllProcs() : readProcs(this.knownPids());
+  sampleUsage(n = this.samples++): void {
+    const full = n % (this.options.fullScanEvery ?? 8) === 0;
+    const everyone = full || n % (this.options.unlimitedEvery ?? 4) === 0;
+    const sampled = everyone ? [...this.containers] : [...this.containers].filter((c) => hasMemoryLimit(c));
+    if (sampled.length === 0) return;
+    const procs = full ? readAllProcs() : readProcs(knownPids(sampled));
     const now = Date.now();
-    for (const c of this.containers) {
+    for (const c of sampled) {
       const usage = c.sampleUsage(procs, now);
       const limit = c.spec.memoryLimitBytes;
       if (limit !== undefined && limit > 0 && usage.workingSetBytes > limit) {
@@ -124,15 +133,6 @@ export class ContainerRuntime {
         c.oomKill();
       }
     }
-  }
-
-  private knownPids(): Set<number> {
-    const pids = new Set<number>();
-    for (const c of this.containers) {
-      if (c.pid > 0) pids.add(c.pid);
-      for (const pid of c.usage?.pids ?? []) pids.add(pid);
-    }
-    return pids;
   }
 
   /** Forgets a pod whose containers are all gone (its CPU cgroup). */
@@ -147,4 +147,18 @@ export class ContainerRuntime {
     this.watchdog.close();
     await this.cgroups?.close();
   }
+}
+
+function hasMemoryLimit(c: ContainerProcess): boolean {
+  return (c.spec.memoryLimitBytes ?? 0) > 0;
+}
+
+/** the processes each container was last seen with */
+function knownPids(containers: ContainerProcess[]): Set<number> {
+  const pids = new Set<number>();
+  for (const c of containers) {
+    if (c.pid > 0) pids.add(c.pid);
+    for (const pid of c.usage?.pids ?? []) pids.add(pid);
+  }
+  return pids;
 }
