@@ -3,12 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../util/logger.js';
 import { AccessLog } from './access-log.js';
 import { errorPage } from './error-pages.js';
 import { ingressMetrics } from './metrics.js';
 import type { Backend, Endpoint, Route, RoutingTable } from './routing-table.js';
+import { UPSTREAM_ERRORS, UpstreamPool, type UpstreamHandler } from './upstream.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -52,18 +52,18 @@ class BodyTooLarge extends Error {
   }
 }
 
-/** undici's codes for what nginx calls connect and read timeouts (504) */
+/** what nginx calls connect and read timeouts (504) */
 const TIMEOUTS: Record<string, string> = {
-  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'read_timeout',
-  UND_ERR_BODY_TIMEOUT: 'read_timeout',
+  [UPSTREAM_ERRORS.connectTimeout]: 'connect_timeout',
+  [UPSTREAM_ERRORS.headersTimeout]: 'read_timeout',
+  [UPSTREAM_ERRORS.bodyTimeout]: 'read_timeout',
 };
 /** the connection broke before an answer: for a body-less idempotent request, safe to send elsewhere */
-const BROKEN = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', UPSTREAM_ERRORS.closed]);
 
 export class IngressProxy {
-  /** keep-alive connection pools to the endpoints, one per connect timeout (undici sets it per pool) */
-  private readonly dispatchers = new Map<number, Agent>();
+  /** keep-alive connection pools to the endpoints, one per connect timeout */
+  private readonly dispatchers = new Map<number, UpstreamPool>();
   private readonly rr = new Map<string, number>();
   private readonly metrics = ingressMetrics();
   private readonly access: AccessLog;
@@ -172,7 +172,7 @@ export class IngressProxy {
       res.off('close', onClientGone);
       if (onDrain) res.off('drain', onDrain);
     };
-    const handler: Dispatcher.DispatchHandlers = {
+    const handler: UpstreamHandler = {
       onConnect: (a) => {
         abort = a;
         if (res.destroyed && !res.writableFinished) a(new Error('client went away'));
@@ -194,8 +194,6 @@ export class IngressProxy {
         fail(err, refused || broken);
       },
       onHeaders: (statusCode, raw, resume) => {
-        // 1xx answers are the gateway's own business with the backend
-        if (statusCode < 200) return true;
         if (res.writableEnded || res.destroyed) return false;
         answered = true;
         res.writeHead(statusCode, responseHeaders(raw));
@@ -211,8 +209,8 @@ export class IngressProxy {
     };
     this.dispatcher(route.connectTimeoutMs).dispatch(
       {
-        origin: `http://${endpoint.ip}:${endpoint.port}`,
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        origin: `http://${endpoint.ip.includes(':') ? `[${endpoint.ip}]` : endpoint.ip}:${endpoint.port}`,
+        method: req.method ?? 'GET',
         path: req.url || '/',
         headers,
         body,
@@ -223,10 +221,10 @@ export class IngressProxy {
     );
   }
 
-  private dispatcher(connectTimeoutMs: number): Agent {
+  private dispatcher(connectTimeoutMs: number): UpstreamPool {
     let d = this.dispatchers.get(connectTimeoutMs);
     if (!d) {
-      d = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, pipelining: 1 });
+      d = new UpstreamPool({ connectTimeoutMs, keepAliveTimeoutMs: 30_000 });
       this.dispatchers.set(connectTimeoutMs, d);
     }
     return d;
@@ -283,13 +281,12 @@ async function* limitedBody(req: AnyRequest, limit: number, started: () => void)
 }
 
 /** the backend's answer headers without the hop-by-hop ones; repeated headers (Set-Cookie) as arrays */
-function responseHeaders(raw: Buffer[] | string[] | null): Record<string, string | string[]> {
+function responseHeaders(raw: string[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  if (!raw) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i].toString().toLowerCase();
+    const key = raw[i].toLowerCase();
     if (HOP_BY_HOP.has(key)) continue;
-    const value = raw[i + 1].toString();
+    const value = raw[i + 1];
     const prev = out[key];
     out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
