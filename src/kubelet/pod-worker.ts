@@ -121,10 +121,6 @@ function milliCpu(raw: string | number | undefined): number {
   return q ? Math.ceil(quantityValue(q) * 1000) : 0;
 }
 
-/**
- * A pod's cpu.shares (upstream's ResourceConfigForPod): the sum of its containers' CPU requests, or the largest
- * init container's if that is more.
- */
 /** Removes the log files named `<prefix>…` in `dir` (every instance of every container of one pod); best effort. */
 async function removeLogs(dir: string, prefix: string): Promise<void> {
   try {
@@ -139,6 +135,10 @@ async function removeLogs(dir: string, prefix: string): Promise<void> {
   }
 }
 
+/**
+ * A pod's cpu.shares (upstream's ResourceConfigForPod): the sum of its containers' CPU requests, or the largest
+ * init container's if that is more.
+ */
 export function podCpuShares(pod: Pod): number {
   const sum = (pod.spec?.containers ?? []).reduce((n, c) => n + milliCpu(c.resources?.requests?.['cpu']), 0);
   const init = (pod.spec?.initContainers ?? []).reduce(
