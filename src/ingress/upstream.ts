@@ -249,20 +249,16 @@ class Exchange {
         case 'head':
           at = this.readHead(chunk, at);
           break;
-        case 'length': {
-          const n = Math.min(this.remaining, chunk.length - at);
-          this.deliver(chunk.subarray(at, at + n));
-          at += n;
-          this.remaining -= n;
-          if (this.remaining === 0) this.bodyDone();
-          break;
-        }
+        case 'length':
         case 'chunk-data': {
+          // `remaining` bytes of the body, or of the current chunk
           const n = Math.min(this.remaining, chunk.length - at);
           this.deliver(chunk.subarray(at, at + n));
           at += n;
           this.remaining -= n;
-          if (this.remaining === 0) this.state = 'chunk-crlf';
+          if (this.remaining > 0 || this.finished) break;
+          if (this.state === 'length') this.bodyDone();
+          else this.state = 'chunk-crlf';
           break;
         }
         case 'chunk-size':
