@@ -270,7 +270,8 @@ describe('kubelet', () => {
       operatingSystem: 'linux',
     });
     expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBeGreaterThan(0);
-    const first = await client.leases.get(NODE, 'kube-node-lease');
+    // the Lease is the kubelet's own loop, not part of its status: it may come a moment after Ready
+    const first = await waitFor('node Lease', () => client.leases.get(NODE, 'kube-node-lease'));
     expect(first.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 2 });
     await sleep(1200);
     const later = await client.leases.get(NODE, 'kube-node-lease');
