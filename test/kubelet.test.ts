@@ -17,29 +17,15 @@ import { connectKubeClient, type ApiConnection, type KubeClient } from '../src/c
 import { writeKubeconfig } from '../src/util/kubeconfig.js';
 import { silentLogger } from '../src/util/logger.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { waitFor as poll } from './helpers/wait.js';
 
 const NODE = 'node-7';
 const NODE_IP = '127.0.1.7';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(150);
-  }
+/** the shared poll, at this file's pace: 20 s at most, every 150 ms */
+function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  return poll(what, check, ms, 150);
 }
 
 let api: ApiServerProcess;

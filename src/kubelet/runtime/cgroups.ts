@@ -155,7 +155,7 @@ export class CpuCgroups {
     try {
       if (!this.pods.has(podUID)) {
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(...this.sharesFile(dir, shares));
+        this.setShares(dir, shares);
         this.pods.add(podUID);
       }
       return {
