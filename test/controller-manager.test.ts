@@ -8,6 +8,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { connectKubeClient, type ApiConnection, type KubeClient } from '../src/client/index.js';
 import { rfc3339, rfc3339Micro } from '../src/util/objects.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { waitFor } from './helpers/wait.js';
 
 let api: ApiServerProcess;
 let cm: ChildProcess;
@@ -17,24 +18,15 @@ let connection: ApiConnection;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(
+/** polls as waitFor does, every 100 ms; a timeout's message carries the controller-manager's last log lines */
+function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what} (${String(last)})\n${cmLogs.slice(-3000)}`);
-    await sleep(100);
-  }
+  return waitFor(what, fn, timeoutMs, 100).catch((err: Error) => {
+    throw new Error(`${err.message}\n${cmLogs.slice(-3000)}`);
+  });
 }
 
 const exists = async (get: () => Promise<unknown>): Promise<boolean> =>

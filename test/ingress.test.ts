@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../src/util/pki.js';
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { waitFor } from './helpers/wait.js';
 import { apiClient, type Api } from './helpers/http.js';
 import { startComponent, type ComponentProcess } from './helpers/process.js';
 
@@ -206,23 +207,9 @@ function getTls(
   });
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (${String(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** polls as waitFor does, every 50 ms */
+function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  return waitFor(what, async () => fn(), ms, 50);
 }
 
 beforeAll(async () => {
