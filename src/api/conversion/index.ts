@@ -36,3 +36,4 @@ export function convertObject(obj: KubeObject, toApiVersion: string): KubeObject
 }
 
 export { METRIC_SPECS_ANNOTATION, METRIC_STATUSES_ANNOTATION, CONDITIONS_ANNOTATION } from './autoscaling.js';
+export { toInternalForm } from './internal-form.js';

@@ -13,6 +13,7 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from './meta.js';
+import { goUnmarshalMapError } from './go-json.js';
 import { isConfigMapKey, isQualifiedName } from './names.js';
 
 /** core.MaxSecretSize, also ConfigMaps' limit */
@@ -86,7 +87,10 @@ export function validateSecret(secret: Secret, old?: Secret): FieldError[] {
       detail: `must have at most ${MAX_DATA_SIZE} bytes`,
     });
   const data = secret.data ?? {};
+  const decoded = (key: string): Buffer | undefined =>
+    key in data ? Buffer.from(data[key] ?? '', 'base64') : undefined;
   const type = secret.type ?? 'Opaque';
+  // upstream's ValidateSecret: the keys each well-known type needs (present, or for ssh-auth non-empty)
   switch (type) {
     case 'kubernetes.io/service-account-token':
       if (!secret.metadata?.annotations?.['kubernetes.io/service-account.name']) {
@@ -94,16 +98,25 @@ export function validateSecret(secret: Secret, old?: Secret): FieldError[] {
       }
       break;
     case 'kubernetes.io/dockercfg':
-      if (!('.dockercfg' in data)) errs.push(fe.required('data[.dockercfg]'));
+    case 'kubernetes.io/dockerconfigjson': {
+      const key = type === 'kubernetes.io/dockercfg' ? '.dockercfg' : '.dockerconfigjson';
+      const bytes = decoded(key);
+      if (bytes === undefined) {
+        errs.push(fe.required(`data[${key}]`));
+        break;
+      }
+      const problem = goUnmarshalMapError(bytes);
+      if (problem !== undefined) errs.push(fe.invalid(`data[${key}]`, '<secret contents redacted>', problem));
       break;
-    case 'kubernetes.io/dockerconfigjson':
-      if (!('.dockerconfigjson' in data)) errs.push(fe.required('data[.dockerconfigjson]'));
-      break;
+    }
     case 'kubernetes.io/basic-auth':
-      if (!('username' in data) && !('password' in data)) errs.push(fe.required('data[username]'));
+      // username or password may be empty, but one of them must be there
+      if (!('username' in data) && !('password' in data)) {
+        errs.push(fe.required('data[username]'), fe.required('data[password]'));
+      }
       break;
     case 'kubernetes.io/ssh-auth':
-      if (!('ssh-privatekey' in data)) errs.push(fe.required('data[ssh-privatekey]'));
+      if (!decoded('ssh-privatekey')?.length) errs.push(fe.required('data[ssh-privatekey]'));
       break;
     case 'kubernetes.io/tls':
       if (!('tls.crt' in data)) errs.push(fe.required('data[tls.crt]'));

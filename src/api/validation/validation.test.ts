@@ -330,6 +330,57 @@ describe('update rules', () => {
   });
 });
 
+describe('Secrets: the keys of each well-known type (upstream ValidateSecret)', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const secret = (type: string, data: Record<string, string>) =>
+    lines(errs('Secret', (o) => Object.assign(o, { type, data })));
+
+  it('basic-auth needs username or password, and names both when neither is there', () => {
+    expect(secret('kubernetes.io/basic-auth', { user: b64('x') })).toEqual([
+      'data[username]: Required value',
+      'data[password]: Required value',
+    ]);
+    expect(secret('kubernetes.io/basic-auth', { password: '' })).toEqual([]);
+    expect(secret('kubernetes.io/basic-auth', { username: b64('u') })).toEqual([]);
+  });
+
+  it('ssh-auth needs a non-empty private key; tls needs both halves', () => {
+    expect(secret('kubernetes.io/ssh-auth', { 'ssh-privatekey': '' })).toEqual([
+      'data[ssh-privatekey]: Required value',
+    ]);
+    expect(secret('kubernetes.io/ssh-auth', { 'ssh-privatekey': b64('key') })).toEqual([]);
+    expect(secret('kubernetes.io/tls', {})).toEqual([
+      'data[tls.crt]: Required value',
+      'data[tls.key]: Required value',
+    ]);
+  });
+
+  it('docker config Secrets must hold a JSON object, with Go encoding/json messages', () => {
+    expect(secret('kubernetes.io/dockerconfigjson', {})).toEqual(['data[.dockerconfigjson]: Required value']);
+    expect(secret('kubernetes.io/dockerconfigjson', { '.dockerconfigjson': b64('{"auths":{}}') })).toEqual(
+      [],
+    );
+    expect(secret('kubernetes.io/dockerconfigjson', { '.dockerconfigjson': b64('{"auths":') })).toEqual([
+      'data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": unexpected end of JSON input',
+    ]);
+    expect(secret('kubernetes.io/dockercfg', { '.dockercfg': b64('[1]') })).toEqual([
+      'data[.dockercfg]: Invalid value: "<secret contents redacted>": json: cannot unmarshal array into Go value of type map[string]interface {}',
+    ]);
+  });
+
+  it('service-account-token Secrets name their ServiceAccount', () => {
+    expect(secret('kubernetes.io/service-account-token', {})).toEqual([
+      'metadata.annotations[kubernetes.io/service-account.name]: Required value',
+    ]);
+  });
+
+  it('keys must be config keys', () => {
+    expect(secret('Opaque', { 'a b': b64('x') })).toEqual([
+      `data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+    ]);
+  });
+});
+
 describe('the Invalid Status the apiserver builds from these errors', () => {
   it('reads like upstream', () => {
     const e = errs('Deployment', (o) => (o.spec.replicas = -1));

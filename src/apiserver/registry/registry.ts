@@ -23,7 +23,7 @@ import {
 import { decodeObject } from '../../api/schema/index.js';
 import { applyDefaults } from '../../api/defaults/index.js';
 import { validateObject } from '../../api/validation/index.js';
-import { convertObject } from '../../api/conversion/index.js';
+import { convertObject, toInternalForm } from '../../api/conversion/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
 import { defaultFieldManager, serverSideApply, trackUpdate } from '../../api/apply/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
@@ -437,6 +437,7 @@ export class Registry implements ApiHandler {
     const obj = t.apiVersion === t.storeApiVersion ? object : convertObject(object, t.storeApiVersion);
     obj.apiVersion = t.storeApiVersion;
     obj.kind = t.storeRi.kind;
+    toInternalForm({ group: t.storeRi.group, kind: t.storeRi.kind }, obj);
     return { obj, warnings };
   }
 
@@ -488,21 +489,50 @@ export class Registry implements ApiHandler {
     }
   }
 
-  /** Admission plugins that mutate (upstream: ServiceAccount, DefaultTolerationSeconds). */
-  private admitPod(pod: KubeObject): void {
+  /**
+   * Mutating admission of a pod create (upstream: ServiceAccount, DefaultTolerationSeconds). The spec's
+   * serviceAccount/serviceAccountName are already aliases of each other (toInternalForm).
+   */
+  private admitPodCreate(pod: KubeObject): void {
+    const spec = (pod['spec'] ??= {}) as { serviceAccountName?: string; serviceAccount?: string };
+    if (!spec.serviceAccountName) {
+      spec.serviceAccountName = 'default';
+      spec.serviceAccount = 'default';
+    }
+    this.addDefaultTolerations(pod);
+  }
+
+  /**
+   * Mutating admission of a pod update. DefaultTolerationSeconds runs on update as on create (upstream's
+   * plugin handles both), so a PUT of the manifest the pod was created from keeps the tolerations it got.
+   * Unlike upstream, what the apiserver itself filled in at create — the default service account, and the
+   * node the scheduler bound the pod to — is kept when the update leaves it empty, instead of refusing the
+   * update as a spec change: `kubectl replace -f` of the very manifest a pod was created from succeeds.
+   */
+  private admitPodUpdate(pod: KubeObject, old: KubeObject): void {
     const spec = (pod['spec'] ??= {}) as {
       serviceAccountName?: string;
       serviceAccount?: string;
+      nodeName?: string;
+    };
+    const oldSpec = (old['spec'] ?? {}) as typeof spec;
+    if (!spec.serviceAccountName && oldSpec.serviceAccountName) {
+      spec.serviceAccountName = oldSpec.serviceAccountName;
+      spec.serviceAccount = oldSpec.serviceAccountName;
+    }
+    if (!spec.nodeName && oldSpec.nodeName) spec.nodeName = oldSpec.nodeName;
+    this.addDefaultTolerations(pod);
+  }
+
+  /** upstream's DefaultTolerationSeconds admission: tolerate not-ready/unreachable nodes for a while */
+  private addDefaultTolerations(pod: KubeObject): void {
+    const spec = (pod['spec'] ??= {}) as {
       tolerations?: { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }[];
     };
-    spec.serviceAccountName ||= 'default';
-    spec.serviceAccount ||= spec.serviceAccountName;
     const tolerations = (spec.tolerations ??= []);
     for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
       const tolerated = tolerations.some(
-        (tol) =>
-          (tol.key === key || (!tol.key && tol.operator === 'Exists')) &&
-          (!tol.effect || tol.effect === 'NoExecute'),
+        (tol) => (tol.key === key || !tol.key) && (!tol.effect || tol.effect === 'NoExecute'),
       );
       if (!tolerated)
         tolerations.push({
@@ -551,7 +581,7 @@ export class Registry implements ApiHandler {
     else delete m.generation;
     if (m.finalizers?.length === 0) delete m.finalizers;
     t.strategy.prepareForCreate?.(obj);
-    if (t.storeRi.resource === 'pods' && !t.storeRi.group) this.admitPod(obj);
+    if (isPods(t)) this.admitPodCreate(obj);
     this.validate(t, obj);
     await this.admitNamespace(t, m.namespace, m.name ?? '');
     const isService = t.storeRi.resource === 'services' && !t.storeRi.group;
@@ -652,6 +682,8 @@ export class Registry implements ApiHandler {
     const merged = this.merge(t, part, incoming, old);
     const next =
       req.verb === 'patch' && req.patchType === 'apply' ? merged : this.track(req, t, part, old, merged);
+    // admission mutates after the field manager has recorded the client's change, as upstream orders them
+    if (part === 'main' && isPods(t)) this.admitPodUpdate(next, old);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
       const errs = allocateForUpdate(
         this.alloc,
@@ -711,7 +743,8 @@ export class Registry implements ApiHandler {
       case 'json':
         return applyJsonPatch(current, req.body);
       case 'merge':
-        return applyMergePatch(current, req.body);
+        // the merge shares unpatched subtrees with its target, and decoding writes into the result
+        return applyMergePatch(deepCopy(current), req.body);
       case 'strategic':
         return applyStrategicMergePatch(current, req.body, gvk);
       default:
@@ -723,7 +756,7 @@ export class Registry implements ApiHandler {
   private track(
     req: ApiRequest,
     t: Target,
-    part: 'main' | 'status' | 'finalize',
+    part: 'main' | 'status' | 'finalize' | 'scale',
     old: KubeObject | undefined,
     next: KubeObject,
   ): KubeObject {
@@ -991,8 +1024,10 @@ export class Registry implements ApiHandler {
       }
       const pinned = b.metadata?.resourceVersion;
       if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
-      const next = deepCopy(current.object);
-      (next['spec'] as { replicas?: number }).replicas = replicas ?? 0;
+      const scaled = deepCopy(current.object);
+      (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
+      // the scale subresource records its writer as upstream does (subresource: scale, f:spec.f:replicas)
+      const next = this.track(req, t, 'scale', current.object, scaled);
       const m = meta(next);
       if (
         t.strategy.tracksGeneration &&
@@ -1182,6 +1217,10 @@ class RetryableConflict extends Error {
   constructor() {
     super('conflict: retry');
   }
+}
+
+function isPods(t: Target): boolean {
+  return t.storeRi.resource === 'pods' && !t.storeRi.group;
 }
 
 function withoutRV(obj: KubeObject): KubeObject {
