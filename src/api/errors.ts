@@ -231,6 +231,7 @@ export function fieldErrorMessage(e: FieldError): string {
     e.value !== undefined &&
     e.type !== 'FieldValueRequired' &&
     e.type !== 'FieldValueForbidden' &&
+    e.type !== 'FieldValueTooLong' &&
     e.type !== 'FieldValueInternal';
   let s = hasValue ? `${parts[0]}: ${renderValue(e.value)}` : parts[0];
   if (e.type === 'FieldValueNotSupported' && e.supported?.length) {

@@ -77,15 +77,9 @@ export function validateSecret(secret: Secret, old?: Secret): FieldError[] {
   let size = 0;
   for (const [k, v] of Object.entries(secret.data ?? {})) {
     for (const m of isConfigMapKey(k)) errs.push(fe.invalid(`data[${k}]`, k, m));
-    size += Math.floor((v.length * 3) / 4);
+    size += Buffer.byteLength(v, 'base64');
   }
-  if (size > MAX_DATA_SIZE)
-    errs.push({
-      type: 'FieldValueTooLong',
-      field: 'data',
-      value: '',
-      detail: `must have at most ${MAX_DATA_SIZE} bytes`,
-    });
+  if (size > MAX_DATA_SIZE) errs.push(fe.tooLong('data', '', MAX_DATA_SIZE));
   const data = secret.data ?? {};
   const decoded = (key: string): Buffer | undefined =>
     key in data ? Buffer.from(data[key] ?? '', 'base64') : undefined;

@@ -374,6 +374,14 @@ describe('Secrets: the keys of each well-known type (upstream ValidateSecret)', 
     ]);
   });
 
+  it('all values together hold at most 1 MiB, counted decoded', () => {
+    const half = Buffer.alloc(512 * 1024, 1).toString('base64');
+    expect(secret('Opaque', { a: half, b: half })).toEqual([]);
+    expect(secret('Opaque', { a: half, b: half, c: b64('x') })).toEqual([
+      'data: Too long: may not be more than 1048576 bytes',
+    ]);
+  });
+
   it('keys must be config keys', () => {
     expect(secret('Opaque', { 'a b': b64('x') })).toEqual([
       `data[a b]: Invalid value: "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,

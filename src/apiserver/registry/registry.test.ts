@@ -263,3 +263,36 @@ describe('managedFields of the scale subresource', () => {
     expect(creator['f:spec']?.['f:selector']).toBeDefined();
   });
 });
+
+describe('managedFields of a Node created by kubectl create', () => {
+  it('records the creator for what it set outside status, like upstream (status is the status subresource’s)', async () => {
+    const node = (name: string, extra: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, ...extra },
+      status: { capacity: { cpu: '2', memory: '1Gi', pods: '110' } },
+    });
+    const create = (obj: KubeObject): Promise<KubeObject> =>
+      registry
+        .handle({
+          verb: 'create',
+          group: '',
+          version: 'v1',
+          resource: 'nodes',
+          options: { fieldManager: 'kubectl-create' },
+          user,
+          body: obj,
+        })
+        .then((r) => r.body as KubeObject);
+    const labelled = await create(node('labelled', { labels: { name: 'my-first-k8s-node' } }));
+    expect(labelled.metadata?.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'kubectl-create',
+        operation: 'Update',
+        fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:name': {} } } },
+      }),
+    ]);
+    // nothing but a name and status: upstream's field manager has no field to record either
+    expect((await create(node('bare', {}))).metadata?.managedFields).toBeUndefined();
+  });
+});
