@@ -156,13 +156,20 @@ describe('pod admission on update', () => {
     });
   }
 
-  it('accepts a PUT of the manifest the pod was created from, after it was scheduled', async () => {
+  it('refuses a PUT that leaves what create and scheduling set empty, and adds the tolerations again', async () => {
     const created = await core('pods', { verb: 'create', body: manifest() });
     await bind('node-1');
-    const replaced = await core('pods', { verb: 'update', name: 'p', body: manifest() });
+    // as upstream: ServiceAccount admission mutates on create only, so empty fields read as changes
+    await expect(core('pods', { verb: 'update', name: 'p', body: manifest() })).rejects.toThrow(
+      /pod updates may not change fields other than/,
+    );
+    const replaced = await core('pods', {
+      verb: 'update',
+      name: 'p',
+      body: manifest({ nodeName: 'node-1', serviceAccountName: 'default' }),
+    });
     const spec = replaced['spec'] as Record<string, unknown>;
     expect(spec['tolerations']).toEqual((created['spec'] as Record<string, unknown>)['tolerations']);
-    expect(spec['nodeName']).toBe('node-1');
     expect([spec['serviceAccountName'], spec['serviceAccount']]).toEqual(['default', 'default']);
   });
 
@@ -170,6 +177,7 @@ describe('pod admission on update', () => {
     await core('pods', {
       verb: 'create',
       body: manifest({
+        serviceAccountName: 'default',
         tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }],
       }),
     });
@@ -177,6 +185,7 @@ describe('pod admission on update', () => {
       verb: 'update',
       name: 'p',
       body: manifest({
+        serviceAccountName: 'default',
         tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }],
       }),
     });

@@ -509,18 +509,12 @@ export class Registry implements ApiHandler {
    * node the scheduler bound the pod to — is kept when the update leaves it empty, instead of refusing the
    * update as a spec change: `kubectl replace -f` of the very manifest a pod was created from succeeds.
    */
-  private admitPodUpdate(pod: KubeObject, old: KubeObject): void {
-    const spec = (pod['spec'] ??= {}) as {
-      serviceAccountName?: string;
-      serviceAccount?: string;
-      nodeName?: string;
-    };
-    const oldSpec = (old['spec'] ?? {}) as typeof spec;
-    if (!spec.serviceAccountName && oldSpec.serviceAccountName) {
-      spec.serviceAccountName = oldSpec.serviceAccountName;
-      spec.serviceAccount = oldSpec.serviceAccountName;
-    }
-    if (!spec.nodeName && oldSpec.nodeName) spec.nodeName = oldSpec.nodeName;
+  /**
+   * Admission on a pod update, as upstream's: DefaultTolerationSeconds runs on update too, so a manifest without
+   * the default tolerations does not read as removing them. ServiceAccount admission mutates on create only, so an
+   * update that leaves `serviceAccountName` or `nodeName` empty is refused by validation, as upstream refuses it.
+   */
+  private admitPodUpdate(pod: KubeObject): void {
     this.addDefaultTolerations(pod);
   }
 
@@ -683,7 +677,7 @@ export class Registry implements ApiHandler {
     const next =
       req.verb === 'patch' && req.patchType === 'apply' ? merged : this.track(req, t, part, old, merged);
     // admission mutates after the field manager has recorded the client's change, as upstream orders them
-    if (part === 'main' && isPods(t)) this.admitPodUpdate(next, old);
+    if (part === 'main' && isPods(t)) this.admitPodUpdate(next);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
       const errs = allocateForUpdate(
         this.alloc,
