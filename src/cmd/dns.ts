@@ -1,22 +1,13 @@
 #!/usr/bin/env node
 // kubemu's cluster DNS: `node dist/cmd/dns.js --kubeconfig FILE [--listen 127.96.0.10:53] [--zone cluster.local] [--ttl 5]`.
 // The default port is 53 when this process may bind it, else 1053.
-import { readFileSync } from 'node:fs';
 import { ClusterDns, DEFAULT_DNS_IP, DEFAULT_TTL, DEFAULT_ZONE } from '../dns/index.js';
 import { runComponent } from '../util/component-main.js';
+import { mayBindPort } from '../util/privileged-ports.js';
 
-/** may this process bind port 53? root, or a lowered net.ipv4.ip_unprivileged_port_start */
-function mayBindPort53(): boolean {
-  if (process.getuid?.() === 0) return true;
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) <= 53;
-  } catch {
-    return false;
-  }
-}
-
+/** 127.96.0.10:53 when this process may bind port 53 (root, or a lowered ip_unprivileged_port_start), else :1053 */
 export function defaultListen(): string {
-  return `${DEFAULT_DNS_IP}:${mayBindPort53() ? 53 : 1053}`;
+  return `${DEFAULT_DNS_IP}:${mayBindPort(53) ? 53 : 1053}`;
 }
 
 /** `127.96.0.10:53` → host and port */

@@ -24,6 +24,7 @@ import {
   writeRunRecord,
   type RunRecord,
 } from './layout.js';
+import { clusterDegradations, formatDegradations } from './degraded.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
 import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
 import { Progress } from './progress.js';
@@ -296,10 +297,25 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number, das
     const seen = nodes.find((s) => s.name === n.name);
     return `${n.name} ${n.ip} (${seen?.ready === 'True' ? 'Ready' : 'NotReady'})`;
   });
+  const degraded = clusterDegradations(
+    record.nodes.map((n) => ({
+      name: n.name,
+      degraded: nodes.find((s) => s.name === n.name)?.degraded ?? [],
+    })),
+    true,
+  );
+  const warning = degraded.length
+    ? [
+        'WARNING: degraded mode (see `kubectl describe node` and `kubectl get events --field-selector type=Warning`):',
+        ...formatDegradations(degraded),
+        '',
+      ]
+    : [];
   return [
     '',
     `Cluster "${record.name}" is up: ${record.nodes.length} node(s) Ready in ${(elapsedMs / 1000).toFixed(1)}s.`,
     '',
+    ...warning,
     `  API server      ${record.apiServerUrl}`,
     `  nodes           ${nodeLines.join('\n                  ')}`,
     `  ingress HTTP    ${ingressUrls().http}`,
