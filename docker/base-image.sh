@@ -22,9 +22,20 @@ put() {
   mkdir -p "$root$dir"
   [ -e "$root$dir/$(basename "$1")" ] || cp -L "$1" "$root$dir/$(basename "$1")"
 }
+# the program's file on PATH. Not `command -v`: it names shell builtins (true, false, echo, kill) without a path,
+# so those were left out, and without /usr/bin/true the kubelet's isolation probe (setpriv ... -- true) failed and
+# every node ran with isolation `none`. A tool missing here is an error, not a smaller image.
+which_file() {
+  for d in $(echo "$PATH:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" | tr ':' ' '); do
+    if [ -f "$d/$1" ] && [ -x "$d/$1" ]; then
+      echo "$d/$1"
+      return 0
+    fi
+  done
+  return 1
+}
 for b in $bins; do
-  p=$(command -v "$b" 2>/dev/null) || continue
-  case "$p" in /*) ;; *) continue ;; esac
+  p=$(which_file "$b") || { echo "base-image.sh: no $b on this machine" >&2; exit 1; }
   put "$p"
   for lib in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do put "$lib"; done
 done

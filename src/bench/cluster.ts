@@ -23,6 +23,12 @@ export function freePort(): Promise<number> {
 export interface BenchCluster {
   client: KubeClient;
   connection: ApiConnection;
+  /** the admin kubeconfig `up` wrote, for kubectl */
+  kubeconfig: string;
+  /** `--name ... --state-dir ...`: what names this cluster to the CLI */
+  flags: string[];
+  /** the CLI's environment (its own HOME) */
+  env: NodeJS.ProcessEnv;
   kubemu(args: string[]): Promise<string>;
   processes(): Promise<{ name: string; pid: number }[]>;
   down(): Promise<void>;
@@ -51,6 +57,9 @@ export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
   return {
     client,
     connection,
+    kubeconfig,
+    flags,
+    env,
     kubemu,
     async processes() {
       const status = JSON.parse(await kubemu(['status', '-o', 'json'])) as {

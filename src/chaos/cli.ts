@@ -5,8 +5,6 @@ import { CliError } from '../cli/cli-error.js';
 import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
 import { ChaosError, parseDuration, type ChaosBackend } from './chaos.js';
-import { DockerChaos } from './docker-backend.js';
-import { Pm2Chaos } from './pm2-backend.js';
 
 export const CHAOS_USAGE = `Usage: kubemu chaos <action> [options]
 
@@ -34,14 +32,19 @@ export interface ChaosOptions {
 
 /** The backend for the cluster: pm2 when it runs under pm2 (by its state dir), else its compose containers. */
 export async function chaosBackend(opts: ChaosOptions): Promise<ChaosBackend> {
-  if (opts.mode === 'pm2') return Pm2Chaos.connect(opts.stateDir);
-  if (opts.mode === 'docker') return new DockerChaos(opts.name);
+  // each backend loaded only when used: dockerode alone took a third of a second of CPU before a pm2 kill-node
+  const pm2 = async (): Promise<ChaosBackend> =>
+    (await import('./pm2-backend.js')).Pm2Chaos.connect(opts.stateDir);
+  const docker = async () => (await import('./docker-backend.js')).DockerChaos;
+  if (opts.mode === 'pm2') return pm2();
+  if (opts.mode === 'docker') return new (await docker())(opts.name);
   const state = runningState(opts.stateDir);
-  if (state.daemonPid !== undefined) return Pm2Chaos.connect(opts.stateDir);
+  if (state.daemonPid !== undefined) return pm2();
   if (state.record?.mode === 'foreground' && state.running)
     throw new ChaosError(
       `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain 'kubemu up')`,
     );
+  const DockerChaos = await docker();
   if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name);
   throw new ChaosError(
     `no running cluster "${opts.name}": none under pm2 in ${opts.stateDir} and no containers labelled io.kubemu.cluster=${opts.name}`,

@@ -26,7 +26,7 @@ export interface ApiConnectionOptions {
   logger?: Logger;
   clock?: Clock;
   /**
-   * reconnect backoff: starts at initialMs, doubles to maxMs; defaults 250 ms → 1 s, so every component is back
+   * reconnect backoff: starts at initialMs, doubles to maxMs; defaults 100 ms → 1 s, so every component is back
    * within about a second of an apiserver restart (on loopback a retry a second costs nothing)
    */
   backoff?: { initialMs?: number; maxMs?: number };
@@ -108,7 +108,7 @@ export class ApiConnection implements ApiTransport {
     this.opts = opts;
     this.log = (opts.logger ?? silentLogger()).child({ apiserver: opts.url });
     this.clock = opts.clock ?? realClock;
-    this.initialBackoff = opts.backoff?.initialMs ?? 250;
+    this.initialBackoff = opts.backoff?.initialMs ?? 100;
     this.maxBackoff = opts.backoff?.maxMs ?? 1_000;
     this.backoff = this.initialBackoff;
     this.connect();
@@ -265,7 +265,9 @@ export class ApiConnection implements ApiTransport {
     this.failPending(connectionLost(reason || `close code ${code}`), false);
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
-    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delay);
+    // kept alive: a component whose only handle is this connection must wait for the apiserver, not exit 0 (it did,
+    // when started before the apiserver listened, and whenever the apiserver was down for longer than a backoff)
+    this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delay, { keepAlive: true });
   }
 
   private failPending(err: ApiError, includeUnsent: boolean): void {

@@ -1,23 +1,9 @@
 #!/usr/bin/env node
 // kubemu's cluster DNS: `node dist/cmd/dns.js --kubeconfig FILE [--listen 127.96.0.10:53] [--zone cluster.local] [--ttl 5]`.
 // The default port is 53 when this process may bind it, else 1053.
-import { readFileSync } from 'node:fs';
-import { ClusterDns, DEFAULT_DNS_IP, DEFAULT_TTL, DEFAULT_ZONE } from '../dns/index.js';
+import { ClusterDns, DEFAULT_TTL, DEFAULT_ZONE } from '../dns/index.js';
 import { runComponent } from '../util/component-main.js';
-
-/** may this process bind port 53? root, or a lowered net.ipv4.ip_unprivileged_port_start */
-function mayBindPort53(): boolean {
-  if (process.getuid?.() === 0) return true;
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) <= 53;
-  } catch {
-    return false;
-  }
-}
-
-export function defaultListen(): string {
-  return `${DEFAULT_DNS_IP}:${mayBindPort53() ? 53 : 1053}`;
-}
+import { defaultDnsListen } from '../util/dns-address.js';
 
 /** `127.96.0.10:53` → host and port */
 export function parseListen(text: string): { host: string; port: number } {
@@ -39,7 +25,7 @@ export function dnsMain(argv: string[]): void {
       ttl: { type: 'string', default: String(DEFAULT_TTL) },
     },
     async start({ values, logger: log, connect }) {
-      const { host, port } = parseListen(values.listen ?? defaultListen());
+      const { host, port } = parseListen(values.listen ?? defaultDnsListen());
       const { client } = connect();
       const dns = new ClusterDns({
         client,

@@ -11,7 +11,7 @@ import { DnsServer } from './server.js';
 export const DEFAULT_ZONE = 'cluster.local';
 export const DEFAULT_TTL = 5;
 /** by convention the 10th address of the ClusterIP range, as kube-dns's 10.96.0.10 */
-export const DEFAULT_DNS_IP = '127.96.0.10';
+export { DEFAULT_DNS_IP } from '../util/dns-address.js';
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const BY_SERVICE = 'service';
 

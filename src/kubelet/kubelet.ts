@@ -6,12 +6,15 @@ import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../c
 import type { Logger } from '../util/logger.js';
 import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
+import { unprivilegedPortStart } from '../util/privileged-ports.js';
 import { Backoff } from './backoff.js';
+import { activeProblems, nodeProblems } from './degraded.js';
 import type { EnvSources } from './env.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
 import { ImageStore } from './runtime/images.js';
+import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { statsSummary } from './stats.js';
@@ -116,6 +119,14 @@ export class Kubelet {
       maxPods: opts.maxPods,
       rootDir: opts.rootDir,
       kubeletPort: server.port,
+      problems: nodeProblems({
+        isolation: runtime.mode,
+        isolationDetail: opts.runtime ? undefined : isolationDetail(),
+        cpuCgroupsUnavailable: runtime.cpuCgroupsUnavailable,
+        root: process.getuid?.() === 0,
+        unprivilegedPortStart: unprivilegedPortStart(),
+        clusterDNS: opts.clusterDNS,
+      }),
     };
     const kubelet = new Kubelet(opts, runtime, images, server, cfg);
     self.kubelet = kubelet;
@@ -160,6 +171,16 @@ export class Kubelet {
       'Starting',
       'Starting kubelet.',
     );
+    // a degraded mode is never silent: a Warning on the Node (as upstream's CgroupV1), beside its True condition
+    for (const p of activeProblems(this.cfg.problems ?? [])) {
+      log.warn({ condition: p.type, reason: p.reason }, p.message);
+      events.event(
+        { kind: 'Node', apiVersion: 'v1', name: this.opts.nodeName, uid: this.opts.nodeName },
+        'Warning',
+        p.type,
+        p.message,
+      );
+    }
     const getOrUndefined = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await get();

@@ -6,6 +6,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
+import type { NodeProblem } from './degraded.js';
 import { deepEqual, rfc3339, rfc3339Micro } from '../util/objects.js';
 
 /** Matches the apiserver's /version gitVersion (src/apiserver/discovery/version.ts). */
@@ -25,6 +26,8 @@ export interface NodeConfig {
   maxPods: number;
   rootDir: string;
   kubeletPort: number;
+  /** what this node runs without (degraded.ts): reported as conditions after upstream's four */
+  problems?: readonly NodeProblem[];
 }
 
 function osImage(): string {
@@ -86,8 +89,12 @@ const CONDITIONS: readonly { type: string; status: string; reason: string; messa
 ];
 
 /** Conditions with heartbeat now; a transition time is kept while the status stays the same. */
-export function nodeConditions(old: NodeCondition[] | undefined, now: number): NodeCondition[] {
-  return CONDITIONS.map((c) => {
+export function nodeConditions(
+  old: NodeCondition[] | undefined,
+  now: number,
+  problems: readonly NodeProblem[] = [],
+): NodeCondition[] {
+  return [...CONDITIONS, ...problems].map((c) => {
     const prev = old?.find((o) => o.type === c.type);
     return {
       ...c,
@@ -108,7 +115,7 @@ export function buildNodeStatus(
   return {
     capacity,
     allocatable: { ...capacity },
-    conditions: nodeConditions(old?.conditions, now),
+    conditions: nodeConditions(old?.conditions, now, cfg.problems),
     addresses: [
       { type: 'InternalIP', address: cfg.nodeIP },
       { type: 'Hostname', address: cfg.nodeName },

@@ -2,14 +2,15 @@
 
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
+  /** timers do not keep the process alive, unless `keepAlive` (a reconnect the process waits for) */
+  setTimeout(fn: () => void, ms: number, opts?: { keepAlive?: boolean }): { cancel(): void };
 }
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, opts) {
     const t = setTimeout(fn, ms);
-    t.unref?.();
+    if (!opts?.keepAlive) t.unref?.();
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -1,10 +1,10 @@
 // Where the ingress gateway listens by default: one address shared by the gateway and the CLI that prints it.
+import { mayBindPort } from './privileged-ports.js';
 
 export const DEFAULT_INGRESS_IP = '127.0.3.1';
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-/** :80/:443 when the process may bind them (root), else :8080/:8443 */
-export const DEFAULT_HTTP = `${DEFAULT_INGRESS_IP}:${isRoot ? 80 : 8080}`;
-export const DEFAULT_HTTPS = `${DEFAULT_INGRESS_IP}:${isRoot ? 443 : 8443}`;
+/** :80/:443 when the process may bind them (root, or a lowered ip_unprivileged_port_start), else :8080/:8443 */
+export const DEFAULT_HTTP = `${DEFAULT_INGRESS_IP}:${mayBindPort(80) ? 80 : 8080}`;
+export const DEFAULT_HTTPS = `${DEFAULT_INGRESS_IP}:${mayBindPort(443) ? 443 : 8443}`;
 
 /** URLs a user types: http://127.0.3.1, https://127.0.3.1 (ports shown only when not the scheme's default) */
 export function ingressUrls(): { http: string; https: string } {

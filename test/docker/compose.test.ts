@@ -46,7 +46,10 @@ const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>, m
   waitUntil(what, check, ms, 500);
 
 interface NodeList {
-  items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
+  items: {
+    metadata: { name: string };
+    status: { conditions: { type: string; status: string; reason?: string }[] };
+  }[];
 }
 interface PodList {
   items: {
@@ -114,6 +117,34 @@ describe('docker compose cluster', () => {
       120_000,
     );
     expect(nodes.sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    // the base image has every tool the kubelet's isolation probe needs (true, echo, kill were missing): no node
+    // runs degraded, and no kubelet warned about it
+    const conditions = (await getJson<NodeList>(['get', 'nodes'])).items.flatMap((n) =>
+      n.status.conditions
+        .filter((c) => c.type.endsWith('Degraded'))
+        .map((c) => `${n.metadata.name} ${c.type} ${c.status} ${c.reason ?? ''}`),
+    );
+    expect(conditions.sort()).toEqual(
+      ['node-1', 'node-2', 'node-3'].flatMap((n) => [
+        `${n} CPUCgroupsDegraded False KubeletHasCPUCgroups`,
+        `${n} ClusterDNSDegraded False PodsHaveClusterDNS`,
+        `${n} IsolationDegraded False KubeletHasNamespaces`,
+        `${n} PrivilegedPortsDegraded False KubeletMayBindPrivilegedPorts`,
+      ]),
+    );
+    const warnings = must(
+      await kubectl([
+        'get',
+        'events',
+        '-A',
+        '--field-selector',
+        'type=Warning',
+        '-o',
+        'jsonpath={range .items[*]}{.reason}{"\\n"}{end}',
+      ]),
+      'get events',
+    );
+    expect(warnings).not.toMatch(/Degraded/);
     // the apiserver's healthcheck (/readyz) reports healthy
     const health = must(
       await engine.docker([

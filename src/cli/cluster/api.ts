@@ -2,6 +2,7 @@
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { nodeDegradations, type NodeProblemSummary } from './degraded.js';
 
 export interface ApiTarget {
   url: string;
@@ -63,6 +64,8 @@ export interface NodeSummary {
   internalIP: string | undefined;
   /** the Ready condition's status: True, False or Unknown */
   ready: string;
+  /** the node's True *Degraded conditions (src/kubelet/degraded.ts) */
+  degraded: NodeProblemSummary[];
 }
 
 export function summarizeNode(node: Node): NodeSummary {
@@ -70,6 +73,7 @@ export function summarizeNode(node: Node): NodeSummary {
     name: node.metadata?.name ?? '',
     internalIP: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
     ready: node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+    degraded: nodeDegradations(node),
   };
 }
 

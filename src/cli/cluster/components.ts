@@ -5,7 +5,7 @@ import {
   ensureComponentToken,
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
-import { defaultListen } from '../../cmd/dns.js';
+import { defaultDnsListen } from '../../util/dns-address.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import { componentKubeconfig, componentLog, type NodeLayout } from './layout.js';
 
@@ -15,7 +15,7 @@ const CLOUD_LB_USER = 'system:cloud-controller-manager';
 const DNS_USER = 'system:serviceaccount:kube-system:coredns';
 const CLUSTER_DOMAIN = 'cluster.local';
 /** where the cluster DNS listens; KUBEMU_CLUSTER_DNS=IP:PORT moves it (e.g. when another cluster holds the default) */
-export const clusterDnsAddress = (): string => process.env['KUBEMU_CLUSTER_DNS'] || defaultListen();
+export const clusterDnsAddress = (): string => process.env['KUBEMU_CLUSTER_DNS'] || defaultDnsListen();
 
 export interface ClusterSettings {
   name: string;

@@ -5,6 +5,12 @@ import { contextName } from '../../util/kubeconfig.js';
 import { dashboardUrl } from '../../dashboard/route.js';
 import { ingressUrls } from '../../util/ingress-address.js';
 import { isReady, listNodes, type ApiTarget } from './api.js';
+import {
+  clusterDegradations,
+  formatDegradations,
+  type Degradation,
+  type NodeProblemSummary,
+} from './degraded.js';
 import { clusterPaths } from './layout.js';
 import { Pm2Cluster, type ManagedProcess } from './pm2.js';
 import { runningState } from './running.js';
@@ -15,8 +21,10 @@ export interface ClusterStatus {
   running: boolean;
   mode: 'pm2' | 'foreground' | null;
   apiServer: { url: string | null; ready: boolean };
-  nodes: { name: string; internalIP: string | null; ready: string }[];
+  nodes: { name: string; internalIP: string | null; ready: string; degraded: NodeProblemSummary[] }[];
   ingress: { http: string | null; https: string | null };
+  /** what runs degraded (the nodes' True *Degraded conditions, the ingress off :80/:443); empty when nothing does */
+  degraded: Degradation[];
   /** the web dashboard, with the admin token in its fragment */
   dashboard: string | null;
   kubeconfig: string | null;
@@ -59,6 +67,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     name: n.name,
     internalIP: n.ip,
     ready: 'Unknown',
+    degraded: [],
   }));
   if (target && ready) {
     try {
@@ -67,6 +76,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
       // keep the recorded nodes, readiness unknown
     }
   }
+  const ingressRunning = processes.some((p) => p.name === 'ingress');
   return {
     name,
     stateDir,
@@ -75,7 +85,8 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     apiServer: { url, ready },
     dashboard: url && target?.token ? dashboardUrl(url, target.token) : null,
     nodes,
-    ingress: processes.some((p) => p.name === 'ingress') ? ingressUrls() : { http: null, https: null },
+    ingress: ingressRunning ? ingressUrls() : { http: null, https: null },
+    degraded: state.running ? clusterDegradations(nodes, ingressRunning) : [],
     kubeconfig: record?.kubeconfig ?? null,
     context: contextName(name),
     pm2: { home: clusterPaths(stateDir).pm2Home, daemonPid: state.daemonPid ?? null },
@@ -94,6 +105,9 @@ export function formatStatus(s: ClusterStatus): string {
     '',
     'NODE        INTERNAL-IP    READY',
     ...s.nodes.map((n) => `${n.name.padEnd(12)}${(n.internalIP ?? '-').padEnd(15)}${n.ready}`),
+    ...(s.degraded.length
+      ? ['', 'DEGRADED (kubectl describe node NODE says more)', ...formatDegradations(s.degraded, '')]
+      : []),
     '',
     'PROCESS               PID      STATUS    RESTARTS',
     ...s.processes.map(

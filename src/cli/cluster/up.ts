@@ -24,6 +24,7 @@ import {
   writeRunRecord,
   type RunRecord,
 } from './layout.js';
+import { clusterDegradations, formatDegradations } from './degraded.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
 import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
 import { Progress } from './progress.js';
@@ -174,20 +175,27 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   let nodes: NodeSummary[] = [];
   const readyShown = new Set<string>();
   try {
-    const apiserver = apiServerProcess(settings);
-    await startProcess(apiserver);
-    // credentials and kubeconfigs of the components, written while the apiserver boots
+    // credentials and kubeconfigs of the components first: the apiserver reads every token at its start
     const components = planComponents(settings, pki.caCertPem);
+    await startProcess(apiServerProcess(settings));
+    // The components start now, not once the apiserver is ready: loading their code (half a second of CPU each)
+    // overlaps the apiserver's boot, and their requests wait for its socket (reconnect backoff 100 ms → 1 s).
+    // pm2 starts them all at once; one start after another cost a round trip to its daemon each.
+    const started = Promise.all(
+      components.map(async (c) => {
+        await startProcess(c);
+        progress.update(c.name, 'started');
+      }),
+    );
+    // a failed start surfaces below, through `started` or the components' status; never unhandled
+    started.catch(() => undefined);
     for (let i = 0; !(await isReady(target)); i++) {
       if (i % 5 === 0) failedComponent(await supervisor.list(), ['apiserver']);
       if (Date.now() > deadline) throw new ComponentFailed('apiserver', 'did not become ready in time');
       await sleep(25);
     }
     progress.update('apiserver', `ready (${progress.elapsed()})`);
-    for (const c of components) {
-      await startProcess(c);
-      progress.update(c.name, 'started');
-    }
+    await started;
     for (;;) {
       failedComponent(await supervisor.list());
       try {
@@ -296,10 +304,25 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number, das
     const seen = nodes.find((s) => s.name === n.name);
     return `${n.name} ${n.ip} (${seen?.ready === 'True' ? 'Ready' : 'NotReady'})`;
   });
+  const degraded = clusterDegradations(
+    record.nodes.map((n) => ({
+      name: n.name,
+      degraded: nodes.find((s) => s.name === n.name)?.degraded ?? [],
+    })),
+    true,
+  );
+  const warning = degraded.length
+    ? [
+        'WARNING: degraded mode (see `kubectl describe node` and `kubectl get events --field-selector type=Warning`):',
+        ...formatDegradations(degraded),
+        '',
+      ]
+    : [];
   return [
     '',
     `Cluster "${record.name}" is up: ${record.nodes.length} node(s) Ready in ${(elapsedMs / 1000).toFixed(1)}s.`,
     '',
+    ...warning,
     `  API server      ${record.apiServerUrl}`,
     `  nodes           ${nodeLines.join('\n                  ')}`,
     `  ingress HTTP    ${ingressUrls().http}`,

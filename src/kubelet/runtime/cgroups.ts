@@ -90,7 +90,7 @@ function within(m: { root: string; point: string }, cgroupPath: string): string 
   return path.join(m.point, rel);
 }
 
-/** One node's CPU cgroups. `open` returns undefined where cgroups cannot be written (no root, read-only /sys). */
+/** One node's CPU cgroups. `open` says why not where cgroups cannot be written (no root, read-only /sys). */
 export class CpuCgroups {
   private readonly pods = new Set<string>();
 
@@ -99,11 +99,14 @@ export class CpuCgroups {
     private readonly version: 1 | 2,
   ) {}
 
-  /** Creates (or reuses) the node's group `name` under the kubelet's own cgroup and clears pod groups left in it. */
-  static open(name: string, shares = nodeShares()): CpuCgroups | undefined {
-    if (process.env['KUBEMU_CPU_CGROUPS'] === 'off') return undefined;
+  /**
+   * Creates (or reuses) the node's group `name` under the kubelet's own cgroup and clears pod groups left in it; or
+   * says why it cannot (no root, read-only /sys, KUBEMU_CPU_CGROUPS=off), for the Node's CPUCgroupsDegraded condition.
+   */
+  static open(name: string, shares = nodeShares()): CpuCgroups | string {
+    if (process.env['KUBEMU_CPU_CGROUPS'] === 'off') return 'disabled by KUBEMU_CPU_CGROUPS=off';
     const h = findHierarchy();
-    if (!h) return undefined;
+    if (!h) return 'no cgroup hierarchy with the cpu controller is mounted';
     const dir = path.join(h.dir, name);
     try {
       if (h.version === 2) {
@@ -118,8 +121,9 @@ export class CpuCgroups {
       if (h.version === 2) groups.enableCpuBelow(dir);
       groups.setShares(dir, shares);
       return groups;
-    } catch {
-      return undefined;
+    } catch (err) {
+      // the kubelet's own group, not the node's: the same words on every node of a cluster
+      return `cannot make a cgroup in ${h.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
     }
   }
 

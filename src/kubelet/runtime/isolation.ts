@@ -24,12 +24,17 @@ export interface Mount {
 }
 
 let detected: IsolationMode | undefined;
+let detectedWhy: string | undefined;
 
 /** Detects once per process which isolation works here; KUBEMU_ISOLATION=namespaces|userns|none forces one. */
 export function detectIsolation(): IsolationMode {
   if (detected) return detected;
   const forced = process.env['KUBEMU_ISOLATION'];
-  if (forced === 'namespaces' || forced === 'userns' || forced === 'none') return (detected = forced);
+  if (forced === 'namespaces' || forced === 'userns' || forced === 'none') {
+    detectedWhy = `forced by KUBEMU_ISOLATION=${forced}`;
+    return (detected = forced);
+  }
+  const failures: string[] = [];
   const probe = (userns: boolean): boolean => {
     const args = [
       ...(userns ? ['--user', '--map-root-user'] : []),
@@ -45,12 +50,30 @@ export function detectIsolation(): IsolationMode {
       '-c',
       'mount -t tmpfs kubemu-probe /tmp && mount -t overlay overlay -o lowerdir=/etc:/usr /mnt',
     ];
-    const r = spawnSync('unshare', args, { stdio: 'ignore', timeout: 5000 });
-    return r.status === 0 && hasSetpriv();
+    const r = spawnSync('unshare', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    if (r.status !== 0) {
+      const why = r.error
+        ? r.error.message
+        : (r.stderr?.toString().trim().split('\n')[0] ?? '') || `exit status ${r.status}`;
+      failures.push(`unshare${userns ? ' --user' : ''}: ${why}`);
+      return false;
+    }
+    if (!hasSetpriv()) {
+      failures.push('setpriv --pdeathsig KILL -- true failed (no setpriv or no true on PATH)');
+      return false;
+    }
+    return true;
   };
   if (process.getuid?.() === 0 && probe(false)) return (detected = 'namespaces');
   if (probe(true)) return (detected = 'userns');
+  detectedWhy = failures.join('; ');
   return (detected = 'none');
+}
+
+/** Why detectIsolation() chose what it did when that was forced or `none` (the failed probes), for the Node's condition. */
+export function isolationDetail(): string | undefined {
+  detectIsolation();
+  return detectedWhy;
 }
 
 let setprivPresent: boolean | undefined;

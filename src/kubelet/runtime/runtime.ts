@@ -42,12 +42,16 @@ export class ContainerRuntime {
   private readonly sampler: NodeJS.Timeout;
   private samples = 0;
   private readonly cgroups: CpuCgroups | undefined;
+  /** why containers get no CPU cgroups (undefined when they do, or when none were asked for) */
+  readonly cpuCgroupsUnavailable: string | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions = {}) {
     this.mode = options.mode ?? detectIsolation();
     this.sampler = setInterval(() => this.sampleUsage(), options.usageIntervalMs ?? 250);
     this.sampler.unref();
-    this.cgroups = options.cgroupName ? CpuCgroups.open(options.cgroupName) : undefined;
+    const opened = options.cgroupName ? CpuCgroups.open(options.cgroupName) : undefined;
+    this.cgroups = typeof opened === 'string' ? undefined : opened;
+    this.cpuCgroupsUnavailable = typeof opened === 'string' ? opened : undefined;
     options.logger?.info(
       { mode: this.mode, watchdogPid: this.watchdog.pid, cpuCgroup: this.cgroups?.dir ?? null },
       'container runtime ready',
