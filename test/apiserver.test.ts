@@ -237,6 +237,30 @@ describe('CRUD with upstream semantics', () => {
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
   });
+  it('concurrent patches without a resourceVersion all apply (retried on conflict); a pinned stale one gets 409', async () => {
+    await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('racing', 1));
+    const path = '/apis/apps/v1/namespaces/default/deployments/racing/status';
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api(
+          'PATCH',
+          path,
+          { status: { conditions: [{ type: `Check${i}`, status: 'True' }] } },
+          { contentType: 'application/strategic-merge-patch+json' },
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    const after = await api('GET', path);
+    expect(after.body.status.conditions).toHaveLength(20);
+    const stale = await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/racing',
+      { metadata: { resourceVersion: results[0].body.metadata.resourceVersion, labels: { late: 'yes' } } },
+      { contentType: 'application/merge-patch+json' },
+    );
+    expect(stale.status).toBe(409);
+  });
 });
 
 describe('selectors and pagination', () => {

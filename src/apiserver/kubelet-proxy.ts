@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors } from '../api/errors.js';
+import { decodePodLogOptions, encodePodLogOptions, validatePodLogOptions } from '../api/query-params.js';
 import type { ApiHandler, UserInfo } from '../api/request.js';
 import type { Logger } from '../util/logger.js';
 import { ADMIN_USER, nodeUser, readTokenFile, tokenFilePath } from './auth/token-file.js';
@@ -30,7 +31,6 @@ export function tokensFromStateDir(stateDir: string): (nodeName: string) => stri
 }
 
 const LOG_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log\/?$/;
-const PASSED = ['follow', 'previous', 'tailLines', 'sinceSeconds', 'sinceTime', 'timestamps', 'limitBytes'];
 
 /** Which container: the one named, the only one, or upstream's "a container name must be specified" error. */
 export function logContainer(pod: Pod, requested: string | null): string {
@@ -96,6 +96,9 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
     if (!m || req.method !== 'GET' || !user) return false;
     const namespace = decodeURIComponent(m[1]);
     const name = decodeURIComponent(m[2]);
+    // as upstream's GetResourceWithOptions and LogREST.Get: decode (400), then validate (422), then the pod
+    const logOptions = decodePodLogOptions(url.searchParams);
+    validatePodLogOptions(logOptions, name);
     const getObject = async <T>(
       resource: string,
       ns: string | undefined,
@@ -115,7 +118,7 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
       return r.body as T;
     };
     const pod = await getObject<Pod>('pods', namespace, name, user);
-    const container = logContainer(pod, url.searchParams.get('container'));
+    const container = logContainer(pod, logOptions.container ?? null);
     const nodeName = pod.spec?.nodeName;
     // Not scheduled yet: upstream answers with an empty log.
     if (!nodeName) {
@@ -128,10 +131,7 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
     const target = new URL(
       `https://${addr.host}:${addr.port}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}`,
     );
-    for (const k of PASSED) {
-      const v = url.searchParams.get(k);
-      if (v !== null) target.searchParams.set(k, v);
-    }
+    target.search = encodePodLogOptions(logOptions).toString();
     const tokens = deps.kubeletTokens(nodeName);
     let upstream: IncomingMessage | undefined;
     for (const token of tokens.length ? tokens : [undefined]) {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { decodePodLogOptions, type PodLogOptions } from '../api/query-params.js';
 import { createCertificateAuthority, issueCertificate } from '../util/pki.js';
 import type { Logger } from '../util/logger.js';
 import { readLogs, type ReadLogsOptions } from './runtime/logs.js';
@@ -76,15 +77,6 @@ export function logContainerID(rec: ContainerRecord, pod: string, previous: bool
   throw new HttpError(400, `container "${name}" in pod "${pod}" is waiting to start - no logs yet`);
 }
 
-const boolParam = (q: URLSearchParams, k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
-function intParam(q: URLSearchParams, k: string): number | undefined {
-  const v = q.get(k);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new HttpError(400, `${k}: invalid value "${v}"`);
-  return n;
-}
-
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
   // Like upstream's kubelet without --tls-cert-file: a self-signed serving certificate made at start.
   const ca = await createCertificateAuthority(`${opts.host}-ca@${Math.floor(Date.now() / 1000)}`);
@@ -142,24 +134,24 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (!worker) throw new HttpError(404, `pod "${podName}" does not exist`);
     const rec = worker.records().find((r) => r.spec.name === containerName);
     if (!rec) throw new HttpError(404, `container "${containerName}" not found in pod "${podName}"`);
-    const q = url.searchParams;
-    const containerID = logContainerID(rec, podName, boolParam(q, 'previous'));
+    let logOptions: PodLogOptions;
+    try {
+      logOptions = decodePodLogOptions(url.searchParams);
+    } catch (err) {
+      throw new HttpError(400, (err as Error).message);
+    }
+    const containerID = logContainerID(rec, podName, logOptions.previous ?? false);
     const file = rec.logFiles.get(containerID);
     if (!file)
       throw new HttpError(400, `container "${containerName}" in pod "${podName}" has no logs on this node`);
     const abort = new AbortController();
-    const follow = boolParam(q, 'follow');
     const live = rec.containerID === containerID && rec.process?.running === true;
-    const sinceTime = q.get('sinceTime');
-    const options: ReadLogsOptions = { follow: follow && live, signal: abort.signal };
-    const tail = intParam(q, 'tailLines');
-    const since = intParam(q, 'sinceSeconds');
-    const limit = intParam(q, 'limitBytes');
-    if (tail !== undefined) options.tailLines = tail;
-    if (since !== undefined) options.sinceSeconds = since;
-    if (sinceTime) options.sinceTime = new Date(sinceTime);
-    if (limit !== undefined) options.limitBytes = limit;
-    if (boolParam(q, 'timestamps')) options.timestamps = true;
+    const options: ReadLogsOptions = { follow: (logOptions.follow ?? false) && live, signal: abort.signal };
+    if (logOptions.tailLines !== undefined) options.tailLines = logOptions.tailLines;
+    if (logOptions.sinceSeconds !== undefined) options.sinceSeconds = logOptions.sinceSeconds;
+    if (logOptions.sinceTime) options.sinceTime = logOptions.sinceTime;
+    if (logOptions.limitBytes !== undefined) options.limitBytes = logOptions.limitBytes;
+    if (logOptions.timestamps) options.timestamps = true;
     if (options.follow && rec.process) options.until = rec.process.exited;
     if (!fs.existsSync(file))
       throw new HttpError(400, `container "${containerName}" in pod "${podName}" has no logs on this node`);

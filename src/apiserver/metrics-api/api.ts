@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { errors } from '../../api/errors.js';
+import { isWatchQuery } from '../../api/query-params.js';
 import type { ApiHandler, ApiRequest, ApiResult, KubeList, KubeObject } from '../../api/request.js';
 import { rfc3339 } from '../../util/objects.js';
 import { partialObjectMetadata, type Table } from '../printers/index.js';
@@ -197,7 +198,7 @@ export function metricsApiRoute(inner: ApiHandler, provider: MetricsProvider): E
     if (req.method !== 'GET')
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const q = url.searchParams;
-    if (q.get('watch') === 'true' || q.get('watch') === '1')
+    if (isWatchQuery(q))
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const result = await handleMetricsRequest(inner, provider, {
       verb: name ? 'get' : 'list',
@@ -206,7 +207,7 @@ export function metricsApiRoute(inner: ApiHandler, provider: MetricsProvider): E
       resource: resource,
       ...(namespace ? { namespace } : {}),
       ...(name ? { name } : {}),
-      options: parseOptions(q),
+      options: parseOptions(q, name ? 'get' : 'list'),
       user,
     });
     let body = result.body;

@@ -71,6 +71,19 @@ const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_RETRIES = 8;
 
+/** The resourceVersion a patch document itself sets (merge, strategic, apply, or a JSON patch op), if any. */
+function patchPinnedResourceVersion(patch: unknown): string | undefined {
+  if (Array.isArray(patch)) {
+    const op = (patch as { op?: string; path?: string; value?: unknown }[]).find(
+      (o) =>
+        o?.path === '/metadata/resourceVersion' && (o.op === 'add' || o.op === 'replace' || o.op === 'test'),
+    );
+    return typeof op?.value === 'string' && op.value ? op.value : undefined;
+  }
+  const rv = (patch as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
+  return typeof rv === 'string' && rv ? rv : undefined;
+}
+
 function meta(obj: KubeObject): NonNullable<KubeObject['metadata']> {
   return (obj.metadata ??= {});
 }
@@ -661,7 +674,10 @@ export class Registry implements ApiHandler {
       return this.create({ ...req, verb: 'create', body }, t);
     }
     const old = current.object;
-    const pinned = m.resourceVersion;
+    // A patch applied to the stored object carries its resourceVersion; only one the client wrote in the
+    // patch pins it. Otherwise a conflict with a concurrent write is retried on the fresh object, as upstream's
+    // GuaranteedUpdate re-applies the patch (a status patch racing a controller must not fail with 409).
+    const pinned = req.verb === 'patch' ? patchPinnedResourceVersion(req.body) : m.resourceVersion;
     if (pinned) {
       if (Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
     } else if (!t.strategy.allowUnconditionalUpdate && req.verb === 'update') {

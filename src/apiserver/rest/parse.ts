@@ -1,7 +1,8 @@
 // Turns an HTTP request line (method, path, query) into the parts of an ApiRequest, as upstream's
 // RequestInfoFactory does: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}, /apis/{g}/{v}/...
 import { errors } from '../../api/errors.js';
-import type { FieldValidation, PropagationPolicy, RequestOptions } from '../../api/request.js';
+import { decodeRequestQuery, type OptionsKind } from '../../api/query-params.js';
+import type { PropagationPolicy, RequestOptions } from '../../api/request.js';
 import { findResource, type Verb } from '../../api/resources.js';
 
 export interface ResourcePath {
@@ -75,61 +76,21 @@ export function verbFor(method: string, path: ResourcePath, watch: boolean): Ver
   }
 }
 
-function bool(v: string | null): boolean | undefined {
-  if (v === null) return undefined;
-  return v === '' || v === 'true' || v === '1';
+/** The options struct upstream's handler for this verb decodes its query into. */
+function optionsKind(verb: Verb): OptionsKind {
+  return verb === 'watch' ? 'list' : verb;
 }
 
-function int(name: string, v: string | null): number | undefined {
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n))
-    throw errors.badRequest(`invalid ${name}: ${v}: strconv.ParseInt: parsing "${v}": invalid syntax`);
-  return n;
-}
-
-const FIELD_VALIDATION: Record<string, FieldValidation> = {
-  strict: 'Strict',
-  warn: 'Warn',
-  ignore: 'Ignore',
-};
-
-/** Query parameters (and a DeleteOptions body) into RequestOptions. */
-export function parseOptions(q: URLSearchParams, deleteOptions?: Record<string, unknown>): RequestOptions {
-  const o: RequestOptions = {};
-  const set = <K extends keyof RequestOptions>(k: K, v: RequestOptions[K] | undefined): void => {
-    if (v !== undefined) o[k] = v;
-  };
-  set('labelSelector', q.get('labelSelector') ?? undefined);
-  set('fieldSelector', q.get('fieldSelector') ?? undefined);
-  set('limit', int('limit', q.get('limit')));
-  set('continue', q.get('continue') || undefined);
-  set('resourceVersion', q.get('resourceVersion') ?? undefined);
-  const rvm = q.get('resourceVersionMatch');
-  if (rvm === 'Exact' || rvm === 'NotOlderThan') o.resourceVersionMatch = rvm;
-  set('allowWatchBookmarks', bool(q.get('allowWatchBookmarks')));
-  set('sendInitialEvents', bool(q.get('sendInitialEvents')));
-  set('timeoutSeconds', int('timeoutSeconds', q.get('timeoutSeconds')));
-  if (q.getAll('dryRun').includes('All')) o.dryRun = true;
-  const fv = q.get('fieldValidation');
-  if (fv !== null) {
-    const mode = FIELD_VALIDATION[fv.toLowerCase()];
-    if (!mode)
-      throw errors.badRequest(`fieldValidation invalid value: ${fv}, must be one of Strict, Warn, Ignore`);
-    o.fieldValidation = mode;
-  }
-  set('fieldManager', q.get('fieldManager') ?? undefined);
-  set('force', bool(q.get('force')));
-  const pp = q.get('propagationPolicy');
-  if (pp !== null) o.propagationPolicy = pp as PropagationPolicy;
-  set('orphanDependents', bool(q.get('orphanDependents')));
-  set('gracePeriodSeconds', int('gracePeriodSeconds', q.get('gracePeriodSeconds')));
-  set('container', q.get('container') ?? undefined);
-  set('follow', bool(q.get('follow')));
-  set('previous', bool(q.get('previous')));
-  set('tailLines', int('tailLines', q.get('tailLines')));
-  set('sinceSeconds', int('sinceSeconds', q.get('sinceSeconds')));
-  set('timestamps', bool(q.get('timestamps')));
+/**
+ * Query parameters (and a DeleteOptions body) into RequestOptions, decoded as upstream's handler for the verb
+ * decodes them (src/api/query-params.ts): a 400 with Go's error text on a malformed value.
+ */
+export function parseOptions(
+  q: URLSearchParams,
+  verb: Verb,
+  deleteOptions?: Record<string, unknown>,
+): RequestOptions {
+  const o: RequestOptions = decodeRequestQuery(q, optionsKind(verb)).options;
   if (deleteOptions) {
     const d = deleteOptions as {
       propagationPolicy?: PropagationPolicy;

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors } from '../../api/errors.js';
 import { decodeProtobufBody } from '../../api/protobuf/index.js';
+import { decodeRequestTimeout, isPrettyPrint, isWatchQuery } from '../../api/query-params.js';
 import {
   PATCH_CONTENT_TYPES,
   type ApiHandler,
@@ -89,8 +90,15 @@ function negotiate(accept: string | undefined, q: URLSearchParams): Negotiated {
   return { as: 'object' };
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, warnings?: string[]): void {
-  const text = JSON.stringify(body);
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings?: string[],
+  pretty = false,
+): void {
+  // upstream's pretty serializer is json.MarshalIndent(obj, "", "  ")
+  const text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
   const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',
     'Content-Length': String(Buffer.byteLength(text)),
@@ -101,10 +109,10 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, warni
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, e: unknown, log: Logger): number {
+export function sendError(res: ServerResponse, e: unknown, log: Logger, pretty = false): number {
   const err = e instanceof ApiError ? e : errors.internal(e instanceof Error ? e.message : String(e), e);
   if (!(e instanceof ApiError)) log.error({ err: e }, 'internal error');
-  if (!res.headersSent) sendJson(res, err.code, err.toStatus());
+  if (!res.headersSent) sendJson(res, err.code, err.toStatus(), undefined, pretty);
   else res.end();
   return err.code;
 }
@@ -161,6 +169,15 @@ export function parseBody(buf: Buffer, contentType: string | undefined): unknown
   }
 }
 
+/** Upstream's long-running requests (watches, logs, streams) take no `?timeout=` deadline. */
+function isLongRunning(url: URL): boolean {
+  return (
+    isWatchQuery(url.searchParams) ||
+    /^\/apis?\/(?:[^/]+\/)?[^/]+\/watch\//.test(url.pathname) ||
+    /\/(?:log|exec|attach|portforward|proxy)\/?$/.test(url.pathname)
+  );
+}
+
 function toMetadataOnly(obj: KubeObject): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata ?? {} };
 }
@@ -171,6 +188,8 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
 
   const serve = async (req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
+    // the request-deadline filter runs before authentication: a malformed ?timeout= is a 400 for anyone
+    if (!isLongRunning(url)) decodeRequestTimeout(url.searchParams);
     const user = opts.authenticate(req);
     if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
     let bodyCache: Promise<unknown> | undefined;
@@ -197,7 +216,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
   ): Promise<void> => {
     const method = req.method ?? 'GET';
     const q = url.searchParams;
-    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const watch = isWatchQuery(q);
     const verb = verbFor(method, path, watch);
     // Unknown resources are a 404 before the body is read: a body we cannot decode should not mask it.
     const known = findResource(path.group, path.resource);
@@ -233,7 +252,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
       ...(path.name !== undefined ? { name: path.name } : {}),
       ...(method === 'DELETE' ? {} : payload !== undefined ? { body: payload } : {}),
       ...(patchType ? { patchType } : {}),
-      options: parseOptions(q, deleteOptions),
+      options: parseOptions(q, verb, deleteOptions),
       user,
     };
     const negotiated = negotiate(req.headers.accept, q);
@@ -270,7 +289,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
         };
       } else out = toMetadataOnly(out as KubeObject);
     }
-    sendJson(res, result.code, out, result.warnings);
+    sendJson(res, result.code, out, result.warnings, isPrettyPrint(q, req.headers['user-agent']));
     opts.observe?.({ ...labels, code: result.code }, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
@@ -351,7 +370,8 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
   return (req, res) => {
     const started = process.hrtime.bigint();
     serve(req, res, started).catch((e: unknown) => {
-      const code = sendError(res, e, log);
+      const q = new URL(req.url ?? '/', 'https://apiserver').searchParams;
+      const code = sendError(res, e, log, isPrettyPrint(q, req.headers['user-agent']));
       if (code >= 500) log.warn({ method: req.method, url: req.url, code }, 'request failed');
     });
   };
