@@ -368,8 +368,8 @@ export class PodWorker {
       this.deps.envSources,
       this.projections,
     );
+    // no retry timer: the ConfigMap/Secret informers re-sync the pod when the source comes back
     for (const err of failures) this.event(undefined, 'Warning', 'FailedMount', err.message);
-    if (failures.length) this.deps.enqueue(this.key, 2000);
   }
 
   private async setupSandbox(): Promise<boolean> {

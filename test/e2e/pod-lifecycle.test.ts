@@ -46,6 +46,15 @@ interface Pod {
 const pod = (name: string): Promise<Pod> => cluster.getJson<Pod>(['get', 'pod', name]);
 const condition = (p: Pod, type: string): string | undefined =>
   p.status.conditions?.find((c) => c.type === type)?.status;
+/** the pod once it is in `phase`; until then throws its containers' states, which a timeout then reports */
+const inPhase = async (name: string, phase: string): Promise<Pod> => {
+  const p = await pod(name);
+  if (p.status.phase === phase) return p;
+  const states = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].map(
+    (c) => `${c.name}: ${JSON.stringify(c.state)} restarts ${c.restartCount}`,
+  );
+  throw new Error(`${name} is ${p.status.phase}; ${states.join('; ')}`);
+};
 
 describe('pod lifecycle on the node', () => {
   beforeAll(async () => {
@@ -236,10 +245,7 @@ spec:
     );
     const done = await cluster.waitFor(
       'the Job-like pod to succeed',
-      async () => {
-        const p = await pod('job-with-sidecar');
-        return p.status.phase === 'Succeeded' ? p : undefined;
-      },
+      () => inPhase('job-with-sidecar', 'Succeeded'),
       60_000,
     );
     expect(done.status.containerStatuses?.[0]?.state.terminated?.exitCode).toBe(0);
@@ -266,6 +272,8 @@ spec:
       exec:
         command: ['test', '-e', '/tmp/up']
       periodSeconds: 1
+      timeoutSeconds: 10
+      failureThreshold: 30
   containers:
   - name: work
     image: busybox
@@ -273,10 +281,7 @@ spec:
 `);
     const done = await cluster.waitFor(
       'the batch pod to succeed despite its running sidecar',
-      async () => {
-        const p = await pod('batch');
-        return p.status.phase === 'Succeeded' ? p : undefined;
-      },
+      () => inPhase('batch', 'Succeeded'),
       60_000,
     );
     expect(done.status.containerStatuses?.[0]?.state.terminated).toMatchObject({ exitCode: 0 });
