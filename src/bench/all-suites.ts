@@ -2,6 +2,7 @@
 import './apiserver-suite.js';
 import './up-suite.js';
 import './pods-suite.js';
+import './volumes-suite.js';
 import './ingress-suite.js';
 import './services-suite.js';
 import './node-failure-suite.js';

@@ -21,6 +21,8 @@ export function freePort(): Promise<number> {
 }
 
 export interface BenchCluster {
+  /** the cluster's state dir (a node's root dir is `<stateDir>/nodes/<node>`) */
+  stateDir: string;
   client: KubeClient;
   connection: ApiConnection;
   /** the admin kubeconfig `up` wrote, for kubectl */
@@ -37,7 +39,8 @@ export interface BenchCluster {
 export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
   const root = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
   const env = { ...process.env, HOME: join(root, 'home'), KUBEMU_LOG_LEVEL: 'warn' };
-  const flags = ['--name', 'bench', '--state-dir', join(root, 'state')];
+  const stateDir = join(root, 'state');
+  const flags = ['--name', 'bench', '--state-dir', stateDir];
   const kubeconfig = join(root, 'kubeconfig');
   const kubemu = (args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -55,6 +58,7 @@ export async function upBenchCluster(nodes = 3): Promise<BenchCluster> {
   await kubemu(['up', '--nodes', String(nodes), '--port', String(port), '--kubeconfig', kubeconfig]);
   const { client, connection } = fromKubeconfig(kubeconfig);
   return {
+    stateDir,
     client,
     connection,
     kubeconfig,

@@ -2,7 +2,14 @@
 import fs from 'node:fs';
 import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
+import {
+  EventRecorder,
+  Informer,
+  WorkQueue,
+  keyOf,
+  type EventHandlers,
+  type KubeClient,
+} from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
@@ -55,6 +62,8 @@ export class Kubelet {
   private readonly queue: WorkQueue<string>;
   private readonly pods: Informer<Pod>;
   private readonly services: Informer<Service>;
+  private readonly configMaps: Informer<ConfigMap>;
+  private readonly secrets: Informer<Secret>;
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
   private closed = false;
@@ -76,8 +85,32 @@ export class Kubelet {
       name: 'pods',
       logger: log,
       resyncPeriodMs: 30_000,
+      indexers: { [VOLUME_SOURCE_INDEX]: volumeSourceKeys },
     });
     this.services = new Informer<Service>({ source: opts.client.services, name: 'services', logger: log });
+    // Upstream's kubelet watches the ConfigMaps and Secrets its pods mount and projects changes on the next sync;
+    // here a change enqueues the pods that mount it, so their volumes follow within moments.
+    this.configMaps = new Informer<ConfigMap>({
+      source: opts.client.configMaps,
+      name: 'configmaps',
+      logger: log,
+    });
+    this.secrets = new Informer<Secret>({ source: opts.client.secrets, name: 'secrets', logger: log });
+    const mountersOf =
+      (kind: 'configmap' | 'secret') =>
+      (o: ConfigMap | Secret): void => {
+        for (const p of this.pods.store.byIndex(VOLUME_SOURCE_INDEX, `${kind}/${keyOf(o)}`))
+          this.queue.add(keyOf(p));
+      };
+    const sourceHandlers = (kind: 'configmap' | 'secret'): EventHandlers<ConfigMap | Secret> => ({
+      onAdd: mountersOf(kind),
+      onUpdate: (o, n) => {
+        if (o !== n) mountersOf(kind)(n);
+      },
+      onDelete: mountersOf(kind),
+    });
+    this.configMaps.addEventHandler(sourceHandlers('configmap'));
+    this.secrets.addEventHandler(sourceHandlers('secret'));
     const enqueue = (p: Pod): void => this.queue.add(keyOf(p));
     // Our own status writes come back as updates; like upstream, only spec/metadata changes (and resyncs) sync a pod.
     const onUpdate = (o: Pod, n: Pod): void => {
@@ -189,10 +222,15 @@ export class Kubelet {
         throw err;
       }
     };
-    const services = this.services;
+    const { services, configMaps, secrets } = this;
+    // The caches first; an object they have not seen yet (created a moment before the pod) is read from the API.
     const envSources: EnvSources = {
-      configMap: (ns, name) => getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns)),
-      secret: (ns, name) => getOrUndefined<Secret>(() => client.secrets.get(name, ns)),
+      configMap: async (ns, name) =>
+        configMaps.store.getByName(ns, name) ??
+        (await getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns))),
+      secret: async (ns, name) =>
+        secrets.store.getByName(ns, name) ??
+        (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
       get services() {
         return services.store.list();
       },
@@ -225,8 +263,15 @@ export class Kubelet {
     };
 
     this.services.start();
+    this.configMaps.start();
+    this.secrets.start();
     this.pods.start();
-    await Promise.all([this.services.waitForSync(), this.pods.waitForSync()]);
+    await Promise.all([
+      this.services.waitForSync(),
+      this.configMaps.waitForSync(),
+      this.secrets.waitForSync(),
+      this.pods.waitForSync(),
+    ]);
     // Pods this node ran before a restart keep their IPs when they can.
     const reserved = new Map<string, string>();
     for (const p of this.pods.store.list()) {
@@ -295,11 +340,30 @@ export class Kubelet {
     this.queue.shutDown();
     this.pods.stop();
     this.services.stop();
+    this.configMaps.stop();
+    this.secrets.stop();
     await this.server.close();
     await this.runtime.close();
     if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });
     void this.workersDone;
   }
+}
+
+const VOLUME_SOURCE_INDEX = 'volumeSources';
+
+/** `configmap/<ns>/<name>` and `secret/<ns>/<name>` for every ConfigMap and Secret the pod's volumes project */
+export function volumeSourceKeys(pod: Pod): string[] {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const keys = new Set<string>();
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.configMap?.name) keys.add(`configmap/${ns}/${v.configMap.name}`);
+    if (v.secret?.secretName) keys.add(`secret/${ns}/${v.secret.secretName}`);
+    for (const src of v.projected?.sources ?? []) {
+      if (src.configMap?.name) keys.add(`configmap/${ns}/${src.configMap.name}`);
+      if (src.secret?.name) keys.add(`secret/${ns}/${src.secret.name}`);
+    }
+  }
+  return [...keys];
 }
 
 function statusOnlyChange(o: Pod, n: Pod): boolean {

@@ -26,7 +26,15 @@ import { ImagePullError, type ImageStore, type ResolvedImage } from './runtime/i
 import { runProbe } from './runtime/probes.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { computePodStatus, type ContainerView } from './status.js';
-import { containerMounts, setupVolumes, VolumeError } from './volumes.js';
+import { hasRestartableInitContainer, isRestartableInitContainer } from './sidecar.js';
+import { TerminationOrdering } from './termination-ordering.js';
+import {
+  containerMounts,
+  setupVolumes,
+  updateVolumes,
+  VolumeError,
+  type ProjectionCache,
+} from './volumes.js';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 
 export interface PodWorkerDeps {
@@ -158,6 +166,13 @@ export class PodWorker {
   readonly containers: ContainerRecord[];
   private sandboxReady = false;
   private volumePaths = new Map<string, string>();
+  private readonly projections: ProjectionCache = new Map();
+  /**
+   * The main containers have finished and will not restart (restartPolicy Never/OnFailure), or an init container
+   * failed under Never: nothing starts again, running sidecars are stopped (upstream's KillPod).
+   */
+  private finished = false;
+  private stoppingSidecars: Promise<void> | undefined;
   /** the pod's generated resolv.conf on disk (undefined: containers keep the host's) and its DNS env */
   private resolvConfPath: string | undefined;
   private dnsEnv: Record<string, string> = {};
@@ -274,16 +289,17 @@ export class PodWorker {
     if (this.finishedBefore) return;
     if (!this.sandboxReady && !(await this.setupSandbox())) return this.writeStatus();
     const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
-    let initDone = true;
-    for (const rec of this.init) {
-      if (rec.state.terminated?.exitCode === 0) continue;
-      initDone = false;
-      if (rec.process?.running) break;
-      if (!rec.everStarted) await this.start(rec);
-      else if (restartPolicy !== 'Never') await this.restartWithBackoff(rec);
-      break;
+    if (!this.finished && this.mainContainersFinished(restartPolicy)) this.finished = true;
+    if (this.finished) {
+      this.stopSidecars();
+      return this.writeStatus();
     }
-    if (initDone) {
+    await this.refreshVolumes();
+    const init = await this.syncInitContainers(restartPolicy);
+    if (init === 'failed') {
+      this.finished = true;
+      this.stopSidecars();
+    } else if (init === 'done') {
       for (const rec of this.containers) {
         if (rec.process?.running) continue;
         if (!rec.everStarted) {
@@ -296,6 +312,64 @@ export class PodWorker {
       }
     }
     await this.writeStatus();
+  }
+
+  /**
+   * Init containers in order (upstream's computeInitContainerActions): a regular one must succeed before the next
+   * starts; a sidecar (restartPolicy Always) must be started (its startup probe passed) and then keeps running beside
+   * the rest, restarted whenever it exits whatever the pod's restartPolicy. Once a main container has started, the
+   * pod is initialized: regular init containers never run again, sidecars are still kept running.
+   */
+  private async syncInitContainers(restartPolicy: string): Promise<'done' | 'pending' | 'failed'> {
+    const initialized = this.containers.some((r) => r.everStarted);
+    for (const rec of this.init) {
+      if (isRestartableInitContainer(rec.spec)) {
+        if (!rec.process?.running) {
+          if (!rec.everStarted) await this.start(rec);
+          else await this.restartWithBackoff(rec);
+        }
+        if (initialized || (rec.process?.running && (rec.probes?.started ?? true))) continue;
+        return 'pending';
+      }
+      if (initialized || rec.state.terminated?.exitCode === 0) continue;
+      if (rec.process?.running) return 'pending';
+      if (!rec.everStarted) await this.start(rec);
+      else if (restartPolicy !== 'Never') await this.restartWithBackoff(rec);
+      else return 'failed';
+      return 'pending';
+    }
+    return 'done';
+  }
+
+  /** Every main container ran and exited for good: restartPolicy Never, or OnFailure and they all succeeded. */
+  private mainContainersFinished(restartPolicy: string): boolean {
+    if (restartPolicy === 'Always') return false;
+    return this.containers.every((rec) => {
+      if (!rec.everStarted || rec.process?.running) return false;
+      const exit = rec.state.terminated ?? rec.lastState.terminated;
+      return !!exit && (restartPolicy === 'Never' || exit.exitCode === 0);
+    });
+  }
+
+  /** Stops the sidecars that still run once the pod has finished; the main containers have exited already. */
+  private stopSidecars(): void {
+    if (this.stoppingSidecars || !this.init.some((r) => r.process?.running)) return;
+    const grace = this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    this.stoppingSidecars = this.terminate(grace).then(() => this.deps.enqueue(this.key));
+  }
+
+  /** Projected volumes follow their ConfigMaps and Secrets; a failing source leaves the files as they were. */
+  private async refreshVolumes(): Promise<void> {
+    if (!(this.pod.spec?.volumes ?? []).length) return;
+    const failures = await updateVolumes(
+      this.pod,
+      this.podDir,
+      { podIP: this.podIP!, hostIP: this.deps.hostIP },
+      this.deps.envSources,
+      this.projections,
+    );
+    // no retry timer: the ConfigMap/Secret informers re-sync the pod when the source comes back
+    for (const err of failures) this.event(undefined, 'Warning', 'FailedMount', err.message);
   }
 
   private async setupSandbox(): Promise<boolean> {
@@ -318,6 +392,7 @@ export class PodWorker {
         this.podDir,
         { podIP: this.podIP, hostIP: this.deps.hostIP },
         this.deps.envSources,
+        this.projections,
       );
       this.setupDns();
     } catch (err) {
@@ -483,7 +558,7 @@ export class PodWorker {
     this.event(rec, 'Normal', 'Created', `Created container ${c.name}`);
     this.event(rec, 'Normal', 'Started', `Started container ${c.name}`);
     void proc.exited.then((exit) => this.onExit(rec, proc, exit));
-    if (!rec.init) this.startProbes(rec, proc);
+    if (!rec.init || isRestartableInitContainer(c)) this.startProbes(rec, proc);
   }
 
   private startProbes(rec: ContainerRecord, proc: ContainerProcess): void {
@@ -598,6 +673,16 @@ export class PodWorker {
   private async terminate(graceSeconds: number): Promise<void> {
     const deadline = this.now() + graceSeconds * 1000;
     await this.waitForEndpointsDrained(graceSeconds);
+    const ordering = hasRestartableInitContainer(this.pod.spec)
+      ? new TerminationOrdering(
+          this.pod.spec!,
+          new Set(
+            this.records()
+              .filter((r) => r.process?.running)
+              .map((r) => r.spec.name),
+          ),
+        )
+      : undefined;
     await Promise.all(
       this.records().map(async (rec) => {
         rec.probes?.stop();
@@ -617,9 +702,15 @@ export class PodWorker {
           else if (preStop.sleep)
             await new Promise((r) => setTimeout(r, Math.min(preStop.sleep!.seconds, graceSeconds) * 1000));
         }
+        // Sidecars wait for the main containers (and for the sidecars declared after them) to exit first.
+        if (ordering && graceSeconds > 0) await ordering.waitForTurn(rec.spec.name, deadline - this.now());
         // Upstream gives the container at least 2 s after a hook that used up the grace period.
         const left = Math.max((deadline - this.now()) / 1000, preStop ? 2 : 0);
-        await proc.stop(graceSeconds === 0 ? 0 : left);
+        try {
+          await proc.stop(graceSeconds === 0 ? 0 : left);
+        } finally {
+          ordering?.containerTerminated(rec.spec.name);
+        }
       }),
     );
     // Containers that never ran (or wait to restart) end as upstream reports them on a terminated pod.
@@ -662,7 +753,11 @@ export class PodWorker {
       ...(rec.containerID ? { containerID: rec.containerID } : {}),
       state: rec.state,
       lastState: rec.lastState,
-      ready: running && (rec.probes?.ready ?? !rec.init),
+      // upstream's prober manager: a regular init container is ready once it has succeeded; a sidecar like a main one
+      ready:
+        rec.init && !isRestartableInitContainer(rec.spec)
+          ? rec.state.terminated?.exitCode === 0
+          : running && (rec.probes?.ready ?? true),
       started: running && (rec.probes?.started ?? true),
       restartCount: rec.restartCount,
     };

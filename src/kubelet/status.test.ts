@@ -123,7 +123,8 @@ describe('computePodStatus', () => {
       pod: pod('Always', ['a', 'b'], ['i1', 'i2']),
       hostIP: '127.0.1.1',
       sandboxReady: false,
-      initContainers: [view('i1', exited(0)), view('i2', running)],
+      // the kubelet's view: a succeeded init container is ready, a running one is not (upstream's prober manager)
+      initContainers: [view('i1', exited(0), { ready: true }), view('i2', running, { ready: false })],
       containers: [
         view('a', { waiting: { reason: 'PodInitializing' } }),
         view('b', { waiting: { reason: 'PodInitializing' } }),
@@ -161,6 +162,66 @@ describe('computePodStatus', () => {
     expect(s.conditions!.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'False',
       reason: 'PodCompleted',
+    });
+  });
+
+  describe('native sidecars (init containers with restartPolicy Always)', () => {
+    const withSidecar = (restartPolicy: string): Pod => {
+      const p = pod(restartPolicy, ['app'], ['sidecar']);
+      p.spec!.initContainers![0].restartPolicy = 'Always';
+      return p;
+    };
+    const waitingInit = view('app', { waiting: { reason: 'PodInitializing' } });
+
+    it('Pending until the sidecar has started, then Initialized; its readiness counts for Ready', () => {
+      const p = withSidecar('Always');
+      const notStarted = view('sidecar', running, { started: false, ready: false });
+      expect(podPhase(p, [notStarted], [waitingInit])).toBe('Pending');
+      const status = (sidecar: ContainerView, app: ContainerView) =>
+        computePodStatus({
+          pod: p,
+          hostIP: '127.0.1.1',
+          sandboxReady: true,
+          initContainers: [sidecar],
+          containers: [app],
+          now: NOW,
+        });
+      const cond = (s: ReturnType<typeof status>, t: string) => s.conditions!.find((c) => c.type === t)!;
+      const before = status(notStarted, waitingInit);
+      expect(cond(before, 'Initialized')).toMatchObject({
+        status: 'False',
+        message: 'containers with incomplete status: [sidecar]',
+      });
+      expect(before.initContainerStatuses![0]).toMatchObject({ started: false, ready: false });
+
+      const unready = status(view('sidecar', running, { ready: false }), view('app', running));
+      expect(unready.phase).toBe('Running');
+      expect(cond(unready, 'Initialized').status).toBe('True');
+      expect(cond(unready, 'Ready')).toMatchObject({
+        status: 'False',
+        message: 'containers with unready status: [sidecar]',
+      });
+      const ready = status(view('sidecar', running), view('app', running));
+      expect(cond(ready, 'Ready').status).toBe('True');
+      expect(ready.initContainerStatuses![0]).toMatchObject({ started: true, ready: true });
+    });
+
+    it('a restarting sidecar keeps an initialized pod Running and Initialized', () => {
+      const p = withSidecar('Always');
+      const backoff = view('sidecar', { waiting: { reason: 'CrashLoopBackOff' } }, { lastState: exited(1) });
+      expect(podPhase(p, [backoff], [view('app', running)])).toBe('Running');
+    });
+
+    it('a Job-like pod completes by its main containers; an exited sidecar does not fail it', () => {
+      for (const policy of ['Never', 'OnFailure']) {
+        const p = withSidecar(policy);
+        expect(podPhase(p, [view('sidecar', running)], [view('app', exited(0))])).toBe('Running');
+        const stopped = view('sidecar', exited(143));
+        expect(podPhase(p, [stopped], [view('app', exited(0))])).toBe('Succeeded');
+      }
+      expect(podPhase(withSidecar('Never'), [view('sidecar', exited(143))], [view('app', exited(1))])).toBe(
+        'Failed',
+      );
     });
   });
 });

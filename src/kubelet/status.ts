@@ -7,6 +7,7 @@ import type {
   PodStatus,
 } from 'kubernetes-types/core/v1.js';
 import { rfc3339 } from '../util/objects.js';
+import { isRestartableInitContainer } from './sidecar.js';
 
 /** What the kubelet knows about one container of a pod. */
 export interface ContainerView {
@@ -38,7 +39,10 @@ export interface PodView {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
-/** upstream's getPhase (pkg/kubelet/kubelet_pods.go). */
+/**
+ * upstream's getPhase (pkg/kubelet/kubelet_pods.go). Sidecars (init containers with restartPolicy Always) keep the pod
+ * Pending until started, count as running while they run, and never make a pod Succeeded or Failed by exiting.
+ */
 export function podPhase(
   pod: Pod,
   init: ContainerView[],
@@ -47,9 +51,35 @@ export function podPhase(
 ): PodPhase {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
   let pendingInit = 0;
+  let pendingSidecars = 0;
   let failedInit = 0;
+  let unknown = 0;
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
   for (const spec of pod.spec?.initContainers ?? []) {
     const cs = init.find((c) => c.name === spec.name);
+    if (isRestartableInitContainer(spec)) {
+      if (!cs) {
+        pendingSidecars++;
+        unknown++;
+      } else if (cs.state.running) {
+        if (!cs.started) pendingSidecars++;
+        running++;
+      } else if (cs.state.terminated) {
+        // an exited sidecar does not count towards the phase
+      } else if (cs.state.waiting) {
+        if (!cs.lastState.terminated) {
+          pendingSidecars++;
+          waiting++;
+        }
+      } else {
+        pendingSidecars++;
+        unknown++;
+      }
+      continue;
+    }
     if (!cs) pendingInit++;
     else if (cs.state.running) pendingInit++;
     else if (cs.state.terminated) {
@@ -60,11 +90,6 @@ export function podPhase(
       } else pendingInit++;
     } else pendingInit++;
   }
-  let unknown = 0;
-  let running = 0;
-  let waiting = 0;
-  let stopped = 0;
-  let succeeded = 0;
   for (const spec of pod.spec?.containers ?? []) {
     const cs = containers.find((c) => c.name === spec.name);
     if (!cs) unknown++;
@@ -78,7 +103,9 @@ export function podPhase(
     } else unknown++;
   }
   if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
-  if (pendingInit > 0 || waiting > 0) return 'Pending';
+  // A sidecar restarting after the pod was initialized (a main container ran) does not make it Pending again.
+  const initialized = containers.some((c) => c.state.running || c.state.terminated || c.lastState.terminated);
+  if (pendingInit > 0 || (pendingSidecars > 0 && !initialized) || waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
     if (terminal) return stopped === succeeded ? 'Succeeded' : 'Failed';
@@ -101,7 +128,11 @@ function readyConditions(
   if (phase === 'Failed') return { status: 'False', reason: 'PodFailed' };
   const unknown: string[] = [];
   const unready: string[] = [];
-  for (const spec of pod.spec?.containers ?? []) {
+  // sidecars count like main containers (upstream's GenerateContainersReadyCondition)
+  for (const spec of [
+    ...(pod.spec?.initContainers ?? []).filter(isRestartableInitContainer),
+    ...(pod.spec?.containers ?? []),
+  ]) {
     const cs = containers.find((c) => c.name === spec.name);
     if (!cs) unknown.push(spec.name);
     else if (!cs.ready) unready.push(spec.name);
@@ -113,24 +144,29 @@ function readyConditions(
   return { status: 'True' };
 }
 
+/** upstream's GeneratePodInitializedCondition: regular init containers succeeded, sidecars started. */
 function initializedCondition(
   pod: Pod,
   init: ContainerView[],
+  containers: ContainerView[],
   phase: PodPhase,
 ): { status: 'True' | 'False'; reason?: string; message?: string } {
-  const incomplete = (pod.spec?.initContainers ?? [])
-    .filter((spec) => {
-      const cs = init.find((c) => c.name === spec.name);
-      return !cs || !(cs.state.terminated && cs.state.terminated.exitCode === 0);
-    })
-    .map((c) => c.name);
-  if (incomplete.length === 0)
-    return phase === 'Succeeded' ? { status: 'True', reason: 'PodCompleted' } : { status: 'True' };
-  return {
-    status: 'False',
-    reason: 'ContainersNotInitialized',
-    message: `containers with incomplete status: ${names(incomplete)}`,
-  };
+  const unknown: string[] = [];
+  const incomplete: string[] = [];
+  for (const spec of pod.spec?.initContainers ?? []) {
+    const cs = init.find((c) => c.name === spec.name);
+    if (!cs) unknown.push(spec.name);
+    else if (isRestartableInitContainer(spec) ? !cs.started : !cs.ready) incomplete.push(spec.name);
+  }
+  if (phase === 'Succeeded' && unknown.length === 0) return { status: 'True', reason: 'PodCompleted' };
+  // a main container has run: the pod was initialized, even while a sidecar restarts
+  if (containers.some((c) => c.state.running || c.state.terminated)) return { status: 'True' };
+  const messages: string[] = [];
+  if (unknown.length) messages.push(`containers with unknown status: ${names(unknown)}`);
+  if (incomplete.length) messages.push(`containers with incomplete status: ${names(incomplete)}`);
+  if (messages.length)
+    return { status: 'False', reason: 'ContainersNotInitialized', message: messages.join(', ') };
+  return { status: 'True' };
 }
 
 /** Keeps lastTransitionTime when a condition's status did not change. */
@@ -152,7 +188,7 @@ function condition(
   };
 }
 
-export function containerStatus(v: ContainerView, init: boolean): ContainerStatus {
+export function containerStatus(v: ContainerView): ContainerStatus {
   return {
     name: v.name,
     state: v.state,
@@ -162,7 +198,7 @@ export function containerStatus(v: ContainerView, init: boolean): ContainerStatu
     image: v.image,
     imageID: v.imageID,
     ...(v.containerID ? { containerID: v.containerID } : {}),
-    started: init ? v.state.running !== undefined : v.started,
+    started: v.started,
   };
 }
 
@@ -171,7 +207,7 @@ export function computePodStatus(view: PodView): PodStatus {
   const { pod, now } = view;
   const old = pod.status;
   const phase = podPhase(pod, view.initContainers, view.containers, view.terminal);
-  const ready = readyConditions(pod, view.containers, phase);
+  const ready = readyConditions(pod, [...view.initContainers, ...view.containers], phase);
   const scheduled = old?.conditions?.find((c) => c.type === 'PodScheduled');
   const conditions: PodCondition[] = [
     condition(
@@ -180,7 +216,12 @@ export function computePodStatus(view: PodView): PodStatus {
       { status: view.sandboxReady ? 'True' : 'False' },
       now,
     ),
-    condition(old?.conditions, 'Initialized', initializedCondition(pod, view.initContainers, phase), now),
+    condition(
+      old?.conditions,
+      'Initialized',
+      initializedCondition(pod, view.initContainers, view.containers, phase),
+      now,
+    ),
     condition(old?.conditions, 'Ready', ready, now),
     condition(old?.conditions, 'ContainersReady', ready, now),
     scheduled ?? condition(undefined, 'PodScheduled', { status: 'True' }, now),
@@ -196,10 +237,10 @@ export function computePodStatus(view: PodView): PodStatus {
     hostIPs: [{ ip: view.hostIP }],
     ...(view.podIP ? { podIP: view.podIP, podIPs: [{ ip: view.podIP }] } : {}),
     ...(view.startTime ? { startTime: view.startTime } : {}),
-    containerStatuses: view.containers.map((c) => containerStatus(c, false)),
+    containerStatuses: view.containers.map((c) => containerStatus(c)),
   };
   if (view.initContainers.length > 0)
-    status.initContainerStatuses = view.initContainers.map((c) => containerStatus(c, true));
+    status.initContainerStatuses = view.initContainers.map((c) => containerStatus(c));
   else delete status.initContainerStatuses;
   return status;
 }

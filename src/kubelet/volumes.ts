@@ -1,7 +1,9 @@
 // A pod's volumes on disk: emptyDir, configMap, secret, downwardAPI, projected, hostPath; and each container's mounts.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import { AtomicWriter, InvalidPayloadError, type FileProjection } from './atomic-writer.js';
 import type { Mount } from './runtime/isolation.js';
 import { fieldRefValue, resourceFieldValue, type PodAddresses } from './env.js';
 
@@ -153,27 +155,51 @@ async function volumeFiles(
   throw setupFailed(`volume type ${kind} is not supported by kubemu`);
 }
 
-/** Writes a file only when its content or mode changed, so a re-sync is cheap and mtimes stay meaningful. */
-function writeIfChanged(file: string, content: Buffer, mode: number): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  try {
-    const st = fs.statSync(file);
-    if ((st.mode & 0o777) === mode && fs.readFileSync(file).equals(content)) return;
-  } catch {
-    // new file
-  }
-  const tmp = `${file}.kubemu-tmp`;
-  fs.writeFileSync(tmp, content, { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
+/** configMap, secret, downwardAPI and projected volumes: files the kubelet projects and keeps up to date. */
+export function isProjectedVolume(vol: Volume): boolean {
+  return !!(vol.configMap || vol.secret || vol.downwardAPI || vol.projected);
 }
 
-/** Sets up (or refreshes) every volume of the pod under podDir/volumes; returns volume name → host path. */
+/**
+ * What the kubelet last wrote into each projected volume (volume name → fingerprint of its files), so a re-sync
+ * with unchanged sources reads nothing from disk.
+ */
+export type ProjectionCache = Map<string, string>;
+
+function fingerprint(files: FileToWrite[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+    h.update(`${f.path}\0${f.mode}\0${f.content.length}\0`).update(f.content);
+  return h.digest('hex');
+}
+
+/** Writes one projected volume through the atomic writer, unless the cache says it holds these files already. */
+async function project(
+  vol: Volume,
+  dir: string,
+  files: FileToWrite[],
+  cache: ProjectionCache | undefined,
+): Promise<void> {
+  const print = fingerprint(files);
+  if (cache?.get(vol.name) === print) return;
+  const payload = new Map<string, FileProjection>();
+  for (const f of files) payload.set(f.path, { data: f.content, mode: f.mode });
+  try {
+    await new AtomicWriter(dir).write(payload);
+  } catch (err) {
+    if (!(err instanceof InvalidPayloadError)) throw err;
+    throw new VolumeError(`MountVolume.SetUp failed for volume "${vol.name}" : ${err.message}`);
+  }
+  cache?.set(vol.name, print);
+}
+
+/** Sets up every volume of the pod under podDir/volumes; returns volume name → host path. */
 export async function setupVolumes(
   pod: Pod,
   podDir: string,
   addrs: PodAddresses,
   sources: VolumeSources,
+  cache?: ProjectionCache,
 ): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
   for (const vol of pod.spec?.volumes ?? []) {
@@ -193,24 +219,40 @@ export async function setupVolumes(
     }
     const dir = path.join(podDir, 'volumes', vol.name);
     const files = await volumeFiles(pod, vol, addrs, sources);
-    fs.mkdirSync(dir, { recursive: true });
-    if (files) {
-      const keep = new Set<string>();
-      for (const f of files) {
-        const rel = path.posix.normalize(f.path);
-        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-        keep.add(rel);
-        writeIfChanged(path.join(dir, rel), f.content, f.mode);
-      }
-      // Keys removed from a ConfigMap/Secret disappear from the volume, as upstream's atomic writer does.
-      for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
-        const full = path.join(dir, name);
-        if (fs.statSync(full).isFile() && !keep.has(name)) fs.rmSync(full, { force: true });
-      }
-    } else fs.chmodSync(dir, 0o777);
+    if (files) await project(vol, dir, files, cache);
+    else {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chmodSync(dir, 0o777);
+    }
     paths.set(vol.name, dir);
   }
   return paths;
+}
+
+/**
+ * Brings the pod's projected volumes in line with their sources (a ConfigMap or Secret that changed, the pod's
+ * labels for downwardAPI), as upstream's kubelet does on every pod sync. A volume whose source fails keeps its
+ * files; the failures come back for FailedMount events, and the other volumes still update.
+ */
+export async function updateVolumes(
+  pod: Pod,
+  podDir: string,
+  addrs: PodAddresses,
+  sources: VolumeSources,
+  cache: ProjectionCache,
+): Promise<VolumeError[]> {
+  const failures: VolumeError[] = [];
+  for (const vol of pod.spec?.volumes ?? []) {
+    if (!isProjectedVolume(vol)) continue;
+    try {
+      const files = await volumeFiles(pod, vol, addrs, sources);
+      if (files) await project(vol, path.join(podDir, 'volumes', vol.name), files, cache);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      failures.push(err);
+    }
+  }
+  return failures;
 }
 
 /** The container's volumeMounts as runtime mounts (subPath inside the volume; configMap/secret always read-only). */
@@ -224,13 +266,25 @@ export function containerMounts(
     const host = volumePaths.get(vm.name);
     if (!host) continue;
     const vol = pod.spec?.volumes?.find((v) => v.name === vm.name);
-    const forcedRO = !!(vol?.configMap || vol?.secret || vol?.downwardAPI || vol?.projected);
+    const projected = !!vol && isProjectedVolume(vol);
     let hostPath = host;
     if (vm.subPath) {
       hostPath = path.join(host, vm.subPath);
       if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true });
+      // A projected file is `key -> ..data/key`: the mount takes the file of the current timestamped directory, so
+      // later updates never reach it (upstream: subPath mounts of configMaps and secrets do not update).
+      if (projected) hostPath = resolveInside(host, hostPath);
     }
-    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: forcedRO || (vm.readOnly ?? false) });
+    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: projected || (vm.readOnly ?? false) });
   }
   return mounts;
+}
+
+/** the real path of p, which must stay inside the volume's directory (a projection never links out of it) */
+function resolveInside(volumeDir: string, p: string): string {
+  const real = fs.realpathSync(p);
+  const root = fs.realpathSync(volumeDir);
+  if (real !== root && !real.startsWith(`${root}${path.sep}`))
+    throw new VolumeError(`subPath ${p} resolves outside of its volume ${volumeDir}`);
+  return real;
 }

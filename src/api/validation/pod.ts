@@ -66,10 +66,18 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   if (!spec) return [fe.required(path)];
   const volumes = validateVolumes(spec.volumes ?? [], `${path}.volumes`, errs);
   if (!spec.containers || spec.containers.length === 0) errs.push(fe.required(`${path}.containers`));
-  else validateContainers(spec.containers, `${path}.containers`, volumes, opts, errs, new Set());
+  else validateContainers(spec.containers, `${path}.containers`, volumes, opts, errs, new Set(), false);
   if (spec.initContainers) {
     const containerNames = new Set((spec.containers ?? []).map((c) => c.name));
-    validateContainers(spec.initContainers, `${path}.initContainers`, volumes, opts, errs, containerNames);
+    validateContainers(
+      spec.initContainers,
+      `${path}.initContainers`,
+      volumes,
+      opts,
+      errs,
+      containerNames,
+      true,
+    );
   }
   oneOf(spec.restartPolicy, RESTART_POLICIES, `${path}.restartPolicy`, errs);
   oneOf(spec.dnsPolicy, DNS_POLICIES, `${path}.dnsPolicy`, errs);
@@ -163,10 +171,12 @@ function validateContainers(
   opts: PodSpecOptions,
   errs: FieldError[],
   takenNames: Set<string>,
+  init: boolean,
 ): void {
   const names = new Set<string>(takenNames);
   containers.forEach((c, i) => {
     const p = `${path}[${i}]`;
+    validateContainerRestartPolicy(c, p, init, errs);
     if (!c.name) errs.push(fe.required(`${p}.name`));
     else {
       for (const m of isDNS1123Label(c.name)) errs.push(fe.invalid(`${p}.name`, c.name, m));
@@ -212,6 +222,26 @@ function validateContainers(
     }
     if (c.resources) validateResources(c.resources, `${p}.resources`, errs);
   });
+}
+
+/**
+ * upstream's rules for a container's own restartPolicy (native sidecars): only init containers may set it, only to
+ * Always; init containers without it run to completion, so lifecycle hooks and probes make no sense on them.
+ */
+function validateContainerRestartPolicy(c: Container, p: string, init: boolean, errs: FieldError[]): void {
+  if (!init) {
+    if (c.restartPolicy !== undefined)
+      errs.push(fe.forbidden(`${p}.restartPolicy`, 'may not be set for non-init containers'));
+    return;
+  }
+  if (c.restartPolicy !== undefined && c.restartPolicy !== 'Always')
+    errs.push(fe.notSupported(`${p}.restartPolicy`, c.restartPolicy, ['Always']));
+  if (c.restartPolicy === 'Always') return;
+  for (const field of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'] as const)
+    if (c[field] !== undefined)
+      errs.push(
+        fe.forbidden(`${p}.${field}`, 'may not be set for init containers without restartPolicy=Always'),
+      );
 }
 
 function validateContainerPorts(ports: ContainerPort[], path: string, errs: FieldError[]): void {

@@ -127,6 +127,39 @@ describe('Pod spec', () => {
       'spec.containers[0].env[0].name',
     ]);
   });
+
+  it('restartPolicy on a container: init containers only, Always only (native sidecars)', () => {
+    const sidecar = {
+      name: 'proxy',
+      image: 'x',
+      restartPolicy: 'Always',
+      readinessProbe: { tcpSocket: { port: 80 } },
+    };
+    expect(lines(errs('Pod', (o) => (o.spec.initContainers = [sidecar])))).toEqual([]);
+    expect(
+      lines(
+        errs('Pod', (o) => (o.spec.initContainers = [{ name: 'i', image: 'x', restartPolicy: 'OnFailure' }])),
+      ),
+    ).toEqual([
+      'spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": supported values: "Always"',
+    ]);
+    expect(lines(errs('Pod', (o) => (o.spec.containers[0].restartPolicy = 'Always')))).toEqual([
+      'spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers',
+    ]);
+    expect(
+      lines(
+        errs(
+          'Pod',
+          (o) =>
+            (o.spec.initContainers = [
+              { name: 'i', image: 'x', startupProbe: { exec: { command: ['true'] } } },
+            ]),
+        ),
+      ),
+    ).toEqual([
+      'spec.initContainers[0].startupProbe: Forbidden: may not be set for init containers without restartPolicy=Always',
+    ]);
+  });
 });
 
 describe('Deployment and ReplicaSet', () => {

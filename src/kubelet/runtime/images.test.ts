@@ -42,6 +42,8 @@ describe('ImageStore', () => {
       'busybox',
       'busybox:1.36',
       'busybox:1.28',
+      'alpine',
+      'alpine:3.20',
     ]) {
       const img = store.resolve(ref);
       expect(fs.existsSync(path.join(img.dir, 'image.json'))).toBe(true);
@@ -49,6 +51,7 @@ describe('ImageStore', () => {
     expect(store.resolve('kubemu/hello').manifest.env['VERSION']).toBe('v3');
     expect(store.resolve('docker.io/kubemu/hello:v2').manifest.env['VERSION']).toBe('v2');
     expect(store.resolve('busybox').manifest).toMatchObject({ entrypoint: [], cmd: ['sh'] });
+    expect(store.resolve('alpine:latest').manifest).toMatchObject({ entrypoint: [], cmd: ['sh'] });
   });
   it('reports a missing image with upstream wording', () => {
     expect(() => store.resolve('nosuch/image:v9')).toThrow(ImagePullError);

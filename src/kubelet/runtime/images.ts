@@ -169,8 +169,9 @@ export class ImageStore {
     const candidates: { dir: string; builtIn: boolean }[] = [];
     if (this.userDir) candidates.push({ dir: path.join(this.userDir, ref.name, ref.tag), builtIn: false });
     candidates.push({ dir: path.join(this.builtInDir, ref.name, ref.tag), builtIn: true });
-    // busybox stands for "a shell": any busybox tag runs the one built-in shell image.
-    if (ref.name === 'busybox')
+    // busybox stands for "a shell": any busybox tag runs the one built-in shell image; so does alpine, which the
+    // Kubernetes docs' examples use for the same shell one-liners.
+    if (ref.name === 'busybox' || ref.name === 'alpine')
       candidates.push({ dir: path.join(this.builtInDir, 'busybox', 'latest'), builtIn: true });
     for (const c of candidates) {
       if (!fs.existsSync(path.join(c.dir, 'image.json'))) continue;
