@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // no sockets, but some build whole documents (OpenAPI): a loaded CI machine must not time them out
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
       },
