@@ -62,6 +62,24 @@ describe('examples/', () => {
       });
       expect(JSON.parse(res.body)).toMatchObject({ user: 'alice', items: [] });
     }
+    // the README's own curl commands, run as written: add to the cart, then read it back
+    const readme = readFileSync(join(EXAMPLES, 'shopping-cart', 'README.md'), 'utf8');
+    const curlLine = (method: RegExp): string => {
+      const line = readme.split('\n').find((l) => method.test(l));
+      if (!line) throw new Error(`examples/shopping-cart/README.md has no line matching ${method}`);
+      return line.replace(/\s+#.*$/, '');
+    };
+    const added = execFileSync('sh', ['-c', curlLine(/^curl -X POST /)], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(JSON.parse(added)).toMatchObject({ user: 'alice', items: [{ id: 'apple', quantity: 2 }] });
+    const listed = execFileSync('sh', ['-c', `${curlLine(/^curl http:\/\/127\.0\.1\.1:30080\/cart/)} -s`], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    // two replicas keep separate in-memory carts: the one that took the POST lists the apple
+    expect(JSON.parse(listed)).toMatchObject({ user: 'alice' });
     const hpa = await cluster.getJson<{ spec: { minReplicas: number; maxReplicas: number } }>([
       'get',
       'hpa',
