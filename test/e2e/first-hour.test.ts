@@ -1,12 +1,11 @@
 // What a new user meets in the first hour (issue #16), from the user's side: certificates made with the openssl
 // CLI in every key type behind an Ingress, a Kubernetes docs manifest that runs registry.k8s.io/busybox, and
 // what `kubectl describe` and `kubemu image ls` say about an image kubemu does not have.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upCluster, type TestCluster } from '../helpers/cluster.js';
+import { run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 import { ensureCommands } from '../helpers/tools.js';
 
 const DOCS_EXAMPLE = resolve(
@@ -18,19 +17,9 @@ const FAKE_CERT_CN = 'Kubernetes Ingress Controller Fake Certificate';
 let cluster: TestCluster;
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 /** a command-line tool as a user runs it; never throws, the caller looks at code and output */
-const sh = (cmd: string, args: string[], input?: string): Promise<Run> =>
-  new Promise((done) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input ?? '');
-  });
+const sh = (cmd: string, args: string[], input = ''): Promise<Run> =>
+  run(cmd, args, process.env, { input, timeoutMs: 30_000 });
 const must = (r: Run, what: string): string => {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
   return r.stdout;
