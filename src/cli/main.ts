@@ -217,14 +217,17 @@ ${COMMON}
     },
   },
   image: {
-    summary: 'build an image from a directory (kubemu image build DIR -t NAME:TAG)',
-    usage: `Usage: kubemu image build DIR -t NAME:TAG [options]
+    summary: 'list images (kubemu image ls) or add one (kubemu image build DIR -t NAME:TAG)',
+    usage: `Usage: kubemu image ls [options]
+       kubemu image build DIR -t NAME:TAG [options]
 
-Copies DIR (which holds image.json) into the cluster's image store, where every kubelet of
-the cluster finds it.
+ls     lists the images pods can run: the built-in ones and the cluster's own builds,
+       and the upstream names that stand for a built-in image
+build  copies DIR (which holds image.json) into the cluster's image store, where every
+       kubelet of the cluster finds it
 
 Options:
-  -t, --tag NAME:TAG  the image's name and tag
+  -t, --tag NAME:TAG  (build) the image's name and tag
 ${COMMON}`,
     async run(argv) {
       const { values: v, positionals } = parse(
@@ -235,16 +238,17 @@ ${COMMON}`,
       );
       if (v['help']) return void console.log(this.usage);
       const [sub, dir, ...extra] = positionals;
-      if (sub !== 'build' || !dir || extra.length > 0 || !v['tag'])
-        throw new CliError(`kubemu image: expected 'build DIR -t NAME:TAG'\n\n${this.usage}`, 2);
       const name = clusterName('image', v['name'] as string | undefined);
+      const stateDir = stateDirOf(name, v['state-dir'] as string | undefined);
+      if ((sub === 'ls' || sub === 'list') && !dir && !v['tag']) {
+        const { formatImageList } = await import('./image-list.js');
+        return void process.stdout.write(formatImageList(stateDir));
+      }
+      if (sub !== 'build' || !dir || extra.length > 0 || !v['tag'])
+        throw new CliError(`kubemu image: expected 'ls' or 'build DIR -t NAME:TAG'\n\n${this.usage}`, 2);
       const { buildImage } = await import('../kubelet/runtime/images.js');
       try {
-        const built = buildImage(
-          resolve(dir),
-          v['tag'] as string,
-          stateDirOf(name, v['state-dir'] as string | undefined),
-        );
+        const built = buildImage(resolve(dir), v['tag'] as string, stateDir);
         console.log(`built ${built.ref.canonical} (${built.dir})`);
       } catch (err) {
         throw new CliError(`kubemu image build: ${(err as Error).message}`, 1, { cause: err });

@@ -96,6 +96,8 @@ export interface ContainerRecord {
   logFiles: Map<string, string>;
   finishedAtMs?: number;
   imageBackoffSince?: number;
+  /** the last failed pull's error, shown in the ImagePullBackOff message as upstream does */
+  lastPullError?: string;
   probes?: ContainerProbes;
 }
 
@@ -460,7 +462,9 @@ export class PodWorker {
         this.event(rec, 'Normal', 'BackOff', msg);
         this.event(rec, 'Warning', 'Failed', 'Error: ImagePullBackOff');
       }
-      rec.state = waiting('ImagePullBackOff', msg);
+      // upstream (1.30+) keeps the last pull error in the status message during the back-off
+      const why = rec.lastPullError === undefined ? '' : `: ErrImagePull: ${rec.lastPullError}`;
+      rec.state = waiting('ImagePullBackOff', msg + why);
       const left = rec.imageBackoffSince + this.deps.imageBackoff.get(imgKey) - this.now();
       this.deps.enqueue(this.key, Math.max(10, left + 10));
       return;
@@ -473,10 +477,20 @@ export class PodWorker {
       image = this.deps.images.resolve(c.image ?? '');
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
+      if (err.reason === 'InvalidImageName') {
+        // never pulled, never retried: the pod's spec has to change
+        if (rec.state.waiting?.reason !== 'InvalidImageName') {
+          this.event(rec, 'Warning', 'InspectFailed', err.message);
+          this.event(rec, 'Warning', 'Failed', 'Error: InvalidImageName');
+        }
+        rec.state = waiting('InvalidImageName', err.message);
+        return;
+      }
       if (!pullAlways) this.event(rec, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
       this.event(rec, 'Warning', 'Failed', err.message);
       this.event(rec, 'Warning', 'Failed', 'Error: ErrImagePull');
-      rec.state = waiting('ErrImagePull', err.message);
+      rec.state = waiting('ErrImagePull', err.detail);
+      rec.lastPullError = err.detail;
       this.deps.imageBackoff.next(imgKey);
       rec.imageBackoffSince = this.now();
       // Shown for a moment, then ImagePullBackOff until the backoff ends and the next pull is tried.
@@ -484,6 +498,7 @@ export class PodWorker {
       return;
     }
     rec.imageBackoffSince = undefined;
+    rec.lastPullError = undefined;
     this.deps.imageBackoff.reset(imgKey);
     if (pullAlways) {
       const took = formatDuration(this.now() - pullStart);
@@ -495,7 +510,7 @@ export class PodWorker {
       );
     } else this.event(rec, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
     rec.image = image.ref.canonical;
-    rec.imageID = `kubemu://${image.ref.canonical.replace(/:[^:/]+$/, '')}@${imageDigest(image)}`;
+    rec.imageID = `kubemu://${image.ref.repository}@${imageDigest(image)}`;
 
     let env: Map<string, string>;
     try {

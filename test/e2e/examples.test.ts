@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upCluster, type TestCluster } from '../helpers/cluster.js';
+import { run, upCluster, type TestCluster } from '../helpers/cluster.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 let cluster: TestCluster;
@@ -122,6 +122,35 @@ describe('examples/', () => {
       30_000,
     );
   }, 180_000);
+
+  it('shopping-cart README: its kubectl and curl commands work as written', async () => {
+    const readme = readFileSync(join(EXAMPLES, 'shopping-cart', 'README.md'), 'utf8');
+    const lines = readme.split('\n').map((l) => l.replace(/\s+#.*$/, ''));
+    const line = (start: RegExp): string => {
+      const found = lines.find((l) => start.test(l));
+      if (!found) throw new Error(`examples/shopping-cart/README.md has no line matching ${start}`);
+      return found;
+    };
+    must(await cluster.kubectl(['apply', '-f', join(EXAMPLES, 'shopping-cart') + '/']), 'apply');
+    const args = line(/^kubectl rollout status /)
+      .split(' ')
+      .slice(1);
+    must(await cluster.kubectl([...args, '--timeout=90s'], { timeoutMs: 100_000 }), 'rollout status');
+    const shell = async (command: string): Promise<unknown> => {
+      const r = await run('sh', ['-c', command], process.env, { timeoutMs: 10_000 });
+      if (r.code !== 0) throw new Error(`${command}: exit ${r.code} ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    // the NodePort reaches the pods a moment after they are Ready (kube-proxy)
+    const list = line(/^curl http:\/\/127\.0\.1\.1:30080\/cart/);
+    const listed = await cluster.waitFor(list, () => shell(`${list} -s --fail`), 30_000);
+    expect(listed).toMatchObject({ user: 'alice', items: expect.any(Array) });
+    // the cart's reply to the README's POST, exactly as typed there
+    expect(await shell(line(/^curl -X POST /))).toMatchObject({
+      user: 'alice',
+      items: [{ id: 'apple', quantity: 2 }],
+    });
+  }, 150_000);
 
   it('chaos kill COMPONENT: pm2 restarts the scheduler', async () => {
     const r = await cluster.kubemu([

@@ -51,7 +51,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function run(
+export function run(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv,

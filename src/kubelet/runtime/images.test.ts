@@ -5,24 +5,48 @@ import { afterAll, describe, it, expect } from 'vitest';
 import { buildImage, ImagePullError, ImageStore, InvalidImageError, parseImageRef } from './images.js';
 import { containerArgv } from './container.js';
 
+const SHA = 'sha256:' + 'a'.repeat(64);
+
 describe('parseImageRef', () => {
-  it('normalises docker hub references like upstream', () => {
-    expect(parseImageRef('busybox')).toMatchObject({
-      name: 'busybox',
-      tag: 'latest',
-      canonical: 'docker.io/library/busybox:latest',
-    });
-    expect(parseImageRef('docker.io/kubemu/hello:v1')).toMatchObject({
-      name: 'kubemu/hello',
-      tag: 'v1',
-      canonical: 'docker.io/kubemu/hello:v1',
-    });
-    expect(parseImageRef('docker.io/library/busybox:1.36')).toMatchObject({ name: 'busybox', tag: '1.36' });
-    expect(parseImageRef('localhost:5000/app:dev')).toMatchObject({ name: 'localhost:5000/app', tag: 'dev' });
+  it.each([
+    // [reference, name in kubemu's stores, tag, canonical] — normalised like docker's reference package
+    ['busybox', 'busybox', 'latest', 'docker.io/library/busybox:latest'],
+    ['busybox:1.28', 'busybox', '1.28', 'docker.io/library/busybox:1.28'],
+    ['library/busybox', 'busybox', 'latest', 'docker.io/library/busybox:latest'],
+    ['docker.io/busybox', 'busybox', 'latest', 'docker.io/library/busybox:latest'],
+    ['index.docker.io/library/busybox:1.36', 'busybox', '1.36', 'docker.io/library/busybox:1.36'],
+    ['docker.io/kubemu/hello:v1', 'kubemu/hello', 'v1', 'docker.io/kubemu/hello:v1'],
+    ['kubemu/hello', 'kubemu/hello', 'latest', 'docker.io/kubemu/hello:latest'],
+    ['registry.k8s.io/busybox', 'registry.k8s.io/busybox', 'latest', 'registry.k8s.io/busybox:latest'],
+    ['registry.k8s.io/busybox:1.27.2', 'registry.k8s.io/busybox', '1.27.2', 'registry.k8s.io/busybox:1.27.2'],
+    ['localhost:5000/app:dev', 'localhost:5000/app', 'dev', 'localhost:5000/app:dev'],
+    ['localhost/app', 'localhost/app', 'latest', 'localhost/app:latest'],
+    ['[::1]:5000/team/app:v2', '[::1]:5000/team/app', 'v2', '[::1]:5000/team/app:v2'],
+    ['Registry.Example/app', 'Registry.Example/app', 'latest', 'Registry.Example/app:latest'],
+    [`busybox@${SHA}`, 'busybox', undefined, `docker.io/library/busybox@${SHA}`],
+    [`busybox:1.36@${SHA}`, 'busybox', '1.36', `docker.io/library/busybox@${SHA}`],
+  ])('%s', (reference, name, tag, canonical) => {
+    expect(parseImageRef(reference)).toMatchObject({ name, tag, canonical });
   });
-  it('rejects nonsense', () => {
-    expect(() => parseImageRef('Bad Name')).toThrow(InvalidImageError);
-    expect(() => parseImageRef('x@sha256:abc')).toThrow(/digests/);
+
+  it.each([
+    ['Bad Name', 'invalid reference format'],
+    ['Busybox', 'invalid reference format: repository name (library/Busybox) must be lowercase'],
+    ['busybox:', 'invalid reference format'],
+    ['busybox:-x', 'invalid reference format'],
+    ['busybox@sha256:abc', 'invalid reference format'],
+    [`busybox@sha256:${'a'.repeat(40)}`, 'invalid checksum digest length'],
+    [`busybox@md5:${'a'.repeat(32)}`, 'unsupported digest algorithm'],
+    [
+      'a'.repeat(64),
+      `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`,
+    ],
+    [`x/${'a'.repeat(260)}`, 'repository name must not be more than 255 characters'],
+    ['', 'repository name must have at least one component'],
+    ['-x', 'invalid reference format'],
+  ])('rejects %j', (reference, why) => {
+    expect(() => parseImageRef(reference)).toThrow(InvalidImageError);
+    expect(() => parseImageRef(reference)).toThrow(`couldn't parse image name "${reference}": ${why}`);
   });
 });
 
@@ -42,6 +66,13 @@ describe('ImageStore', () => {
       'busybox',
       'busybox:1.36',
       'busybox:1.28',
+      'docker.io/library/busybox:1.35',
+      'registry.k8s.io/busybox',
+      'registry.k8s.io/busybox:1.27',
+      'registry.k8s.io/e2e-test-images/busybox:1.36.1-1',
+      'k8s.gcr.io/busybox',
+      `busybox@${SHA}`,
+      `docker.io/library/busybox:1.28@${SHA}`,
       'alpine',
       'alpine:3.20',
     ]) {
@@ -52,6 +83,26 @@ describe('ImageStore', () => {
     expect(store.resolve('docker.io/kubemu/hello:v2').manifest.env['VERSION']).toBe('v2');
     expect(store.resolve('busybox').manifest).toMatchObject({ entrypoint: [], cmd: ['sh'] });
     expect(store.resolve('alpine:latest').manifest).toMatchObject({ entrypoint: [], cmd: ['sh'] });
+    // the Kubernetes docs' busybox is the shell image, under its own canonical name
+    const docs = store.resolve('registry.k8s.io/busybox:1.27');
+    expect(docs.dir).toBe(store.resolve('busybox').dir);
+    expect(docs.ref.canonical).toBe('registry.k8s.io/busybox:1.27');
+  });
+  it('does not take a digest for an image whose content it cannot check', () => {
+    expect(() => store.resolve(`kubemu/hello@${SHA}`)).toThrow(/not found/);
+  });
+  it("reports an unparseable name as InvalidImageName, with the kubelet's wording", () => {
+    try {
+      store.resolve('Busybox');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ImagePullError);
+      expect((err as ImagePullError).reason).toBe('InvalidImageName');
+      expect((err as Error).message).toBe(
+        'Failed to apply default image tag "Busybox": couldn\'t parse image name "Busybox": ' +
+          'invalid reference format: repository name (library/Busybox) must be lowercase',
+      );
+    }
   });
   it('reports a missing image with upstream wording', () => {
     expect(() => store.resolve('nosuch/image:v9')).toThrow(ImagePullError);
@@ -61,7 +112,9 @@ describe('ImageStore', () => {
       expect((err as ImagePullError).reason).toBe('ErrImagePull');
       expect((err as Error).message).toBe(
         'Failed to pull image "nosuch:v9": rpc error: code = NotFound desc = failed to pull and unpack image ' +
-          '"docker.io/library/nosuch:v9": failed to resolve reference "docker.io/library/nosuch:v9": docker.io/library/nosuch:v9: not found',
+          '"docker.io/library/nosuch:v9": failed to resolve reference "docker.io/library/nosuch:v9": docker.io/library/nosuch:v9: not found' +
+          '; kubemu pulls from no registry: the images here are busybox, kubemu/cart, kubemu/echo, kubemu/hello, ' +
+          "kubemu/reader, kubemu/tls-echo, kubemu/writer (tags: run 'kubemu image ls'; add your own with 'kubemu image build')",
       );
     }
     expect(() => store.resolve('kubemu/hello:v99')).toThrow(/not found/);

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InvalidReferenceError, parseImageReference, type ImageReference } from './image-reference.js';
 
 /** The manifest every image directory carries as image.json. */
 export interface ImageManifest {
@@ -17,9 +18,13 @@ export interface ImageManifest {
 export interface ImageRef {
   /** As the user wrote it. */
   original: string;
-  /** Repository path without registry, e.g. `kubemu/hello` or `busybox`. */
+  /** Where the image lives in kubemu's stores: the familiar repository, `kubemu/hello`, `busybox`, `localhost:5000/app`. */
   name: string;
-  tag: string;
+  /** The tag (`latest` when neither tag nor digest was given); undefined for a digest-only reference. */
+  tag: string | undefined;
+  digest: string | undefined;
+  /** Fully qualified repository: `docker.io/library/busybox`. */
+  repository: string;
   /** Fully qualified, as upstream's container runtime prints it: `docker.io/library/busybox:latest`. */
   canonical: string;
 }
@@ -33,14 +38,25 @@ export interface ResolvedImage {
 
 /** An image that cannot be found or read: the kubelet turns it into ErrImagePull / ImagePullBackOff. */
 export class ImagePullError extends Error {
-  readonly reason = 'ErrImagePull';
+  readonly reason: 'ErrImagePull' | 'InvalidImageName' = 'ErrImagePull';
   constructor(
     readonly image: string,
-    detail: string,
+    /** what the runtime said, without the kubelet's "Failed to pull image" prefix */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`Failed to pull image "${image}": ${detail}`, options);
     this.name = 'ImagePullError';
+  }
+}
+
+/** A reference the grammar rejects: upstream's kubelet reports InvalidImageName and never pulls. */
+export class InvalidImageNameError extends ImagePullError {
+  override readonly reason = 'InvalidImageName';
+  constructor(image: string, cause: InvalidReferenceError) {
+    super(image, `couldn't parse image name "${image}": ${cause.message}`, { cause });
+    this.message = `Failed to apply default image tag "${image}": ${this.detail}`;
+    this.name = 'InvalidImageNameError';
   }
 }
 
@@ -58,39 +74,40 @@ export const BUILTIN_IMAGES_DIR = path.resolve(
   '../../../images',
 );
 
-const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
-const NAME_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * Upstream repositories that stand for a built-in image whatever their tag or digest: the Kubernetes docs run
+ * `registry.k8s.io/busybox`, `busybox:1.28` and friends for "a shell", and kubemu has one shell image.
+ */
+export const WELL_KNOWN_IMAGES: Readonly<Record<string, { builtIn: string; tag: string }>> = {
+  'docker.io/library/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'registry.k8s.io/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'registry.k8s.io/e2e-test-images/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'k8s.gcr.io/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'gcr.io/google-containers/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'gcr.io/google_containers/busybox': { builtIn: 'busybox', tag: 'latest' },
+  'quay.io/prometheus/busybox': { builtIn: 'busybox', tag: 'latest' },
+  // the docs' examples that use alpine run it for the same shell one-liners
+  'docker.io/library/alpine': { builtIn: 'busybox', tag: 'latest' },
+};
 
-/** Parses `busybox`, `kubemu/hello:v1`, `docker.io/library/busybox:1.36`; throws InvalidImageError on nonsense. */
+/** Parses any reference docker accepts (`busybox`, `registry.k8s.io/busybox:1.27`, `x@sha256:...`, `host:5000/a/b:t`). */
 export function parseImageRef(original: string): ImageRef {
-  let rest = original.trim();
-  if (rest.includes('@'))
-    throw new InvalidImageError(`image "${original}": digests are not supported, use a tag`);
-  const firstSlash = rest.indexOf('/');
-  let registry = 'docker.io';
-  if (firstSlash > 0) {
-    const head = rest.slice(0, firstSlash);
-    if (head.includes('.') || head.includes(':') || head === 'localhost') {
-      registry = head;
-      rest = rest.slice(firstSlash + 1);
-    }
+  let ref: ImageReference;
+  try {
+    ref = parseImageReference(original);
+  } catch (err) {
+    if (err instanceof InvalidReferenceError)
+      throw new InvalidImageError(`couldn't parse image name "${original}": ${err.message}`, { cause: err });
+    throw err;
   }
-  let tag = 'latest';
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  if (DOCKER_HUB.includes(registry) && rest.startsWith('library/')) rest = rest.slice('library/'.length);
-  if (!NAME_RE.test(rest) || !TAG_RE.test(tag)) {
-    throw new InvalidImageError(`couldn't parse image name "${original}": invalid reference format`);
-  }
-  const repo = DOCKER_HUB.includes(registry) && !rest.includes('/') ? `library/${rest}` : rest;
-  const host = DOCKER_HUB.includes(registry) ? 'docker.io' : registry;
-  // Only docker.io is known locally, so other registries keep their host in the name and are looked up as such.
-  const name = DOCKER_HUB.includes(registry) ? rest : `${registry}/${rest}`;
-  return { original, name, tag, canonical: `${host}/${repo}:${tag}` };
+  return {
+    original,
+    name: ref.familiar,
+    tag: ref.tag,
+    digest: ref.digest,
+    repository: ref.repository,
+    canonical: ref.canonical,
+  };
 }
 
 /** Reads and validates an image.json; throws InvalidImageError saying what is wrong. */
@@ -158,21 +175,25 @@ export class ImageStore {
     this.builtInDir = options.builtInDir ?? BUILTIN_IMAGES_DIR;
   }
 
-  /** Resolves a reference or throws ImagePullError with upstream's wording. */
+  /** Resolves a reference or throws ImagePullError (InvalidImageNameError) with upstream's wording. */
   resolve(image: string): ResolvedImage {
     let ref: ImageRef;
     try {
       ref = parseImageRef(image);
     } catch (err) {
-      throw new ImagePullError(image, (err as Error).message, { cause: err });
+      if (err instanceof InvalidImageError && err.cause instanceof InvalidReferenceError)
+        throw new InvalidImageNameError(image, err.cause);
+      throw err;
     }
     const candidates: { dir: string; builtIn: boolean }[] = [];
-    if (this.userDir) candidates.push({ dir: path.join(this.userDir, ref.name, ref.tag), builtIn: false });
-    candidates.push({ dir: path.join(this.builtInDir, ref.name, ref.tag), builtIn: true });
-    // busybox stands for "a shell": any busybox tag runs the one built-in shell image; so does alpine, which the
-    // Kubernetes docs' examples use for the same shell one-liners.
-    if (ref.name === 'busybox' || ref.name === 'alpine')
-      candidates.push({ dir: path.join(this.builtInDir, 'busybox', 'latest'), builtIn: true });
+    // A digest names content kubemu cannot check, so only the well-known stand-ins accept one.
+    if (ref.tag !== undefined && ref.digest === undefined) {
+      if (this.userDir) candidates.push({ dir: path.join(this.userDir, ref.name, ref.tag), builtIn: false });
+      candidates.push({ dir: path.join(this.builtInDir, ref.name, ref.tag), builtIn: true });
+    }
+    const standIn = WELL_KNOWN_IMAGES[ref.repository];
+    if (standIn)
+      candidates.push({ dir: path.join(this.builtInDir, standIn.builtIn, standIn.tag), builtIn: true });
     for (const c of candidates) {
       if (!fs.existsSync(path.join(c.dir, 'image.json'))) continue;
       try {
@@ -190,7 +211,17 @@ export class ImageStore {
     throw new ImagePullError(
       image,
       `rpc error: code = NotFound desc = failed to pull and unpack image "${ref.canonical}": ` +
-        `failed to resolve reference "${ref.canonical}": ${ref.canonical}: not found`,
+        `failed to resolve reference "${ref.canonical}": ${ref.canonical}: not found` +
+        this.whatExists(),
+    );
+  }
+
+  /** The hint every unknown image's error ends with: kubemu pulls from no registry, so say what is here. */
+  private whatExists(): string {
+    const names = [...new Set(this.list().map((i) => i.name))];
+    return (
+      `; kubemu pulls from no registry: the images here are ${names.join(', ')} ` +
+      `(tags: run 'kubemu image ls'; add your own with 'kubemu image build')`
     );
   }
 
@@ -223,6 +254,8 @@ export class ImageStore {
 /** `kubemu image build DIR -t NAME:TAG`: validates DIR/image.json and copies DIR into the user store. */
 export function buildImage(srcDir: string, image: string, stateDir: string): ResolvedImage {
   const ref = parseImageRef(image);
+  if (ref.digest !== undefined || ref.tag === undefined)
+    throw new InvalidImageError(`image "${image}": give a tag (NAME:TAG), not a digest`);
   if (!fs.existsSync(srcDir) || !fs.statSync(srcDir).isDirectory()) {
     throw new InvalidImageError(`${srcDir}: not a directory`);
   }

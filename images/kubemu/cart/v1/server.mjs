@@ -41,6 +41,22 @@ function readJson(req) {
   });
 }
 
+const ITEM_FIELDS = ['id', 'name', 'quantity'];
+const ITEM_EXAMPLE = '{"id": "apple", "name": "Apple", "quantity": 2} (name and quantity are optional)';
+
+// What is wrong with a POSTed item, so a client sending other field names (sku, qty) hears why, not a silent default.
+function itemProblem(item) {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'body must be a JSON object';
+  const unknown = Object.keys(item).filter((k) => !ITEM_FIELDS.includes(k));
+  if (unknown.length > 0)
+    return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`;
+  if (item.id !== undefined && typeof item.id !== 'string' && typeof item.id !== 'number')
+    return '"id" must be a string';
+  if (item.quantity !== undefined && !(Number.isInteger(item.quantity) && item.quantity > 0))
+    return '"quantity" must be a positive integer';
+  return undefined;
+}
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   const burnMs = Number(url.searchParams.get('burn') ?? defaultBurnMs);
@@ -61,10 +77,12 @@ const server = http.createServer(async (req, res) => {
       } catch {
         return send(res, 400, { error: 'body must be JSON' });
       }
+      const problem = itemProblem(item);
+      if (problem) return send(res, 400, { error: `${problem}; an item is ${ITEM_EXAMPLE}` });
       const id = String(item.id ?? itemId ?? item.name ?? '');
-      if (!id) return send(res, 400, { error: 'item needs an id or a name' });
+      if (!id) return send(res, 400, { error: `item needs an id or a name; an item is ${ITEM_EXAMPLE}` });
       const prev = cart.get(id);
-      const quantity = Number(item.quantity ?? 1) + (prev?.quantity ?? 0);
+      const quantity = (item.quantity ?? 1) + (prev?.quantity ?? 0);
       cart.set(id, { id, name: item.name ?? prev?.name ?? id, quantity });
       carts.set(user, cart);
       return send(res, 201, { user, items: [...cart.values()], pod });
