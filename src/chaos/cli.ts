@@ -2,9 +2,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
-import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
+import { kubemuCommand } from '../util/cli-command.js';
+import { DEFAULT_CLUSTER_NAME, clusterCommand, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
-import { ChaosError, parseDuration, type ChaosBackend } from './chaos.js';
+import { ChaosError, parseDuration, type ChaosBackend, type CommandHint } from './chaos.js';
 import { DockerChaos } from './docker-backend.js';
 import { Pm2Chaos } from './pm2-backend.js';
 
@@ -32,17 +33,26 @@ export interface ChaosOptions {
   mode: 'auto' | 'pm2' | 'docker';
 }
 
+/** `kubemu <args>` for this cluster, as the user can type it here. */
+function hintFor(opts: ChaosOptions): CommandHint {
+  return (args) => {
+    const [command, ...rest] = args.split(' ');
+    return [clusterCommand(command!, opts.name, opts.stateDir), ...rest].join(' ');
+  };
+}
+
 /** The backend for the cluster: pm2 when it runs under pm2 (by its state dir), else its compose containers. */
 export async function chaosBackend(opts: ChaosOptions): Promise<ChaosBackend> {
-  if (opts.mode === 'pm2') return Pm2Chaos.connect(opts.stateDir);
-  if (opts.mode === 'docker') return new DockerChaos(opts.name);
+  const hint = hintFor(opts);
+  if (opts.mode === 'pm2') return Pm2Chaos.connect(opts.stateDir, hint);
+  if (opts.mode === 'docker') return new DockerChaos(opts.name, undefined, hint);
   const state = runningState(opts.stateDir);
-  if (state.daemonPid !== undefined) return Pm2Chaos.connect(opts.stateDir);
+  if (state.daemonPid !== undefined) return Pm2Chaos.connect(opts.stateDir, hint);
   if (state.record?.mode === 'foreground' && state.running)
     throw new ChaosError(
-      `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain 'kubemu up')`,
+      `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain '${hint('up')}')`,
     );
-  if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name);
+  if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name, undefined, hint);
   throw new ChaosError(
     `no running cluster "${opts.name}": none under pm2 in ${opts.stateDir} and no containers labelled io.kubemu.cluster=${opts.name}`,
   );
@@ -65,7 +75,7 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     });
   } catch (err) {
     throw new CliError(
-      `kubemu chaos: ${(err as Error).message.split('. ')[0]}\nRun 'kubemu chaos --help' for usage.`,
+      `kubemu chaos: ${(err as Error).message.split('. ')[0]}\nRun '${kubemuCommand()} chaos --help' for usage.`,
       2,
       { cause: err },
     );
