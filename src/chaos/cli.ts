@@ -37,7 +37,7 @@ export interface ChaosOptions {
 function hintFor(opts: ChaosOptions): CommandHint {
   return (args) => {
     const [command, ...rest] = args.split(' ');
-    return [clusterCommand(command!, opts.name, opts.stateDir), ...rest].join(' ');
+    return [clusterCommand(command, opts.name, opts.stateDir), ...rest].join(' ');
   };
 }
 

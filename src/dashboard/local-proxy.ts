@@ -76,7 +76,7 @@ export async function startLocalProxy(opts: LocalProxyOptions): Promise<LocalPro
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return refuse(res, 405, 'the dashboard proxy is read-only (GET and HEAD)', { Allow: 'GET, HEAD' });
     const path = req.url ?? '/';
-    const pathname = path.split('?')[0]!;
+    const pathname = path.split('?')[0];
     if (pathname === '/') {
       res.writeHead(302, { Location: DASHBOARD_PATH }).end();
       return;

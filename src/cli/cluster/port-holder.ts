@@ -31,7 +31,7 @@ export function listeningInodes(ip: string, port: number, table = readProc('/pro
   for (const line of table.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-    if (f.length > 9 && f[3] === '0A' && wanted.includes(f[1]!)) inodes.push(f[9]!);
+    if (f.length > 9 && f[3] === '0A' && wanted.includes(f[1])) inodes.push(f[9]);
   }
   return inodes;
 }
