@@ -309,7 +309,7 @@ ${COMMON}`,
 for (const c of COMPONENT_COMMANDS) {
   COMMANDS[c.command] = {
     summary: c.summary,
-    usage: `Usage: kubemu ${c.command} --kubeconfig FILE [options]\n\n${c.summary}; see DESIGN.md for its flags.`,
+    usage: `Usage: kubemu ${c.command} --kubeconfig FILE [options]\n\n${c.summary}; its flags are in README.md (Configuration) and src/cmd/${c.module}.ts.`,
     async run(argv) {
       if (argv.includes('--help') || argv.includes('-h')) return void console.log(this.usage);
       const file = fileURLToPath(new URL(`../cmd/${c.module}.js`, import.meta.url));

@@ -352,9 +352,11 @@ describe('dashboard', () => {
     // what kubectl shows for the sidecar, so the page is compared with the real thing
     await cluster.waitFor('2 lines in kubectl logs -c count-log-1', async () => {
       const log = await cluster.kubectl(['logs', 'counter', '-c', 'count-log-1']);
-      if (!/^0: .+\n1: /.test(log.stdout)) throw new Error(`kubectl logs: ${log.stdout}${log.stderr}`);
+      if (!/^0: .+\n1: /m.test(log.stdout)) throw new Error(`kubectl logs: ${log.stdout}${log.stderr}`);
       return true;
     });
+    const logRequests: string[] = [];
+    page.on('request', (r) => void logRequests.push(r.url()));
     await page.click('.pod[data-pod="default/counter"]');
     await page.waitForSelector('#detail[data-pod="default/counter"]:not([hidden])');
     const options = () =>
@@ -363,11 +365,21 @@ describe('dashboard', () => {
       .poll(options, { timeout: 3000 })
       .toEqual(['init=init (init)', 'count=count', 'count-log-1=count-log-1']);
     expect(await page.locator('#log-container').inputValue()).toBe('count');
-    await expect.poll(() => page.locator('#log-state').textContent(), { timeout: 5000 }).toBe('following');
+    // the log the pane asked for names the container (without it the apiserver says one must be specified)
+    await expect
+      .poll(
+        () =>
+          logRequests.some(
+            (u) => u.includes('/pods/counter/log?') && new URL(u).searchParams.get('container') === 'count',
+          ),
+        { timeout: 5000 },
+      )
+      .toBe(true);
+    expect(await page.locator('#log-state').textContent()).not.toMatch(/must be specified/);
 
     await page.selectOption('#log-container', 'count-log-1');
     await page.waitForFunction(
-      () => /^0: .+\n1: /.test(document.querySelector('#log')?.textContent ?? ''),
+      () => /^0: .+\n1: /m.test(document.querySelector('#log')?.textContent ?? ''),
       undefined,
       { timeout: 10_000 },
     );
