@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
-import { kubemuCommand } from '../util/cli-command.js';
-import { DEFAULT_CLUSTER_NAME, clusterCommand, defaultStateDir } from '../cli/cluster/layout.js';
+import { kubemuCommand, shellQuote } from '../util/cli-command.js';
+import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
 import { ChaosError, parseDuration, type ChaosBackend, type CommandHint } from './chaos.js';
 import { DockerChaos } from './docker-backend.js';
@@ -35,10 +35,10 @@ export interface ChaosOptions {
 
 /** `kubemu <args>` for this cluster, as the user can type it here. */
 function hintFor(opts: ChaosOptions): CommandHint {
-  return (args) => {
-    const [command, ...rest] = args.split(' ');
-    return [clusterCommand(command, opts.name, opts.stateDir), ...rest].join(' ');
-  };
+  const flags =
+    (opts.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${opts.name}`) +
+    (opts.stateDir === defaultStateDir(opts.name) ? '' : ` --state-dir ${shellQuote(opts.stateDir)}`);
+  return (args) => `${kubemuCommand()} ${args}${flags}`;
 }
 
 /** The backend for the cluster: pm2 when it runs under pm2 (by its state dir), else its compose containers. */
