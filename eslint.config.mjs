@@ -105,6 +105,7 @@ export default tseslint.config(
           'TextDecoderStream',
           'AbortController',
           'Element',
+          'URLSearchParams',
         ].map((g) => [g, 'readonly']),
       ),
     },

@@ -43,3 +43,7 @@ export class ChaosError extends Error {
     this.name = 'ChaosError';
   }
 }
+
+/** Writes a `kubemu ...` command the user can run as shown (the right prefix, the cluster's flags). */
+export type CommandHint = (args: string) => string;
+export const plainHint: CommandHint = (args) => `kubemu ${args}`;

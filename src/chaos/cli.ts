@@ -2,9 +2,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
+import { kubemuCommand, shellQuote } from '../util/cli-command.js';
 import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
-import { ChaosError, parseDuration, type ChaosBackend } from './chaos.js';
+import { ChaosError, parseDuration, type ChaosBackend, type CommandHint } from './chaos.js';
 
 export const CHAOS_USAGE = `Usage: kubemu chaos <action> [options]
 
@@ -30,22 +31,31 @@ export interface ChaosOptions {
   mode: 'auto' | 'pm2' | 'docker';
 }
 
+/** `kubemu <args>` for this cluster, as the user can type it here. */
+function hintFor(opts: ChaosOptions): CommandHint {
+  const flags =
+    (opts.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${opts.name}`) +
+    (opts.stateDir === defaultStateDir(opts.name) ? '' : ` --state-dir ${shellQuote(opts.stateDir)}`);
+  return (args) => `${kubemuCommand()} ${args}${flags}`;
+}
+
 /** The backend for the cluster: pm2 when it runs under pm2 (by its state dir), else its compose containers. */
 export async function chaosBackend(opts: ChaosOptions): Promise<ChaosBackend> {
+  const hint = hintFor(opts);
   // each backend loaded only when used: dockerode alone took a third of a second of CPU before a pm2 kill-node
   const pm2 = async (): Promise<ChaosBackend> =>
-    (await import('./pm2-backend.js')).Pm2Chaos.connect(opts.stateDir);
+    (await import('./pm2-backend.js')).Pm2Chaos.connect(opts.stateDir, hint);
   const docker = async () => (await import('./docker-backend.js')).DockerChaos;
   if (opts.mode === 'pm2') return pm2();
-  if (opts.mode === 'docker') return new (await docker())(opts.name);
+  if (opts.mode === 'docker') return new (await docker())(opts.name, undefined, hint);
   const state = runningState(opts.stateDir);
   if (state.daemonPid !== undefined) return pm2();
   if (state.record?.mode === 'foreground' && state.running)
     throw new ChaosError(
-      `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain 'kubemu up')`,
+      `cluster "${opts.name}" runs in the foreground ('kubemu up --foreground'); chaos needs it under pm2 (plain '${hint('up')}')`,
     );
   const DockerChaos = await docker();
-  if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name);
+  if (await DockerChaos.detect(opts.name)) return new DockerChaos(opts.name, undefined, hint);
   throw new ChaosError(
     `no running cluster "${opts.name}": none under pm2 in ${opts.stateDir} and no containers labelled io.kubemu.cluster=${opts.name}`,
   );
@@ -68,7 +78,7 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     });
   } catch (err) {
     throw new CliError(
-      `kubemu chaos: ${(err as Error).message.split('. ')[0]}\nRun 'kubemu chaos --help' for usage.`,
+      `kubemu chaos: ${(err as Error).message.split('. ')[0]}\nRun '${kubemuCommand()} chaos --help' for usage.`,
       2,
       { cause: err },
     );

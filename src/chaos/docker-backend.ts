@@ -1,7 +1,15 @@
 // Chaos for the compose cluster (compose.yaml): containers found by their io.kubemu.* labels, driven with dockerode.
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { ChaosError, formatMs, pollFor, sleep, type ChaosBackend } from './chaos.js';
+import {
+  ChaosError,
+  formatMs,
+  plainHint,
+  pollFor,
+  sleep,
+  type ChaosBackend,
+  type CommandHint,
+} from './chaos.js';
 
 /** Labels compose.yaml puts on its containers. */
 export const LABEL_CLUSTER = 'io.kubemu.cluster';
@@ -31,6 +39,7 @@ export class DockerChaos implements ChaosBackend {
   constructor(
     private readonly cluster: string,
     private readonly docker = new Docker(),
+    private readonly hint: CommandHint = plainHint,
   ) {}
 
   /** Whether any container of this cluster exists (for auto-detecting the mode). */
@@ -83,7 +92,7 @@ export class DockerChaos implements ChaosBackend {
     return [
       `killed ${node} (container ${DockerChaos.nameOf(before)}, pid ${before.State.Pid}` +
         (pids.length ? `, kubelet pid ${pids.join(',')} in it` : '') +
-        `; its pods died with it); it stays down until 'kubemu chaos restart-node ${node}'`,
+        `; its pods died with it); it stays down until '${this.hint(`chaos restart-node ${node}`)}'`,
     ];
   }
 

@@ -3,7 +3,15 @@ import type { ProcessDescription } from 'pm2';
 import { clusterPaths } from '../cli/cluster/layout.js';
 import { daemonPid } from '../cli/cluster/pm2.js';
 import { descendants, isAlive } from '../cli/cluster/processes.js';
-import { ChaosError, formatMs, pollFor, sleep, type ChaosBackend } from './chaos.js';
+import {
+  ChaosError,
+  formatMs,
+  plainHint,
+  pollFor,
+  sleep,
+  type ChaosBackend,
+  type CommandHint,
+} from './chaos.js';
 
 type Callback<T> = (err: unknown, result: T) => void;
 interface Pm2Api {
@@ -38,19 +46,24 @@ function signalAll(pids: readonly number[], sig: NodeJS.Signals): void {
 }
 
 export class Pm2Chaos implements ChaosBackend {
-  private constructor(private readonly api: Pm2Api) {}
+  private constructor(
+    private readonly api: Pm2Api,
+    private readonly hint: CommandHint,
+  ) {}
 
   /** Connects to the pm2 daemon in the cluster's state dir; fails when none runs (never starts one). */
-  static async connect(stateDir: string): Promise<Pm2Chaos> {
+  static async connect(stateDir: string, hint: CommandHint = plainHint): Promise<Pm2Chaos> {
     const pm2Home = clusterPaths(stateDir).pm2Home;
     if (daemonPid(pm2Home) === undefined)
-      throw new ChaosError(`no pm2 daemon runs for the cluster in ${stateDir} (is it up? 'kubemu status')`);
+      throw new ChaosError(
+        `no pm2 daemon runs for the cluster in ${stateDir} (is it up? '${hint('status')}')`,
+      );
     process.env['PM2_HOME'] = pm2Home;
     const { default: pm2 } = await import('pm2');
     const Custom = (pm2 as unknown as { custom: new (opts: object) => Pm2Api }).custom;
     const api = new Custom({ pm2_home: pm2Home, daemon_mode: true });
     await call((cb) => api.connect(cb));
-    return new Pm2Chaos(api);
+    return new Pm2Chaos(api, hint);
   }
 
   private async list(): Promise<Proc[]> {
@@ -88,7 +101,7 @@ export class Pm2Chaos implements ChaosBackend {
     return [
       `killed ${node} (${what}; ${pods.length} pod process(es) with it)` +
         (left ? '' : ' — some processes are still alive') +
-        `; it stays down until 'kubemu chaos restart-node ${node}'`,
+        `; it stays down until '${this.hint(`chaos restart-node ${node}`)}'`,
     ];
   }
 

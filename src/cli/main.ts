@@ -14,6 +14,7 @@ import {
   userKubeconfigPath,
 } from './cluster/layout.js';
 import { resolve } from 'node:path';
+import { kubemuCommand } from '../util/cli-command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -74,9 +75,13 @@ function parse(
     });
   } catch (err) {
     const message = (err as Error).message.split('. ')[0];
-    throw new CliError(`kubemu ${command}: ${message}\nRun 'kubemu ${command} --help' for usage.`, 2, {
-      cause: err,
-    });
+    throw new CliError(
+      `kubemu ${command}: ${message}\nRun '${kubemuCommand()} ${command} --help' for usage.`,
+      2,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -161,6 +166,8 @@ ${COMMON}
     summary: "show a cluster's addresses, nodes and processes",
     usage: `Usage: kubemu status [options]
 
+Exits 7 when the cluster is stopped (like minikube status), 0 when it runs.
+
 Options:
 ${COMMON}
   -o, --output FORMAT text (default) or json`,
@@ -178,9 +185,10 @@ ${COMMON}
       const stateDir = stateDirOf(name, v['state-dir'] as string | undefined);
       if (!existsSync(stateDir))
         throw new CliError(`no cluster "${name}": state dir ${stateDir} does not exist`);
-      const { clusterStatus, formatStatus } = await import('./cluster/status.js');
+      const { clusterStatus, formatStatus, STOPPED_EXIT_CODE } = await import('./cluster/status.js');
       const status = await clusterStatus(name, stateDir);
       process.stdout.write(output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      if (!status.running) process.exitCode = STOPPED_EXIT_CODE;
     },
   },
   down: {
@@ -213,6 +221,43 @@ ${COMMON}
         stateDir,
         purge: v['purge'] === true,
         ...(kubeconfig ? { kubeconfig: resolve(kubeconfig) } : {}),
+      });
+    },
+  },
+  dashboard: {
+    summary: 'serve the dashboard on a local http://127.0.0.1 URL until Ctrl-C',
+    usage: `Usage: kubemu dashboard [options]
+
+Serves the cluster's web dashboard on http://127.0.0.1:PORT/dashboard/ through a small local proxy
+that adds your kubeconfig's credentials (context kubemu-NAME), so the browser sees neither the token
+nor the cluster's self-signed certificate (like minikube dashboard). Read-only; Ctrl-C stops it.
+
+Options:
+${COMMON}
+  --port PORT         local port (default 0: any free port)
+  --kubeconfig FILE   kubeconfig with context kubemu-NAME (default: the one \`up\` merged it into)
+  --url               print only the URL
+  --open              also open the URL in a browser (xdg-open)`,
+    async run(argv) {
+      const { values: v } = parse('dashboard', argv, {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        port: { type: 'string', default: '0' },
+        kubeconfig: { type: 'string' },
+        url: { type: 'boolean', default: false },
+        open: { type: 'boolean', default: false },
+      });
+      if (v['help']) return void console.log(this.usage);
+      const name = clusterName('dashboard', v['name'] as string | undefined);
+      const kubeconfig = v['kubeconfig'] as string | undefined;
+      const { dashboard } = await import('./cluster/dashboard.js');
+      await dashboard({
+        name,
+        stateDir: stateDirOf(name, v['state-dir'] as string | undefined),
+        kubeconfig: kubeconfig ? resolve(kubeconfig) : undefined,
+        port: intFlag('dashboard', 'port', v['port'] as string, 0, 65535),
+        urlOnly: v['url'] === true,
+        open: v['open'] === true,
       });
     },
   },
@@ -268,7 +313,7 @@ ${COMMON}`,
 for (const c of COMPONENT_COMMANDS) {
   COMMANDS[c.command] = {
     summary: c.summary,
-    usage: `Usage: kubemu ${c.command} --kubeconfig FILE [options]\n\n${c.summary}; see DESIGN.md for its flags.`,
+    usage: `Usage: kubemu ${c.command} --kubeconfig FILE [options]\n\n${c.summary}; its flags are in README.md (Configuration) and src/cmd/${c.module}.ts.`,
     async run(argv) {
       if (argv.includes('--help') || argv.includes('-h')) return void console.log(this.usage);
       const file = fileURLToPath(new URL(`../cmd/${c.module}.js`, import.meta.url));
@@ -300,7 +345,7 @@ function usage(): string {
 Commands:
 ${lines.join('\n')}
 
-Run 'kubemu <command> --help' for a command's options.`;
+Run '${kubemuCommand()} <command> --help' for a command's options.`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -313,7 +358,7 @@ async function main(argv: string[]): Promise<void> {
   if (!found) throw new CliError(`kubemu: unknown command "${command}"\n\n${usage()}`, 2);
   await found.run(rest);
   // lifecycle commands are done: pm2's client keeps sockets open, so leave explicitly
-  if (!COMPONENT_COMMANDS.some((c) => c.command === command)) process.exit(0);
+  if (!COMPONENT_COMMANDS.some((c) => c.command === command)) process.exit(process.exitCode ?? 0);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -202,7 +202,9 @@ spec:
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(
-        `killed ${victim} \\(container .*\\); it stays down until 'kubemu chaos restart-node ${victim}'`,
+        // the hint names the command as it runs from here (npx kubemu in the clone); CLUSTER is the default name
+        `killed ${victim} \\(container .*\\); it stays down until ` +
+          `'(npx kubemu|kubemu|node \\S+) chaos restart-node ${victim}'`,
       ),
     );
     const running = must(

@@ -1,14 +1,16 @@
-// The dashboard in a real (headless Debian) Chromium against `kubemu up`: nodes, a Deployment's pods on the nodes
-// kubectl says, a rolling update's two tags, a Service's endpoints, a pod's log, and a node going NotReady.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The dashboard in a real (headless Debian) Chromium against `kubemu up`, opened the way the README says
+// (`kubemu dashboard`'s plain-HTTP URL, no certificate exceptions): nodes, a Deployment's pods on the nodes
+// kubectl says, a rolling update's two tags, a Service's endpoints, a pod's log and its container picker, and a
+// node going NotReady. The apiserver's own https URL with #token is checked too (with its certificate accepted).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
-import { upCluster, type TestCluster } from '../helpers/cluster.js';
+import { DIST } from '../helpers/apiserver.js';
+import { alive, upCluster, type TestCluster } from '../helpers/cluster.js';
 
 // page functions run in the browser, but this file compiles without the DOM library
 declare const document: any;
@@ -45,6 +47,98 @@ spec:
           readinessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1 }
 `;
 
+// the docs' streaming-sidecar pod (kubernetes.io/docs/concepts/cluster-administration/logging/), with one sidecar
+// and an init container
+const COUNTER_POD = `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: counter
+spec:
+  initContainers:
+  - name: init
+    image: busybox:1.28
+    command: ['sh', '-c', 'echo init ran']
+  containers:
+  - name: count
+    image: busybox:1.28
+    args:
+    - /bin/sh
+    - -c
+    - >
+      i=0;
+      while true;
+      do
+        echo "$i: $(date)" >> /var/log/1.log;
+        i=$((i+1));
+        sleep 1;
+      done
+    volumeMounts:
+    - name: varlog
+      mountPath: /var/log
+  - name: count-log-1
+    image: busybox:1.28
+    args: [/bin/sh, -c, 'tail -n+1 -F /var/log/1.log']
+    volumeMounts:
+    - name: varlog
+      mountPath: /var/log
+  volumes:
+  - name: varlog
+    emptyDir: {}
+`;
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** `kubemu dashboard --url` as a user runs it; resolves with the URL it prints. */
+function startDashboardCommand(cluster: TestCluster): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(DIST, 'cli/main.js'),
+      'dashboard',
+      '--name',
+      cluster.name,
+      '--state-dir',
+      cluster.stateDir,
+      '--url',
+    ],
+    {
+      env: { ...process.env, HOME: cluster.home, KUBECONFIG: cluster.kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`kubemu dashboard printed no URL in 20 s: ${out}`)),
+      20_000,
+    );
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      const url = /^(http:\/\/127\.0\.0\.1:\d+\/dashboard\/)\n/.exec(out)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubemu dashboard exited (${code}): ${out}`));
+    });
+  });
+}
+
 interface PodRow {
   name: string;
   node: string;
@@ -56,7 +150,6 @@ describe('dashboard', () => {
   let cluster: TestCluster;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   const consoleErrors: string[] = [];
 
   /** The hello pods the page shows, with the node box each sits in. */
@@ -85,48 +178,58 @@ describe('dashboard', () => {
     }));
   };
 
+  let browser: Browser;
+  let dashboardCommand: ChildProcess | undefined;
+  let dashboardUrl = '';
+
   beforeAll(async () => {
     ensureChromium();
     cluster = await upCluster({ nodes: 3 });
-    const kubeconfig = parseYaml(readFileSync(cluster.kubeconfig, 'utf8'));
-    const token: string = kubeconfig.users[0].user.token;
-    const apiServer = (await cluster.status()).apiServer.url!;
-    userDataDir = mkdtempSync(join(tmpdir(), 'kubemu-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1500, height: 950 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ child: dashboardCommand, url: dashboardUrl } = await startDashboardCommand(cluster));
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    // no ignoreHTTPSErrors: the URL must open as a user's browser opens it
+    context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    page = await context.newPage();
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('console', (m) => {
       if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) consoleErrors.push(m.text());
     });
-    await page.goto(`${apiServer}/dashboard/#token=${encodeURIComponent(token)}`);
+    await page.goto(dashboardUrl);
   }, 600_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
+    if (dashboardCommand?.pid && alive(dashboardCommand.pid)) {
+      const exited = new Promise((resolve) => dashboardCommand!.once('exit', resolve));
+      dashboardCommand.kill('SIGINT');
+      await exited;
+    }
     await cluster?.down();
   });
 
-  it('asks for a token when the page has none, and takes the token out of the address bar', async () => {
-    const other = await context.newPage();
+  it('opens from `kubemu dashboard` on plain http://127.0.0.1 with no certificate warning and no token', async () => {
+    expect(dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+    await page.waitForFunction(() => document.body.dataset.synced === 'true', undefined, { timeout: 10_000 });
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    expect(page.url()).toBe(dashboardUrl);
+    // the apiserver's own URL is what a browser without the cluster CA refuses
+    const direct = await context.newPage();
     try {
-      await other.goto(page.url().replace(/#.*$/, ''));
-      // sessionStorage is per tab: a new tab without #token shows the login form
+      const apiServer = (await cluster.status()).apiServer.url!;
+      await expect(direct.goto(`${apiServer}/dashboard/`)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it('on the apiserver URL (certificate accepted) asks for a token, refuses a bad one and drops #token from the address bar', async () => {
+    const kubeconfig = parseYaml(readFileSync(cluster.kubeconfig, 'utf8'));
+    const token: string = kubeconfig.users[0].user.token;
+    const apiServer = (await cluster.status()).apiServer.url!;
+    const accepting = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const other = await accepting.newPage();
+      await other.goto(`${apiServer}/dashboard/`);
       await other.waitForSelector('#login:not([hidden])', { timeout: 5000 });
       await other.fill('#token', 'not-a-token');
       await other.click('#login button');
@@ -135,10 +238,15 @@ describe('dashboard', () => {
         undefined,
         { timeout: 5000 },
       );
+      const withToken = await accepting.newPage();
+      await withToken.goto(`${apiServer}/dashboard/#token=${encodeURIComponent(token)}`);
+      await withToken.waitForFunction(() => document.body.dataset.synced === 'true', undefined, {
+        timeout: 10_000,
+      });
+      expect(withToken.url()).not.toContain('token=');
     } finally {
-      await other.close();
+      await accepting.close();
     }
-    expect(page.url()).not.toContain('token=');
   });
 
   it('lists the three nodes as Ready', async () => {
@@ -230,6 +338,84 @@ describe('dashboard', () => {
     expect(await page.locator('#log-state').textContent()).toBe('following');
     await page.click('#detail-close');
     expect(await page.locator('#detail').isHidden()).toBe(true);
+  });
+
+  it("picks a pod's container for its log: the first by default, the second and the init container on demand", async () => {
+    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: COUNTER_POD });
+    expect(applied.code, applied.stderr).toBe(0);
+    await cluster.waitFor('counter Running', async () => {
+      const pod = await cluster.getJson(['get', 'pod', 'counter']);
+      return (
+        pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c: any) => c.ready)
+      );
+    });
+    // what kubectl shows for the sidecar, so the page is compared with the real thing
+    await cluster.waitFor('2 lines in kubectl logs -c count-log-1', async () => {
+      const log = await cluster.kubectl(['logs', 'counter', '-c', 'count-log-1']);
+      if (!/^0: .+\n1: /m.test(log.stdout)) throw new Error(`kubectl logs: ${log.stdout}${log.stderr}`);
+      return true;
+    });
+    const logRequests: string[] = [];
+    page.on('request', (r) => void logRequests.push(r.url()));
+    await page.click('.pod[data-pod="default/counter"]');
+    await page.waitForSelector('#detail[data-pod="default/counter"]:not([hidden])');
+    const options = () =>
+      page.$$eval('#log-container option', (els) => els.map((e) => `${e.value}=${e.textContent}`));
+    await expect
+      .poll(options, { timeout: 3000 })
+      .toEqual(['init=init (init)', 'count=count', 'count-log-1=count-log-1']);
+    expect(await page.locator('#log-container').inputValue()).toBe('count');
+    // the log the pane asked for names the container (without it the apiserver says one must be specified)
+    await expect
+      .poll(
+        () =>
+          logRequests.some(
+            (u) => u.includes('/pods/counter/log?') && new URL(u).searchParams.get('container') === 'count',
+          ),
+        { timeout: 5000 },
+      )
+      .toBe(true);
+    expect(await page.locator('#log-state').textContent()).not.toMatch(/must be specified/);
+
+    await page.selectOption('#log-container', 'count-log-1');
+    await page.waitForFunction(
+      () => /^0: .+\n1: /m.test(document.querySelector('#log')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(await page.locator('#log-state').textContent()).toBe('following');
+
+    await page.selectOption('#log-container', 'init');
+    await page.waitForFunction(
+      () => document.querySelector('#log')?.textContent === 'init ran\n',
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page.click('#detail-close');
+
+    // kubectl's default-container annotation picks the container the pane opens with
+    const annotated = await cluster.kubectl([
+      'annotate',
+      'pod',
+      'counter',
+      'kubectl.kubernetes.io/default-container=count-log-1',
+    ]);
+    expect(annotated.code, annotated.stderr).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          await page.click('.pod[data-pod="default/counter"]');
+          const picked = await page.locator('#log-container').inputValue();
+          await page.click('#detail-close');
+          return picked;
+        },
+        { timeout: 5000 },
+      )
+      .toBe('count-log-1');
+    const deleted = await cluster.kubectl(['delete', 'pod', 'counter', '--wait=false']);
+    expect(deleted.code, deleted.stderr).toBe(0);
   });
 
   it('shows old and new tags side by side during a rolling update', async () => {

@@ -54,7 +54,10 @@ function schedule() {
 function flush() {
   frame = 0;
   render(buildView(state), els);
-  if (detail.pod) showDetailFields();
+  if (detail.pod) {
+    showDetailFields();
+    showContainerPicker();
+  }
 }
 
 function setConn() {
@@ -70,12 +73,12 @@ function setConn() {
   document.body.dataset.synced = String(synced.size === all);
 }
 
+/** Without a token the request goes as is: behind `kubemu dashboard` the local proxy adds the credentials. */
 async function api(path, signal) {
-  const res = await fetch(path, {
-    signal,
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-  });
-  if (res.status === 401) throw new AuthError('the token was not accepted');
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, { signal, headers });
+  if (res.status === 401) throw new AuthError(token ? 'the token was not accepted' : '');
   return res;
 }
 
@@ -191,7 +194,7 @@ $('login').addEventListener('submit', (e) => {
 
 // ---------- pod details and log stream ----------
 
-const detail = { pod: undefined, abort: undefined };
+const detail = { pod: undefined, container: undefined, logAbort: undefined };
 
 function fieldRows(pod) {
   const p = state.objects.pods.get(pod);
@@ -236,14 +239,58 @@ function showDetailFields() {
   dl.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', '', k), h('dd', '', v ?? '')]));
 }
 
-async function streamLog(key, signal) {
+/** kubectl's annotation naming the container `kubectl logs` and `exec` pick when none is given. */
+const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+
+/** The pod's containers for the log picker: init containers first (they run first), then the app's. */
+function containerChoices(p) {
+  return [
+    ...(p?.spec?.initContainers ?? []).map((c) => ({ name: c.name, label: `${c.name} (init)` })),
+    ...(p?.spec?.containers ?? []).map((c) => ({ name: c.name, label: c.name })),
+  ];
+}
+
+/** Like kubectl logs: the annotated default container when the pod has it, else the first container. */
+function defaultContainer(p) {
+  const named = p?.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  if (named && containerChoices(p).some((c) => c.name === named)) return named;
+  return p?.spec?.containers?.[0]?.name;
+}
+
+/** Keeps the picker's options in step with the pod (containers never change, but the pod may arrive late). */
+function showContainerPicker() {
+  const p = state.objects.pods.get(detail.pod);
+  const choices = containerChoices(p);
+  const select = $('log-container');
+  const sig = JSON.stringify(choices);
+  if (select._sig !== sig) {
+    select._sig = sig;
+    select.replaceChildren(...choices.map((c) => Object.assign(h('option', '', c.label), { value: c.name })));
+  }
+  select.hidden = choices.length === 0;
+  if (detail.container === undefined && choices.length > 0) {
+    detail.container = defaultContainer(p);
+    restartLog();
+  }
+  if (detail.container !== undefined) select.value = detail.container;
+}
+
+function restartLog() {
+  detail.logAbort?.abort();
+  detail.logAbort = new AbortController();
+  void streamLog(detail.pod, detail.container, detail.logAbort.signal);
+}
+
+async function streamLog(key, container, signal) {
   const [ns, name] = key.split('/');
   const pre = $('log');
   const stateEl = $('log-state');
   pre.textContent = '';
   stateEl.textContent = 'connecting';
   try {
-    const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log?follow=true&tailLines=500`;
+    const query = new URLSearchParams({ follow: 'true', tailLines: '500' });
+    if (container) query.set('container', container);
+    const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log?${query}`;
     const res = await api(path, signal);
     if (!res.ok) {
       const status = await res.json().catch(() => ({}));
@@ -270,21 +317,29 @@ async function streamLog(key, signal) {
 function openDetail(key) {
   closeDetail();
   detail.pod = key;
-  detail.abort = new AbortController();
+  detail.container = undefined;
   $('detail-title').textContent = key;
   $('detail').hidden = false;
   $('detail').dataset.pod = key;
   $('detail-fields')._sig = undefined;
+  $('log-container')._sig = undefined;
+  $('log').textContent = '';
+  $('log-state').textContent = '';
   showDetailFields();
-  void streamLog(key, detail.abort.signal);
+  showContainerPicker();
 }
 
 function closeDetail() {
-  detail.abort?.abort();
+  detail.logAbort?.abort();
   detail.pod = undefined;
+  detail.container = undefined;
   $('detail').hidden = true;
 }
 
+$('log-container').addEventListener('change', (e) => {
+  detail.container = e.target.value;
+  restartLog();
+});
 $('detail-close').addEventListener('click', closeDetail);
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') closeDetail();
@@ -295,5 +350,5 @@ document.addEventListener('click', (e) => {
   if (pod?.dataset.pod) openDetail(pod.dataset.pod);
 });
 
-if (token) start();
-else showLogin();
+// with no token, try anyway: `kubemu dashboard` serves the page through a proxy that holds the credentials
+start();

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { kubemuCommand, shellQuote } from '../../util/cli-command.js';
 
 export const DEFAULT_CLUSTER_NAME = 'kubemu';
 export const DEFAULT_API_PORT = 6443;
@@ -12,6 +13,14 @@ export const DEFAULT_KUBELET_PORT = 10250;
 export function defaultStateDir(name: string, home = homedir()): string {
   return join(home, '.kubemu', name);
 }
+
+/**
+ * The `kubemu <command>` that acts on this cluster, as the user can type it here: `--name` always (it says which),
+ * `--state-dir` only when it is not the default.
+ */
+export const clusterCommand = (command: string, name: string, stateDir: string): string =>
+  `${kubemuCommand()} ${command} --name ${name}` +
+  (stateDir === defaultStateDir(name) ? '' : ` --state-dir ${shellQuote(stateDir)}`);
 
 /** The user's kubeconfig as kubectl picks it: `--kubeconfig`, then $KUBECONFIG's first entry, then ~/.kube/config. */
 export function userKubeconfigPath(

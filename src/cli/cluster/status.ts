@@ -11,7 +11,7 @@ import {
   type Degradation,
   type NodeProblemSummary,
 } from './degraded.js';
-import { clusterPaths } from './layout.js';
+import { clusterCommand, clusterPaths } from './layout.js';
 import { Pm2Cluster, type ManagedProcess } from './pm2.js';
 import { runningState } from './running.js';
 
@@ -94,13 +94,25 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
   };
 }
 
+/** `kubemu status`'s exit code for a cluster that is not running (minikube's for a stopped host, kubelet and apiserver). */
+export const STOPPED_EXIT_CODE = 7;
+
 export function formatStatus(s: ClusterStatus): string {
+  if (!s.running) {
+    return [
+      `cluster     ${s.name}: Stopped`,
+      `state dir   ${s.stateDir}`,
+      '',
+      `Start it with: ${clusterCommand('up', s.name, s.stateDir)}`,
+      '',
+    ].join('\n');
+  }
   const lines = [
     `cluster     ${s.name} (${s.running ? `running${s.mode ? `, ${s.mode}` : ''}` : 'not running'})`,
     `state dir   ${s.stateDir}`,
     `API server  ${s.apiServer.url ?? '-'}${s.apiServer.url ? (s.apiServer.ready ? ' (ready)' : ' (not ready)') : ''}`,
     `ingress     http: ${s.ingress.http ?? 'not yet'}, https: ${s.ingress.https ?? 'not yet'}`,
-    `dashboard   ${s.dashboard ?? '-'}`,
+    `dashboard   ${clusterCommand('dashboard', s.name, s.stateDir)}`,
     `kubeconfig  ${s.kubeconfig ?? '-'} (context ${s.context})`,
     '',
     'NODE        INTERNAL-IP    READY',

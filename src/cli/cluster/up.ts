@@ -1,5 +1,4 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
-import { dashboardUrl } from '../../dashboard/route.js';
 import { DEFAULT_HTTP, DEFAULT_HTTPS, ingressUrls } from '../../util/ingress-address.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +15,9 @@ import {
   type PlannedProcess,
 } from './components.js';
 import {
+  clusterCommand,
   clusterPaths,
   componentLog,
-  defaultStateDir,
   nodeLayout,
   userKubeconfigPath,
   writeRunRecord,
@@ -27,7 +26,9 @@ import {
 import { clusterDegradations, formatDegradations } from './degraded.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
 import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
+import { portHolder } from './port-holder.js';
 import { Progress } from './progress.js';
+import { shellQuote } from '../../util/cli-command.js';
 import { clusterPids, runningState } from './running.js';
 import { isAlive, terminate } from './processes.js';
 import { DirectSupervisor, type Supervisor } from './supervisor.js';
@@ -77,30 +78,52 @@ async function checkPorts(opts: UpOptions, settings: ClusterSettings): Promise<v
       who: `the kubelet of ${n.name}`,
       flag: '--kubelet-port',
     })),
-    ...[DEFAULT_HTTP, DEFAULT_HTTPS, clusterDnsAddress()].map((addr) => {
+    ...[
+      { addr: DEFAULT_HTTP, who: 'the ingress gateway' },
+      { addr: DEFAULT_HTTPS, who: 'the ingress gateway' },
+      { addr: clusterDnsAddress(), who: 'the cluster DNS' },
+    ].map(({ addr, who }) => {
       const i = addr.lastIndexOf(':');
-      return {
-        host: addr.slice(0, i),
-        port: Number(addr.slice(i + 1)),
-        who: 'the ingress gateway or cluster DNS',
-        flag: '`kubemu down` of the other cluster',
-      };
+      return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)), who, flag: undefined };
     }),
   ];
   for (const w of wanted) {
     try {
       await checkPortFree(w.host, w.port);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${code ?? String(err)})`;
-      throw new CliError(
-        `port ${w.port} on ${w.host} ${why}; ${w.who} needs it. ` +
-          `Stop whatever holds it, or pick another port with ${w.flag}.`,
-        1,
-        { cause: err },
-      );
+      throw new CliError(portTakenMessage(w, err), 1, { cause: err });
     }
   }
+}
+
+/** What to do about a taken port: stop the other kubemu cluster (exact command), or the program, or move ours. */
+function portTakenMessage(
+  w: { host: string; port: number; who: string; flag: string | undefined },
+  err: unknown,
+): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'EADDRINUSE')
+    return (
+      `port ${w.port} on ${w.host} cannot be bound (${code ?? String(err)}); ${w.who} needs it.` +
+      (w.flag ? ` Pick another port with ${w.flag}.` : '')
+    );
+  const holder = portHolder(w.host, w.port);
+  const where = `port ${w.port} on ${w.host} (for ${w.who})`;
+  if (holder?.cluster) {
+    const other = holder.cluster;
+    return (
+      `${where} is already in use by cluster "${other.name}" (its ${other.component}, pid ${holder.pid}). ` +
+      `Only one kubemu cluster can run at a time: clusters share the node, ingress and DNS addresses.\n` +
+      `Stop that cluster first with: ${downCommand(other.name, other.stateDir)}`
+    );
+  }
+  const by = holder ? `by pid ${holder.pid} (${holder.commandLine.slice(0, 80)})` : 'by another program';
+  return (
+    `${where} is already in use ${by}. ` +
+    (w.flag
+      ? `Stop that program, or pick another port with ${w.flag}.`
+      : 'Stop that program; this address is fixed.')
+  );
 }
 
 /** Throws ComponentFailed when one of `names` (all, if omitted) has died, crash-looped or errored. */
@@ -266,7 +289,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     setCurrent: true,
   });
   const elapsedMs = Date.now() - startedAt;
-  out.write(summary(record, nodes, elapsedMs, dashboardUrl(settings.apiServerUrl, adminToken)));
+  out.write(summary(record, nodes, elapsedMs));
 
   if (!opts.foreground) {
     (supervisor as Pm2Cluster).disconnect();
@@ -291,15 +314,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 }
 
 /** The `kubemu down` that stops this cluster: the state dir is named only when it is not the default. */
-export const downCommand = (name: string, stateDir: string): string =>
-  `kubemu down --name ${name}` + (stateDir === defaultStateDir(name) ? '' : ` --state-dir ${stateDir}`);
+export const downCommand = (name: string, stateDir: string): string => clusterCommand('down', name, stateDir);
 
-function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number, dashboard: string): string {
+function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): string {
   const context = contextName(record.name);
   const kubectlFlags =
     record.kubeconfig === userKubeconfigPath(undefined)
       ? `--context ${context}`
-      : `--kubeconfig ${record.kubeconfig}`;
+      : `--kubeconfig ${shellQuote(record.kubeconfig)}`;
   const nodeLines = record.nodes.map((n) => {
     const seen = nodes.find((s) => s.name === n.name);
     return `${n.name} ${n.ip} (${seen?.ready === 'True' ? 'Ready' : 'NotReady'})`;
@@ -327,12 +349,12 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number, das
     `  nodes           ${nodeLines.join('\n                  ')}`,
     `  ingress HTTP    ${ingressUrls().http}`,
     `  ingress HTTPS   ${ingressUrls().https}`,
-    `  dashboard       ${dashboard}`,
     `  state dir       ${record.stateDir}`,
     `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
     '',
-    `Try:   kubectl ${kubectlFlags} get nodes -o wide`,
-    `Stop:  ${downCommand(record.name, record.stateDir)}` +
+    `Try:        kubectl ${kubectlFlags} get nodes -o wide`,
+    `Dashboard:  ${clusterCommand('dashboard', record.name, record.stateDir)}   (http://127.0.0.1, until Ctrl-C)`,
+    `Stop:       ${downCommand(record.name, record.stateDir)}` +
       (record.mode === 'foreground' ? '  (or Ctrl-C here)' : ''),
     '',
   ].join('\n');
