@@ -385,6 +385,30 @@ describe('deletion: finalizers, graceful pods, propagation', () => {
     expect((await api('GET', '/api/v1/namespaces/default/pods/unbound')).status).toBe(404);
   });
 
+  it('a terminating pod with a finalizer goes when the finalizer does, once its kubelet deleted it with grace 0', async () => {
+    await api('POST', '/api/v1/namespaces/default/pods', pod('held', {}, { nodeName: 'node-1' }));
+    // kubectl delete pod --cascade=orphan: the garbage collector's finalizer stays until it has orphaned dependents
+    await api('DELETE', '/api/v1/namespaces/default/pods/held?propagationPolicy=Orphan');
+    const unhold = () =>
+      api(
+        'PATCH',
+        '/api/v1/namespaces/default/pods/held',
+        { metadata: { finalizers: null } },
+        { contentType: 'application/merge-patch+json' },
+      );
+    // the kubelet has not stopped it yet: without its finalizer it still waits for the kubelet
+    expect((await unhold()).status).toBe(200);
+    expect((await api('GET', '/api/v1/namespaces/default/pods/held')).status).toBe(200);
+    await api('DELETE', '/api/v1/namespaces/default/pods/held?propagationPolicy=Orphan');
+    // the kubelet finished first: its grace-0 delete leaves the pod to its finalizer...
+    const kubelet = await api('DELETE', '/api/v1/namespaces/default/pods/held', { gracePeriodSeconds: 0 });
+    expect(kubelet.body.metadata.deletionGracePeriodSeconds).toBe(0);
+    expect((await api('GET', '/api/v1/namespaces/default/pods/held')).status).toBe(200);
+    // ...and the finalizer going deletes it (upstream's ShouldDeleteDuringUpdate)
+    expect((await unhold()).status).toBe(200);
+    expect((await api('GET', '/api/v1/namespaces/default/pods/held')).status).toBe(404);
+  });
+
   it('binding assigns a node once', async () => {
     await api('POST', '/api/v1/namespaces/default/pods', pod('bindme'));
     const b = await api('POST', '/api/v1/namespaces/default/pods/bindme/binding', {

@@ -242,10 +242,12 @@ describe(`container runtime (isolation: ${process.env['KUBEMU_ISOLATION'] ?? 'de
 
   it('stop sends SIGTERM, then SIGKILL after the grace period', async () => {
     const stubborn = start('busybox', {
-      command: ['sh', '-c', "trap 'echo got TERM' TERM; while true; do sleep 0.05; done"],
+      command: ['sh', '-c', "trap 'echo got TERM' TERM; echo trap set; while true; do sleep 0.05; done"],
     });
-    await waitFor(() => {
-      if (!stubborn.usage || stubborn.usage.pids.length < 2) throw new Error('not started');
+    // the program runs under the container's init: wait until it has its trap (a SIGTERM before would end it)
+    await waitFor(async () => {
+      if (!(await text(readLogs(stubborn.spec.logFile))).includes('trap set')) throw new Error('not started');
+      if (!stubborn.usage || stubborn.usage.pids.length < 2) throw new Error('not sampled');
     }, 5000);
     const t0 = Date.now();
     const exit = await stubborn.stop(1);

@@ -844,8 +844,10 @@ export class Registry implements ApiHandler {
     if (t.storeRi.resource === 'namespaces' && !t.storeRi.group) {
       return ((obj['spec'] as { finalizers?: string[] } | undefined)?.finalizers?.length ?? 0) === 0;
     }
-    // A pod being gracefully deleted stays until its kubelet deletes it with grace 0.
-    if (t.storeRi.resource === 'pods' && !t.storeRi.group) return false;
+    // A pod being gracefully deleted stays until its kubelet has stopped it and deleted it with grace 0; once its
+    // grace period is 0, the last finalizer going deletes it (upstream's ShouldDeleteDuringUpdate), or a pod deleted
+    // with --cascade=orphan/foreground whose kubelet finished first would stay Terminating for good.
+    if (t.storeRi.resource === 'pods' && !t.storeRi.group) return m.deletionGracePeriodSeconds === 0;
     return true;
   }
 

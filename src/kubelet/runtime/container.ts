@@ -5,7 +5,7 @@ import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { ResolvedImage } from './images.js';
 import { joinPid, type CpuJoin } from './cgroups.js';
-import { prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
+import { INIT_SCRIPT, prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
 import { LogWriter } from './log-file.js';
 import { UsageTracker, type ContainerUsage } from './usage.js';
 
@@ -71,6 +71,28 @@ export function containerEnv(spec: ContainerSpec): Record<string, string> {
   return env;
 }
 
+/** how often a stopping container is checked for its program while its launch chain is still setting it up */
+const TERM_POLL_MS = 10;
+
+/** The first child of a process (its oldest living one), from /proc. */
+function firstChild(pid: number): number | undefined {
+  try {
+    const first = Number(fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    return first > 0 ? first : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's argv, from /proc. */
+function argv(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
 // util-linux 2.38's unshare cannot re-raise its child's fatal signal and says this instead (then exits 1).
 const UNSHARE_SIGNAL_NOISE = /^unshare: sigprocmask unblock failed/;
 const EXEC_FAILED = /^(?:unshare|setpriv): failed to execute (.*)$/;
@@ -86,6 +108,8 @@ export class ContainerProcess {
   private diedBySignal = false;
   private execFailure: string | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  private termSent = false;
+  private termTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly spec: ContainerSpec,
@@ -139,6 +163,7 @@ export class ContainerProcess {
       if (settled) return;
       settled = true;
       if (this.graceTimer) clearTimeout(this.graceTimer);
+      if (this.termTimer) clearTimeout(this.termTimer);
       if (spawnError) this.execFailure = spawnError.message;
       // Give the pipes a moment to drain what the process wrote just before it died.
       const done = (): void => {
@@ -205,16 +230,56 @@ export class ContainerProcess {
     return this.pid;
   }
 
-  /** SIGTERM to the container's process group, SIGKILL after the grace period; resolves with the exit. */
+  /** SIGTERM to the container's main process, SIGKILL after the grace period; resolves with the exit. */
   stop(gracePeriodSeconds = 30): Promise<ContainerExit> {
     if (this.exit) return this.exited;
     this.killedFor ??= 'stop';
-    this.signalGroup('SIGTERM');
+    this.sendTerm();
     if (gracePeriodSeconds <= 0) this.signalGroup('SIGKILL');
     else {
       this.graceTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), gracePeriodSeconds * 1000);
     }
     return this.exited;
+  }
+
+  /**
+   * One SIGTERM to the container's main process, as upstream's runtime sends it. Without namespaces that is the
+   * process kubemu started (and its group). With them it is the program that kubemu's init (isolation.ts
+   * INIT_SCRIPT) runs, signalled once it exists: a container stopped while its launch chain still sets it up gets
+   * its SIGTERM as soon as its program has been exec'd (checked in /proc every few ms), never lost on the way.
+   */
+  private sendTerm(): void {
+    if (this.termSent) return;
+    this.termSent = true;
+    if (this.mode === 'none') return this.signalGroup('SIGTERM');
+    const attempt = (): void => {
+      this.termTimer = undefined;
+      if (this.exit) return;
+      const program = this.programPid();
+      if (program !== undefined) {
+        try {
+          process.kill(program, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        return;
+      }
+      this.termTimer = setTimeout(attempt, TERM_POLL_MS);
+    };
+    attempt();
+  }
+
+  /**
+   * The program's PID, once the init runs it: the init's first child after it exec'd (before, it is a copy of the
+   * init's shell, whose inherited handlers would swallow the signal).
+   */
+  private programPid(): number | undefined {
+    const init = this.namespaceInit();
+    if (init === undefined || argv(init)?.[2] !== INIT_SCRIPT) return undefined;
+    const child = firstChild(init);
+    if (child === undefined) return undefined;
+    const args = argv(child);
+    return args !== undefined && args[2] !== INIT_SCRIPT ? child : undefined;
   }
 
   /** Immediate SIGKILL of the whole container. */
@@ -244,14 +309,12 @@ export class ContainerProcess {
   /** PID of the container's first process inside its namespaces (what `nsenter` joins); the spawned pid without. */
   initPid(): number {
     if (this.mode === 'none') return this.pid;
-    try {
-      const kids = fs.readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim().split(/\s+/);
-      const first = Number(kids[0]);
-      if (first > 0) return first;
-    } catch {
-      // fall through
-    }
-    return this.pid;
+    return this.namespaceInit() ?? this.pid;
+  }
+
+  /** The PID namespace's init (the child `unshare --fork` made), once it exists. */
+  private namespaceInit(): number | undefined {
+    return this.pid > 0 ? firstChild(this.pid) : undefined;
   }
 
   private signalGroup(signal: NodeJS.Signals): void {

@@ -109,10 +109,22 @@ export interface LaunchInput {
   cpuJoin?: CpuJoin;
 }
 
-// Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec.
+// Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec
+// the container's init.
 const SETUP_SCRIPT =
   'mount -a -T "$1" || { echo "kubemu: failed to set up container mounts" >&2; exit 128; }; ' +
-  'r=$2; w=$3; shift 3; exec unshare --root="$r" --wd="$w" -- "$@"';
+  'r=$2; w=$3; i=$4; shift 4; exec unshare --root="$r" --wd="$w" -- /bin/sh -c "$i" kubemu-init "$@"';
+
+/**
+ * The container's PID 1 (like `docker run --init`): runs the program as its child and exits with its status. The
+ * kernel drops a signal sent to a PID namespace's init that has no handler for it, so with the program itself as
+ * PID 1 a SIGTERM that came before the program had installed its handler (while the launch chain was still
+ * exec'ing, or node still booting) was lost, and the pod waited out its grace period for a SIGKILL. The program is
+ * not an init: the kubelet sends it SIGTERM (ContainerProcess.stop, once it has exec'd), and before its handler
+ * that ends it (143) instead of vanishing. `unshare --` only execs the program, with the "failed to execute"
+ * message a missing program always had (StartError); `wait` is quiet, or it says "Terminated" in the log.
+ */
+export const INIT_SCRIPT = 'unshare -- "$@" & wait "$!" 2>/dev/null';
 
 /** Builds the spawn line for a container and prepares its private root on disk. */
 export function prepareLaunch(input: LaunchInput): Launch {
@@ -210,6 +222,7 @@ export function prepareLaunch(input: LaunchInput): Launch {
     fstabFile,
     rootfs,
     input.workingDir,
+    INIT_SCRIPT,
     ...input.argv,
   ];
   // A burst of 100 pods starts 100 of these chains at once; at the kubelet's weight they took the CPU from the
