@@ -117,8 +117,9 @@ describe('docker compose cluster', () => {
       120_000,
     );
     expect(nodes.sort()).toEqual(['node-1', 'node-2', 'node-3']);
-    // the base image has every tool the kubelet's isolation probe needs (true, echo, kill were missing): no node
-    // runs degraded, and no kubelet warned about it
+    // the base image has every tool the kubelet's isolation probe needs (true, echo, kill were missing): isolation,
+    // DNS and ports are whole. Docker mounts /sys/fs/cgroup read-only in a container that is not privileged, so the
+    // one degraded mode is CPU weight by nice instead of cgroups, and every kubelet says so
     const conditions = (await getJson<NodeList>(['get', 'nodes'])).items.flatMap((n) =>
       n.status.conditions
         .filter((c) => c.type.endsWith('Degraded'))
@@ -126,7 +127,7 @@ describe('docker compose cluster', () => {
     );
     expect(conditions.sort()).toEqual(
       ['node-1', 'node-2', 'node-3'].flatMap((n) => [
-        `${n} CPUCgroupsDegraded False KubeletHasCPUCgroups`,
+        `${n} CPUCgroupsDegraded True NoCPUCgroups`,
         `${n} ClusterDNSDegraded False PodsHaveClusterDNS`,
         `${n} IsolationDegraded False KubeletHasNamespaces`,
         `${n} PrivilegedPortsDegraded False KubeletMayBindPrivilegedPorts`,
@@ -144,7 +145,8 @@ describe('docker compose cluster', () => {
       ]),
       'get events',
     );
-    expect(warnings).not.toMatch(/Degraded/);
+    const degradedWarnings = warnings.split('\n').filter((r) => r.endsWith('Degraded'));
+    expect([...new Set(degradedWarnings)]).toEqual(['CPUCgroupsDegraded']);
     // the apiserver's healthcheck (/readyz) reports healthy
     const health = must(
       await engine.docker([

@@ -169,9 +169,9 @@ describe('kubemu up / status / down', () => {
       context: `kubemu-${name}`,
     });
     expect(status.nodes).toEqual([
-      { name: 'node-1', internalIP: '127.0.1.1', ready: 'True' },
-      { name: 'node-2', internalIP: '127.0.1.2', ready: 'True' },
-      { name: 'node-3', internalIP: '127.0.1.3', ready: 'True' },
+      { name: 'node-1', internalIP: '127.0.1.1', ready: 'True', degraded: [] },
+      { name: 'node-2', internalIP: '127.0.1.2', ready: 'True', degraded: [] },
+      { name: 'node-3', internalIP: '127.0.1.3', ready: 'True', degraded: [] },
     ]);
     const names = status.processes.map((p: { name: string }) => p.name);
     expect(names).toEqual(
