@@ -5,6 +5,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { registerSuite } from './suites.js';
 import type { BenchResult } from './report.js';
 import { upBenchCluster } from './cluster.js';
+import { pollUntil } from './poll.js';
 import { watchPods } from './kubectl-watch.js';
 import { npxKubemu } from './up-suite.js';
 
@@ -14,18 +15,17 @@ const isReady = (p: Pod): boolean =>
 registerSuite('node-failure', async (): Promise<BenchResult[]> => {
   const cluster = await upBenchCluster(3);
   const { client } = cluster;
-  const readyElsewhere = async (dead?: string): Promise<number> => {
-    const pods = await client.pods.list({ namespace: 'default', labelSelector: 'app=six' });
-    return pods.items.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== dead)
-      .length;
-  };
-  const until = async (what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!(await pred())) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  // six Ready pods, none being deleted, none on the dead node: the same test for the API's list and kubectl's watch
+  const sixReadyOff =
+    (dead?: string) =>
+    (pods: Pod[]): boolean =>
+      pods.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== dead).length ===
+      6;
+  const readyElsewhere = async (dead?: string): Promise<true | undefined> =>
+    sixReadyOff(dead)((await client.pods.list({ namespace: 'default', labelSelector: 'app=six' })).items) ||
+    undefined;
+  const until = (what: string, check: () => Promise<true | undefined>): Promise<true> =>
+    pollUntil(what, 60_000, check, 50);
   try {
     await client.deployments.create(
       {
@@ -41,18 +41,15 @@ registerSuite('node-failure', async (): Promise<BenchResult[]> => {
       },
       { namespace: 'default' },
     );
-    await until('6/6 Ready', async () => (await readyElsewhere()) === 6);
-    const readyOff = (dead: string) => (pods: Pod[]) =>
-      pods.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== dead).length ===
-      6;
+    await until('6/6 Ready', () => readyElsewhere());
     const kubectl = watchPods(cluster.kubeconfig, 'app=six', cluster.env);
     try {
-      await kubectl.until(readyOff('none'), 30_000);
+      await kubectl.until(sixReadyOff(), 30_000);
       // the user's clock starts when they type the command: npx, the CLI, pm2, then SIGKILL
       const t0 = performance.now();
-      const seenByKubectl = kubectl.until(readyOff('node-2'), 60_000);
+      const seenByKubectl = kubectl.until(sixReadyOff('node-2'), 60_000);
       const kill = await npxKubemu(['chaos', 'kill-node', 'node-2', ...cluster.flags], cluster.env);
-      await until('6/6 Ready on the other nodes', async () => (await readyElsewhere('node-2')) === 6);
+      await until('6/6 Ready on the other nodes', () => readyElsewhere('node-2'));
       const recovery = performance.now() - t0;
       const userMs = (await seenByKubectl) - t0;
       return [

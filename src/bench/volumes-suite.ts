@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { percentile } from './apiserver-process.js';
 import { upBenchCluster } from './cluster.js';
+import { pollUntil } from './poll.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
 
@@ -14,15 +15,9 @@ const POLL_MS = 5;
 const isReady = (p: Pod | undefined): boolean =>
   p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
+/** Polls `check` every POLL_MS; a failed read (the pod not there yet) counts as "not yet". */
+const until = <T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, ms, () => check().catch(() => undefined), POLL_MS);
 
 registerSuite('volumes', async (): Promise<BenchResult[]> => {
   const cluster = await upBenchCluster(1);
