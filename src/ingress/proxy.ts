@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from '../util/logger.js';
 import { AccessLog } from './access-log.js';
 import { errorPage } from './error-pages.js';
+import { lingerOnClose } from './lingering-close.js';
 import { ingressMetrics } from './metrics.js';
 import type { Backend, Endpoint, Route, RoutingTable } from './routing-table.js';
 import { UPSTREAM_ERRORS, UpstreamPool, type UpstreamHandler } from './upstream.js';
@@ -107,7 +108,7 @@ export class IngressProxy {
       return this.answer(res, 308, { location: `https://${authority}${url}` });
     }
     const length = Number(headers['content-length'] ?? 0);
-    if (length > route.bodyLimit) return this.answer(res, 413, { connection: 'close' });
+    if (length > route.bodyLimit) return this.tooLarge(req, res);
     if (!route.backend) return this.answer(res, 404);
     if (route.backend.endpoints.length === 0) return this.answer(res, 503);
 
@@ -120,7 +121,7 @@ export class IngressProxy {
       attempts.push(attempt);
       upstream = `${endpoint.ip}:${endpoint.port}`;
       this.forward(req, res, route, endpoint, fwdHeaders, (err, retryable) => {
-        if (err instanceof BodyTooLarge) return this.answer(res, 413, { connection: 'close' });
+        if (err instanceof BodyTooLarge) return this.tooLarge(req, res);
         const timeout = TIMEOUTS[err.code ?? ''];
         const reason = timeout ?? err.code ?? 'error';
         this.metrics.upstreamErrors.inc({ ingress: route.ingress, service: serviceLabel, reason });
@@ -235,6 +236,12 @@ export class IngressProxy {
     this.access.flush();
     await Promise.all([...this.dispatchers.values()].map((d) => d.destroy()));
     this.dispatchers.clear();
+  }
+
+  /** 413 and close, reading what the client still sends meanwhile so that it gets to read the 413 */
+  private tooLarge(req: AnyRequest, res: AnyResponse): void {
+    if (!('stream' in res)) lingerOnClose(req as IncomingMessage);
+    this.answer(res, 413, { connection: 'close' });
   }
 
   /** an answer of the gateway's own: nginx-style HTML */
