@@ -4,7 +4,11 @@
 import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureTokenFile } from '/app/dist/apiserver/auth/token-file.js';
-import { apiServerProcess, planComponents } from '/app/dist/cli/cluster/components.js';
+import {
+  apiServerProcess,
+  ensureKubeletCertificates,
+  planComponents,
+} from '/app/dist/cli/cluster/components.js';
 import { clusterPaths, nodeLayout } from '/app/dist/cli/cluster/layout.js';
 import { writeKubeconfig } from '/app/dist/util/kubeconfig.js';
 import { ensureClusterPki } from '/app/dist/util/pki.js';
@@ -37,6 +41,7 @@ const settings = {
   memory: env.KUBEMU_NODE_MEMORY || '4Gi',
 };
 const pki = await ensureClusterPki(clusterPaths(stateDir).pki, { hosts: ['127.0.0.1'] });
+await ensureKubeletCertificates(settings, pki.ca);
 const { adminToken } = ensureTokenFile(stateDir);
 
 // service name -> the processes pm2-runtime runs in that container

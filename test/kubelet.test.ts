@@ -11,11 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeKubeletScratch } from '../src/kubelet/scratch.js';
 import { ApiError } from '../src/api/errors.js';
 import { ensureNodeToken } from '../src/apiserver/auth/token-file.js';
+import { KubeletClient } from '../src/apiserver/kubelet-client.js';
 import { kubeletLogsRoute } from '../src/apiserver/kubelet-proxy.js';
 import { sendError } from '../src/apiserver/rest/server.js';
 import { connectKubeClient, type ApiConnection, type KubeClient } from '../src/client/index.js';
 import { writeKubeconfig } from '../src/util/kubeconfig.js';
 import { silentLogger } from '../src/util/logger.js';
+import { ensureKubeletServingCertificate, PKI_FILES, readCertificateAuthority } from '../src/util/pki.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { waitFor as poll } from './helpers/wait.js';
 
@@ -37,6 +39,10 @@ let kubelet: ChildProcess;
 let kubeletLog = '';
 let proxy: http.Server;
 let proxyUrl = '';
+let kubelets: KubeletClient;
+/** the apiserver's PKI dir (its CA and kubelet client certificate) and the kubelet's cert dir */
+const pkiDir = () => path.join(api.stateDir, 'pki');
+const certDir = () => path.join(rootDir, 'pki');
 
 function startKubelet(): ChildProcess {
   const child = spawn(
@@ -59,6 +65,9 @@ function startKubelet(): ChildProcess {
       '2',
       '--memory',
       '4Gi',
+      ...['--tls-cert-file', path.join(certDir(), 'kubelet.crt')],
+      ...['--tls-private-key-file', path.join(certDir(), 'kubelet.key')],
+      ...['--client-ca-file', path.join(pkiDir(), PKI_FILES.caCert)],
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBEMU_LOG_LEVEL: 'info' } },
   );
@@ -166,6 +175,16 @@ beforeAll(async () => {
     setCurrent: true,
   });
   ({ client, connection } = connectKubeClient({ server: api.url, token: api.token, ca: api.ca }));
+  // what `kubemu up` does for each node: a serving certificate of the cluster CA for the node's address
+  await ensureKubeletServingCertificate(readCertificateAuthority(pkiDir())!, certDir(), {
+    name: NODE,
+    ip: NODE_IP,
+  });
+  kubelets = new KubeletClient({
+    caPem: api.ca,
+    certPem: fs.readFileSync(path.join(pkiDir(), PKI_FILES.kubeletClientCert), 'utf8'),
+    keyPem: fs.readFileSync(path.join(pkiDir(), PKI_FILES.kubeletClientKey), 'utf8'),
+  });
   kubelet = startKubelet();
 
   // A stand-in for the apiserver's REST face: pods/log through kubeletLogsRoute, everything else proxied as is.
@@ -180,7 +199,7 @@ beforeAll(async () => {
       }),
       watch: () => Promise.reject(new Error('not used')),
     },
-    kubeletTokens: () => [ensureNodeToken(api.stateDir, NODE)],
+    kubelets,
     logger: silentLogger(),
   });
   proxy = http.createServer((req, res) => {
@@ -221,6 +240,7 @@ afterAll(async () => {
   }
   if (rootDir) removeKubeletScratch(rootDir);
   proxy?.close();
+  kubelets?.close();
   await connection?.close();
   await api?.cleanup();
   if (rootDir) fs.rmSync(rootDir, { recursive: true, force: true });
@@ -507,16 +527,24 @@ describe('kubelet', () => {
     expect(await refuses(ip, 8080)).toBe(true);
   });
 
-  it('stats/summary reports per-pod CPU and memory', async () => {
+  it("stats/summary reports per-pod CPU and memory, to the apiserver's client certificate only", async () => {
     const node = await client.nodes.get(NODE);
     const port = node.status!.daemonEndpoints!.kubeletEndpoint!.Port;
     const token = ensureNodeToken(api.stateDir, NODE);
-    const fetchSummary = (auth?: string) =>
+    const pki = (f: string) => fs.readFileSync(path.join(pkiDir(), f), 'utf8');
+    const fetchSummary = (o: { auth?: string; cert?: boolean } = {}) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         https
           .get(
             `https://${NODE_IP}:${port}/stats/summary`,
-            { rejectUnauthorized: false, headers: auth ? { Authorization: `Bearer ${auth}` } : {} },
+            {
+              // the kubelet's serving certificate verifies against the cluster CA for the node's IP
+              ca: api.ca,
+              headers: o.auth ? { Authorization: `Bearer ${o.auth}` } : {},
+              ...(o.cert
+                ? { cert: pki(PKI_FILES.kubeletClientCert), key: pki(PKI_FILES.kubeletClientKey) }
+                : {}),
+            },
             (res) => {
               let body = '';
               res.on('data', (c: Buffer) => (body += c.toString()));
@@ -526,7 +554,10 @@ describe('kubelet', () => {
           .on('error', reject);
       });
     expect((await fetchSummary()).status).toBe(401);
-    const summary = JSON.parse((await fetchSummary(token)).body);
+    // bearer tokens are no credential at the kubelet, not even its own or the admin's
+    expect((await fetchSummary({ auth: token })).status).toBe(401);
+    expect((await fetchSummary({ auth: api.token })).status).toBe(401);
+    const summary = JSON.parse((await fetchSummary({ cert: true })).body);
     expect(summary.node.nodeName).toBe(NODE);
     const shared = summary.pods.find((p: any) => p.podRef.name === 'shared');
     expect(shared.containers.map((c: any) => c.name).sort()).toEqual(['reader', 'writer']);

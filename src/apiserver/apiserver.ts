@@ -24,7 +24,8 @@ import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
 import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
 import { toTable } from './printers/index.js';
 import { handleOpenApi } from './openapi/index.js';
-import { kubeletLogsRoute, tokensFromStateDir } from './kubelet-proxy.js';
+import { KubeletClient } from './kubelet-client.js';
+import { kubeletLogsRoute } from './kubelet-proxy.js';
 import { MetricsScraper, metricsApiRoute, withMetricsApi } from './metrics-api/index.js';
 import { dashboardRoute, DASHBOARD_PUBLIC_PATHS } from '../dashboard/route.js';
 import {
@@ -93,9 +94,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
   });
   await registry.init();
+  // every call to a kubelet goes through this one client: the apiserver's certificate, the kubelet's verified
+  const kubelets = new KubeletClient({
+    caPem: pki.caCertPem,
+    certPem: pki.kubeletClientCertPem,
+    keyPem: pki.kubeletClientKeyPem,
+  });
   const metricsScraper = new MetricsScraper({
     handler: registry,
-    kubeletTokens: tokensFromStateDir(opts.stateDir),
+    kubelets,
     logger: log.child({ module: 'metrics-scraper' }),
     ...(opts.metricResolutionMs !== undefined ? { resolutionMs: opts.metricResolutionMs } : {}),
   });
@@ -118,7 +125,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     whoamiRoute(),
     kubeletLogsRoute({
       handler: registry,
-      kubeletTokens: tokensFromStateDir(opts.stateDir),
+      kubelets,
       logger: log.child({ module: 'kubelet-proxy' }),
     }),
     dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
@@ -191,6 +198,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     registry,
     async close() {
       metricsScraper.stop();
+      kubelets.close();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

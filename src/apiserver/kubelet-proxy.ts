@@ -1,33 +1,19 @@
 // pods/log: finds the pod's node and streams `GET /containerLogs/...` from that node's kubelet back to the client.
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors } from '../api/errors.js';
 import { decodePodLogOptions, encodePodLogOptions, validatePodLogOptions } from '../api/query-params.js';
 import type { ApiHandler, UserInfo } from '../api/request.js';
 import type { Logger } from '../util/logger.js';
-import { ADMIN_USER, nodeUser, readTokenFile, tokenFilePath } from './auth/token-file.js';
+import { kubeletEndpoint, readBody, type KubeletClient } from './kubelet-client.js';
 import type { ExtraRoute } from './rest/server.js';
 
 export interface KubeletProxyDeps {
   handler: ApiHandler;
-  /**
-   * Bearer tokens to present to a node's kubelet, tried in order on 401. A kubelet accepts the token of its own
-   * kubeconfig; `tokensFromStateDir` gives the node's `system:node:<name>` token, then the admin token.
-   */
-  kubeletTokens(nodeName: string): string[];
+  /** the apiserver's client for kubelets: its own certificate, the kubelet's verified, never a token */
+  kubelets: KubeletClient;
   logger: Logger;
   /** for tests */
   timeoutMs?: number;
-}
-
-/** The tokens.csv of the apiserver's state dir, read on each call (node tokens are added while it runs). */
-export function tokensFromStateDir(stateDir: string): (nodeName: string) => string[] {
-  return (nodeName) => {
-    const entries = readTokenFile(tokenFilePath(stateDir));
-    const pick = (user: string): string[] => entries.filter((e) => e.user === user).map((e) => e.token);
-    return [...pick(nodeUser(nodeName)), ...pick(ADMIN_USER)];
-  };
 }
 
 const LOG_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log\/?$/;
@@ -54,39 +40,23 @@ export function logContainer(pod: Pod, requested: string | null): string {
   return requested;
 }
 
-function nodeAddress(node: Node): { host: string; port: number } | undefined {
-  const addrs = node.status?.addresses ?? [];
-  const host = (addrs.find((a) => a.type === 'InternalIP') ?? addrs[0])?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  return host && port ? { host, port } : undefined;
-}
-
-function get(url: URL, token: string | undefined, timeoutMs: number): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method: 'GET',
-      // Upstream's default too: without --kubelet-certificate-authority the kubelet's certificate is not verified.
-      rejectUnauthorized: false,
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-      timeout: timeoutMs,
-    });
-    req.once('response', resolve);
-    req.once('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs}ms`)));
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-function readAll(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => {
-      if (body.length < 64 * 1024) body += c;
-    });
-    res.on('end', () => resolve(body));
-    res.on('error', () => resolve(body));
-  });
+/** A kubelet's non-2xx answer as upstream's GenericHttpResponseChecker turns it into a Status (pods/log). */
+function kubeletAnswerError(status: number, text: string, name: string): ApiError {
+  const of = ` ( pods/log ${name})`;
+  const details = { name, kind: 'pods/log' };
+  if (status === 400) return errors.badRequest(text);
+  if (status === 404) return new ApiError('NotFound', text, { name, kind: 'pods' });
+  if (status === 500) return errors.internal(text);
+  if (status === 401)
+    return new ApiError(
+      'Unauthorized',
+      `the server has asked for the client to provide credentials${of}`,
+      details,
+    );
+  if (status === 403) return new ApiError('Forbidden', `${text}${of}`, details);
+  return errors.internal(
+    text || `the server responded with the status code ${status} but did not return more information${of}`,
+  );
 }
 
 export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
@@ -126,38 +96,22 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
       return true;
     }
     const node = await getObject<Node>('nodes', undefined, nodeName, user);
-    const addr = nodeAddress(node);
-    if (!addr) throw errors.internal(`node "${nodeName}" has no kubelet endpoint`);
-    const target = new URL(
-      `https://${addr.host}:${addr.port}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}`,
-    );
-    target.search = encodePodLogOptions(logOptions).toString();
-    const tokens = deps.kubeletTokens(nodeName);
-    let upstream: IncomingMessage | undefined;
-    for (const token of tokens.length ? tokens : [undefined]) {
-      try {
-        upstream = await get(target, token, timeoutMs);
-      } catch (err) {
-        throw errors.internal(`error dialing kubelet on node "${nodeName}": ${(err as Error).message}`, err);
-      }
-      if (upstream.statusCode !== 401) break;
-      upstream.resume();
-    }
-    const status = upstream!.statusCode ?? 500;
+    const endpoint = kubeletEndpoint(node);
+    if (!endpoint) throw errors.internal(`node "${nodeName}" has no kubelet endpoint`);
+    const query = encodePodLogOptions(logOptions).toString();
+    const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}${query ? `?${query}` : ''}`;
+    const upstream = await deps.kubelets.get(endpoint, path, timeoutMs);
+    const status = upstream.statusCode ?? 500;
     if (status < 200 || status > 206) {
-      const text = (await readAll(upstream!)).trim();
-      if (status === 400) throw errors.badRequest(text);
-      if (status === 404) throw new ApiError('NotFound', text, { name, kind: 'pods' });
-      if (status === 401)
-        throw errors.internal(`the kubelet on node "${nodeName}" refused the apiserver's credential`);
-      throw errors.internal(text || `kubelet answered ${status}`);
+      const text = (await readBody(upstream, 64 * 1024).catch(() => '')).trim();
+      throw kubeletAnswerError(status, text, name);
     }
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    upstream!.pipe(res);
-    res.once('close', () => upstream!.destroy());
+    upstream.pipe(res);
+    res.once('close', () => upstream.destroy());
     await new Promise<void>((resolve) => {
-      upstream!.once('close', resolve);
+      upstream.once('close', resolve);
       res.once('close', resolve);
     });
     deps.logger.debug({ pod: `${namespace}/${name}`, container }, 'served pod log');

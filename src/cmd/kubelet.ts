@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // kubelet for kubemu: `node dist/cmd/kubelet.js --kubeconfig FILE --node-name node-1 --node-ip 127.0.1.1 --pod-cidr 127.244.1.0/24 --root-dir DIR`.
+import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { UsageError, runComponent } from '../util/component-main.js';
@@ -20,6 +21,11 @@ export function kubeletMain(argv: string[]): void {
       'root-dir': { type: 'string' },
       'state-dir': { type: 'string' },
       port: { type: 'string', default: '10250' },
+      // upstream's flags: the serving certificate (signed by the cluster CA for the node's addresses, so the
+      // apiserver can verify it) and the CA whose client certificates may call (the apiserver's)
+      'tls-cert-file': { type: 'string' },
+      'tls-private-key-file': { type: 'string' },
+      'client-ca-file': { type: 'string' },
       // `<ip>:<port>` of the cluster DNS: upstream takes IPs only, kubemu's DNS may listen off port 53
       'cluster-dns': { type: 'string' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
@@ -43,9 +49,29 @@ export function kubeletMain(argv: string[]): void {
         });
       const memory = parseQuantity(v.memory);
       if (!memory) throw new UsageError(`--memory ${v.memory}: not a quantity`);
-      return memory;
+      if (!v['tls-cert-file'] !== !v['tls-private-key-file'])
+        throw new UsageError('--tls-cert-file and --tls-private-key-file go together: give both or neither');
+      const read = (
+        flag: 'tls-cert-file' | 'tls-private-key-file' | 'client-ca-file',
+      ): string | undefined => {
+        const file = v[flag];
+        if (!file) return undefined;
+        try {
+          return readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`);
+        }
+      };
+      const certPem = read('tls-cert-file');
+      const keyPem = read('tls-private-key-file');
+      const clientCaPem = read('client-ca-file');
+      return {
+        memory,
+        ...(certPem && keyPem ? { tls: { certPem, keyPem } } : {}),
+        ...(clientCaPem ? { clientCaPem } : {}),
+      };
     },
-    async start({ values: v, checked: memory, logger: log, connect }) {
+    async start({ values: v, checked: { memory, tls, clientCaPem }, logger: log, connect }) {
       const upstream = v['upstream-timing'];
       const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
         (upstream ? upstreamValue : Number(v[flag])) * 1000;
@@ -53,7 +79,7 @@ export function kubeletMain(argv: string[]): void {
         initialMs: seconds('backoff-initial-seconds', 10),
         maxMs: seconds('backoff-max-seconds', 300),
       };
-      const { client, credentials: creds } = connect(log.child({ module: 'client' }));
+      const { client } = connect(log.child({ module: 'client' }));
       const kubelet = await Kubelet.start({
         client,
         nodeName: v['node-name']!,
@@ -67,7 +93,8 @@ export function kubeletMain(argv: string[]): void {
         port: Number(v.port),
         ...(v['cluster-dns'] ? { clusterDNS: v['cluster-dns'] } : {}),
         clusterDomain: v['cluster-domain'],
-        token: creds.token,
+        ...(tls ? { tls } : {}),
+        ...(clientCaPem ? { clientCaPem } : {}),
         leaseDurationSeconds: upstream ? 40 : Number(v['lease-duration-seconds']),
         leaseRenewIntervalMs: seconds('node-lease-renew-interval-seconds', 10),
         nodeStatusUpdateFrequencyMs: seconds('node-status-update-frequency-seconds', 10),

@@ -25,6 +25,7 @@ import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { statsSummary } from './stats.js';
+import type { CertificateAndKey } from '../util/pki.js';
 
 export interface KubeletOptions {
   client: KubeClient;
@@ -39,8 +40,10 @@ export interface KubeletOptions {
   runDir?: string;
   /** 0 picks a free port (the Node's daemonEndpoints says which). */
   port: number;
-  /** the token callers of the kubelet's endpoint must present: the kubelet's own kubeconfig token */
-  token: string | undefined;
+  /** the serving certificate and key of the kubelet's endpoint (--tls-cert-file/--tls-private-key-file) */
+  tls?: CertificateAndKey;
+  /** the CA that callers' client certificates must chain to (--client-ca-file) */
+  clientCaPem?: string;
   /** `<ip>:<port>` of the cluster DNS (upstream's --cluster-dns); pods with dnsPolicy ClusterFirst resolve with it */
   clusterDNS?: string;
   /** upstream's --cluster-domain (default cluster.local) */
@@ -138,7 +141,8 @@ export class Kubelet {
     const server = await startKubeletServer({
       host: opts.nodeIP,
       port: opts.port,
-      token: opts.token,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.clientCaPem ? { clientCaPem: opts.clientCaPem } : {}),
       findPod: (ns, name) => self.kubelet?.findPod(ns, name),
       summary: () => self.kubelet?.summary(),
       log: opts.log.child({ module: 'server' }),

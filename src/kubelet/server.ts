@@ -1,11 +1,14 @@
 // The kubelet's HTTPS endpoint: container logs for the apiserver (`kubectl logs`), the stats Summary API, healthz.
+// Callers authenticate with an x509 client certificate of the --client-ca-file (upstream's kubelet x509 authn);
+// bearer tokens are no credential here.
 import fs from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { decodePodLogOptions, type PodLogOptions } from '../api/query-params.js';
-import { createCertificateAuthority, issueCertificate } from '../util/pki.js';
+import { createCertificateAuthority, issueCertificate, type CertificateAndKey } from '../util/pki.js';
+import { authorizeKubeletRequest, kubeletRequestAttributes, peerIdentity } from './server-auth.js';
 import type { Logger } from '../util/logger.js';
 import { readLogs, type ReadLogsOptions } from './runtime/logs.js';
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
@@ -13,8 +16,16 @@ import type { ContainerRecord, PodWorker } from './pod-worker.js';
 export interface KubeletServerOptions {
   host: string;
   port: number;
-  /** Bearer token callers must present (the kubelet's own credential, which the apiserver also knows). */
-  token: string | undefined;
+  /**
+   * The serving certificate and key (upstream's --tls-cert-file/--tls-private-key-file), signed by the cluster CA
+   * for the node's addresses; without them a self-signed one is made, which the apiserver will not trust.
+   */
+  tls?: CertificateAndKey;
+  /**
+   * CA bundle that callers' client certificates must chain to (upstream's --client-ca-file); without it no caller
+   * authenticates and everything but /healthz answers 401.
+   */
+  clientCaPem?: string;
   findPod(namespace: string, name: string): PodWorker | undefined;
   summary(): unknown;
   log: Logger;
@@ -32,12 +43,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Which instance's log to serve, with upstream's validateContainerLogStatus rules and messages. */
@@ -77,12 +82,31 @@ export function logContainerID(rec: ContainerRecord, pod: string, previous: bool
   throw new HttpError(400, `container "${name}" in pod "${pod}" is waiting to start - no logs yet`);
 }
 
+/** Like upstream's kubelet without --tls-cert-file: a self-signed serving certificate made at start. */
+async function selfSignedServing(host: string): Promise<CertificateAndKey> {
+  const ca = await createCertificateAuthority(`${host}-ca@${Math.floor(Date.now() / 1000)}`);
+  const serving = await issueCertificate(ca, { commonName: host, hosts: [host] });
+  return { certPem: `${serving.certPem.trim()}\n${ca.certPem.trim()}\n`, keyPem: serving.keyPem };
+}
+
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
-  // Like upstream's kubelet without --tls-cert-file: a self-signed serving certificate made at start.
-  const ca = await createCertificateAuthority(`${opts.host}-ca@${Math.floor(Date.now() / 1000)}`);
-  const serving = await issueCertificate(ca, { commonName: opts.host, hosts: [opts.host] });
+  if (!opts.tls)
+    opts.log.warn(
+      'no --tls-cert-file: serving a self-signed certificate, which the apiserver refuses (kubectl logs and metrics fail for this node)',
+    );
+  if (!opts.clientCaPem)
+    opts.log.warn('no --client-ca-file: no caller can authenticate, everything but /healthz answers 401');
+  const serving = opts.tls ?? (await selfSignedServing(opts.host));
   const server = https.createServer(
-    { cert: `${serving.certPem.trim()}\n${ca.certPem.trim()}\n`, key: serving.keyPem },
+    {
+      cert: serving.certPem,
+      key: serving.keyPem,
+      // ask for a client certificate and verify it against the client CA; the handshake goes on without one,
+      // so an unauthenticated caller gets upstream's 401 rather than a TLS alert
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...(opts.clientCaPem ? { ca: opts.clientCaPem } : {}),
+    },
     (req, res) => {
       serve(req, res).catch((err: unknown) => {
         const status = err instanceof HttpError ? err.status : 500;
@@ -99,10 +123,10 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;
     }
-    const auth = req.headers.authorization ?? '';
-    const presented = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    if (opts.token !== undefined && !sameToken(presented, opts.token))
-      throw new HttpError(401, 'Unauthorized');
+    const user = opts.clientCaPem ? peerIdentity(req.socket as TLSSocket) : undefined;
+    if (!user) throw new HttpError(401, 'Unauthorized');
+    const denied = authorizeKubeletRequest(user, kubeletRequestAttributes(req.method ?? 'GET', url.pathname));
+    if (denied) throw new HttpError(403, denied);
     if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
     if (url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') {
       const body = JSON.stringify(opts.summary());

@@ -1,10 +1,11 @@
-// The cluster's PKI: a CA made once per cluster, the apiserver's serving certificate, and leaf certificates on demand.
+// The cluster's PKI: a CA made once per cluster, the apiserver's serving and kubelet-client certificates, the
+// kubelets' serving certificates, and leaf certificates on demand.
 import './reflect-metadata-shim.js';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 
 const subtle = webcrypto.subtle;
@@ -36,7 +37,17 @@ export const PKI_FILES = {
   caKey: 'ca.key',
   servingCert: 'apiserver.crt',
   servingKey: 'apiserver.key',
+  /** the apiserver's client certificate for kubelets (kube-apiserver --kubelet-client-certificate) */
+  kubeletClientCert: 'apiserver-kubelet-client.crt',
+  kubeletClientKey: 'apiserver-kubelet-client.key',
 } as const;
+
+/** kubeadm's identity of the apiserver towards kubelets: CN kube-apiserver-kubelet-client, O system:masters */
+export const KUBELET_CLIENT_CN = 'kube-apiserver-kubelet-client';
+export const KUBELET_CLIENT_ORGANIZATION = 'system:masters';
+
+/** A kubelet's serving certificate in its --cert-dir, as upstream's kubelet names it. */
+export const KUBELET_PKI_FILES = { cert: 'kubelet.crt', key: 'kubelet.key' } as const;
 
 export interface CertificateAuthority {
   certPem: string;
@@ -69,6 +80,9 @@ export interface ClusterPki {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** the apiserver's client certificate and key for calling kubelets */
+  kubeletClientCertPem: string;
+  kubeletClientKeyPem: string;
   /** the CA itself, for issuing further certificates (ingress defaults, client certs) */
   ca: CertificateAuthority;
 }
@@ -194,22 +208,25 @@ export function readCertificateAuthority(dir: string): CertificateAuthority | un
   }
 }
 
-/** Whether the stored serving certificate can be kept: signed by this CA, SANs as wanted, not near its end. */
-function servingCertUsable(
-  ca: CertificateAuthority,
-  certPem: string,
-  keyPem: string,
-  hosts: readonly string[],
-): boolean {
+/** The subject as node:crypto prints it (`O=...\nCN=...`), for comparing a stored certificate with what is wanted. */
+function subjectText(commonName: string, organization: string[] = []): string {
+  return [...organization.map((o) => `O=${o}`), `CN=${commonName}`].join('\n');
+}
+
+/** Whether a stored leaf can be kept: signed by this CA, its key, subject and SANs as wanted, not near its end. */
+function leafUsable(ca: CertificateAuthority, certPem: string, keyPem: string, want: IssueOptions): boolean {
   try {
     const cert = new NodeX509Certificate(certPem);
     const caCert = new NodeX509Certificate(ca.certPem);
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) return false;
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return false;
     if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
+    if (cert.subject !== subjectText(want.commonName, want.organization)) return false;
     const have = sanKey(new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension));
-    const wanted = new x509.SubjectAlternativeNameExtension(sanNames(hosts));
+    const names = sanNames(want.hosts ?? []);
+    if (names.length === 0) return have === '';
     // re-parse the wanted extension so both sides are rendered by the same decoder
+    const wanted = new x509.SubjectAlternativeNameExtension(names);
     return have === sanKey(new x509.SubjectAlternativeNameExtension(wanted.rawData));
   } catch {
     return false;
@@ -217,8 +234,28 @@ function servingCertUsable(
 }
 
 /**
- * The cluster CA and the apiserver's serving certificate in `dir`: made on first start, reused later.
- * The serving certificate is re-issued when its SANs change, the CA changed, or it nears expiry.
+ * The leaf certificate in certFile/keyFile, kept when usable, else issued anew by `ca` and written (key 0600).
+ * Directories are made 0700.
+ */
+export async function ensureLeafCertificate(
+  ca: CertificateAuthority,
+  files: { certFile: string; keyFile: string },
+  want: IssueOptions,
+): Promise<CertificateAndKey> {
+  const certPem = readIfPresent(files.certFile);
+  const keyPem = readIfPresent(files.keyFile);
+  if (certPem && keyPem && leafUsable(ca, certPem, keyPem, want)) return { certPem, keyPem };
+  const issued = await issueCertificate(ca, want);
+  mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(files.certFile), { recursive: true, mode: 0o700 });
+  writeFileAtomic(files.keyFile, issued.keyPem, 0o600);
+  writeFileAtomic(files.certFile, issued.certPem, 0o644);
+  return issued;
+}
+
+/**
+ * The cluster CA, the apiserver's serving certificate and its kubelet client certificate in `dir`: made on first
+ * start, reused later. A leaf is re-issued when its names change, the CA changed, or it nears expiry.
  * Keys are written 0600, the directory 0700.
  */
 export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): Promise<ClusterPki> {
@@ -235,21 +272,48 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
     writeFileAtomic(caFile, ca.certPem, 0o644);
   }
 
-  const hosts = [...DEFAULT_SERVING_HOSTS, ...opts.hosts];
-  let servingCertPem = readIfPresent(certFile);
-  let servingKeyPem = readIfPresent(keyFile);
-  if (!servingCertPem || !servingKeyPem || !servingCertUsable(ca, servingCertPem, servingKeyPem, hosts)) {
-    const issued = await issueCertificate(ca, {
-      commonName: 'kube-apiserver',
-      hosts,
-      usages: ['server'],
-      validityDays: 365,
-    });
-    servingCertPem = issued.certPem;
-    servingKeyPem = issued.keyPem;
-    writeFileAtomic(keyFile, servingKeyPem, 0o600);
-    writeFileAtomic(certFile, servingCertPem, 0o644);
-  }
+  const serving = await ensureLeafCertificate(
+    ca,
+    { certFile, keyFile },
+    { commonName: 'kube-apiserver', hosts: [...DEFAULT_SERVING_HOSTS, ...opts.hosts], usages: ['server'] },
+  );
+  const kubeletClient = await ensureLeafCertificate(
+    ca,
+    { certFile: join(dir, PKI_FILES.kubeletClientCert), keyFile: join(dir, PKI_FILES.kubeletClientKey) },
+    { commonName: KUBELET_CLIENT_CN, organization: [KUBELET_CLIENT_ORGANIZATION], usages: ['client'] },
+  );
 
-  return { caCertPem: ca.certPem, servingCertPem, servingKeyPem, caFile, certFile, keyFile, ca };
+  return {
+    caCertPem: ca.certPem,
+    servingCertPem: serving.certPem,
+    servingKeyPem: serving.keyPem,
+    caFile,
+    certFile,
+    keyFile,
+    kubeletClientCertPem: kubeletClient.certPem,
+    kubeletClientKeyPem: kubeletClient.keyPem,
+    ca,
+  };
+}
+
+/**
+ * A kubelet's serving certificate in `certDir` (kubelet.crt/kubelet.key), signed by the cluster CA for the node's
+ * addresses — what upstream's kubelet gets from a `kubernetes.io/kubelet-serving` CSR: CN system:node:<name>,
+ * O system:nodes, the node's IP and name as SANs — so the apiserver can verify it (--kubelet-certificate-authority).
+ */
+export function ensureKubeletServingCertificate(
+  ca: CertificateAuthority,
+  certDir: string,
+  node: { name: string; ip: string },
+): Promise<CertificateAndKey> {
+  return ensureLeafCertificate(
+    ca,
+    { certFile: join(certDir, KUBELET_PKI_FILES.cert), keyFile: join(certDir, KUBELET_PKI_FILES.key) },
+    {
+      commonName: `system:node:${node.name}`,
+      organization: ['system:nodes'],
+      hosts: [node.ip, node.name],
+      usages: ['server'],
+    },
+  );
 }

@@ -1,70 +1,35 @@
 // metrics-server inside the apiserver: every resolution period, fetch each node's kubelet /stats/summary into the store.
-import https from 'node:https';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { ApiHandler, KubeList } from '../../api/request.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { KubeletDialError, kubeletEndpoint, type KubeletClient } from '../kubelet-client.js';
 import { MetricsStore, type Summary } from './store.js';
 
 const SYSTEM = { username: 'system:apiserver', groups: ['system:masters'] };
 
 export interface MetricsScraperOptions {
   handler: ApiHandler;
-  /** bearer tokens to try on a node's kubelet, in order on 401 (`tokensFromStateDir`) */
-  kubeletTokens(nodeName: string): string[];
+  /** the apiserver's client for kubelets (its own certificate; kubelets' certificates verified; no token) */
+  kubelets?: KubeletClient;
   logger: Logger;
   /** metrics-server's --metric-resolution (15 s); kubemu default 1 s */
   resolutionMs?: number;
   clock?: Clock;
-  /** how a summary is fetched (tests) */
-  fetchSummary?: (node: Node, tokens: string[], timeoutMs: number) => Promise<Summary>;
+  /** how a summary is fetched (tests); default fetchKubeletSummary with `kubelets` */
+  fetchSummary?: (node: Node, timeoutMs: number) => Promise<Summary>;
 }
 
-export function kubeletAddress(node: Node): { host: string; port: number } | undefined {
-  const addrs = node.status?.addresses ?? [];
-  const host = (addrs.find((a) => a.type === 'InternalIP') ?? addrs[0])?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  return host && port ? { host, port } : undefined;
-}
-
-function getJson(
-  url: string,
-  token: string | undefined,
+export async function fetchKubeletSummary(
+  kubelets: KubeletClient,
+  node: Node,
   timeoutMs: number,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      url,
-      {
-        // as upstream without --kubelet-certificate-authority: the kubelet's certificate is not verified
-        rejectUnauthorized: false,
-        headers: token ? { Authorization: `Bearer ${token}` } : {},
-        timeout: timeoutMs,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      },
-    );
-    req.once('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs}ms`)));
-    req.once('error', reject);
-  });
-}
-
-export async function fetchKubeletSummary(node: Node, tokens: string[], timeoutMs: number): Promise<Summary> {
-  const addr = kubeletAddress(node);
-  if (!addr) throw new Error(`node "${node.metadata?.name}" has no kubelet endpoint`);
-  const url = `https://${addr.host}:${addr.port}/stats/summary?only_cpu_and_memory=true`;
-  let last = { status: 0, body: '' };
-  for (const token of tokens.length ? tokens : [undefined]) {
-    last = await getJson(url, token, timeoutMs);
-    if (last.status !== 401) break;
-  }
-  if (last.status !== 200) throw new Error(`kubelet answered ${last.status}: ${last.body.slice(0, 200)}`);
-  return JSON.parse(last.body) as Summary;
+): Promise<Summary> {
+  const endpoint = kubeletEndpoint(node);
+  if (!endpoint) throw new Error(`node "${node.metadata?.name}" has no kubelet endpoint`);
+  const r = await kubelets.getText(endpoint, '/stats/summary?only_cpu_and_memory=true', timeoutMs);
+  if (r.status !== 200) throw new Error(`kubelet answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return JSON.parse(r.body) as Summary;
 }
 
 export class MetricsScraper {
@@ -75,6 +40,8 @@ export class MetricsScraper {
   private readonly log: Logger;
   private timer: { cancel(): void } | undefined;
   private stopped = false;
+  /** the last error per failing node, so a persistent one is warned about once */
+  private readonly failing = new Map<string, string>();
 
   constructor(opts: MetricsScraperOptions) {
     this.opts = opts;
@@ -123,17 +90,28 @@ export class MetricsScraper {
       return;
     }
     this.store.retainNodes(new Set(nodes.map((n) => n.metadata?.name ?? '')));
-    const fetch = this.opts.fetchSummary ?? fetchKubeletSummary;
+    const { kubelets } = this.opts;
+    const fetch =
+      this.opts.fetchSummary ??
+      (kubelets
+        ? (node: Node, ms: number) => fetchKubeletSummary(kubelets, node, ms)
+        : () => Promise.reject(new Error('no kubelet client')));
     const timeoutMs = Math.max(500, Math.min(10_000, this.resolutionMs * 0.9));
     await Promise.all(
       nodes.map(async (node) => {
         const name = node.metadata?.name ?? '';
-        if (!kubeletAddress(node)) return;
+        if (!kubeletEndpoint(node)) return;
         try {
-          const summary = await fetch(node, this.opts.kubeletTokens(name), timeoutMs);
+          const summary = await fetch(node, timeoutMs);
           this.store.ingest(name, summary, this.clock.now());
+          this.failing.delete(name);
         } catch (err) {
-          this.log.debug({ node: name, err: (err as Error).message }, 'metrics scrape failed');
+          const message = (err as Error).message;
+          // a kubelet whose certificate does not verify is worth a warning (once per change), not a debug line
+          if (err instanceof KubeletDialError && /x509:/.test(message) && this.failing.get(name) !== message)
+            this.log.warn({ node: name, err: message }, "metrics scrape: refusing the kubelet's certificate");
+          else this.log.debug({ node: name, err: message }, 'metrics scrape failed');
+          this.failing.set(name, message);
         }
       }),
     );

@@ -5,9 +5,21 @@ import {
   ensureComponentToken,
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
+import { join } from 'node:path';
 import { defaultDnsListen } from '../../util/dns-address.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
-import { componentKubeconfig, componentLog, type NodeLayout } from './layout.js';
+import {
+  ensureKubeletServingCertificate,
+  KUBELET_PKI_FILES,
+  type CertificateAuthority,
+} from '../../util/pki.js';
+import {
+  clusterPaths,
+  componentKubeconfig,
+  componentLog,
+  kubeletCertDir,
+  type NodeLayout,
+} from './layout.js';
 
 /** upstream's cloud-controller-manager identity, which runs the LoadBalancer service controller */
 const CLOUD_LB_USER = 'system:cloud-controller-manager';
@@ -56,6 +68,10 @@ export const COMPONENTS: readonly ComponentKind[] = [
     args: (c, n) => [
       ...['--node-name', n.name, '--node-ip', n.ip, '--pod-cidr', n.podCidr],
       ...['--cpu', c.cpu, '--memory', c.memory, '--root-dir', n.rootDir, '--port', String(c.kubeletPort)],
+      // its serving certificate (ensureKubeletCertificates) and the CA of the apiserver's client certificate
+      ...['--tls-cert-file', join(kubeletCertDir(n), KUBELET_PKI_FILES.cert)],
+      ...['--tls-private-key-file', join(kubeletCertDir(n), KUBELET_PKI_FILES.key)],
+      ...['--client-ca-file', clusterPaths(c.stateDir).caCert],
       // the cluster's image store (`kubemu image build`) lives in the state dir
       ...['--state-dir', c.stateDir],
       ...['--cluster-dns', clusterDnsAddress(), '--cluster-domain', CLUSTER_DOMAIN],
@@ -78,6 +94,14 @@ export function apiServerProcess(c: ClusterSettings): PlannedProcess {
     argv: ['apiserver', '--state-dir', c.stateDir, '--port', String(c.port), '--name', c.name],
     logFile: componentLog(c.stateDir, 'apiserver'),
   };
+}
+
+/**
+ * Each node kubelet's serving certificate, signed by the cluster CA for the node's IP and name, in its cert dir:
+ * the apiserver verifies it when it calls the kubelet (logs, metrics). Kept across starts while still valid.
+ */
+export async function ensureKubeletCertificates(c: ClusterSettings, ca: CertificateAuthority): Promise<void> {
+  for (const node of c.nodes) await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
 }
 
 /**

@@ -51,6 +51,9 @@ export function nodeLayout(stateDir: string, index: number): NodeLayout {
   };
 }
 
+/** A node kubelet's --cert-dir (upstream's /var/lib/kubelet/pki): its serving certificate and key. */
+export const kubeletCertDir = (node: NodeLayout): string => join(node.rootDir, 'pki');
+
 /** The most nodes the address plan allows: 127.0.1.N and 127.244.N.0/24 need N in 1..254. */
 export const MAX_NODES = 254;
 

@@ -10,6 +10,7 @@ import { checkPortFree, isReady, listNodes, type ApiTarget, type NodeSummary } f
 import {
   apiServerProcess,
   clusterDnsAddress,
+  ensureKubeletCertificates,
   planComponents,
   type ClusterSettings,
   type PlannedProcess,
@@ -180,6 +181,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       )
     : Pm2Cluster.connect(paths.pm2Home, true);
   const pki = await ensureClusterPki(paths.pki, { hosts: [API_HOST] });
+  await ensureKubeletCertificates(settings, pki.ca);
   const { adminToken } = ensureTokenFile(stateDir);
   const supervisor = await supervisorReady;
   const env = { KUBEMU_LOG_LEVEL: opts.logLevel };
