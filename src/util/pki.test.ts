@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCertificateAuthority, ensureClusterPki, issueCertificate, PKI_FILES } from './pki.js';
+import {
+  createCertificateAuthority,
+  ensureClusterPki,
+  ensureKubeletServingCertificate,
+  issueCertificate,
+  KUBELET_PKI_FILES,
+  PKI_FILES,
+} from './pki.js';
 
 let dir: string;
 beforeEach(() => {
@@ -111,6 +118,40 @@ describe('ensureClusterPki', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('kubelet certificates', () => {
+  it("keeps the apiserver's kubelet client certificate: CN kube-apiserver-kubelet-client, O system:masters, clientAuth", async () => {
+    const pki = await ensureClusterPki(dir, { hosts: [] });
+    const cert = new X509Certificate(pki.kubeletClientCertPem);
+    expect(cert.subject.split('\n')).toEqual(['O=system:masters', 'CN=kube-apiserver-kubelet-client']);
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    expect(cert.verify(new X509Certificate(pki.caCertPem).publicKey)).toBe(true);
+    expect(statSync(join(dir, PKI_FILES.kubeletClientKey)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, PKI_FILES.kubeletClientCert), 'utf8')).toBe(pki.kubeletClientCertPem);
+    const again = await ensureClusterPki(dir, { hosts: [] });
+    expect(again.kubeletClientCertPem).toBe(pki.kubeletClientCertPem);
+  });
+
+  it("signs a kubelet's serving certificate for the node's IP and name, kept until the node's address changes", async () => {
+    const pki = await ensureClusterPki(join(dir, 'pki'), { hosts: [] });
+    const certDir = join(dir, 'nodes', 'node-1', 'pki');
+    const first = await ensureKubeletServingCertificate(pki.ca, certDir, { name: 'node-1', ip: '127.0.1.1' });
+    const cert = new X509Certificate(first.certPem);
+    expect(cert.subject.split('\n')).toEqual(['O=system:nodes', 'CN=system:node:node-1']);
+    expect(cert.checkIP('127.0.1.1')).toBe('127.0.1.1');
+    expect(cert.checkHost('node-1')).toBe('node-1');
+    expect(cert.checkIP('127.0.1.2')).toBeUndefined();
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(cert.verify(new X509Certificate(pki.caCertPem).publicKey)).toBe(true);
+    expect(statSync(join(certDir, KUBELET_PKI_FILES.key)).mode & 0o777).toBe(0o600);
+    expect(statSync(certDir).mode & 0o777).toBe(0o700);
+    const kept = await ensureKubeletServingCertificate(pki.ca, certDir, { name: 'node-1', ip: '127.0.1.1' });
+    expect(kept.certPem).toBe(first.certPem);
+    const moved = await ensureKubeletServingCertificate(pki.ca, certDir, { name: 'node-1', ip: '127.0.1.9' });
+    expect(new X509Certificate(moved.certPem).checkIP('127.0.1.9')).toBe('127.0.1.9');
+    expect(readFileSync(join(certDir, KUBELET_PKI_FILES.cert), 'utf8')).toBe(moved.certPem);
   });
 });
 
