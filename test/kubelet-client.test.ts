@@ -1,16 +1,18 @@
+// The apiserver's kubelet client (src/apiserver/kubelet-client.ts) against the kubelet's HTTPS server and against listeners
+// posing as one: certificates both ways, never a token, errors worded as upstream's.
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeletServer, type KubeletServer } from '../kubelet/server.js';
-import { silentLogger } from '../util/logger.js';
+import { startKubeletServer, type KubeletServer } from '../src/kubelet/server.js';
+import { silentLogger } from '../src/util/logger.js';
 import {
   createCertificateAuthority,
   issueCertificate,
   KUBELET_CLIENT_CN,
   type CertificateAndKey,
   type CertificateAuthority,
-} from '../util/pki.js';
-import { goDialCause, KubeletClient, KubeletDialError } from './kubelet-client.js';
+} from '../src/util/pki.js';
+import { goDialCause, KubeletClient, KubeletDialError } from '../src/apiserver/kubelet-client.js';
 
 let ca: CertificateAuthority;
 let apiserverCert: CertificateAndKey;
