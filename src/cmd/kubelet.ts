@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// kubelet for kubemu: `node dist/cmd/kubelet.js --kubeconfig FILE --node-name node-1 --node-ip 127.0.1.1 --pod-cidr 127.244.1.0/24 --root-dir DIR`.
+// kubelet for kubemu: `node dist/cmd/kubelet.js --kubeconfig FILE --node-name node-1 --node-ip 127.0.1.1 --pod-cidr 127.244.1.0/24 --root-dir DIR`
+// [--tls-cert-file FILE --tls-private-key-file FILE --client-ca-file FILE] (`kubemu up` passes all three).
 import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { Kubelet } from '../kubelet/kubelet.js';
