@@ -10,6 +10,7 @@ import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { connectKubeClient, Informer, type ApiConnection, type KubeClient } from '../src/client/index.js';
 import { decodeServerFrames, encodeFrame, WS_PATH, type ServerFrame } from '../src/api/wire.js';
 import { writeKubeconfig } from '../src/util/kubeconfig.js';
+import { peakRssMb } from '../src/bench/apiserver-process.js';
 import { DIST, httpsGet, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -30,13 +31,6 @@ function tokenOf(user: string): string {
     .find((l) => l.split(',')[1] === user);
   if (!line) throw new Error(`no token for ${user}`);
   return line.split(',')[0];
-}
-
-/** the apiserver's peak resident set so far (VmHWM), in MiB */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error('no VmHWM in /proc/PID/status');
-  return Number(m[1]) / 1024;
 }
 
 async function healthz(): Promise<number> {
@@ -76,7 +70,7 @@ afterAll(async () => {
 describe('issue #17.1: one WebSocket message of 950 list requests for large ConfigMaps', () => {
   it('is answered (or cleanly throttled) with bounded memory; the apiserver survives and answers /healthz', async () => {
     await createBigConfigMaps('flood', 1, FLOOD_VALUE);
-    const before = peakRssMiB(api.child.pid!);
+    const before = peakRssMb(api.child.pid!);
 
     const ws = new WebSocket(`wss://127.0.0.1:${api.port}${WS_PATH}`, {
       ca: api.ca,
@@ -132,7 +126,7 @@ describe('issue #17.1: one WebSocket message of 950 list requests for large Conf
     ws.pause();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await healthz()).toBe(200);
-    const whilePaused = peakRssMiB(api.child.pid!);
+    const whilePaused = peakRssMb(api.child.pid!);
     ws.resume();
 
     await waitFor(
@@ -141,7 +135,7 @@ describe('issue #17.1: one WebSocket message of 950 list requests for large Conf
       90_000,
       100,
     );
-    const peak = peakRssMiB(api.child.pid!);
+    const peak = peakRssMb(api.child.pid!);
     ws.close();
     await closed;
 

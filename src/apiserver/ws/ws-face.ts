@@ -150,11 +150,9 @@ export function attachWebSocketFace(
       }
     };
 
-    const handleRequest = (id: number, w: WireRequest): void => {
-      if (limiter.submit(() => answer(id, w))) {
-        refusing = false;
-        return;
-      }
+    // Refusals are written at once (they are small), so they are what a client that sends without reading could
+    // pile up: past the unread limit it is disconnected. One log line per burst of refusals, not one per request.
+    const refuse = (frame: ServerFrame, why: string): void => {
       if (outbox.buffered() > maxBuffered * UNREAD_LIMIT_FACTOR) {
         log.warn({ buffered: outbox.buffered() }, 'client does not read its answers; closing');
         ws.close(CLOSE_CODES.policyViolation, 'too many unread answers');
@@ -163,11 +161,20 @@ export function attachWebSocketFace(
       if (!refusing) {
         refusing = true;
         log.warn(
-          { inflight: limiter.inflight(), queued: limiter.queued() },
-          'too many requests in flight on one connection; answering 429',
+          { inflight: limiter.inflight(), queued: limiter.queued(), watches: watches.size },
+          `${why}; answering 429`,
         );
       }
-      sendFrame({ t: 'err', id, status: errors.tooManyRequests().toStatus() });
+      sendFrame(frame);
+    };
+
+    const handleRequest = (id: number, w: WireRequest): void => {
+      if (limiter.submit(() => answer(id, w))) refusing = false;
+      else
+        refuse(
+          { t: 'err', id, status: errors.tooManyRequests().toStatus() },
+          'too many requests in flight on one connection',
+        );
     };
 
     const endWatch = (id: number, entry: WatchEntry, err?: unknown): void => {
@@ -186,8 +193,10 @@ export function attachWebSocketFace(
         return;
       }
       if (watches.size >= maxWatches) {
-        log.warn({ watches: watches.size }, 'too many watches on one connection; answering 429');
-        sendFrame({ t: 'end', id, status: errors.tooManyRequests().toStatus() });
+        refuse(
+          { t: 'end', id, status: errors.tooManyRequests().toStatus() },
+          'too many watches on one connection',
+        );
         return;
       }
       const entry: WatchEntry = { stopped: false };
