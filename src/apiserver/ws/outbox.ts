@@ -11,7 +11,7 @@ export interface OutboxSocket {
 }
 
 export interface OutboxOptions {
-  /** answers are written while less than this is buffered; default 4 MiB */
+  /** answers are written while less than this is buffered; default 1 MiB (small slices keep the event loop free) */
   highWaterBytes?: number;
   /** the largest message of several frames; default MAX_BATCH_BYTES */
   maxBatchBytes?: number;
@@ -23,7 +23,7 @@ interface Stream {
   reject(err: unknown): void;
 }
 
-export const DEFAULT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 
 /**
  * One per connection. `push` queues a frame at once (watch events, which have their own cut-off when the socket

@@ -36,7 +36,7 @@ export interface WebSocketFaceOptions {
   maxFrameBytes?: number;
   /** per connection: requests executing at once, and waiting; past both, 429 (see InflightLimiter) */
   limits?: InflightLimits;
-  /** answers are written while the socket has less than this buffered; default 4 MiB */
+  /** answers are written while the socket has less than this buffered; default 1 MiB */
   highWaterBytes?: number;
   /** watches one connection may hold open; more end at once with 429; default 1024 */
   maxWatches?: number;
