@@ -154,6 +154,49 @@ describe('issue #17.1: one WebSocket message of 950 list requests for large Conf
   }, 120_000);
 });
 
+describe('issue #17.1: more requests in one message than a connection may have in flight', () => {
+  it('runs 64, queues 1,024 and refuses the rest with 429 and Retry-After; the connection stays usable', async () => {
+    await admin.namespaces.create({ metadata: { name: 'empty' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${api.port}${WS_PATH}`, {
+      ca: api.ca,
+      headers: { authorization: `Bearer ${componentToken}` },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const outcome = new Map<number, string>();
+    ws.on('message', (data: Buffer) => {
+      for (const f of decodeServerFrames(data)) {
+        if (f.t === 'items' && f.done) outcome.set(f.id, 'listed');
+        if (f.t === 'err')
+          outcome.set(f.id, `${f.status.code} ${f.status.reason} ${f.status.details?.retryAfterSeconds}`);
+      }
+    });
+    const list = (id: number): Buffer =>
+      encodeFrame({
+        t: 'req',
+        id,
+        req: { verb: 'list', group: '', version: 'v1', resource: 'configmaps', namespace: 'empty' },
+      });
+    ws.send(Buffer.concat(Array.from({ length: 2_000 }, (_, i) => list(i + 1))));
+    await waitFor('2,000 answers', () => Promise.resolve(outcome.size === 2_000), 30_000, 50);
+    const counts = new Map<string, number>();
+    for (const o of outcome.values()) counts.set(o, (counts.get(o) ?? 0) + 1);
+    expect(Object.fromEntries(counts)).toEqual({ listed: 64 + 1_024, '429 TooManyRequests 1': 912 });
+    // the refused ones are the last ones: the first 1,088 were taken in order
+    expect([...outcome].filter(([, o]) => o !== 'listed').every(([id]) => id > 1_088)).toBe(true);
+    ws.send(list(5_000));
+    await waitFor(
+      'a later request answered',
+      () => Promise.resolve(outcome.get(5_000) === 'listed'),
+      10_000,
+      50,
+    );
+    ws.terminate();
+  }, 60_000);
+});
+
 describe('issue #17.4: a cluster-wide list bigger than 64 MiB on the internal face', () => {
   const COUNT = 75; // 75 × 900 KB ≈ 67 MB, over the 64 MiB message limit
 
