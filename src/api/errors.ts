@@ -185,6 +185,12 @@ export const errors = {
   timeout(message: string): ApiError {
     return new ApiError('Timeout', message);
   },
+  /** 429 as upstream's max-requests-inflight and priority-and-fairness filters answer; retry after that long */
+  tooManyRequests(retryAfterSeconds = 1): ApiError {
+    return new ApiError('TooManyRequests', 'Too many requests, please try again later.', {
+      retryAfterSeconds,
+    });
+  },
   /** 422 Invalid with one cause per field error, message as upstream's NewInvalid */
   invalid(ref: ResourceRef & { kindName: string }, fieldErrors: FieldError[]): ApiError {
     const causes: StatusCause[] = fieldErrors.map((e) => ({

@@ -3,6 +3,8 @@ import { pack } from 'msgpackr';
 import {
   FrameBatcher,
   FrameError,
+  MAX_BATCH_BYTES,
+  encodeAnswer,
   decodeClientFrame,
   decodeClientFrames,
   decodeServerFrame,
@@ -111,11 +113,84 @@ describe('wire frames', () => {
     expect(batcher.pendingBytes()).toBe(0);
   });
 
+  it('FrameBatcher never builds a message bigger than its bound (or one frame): a burst becomes several', async () => {
+    const writes: Buffer[] = [];
+    const batcher = new FrameBatcher((bytes) => writes.push(bytes), 1000);
+    const frame = (id: number, size: number): Buffer =>
+      encodeFrame({ t: 'res', id, code: 200, body: 'x'.repeat(size) });
+    for (let id = 1; id <= 10; id++) batcher.push(frame(id, 300));
+    batcher.push(frame(11, 5000)); // bigger than the bound by itself: a message of its own
+    batcher.push(frame(12, 10));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.length).toBeGreaterThan(3);
+    for (const w of writes) {
+      const frames = decodeServerFrames(w);
+      if (frames.length > 1) expect(w.length).toBeLessThanOrEqual(1000);
+    }
+    expect(writes.flatMap((w) => decodeServerFrames(w).map((f) => f.id))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ]);
+  });
+
+  it('streams a list answer: a res without items, then items frames of bounded size, the last one done', () => {
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      metadata: { name: `cm-${i}`, resourceVersion: String(i + 1) },
+      data: { blob: 'y'.repeat(100 + i * 10) },
+    }));
+    const list = { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '40' }, items };
+    const frames = [...encodeAnswer(9, { code: 200, body: list, warnings: ['w'] }, true, 1000)];
+    const decoded = frames.map((f) => decodeServerFrame(f));
+    expect(decoded[0]).toEqual({
+      t: 'res',
+      id: 9,
+      code: 200,
+      body: { ...list, items: [] },
+      warnings: ['w'],
+      streamed: true,
+    });
+    const pieces = decoded.slice(1);
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.map((f) => [f.t, f.id, (f as { done?: true }).done ?? false])).toEqual(
+      pieces.map((_, i) => ['items', 9, i === pieces.length - 1]),
+    );
+    // each piece holds at most the bound of items (plus its small header), or a single item
+    for (const [i, bytes] of frames.slice(1).entries()) {
+      const piece = pieces[i] as { items: unknown[] };
+      if (piece.items.length > 1) expect(bytes.length).toBeLessThanOrEqual(1000 + 32);
+    }
+    expect(pieces.flatMap((f) => (f as { items: unknown[] }).items)).toEqual(items);
+    // the list handed in is not changed
+    expect(list.items).toHaveLength(40);
+  });
+
+  it('streams an empty list as a res and one empty done piece; anything else is one res frame', () => {
+    const empty = { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '3' }, items: [] };
+    expect([...encodeAnswer(1, { code: 200, body: empty }, true)].map((f) => decodeServerFrame(f))).toEqual([
+      { t: 'res', id: 1, code: 200, body: empty, streamed: true },
+      { t: 'items', id: 1, items: [], done: true },
+    ]);
+    // a get of an object that happens to have an items field is not a list
+    const obj = { kind: 'Thing', items: [1, 2, 3] };
+    expect([...encodeAnswer(2, { code: 200, body: obj }, false)].map((f) => decodeServerFrame(f))).toEqual([
+      { t: 'res', id: 2, code: 200, body: obj },
+    ]);
+    // a list of more than 65,535 small items still has a valid array header
+    const many = { kind: 'PodList', metadata: {}, items: Array.from({ length: 70_000 }, (_, i) => i) };
+    const got = [...encodeAnswer(3, { code: 200, body: many }, true, 16 * MAX_BATCH_BYTES)].map((f) =>
+      decodeServerFrame(f),
+    );
+    expect(got.slice(1).flatMap((f) => (f as { items: unknown[] }).items)).toEqual(many.items);
+  });
+
   it('rejects malformed server frames', () => {
     expect(() => decodeServerFrame(pack({ t: 'ev', id: 1, type: 'EXPLODED', object: {} }))).toThrow(
       FrameError,
     );
     expect(() => decodeServerFrame(pack({ t: 'res', id: 1, code: '200' }))).toThrow(FrameError);
     expect(() => decodeServerFrame(pack({ t: 'err', id: 1, status: 'nope' }))).toThrow(FrameError);
+    expect(() => decodeServerFrame(pack({ t: 'items', id: 1, items: 'nope' }))).toThrow(FrameError);
+    expect(() => decodeServerFrame(pack({ t: 'res', id: 1, code: 200, body: {}, streamed: true }))).toThrow(
+      FrameError,
+    );
   });
 });

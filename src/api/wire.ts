@@ -2,13 +2,22 @@
 import { Packr } from 'msgpackr';
 import type { Status } from 'kubernetes-types/meta/v1.js';
 import { ALL_VERBS, type Verb } from './resources.js';
-import type { ApiRequest, KubeObject, PatchType, WatchEventType } from './request.js';
+import type { ApiRequest, ApiResult, KubeObject, PatchType, WatchEventType } from './request.js';
 
 /** the WebSocket path of the internal face */
 export const WS_PATH = '/kubemu/v1/ws';
 
-/** the largest frame either side accepts (the REST face limits bodies to 3 MiB; lists are larger) */
+/**
+ * the largest message either side accepts (the REST face limits bodies to 3 MiB). Lists may be far larger:
+ * they travel as a stream of `items` frames, so no message ever carries a whole big list.
+ */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Frames written in one tick share a message up to this many bytes, and a streamed list's `items` frames are cut
+ * at this size: no message is bigger, except one holding a single frame (an object) that is bigger by itself.
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
 
 /** A request as it travels: an ApiRequest without the user (the server knows who the connection is). */
 export type WireRequest = Omit<ApiRequest, 'user' | 'options'> & { options?: ApiRequest['options'] };
@@ -37,6 +46,16 @@ export interface ResponseFrame {
   code: number;
   body: unknown;
   warnings?: string[];
+  /** the body is a list sent without its items: they follow in `items` frames, the last one marked `done` */
+  streamed?: true;
+}
+/** a piece of a streamed list's items, in order */
+export interface ItemsFrame {
+  t: 'items';
+  id: number;
+  items: unknown[];
+  /** the list is complete */
+  done?: true;
 }
 export interface ErrorFrame {
   t: 'err';
@@ -55,7 +74,7 @@ export interface WatchEndFrame {
   id: number;
   status?: Status;
 }
-export type ServerFrame = ResponseFrame | ErrorFrame | WatchEventFrame | WatchEndFrame;
+export type ServerFrame = ResponseFrame | ItemsFrame | ErrorFrame | WatchEventFrame | WatchEndFrame;
 
 /** WebSocket close codes the internal face uses, with why. */
 export const CLOSE_CODES = {
@@ -83,43 +102,121 @@ export function encodeFrame(frame: ClientFrame | ServerFrame): Buffer {
   return packr.pack(frame);
 }
 
-// Watch fan-out: the watch cache hands the same (never mutated) object to every watcher, so pack it once.
+// Watch fan-out and lists: the watch cache and the registry hand out the same (never mutated) stored objects to
+// every watcher and lister, so each is packed once.
 const packedObjects = new WeakMap<object, Buffer>();
 const OBJECT_KEY = packr.pack('object');
+const ITEMS_KEY = packr.pack('items');
+
+/** `object` packed, from the cache when it was packed before; `object` must never be mutated afterwards */
+function packObject(object: object): Buffer {
+  let body = packedObjects.get(object);
+  if (!body) {
+    body = packr.pack(object);
+    packedObjects.set(object, body);
+  }
+  return body;
+}
+
+/** `head` (a packed map of fewer than 255 entries) with one more entry, `key` → the packed `values` */
+function withEntry(head: Buffer, key: Buffer, values: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafe(head.length + key.length + values.reduce((n, v) => n + v.length, 0));
+  head.copy(out, 0);
+  // a map16 (0xde, count in bytes 1-2) or a fixmap (0x80 | count)
+  if (out[0] === 0xde) out[2] += 1;
+  else out[0] += 1;
+  let at = head.length;
+  key.copy(out, at);
+  at += key.length;
+  for (const v of values) at += v.copy(out, at);
+  return out;
+}
+
+/** a msgpack array header for `n` elements */
+function arrayHeader(n: number): Buffer {
+  if (n < 16) return Buffer.from([0x90 | n]);
+  if (n < 0x10000) return Buffer.from([0xdc, n >> 8, n & 0xff]);
+  const b = Buffer.allocUnsafe(5);
+  b[0] = 0xdd;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
 
 /**
  * Encode a watch event frame, reusing the packed bytes of `object` if it was sent before.
  * Objects passed here must never be mutated afterwards (watch-cache objects never are).
  */
 export function encodeWatchEvent(id: number, type: WatchEventType, object: KubeObject): Buffer {
-  let body = packedObjects.get(object);
-  if (!body) {
-    body = packr.pack(object);
-    packedObjects.set(object, body);
+  return withEntry(packr.pack({ t: 'ev', id, type }), OBJECT_KEY, [packObject(object)]);
+}
+
+/** An `items` frame from items packed already. */
+function encodeItemsFrame(id: number, packedItems: Buffer[], done: boolean): Buffer {
+  const head = packr.pack(done ? { t: 'items', id, done: true } : { t: 'items', id });
+  return withEntry(head, ITEMS_KEY, [arrayHeader(packedItems.length), ...packedItems]);
+}
+
+function listItems(body: unknown): unknown[] | undefined {
+  if (!isPlainRecord(body)) return undefined;
+  const items = body['items'];
+  return Array.isArray(items) ? items : undefined;
+}
+
+/**
+ * The frames answering request `id`, made lazily as they are pulled (so a slow reader holds back the encoding too).
+ * A list's answer (`isList`: the request's verb was list) is streamed: a `res` frame with the list's metadata and
+ * no items, then `items` frames of at most `maxChunkBytes` each (or one item, if bigger by itself), the last `done`.
+ * Everything else is one `res` frame. List items must be objects that are never mutated (stored objects are not).
+ */
+export function* encodeAnswer(
+  id: number,
+  answer: ApiResult,
+  isList: boolean,
+  maxChunkBytes = MAX_BATCH_BYTES,
+): Generator<Buffer, void, undefined> {
+  const items = isList ? listItems(answer.body) : undefined;
+  const head: ResponseFrame = { t: 'res', id, code: answer.code, body: answer.body };
+  if (answer.warnings?.length) head.warnings = answer.warnings;
+  if (!items) {
+    yield encodeFrame(head);
+    return;
   }
-  const head = packr.pack({ t: 'ev', id, type });
-  // `head` is a 3-entry map (map16 0xde 00 03, or fixmap 0x83); widen it to 4 entries and append `object` packed.
-  const out = Buffer.allocUnsafe(head.length + OBJECT_KEY.length + body.length);
-  head.copy(out, 0);
-  if (out[0] === 0xde) out[2] = 4;
-  else out[0] = 0x84;
-  OBJECT_KEY.copy(out, head.length);
-  body.copy(out, head.length + OBJECT_KEY.length);
-  return out;
+  head.body = { ...(answer.body as Record<string, unknown>), items: [] };
+  head.streamed = true;
+  yield encodeFrame(head);
+  let chunk: Buffer[] = [];
+  let chunkBytes = 0;
+  for (const item of items) {
+    const packed = typeof item === 'object' && item !== null ? packObject(item) : packr.pack(item);
+    if (chunk.length && chunkBytes + packed.length > maxChunkBytes) {
+      yield encodeItemsFrame(id, chunk, false);
+      chunk = [];
+      chunkBytes = 0;
+    }
+    chunk.push(packed);
+    chunkBytes += packed.length;
+  }
+  yield encodeItemsFrame(id, chunk, true);
 }
 
 /**
  * Coalesces the frames written in one tick into one WebSocket message (msgpack values back to back), so a
- * burst of watch events costs one socket write per connection instead of one per event.
+ * burst of watch events costs one socket write per connection instead of one per event. A message holds at most
+ * `maxBatchBytes` (or one frame bigger than that): a burst of big frames becomes several messages, never one
+ * gigantic buffer.
  */
 export class FrameBatcher {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private scheduled = false;
 
-  constructor(private readonly write: (bytes: Buffer) => void) {}
+  constructor(
+    private readonly write: (bytes: Buffer) => void,
+    private readonly maxBatchBytes = MAX_BATCH_BYTES,
+  ) {}
 
   push(bytes: Buffer): void {
+    if (this.queue.length && this.queuedBytes + bytes.length > this.maxBatchBytes) this.writeQueued();
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
     if (!this.scheduled) {
@@ -135,6 +232,10 @@ export class FrameBatcher {
 
   flush(): void {
     this.scheduled = false;
+    this.writeQueued();
+  }
+
+  private writeQueued(): void {
     if (!this.queue.length) return;
     const frames = this.queue;
     this.queue = [];
@@ -310,6 +411,17 @@ function checkServerFrame(f: Record<string, unknown>): ServerFrame {
       }
       const frame: ResponseFrame = { t: 'res', id, code: f['code'], body: f['body'] };
       if (warnings) frame.warnings = warnings;
+      if (f['streamed'] === true) {
+        if (!listItems(frame.body)) throw new FrameError('a streamed res must carry a list body');
+        frame.streamed = true;
+      }
+      return frame;
+    }
+    case 'items': {
+      const items = f['items'];
+      if (!Array.isArray(items)) throw new FrameError('items.items must be an array');
+      const frame: ItemsFrame = { t: 'items', id, items };
+      if (f['done'] === true) frame.done = true;
       return frame;
     }
     case 'err':

@@ -85,13 +85,22 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i];
 }
 
-/** Peak RSS of a process from /proc (kB → MB), for memory figures. */
-export function rssMb(pid: number): number {
+function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = status.match(/VmRSS:\s+(\d+) kB/);
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
   }
+}
+
+/** RSS of a process now, from /proc (kB → MB), for memory figures. */
+export function rssMb(pid: number): number {
+  return procStatusMb(pid, 'VmRSS');
+}
+
+/** The highest RSS a process ever had (VmHWM), in MB: a peak no sampling can miss. */
+export function peakRssMb(pid: number): number {
+  return procStatusMb(pid, 'VmHWM');
 }

@@ -2,7 +2,9 @@ import { describe, it, expect, afterEach } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError } from '../api/errors.js';
-import { decodeClientFrames, encodeFrame } from '../api/wire.js';
+import { errors } from '../api/errors.js';
+import { decodeClientFrames, encodeAnswer, encodeFrame } from '../api/wire.js';
+import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
 import { ApiConnection, apiErrorFromStatus } from './connection.js';
 
@@ -109,5 +111,53 @@ describe('ApiConnection', () => {
       reason: 'InternalError',
       code: 502,
     });
+  });
+
+  it('puts a streamed list back together from its pieces', async () => {
+    const s = await bareServer({ autoPong: true });
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      metadata: { name: `cm-${i}` },
+      data: { v: 'q'.repeat(500) },
+    }));
+    const list = { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items };
+    s.wss.on('connection', (ws) =>
+      ws.on('message', (data: Buffer) => {
+        for (const frame of decodeClientFrames(data))
+          for (const piece of encodeAnswer(frame.id, { code: 200, body: list }, true, 2_000)) ws.send(piece);
+      }),
+    );
+    const conn = connection(s.url);
+    const got = await conn.request({ verb: 'list', group: '', version: 'v1', resource: 'configmaps' });
+    expect(got).toEqual({ code: 200, body: list });
+  });
+
+  it('retries a request answered 429 after its Retry-After, as client-go does', async () => {
+    const s = await bareServer({ autoPong: true });
+    let seen = 0;
+    s.wss.on('connection', (ws) =>
+      ws.on('message', (data: Buffer) => {
+        for (const frame of decodeClientFrames(data)) {
+          seen++;
+          ws.send(
+            seen < 3
+              ? encodeFrame({ t: 'err', id: frame.id, status: errors.tooManyRequests(2).toStatus() })
+              : encodeFrame({ t: 'res', id: frame.id, code: 201, body: { created: true } }),
+          );
+        }
+      }),
+    );
+    const clock = new FakeClock();
+    const conn = new ApiConnection({ url: s.url, clock, logger: silentLogger() });
+    cleanups.push(() => conn.close());
+    const created = conn.request({ verb: 'create', group: '', version: 'v1', resource: 'pods', body: {} });
+    await expect.poll(() => seen).toBe(1);
+    clock.advance(1_999);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toBe(1); // not before the server said
+    clock.advance(1);
+    await expect.poll(() => seen).toBe(2);
+    clock.advance(2_000);
+    await expect(created).resolves.toEqual({ code: 201, body: { created: true } });
+    expect(seen).toBe(3);
   });
 });

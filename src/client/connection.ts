@@ -15,6 +15,7 @@ import {
 } from '../api/wire.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { withRetryAfter } from './retry-after.js';
 
 export interface ApiConnectionOptions {
   /** `wss://127.0.0.1:6443/kubemu/v1/ws` */
@@ -73,6 +74,8 @@ interface PendingRequest {
   reject(e: ApiError): void;
   sent: boolean;
   timer: { cancel(): void };
+  /** a streamed list's answer so far: its `res` came, its `items` are arriving */
+  streamed?: { result: ApiResult; items: unknown[] };
 }
 
 interface LiveWatch {
@@ -125,7 +128,12 @@ export class ApiConnection implements ApiTransport {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /** Send `req`; a 429 is retried after the server's Retry-After, as client-go does. */
   request(req: WireRequest): Promise<ApiResult> {
+    return withRetryAfter(() => this.requestOnce(req), this.clock);
+  }
+
+  private requestOnce(req: WireRequest): Promise<ApiResult> {
     if (this.closed)
       return Promise.reject(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed'));
     const id = this.nextId++;
@@ -313,10 +321,24 @@ export class ApiConnection implements ApiTransport {
   private onFrame(frame: ServerFrame): void {
     switch (frame.t) {
       case 'res': {
-        const p = this.takePending(frame.id);
         const result: ApiResult = { code: frame.code, body: frame.body };
         if (frame.warnings) result.warnings = frame.warnings;
-        p?.resolve(result);
+        if (frame.streamed) {
+          // a list: its items follow in `items` frames
+          const p = this.pending.get(frame.id);
+          if (p) p.streamed = { result, items: [] };
+          break;
+        }
+        this.takePending(frame.id)?.resolve(result);
+        break;
+      }
+      case 'items': {
+        const streamed = this.pending.get(frame.id)?.streamed;
+        if (!streamed) break;
+        for (const item of frame.items) streamed.items.push(item);
+        if (!frame.done) break;
+        (streamed.result.body as { items: unknown[] }).items = streamed.items;
+        this.takePending(frame.id)?.resolve(streamed.result);
         break;
       }
       case 'err':

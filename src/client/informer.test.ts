@@ -160,6 +160,44 @@ describe('Informer', () => {
     expect(s.informer.hasSynced()).toBe(true);
   });
 
+  it("lists again from the start when a continue token expires (410), as client-go's pager does", async () => {
+    const s = setup();
+    for (const name of ['a', 'b', 'c', 'd', 'e']) s.put(pod(name));
+    let expired = 0;
+    s.handler.hook = (req) => {
+      // the first continue token is already too old, as after a compaction
+      if (req.verb === 'list' && req.options.continue && expired++ === 0) {
+        s.put(pod('f')); // written meanwhile: the new list sees it
+        throw errors.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
+      }
+    };
+    s.informer.start();
+    await s.informer.waitForSync();
+    const lists = s.handler.requests.filter((r) => r.verb === 'list');
+    // page 1, expired page 2, then a whole fresh list of three pages
+    expect(lists.map((r) => r.options.continue ?? 'start')).toHaveLength(5);
+    expect(lists[2].options.continue).toBeUndefined();
+    expect(lists.every((r) => r.options.limit === 2)).toBe(true);
+    expect(s.informer.store.keys().sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `default/${n}`));
+  });
+
+  it('a second expired continue token fails the list, which is retried with backoff', async () => {
+    const s = setup();
+    for (const name of ['a', 'b', 'c']) s.put(pod(name));
+    let expired = 0;
+    s.handler.hook = (req) => {
+      if (req.verb === 'list' && req.options.continue && expired++ < 2) throw errors.gone('too old');
+    };
+    s.informer.start();
+    await flush();
+    expect(s.informer.hasSynced()).toBe(false);
+    s.clock.advance(1_000);
+    await s.informer.waitForSync();
+    expect(s.informer.store.size()).toBe(3);
+  });
+
   it('resyncs every period with onUpdate(obj, obj)', async () => {
     const s = setup({ resyncPeriodMs: 10_000 });
     s.put(pod('a'));

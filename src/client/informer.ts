@@ -164,8 +164,8 @@ export class Store<T extends ObjectWithMeta> {
   }
 }
 
-function isGone(err: ApiError | undefined): boolean {
-  return err?.code === 410;
+function isGone(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 410;
 }
 
 /**
@@ -252,24 +252,37 @@ export class Informer<T extends ObjectWithMeta> {
     }, delay);
   }
 
+  /**
+   * List in pages of `pageSize` with limit/continue, as client-go's reflector does through its pager. A continue
+   * token the server no longer honours (410 Expired) restarts the list from the beginning once, as the reflector
+   * relists when its paginated list expires; a second 410 fails the list (and the relist backs off).
+   */
   private async listAll(): Promise<{ items: T[]; rv: string }> {
     const { namespace, labelSelector, fieldSelector } = this.opts;
-    const base: ListOptions = {};
+    const base: ListOptions = { limit: this.opts.pageSize ?? 500 };
     if (namespace) base.namespace = namespace;
     if (labelSelector) base.labelSelector = labelSelector;
     if (fieldSelector) base.fieldSelector = fieldSelector;
-    const items: T[] = [];
+    let items: T[] = [];
     let cont: string | undefined;
+    let restarted = false;
     // Watch from the FIRST page's resourceVersion: if later pages are not served from the same snapshot,
     // replaying from there re-delivers what they raced with instead of losing it (stale replays are skipped).
     let firstRV: string | undefined;
     for (;;) {
-      const page = await this.opts.source.list({
-        ...base,
-        limit: this.opts.pageSize ?? 500,
-        ...(cont ? { continue: cont } : {}),
-      });
-      items.push(...page.items);
+      let page: ObjectList<T>;
+      try {
+        page = await this.opts.source.list(cont ? { ...base, continue: cont } : base);
+      } catch (err) {
+        if (!cont || restarted || !isGone(err)) throw err;
+        this.log.info({ err }, 'continue token expired (410) while listing; listing again from the start');
+        restarted = true;
+        items = [];
+        cont = undefined;
+        firstRV = undefined;
+        continue;
+      }
+      for (const item of page.items) items.push(item);
       firstRV ??= page.metadata.resourceVersion ?? '';
       cont = page.metadata.continue;
       if (!cont) return { items, rv: firstRV };

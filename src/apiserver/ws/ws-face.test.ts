@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { pack } from 'msgpackr';
-import { attachWebSocketFace, type WebSocketFace } from './ws-face.js';
+import { attachWebSocketFace, type WebSocketFace, type WebSocketFaceOptions } from './ws-face.js';
 import { FakeApiHandler } from '../../client/fake-api-handler.js';
 import { decodeServerFrames, encodeFrame, type ServerFrame, type ClientFrame } from '../../api/wire.js';
 import { silentLogger } from '../../util/logger.js';
@@ -24,7 +24,12 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function start(opts: { maxBufferedBytes?: number; pingIntervalMs?: number } = {}): Promise<Harness> {
+async function start(
+  opts: Pick<
+    WebSocketFaceOptions,
+    'maxBufferedBytes' | 'pingIntervalMs' | 'limits' | 'highWaterBytes' | 'maxWatches'
+  > = {},
+): Promise<Harness> {
   const handler = new FakeApiHandler();
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   const face = attachWebSocketFace(server, {
@@ -250,5 +255,88 @@ describe('WebSocket face', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     expect(h.face.connections()).toBe(1);
+  });
+
+  it('streams a list in pieces, and a client that does not read holds back its own answers', async () => {
+    const h = await start({ limits: { maxInflight: 4 }, highWaterBytes: 64 * 1024 });
+    const big = 'x'.repeat(200 * 1024);
+    for (let i = 0; i < 3; i++)
+      h.handler.put({ ...pods, namespace: 'ns' }, { metadata: { name: `p${i}` }, data: big });
+    const c = await rawClient(h.url);
+    c.ws.pause();
+    // one message of 300 lists of 600 KB each: 180 MB of answers
+    c.ws.send(
+      Buffer.concat(
+        Array.from({ length: 300 }, (_, i) =>
+          encodeFrame({ t: 'req', id: i + 1, req: { ...pods, verb: 'list', namespace: 'ns' } }),
+        ),
+      ),
+    );
+    await expect.poll(() => h.handler.requests.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // only what fits in the kernel's socket buffers was answered; the rest waits unhandled
+    const handledWhilePaused = h.handler.requests.length;
+    expect(handledWhilePaused).toBeLessThan(100);
+    c.ws.resume();
+    const items = new Map<number, number>();
+    const done = new Set<number>();
+    await expect
+      .poll(
+        () => {
+          for (const f of c.frames.splice(0)) {
+            if (f.t === 'res') expect(f).toMatchObject({ code: 200, streamed: true, body: { items: [] } });
+            else if (f.t === 'items') {
+              items.set(f.id, (items.get(f.id) ?? 0) + f.items.length);
+              if (f.done) done.add(f.id);
+            } else throw new Error(`unexpected ${JSON.stringify(f)}`);
+          }
+          return done.size;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(300);
+    expect(new Set(items.values())).toEqual(new Set([3]));
+  });
+
+  it('queues requests past the in-flight bound and answers 429 with Retry-After past the queue', async () => {
+    const h = await start({ limits: { maxInflight: 1, maxQueued: 2 } });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    h.handler.hook = () => gate;
+    const c = await rawClient(h.url);
+    c.ws.send(
+      Buffer.concat(
+        Array.from({ length: 5 }, (_, i) =>
+          encodeFrame({ t: 'req', id: i + 1, req: { ...pods, verb: 'get', namespace: 'ns', name: 'a' } }),
+        ),
+      ),
+    );
+    for (const id of [4, 5]) {
+      expect(await c.next((f) => f.id === id)).toMatchObject({
+        t: 'err',
+        status: {
+          code: 429,
+          reason: 'TooManyRequests',
+          message: 'Too many requests, please try again later.',
+          details: { retryAfterSeconds: 1 },
+        },
+      });
+    }
+    expect(h.handler.requests).toHaveLength(1);
+    release();
+    for (const id of [1, 2, 3])
+      expect(await c.next((f) => f.id === id)).toMatchObject({ t: 'err', status: { code: 404 } });
+    expect(h.handler.requests).toHaveLength(3);
+  });
+
+  it('ends watches past the per-connection bound with 429', async () => {
+    const h = await start({ maxWatches: 2 });
+    const c = await rawClient(h.url);
+    for (const id of [1, 2, 3]) c.send({ t: 'watch', id, req: { ...pods, verb: 'watch', options: {} } });
+    expect(await c.next((f) => f.t === 'end')).toMatchObject({
+      id: 3,
+      status: { code: 429, details: { retryAfterSeconds: 1 } },
+    });
+    expect(h.handler.watcherCount()).toBe(2);
   });
 });

@@ -9,7 +9,7 @@ import {
   CLOSE_CODES,
   MAX_FRAME_BYTES,
   decodeClientFrames,
-  FrameBatcher,
+  encodeAnswer,
   encodeFrame,
   encodeWatchEvent,
   type ClientFrame,
@@ -17,6 +17,8 @@ import {
   type WireRequest,
 } from '../../api/wire.js';
 import type { Logger } from '../../util/logger.js';
+import { InflightLimiter, type InflightLimits } from './inflight.js';
+import { Outbox } from './outbox.js';
 
 export interface WebSocketFaceOptions {
   /** the upgrade path, e.g. '/kubemu/v1/ws' */
@@ -32,6 +34,12 @@ export interface WebSocketFaceOptions {
   maxMissedPongs?: number;
   /** the largest frame accepted from a client; default MAX_FRAME_BYTES */
   maxFrameBytes?: number;
+  /** per connection: requests executing at once, and waiting; past both, 429 (see InflightLimiter) */
+  limits?: InflightLimits;
+  /** answers are written while the socket has less than this buffered; default 1 MiB */
+  highWaterBytes?: number;
+  /** watches one connection may hold open; more end at once with 429; default 1024 */
+  maxWatches?: number;
 }
 
 export interface WebSocketFace {
@@ -41,6 +49,12 @@ export interface WebSocketFace {
 
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 const DEFAULT_PING_INTERVAL = 5_000;
+const DEFAULT_MAX_WATCHES = 1024;
+/**
+ * Answers wait for the socket to drain and watches are cut off past maxBufferedBytes, so only refusals (429) could
+ * pile up beyond it: a client with this many times maxBufferedBytes unread is not reading, and is disconnected.
+ */
+const UNREAD_LIMIT_FACTOR = 4;
 
 interface WatchEntry {
   handle?: WatchHandle;
@@ -62,6 +76,7 @@ export function attachWebSocketFace(
   const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
   const pingInterval = opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL;
   const maxMissedPongs = opts.maxMissedPongs ?? 3;
+  const maxWatches = opts.maxWatches ?? DEFAULT_MAX_WATCHES;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
@@ -100,23 +115,66 @@ export function attachWebSocketFace(
     missed.set(ws, 0);
     log.debug('internal-face connection open');
 
-    const batcher = new FrameBatcher((bytes) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
-    });
-    const send = (bytes: Buffer): void => batcher.push(bytes);
+    const outbox = new Outbox(
+      {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        send: (bytes, done) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(bytes, done);
+          else done();
+        },
+      },
+      opts.highWaterBytes !== undefined ? { highWaterBytes: opts.highWaterBytes } : {},
+    );
+    const limiter = new InflightLimiter(opts.limits);
+    let refusing = false;
+    const send = (bytes: Buffer): void => outbox.push(bytes);
     const sendFrame = (frame: ServerFrame): void => send(encodeFrame(frame));
 
     const toRequest = (w: WireRequest): ApiRequest => ({ ...w, options: w.options ?? {}, user });
 
-    const handleRequest = async (id: number, w: WireRequest): Promise<void> => {
+    // Holds its in-flight slot until the whole answer is in the socket: a client that does not read its answers
+    // stops its own queue, not the server's memory.
+    const answer = async (id: number, w: WireRequest): Promise<void> => {
+      let frames: Iterable<Buffer, void, undefined>;
       try {
-        const result = await opts.handler.handle(toRequest(w));
-        const frame: ServerFrame = { t: 'res', id, code: result.code, body: result.body };
-        if (result.warnings?.length) frame.warnings = result.warnings;
-        sendFrame(frame);
+        frames = encodeAnswer(id, await opts.handler.handle(toRequest(w)), w.verb === 'list');
+      } catch (err) {
+        frames = [encodeFrame({ t: 'err', id, status: statusOf(err, log).toStatus() })];
+      }
+      try {
+        await outbox.stream(frames);
       } catch (err) {
         sendFrame({ t: 'err', id, status: statusOf(err, log).toStatus() });
       }
+    };
+
+    // Refusals are written at once (they are small), so they are what a client that sends without reading could
+    // pile up: past the unread limit it is disconnected. One log line per burst of refusals, not one per request.
+    const refuse = (frame: ServerFrame, why: string): void => {
+      if (outbox.buffered() > maxBuffered * UNREAD_LIMIT_FACTOR) {
+        log.warn({ buffered: outbox.buffered() }, 'client does not read its answers; closing');
+        ws.close(CLOSE_CODES.policyViolation, 'too many unread answers');
+        return;
+      }
+      if (!refusing) {
+        refusing = true;
+        log.warn(
+          { inflight: limiter.inflight(), queued: limiter.queued(), watches: watches.size },
+          `${why}; answering 429`,
+        );
+      }
+      sendFrame(frame);
+    };
+
+    const handleRequest = (id: number, w: WireRequest): void => {
+      if (limiter.submit(() => answer(id, w))) refusing = false;
+      else
+        refuse(
+          { t: 'err', id, status: errors.tooManyRequests().toStatus() },
+          'too many requests in flight on one connection',
+        );
     };
 
     const endWatch = (id: number, entry: WatchEntry, err?: unknown): void => {
@@ -134,13 +192,20 @@ export function attachWebSocketFace(
         sendFrame({ t: 'end', id, status: errors.badRequest(`watch id ${id} is already in use`).toStatus() });
         return;
       }
+      if (watches.size >= maxWatches) {
+        refuse(
+          { t: 'end', id, status: errors.tooManyRequests().toStatus() },
+          'too many watches on one connection',
+        );
+        return;
+      }
       const entry: WatchEntry = { stopped: false };
       watches.set(id, entry);
       const sink = {
         event: (ev: WatchEvent): boolean => {
           if (entry.stopped) return false;
           send(encodeWatchEvent(id, ev.type, ev.object));
-          if (ws.bufferedAmount + batcher.pendingBytes() > maxBuffered) {
+          if (outbox.buffered() > maxBuffered) {
             // Bounded server memory: a watcher that cannot keep up relists instead of queueing forever.
             log.warn(
               { watch: id, resource: w.resource, buffered: ws.bufferedAmount },
@@ -165,7 +230,7 @@ export function attachWebSocketFace(
     const onFrame = (frame: ClientFrame): void => {
       switch (frame.t) {
         case 'req':
-          void handleRequest(frame.id, frame.req);
+          handleRequest(frame.id, frame.req);
           break;
         case 'watch':
           void startWatch(frame.id, frame.req);
@@ -199,7 +264,8 @@ export function attachWebSocketFace(
     ws.on('error', (err) => log.warn({ err }, 'internal-face connection error'));
     ws.on('close', (code, reason) => {
       log.debug({ code, reason: reason.toString() }, 'internal-face connection closed');
-      batcher.clear();
+      outbox.close();
+      limiter.close();
       for (const [id, entry] of watches) {
         entry.stopped = true;
         entry.handle?.stop();
