@@ -37,6 +37,7 @@ const call = <T>(fn: (cb: Callback<T>) => void): Promise<T> =>
 
 function signalAll(pids: readonly number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
+    if (!(pid > 1)) continue; // kill(0)/kill(-1) would signal whole process groups
     try {
       process.kill(pid, sig);
     } catch {

@@ -94,7 +94,8 @@ export function descendants(roots: number[]): number[] {
     }
   }
   const out: number[] = [];
-  const stack = [...roots];
+  // pm2 reports 0 for a stopped process: 0's "children" would be init and kthreadd, i.e. every process there is
+  const stack = roots.filter((pid) => pid > 1);
   while (stack.length) {
     const pid = stack.pop()!;
     for (const c of children.get(pid) ?? []) {
@@ -167,7 +168,9 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
       let pids: number[] = [];
       try {
         const s = await status();
-        pids = [...s.processes.map((p) => p.pid), ...(s.pm2.daemonPid ? [s.pm2.daemonPid] : [])];
+        pids = [...s.processes.map((p) => p.pid), ...(s.pm2.daemonPid ? [s.pm2.daemonPid] : [])].filter(
+          (pid) => pid > 1,
+        );
       } catch {
         /* status failing is reported by down below */
       }

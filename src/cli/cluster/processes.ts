@@ -3,6 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 /** Whether `pid` exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
+  // 0 and negative numbers are not processes: kill(0) and kill(-1) signal whole groups (pm2 reports 0 when stopped)
+  if (!(pid > 0)) return false;
   try {
     process.kill(pid, 0);
   } catch (err) {
@@ -33,6 +35,7 @@ export const isOurs = (pid: number, marker: string): boolean =>
 
 function children(pid: number): number[] {
   const out: number[] = [];
+  if (!(pid > 1)) return out;
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
@@ -78,6 +81,7 @@ export function memoryOf(pid: number): { rss: number; peakRss: number } {
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
+  if (!(pid > 1)) return;
   try {
     process.kill(pid, sig);
   } catch {

@@ -33,5 +33,6 @@ export function runningState(stateDir: string): RunningState {
 
 /** Component PIDs plus all their descendants (pod containers), alive and ours or not yet gone. */
 export function clusterPids(pids: readonly number[]): number[] {
-  return [...new Set([...pids, ...pids.flatMap(descendants)])];
+  const real = pids.filter((pid) => pid > 1);
+  return [...new Set([...real, ...real.flatMap(descendants)])];
 }
