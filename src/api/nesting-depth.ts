@@ -152,10 +152,11 @@ function at(text: Uint8Array, i: number): number {
 
 /**
  * The same error as jsonNestingError for a value already parsed (any depth is safe to ask about: an explicit
- * stack), e.g. a free-form field of a decoded object that a patch or the internal face put there.
+ * stack), e.g. a free-form field of a decoded object that a patch or the internal face put there; `depth` is the
+ * value's own level in its document.
  */
-export function valueNestingError(value: unknown, max = MAX_NESTING_DEPTH): string | undefined {
-  const stack: [unknown, number][] = [[value, 1]];
+export function valueNestingError(value: unknown, max = MAX_NESTING_DEPTH, depth = 1): string | undefined {
+  const stack: [unknown, number][] = [[value, depth]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;

@@ -192,7 +192,7 @@ export function decodeValue(
     }
     case 'any': {
       // free-form JSON (managedFields' fieldsV1) is stored as it is: no deeper than a body may be
-      const tooDeep = valueNestingError(value, Math.max(1, MAX_NESTING_DEPTH - ctx.path.length));
+      const tooDeep = valueNestingError(value, MAX_NESTING_DEPTH, ctx.path.length + 1);
       if (tooDeep) throw new DecodeError(tooDeep, jsonPath(ctx.path));
       return value;
     }

@@ -398,7 +398,11 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     if (badHost) {
       // Go's server answers these itself, in plain text, and closes the connection
       const text = `400 Bad Request: ${badHost}`;
-      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.writeHead(400, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(text.length),
+        Connection: 'close',
+      });
       res.end(text);
       return;
     }
