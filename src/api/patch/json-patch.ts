@@ -267,16 +267,16 @@ function copy(doc: PatchedDocument, op: Record<string, unknown>): void {
       `copy operation does not apply: doc is missing destination path: ${path}: missing value`,
     );
   }
-  // copying a missing object key copies JSON null, as upstream does; the copy is made from its JSON, as
-  // json-patch's deepCopy does, whose length counts towards the limit before anything is added
-  const json = JSON.stringify(val === undefined ? null : val);
-  doc.copiedBytes += Buffer.byteLength(json);
+  // copying a missing object key copies JSON null, as upstream does; the copy's JSON length counts towards the
+  // limit before anything is copied, as json-patch's deepCopy does
+  const copied = val === undefined ? null : val;
+  doc.copiedBytes += jsonLength(copied);
   if (doc.copiedBytes > MAX_ACCUMULATED_COPY_BYTES) {
     throw new PatchOpError(
       `Unable to complete the copy, the accumulated size increase of copy is ${doc.copiedBytes}, exceeding the limit ${MAX_ACCUMULATED_COPY_BYTES}`,
     );
   }
-  wrap(() => addTo(dest.con, dest.key, JSON.parse(json) as unknown), 'error while adding value during copy');
+  wrap(() => addTo(dest.con, dest.key, structuredClone(copied)), 'error while adding value during copy');
 }
 
 function test(doc: PatchedDocument, op: Record<string, unknown>): void {
@@ -313,6 +313,33 @@ function wrap<T>(fn: () => T, context: string): T {
     if (e instanceof PatchOpError) throw new PatchOpError(`${context}: ${e.message}`, { cause: e });
     throw e;
   }
+}
+
+/**
+ * The length in bytes of `JSON.stringify(value)`, walked with a stack of its own: neither the string of a
+ * document grown by copies (megabytes) nor its depth (any) is ever made.
+ */
+function jsonLength(value: unknown): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'boolean' || typeof v === 'number') bytes += String(v).length;
+    else if (typeof v === 'string') bytes += Buffer.byteLength(JSON.stringify(v));
+    else if (Array.isArray(v)) {
+      // brackets and the commas between items
+      bytes += 2 + Math.max(0, v.length - 1);
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object') {
+      const keys = Object.keys(v);
+      bytes += 2 + Math.max(0, keys.length - 1);
+      for (const k of keys) {
+        bytes += Buffer.byteLength(JSON.stringify(k)) + 1;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return bytes;
 }
 
 function isStackOverflow(e: unknown): boolean {
