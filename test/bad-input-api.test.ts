@@ -246,7 +246,10 @@ describe('leniencies where upstream is stricter', () => {
     expect(bell.body.message).toBe(
       'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\u0007b": invalid character U+0007 at index 1',
     );
-    const ok = await api('POST', `${CM}?fieldManager=${'m'.repeat(128)}`, { metadata: { name: 'fm-128' } });
+    const ok = await api('POST', `${CM}?fieldManager=${'m'.repeat(128)}`, {
+      metadata: { name: 'fm-128' },
+      data: { k: 'v' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.metadata.managedFields[0].manager).toBe('m'.repeat(128));
   });
