@@ -272,9 +272,45 @@ function validateListOptions(o: RequestOptions, match: string | undefined, watch
     );
 }
 
-function decodeWriteOptions(q: Query, o: Mutable, patch: boolean): void {
+/** upstream's FieldManagerMaxLength */
+export const FIELD_MANAGER_MAX_LENGTH = 128;
+
+/** apimachinery's ValidateFieldManager: at most 128 bytes, every character printable (422 on the options kind) */
+function validateFieldManager(
+  manager: string,
+  kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+): void {
+  const errs: FieldError[] = [];
+  if (Buffer.byteLength(manager) > FIELD_MANAGER_MAX_LENGTH)
+    errs.push(fe.tooLong('fieldManager', manager, FIELD_MANAGER_MAX_LENGTH));
+  let index = 0;
+  for (const ch of manager) {
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch)) {
+      const code = ch.codePointAt(0)!;
+      errs.push(
+        fe.invalid('fieldManager', manager, `invalid character ${goUnicodeFormat(code)} at index ${index}`),
+      );
+    }
+    index += Buffer.byteLength(ch);
+  }
+  if (errs.length)
+    throw errors.invalid({ group: 'meta.k8s.io', kind, kindName: kind, resource: '', name: '' }, errs);
+}
+
+/** Go's %#U of a character that is not printable (a printable one would be followed by itself in quotes) */
+function goUnicodeFormat(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function decodeWriteOptions(
+  q: Query,
+  o: Mutable,
+  kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+): void {
+  const patch = kind === 'PatchOptions';
   if (q.all('dryRun').includes('All')) o.dryRun = true;
   setIf(o, 'fieldManager', q.string('fieldManager'));
+  if (o.fieldManager) validateFieldManager(o.fieldManager, kind);
   const fv = q.string('fieldValidation');
   if (fv !== undefined && fv !== '') {
     const mode = FIELD_VALIDATION[fv.toLowerCase()];
@@ -311,11 +347,13 @@ export function decodeRequestQuery(params: URLSearchParams, kind: OptionsKind): 
       setIf(o, 'resourceVersion', q.string('resourceVersion'));
       break;
     case 'create':
+      decodeWriteOptions(q, o, 'CreateOptions');
+      break;
     case 'update':
-      decodeWriteOptions(q, o, false);
+      decodeWriteOptions(q, o, 'UpdateOptions');
       break;
     case 'patch':
-      decodeWriteOptions(q, o, true);
+      decodeWriteOptions(q, o, 'PatchOptions');
       break;
     case 'delete':
       decodeDeleteOptions(q, o);

@@ -51,7 +51,8 @@ export function referenceTo(obj: ObjectWithMeta, apiVersion?: string, kind?: str
   return {
     ...(av ? { apiVersion: av } : {}),
     ...(k ? { kind: k } : {}),
-    namespace: meta.namespace,
+    // a cluster-scoped object has no namespace: the field is left out (never sent as undefined)
+    ...(meta.namespace ? { namespace: meta.namespace } : {}),
     name: meta.name,
     uid: meta.uid,
     ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),

@@ -10,6 +10,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { SecureContext, TlsOptions } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
+import { nginxHostHeaderError } from '../util/host-header.js';
 import type { Logger } from '../util/logger.js';
 import { secureContextOf } from './certificates.js';
 import { peekClientHello } from './client-hello.js';
@@ -161,6 +162,7 @@ export class IngressGateway {
         `HTTP/1.1 ${status} ${status === 308 ? 'Permanent Redirect' : 'Error'}\r\n${extra}content-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     };
+    if (nginxHostHeaderError(req.rawHeaders)) return refuse(400);
     if (scheme === 'http' && tlsHost && route.sslRedirect) {
       const port = this.httpsPort && this.httpsPort !== 443 ? `:${this.httpsPort}` : '';
       const host = (req.headers.host ?? 'localhost').split(':', 1)[0];

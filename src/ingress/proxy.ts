@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { hostHeaderValues, nginxHostHeaderError } from '../util/host-header.js';
 import type { Logger } from '../util/logger.js';
 import { AccessLog } from './access-log.js';
 import { errorPage } from './error-pages.js';
@@ -76,6 +77,11 @@ export class IngressProxy {
   /** forward one request; `scheme` and `port` are those of the listener it arrived on */
   handle(req: AnyRequest, res: AnyResponse, scheme: 'http' | 'https', port: number): void {
     const started = process.hrtime.bigint();
+    const badHost = nginxHostHeaderError(req.rawHeaders);
+    if (badHost) {
+      this.opts.log.info({ hosts: hostHeaderValues(req.rawHeaders), url: req.url }, badHost);
+      return this.answer(res, 400, { connection: 'close' });
+    }
     const headers = req.headers;
     const host = (headers.host ?? headers[':authority']) as string | undefined;
     const url = req.url || '/';

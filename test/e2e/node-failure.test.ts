@@ -67,6 +67,11 @@ describe('node failure', () => {
     await c.waitFor('node-2 NotReady', async () => (await nodeReady('node-2')) === 'Unknown');
     const row = await c.kubectl(['get', 'node', 'node-2']);
     expect(row.stdout).toMatch(/^node-2\s+NotReady\s+/m);
+    // the node lifecycle controller's event about the Node itself (it was never stored: issue 17)
+    await c.waitFor('the NodeNotReady event of node-2', async () => {
+      const ev = await c.kubectl(['get', 'events', '--field-selector', 'reason=NodeNotReady']);
+      return /node\/node-2\s+Node node-2 status is now: NodeNotReady/.test(ev.stdout);
+    });
     const node = await c.getJson(['get', 'node', 'node-2']);
     expect(node.spec.taints.map((t: any) => `${t.key}:${t.effect}`)).toContain(
       'node.kubernetes.io/unreachable:NoExecute',

@@ -177,3 +177,36 @@ describe('applyJsonPatch: upstream behaviour', () => {
     expect(target).toEqual({ a: 1 });
   });
 });
+
+describe('applyJsonPatch: the accumulated copy size limit (CVE-2019-1002100)', () => {
+  it('copies that double the document stop once they added 3 MiB, with json-patch error text', () => {
+    const ops: unknown[] = [{ op: 'add', path: '/d', value: { s: 'x'.repeat(60) } }];
+    for (let i = 0; i < 20; i++) ops.push({ op: 'copy', from: '/d', path: `/d/c${i}` });
+    const err = thrown(() => applyJsonPatch({ metadata: { name: 'x' } }, ops));
+    expect(err.code).toBe(422);
+    expect(err.message).toBe(REJECTED);
+    expect(String((err.cause as Error).message)).toMatch(
+      /^Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728$/,
+    );
+  });
+
+  it('copies under the limit apply, each a copy of its own', () => {
+    const out = applyJsonPatch({ a: { b: [1] } }, [
+      { op: 'copy', from: '/a', path: '/c' },
+      { op: 'add', path: '/c/b/-', value: 2 },
+    ]);
+    expect(out).toEqual({ a: { b: [1] }, c: { b: [1, 2] } });
+  });
+
+  it('a patch that moves the document deeper than the stack can copy is 422, not a crash', () => {
+    // each copy puts /a under the end of its own deepest path, doubling its depth
+    const ops: unknown[] = [{ op: 'add', path: '/a', value: { a: {} } }];
+    let path = '/a/a';
+    for (let i = 0; i < 14; i++) {
+      ops.push({ op: 'copy', from: '/a', path: `${path}/a` });
+      path = path + path.slice(2);
+    }
+    const err = thrown(() => applyJsonPatch({}, ops));
+    expect(err.code).toBe(422);
+  });
+});

@@ -7,7 +7,20 @@ import { setOwn } from './json-values.js';
 /** upstream's maxJSONPatchOperations: more operations than this is 413 */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
+/**
+ * How much `copy` operations may add to the document, in bytes of JSON: the apiserver sets json-patch's
+ * AccumulatedCopySizeLimit to its max request body size (3 MiB), against CVE-2019-1002100, where a few copies of
+ * a copy double the document each time.
+ */
+export const MAX_ACCUMULATED_COPY_BYTES = 3 * 1024 * 1024;
+
 type Container = Record<string, unknown> | unknown[];
+
+interface PatchedDocument {
+  root: Container;
+  /** JSON bytes the patch's `copy` operations have added so far */
+  copiedBytes: number;
+}
 
 /** A failed operation: upstream turns every one into the same 422, keeping its text only in logs. */
 class PatchOpError extends Error {}
@@ -26,11 +39,12 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   }
   // the apiserver applies patches to the encoded object; a non-container document is left as it is
   if (!isObject(target) && !Array.isArray(target)) return target;
-  const doc = { root: structuredClone(target) as Container };
+  const doc: PatchedDocument = { root: structuredClone(target) as Container, copiedBytes: 0 };
   try {
     for (const op of ops) applyOperation(doc, op);
   } catch (e) {
-    if (e instanceof PatchOpError) {
+    // moves and copies can nest a document deeper than the stack can clone: that patch does not apply either
+    if (e instanceof PatchOpError || isStackOverflow(e)) {
       throw new ApiError(
         'Invalid',
         'the server rejected our request due to an error in our request',
@@ -60,7 +74,7 @@ function decodePatch(patch: unknown): (Record<string, unknown> | null)[] {
   return patch as (Record<string, unknown> | null)[];
 }
 
-function applyOperation(doc: { root: Container }, op: Record<string, unknown> | null): void {
+function applyOperation(doc: PatchedDocument, op: Record<string, unknown> | null): void {
   const kind = op && typeof op.op === 'string' ? op.op : 'unknown';
   switch (kind) {
     case 'add':
@@ -107,7 +121,7 @@ function invalidIndex(idx: number): PatchOpError {
 }
 
 /** upstream's findObject: the container holding the last path segment, or undefined when the path is missing */
-function findObject(doc: { root: Container }, path: string): { con: Container; key: string } | undefined {
+function findObject(doc: PatchedDocument, path: string): { con: Container; key: string } | undefined {
   const split = path.split('/');
   if (split.length < 2) return undefined;
   let con: Container = doc.root;
@@ -180,7 +194,7 @@ function removeFrom(con: Container, key: string): void {
   con.splice(idx, 1);
 }
 
-function add(doc: { root: Container }, op: Record<string, unknown>): void {
+function add(doc: PatchedDocument, op: Record<string, unknown>): void {
   const path = stringField(op, 'path', 'add operation failed to decode path');
   const found = findObject(doc, path);
   if (!found)
@@ -188,7 +202,7 @@ function add(doc: { root: Container }, op: Record<string, unknown>): void {
   wrap(() => addTo(found.con, found.key, valueOf(op)), `error in add for path: '${path}'`);
 }
 
-function remove(doc: { root: Container }, op: Record<string, unknown>): void {
+function remove(doc: PatchedDocument, op: Record<string, unknown>): void {
   const path = stringField(op, 'path', 'remove operation failed to decode path');
   const found = findObject(doc, path);
   if (!found)
@@ -196,7 +210,7 @@ function remove(doc: { root: Container }, op: Record<string, unknown>): void {
   wrap(() => removeFrom(found.con, found.key), `error in remove for path: '${path}'`);
 }
 
-function replace(doc: { root: Container }, op: Record<string, unknown>): void {
+function replace(doc: PatchedDocument, op: Record<string, unknown>): void {
   const path = stringField(op, 'path', 'replace operation failed to decode path');
   if (path === '') {
     const val = valueOf(op);
@@ -223,7 +237,7 @@ function replace(doc: { root: Container }, op: Record<string, unknown>): void {
   }
 }
 
-function move(doc: { root: Container }, op: Record<string, unknown>): void {
+function move(doc: PatchedDocument, op: Record<string, unknown>): void {
   const from = stringField(op, 'from', 'move operation failed to decode from');
   const source = findObject(doc, from);
   if (!source)
@@ -240,7 +254,7 @@ function move(doc: { root: Container }, op: Record<string, unknown>): void {
   wrap(() => addTo(dest.con, dest.key, val), `error in move for path: '${path}'`);
 }
 
-function copy(doc: { root: Container }, op: Record<string, unknown>): void {
+function copy(doc: PatchedDocument, op: Record<string, unknown>): void {
   const from = stringField(op, 'from', 'copy operation failed to decode from');
   const source = findObject(doc, from);
   if (!source)
@@ -253,14 +267,19 @@ function copy(doc: { root: Container }, op: Record<string, unknown>): void {
       `copy operation does not apply: doc is missing destination path: ${path}: missing value`,
     );
   }
-  // copying a missing object key copies JSON null, as upstream does
-  wrap(
-    () => addTo(dest.con, dest.key, val === undefined ? null : structuredClone(val)),
-    'error while adding value during copy',
-  );
+  // copying a missing object key copies JSON null, as upstream does; the copy's JSON length counts towards the
+  // limit before anything is copied, as json-patch's deepCopy does
+  const copied = val === undefined ? null : val;
+  doc.copiedBytes += jsonLength(copied);
+  if (doc.copiedBytes > MAX_ACCUMULATED_COPY_BYTES) {
+    throw new PatchOpError(
+      `Unable to complete the copy, the accumulated size increase of copy is ${doc.copiedBytes}, exceeding the limit ${MAX_ACCUMULATED_COPY_BYTES}`,
+    );
+  }
+  wrap(() => addTo(dest.con, dest.key, structuredClone(copied)), 'error while adding value during copy');
 }
 
-function test(doc: { root: Container }, op: Record<string, unknown>): void {
+function test(doc: PatchedDocument, op: Record<string, unknown>): void {
   const path = stringField(op, 'path', 'test operation failed to decode path');
   if (path === '') {
     if (deepEqual(doc.root, op.value)) return;
@@ -294,4 +313,35 @@ function wrap<T>(fn: () => T, context: string): T {
     if (e instanceof PatchOpError) throw new PatchOpError(`${context}: ${e.message}`, { cause: e });
     throw e;
   }
+}
+
+/**
+ * The length in bytes of `JSON.stringify(value)`, walked with a stack of its own: neither the string of a
+ * document grown by copies (megabytes) nor its depth (any) is ever made.
+ */
+function jsonLength(value: unknown): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'boolean' || typeof v === 'number') bytes += String(v).length;
+    else if (typeof v === 'string') bytes += Buffer.byteLength(JSON.stringify(v));
+    else if (Array.isArray(v)) {
+      // brackets and the commas between items
+      bytes += 2 + Math.max(0, v.length - 1);
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object') {
+      const keys = Object.keys(v);
+      bytes += 2 + Math.max(0, keys.length - 1);
+      for (const k of keys) {
+        bytes += Buffer.byteLength(JSON.stringify(k)) + 1;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return bytes;
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('Maximum call stack size exceeded');
 }

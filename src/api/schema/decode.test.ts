@@ -183,3 +183,31 @@ describe('decodeObject canonicalisation', () => {
     expect((object.spec as { ports: { targetPort: unknown }[] }).ports[0].targetPort).toBe('http');
   });
 });
+
+describe('decodeObject: values that only the internal face (msgpack) can carry', () => {
+  it('undefined is an absent field, as a NodeNotReady event about a Node (no namespace) arrives', () => {
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'node-2.1', namespace: 'default' },
+      involvedObject: { kind: 'Node', name: 'node-2', namespace: undefined, uid: 'u' },
+      reason: 'NodeNotReady',
+      message: 'Node node-2 status is now: NodeNotReady',
+    };
+    const out = decodeObject({ group: '', version: 'v1', kind: 'Event' }, event, 'Strict');
+    expect(out.object['involvedObject']).toEqual({ kind: 'Node', name: 'node-2', uid: 'u' });
+  });
+
+  it('free-form JSON (managedFields fieldsV1) deeper than a body may be is refused, naming the field', () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 1000; i++) deep = { 'f:x': deep };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x', managedFields: [{ manager: 'm', fieldsType: 'FieldsV1', fieldsV1: deep }] },
+    };
+    const err = decodeError({ group: '', version: 'v1', kind: 'ConfigMap' }, cm);
+    expect(err.code).toBe(400);
+    expect(err.message).toContain("invalid character '{' exceeded max depth of 512");
+  });
+});

@@ -2,6 +2,7 @@
 // fields, drops nulls and canonicalises quantities and times — in place, in one pass.
 import { goTypeName, type SchemaNode } from './compile.js';
 import { canonicalQuantity, QUANTITY_FORMAT_ERROR } from './quantity.js';
+import { MAX_NESTING_DEPTH, valueNestingError } from '../nesting-depth.js';
 
 /** A decode failure, worded as upstream's decoder; the caller prefixes the kind/version. */
 export class DecodeError extends Error {
@@ -121,7 +122,7 @@ export function decodeValue(
       const items = node.items;
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (item === null) {
+        if (item === null || item === undefined) {
           value[i] = zeroValue(items);
           continue;
         }
@@ -137,6 +138,10 @@ export function decodeValue(
       const map = value as Record<string, unknown>;
       for (const key in map) {
         const v = map[key];
+        if (v === undefined) {
+          delete map[key];
+          continue;
+        }
         if (v === null) {
           map[key] = zeroValue(node.values);
           continue;
@@ -185,8 +190,12 @@ export function decodeValue(
         throw new DecodeError(`illegal base64 data at input byte ${bad}`, jsonPath(ctx.path));
       return value;
     }
-    case 'any':
+    case 'any': {
+      // free-form JSON (managedFields' fieldsV1) is stored as it is: no deeper than a body may be
+      const tooDeep = valueNestingError(value, MAX_NESTING_DEPTH, ctx.path.length + 1);
+      if (tooDeep) throw new DecodeError(tooDeep, jsonPath(ctx.path));
       return value;
+    }
   }
 }
 
@@ -206,8 +215,8 @@ function decodeStruct(
       continue;
     }
     const v = obj[key];
-    if (v === null) {
-      // null for an optional field is the field absent
+    if (v === null || v === undefined) {
+      // null for an optional field is the field absent (undefined only comes over the internal face's msgpack)
       delete obj[key];
       continue;
     }

@@ -1,5 +1,6 @@
 // The error Go's encoding/json gives when unmarshalling bytes into a map[string]interface{}, so validation
 // messages that quote it (a docker config Secret that is not JSON) read exactly as upstream's.
+import { jsonNestingError } from '../nesting-depth.js';
 import { jsonTypeWord } from '../patch/go-format.js';
 
 class GoSyntaxError extends Error {}
@@ -158,6 +159,9 @@ class Scanner {
  * succeeds (JSON `null` included, as in Go).
  */
 export function goUnmarshalMapError(data: Buffer): string | undefined {
+  // the scanner below recurses: past the depth the apiserver's decoders allow, it answers as they do
+  const tooDeep = jsonNestingError(data);
+  if (tooDeep) return tooDeep;
   const text = data.toString('utf8');
   try {
     new Scanner(text).document();

@@ -37,6 +37,7 @@ import {
   type FieldSelector,
   type LabelSelector,
 } from './selectors.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
 import { strategyFor, type Strategy } from './strategies.js';
 import {
   allocateForCreate,
@@ -86,29 +87,6 @@ function patchPinnedResourceVersion(patch: unknown): string | undefined {
 
 function meta(obj: KubeObject): NonNullable<KubeObject['metadata']> {
   return (obj.metadata ??= {});
-}
-
-function encodeContinue(rv: number, key: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      v?: string;
-      rv?: number;
-      start?: string;
-    };
-    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.start !== 'string') throw new Error('bad version');
-    return { rv: parsed.rv ?? 0, start: parsed.start };
-  } catch (cause) {
-    throw new ApiError(
-      'BadRequest',
-      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-      undefined,
-      { cause },
-    );
-  }
 }
 
 export class Registry implements ApiHandler {
@@ -371,7 +349,11 @@ export class Registry implements ApiHandler {
     const { labels, fields } = this.selectors(req, t);
     const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
     const limit = req.options.limit && req.options.limit > 0 ? req.options.limit : 0;
-    let startAfter = req.options.continue ? decodeContinue(req.options.continue).start : undefined;
+    if (req.options.continue && req.options.resourceVersion && req.options.resourceVersion !== '0')
+      throw errors.badRequest('specifying resource version is not allowed when using continue');
+    let startAfter = req.options.continue
+      ? decodeContinue(req.options.continue, prefix).startAfter
+      : undefined;
     const items: KubeObject[] = [];
     let listRV = 0;
     let nextKey: string | undefined;
@@ -405,7 +387,7 @@ export class Registry implements ApiHandler {
       resourceVersion: String(listRV),
     };
     if (nextKey) {
-      listMeta.continue = encodeContinue(listRV, nextKey);
+      listMeta.continue = encodeContinue(nextKey, prefix, listRV);
       if (remaining !== undefined && remaining > 0) listMeta.remainingItemCount = remaining;
     }
     return {
@@ -1207,9 +1189,9 @@ export class Registry implements ApiHandler {
       };
       timers.push(this.clock.setTimeout(tick, this.bookmarkIntervalMs));
     }
-    if (req.options.timeoutSeconds && req.options.timeoutSeconds > 0) {
-      timers.push(this.clock.setTimeout(() => stop(), req.options.timeoutSeconds * 1000));
-    }
+    // upstream's watch deadline: a negative timeoutSeconds is one already passed, so the watch ends at once
+    const timeoutSeconds = req.options.timeoutSeconds;
+    if (timeoutSeconds) timers.push(this.clock.setTimeout(() => stop(), Math.max(0, timeoutSeconds) * 1000));
     return { stop: () => stop() };
   }
 

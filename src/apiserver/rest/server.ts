@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors } from '../../api/errors.js';
+import { jsonNestingError, yamlNestingError } from '../../api/nesting-depth.js';
 import { decodeProtobufBody } from '../../api/protobuf/index.js';
 import { decodeRequestTimeout, isPrettyPrint, isWatchQuery } from '../../api/query-params.js';
 import {
@@ -14,6 +15,7 @@ import {
   type WatchEvent,
 } from '../../api/request.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
+import { goHostHeaderError } from '../../util/host-header.js';
 import type { Logger } from '../../util/logger.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
 
@@ -143,24 +145,41 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke. */
-export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
+/** the media types a create, update or delete body may be in (upstream's serializers; CBOR is not served) */
+export const INPUT_MEDIA_TYPES: readonly string[] = [
+  'application/json',
+  'application/yaml',
+  'application/vnd.kubernetes.protobuf',
+];
+
+/**
+ * Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke, a media type
+ * not in `accepted` (no Content-Type means JSON) upstream's 415.
+ */
+export function parseBody(
+  buf: Buffer,
+  contentType: string | undefined,
+  accepted: readonly string[] = INPUT_MEDIA_TYPES,
+): unknown {
   if (buf.length === 0) return undefined;
-  const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  const ct = (contentType || 'application/json').split(';')[0].trim().toLowerCase();
+  // CBOR is recognised (kubectl retries as JSON on 415) but not served
+  if (!accepted.includes(ct) || ct.endsWith('cbor')) throw errors.unsupportedMediaType(ct);
   // typed clients (kubectl create/run/autoscale/drain) send protobuf and, unlike CBOR, never retry as JSON on 415
   if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     try {
+      const tooDeep = yamlNestingError(buf);
+      if (tooDeep) throw new Error(tooDeep);
       return parseYaml(text, { maxAliasCount: 100 }) as unknown;
     } catch (e) {
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
-    throw errors.unsupportedMediaType(ct);
-  }
   try {
+    const tooDeep = jsonNestingError(buf);
+    if (tooDeep) throw new Error(tooDeep);
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
@@ -194,7 +213,13 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
     let bodyCache: Promise<unknown> | undefined;
     const body = (): Promise<unknown> =>
-      (bodyCache ??= readBody(req).then((b) => parseBody(b, req.headers['content-type'])));
+      (bodyCache ??= readBody(req).then((b) =>
+        parseBody(
+          b,
+          req.headers['content-type'],
+          req.method === 'PATCH' ? Object.keys(PATCH_CONTENT_TYPES) : INPUT_MEDIA_TYPES,
+        ),
+      ));
     for (const route of opts.routes) {
       if (await route(req, res, { url, user, body })) return;
     }
@@ -369,6 +394,18 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
 
   return (req, res) => {
     const started = process.hrtime.bigint();
+    const badHost = goHostHeaderError(req.rawHeaders);
+    if (badHost) {
+      // Go's server answers these itself, in plain text, and closes the connection
+      const text = `400 Bad Request: ${badHost}`;
+      res.writeHead(400, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(text.length),
+        Connection: 'close',
+      });
+      res.end(text);
+      return;
+    }
     serve(req, res, started).catch((e: unknown) => {
       const q = new URL(req.url ?? '/', 'https://apiserver').searchParams;
       const code = sendError(res, e, log, isPrettyPrint(q, req.headers['user-agent']));

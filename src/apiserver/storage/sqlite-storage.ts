@@ -1,5 +1,7 @@
 // The embedded storage (the k3s/kine pattern): SQLite in WAL mode with group commit, an in-memory
 // copy of every object for reads, and a persisted event history so watches survive restarts.
+import { statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../../api/request.js';
 import type { Clock } from '../../util/clock.js';
@@ -107,6 +109,21 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/** what to do about a state database that is empty or unreadable */
+function recovery(path: string): string {
+  return (
+    `Restore ${basename(path)} (with its -wal file, if any) from a backup into ${dirname(path)}; ` +
+    `or, to start over with an empty cluster, delete ${path}* and start again`
+  );
+}
+
+/** a SQLite failure as `SQLITE_FULL: database or disk is full`, so the client's 500 says what went wrong */
+function describeSqliteError(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? `${code}: ${message}` : message;
 }
 
 /** Decode a stored value, stamping its resourceVersion (the stored text may carry a stale one). */
@@ -218,15 +235,33 @@ export class SqliteStorage implements Storage {
     );
   }
 
+  /**
+   * Open (or create) the database. One that exists but is empty or not a readable SQLite database is refused,
+   * with how to recover: SQLite would otherwise start an empty cluster over it, and every object is gone.
+   */
   static open(opts: SqliteStorageOptions): SqliteStorage {
-    const db = new Database(opts.path);
+    if (opts.path !== ':memory:' && statSync(opts.path, { throwIfNoEntry: false })?.size === 0) {
+      // a database is never empty once created: opening it writes its first page
+      throw new Error(
+        `refusing to start on ${opts.path}: the file is empty (0 bytes), so the cluster it held is gone. ${recovery(opts.path)}`,
+      );
+    }
+    let db: Database.Database | undefined;
     try {
+      db = new Database(opts.path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       return new SqliteStorage(db, opts);
     } catch (err) {
-      db.close();
+      db?.close();
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+        throw new Error(
+          `refusing to start on ${opts.path}: it cannot be read (${code}: ${(err as Error).message}). ${recovery(opts.path)}`,
+          { cause: err },
+        );
+      }
       throw err;
     }
   }
@@ -469,7 +504,8 @@ export class SqliteStorage implements Storage {
       'storage commit failed: the batch is rolled back',
     );
     const cause = batch.failure;
-    for (const op of batch.ops) op.reject(new Error('storage commit failed', { cause }));
+    const why = describeSqliteError(cause);
+    for (const op of batch.ops) op.reject(new Error(`storage commit failed: ${why}`, { cause }));
   }
 
   watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {

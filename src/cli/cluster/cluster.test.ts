@@ -92,6 +92,25 @@ describe('compactLogLine', () => {
     expect(compactLogLine('x', line, 50)).toBeUndefined();
     expect(compactLogLine('x', 'plain text')).toBe('x plain text');
   });
+
+  it('prints the error of an ERROR or FATAL line whole: it may say how to recover', () => {
+    const why =
+      'refusing to start on /s/state.db: the file is empty (0 bytes), so the cluster it held is gone. Restore state.db from a backup';
+    const line = JSON.stringify({
+      level: 60,
+      time: '2026-01-01T12:00:01.000Z',
+      msg: 'failed to start',
+      err: { message: why },
+    });
+    expect(compactLogLine('apiserver', line)).toBe(`12:00:01 apiserver FATAL failed to start err=${why}`);
+    const info = JSON.stringify({
+      level: 30,
+      time: '2026-01-01T12:00:01.000Z',
+      msg: 'm',
+      err: { message: why },
+    });
+    expect(compactLogLine('apiserver', info)).toContain('...');
+  });
 });
 
 describe('Progress', () => {

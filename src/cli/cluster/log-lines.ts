@@ -28,7 +28,9 @@ export function compactLogLine(name: string, line: string, minLevel = 30): strin
     .map(([k, v]) => {
       const value = k === 'err' && v && typeof v === 'object' && 'message' in v ? v.message : v;
       const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
-      return `${k}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+      // why a process failed is printed whole: it may end with what to do about it
+      const whole = k === 'err' && level >= 50;
+      return `${k}=${text.length > 80 && !whole ? `${text.slice(0, 77)}...` : text}`;
     });
   const parts = [
     time,

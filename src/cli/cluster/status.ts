@@ -25,7 +25,10 @@ export interface ClusterStatus {
   ingress: { http: string | null; https: string | null };
   /** what runs degraded (the nodes' True *Degraded conditions, the ingress off :80/:443); empty when nothing does */
   degraded: Degradation[];
-  /** the web dashboard, with the admin token in its fragment */
+  /**
+   * the web dashboard as the apiserver serves it, without a token: status output ends up in CI logs, and
+   * `kubemu dashboard` serves the page with the kubeconfig's credentials instead
+   */
   dashboard: string | null;
   kubeconfig: string | null;
   context: string;
@@ -83,7 +86,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     running: state.running,
     mode: record?.mode ?? null,
     apiServer: { url, ready },
-    dashboard: url && target?.token ? dashboardUrl(url, target.token) : null,
+    dashboard: url ? dashboardUrl(url) : null,
     nodes,
     ingress: ingressRunning ? ingressUrls() : { http: null, https: null },
     degraded: state.running ? clusterDegradations(nodes, ingressRunning) : [],
