@@ -169,13 +169,22 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const progress = new Progress(out, startedAt);
   progress.update('apiserver', 'starting');
   let streaming = false;
+  /** written once the cluster is up; a foreground restart puts the component's new PID in it */
+  let record: RunRecord | undefined;
   // pm2's daemon takes a few hundred ms to start: let it come up while the PKI and tokens are made
   const supervisorReady: Promise<Supervisor> = opts.foreground
     ? Promise.resolve(
-        new DirectSupervisor((component, line) => {
-          if (!streaming) return;
-          const text = compactLogLine(component, line);
-          if (text) out.write(`${text}\n`);
+        new DirectSupervisor({
+          onLine: (component, line) => {
+            if (!streaming) return;
+            const text = compactLogLine(component, line);
+            if (text) out.write(`${text}\n`);
+          },
+          onRestart: (component, pid) => {
+            if (!record) return;
+            record.pids[component] = pid;
+            writeRunRecord(record);
+          },
         }),
       )
     : Pm2Cluster.connect(paths.pm2Home, true);
@@ -267,7 +276,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   process.removeListener('SIGTERM', stopOnSignal);
 
   const processes = await supervisor.list();
-  const record: RunRecord = {
+  record = {
     name,
     stateDir,
     mode: opts.foreground ? 'foreground' : 'pm2',
