@@ -45,6 +45,9 @@ export interface UpOptions {
   kubeletPort: number;
   cpu: string;
   memory: string;
+  /** each kubelet's containerLogMaxSize (a quantity) and containerLogMaxFiles */
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
   /** the user's kubeconfig to merge the context into */
   kubeconfig: string;
   foreground: boolean;
@@ -162,6 +165,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     nodes: Array.from({ length: opts.nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
     cpu: opts.cpu,
     memory: opts.memory,
+    ...(opts.containerLogMaxSize ? { containerLogMaxSize: opts.containerLogMaxSize } : {}),
+    ...(opts.containerLogMaxFiles ? { containerLogMaxFiles: opts.containerLogMaxFiles } : {}),
   };
   await checkPorts(opts, settings);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
