@@ -74,14 +74,15 @@ async function upForeground(): Promise<Cluster & { output(): string; down(): Pro
     },
   };
   try {
-    await waitFor(
+    const outcome = await waitFor(
       'kubemu up --foreground to stream logs',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`kubemu up exited ${child.exitCode}:\n${output}`);
-        return output.includes('Streaming logs');
-      },
+      () =>
+        Promise.resolve(
+          child.exitCode !== null ? 'exited' : output.includes('Streaming logs') ? 'up' : undefined,
+        ),
       120_000,
     );
+    if (outcome === 'exited') throw new Error(`kubemu up exited ${child.exitCode}:\n${output}`);
   } catch (err) {
     await cluster.down();
     throw err;

@@ -79,7 +79,7 @@ describe('container log rotation', () => {
     try {
       await c.waitFor(
         'the pod to write its last line',
-        async () => {
+        () => {
           const files = logFiles('chatty');
           biggestTotal = Math.max(
             biggestTotal,
@@ -87,7 +87,7 @@ describe('container log rotation', () => {
           );
           mostFiles = Math.max(mostFiles, files.filter((f) => !f.name.endsWith('.tmp')).length);
           peakRss = Math.max(peakRss, memoryOf(kubeletPid).rss);
-          return follow.output().includes('the last line');
+          return Promise.resolve(follow.output().includes('the last line'));
         },
         180_000,
       );

@@ -174,8 +174,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const progress = new Progress(out, startedAt);
   progress.update('apiserver', 'starting');
   let streaming = false;
-  /** written once the cluster is up; a foreground restart puts the component's new PID in it */
-  let record: RunRecord | undefined;
+  /** the run record, once the cluster is up: a foreground restart puts the component's new PID in it */
+  const written: { record?: RunRecord } = {};
   // pm2's daemon takes a few hundred ms to start: let it come up while the PKI and tokens are made
   const supervisorReady: Promise<Supervisor> = opts.foreground
     ? Promise.resolve(
@@ -186,9 +186,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
             if (text) out.write(`${text}\n`);
           },
           onRestart: (component, pid) => {
-            if (!record) return;
-            record.pids[component] = pid;
-            writeRunRecord(record);
+            if (!written.record) return;
+            written.record.pids[component] = pid;
+            writeRunRecord(written.record);
           },
         }),
       )
@@ -281,7 +281,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   process.removeListener('SIGTERM', stopOnSignal);
 
   const processes = await supervisor.list();
-  record = {
+  const record: RunRecord = {
     name,
     stateDir,
     mode: opts.foreground ? 'foreground' : 'pm2',
@@ -295,6 +295,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     startedAt: new Date(startedAt).toISOString(),
   };
   writeRunRecord(record);
+  written.record = record;
   writeKubeconfig(opts.kubeconfig, {
     name,
     server: settings.apiServerUrl,
