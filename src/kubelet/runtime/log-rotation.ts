@@ -159,7 +159,8 @@ export class LogRotator {
     this.compressCancelled = false;
     try {
       await pipeline(fs.createReadStream(file), createGzip(), fs.createWriteStream(tmp, { mode: 0o640 }));
-      if (this.compressCancelled) {
+      // removed meanwhile: too many rotations while it was compressed, or the pod's logs deleted with the pod
+      if (this.compressCancelled || !fs.existsSync(file)) {
         this.remove(tmp);
         return true;
       }
@@ -168,7 +169,7 @@ export class LogRotator {
       return true;
     } catch (err) {
       this.remove(tmp);
-      // removed meanwhile (too many rotations while it was compressed): nothing to do
+      // removed before it was opened: nothing to do
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
       this.log?.warn({ err, file }, 'failed to compress a rotated container log');
       return false;
