@@ -16,7 +16,7 @@ const LINE = `${'a line of container output '.repeat(4).slice(0, 99)}\n`;
 
 async function drain(stream: NodeJS.ReadableStream): Promise<number> {
   let bytes = 0;
-  for await (const chunk of stream) bytes += (chunk as Buffer | string).length;
+  for await (const chunk of stream) bytes += chunk.length;
   return bytes;
 }
 
