@@ -176,7 +176,9 @@ describe('kubemu up --foreground', () => {
       async () => {
         const s = await c.status();
         const p = s.processes.find((x) => x.name === 'scheduler');
-        return p && p.pid !== before['scheduler'] && p.status === 'online' && alive(p.pid) ? p : undefined;
+        return p && p.pid !== before['scheduler'] && p.status === 'online' && p.restarts === 1 && alive(p.pid)
+          ? p
+          : undefined;
       },
       30_000,
     );

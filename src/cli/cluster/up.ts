@@ -187,8 +187,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           },
           onRestart: (component, pid) => {
             if (!written.record) return;
-            written.record.pids[component] = pid;
-            writeRunRecord(written.record);
+            const record = written.record;
+            record.pids[component] = pid;
+            record.restarts = { ...record.restarts, [component]: (record.restarts?.[component] ?? 0) + 1 };
+            writeRunRecord(record);
           },
         }),
       )
