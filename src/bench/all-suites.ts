@@ -9,3 +9,4 @@ import './services-suite.js';
 import './node-failure-suite.js';
 import './dashboard-suite.js';
 import './wire-suite.js';
+import './container-logs-suite.js';

@@ -15,6 +15,7 @@ import {
 } from './cluster/layout.js';
 import { resolve } from 'node:path';
 import { kubemuCommand } from '../util/cli-command.js';
+import { parseQuantity } from '../api/schema/quantity.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -95,6 +96,13 @@ function intFlag(command: string, flag: string, value: string, min: number, max:
   return n;
 }
 
+/** a Kubernetes quantity such as 10Mi, checked here so a typo fails before any process starts */
+function quantityFlag(command: string, flag: string, value: string): string {
+  if (!parseQuantity(value))
+    throw new CliError(`kubemu ${command}: --${flag} must be a quantity such as 10Mi, got "${value}"`, 2);
+  return value;
+}
+
 function clusterName(command: string, value: string | undefined): string {
   const name = value ?? DEFAULT_CLUSTER_NAME;
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
@@ -117,6 +125,8 @@ const UP_OPTIONS: Options = {
   'kubelet-port': { type: 'string', default: String(DEFAULT_KUBELET_PORT) },
   cpu: { type: 'string', default: '2' },
   memory: { type: 'string', default: '4Gi' },
+  'container-log-max-size': { type: 'string', default: '10Mi' },
+  'container-log-max-files': { type: 'string', default: '5' },
   foreground: { type: 'boolean', default: false },
   timeout: { type: 'string', default: '60' },
   'log-level': { type: 'string', default: process.env['KUBEMU_LOG_LEVEL'] ?? 'info' },
@@ -136,6 +146,8 @@ ${COMMON}
   --nodes N           number of nodes (default 3; node-N gets IP 127.0.1.N, pods 127.244.N.0/24)
   --cpu N             CPUs per node (default 2)
   --memory Q          memory per node (default 4Gi)
+  --container-log-max-size Q    a container's log file is rotated at this size (default 10Mi)
+  --container-log-max-files N   rotated files kept per container, current one included (default 5)
   --port PORT         API server port on 127.0.0.1 (default ${DEFAULT_API_PORT})
   --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
   --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
@@ -155,6 +167,18 @@ ${COMMON}
         kubeletPort: intFlag('up', 'kubelet-port', v['kubelet-port'] as string, 1, 65535),
         cpu: v['cpu'] as string,
         memory: v['memory'] as string,
+        containerLogMaxSize: quantityFlag(
+          'up',
+          'container-log-max-size',
+          v['container-log-max-size'] as string,
+        ),
+        containerLogMaxFiles: intFlag(
+          'up',
+          'container-log-max-files',
+          v['container-log-max-files'] as string,
+          2,
+          1000,
+        ),
         kubeconfig: userKubeconfigPath(v['kubeconfig'] as string | undefined),
         foreground: v['foreground'] === true,
         timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { Kubelet } from '../kubelet/kubelet.js';
+import { DEFAULT_LOG_ROTATION, validateLogRotation } from '../kubelet/runtime/log-rotation.js';
 import { UsageError, runComponent } from '../util/component-main.js';
 
 const USAGE = 'usage: kubelet --kubeconfig FILE --node-name NAME --node-ip IP --pod-cidr CIDR --root-dir DIR';
@@ -39,6 +40,9 @@ export function kubeletMain(argv: string[]): void {
       'backoff-initial-seconds': { type: 'string', default: '1' },
       'backoff-max-seconds': { type: 'string', default: '10' },
       'upstream-timing': { type: 'boolean', default: false },
+      // upstream's KubeletConfiguration containerLogMaxSize / containerLogMaxFiles (and their flags): 10Mi × 5
+      'container-log-max-size': { type: 'string', default: '10Mi' },
+      'container-log-max-files': { type: 'string', default: String(DEFAULT_LOG_ROTATION.maxFiles) },
     },
     // unlike the other components, the kubelet takes no $KUBECONFIG: --kubeconfig is one of its required flags
     check(v) {
@@ -66,13 +70,26 @@ export function kubeletMain(argv: string[]): void {
       const certPem = read('tls-cert-file');
       const keyPem = read('tls-private-key-file');
       const clientCaPem = read('client-ca-file');
+      const maxSize = parseQuantity(v['container-log-max-size']);
+      if (!maxSize)
+        throw new UsageError(
+          `--container-log-max-size ${v['container-log-max-size']}: not a quantity (e.g. 10Mi)`,
+        );
+      const logRotation = {
+        maxSize: Math.floor(quantityValue(maxSize)),
+        maxFiles: Number(v['container-log-max-files']),
+      };
+      const invalid = validateLogRotation(logRotation);
+      if (invalid)
+        throw new UsageError(`--container-log-max-files ${v['container-log-max-files']}: ${invalid}`);
       return {
         memory,
+        logRotation,
         ...(certPem && keyPem ? { tls: { certPem, keyPem } } : {}),
         ...(clientCaPem ? { clientCaPem } : {}),
       };
     },
-    async start({ values: v, checked: { memory, tls, clientCaPem }, logger: log, connect }) {
+    async start({ values: v, checked: { memory, logRotation, tls, clientCaPem }, logger: log, connect }) {
       const upstream = v['upstream-timing'];
       const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
         (upstream ? upstreamValue : Number(v[flag])) * 1000;
@@ -102,6 +119,7 @@ export function kubeletMain(argv: string[]): void {
         nodeStatusReportFrequencyMs: seconds('node-status-report-frequency-seconds', 300),
         crashLoopBackoff: backoff,
         imagePullBackoff: backoff,
+        logRotation,
         log,
       });
       return { close: () => kubelet.close() };

@@ -23,6 +23,7 @@ import { PodWorker } from './pod-worker.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
+import type { LogRotationPolicy } from './runtime/log-rotation.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { statsSummary } from './stats.js';
 import type { CertificateAndKey } from '../util/pki.js';
@@ -57,6 +58,8 @@ export interface KubeletOptions {
   crashLoopBackoff: { initialMs: number; maxMs: number };
   imagePullBackoff: { initialMs: number; maxMs: number };
   runtime?: ContainerRuntime;
+  /** KubeletConfiguration's containerLogMaxSize (bytes) and containerLogMaxFiles; default 10Mi × 5 */
+  logRotation?: LogRotationPolicy;
   log: Logger;
 }
 
@@ -134,6 +137,7 @@ export class Kubelet {
       opts.runtime ??
       new ContainerRuntime({
         cgroupName: kubeletInstanceName(opts.rootDir),
+        ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
         logger: opts.log.child({ module: 'runtime' }),
       });
     const images = new ImageStore(opts.stateDir ? { stateDir: opts.stateDir } : {});

@@ -187,7 +187,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         res.end(err.message);
         resolve();
       });
-      stream.on('data', (chunk: string | Buffer) => res.write(chunk));
+      // paced by the client: a slow `kubectl logs` of a 10 MiB file must not buffer it all here
+      stream.on('data', (chunk: string | Buffer) => {
+        if (!res.write(chunk)) {
+          stream.pause();
+          res.once('drain', () => stream.resume());
+        }
+      });
       stream.once('end', () => {
         res.end();
         resolve();

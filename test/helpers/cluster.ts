@@ -116,7 +116,9 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function upCluster(opts: { nodes?: number; name?: string } = {}): Promise<TestCluster> {
+export async function upCluster(
+  opts: { nodes?: number; name?: string; /** more `kubemu up` flags */ extraArgs?: string[] } = {},
+): Promise<TestCluster> {
   const name = opts.name ?? `e2e${process.pid}${Math.floor(Math.random() * 1000)}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-e2e-'));
   const home = mkdtempSync(join(tmpdir(), 'kubemu-home-'));
@@ -137,6 +139,7 @@ export async function upCluster(opts: { nodes?: number; name?: string } = {}): P
     String(port),
     '--kubeconfig',
     kubeconfig,
+    ...(opts.extraArgs ?? []),
   ]);
   if (up.code !== 0) {
     await kubemu(['down', '--name', name, '--state-dir', stateDir]);

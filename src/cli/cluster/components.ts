@@ -39,6 +39,9 @@ export interface ClusterSettings {
   /** per node */
   cpu: string;
   memory: string;
+  /** the kubelets' --container-log-max-size / --container-log-max-files (their defaults, 10Mi × 5, when unset) */
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
 }
 
 /**
@@ -75,6 +78,8 @@ export const COMPONENTS: readonly ComponentKind[] = [
       // the cluster's image store (`kubemu image build`) lives in the state dir
       ...['--state-dir', c.stateDir],
       ...['--cluster-dns', clusterDnsAddress(), '--cluster-domain', CLUSTER_DOMAIN],
+      ...(c.containerLogMaxSize ? ['--container-log-max-size', c.containerLogMaxSize] : []),
+      ...(c.containerLogMaxFiles ? ['--container-log-max-files', String(c.containerLogMaxFiles)] : []),
     ],
   },
   { command: 'kube-proxy', scope: 'node', args: (_c, n) => ['--node-name', n.name, '--node-ip', n.ip] },

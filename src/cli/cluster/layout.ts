@@ -90,6 +90,8 @@ export interface RunRecord {
   supervisorPid?: number;
   /** every component process started, by pm2 name */
   pids: Record<string, number>;
+  /** foreground mode: how often the supervisor restarted each component (pm2 counts its own) */
+  restarts?: Record<string, number>;
   startedAt: string;
 }
 

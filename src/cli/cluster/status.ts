@@ -60,7 +60,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
       name: process,
       pid,
       status: state.livePids[process] !== undefined ? 'online' : 'stopped',
-      restarts: 0,
+      restarts: record.restarts?.[process] ?? 0,
     }));
   }
   const url = record?.apiServerUrl ?? null;

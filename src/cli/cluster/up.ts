@@ -46,6 +46,9 @@ export interface UpOptions {
   kubeletPort: number;
   cpu: string;
   memory: string;
+  /** each kubelet's containerLogMaxSize (a quantity) and containerLogMaxFiles */
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: number;
   /** the user's kubeconfig to merge the context into */
   kubeconfig: string;
   foreground: boolean;
@@ -163,6 +166,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     nodes: Array.from({ length: opts.nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
     cpu: opts.cpu,
     memory: opts.memory,
+    ...(opts.containerLogMaxSize ? { containerLogMaxSize: opts.containerLogMaxSize } : {}),
+    ...(opts.containerLogMaxFiles ? { containerLogMaxFiles: opts.containerLogMaxFiles } : {}),
   };
   await checkPorts(opts, settings);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -170,13 +175,24 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const progress = new Progress(out, startedAt);
   progress.update('apiserver', 'starting');
   let streaming = false;
+  /** the run record, once the cluster is up: a foreground restart puts the component's new PID in it */
+  const written: { record?: RunRecord } = {};
   // pm2's daemon takes a few hundred ms to start: let it come up while the PKI and tokens are made
   const supervisorReady: Promise<Supervisor> = opts.foreground
     ? Promise.resolve(
-        new DirectSupervisor((component, line) => {
-          if (!streaming) return;
-          const text = compactLogLine(component, line);
-          if (text) out.write(`${text}\n`);
+        new DirectSupervisor({
+          onLine: (component, line) => {
+            if (!streaming) return;
+            const text = compactLogLine(component, line);
+            if (text) out.write(`${text}\n`);
+          },
+          onRestart: (component, pid) => {
+            if (!written.record) return;
+            const record = written.record;
+            record.pids[component] = pid;
+            record.restarts = { ...record.restarts, [component]: (record.restarts?.[component] ?? 0) + 1 };
+            writeRunRecord(record);
+          },
         }),
       )
     : Pm2Cluster.connect(paths.pm2Home, true);
@@ -283,6 +299,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     startedAt: new Date(startedAt).toISOString(),
   };
   writeRunRecord(record);
+  written.record = record;
   writeKubeconfig(opts.kubeconfig, {
     name,
     server: settings.apiServerUrl,

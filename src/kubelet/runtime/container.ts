@@ -7,6 +7,8 @@ import type { ResolvedImage } from './images.js';
 import { joinPid, type CpuJoin } from './cgroups.js';
 import { INIT_SCRIPT, prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
 import { LogWriter } from './log-file.js';
+import type { LogRotationPolicy } from './log-rotation.js';
+import type { Logger } from '../../util/logger.js';
 import { UsageTracker, type ContainerUsage } from './usage.js';
 
 export interface ContainerSpec {
@@ -114,16 +116,24 @@ export class ContainerProcess {
   constructor(
     readonly spec: ContainerSpec,
     readonly mode: IsolationMode,
-    hooks: { onExit?: (c: ContainerProcess) => void } = {},
+    hooks: {
+      onExit?: (c: ContainerProcess) => void;
+      /** rotate the log file past a size (the runtime passes the kubelet's policy) */
+      logRotation?: { policy: LogRotationPolicy; logger?: Logger };
+    } = {},
   ) {
     fs.mkdirSync(spec.containerDir, { recursive: true });
     fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
-    this.log = new LogWriter(spec.logFile, (line) => {
-      if (UNSHARE_SIGNAL_NOISE.test(line)) return (this.diedBySignal = true);
-      const m = EXEC_FAILED.exec(line);
-      if (m) this.execFailure = m[1];
-      return false;
-    });
+    this.log = new LogWriter(
+      spec.logFile,
+      (line) => {
+        if (UNSHARE_SIGNAL_NOISE.test(line)) return (this.diedBySignal = true);
+        const m = EXEC_FAILED.exec(line);
+        if (m) this.execFailure = m[1];
+        return false;
+      },
+      hooks.logRotation,
+    );
     const argv = containerArgv(spec.image, spec.command, spec.args);
     const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';
     let resolveExit!: (e: ContainerExit) => void;

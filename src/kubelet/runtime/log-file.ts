@@ -1,6 +1,8 @@
 // Container log files in the CRI format upstream's kubelet reads: "<RFC3339Nano> <stdout|stderr> <F|P> <text>".
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Logger } from '../../util/logger.js';
+import { LogRotator, type LogRotationPolicy } from './log-rotation.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -45,19 +47,32 @@ const MAX_LINE = 16 * 1024;
 
 /**
  * Appends a child's stdout/stderr to its log file, one timestamped entry per line. The file is opened for append so
- * a restarted container writing to the same path (it should not: one file per instance) loses nothing.
+ * a restarted container writing to the same path (it should not: one file per instance) loses nothing. With a
+ * rotation policy the file is rotated before an entry would take it past maxSize (upstream's kubelet checks every
+ * 10 s and lets a fast writer overshoot; here the writer knows its size, so the bound holds).
  */
 export class LogWriter {
-  private readonly fd: number;
+  private fd: number;
+  private size: number;
   private readonly pending: Record<LogStream, string> = { stdout: '', stderr: '' };
   private closed = false;
+  private readonly rotator: LogRotator | undefined;
 
   constructor(
     readonly file: string,
     /** Lines that are plumbing noise, not container output, are dropped (see container.ts). */
     private readonly drop: (line: string) => boolean = () => false,
+    rotation?: { policy: LogRotationPolicy; logger?: Logger },
   ) {
     this.fd = fs.openSync(file, 'a', 0o640);
+    this.size = fs.fstatSync(this.fd).size;
+    if (rotation && rotation.policy.maxSize >= 0)
+      this.rotator = new LogRotator(file, rotation.policy, rotation.logger);
+  }
+
+  /** Resolves once rotated files are compressed (tests). */
+  idle(): Promise<void> {
+    return this.rotator?.idle() ?? Promise.resolve();
   }
 
   attach(stream: Readable, name: LogStream): void {
@@ -82,7 +97,50 @@ export class LogWriter {
       text = text.slice(MAX_LINE);
     }
     this.pending[stream] = text;
-    if (out) fs.writeSync(this.fd, out);
+    if (out) this.append(out);
+  }
+
+  /** Writes whole entries, rotating first whenever the next ones would not fit. */
+  private append(out: string): void {
+    const rotator = this.rotator;
+    const bytes = Buffer.byteLength(out);
+    if (!rotator || this.size + bytes <= rotator.policy.maxSize) {
+      this.writeOut(out, bytes);
+      return;
+    }
+    let start = 0;
+    let chunkBytes = 0;
+    for (let i = 0; i < out.length;) {
+      const nl = out.indexOf('\n', i);
+      const end = nl < 0 ? out.length : nl + 1;
+      const entryBytes = Buffer.byteLength(out.slice(i, end));
+      if (this.size + chunkBytes + entryBytes > rotator.policy.maxSize && this.size + chunkBytes > 0) {
+        if (chunkBytes > 0) this.writeOut(out.slice(start, i), chunkBytes);
+        this.rotate();
+        start = i;
+        chunkBytes = 0;
+      }
+      chunkBytes += entryBytes;
+      i = end;
+    }
+    if (chunkBytes > 0) this.writeOut(out.slice(start), chunkBytes);
+  }
+
+  private writeOut(text: string, bytes: number): void {
+    fs.writeSync(this.fd, text);
+    this.size += bytes;
+  }
+
+  private rotate(): void {
+    try {
+      this.rotator!.rotate();
+    } catch {
+      // could not rename (the file vanished, say): keep writing where we are rather than lose output
+      return;
+    }
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a', 0o640);
+    this.size = 0;
   }
 
   private encode(time: string, stream: LogStream, line: string): string {
@@ -104,7 +162,7 @@ export class LogWriter {
         out += this.encode(time, stream, this.pending[stream]);
       this.pending[stream] = '';
     }
-    if (out) fs.writeSync(this.fd, out);
+    if (out) this.append(out);
     this.closed = true;
     fs.closeSync(this.fd);
   }

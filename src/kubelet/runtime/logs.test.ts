@@ -4,7 +4,8 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, describe, it, expect } from 'vitest';
 import { formatEntry, LogWriter, parseEntry, rfc3339Nano } from './log-file.js';
-import { readLogs } from './logs.js';
+import type { FileHandle } from 'node:fs/promises';
+import { readLogs, tailStart } from './logs.js';
 
 const dirs: string[] = [];
 const tmpFile = (): string => {
@@ -87,5 +88,78 @@ describe('readLogs', () => {
   });
   it('fails for a missing file', async () => {
     await expect(text(readLogs('/nonexistent/kubemu.log'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('readLogs of a rotated log', () => {
+  const policy = { maxSize: 16 * 1024, maxFiles: 3 };
+  const line = (i: number): string => `line ${i} ${'z'.repeat(40)}`;
+
+  it('--tail reads backwards from the end: the last line of 20 MB costs a block or two', async () => {
+    const file = tmpFile();
+    const entry = (i: number): string => formatEntry(rfc3339Nano(), 'stdout', true, line(i));
+    const chunk = Array.from({ length: 10_000 }, (_, i) => entry(i)).join('');
+    const fd = fs.openSync(file, 'w');
+    while (fs.fstatSync(fd).size < 20 * 1024 * 1024) fs.writeSync(fd, chunk);
+    fs.writeSync(fd, entry(123_456_789));
+    fs.closeSync(fd);
+    const fh = await fs.promises.open(file, 'r');
+    let bytesRead = 0;
+    const counting = {
+      stat: () => fh.stat(),
+      read: async (buf: Buffer, off: number, len: number, pos: number) => {
+        const r = await fh.read(buf, off, len, pos);
+        bytesRead += r.bytesRead;
+        return r;
+      },
+    } as unknown as FileHandle;
+    const start = await tailStart(counting, 1);
+    await fh.close();
+    expect(bytesRead).toBeLessThanOrEqual(128 * 1024);
+    expect(start).toBe(fs.statSync(file).size - Buffer.byteLength(entry(123_456_789)));
+    expect(await text(readLogs(file, { tailLines: 1 }))).toBe(`${line(123_456_789)}\n`);
+    expect(await text(readLogs(file, { tailLines: 3 }))).toBe(
+      `${line(9_998)}\n${line(9_999)}\n${line(123_456_789)}\n`,
+    );
+  });
+
+  it('serves only the current file after a rotation, as upstream does', async () => {
+    const file = tmpFile();
+    const w = new LogWriter(file, undefined, { policy });
+    for (let i = 0; i < 1_000; i++) w.write('stdout', `${line(i)}\n`);
+    w.close();
+    await w.idle();
+    const all = await text(readLogs(file));
+    expect(all.length).toBeLessThanOrEqual(policy.maxSize);
+    expect(all.endsWith(`${line(999)}\n`)).toBe(true);
+    expect(await text(readLogs(file, { tailLines: 1 }))).toBe(`${line(999)}\n`);
+  });
+
+  it('--follow goes on in the new file after each rotation, losing no line', async () => {
+    const file = tmpFile();
+    const w = new LogWriter(file, undefined, { policy });
+    w.write('stdout', `${line(0)}\n`);
+    let exited!: () => void;
+    const until = new Promise<void>((r) => (exited = r));
+    const stream = readLogs(file, { follow: true, until, pollMs: 5 });
+    let seen = '';
+    stream.on('data', (c: Buffer) => (seen += c.toString()));
+    const ended = new Promise((r) => stream.once('end', r));
+    let written = 1;
+    // ~50 rotations of 16 KiB, a burst of 3 KB at a time; each burst read before the next (a follower more than a
+    // whole file behind skips to the current file, as upstream's does)
+    while (written < 3_000) {
+      w.write('stdout', Array.from({ length: 50 }, (_, k) => `${line(written + k)}\n`).join(''));
+      written += 50;
+      const last = `${line(written - 1)}\n`;
+      for (let polls = 0; !seen.endsWith(last); polls++) {
+        if (polls > 5_000) throw new Error(`the follower stopped after ${seen.length} bytes`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    w.close();
+    exited();
+    await ended;
+    expect(seen.trimEnd().split('\n')).toEqual(Array.from({ length: written }, (_, i) => line(i)));
   });
 });

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { Logger } from '../../util/logger.js';
 import { AUTOGROUP_JOIN, CpuCgroups } from './cgroups.js';
 import { ContainerProcess, containerEnv, type ContainerSpec } from './container.js';
+import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from './log-rotation.js';
 import { detectIsolation, type IsolationMode } from './isolation.js';
 import { readAllProcs, readProcs } from './usage.js';
 import { Watchdog } from './watchdog.js';
@@ -21,6 +22,8 @@ export interface ContainerRuntimeOptions {
   unlimitedEvery?: number;
   /** The node's CPU cgroup (cgroups.ts), made under the kubelet's own; none → containers' autogroups are niced */
   cgroupName?: string;
+  /** containerLogMaxSize × containerLogMaxFiles (default upstream's 10Mi × 5) */
+  logRotation?: LogRotationPolicy;
   logger?: Logger;
 }
 
@@ -66,7 +69,12 @@ export class ContainerRuntime {
   /** Starts a container; its exit (including a failed start, as StartError) comes through `exited`. */
   startContainer(spec: ContainerSpec, pod?: PodPlacement): ContainerProcess {
     const cpuJoin = (pod && this.cgroups?.join(pod.uid, pod.cpuShares)) ?? AUTOGROUP_JOIN;
+    const logRotation = {
+      policy: this.options.logRotation ?? DEFAULT_LOG_ROTATION,
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    };
     const container = new ContainerProcess({ ...spec, cpuJoin }, this.mode, {
+      logRotation,
       onExit: (c) => {
         this.containers.delete(c);
         if (c.pid > 0) this.watchdog.unwatch(c.pgid);
