@@ -2,6 +2,7 @@
 // kubelet for kubemu: `node dist/cmd/kubelet.js --kubeconfig FILE --node-name node-1 --node-ip 127.0.1.1 --pod-cidr 127.244.1.0/24 --root-dir DIR`.
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { Kubelet } from '../kubelet/kubelet.js';
+import { CONTAINER_UMASK } from '../kubelet/runtime/isolation.js';
 import { UsageError, runComponent } from '../util/component-main.js';
 
 const USAGE = 'usage: kubelet --kubeconfig FILE --node-name NAME --node-ip IP --pod-cidr CIDR --root-dir DIR';
@@ -46,6 +47,9 @@ export function kubeletMain(argv: string[]): void {
       return memory;
     },
     async start({ values: v, checked: memory, logger: log, connect }) {
+      // Containers get the umask a container runtime gives them (runc's 0022), not the 0077 `kubemu up` runs the
+      // components with; the kubelet makes its own state (root dir, logs) 0700 explicitly.
+      process.umask(CONTAINER_UMASK);
       const upstream = v['upstream-timing'];
       const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
         (upstream ? upstreamValue : Number(v[flag])) * 1000;

@@ -89,6 +89,13 @@ export class IngressGateway {
     this.timeouts = opts.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS;
     this.idle = new IdleClients(this.timeouts, opts.log);
     this.maxConnections = opts.maxConnections ?? defaultMaxConnections();
+    const fdLimit = openFileLimit();
+    // Past the open-file limit, libuv accepts and closes new connections itself, and nothing can log them.
+    if (fdLimit !== undefined && this.maxConnections > defaultMaxConnections(fdLimit))
+      opts.log.warn(
+        { maxConnections: this.maxConnections, openFileLimit: fdLimit },
+        'the connection cap is above what the open-file limit leaves room for: once descriptors run out, new connections are closed without a warning and backends cannot be reached',
+      );
     this.proxy = new IngressProxy({
       table: () => this.snapshot.table,
       httpsPort: () => this.httpsPort,

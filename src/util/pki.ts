@@ -219,7 +219,8 @@ function servingCertUsable(
 /**
  * The cluster CA and the apiserver's serving certificate in `dir`: made on first start, reused later.
  * The serving certificate is re-issued when its SANs change, the CA changed, or it nears expiry.
- * Keys are written 0600, the directory 0700.
+ * Everything is written 0600 (certificates too: they live in the state dir, which is the user's alone), the
+ * directory 0700.
  */
 export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): Promise<ClusterPki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -232,7 +233,7 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
   if (!ca) {
     ca = await createCertificateAuthority();
     writeFileAtomic(caKeyFile, ca.keyPem, 0o600);
-    writeFileAtomic(caFile, ca.certPem, 0o644);
+    writeFileAtomic(caFile, ca.certPem, 0o600);
   }
 
   const hosts = [...DEFAULT_SERVING_HOSTS, ...opts.hosts];
@@ -248,7 +249,7 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
     servingCertPem = issued.certPem;
     servingKeyPem = issued.keyPem;
     writeFileAtomic(keyFile, servingKeyPem, 0o600);
-    writeFileAtomic(certFile, servingCertPem, 0o644);
+    writeFileAtomic(certFile, servingCertPem, 0o600);
   }
 
   return { caCertPem: ca.certPem, servingCertPem, servingKeyPem, caFile, certFile, keyFile, ca };

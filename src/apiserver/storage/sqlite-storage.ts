@@ -1,5 +1,6 @@
 // The embedded storage (the k3s/kine pattern): SQLite in WAL mode with group commit, an in-memory
 // copy of every object for reads, and a persisted event history so watches survive restarts.
+import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../../api/request.js';
 import type { Clock } from '../../util/clock.js';
@@ -15,6 +16,7 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
+import { PRIVATE_FILE_MODE, privateFile } from '../../util/private-files.js';
 
 export const DEFAULT_WATCH_CACHE_SIZE = 10_000;
 
@@ -219,6 +221,13 @@ export class SqliteStorage implements Storage {
   }
 
   static open(opts: SqliteStorageOptions): SqliteStorage {
+    // SQLite creates the database with the umask's mode and its -wal and -shm files with the database's: make it
+    // 0600 first, and tighten those an older version left
+    if (opts.path !== ':memory:') {
+      privateFile(opts.path);
+      for (const suffix of ['-wal', '-shm'])
+        if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, PRIVATE_FILE_MODE);
+    }
     const db = new Database(opts.path);
     try {
       db.pragma('journal_mode = WAL');
