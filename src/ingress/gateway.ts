@@ -47,6 +47,7 @@ export interface GatewayOptions {
   maxConnections?: number;
 }
 
+const NODE_REQUEST_TIMEOUT_MS = 300_000;
 /** ingress-nginx's max-worker-connections */
 const NGINX_MAX_CONNECTIONS = 16_384;
 /** descriptors kept for everything else: the API connection, logs, DNS, certificates */
@@ -118,6 +119,8 @@ export class IngressGateway {
       const server = createHttpServer({
         keepAliveTimeout: this.timeouts.keepAliveMs,
         headersTimeout: this.timeouts.headerMs,
+        // Node's default (5 min), which may not be shorter than the header timeout
+        requestTimeout: Math.max(NODE_REQUEST_TIMEOUT_MS, this.timeouts.headerMs),
       });
       server.on('request', (req, res) => {
         this.idle.http1Request(req, res);
