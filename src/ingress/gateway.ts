@@ -43,7 +43,7 @@ export interface GatewayOptions {
   log: Logger;
   /** when idle clients are closed; nginx's client_header_timeout 60 s and ingress-nginx's keep-alive 75 s */
   clientTimeouts?: ClientTimeouts;
-  /** client connections per listener beyond which new ones are refused; default: defaultMaxConnections() */
+  /** client connections (both listeners) beyond which new ones are refused; default: defaultMaxConnections() */
   maxConnections?: number;
 }
 
@@ -59,7 +59,7 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000;
  * ingress-nginx's 16,384, but never more than the open-file limit allows: each client connection may hold a
  * connection to a backend as well, so half of what is left after a reserve.
  */
-export function defaultMaxConnections(fdLimit = openFileLimit()): number {
+export function defaultMaxConnections(fdLimit: number | undefined): number {
   if (fdLimit === undefined) return NGINX_MAX_CONNECTIONS;
   return Math.max(16, Math.min(NGINX_MAX_CONNECTIONS, Math.floor((fdLimit - RESERVED_FDS) / 2)));
 }
@@ -80,6 +80,8 @@ export class IngressGateway {
   private httpPort: number | undefined;
   private httpsPort: number | undefined;
   private readonly sockets = new Set<Duplex>();
+  /** accepted TCP connections, both listeners */
+  private clientConnections = 0;
   private readonly idle: IdleClients;
   private readonly timeouts: ClientTimeouts;
   readonly maxConnections: number;
@@ -89,8 +91,8 @@ export class IngressGateway {
   constructor(private readonly opts: GatewayOptions) {
     this.timeouts = opts.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS;
     this.idle = new IdleClients(this.timeouts, opts.log);
-    this.maxConnections = opts.maxConnections ?? defaultMaxConnections();
     const fdLimit = openFileLimit();
+    this.maxConnections = opts.maxConnections ?? defaultMaxConnections(fdLimit);
     // Past the open-file limit, libuv accepts and closes new connections itself, and nothing can log them.
     if (fdLimit !== undefined && this.maxConnections > defaultMaxConnections(fdLimit))
       opts.log.warn(
@@ -133,6 +135,7 @@ export class IngressGateway {
       this.track(server, 'http');
       this.httpServer = server;
       this.httpPort = await listen(server, this.opts.http);
+      this.logAcceptErrors(server, 'http');
       out.http = { host: this.opts.http.host, port: this.httpPort };
     }
     if (this.opts.https) {
@@ -151,6 +154,7 @@ export class IngressGateway {
       this.track(listener, 'https');
       this.tlsListener = listener;
       this.httpsPort = await listen(listener, this.opts.https);
+      this.logAcceptErrors(listener, 'https');
       out.https = { host: this.opts.https.host, port: this.httpsPort };
     }
     return out;
@@ -207,20 +211,31 @@ export class IngressGateway {
   }
 
   /**
-   * Counts the listener's connections and caps them (nginx's worker_connections): past the cap a new connection is
-   * closed at once, with a warning, rather than the process running out of file descriptors. An accept that fails
-   * anyway (EMFILE: descriptors taken by backends and the rest) is logged too, and the listener keeps serving.
+   * Counts client connections, both listeners together, and caps them (nginx's worker_connections): past the cap a
+   * new connection is closed at once, with a warning, rather than the process running out of file descriptors.
    */
   private track(server: Server | TcpServer, listener: 'http' | 'https'): void {
-    server.maxConnections = this.maxConnections;
-    server.on('connection', (socket: Duplex) => this.add(socket));
-    server.on('drop', () =>
-      this.refused(
-        `${listener}:drop`,
-        { listener, maxConnections: this.maxConnections },
-        'connection limit reached: refusing new client connections (--max-connections)',
-      ),
-    );
+    server.on('connection', (socket: Duplex) => {
+      if (this.clientConnections >= this.maxConnections) {
+        socket.destroy();
+        this.refused(
+          'drop',
+          { listener, maxConnections: this.maxConnections },
+          'connection limit reached: refusing new client connections (--max-connections)',
+        );
+        return;
+      }
+      this.clientConnections++;
+      socket.once('close', () => this.clientConnections--);
+      this.add(socket);
+    });
+  }
+
+  /**
+   * Once listening: an accept that fails (out of descriptors, when libuv cannot shed the connection itself) is
+   * logged, and the listener keeps serving; without a listener for it, it would end the process.
+   */
+  private logAcceptErrors(server: Server | TcpServer, listener: 'http' | 'https'): void {
     server.on('error', (err: NodeJS.ErrnoException) =>
       this.refused(
         `${listener}:${err.code ?? 'error'}`,
