@@ -16,7 +16,7 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
-import { PRIVATE_FILE_MODE, privateFile } from '../../util/private-files.js';
+import { PRIVATE_FILE_MODE } from '../../util/private-files.js';
 
 export const DEFAULT_WATCH_CACHE_SIZE = 10_000;
 
@@ -221,15 +221,13 @@ export class SqliteStorage implements Storage {
   }
 
   static open(opts: SqliteStorageOptions): SqliteStorage {
-    // SQLite creates the database with the umask's mode and its -wal and -shm files with the database's: make it
-    // 0600 first, and tighten those an older version left
-    if (opts.path !== ':memory:') {
-      privateFile(opts.path);
-      for (const suffix of ['-wal', '-shm'])
-        if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, PRIVATE_FILE_MODE);
-    }
     const db = new Database(opts.path);
     try {
+      // SQLite creates the database with the umask's mode, and its -wal and -shm files with the database's: 0600
+      // before anything is written (tightening what an older version left too)
+      if (opts.path !== ':memory:')
+        for (const file of [opts.path, `${opts.path}-wal`, `${opts.path}-shm`])
+          if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
