@@ -1,5 +1,5 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ import {
   legacyApiVersions,
   versionInfo,
 } from './discovery/index.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 
@@ -177,9 +178,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     token: adminToken,
     setCurrent: true,
   });
-  writeFileSync(
+  writeFileAtomic(
     join(opts.stateDir, 'apiserver.json'),
     JSON.stringify({ url, port, pid: process.pid }, null, 2),
+    0o600,
   );
   log.info({ url }, 'apiserver serving');
 

@@ -10,3 +10,4 @@ import './node-failure-suite.js';
 import './dashboard-suite.js';
 import './wire-suite.js';
 import './container-logs-suite.js';
+import './data-plane-suite.js';

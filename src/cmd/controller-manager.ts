@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // kube-controller-manager for kubemu: `node dist/cmd/controller-manager.js --kubeconfig FILE [--controllers ...]`.
+import { parseDuration } from '../util/duration.js';
 import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
@@ -144,23 +145,7 @@ const CONTROLLERS: {
   },
 ];
 
-/** Go's time.ParseDuration for what flags use: `3s`, `500ms`, `1m30s`, `0.5s`; a bare number is seconds */
-export function parseDuration(text: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (!m) throw new TypeError(`invalid duration "${text}"`);
-    total += Number(m[1]) * unitMs[m[2]];
-    at = re.lastIndex;
-  }
-  if (text.length === 0) throw new TypeError('empty duration');
-  return total;
-}
+export { parseDuration };
 
 /** upstream --controllers: `*` is every controller, `name` enables, `-name` disables */
 export function enabledControllers(spec: string): Set<string> {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// kubemu's cluster DNS: `node dist/cmd/dns.js --kubeconfig FILE [--listen 127.96.0.10:53] [--zone cluster.local] [--ttl 5]`.
-// The default port is 53 when this process may bind it, else 1053.
+// kubemu's cluster DNS: `node dist/cmd/dns.js --kubeconfig FILE [--listen 127.96.0.10:53] [--zone cluster.local] [--ttl 5]
+// [--read-timeout 3s] [--write-timeout 5s] [--idle-timeout 10s]`.
+// The default port is 53 when this process may bind it, else 1053; the TCP timeouts are CoreDNS's (`timeouts` plugin).
 import { ClusterDns, DEFAULT_TTL, DEFAULT_ZONE } from '../dns/index.js';
-import { runComponent } from '../util/component-main.js';
+import { DEFAULT_TCP_TIMEOUTS, type TcpTimeouts } from '../dns/index.js';
+import { durationFlag, runComponent } from '../util/component-main.js';
 import { defaultDnsListen } from '../util/dns-address.js';
 
 /** `127.96.0.10:53` → host and port */
@@ -23,8 +25,20 @@ export function dnsMain(argv: string[]): void {
       listen: { type: 'string' },
       zone: { type: 'string', default: DEFAULT_ZONE },
       ttl: { type: 'string', default: String(DEFAULT_TTL) },
+      'read-timeout': { type: 'string', default: `${DEFAULT_TCP_TIMEOUTS.readMs / 1000}s` },
+      'write-timeout': { type: 'string', default: `${DEFAULT_TCP_TIMEOUTS.writeMs / 1000}s` },
+      'idle-timeout': { type: 'string', default: `${DEFAULT_TCP_TIMEOUTS.idleMs / 1000}s` },
     },
-    async start({ values, logger: log, connect }) {
+    check(values): TcpTimeouts {
+      const duration = (flag: 'read-timeout' | 'write-timeout' | 'idle-timeout'): number =>
+        durationFlag(flag, values[flag]);
+      return {
+        readMs: duration('read-timeout'),
+        writeMs: duration('write-timeout'),
+        idleMs: duration('idle-timeout'),
+      };
+    },
+    async start({ values, checked: tcpTimeouts, logger: log, connect }) {
       const { host, port } = parseListen(values.listen ?? defaultDnsListen());
       const { client } = connect();
       const dns = new ClusterDns({
@@ -34,6 +48,7 @@ export function dnsMain(argv: string[]): void {
         zone: values.zone,
         ttl: Number(values.ttl),
         logger: log,
+        tcpTimeouts,
       });
       await dns.start();
       log.info({ listen: `${host}:${dns.port}`, zone: values.zone }, 'serving cluster DNS');

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N|off]`.
-// Defaults: 127.0.3.1:80/443 when root, else 127.0.3.1:8080/8443; metrics on 127.0.3.1:10254 (ingress-nginx's port).
+// kubemu's ingress gateway: `node dist/cmd/ingress.js --kubeconfig FILE [--http H:P] [--https H:P] [--metrics-port N|off]
+// [--client-header-timeout 60s] [--keep-alive 75s] [--max-connections N]`.
+// Defaults: 127.0.3.1:80/443 when root, else 127.0.3.1:8080/8443; metrics on 127.0.3.1:10254 (ingress-nginx's port);
+// idle clients closed as ingress-nginx does (client-header-timeout 60 s, keep-alive 75 s); connections capped at
+// ingress-nginx's max-worker-connections 16,384 or what the open-file limit allows, whichever is lower.
 import {
   IngressController,
   IngressGateway,
   generateDefaultCertificate,
   type ListenAddress,
 } from '../ingress/index.js';
-import { runComponent } from '../util/component-main.js';
+import { DEFAULT_CLIENT_TIMEOUTS } from '../ingress/client-timeouts.js';
+import { UsageError, durationFlag, runComponent } from '../util/component-main.js';
 import { serveMetrics } from '../util/metrics.js';
 
 import { DEFAULT_HTTP, DEFAULT_HTTPS, DEFAULT_INGRESS_IP } from '../util/ingress-address.js';
@@ -34,8 +38,22 @@ export function ingressMain(argv: string[]): void {
       https: { type: 'string', default: DEFAULT_HTTPS },
       'metrics-port': { type: 'string', default: String(DEFAULT_METRICS_PORT) },
       'status-ip': { type: 'string' },
+      'client-header-timeout': { type: 'string', default: `${DEFAULT_CLIENT_TIMEOUTS.headerMs / 1000}s` },
+      'keep-alive': { type: 'string', default: `${DEFAULT_CLIENT_TIMEOUTS.keepAliveMs / 1000}s` },
+      'max-connections': { type: 'string' },
     },
-    async start({ values, logger: log, connect }) {
+    check(values) {
+      const duration = (flag: 'client-header-timeout' | 'keep-alive'): number =>
+        durationFlag(flag, values[flag]);
+      const max = values['max-connections'];
+      if (max !== undefined && !(Number.isInteger(Number(max)) && Number(max) > 0))
+        throw new UsageError(`--max-connections ${JSON.stringify(max)}: expected a positive whole number`);
+      return {
+        clientTimeouts: { headerMs: duration('client-header-timeout'), keepAliveMs: duration('keep-alive') },
+        ...(max !== undefined ? { maxConnections: Number(max) } : {}),
+      };
+    },
+    async start({ values, checked, logger: log, connect }) {
       const http = parseListen(values.http);
       const https = parseListen(values.https);
       const { client } = connect();
@@ -44,6 +62,7 @@ export function ingressMain(argv: string[]): void {
         ...(https ? { https } : {}),
         defaultCertificate: await generateDefaultCertificate(),
         log,
+        ...checked,
       });
       const statusIp = values['status-ip'] ?? http?.host ?? https?.host ?? DEFAULT_INGRESS_IP;
       const controller = new IngressController({ client, gateway, statusIp, logger: log });
@@ -54,7 +73,15 @@ export function ingressMain(argv: string[]): void {
       // `off` (or a negative number) serves no /metrics; unlike the other components, on by default and on statusIp
       const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
       const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
-      log.info({ http: bound.http, https: bound.https, metricsPort: metrics?.port }, 'ingress gateway ready');
+      log.info(
+        {
+          http: bound.http,
+          https: bound.https,
+          metricsPort: metrics?.port,
+          maxConnections: gateway.maxConnections,
+        },
+        'ingress gateway ready',
+      );
       return {
         async close() {
           await controller.stop();

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { DEFAULT_LOG_ROTATION, validateLogRotation } from '../kubelet/runtime/log-rotation.js';
+import { CONTAINER_UMASK } from '../kubelet/runtime/isolation.js';
 import { UsageError, runComponent } from '../util/component-main.js';
 
 const USAGE = 'usage: kubelet --kubeconfig FILE --node-name NAME --node-ip IP --pod-cidr CIDR --root-dir DIR';
@@ -90,6 +91,9 @@ export function kubeletMain(argv: string[]): void {
       };
     },
     async start({ values: v, checked: { memory, logRotation, tls, clientCaPem }, logger: log, connect }) {
+      // Containers get the umask a container runtime gives them (runc's 0022), not the 0077 `kubemu up` runs the
+      // components with; the kubelet makes its own state (root dir, logs) 0700 explicitly.
+      process.umask(CONTAINER_UMASK);
       const upstream = v['upstream-timing'];
       const seconds = (flag: keyof typeof v, upstreamValue: number): number =>
         (upstream ? upstreamValue : Number(v[flag])) * 1000;

@@ -6,7 +6,7 @@ import { Informer, type KubeClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { ClusterRecords, type DnsView } from './records.js';
-import { DnsServer } from './server.js';
+import { DnsServer, type TcpTimeouts } from './server.js';
 
 export const DEFAULT_ZONE = 'cluster.local';
 export const DEFAULT_TTL = 5;
@@ -23,6 +23,8 @@ export interface ClusterDnsOptions {
   ttl?: number;
   logger?: Logger;
   clock?: Clock;
+  /** TCP read/write/idle timeouts; CoreDNS's 3 s / 5 s / 10 s by default */
+  tcpTimeouts?: TcpTimeouts;
 }
 
 export class ClusterDns {
@@ -66,7 +68,13 @@ export class ClusterDns {
       ttl: opts.ttl ?? DEFAULT_TTL,
       serial: Math.floor(clock.now() / 1000) >>> 0,
     });
-    this.server = new DnsServer({ records, host: opts.host, port: opts.port, logger: this.log });
+    this.server = new DnsServer({
+      records,
+      host: opts.host,
+      port: opts.port,
+      logger: this.log,
+      ...(opts.tcpTimeouts ? { tcpTimeouts: opts.tcpTimeouts } : {}),
+    });
   }
 
   get port(): number {

@@ -7,5 +7,5 @@ export {
   type ClusterDnsOptions,
 } from './cluster-dns.js';
 export { ClusterRecords, type DnsView, type RecordOptions } from './records.js';
-export { DnsServer, respond } from './server.js';
+export { DEFAULT_TCP_TIMEOUTS, DnsServer, respond, type TcpTimeouts } from './server.js';
 export * from './wire.js';

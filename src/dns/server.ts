@@ -16,7 +16,18 @@ import {
 
 /** without EDNS a UDP answer may be 512 bytes (RFC 1035); with it, what the client offers, up to this */
 const MAX_UDP_PAYLOAD = 1232;
-const TCP_IDLE_MS = 10_000;
+
+/** CoreDNS's TCP server timeouts (its `timeouts` plugin's defaults), as Go's dns.Server applies them */
+export interface TcpTimeouts {
+  /** the first query must have arrived whole within this of the connection */
+  readMs: number;
+  /** an answer the client does not read for this long closes the connection */
+  writeMs: number;
+  /** after an answer, the next query must have arrived whole within this */
+  idleMs: number;
+}
+
+export const DEFAULT_TCP_TIMEOUTS: TcpTimeouts = { readMs: 3_000, writeMs: 5_000, idleMs: 10_000 };
 
 export interface DnsServerOptions {
   records: ClusterRecords;
@@ -24,6 +35,7 @@ export interface DnsServerOptions {
   /** 0: any free port */
   port: number;
   logger?: Logger;
+  tcpTimeouts?: TcpTimeouts;
 }
 
 function opt(payload: number): ResourceRecord {
@@ -161,16 +173,36 @@ export class DnsServer {
     }
   }
 
-  /** RFC 1035 4.2.2: each message prefixed by its 2-byte length; several queries may share a connection */
+  /**
+   * RFC 1035 4.2.2: each message prefixed by its 2-byte length; several queries may share a connection. Answers are
+   * written one at a time, as Go's dns.Server does: while the client has not read the last one, nothing more is read
+   * from it (its own writes then block), and if it still has not read it after the write timeout, it is closed. So a
+   * client that sends and never reads holds one answer of memory here, not all of them.
+   */
   private onTcp(sock: Socket): void {
+    const timeouts = this.opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS;
     this.connections.add(sock);
-    sock.once('close', () => this.connections.delete(sock));
+    let deadline: NodeJS.Timeout | undefined;
+    const closeAfter = (ms: number, why: string): void => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => {
+        this.log.debug(
+          { remote: `${sock.remoteAddress}:${sock.remotePort}`, why },
+          'closing DNS TCP connection',
+        );
+        sock.destroy();
+      }, ms);
+      deadline.unref();
+    };
+    sock.once('close', () => {
+      clearTimeout(deadline);
+      this.connections.delete(sock);
+    });
     sock.on('error', () => sock.destroy());
-    sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
-    let pending = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
+    closeAfter(timeouts.readMs, 'read timeout');
+    let pending: Buffer = Buffer.alloc(0);
+    const serve = (): void => {
+      while (pending.length >= 2 && !sock.destroyed) {
         const len = pending.readUInt16BE(0);
         if (pending.length < 2 + len) break;
         const query = pending.subarray(2, 2 + len);
@@ -179,8 +211,23 @@ export class DnsServer {
         if (!reply) continue;
         const prefix = Buffer.alloc(2);
         prefix.writeUInt16BE(reply.length);
-        sock.write(Buffer.concat([prefix, reply]));
+        if (!sock.write(Buffer.concat([prefix, reply]))) {
+          // the client is not reading: stop reading it until it does, for at most the write timeout
+          sock.pause();
+          closeAfter(timeouts.writeMs, 'write timeout: the client does not read its answers');
+          return;
+        }
+        closeAfter(timeouts.idleMs, 'idle timeout');
       }
+    };
+    sock.on('drain', () => {
+      closeAfter(timeouts.idleMs, 'idle timeout');
+      sock.resume();
+      serve();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      if (!sock.writableNeedDrain) serve();
     });
   }
 }

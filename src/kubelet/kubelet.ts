@@ -1,5 +1,6 @@
 // The kubelet: registers its Node, renews its Lease, runs the pods bound to it, serves logs and stats.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
 import {
@@ -13,6 +14,7 @@ import {
 import type { Logger } from '../util/logger.js';
 import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
+import { privateDir } from '../util/private-files.js';
 import { unprivilegedPortStart } from '../util/privileged-ports.js';
 import { Backoff } from './backoff.js';
 import { activeProblems, nodeProblems } from './degraded.js';
@@ -127,7 +129,9 @@ export class Kubelet {
   }
 
   static async start(opts: KubeletOptions): Promise<Kubelet> {
-    fs.mkdirSync(opts.rootDir, { recursive: true });
+    // the node's state is the user's alone; pods' volumes below keep the modes the pods give them
+    privateDir(opts.rootDir);
+    for (const dir of ['pods', 'logs']) privateDir(path.join(opts.rootDir, dir));
     // whatever an earlier kubelet of this node left here belonged to containers that died with it
     const runDir = opts.runDir ?? kubeletRunDir(opts.rootDir);
     fs.rmSync(runDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 // One pod on this node: its sandbox (IP, volumes), init and app containers, restarts, probes, termination, status.
+import type { Mount } from './runtime/isolation.js';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -513,6 +514,7 @@ export class PodWorker {
     rec.imageID = `kubemu://${image.ref.repository}@${imageDigest(image)}`;
 
     let env: Map<string, string>;
+    let mounts: Mount[];
     try {
       env = await makeEnvironment(
         this.pod,
@@ -520,6 +522,7 @@ export class PodWorker {
         { podIP: this.podIP!, hostIP: this.deps.hostIP },
         this.deps.envSources,
       );
+      mounts = containerMounts(this.pod, c, this.volumePaths, env);
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       this.event(rec, 'Warning', 'Failed', `Error: ${err.message}`);
@@ -556,7 +559,7 @@ export class PodWorker {
           ...(this.resolvConfPath
             ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
             : []),
-          ...containerMounts(this.pod, c, this.volumePaths),
+          ...mounts,
         ],
         containerDir: path.join(this.deps.runDir, this.uid, c.name, String(rec.restartCount)),
         logFile,

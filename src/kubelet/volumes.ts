@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
 import { AtomicWriter, InvalidPayloadError, type FileProjection } from './atomic-writer.js';
 import type { Mount } from './runtime/isolation.js';
-import { fieldRefValue, resourceFieldValue, type PodAddresses } from './env.js';
+import { BACKSTEPS_MESSAGE, hasBacksteps } from '../api/validation/paths.js';
+import { ContainerConfigError, fieldRefValue, resourceFieldValue, type PodAddresses } from './env.js';
+import { expand } from './expansion.js';
 
 /** A volume that cannot be set up: upstream's FailedMount event. */
 export class VolumeError extends Error {
@@ -255,11 +257,16 @@ export async function updateVolumes(
   return failures;
 }
 
-/** The container's volumeMounts as runtime mounts (subPath inside the volume; configMap/secret always read-only). */
+/**
+ * The container's volumeMounts as runtime mounts (subPath inside the volume; configMap/secret always read-only).
+ * `env` is the container's environment, for subPathExpr. A subPath that cannot be used is a ContainerConfigError
+ * with upstream's kubelet's message (CreateContainerConfigError); nothing is created outside the volume.
+ */
 export function containerMounts(
   pod: Pod,
   container: Container,
   volumePaths: ReadonlyMap<string, string>,
+  env: ReadonlyMap<string, string> = new Map(),
 ): Mount[] {
   const mounts: Mount[] = [];
   for (const vm of container.volumeMounts ?? []) {
@@ -268,23 +275,76 @@ export function containerMounts(
     const vol = pod.spec?.volumes?.find((v) => v.name === vm.name);
     const projected = !!vol && isProjectedVolume(vol);
     let hostPath = host;
-    if (vm.subPath) {
-      hostPath = path.join(host, vm.subPath);
-      if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true });
+    const subPath = vm.subPathExpr ? expandSubPathExpr(vm.subPathExpr, env) : vm.subPath;
+    if (subPath) {
       // A projected file is `key -> ..data/key`: the mount takes the file of the current timestamped directory, so
       // later updates never reach it (upstream: subPath mounts of configMaps and secrets do not update).
-      if (projected) hostPath = resolveInside(host, hostPath);
+      hostPath = prepareSubPath(host, subPath, vm.name, container.name);
     }
     mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: projected || (vm.readOnly ?? false) });
   }
   return mounts;
 }
 
-/** the real path of p, which must stay inside the volume's directory (a projection never links out of it) */
-function resolveInside(volumeDir: string, p: string): string {
-  const real = fs.realpathSync(p);
+/** upstream's ExpandContainerVolumeMounts: every `$(VAR)` must name a variable of the container with a value */
+function expandSubPathExpr(expr: string, env: ReadonlyMap<string, string>): string {
+  const missing = new Set<string>();
+  const expanded = expand(expr, (name) => {
+    const value = env.get(name);
+    if (!value) missing.add(name);
+    return value ?? '';
+  });
+  if (missing.size > 0) throw new ContainerConfigError(`missing value for ${[...missing].sort().join(', ')}`);
+  return expanded;
+}
+
+/**
+ * The host path to mount for `subPath` of the volume at `volumeDir`, made (as a directory with the volume's mode)
+ * when missing, as upstream's kubelet does (SafeMakeDir, PrepareSafeSubpath): never through a symlink that leads
+ * out of the volume — a container can make such links in its own volume — and never with `..`. The result is the
+ * real path, which is what gets mounted.
+ */
+export function prepareSubPath(volumeDir: string, subPath: string, mount: string, container: string): string {
+  if (subPath.startsWith('/'))
+    throw new ContainerConfigError(`error SubPath \`${subPath}\` must not be an absolute path`);
+  if (hasBacksteps(subPath))
+    throw new ContainerConfigError(`unable to provision SubPath \`${subPath}\`: ${BACKSTEPS_MESSAGE}`);
   const root = fs.realpathSync(volumeDir);
-  if (real !== root && !real.startsWith(`${root}${path.sep}`))
-    throw new VolumeError(`subPath ${p} resolves outside of its volume ${volumeDir}`);
+  const inside = (p: string): boolean => p === root || p.startsWith(`${root}${path.sep}`);
+  const prepareFailed = (): ContainerConfigError =>
+    new ContainerConfigError(
+      `failed to prepare subPath for volumeMount "${mount}" of container "${container}"`,
+    );
+  // the deepest part of the path that exists (a symlink counts, even a dangling one), and what is missing below it
+  const missing: string[] = [];
+  let existing = path.join(root, subPath);
+  while (existing !== root && !fs.lstatSync(existing, { throwIfNoEntry: false })) {
+    missing.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(existing);
+  } catch {
+    throw prepareFailed();
+  }
+  if (!inside(real)) throw prepareFailed();
+  if (missing.length > 0) {
+    const mode = fs.statSync(root).mode & 0o7777;
+    try {
+      for (const part of missing) {
+        real = path.join(real, part);
+        fs.mkdirSync(real);
+        fs.chmodSync(real, mode);
+      }
+    } catch {
+      throw new ContainerConfigError(
+        `failed to create subPath directory for volumeMount "${mount}" of container "${container}"`,
+      );
+    }
+  }
+  // what exists may have been swapped for a link since: resolve once more, after the directories are made
+  real = fs.realpathSync(real);
+  if (!inside(real)) throw prepareFailed();
   return real;
 }

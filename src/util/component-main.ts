@@ -1,4 +1,5 @@
 // The common bootstrap of kubemu's component processes: flags, kubeconfig, apiserver connection, /metrics, signals.
+import { parseDuration } from './duration.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fromKubeconfig, type ApiConnection, type KubeClient } from '../client/index.js';
 import type { KubeconfigCredentials } from './kubeconfig.js';
@@ -25,6 +26,19 @@ export type ComponentValues<O extends Options> = ReturnType<
 >['values'];
 
 /** A bad command line: logged as fatal, then the process exits 2. */
+/** a `--flag 30s` that must be a positive duration, or a UsageError that says so */
+export function durationFlag(flag: string, text: string): number {
+  let ms = NaN;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    /* reported below */
+  }
+  if (!(ms > 0))
+    throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration such as 30s or 500ms`);
+  return ms;
+}
+
 export class UsageError extends Error {
   constructor(
     message: string,

@@ -234,7 +234,8 @@ function leafUsable(ca: CertificateAuthority, certPem: string, keyPem: string, w
 }
 
 /**
- * The leaf certificate in certFile/keyFile, kept when usable, else issued anew by `ca` and written (key 0600).
+ * The leaf certificate in certFile/keyFile, kept when usable, else issued anew by `ca` and written (0600: certificates too, they live in the
+ * state dir, which is the user's alone).
  * Directories are made 0700.
  */
 export async function ensureLeafCertificate(
@@ -249,14 +250,14 @@ export async function ensureLeafCertificate(
   mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
   mkdirSync(dirname(files.certFile), { recursive: true, mode: 0o700 });
   writeFileAtomic(files.keyFile, issued.keyPem, 0o600);
-  writeFileAtomic(files.certFile, issued.certPem, 0o644);
+  writeFileAtomic(files.certFile, issued.certPem, 0o600);
   return issued;
 }
 
 /**
  * The cluster CA, the apiserver's serving certificate and its kubelet client certificate in `dir`: made on first
  * start, reused later. A leaf is re-issued when its names change, the CA changed, or it nears expiry.
- * Keys are written 0600, the directory 0700.
+ * Everything is written 0600, the directory 0700.
  */
 export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): Promise<ClusterPki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -269,7 +270,7 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
   if (!ca) {
     ca = await createCertificateAuthority();
     writeFileAtomic(caKeyFile, ca.keyPem, 0o600);
-    writeFileAtomic(caFile, ca.certPem, 0o644);
+    writeFileAtomic(caFile, ca.certPem, 0o600);
   }
 
   const serving = await ensureLeafCertificate(

@@ -117,16 +117,30 @@ export function alive(pid: number): boolean {
 }
 
 export async function upCluster(
-  opts: { nodes?: number; name?: string; /** more `kubemu up` flags */ extraArgs?: string[] } = {},
+  opts: {
+    nodes?: number;
+    name?: string;
+    /** an existing directory to use as the state dir (removed by down()); default a new temp dir */
+    stateDir?: string;
+    /** the umask `kubemu up` runs with, as a user's shell would set it; default this process's */
+    umask?: number;
+    /** more `kubemu up` flags */
+    extraArgs?: string[];
+  } = {},
 ): Promise<TestCluster> {
   const name = opts.name ?? `e2e${process.pid}${Math.floor(Math.random() * 1000)}`;
-  const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-e2e-'));
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'kubemu-e2e-'));
   const home = mkdtempSync(join(tmpdir(), 'kubemu-home-'));
   const kubeconfig = join(home, 'kubeconfig');
   const port = await freePort();
   const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBEMU_LOG_LEVEL: 'info' };
+  // with a umask: through a shell that sets it, as the user's own shell would have
+  const [command, ...prefix] =
+    opts.umask === undefined
+      ? [process.execPath]
+      : ['/bin/sh', '-c', `umask ${opts.umask.toString(8)} && exec "$@"`, 'sh', process.execPath];
   const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> =>
-    run(process.execPath, [join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
+    run(command, [...prefix, join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
   const up = await kubemu([
     'up',
     '--name',

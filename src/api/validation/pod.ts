@@ -12,6 +12,7 @@ import type {
   Volume,
 } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
+import { validateLocalDescendingPath } from './paths.js';
 import { compareQuantities, isNegativeQuantity, parseQuantity } from '../schema/quantity.js';
 import {
   deepEqual,
@@ -202,6 +203,14 @@ function validateContainers(
       else if (mountPaths.has(m.mountPath))
         errs.push(fe.invalid(`${mp}.mountPath`, m.mountPath, 'must be unique'));
       if (m.mountPath) mountPaths.add(m.mountPath);
+      if (m.subPath) errs.push(...validateLocalDescendingPath(m.subPath, `${mp}.subPath`));
+      if (m.subPathExpr) {
+        if (m.subPath)
+          errs.push(
+            fe.invalid(`${mp}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'),
+          );
+        errs.push(...validateLocalDescendingPath(m.subPathExpr, `${mp}.subPathExpr`));
+      }
     });
     if (c.livenessProbe) {
       validateProbe(c.livenessProbe, `${p}.livenessProbe`, errs);

@@ -102,6 +102,27 @@ describe('Pod spec', () => {
     expect(lines(errs('Pod', (o) => (o.spec.containers[0].volumeMounts[0].name = 'nope')))).toEqual([
       'spec.containers[0].volumeMounts[0].name: Not found: "nope"',
     ]);
+    // upstream's validateLocalDescendingPath: a subPath stays inside its volume
+    expect(
+      lines(errs('Pod', (o) => (o.spec.containers[0].volumeMounts[0].subPath = '../../../../var/tmp/x'))),
+    ).toEqual([
+      `spec.containers[0].volumeMounts[0].subPath: Invalid value: "../../../../var/tmp/x": must not contain '..'`,
+    ]);
+    expect(lines(errs('Pod', (o) => (o.spec.containers[0].volumeMounts[0].subPath = '/etc')))).toEqual([
+      'spec.containers[0].volumeMounts[0].subPath: Invalid value: "/etc": must be a relative path',
+    ]);
+    expect(errs('Pod', (o) => (o.spec.containers[0].volumeMounts[0].subPath = 'a/..b/c..'))).toEqual([]);
+    expect(
+      lines(
+        errs('Pod', (o) => {
+          o.spec.containers[0].volumeMounts[0].subPath = 'a';
+          o.spec.containers[0].volumeMounts[0].subPathExpr = '$(POD_NAME)/../..';
+        }),
+      ),
+    ).toEqual([
+      'spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(POD_NAME)/../..": subPathExpr and subPath are mutually exclusive',
+      `spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(POD_NAME)/../..": must not contain '..'`,
+    ]);
     expect(
       lines(
         errs(

@@ -1,6 +1,6 @@
 // The embedded storage (the k3s/kine pattern): SQLite in WAL mode with group commit, an in-memory
 // copy of every object for reads, and a persisted event history so watches survive restarts.
-import { statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../../api/request.js';
@@ -17,6 +17,7 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
+import { PRIVATE_FILE_MODE } from '../../util/private-files.js';
 
 export const DEFAULT_WATCH_CACHE_SIZE = 10_000;
 
@@ -249,6 +250,11 @@ export class SqliteStorage implements Storage {
     let db: Database.Database | undefined;
     try {
       db = new Database(opts.path);
+      // SQLite creates the database with the umask's mode, and its -wal and -shm files with the database's: 0600
+      // before anything is written (tightening what an older version left too)
+      if (opts.path !== ':memory:')
+        for (const file of [opts.path, `${opts.path}-wal`, `${opts.path}-shm`])
+          if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');

@@ -1,10 +1,11 @@
 // Runs a cluster's processes: under pm2 (background) or as direct children (foreground); both look alike to `up`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ManagedProcess, ProcessSpec } from './pm2.js';
 import { descendants, terminate } from './processes.js';
+import { privateDir, privateFile } from '../../util/private-files.js';
 
 export interface Supervisor {
   start(spec: ProcessSpec): Promise<void>;
@@ -70,7 +71,8 @@ export class DirectSupervisor implements Supervisor {
   }
 
   start(spec: ProcessSpec): Promise<void> {
-    mkdirSync(dirname(spec.logFile), { recursive: true });
+    privateDir(dirname(spec.logFile));
+    privateFile(spec.logFile);
     const log = createWriteStream(spec.logFile, { flags: 'a' });
     const entry: Child = {
       spec,

@@ -1,6 +1,7 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
 import { DEFAULT_HTTP, DEFAULT_HTTPS, ingressUrls } from '../../util/ingress-address.js';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
@@ -33,6 +34,8 @@ import { shellQuote } from '../../util/cli-command.js';
 import { clusterPids, runningState } from './running.js';
 import { isAlive, terminate } from './processes.js';
 import { DirectSupervisor, type Supervisor } from './supervisor.js';
+import { privateDir, privateFile } from '../../util/private-files.js';
+import { STATE_UMASK, secureStateDir, tightenTree } from './state-dir.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -170,7 +173,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     ...(opts.containerLogMaxFiles ? { containerLogMaxFiles: opts.containerLogMaxFiles } : {}),
   };
   await checkPorts(opts, settings);
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // everything made from here on, by this process, pm2 and the components, is private to the user
+  process.umask(STATE_UMASK);
+  secureStateDir(stateDir);
 
   const progress = new Progress(out, startedAt);
   progress.update('apiserver', 'starting');
@@ -201,8 +206,18 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const { adminToken } = ensureTokenFile(stateDir);
   const supervisor = await supervisorReady;
   const env = { KUBEMU_LOG_LEVEL: opts.logLevel };
-  const startProcess = (p: PlannedProcess): Promise<void> =>
-    supervisor.start({ name: p.name, args: [CLI_MAIN, ...p.argv], env, logFile: p.logFile, cwd: stateDir });
+  const startProcess = (p: PlannedProcess): Promise<void> => {
+    // made here, so pm2 (which may be an older daemon with another umask) appends to a private file
+    privateDir(dirname(p.logFile));
+    privateFile(p.logFile);
+    return supervisor.start({
+      name: p.name,
+      args: [CLI_MAIN, ...p.argv],
+      env,
+      logFile: p.logFile,
+      cwd: stateDir,
+    });
+  };
 
   const stopOnSignal = (): void => {
     out.write('\ninterrupted: stopping what was started\n');
@@ -300,6 +315,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
   writeRunRecord(record);
   written.record = record;
+  // pm2 makes its sockets 0775 itself, whatever the umask
+  if (!opts.foreground) tightenTree(paths.pm2Home);
   writeKubeconfig(opts.kubeconfig, {
     name,
     server: settings.apiServerUrl,

@@ -14,6 +14,8 @@ export type IsolationMode = 'namespaces' | 'userns' | 'none';
 
 /** Where an image's files appear inside its container; image manifests refer to their files under it. */
 export const IMAGE_MOUNT_PATH = '/app';
+/** the umask containers start with, as runc gives it (the kubelet's own, which its containers inherit) */
+export const CONTAINER_UMASK = 0o022;
 
 export interface Mount {
   /** A directory or file on this machine (e.g. <podDir>/volumes/<name>). */
