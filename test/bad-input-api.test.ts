@@ -124,6 +124,59 @@ describe('a JSON patch of copies (CVE-2019-1002100)', () => {
   });
 });
 
+describe('an object grown by patches past what storage keeps', () => {
+  it('is refused as etcd refuses it ("etcdserver: request is too large", 500), the stored one kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubemu-grow-'));
+    const deployments = '/apis/apps/v1/namespaces/default/deployments';
+    try {
+      const name = 'grows';
+      const labels = { app: name };
+      const created = await api('POST', deployments, {
+        metadata: { name },
+        spec: {
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+        },
+      });
+      expect(created.status).toBe(201);
+      // kubectl's default strategic merge patch adds one env var (merged by name) per patch; each patch is under
+      // the 3 MiB body limit, and no validation bounds an env value, so only storage stops the growth
+      const patch = (key: string): Promise<Run> => {
+        const file = join(dir, `${key}.json`);
+        const env = [{ name: key, value: 'y'.repeat(1_400_000) }];
+        writeFileSync(
+          file,
+          JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'c', env }] } } } }),
+        );
+        return run('kubectl', [
+          '--kubeconfig',
+          server.kubeconfig,
+          'patch',
+          'deployment',
+          name,
+          '--patch-file',
+          file,
+        ]);
+      };
+      for (const key of ['B', 'C']) {
+        const r = await patch(key);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const third = await patch('D');
+      expect(third.code).not.toBe(0);
+      expect(third.stderr).toContain('Error from server: etcdserver: request is too large');
+      const kept = await api('GET', `${deployments}/${name}`);
+      const env = (
+        kept.body as { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } }
+      ).spec.template.spec.containers[0].env;
+      expect(env.map((e) => e.name).sort()).toEqual(['B', 'C']);
+      await healthy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('deeply nested bodies', () => {
   const depths = [1000, 10_000, 100_000];
 

@@ -18,7 +18,9 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'
-  | 'Expired';
+  | 'Expired'
+  /** upstream's StatusReasonUnknown (""): an error that is no API status (etcd's, say), answered 500 as is */
+  | 'Unknown';
 
 /** One registry of reasons: the HTTP code each carries (fastify-style: one place, tested for consistency). */
 export const REASON_CODES: Readonly<Record<StatusReason, number>> = {
@@ -39,6 +41,7 @@ export const REASON_CODES: Readonly<Record<StatusReason, number>> = {
   InternalError: 500,
   ServiceUnavailable: 503,
   Timeout: 504,
+  Unknown: 500,
 };
 
 /** upstream field.ErrorType values, as they appear in StatusCause.reason */
@@ -98,7 +101,8 @@ export class ApiError extends Error {
       metadata: {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      // StatusReasonUnknown is "", which upstream leaves out
+      ...(this.reason !== 'Unknown' ? { reason: this.reason } : {}),
       code: this.code,
     };
     if (this.details) status.details = this.details;

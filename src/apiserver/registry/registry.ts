@@ -316,6 +316,9 @@ export class Registry implements ApiHandler {
         return errors.staleResourceVersion(this.ref(t, n));
       case 'Gone':
         return errors.gone(e.message);
+      case 'TooLarge':
+        // upstream passes etcd's error through: a 500 with etcd's words and no reason
+        return new ApiError('Unknown', e.message);
     }
   }
 

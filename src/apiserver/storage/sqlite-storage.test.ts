@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../api/request.js';
 import { FakeClock } from '../../util/clock.js';
 import { SqliteStorage } from './sqlite-storage.js';
-import { StorageError, type StorageEvent } from './storage.js';
+import { MAX_OBJECT_BYTES, StorageError, type StorageEvent } from './storage.js';
 import { compileForNode } from './testdata/compile.js';
 
 const pod = (name: string, extra: Record<string, unknown> = {}): KubeObject => ({
@@ -84,6 +84,20 @@ describe('SqliteStorage', () => {
     expect((await storageError(s.delete('/k/missing'))).code).toBe('NotFound');
     expect(s.currentRV()).toBe(1);
     expect((await s.get('/k/a'))?.rv).toBe(1);
+  });
+
+  it('refuses an object over MAX_OBJECT_BYTES as etcd does, writing nothing', async () => {
+    const s = openStore();
+    await s.create('/k/a', pod('a'));
+    const big = pod('a', { data: { x: 'x'.repeat(MAX_OBJECT_BYTES) } });
+    const err = await storageError(s.update('/k/a', big, 1));
+    expect(err.code).toBe('TooLarge');
+    expect(err.message).toBe('etcdserver: request is too large');
+    expect((await storageError(s.create('/k/b', big))).code).toBe('TooLarge');
+    expect(s.currentRV()).toBe(1);
+    // multi-byte characters count as bytes, as etcd counts them
+    const wide = pod('c', { data: { x: 'é'.repeat(MAX_OBJECT_BYTES / 2) } });
+    expect((await storageError(s.create('/k/c', wide))).code).toBe('TooLarge');
   });
 
   it('decides each op of one batch against the earlier ops of the same batch', async () => {

@@ -8,6 +8,7 @@ import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { SortedKeys } from './sorted-keys.js';
 import {
+  MAX_OBJECT_BYTES,
   StorageError,
   type ListOptions,
   type ListResult,
@@ -400,6 +401,10 @@ export class SqliteStorage implements Storage {
         } else {
           // The JSON round trip is both the stored text and a private copy: the caller's object is never touched.
           const text = JSON.stringify(object);
+          if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES) {
+            op.error = new StorageError('TooLarge', key, 'etcdserver: request is too large');
+            return;
+          }
           stored = { key, rv, object: this.handOut(decode(text, rv)) };
           this.stmt.put.run(key, rv, text);
           this.stmt.event.run(

@@ -71,7 +71,15 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone';
+export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'TooLarge';
+
+/**
+ * The largest stored object (its JSON text). etcd refuses a request over its --max-request-bytes (1.5 MiB of
+ * protobuf) with "etcdserver: request is too large"; our JSON is wordier than etcd's protobuf, so the limit is the
+ * apiserver's body limit (3 MiB): whatever a client could send is stored, and nothing grown past it by patches
+ * (which no other check bounds) can make a watch event or list item too big for the internal face's frames.
+ */
+export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
 
 /** Storage's own error; the registry turns it into an ApiError with the resource's name. */
 export class StorageError extends Error {
