@@ -1,7 +1,6 @@
 // The REST/JSON face: what kubectl and client libraries talk to. It parses HTTP into ApiRequests for
 // the registry, serves discovery, tables and watch streams, and answers every failure with a Status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { ApiError, errors } from '../../api/errors.js';
 import { decodeProtobufBody } from '../../api/protobuf/index.js';
 import { decodeRequestTimeout, isPrettyPrint, isWatchQuery } from '../../api/query-params.js';
@@ -15,9 +14,14 @@ import {
 } from '../../api/request.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { Logger } from '../../util/logger.js';
+import { isStreamable, streamJson } from './json-stream.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
+import { OFFLOAD_YAML_CHARS, Offload } from '../offload/offload.js';
+import { parseYamlAsJson } from './yaml-body.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+const defaultOffload = new Offload();
 
 /** An extra route: discovery, OpenAPI, /version, selfsubjectreviews, pod logs... */
 export type ExtraRoute = (
@@ -61,6 +65,8 @@ export interface RestOptions {
   ): void;
   /** a watch whose client has this much unsent data is cut off (it relists) */
   maxWatchBufferBytes?: number;
+  /** runs CPU-heavy steps such as decoding large YAML bodies off the event loop; one shared by default */
+  offload?: Offload;
 }
 
 type Negotiated =
@@ -99,14 +105,35 @@ export function sendJson(
 ): void {
   // upstream's pretty serializer is json.MarshalIndent(obj, "", "  ")
   const text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  res.writeHead(code, { ...jsonHeaders(warnings), 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function jsonHeaders(warnings: string[] | undefined): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(text)),
     'Cache-Control': 'no-cache, private',
   };
   if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-  res.writeHead(code, headers);
-  res.end(text);
+  return headers;
+}
+
+/**
+ * A list (or Table) goes out item by item with flow control (json-stream.ts): an 80 MB list as one
+ * JSON.stringify held the event loop for seconds and doubled the apiserver's memory.
+ */
+async function sendList(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: string[] | undefined,
+  pretty: boolean,
+): Promise<void> {
+  if (!isStreamable(body)) {
+    sendJson(res, code, body, warnings, pretty);
+    return;
+  }
+  await streamJson(res, code, body, jsonHeaders(warnings), pretty);
 }
 
 export function sendError(res: ServerResponse, e: unknown, log: Logger, pretty = false): number {
@@ -143,19 +170,25 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke. */
-export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
+/**
+ * Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke. YAML that is
+ * JSON (what kubectl's server-side apply sends) goes through JSON.parse; other large YAML decodes on the offload
+ * worker, so the event loop keeps answering while it does.
+ */
+export async function parseBody(
+  buf: Buffer,
+  contentType: string | undefined,
+  offload: Offload = defaultOffload,
+): Promise<unknown> {
   if (buf.length === 0) return undefined;
   const ct = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   // typed clients (kubectl create/run/autoscale/drain) send protobuf and, unlike CBOR, never retry as JSON on 415
   if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
-    try {
-      return parseYaml(text, { maxAliasCount: 100 }) as unknown;
-    } catch (e) {
-      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
-    }
+    const json = parseYamlAsJson(text);
+    if (json) return json.value;
+    return offload.run('decodeYaml', text.length >= OFFLOAD_YAML_CHARS, text);
   }
   if (ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
     throw errors.unsupportedMediaType(ct);
@@ -185,6 +218,7 @@ function toMetadataOnly(obj: KubeObject): KubeObject {
 export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const log = opts.logger;
   const maxWatchBuffer = opts.maxWatchBufferBytes ?? 16 * 1024 * 1024;
+  const offload = opts.offload ?? defaultOffload;
 
   const serve = async (req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
@@ -194,7 +228,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
     let bodyCache: Promise<unknown> | undefined;
     const body = (): Promise<unknown> =>
-      (bodyCache ??= readBody(req).then((b) => parseBody(b, req.headers['content-type'])));
+      (bodyCache ??= readBody(req).then((b) => parseBody(b, req.headers['content-type'], offload)));
     for (const route of opts.routes) {
       if (await route(req, res, { url, user, body })) return;
     }
@@ -289,7 +323,9 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
         };
       } else out = toMetadataOnly(out as KubeObject);
     }
-    sendJson(res, result.code, out, result.warnings, isPrettyPrint(q, req.headers['user-agent']));
+    const pretty = isPrettyPrint(q, req.headers['user-agent']);
+    if (verb === 'list') await sendList(res, result.code, out, result.warnings, pretty);
+    else sendJson(res, result.code, out, result.warnings, pretty);
     opts.observe?.({ ...labels, code: result.code }, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
