@@ -8,3 +8,4 @@ import './ingress-suite.js';
 import './services-suite.js';
 import './node-failure-suite.js';
 import './dashboard-suite.js';
+import './big-objects-suite.js';

@@ -128,11 +128,3 @@ export function hasMoreNodesThan(value: unknown, limit: number): boolean {
 export const OFFLOAD_NODES = 2000;
 /** YAML below this size decodes in a few milliseconds */
 export const OFFLOAD_YAML_CHARS = 64 * 1024;
-
-/**
- * Let the event loop run what is waiting (I/O, timers: /healthz, lease renewals) before the next step of a large
- * request: a step that takes 50 ms then delays others by 50 ms, not by the sum of all the steps.
- */
-export function yieldEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -16,6 +16,7 @@ import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { Logger } from '../../util/logger.js';
 import { isStreamable, streamJson } from './json-stream.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
+import { yieldEventLoop } from '../../util/event-loop.js';
 import { OFFLOAD_YAML_CHARS, Offload } from '../offload/offload.js';
 import { parseYamlAsJson } from './yaml-body.js';
 
@@ -185,21 +186,26 @@ export async function parseBody(
   // typed clients (kubectl create/run/autoscale/drain) send protobuf and, unlike CBOR, never retry as JSON on 415
   if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
+  const large = text.length >= OFFLOAD_YAML_CHARS;
+  let value: unknown;
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     const json = parseYamlAsJson(text);
-    if (json) return json.value;
-    return offload.run('decodeYaml', text.length >= OFFLOAD_YAML_CHARS, text);
-  }
-  if (ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
+    if (!json) return offload.run('decodeYaml', large, text);
+    value = json.value;
+  } else if (ct === 'application/cbor' || ct === 'application/apply-patch+cbor') {
     throw errors.unsupportedMediaType(ct);
+  } else {
+    try {
+      value = JSON.parse(text) as unknown;
+    } catch (e) {
+      throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
+  // a megabyte of JSON takes tens of milliseconds to parse: let waiting requests in before the rest of this one
+  if (large) await yieldEventLoop();
+  return value;
 }
 
 /** Upstream's long-running requests (watches, logs, streams) take no `?timeout=` deadline. */
@@ -209,6 +215,19 @@ function isLongRunning(url: URL): boolean {
     /^\/apis?\/(?:[^/]+\/)?[^/]+\/watch\//.test(url.pathname) ||
     /\/(?:log|exec|attach|portforward|proxy)\/?$/.test(url.pathname)
   );
+}
+
+/**
+ * The JSON of the newest watch event's object. Storage hands every watcher the same object for one write, and
+ * fans it out to them in one go: one entry encodes a 1 MB object once for all its watchers, not once each.
+ */
+let lastEncoded: { object: unknown; text: string } | undefined;
+function encodeShared(object: unknown): string {
+  const last = lastEncoded;
+  if (last && last.object === object && typeof object === 'object' && object !== null) return last.text;
+  const text = JSON.stringify(object) ?? 'null';
+  lastEncoded = { object, text };
+  return text;
 }
 
 function toMetadataOnly(obj: KubeObject): KubeObject {
@@ -358,7 +377,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
           first = false;
         } else if (negotiated.as === 'metadata') object = toMetadataOnly(ev.object);
       }
-      return `${JSON.stringify({ type: ev.type, object })}\n`;
+      return `{"type":${JSON.stringify(ev.type)},"object":${encodeShared(object)}}\n`;
     };
     let handle: { stop(): void } | undefined;
     let ended = false;
