@@ -720,6 +720,7 @@ export class Registry implements ApiHandler {
     }
     if (large) await yieldEventLoop();
     this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+    if (large) await yieldEventLoop();
     // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
     if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old), warnings };
     if (req.options.dryRun) return { code: 200, body: this.out(t, next), warnings };
