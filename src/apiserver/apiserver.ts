@@ -21,6 +21,7 @@ import { SqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
 import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
+import { Offload } from './offload/offload.js';
 import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
 import { toTable } from './printers/index.js';
 import { handleOpenApi } from './openapi/index.js';
@@ -85,8 +86,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       logger: log.child({ module: 'storage' }),
       ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
     });
+  // CPU-heavy steps of large requests (YAML decoding, the field manager) run on this worker thread
+  const offload = new Offload({ logger: log.child({ module: 'offload' }) });
   const registry = new Registry({
     storage,
+    offload,
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
     ...(opts.notReadyTolerationSeconds !== undefined
@@ -134,6 +138,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   ];
   const rest = createRestHandler({
     handler: registry,
+    offload,
     authenticate,
     publicPaths: new Set([...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS]),
     logger: log.child({ module: 'rest' }),
@@ -202,6 +207,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       metricsScraper.stop();
       kubelets.close();
       await ws.close();
+      await offload.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -11,3 +11,4 @@ import './dashboard-suite.js';
 import './wire-suite.js';
 import './container-logs-suite.js';
 import './data-plane-suite.js';
+import './big-objects-suite.js';

@@ -7,12 +7,25 @@
 export type PathElement = string;
 export type FieldPath = readonly PathElement[];
 
-const RANK: Readonly<Record<string, number>> = { f: 0, k: 1, v: 2, i: 3 };
+function rank(pe: PathElement): number {
+  switch (pe.charCodeAt(0)) {
+    case 0x66 /* f */:
+      return 0;
+    case 0x6b /* k */:
+      return 1;
+    case 0x76 /* v */:
+      return 2;
+    case 0x69 /* i */:
+      return 3;
+    default:
+      return 4;
+  }
+}
 
 /** upstream's PathElement.Compare: field names, then keys, then values, then indices */
 export function comparePathElements(a: PathElement, b: PathElement): number {
-  const ra = RANK[a[0] ?? ''] ?? 4;
-  const rb = RANK[b[0] ?? ''] ?? 4;
+  const ra = rank(a);
+  const rb = rank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 3) return Number(a.slice(2)) - Number(b.slice(2));
   return a < b ? -1 : a > b ? 1 : 0;
@@ -34,30 +47,34 @@ export class FieldSet {
 
   insert(path: FieldPath): void {
     if (path.length === 0) return;
-    const [head, ...rest] = path as [PathElement, ...PathElement[]];
-    if (rest.length === 0) {
-      this.members.add(head);
-      return;
+    this.node(path, path.length - 1).members.add(path[path.length - 1]);
+  }
+
+  /** the node under the first `depth` elements of path, created as needed */
+  private node(path: FieldPath, depth: number): FieldSet {
+    let node = this as FieldSet;
+    for (let i = 0; i < depth; i++) {
+      let child = node.children.get(path[i]);
+      if (!child) {
+        child = new FieldSet();
+        node.children.set(path[i], child);
+      }
+      node = child;
     }
-    let child = this.children.get(head);
-    if (!child) {
-      child = new FieldSet();
-      this.children.set(head, child);
-    }
-    child.insert(rest);
+    return node;
   }
 
   has(path: FieldPath): boolean {
     if (path.length === 0) return false;
-    const parent = this.at(path.slice(0, -1));
+    const parent = this.at(path, path.length - 1);
     return parent !== undefined && parent.members.has(path[path.length - 1]);
   }
 
   /** the subtree under a path (upstream WithPrefix), or undefined when nothing continues there */
-  at(path: FieldPath): FieldSet | undefined {
-    if (path.length === 0) return this;
-    const [head, ...rest] = path as [PathElement, ...PathElement[]];
-    return this.children.get(head)?.at(rest);
+  at(path: FieldPath, depth = path.length): FieldSet | undefined {
+    let node = this as FieldSet | undefined;
+    for (let i = 0; i < depth && node; i++) node = node.children.get(path[i]);
+    return node;
   }
 
   /** a path, or any longer path below it, is in the set */
@@ -110,27 +127,28 @@ export class FieldSet {
 
   /** drop every path that equals or lies under one of `prefixes` (upstream's exclude-set filter) */
   withoutPrefixes(prefixes: readonly FieldPath[]): FieldSet {
-    let s = this.copy();
-    for (const prefix of prefixes) s = s.withoutPrefix(prefix);
+    const s = this.copy();
+    for (const prefix of prefixes) s.dropPrefix(prefix);
     return s;
   }
 
-  private withoutPrefix(prefix: FieldPath): FieldSet {
-    if (prefix.length === 0) return new FieldSet();
+  /** in place, on a private copy: remove the prefix's subtree, then the nodes it leaves empty */
+  private dropPrefix(prefix: FieldPath): void {
+    if (prefix.length === 0) {
+      this.members.clear();
+      this.children.clear();
+      return;
+    }
     const [head, ...rest] = prefix as [PathElement, ...PathElement[]];
-    const s = this.copy();
     if (rest.length === 0) {
-      s.members.delete(head);
-      s.children.delete(head);
-      return s;
+      this.members.delete(head);
+      this.children.delete(head);
+      return;
     }
-    const child = s.children.get(head);
-    if (child) {
-      const pruned = child.withoutPrefix(rest);
-      if (pruned.isEmpty()) s.children.delete(head);
-      else s.children.set(head, pruned);
-    }
-    return s;
+    const child = this.children.get(head);
+    if (!child) return;
+    child.dropPrefix(rest);
+    if (child.isEmpty()) this.children.delete(head);
   }
 
   /** every member path, in upstream's Iterate order (a node's members first, then its children, each sorted) */
@@ -168,12 +186,8 @@ function encodeNode(node: FieldSet, includeSelf: boolean): Record<string, unknow
   const keys = new Set<PathElement>([...node.members, ...node.children.keys()]);
   for (const pe of [...keys].sort(comparePathElements)) {
     const child = node.children.get(pe);
-    Object.defineProperty(out, pe, {
-      value: child ? encodeNode(child, node.members.has(pe)) : {},
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    // a path element always starts `f:`, `k:`, `v:` or `i:`: never `__proto__`, so plain assignment is safe
+    out[pe] = child ? encodeNode(child, node.members.has(pe)) : {};
   }
   return out;
 }
@@ -188,7 +202,8 @@ function decodeNode(fields: unknown, prefix: PathElement[], into: FieldSet): voi
       into.insert(prefix);
       continue;
     }
-    if (!/^[fkvi]:/.test(key)) throw new Error(`unknown path element ${JSON.stringify(key)}`);
+    if (key.charCodeAt(1) !== 0x3a /* : */ || rank(key) === 4)
+      throw new Error(`unknown path element ${JSON.stringify(key)}`);
     // keys and values must be JSON (JSON.parse throws otherwise), keys JSON objects
     const parsed: unknown = key[0] === 'k' || key[0] === 'v' ? JSON.parse(key.slice(2)) : undefined;
     if (key[0] === 'k' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {

@@ -83,10 +83,11 @@ function gvkString(gvk: GroupVersionKind): string {
   return `${gvk.group}/${gvk.version}, Kind=${gvk.kind}`;
 }
 
+/** The object without metadata.managedFields: a shallow copy sharing everything else, to be read, never mutated. */
 function withoutManagedFields(obj: KubeObject): KubeObject {
-  const copy = deepCopy(obj);
-  if (copy.metadata) delete copy.metadata.managedFields;
-  return copy;
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _managedFields, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** Struct fields Go always serialises (non-pointer structs): present, empty, in upstream's zero object. */

@@ -265,7 +265,9 @@ function mergeLists(
     lhsPEs.push(pe);
   });
   const sharedOrder = rhsPEs.filter((pe) => observedLHS.has(pe));
-  let nextShared = sharedOrder.shift();
+  // an index, not shift(): shifting a list of n items n times is quadratic
+  let sharedIndex = 0;
+  let nextShared: PathElement | undefined = sharedOrder[sharedIndex++];
   const mergedRHS = new Set<PathElement>();
   const out: unknown[] = [];
   const emit = (pe: PathElement, l: unknown, r: unknown): void => {
@@ -282,7 +284,7 @@ function mergeLists(
         emit(pe, observedLHS.get(pe), observedRHS.get(pe));
         lI++;
         rI++;
-        nextShared = sharedOrder.shift();
+        nextShared = sharedOrder[sharedIndex++];
         continue;
       }
       if (observedRHS.has(pe) && nextShared !== undefined && nextShared !== pe) {
@@ -305,7 +307,7 @@ function mergeLists(
       mergedRHS.add(pe);
       emit(pe, observedLHS.get(pe), observedRHS.get(pe));
       rI++;
-      if (nextShared !== undefined && nextShared === pe) nextShared = sharedOrder.shift();
+      if (nextShared !== undefined && nextShared === pe) nextShared = sharedOrder[sharedIndex++];
     }
   }
   return out;

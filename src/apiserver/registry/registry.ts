@@ -25,7 +25,9 @@ import { applyDefaults } from '../../api/defaults/index.js';
 import { validateObject } from '../../api/validation/index.js';
 import { convertObject, toInternalForm } from '../../api/conversion/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
-import { defaultFieldManager, serverSideApply, trackUpdate } from '../../api/apply/index.js';
+import { defaultFieldManager } from '../../api/apply/index.js';
+import { yieldEventLoop } from '../../util/event-loop.js';
+import { hasMoreNodesThan, Offload, OFFLOAD_NODES } from '../offload/offload.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
 import { StorageError, type Storage, type StorageEvent, type StoredObject } from '../storage/storage.js';
@@ -56,6 +58,8 @@ export interface RegistryOptions {
   notReadyTolerationSeconds?: number;
   /** how often watches with allowWatchBookmarks get a BOOKMARK (upstream: about a minute) */
   bookmarkIntervalMs?: number;
+  /** where the field manager's walks over large objects run (default: inline, on the event loop) */
+  offload?: Offload;
 }
 
 /** What a request resolved to. */
@@ -95,6 +99,7 @@ export class Registry implements ApiHandler {
   private readonly alloc: ServiceAllocator;
   private readonly tolerationSeconds: number;
   private readonly bookmarkIntervalMs: number;
+  private readonly offload: Offload;
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -105,6 +110,7 @@ export class Registry implements ApiHandler {
     });
     this.tolerationSeconds = opts.notReadyTolerationSeconds ?? 2;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
+    this.offload = opts.offload ?? new Offload({ workerUrl: null });
   }
 
   /** Rebuild allocations from stored Services and create what every cluster has. */
@@ -547,8 +553,11 @@ export class Registry implements ApiHandler {
   private async create(req: ApiRequest, t: Target): Promise<ApiResult> {
     const decoded = this.decodeBody(req, t, req.body);
     const { warnings } = decoded;
+    const large = hasMoreNodesThan(decoded.obj, OFFLOAD_NODES);
+    if (large) await yieldEventLoop();
     // an apply that creates already carries its managedFields; any other create is tracked as an Update
-    const obj = req.patchType === 'apply' ? decoded.obj : this.track(req, t, 'main', undefined, decoded.obj);
+    const obj =
+      req.patchType === 'apply' ? decoded.obj : await this.track(req, t, 'main', undefined, decoded.obj);
     const m = meta(obj);
     if (m.resourceVersion)
       throw errors.badRequest('resourceVersion should not be set on objects to be created');
@@ -574,6 +583,7 @@ export class Registry implements ApiHandler {
     if (m.finalizers?.length === 0) delete m.finalizers;
     t.strategy.prepareForCreate?.(obj);
     if (isPods(t)) this.admitPodCreate(obj);
+    if (large) await yieldEventLoop();
     this.validate(t, obj);
     await this.admitNamespace(t, m.namespace, m.name ?? '');
     const isService = t.storeRi.resource === 'services' && !t.storeRi.group;
@@ -589,6 +599,7 @@ export class Registry implements ApiHandler {
       return { code: 201, body: this.out(t, obj), warnings };
     }
     try {
+      if (large) await yieldEventLoop();
       const stored = await this.storage.create(this.key(t, m.namespace, m.name!), obj);
       return { code: 201, body: this.out(t, stored.object), warnings };
     } catch (e) {
@@ -632,7 +643,7 @@ export class Registry implements ApiHandler {
     const applyCreates = req.verb === 'patch' && req.patchType === 'apply' && part === 'main';
     if (req.verb === 'patch') {
       if (!current && !applyCreates) throw errors.notFound(this.ref(t, name));
-      body = this.applyPatch(req, t, current ? this.out(t, current.object) : undefined);
+      body = await this.applyPatch(req, t, current ? this.out(t, current.object) : undefined);
     } else {
       body = req.body;
     }
@@ -644,6 +655,9 @@ export class Registry implements ApiHandler {
       throw errors.notFound(this.ref(t, name));
     }
     const { obj: incoming, warnings } = this.decodeBody(req, t, body);
+    // a large object's steps each take tens of milliseconds: the event loop runs between them
+    const large = hasMoreNodesThan(incoming, OFFLOAD_NODES);
+    if (large) await yieldEventLoop();
     const m = meta(incoming);
     if (m.name && m.name !== name) {
       throw errors.badRequest(
@@ -676,7 +690,9 @@ export class Registry implements ApiHandler {
     }
     const merged = this.merge(t, part, incoming, old);
     const next =
-      req.verb === 'patch' && req.patchType === 'apply' ? merged : this.track(req, t, part, old, merged);
+      req.verb === 'patch' && req.patchType === 'apply'
+        ? merged
+        : await this.track(req, t, part, old, merged);
     // admission mutates after the field manager has recorded the client's change, as upstream orders them
     if (part === 'main' && isPods(t)) this.admitPodUpdate(next);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
@@ -687,7 +703,9 @@ export class Registry implements ApiHandler {
       );
       if (errs.length) this.invalid(t, name, errs);
     }
+    if (large) await yieldEventLoop();
     this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+    if (large) await yieldEventLoop();
     // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
     if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old), warnings };
     if (req.options.dryRun) return { code: 200, body: this.out(t, next), warnings };
@@ -699,6 +717,7 @@ export class Registry implements ApiHandler {
       return { code: 200, body: this.out(t, next), warnings };
     }
     try {
+      if (large) await yieldEventLoop();
       const stored = await this.storage.update(key, next, current.rv);
       return { code: 200, body: this.out(t, stored.object), warnings };
     } catch (e) {
@@ -711,7 +730,7 @@ export class Registry implements ApiHandler {
   }
 
   /** `current` is undefined only for an apply that creates */
-  private applyPatch(req: ApiRequest, t: Target, current: KubeObject | undefined): unknown {
+  private async applyPatch(req: ApiRequest, t: Target, current: KubeObject | undefined): Promise<unknown> {
     const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
     if (req.patchType === 'apply') {
       if (!req.options.fieldManager) {
@@ -726,12 +745,15 @@ export class Registry implements ApiHandler {
           [fe.required('fieldManager', 'is required for apply patch')],
         );
       }
-      return serverSideApply(current, req.body as KubeObject, {
+      const config = req.body as KubeObject;
+      // a 30,000-key ConfigMap takes the field manager about half a second: off the event loop
+      const large = hasMoreNodesThan(config, OFFLOAD_NODES) || hasMoreNodesThan(current, OFFLOAD_NODES);
+      return this.offload.run('serverSideApply', large, current, config, {
         manager: req.options.fieldManager,
         force: req.options.force ?? false,
         gvk,
         now: rfc3339(this.clock.now()),
-      }).object;
+      });
     }
     if (!current) throw errors.notFound(this.ref(t, req.name));
     switch (req.patchType) {
@@ -754,8 +776,9 @@ export class Registry implements ApiHandler {
     part: 'main' | 'status' | 'finalize' | 'scale',
     old: KubeObject | undefined,
     next: KubeObject,
-  ): KubeObject {
-    return trackUpdate(old, next, {
+  ): Promise<KubeObject> {
+    const large = hasMoreNodesThan(next, OFFLOAD_NODES) || hasMoreNodesThan(old, OFFLOAD_NODES);
+    return this.offload.run('trackUpdate', large, old, next, {
       manager: req.options.fieldManager ?? defaultFieldManager(req.user),
       gvk: { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind },
       now: rfc3339(this.clock.now()),
@@ -1024,7 +1047,7 @@ export class Registry implements ApiHandler {
       const scaled = deepCopy(current.object);
       (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
       // the scale subresource records its writer as upstream does (subresource: scale, f:spec.f:replicas)
-      const next = this.track(req, t, 'scale', current.object, scaled);
+      const next = await this.track(req, t, 'scale', current.object, scaled);
       const m = meta(next);
       if (
         t.strategy.tracksGeneration &&

@@ -1,7 +1,6 @@
 // The REST/JSON face: what kubectl and client libraries talk to. It parses HTTP into ApiRequests for
 // the registry, serves discovery, tables and watch streams, and answers every failure with a Status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { ApiError, errors } from '../../api/errors.js';
 import { jsonNestingError, yamlNestingError } from '../../api/nesting-depth.js';
 import { decodeProtobufBody } from '../../api/protobuf/index.js';
@@ -17,9 +16,15 @@ import {
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import { goHostHeaderError } from '../../util/host-header.js';
 import type { Logger } from '../../util/logger.js';
+import { isStreamable, streamJson } from './json-stream.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
+import { yieldEventLoop } from '../../util/event-loop.js';
+import { OFFLOAD_YAML_CHARS, Offload } from '../offload/offload.js';
+import { parseYamlAsJson } from './yaml-body.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+const defaultOffload = new Offload();
 
 /** An extra route: discovery, OpenAPI, /version, selfsubjectreviews, pod logs... */
 export type ExtraRoute = (
@@ -63,6 +68,8 @@ export interface RestOptions {
   ): void;
   /** a watch whose client has this much unsent data is cut off (it relists) */
   maxWatchBufferBytes?: number;
+  /** runs CPU-heavy steps such as decoding large YAML bodies off the event loop; one shared by default */
+  offload?: Offload;
 }
 
 type Negotiated =
@@ -101,14 +108,35 @@ export function sendJson(
 ): void {
   // upstream's pretty serializer is json.MarshalIndent(obj, "", "  ")
   const text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  res.writeHead(code, { ...jsonHeaders(warnings), 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function jsonHeaders(warnings: string[] | undefined): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(text)),
     'Cache-Control': 'no-cache, private',
   };
   if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-  res.writeHead(code, headers);
-  res.end(text);
+  return headers;
+}
+
+/**
+ * A list (or Table) goes out item by item with flow control (json-stream.ts): an 80 MB list as one
+ * JSON.stringify held the event loop for seconds and doubled the apiserver's memory.
+ */
+async function sendList(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: string[] | undefined,
+  pretty: boolean,
+): Promise<void> {
+  if (!isStreamable(body)) {
+    sendJson(res, code, body, warnings, pretty);
+    return;
+  }
+  await streamJson(res, code, body, jsonHeaders(warnings), pretty);
 }
 
 export function sendError(res: ServerResponse, e: unknown, log: Logger, pretty = false): number {
@@ -154,13 +182,16 @@ export const INPUT_MEDIA_TYPES: readonly string[] = [
 
 /**
  * Parse a JSON, YAML or Kubernetes protobuf body; malformed input is a 400 naming where it broke, a media type
- * not in `accepted` (no Content-Type means JSON) upstream's 415.
+ * not in `accepted` (no Content-Type means JSON) upstream's 415. YAML that is JSON (what kubectl's server-side
+ * apply sends) goes through JSON.parse; other large YAML decodes on the offload worker, so the event loop keeps
+ * answering while it does.
  */
-export function parseBody(
+export async function parseBody(
   buf: Buffer,
   contentType: string | undefined,
   accepted: readonly string[] = INPUT_MEDIA_TYPES,
-): unknown {
+  offload: Offload = defaultOffload,
+): Promise<unknown> {
   if (buf.length === 0) return undefined;
   const ct = (contentType || 'application/json').split(';')[0].trim().toLowerCase();
   // CBOR is recognised (kubectl retries as JSON on 415) but not served
@@ -168,24 +199,28 @@ export function parseBody(
   // typed clients (kubectl create/run/autoscale/drain) send protobuf and, unlike CBOR, never retry as JSON on 415
   if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
+  const large = text.length >= OFFLOAD_YAML_CHARS;
+  let value: unknown;
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
+    const tooDeep = yamlNestingError(buf);
+    if (tooDeep) throw errors.badRequest(`error converting YAML to JSON: ${tooDeep}`);
+    const json = parseYamlAsJson(text);
+    if (!json) return offload.run('decodeYaml', large, text);
+    value = json.value;
+  } else {
     try {
-      const tooDeep = yamlNestingError(buf);
+      const tooDeep = jsonNestingError(buf);
       if (tooDeep) throw new Error(tooDeep);
-      return parseYaml(text, { maxAliasCount: 100 }) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (e) {
-      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`, { cause: e });
+      throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
-  try {
-    const tooDeep = jsonNestingError(buf);
-    if (tooDeep) throw new Error(tooDeep);
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
+  // a megabyte of JSON takes tens of milliseconds to parse: let waiting requests in before the rest of this one
+  if (large) await yieldEventLoop();
+  return value;
 }
 
 /** Upstream's long-running requests (watches, logs, streams) take no `?timeout=` deadline. */
@@ -197,6 +232,19 @@ function isLongRunning(url: URL): boolean {
   );
 }
 
+/**
+ * The JSON of the newest watch event's object. Storage hands every watcher the same object for one write, and
+ * fans it out to them in one go: one entry encodes a 1 MB object once for all its watchers, not once each.
+ */
+let lastEncoded: { object: unknown; text: string } | undefined;
+function encodeShared(object: unknown): string {
+  const last = lastEncoded;
+  if (last && last.object === object && typeof object === 'object' && object !== null) return last.text;
+  const text = JSON.stringify(object) ?? 'null';
+  lastEncoded = { object, text };
+  return text;
+}
+
 function toMetadataOnly(obj: KubeObject): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata ?? {} };
 }
@@ -204,6 +252,7 @@ function toMetadataOnly(obj: KubeObject): KubeObject {
 export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const log = opts.logger;
   const maxWatchBuffer = opts.maxWatchBufferBytes ?? 16 * 1024 * 1024;
+  const offload = opts.offload ?? defaultOffload;
 
   const serve = async (req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
@@ -218,6 +267,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
           b,
           req.headers['content-type'],
           req.method === 'PATCH' ? Object.keys(PATCH_CONTENT_TYPES) : INPUT_MEDIA_TYPES,
+          offload,
         ),
       ));
     for (const route of opts.routes) {
@@ -314,7 +364,9 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
         };
       } else out = toMetadataOnly(out as KubeObject);
     }
-    sendJson(res, result.code, out, result.warnings, isPrettyPrint(q, req.headers['user-agent']));
+    const pretty = isPrettyPrint(q, req.headers['user-agent']);
+    if (verb === 'list') await sendList(res, result.code, out, result.warnings, pretty);
+    else sendJson(res, result.code, out, result.warnings, pretty);
     opts.observe?.({ ...labels, code: result.code }, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
@@ -347,7 +399,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
           first = false;
         } else if (negotiated.as === 'metadata') object = toMetadataOnly(ev.object);
       }
-      return `${JSON.stringify({ type: ev.type, object })}\n`;
+      return `{"type":${JSON.stringify(ev.type)},"object":${encodeShared(object)}}\n`;
     };
     let handle: { stop(): void } | undefined;
     let ended = false;

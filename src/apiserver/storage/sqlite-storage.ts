@@ -5,6 +5,7 @@ import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../../api/request.js';
 import type { Clock } from '../../util/clock.js';
+import { yieldEventLoop } from '../../util/event-loop.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { SortedKeys } from './sorted-keys.js';
 import {
@@ -133,6 +134,34 @@ function decode(text: string, rv: number): KubeObject {
   const obj = JSON.parse(text) as KubeObject;
   obj.metadata = { ...obj.metadata, resourceVersion: String(rv) };
   return obj;
+}
+
+/** Objects whose JSON is longer than this are encoded a step at a time, the event loop running in between. */
+const LARGE_TEXT = 256 * 1024;
+
+/** A write's object encoded ahead of the write: its stored text and a private copy of it. */
+interface Encoded {
+  text: string;
+  copy: KubeObject;
+}
+
+/** the JSON of the object a write replaces, when encoded ahead (it is reused if that object is still current) */
+interface PrevHint {
+  object: KubeObject;
+  text: string;
+}
+
+/** The stored text of an object, or why it has none (a value JSON cannot hold fails the write, not the caller). */
+function encodeText(key: string, object: KubeObject): string | Error {
+  let text: string;
+  try {
+    text = JSON.stringify(object);
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+  if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES)
+    return new StorageError('TooLarge', key, 'etcdserver: request is too large');
+  return text;
 }
 
 /** A shallow copy of a (shared, immutable) object with another resourceVersion. */
@@ -322,32 +351,57 @@ export class SqliteStorage implements Storage {
   }
 
   create(key: string, object: KubeObject): Promise<StoredObject> {
-    return this.write(
-      key,
-      (current) => {
-        if (current) throw new StorageError('AlreadyExists', key, `${key} already exists`);
-        return 'ADDED';
-      },
-      object,
-    );
+    const decide = (current: StoredObject | undefined): StorageEvent['type'] => {
+      if (current) throw new StorageError('AlreadyExists', key, `${key} already exists`);
+      return 'ADDED';
+    };
+    const text = encodeText(key, object);
+    if (text instanceof Error) return Promise.reject(text);
+    if (text.length < LARGE_TEXT) return this.write(key, decide, text);
+    return this.encodeLarge(text).then((encoded) => this.write(key, decide, encoded.text, encoded));
+  }
+
+  /**
+   * A megabyte object's JSON takes tens of milliseconds to write and as many to read back: each in an
+   * event-loop turn of its own, and the replaced object's JSON too, before the write proper.
+   */
+  private async encodeLarge(text: string, prevKey?: string): Promise<Encoded & { prev?: PrevHint }> {
+    await yieldEventLoop();
+    const copy = JSON.parse(text) as KubeObject;
+    const before = prevKey === undefined ? undefined : this.objects.get(prevKey);
+    if (!before) return { text, copy };
+    await yieldEventLoop();
+    const prev = { object: before.object, text: JSON.stringify(before.object) };
+    await yieldEventLoop();
+    return { text, copy, prev };
   }
 
   update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject> {
-    return this.write(
-      key,
-      (current) => {
-        if (!current) throw new StorageError('NotFound', key, `${key} not found`);
-        if (current.rv !== expectedRV) {
-          throw new StorageError(
-            'Conflict',
-            key,
-            `${key}: resourceVersion ${expectedRV} is stale, the object is at ${current.rv}`,
-          );
-        }
-        return 'MODIFIED';
-      },
-      object,
-    );
+    const text = encodeText(key, object);
+    if (text instanceof Error) return Promise.reject(text);
+    if (text.length >= LARGE_TEXT) {
+      return this.encodeLarge(text, key).then((encoded) =>
+        this.write(key, this.updateDecision(key, expectedRV), encoded.text, encoded, encoded.prev),
+      );
+    }
+    return this.write(key, this.updateDecision(key, expectedRV), text);
+  }
+
+  private updateDecision(
+    key: string,
+    expectedRV: number,
+  ): (current: StoredObject | undefined) => StorageEvent['type'] {
+    return (current) => {
+      if (!current) throw new StorageError('NotFound', key, `${key} not found`);
+      if (current.rv !== expectedRV) {
+        throw new StorageError(
+          'Conflict',
+          key,
+          `${key}: resourceVersion ${expectedRV} is stale, the object is at ${current.rv}`,
+        );
+      }
+      return 'MODIFIED';
+    };
   }
 
   delete(key: string, expectedRV?: number): Promise<StoredObject> {
@@ -371,7 +425,9 @@ export class SqliteStorage implements Storage {
   private write(
     key: string,
     decide: (current: StoredObject | undefined) => StorageEvent['type'],
-    object?: KubeObject,
+    text?: string,
+    encoded?: Encoded,
+    prevHint?: PrevHint,
   ): Promise<StoredObject> {
     if (this.closed) return Promise.reject(new Error('storage is closed'));
     const batch = this.batch ?? this.begin();
@@ -400,20 +456,16 @@ export class SqliteStorage implements Storage {
           this.stmt.event.run(rv, type, key, current!.rv, JSON.stringify(current!.object));
         } else {
           // The JSON round trip is both the stored text and a private copy: the caller's object is never touched.
-          const text = JSON.stringify(object);
-          if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES) {
-            op.error = new StorageError('TooLarge', key, 'etcdserver: request is too large');
-            return;
-          }
-          stored = { key, rv, object: this.handOut(decode(text, rv)) };
-          this.stmt.put.run(key, rv, text);
-          this.stmt.event.run(
-            rv,
-            type,
-            key,
-            current?.rv ?? null,
-            current ? JSON.stringify(current.object) : null,
-          );
+          const copy = encoded ? withRV(encoded.copy, rv) : decode(text!, rv);
+          stored = { key, rv, object: this.handOut(copy) };
+          this.stmt.put.run(key, rv, text!);
+          const prevText =
+            current && prevHint?.object === current.object
+              ? prevHint.text
+              : current
+                ? JSON.stringify(current.object)
+                : null;
+          this.stmt.event.run(rv, type, key, current?.rv ?? null, prevText);
         }
         batch.lastRV = this.assignedRV = rv;
         batch.overlay.set(key, type === 'DELETED' ? null : stored);
