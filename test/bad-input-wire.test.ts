@@ -12,6 +12,7 @@ import { decodeServerFrames, encodeFrame, WS_PATH, type ServerFrame } from '../s
 import { writeKubeconfig } from '../src/util/kubeconfig.js';
 import { peakRssMb } from '../src/bench/apiserver-process.js';
 import { DIST, httpsGet, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { stopChild } from './helpers/process.js';
 import { waitFor } from './helpers/wait.js';
 
 let api: ApiServerProcess;
@@ -228,19 +229,7 @@ describe('issue #17.4: a cluster-wide list bigger than 64 MiB on the internal fa
     let cmLogs = '';
 
     afterAll(async () => {
-      if (cm && cm.exitCode === null) {
-        cm.kill('SIGTERM');
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            cm.kill('SIGKILL');
-            resolve();
-          }, 5_000);
-          cm.once('exit', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-      }
+      if (cm) await stopChild(cm);
     });
 
     it('syncs its caches, keeps its one connection and collects garbage among the big ConfigMaps', async () => {

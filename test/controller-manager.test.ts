@@ -8,6 +8,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { connectKubeClient, type ApiConnection, type KubeClient } from '../src/client/index.js';
 import { rfc3339, rfc3339Micro } from '../src/util/objects.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { stopChild } from './helpers/process.js';
 import { waitFor } from './helpers/wait.js';
 
 let api: ApiServerProcess;
@@ -107,19 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await connection?.close();
-  if (cm && cm.exitCode === null) {
-    cm.kill('SIGTERM');
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        cm.kill('SIGKILL');
-        resolve();
-      }, 5_000);
-      cm.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
+  if (cm) await stopChild(cm);
   await api?.cleanup();
 });
 
@@ -334,18 +323,7 @@ describe('controller-manager: with the ReplicaSet and Deployment controllers', (
         return left === 0;
       });
     } finally {
-      cm2.kill('SIGTERM');
-      await new Promise<void>((resolve) => {
-        if (cm2.exitCode !== null) return resolve();
-        const t = setTimeout(() => {
-          cm2.kill('SIGKILL');
-          resolve();
-        }, 5_000);
-        cm2.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await stopChild(cm2);
     }
   });
 });
