@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { run } from './helpers/cluster.js';
 import { apiClient, type Api } from './helpers/http.js';
+import { BIG_CONFIGMAP_KEYS, bigConfigMapYaml, bigKey, bigValue } from '../src/bench/big-configmap.js';
 
-const KEYS = 30_000;
+const KEYS = BIG_CONFIGMAP_KEYS;
 
 let server: ApiServerProcess;
 let api: Api;
@@ -26,28 +27,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const key = (i: number): string => `key-${String(i).padStart(6, '0')}`;
-/** 30,000 keys of 34 bytes: 1,020,000 bytes of data, just under the 1 MiB a ConfigMap may hold */
-const value = (i: number): string => `v${String(i).padStart(6, '0')}-abcdefghijklmnop`;
-
-/** The manifest a user would write, as YAML; `comment` pads every line (a 2 MiB body of valid data). */
-function configMapYaml(
-  name: string,
-  opts: { comment?: string; repeat?: number; change?: number } = {},
-): string {
-  const lines = [
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
-    `  name: ${name}`,
-    '  namespace: default',
-    'data:',
-  ];
-  const pad = opts.comment ? `  # ${opts.comment}` : '';
-  for (let i = 0; i < KEYS; i++) lines.push(`  ${key(i)}: ${i === opts.change ? 'changed' : value(i)}${pad}`);
-  if (opts.repeat !== undefined) lines.push(`  ${key(opts.repeat)}: again`);
-  return `${lines.join('\n')}\n`;
-}
+const key = bigKey;
+const value = bigValue;
+const configMapYaml = bigConfigMapYaml;
 
 const kubectl = (...args: string[]) =>
   run('kubectl', args, { ...process.env, KUBECONFIG: server.kubeconfig }, { timeoutMs: 120_000 });

@@ -9,31 +9,12 @@ import { join } from 'node:path';
 import { percentile, rssMb, startBenchApiServer, type BenchApiServer } from './apiserver-process.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
+import { bigConfigMapYaml } from './big-configmap.js';
 
-const KEYS = 30_000;
 /** 75 ConfigMaps of 1,040,000 bytes of data: a cluster-wide list of about 80 MB */
 const FAT_CONFIGMAPS = 75;
 const HEALTHZ_TARGET_MS = 100;
 const PROBE_INTERVAL_MS = 10;
-
-const key = (i: number): string => `key-${String(i).padStart(6, '0')}`;
-
-/** A user's manifest: 30,000 keys of 34 bytes, 1,020,000 bytes of data (a ConfigMap may hold 1 MiB). */
-function bigConfigMapYaml(name: string, change?: number, comment = ''): string {
-  const lines = [
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
-    `  name: ${name}`,
-    '  namespace: default',
-    'data:',
-  ];
-  for (let i = 0; i < KEYS; i++) {
-    const value = i === change ? 'changed' : `v${String(i).padStart(6, '0')}-abcdefghijklmnop`;
-    lines.push(`  ${key(i)}: ${value}${comment}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 interface Probe {
   latencies: number[];
@@ -204,7 +185,7 @@ registerSuite('big-objects', async (): Promise<BenchResult[]> => {
     const manifest = join(dir, 'big.yaml');
     writeFileSync(manifest, bigConfigMapYaml('big'));
     const changed = join(dir, 'big-changed.yaml');
-    writeFileSync(changed, bigConfigMapYaml('big', 7));
+    writeFileSync(changed, bigConfigMapYaml('big', { change: 7 }));
     results.push(
       ...(await measure(
         server,
@@ -217,7 +198,7 @@ registerSuite('big-objects', async (): Promise<BenchResult[]> => {
     );
 
     // 2. a 2 MiB YAML body (the same data, every line commented) POSTed as application/yaml
-    const yaml = bigConfigMapYaml('yaml', undefined, `  # ${'x'.repeat(34)}`);
+    const yaml = bigConfigMapYaml('yaml', { comment: 'x'.repeat(34) });
     results.push(
       ...(await measure(server, 'a POST of a 2 MiB YAML body (30,000 keys)', () =>
         expectStatus(
