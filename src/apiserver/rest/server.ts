@@ -20,7 +20,7 @@ import { isStreamable, streamJson } from './json-stream.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
 import { yieldEventLoop } from '../../util/event-loop.js';
 import { OFFLOAD_YAML_CHARS, Offload } from '../offload/offload.js';
-import { parseYamlAsJson } from './yaml-body.js';
+import { countJsonKeys, countParsedKeys, jsonValueOf, parseYamlAsJson } from './yaml-body.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -204,13 +204,24 @@ export async function parseBody(
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     const tooDeep = yamlNestingError(buf);
     if (tooDeep) throw errors.badRequest(`error converting YAML to JSON: ${tooDeep}`);
-    const json = parseYamlAsJson(text);
-    if (!json) return offload.run('decodeYaml', large, text);
-    value = json.value;
+    if (!large) {
+      const json = parseYamlAsJson(text);
+      if (!json) return offload.run('decodeYaml', false, text);
+      value = json.value;
+    } else {
+      // a megabyte body: scan, parse and count keys in turns of their own, so no one turn holds the loop for long
+      await yieldEventLoop();
+      const json = jsonValueOf(text);
+      await yieldEventLoop();
+      if (!json || countJsonKeys(text) !== countParsedKeys(json.value))
+        return offload.run('decodeYaml', true, text);
+      value = json.value;
+    }
   } else {
     try {
       const tooDeep = jsonNestingError(buf);
       if (tooDeep) throw new Error(tooDeep);
+      if (large) await yieldEventLoop();
       value = JSON.parse(text) as unknown;
     } catch (e) {
       throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`, {

@@ -97,15 +97,19 @@ export function countParsedKeys(value: unknown): number {
  * a hundred times faster. Undefined when the text is not JSON or repeats a key (the YAML path then says which).
  */
 export function parseYamlAsJson(text: string): { value: unknown } | undefined {
+  const value = jsonValueOf(text);
+  return value && countJsonKeys(text) === countParsedKeys(value.value) ? value : undefined;
+}
+
+/** JSON.parse of a text that looks like JSON; undefined when it does not parse (the YAML path says why) */
+export function jsonValueOf(text: string): { value: unknown } | undefined {
   const first = /\S/.exec(text)?.[0];
   if (first !== '{' && first !== '[') return undefined;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) as unknown };
   } catch {
     return undefined;
   }
-  return countJsonKeys(text) === countParsedKeys(value) ? { value } : undefined;
 }
 
 /** The raw error for a YAML text, or its value; the message is what follows "error converting YAML to JSON: ". */
