@@ -240,8 +240,9 @@ describe('CRUD with upstream semantics', () => {
   it('concurrent patches without a resourceVersion all apply (retried on conflict); a pinned stale one gets 409', async () => {
     await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('racing', 1));
     const path = '/apis/apps/v1/namespaces/default/deployments/racing/status';
+    // 40 writers of one object: each round of the race has one winner, so the last needs up to 40 rounds
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 40 }, (_, i) =>
         api(
           'PATCH',
           path,
@@ -252,7 +253,7 @@ describe('CRUD with upstream semantics', () => {
     );
     expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
     const after = await api('GET', path);
-    expect(after.body.status.conditions).toHaveLength(20);
+    expect(after.body.status.conditions).toHaveLength(40);
     const stale = await api(
       'PATCH',
       '/apis/apps/v1/namespaces/default/deployments/racing',

@@ -98,6 +98,19 @@ const pidsOf = (s: ClusterStatusJson): Record<string, number> =>
  * afterwards becomes available (its pod scheduled, started, and counted by the controller-manager).
  */
 async function pauseApiserver(c: Cluster, deployment: string): Promise<void> {
+  // the controller-manager must be connected (its informers synced) before the pause, or the pause meets its
+  // connection attempt (a handshake timeout) instead of its pong timeout
+  const cmLogFile = componentLog(c.stateDir, 'controller-manager');
+  await waitFor(
+    'the controller-manager to start its controllers',
+    () =>
+      Promise.resolve(
+        existsSync(cmLogFile) && readFileSync(cmLogFile, 'utf8').includes('controllers started')
+          ? true
+          : undefined,
+      ),
+    60_000,
+  );
   const before = pidsOf(await c.status());
   expect(Object.keys(before)).toEqual(
     expect.arrayContaining(['apiserver', 'controller-manager', 'scheduler', 'cloud-lb', 'kube-proxy-node-1']),
@@ -109,7 +122,7 @@ async function pauseApiserver(c: Cluster, deployment: string): Promise<void> {
     process.kill(before['apiserver'], 'SIGCONT');
   }
   // the pong timeout did fire (else this test would prove nothing)
-  const cmLog = readFileSync(componentLog(c.stateDir, 'controller-manager'), 'utf8');
+  const cmLog = readFileSync(cmLogFile, 'utf8');
   expect(cmLog).toContain('apiserver missed its pongs; reconnecting');
   await sleep(2_000);
   const gone = Object.entries(before).filter(([, pid]) => !alive(pid));

@@ -74,7 +74,12 @@ interface Target {
 
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-const MAX_RETRIES = 8;
+/**
+ * Retries of a write that lost a race (no resourceVersion pinned). Upstream's GuaranteedUpdate retries without
+ * bound: every round one of the racing writers wins, so N concurrent writers of one object need up to N rounds —
+ * 8 was too few for 20 concurrent status patches. The cap only guards against a conflict that never clears.
+ */
+const MAX_RETRIES = 256;
 
 /** The resourceVersion a patch document itself sets (merge, strategic, apply, or a JSON patch op), if any. */
 function patchPinnedResourceVersion(patch: unknown): string | undefined {
