@@ -9,8 +9,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordType, decodeMessage, encodeQuery } from '../src/dns/wire.js';
+import { RecordType, encodeQuery } from '../src/dns/wire.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { tcpDnsQuery } from './helpers/dns.js';
 import { waitFor } from './helpers/wait.js';
 
 const HOST = '127.0.0.1';
@@ -298,24 +299,8 @@ describe('cluster DNS over TCP: a client that never reads', () => {
   });
 
   /** one query over TCP, answered */
-  const answered = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const sock = netConnect({ host: HOST, port });
-      const query = encodeQuery(7, 'kubernetes.default.svc.cluster.local', RecordType.A);
-      const prefix = Buffer.alloc(2);
-      prefix.writeUInt16BE(query.length);
-      let buf = Buffer.alloc(0);
-      sock.on('connect', () => sock.write(Buffer.concat([prefix, query])));
-      sock.on('data', (c: Buffer) => {
-        buf = Buffer.concat([buf, c]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          sock.end();
-          resolve(decodeMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))).answers.length);
-        }
-      });
-      sock.on('error', reject);
-      sock.setTimeout(5000, () => sock.destroy(new Error('timeout')));
-    });
+  const answered = async (): Promise<number> =>
+    (await tcpDnsQuery(HOST, port, 'kubernetes.default.svc.cluster.local', RecordType.A)).answers.length;
 
   it('is stopped by backpressure and closed after the write timeout, and the server keeps answering', async () => {
     const LIMIT = 32 * 1024 * 1024;

@@ -1,11 +1,11 @@
 // Integration: a real apiserver and the cluster DNS process, queried with node:dns (c-ares) and raw TCP packets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordType, decodeMessage, encodeQuery, type DnsMessage } from '../src/dns/wire.js';
+import { RecordType, type DnsMessage } from '../src/dns/wire.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { tcpDnsQuery } from './helpers/dns.js';
 import { apiClient, type Api } from './helpers/http.js';
 
 let server: ApiServerProcess;
@@ -46,23 +46,7 @@ async function create(path: string, body: unknown): Promise<any> {
 }
 
 function tcpQuery(name: string, type: number): Promise<DnsMessage> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    const query = encodeQuery(0x4242, name, type);
-    const prefix = Buffer.alloc(2);
-    prefix.writeUInt16BE(query.length);
-    let buf = Buffer.alloc(0);
-    sock.on('connect', () => sock.write(Buffer.concat([prefix, query])));
-    sock.on('data', (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        sock.end();
-        resolve(decodeMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-      }
-    });
-    sock.on('error', reject);
-    sock.setTimeout(3000, () => sock.destroy(new Error('timeout')));
-  });
+  return tcpDnsQuery('127.0.0.1', port, name, type, 3000);
 }
 
 beforeAll(async () => {
