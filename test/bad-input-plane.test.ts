@@ -9,7 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordType, encodeQuery } from '../src/dns/wire.js';
+import { RecordType, encodeQuery, tcpFramed } from '../src/dns/wire.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { tcpDnsQuery } from './helpers/dns.js';
 import { waitFor } from './helpers/wait.js';
@@ -305,9 +305,7 @@ describe('cluster DNS over TCP: a client that never reads', () => {
   it('is stopped by backpressure and closed after the write timeout, and the server keeps answering', async () => {
     const LIMIT = 32 * 1024 * 1024;
     const query = encodeQuery(0x4242, 'kubernetes.default.svc.cluster.local', RecordType.A);
-    const frame = Buffer.alloc(2 + query.length);
-    frame.writeUInt16BE(query.length);
-    query.copy(frame, 2);
+    const frame = tcpFramed(query);
     const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
     const sock = netConnect({ host: HOST, port });
     sock.pause(); // never reads a byte of the answers

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RecordType, encodeQuery } from '../dns/wire.js';
+import { RecordType, encodeQuery, tcpFramed } from '../dns/wire.js';
 import { writeKubeconfig } from '../util/kubeconfig.js';
 import { rssMb, startBenchApiServer } from './apiserver-process.js';
 import { pollUntil } from './poll.js';
@@ -50,9 +50,7 @@ async function startComponent(
 /** one client that writes batches of queries as fast as the server takes them and never reads */
 async function neverReadingClient(port: number): Promise<{ sentMb: number; closedByServer: boolean }> {
   const query = encodeQuery(1, 'kubernetes.default.svc.cluster.local', RecordType.A);
-  const frame = Buffer.alloc(2 + query.length);
-  frame.writeUInt16BE(query.length);
-  query.copy(frame, 2);
+  const frame = tcpFramed(query);
   const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
   const sock = connect({ host: HOST, port });
   sock.pause();

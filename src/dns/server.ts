@@ -10,6 +10,7 @@ import {
   RecordType,
   decodeMessage,
   encodeMessage,
+  tcpFramed,
   type DnsMessage,
   type ResourceRecord,
 } from './wire.js';
@@ -209,9 +210,7 @@ export class DnsServer {
         pending = pending.subarray(2 + len);
         const reply = this.safeRespond(query, 'tcp');
         if (!reply) continue;
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(reply.length);
-        if (!sock.write(Buffer.concat([prefix, reply]))) {
+        if (!sock.write(tcpFramed(reply))) {
           // the client is not reading: stop reading it until it does, for at most the write timeout
           sock.pause();
           closeAfter(timeouts.writeMs, 'write timeout: the client does not read its answers');

@@ -420,3 +420,11 @@ export function encodeQuery(
       : [],
   });
 }
+
+/** A message as DNS over TCP carries it: two bytes of length, then the message (RFC 1035 §4.2.2). */
+export function tcpFramed(message: Buffer): Buffer {
+  const framed = Buffer.alloc(2 + message.length);
+  framed.writeUInt16BE(message.length);
+  message.copy(framed, 2);
+  return framed;
+}

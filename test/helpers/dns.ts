@@ -1,6 +1,6 @@
 // One DNS query over TCP (RFC 1035 §4.2.2: two bytes of length, then the message), as a resolver sends it.
 import { connect } from 'node:net';
-import { decodeMessage, encodeQuery, type DnsMessage } from '../../src/dns/wire.js';
+import { decodeMessage, encodeQuery, tcpFramed, type DnsMessage } from '../../src/dns/wire.js';
 
 export function tcpDnsQuery(
   host: string,
@@ -12,10 +12,8 @@ export function tcpDnsQuery(
   return new Promise((resolve, reject) => {
     const sock = connect({ host, port });
     const query = encodeQuery(0x4242, name, type);
-    const prefix = Buffer.alloc(2);
-    prefix.writeUInt16BE(query.length);
     let buf = Buffer.alloc(0);
-    sock.on('connect', () => sock.write(Buffer.concat([prefix, query])));
+    sock.on('connect', () => sock.write(tcpFramed(query)));
     sock.on('data', (c: Buffer) => {
       buf = Buffer.concat([buf, c]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
