@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { apiClient, type Api } from './helpers/http.js';
-import { startComponent, type ComponentProcess } from './helpers/process.js';
+import { startComponent, waitForLogLine, type ComponentProcess } from './helpers/process.js';
 import { ensureCommands } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -419,19 +419,7 @@ describe('the ingress gateway', () => {
       ],
       { KUBEMU_LOG_LEVEL: 'info' },
     );
-    const ready = await waitFor<{ http: { port: number } }>(
-      'ingress ready',
-      () => {
-        if (ingress.child.exitCode !== null) throw new Error(`ingress exited: ${ingress.logs()}`);
-        const line = ingress
-          .logs()
-          .split('\n')
-          .find((l) => l.includes('ingress gateway ready'));
-        return Promise.resolve(line ? (JSON.parse(line) as { http: { port: number } }) : undefined);
-      },
-      20_000,
-      50,
-    );
+    const ready = await waitForLogLine<{ http: { port: number } }>(ingress, 'ingress gateway ready');
     httpPort = ready.http.port;
   }, 30_000);
 

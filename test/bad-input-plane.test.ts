@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordType, encodeQuery, tcpFramed } from '../src/dns/wire.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { tcpDnsQuery } from './helpers/dns.js';
+import { waitForLogLine } from './helpers/process.js';
 import { waitFor } from './helpers/wait.js';
 
 const HOST = '127.0.0.1';
@@ -58,18 +59,9 @@ async function startIngress(
     ['--http', `${HOST}:0`, '--https', `${HOST}:0`, '--metrics-port', 'off', ...args],
     wrapper,
   );
-  const ready = await waitFor(
-    'the ingress gateway to be ready',
-    () => {
-      if (!alive(proc)) throw new Error(`ingress exited: ${proc.logs()}`);
-      const line = proc
-        .logs()
-        .split('\n')
-        .find((l) => l.includes('ingress gateway ready'));
-      return Promise.resolve(
-        line ? (JSON.parse(line) as { http: { port: number }; https: { port: number } }) : undefined,
-      );
-    },
+  const ready = await waitForLogLine<{ http: { port: number }; https: { port: number } }>(
+    proc,
+    'ingress gateway ready',
     30_000,
   );
   return { proc, http: ready.http.port, https: ready.https.port };

@@ -16,7 +16,7 @@ import { createCertificateAuthority, issueCertificate, type CertificateAuthority
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { waitFor } from './helpers/wait.js';
 import { apiClient, type Api } from './helpers/http.js';
-import { startComponent, type ComponentProcess } from './helpers/process.js';
+import { startComponent, waitForLogLine, type ComponentProcess } from './helpers/process.js';
 
 const GATEWAY_IP = '127.0.3.1';
 const NS = 'default';
@@ -232,20 +232,11 @@ beforeAll(async () => {
     ],
     { KUBEMU_LOG_LEVEL: 'info' },
   );
-  const ready = await until(
-    'ingress ready',
-    () => {
-      if (ingress.child.exitCode !== null) throw new Error(`ingress exited: ${ingress.logs()}`);
-      const line = ingress
-        .logs()
-        .split('\n')
-        .find((l) => l.includes('ingress gateway ready'));
-      return line
-        ? (JSON.parse(line) as { http: { port: number }; https: { port: number }; metricsPort: number })
-        : undefined;
-    },
-    20_000,
-  );
+  const ready = await waitForLogLine<{
+    http: { port: number };
+    https: { port: number };
+    metricsPort: number;
+  }>(ingress, 'ingress gateway ready');
   ports = { http: ready.http.port, https: ready.https.port, metrics: ready.metricsPort };
 }, 60_000);
 

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST } from './apiserver.js';
+import { waitFor } from './wait.js';
 
 export interface ComponentProcess {
   child: ChildProcess;
@@ -45,4 +46,29 @@ export function stopChild(
     });
     child.kill(signal);
   });
+}
+
+/**
+ * The first JSON log line of a component that mentions `marker` (its "ready" line, say), parsed; fails at once
+ * when the process exits first, and after `ms`.
+ */
+export function waitForLogLine<T>(
+  proc: { child: ChildProcess; logs(): string },
+  marker: string,
+  ms = 20_000,
+): Promise<T> {
+  return waitFor(
+    `a log line "${marker}"`,
+    () => {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null)
+        throw new Error(`exited before logging "${marker}": ${proc.logs()}`);
+      const line = proc
+        .logs()
+        .split('\n')
+        .find((l) => l.includes(marker));
+      return Promise.resolve(line ? (JSON.parse(line) as T) : undefined);
+    },
+    ms,
+    50,
+  );
 }
