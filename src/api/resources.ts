@@ -121,6 +121,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
     subresources: [status()],
   }),
   r('events.k8s.io', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
+  // --- workload and storage kinds (#18) ---
+  // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ];
 
 /** `apps/v1` or `v1` */

@@ -41,6 +41,9 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ['discovery.k8s.io/v1/EndpointSlice', as<EndpointSlice>(defaultEndpointSlice)],
   ['networking.k8s.io/v1/Ingress', as<Ingress>(defaultIngress)],
   ['networking.k8s.io/v1/IngressClass', as<IngressClass>(defaultIngressClass)],
+  // --- workload and storage kinds (#18) ---
+  // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ]);
 
 /** upstream's SetDefaults_* for the kind, in place (obj is a fresh copy the caller owns). Kinds without

@@ -131,6 +131,9 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
     ),
   ],
   ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
+  // --- workload and storage kinds (#18) ---
+  // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ]);
 
 /** metadata-only rules for kinds without their own validator */

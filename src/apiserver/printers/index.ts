@@ -64,6 +64,9 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   ['coordination.k8s.io/Lease', leasePrinter],
   // the scale subresource of deployments and replicasets
   ['autoscaling/Scale', scalePrinter],
+  // --- workload and storage kinds (#18) ---
+  // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ]);
 
 /** kinds without an upstream printer: NAME and AGE, as upstream shows custom resources without printer columns */

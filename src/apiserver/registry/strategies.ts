@@ -106,6 +106,9 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
       obj['status'] = { currentReplicas: 0, desiredReplicas: 0 };
     },
   },
+  // --- workload and storage kinds (#18) ---
+  // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 };
 
 export function strategyFor(group: string, resource: string): Strategy {
