@@ -38,6 +38,7 @@ export default tseslint.config(
       'scripts/**',
       '**/*.mjs',
       'src/api/schema/generated/**',
+      'src/api/protobuf/generated/**',
       'images/**',
     ],
   },

@@ -1,7 +1,7 @@
 // Decodes `application/vnd.kubernetes.protobuf` request bodies (what kubectl's typed clients send) into the plain
 // JSON object the JSON decoder would have produced, so the rest of the apiserver sees one encoding.
 import { errors } from '../errors.js';
-import { DELETE_OPTIONS_MESSAGE, I, K, KIND_MESSAGES, M, MESSAGES, R } from './messages.js';
+import { DELETE_OPTIONS_MESSAGE, I, K, KIND_MESSAGES, LIST_MESSAGES, M, MESSAGES, R } from './messages.js';
 import { WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, WireError, WireReader } from './wire-reader.js';
 
 /** upstream's protobuf serializer prefixes every object with these four bytes: `k8s\0` */
@@ -165,14 +165,80 @@ function readValue(r: WireReader, wireType: number, type: string, where: string)
       return readTime(payload, false, where);
     case 'meta.v1.MicroTime':
       return readTime(payload, true, where);
+    case 'meta.v1.Duration':
+      return readDuration(payload, where);
     case 'resource.Quantity':
+    case 'resource.QuantityValue':
       return readQuantity(payload);
     case 'intstr.IntOrString':
       return readIntOrString(payload, where);
     case 'meta.v1.FieldsV1':
       return readFieldsV1(payload, where);
+    case 'runtime.RawExtension':
+      return readRawExtension(payload, where);
     default:
+      if (LIST_MESSAGES.has(type)) return decodeMessage(payload, type).items ?? [];
       return decodeMessage(payload, type);
+  }
+}
+
+/** Duration {1: int64 nanoseconds}, rendered as Go's time.Duration.String() ("1h2m3.5s", "150ms", "0s") */
+function readDuration(buf: Buffer, where: string): string {
+  let nanos = 0n;
+  const r = new WireReader(buf);
+  while (!r.done()) {
+    const { field, wireType } = r.tag();
+    if (field === 1) {
+      expectWire(wireType, WIRE_VARINT, where);
+      nanos = BigInt.asIntN(64, r.varint());
+    } else r.skip(wireType);
+  }
+  return goDuration(nanos);
+}
+
+export function goDuration(nanos: bigint): string {
+  const sign = nanos < 0n ? '-' : '';
+  const n = nanos < 0n ? -nanos : nanos;
+  if (n === 0n) return '0s';
+  if (n < 1_000_000_000n) {
+    // below a second Go picks the largest unit (ns, µs, ms) and prints a decimal fraction
+    const [unit, scale] = n < 1000n ? ['ns', 1n] : n < 1_000_000n ? ['µs', 1000n] : ['ms', 1_000_000n];
+    return `${sign}${fraction(n, scale)}${unit}`;
+  }
+  const hours = n / 3_600_000_000_000n;
+  const minutes = (n / 60_000_000_000n) % 60n;
+  const seconds = `${fraction(n % 60_000_000_000n, 1_000_000_000n)}s`;
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}`;
+  return `${sign}${seconds}`;
+}
+
+/** n / scale as a decimal without trailing zeros */
+function fraction(n: bigint, scale: bigint): string {
+  const whole = n / scale;
+  const rest = n % scale;
+  if (rest === 0n) return String(whole);
+  const digits = String(scale).length - 1;
+  return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
+}
+
+/** RawExtension {1: raw}: the raw bytes are the embedded object's JSON, which upstream's JSON form inlines */
+function readRawExtension(buf: Buffer, where: string): unknown {
+  let raw: Buffer | undefined;
+  const r = new WireReader(buf);
+  while (!r.done()) {
+    const { field, wireType } = r.tag();
+    if (field === 1 && wireType === WIRE_BYTES) raw = r.bytes();
+    else r.skip(wireType);
+  }
+  if (!raw || raw.length === 0) return undefined;
+  if (raw.subarray(0, PROTOBUF_MAGIC.length).equals(PROTOBUF_MAGIC)) {
+    throw new WireError(`${where}: an embedded protobuf object is not supported, send its JSON`);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (e) {
+    throw new WireError(`${where}: invalid JSON in RawExtension: ${(e as Error).message}`);
   }
 }
 
