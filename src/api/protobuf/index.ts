@@ -77,6 +77,21 @@ function readUnknown(buf: Buffer): Envelope {
   return out;
 }
 
+/**
+ * Decode a Kubernetes protobuf body as the given message (`meta.v1.Status`, …) whatever kind its envelope names:
+ * for objects that are not request bodies of a served kind (upstream's round-trip fixtures of meta kinds).
+ */
+export function decodeProtobufBodyAs(body: Buffer, message: string): unknown {
+  const envelope = readUnknown(body.subarray(PROTOBUF_MAGIC.length));
+  const { kind, apiVersion } = envelope;
+  // a WatchEvent carries no type meta, and upstream's JSON of it has none either
+  return {
+    ...(kind && { kind }),
+    ...(apiVersion && { apiVersion }),
+    ...decodeMessage(envelope.raw, message),
+  };
+}
+
 function decodeMessage(buf: Buffer, message: string): JsonObject {
   const spec = MESSAGES[message];
   if (!spec) throw errors.internal(`no protobuf table for message ${message}`);
@@ -343,6 +358,10 @@ function zeroOf(type: string): unknown {
       return false;
     case 'resource.Quantity':
       return '0';
+    case 'meta.v1.Time':
+    case 'meta.v1.MicroTime':
+      // upstream's JSON renders the zero time as null (PodDisruptionBudgetStatus.disruptedPods values)
+      return null;
     case 'int32':
     case 'int64':
     case 'uint32':
