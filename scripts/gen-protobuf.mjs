@@ -137,7 +137,7 @@ function parseProto(text, file) {
 function parseGoStructs(files) {
   const structs = new Map();
   for (const file of files) {
-    const text = readFileSync(file, 'utf8');
+    const text = readText(file);
     const lines = text.split('\n');
     let current;
     for (const line of lines) {
@@ -244,6 +244,12 @@ function goImportPath(releaseDir, pkgDir) {
   return relative(releaseDir, pkgDir).split('\\').join('/');
 }
 
+const textCache = new Map();
+function readText(file) {
+  if (!textCache.has(file)) textCache.set(file, readFileSync(file, 'utf8'));
+  return textCache.get(file);
+}
+
 const goSourceCache = new Map();
 /** the body of `type <name> struct {…}` in a package's Go files */
 function goSource(files, name) {
@@ -251,7 +257,7 @@ function goSource(files, name) {
   if (!goSourceCache.has(key)) {
     let body = '';
     for (const file of files) {
-      const text = readFileSync(file, 'utf8');
+      const text = readText(file);
       const start = text.indexOf(`\ntype ${name} struct {`);
       if (start >= 0) {
         body = text.slice(start, text.indexOf('\n}\n', start));
