@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { goDuration } from './index.js';
+import { decodeProtobufBody, goDuration, PROTOBUF_MAGIC } from './index.js';
 import { KIND_MESSAGES, LIST_MESSAGES, MESSAGES } from './messages.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +61,27 @@ describe('the generated protobuf field table', () => {
       'storage.k8s.io',
       'storagemigration.k8s.io',
     ]);
+  });
+
+  it('decodes named-slice wrappers (ExtraValue) as lists, an empty one as []', () => {
+    const varint = (n: number): Buffer => Buffer.from([n]);
+    const bytes = (field: number, data: Buffer): Buffer =>
+      Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
+    const str = (field: number, s: string): Buffer => bytes(field, Buffer.from(s));
+    // TokenReview{status{user{username, extra{scopes: [a, b]}, extra{empty: []}}}}
+    const user = Buffer.concat([
+      str(1, 'jane'),
+      bytes(4, Buffer.concat([str(1, 'scopes'), bytes(2, Buffer.concat([str(1, 'a'), str(1, 'b')]))])),
+      bytes(4, Buffer.concat([str(1, 'empty'), bytes(2, Buffer.alloc(0))])),
+    ]);
+    const body = Buffer.concat([
+      PROTOBUF_MAGIC,
+      bytes(1, Buffer.concat([str(1, 'authentication.k8s.io/v1'), str(2, 'TokenReview')])),
+      bytes(2, bytes(3, bytes(2, user))),
+    ]);
+    expect(decodeProtobufBody(body)).toMatchObject({
+      status: { user: { username: 'jane', extra: { scopes: ['a', 'b'], empty: [] } } },
+    });
   });
 
   it('marks named-slice wrappers (ExtraValue) as lists', () => {

@@ -350,6 +350,7 @@ function isZero(value: unknown): boolean {
 }
 
 function zeroOf(type: string): unknown {
+  if (LIST_MESSAGES.has(type)) return [];
   switch (type) {
     case 'string':
     case 'bytes':
