@@ -131,8 +131,8 @@ function parseProto(text, file) {
 }
 
 /**
- * The protobuf-tagged fields of every Go struct in a package's .go files: struct name → field number →
- * { json, inline, omitempty, pointer }.
+ * The Go structs of a package's .go files: struct name → { runtimeObject, fields: field number → { json, inline,
+ * omitempty, pointer } } for the protobuf-tagged fields, or { aliasOf, name } for `type X otherpkg.Y`.
  */
 function parseGoStructs(files) {
   const structs = new Map();
@@ -153,7 +153,7 @@ function parseGoStructs(files) {
       }
       const open = /^type (\w+) struct \{\s*$/.exec(line);
       if (open) {
-        current = new Map();
+        current = { fields: new Map(), runtimeObject: false };
         structs.set(open[1], current);
         continue;
       }
@@ -162,6 +162,8 @@ function parseGoStructs(files) {
         current = undefined;
         continue;
       }
+      // an API object embeds `metav1.TypeMeta \`json:",inline"\``: it is a kind
+      if (/^\s+(?:\w+\.)?TypeMeta\s+`json:",inline"/.test(line)) current.runtimeObject = true;
       const field = /^\s+(?:(\w+)\s+)?([^\s`]+)\s+`([^`]*)`/.exec(line);
       if (!field) continue;
       const tags = field[3];
@@ -170,7 +172,7 @@ function parseGoStructs(files) {
       const json = /json:"([^"]*)"/.exec(tags);
       // runtime.Unknown has no JSON form: its fields keep their proto names
       const [jsonName, ...options] = (json?.[1] ?? '').split(',');
-      current.set(Number(proto[1]), {
+      current.fields.set(Number(proto[1]), {
         json: jsonName,
         inline: options.includes('inline'),
         omitempty: options.includes('omitempty'),
@@ -212,9 +214,6 @@ function loadRelease(dirRel) {
   for (const file of walk(dir, 'generated.proto')) {
     const pkgDir = dirname(file);
     const proto = parseProto(readFileSync(file, 'utf8'), relative(root, file));
-    const goFiles = readdirSync(pkgDir)
-      .filter((f) => f.endsWith('.go'))
-      .map((f) => join(pkgDir, f));
     const structs = goPackages.get(goImportPath(dir, pkgDir));
     const isApiGroup = proto.package.startsWith('k8s.io.api.');
     const [, version] = shortName(`${proto.package}.X`).split('.');
@@ -224,12 +223,12 @@ function loadRelease(dirRel) {
       const qualify = (type) =>
         SCALARS.has(type) ? type : shortName(type.startsWith('.') ? type : `${proto.package}.${type}`);
       const go = resolve(structs.get(message.name));
-      const runtimeObject = isApiGroup && go && /TypeMeta/.test(goSource(goFiles, message.name));
+      const runtimeObject = isApiGroup && go?.runtimeObject;
       messages.set(short, {
         file: relative(root, file),
         fields: message.fields.map((f) => ({ ...f, type: qualify(f.type) })),
         listWrapper: message.comment.includes('+protobuf.nullable=true'),
-        go,
+        go: go?.fields,
         kind: runtimeObject
           ? { apiVersion: group ? `${group}/${version}` : version, kind: message.name }
           : undefined,
@@ -248,25 +247,6 @@ const textCache = new Map();
 function readText(file) {
   if (!textCache.has(file)) textCache.set(file, readFileSync(file, 'utf8'));
   return textCache.get(file);
-}
-
-const goSourceCache = new Map();
-/** the body of `type <name> struct {…}` in a package's Go files */
-function goSource(files, name) {
-  const key = `${files[0]}#${name}`;
-  if (!goSourceCache.has(key)) {
-    let body = '';
-    for (const file of files) {
-      const text = readText(file);
-      const start = text.indexOf(`\ntype ${name} struct {`);
-      if (start >= 0) {
-        body = text.slice(start, text.indexOf('\n}\n', start));
-        break;
-      }
-    }
-    goSourceCache.set(key, body);
-  }
-  return goSourceCache.get(key);
 }
 
 /** one field table row: [json, type, flags] */

@@ -899,6 +899,7 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'v1/EventList': 'core.v1.EventList',
   'v1/LimitRange': 'core.v1.LimitRange',
   'v1/LimitRangeList': 'core.v1.LimitRangeList',
+  'v1/List': 'core.v1.List',
   'v1/Namespace': 'core.v1.Namespace',
   'v1/NamespaceList': 'core.v1.NamespaceList',
   'v1/Node': 'core.v1.Node',
