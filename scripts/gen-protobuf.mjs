@@ -1,7 +1,8 @@
 // Generates src/api/protobuf/generated/messages.ts — the protobuf field table decodeProtobufBody reads — from
 // upstream's generated.proto files checked in under api/upstream/v1.33/proto (k8s.io/api and k8s.io/apimachinery at
-// v0.33.x, see SOURCE.md there), with the JSON side of each field taken from the Go struct tags in the types.go
-// beside each .proto: the json name, `,inline`, `omitempty` and whether the Go field is a pointer.
+// v0.33.x, see SOURCE.md there), with the JSON side of each field taken from the Go struct tags of upstream's types.go
+// (the json name, `,inline`, `omitempty` and whether the Go field is a pointer), extracted as data into
+// go-structs.json beside the .proto files by scripts/extract-go-structs.mjs.
 //
 // Why both: go-to-protobuf names proto fields after the json tag, but the .proto does not say which fields are
 // inlined into their parent's JSON (`json:",inline"`), nor which zero values upstream's JSON rendering drops (a
@@ -17,7 +18,7 @@
 //
 //   node scripts/gen-protobuf.mjs            write the generated file
 //   node scripts/gen-protobuf.mjs --stdout   print it instead (the freshness test compares the two)
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -131,63 +132,31 @@ function parseProto(text, file) {
 }
 
 /**
- * The Go structs of a package's .go files: struct name → { runtimeObject, fields: field number → { json, inline,
- * omitempty, pointer } } for the protobuf-tagged fields, or { aliasOf, name } for `type X otherpkg.Y`.
+ * The Go side of each package (go-structs.json, made by scripts/extract-go-structs.mjs from upstream's types.go):
+ * import path → { groupName?, structs: name → { kind?, fields: number → { json, inline?, omitempty?, pointer? } }
+ * or { aliasOf, name } }, as Maps keyed the way loadRelease looks them up.
  */
-function parseGoStructs(files) {
-  const structs = new Map();
-  for (const file of files) {
-    const text = readText(file);
-    const lines = text.split('\n');
-    let current;
-    for (const line of lines) {
-      // `type MatchCondition v1.MatchCondition`: the same struct as another package's, by its import path
-      const alias = /^type (\w+) (\w+)\.(\w+)\s*$/.exec(line);
-      if (alias) {
-        const imp =
-          new RegExp(`^\\s*${alias[2]} "([^"]+)"`, 'm').exec(text) ??
-          new RegExp(`^\\s*"([^"]+/${alias[2]})"`, 'm').exec(text);
-        if (!imp) throw new Error(`${file}: no import for ${alias[2]} in ${line}`);
-        structs.set(alias[1], { aliasOf: imp[1], name: alias[3] });
-        continue;
-      }
-      const open = /^type (\w+) struct \{\s*$/.exec(line);
-      if (open) {
-        current = { fields: new Map(), runtimeObject: false };
-        structs.set(open[1], current);
-        continue;
-      }
-      if (!current) continue;
-      if (line === '}') {
-        current = undefined;
-        continue;
-      }
-      // an API object embeds `metav1.TypeMeta \`json:",inline"\``: it is a kind
-      if (/^\s+(?:\w+\.)?TypeMeta\s+`json:",inline"/.test(line)) current.runtimeObject = true;
-      const field = /^\s+(?:(\w+)\s+)?([^\s`]+)\s+`([^`]*)`/.exec(line);
-      if (!field) continue;
-      const tags = field[3];
-      const proto = /protobuf:"[a-z0-9]+,(\d+),/.exec(tags);
-      if (!proto) continue;
-      const json = /json:"([^"]*)"/.exec(tags);
-      // runtime.Unknown has no JSON form: its fields keep their proto names
-      const [jsonName, ...options] = (json?.[1] ?? '').split(',');
-      current.fields.set(Number(proto[1]), {
-        json: jsonName,
-        inline: options.includes('inline'),
-        omitempty: options.includes('omitempty'),
-        pointer: field[2].startsWith('*'),
-      });
+function loadGoStructs(dir) {
+  const data = JSON.parse(readFileSync(join(dir, 'go-structs.json'), 'utf8'));
+  const packages = new Map();
+  for (const [pkg, { groupName, structs }] of Object.entries(data)) {
+    const byName = new Map();
+    for (const [name, s] of Object.entries(structs)) {
+      if (s.aliasOf) byName.set(name, s);
+      else
+        byName.set(name, {
+          runtimeObject: s.kind === true,
+          fields: new Map(Object.entries(s.fields).map(([n, f]) => [Number(n), f])),
+        });
     }
+    packages.set(pkg, { groupName, structs: byName });
   }
-  return structs;
+  return packages;
 }
 
-/** the API group of a k8s.io/api package, from its doc.go `+groupName=` (none: the package's group dir name) */
-function groupOf(dir, pkg) {
-  const doc = join(dir, 'doc.go');
-  const tag = existsSync(doc) ? /^\/\/ \+groupName=(.*)$/m.exec(readFileSync(doc, 'utf8')) : null;
-  if (tag) return tag[1].trim();
+/** the API group of a k8s.io/api package: its doc.go `+groupName=` (none: the package's group dir name) */
+function groupOf(goPackage, pkg) {
+  if (goPackage?.groupName !== undefined) return goPackage.groupName;
   const [group] = shortName(`${pkg}.X`).split('.');
   return group;
 }
@@ -196,28 +165,22 @@ function groupOf(dir, pkg) {
 function loadRelease(dirRel) {
   const dir = join(root, dirRel);
   const messages = new Map();
-  const goPackages = new Map();
-  for (const file of walk(dir, 'generated.proto')) {
-    const pkgDir = dirname(file);
-    const goFiles = readdirSync(pkgDir)
-      .filter((f) => f.endsWith('.go'))
-      .map((f) => join(pkgDir, f));
-    goPackages.set(goImportPath(dir, pkgDir), parseGoStructs(goFiles));
-  }
+  const goPackages = loadGoStructs(dir);
   const resolve = (struct) => {
     for (let hops = 0; struct?.aliasOf; hops++) {
       if (hops > 3) throw new Error(`alias loop at ${struct.name}`);
-      struct = goPackages.get(struct.aliasOf)?.get(struct.name);
+      struct = goPackages.get(struct.aliasOf)?.structs.get(struct.name);
     }
     return struct;
   };
   for (const file of walk(dir, 'generated.proto')) {
     const pkgDir = dirname(file);
     const proto = parseProto(readFileSync(file, 'utf8'), relative(root, file));
-    const structs = goPackages.get(goImportPath(dir, pkgDir));
+    const goPackage = goPackages.get(goImportPath(dir, pkgDir));
+    const structs = goPackage?.structs ?? new Map();
     const isApiGroup = proto.package.startsWith('k8s.io.api.');
     const [, version] = shortName(`${proto.package}.X`).split('.');
-    const group = isApiGroup ? groupOf(pkgDir, proto.package) : undefined;
+    const group = isApiGroup ? groupOf(goPackage, proto.package) : undefined;
     for (const message of proto.messages) {
       const short = shortName(`${proto.package}.${message.name}`);
       const qualify = (type) =>
@@ -241,12 +204,6 @@ function loadRelease(dirRel) {
 /** `<dir>/k8s.io/api/core/v1` → `k8s.io/api/core/v1` */
 function goImportPath(releaseDir, pkgDir) {
   return relative(releaseDir, pkgDir).split('\\').join('/');
-}
-
-const textCache = new Map();
-function readText(file) {
-  if (!textCache.has(file)) textCache.set(file, readFileSync(file, 'utf8'));
-  return textCache.get(file);
 }
 
 /** one field table row: [json, type, flags] */
