@@ -1,19 +1,11 @@
 // OpenAPI v3 component schemas for every served type, post-processed from definitions.json: upstream component
 // names, $refs wrapped in allOf where they carry siblings (as upstream's v3 does), IntOrString/Quantity as upstream
-// declares them, patch and list-type extensions from PATCH_META_TABLE, x-kubernetes-group-version-kind on kinds,
-// and the <Kind>List types definitions.json does not carry.
-import { PATCH_META_TABLE, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
+// declares them, patch, list-type and map-type extensions from the generated patch metadata,
+// x-kubernetes-group-version-kind on served kinds, and <Kind>List types for kinds upstream's spec has none for.
+import { typePatchInfo, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
 import { RESOURCES, groupVersion } from '../../api/resources.js';
 import { loadDefinitions, type JsonSchema } from '../../api/schema/definitions.js';
-import {
-  INT_OR_STRING,
-  META_PACKAGE,
-  QUANTITY,
-  componentNames,
-  packageDir,
-  refName,
-  splitDefinitionName,
-} from './names.js';
+import { INT_OR_STRING, META_PACKAGE, QUANTITY, componentNames, packageDir, refName } from './names.js';
 
 /** an OpenAPI schema object: plain JSON, with `x-kubernetes-*` extensions */
 export type OpenApiSchema = { [key: string]: unknown };
@@ -97,6 +89,7 @@ function patchExtensions(info: FieldPatchInfo | undefined): OpenApiSchema {
   if (!info) return ext;
   if (info.listMapKeys) ext['x-kubernetes-list-map-keys'] = [...info.listMapKeys];
   if (info.listType) ext['x-kubernetes-list-type'] = info.listType;
+  if (info.mapType) ext['x-kubernetes-map-type'] = info.mapType;
   if (info.patchMergeKey) ext['x-kubernetes-patch-merge-key'] = info.patchMergeKey;
   if (info.patchStrategy) ext['x-kubernetes-patch-strategy'] = info.patchStrategy;
   return ext;
@@ -129,11 +122,13 @@ class SchemaConverter {
     return { ...out, ...siblings };
   }
 
-  /** a definition: its properties get the patch metadata of the Go type `short` */
-  convertDefinition(s: JsonSchema, short: string): OpenApiSchema {
+  /** a definition (`core/v1.PodSpec`): it and its properties get the type's generated patch metadata */
+  convertDefinition(s: JsonSchema, definitionName: string): OpenApiSchema {
     const out = this.convert({ ...s, properties: undefined }) as OpenApiSchema;
+    const typeInfo = typePatchInfo(definitionName);
+    if (typeInfo?.mapType) out['x-kubernetes-map-type'] = typeInfo.mapType;
     if (s.properties) {
-      const meta = PATCH_META_TABLE[short] ?? {};
+      const meta = typeInfo?.fields ?? {};
       const properties: OpenApiSchema = {};
       for (const [name, prop] of Object.entries(s.properties)) {
         properties[name] = this.convert(prop, patchExtensions(meta[name]));
@@ -143,12 +138,6 @@ class SchemaConverter {
     if (s.required?.length) out.required = [...s.required];
     return out;
   }
-}
-
-/** definitions.json prefixes in the order their copies of a shared type win: the home package first */
-function prefixRank(name: string): number {
-  const { prefix } = splitDefinitionName(name);
-  return prefix === 'meta/v1' ? 0 : prefix === 'core/v1' ? 1 : 2;
 }
 
 function addGvk(schema: OpenApiSchema, gvk: GroupVersionKind): void {
@@ -198,18 +187,13 @@ export function components(): Components {
   const converter = new SchemaConverter(names);
   const schemas = new Map<string, OpenApiSchema>();
 
-  const ordered = Object.keys(defs.definitions).sort(
-    (a, b) => prefixRank(a) - prefixRank(b) || a.localeCompare(b),
-  );
-  for (const defName of ordered) {
+  for (const defName of Object.keys(defs.definitions).sort()) {
     const component = names.get(defName)!;
     if (schemas.has(component)) continue;
     const scalar = SCALAR_TYPES[component];
     schemas.set(
       component,
-      scalar
-        ? structuredClone(scalar)
-        : converter.convertDefinition(defs.definitions[defName], splitDefinitionName(defName).short),
+      scalar ? structuredClone(scalar) : converter.convertDefinition(defs.definitions[defName], defName),
     );
   }
   for (const [name, schema] of Object.entries({ ...SCALAR_TYPES, ...EXTRA_TYPES })) {
