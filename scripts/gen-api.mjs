@@ -130,8 +130,11 @@ function convert(s) {
 }
 
 function definitionOf(component, schema) {
-  if (component === QUANTITY) return { type: ['string', 'number'], format: 'quantity' };
-  if (TIMES.has(component)) return { type: 'string', format: 'date-time' };
+  const description = schema.description === undefined ? {} : { description: schema.description };
+  if (component === QUANTITY) return { type: ['string', 'number'], format: 'quantity', ...description };
+  if (component === INT_OR_STRING)
+    return { type: ['integer', 'string'], format: 'int-or-string', ...description };
+  if (TIMES.has(component)) return { type: 'string', format: 'date-time', ...description };
   return convert(schema);
 }
 
@@ -140,7 +143,7 @@ export function buildDefinitions(docs, components = collectComponents(docs)) {
   const definitions = {};
   const roots = {};
   for (const [component, schema] of components) {
-    if (component === INT_OR_STRING) continue; // inlined where used
+    // IntOrString is inlined where used; its definition only carries upstream's description
     const name = definitionName(component);
     definitions[name] = definitionOf(component, schema);
     for (const gvk of schema['x-kubernetes-group-version-kind'] ?? []) {
