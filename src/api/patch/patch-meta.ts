@@ -3,7 +3,9 @@
 // scripts/gen-api.mjs — and a navigator that walks the generated JSON Schemas (definitions.json) to say, for
 // every field of an object, how lists and maps merge.
 //
-// PATCH_META_TABLE shape (also what the OpenAPI generator reads to emit the x-kubernetes-* extensions):
+// TYPE_PATCH_INFO[<definitions.json name>] = { mapType?, fields?: { <json property>: FieldPatchInfo } } is the
+// generated data (what the OpenAPI documents and server-side apply read too); PATCH_META_TABLE is its fields by
+// short type name:
 //
 //   PATCH_META_TABLE[<Go type name>][<json property>] = { patchStrategy?, patchMergeKey?, listType?, listMapKeys?, … }
 //
