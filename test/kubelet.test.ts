@@ -271,7 +271,7 @@ describe('kubelet', () => {
     });
     expect(node.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status).toBe('False');
     expect(node.status?.nodeInfo).toMatchObject({
-      kubeletVersion: 'v1.30.0+kubemu',
+      kubeletVersion: 'v1.33.0+kubemu',
       containerRuntimeVersion: 'kubemu://0.1.0',
       operatingSystem: 'linux',
     });

@@ -4,13 +4,15 @@ import os from 'node:os';
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError } from '../api/errors.js';
+import { KUBE_GIT_VERSION } from '../api/release.js';
 import type { KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import type { NodeProblem } from './degraded.js';
 import { deepEqual, rfc3339, rfc3339Micro } from '../util/objects.js';
 
 /** Matches the apiserver's /version gitVersion (src/apiserver/discovery/version.ts). */
-export const KUBELET_VERSION = 'v1.30.0+kubemu';
+/** kubelets run the release the control plane serves */
+export const KUBELET_VERSION = KUBE_GIT_VERSION;
 export const CONTAINER_RUNTIME_VERSION = 'kubemu://0.1.0';
 
 const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };

@@ -1,9 +1,9 @@
 // The structured-merge-diff view of a kind's schema: which maps are structs (named fields) or free-form, which
 // lists are atomic, sets or associative (and by which keys), which structs/maps are atomic.
-// Built lazily from definitions.json plus the patch-metadata table (list types, merge keys) and upstream's
-// +structType/+mapType markers, which definitions.json does not carry.
-import { loadDefinitions, type JsonSchema } from '../schema/definitions.js';
-import { fieldPatchInfo, shortTypeName } from '../patch/patch-meta.js';
+// Built lazily from definitions.json plus the generated patch metadata (list types, merge keys, list key defaults,
+// and upstream's +structType/+mapType markers as x-kubernetes-map-type), which definitions.json does not carry.
+import { loadDefinitions, rootDefinition, type JsonSchema } from '../schema/definitions.js';
+import { fieldPatchInfo, shortTypeName, typePatchInfo } from '../patch/patch-meta.js';
 
 export type ApplyType =
   | {
@@ -18,48 +18,13 @@ export type ApplyType =
       readonly kind: 'list';
       readonly list: 'atomic' | 'set' | 'map';
       readonly keys: readonly string[];
+      /** explicit defaults of key fields, used when an item omits one (upstream reads them from the OpenAPI) */
+      readonly keyDefaults: Readonly<Record<string, unknown>>;
       readonly element: ApplyType;
     }
   | { readonly kind: 'scalar' }
   /** no schema: maps are granular with no named fields, lists atomic (upstream's deduced type) */
   | { readonly kind: 'untyped' };
-
-/** k8s.io/api and apimachinery types marked `+structType=atomic` */
-const ATOMIC_STRUCTS = new Set([
-  'SecretReference',
-  'FileKeySelector',
-  'ObjectFieldSelector',
-  'ResourceFieldSelector',
-  'ConfigMapKeySelector',
-  'SecretKeySelector',
-  'NodeSelector',
-  'NodeSelectorTerm',
-  'TopologySelectorTerm',
-  'EvictionResponder',
-  'EndpointAddress',
-  'EndpointPort',
-  'ObjectReference',
-  'LocalObjectReference',
-  'TypedLocalObjectReference',
-  'ScopeSelector',
-  'CrossVersionObjectReference',
-  'ServiceBackendPort',
-  'OwnerReference',
-  'LabelSelector',
-]);
-
-/** fields that override their type's struct atomicity (`+structType=granular`) */
-const GRANULAR_FIELDS = new Set(['PersistentVolumeSpec.claimRef']);
-
-/** map fields marked `+mapType=atomic` */
-const ATOMIC_MAP_FIELDS = new Set([
-  'PodSpec.nodeSelector',
-  'ReplicationControllerSpec.selector',
-  'ServiceSpec.selector',
-]);
-
-/** defaults of associative-list key fields (upstream reads them from the OpenAPI defaults) */
-export const LIST_KEY_DEFAULTS: Readonly<Record<string, unknown>> = { protocol: 'TCP' };
 
 export const UNTYPED: ApplyType = { kind: 'untyped' };
 const SCALAR: ApplyType = { kind: 'scalar' };
@@ -69,13 +34,13 @@ const structs = new Map<string, ApplyType>();
 
 /** the type of a served kind's objects; UNTYPED for kinds definitions.json does not describe */
 export function applyTypeFor(gvk: { group: string; version: string; kind: string }): ApplyType {
-  const defs = loadDefinitions();
-  const root = defs.roots[`${gvk.group || 'core'}/${gvk.version}/${gvk.kind}`];
-  return root ? definitionType(root, false) : UNTYPED;
+  const root = rootDefinition(gvk);
+  return root ? definitionType(root, undefined) : UNTYPED;
 }
 
-function definitionType(definitionName: string, granular: boolean): ApplyType {
-  const cacheKey = `${definitionName}${granular ? '#granular' : ''}`;
+/** a definition's type; `fieldMapType` is the referring field's x-kubernetes-map-type, which overrides the type's */
+function definitionType(definitionName: string, fieldMapType: string | undefined): ApplyType {
+  const cacheKey = `${definitionName}#${fieldMapType ?? ''}`;
   const cached = structs.get(cacheKey);
   if (cached) return cached;
   const schema = loadDefinitions().definitions[definitionName];
@@ -88,34 +53,32 @@ function definitionType(definitionName: string, granular: boolean): ApplyType {
     t = {
       kind: 'struct',
       name: typeName,
-      atomic: ATOMIC_STRUCTS.has(typeName) && !granular,
+      atomic: (fieldMapType ?? typePatchInfo(definitionName)?.mapType) === 'atomic',
       field(name: string): ApplyType | undefined {
         if (!Object.hasOwn(props, name)) return undefined;
         let f = fields.get(name);
         if (!f) {
-          f = schemaType(props[name], typeName, name);
+          f = schemaType(props[name], definitionName, name);
           fields.set(name, f);
         }
         return f;
       },
     };
   } else {
-    t = schemaType(schema, typeName, '');
+    t = schemaType(schema, definitionName, '');
   }
   structs.set(cacheKey, t);
   return t;
 }
 
+/** `ownerType` is the definitions.json name of the struct declaring `property` ('' for list items, map values) */
 function schemaType(schema: JsonSchema, ownerType: string, property: string): ApplyType {
+  const info = property ? fieldPatchInfo(ownerType, property) : undefined;
   if (schema.$ref?.startsWith(REF_PREFIX)) {
-    return definitionType(
-      schema.$ref.slice(REF_PREFIX.length),
-      GRANULAR_FIELDS.has(`${ownerType}.${property}`),
-    );
+    return definitionType(schema.$ref.slice(REF_PREFIX.length), info?.mapType);
   }
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   if (type === 'array') {
-    const info = property ? fieldPatchInfo(ownerType, property) : undefined;
     const element = schema.items ? schemaType(schema.items, ownerType, '') : UNTYPED;
     // schemaconv: an explicit list type wins; else a merge patch strategy makes it associative (by the merge key) or a set
     let list: 'atomic' | 'set' | 'map' = 'atomic';
@@ -133,13 +96,13 @@ function schemaType(schema: JsonSchema, ownerType: string, property: string): Ap
         list = 'set';
       }
     }
-    return { kind: 'list', list, keys, element };
+    return { kind: 'list', list, keys, keyDefaults: info?.listMapKeyDefaults ?? {}, element };
   }
   if (type === 'object' || schema.additionalProperties !== undefined || schema.properties) {
     if (typeof schema.additionalProperties === 'object') {
       return {
         kind: 'map',
-        atomic: ATOMIC_MAP_FIELDS.has(`${ownerType}.${property}`),
+        atomic: info?.mapType === 'atomic',
         element: schemaType(schema.additionalProperties, ownerType, ''),
       };
     }

@@ -2,7 +2,7 @@
 // the field set a value sets, the comparison of two values, the merge of an applied configuration into a live
 // object, and the pruning of fields an applier stopped setting.
 import { deepCopy, deepEqual, isObject } from '../../util/objects.js';
-import { entryType, LIST_KEY_DEFAULTS, type ApplyType } from './apply-schema.js';
+import { entryType, type ApplyType } from './apply-schema.js';
 import {
   FieldSet,
   fieldElement,
@@ -58,7 +58,7 @@ export function itemElement(
   const key: Record<string, unknown> = {};
   for (const k of t.keys) {
     let v = item[k];
-    if (v === undefined || v === null) v = LIST_KEY_DEFAULTS[k];
+    if (v === undefined || v === null) v = t.keyDefaults[k];
     if (v === undefined) {
       if (opts.strict) {
         throw new TypedValueError(

@@ -1,5 +1,5 @@
 // Compiles the generated JSON Schemas into small typed nodes, once per definition, for the decoder to walk.
-import { loadDefinitions, type JsonSchema } from './definitions.js';
+import { loadDefinitions, rootDefinition, type JsonSchema } from './definitions.js';
 
 export type SchemaNode =
   | {
@@ -33,8 +33,7 @@ const BYTES: SchemaNode = { t: 'bytes' };
 
 /** the definition for one served kind, e.g. (`apps`, `v1`, `Deployment`); undefined when not generated */
 export function rootNode(group: string, version: string, kind: string): SchemaNode | undefined {
-  const dir = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
-  const name = loadDefinitions().roots[`${dir}/${version}/${kind}`];
+  const name = rootDefinition({ group, version, kind });
   return name === undefined ? undefined : definitionNode(name);
 }
 

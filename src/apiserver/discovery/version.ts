@@ -1,11 +1,10 @@
-// What /version reports: a Kubernetes minor in the middle of the kubectl versions kubemu supports (1.27–1.33),
-// so no supported kubectl is more than three minors away. kubectl only warns about skew in `kubectl version`.
+// What /version reports: the release whose API kubemu serves (1.33, src/api/release.ts), so kubectl and clients
+// know fields up to it are accepted. kubectl 1.27–1.32 still work against it; kubectl only warns about the skew
+// in `kubectl version`.
 import type { Info } from 'kubernetes-types/version.js';
+import { KUBE_GIT_VERSION, KUBE_MAJOR, KUBE_MINOR } from '../../api/release.js';
 
-export const KUBE_MAJOR = '1';
-export const KUBE_MINOR = '30';
-/** `+kubemu` is build metadata (as k3s's `+k3s1`): semver-equal to v1.30.0, unlike a `-kubemu` pre-release */
-export const KUBE_GIT_VERSION = `v${KUBE_MAJOR}.${KUBE_MINOR}.0+kubemu`;
+export { KUBE_GIT_VERSION, KUBE_MAJOR, KUBE_MINOR };
 
 const GO_ARCH: Readonly<Record<string, string>> = {
   x64: 'amd64',

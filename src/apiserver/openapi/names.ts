@@ -1,62 +1,15 @@
-// Maps definitions.json names (`apps/v1.PodSpec`, `policy/v1.ObjectMeta`) to upstream's OpenAPI component names
-// (`io.k8s.api.core.v1.PodSpec`, `io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta`).
-//
-// definitions.json is generated per kubernetes-types group-version file, so every type a kind reaches is repeated
-// under the kind's prefix. Which Go package a type really lives in follows from the imports of those files:
-// meta/v1 and api/resource types are imported everywhere; the only core/v1 types other packages import are
-// CORE_IMPORTS, and everything reachable from them is core/v1 too.
-import type { JsonSchema, SchemaDefinitions } from '../../api/schema/definitions.js';
+// Maps definitions.json names (`core/v1.PodSpec`, `meta/v1.ObjectMeta`) to upstream's OpenAPI component names
+// (`io.k8s.api.core.v1.PodSpec`, `io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta`). definitions.json is
+// generated from upstream's OpenAPI documents (scripts/gen-api.mjs), one definition per upstream component,
+// prefixed by its Go package; its `packages` table gives each prefix's upstream package.
+import { groupDir, type SchemaDefinitions } from '../../api/schema/definitions.js';
 
 export const META_PACKAGE = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 export const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
-/** the types of k8s.io/apimachinery/pkg/apis/meta/v1 (kubernetes-types meta/v1.d.ts exports) */
-const META_TYPES: ReadonlySet<string> = new Set([
-  'APIGroup',
-  'APIGroupList',
-  'APIResource',
-  'APIResourceList',
-  'APIVersions',
-  'Condition',
-  'DeleteOptions',
-  'FieldsV1',
-  'GroupVersionForDiscovery',
-  'LabelSelector',
-  'LabelSelectorRequirement',
-  'ListMeta',
-  'ManagedFieldsEntry',
-  'MicroTime',
-  'ObjectMeta',
-  'OwnerReference',
-  'Patch',
-  'Preconditions',
-  'ServerAddressByClientCIDR',
-  'Status',
-  'StatusCause',
-  'StatusDetails',
-  'Time',
-  'WatchEvent',
-]);
-
-/** core/v1 types imported by the other served packages (apps, discovery, events, networking) */
-const CORE_IMPORTS: ReadonlySet<string> = new Set([
-  'PodTemplateSpec',
-  'PersistentVolumeClaim',
-  'ObjectReference',
-  'EventSource',
-  'TypedLocalObjectReference',
-]);
-
-/** kubernetes-types directory of an API group: '' → core, `coordination.k8s.io` → coordination */
-export function packageDir(group: string): string {
-  return group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
-}
-
-/** `io.k8s.api.apps.v1` for a definitions prefix `apps/v1` */
-function apiPackage(prefix: string): string {
-  return `io.k8s.api.${prefix.replace('/', '.')}`;
-}
+/** an API group's directory: '' → core, `coordination.k8s.io` → coordination */
+export const packageDir = groupDir;
 
 export function splitDefinitionName(name: string): { prefix: string; short: string } {
   const dot = name.indexOf('.');
@@ -67,36 +20,14 @@ export function refName(ref: string): string {
   return ref.replace(/^#\/definitions\//, '');
 }
 
-function refsOf(schema: JsonSchema | boolean | undefined, out: string[]): string[] {
-  if (!schema || typeof schema === 'boolean') return out;
-  if (schema.$ref) out.push(refName(schema.$ref));
-  for (const p of Object.values(schema.properties ?? {})) refsOf(p, out);
-  refsOf(schema.items, out);
-  refsOf(schema.additionalProperties, out);
-  return out;
-}
-
 /** Every definitions.json name → its upstream component name. */
 export function componentNames(defs: SchemaDefinitions): Map<string, string> {
-  // a prefix's own types: reachable from its root kinds without passing through a core/v1 import
-  const own = new Set<string>();
-  const queue = Object.values(defs.roots).filter(
-    (name) => !splitDefinitionName(name).prefix.startsWith('core/'),
-  );
-  while (queue.length > 0) {
-    const name = queue.pop()!;
-    const { short } = splitDefinitionName(name);
-    if (own.has(name) || META_TYPES.has(short) || short === 'Quantity' || CORE_IMPORTS.has(short)) continue;
-    own.add(name);
-    queue.push(...refsOf(defs.definitions[name], []));
-  }
   const names = new Map<string, string>();
   for (const name of Object.keys(defs.definitions)) {
     const { prefix, short } = splitDefinitionName(name);
-    if (short === 'Quantity') names.set(name, QUANTITY);
-    else if (META_TYPES.has(short) || prefix === 'meta/v1') names.set(name, `${META_PACKAGE}.${short}`);
-    else if (own.has(name)) names.set(name, `${apiPackage(prefix)}.${short}`);
-    else names.set(name, `io.k8s.api.core.v1.${short}`);
+    const pkg = defs.packages[prefix];
+    if (!pkg) throw new Error(`definitions.json has no package for ${name}`);
+    names.set(name, `${pkg}.${short}`);
   }
   return names;
 }

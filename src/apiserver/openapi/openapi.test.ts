@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../api/resources.js';
 import { loadDefinitions } from '../../api/schema/definitions.js';
@@ -33,33 +33,30 @@ function refsIn(node: unknown, out: string[] = []): string[] {
 }
 
 describe('component names', () => {
-  // kubernetes-types has one .d.ts per Go package: every name we give must be a type of that package
-  const typesDir = dirname(createRequire(import.meta.url).resolve('kubernetes-types/package.json'));
-  const declared = (pkgFile: string) =>
-    new Set(
-      [...readFileSync(join(typesDir, pkgFile), 'utf8').matchAll(/^export (?:interface|type) (\w+)/gm)].map(
-        (m) => m[1],
-      ),
-    );
+  // definitions.json is generated from upstream's 1.33 OpenAPI documents: every name must map back to the
+  // upstream component it came from, one to one
+  const upstreamDir = fileURLToPath(new URL('../../../api/upstream/v1.33/openapi/', import.meta.url));
+  const upstream = new Set(
+    readdirSync(upstreamDir).flatMap((f) =>
+      Object.keys(JSON.parse(readFileSync(join(upstreamDir, f), 'utf8')).components.schemas),
+    ),
+  );
 
-  it('puts every definition in the Go package that declares it', () => {
+  it('names every definition after the upstream component it was generated from', () => {
     const names = componentNames(loadDefinitions());
-    for (const [defName, component] of names) {
-      const m =
-        /^io\.k8s\.(?:api\.(\w+)\.(\w+)|apimachinery\.pkg\.apis\.meta\.(v1)|apimachinery\.pkg\.api\.(resource))\.(\w+)$/.exec(
-          component,
-        );
-      expect(m, `${defName} → ${component}`).not.toBeNull();
-      const file = m![4] ? 'api/resource.d.ts' : m![3] ? 'meta/v1.d.ts' : `${m![1]}/${m![2]}.d.ts`;
-      expect(declared(file).has(m![5]), `${defName} → ${component} (${file})`).toBe(true);
-    }
-    expect(names.get('apps/v1.PodSpec')).toBe('io.k8s.api.core.v1.PodSpec');
+    for (const [defName, component] of names)
+      expect(upstream.has(component), `${defName} → ${component}`).toBe(true);
+    expect(new Set(names.values()).size).toBe(names.size);
+    expect(names.get('core/v1.PodSpec')).toBe('io.k8s.api.core.v1.PodSpec');
     expect(names.get('apps/v1.DeploymentSpec')).toBe('io.k8s.api.apps.v1.DeploymentSpec');
-    expect(names.get('policy/v1.ObjectMeta')).toBe('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta');
-    expect(names.get('core/v1.Quantity')).toBe('io.k8s.apimachinery.pkg.api.resource.Quantity');
+    expect(names.get('meta/v1.ObjectMeta')).toBe('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta');
+    expect(names.get('apimachinery/resource.Quantity')).toBe('io.k8s.apimachinery.pkg.api.resource.Quantity');
     expect(names.get('events/v1.EventSeries')).toBe('io.k8s.api.events.v1.EventSeries');
-    expect(names.get('events/v1.EventSource')).toBe('io.k8s.api.core.v1.EventSource');
-    expect(names.get('discovery/v1.EndpointPort')).toBe('io.k8s.api.discovery.v1.EndpointPort');
+    expect(names.get('core/v1.EventSource')).toBe('io.k8s.api.core.v1.EventSource');
+    expect(names.get('rbac/v1.Role')).toBe('io.k8s.api.rbac.v1.Role');
+    expect(names.get('apiextensions/v1.CustomResourceDefinition')).toBe(
+      'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
+    );
   });
 });
 

@@ -1,19 +1,11 @@
 // OpenAPI v3 component schemas for every served type, post-processed from definitions.json: upstream component
 // names, $refs wrapped in allOf where they carry siblings (as upstream's v3 does), IntOrString/Quantity as upstream
-// declares them, patch and list-type extensions from PATCH_META_TABLE, x-kubernetes-group-version-kind on kinds,
-// and the <Kind>List types definitions.json does not carry.
-import { PATCH_META_TABLE, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
+// declares them, patch, list-type and map-type extensions from the generated patch metadata,
+// x-kubernetes-group-version-kind on served kinds, and <Kind>List types for kinds upstream's spec has none for.
+import { typePatchInfo, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
 import { RESOURCES, groupVersion } from '../../api/resources.js';
-import { loadDefinitions, type JsonSchema } from '../../api/schema/definitions.js';
-import {
-  INT_OR_STRING,
-  META_PACKAGE,
-  QUANTITY,
-  componentNames,
-  packageDir,
-  refName,
-  splitDefinitionName,
-} from './names.js';
+import { loadDefinitions, type JsonSchema, type SchemaDefinitions } from '../../api/schema/definitions.js';
+import { INT_OR_STRING, META_PACKAGE, QUANTITY, componentNames, packageDir, refName } from './names.js';
 
 /** an OpenAPI schema object: plain JSON, with `x-kubernetes-*` extensions */
 export type OpenApiSchema = { [key: string]: unknown };
@@ -34,56 +26,27 @@ const API_VERSION_DESCRIPTION =
 const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
 
-/** the types definitions.json has as bare scalars, as upstream's v3 documents them */
-const SCALAR_TYPES: Readonly<Record<string, OpenApiSchema>> = {
-  [QUANTITY]: {
-    description:
-      'Quantity is a fixed-point representation of a number. It provides convenient marshaling/unmarshaling in JSON and YAML, in addition to String() and AsInt64() accessors.\n\nThe serialization format is:\n\n``` <quantity>        ::= <signedNumber><suffix>\n\n\t(Note that <suffix> may be empty, from the "" case in <decimalSI>.)\n\n<digit>           ::= 0 | 1 | ... | 9 <digits>          ::= <digit> | <digit><digits> <number>          ::= <digits> | <digits>.<digits> | <digits>. | .<digits> <sign>            ::= "+" | "-" <signedNumber>    ::= <number> | <sign><number> <suffix>          ::= <binarySI> | <decimalExponent> | <decimalSI> <binarySI>        ::= Ki | Mi | Gi | Ti | Pi | Ei\n\n\t(International System of units; See: http://physics.nist.gov/cuu/Units/binary.html)\n\n<decimalSI>       ::= m | "" | k | M | G | T | P | E\n\n\t(Note that 1024 = 1Ki but 1000 = 1k; I didn\'t choose the capitalization.)\n\n<decimalExponent> ::= "e" <signedNumber> | "E" <signedNumber> ```\n\nNo matter which of the three exponent forms is used, no quantity may represent a number greater than 2^63-1 in magnitude, nor may it have more than 3 decimal places. Numbers larger or more precise will be capped or rounded up. (E.g.: 0.1m will rounded up to 1m.) This may be extended in the future if we require larger or smaller quantities.\n\nWhen a Quantity is parsed from a string, it will remember the type of suffix it had, and will use the same type again when it is serialized.\n\nBefore serializing, Quantity will be put in "canonical form". This means that Exponent/suffix will be adjusted up or down (with a corresponding increase or decrease in Mantissa) such that:\n\n- No precision is lost - No fractional digits will be emitted - The exponent (or suffix) is as large as possible.\n\nThe sign will be omitted unless the number is negative.\n\nExamples:\n\n- 1.5 will be serialized as "1500m" - 1.5Gi will be serialized as "1536Mi"\n\nNote that the quantity will NEVER be internally represented by a floating point number. That is the whole point of this exercise.\n\nNon-canonical values will still parse as long as they are well formed, but will be re-emitted in their canonical form. (So always use canonical form, or don\'t diff.)\n\nThis format is intended to make it difficult to use these numbers without writing some sort of special handling code in the hopes that that will cause implementors to also use a fixed point implementation.',
-    oneOf: [{ type: 'string' }, { type: 'number' }],
-  },
-  [INT_OR_STRING]: {
-    description:
-      'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
-    format: 'int-or-string',
-    oneOf: [{ type: 'integer' }, { type: 'string' }],
-  },
-  [`${META_PACKAGE}.Time`]: {
-    description:
-      'Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.',
-    format: 'date-time',
-    type: 'string',
-  },
-  [`${META_PACKAGE}.MicroTime`]: {
-    description: 'MicroTime is version of Time with microsecond level precision.',
-    format: 'date-time',
-    type: 'string',
-  },
-};
-
-/** types the paths refer to that no served kind contains */
-const EXTRA_TYPES: Readonly<Record<string, OpenApiSchema>> = {
-  [`${META_PACKAGE}.Patch`]: {
-    description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
-    type: 'object',
-  },
-  'io.k8s.apimachinery.pkg.runtime.RawExtension': {
-    description: 'RawExtension is used to hold extensions in external versions.',
-    type: 'object',
-  },
-  [`${META_PACKAGE}.WatchEvent`]: {
-    description: 'Event represents a single event to a watched resource.',
-    properties: {
-      object: {
-        allOf: [{ $ref: `${V3_REF_PREFIX}io.k8s.apimachinery.pkg.runtime.RawExtension` }],
-        description:
-          'Object is:\n * If Type is Added or Modified: the new state of the object.\n * If Type is Deleted: the state of the object immediately before deletion.\n * If Type is Error: *Status is recommended; other types may make sense\n   depending on context.',
-      },
-      type: { default: '', type: 'string' },
+/** the types definitions.json has as bare scalars, in the form upstream's v3 documents give them */
+function scalarTypes(defs: SchemaDefinitions): Record<string, OpenApiSchema> {
+  const description = (name: string) => ({ description: defs.definitions[name]?.description ?? '' });
+  return {
+    [QUANTITY]: {
+      ...description('apimachinery/resource.Quantity'),
+      oneOf: [{ type: 'string' }, { type: 'number' }],
     },
-    required: ['type', 'object'],
-    type: 'object',
-  },
-};
+    [INT_OR_STRING]: {
+      ...description('apimachinery/intstr.IntOrString'),
+      format: 'int-or-string',
+      oneOf: [{ type: 'integer' }, { type: 'string' }],
+    },
+    [`${META_PACKAGE}.Time`]: { ...description('meta/v1.Time'), format: 'date-time', type: 'string' },
+    [`${META_PACKAGE}.MicroTime`]: {
+      ...description('meta/v1.MicroTime'),
+      format: 'date-time',
+      type: 'string',
+    },
+  };
+}
 
 export const ref = (component: string): OpenApiSchema => ({ $ref: V3_REF_PREFIX + component });
 
@@ -97,6 +60,7 @@ function patchExtensions(info: FieldPatchInfo | undefined): OpenApiSchema {
   if (!info) return ext;
   if (info.listMapKeys) ext['x-kubernetes-list-map-keys'] = [...info.listMapKeys];
   if (info.listType) ext['x-kubernetes-list-type'] = info.listType;
+  if (info.mapType) ext['x-kubernetes-map-type'] = info.mapType;
   if (info.patchMergeKey) ext['x-kubernetes-patch-merge-key'] = info.patchMergeKey;
   if (info.patchStrategy) ext['x-kubernetes-patch-strategy'] = info.patchStrategy;
   return ext;
@@ -129,11 +93,13 @@ class SchemaConverter {
     return { ...out, ...siblings };
   }
 
-  /** a definition: its properties get the patch metadata of the Go type `short` */
-  convertDefinition(s: JsonSchema, short: string): OpenApiSchema {
+  /** a definition (`core/v1.PodSpec`): it and its properties get the type's generated patch metadata */
+  convertDefinition(s: JsonSchema, definitionName: string): OpenApiSchema {
     const out = this.convert({ ...s, properties: undefined }) as OpenApiSchema;
+    const typeInfo = typePatchInfo(definitionName);
+    if (typeInfo?.mapType) out['x-kubernetes-map-type'] = typeInfo.mapType;
     if (s.properties) {
-      const meta = PATCH_META_TABLE[short] ?? {};
+      const meta = typeInfo?.fields ?? {};
       const properties: OpenApiSchema = {};
       for (const [name, prop] of Object.entries(s.properties)) {
         properties[name] = this.convert(prop, patchExtensions(meta[name]));
@@ -143,12 +109,6 @@ class SchemaConverter {
     if (s.required?.length) out.required = [...s.required];
     return out;
   }
-}
-
-/** definitions.json prefixes in the order their copies of a shared type win: the home package first */
-function prefixRank(name: string): number {
-  const { prefix } = splitDefinitionName(name);
-  return prefix === 'meta/v1' ? 0 : prefix === 'core/v1' ? 1 : 2;
 }
 
 function addGvk(schema: OpenApiSchema, gvk: GroupVersionKind): void {
@@ -197,23 +157,16 @@ export function components(): Components {
   const names = componentNames(defs);
   const converter = new SchemaConverter(names);
   const schemas = new Map<string, OpenApiSchema>();
+  const scalars = scalarTypes(defs);
 
-  const ordered = Object.keys(defs.definitions).sort(
-    (a, b) => prefixRank(a) - prefixRank(b) || a.localeCompare(b),
-  );
-  for (const defName of ordered) {
+  for (const defName of Object.keys(defs.definitions).sort()) {
     const component = names.get(defName)!;
     if (schemas.has(component)) continue;
-    const scalar = SCALAR_TYPES[component];
+    const scalar = scalars[component];
     schemas.set(
       component,
-      scalar
-        ? structuredClone(scalar)
-        : converter.convertDefinition(defs.definitions[defName], splitDefinitionName(defName).short),
+      scalar ? structuredClone(scalar) : converter.convertDefinition(defs.definitions[defName], defName),
     );
-  }
-  for (const [name, schema] of Object.entries({ ...SCALAR_TYPES, ...EXTRA_TYPES })) {
-    if (!schemas.has(name)) schemas.set(name, structuredClone(schema));
   }
 
   const byGvk = new Map<string, string>();

@@ -401,7 +401,7 @@ export const eventPrinter = printer<KubeObject>(
     column('Message', 'string', doc('core/v1.Event', 'message')),
     column('First Seen', 'string', doc('core/v1.Event', 'firstTimestamp'), wide),
     column('Count', 'string', doc('core/v1.Event', 'count'), wide),
-    column('Name', 'string', doc('core/v1.ObjectMeta', 'name'), { priority: 1, format: 'name' }),
+    column('Name', 'string', doc('meta/v1.ObjectMeta', 'name'), { priority: 1, format: 'name' }),
   ],
   (obj, ctx) => eventCells(toCoreEvent(obj), ctx.now),
 );
@@ -444,7 +444,7 @@ export const scalePrinter = printer<{
   status?: { replicas?: number };
 }>(
   [
-    column('Name', 'string', doc('core/v1.ObjectMeta', 'name')),
+    column('Name', 'string', doc('meta/v1.ObjectMeta', 'name')),
     column('Desired', 'integer', 'replicas is the desired number of instances for the scaled object.'),
     column(
       'Available',

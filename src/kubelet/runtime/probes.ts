@@ -4,6 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Probe } from 'kubernetes-types/core/v1.js';
+import { KUBE_MAJOR, KUBE_MINOR } from '../../api/release.js';
 
 export interface ProbeResult {
   success: boolean;
@@ -36,7 +37,7 @@ export async function runProbe(probe: Probe, ctx: ProbeContext): Promise<ProbeRe
         port,
         path: probe.httpGet.path ?? '/',
         headers: probe.httpGet.httpHeaders ?? [],
-        userAgent: ctx.userAgent ?? 'kube-probe/1.30',
+        userAgent: ctx.userAgent ?? `kube-probe/${KUBE_MAJOR}.${KUBE_MINOR}`,
       },
       timeoutMs,
     );
