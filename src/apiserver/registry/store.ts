@@ -73,7 +73,7 @@ const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_RETRIES = 256;
 
 /** The resourceVersion a patch document itself sets (merge, strategic, apply, or a JSON patch op), if any. */
-function patchPinnedResourceVersion(patch: unknown): string | undefined {
+export function patchPinnedResourceVersion(patch: unknown): string | undefined {
   if (Array.isArray(patch)) {
     const op = (patch as { op?: string; path?: string; value?: unknown }[]).find(
       (o) =>

@@ -5,7 +5,7 @@ import type { ApiRequest, ApiResult, KubeObject } from '../../../api/request.js'
 import { applyJsonPatch, applyMergePatch } from '../../../api/patch/index.js';
 import { deepCopy, deepEqual, isObject } from '../../../util/objects.js';
 import { fromLabelSelector, selectorString } from '../selectors.js';
-import { meta, withoutRV, type GenericStore, type Target } from '../store.js';
+import { meta, patchPinnedResourceVersion, withoutRV, type GenericStore, type Target } from '../store.js';
 
 export function scaleOf(obj: KubeObject): KubeObject {
   const spec = obj['spec'] as
@@ -63,7 +63,8 @@ export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<
         [fe.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')],
       );
     }
-    const pinned = b.metadata?.resourceVersion;
+    // a patch applied to the current Scale carries its resourceVersion: only one the client wrote pins it
+    const pinned = req.verb === 'patch' ? patchPinnedResourceVersion(req.body) : b.metadata?.resourceVersion;
     if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(store.ref(t, name));
     const scaled = deepCopy(current.object);
     (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
