@@ -14,11 +14,14 @@
 // - `admit` (mutating) may change `a.object` in place; `validate` must not change anything. Either may throw
 //   an ApiError to refuse the request; use `admissionForbidden(a, why)` for upstream's 403
 //   `<resource> "<name>" is forbidden: <why>`.
-// - Order (the store's, as upstream's handlers): CREATE: decode + defaults → every plugin's `admit` → the
-//   strategy's prepare/validate → every plugin's `validate` → allocate + store. UPDATE/patch (each try of the
+// - Order (the store's, as upstream's handlers): CREATE: decode + defaults → system fields (uid, the name from
+//   generateName) → every plugin's `admit` → the strategy's prepare/validate → every plugin's `validate` →
+//   allocate + store. UPDATE/patch (each try of the
 //   guaranteed-update loop): the new object is computed → `admit` → strategy → `validate` → store. DELETE:
-//   `validate` only, with `oldObject` the stored object and no `object`. CONNECT (pods/exec, attach,
-//   portforward, proxy): `validate` with no objects.
+//   `validate` only, with `oldObject` the stored object and no `object`. Subresources: UPDATE of status
+//   (subresource 'status', the whole objects) and finalize; UPDATE of scale, CREATE of pods/binding and
+//   pods/eviction with the Scale/Binding/Eviction as `object` (`validate` only). CONNECT is upstream's operation
+//   for pods/exec, attach and portforward, which kubemu does not serve yet: no request has it today.
 // - Plugins run for dry-run requests too (`a.dryRun`): a plugin with side effects (quota usage, say) must
 //   skip them when `dryRun` is set.
 // - Plugins get what they need to read other objects through their constructor; `AdmissionDeps.api` is the
@@ -42,7 +45,7 @@ export interface AdmissionAttributes {
   subresource: string;
   /** '' for cluster-scoped objects */
   namespace: string;
-  /** '' when a create has only generateName (admission runs before a name is generated) */
+  /** the object's name (a create with generateName gets its generated name before admission) */
   name: string;
   /** the new object (CREATE, UPDATE); `admit` may mutate it */
   object?: KubeObject;

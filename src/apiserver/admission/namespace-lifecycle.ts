@@ -1,5 +1,7 @@
 // NamespaceLifecycle admission (upstream plugin/pkg/admission/namespace/lifecycle): nothing is created in a
 // namespace that does not exist or is being terminated, and the namespaces every cluster has are not deleted.
+// Validating here (upstream's runs in the mutating phase), so an invalid object in a missing namespace is
+// answered 422 before 404, as kubemu always answered.
 import { errors } from '../../api/errors.js';
 import { storageKey } from '../../api/resources.js';
 import type { Storage } from '../storage/storage.js';
@@ -26,7 +28,9 @@ export class NamespaceLifecycle implements AdmissionPlugin {
       if (IMMORTAL_NAMESPACES.has(a.name)) throw admissionForbidden(a, 'this namespace may not be deleted');
       return;
     }
-    if (a.operation !== 'CREATE' || !a.namespace) return;
+    // Subresource creates (pods/binding, pods/eviction) are let through as before this plugin existed; upstream
+    // refuses a binding in a terminating namespace too.
+    if (a.operation !== 'CREATE' || !a.namespace || a.subresource) return;
     const ns = await this.storage.get(storageKey(NAMESPACES, undefined, a.namespace));
     if (!ns)
       throw errors.notFound({ group: '', resource: 'namespaces', kind: 'Namespace', name: a.namespace });

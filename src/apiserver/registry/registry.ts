@@ -223,15 +223,6 @@ export class Registry implements ApiHandler {
     }
   }
 
-  /**
-   * Admission of a CONNECT request (pods/exec, attach, portforward, proxy), which the kubelet proxy serves:
-   * the validating plugins see it before the connection is made, as upstream's.
-   */
-  async admitConnect(req: ApiRequest): Promise<void> {
-    const t = this.store.resolve(req);
-    await this.store.validateAdmission(this.store.attributes('CONNECT', req, t));
-  }
-
   // ---------------------------------------------------------------- watch
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {

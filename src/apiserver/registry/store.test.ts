@@ -419,7 +419,7 @@ describe('admission', () => {
   });
 
   it('a plugin refusal is the request’s answer, and nothing is stored', async () => {
-    storage.close();
+    await storage.close();
     storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
     registry = new Registry({
       storage,

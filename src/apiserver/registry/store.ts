@@ -719,8 +719,8 @@ export class GenericStore {
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
     if (policy === 'Background' || policy === 'Foreground') finalizers.delete('orphan');
     if (policy === 'Background' || policy === 'Orphan') finalizers.delete('foregroundDeletion');
-    const graceful = t.strategy.gracePeriodSeconds;
-    const grace = graceful ? graceful(old, opts) : 0;
+    const graceful = t.strategy.gracePeriodSeconds !== undefined;
+    const grace = t.strategy.gracePeriodSeconds?.(old, opts) ?? 0;
     // Only a graceful period, finalizers or the strategy's own finalization keep an object after delete.
     if (grace === 0 && finalizers.size === 0 && !t.strategy.pendingFinalization?.(next)) {
       if (opts.dryRun) return { code: 200, body: this.out(t, old) };

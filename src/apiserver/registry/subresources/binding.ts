@@ -1,7 +1,7 @@
 // pods/binding (upstream's BindingREST): the scheduler assigns a pod to a node — spec.nodeName and the
 // PodScheduled condition, once, and never for a pod being deleted.
 import { errors, fe } from '../../../api/errors.js';
-import type { ApiRequest, ApiResult, KubeObject } from '../../../api/request.js';
+import type { ApiRequest, ApiResult } from '../../../api/request.js';
 import { deepCopy, rfc3339 } from '../../../util/objects.js';
 import { meta, type GenericStore, type Target } from '../store.js';
 
@@ -31,7 +31,7 @@ export function binding(store: GenericStore, req: ApiRequest, t: Target): Promis
     if (spec.nodeName)
       throw errors.conflict(store.ref(t, name), `pod ${name} is already assigned to node "${spec.nodeName}"`);
     await store.validateAdmission({
-      ...store.attributes('CREATE', req, t, { object: body as KubeObject }),
+      ...store.attributes('CREATE', req, t, { object: body }),
       kind: { group: '', version: 'v1', kind: 'Binding' },
     });
     const next = deepCopy(pod);

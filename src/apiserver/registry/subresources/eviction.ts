@@ -1,6 +1,6 @@
 // pods/eviction (upstream's EvictionREST, without PodDisruptionBudgets yet): a delete of the pod with the
 // Eviction's delete options, answered with 201 Success.
-import type { ApiRequest, ApiResult, KubeObject, RequestOptions } from '../../../api/request.js';
+import type { ApiRequest, ApiResult, RequestOptions } from '../../../api/request.js';
 import type { GenericStore, Target } from '../store.js';
 import { CREATED } from './binding.js';
 
@@ -13,7 +13,7 @@ export async function eviction(store: GenericStore, req: ApiRequest, t: Target):
     opts.gracePeriodSeconds = body.deleteOptions.gracePeriodSeconds;
   if (body?.deleteOptions?.preconditions) opts.preconditions = body.deleteOptions.preconditions;
   await store.validateAdmission({
-    ...store.attributes('CREATE', req, t, { ...(body ? { object: body as KubeObject } : {}) }),
+    ...store.attributes('CREATE', req, t, { ...(body ? { object: body } : {}) }),
     kind: { group: 'policy', version: 'v1', kind: 'Eviction' },
   });
   await store.delete({ ...req, verb: 'delete', subresource: undefined, options: opts }, t);
