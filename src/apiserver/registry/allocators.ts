@@ -140,7 +140,7 @@ interface ServicePort {
   [k: string]: unknown;
 }
 
-interface ServiceSpec {
+export interface ServiceSpec {
   type?: string;
   clusterIP?: string;
   clusterIPs?: string[];
@@ -150,8 +150,21 @@ interface ServiceSpec {
 
 const needsNodePorts = (type: string | undefined): boolean => type === 'NodePort' || type === 'LoadBalancer';
 
-/** Allocate what a new Service needs. On error nothing stays allocated. */
-export function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): FieldError[] {
+/**
+ * What a write took from the allocator, held until the write is settled (upstream's BeginCreate/BeginUpdate
+ * transactions): `commit` once stored, `revert` when the write fails or is a dry run. With errors, nothing is
+ * held and both are no-ops.
+ */
+export interface Allocation {
+  errors: FieldError[];
+  commit(): void;
+  revert(): void;
+}
+
+const settled = (errors: FieldError[]): Allocation => ({ errors, commit() {}, revert() {} });
+
+/** Allocate what a new Service needs, held until commit/revert. */
+export function beginServiceCreate(alloc: ServiceAllocator, spec: ServiceSpec): Allocation {
   const errs: FieldError[] = [];
   const taken: { ip?: string; ports: number[] } = { ports: [] };
   if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
@@ -173,8 +186,18 @@ export function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): F
       } else errs.push(port);
     });
   }
-  if (errs.length) releaseTaken(alloc, taken);
-  return errs;
+  if (errs.length) {
+    releaseTaken(alloc, taken);
+    return settled(errs);
+  }
+  return { errors: [], commit() {}, revert: () => releaseTaken(alloc, taken) };
+}
+
+/** Allocate what a new Service needs. On error nothing stays allocated. */
+export function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): FieldError[] {
+  const a = beginServiceCreate(alloc, spec);
+  a.commit();
+  return a.errors;
 }
 
 function releaseTaken(alloc: ServiceAllocator, taken: { ip?: string; ports: number[] }): void {
@@ -195,12 +218,11 @@ function dropTypeDependentFields(spec: ServiceSpec, old: ServiceSpec): void {
   }
 }
 
-/** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
-export function allocateForUpdate(
-  alloc: ServiceAllocator,
-  spec: ServiceSpec,
-  old: ServiceSpec,
-): FieldError[] {
+/**
+ * Keep the old ClusterIP, allocate NodePorts the update adds (held until commit/revert); the ones it drops are
+ * released on commit.
+ */
+export function beginServiceUpdate(alloc: ServiceAllocator, spec: ServiceSpec, old: ServiceSpec): Allocation {
   dropTypeDependentFields(spec, old);
   const errs: FieldError[] = [];
   if (!spec.clusterIP && old.clusterIP) spec.clusterIP = old.clusterIP;
@@ -230,12 +252,29 @@ export function allocateForUpdate(
   } else {
     for (const p of spec.ports ?? []) delete p.nodePort;
   }
+  const revert = (): void => newlyTaken.forEach((p) => alloc.releasePort(p));
   if (errs.length) {
-    newlyTaken.forEach((p) => alloc.releasePort(p));
-    return errs;
+    revert();
+    return settled(errs);
   }
-  for (const p of oldPorts) if (!keep.has(p)) alloc.releasePort(p);
-  return errs;
+  return {
+    errors: [],
+    commit: () => {
+      for (const p of oldPorts) if (!keep.has(p)) alloc.releasePort(p);
+    },
+    revert,
+  };
+}
+
+/** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
+export function allocateForUpdate(
+  alloc: ServiceAllocator,
+  spec: ServiceSpec,
+  old: ServiceSpec,
+): FieldError[] {
+  const a = beginServiceUpdate(alloc, spec, old);
+  a.commit();
+  return a.errors;
 }
 
 export function releaseService(alloc: ServiceAllocator, spec: ServiceSpec | undefined): void {

@@ -1,7 +1,29 @@
-// Per-resource rules the generic registry applies: what a create resets, what an update may touch,
-// whether generation is tracked (upstream's rest.RESTCreateStrategy / RESTUpdateStrategy, in data form).
-import type { KubeObject } from '../../api/request.js';
+// Per-kind rules the generic store applies (upstream's pkg/registry/<group>/<kind>/strategy.go): what a create
+// resets, what an update may touch, whether generation is tracked, how a delete goes. Kinds with more than flags
+// have their own file in ./strategies/.
+import type { KubeObject, RequestOptions } from '../../api/request.js';
+import type { Allocation, ServiceAllocator } from './allocators.js';
+import { namespaceStrategy } from './strategies/namespace.js';
+import { podStrategy } from './strategies/pod.js';
+import { serviceStrategy } from './strategies/service.js';
 
+export { podQosClass } from './strategies/pod.js';
+
+/** what strategies that hold cluster-wide state (the Service allocators) get from the store */
+export interface StrategyContext {
+  allocator: ServiceAllocator;
+}
+
+/**
+ * A kind's rules (upstream's RESTCreateStrategy, RESTUpdateStrategy, RESTDeleteStrategy, RESTGracefulDeleteStrategy
+ * and the store's Begin/After hooks). The generic store (./store.ts) calls them in upstream's order:
+ * create: admission admit → prepareForCreate → canonicalize → validation → admission validate → beginCreate →
+ * write → commit (revert on failure or dry run);
+ * update (every try of the guaranteed-update loop): status/metadata carried over → prepareForUpdate → admission
+ * admit → canonicalize → validation → admission validate → beginUpdate → write → commit/revert;
+ * delete: gracePeriodSeconds and finalizers decide whether the object goes now or is marked (prepareForDelete);
+ * afterDelete once it left storage.
+ */
 export interface Strategy {
   /** main-resource writes ignore status, status writes ignore everything but status (the status subresource) */
   statusSubresource: boolean;
@@ -11,8 +33,29 @@ export interface Strategy {
   allowUnconditionalUpdate: boolean;
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate) */
   allowCreateOnUpdate: boolean;
-  /** reset fields on create, e.g. status */
+  /** reset fields on create, e.g. status (upstream's PrepareForCreate) */
   prepareForCreate?(obj: KubeObject): void;
+  /** carry over what a main-resource write may not change, after status was carried over (PrepareForUpdate) */
+  prepareForUpdate?(next: KubeObject, old: KubeObject): void;
+  /** normalize the object before validation and storage (upstream's Canonicalize) */
+  canonicalize?(obj: KubeObject): void;
+  /** take what the object needs from cluster-wide allocators (upstream's BeginCreate) */
+  beginCreate?(obj: KubeObject, ctx: StrategyContext): Allocation;
+  /** the same for an update of the main resource (upstream's BeginUpdate) */
+  beginUpdate?(next: KubeObject, old: KubeObject, ctx: StrategyContext): Allocation;
+  /** release what the object held once it left storage (upstream's AfterDelete) */
+  afterDelete?(obj: KubeObject, ctx: StrategyContext): void;
+  /** graceful deletion: the seconds a delete waits (upstream's CheckGracefulDelete); absent: deleted at once */
+  gracePeriodSeconds?(old: KubeObject, opts: RequestOptions): number;
+  /** mark an object whose delete must wait (e.g. a namespace's phase Terminating) */
+  prepareForDelete?(next: KubeObject): void;
+  /** a delete waits for more than metadata.finalizers (a namespace's spec.finalizers) */
+  pendingFinalization?(obj: KubeObject): boolean;
+  /**
+   * an object being deleted whose finalizers are all gone leaves storage (upstream's ShouldDeleteDuringUpdate);
+   * absent: true
+   */
+  deleteWhenFinalized?(obj: KubeObject): boolean;
 }
 
 const base: Strategy = {
@@ -22,57 +65,12 @@ const base: Strategy = {
   allowCreateOnUpdate: false,
 };
 
-type Resources = Record<string, number | string | undefined>;
-
-/** upstream's qos.GetPodQOS */
-export function podQosClass(pod: KubeObject): string {
-  const spec = pod['spec'] as
-    | {
-        containers?: { resources?: { requests?: Resources; limits?: Resources } }[];
-        initContainers?: { resources?: { requests?: Resources; limits?: Resources } }[];
-      }
-    | undefined;
-  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-  let anyRequestOrLimit = false;
-  let guaranteed = true;
-  for (const c of containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      const rq = req[r];
-      const lm = lim[r];
-      if (rq !== undefined || lm !== undefined) anyRequestOrLimit = true;
-      if (lm === undefined || (rq !== undefined && String(rq) !== String(lm))) guaranteed = false;
-    }
-  }
-  if (!anyRequestOrLimit) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
-
 const STRATEGIES: Record<string, Partial<Strategy>> = {
-  '/namespaces': {
-    statusSubresource: true,
-    prepareForCreate(obj) {
-      obj['status'] = { phase: 'Active' };
-      const spec = (obj['spec'] ??= {}) as { finalizers?: string[] };
-      if (!spec.finalizers?.includes('kubernetes'))
-        spec.finalizers = [...(spec.finalizers ?? []), 'kubernetes'];
-    },
-  },
+  '/namespaces': namespaceStrategy,
   // The kubelet registers its Node with status: nodes keep status on create.
   '/nodes': { statusSubresource: true },
-  '/pods': {
-    statusSubresource: true,
-    prepareForCreate(obj) {
-      obj['status'] = { phase: 'Pending', qosClass: podQosClass(obj) };
-    },
-  },
-  '/services': {
-    statusSubresource: true,
-    prepareForCreate(obj) {
-      obj['status'] = { loadBalancer: {} };
-    },
-  },
+  '/pods': podStrategy,
+  '/services': serviceStrategy,
   '/endpoints': { allowCreateOnUpdate: true },
   '/events': { allowCreateOnUpdate: true },
   'events.k8s.io/events': { allowCreateOnUpdate: true },

@@ -1,0 +1,784 @@
+// The generic store (upstream's k8s.io/apiserver/pkg/registry/generic/registry/store.go): upstream's object
+// semantics — uid, generation, resourceVersion, finalizers, graceful deletion, dry runs, field validation —
+// for every kind in the resource table, with the kind's rules in its strategy (./strategies.ts) and admission
+// (../admission) called at upstream's points. Every read-modify-write goes through guaranteedUpdate, the one
+// retry loop. Subresources (./subresources) build on it; it is the only code that writes to storage.
+import { randomUUID, randomInt } from 'node:crypto';
+import { ApiError, errors, fe, type FieldError } from '../../api/errors.js';
+import type { ApiRequest, ApiResult, KubeObject, RequestOptions } from '../../api/request.js';
+import {
+  findResource,
+  groupVersion,
+  storageKey,
+  storagePrefix,
+  type ResourceInfo,
+} from '../../api/resources.js';
+import { decodeObject } from '../../api/schema/index.js';
+import { applyDefaults } from '../../api/defaults/index.js';
+import { validateObject } from '../../api/validation/index.js';
+import { convertObject, toInternalForm } from '../../api/conversion/index.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../api/patch/index.js';
+import { defaultFieldManager } from '../../api/apply/index.js';
+import { yieldEventLoop } from '../../util/event-loop.js';
+import { hasMoreNodesThan, type Offload, OFFLOAD_NODES } from '../offload/offload.js';
+import type { Clock } from '../../util/clock.js';
+import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
+import { StorageError, type Storage, type StoredObject } from '../storage/storage.js';
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/index.js';
+import {
+  parseFieldSelector,
+  parseLabelSelector,
+  type FieldSelector,
+  type LabelSelector,
+} from './selectors.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
+import { strategyFor, type Strategy, type StrategyContext } from './strategies.js';
+import type { Allocation, ServiceAllocator } from './allocators.js';
+
+export interface StoreOptions {
+  storage: Storage;
+  clock: Clock;
+  allocator: ServiceAllocator;
+  admission: AdmissionChain;
+  /** where the field manager's walks over large objects run */
+  offload: Offload;
+}
+
+/** What a request resolved to. */
+export interface Target {
+  ri: ResourceInfo;
+  /** where it is stored (events.k8s.io Events share core Events' storage) */
+  storeRi: ResourceInfo;
+  storeApiVersion: string;
+  apiVersion: string;
+  strategy: Strategy;
+}
+
+/** which part of an object a write changes: the main resource, the status subresource, a namespace's finalize */
+export type Part = 'main' | 'status' | 'finalize';
+
+/** thrown inside guaranteedUpdate's step when the write lost a race: the loop re-reads and tries again */
+export class RetryableConflict extends Error {
+  constructor() {
+    super('conflict: retry');
+  }
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+/**
+ * Retries of a write that lost a race (no resourceVersion pinned). Upstream's GuaranteedUpdate retries without
+ * bound: every round one of the racing writers wins, so N concurrent writers of one object need up to N rounds —
+ * 8 was too few for 20 concurrent status patches. The cap only guards against a conflict that never clears.
+ */
+const MAX_RETRIES = 256;
+
+/** The resourceVersion a patch document itself sets (merge, strategic, apply, or a JSON patch op), if any. */
+export function patchPinnedResourceVersion(patch: unknown): string | undefined {
+  if (Array.isArray(patch)) {
+    const op = (patch as { op?: string; path?: string; value?: unknown }[]).find(
+      (o) =>
+        o?.path === '/metadata/resourceVersion' && (o.op === 'add' || o.op === 'replace' || o.op === 'test'),
+    );
+    return typeof op?.value === 'string' && op.value ? op.value : undefined;
+  }
+  const rv = (patch as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
+  return typeof rv === 'string' && rv ? rv : undefined;
+}
+
+export function meta(obj: KubeObject): NonNullable<KubeObject['metadata']> {
+  return (obj.metadata ??= {});
+}
+
+export class GenericStore {
+  readonly storage: Storage;
+  readonly clock: Clock;
+  private readonly admission: AdmissionChain;
+  private readonly offload: Offload;
+  private readonly ctx: StrategyContext;
+
+  constructor(opts: StoreOptions) {
+    this.storage = opts.storage;
+    this.clock = opts.clock;
+    this.admission = opts.admission;
+    this.offload = opts.offload;
+    this.ctx = { allocator: opts.allocator };
+  }
+
+  resolve(req: ApiRequest): Target {
+    const ri = findResource(req.group, req.resource);
+    const notFound = (): ApiError =>
+      new ApiError('NotFound', 'the server could not find the requested resource', {
+        group: req.group,
+        kind: req.resource,
+        ...(req.name ? { name: req.name } : {}),
+      });
+    if (!ri || !ri.versions.includes(req.version)) throw notFound();
+    if (!ri.namespaced && req.namespace) throw notFound();
+    if (ri.namespaced && !req.namespace && req.verb !== 'list' && req.verb !== 'watch') {
+      throw notFound();
+    }
+    const storeRi = ri.group === 'events.k8s.io' ? (findResource('', 'events') as ResourceInfo) : ri;
+    return {
+      ri,
+      storeRi,
+      storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]),
+      apiVersion: groupVersion(ri.group, req.version),
+      strategy: strategyFor(ri.group, ri.resource),
+    };
+  }
+
+  ref(t: Target, name?: string): { group: string; resource: string; kind: string; name?: string } {
+    return {
+      group: t.ri.group,
+      resource: t.ri.resource,
+      kind: t.ri.kind,
+      ...(name !== undefined ? { name } : {}),
+    };
+  }
+
+  mapStorageError(e: unknown, t: Target, name?: string): unknown {
+    if (!(e instanceof StorageError)) return e;
+    const n = name ?? e.key.slice(e.key.lastIndexOf('/') + 1);
+    switch (e.code) {
+      case 'NotFound':
+        return errors.notFound(this.ref(t, n));
+      case 'AlreadyExists':
+        return errors.alreadyExists(this.ref(t, n));
+      case 'Conflict':
+        return errors.staleResourceVersion(this.ref(t, n));
+      case 'Gone':
+        return errors.gone(e.message);
+      case 'TooLarge':
+        // upstream passes etcd's error through: a 500 with etcd's words and no reason
+        return new ApiError('Unknown', e.message);
+    }
+  }
+
+  key(t: Target, namespace: string | undefined, name: string): string {
+    return storageKey(t.storeRi, namespace, name);
+  }
+
+  /** the object as the client asked to see it */
+  out(t: Target, obj: KubeObject): KubeObject {
+    if (t.apiVersion === t.storeApiVersion) return obj;
+    return convertObject(obj, t.apiVersion);
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async get(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const found = await this.storage.get(this.key(t, req.namespace, name));
+    if (!found) throw errors.notFound(this.ref(t, name));
+    return { code: 200, body: this.out(t, found.object) };
+  }
+
+  selectors(req: ApiRequest, t: Target): { labels: LabelSelector; fields: FieldSelector } {
+    return {
+      labels: parseLabelSelector(req.options.labelSelector),
+      fields: parseFieldSelector(req.options.fieldSelector, t.storeRi.resource),
+    };
+  }
+
+  async list(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const { labels, fields } = this.selectors(req, t);
+    const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
+    const limit = req.options.limit && req.options.limit > 0 ? req.options.limit : 0;
+    if (req.options.continue && req.options.resourceVersion && req.options.resourceVersion !== '0')
+      throw errors.badRequest('specifying resource version is not allowed when using continue');
+    let startAfter = req.options.continue
+      ? decodeContinue(req.options.continue, prefix).startAfter
+      : undefined;
+    const items: KubeObject[] = [];
+    let listRV = 0;
+    let nextKey: string | undefined;
+    let remaining: number | undefined;
+    const filtered = labels.requirements.length > 0 || fields.requirements.length > 0;
+    for (;;) {
+      const page = await this.storage.list(prefix, {
+        ...(limit ? { limit: filtered ? Math.max(limit, 500) : limit } : {}),
+        ...(startAfter ? { startAfter } : {}),
+      });
+      listRV ||= page.rv;
+      let lastKey: string | undefined;
+      for (const item of page.items) {
+        lastKey = item.key;
+        if (!this.matches(item.object, labels, fields)) continue;
+        items.push(this.out(t, item.object));
+        if (limit && items.length >= limit) break;
+      }
+      if (limit && items.length >= limit) {
+        const stoppedEarly = lastKey !== page.items[page.items.length - 1]?.key;
+        if (stoppedEarly || page.continueKey) {
+          nextKey = lastKey;
+          if (!filtered && page.remaining !== undefined) remaining = page.remaining + (stoppedEarly ? 1 : 0);
+        }
+        break;
+      }
+      if (!page.continueKey) break;
+      startAfter = page.continueKey;
+    }
+    const listMeta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
+      resourceVersion: String(listRV),
+    };
+    if (nextKey) {
+      listMeta.continue = encodeContinue(nextKey, prefix, listRV);
+      if (remaining !== undefined && remaining > 0) listMeta.remainingItemCount = remaining;
+    }
+    return {
+      code: 200,
+      body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: listMeta, items },
+    };
+  }
+
+  matches(obj: KubeObject, labels: LabelSelector, fields: FieldSelector): boolean {
+    return labels.matches(obj.metadata?.labels) && fields.matches(obj);
+  }
+
+  // ---------------------------------------------------------------- write helpers
+
+  /** decode, default and convert an incoming body to the storage version */
+  decodeBody(req: ApiRequest, t: Target, body: unknown): { obj: KubeObject; warnings: string[] } {
+    if (!isObject(body)) {
+      throw errors.badRequest(
+        `the body of the request was not a JSON object: cannot be handled as a ${t.ri.kind}`,
+      );
+    }
+    const kind = body['kind'];
+    const apiVersion = body['apiVersion'];
+    if (kind !== undefined && kind !== t.ri.kind) {
+      throw errors.badRequest(
+        `the object provided is unrecognized (must be of type ${t.ri.kind}): kind ${JSON.stringify(kind)} does not match the endpoint`,
+      );
+    }
+    if (apiVersion !== undefined && apiVersion !== t.apiVersion) {
+      const shown = typeof apiVersion === 'string' ? apiVersion : JSON.stringify(apiVersion);
+      throw errors.badRequest(
+        `the API version in the data (${shown}) does not match the expected API version (${t.apiVersion})`,
+      );
+    }
+    const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
+    const { object, warnings } = decodeObject(
+      gvk,
+      { ...body, apiVersion: t.apiVersion, kind: t.ri.kind },
+      req.options.fieldValidation ?? 'Warn',
+    );
+    applyDefaults(gvk, object);
+    const obj = t.apiVersion === t.storeApiVersion ? object : convertObject(object, t.storeApiVersion);
+    obj.apiVersion = t.storeApiVersion;
+    obj.kind = t.storeRi.kind;
+    toInternalForm({ group: t.storeRi.group, kind: t.storeRi.kind }, obj);
+    return { obj, warnings };
+  }
+
+  validate(t: Target, obj: KubeObject, old?: KubeObject, subresource?: string): void {
+    const gvk = { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind };
+    const errs = validateObject(gvk, obj, {
+      ...(old ? { old } : {}),
+      ...(subresource ? { subresource } : {}),
+    });
+    if (errs.length) this.invalid(t, obj.metadata?.name, errs);
+  }
+
+  invalid(t: Target, name: string | undefined, errs: FieldError[]): never {
+    throw errors.invalid(
+      {
+        group: t.ri.group,
+        resource: t.ri.resource,
+        kind: t.ri.kind,
+        kindName: t.ri.kind,
+        ...(name !== undefined ? { name } : {}),
+      },
+      errs,
+    );
+  }
+
+  /** upstream's admission.Attributes of a request on this target */
+  attributes(
+    operation: AdmissionOperation,
+    req: ApiRequest,
+    t: Target,
+    objects: { object?: KubeObject; oldObject?: KubeObject; name?: string; subresource?: string } = {},
+  ): AdmissionAttributes {
+    return {
+      operation,
+      kind: { group: t.ri.group, version: req.version, kind: t.ri.kind },
+      resource: { group: t.ri.group, version: req.version, resource: t.ri.resource },
+      subresource: objects.subresource ?? req.subresource ?? '',
+      namespace: t.ri.namespaced ? (req.namespace ?? '') : '',
+      name: objects.name ?? req.name ?? '',
+      ...(objects.object ? { object: objects.object } : {}),
+      ...(objects.oldObject ? { oldObject: objects.oldObject } : {}),
+      dryRun: req.options.dryRun === true,
+      user: req.user,
+      options: req.options,
+    };
+  }
+
+  /** run the validating admission plugins (e.g. for CONNECT requests served elsewhere) */
+  validateAdmission(a: AdmissionAttributes): Promise<void> {
+    return this.admission.validate(a);
+  }
+
+  private generateName(prefix: string): string {
+    let s = prefix;
+    for (let i = 0; i < 5; i++) s += GENERATE_CHARS[randomInt(GENERATE_CHARS.length)];
+    return s;
+  }
+
+  // ---------------------------------------------------------------- guaranteed update
+
+  /**
+   * upstream's GuaranteedUpdate, the one retry loop of every read-modify-write (update, patch, status, finalize,
+   * scale, binding, delete with finalizers or grace): read the object, let `step` compute and write the next
+   * one with the read's resourceVersion; when the write lost a race (`step` threw RetryableConflict, see
+   * `writeUpdate`), read again and recompute. Upstream retries without bound: every round one of the racing writers
+   * wins, so N concurrent writers need up to N rounds; the cap only guards against a conflict that never clears.
+   */
+  async guaranteedUpdate<R>(
+    t: Target,
+    name: string,
+    key: string,
+    step: (current: StoredObject | undefined) => Promise<R>,
+  ): Promise<R> {
+    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+      const current = await this.storage.get(key);
+      try {
+        return await step(current);
+      } catch (e) {
+        if (!(e instanceof RetryableConflict)) throw e;
+      }
+    }
+    throw errors.staleResourceVersion(this.ref(t, name));
+  }
+
+  /** write `next` over `current`; a lost race retries (RetryableConflict) unless the client pinned the version */
+  async writeUpdate(
+    t: Target,
+    key: string,
+    next: KubeObject,
+    current: StoredObject,
+    pinned?: string,
+  ): Promise<StoredObject> {
+    try {
+      return await this.storage.update(key, next, current.rv);
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'Conflict') {
+        if (pinned) throw errors.staleResourceVersion(this.ref(t, current.object.metadata?.name));
+        throw new RetryableConflict();
+      }
+      throw e;
+    }
+  }
+
+  /** delete `current` (a lost race retries) and release what it held */
+  private async deleteNow(t: Target, key: string, current: StoredObject): Promise<StoredObject> {
+    let deleted: StoredObject;
+    try {
+      deleted = await this.storage.delete(key, current.rv);
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'Conflict') throw new RetryableConflict();
+      throw e;
+    }
+    t.strategy.afterDelete?.(current.object, this.ctx);
+    return deleted;
+  }
+
+  /** take an allocation, or fail the request with its field errors */
+  private begin(t: Target, name: string | undefined, a: Allocation | undefined): Allocation | undefined {
+    if (a?.errors.length) this.invalid(t, name, a.errors);
+    return a;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const decoded = this.decodeBody(req, t, req.body);
+    const { warnings } = decoded;
+    const large = hasMoreNodesThan(decoded.obj, OFFLOAD_NODES);
+    if (large) await yieldEventLoop();
+    // an apply that creates already carries its managedFields; any other create is tracked as an Update
+    const obj =
+      req.patchType === 'apply' ? decoded.obj : await this.track(req, t, 'main', undefined, decoded.obj);
+    const m = meta(obj);
+    if (m.resourceVersion)
+      throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    if (t.ri.namespaced) {
+      if (m.namespace && req.namespace && m.namespace !== req.namespace) {
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      }
+      m.namespace = req.namespace ?? m.namespace;
+    } else {
+      delete m.namespace;
+    }
+    if (!m.name && m.generateName) m.name = this.generateName(m.generateName);
+    const now = this.clock.now();
+    m.uid = randomUUID();
+    m.creationTimestamp = rfc3339(now);
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete (m as { selfLink?: string }).selfLink;
+    if (t.strategy.tracksGeneration) m.generation = 1;
+    else delete m.generation;
+    if (m.finalizers?.length === 0) delete m.finalizers;
+    const attrs = this.attributes('CREATE', req, t, { object: obj, name: m.name ?? '', subresource: '' });
+    await this.admission.admit(attrs);
+    t.strategy.prepareForCreate?.(obj);
+    t.strategy.canonicalize?.(obj);
+    if (large) await yieldEventLoop();
+    this.validate(t, obj);
+    await this.admission.validate(attrs);
+    const allocation = this.begin(t, m.name, t.strategy.beginCreate?.(obj, this.ctx));
+    // a dry run allocates nothing: what it took goes back before anything else can run
+    if (req.options.dryRun) {
+      allocation?.revert();
+      return { code: 201, body: this.out(t, obj), warnings };
+    }
+    try {
+      if (large) await yieldEventLoop();
+      const stored = await this.storage.create(this.key(t, m.namespace, m.name!), obj);
+      allocation?.commit();
+      return { code: 201, body: this.out(t, stored.object), warnings };
+    } catch (e) {
+      allocation?.revert();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- update / patch
+
+  /**
+   * PUT and PATCH of the main resource, the status subresource or a namespace's finalize: in guaranteedUpdate,
+   * compute the new object from the stored one and write it (upstream's Store.Update). A client that pinned a
+   * resourceVersion gets a 409 on a lost race instead of a retry.
+   */
+  update(req: ApiRequest, t: Target, part: Part): Promise<ApiResult> {
+    const name = req.name!;
+    return this.guaranteedUpdate(t, name, this.key(t, req.namespace, name), (current) =>
+      this.tryUpdate(req, t, part, this.key(t, req.namespace, name), current),
+    );
+  }
+
+  private async tryUpdate(
+    req: ApiRequest,
+    t: Target,
+    part: Part,
+    key: string,
+    current: StoredObject | undefined,
+  ): Promise<ApiResult> {
+    const name = req.name!;
+    let body: unknown;
+    const applyCreates = req.verb === 'patch' && req.patchType === 'apply' && part === 'main';
+    if (req.verb === 'patch') {
+      if (!current && !applyCreates) throw errors.notFound(this.ref(t, name));
+      body = await this.applyPatch(req, t, current ? this.out(t, current.object) : undefined);
+    } else {
+      body = req.body;
+    }
+    if (
+      !current &&
+      !applyCreates &&
+      !(req.verb === 'update' && part === 'main' && t.strategy.allowCreateOnUpdate)
+    ) {
+      throw errors.notFound(this.ref(t, name));
+    }
+    const { obj: incoming, warnings } = this.decodeBody(req, t, body);
+    // a large object's steps each take tens of milliseconds: the event loop runs between them
+    const large = hasMoreNodesThan(incoming, OFFLOAD_NODES);
+    if (large) await yieldEventLoop();
+    const m = meta(incoming);
+    if (m.name && m.name !== name) {
+      throw errors.badRequest(
+        `the name of the object (${m.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    if (t.ri.namespaced && m.namespace && m.namespace !== req.namespace) {
+      throw errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    if (!current) {
+      return this.create({ ...req, verb: 'create', body }, t);
+    }
+    const old = current.object;
+    // A patch applied to the stored object carries its resourceVersion; only one the client wrote in the
+    // patch pins it. Otherwise a conflict with a concurrent write is retried on the fresh object, as upstream's
+    // GuaranteedUpdate re-applies the patch (a status patch racing a controller must not fail with 409).
+    const pinned = req.verb === 'patch' ? patchPinnedResourceVersion(req.body) : m.resourceVersion;
+    if (pinned) {
+      if (Number(pinned) !== current.rv) throw errors.staleResourceVersion(this.ref(t, name));
+    } else if (!t.strategy.allowUnconditionalUpdate && req.verb === 'update') {
+      this.invalid(t, name, [fe.invalid('metadata.resourceVersion', 0, 'must be specified for an update')]);
+    }
+    if (m.uid && m.uid !== old.metadata?.uid) {
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`,
+      );
+    }
+    const merged = this.merge(t, part, incoming, old);
+    const next =
+      req.verb === 'patch' && req.patchType === 'apply'
+        ? merged
+        : await this.track(req, t, part, old, merged);
+    // admission mutates after the field manager has recorded the client's change, as upstream orders them
+    const subresource = part === 'main' ? '' : part;
+    const attrs = this.attributes('UPDATE', req, t, { object: next, oldObject: old, subresource });
+    await this.admission.admit(attrs);
+    t.strategy.canonicalize?.(next);
+    const allocation =
+      part === 'main' ? this.begin(t, name, t.strategy.beginUpdate?.(next, old, this.ctx)) : undefined;
+    try {
+      if (large) await yieldEventLoop();
+      this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+      await this.admission.validate(attrs);
+      if (large) await yieldEventLoop();
+      // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
+      if (deepEqual(withoutRV(next), withoutRV(old))) {
+        allocation?.revert();
+        return { code: 200, body: this.out(t, old), warnings };
+      }
+      if (req.options.dryRun) {
+        allocation?.revert();
+        return { code: 200, body: this.out(t, next), warnings };
+      }
+      // An object being deleted whose last finalizer just went is deleted now.
+      if (this.readyToDelete(t, next)) {
+        await this.deleteNow(t, key, current);
+        allocation?.revert();
+        return { code: 200, body: this.out(t, next), warnings };
+      }
+      if (large) await yieldEventLoop();
+      const stored = await this.writeUpdate(t, key, next, current, pinned);
+      allocation?.commit();
+      return { code: 200, body: this.out(t, stored.object), warnings };
+    } catch (e) {
+      allocation?.revert();
+      throw e;
+    }
+  }
+
+  /** `current` is undefined only for an apply that creates */
+  private async applyPatch(req: ApiRequest, t: Target, current: KubeObject | undefined): Promise<unknown> {
+    const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
+    if (req.patchType === 'apply') {
+      if (!req.options.fieldManager) {
+        throw errors.invalid(
+          {
+            group: 'meta.k8s.io',
+            resource: 'patchoptions',
+            kind: 'PatchOptions',
+            kindName: 'PatchOptions',
+            name: '',
+          },
+          [fe.required('fieldManager', 'is required for apply patch')],
+        );
+      }
+      const config = req.body as KubeObject;
+      // a 30,000-key ConfigMap takes the field manager about half a second: off the event loop
+      const large = hasMoreNodesThan(config, OFFLOAD_NODES) || hasMoreNodesThan(current, OFFLOAD_NODES);
+      return this.offload.run('serverSideApply', large, current, config, {
+        manager: req.options.fieldManager,
+        force: req.options.force ?? false,
+        gvk,
+        now: rfc3339(this.clock.now()),
+      });
+    }
+    if (!current) throw errors.notFound(this.ref(t, req.name));
+    switch (req.patchType) {
+      case 'json':
+        return applyJsonPatch(current, req.body);
+      case 'merge':
+        // the merge shares unpatched subtrees with its target, and decoding writes into the result
+        return applyMergePatch(deepCopy(current), req.body);
+      case 'strategic':
+        return applyStrategicMergePatch(current, req.body, gvk);
+      default:
+        throw errors.unsupportedMediaType(String(req.patchType));
+    }
+  }
+
+  /** managedFields bookkeeping of an ordinary write (upstream's fieldManager.UpdateNoErrors) */
+  track(
+    req: ApiRequest,
+    t: Target,
+    part: 'main' | 'status' | 'finalize' | 'scale',
+    old: KubeObject | undefined,
+    next: KubeObject,
+  ): Promise<KubeObject> {
+    const large = hasMoreNodesThan(next, OFFLOAD_NODES) || hasMoreNodesThan(old, OFFLOAD_NODES);
+    return this.offload.run('trackUpdate', large, old, next, {
+      manager: req.options.fieldManager ?? defaultFieldManager(req.user),
+      gvk: { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind },
+      now: rfc3339(this.clock.now()),
+      ...(part === 'main' ? {} : { subresource: part }),
+    });
+  }
+
+  /** the new stored object from what the client sent and what is stored */
+  private merge(t: Target, part: Part, incoming: KubeObject, old: KubeObject): KubeObject {
+    let next: KubeObject;
+    if (part === 'status') {
+      next = { ...deepCopy(old), status: incoming['status'] };
+    } else if (part === 'finalize') {
+      // a namespace's finalize subresource writes spec.finalizers only
+      next = deepCopy(old);
+      const spec = (next['spec'] ??= {}) as { finalizers?: string[] };
+      spec.finalizers = (
+        (incoming['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []
+      ).slice();
+    } else {
+      next = incoming;
+      if (t.strategy.statusSubresource) {
+        if (old['status'] !== undefined) next['status'] = deepCopy(old['status']);
+        else delete next['status'];
+      }
+      t.strategy.prepareForUpdate?.(next, old);
+    }
+    const m = meta(next);
+    const om = old.metadata ?? {};
+    if (part !== 'main') {
+      next.metadata = deepCopy(om);
+    } else {
+      m.uid = om.uid;
+      m.name = om.name;
+      if (om.namespace !== undefined) m.namespace = om.namespace;
+      m.creationTimestamp = om.creationTimestamp;
+      if (om.deletionTimestamp) {
+        m.deletionTimestamp = om.deletionTimestamp;
+        if (om.deletionGracePeriodSeconds !== undefined)
+          m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      } else {
+        delete m.deletionTimestamp;
+        delete m.deletionGracePeriodSeconds;
+      }
+      if (om.generateName !== undefined && m.generateName === undefined) m.generateName = om.generateName;
+      if (t.strategy.tracksGeneration) {
+        const specChanged = !deepEqual(next['spec'], old['spec']);
+        m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
+      } else if (om.generation !== undefined) {
+        m.generation = om.generation;
+      }
+    }
+    delete m.resourceVersion;
+    if (m.finalizers?.length === 0) delete m.finalizers;
+    next.apiVersion = old.apiVersion ?? t.storeApiVersion;
+    next.kind = old.kind ?? t.storeRi.kind;
+    return next;
+  }
+
+  private readyToDelete(t: Target, obj: KubeObject): boolean {
+    const m = obj.metadata;
+    if (!m?.deletionTimestamp || (m.finalizers?.length ?? 0) > 0) return false;
+    if (t.strategy.pendingFinalization?.(obj)) return false;
+    return t.strategy.deleteWhenFinalized?.(obj) ?? true;
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  /** upstream's Store.Delete: at once, or marked for graceful deletion / finalizers, in guaranteedUpdate */
+  delete(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const name = req.name!;
+    const key = this.key(t, req.namespace, name);
+    return this.guaranteedUpdate(t, name, key, (current) => {
+      if (!current) throw errors.notFound(this.ref(t, name));
+      return this.tryDelete(req, t, key, current);
+    });
+  }
+
+  private async tryDelete(
+    req: ApiRequest,
+    t: Target,
+    key: string,
+    current: StoredObject,
+  ): Promise<ApiResult> {
+    const opts = req.options;
+    const name = req.name!;
+    const old = current.object;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== old.metadata?.uid) {
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`,
+      );
+    }
+    if (pre?.resourceVersion && Number(pre.resourceVersion) !== current.rv) {
+      throw errors.conflict(
+        this.ref(t, name),
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.rv}`,
+      );
+    }
+    await this.admission.validate(this.attributes('DELETE', req, t, { oldObject: old, subresource: '' }));
+    const next = deepCopy(old);
+    const m = meta(next);
+    const finalizers = new Set(m.finalizers ?? []);
+    const policy = propagation(opts);
+    if (policy === 'Orphan') finalizers.add('orphan');
+    if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+    if (policy === 'Background' || policy === 'Foreground') finalizers.delete('orphan');
+    if (policy === 'Background' || policy === 'Orphan') finalizers.delete('foregroundDeletion');
+    const graceful = t.strategy.gracePeriodSeconds !== undefined;
+    const grace = t.strategy.gracePeriodSeconds?.(old, opts) ?? 0;
+    // Only a graceful period, finalizers or the strategy's own finalization keep an object after delete.
+    if (grace === 0 && finalizers.size === 0 && !t.strategy.pendingFinalization?.(next)) {
+      if (opts.dryRun) return { code: 200, body: this.out(t, old) };
+      const deleted = await this.deleteNow(t, key, current);
+      return { code: 200, body: this.out(t, { ...deleted.object }) };
+    }
+    if (!m.deletionTimestamp || (graceful && (m.deletionGracePeriodSeconds ?? Infinity) > grace)) {
+      m.deletionTimestamp = rfc3339(this.clock.now() + grace * 1000);
+      m.deletionGracePeriodSeconds = grace;
+    }
+    m.finalizers = [...finalizers];
+    if (m.finalizers.length === 0) delete m.finalizers;
+    t.strategy.prepareForDelete?.(next);
+    delete m.resourceVersion;
+    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old) };
+    if (opts.dryRun) return { code: 200, body: this.out(t, next) };
+    const stored = await this.writeUpdate(t, key, next, current);
+    const accepted = opts.orphanDependents === false || opts.propagationPolicy === 'Foreground';
+    return { code: accepted ? 202 : 200, body: this.out(t, stored.object) };
+  }
+
+  async deleteCollection(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const listed = await this.list({ ...req, verb: 'list', options: { ...req.options, limit: 0 } }, t);
+    const items = (listed.body as { items: KubeObject[] }).items;
+    const deleted: KubeObject[] = [];
+    for (const item of items) {
+      try {
+        const r = await this.delete(
+          { ...req, verb: 'delete', name: item.metadata!.name!, namespace: item.metadata?.namespace },
+          t,
+        );
+        deleted.push(r.body as KubeObject);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+      }
+    }
+    return {
+      code: 200,
+      body: {
+        kind: `${t.ri.kind}List`,
+        apiVersion: t.apiVersion,
+        metadata: { resourceVersion: String(this.storage.currentRV()) },
+        items: deleted,
+      },
+    };
+  }
+}
+
+/** the object without metadata.resourceVersion: to see whether a write changes anything */
+export function withoutRV(obj: KubeObject): KubeObject {
+  if (!obj.metadata?.resourceVersion) return obj;
+  const { resourceVersion: _rv, ...rest } = obj.metadata;
+  return { ...obj, metadata: rest };
+}
+
+function propagation(opts: RequestOptions): 'Orphan' | 'Background' | 'Foreground' | undefined {
+  if (opts.propagationPolicy) return opts.propagationPolicy;
+  if (opts.orphanDependents === true) return 'Orphan';
+  if (opts.orphanDependents === false) return 'Background';
+  return undefined;
+}
