@@ -117,7 +117,14 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
   const planned: PlannedProcess[] = [];
   const add = (command: string, name: string, token: string, args: string[]): void => {
     const kubeconfig = componentKubeconfig(c.stateDir, name);
-    writeKubeconfig(kubeconfig, { name: c.name, server: c.apiServerUrl, caPem, token, setCurrent: true });
+    writeKubeconfig(kubeconfig, {
+      name: c.name,
+      server: c.apiServerUrl,
+      caPem,
+      token,
+      setCurrent: true,
+      format: 'json',
+    });
     planned.push({
       name,
       argv: [command, '--kubeconfig', kubeconfig, ...args],
