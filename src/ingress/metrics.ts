@@ -1,6 +1,6 @@
 // The gateway's Prometheus metrics, registered in the process registry of src/util/metrics.ts.
-import { Counter, Histogram } from 'prom-client';
-import { metricsRegistry } from '../util/metrics.js';
+import type { Counter, Histogram } from 'prom-client';
+import { metricsRegistry, promClient } from '../util/metrics.js';
 
 export interface IngressMetrics {
   requests: Counter<'ingress' | 'service' | 'status'>;
@@ -13,6 +13,7 @@ let metrics: IngressMetrics | undefined;
 export function ingressMetrics(): IngressMetrics {
   if (!metrics) {
     const registers = [metricsRegistry()];
+    const { Counter, Histogram } = promClient();
     metrics = {
       requests: new Counter({
         name: 'ingress_requests_total',

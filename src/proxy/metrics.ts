@@ -1,6 +1,6 @@
 // kube-proxy's Prometheus metrics: upstream's sync metrics plus kubemu's connection counters.
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry } from '../util/metrics.js';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry, promClient } from '../util/metrics.js';
 
 export interface ProxyMetrics {
   syncDuration: Histogram;
@@ -22,6 +22,7 @@ let metrics: ProxyMetrics | undefined;
 export function proxyMetrics(): ProxyMetrics {
   if (metrics) return metrics;
   const registers = [metricsRegistry()];
+  const { Counter, Gauge, Histogram } = promClient();
   metrics = {
     syncDuration: new Histogram({
       name: 'kubeproxy_sync_proxy_rules_duration_seconds',

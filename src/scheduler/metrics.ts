@@ -1,6 +1,6 @@
 // The scheduler's Prometheus metrics, under upstream's names (pkg/scheduler/metrics).
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry } from '../util/metrics.js';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry, promClient } from '../util/metrics.js';
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 
@@ -23,6 +23,7 @@ let pendingSource: (() => PendingCounts) | undefined;
 function schedulerMetrics(): SchedulerMetrics {
   if (!metrics) {
     const registers = [metricsRegistry()];
+    const { Counter, Gauge, Histogram } = promClient();
     metrics = {
       attempts: new Counter({
         name: 'scheduler_schedule_attempts_total',

@@ -72,6 +72,42 @@ describe('writeKubeconfig', () => {
     expect(contexts).toEqual(['kubemu-demo']);
   });
 
+  it('writes a JSON kubeconfig (a component’s) that kubectl and readKubeconfig accept, and merges into it', () => {
+    const opts = {
+      name: 'demo',
+      server: 'https://127.0.0.1:6443',
+      caPem: CA,
+      token: 'tok',
+      setCurrent: true,
+    };
+    writeKubeconfig(file, { ...opts, format: 'json' });
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    expect(written['current-context']).toBe('kubemu-demo');
+    expect(kubectl('config', 'current-context').trim()).toBe('kubemu-demo');
+    expect(readKubeconfig(file)).toEqual({
+      server: 'https://127.0.0.1:6443',
+      caPem: CA,
+      token: 'tok',
+      insecureSkipTlsVerify: false,
+      namespace: undefined,
+    });
+    // a second write (another cluster name) keeps the first entry, still as JSON
+    writeKubeconfig(file, { ...opts, name: 'other', format: 'json' });
+    expect(JSON.parse(readFileSync(file, 'utf8')).contexts.map((c: { name: string }) => c.name)).toEqual([
+      'kubemu-demo',
+      'kubemu-other',
+    ]);
+  });
+
+  it('reads a YAML kubeconfig written as a flow mapping, which is not JSON', () => {
+    writeFileSync(
+      file,
+      `{apiVersion: v1, kind: Config, current-context: c, clusters: [{name: k, cluster: {server: 'https://h:1'}}],` +
+        ` contexts: [{name: c, context: {cluster: k, user: u}}], users: [{name: u, user: {token: t}}]}\n`,
+    );
+    expect(readKubeconfig(file)).toMatchObject({ server: 'https://h:1', token: 't' });
+  });
+
   it('merges into an existing kubeconfig without clobbering other entries', () => {
     writeFileSync(file, OTHER);
     writeKubeconfig(file, { name: 'demo', server: 'https://127.0.0.1:6443', caPem: CA, token: 'tok' });

@@ -1,8 +1,8 @@
 // Kubeconfig files: merge a cluster's entry in (kind-style, never clobbering others), remove it, read one back.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from './atomic-file.js';
+import { yaml } from './lazy-yaml.js';
 
 interface NamedEntry<T> {
   name: string;
@@ -56,6 +56,11 @@ export interface WriteKubeconfigOptions {
   user?: string;
   /** make the context current (as `kind create cluster` does) */
   setCurrent?: boolean;
+  /**
+   * 'json' for the components' own kubeconfigs: JSON is YAML, so kubectl reads them as ever, and a component reads
+   * one without loading a YAML parser. Default 'yaml' (the user's and the admin kubeconfig).
+   */
+  format?: 'yaml' | 'json';
 }
 
 export interface KubeconfigCredentials {
@@ -84,7 +89,8 @@ function readExisting(file: string): Kubeconfig {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    // a JSON kubeconfig (as the components' are) parses without the YAML parser; anything else is YAML
+    doc = jsonValue(text) ?? yaml().parse(text);
   } catch (err) {
     // never overwrite a file we could not understand
     throw new Error(`kubeconfig ${file} is not valid YAML`, { cause: err });
@@ -99,14 +105,25 @@ function readExisting(file: string): Kubeconfig {
   return config;
 }
 
+/** JSON.parse of a text that is a JSON object, else undefined (a YAML flow mapping `{a: b}` is not JSON) */
+function jsonValue(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function upsert<T>(list: NamedEntry<T>[], entry: NamedEntry<T>): NamedEntry<T>[] {
   const index = list.findIndex((e) => e.name === entry.name);
   if (index < 0) return [...list, entry];
   return list.map((e, i) => (i === index ? entry : e));
 }
 
-function save(file: string, config: Kubeconfig): void {
-  writeFileAtomic(file, stringify(config), 0o600);
+function save(file: string, config: Kubeconfig, format: 'yaml' | 'json' = 'yaml'): void {
+  const text = format === 'json' ? `${JSON.stringify(config, null, 2)}\n` : yaml().stringify(config);
+  writeFileAtomic(file, text, 0o600);
 }
 
 /**
@@ -127,7 +144,7 @@ export function writeKubeconfig(file: string, opts: WriteKubeconfigOptions): voi
   config.users = upsert(config.users, { name: user, user: { token: opts.token } });
   config.contexts = upsert(config.contexts, { name: context, context: { cluster: context, user } });
   if (opts.setCurrent) config['current-context'] = context;
-  save(file, config);
+  save(file, config, opts.format);
 }
 
 /**

@@ -1,14 +1,27 @@
 // Prometheus metrics: one registry per process, a tiny /metrics server, and the apiserver's request metrics.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { Verb } from '../api/resources.js';
+
+type PromClient = typeof import('prom-client');
+let promClientLoaded: PromClient | undefined;
+
+/**
+ * prom-client (with the @opentelemetry/api it loads) costs ~80 ms of CPU to load: it is loaded with the first
+ * metric, so a component that makes none before /metrics is scraped (a kubelet, the DNS server) never pays it at start.
+ */
+export function promClient(): PromClient {
+  return (promClientLoaded ??= createRequire(import.meta.url)('prom-client') as PromClient);
+}
 
 let registry: Registry | undefined;
 
 /** This process's registry, with the default process/Node.js metrics, made on first use. */
 export function metricsRegistry(): Registry {
   if (!registry) {
+    const { Registry, collectDefaultMetrics } = promClient();
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
@@ -42,6 +55,7 @@ let requestMetrics: RequestMetrics | undefined;
 function apiserverRequestMetrics(): RequestMetrics {
   if (!requestMetrics) {
     const registers = [metricsRegistry()];
+    const { Counter, Histogram } = promClient();
     requestMetrics = {
       total: new Counter({
         name: 'apiserver_request_total',

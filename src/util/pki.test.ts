@@ -83,6 +83,17 @@ describe('ensureClusterPki', () => {
     expect(cert.verify(new X509Certificate(third.caCertPem).publicKey)).toBe(true);
   });
 
+  it('keeps a serving cert whose IPv6 SANs are spelt differently, and reissues it when one address changes', async () => {
+    const first = await ensureClusterPki(dir, { hosts: ['2001:db8::1', '::1'] });
+    const second = await ensureClusterPki(dir, { hosts: ['2001:0DB8:0:0:0:0:0:1', '0:0:0:0:0:0:0:1'] });
+    expect(second.servingCertPem).toBe(first.servingCertPem);
+    const third = await ensureClusterPki(dir, { hosts: ['2001:db8::2', '::1'] });
+    expect(third.servingCertPem).not.toBe(first.servingCertPem);
+    expect(new X509Certificate(third.servingCertPem).subjectAltName).toContain(
+      'IP Address:2001:DB8:0:0:0:0:0:2',
+    );
+  });
+
   it('makes a new CA (and serving cert) when the stored CA key is unusable', async () => {
     const first = await ensureClusterPki(dir, { hosts: [] });
     rmSync(join(dir, PKI_FILES.caKey));

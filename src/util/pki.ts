@@ -1,7 +1,6 @@
 // The cluster's PKI: a CA made once per cluster, the apiserver's serving and kubelet-client certificates, the
 // kubelets' serving certificates, and leaf certificates on demand.
-import './reflect-metadata-shim.js';
-import * as x509 from '@peculiar/x509';
+import type * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -9,7 +8,21 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 
 const subtle = webcrypto.subtle;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type X509 = typeof x509;
+let x509Loaded: Promise<X509> | undefined;
+/**
+ * @peculiar/x509 (and its ASN.1 schema packages) cost ~100 ms of CPU to load: only a process that makes a certificate
+ * loads it, on its first. Checking stored certificates needs only node:crypto, so the components never load it.
+ */
+function loadX509(): Promise<X509> {
+  return (x509Loaded ??= (async () => {
+    await import('./reflect-metadata-shim.js');
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
+    return lib;
+  })());
+}
 
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -99,19 +112,35 @@ function sanNames(hosts: readonly string[]): x509.JsonGeneralName[] {
   return unique.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value }));
 }
 
-/** A canonical text of a SAN extension's names, so SAN lists compare regardless of order or IP spelling. */
-function sanKey(ext: x509.SubjectAlternativeNameExtension | null | undefined): string {
-  if (!ext) return '';
-  return ext.names
-    .toJSON()
-    .map((n) => `${n.type}:${n.value}`)
-    .sort()
-    .join(',');
+/** `[2001:db8::1]` for any spelling of an IPv6 address (WHATWG URL serialisation); other names as they are */
+const canonicalIp = (ip: string): string => (isIP(ip) === 6 ? new URL(`http://[${ip}]`).hostname : ip);
+
+/**
+ * A canonical text of a certificate's SAN names, from node:crypto's `subjectAltName` (`DNS:a, IP Address:1.2.3.4`),
+ * so SAN lists compare regardless of order or IP spelling. undefined for a name node:crypto quotes or a kind we never
+ * issue (URI, email): such a certificate is not one of ours as wanted.
+ */
+function sanKey(subjectAltName: string | undefined): string | undefined {
+  if (!subjectAltName) return '';
+  const names: string[] = [];
+  for (const entry of subjectAltName.split(', ')) {
+    if (entry.startsWith('DNS:') && !entry.includes('"')) names.push(`dns:${entry.slice(4)}`);
+    else if (entry.startsWith('IP Address:')) names.push(`ip:${canonicalIp(entry.slice(11))}`);
+    else return undefined;
+  }
+  return names.sort().join(',');
 }
 
-async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+/** The same text for the names we would issue. */
+const wantedSanKey = (hosts: readonly string[]): string =>
+  sanNames(hosts)
+    .map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`)
+    .sort()
+    .join(',');
+
+async function exportKeyPem(lib: X509, key: webcrypto.CryptoKey): Promise<string> {
   const der = await subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return lib.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
 async function importSigningKey(keyPem: string): Promise<webcrypto.CryptoKey> {
@@ -130,6 +159,7 @@ export async function createCertificateAuthority(
   commonName = 'kubemu-ca',
   validityDays = 3650,
 ): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
   const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: subjectName(commonName),
@@ -145,7 +175,7 @@ export async function createCertificateAuthority(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(x509, keys.privateKey) };
 }
 
 /** Issues a leaf certificate (new ECDSA P-256 key) signed by `ca`; valid 1 year by default. */
@@ -153,6 +183,7 @@ export async function issueCertificate(
   ca: CertificateAuthority,
   opts: IssueOptions,
 ): Promise<CertificateAndKey> {
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importSigningKey(ca.keyPem);
   const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
@@ -182,7 +213,7 @@ export async function issueCertificate(
     ...validity(opts.validityDays ?? 365),
     extensions,
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(x509, keys.privateKey) };
 }
 
 function readIfPresent(file: string): string | undefined {
@@ -222,12 +253,7 @@ function leafUsable(ca: CertificateAuthority, certPem: string, keyPem: string, w
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return false;
     if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
     if (cert.subject !== subjectText(want.commonName, want.organization)) return false;
-    const have = sanKey(new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension));
-    const names = sanNames(want.hosts ?? []);
-    if (names.length === 0) return have === '';
-    // re-parse the wanted extension so both sides are rendered by the same decoder
-    const wanted = new x509.SubjectAlternativeNameExtension(names);
-    return have === sanKey(new x509.SubjectAlternativeNameExtension(wanted.rawData));
+    return sanKey(cert.subjectAltName) === wantedSanKey(want.hosts ?? []);
   } catch {
     return false;
   }

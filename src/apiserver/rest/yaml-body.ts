@@ -1,8 +1,9 @@
 // Decodes a YAML request body (application/yaml, application/apply-patch+yaml) in time linear in its size.
 // The yaml package's own duplicate-key check compares every key with every earlier key of its map (30,000 keys:
 // 25 s); we turn it off and reject duplicates as upstream's strict YAML decoder does, with one Map per mapping.
-import { LineCounter, isMap, isScalar, parseDocument, visit, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { errors } from '../../api/errors.js';
+import { yaml } from '../../util/lazy-yaml.js';
 
 const YAML_OPTIONS = { maxAliasCount: 100 } as const;
 
@@ -20,6 +21,7 @@ export function findDuplicateKey(
   doc: Document.Parsed,
   lines: LineCounter,
 ): { line: number; key: unknown } | undefined {
+  const { isMap, isScalar, visit } = yaml();
   let found: { line: number; key: unknown } | undefined;
   visit(doc, {
     Map(_, map) {
@@ -116,6 +118,7 @@ export function jsonValueOf(text: string): { value: unknown } | undefined {
 export function decodeYaml(text: string): unknown {
   const json = parseYamlAsJson(text);
   if (json) return json.value;
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, uniqueKeys: false, lineCounter: lines });
   if (doc.errors.length > 0) throw doc.errors[0];

@@ -64,7 +64,8 @@ describe('planComponents', () => {
       const scheduler = readKubeconfig(kubeconfigOf('scheduler'));
       expect(scheduler.server).toBe('https://127.0.0.1:7443');
       expect(tokens.find((t) => t.token === scheduler.token)?.user).toBe('system:kube-scheduler');
-      expect(readFileSync(kubeconfigOf('scheduler'), 'utf8')).toContain('current-context: kubemu-p');
+      // JSON (which is YAML, for kubectl): a component reads it without loading a YAML parser
+      expect(JSON.parse(readFileSync(kubeconfigOf('scheduler'), 'utf8'))['current-context']).toBe('kubemu-p');
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -51,9 +51,15 @@ export interface ClusterSettings {
  */
 export type ComponentKind =
   | { command: string; scope: 'cluster'; user: string; args(cluster: ClusterSettings): string[] }
-  | { command: string; scope: 'node'; args(cluster: ClusterSettings, node: NodeLayout): string[] };
+  | {
+      command: string;
+      scope: 'node';
+      /** started with the apiserver, before the rest: what `kubemu up` waits for (Ready nodes) needs only these */
+      gatesReady?: true;
+      args(cluster: ClusterSettings, node: NodeLayout): string[];
+    };
 
-/** Started in this order once the apiserver is ready. One line per component kind. */
+/** One line per component kind; started in this order, the kubelets (gatesReady) with the apiserver. */
 export const COMPONENTS: readonly ComponentKind[] = [
   { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
@@ -68,6 +74,7 @@ export const COMPONENTS: readonly ComponentKind[] = [
   {
     command: 'kubelet',
     scope: 'node',
+    gatesReady: true,
     args: (c, n) => [
       ...['--node-name', n.name, '--node-ip', n.ip, '--pod-cidr', n.podCidr],
       ...['--cpu', c.cpu, '--memory', c.memory, '--root-dir', n.rootDir, '--port', String(c.kubeletPort)],
@@ -91,6 +98,8 @@ export interface PlannedProcess {
   name: string;
   argv: string[];
   logFile: string;
+  /** a kubelet: Ready nodes need it, so it starts with the apiserver (see `kubemu up`) */
+  gatesReady?: boolean;
 }
 
 export function apiServerProcess(c: ClusterSettings): PlannedProcess {
@@ -115,13 +124,21 @@ export async function ensureKubeletCertificates(c: ClusterSettings, ca: Certific
  */
 export function planComponents(c: ClusterSettings, caPem: string): PlannedProcess[] {
   const planned: PlannedProcess[] = [];
-  const add = (command: string, name: string, token: string, args: string[]): void => {
+  const add = (command: string, name: string, token: string, args: string[], gatesReady = false): void => {
     const kubeconfig = componentKubeconfig(c.stateDir, name);
-    writeKubeconfig(kubeconfig, { name: c.name, server: c.apiServerUrl, caPem, token, setCurrent: true });
+    writeKubeconfig(kubeconfig, {
+      name: c.name,
+      server: c.apiServerUrl,
+      caPem,
+      token,
+      setCurrent: true,
+      format: 'json',
+    });
     planned.push({
       name,
       argv: [command, '--kubeconfig', kubeconfig, ...args],
       logFile: componentLog(c.stateDir, name),
+      ...(gatesReady ? { gatesReady } : {}),
     });
   };
   for (const kind of COMPONENTS) {
@@ -131,7 +148,8 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
   for (const node of c.nodes) {
     const token = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
-      if (kind.scope === 'node') add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node));
+      if (kind.scope === 'node')
+        add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node), kind.gatesReady);
     }
   }
   return planned;

@@ -19,7 +19,7 @@ export interface NodeLifecycleControllerOptions {
   clock?: Clock;
   /** upstream --node-monitor-grace-period (40–50 s); kubemu default 3 s */
   nodeMonitorGracePeriodMs?: number;
-  /** upstream --node-monitor-period (5 s); kubemu default 0.5 s */
+  /** upstream --node-monitor-period (5 s, an eighth of its grace); kubemu default 0.25 s */
   nodeMonitorPeriodMs?: number;
   /** upstream --node-startup-grace-period (60 s): for nodes that never posted status; default 10 s */
   nodeStartupGracePeriodMs?: number;
@@ -69,7 +69,7 @@ export class NodeLifecycleController {
     this.log = opts.logger.child({ controller: 'node-lifecycle-controller' });
     this.clock = opts.clock ?? realClock;
     this.graceMs = opts.nodeMonitorGracePeriodMs ?? 3_000;
-    this.periodMs = opts.nodeMonitorPeriodMs ?? 500;
+    this.periodMs = opts.nodeMonitorPeriodMs ?? 250;
     this.startupGraceMs = opts.nodeStartupGracePeriodMs ?? 10_000;
     if (!(this.graceMs > 0 && this.periodMs > 0))
       throw new TypeError('node monitor periods must be positive');
@@ -175,20 +175,18 @@ export class NodeLifecycleController {
     const h = this.health.get(name)!;
     const now = this.clock.now();
     const observedReady = readyOf(cached);
-    let node = cached;
     const grace = observedReady ? this.graceMs : this.startupGraceMs;
-    if (now > h.probeTimestamp + grace) {
-      const updated = this.markUnknown(cached, now);
-      if (updated) {
-        this.log.info({ node: name }, 'node stopped posting status; marking it Unknown');
-        node = await this.client.nodes.updateStatus(updated);
-        if (observedReady?.status === 'True') {
-          this.events.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
-          await this.markPodsNotReady(name, now);
-        }
-      }
-    }
+    const updated = now > h.probeTimestamp + grace ? this.markUnknown(cached, now) : undefined;
+    if (!updated) return this.reconcileTaints(cached, now);
+    this.log.info({ node: name }, 'node stopped posting status; marking it Unknown');
+    const node = await this.client.nodes.updateStatus(updated);
+    // As upstream's monitorNodeHealth: the NoExecute taint (processTaintBaseEviction) before the pods are marked
+    // not ready one by one, so their tolerationSeconds start counting without waiting for those writes.
     await this.reconcileTaints(node, now);
+    if (observedReady?.status === 'True') {
+      this.events.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+      await this.markPodsNotReady(name, now);
+    }
   }
 
   /** the node with its conditions set Unknown, or undefined when they already are */
