@@ -48,6 +48,9 @@ import {
   releaseService,
   ServiceAllocator,
 } from './allocators.js';
+import { AdmissionChain, type AdmissionConfig } from '../admission/chain.js';
+import type { AdmissionAttributes, AdmissionStore, Operation } from '../admission/types.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
 
 export interface RegistryOptions {
   storage: Storage;
@@ -60,6 +63,8 @@ export interface RegistryOptions {
   bookmarkIntervalMs?: number;
   /** where the field manager's walks over large objects run (default: inline, on the event loop) */
   offload?: Offload;
+  /** which admission plugins run (default: all of upstream's default-enabled ones kubemu has) */
+  admission?: AdmissionConfig;
 }
 
 /** What a request resolved to. */
@@ -72,7 +77,6 @@ interface Target {
   strategy: Strategy;
 }
 
-const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 /**
  * Retries of a write that lost a race (no resourceVersion pinned). Upstream's GuaranteedUpdate retries without
@@ -105,6 +109,7 @@ export class Registry implements ApiHandler {
   private readonly tolerationSeconds: number;
   private readonly bookmarkIntervalMs: number;
   private readonly offload: Offload;
+  private readonly admission: AdmissionChain;
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -116,6 +121,7 @@ export class Registry implements ApiHandler {
     this.tolerationSeconds = opts.notReadyTolerationSeconds ?? 2;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
     this.offload = opts.offload ?? new Offload({ workerUrl: null });
+    this.admission = new AdmissionChain(this.admissionStore(), opts.admission);
   }
 
   /** Rebuild allocations from stored Services and create what every cluster has. */
@@ -135,6 +141,18 @@ export class Registry implements ApiHandler {
         version: 'v1',
         resource: 'namespaces',
         body: { metadata: { name: ns } },
+        options: {},
+        user: system,
+      });
+    }
+    // upstream's scheduling/bootstrap-system-priority-classes post-start hook
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      await this.ensure({
+        verb: 'create',
+        group: 'scheduling.k8s.io',
+        version: 'v1',
+        resource: 'priorityclasses',
+        body: { metadata: { name: pc.name }, value: pc.value, description: pc.description },
         options: {},
         user: system,
       });
@@ -472,59 +490,63 @@ export class Registry implements ApiHandler {
     );
   }
 
-  private async admitNamespace(t: Target, namespace: string | undefined, name: string): Promise<void> {
-    if (!t.ri.namespaced || !namespace) return;
-    const ns = await this.storage.get(
-      storageKey({ group: '', resource: 'namespaces', namespaced: false }, undefined, namespace),
-    );
-    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces', kind: 'Namespace', name: namespace });
-    if (ns.object.metadata?.deletionTimestamp) {
-      throw new ApiError(
-        'Forbidden',
-        `${t.ri.group ? `${t.ri.resource}.${t.ri.group}` : t.ri.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        {
-          name,
-          kind: t.ri.resource,
-          ...(t.ri.group ? { group: t.ri.group } : {}),
-          causes: [
-            {
-              reason: 'NamespaceTerminating',
-              message: `namespace ${namespace} is being terminated`,
-              field: 'metadata.namespace',
-            },
-          ],
-        },
-      );
-    }
+  /** the objects admission plugins read and write: storage directly, below admission */
+  private admissionStore(): AdmissionStore {
+    const find = (group: string, resource: string): ResourceInfo => {
+      const ri = findResource(group, resource);
+      if (!ri) throw errors.internal(`admission: no resource ${resource}.${group}`);
+      return ri;
+    };
+    return {
+      get: async (group, resource, namespace, name) =>
+        (await this.storage.get(storageKey(find(group, resource), namespace || undefined, name)))?.object,
+      list: async (group, resource, namespace) =>
+        (await this.storage.list(storagePrefix(find(group, resource), namespace || undefined))).items.map(
+          (i) => i.object,
+        ),
+      update: async (group, resource, namespace, name, mutate) => {
+        const key = storageKey(find(group, resource), namespace || undefined, name);
+        for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+          const current = await this.storage.get(key);
+          if (!current) return undefined;
+          const next = mutate(deepCopy(current.object));
+          if (!next) return undefined;
+          delete next.metadata?.resourceVersion;
+          try {
+            return (await this.storage.update(key, next, current.rv)).object;
+          } catch (e) {
+            if (!(e instanceof StorageError && e.code === 'Conflict')) throw e;
+          }
+        }
+        throw errors.conflict({ group, resource, kind: resource, name }, 'too many conflicting updates');
+      },
+    };
   }
 
-  /**
-   * Mutating admission of a pod create (upstream: ServiceAccount, DefaultTolerationSeconds). The spec's
-   * serviceAccount/serviceAccountName are already aliases of each other (toInternalForm).
-   */
-  private admitPodCreate(pod: KubeObject): void {
-    const spec = (pod['spec'] ??= {}) as { serviceAccountName?: string; serviceAccount?: string };
-    if (!spec.serviceAccountName) {
-      spec.serviceAccountName = 'default';
-      spec.serviceAccount = 'default';
-    }
-    this.addDefaultTolerations(pod);
-  }
-
-  /**
-   * Mutating admission of a pod update. DefaultTolerationSeconds runs on update as on create (upstream's
-   * plugin handles both), so a PUT of the manifest the pod was created from keeps the tolerations it got.
-   * Unlike upstream, what the apiserver itself filled in at create — the default service account, and the
-   * node the scheduler bound the pod to — is kept when the update leaves it empty, instead of refusing the
-   * update as a spec change: `kubectl replace -f` of the very manifest a pod was created from succeeds.
-   */
-  /**
-   * Admission on a pod update, as upstream's: DefaultTolerationSeconds runs on update too, so a manifest without
-   * the default tolerations does not read as removing them. ServiceAccount admission mutates on create only, so an
-   * update that leaves `serviceAccountName` or `nodeName` empty is refused by validation, as upstream refuses it.
-   */
-  private admitPodUpdate(pod: KubeObject): void {
-    this.addDefaultTolerations(pod);
+  /** admission.Attributes of a request */
+  private admissionAttributes(
+    req: ApiRequest,
+    t: Target,
+    operation: Operation,
+    object: KubeObject | undefined,
+    oldObject?: KubeObject,
+    subresource = '',
+  ): AdmissionAttributes {
+    return {
+      operation,
+      group: t.ri.group,
+      version: req.version,
+      kind: t.ri.kind,
+      resource: t.ri.resource,
+      subresource,
+      namespace: t.ri.namespaced ? (req.namespace ?? object?.metadata?.namespace ?? '') : '',
+      name: req.name ?? object?.metadata?.name ?? '',
+      ...(object ? { object } : {}),
+      ...(oldObject ? { oldObject } : {}),
+      dryRun: !!req.options.dryRun,
+      userInfo: req.user,
+      warnings: [],
+    };
   }
 
   /** upstream's DefaultTolerationSeconds admission: tolerate not-ready/unreachable nodes for a while */
@@ -557,7 +579,7 @@ export class Registry implements ApiHandler {
 
   private async create(req: ApiRequest, t: Target): Promise<ApiResult> {
     const decoded = this.decodeBody(req, t, req.body);
-    const { warnings } = decoded;
+    const warnings = [...decoded.warnings];
     const large = hasMoreNodesThan(decoded.obj, OFFLOAD_NODES);
     if (large) await yieldEventLoop();
     // an apply that creates already carries its managedFields; any other create is tracked as an Update
@@ -586,11 +608,15 @@ export class Registry implements ApiHandler {
     if (t.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
     if (m.finalizers?.length === 0) delete m.finalizers;
+    // mutating admission, then the strategy, validation and validating admission, as upstream orders them
+    const attrs = this.admissionAttributes(req, t, 'CREATE', obj);
+    await this.admission.admit(attrs);
+    if (isPods(t)) this.addDefaultTolerations(obj);
     t.strategy.prepareForCreate?.(obj);
-    if (isPods(t)) this.admitPodCreate(obj);
     if (large) await yieldEventLoop();
     this.validate(t, obj);
-    await this.admitNamespace(t, m.namespace, m.name ?? '');
+    await this.admission.validate(attrs);
+    warnings.push(...attrs.warnings);
     const isService = t.storeRi.resource === 'services' && !t.storeRi.group;
     if (isService) {
       const errs = allocateForCreate(
@@ -659,7 +685,8 @@ export class Registry implements ApiHandler {
     ) {
       throw errors.notFound(this.ref(t, name));
     }
-    const { obj: incoming, warnings } = this.decodeBody(req, t, body);
+    const { obj: incoming, warnings: decodeWarnings } = this.decodeBody(req, t, body);
+    const warnings = [...decodeWarnings];
     // a large object's steps each take tens of milliseconds: the event loop runs between them
     const large = hasMoreNodesThan(incoming, OFFLOAD_NODES);
     if (large) await yieldEventLoop();
@@ -699,7 +726,10 @@ export class Registry implements ApiHandler {
         ? merged
         : await this.track(req, t, part, old, merged);
     // admission mutates after the field manager has recorded the client's change, as upstream orders them
-    if (part === 'main' && isPods(t)) this.admitPodUpdate(next);
+    const attrs = this.admissionAttributes(req, t, 'UPDATE', next, old, part === 'main' ? '' : part);
+    await this.admission.admit(attrs);
+    // DefaultTolerationSeconds runs on update too: a manifest without the default tolerations keeps them
+    if (part === 'main' && isPods(t)) this.addDefaultTolerations(next);
     if (part === 'main' && t.storeRi.resource === 'services' && !t.storeRi.group) {
       const errs = allocateForUpdate(
         this.alloc,
@@ -710,6 +740,8 @@ export class Registry implements ApiHandler {
     }
     if (large) await yieldEventLoop();
     this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+    await this.admission.validate(attrs);
+    warnings.push(...attrs.warnings);
     if (large) await yieldEventLoop();
     // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
     if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old), warnings };
@@ -869,16 +901,14 @@ export class Registry implements ApiHandler {
   private async delete(req: ApiRequest, t: Target): Promise<ApiResult> {
     const name = req.name!;
     const key = this.key(t, req.namespace, name);
-    if (t.storeRi.resource === 'namespaces' && !t.storeRi.group && IMMORTAL_NAMESPACES.has(name)) {
-      throw new ApiError(
-        'Forbidden',
-        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-        { name, kind: 'namespaces' },
-      );
-    }
     for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
       const current = await this.storage.get(key);
       if (!current) throw errors.notFound(this.ref(t, name));
+      if (attempt === 0) {
+        const attrs = this.admissionAttributes(req, t, 'DELETE', undefined, current.object);
+        await this.admission.admit(attrs);
+        await this.admission.validate(attrs);
+      }
       try {
         return await this.tryDelete(req, t, key, current);
       } catch (e) {

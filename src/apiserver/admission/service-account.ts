@@ -1,0 +1,65 @@
+// ServiceAccount admission (plugin/pkg/admission/serviceaccount): a pod without serviceAccountName runs as
+// `default`, and a pod is refused while its ServiceAccount does not exist. The `default` ServiceAccount is
+// created by the controller-manager's serviceaccount controller, so a pod in a namespace made a moment ago
+// waits for it a little (upstream looks it up up to 10 times, 100-200 ms apart).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeObject } from '../../api/request.js';
+import { forbidden, isCore, type AdmissionPlugin, type AdmissionStore } from './types.js';
+
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+export interface ServiceAccountPluginOptions {
+  /** lookups of the default ServiceAccount before giving up (upstream 10) */
+  defaultAttempts?: number;
+  /** pause between them, ms (upstream 100-200) */
+  retryIntervalMs?: number;
+}
+
+async function lookup(
+  store: AdmissionStore,
+  namespace: string,
+  name: string,
+  attempts: number,
+  intervalMs: number,
+): Promise<KubeObject | undefined> {
+  const tries = name === DEFAULT_SERVICE_ACCOUNT ? attempts : 1;
+  for (let i = 0; i < tries; i++) {
+    if (i > 0) await sleep(intervalMs);
+    const sa = await store.get('', 'serviceaccounts', namespace, name);
+    if (sa) return sa;
+  }
+  return undefined;
+}
+
+export function serviceAccountPlugin(opts: ServiceAccountPluginOptions = {}): AdmissionPlugin {
+  const attempts = opts.defaultAttempts ?? 10;
+  const interval = opts.retryIntervalMs ?? 150;
+  return {
+    name: 'ServiceAccount',
+    async admit(attrs, store) {
+      if (attrs.operation !== 'CREATE' || !isCore(attrs, 'pods') || !attrs.object) return;
+      const pod = attrs.object;
+      const spec = (pod['spec'] ??= {}) as { serviceAccountName?: string; serviceAccount?: string };
+      if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+        if (spec.serviceAccountName)
+          throw forbidden(attrs, 'a mirror pod may not reference service accounts');
+        return;
+      }
+      if (!spec.serviceAccountName) spec.serviceAccountName = DEFAULT_SERVICE_ACCOUNT;
+      // the deprecated alias follows (the internal form keeps both)
+      spec.serviceAccount = spec.serviceAccountName;
+      const sa = await lookup(store, attrs.namespace, spec.serviceAccountName, attempts, interval);
+      if (!sa) {
+        throw forbidden(
+          attrs,
+          `error looking up service account ${attrs.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
+        );
+      }
+      const pullSecrets = (sa as { imagePullSecrets?: { name: string }[] }).imagePullSecrets;
+      const podSpec = spec as { imagePullSecrets?: { name: string }[] };
+      if (!podSpec.imagePullSecrets?.length && pullSecrets?.length)
+        podSpec.imagePullSecrets = pullSecrets.map((s) => ({ name: s.name }));
+    },
+  };
+}
