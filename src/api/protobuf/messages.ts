@@ -1608,6 +1608,67 @@ export const MESSAGES: Readonly<Record<string, MessageSpec>> = {
   'policy.v1.Eviction': {
     1: ['metadata', 'meta.v1.ObjectMeta'],
     2: ['deleteOptions', 'meta.v1.DeleteOptions'],
+  }, // --- admission kinds (#18): ResourceQuota, LimitRange, PriorityClass, StorageClass ---
+  'core.v1.LimitRange': {
+    1: ['metadata', 'meta.v1.ObjectMeta'],
+    2: ['spec', 'core.v1.LimitRangeSpec'],
+  },
+  'core.v1.LimitRangeItem': {
+    1: ['type', 'string', K],
+    2: ['max', 'resource.Quantity', M],
+    3: ['min', 'resource.Quantity', M],
+    4: ['default', 'resource.Quantity', M],
+    5: ['defaultRequest', 'resource.Quantity', M],
+    6: ['maxLimitRequestRatio', 'resource.Quantity', M],
+  },
+  'core.v1.LimitRangeSpec': {
+    1: ['limits', 'core.v1.LimitRangeItem', R],
+  },
+  'core.v1.ResourceQuota': {
+    1: ['metadata', 'meta.v1.ObjectMeta'],
+    2: ['spec', 'core.v1.ResourceQuotaSpec'],
+    3: ['status', 'core.v1.ResourceQuotaStatus'],
+  },
+  'core.v1.ResourceQuotaSpec': {
+    1: ['hard', 'resource.Quantity', M],
+    2: ['scopes', 'string', R],
+    3: ['scopeSelector', 'core.v1.ScopeSelector'],
+  },
+  'core.v1.ResourceQuotaStatus': {
+    1: ['hard', 'resource.Quantity', M],
+    2: ['used', 'resource.Quantity', M],
+  },
+  'core.v1.ScopeSelector': {
+    1: ['matchExpressions', 'core.v1.ScopedResourceSelectorRequirement', R],
+  },
+  'core.v1.ScopedResourceSelectorRequirement': {
+    1: ['scopeName', 'string', K],
+    2: ['operator', 'string', K],
+    3: ['values', 'string', R],
+  },
+  'core.v1.TopologySelectorLabelRequirement': {
+    1: ['key', 'string', K],
+    2: ['values', 'string', R],
+  },
+  'core.v1.TopologySelectorTerm': {
+    1: ['matchLabelExpressions', 'core.v1.TopologySelectorLabelRequirement', R],
+  },
+  'scheduling.v1.PriorityClass': {
+    1: ['metadata', 'meta.v1.ObjectMeta'],
+    2: ['value', 'int32', K],
+    3: ['globalDefault', 'bool'],
+    4: ['description', 'string'],
+    5: ['preemptionPolicy', 'string', K],
+  },
+  'storage.v1.StorageClass': {
+    1: ['metadata', 'meta.v1.ObjectMeta'],
+    2: ['provisioner', 'string', K],
+    3: ['parameters', 'string', M],
+    4: ['reclaimPolicy', 'string', K],
+    5: ['mountOptions', 'string', R],
+    6: ['allowVolumeExpansion', 'bool', K],
+    7: ['volumeBindingMode', 'string', K],
+    8: ['allowedTopologies', 'core.v1.TopologySelectorTerm', R],
   },
 };
 
@@ -1633,7 +1694,11 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'autoscaling/v1/Scale': 'autoscaling.v1.Scale',
   'autoscaling/v2/HorizontalPodAutoscaler': 'autoscaling.v2.HorizontalPodAutoscaler',
   'events.k8s.io/v1/Event': 'events.v1.Event',
-  'policy/v1/Eviction': 'policy.v1.Eviction',
+  'policy/v1/Eviction': 'policy.v1.Eviction', // --- admission kinds (#18) ---
+  'v1/ResourceQuota': 'core.v1.ResourceQuota',
+  'v1/LimitRange': 'core.v1.LimitRange',
+  'scheduling.k8s.io/v1/PriorityClass': 'scheduling.v1.PriorityClass',
+  'storage.k8s.io/v1/StorageClass': 'storage.v1.StorageClass',
 };
 
 export const DELETE_OPTIONS_MESSAGE = 'meta.v1.DeleteOptions';

@@ -220,14 +220,14 @@ export function validateLimitRange(lr: LimitRange, old?: LimitRange): FieldError
         a !== undefined && b !== undefined && compareQuantities(a, b) > 0;
       if (gt(min, max))
         errs.push(
-          fe.invalid(`${p}.min[${k}]`, min, `min value ${fmt(min!)} is greater than max value ${fmt(max!)}`),
+          fe.invalid(`${p}.min[${k}]`, min, `min value ${fmt(min)} is greater than max value ${fmt(max)}`),
         );
       if (gt(min, defReq))
         errs.push(
           fe.invalid(
             `${p}.defaultRequest[${k}]`,
             defReq,
-            `min value ${fmt(min!)} is greater than default request value ${fmt(defReq!)}`,
+            `min value ${fmt(min)} is greater than default request value ${fmt(defReq)}`,
           ),
         );
       if (gt(defReq, max))
@@ -235,7 +235,7 @@ export function validateLimitRange(lr: LimitRange, old?: LimitRange): FieldError
           fe.invalid(
             `${p}.defaultRequest[${k}]`,
             defReq,
-            `default request value ${fmt(defReq!)} is greater than max value ${fmt(max!)}`,
+            `default request value ${fmt(defReq)} is greater than max value ${fmt(max)}`,
           ),
         );
       if (gt(defReq, def))
@@ -243,7 +243,7 @@ export function validateLimitRange(lr: LimitRange, old?: LimitRange): FieldError
           fe.invalid(
             `${p}.defaultRequest[${k}]`,
             defReq,
-            `default request value ${fmt(defReq!)} is greater than default limit value ${fmt(def!)}`,
+            `default request value ${fmt(defReq)} is greater than default limit value ${fmt(def)}`,
           ),
         );
       if (gt(min, def))
@@ -251,7 +251,7 @@ export function validateLimitRange(lr: LimitRange, old?: LimitRange): FieldError
           fe.invalid(
             `${p}.default[${k}]`,
             min,
-            `min value ${fmt(min!)} is greater than default value ${fmt(def!)}`,
+            `min value ${fmt(min)} is greater than default value ${fmt(def)}`,
           ),
         );
       if (gt(def, max))
@@ -259,7 +259,7 @@ export function validateLimitRange(lr: LimitRange, old?: LimitRange): FieldError
           fe.invalid(
             `${p}.default[${k}]`,
             max,
-            `default value ${fmt(def!)} is greater than max value ${fmt(max!)}`,
+            `default value ${fmt(def)} is greater than max value ${fmt(max)}`,
           ),
         );
       if (ratio !== undefined) {

@@ -133,7 +133,7 @@ async function warnExistingPods(attrs: AdmissionAttributes, store: AdmissionStor
   // one warning per distinct set of reasons, naming the first pod (by name) and how many others share it
   const byReason = new Map<string, { name: string; count: number }>();
   for (const pod of pods) {
-    const results = evaluatePod(next.level, pod.metadata ?? {}, (pod['spec'] ?? {}) as PodSpecLike);
+    const results = evaluatePod(next.level, pod.metadata ?? {}, pod['spec'] ?? {});
     if (!results.length) continue;
     const reason = forbiddenReason(results);
     const name = pod.metadata?.name ?? '';

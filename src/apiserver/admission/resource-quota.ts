@@ -128,7 +128,7 @@ export const resourceQuotaPlugin: AdmissionPlugin = {
         const q = current as KubeObject & QuotaLike;
         // the fresh object: a concurrent charge may have used up the room in the meantime
         const used = check(attrs, q, p.requested);
-        return { ...q, status: { ...(q.status ?? {}), used } } as KubeObject;
+        return { ...q, status: { ...(q.status ?? {}), used } };
       });
     }
   },
