@@ -1,7 +1,8 @@
 // ServiceAccount admission (plugin/pkg/admission/serviceaccount): a pod without serviceAccountName runs as
 // `default`, and a pod is refused while its ServiceAccount does not exist. The `default` ServiceAccount is
 // created by the controller-manager's serviceaccount controller, so a pod in a namespace made a moment ago
-// waits for it a little (upstream looks it up up to 10 times, 100-200 ms apart).
+// waits for it a little: upstream looks it up 10 times 100-200 ms apart; kubemu waits up to 30 × 150 ms, as its
+// processes share a few cores and the controller may answer later than upstream's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../../api/request.js';
 import { forbidden, isCore, type AdmissionPlugin, type AdmissionStore } from './types.js';
@@ -10,7 +11,7 @@ export const DEFAULT_SERVICE_ACCOUNT = 'default';
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
 export interface ServiceAccountPluginOptions {
-  /** lookups of the default ServiceAccount before giving up (upstream 10) */
+  /** lookups of the default ServiceAccount before giving up (upstream 10; default 30) */
   defaultAttempts?: number;
   /** pause between them, ms (upstream 100-200) */
   retryIntervalMs?: number;
@@ -33,7 +34,7 @@ async function lookup(
 }
 
 export function serviceAccountPlugin(opts: ServiceAccountPluginOptions = {}): AdmissionPlugin {
-  const attempts = opts.defaultAttempts ?? 10;
+  const attempts = opts.defaultAttempts ?? 30;
   const interval = opts.retryIntervalMs ?? 150;
   return {
     name: 'ServiceAccount',

@@ -46,6 +46,8 @@ const CORE_IMPORTS: ReadonlySet<string> = new Set([
   'ObjectReference',
   'EventSource',
   'TypedLocalObjectReference',
+  // storage/v1 StorageClass.allowedTopologies
+  'TopologySelectorTerm',
 ]);
 
 /** kubernetes-types directory of an API group: '' → core, `coordination.k8s.io` → coordination */
