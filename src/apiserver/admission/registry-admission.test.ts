@@ -58,7 +58,7 @@ describe('admission in the registry', () => {
     const used = async (): Promise<unknown> =>
       ((await body({ verb: 'get', resource: 'resourcequotas', name: 'q' }))['status'] as { used: unknown })
         .used;
-    await call({ verb: 'create', resource: 'pods', body: demoPod('dry'), options: { dryRun: ['All'] } });
+    await call({ verb: 'create', resource: 'pods', body: demoPod('dry'), options: { dryRun: true } });
     expect(await used()).toEqual({ 'requests.memory': '0' });
     const created = await body({ verb: 'create', resource: 'pods', body: demoPod('a') });
     expect(created['spec']).toMatchObject({ serviceAccountName: 'default', priority: 0 });
