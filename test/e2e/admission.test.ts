@@ -120,7 +120,20 @@ describe('admission', () => {
     expect(unbounded.stderr).toContain(
       'pods "unbounded" is forbidden: failed quota: mem-cpu-demo: must specify limits.cpu for: unbounded; must specify limits.memory for: unbounded; must specify requests.cpu for: unbounded; must specify requests.memory for: unbounded',
     );
-    const table = must(await cluster.kubectl(['get', 'quota', '-n', ns]), 'get quota');
+    // `kubectl create quota` (a protobuf body from kubectl 1.33) and `kubectl explain`
+    for (const version of ['1.27', '1.33']) {
+      const name = `object-counts-${version.replace('.', '')}`;
+      must(
+        await kubectlAt(version, ['create', 'quota', name, '--hard=configmaps=10,secrets=5', '-n', ns]),
+        `kubectl ${version} create quota`,
+      );
+      expect(await jsonpath(['quota', name, '-n', ns], '{.spec.hard.configmaps} {.spec.hard.secrets}')).toBe(
+        '10 5',
+      );
+    }
+    const explained = must(await cluster.kubectl(['explain', 'resourcequota.spec.hard']), 'explain');
+    expect(explained).toContain('KIND:       ResourceQuota');
+    const table = must(await cluster.kubectl(['get', 'quota', 'mem-cpu-demo', '-n', ns]), 'get quota');
     expect(table.split('\n')[0].split(/\s+/)).toEqual(['NAME', 'REQUEST', 'LIMIT', 'AGE']);
     expect(table).toContain('requests.cpu: 400m/1, requests.memory: 600Mi/1Gi');
     expect(table).toContain('limits.cpu: 800m/2, limits.memory: 800Mi/2Gi');
