@@ -124,6 +124,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
+  r('', ['v1'], 'ResourceQuota', 'resourcequotas', { shortNames: ['quota'], subresources: [status()] }),
+  r('', ['v1'], 'LimitRange', 'limitranges', { shortNames: ['limits'] }),
+  r('scheduling.k8s.io', ['v1'], 'PriorityClass', 'priorityclasses', {
+    namespaced: false,
+    shortNames: ['pc'],
+  }),
+  r('storage.k8s.io', ['v1'], 'StorageClass', 'storageclasses', { namespaced: false, shortNames: ['sc'] }),
 ];
 
 /** `apps/v1` or `v1` */

@@ -20,6 +20,7 @@ import {
 import { SqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
+import type { AdmissionConfig } from './admission/index.js';
 import { createRestHandler, sendJson, type ExtraRoute } from './rest/server.js';
 import { Offload } from './offload/offload.js';
 import { attachWebSocketFace, type WebSocketFace } from './ws/ws-face.js';
@@ -57,6 +58,8 @@ export interface ApiServerOptions {
   storage?: Storage;
   /** events kept for resuming watches; older resourceVersions get 410 Expired */
   watchCacheSize?: number;
+  /** admission plugins to enable/disable (upstream's --enable-admission-plugins / --disable-admission-plugins) */
+  admission?: AdmissionConfig;
   /** how often kubelets' /stats/summary are scraped for metrics.k8s.io (metrics-server's --metric-resolution); default 1 s */
   metricResolutionMs?: number;
 }
@@ -97,6 +100,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds }
       : {}),
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+    ...(opts.admission ? { admission: opts.admission } : {}),
   });
   await registry.init();
   // every call to a kubelet goes through this one client: the apiserver's certificate, the kubelet's verified

@@ -2,6 +2,7 @@
 // kube-apiserver for kubemu: `node dist/cmd/apiserver.js --state-dir DIR [--port 6443] [--host 127.0.0.1]`.
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/apiserver.js';
+import { pluginList } from '../apiserver/admission/index.js';
 import { createLogger } from '../util/logger.js';
 import { runUntilSignal } from '../util/run.js';
 
@@ -18,6 +19,8 @@ export function apiserverMain(argv: string[]): void {
       'default-not-ready-toleration-seconds': { type: 'string', default: '2' },
       'watch-cache-size': { type: 'string', default: '10000' },
       'bookmark-interval-ms': { type: 'string', default: '5000' },
+      'enable-admission-plugins': { type: 'string' },
+      'disable-admission-plugins': { type: 'string' },
     },
     strict: true,
   });
@@ -40,6 +43,10 @@ export function apiserverMain(argv: string[]): void {
       notReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
       watchCacheSize: Number(values['watch-cache-size']),
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
+      admission: {
+        enable: pluginList(values['enable-admission-plugins']),
+        disable: pluginList(values['disable-admission-plugins']),
+      },
     }),
   );
 }

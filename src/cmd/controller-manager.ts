@@ -13,6 +13,8 @@ import { ReplicaSetController } from '../controllers/replicaset/replicaset-contr
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
+import { ResourceQuotaController } from '../controllers/resourcequota/resource-quota-controller.js';
+import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
 
@@ -58,6 +60,17 @@ const CONTROLLERS: {
         logger: c.logger,
         workers: c.flags.concurrentNamespaceSyncs,
       }),
+  },
+  {
+    name: 'serviceaccount-controller',
+    aliases: ['serviceaccount'],
+    make: (c) =>
+      new ServiceAccountsController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'resourcequota-controller',
+    aliases: ['resourcequota'],
+    make: (c) => new ResourceQuotaController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'garbage-collector-controller',

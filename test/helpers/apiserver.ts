@@ -73,6 +73,11 @@ export async function startApiServer(
         stateDir,
         '--port',
         String(port),
+        // as upstream's integration framework: without a controller-manager no `default` ServiceAccount
+        // appears, so ServiceAccount admission is off unless a test asks for its own admission flags
+        ...((opts.extraArgs ?? []).some((a) => a.includes('admission-plugins'))
+          ? []
+          : ['--disable-admission-plugins=ServiceAccount']),
         ...(opts.extraArgs ?? []),
       ],
       {

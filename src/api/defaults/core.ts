@@ -39,10 +39,7 @@ export function defaultPod(pod: Pod): void {
     }
   }
   defaultPodSpec(spec);
-  // Priority and preemptionPolicy come from upstream's Priority admission plugin (no PriorityClasses here):
-  // every pod shows them.
-  if (spec.priority === undefined) spec.priority = 0;
-  if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = 'PreemptLowerPriority';
+  // priority and preemptionPolicy come from the Priority admission plugin (src/apiserver/admission/priority.ts)
 }
 
 /** the pod template of a Deployment, ReplicaSet, …: PodSpec defaults, and metadata that Go always prints */

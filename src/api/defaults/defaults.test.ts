@@ -47,8 +47,6 @@ describe('Pod defaults', () => {
     expect(pod.spec).toEqual({
       ...POD_SPEC_DEFAULTS,
       enableServiceLinks: true,
-      priority: 0,
-      preemptionPolicy: 'PreemptLowerPriority',
       containers: [
         {
           ...CONTAINER_DEFAULTS,

@@ -17,6 +17,10 @@ import {
   defaultSecret,
   defaultService,
 } from './core.js';
+import type { LimitRange } from 'kubernetes-types/core/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import { defaultLimitRange, defaultPriorityClass, defaultStorageClass } from './admission-kinds.js';
 import { defaultEndpointSlice, defaultIngress, defaultIngressClass } from './networking.js';
 
 type Defaulter = (obj: KubeObject) => void;
@@ -44,6 +48,9 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
+  ['/v1/LimitRange', as<LimitRange>(defaultLimitRange)],
+  ['scheduling.k8s.io/v1/PriorityClass', as<PriorityClass>(defaultPriorityClass)],
+  ['storage.k8s.io/v1/StorageClass', as<StorageClass>(defaultStorageClass)],
 ]);
 
 /** upstream's SetDefaults_* for the kind, in place (obj is a fresh copy the caller owns). Kinds without

@@ -40,6 +40,19 @@ import {
   validateSecret,
   validateServiceAccount,
 } from './core-other.js';
+import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import {
+  validateLimitRange,
+  validatePriorityClass,
+  validatePriorityClassUpdate,
+  validateResourceQuota,
+  validateResourceQuotaStatusUpdate,
+  validateResourceQuotaUpdate,
+  validateStorageClass,
+  validateStorageClassUpdate,
+} from './admission-kinds.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import {
   validateEndpointSlice,
@@ -134,6 +147,20 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
+  [
+    '/v1/ResourceQuota',
+    kind<ResourceQuota>(
+      validateResourceQuota,
+      validateResourceQuotaUpdate,
+      validateResourceQuotaStatusUpdate,
+    ),
+  ],
+  ['/v1/LimitRange', kind<LimitRange>((o) => validateLimitRange(o), validateLimitRange)],
+  [
+    'scheduling.k8s.io/v1/PriorityClass',
+    kind<PriorityClass>(validatePriorityClass, validatePriorityClassUpdate),
+  ],
+  ['storage.k8s.io/v1/StorageClass', kind<StorageClass>(validateStorageClass, validateStorageClassUpdate)],
 ]);
 
 /** metadata-only rules for kinds without their own validator */

@@ -1,24 +1,62 @@
-// The admission plugins the apiserver enables, in upstream's order (kube-apiserver's RecommendedPluginOrder,
-// restricted to the plugins kubemu has). Add a plugin by writing src/apiserver/admission/<plugin>.ts against
-// ./interface.ts and listing its factory here at its place in upstream's order.
-import type { Storage } from '../storage/storage.js';
+// The admission plugins the apiserver enables, in upstream's order (kube-apiserver's AllOrderedPlugins, restricted
+// to the plugins kubemu has), and `--enable-admission-plugins` / `--disable-admission-plugins`. Add a plugin by
+// writing src/apiserver/admission/<plugin>.ts against ./interface.ts and listing it here at its place in that order.
+import { defaultIngressClassPlugin } from './default-ingress-class.js';
+import { defaultStorageClassPlugin } from './default-storage-class.js';
 import { DefaultTolerationSeconds } from './default-toleration-seconds.js';
-import { AdmissionChain, type AdmissionDeps, type AdmissionPlugin } from './interface.js';
-import { NamespaceLifecycle } from './namespace-lifecycle.js';
-import { ServiceAccountAdmission } from './service-account.js';
+import type { AdmissionDeps, AdmissionPlugin } from './interface.js';
+import { limitRangerPlugin } from './limit-ranger.js';
+import { namespaceLifecyclePlugin } from './namespace-lifecycle.js';
+import { podSecurityPlugin } from './pod-security.js';
+import { priorityPlugin } from './priority.js';
+import { resourceQuotaPlugin } from './resource-quota.js';
+import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './service-account.js';
 
 export * from './interface.js';
 
-export function defaultAdmissionPlugins(deps: AdmissionDeps & { storage: Storage }): AdmissionPlugin[] {
+export interface AdmissionConfig {
+  /** upstream's --enable-admission-plugins (every plugin here is on by default; names are checked) */
+  enable?: readonly string[];
+  /** upstream's --disable-admission-plugins */
+  disable?: readonly string[];
+  serviceAccount?: ServiceAccountPluginOptions;
+}
+
+function orderedPlugins(deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>, config: AdmissionConfig) {
   return [
-    new NamespaceLifecycle(deps.storage),
-    // --- admission plugins (#18): add yours in upstream's order (LimitRanger before ServiceAccount, Priority, …) ---
-    new ServiceAccountAdmission(),
+    namespaceLifecyclePlugin,
+    limitRangerPlugin,
+    serviceAccountPlugin(config.serviceAccount),
+    podSecurityPlugin,
+    priorityPlugin,
     new DefaultTolerationSeconds(deps.notReadyTolerationSeconds),
-    // --- admission plugins (#18): DefaultStorageClass, DefaultIngressClass, …; ResourceQuota last, as upstream ---
+    defaultStorageClassPlugin,
+    defaultIngressClassPlugin,
+    resourceQuotaPlugin,
   ];
 }
 
-export function defaultAdmissionChain(deps: AdmissionDeps & { storage: Storage }): AdmissionChain {
-  return new AdmissionChain(defaultAdmissionPlugins(deps));
+/** the plugin names, in order */
+export const ADMISSION_PLUGINS: readonly string[] = orderedPlugins({ notReadyTolerationSeconds: 0 }, {}).map(
+  (p) => p.name,
+);
+
+/** the enabled plugins in upstream's order; an unknown name in `enable`/`disable` is a TypeError */
+export function defaultAdmissionPlugins(
+  deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>,
+  config: AdmissionConfig = {},
+): AdmissionPlugin[] {
+  for (const name of [...(config.enable ?? []), ...(config.disable ?? [])])
+    if (!ADMISSION_PLUGINS.includes(name))
+      throw new TypeError(`admission plugin "${name}" is unknown (known: ${ADMISSION_PLUGINS.join(', ')})`);
+  const disabled = new Set(config.disable ?? []);
+  return orderedPlugins(deps, config).filter((p) => !disabled.has(p.name));
+}
+
+/** parse a comma-separated plugin list flag */
+export function pluginList(flag: string | undefined): string[] {
+  return (flag ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -5,7 +5,7 @@
 //
 //   export class AlwaysPullImages implements AdmissionPlugin {
 //     readonly name = 'AlwaysPullImages';
-//     admit(a: AdmissionAttributes): void {
+//     admit(a: AdmissionAttributes, store: AdmissionStore): void {
 //       if (a.operation !== 'CREATE' || !isCoreResource(a, 'pods') || a.subresource) return;
 //       for (const c of (a.object!['spec'] as PodSpec).containers) c.imagePullPolicy = 'Always';
 //     }
@@ -18,15 +18,16 @@
 //   generateName) → every plugin's `admit` → the strategy's prepare/validate → every plugin's `validate` →
 //   allocate + store. UPDATE/patch (each try of the
 //   guaranteed-update loop): the new object is computed → `admit` → strategy → `validate` → store. DELETE:
-//   `validate` only, with `oldObject` the stored object and no `object`. Subresources: UPDATE of status
+//   `admit` then `validate`, with `oldObject` the stored object and no `object`. Subresources: UPDATE of status
 //   (subresource 'status', the whole objects) and finalize; UPDATE of scale, CREATE of pods/binding and
 //   pods/eviction with the Scale/Binding/Eviction as `object` (`validate` only). CONNECT is upstream's operation
 //   for pods/exec, attach and portforward, which kubemu does not serve yet: no request has it today.
 // - Plugins run for dry-run requests too (`a.dryRun`): a plugin with side effects (quota usage, say) must
 //   skip them when `dryRun` is set.
-// - Plugins get what they need to read other objects through their constructor; `AdmissionDeps.api` is the
-//   registry itself (the same ApiHandler clients use), so `await deps.api.handle({ verb: 'get', ... })` works
-//   (requests made from a plugin go through admission again, like upstream's loopback client).
+// - Plugins read and write other objects through the `store` both methods get: storage itself, below admission
+//   (as upstream's plugins read informers' caches and write through a client). `AdmissionDeps.api`, the registry
+//   (requests from a plugin go through admission again, like upstream's loopback client), is there for factories.
+// - A plugin's warnings for the client (upstream's warning.AddWarning) go to `a.warnings`.
 // - Objects are in their storage version (e.g. events.k8s.io Events are core Events), as upstream's
 //   internal objects; `kind`/`resource` name what the client asked for.
 import { ApiError } from '../../api/errors.js';
@@ -55,15 +56,34 @@ export interface AdmissionAttributes {
   user: UserInfo;
   /** the request's options (CreateOptions/UpdateOptions/DeleteOptions fields) */
   options: RequestOptions;
+  /** Warning headers for the client (upstream's warning.AddWarning) */
+  warnings: string[];
+}
+
+/** What plugins may read and write: the registry's storage, below admission (as upstream's informers and clients). */
+export interface AdmissionStore {
+  get(group: string, resource: string, namespace: string, name: string): Promise<KubeObject | undefined>;
+  list(group: string, resource: string, namespace: string): Promise<KubeObject[]>;
+  /**
+   * read-modify-write of one object with conflict retries; `mutate` returns the new object or undefined to
+   * write nothing. Resolves to what was written (or undefined).
+   */
+  update(
+    group: string,
+    resource: string,
+    namespace: string,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | undefined,
+  ): Promise<KubeObject | undefined>;
 }
 
 export interface AdmissionPlugin {
-  /** upstream's plugin name, e.g. 'NamespaceLifecycle' */
+  /** upstream's plugin name, as `--enable-admission-plugins` spells it */
   readonly name: string;
-  /** mutating phase (upstream's MutationInterface) */
-  admit?(a: AdmissionAttributes): void | Promise<void>;
-  /** validating phase (upstream's ValidationInterface) */
-  validate?(a: AdmissionAttributes): void | Promise<void>;
+  /** mutating phase (upstream's MutationInterface); may change `a.object` */
+  admit?(a: AdmissionAttributes, store: AdmissionStore): void | Promise<void>;
+  /** validating phase (upstream's ValidationInterface); must not change anything */
+  validate?(a: AdmissionAttributes, store: AdmissionStore): void | Promise<void>;
 }
 
 /** What plugin factories get from the apiserver. */
@@ -79,19 +99,22 @@ export type AdmissionPluginFactory = (deps: AdmissionDeps) => AdmissionPlugin;
 
 /** The enabled plugins in order; the store calls `admit` then `validate` (upstream's chainAdmissionHandler). */
 export class AdmissionChain {
-  constructor(readonly plugins: readonly AdmissionPlugin[]) {}
+  constructor(
+    readonly plugins: readonly AdmissionPlugin[],
+    private readonly store: AdmissionStore,
+  ) {}
 
   // a plugin that answers synchronously costs no extra turn of the microtask queue (every write calls these)
   async admit(a: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) {
-      const pending = p.admit?.(a);
+      const pending = p.admit?.(a, this.store);
       if (pending) await pending;
     }
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) {
-      const pending = p.validate?.(a);
+      const pending = p.validate?.(a, this.store);
       if (pending) await pending;
     }
   }
@@ -102,6 +125,17 @@ export function isCoreResource(a: AdmissionAttributes, resource: string): boolea
   return a.resource.group === '' && a.resource.resource === resource;
 }
 
+/** the main resource (no subresource) of core/v1 `resource` */
+export function isCore(a: AdmissionAttributes, resource: string): boolean {
+  return isCoreResource(a, resource) && a.subresource === '';
+}
+
+/** `pods` / `ingresses.networking.k8s.io`, as upstream's messages name a resource */
+export function qualifiedResource(a: AdmissionAttributes): string {
+  const { group, resource } = a.resource;
+  return group ? `${resource}.${group}` : resource;
+}
+
 /** upstream's admission.NewForbidden: 403 `<resource>[.<group>] "<name>" is forbidden: <why>` */
 export function admissionForbidden(
   a: AdmissionAttributes,
@@ -109,9 +143,9 @@ export function admissionForbidden(
   causes?: { reason: string; message: string; field: string }[],
 ): ApiError {
   const { group, resource } = a.resource;
-  const qualified = group ? `${resource}.${group}` : resource;
-  return new ApiError('Forbidden', `${qualified} "${a.name}" is forbidden: ${why}`, {
-    name: a.name,
+  const name = a.name || (a.object?.metadata?.name ?? '');
+  return new ApiError('Forbidden', `${qualifiedResource(a)} "${name}" is forbidden: ${why}`, {
+    name,
     kind: resource,
     ...(group ? { group } : {}),
     ...(causes ? { causes } : {}),

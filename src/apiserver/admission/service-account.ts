@@ -1,18 +1,66 @@
-// ServiceAccount admission (upstream plugin/pkg/admission/serviceaccount), the part kubemu has: a pod created
-// without a service account runs as the namespace's `default` one. Mutates on create only, as upstream: an update
-// that empties serviceAccountName is refused by validation (the field is immutable).
-import { isCoreResource, type AdmissionAttributes, type AdmissionPlugin } from './interface.js';
+// ServiceAccount admission (plugin/pkg/admission/serviceaccount): a pod without serviceAccountName runs as
+// `default`, and a pod is refused while its ServiceAccount does not exist. The `default` ServiceAccount is
+// created by the controller-manager's serviceaccount controller, so a pod in a namespace made a moment ago
+// waits for it a little: upstream looks it up 10 times 100-200 ms apart; kubemu waits up to 30 × 150 ms, as its
+// processes share a few cores and the controller may answer later than upstream's.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeObject } from '../../api/request.js';
+import { admissionForbidden, isCore, type AdmissionPlugin, type AdmissionStore } from './interface.js';
 
-export class ServiceAccountAdmission implements AdmissionPlugin {
-  readonly name = 'ServiceAccount';
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
-  admit(a: AdmissionAttributes): void {
-    if (a.operation !== 'CREATE' || a.subresource || !isCoreResource(a, 'pods') || !a.object) return;
-    // serviceAccount/serviceAccountName are already aliases of each other here (toInternalForm)
-    const spec = (a.object['spec'] ??= {}) as { serviceAccountName?: string; serviceAccount?: string };
-    if (!spec.serviceAccountName) {
-      spec.serviceAccountName = 'default';
-      spec.serviceAccount = 'default';
-    }
+export interface ServiceAccountPluginOptions {
+  /** lookups of the default ServiceAccount before giving up (upstream 10; default 30) */
+  defaultAttempts?: number;
+  /** pause between them, ms (upstream 100-200) */
+  retryIntervalMs?: number;
+}
+
+async function lookup(
+  store: AdmissionStore,
+  namespace: string,
+  name: string,
+  attempts: number,
+  intervalMs: number,
+): Promise<KubeObject | undefined> {
+  const tries = name === DEFAULT_SERVICE_ACCOUNT ? attempts : 1;
+  for (let i = 0; i < tries; i++) {
+    if (i > 0) await sleep(intervalMs);
+    const sa = await store.get('', 'serviceaccounts', namespace, name);
+    if (sa) return sa;
   }
+  return undefined;
+}
+
+export function serviceAccountPlugin(opts: ServiceAccountPluginOptions = {}): AdmissionPlugin {
+  const attempts = opts.defaultAttempts ?? 30;
+  const interval = opts.retryIntervalMs ?? 150;
+  return {
+    name: 'ServiceAccount',
+    async admit(attrs, store) {
+      if (attrs.operation !== 'CREATE' || !isCore(attrs, 'pods') || !attrs.object) return;
+      const pod = attrs.object;
+      const spec = (pod['spec'] ??= {}) as { serviceAccountName?: string; serviceAccount?: string };
+      if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+        if (spec.serviceAccountName)
+          throw admissionForbidden(attrs, 'a mirror pod may not reference service accounts');
+        return;
+      }
+      if (!spec.serviceAccountName) spec.serviceAccountName = DEFAULT_SERVICE_ACCOUNT;
+      // the deprecated alias follows (the internal form keeps both)
+      spec.serviceAccount = spec.serviceAccountName;
+      const sa = await lookup(store, attrs.namespace, spec.serviceAccountName, attempts, interval);
+      if (!sa) {
+        throw admissionForbidden(
+          attrs,
+          `error looking up service account ${attrs.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
+        );
+      }
+      const pullSecrets = (sa as { imagePullSecrets?: { name: string }[] }).imagePullSecrets;
+      const podSpec = spec as { imagePullSecrets?: { name: string }[] };
+      if (!podSpec.imagePullSecrets?.length && pullSecrets?.length)
+        podSpec.imagePullSecrets = pullSecrets.map((s) => ({ name: s.name }));
+    },
+  };
 }

@@ -30,6 +30,8 @@ describe('legacy discovery', () => {
       'events.k8s.io',
       'autoscaling',
       'networking.k8s.io',
+      'storage.k8s.io',
+      'scheduling.k8s.io',
       'coordination.k8s.io',
       'discovery.k8s.io',
       'metrics.k8s.io',

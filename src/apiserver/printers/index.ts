@@ -23,6 +23,12 @@ import {
   servicePrinter,
 } from './kinds.js';
 import { podPrinter } from './pod.js';
+import {
+  limitRangePrinter,
+  priorityClassPrinter,
+  resourceQuotaPrinter,
+  storageClassPrinter,
+} from './admission-kinds.js';
 import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
 
 export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
@@ -67,6 +73,10 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
+  ['/ResourceQuota', resourceQuotaPrinter],
+  ['/LimitRange', limitRangePrinter],
+  ['scheduling.k8s.io/PriorityClass', priorityClassPrinter],
+  ['storage.k8s.io/StorageClass', storageClassPrinter],
 ]);
 
 /** kinds without an upstream printer: NAME and AGE, as upstream shows custom resources without printer columns */

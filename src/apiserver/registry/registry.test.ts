@@ -14,6 +14,18 @@ beforeEach(async () => {
   storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
   registry = new Registry({ storage, notReadyTolerationSeconds: 300 });
   await registry.init();
+  // what the serviceaccount controller makes in a real cluster; ServiceAccount admission refuses pods without it
+  for (const name of ['default', 'robot'])
+    await registry.handle({
+      verb: 'create',
+      group: '',
+      version: 'v1',
+      resource: 'serviceaccounts',
+      namespace: 'default',
+      body: { metadata: { name } },
+      options: {},
+      user,
+    });
 });
 
 afterEach(() => storage.close());

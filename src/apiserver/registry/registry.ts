@@ -18,9 +18,12 @@ import { StorageError, type Storage, type StorageEvent } from '../storage/storag
 import {
   AdmissionChain,
   defaultAdmissionPlugins,
+  type AdmissionConfig,
   type AdmissionDeps,
   type AdmissionPlugin,
 } from '../admission/index.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
+import { admissionStore } from './admission-store.js';
 import { markService, ServiceAllocator } from './allocators.js';
 import { GenericStore, type Target } from './store.js';
 import { SUBRESOURCES } from './subresources/index.js';
@@ -36,8 +39,10 @@ export interface RegistryOptions {
   bookmarkIntervalMs?: number;
   /** where the field manager's walks over large objects run (default: inline, on the event loop) */
   offload?: Offload;
-  /** the admission plugins (default: defaultAdmissionPlugins) */
-  admission?: (deps: AdmissionDeps & { storage: Storage }) => AdmissionPlugin[];
+  /** which admission plugins run (upstream's --enable/--disable-admission-plugins; default: all kubemu has) */
+  admission?: AdmissionConfig;
+  /** the admission plugins themselves, for tests (default: defaultAdmissionPlugins(deps, admission)) */
+  admissionPlugins?: (deps: AdmissionDeps) => AdmissionPlugin[];
 }
 
 export class Registry implements ApiHandler {
@@ -55,17 +60,20 @@ export class Registry implements ApiHandler {
       nodePortRange: opts.nodePortRange ?? [30000, 32767],
     });
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
-    const deps = {
+    const deps: AdmissionDeps = {
       api: this,
       clock: this.clock,
       notReadyTolerationSeconds: opts.notReadyTolerationSeconds ?? 2,
-      storage: this.storage,
     };
+    const plugins = opts.admissionPlugins?.(deps) ?? defaultAdmissionPlugins(deps, opts.admission);
     this.store = new GenericStore({
       storage: this.storage,
       clock: this.clock,
       allocator: this.alloc,
-      admission: new AdmissionChain((opts.admission ?? defaultAdmissionPlugins)(deps)),
+      admission: new AdmissionChain(
+        plugins,
+        admissionStore(this.storage, () => this.store),
+      ),
       offload: opts.offload ?? new Offload({ workerUrl: null }),
     });
   }
@@ -87,6 +95,18 @@ export class Registry implements ApiHandler {
         version: 'v1',
         resource: 'namespaces',
         body: { metadata: { name: ns } },
+        options: {},
+        user: system,
+      });
+    }
+    // upstream's scheduling/bootstrap-system-priority-classes post-start hook
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      await this.ensure({
+        verb: 'create',
+        group: 'scheduling.k8s.io',
+        version: 'v1',
+        resource: 'priorityclasses',
+        body: { metadata: { name: pc.name }, value: pc.value, description: pc.description },
         options: {},
         user: system,
       });

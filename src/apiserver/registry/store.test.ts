@@ -21,7 +21,7 @@ beforeEach(async () => {
     storage,
     notReadyTolerationSeconds: 300,
     nodePortRange: [30000, 30009],
-    admission: (deps) => [
+    admissionPlugins: (deps) => [
       {
         name: 'Recorder',
         validate: (a) => void seen.push({ ...a, options: { ...a.options } }),
@@ -30,7 +30,22 @@ beforeEach(async () => {
     ],
   });
   await registry.init();
+  await defaultServiceAccount();
 });
+
+/** what the controller-manager's serviceaccount controller makes: ServiceAccount admission waits for it */
+async function defaultServiceAccount(): Promise<void> {
+  await registry.handle({
+    verb: 'create',
+    group: '',
+    version: 'v1',
+    resource: 'serviceaccounts',
+    namespace: 'default',
+    body: { metadata: { name: 'default' } },
+    options: {},
+    user,
+  });
+}
 
 afterEach(() => storage.close());
 
@@ -62,6 +77,10 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     spec: { defaultBackend: { service: { name: 's', port: { number: 80 } } } },
   },
   'networking.k8s.io/ingressclasses': { spec: { controller: 'example.com/ingress' } },
+  '/resourcequotas': { spec: { hard: { pods: '10' } } },
+  '/limitranges': { spec: { limits: [{ type: 'Container', default: { cpu: '500m' } }] } },
+  'scheduling.k8s.io/priorityclasses': { value: 1000 },
+  'storage.k8s.io/storageclasses': { provisioner: 'example.com/csi' },
   'autoscaling/horizontalpodautoscalers': {
     spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3 },
   },
@@ -423,7 +442,7 @@ describe('admission', () => {
     storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
     registry = new Registry({
       storage,
-      admission: (deps) => [
+      admissionPlugins: (deps) => [
         ...defaultAdmissionPlugins(deps),
         {
           name: 'DenyConfigMaps',
@@ -434,6 +453,7 @@ describe('admission', () => {
       ],
     });
     await registry.init();
+    await defaultServiceAccount();
     const rv = storage.currentRV();
     const e = await failure(call(core('configmaps'), { verb: 'create', body: { metadata: { name: 'c' } } }));
     expect([e.code, e.message]).toEqual([403, 'no configmaps']);

@@ -298,7 +298,14 @@ export class GenericStore {
     operation: AdmissionOperation,
     req: ApiRequest,
     t: Target,
-    objects: { object?: KubeObject; oldObject?: KubeObject; name?: string; subresource?: string } = {},
+    objects: {
+      object?: KubeObject;
+      oldObject?: KubeObject;
+      name?: string;
+      subresource?: string;
+      /** where plugins' warnings go: the response's Warning headers */
+      warnings?: string[];
+    } = {},
   ): AdmissionAttributes {
     return {
       operation,
@@ -312,6 +319,7 @@ export class GenericStore {
       dryRun: req.options.dryRun === true,
       user: req.user,
       options: req.options,
+      warnings: objects.warnings ?? [],
     };
   }
 
@@ -394,7 +402,7 @@ export class GenericStore {
 
   async create(req: ApiRequest, t: Target): Promise<ApiResult> {
     const decoded = this.decodeBody(req, t, req.body);
-    const { warnings } = decoded;
+    const warnings = [...decoded.warnings];
     const large = hasMoreNodesThan(decoded.obj, OFFLOAD_NODES);
     if (large) await yieldEventLoop();
     // an apply that creates already carries its managedFields; any other create is tracked as an Update
@@ -423,7 +431,12 @@ export class GenericStore {
     if (t.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
     if (m.finalizers?.length === 0) delete m.finalizers;
-    const attrs = this.attributes('CREATE', req, t, { object: obj, name: m.name ?? '', subresource: '' });
+    const attrs = this.attributes('CREATE', req, t, {
+      object: obj,
+      name: m.name ?? '',
+      subresource: '',
+      warnings,
+    });
     await this.admission.admit(attrs);
     t.strategy.prepareForCreate?.(obj);
     t.strategy.canonicalize?.(obj);
@@ -484,7 +497,8 @@ export class GenericStore {
     ) {
       throw errors.notFound(this.ref(t, name));
     }
-    const { obj: incoming, warnings } = this.decodeBody(req, t, body);
+    const { obj: incoming, warnings: decodeWarnings } = this.decodeBody(req, t, body);
+    const warnings = [...decodeWarnings];
     // a large object's steps each take tens of milliseconds: the event loop runs between them
     const large = hasMoreNodesThan(incoming, OFFLOAD_NODES);
     if (large) await yieldEventLoop();
@@ -525,7 +539,7 @@ export class GenericStore {
         : await this.track(req, t, part, old, merged);
     // admission mutates after the field manager has recorded the client's change, as upstream orders them
     const subresource = part === 'main' ? '' : part;
-    const attrs = this.attributes('UPDATE', req, t, { object: next, oldObject: old, subresource });
+    const attrs = this.attributes('UPDATE', req, t, { object: next, oldObject: old, subresource, warnings });
     await this.admission.admit(attrs);
     t.strategy.canonicalize?.(next);
     const allocation =
@@ -710,7 +724,10 @@ export class GenericStore {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.rv}`,
       );
     }
-    await this.admission.validate(this.attributes('DELETE', req, t, { oldObject: old, subresource: '' }));
+    // upstream's deleter runs both phases (mutating admission sees no object on delete)
+    const attrs = this.attributes('DELETE', req, t, { oldObject: old, subresource: '' });
+    await this.admission.admit(attrs);
+    await this.admission.validate(attrs);
     const next = deepCopy(old);
     const m = meta(next);
     const finalizers = new Set(m.finalizers ?? []);

@@ -107,6 +107,16 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
+  // upstream's resourcequota strategy: status is reset on create, spec and status written separately
+  '/resourcequotas': {
+    statusSubresource: true,
+    prepareForCreate(obj) {
+      obj['status'] = {};
+    },
+  },
+  '/limitranges': {},
+  'scheduling.k8s.io/priorityclasses': {},
+  'storage.k8s.io/storageclasses': {},
 };
 
 export function strategyFor(group: string, resource: string): Strategy {
