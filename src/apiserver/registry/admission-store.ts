@@ -21,7 +21,7 @@ export function admissionStore(storage: Storage, store: () => GenericStore): Adm
     store().resolve({
       verb: 'update',
       group,
-      version: info(group, resource).versions[0]!,
+      version: info(group, resource).versions[0],
       resource,
       ...(namespace ? { namespace } : {}),
       name,
