@@ -36,11 +36,43 @@ const roots = {
   'coordination/v1': { Lease: 'V1Lease' },
   'apps/v1': { Deployment: 'V1Deployment', ReplicaSet: 'V1ReplicaSet' },
   'discovery/v1': { EndpointSlice: 'V1EndpointSlice' },
-  'networking/v1': { Ingress: 'V1Ingress', IngressClass: 'V1IngressClass' },
+  'networking/v1': {
+    Ingress: 'V1Ingress',
+    IngressClass: 'V1IngressClass',
+    NetworkPolicy: 'V1NetworkPolicy',
+    // GA in 1.33; kubernetes-types 1.30 has them only as v1alpha1, with the same fields
+    IPAddress: { cls: 'V1IPAddress', from: 'networking/v1alpha1' },
+    ServiceCIDR: { cls: 'V1ServiceCIDR', from: 'networking/v1alpha1' },
+  },
   'autoscaling/v2': { HorizontalPodAutoscaler: 'V2HorizontalPodAutoscaler' },
   'autoscaling/v1': { HorizontalPodAutoscaler: 'V1HorizontalPodAutoscaler', Scale: 'V1Scale' },
   'events/v1': { Event: 'EventsV1Event' },
   'policy/v1': { Eviction: 'V1Eviction' },
+  'rbac/v1': {
+    Role: 'V1Role',
+    ClusterRole: 'V1ClusterRole',
+    RoleBinding: 'V1RoleBinding',
+    ClusterRoleBinding: 'V1ClusterRoleBinding',
+  },
+  'admissionregistration/v1': {
+    ValidatingWebhookConfiguration: 'V1ValidatingWebhookConfiguration',
+    MutatingWebhookConfiguration: 'V1MutatingWebhookConfiguration',
+    ValidatingAdmissionPolicy: 'V1ValidatingAdmissionPolicy',
+    ValidatingAdmissionPolicyBinding: 'V1ValidatingAdmissionPolicyBinding',
+  },
+  'apiextensions/v1': { CustomResourceDefinition: 'V1CustomResourceDefinition' },
+  'flowcontrol/v1': {
+    FlowSchema: 'V1FlowSchema',
+    PriorityLevelConfiguration: 'V1PriorityLevelConfiguration',
+  },
+  'certificates/v1': { CertificateSigningRequest: 'V1CertificateSigningRequest' },
+  'authentication/v1': { TokenReview: 'V1TokenReview', SelfSubjectReview: 'V1SelfSubjectReview' },
+  'authorization/v1': {
+    SelfSubjectAccessReview: 'V1SelfSubjectAccessReview',
+    SubjectAccessReview: 'V1SubjectAccessReview',
+    LocalSubjectAccessReview: 'V1LocalSubjectAccessReview',
+    SelfSubjectRulesReview: 'V1SelfSubjectRulesReview',
+  },
   'meta/v1': {
     Status: 'V1Status',
     DeleteOptions: 'V1DeleteOptions',
@@ -51,20 +83,29 @@ const roots = {
 
 const out = { generatedFrom: `kubernetes-types@${version}`, definitions: {}, roots: {} };
 const rootClasses = [];
+const generators = new Map();
+function generatorFor(gv) {
+  if (!generators.has(gv))
+    generators.set(
+      gv,
+      createGenerator({
+        path: join(typesDir, `${gv}.d.ts`),
+        tsconfig: join(root, 'tsconfig.json'),
+        type: '*',
+        expose: 'export',
+        topRef: false,
+        jsDoc: 'extended',
+        skipTypeCheck: true,
+        additionalProperties: true,
+      }),
+    );
+  return generators.get(gv);
+}
 for (const [gv, kinds] of Object.entries(roots)) {
-  const path = join(typesDir, `${gv}.d.ts`);
-  const gen = createGenerator({
-    path,
-    tsconfig: join(root, 'tsconfig.json'),
-    type: '*',
-    expose: 'export',
-    topRef: false,
-    jsDoc: 'extended',
-    skipTypeCheck: true,
-    additionalProperties: true,
-  });
-  for (const [kind, cls] of Object.entries(kinds)) {
-    const schema = gen.createSchema(kind);
+  for (const [kind, entry] of Object.entries(kinds)) {
+    // an entry is client-node's class name, or { cls, from } when the type comes from another version's file
+    const { cls, from } = typeof entry === 'string' ? { cls: entry, from: gv } : entry;
+    const schema = generatorFor(from).createSchema(kind);
     for (const [name, def] of Object.entries(schema.definitions ?? {})) {
       // Qualify each definition by the file it came from: names like `Event` exist in several groups.
       out.definitions[qualify(gv, name)] = rewriteRefs(def, gv);
@@ -76,6 +117,32 @@ for (const [gv, kinds] of Object.entries(roots)) {
     rootClasses.push([qualify(gv, kind), cls]);
   }
 }
+
+// kubernetes-types leaves out JSONSchemaProps' x-kubernetes-* extensions (they are not TypeScript names)
+const schemaProps = out.definitions['apiextensions/v1.JSONSchemaProps'];
+if (schemaProps) {
+  const bool = { type: 'boolean' };
+  Object.assign(schemaProps.properties, {
+    'x-kubernetes-embedded-resource': bool,
+    'x-kubernetes-int-or-string': bool,
+    'x-kubernetes-list-map-keys': { type: 'array', items: { type: 'string' } },
+    'x-kubernetes-list-type': { type: 'string' },
+    'x-kubernetes-map-type': { type: 'string' },
+    'x-kubernetes-preserve-unknown-fields': bool,
+    'x-kubernetes-validations': { type: 'array', items: { type: 'object' } },
+  });
+}
+
+// kubernetes-types drops the fields of embedded Go structs it cannot express: Rule inside RuleWithOperations
+const ruleFields = {
+  resources: { type: 'array', items: { type: 'string' } },
+  scope: { type: 'string' },
+};
+for (const name of [
+  'admissionregistration/v1.RuleWithOperations',
+  'admissionregistration/v1.NamedRuleWithOperations',
+])
+  if (out.definitions[name]) Object.assign(out.definitions[name].properties, ruleFields);
 
 // --- formats from client-node's models ---
 const classCache = new Map();
@@ -119,6 +186,9 @@ async function annotate(defName, cls) {
       node.type = 'integer';
       node.format = attr.format;
       marked++;
+    } else if (node.type === 'number' && attr.format === 'double') {
+      // float64 (JSONSchemaProps.maximum…): any JSON number
+      node.format = 'double';
     } else if (node.type === 'string' && attr.format === 'byte') {
       // base64 on the wire ([]byte in Go): Secret.data, ConfigMap.binaryData
       node.format = 'byte';
@@ -137,7 +207,7 @@ function special(node, where) {
   if (Array.isArray(node.type) && node.type.includes('number') && node.type.includes('string')) {
     node.type = ['integer', 'string'];
     node.format = 'int-or-string';
-  } else if (node.type === 'number') {
+  } else if (node.type === 'number' && node.format !== 'double') {
     // no float fields exist in the served kinds; integers it is (int32, as most upstream counts are)
     node.type = 'integer';
     node.format = 'int32';

@@ -33,7 +33,8 @@ const BYTES: SchemaNode = { t: 'bytes' };
 
 /** the definition for one served kind, e.g. (`apps`, `v1`, `Deployment`); undefined when not generated */
 export function rootNode(group: string, version: string, kind: string): SchemaNode | undefined {
-  const dir = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+  // kubernetes-types' directory: the group's first label (rbac.authorization.k8s.io → rbac)
+  const dir = group === '' ? 'core' : group.split('.')[0];
   const name = loadDefinitions().roots[`${dir}/${version}/${kind}`];
   return name === undefined ? undefined : definitionNode(name);
 }

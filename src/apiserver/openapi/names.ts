@@ -50,11 +50,14 @@ const CORE_IMPORTS: ReadonlySet<string> = new Set([
 
 /** kubernetes-types directory of an API group: '' → core, `coordination.k8s.io` → coordination */
 export function packageDir(group: string): string {
-  return group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+  return group === '' ? 'core' : group.split('.')[0];
 }
 
 /** `io.k8s.api.apps.v1` for a definitions prefix `apps/v1` */
 function apiPackage(prefix: string): string {
+  // the CRD types live in the apiextensions-apiserver module upstream
+  if (prefix.startsWith('apiextensions/'))
+    return `io.k8s.apiextensions-apiserver.pkg.apis.${prefix.replace('/', '.')}`;
   return `io.k8s.api.${prefix.replace('/', '.')}`;
 }
 

@@ -23,6 +23,7 @@ import {
   servicePrinter,
 } from './kinds.js';
 import { podPrinter } from './pod.js';
+import { PLATFORM_PRINTERS } from './platform.js';
 import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
 
 export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
@@ -66,6 +67,7 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   ['autoscaling/Scale', scalePrinter],
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ...PLATFORM_PRINTERS,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ]);
 
@@ -88,7 +90,8 @@ export function toTable(
   const version = opts.version ?? 'v1';
   const ctx = { now: opts.now ?? Date.now() };
   const includeObject = opts.includeObject ?? 'Metadata';
-  const rows = objects.map((obj): TableRow => {
+  const ordered = printer.order ? [...objects].sort(printer.order) : objects;
+  const rows = ordered.map((obj): TableRow => {
     const row: TableRow = { cells: printer.cells(obj, ctx) };
     const conditions = printer.conditions?.(obj);
     if (conditions) row.conditions = conditions;

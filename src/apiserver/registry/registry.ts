@@ -40,7 +40,8 @@ import {
   type LabelSelector,
 } from './selectors.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
-import { strategyFor, type Strategy } from './strategies.js';
+import { strategyFor, type Strategy, type UpdatePart } from './strategies.js';
+import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import {
   allocateForCreate,
   allocateForUpdate,
@@ -157,6 +158,12 @@ export class Registry implements ApiHandler {
       options: {},
       user: system,
     });
+    await ensureFlowcontrolBootstrap(
+      (req) => this.handle(req),
+      (req) => this.ensure(req),
+      system,
+      rfc3339(this.clock.now()),
+    );
   }
 
   private async ensure(req: ApiRequest): Promise<void> {
@@ -258,6 +265,9 @@ export class Registry implements ApiHandler {
           return this.evict(req, t);
         case 'finalize':
           return this.update(req, t, 'finalize');
+        case 'approval':
+          if (req.verb === 'get') return this.get(req, t);
+          return this.update(req, t, 'approval');
         default:
           throw errors.methodNotAllowed(`subresource ${sub} is served by the kubelet`);
       }
@@ -586,7 +596,7 @@ export class Registry implements ApiHandler {
     if (t.strategy.tracksGeneration) m.generation = 1;
     else delete m.generation;
     if (m.finalizers?.length === 0) delete m.finalizers;
-    t.strategy.prepareForCreate?.(obj);
+    t.strategy.prepareForCreate?.(obj, req.user);
     if (isPods(t)) this.admitPodCreate(obj);
     if (large) await yieldEventLoop();
     this.validate(t, obj);
@@ -620,7 +630,7 @@ export class Registry implements ApiHandler {
    * read, compute the new object, write with the read's resourceVersion, retry on a lost race
    * (upstream's GuaranteedUpdate) unless the client pinned a resourceVersion.
    */
-  private async update(req: ApiRequest, t: Target, part: 'main' | 'status' | 'finalize'): Promise<ApiResult> {
+  private async update(req: ApiRequest, t: Target, part: UpdatePart): Promise<ApiResult> {
     const name = req.name!;
     const key = this.key(t, req.namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -639,7 +649,7 @@ export class Registry implements ApiHandler {
   private async tryUpdate(
     req: ApiRequest,
     t: Target,
-    part: 'main' | 'status' | 'finalize',
+    part: UpdatePart,
     key: string,
     current: StoredObject | undefined,
   ): Promise<ApiResult> {
@@ -709,7 +719,7 @@ export class Registry implements ApiHandler {
       if (errs.length) this.invalid(t, name, errs);
     }
     if (large) await yieldEventLoop();
-    this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+    this.validate(t, next, old, part === 'status' || part === 'approval' ? part : undefined);
     if (large) await yieldEventLoop();
     // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
     if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old), warnings };
@@ -778,7 +788,7 @@ export class Registry implements ApiHandler {
   private track(
     req: ApiRequest,
     t: Target,
-    part: 'main' | 'status' | 'finalize' | 'scale',
+    part: UpdatePart | 'scale',
     old: KubeObject | undefined,
     next: KubeObject,
   ): Promise<KubeObject> {
@@ -792,14 +802,9 @@ export class Registry implements ApiHandler {
   }
 
   /** the new stored object from what the client sent and what is stored */
-  private merge(
-    t: Target,
-    part: 'main' | 'status' | 'finalize',
-    incoming: KubeObject,
-    old: KubeObject,
-  ): KubeObject {
+  private merge(t: Target, part: UpdatePart, incoming: KubeObject, old: KubeObject): KubeObject {
     let next: KubeObject;
-    if (part === 'status') {
+    if (part === 'status' || part === 'approval') {
       next = { ...deepCopy(old), status: incoming['status'] };
       // status writers may not touch metadata other than labels/annotations? upstream: metadata is reset too
     } else if (part === 'finalize') {
@@ -844,6 +849,7 @@ export class Registry implements ApiHandler {
         m.generation = om.generation;
       }
     }
+    t.strategy.prepareForUpdate?.(next, old, part);
     delete m.resourceVersion;
     if (m.finalizers?.length === 0) delete m.finalizers;
     next.apiVersion = old.apiVersion ?? t.storeApiVersion;

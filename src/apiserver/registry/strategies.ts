@@ -1,6 +1,10 @@
 // Per-resource rules the generic registry applies: what a create resets, what an update may touch,
 // whether generation is tracked (upstream's rest.RESTCreateStrategy / RESTUpdateStrategy, in data form).
-import type { KubeObject } from '../../api/request.js';
+import type { KubeObject, UserInfo } from '../../api/request.js';
+import { PLATFORM_STRATEGIES } from './strategies-platform.js';
+
+/** which part of an object an update writes: the main resource or one of its subresources */
+export type UpdatePart = 'main' | 'status' | 'finalize' | 'approval';
 
 export interface Strategy {
   /** main-resource writes ignore status, status writes ignore everything but status (the status subresource) */
@@ -11,8 +15,10 @@ export interface Strategy {
   allowUnconditionalUpdate: boolean;
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate) */
   allowCreateOnUpdate: boolean;
-  /** reset fields on create, e.g. status */
-  prepareForCreate?(obj: KubeObject): void;
+  /** reset fields on create, e.g. status; `user` is who creates it (a CSR records its requestor) */
+  prepareForCreate?(obj: KubeObject, user?: UserInfo): void;
+  /** upstream's PrepareForUpdate of the part written: `next` (already merged) is changed in place */
+  prepareForUpdate?(next: KubeObject, old: KubeObject, part: UpdatePart): void;
 }
 
 const base: Strategy = {
@@ -49,7 +55,9 @@ export function podQosClass(pod: KubeObject): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-const STRATEGIES: Record<string, Partial<Strategy>> = {
+export type StrategyTable = Record<string, Partial<Strategy>>;
+
+const STRATEGIES: StrategyTable = {
   '/namespaces': {
     statusSubresource: true,
     prepareForCreate(obj) {
@@ -108,6 +116,7 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
   },
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ...PLATFORM_STRATEGIES,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 };
 
