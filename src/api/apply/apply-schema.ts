@@ -4,6 +4,7 @@
 // +structType/+mapType markers, which definitions.json does not carry.
 import { loadDefinitions, type JsonSchema } from '../schema/definitions.js';
 import { fieldPatchInfo, shortTypeName } from '../patch/patch-meta.js';
+import { rootKey } from '../schema/compile.js';
 
 export type ApplyType =
   | {
@@ -70,7 +71,7 @@ const structs = new Map<string, ApplyType>();
 /** the type of a served kind's objects; UNTYPED for kinds definitions.json does not describe */
 export function applyTypeFor(gvk: { group: string; version: string; kind: string }): ApplyType {
   const defs = loadDefinitions();
-  const root = defs.roots[`${gvk.group || 'core'}/${gvk.version}/${gvk.kind}`];
+  const root = defs.roots[rootKey(gvk.group, gvk.version, gvk.kind)];
   return root ? definitionType(root, false) : UNTYPED;
 }
 

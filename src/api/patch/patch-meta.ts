@@ -12,6 +12,8 @@
 // Transcribed from k8s.io/api (core, apps, autoscaling, discovery, networking, policy) and k8s.io/apimachinery
 // meta/v1 types.go; `EphemeralContainerCommon` (inlined upstream) is listed under `EphemeralContainer`.
 import { loadDefinitions, type JsonSchema } from '../schema/definitions.js';
+import { PLATFORM_PATCH_META } from './patch-meta-platform.js';
+import { rootKey } from '../schema/compile.js';
 
 /** How one field merges, exactly as upstream's struct tags and list markers say. */
 export interface FieldPatchInfo {
@@ -676,7 +678,8 @@ export const EMPTY_PATCH_META: PatchMeta = { name: 'struct', field: () => NO_INF
 
 /** the table entry for `type.property`, by short or definitions.json name (`apps/v1.PodSpec`) */
 export function fieldPatchInfo(typeName: string, property: string): FieldPatchInfo | undefined {
-  return PATCH_META_TABLE[shortTypeName(typeName)]?.[property];
+  const short = shortTypeName(typeName);
+  return PATCH_META_TABLE[short]?.[property] ?? PLATFORM_PATCH_META[short]?.[property];
 }
 
 export function shortTypeName(definitionName: string): string {
@@ -698,7 +701,7 @@ export function patchMetaForDefinition(definitionName: string): PatchMeta {
 
 /** PatchMeta of a served kind (its root definition in definitions.json), or EMPTY_PATCH_META for kinds without one. */
 export function patchMetaFor(gvk: { group: string; version: string; kind: string }): PatchMeta {
-  const root = loadDefinitions().roots[`${gvk.group || 'core'}/${gvk.version}/${gvk.kind}`];
+  const root = loadDefinitions().roots[rootKey(gvk.group, gvk.version, gvk.kind)];
   return root ? patchMetaForDefinition(root) : EMPTY_PATCH_META;
 }
 

@@ -2,6 +2,7 @@
 // JSON object the JSON decoder would have produced, so the rest of the apiserver sees one encoding.
 import { errors } from '../errors.js';
 import { DELETE_OPTIONS_MESSAGE, I, K, KIND_MESSAGES, M, MESSAGES, R } from './messages.js';
+import { PLATFORM_KIND_MESSAGES, PLATFORM_MESSAGES } from './messages-platform.js';
 import { WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, WireError, WireReader } from './wire-reader.js';
 
 /** upstream's protobuf serializer prefixes every object with these four bytes: `k8s\0` */
@@ -35,7 +36,9 @@ export function decodeProtobufBody(body: Buffer): unknown {
     const { apiVersion, kind } = envelope;
     if (!kind) throw errors.badRequest("Object 'Kind' is missing in protobuf body");
     const message =
-      kind === 'DeleteOptions' ? DELETE_OPTIONS_MESSAGE : KIND_MESSAGES[`${apiVersion}/${kind}`];
+      kind === 'DeleteOptions'
+        ? DELETE_OPTIONS_MESSAGE
+        : (KIND_MESSAGES[`${apiVersion}/${kind}`] ?? PLATFORM_KIND_MESSAGES[`${apiVersion}/${kind}`]);
     if (!message) {
       throw errors.badRequest(
         `no kind "${kind}" is registered for version "${apiVersion}" in protobuf request bodies`,
@@ -78,7 +81,7 @@ function readUnknown(buf: Buffer): Envelope {
 }
 
 function decodeMessage(buf: Buffer, message: string): JsonObject {
-  const spec = MESSAGES[message];
+  const spec = MESSAGES[message] ?? PLATFORM_MESSAGES[message];
   if (!spec) throw errors.internal(`no protobuf table for message ${message}`);
   const out: JsonObject = {};
   const r = new WireReader(buf);

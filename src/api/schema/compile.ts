@@ -31,11 +31,15 @@ const QUANTITY: SchemaNode = { t: 'quantity' };
 const INT_OR_STRING: SchemaNode = { t: 'intOrString' };
 const BYTES: SchemaNode = { t: 'bytes' };
 
+/** the key of a kind in definitions.json's roots: kubernetes-types' directory is the group's first label
+ *  (`rbac.authorization.k8s.io` → `rbac/v1/Role`, '' → `core/v1/Pod`) */
+export function rootKey(group: string, version: string, kind: string): string {
+  return `${group === '' ? 'core' : group.split('.')[0]}/${version}/${kind}`;
+}
+
 /** the definition for one served kind, e.g. (`apps`, `v1`, `Deployment`); undefined when not generated */
 export function rootNode(group: string, version: string, kind: string): SchemaNode | undefined {
-  // kubernetes-types' directory: the group's first label (rbac.authorization.k8s.io → rbac)
-  const dir = group === '' ? 'core' : group.split('.')[0];
-  const name = loadDefinitions().roots[`${dir}/${version}/${kind}`];
+  const name = loadDefinitions().roots[rootKey(group, version, kind)];
   return name === undefined ? undefined : definitionNode(name);
 }
 

@@ -60,7 +60,7 @@ function validateRule(r: RuleWithOperations, path: string): FieldError[] {
   // kubernetes-types 1.30 lacks the Rule fields RuleWithOperations embeds
   const rule = r as RuleWithOperations & { resources?: string[]; scope?: string };
   const errs: FieldError[] = [];
-  const ops = (rule.operations ?? []) as string[];
+  const ops = rule.operations ?? [];
   if (ops.length === 0) errs.push(fe.required(`${path}.operations`));
   if (ops.length > 1 && hasWildcard(ops))
     errs.push(fe.invalid(`${path}.operations`, ops, "if '*' is present, must not specify other operations"));

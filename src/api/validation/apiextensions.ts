@@ -73,15 +73,10 @@ function validateStructural(s: JSONSchemaProps, path: string, root: boolean, err
   }
   for (const [name, child] of Object.entries(s.properties ?? {}))
     validateStructural(child, `${path}.properties[${name}]`, false, errs);
-  const items = s.items as JSONSchemaProps | JSONSchemaProps[] | undefined;
+  const items = s.items;
   if (items && !Array.isArray(items)) validateStructural(items, `${path}.items`, false, errs);
   if (s.additionalProperties && typeof s.additionalProperties === 'object')
-    validateStructural(
-      s.additionalProperties as JSONSchemaProps,
-      `${path}.additionalProperties`,
-      false,
-      errs,
-    );
+    validateStructural(s.additionalProperties, `${path}.additionalProperties`, false, errs);
 }
 
 function validateSpec(crd: CustomResourceDefinition): FieldError[] {

@@ -3,6 +3,7 @@
 // declares them, patch and list-type extensions from PATCH_META_TABLE, x-kubernetes-group-version-kind on kinds,
 // and the <Kind>List types definitions.json does not carry.
 import { PATCH_META_TABLE, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
+import { PLATFORM_PATCH_META } from '../../api/patch/patch-meta-platform.js';
 import { RESOURCES, groupVersion } from '../../api/resources.js';
 import { loadDefinitions, type JsonSchema } from '../../api/schema/definitions.js';
 import {
@@ -133,7 +134,7 @@ class SchemaConverter {
   convertDefinition(s: JsonSchema, short: string): OpenApiSchema {
     const out = this.convert({ ...s, properties: undefined }) as OpenApiSchema;
     if (s.properties) {
-      const meta = PATCH_META_TABLE[short] ?? {};
+      const meta = PATCH_META_TABLE[short] ?? PLATFORM_PATCH_META[short] ?? {};
       const properties: OpenApiSchema = {};
       for (const [name, prop] of Object.entries(s.properties)) {
         properties[name] = this.convert(prop, patchExtensions(meta[name]));

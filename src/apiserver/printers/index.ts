@@ -90,7 +90,8 @@ export function toTable(
   const version = opts.version ?? 'v1';
   const ctx = { now: opts.now ?? Date.now() };
   const includeObject = opts.includeObject ?? 'Metadata';
-  const ordered = printer.order ? [...objects].sort(printer.order) : objects;
+  const order = printer.order?.bind(printer);
+  const ordered = order ? [...objects].sort(order) : objects;
   const rows = ordered.map((obj): TableRow => {
     const row: TableRow = { cells: printer.cells(obj, ctx) };
     const conditions = printer.conditions?.(obj);
