@@ -600,6 +600,47 @@ describe('invalid manifests are refused with upstream messages', () => {
   }
 });
 
+describe('the review kinds are answered, not stored', () => {
+  it('SubjectAccessReview and TokenReview with kubectl create', async () => {
+    const sar = (spec: string) =>
+      `apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n${spec}`;
+    for (const v of VERSIONS) {
+      const answered = JSON.parse(
+        await ok(
+          v,
+          ['create', '-f', '-', '-o', 'json'],
+          sar('  user: jane\n  resourceAttributes: {verb: get, resource: pods, namespace: default}\n'),
+        ),
+      );
+      expect(answered.status).toEqual({ allowed: true });
+      const invalid = await kubectl(
+        v,
+        ['create', '-f', '-'],
+        sar('  resourceAttributes: {verb: get, resource: pods}\n'),
+      );
+      expect(invalid.code).not.toBe(0);
+      expect(invalid.stderr).toContain(
+        'spec.user: Invalid value: "": at least one of user or group must be specified',
+      );
+      const token = /token: (\S+)/.exec(readFileSync(c.kubeconfig, 'utf8'))![1];
+      const review = JSON.parse(
+        await ok(
+          v,
+          ['create', '-f', '-', '-o', 'json'],
+          `apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: ${token}\n`,
+        ),
+      );
+      expect(review.status).toMatchObject({
+        authenticated: true,
+        user: { username: 'kubemu-admin', groups: ['system:masters', 'system:authenticated'] },
+      });
+      expect((await kubectl(v, ['get', 'subjectaccessreviews'])).stderr).toMatch(
+        /MethodNotAllowed|not allowed|does not allow/,
+      );
+    }
+  });
+});
+
 describe('kubectl apply of a multi-document file', () => {
   it('no longer stops at "failed to check CRD": the apiextensions group is served', async () => {
     const file = `apiVersion: v1
