@@ -123,6 +123,85 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('events.k8s.io', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  r('rbac.authorization.k8s.io', ['v1'], 'Role', 'roles'),
+  r('rbac.authorization.k8s.io', ['v1'], 'ClusterRole', 'clusterroles', { namespaced: false }),
+  r('rbac.authorization.k8s.io', ['v1'], 'RoleBinding', 'rolebindings'),
+  r('rbac.authorization.k8s.io', ['v1'], 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
+  r(
+    'admissionregistration.k8s.io',
+    ['v1'],
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    {
+      namespaced: false,
+      categories: ['api-extensions'],
+    },
+  ),
+  r('admissionregistration.k8s.io', ['v1'], 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', {
+    namespaced: false,
+    categories: ['api-extensions'],
+  }),
+  r('admissionregistration.k8s.io', ['v1'], 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', {
+    namespaced: false,
+    categories: ['api-extensions'],
+    subresources: [status()],
+  }),
+  r(
+    'admissionregistration.k8s.io',
+    ['v1'],
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    { namespaced: false, categories: ['api-extensions'] },
+  ),
+  r('apiextensions.k8s.io', ['v1'], 'CustomResourceDefinition', 'customresourcedefinitions', {
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    subresources: [status()],
+  }),
+  r('flowcontrol.apiserver.k8s.io', ['v1'], 'FlowSchema', 'flowschemas', {
+    namespaced: false,
+    subresources: [status()],
+  }),
+  r('flowcontrol.apiserver.k8s.io', ['v1'], 'PriorityLevelConfiguration', 'prioritylevelconfigurations', {
+    namespaced: false,
+    subresources: [status()],
+  }),
+  r('certificates.k8s.io', ['v1'], 'CertificateSigningRequest', 'certificatesigningrequests', {
+    namespaced: false,
+    shortNames: ['csr'],
+    subresources: [
+      { name: 'approval', kind: 'CertificateSigningRequest', verbs: ['get', 'patch', 'update'] },
+      status(),
+    ],
+  }),
+  r('networking.k8s.io', ['v1'], 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
+  r('networking.k8s.io', ['v1'], 'IPAddress', 'ipaddresses', { namespaced: false, shortNames: ['ip'] }),
+  r('networking.k8s.io', ['v1'], 'ServiceCIDR', 'servicecidrs', {
+    namespaced: false,
+    subresources: [status()],
+  }),
+  // create-only reviews, answered by the authenticator and authorizer, never stored (auth/reviews.ts)
+  r('authentication.k8s.io', ['v1'], 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
+  r('authentication.k8s.io', ['v1'], 'SelfSubjectReview', 'selfsubjectreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  r('authorization.k8s.io', ['v1'], 'LocalSubjectAccessReview', 'localsubjectaccessreviews', {
+    verbs: ['create'],
+  }),
+  r('authorization.k8s.io', ['v1'], 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  r('authorization.k8s.io', ['v1'], 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  r('authorization.k8s.io', ['v1'], 'SubjectAccessReview', 'subjectaccessreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   r('', ['v1'], 'ResourceQuota', 'resourcequotas', { shortNames: ['quota'], subresources: [status()] }),
   r('', ['v1'], 'LimitRange', 'limitranges', { shortNames: ['limits'] }),

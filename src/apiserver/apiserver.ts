@@ -16,6 +16,8 @@ import {
   TokenAuthenticator,
   PUBLIC_PATHS,
   AUTHENTICATED_GROUP,
+  alwaysAllow,
+  reviewsRoute,
 } from './auth/index.js';
 import { SqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -132,6 +134,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
     metricsRoute(),
     whoamiRoute(),
+    reviewsRoute({
+      authorizer: alwaysAllow,
+      authenticateToken: (token) => authenticator.authenticateToken(token),
+    }),
     kubeletLogsRoute({
       handler: registry,
       kubelets,

@@ -22,6 +22,17 @@ import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { defaultLimitRange, defaultPriorityClass, defaultStorageClass } from './admission-kinds.js';
 import { defaultEndpointSlice, defaultIngress, defaultIngressClass } from './networking.js';
+import {
+  defaultMutatingWebhookConfiguration,
+  defaultValidatingAdmissionPolicy,
+  defaultValidatingAdmissionPolicyBinding,
+  defaultValidatingWebhookConfiguration,
+} from './admissionregistration.js';
+import { defaultCrd } from './apiextensions.js';
+import { defaultCsr } from './certificates.js';
+import { defaultFlowSchema, defaultPriorityLevelConfiguration } from './flowcontrol.js';
+import { defaultNetworkPolicy } from './networking-platform.js';
+import { defaultBinding } from './rbac.js';
 
 type Defaulter = (obj: KubeObject) => void;
 
@@ -47,6 +58,23 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ['networking.k8s.io/v1/IngressClass', as<IngressClass>(defaultIngressClass)],
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ['rbac.authorization.k8s.io/v1/RoleBinding', as(defaultBinding)],
+  ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', as(defaultBinding)],
+  [
+    'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration',
+    as(defaultValidatingWebhookConfiguration),
+  ],
+  ['admissionregistration.k8s.io/v1/MutatingWebhookConfiguration', as(defaultMutatingWebhookConfiguration)],
+  ['admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', as(defaultValidatingAdmissionPolicy)],
+  [
+    'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
+    as(defaultValidatingAdmissionPolicyBinding),
+  ],
+  ['apiextensions.k8s.io/v1/CustomResourceDefinition', as(defaultCrd)],
+  ['flowcontrol.apiserver.k8s.io/v1/FlowSchema', as(defaultFlowSchema)],
+  ['flowcontrol.apiserver.k8s.io/v1/PriorityLevelConfiguration', as(defaultPriorityLevelConfiguration)],
+  ['certificates.k8s.io/v1/CertificateSigningRequest', as(defaultCsr)],
+  ['networking.k8s.io/v1/NetworkPolicy', as(defaultNetworkPolicy)],
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   ['/v1/LimitRange', as<LimitRange>(defaultLimitRange)],
   ['scheduling.k8s.io/v1/PriorityClass', as<PriorityClass>(defaultPriorityClass)],

@@ -61,6 +61,7 @@ import {
   validateIngressStatusUpdate,
 } from './networking.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import { PLATFORM_VALIDATORS } from './platform.js';
 import {
   validateEndpoints,
   validateService,
@@ -75,26 +76,7 @@ export interface ValidateOptions {
   subresource?: string;
 }
 
-interface KindValidator {
-  create(obj: KubeObject): FieldError[];
-  update(obj: KubeObject, old: KubeObject): FieldError[];
-  status?(obj: KubeObject, old: KubeObject): FieldError[];
-}
-
-/** adapt typed validators (kubernetes-types views) to KubeObject */
-function kind<T>(
-  create: (o: T) => FieldError[],
-  update: (o: T, old: T) => FieldError[],
-  status?: (o: T, old: T) => FieldError[],
-): KindValidator {
-  return {
-    create: (o) => create(o as unknown as T),
-    update: (o, old) => update(o as unknown as T, old as unknown as T),
-    ...(status
-      ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) }
-      : {}),
-  };
-}
+import { kind, type KindValidator } from './kind.js';
 
 /** the v1 HPA is validated in its v2 form, as upstream validates the internal version (paths are v2's) */
 const asV2 = (fn: (o: HpaV2, old?: HpaV2) => FieldError[]) => (o: HpaV1, old?: HpaV1) =>
@@ -146,6 +128,7 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ...PLATFORM_VALIDATORS,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   [
     '/v1/ResourceQuota',
@@ -184,6 +167,7 @@ export function validateObject(gvk: Gvk, obj: KubeObject, opts: ValidateOptions 
   if (opts.subresource === 'status') {
     return v.status ? v.status(obj, old) : genericValidator(gvk).update(obj, old);
   }
+  if (opts.subresource === 'approval' && v.approval) return v.approval(obj, old);
   return v.update(obj, old);
 }
 

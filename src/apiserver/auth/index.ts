@@ -2,3 +2,5 @@
 export * from './token-file.js';
 export * from './authenticator.js';
 export * from './self-subject-review.js';
+export * from './authorizer.js';
+export * from './reviews.js';

@@ -28,12 +28,19 @@ describe('legacy discovery', () => {
     expect(names).toEqual([
       'apps',
       'events.k8s.io',
+      'authentication.k8s.io',
+      'authorization.k8s.io',
       'autoscaling',
+      'certificates.k8s.io',
       'networking.k8s.io',
+      'rbac.authorization.k8s.io',
       'storage.k8s.io',
+      'admissionregistration.k8s.io',
+      'apiextensions.k8s.io',
       'scheduling.k8s.io',
       'coordination.k8s.io',
       'discovery.k8s.io',
+      'flowcontrol.apiserver.k8s.io',
       'metrics.k8s.io',
     ]);
     const autoscaling = list.groups.find((g) => g.name === 'autoscaling')!;

@@ -27,7 +27,7 @@ export function doc(definition: string, field: string): FieldDoc {
 
 export function column(
   name: string,
-  type: 'string' | 'integer' | 'boolean',
+  type: 'string' | 'integer' | 'boolean' | 'date',
   description: string | FieldDoc,
   opts: { priority?: number; format?: string } = {},
 ): TableColumnDefinition {

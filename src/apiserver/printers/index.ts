@@ -29,6 +29,7 @@ import {
   resourceQuotaPrinter,
   storageClassPrinter,
 } from './admission-kinds.js';
+import { PLATFORM_PRINTERS } from './platform.js';
 import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
 
 export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
@@ -72,6 +73,7 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   ['autoscaling/Scale', scalePrinter],
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ...PLATFORM_PRINTERS,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   ['/ResourceQuota', resourceQuotaPrinter],
   ['/LimitRange', limitRangePrinter],
@@ -98,7 +100,9 @@ export function toTable(
   const version = opts.version ?? 'v1';
   const ctx = { now: opts.now ?? Date.now() };
   const includeObject = opts.includeObject ?? 'Metadata';
-  const rows = objects.map((obj): TableRow => {
+  const order = printer.order?.bind(printer);
+  const ordered = order ? [...objects].sort(order) : objects;
+  const rows = ordered.map((obj): TableRow => {
     const row: TableRow = { cells: printer.cells(obj, ctx) };
     const conditions = printer.conditions?.(obj);
     if (conditions) row.conditions = conditions;

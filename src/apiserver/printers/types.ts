@@ -52,4 +52,6 @@ export interface KindPrinter {
   columns: TableColumnDefinition[];
   cells(obj: KubeObject, ctx: PrintContext): TableCell[];
   conditions?(obj: KubeObject): TableRowCondition[] | undefined;
+  /** the order upstream's list printer sorts rows in (FlowSchemas by precedence); absent: as listed */
+  order?(a: KubeObject, b: KubeObject): number;
 }

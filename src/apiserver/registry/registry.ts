@@ -24,6 +24,8 @@ import {
 } from '../admission/index.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
 import { admissionStore } from './admission-store.js';
+import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
+import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
 import { GenericStore, type Target } from './store.js';
 import { SUBRESOURCES } from './subresources/index.js';
@@ -129,6 +131,12 @@ export class Registry implements ApiHandler {
       options: {},
       user: system,
     });
+    await ensureFlowcontrolBootstrap(
+      (req) => this.handle(req),
+      (req) => this.ensure(req),
+      system,
+      rfc3339(this.clock.now()),
+    );
   }
 
   private async ensure(req: ApiRequest): Promise<void> {

@@ -182,6 +182,7 @@ const FIELDS_BY_RESOURCE: Record<string, string[]> = {
   secrets: [...COMMON_FIELDS, 'type'],
   replicasets: [...COMMON_FIELDS, 'status.replicas'],
   services: [...COMMON_FIELDS, 'spec.clusterIP', 'spec.type'],
+  certificatesigningrequests: [...COMMON_FIELDS, 'spec.signerName'],
 };
 
 function fieldValue(obj: KubeObject, path: string): string {

@@ -81,6 +81,53 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   '/limitranges': { spec: { limits: [{ type: 'Container', default: { cpu: '500m' } }] } },
   'scheduling.k8s.io/priorityclasses': { value: 1000 },
   'storage.k8s.io/storageclasses': { provisioner: 'example.com/csi' },
+  'rbac.authorization.k8s.io/roles': { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] },
+  'rbac.authorization.k8s.io/clusterroles': {
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+  },
+  'rbac.authorization.k8s.io/rolebindings': {
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+    subjects: [{ kind: 'User', name: 'jane', apiGroup: 'rbac.authorization.k8s.io' }],
+  },
+  'rbac.authorization.k8s.io/clusterrolebindings': {
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'r' },
+    subjects: [{ kind: 'User', name: 'jane', apiGroup: 'rbac.authorization.k8s.io' }],
+  },
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': {},
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': {},
+  'admissionregistration.k8s.io/validatingadmissionpolicies': {
+    spec: {
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['deployments'] },
+        ],
+      },
+      validations: [{ expression: 'object.spec.replicas <= 5' }],
+    },
+  },
+  'admissionregistration.k8s.io/validatingadmissionpolicybindings': {
+    spec: { policyName: 'p', validationActions: ['Deny'] },
+  },
+  'flowcontrol.apiserver.k8s.io/flowschemas': {
+    spec: { priorityLevelConfiguration: { name: 'global-default' }, matchingPrecedence: 1000 },
+  },
+  'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations': {
+    spec: {
+      type: 'Limited',
+      limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } },
+    },
+  },
+  'certificates.k8s.io/certificatesigningrequests': {
+    spec: {
+      request: Buffer.from(
+        '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAjCBqQIBADAkMQ0wCwYDVQQDDARqYW5lMRMwEQYDVQQKDApkZXZlbG9wZXJz\n-----END CERTIFICATE REQUEST-----\n',
+      ).toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client',
+      usages: ['client auth'],
+    },
+  },
+  'networking.k8s.io/networkpolicies': { spec: { podSelector: {} } },
+  'networking.k8s.io/servicecidrs': { spec: { cidrs: ['10.96.0.0/16'] } },
   'autoscaling/horizontalpodautoscalers': {
     spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3 },
   },
@@ -132,12 +179,26 @@ async function failure(p: Promise<unknown>): Promise<ApiError> {
 
 const DRY: RequestOptions = { dryRun: true };
 
+/**
+ * kinds the generic round below cannot take, each shown elsewhere: names that must be derived from the spec
+ * (a CRD is `<plural>.<group>`, an IPAddress is the address), create-only reviews that are never stored,
+ * read-only ComponentStatus
+ */
+const OWN_TESTS: ReadonlySet<string> = new Set([
+  'apiextensions.k8s.io/customresourcedefinitions',
+  'networking.k8s.io/ipaddresses',
+  '/componentstatuses',
+]);
+const ROUND_TRIP = RESOURCES.filter(
+  (ri) => !OWN_TESTS.has(keyOf(ri)) && ri.verbs.includes('get') && ri.verbs.includes('delete'),
+);
+
 describe('every served kind', () => {
   it('has a sample object here', () => {
-    expect(RESOURCES.map(keyOf).filter((k) => !SAMPLES[k])).toEqual([]);
+    expect(ROUND_TRIP.map(keyOf).filter((k) => !SAMPLES[k])).toEqual([]);
   });
 
-  for (const ri of RESOURCES) {
+  for (const ri of ROUND_TRIP) {
     const kind = keyOf(ri);
     it(`${kind}: dryRun=All creates, updates, patches, deletes and deletes collections without storing`, async () => {
       const rv0 = storage.currentRV();

@@ -32,7 +32,7 @@ import {
   type LabelSelector,
 } from './selectors.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
-import { strategyFor, type Strategy, type StrategyContext } from './strategies.js';
+import { strategyFor, type Strategy, type StrategyContext, type UpdatePart } from './strategies.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
 
 export interface StoreOptions {
@@ -55,7 +55,7 @@ export interface Target {
 }
 
 /** which part of an object a write changes: the main resource, the status subresource, a namespace's finalize */
-export type Part = 'main' | 'status' | 'finalize';
+export type Part = UpdatePart;
 
 /** thrown inside guaranteedUpdate's step when the write lost a race: the loop re-reads and tries again */
 export class RetryableConflict extends Error {
@@ -438,7 +438,7 @@ export class GenericStore {
       warnings,
     });
     await this.admission.admit(attrs);
-    t.strategy.prepareForCreate?.(obj);
+    t.strategy.prepareForCreate?.(obj, req.user);
     t.strategy.canonicalize?.(obj);
     if (large) await yieldEventLoop();
     this.validate(t, obj);
@@ -546,7 +546,7 @@ export class GenericStore {
       part === 'main' ? this.begin(t, name, t.strategy.beginUpdate?.(next, old, this.ctx)) : undefined;
     try {
       if (large) await yieldEventLoop();
-      this.validate(t, next, old, part === 'status' ? 'status' : undefined);
+      this.validate(t, next, old, part === 'status' || part === 'approval' ? part : undefined);
       await this.admission.validate(attrs);
       if (large) await yieldEventLoop();
       // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
@@ -618,7 +618,7 @@ export class GenericStore {
   track(
     req: ApiRequest,
     t: Target,
-    part: 'main' | 'status' | 'finalize' | 'scale',
+    part: Part | 'scale',
     old: KubeObject | undefined,
     next: KubeObject,
   ): Promise<KubeObject> {
@@ -634,7 +634,7 @@ export class GenericStore {
   /** the new stored object from what the client sent and what is stored */
   private merge(t: Target, part: Part, incoming: KubeObject, old: KubeObject): KubeObject {
     let next: KubeObject;
-    if (part === 'status') {
+    if (part === 'status' || part === 'approval') {
       next = { ...deepCopy(old), status: incoming['status'] };
     } else if (part === 'finalize') {
       // a namespace's finalize subresource writes spec.finalizers only
@@ -649,7 +649,6 @@ export class GenericStore {
         if (old['status'] !== undefined) next['status'] = deepCopy(old['status']);
         else delete next['status'];
       }
-      t.strategy.prepareForUpdate?.(next, old);
     }
     const m = meta(next);
     const om = old.metadata ?? {};
@@ -676,6 +675,7 @@ export class GenericStore {
         m.generation = om.generation;
       }
     }
+    t.strategy.prepareForUpdate?.(next, old, part);
     delete m.resourceVersion;
     if (m.finalizers?.length === 0) delete m.finalizers;
     next.apiVersion = old.apiVersion ?? t.storeApiVersion;

@@ -1,13 +1,17 @@
 // Per-kind rules the generic store applies (upstream's pkg/registry/<group>/<kind>/strategy.go): what a create
 // resets, what an update may touch, whether generation is tracked, how a delete goes. Kinds with more than flags
 // have their own file in ./strategies/.
-import type { KubeObject, RequestOptions } from '../../api/request.js';
+import type { KubeObject, RequestOptions, UserInfo } from '../../api/request.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
+import { PLATFORM_STRATEGIES } from './strategies-platform.js';
 import { namespaceStrategy } from './strategies/namespace.js';
 import { podStrategy } from './strategies/pod.js';
 import { serviceStrategy } from './strategies/service.js';
 
 export { podQosClass } from './strategies/pod.js';
+
+/** which part of an object an update writes: the main resource or one of its subresources */
+export type UpdatePart = 'main' | 'status' | 'finalize' | 'approval';
 
 /** what strategies that hold cluster-wide state (the Service allocators) get from the store */
 export interface StrategyContext {
@@ -19,7 +23,7 @@ export interface StrategyContext {
  * and the store's Begin/After hooks). The generic store (./store.ts) calls them in upstream's order:
  * create: admission admit → prepareForCreate → canonicalize → validation → admission validate → beginCreate →
  * write → commit (revert on failure or dry run);
- * update (every try of the guaranteed-update loop): status/metadata carried over → prepareForUpdate → admission
+ * update (every try of the guaranteed-update loop): status/metadata/generation carried over → prepareForUpdate → admission
  * admit → canonicalize → validation → admission validate → beginUpdate → write → commit/revert;
  * delete: gracePeriodSeconds and finalizers decide whether the object goes now or is marked (prepareForDelete);
  * afterDelete once it left storage.
@@ -33,10 +37,13 @@ export interface Strategy {
   allowUnconditionalUpdate: boolean;
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate) */
   allowCreateOnUpdate: boolean;
-  /** reset fields on create, e.g. status (upstream's PrepareForCreate) */
-  prepareForCreate?(obj: KubeObject): void;
-  /** carry over what a main-resource write may not change, after status was carried over (PrepareForUpdate) */
-  prepareForUpdate?(next: KubeObject, old: KubeObject): void;
+  /** reset fields on create, e.g. status (upstream's PrepareForCreate); `user` is who creates it (a CSR's requestor) */
+  prepareForCreate?(obj: KubeObject, user?: UserInfo): void;
+  /**
+   * carry over what a write of `part` may not change (upstream's PrepareForUpdate of the main resource and of each
+   * subresource's strategy), once the store merged the object: `next` is changed in place
+   */
+  prepareForUpdate?(next: KubeObject, old: KubeObject, part: UpdatePart): void;
   /** normalize the object before validation and storage (upstream's Canonicalize) */
   canonicalize?(obj: KubeObject): void;
   /** take what the object needs from cluster-wide allocators (upstream's BeginCreate) */
@@ -65,7 +72,9 @@ const base: Strategy = {
   allowCreateOnUpdate: false,
 };
 
-const STRATEGIES: Record<string, Partial<Strategy>> = {
+export type StrategyTable = Record<string, Partial<Strategy>>;
+
+const STRATEGIES: StrategyTable = {
   '/namespaces': namespaceStrategy,
   // The kubelet registers its Node with status: nodes keep status on create.
   '/nodes': { statusSubresource: true },
@@ -106,6 +115,7 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
   },
   // --- workload and storage kinds (#18) ---
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
+  ...PLATFORM_STRATEGIES,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   // upstream's resourcequota strategy: status is reset on create, spec and status written separately
   '/resourcequotas': {

@@ -16,8 +16,9 @@ export const namespaceStrategy: Partial<Strategy> = {
     if (!spec.finalizers?.includes('kubernetes'))
       spec.finalizers = [...(spec.finalizers ?? []), 'kubernetes'];
   },
-  prepareForUpdate(next, old) {
-    next['spec'] = deepCopy(old['spec']);
+  prepareForUpdate(next, old, part) {
+    // only the finalize subresource writes spec.finalizers
+    if (part === 'main') next['spec'] = deepCopy(old['spec']);
   },
   prepareForDelete(next) {
     next['status'] = { ...(next['status'] as object), phase: 'Terminating' };

@@ -1,6 +1,7 @@
 // The subresources the apiserver serves itself, by name (log, exec, attach, portforward and proxy go to the kubelet).
 import type { ApiRequest, ApiResult } from '../../../api/request.js';
 import type { GenericStore, Target } from '../store.js';
+import { approval } from './approval.js';
 import { binding } from './binding.js';
 import { eviction } from './eviction.js';
 import { finalize } from './finalize.js';
@@ -15,4 +16,5 @@ export const SUBRESOURCES: Readonly<Record<string, SubresourceHandler>> = {
   binding,
   eviction,
   finalize,
+  approval,
 };

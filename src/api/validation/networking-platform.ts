@@ -1,0 +1,229 @@
+// networking.k8s.io/v1 NetworkPolicy, IPAddress and ServiceCIDR validation (upstream's
+// pkg/apis/networking/validation/validation.go).
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { fe, type FieldError } from '../errors.js';
+import {
+  immutable,
+  nameIsDNSSubdomain,
+  validateLabelSelector,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+  type NameValidator,
+} from './meta.js';
+import {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isIPv4,
+  isIPv6,
+  isValidIP,
+  isValidPortName,
+  isValidPortNum,
+} from './names.js';
+
+interface NetworkPolicyPort {
+  protocol?: string;
+  port?: number | string;
+  endPort?: number;
+}
+interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr?: string; except?: string[] };
+}
+interface NetworkPolicy {
+  metadata?: { name?: string };
+  spec?: {
+    podSelector?: LabelSelector;
+    ingress?: { ports?: NetworkPolicyPort[]; from?: NetworkPolicyPeer[] }[];
+    egress?: { ports?: NetworkPolicyPort[]; to?: NetworkPolicyPeer[] }[];
+    policyTypes?: string[];
+  };
+}
+
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const CIDR_EXAMPLE = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
+
+/** netutils.ParseCIDRSloppy: address/prefix with a prefix the family allows */
+export function parseCidr(cidr: string): { v6: boolean; prefix: number; ip: string } | undefined {
+  const slash = cidr.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = cidr.slice(0, slash);
+  const prefixText = cidr.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (isIPv4(ip)) return prefix <= 32 ? { v6: false, prefix, ip } : undefined;
+  if (isIPv6(ip)) return prefix <= 128 ? { v6: true, prefix, ip } : undefined;
+  return undefined;
+}
+
+function validatePort(port: NetworkPolicyPort, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol))
+    errs.push(fe.notSupported(`${path}.protocol`, port.protocol, PROTOCOLS));
+  if (port.port !== undefined) {
+    if (typeof port.port === 'number') {
+      for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
+    } else {
+      for (const m of isValidPortName(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
+    }
+  }
+  if (port.endPort !== undefined) {
+    if (port.port === undefined)
+      errs.push(fe.required(`${path}.port`, 'must be specified when endPort is specified'));
+    else if (typeof port.port === 'string')
+      errs.push(
+        fe.invalid(`${path}.endPort`, port.endPort, 'may not be specified when `port` is non-numeric'),
+      );
+    else if (port.endPort < port.port)
+      errs.push(fe.invalid(`${path}.endPort`, port.endPort, 'must be greater than or equal to `port`'));
+  }
+  return errs;
+}
+
+function validatePeer(peer: NetworkPolicyPeer, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  let peers = 0;
+  if (peer.podSelector) {
+    peers++;
+    errs.push(...validateLabelSelector(peer.podSelector, `${path}.podSelector`));
+  }
+  if (peer.namespaceSelector) {
+    peers++;
+    errs.push(...validateLabelSelector(peer.namespaceSelector, `${path}.namespaceSelector`));
+  }
+  if (peer.ipBlock) {
+    peers++;
+    const cidr = peer.ipBlock.cidr ?? '';
+    if (!cidr) errs.push(fe.required(`${path}.ipBlock.cidr`));
+    else if (!parseCidr(cidr)) errs.push(fe.invalid(`${path}.ipBlock.cidr`, cidr, CIDR_EXAMPLE));
+    (peer.ipBlock.except ?? []).forEach((e, i) => {
+      if (!parseCidr(e)) errs.push(fe.invalid(`${path}.ipBlock.except[${i}]`, e, CIDR_EXAMPLE));
+    });
+  }
+  if (peers === 0) errs.push(fe.required(path, 'must specify a peer'));
+  else if (peer.ipBlock && peers > 1)
+    errs.push(fe.forbidden(path, 'may not specify both ipBlock and another peer'));
+  return errs;
+}
+
+export function validateNetworkPolicy(np: NetworkPolicy): FieldError[] {
+  const errs = validateObjectMeta(np.metadata, true, nameIsDNSSubdomain);
+  const spec = np.spec ?? {};
+  errs.push(...validateLabelSelector(spec.podSelector, 'spec.podSelector'));
+  (spec.ingress ?? []).forEach((rule, i) => {
+    (rule.ports ?? []).forEach((p, j) => errs.push(...validatePort(p, `spec.ingress[${i}].ports[${j}]`)));
+    (rule.from ?? []).forEach((p, j) => errs.push(...validatePeer(p, `spec.ingress[${i}].from[${j}]`)));
+  });
+  (spec.egress ?? []).forEach((rule, i) => {
+    (rule.ports ?? []).forEach((p, j) => errs.push(...validatePort(p, `spec.egress[${i}].ports[${j}]`)));
+    (rule.to ?? []).forEach((p, j) => errs.push(...validatePeer(p, `spec.egress[${i}].to[${j}]`)));
+  });
+  const types = spec.policyTypes ?? [];
+  types.forEach((t, i) => {
+    if (t !== 'Ingress' && t !== 'Egress')
+      errs.push(fe.notSupported(`spec.policyTypes[${i}]`, t, ['Egress', 'Ingress']));
+  });
+  if (types.length > 2)
+    errs.push(fe.invalid('spec.policyTypes', types, 'may not specify more than two policyTypes'));
+  return errs;
+}
+
+export function validateNetworkPolicyUpdate(np: NetworkPolicy, old: NetworkPolicy): FieldError[] {
+  return [
+    ...validateNetworkPolicy(np),
+    ...validateObjectMetaUpdate(np.metadata, old.metadata, true, nameIsDNSSubdomain),
+  ];
+}
+
+interface IPAddress {
+  metadata?: { name?: string };
+  spec?: { parentRef?: { group?: string; resource?: string; namespace?: string; name?: string } };
+}
+
+/** ValidateIPAddressName: a valid IP in canonical form */
+const ipAddressName: NameValidator = (name) => {
+  const errs = isValidIP(name);
+  if (errs.length) return errs;
+  if (isIPv4(name) && name !== name.split('.').map(Number).join('.'))
+    return [`must be in canonical form ("${name.split('.').map(Number).join('.')}")`];
+  if (isIPv6(name) && name !== name.toLowerCase())
+    return [`must be in canonical form ("${name.toLowerCase()}")`];
+  return [];
+};
+
+export function validateIPAddress(ip: IPAddress): FieldError[] {
+  const errs = validateObjectMeta(ip.metadata, false, ipAddressName);
+  const ref = ip.spec?.parentRef;
+  if (!ref) {
+    errs.push(fe.required('spec.parentRef'));
+    return errs;
+  }
+  if (ref.group)
+    for (const m of isDNS1123Subdomain(ref.group))
+      errs.push(fe.invalid('spec.parentRef.group', ref.group, m));
+  if (!ref.resource) errs.push(fe.required('spec.parentRef.resource'));
+  else
+    for (const m of isDNS1123Label(ref.resource))
+      errs.push(fe.invalid('spec.parentRef.resource', ref.resource, m));
+  if (!ref.name) errs.push(fe.required('spec.parentRef.name'));
+  if (ref.namespace)
+    for (const m of isDNS1123Label(ref.namespace))
+      errs.push(fe.invalid('spec.parentRef.namespace', ref.namespace, m));
+  return errs;
+}
+
+export function validateIPAddressUpdate(ip: IPAddress, old: IPAddress): FieldError[] {
+  return [
+    ...validateObjectMetaUpdate(ip.metadata, old.metadata, false, ipAddressName),
+    ...immutable(ip.spec?.parentRef, old.spec?.parentRef, 'spec.parentRef'),
+  ];
+}
+
+interface ServiceCIDR {
+  metadata?: { name?: string };
+  spec?: { cidrs?: string[] };
+}
+
+export function validateServiceCIDR(sc: ServiceCIDR): FieldError[] {
+  const errs = validateObjectMeta(sc.metadata, false, nameIsDNSSubdomain);
+  const cidrs = sc.spec?.cidrs ?? [];
+  if (cidrs.length === 0) {
+    errs.push(fe.required('spec.cidrs', 'at least one CIDR required'));
+    return errs;
+  }
+  if (cidrs.length > 2) {
+    errs.push(fe.invalid('spec.cidrs', cidrs, 'may only hold up to 2 values'));
+    return errs;
+  }
+  const parsed = cidrs.map((c, i) => {
+    const p = parseCidr(c);
+    if (!p) errs.push(fe.invalid(`spec.cidrs[${i}]`, c, CIDR_EXAMPLE));
+    return p;
+  });
+  if (parsed.length === 2 && parsed[0] && parsed[1] && parsed[0].v6 === parsed[1].v6)
+    errs.push(
+      fe.invalid(
+        'spec.cidrs',
+        cidrs,
+        'may specify no more than one IP for each IP family, i.e 192.168.0.0/24 and 2001:db8::/64',
+      ),
+    );
+  return errs;
+}
+
+export function validateServiceCIDRUpdate(sc: ServiceCIDR, old: ServiceCIDR): FieldError[] {
+  const errs = [
+    ...validateServiceCIDR(sc),
+    ...validateObjectMetaUpdate(sc.metadata, old.metadata, false, nameIsDNSSubdomain),
+  ];
+  const now = sc.spec?.cidrs ?? [];
+  const before = old.spec?.cidrs ?? [];
+  // a single-stack ServiceCIDR may become dual-stack by adding the other family; nothing else changes
+  const upgrade = before.length === 1 && now.length === 2 && now[0] === before[0];
+  if (!upgrade) errs.push(...immutable(now, before, 'spec.cidrs'));
+  return errs;
+}
+
+export function validateServiceCIDRStatusUpdate(sc: ServiceCIDR, old: ServiceCIDR): FieldError[] {
+  return validateObjectMetaUpdate(sc.metadata, old.metadata, false, nameIsDNSSubdomain);
+}
