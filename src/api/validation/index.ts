@@ -48,6 +48,8 @@ import {
   validateIngressStatusUpdate,
 } from './networking.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import { WORKLOAD_AND_STORAGE_VALIDATORS } from './workloads-and-storage.js';
+import { kind, type KindValidator } from './kind-validator.js';
 import {
   validateEndpoints,
   validateService,
@@ -60,27 +62,6 @@ export interface ValidateOptions {
   old?: KubeObject;
   /** `status` → status update rules */
   subresource?: string;
-}
-
-interface KindValidator {
-  create(obj: KubeObject): FieldError[];
-  update(obj: KubeObject, old: KubeObject): FieldError[];
-  status?(obj: KubeObject, old: KubeObject): FieldError[];
-}
-
-/** adapt typed validators (kubernetes-types views) to KubeObject */
-function kind<T>(
-  create: (o: T) => FieldError[],
-  update: (o: T, old: T) => FieldError[],
-  status?: (o: T, old: T) => FieldError[],
-): KindValidator {
-  return {
-    create: (o) => create(o as unknown as T),
-    update: (o, old) => update(o as unknown as T, old as unknown as T),
-    ...(status
-      ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) }
-      : {}),
-  };
 }
 
 /** the v1 HPA is validated in its v2 form, as upstream validates the internal version (paths are v2's) */
@@ -132,6 +113,7 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   ],
   ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
   // --- workload and storage kinds (#18) ---
+  ...WORKLOAD_AND_STORAGE_VALIDATORS,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 ]);

@@ -41,6 +41,7 @@ import {
 } from './selectors.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { strategyFor, type Strategy } from './strategies.js';
+import { COMPONENT_STATUS_WARNING, componentStatuses, WatcherCensus } from './component-statuses.js';
 import {
   allocateForCreate,
   allocateForUpdate,
@@ -71,6 +72,8 @@ interface Target {
   apiVersion: string;
   strategy: Strategy;
 }
+
+const isComponentStatuses = (t: Target): boolean => !t.ri.group && t.ri.resource === 'componentstatuses';
 
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -117,6 +120,9 @@ export class Registry implements ApiHandler {
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
     this.offload = opts.offload ?? new Offload({ workerUrl: null });
   }
+
+  /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
+  private readonly census = new WatcherCensus();
 
   /** Rebuild allocations from stored Services and create what every cluster has. */
   async init(): Promise<void> {
@@ -264,6 +270,7 @@ export class Registry implements ApiHandler {
     }
     if (!t.ri.verbs.includes(req.verb))
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    if (isComponentStatuses(t)) return this.componentStatuses(req, t);
     switch (req.verb) {
       case 'get':
         return this.get(req, t);
@@ -407,6 +414,24 @@ export class Registry implements ApiHandler {
     return {
       code: 200,
       body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: listMeta, items },
+    };
+  }
+
+  /** ComponentStatuses are computed, never stored: get and list only */
+  private async componentStatuses(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const warnings = [COMPONENT_STATUS_WARNING];
+    const all = await componentStatuses(this.storage, this.census);
+    if (req.verb === 'get') {
+      const found = all.find((cs) => cs.metadata?.name === req.name);
+      if (!found) throw errors.notFound(this.ref(t, req.name ?? ''));
+      return { code: 200, body: found, warnings };
+    }
+    const { labels, fields } = this.selectors(req, t);
+    const items = all.filter((cs) => this.matches(cs, labels, fields));
+    return {
+      code: 200,
+      body: { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items },
+      warnings,
     };
   }
 
@@ -837,6 +862,7 @@ export class Registry implements ApiHandler {
         delete m.deletionGracePeriodSeconds;
       }
       if (om.generateName !== undefined && m.generateName === undefined) m.generateName = om.generateName;
+      t.strategy.prepareForUpdate?.(next, old);
       if (t.strategy.tracksGeneration) {
         const specChanged = !deepEqual(next['spec'], old['spec']);
         m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
@@ -997,7 +1023,14 @@ export class Registry implements ApiHandler {
     const spec = obj['spec'] as
       { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
     const status = obj['status'] as { replicas?: number } | undefined;
-    const selector = selectorString(fromLabelSelector(spec?.selector));
+    // a ReplicationController's selector is a plain label map, the apps kinds' a LabelSelector
+    const selector = selectorString(
+      fromLabelSelector(
+        obj.kind === 'ReplicationController'
+          ? { matchLabels: spec?.selector as Record<string, string> | undefined }
+          : spec?.selector,
+      ),
+    );
     const m = obj.metadata ?? {};
     return {
       kind: 'Scale',
@@ -1147,6 +1180,8 @@ export class Registry implements ApiHandler {
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
     const t = this.resolve({ ...req, verb: 'watch' });
+    if (!t.ri.verbs.includes('watch'))
+      throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const { labels, fields } = this.selectors(req, t);
     const byName = req.name;
     const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
@@ -1158,10 +1193,12 @@ export class Registry implements ApiHandler {
     let lastRV = 0;
     const timers: { cancel(): void }[] = [];
     let watcher: { stop(): void } | undefined;
+    let leaveCensus: (() => void) | undefined;
     const stop = (err?: unknown): void => {
       if (stopped) return;
       stopped = true;
       watcher?.stop();
+      leaveCensus?.();
       timers.forEach((x) => x.cancel());
       sink.end(err);
     };
@@ -1212,6 +1249,7 @@ export class Registry implements ApiHandler {
       throw e;
     }
     if (stopped) watcher.stop();
+    else leaveCensus = this.census.enter(req.user.username);
     if (req.options.allowWatchBookmarks) {
       const tick = (): void => {
         if (stopped) return;

@@ -1,6 +1,7 @@
 // Per-resource rules the generic registry applies: what a create resets, what an update may touch,
 // whether generation is tracked (upstream's rest.RESTCreateStrategy / RESTUpdateStrategy, in data form).
 import type { KubeObject } from '../../api/request.js';
+import { WORKLOAD_AND_STORAGE_STRATEGIES } from './workload-strategies.js';
 
 export interface Strategy {
   /** main-resource writes ignore status, status writes ignore everything but status (the status subresource) */
@@ -13,6 +14,8 @@ export interface Strategy {
   allowCreateOnUpdate: boolean;
   /** reset fields on create, e.g. status */
   prepareForCreate?(obj: KubeObject): void;
+  /** adjust an update of the main resource from the stored object (after status and metadata are carried over) */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
 }
 
 const base: Strategy = {
@@ -107,6 +110,7 @@ const STRATEGIES: Record<string, Partial<Strategy>> = {
     },
   },
   // --- workload and storage kinds (#18) ---
+  ...WORKLOAD_AND_STORAGE_STRATEGIES,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
 };

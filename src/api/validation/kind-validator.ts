@@ -1,0 +1,24 @@
+// One kind's validators (create, update, status update) over the untyped KubeObject view.
+import type { FieldError } from '../errors.js';
+import type { KubeObject } from '../request.js';
+
+export interface KindValidator {
+  create(obj: KubeObject): FieldError[];
+  update(obj: KubeObject, old: KubeObject): FieldError[];
+  status?(obj: KubeObject, old: KubeObject): FieldError[];
+}
+
+/** adapt typed validators (kubernetes-types views) to KubeObject */
+export function kind<T>(
+  create: (o: T) => FieldError[],
+  update: (o: T, old: T) => FieldError[],
+  status?: (o: T, old: T) => FieldError[],
+): KindValidator {
+  return {
+    create: (o) => create(o as unknown as T),
+    update: (o, old) => update(o as unknown as T, old as unknown as T),
+    ...(status
+      ? { status: (o: KubeObject, old: KubeObject) => status(o as unknown as T, old as unknown as T) }
+      : {}),
+  };
+}
