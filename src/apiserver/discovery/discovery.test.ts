@@ -29,8 +29,12 @@ describe('legacy discovery', () => {
       'apps',
       'events.k8s.io',
       'autoscaling',
+      'batch',
       'networking.k8s.io',
+      'policy',
+      'storage.k8s.io',
       'coordination.k8s.io',
+      'node.k8s.io',
       'discovery.k8s.io',
       'metrics.k8s.io',
     ]);
@@ -50,7 +54,7 @@ describe('legacy discovery', () => {
       versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
       preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
     });
-    expect(apiGroup('batch')).toBeUndefined();
+    expect(apiGroup('example.com')).toBeUndefined();
     expect(apiResourceList('apps', 'v1beta1')).toBeUndefined();
     expect(apiResourceList('', 'v2')).toBeUndefined();
   });
@@ -229,11 +233,16 @@ describe('aggregated discovery', () => {
     expect(inAll.sort()).toEqual(
       [
         '/v1/pods',
+        '/v1/replicationcontrollers',
         '/v1/services',
+        'apps/v1/daemonsets',
         'apps/v1/deployments',
         'apps/v1/replicasets',
+        'apps/v1/statefulsets',
         'autoscaling/v1/horizontalpodautoscalers',
         'autoscaling/v2/horizontalpodautoscalers',
+        'batch/v1/cronjobs',
+        'batch/v1/jobs',
       ].sort(),
     );
   });

@@ -10,6 +10,7 @@ import type { JsonSchema, SchemaDefinitions } from '../../api/schema/definitions
 export const META_PACKAGE = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 export const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+export const RAW_EXTENSION = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
 
 /** the types of k8s.io/apimachinery/pkg/apis/meta/v1 (kubernetes-types meta/v1.d.ts exports) */
 const META_TYPES: ReadonlySet<string> = new Set([
@@ -39,13 +40,16 @@ const META_TYPES: ReadonlySet<string> = new Set([
   'WatchEvent',
 ]);
 
-/** core/v1 types imported by the other served packages (apps, discovery, events, networking) */
+/** core/v1 types imported by the other served packages (apps, batch, discovery, events, networking, node, storage) */
 const CORE_IMPORTS: ReadonlySet<string> = new Set([
   'PodTemplateSpec',
   'PersistentVolumeClaim',
   'ObjectReference',
   'EventSource',
   'TypedLocalObjectReference',
+  // storage/v1 VolumeAttachmentSource.inlineVolumeSpec, node/v1 Scheduling.tolerations
+  'PersistentVolumeSpec',
+  'Toleration',
 ]);
 
 /** kubernetes-types directory of an API group: '' → core, `coordination.k8s.io` → coordination */
@@ -86,7 +90,14 @@ export function componentNames(defs: SchemaDefinitions): Map<string, string> {
   while (queue.length > 0) {
     const name = queue.pop()!;
     const { short } = splitDefinitionName(name);
-    if (own.has(name) || META_TYPES.has(short) || short === 'Quantity' || CORE_IMPORTS.has(short)) continue;
+    if (
+      own.has(name) ||
+      META_TYPES.has(short) ||
+      short === 'Quantity' ||
+      short === 'RawExtension' ||
+      CORE_IMPORTS.has(short)
+    )
+      continue;
     own.add(name);
     queue.push(...refsOf(defs.definitions[name], []));
   }
@@ -94,6 +105,8 @@ export function componentNames(defs: SchemaDefinitions): Map<string, string> {
   for (const name of Object.keys(defs.definitions)) {
     const { prefix, short } = splitDefinitionName(name);
     if (short === 'Quantity') names.set(name, QUANTITY);
+    // apps/v1 ControllerRevision.data: k8s.io/apimachinery/pkg/runtime
+    else if (short === 'RawExtension') names.set(name, RAW_EXTENSION);
     else if (META_TYPES.has(short) || prefix === 'meta/v1') names.set(name, `${META_PACKAGE}.${short}`);
     else if (own.has(name)) names.set(name, `${apiPackage(prefix)}.${short}`);
     else names.set(name, `io.k8s.api.core.v1.${short}`);
