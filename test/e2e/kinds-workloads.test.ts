@@ -414,6 +414,20 @@ describe.each(VERSIONS)('kubectl %s', (version) => {
     ok(await k(['delete', 'sts/web', 'rc/nginx', '-n', ns]));
   });
 
+  it('explains the new kinds from their OpenAPI schemas', async () => {
+    for (const [field, kind] of [
+      ['cronjob.spec.timeZone', 'CronJob'],
+      ['statefulset.spec.volumeClaimTemplates', 'StatefulSet'],
+      ['pvc.spec.accessModes', 'PersistentVolumeClaim'],
+      ['pdb.spec.minAvailable', 'PodDisruptionBudget'],
+      ['csidriver.spec.attachRequired', 'CSIDriver'],
+    ]) {
+      const r = ok(await k(['explain', field]));
+      expect(r.stdout).toMatch(new RegExp(`^KIND:\\s+${kind}$`, 'm'));
+      expect(r.stdout).toContain(`FIELD: ${field.split('.').pop()}`);
+    }
+  });
+
   it('selects Jobs by status.successful and shows the generated selector and labels', async () => {
     ok(await k(['create', '-n', ns, '-f', '-'], example('controllers__job.yaml')));
     const job = JSON.parse(ok(await k(['get', 'job', 'pi', '-n', ns, '-o', 'json'])).stdout) as {
