@@ -122,6 +122,55 @@ export const RESOURCES: readonly ResourceInfo[] = [
   }),
   r('events.k8s.io', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
   // --- workload and storage kinds (#18) ---
+  r('batch', ['v1'], 'Job', 'jobs', { categories: ['all'], subresources: [status()] }),
+  r('batch', ['v1'], 'CronJob', 'cronjobs', {
+    shortNames: ['cj'],
+    categories: ['all'],
+    subresources: [status()],
+  }),
+  r('apps', ['v1'], 'StatefulSet', 'statefulsets', {
+    shortNames: ['sts'],
+    categories: ['all'],
+    subresources: [status(), scale()],
+  }),
+  r('apps', ['v1'], 'DaemonSet', 'daemonsets', {
+    shortNames: ['ds'],
+    categories: ['all'],
+    subresources: [status()],
+  }),
+  r('apps', ['v1'], 'ControllerRevision', 'controllerrevisions'),
+  r('', ['v1'], 'ReplicationController', 'replicationcontrollers', {
+    shortNames: ['rc'],
+    categories: ['all'],
+    subresources: [status(), scale()],
+  }),
+  r('', ['v1'], 'PodTemplate', 'podtemplates'),
+  r('', ['v1'], 'PersistentVolume', 'persistentvolumes', {
+    namespaced: false,
+    shortNames: ['pv'],
+    subresources: [status()],
+  }),
+  r('', ['v1'], 'PersistentVolumeClaim', 'persistentvolumeclaims', {
+    shortNames: ['pvc'],
+    subresources: [status()],
+  }),
+  // computed on every read from the health of the components (upstream: read-only, get and list)
+  r('', ['v1'], 'ComponentStatus', 'componentstatuses', {
+    namespaced: false,
+    shortNames: ['cs'],
+    verbs: ['get', 'list'],
+  }),
+  r('policy', ['v1'], 'PodDisruptionBudget', 'poddisruptionbudgets', {
+    shortNames: ['pdb'],
+    subresources: [status()],
+  }),
+  r('node.k8s.io', ['v1'], 'RuntimeClass', 'runtimeclasses', { namespaced: false }),
+  r('storage.k8s.io', ['v1'], 'CSIDriver', 'csidrivers', { namespaced: false }),
+  r('storage.k8s.io', ['v1'], 'CSINode', 'csinodes', { namespaced: false }),
+  r('storage.k8s.io', ['v1'], 'VolumeAttachment', 'volumeattachments', {
+    namespaced: false,
+    subresources: [status()],
+  }),
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   r('rbac.authorization.k8s.io', ['v1'], 'Role', 'roles'),
   r('rbac.authorization.k8s.io', ['v1'], 'ClusterRole', 'clusterroles', { namespaced: false }),

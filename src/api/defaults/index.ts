@@ -22,6 +22,24 @@ import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { defaultLimitRange, defaultPriorityClass, defaultStorageClass } from './admission-kinds.js';
 import { defaultEndpointSlice, defaultIngress, defaultIngressClass } from './networking.js';
+import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type {
+  PersistentVolume,
+  PersistentVolumeClaim,
+  PodTemplate,
+  ReplicationController,
+} from 'kubernetes-types/core/v1.js';
+import type { CSIDriver } from 'kubernetes-types/storage/v1.js';
+import { defaultDaemonSet, defaultStatefulSet } from './apps-workloads.js';
+import { defaultCronJob, defaultJob } from './batch.js';
+import {
+  defaultPersistentVolume,
+  defaultPersistentVolumeClaim,
+  defaultPodTemplateKind,
+  defaultReplicationController,
+} from './core-workloads.js';
+import { defaultCSIDriver } from './storage.js';
 import {
   defaultMutatingWebhookConfiguration,
   defaultValidatingAdmissionPolicy,
@@ -57,6 +75,15 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ['networking.k8s.io/v1/Ingress', as<Ingress>(defaultIngress)],
   ['networking.k8s.io/v1/IngressClass', as<IngressClass>(defaultIngressClass)],
   // --- workload and storage kinds (#18) ---
+  ['batch/v1/Job', as<Job>(defaultJob)],
+  ['batch/v1/CronJob', as<CronJob>(defaultCronJob)],
+  ['apps/v1/StatefulSet', as<StatefulSet>(defaultStatefulSet)],
+  ['apps/v1/DaemonSet', as<DaemonSet>(defaultDaemonSet)],
+  ['/v1/ReplicationController', as<ReplicationController>(defaultReplicationController)],
+  ['/v1/PodTemplate', as<PodTemplate>(defaultPodTemplateKind)],
+  ['/v1/PersistentVolume', as<PersistentVolume>(defaultPersistentVolume)],
+  ['/v1/PersistentVolumeClaim', as<PersistentVolumeClaim>(defaultPersistentVolumeClaim)],
+  ['storage.k8s.io/v1/CSIDriver', as<CSIDriver>(defaultCSIDriver)],
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ['rbac.authorization.k8s.io/v1/RoleBinding', as(defaultBinding)],
   ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', as(defaultBinding)],

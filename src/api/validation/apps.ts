@@ -59,7 +59,7 @@ function validateSelector(selector: LabelSelector | undefined, path: string): Fi
 }
 
 /** ValidatePositiveIntOrPercent, plus IsNotMoreThan100Percent where asked */
-function intOrPercent(
+export function intOrPercent(
   v: number | string | undefined,
   path: string,
   max100: boolean,

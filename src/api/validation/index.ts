@@ -62,6 +62,7 @@ import {
 } from './networking.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
 import { PLATFORM_VALIDATORS } from './platform.js';
+import { WORKLOAD_AND_STORAGE_VALIDATORS } from './workloads-and-storage.js';
 import {
   validateEndpoints,
   validateService,
@@ -127,6 +128,7 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   ],
   ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
   // --- workload and storage kinds (#18) ---
+  ...WORKLOAD_AND_STORAGE_VALIDATORS,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_VALIDATORS,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---

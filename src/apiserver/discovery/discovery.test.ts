@@ -31,14 +31,17 @@ describe('legacy discovery', () => {
       'authentication.k8s.io',
       'authorization.k8s.io',
       'autoscaling',
+      'batch',
       'certificates.k8s.io',
       'networking.k8s.io',
+      'policy',
       'rbac.authorization.k8s.io',
       'storage.k8s.io',
       'admissionregistration.k8s.io',
       'apiextensions.k8s.io',
       'scheduling.k8s.io',
       'coordination.k8s.io',
+      'node.k8s.io',
       'discovery.k8s.io',
       'flowcontrol.apiserver.k8s.io',
       'metrics.k8s.io',
@@ -59,7 +62,7 @@ describe('legacy discovery', () => {
       versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
       preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
     });
-    expect(apiGroup('batch')).toBeUndefined();
+    expect(apiGroup('example.com')).toBeUndefined();
     expect(apiResourceList('apps', 'v1beta1')).toBeUndefined();
     expect(apiResourceList('', 'v2')).toBeUndefined();
   });
@@ -238,11 +241,16 @@ describe('aggregated discovery', () => {
     expect(inAll.sort()).toEqual(
       [
         '/v1/pods',
+        '/v1/replicationcontrollers',
         '/v1/services',
+        'apps/v1/daemonsets',
         'apps/v1/deployments',
         'apps/v1/replicasets',
+        'apps/v1/statefulsets',
         'autoscaling/v1/horizontalpodautoscalers',
         'autoscaling/v2/horizontalpodautoscalers',
+        'batch/v1/cronjobs',
+        'batch/v1/jobs',
       ].sort(),
     );
   });

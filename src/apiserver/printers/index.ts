@@ -30,6 +30,25 @@ import {
   storageClassPrinter,
 } from './admission-kinds.js';
 import { PLATFORM_PRINTERS } from './platform.js';
+import {
+  componentStatusPrinter,
+  csiDriverPrinter,
+  csiNodePrinter,
+  persistentVolumeClaimPrinter,
+  persistentVolumePrinter,
+  podDisruptionBudgetPrinter,
+  runtimeClassPrinter,
+  volumeAttachmentPrinter,
+} from './storage.js';
+import {
+  controllerRevisionPrinter,
+  cronJobPrinter,
+  daemonSetPrinter,
+  jobPrinter,
+  podTemplatePrinter,
+  replicationControllerPrinter,
+  statefulSetPrinter,
+} from './workloads.js';
 import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
 
 export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
@@ -72,6 +91,21 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   // the scale subresource of deployments and replicasets
   ['autoscaling/Scale', scalePrinter],
   // --- workload and storage kinds (#18) ---
+  ['batch/Job', jobPrinter],
+  ['batch/CronJob', cronJobPrinter],
+  ['apps/StatefulSet', statefulSetPrinter],
+  ['apps/DaemonSet', daemonSetPrinter],
+  ['apps/ControllerRevision', controllerRevisionPrinter],
+  ['/ReplicationController', replicationControllerPrinter],
+  ['/PodTemplate', podTemplatePrinter],
+  ['/PersistentVolume', persistentVolumePrinter],
+  ['/PersistentVolumeClaim', persistentVolumeClaimPrinter],
+  ['/ComponentStatus', componentStatusPrinter],
+  ['policy/PodDisruptionBudget', podDisruptionBudgetPrinter],
+  ['node.k8s.io/RuntimeClass', runtimeClassPrinter],
+  ['storage.k8s.io/CSIDriver', csiDriverPrinter],
+  ['storage.k8s.io/CSINode', csiNodePrinter],
+  ['storage.k8s.io/VolumeAttachment', volumeAttachmentPrinter],
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_PRINTERS,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---

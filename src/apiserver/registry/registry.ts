@@ -29,6 +29,7 @@ import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
 import { GenericStore, type Target } from './store.js';
 import { SUBRESOURCES } from './subresources/index.js';
+import { COMPONENT_STATUS_WARNING, componentStatuses, WatcherCensus } from './component-statuses.js';
 
 export interface RegistryOptions {
   storage: Storage;
@@ -53,6 +54,8 @@ export class Registry implements ApiHandler {
   private readonly alloc: ServiceAllocator;
   private readonly bookmarkIntervalMs: number;
   private readonly store: GenericStore;
+  /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
+  private readonly census = new WatcherCensus();
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -232,6 +235,7 @@ export class Registry implements ApiHandler {
     }
     if (!t.ri.verbs.includes(req.verb))
       throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    if (!t.ri.group && t.ri.resource === 'componentstatuses') return this.componentStatuses(req, t);
     switch (req.verb) {
       case 'get':
         return this.store.get(req, t);
@@ -253,8 +257,34 @@ export class Registry implements ApiHandler {
 
   // ---------------------------------------------------------------- watch
 
+  /** ComponentStatuses are computed, never stored: get and list only */
+  private async componentStatuses(req: ApiRequest, t: Target): Promise<ApiResult> {
+    const warnings = [COMPONENT_STATUS_WARNING];
+    const all = await componentStatuses(this.storage, this.census);
+    if (req.verb === 'get') {
+      const found = all.find((cs) => cs.metadata?.name === req.name);
+      if (!found)
+        throw errors.notFound({
+          group: '',
+          resource: 'componentstatuses',
+          kind: t.ri.kind,
+          name: req.name ?? '',
+        });
+      return { code: 200, body: found, warnings };
+    }
+    const { labels, fields } = this.store.selectors(req, t);
+    const items = all.filter((cs) => this.store.matches(cs, labels, fields));
+    return {
+      code: 200,
+      body: { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items },
+      warnings,
+    };
+  }
+
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
     const t = this.store.resolve({ ...req, verb: 'watch' });
+    if (!t.ri.verbs.includes('watch'))
+      throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     const { labels, fields } = this.store.selectors(req, t);
     const byName = req.name;
     const prefix = storagePrefix(t.storeRi, t.ri.namespaced ? req.namespace : undefined);
@@ -266,10 +296,12 @@ export class Registry implements ApiHandler {
     let lastRV = 0;
     const timers: { cancel(): void }[] = [];
     let watcher: { stop(): void } | undefined;
+    let leaveCensus: (() => void) | undefined;
     const stop = (err?: unknown): void => {
       if (stopped) return;
       stopped = true;
       watcher?.stop();
+      leaveCensus?.();
       timers.forEach((x) => x.cancel());
       sink.end(err);
     };
@@ -320,6 +352,7 @@ export class Registry implements ApiHandler {
       throw e;
     }
     if (stopped) watcher.stop();
+    else leaveCensus = this.census.enter(req.user.username);
     if (req.options.allowWatchBookmarks) {
       const tick = (): void => {
         if (stopped) return;

@@ -183,6 +183,18 @@ const FIELDS_BY_RESOURCE: Record<string, string[]> = {
   replicasets: [...COMMON_FIELDS, 'status.replicas'],
   services: [...COMMON_FIELDS, 'spec.clusterIP', 'spec.type'],
   certificatesigningrequests: [...COMMON_FIELDS, 'spec.signerName'],
+  jobs: [...COMMON_FIELDS, 'status.successful'],
+  replicationcontrollers: [...COMMON_FIELDS, 'status.replicas'],
+};
+
+/** selectable fields that are not the object's own path (upstream's XxxToSelectableFields) */
+const COMPUTED_FIELDS: Record<string, (obj: KubeObject) => string> = {
+  // JobToSelectableFields: status.successful is status.succeeded, 0 when unset
+  'jobs/status.successful': (obj) =>
+    String((obj['status'] as { succeeded?: number } | undefined)?.succeeded ?? 0),
+  // ReplicationController's status.replicas is not omitempty: an unset count selects as 0
+  'replicationcontrollers/status.replicas': (obj) =>
+    String((obj['status'] as { replicas?: number } | undefined)?.replicas ?? 0),
 };
 
 function fieldValue(obj: KubeObject, path: string): string {
@@ -218,8 +230,10 @@ export function parseFieldSelector(input: string | undefined, resource: string):
     requirements: reqs,
     matches(obj) {
       return reqs.every((r) => {
-        const v =
-          r.field === 'metadata.name'
+        const computed = COMPUTED_FIELDS[`${resource}/${r.field}`];
+        const v = computed
+          ? computed(obj)
+          : r.field === 'metadata.name'
             ? (obj.metadata?.name ?? '')
             : r.field === 'metadata.namespace'
               ? (obj.metadata?.namespace ?? '')

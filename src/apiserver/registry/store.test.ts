@@ -127,6 +127,31 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     },
   },
   'networking.k8s.io/networkpolicies': { spec: { podSelector: {} } },
+  'batch/jobs': { spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } } },
+  'batch/cronjobs': {
+    spec: {
+      schedule: '*/1 * * * *',
+      jobTemplate: { spec: { template: { spec: { ...podSpec, restartPolicy: 'OnFailure' } } } },
+    },
+  },
+  'apps/statefulsets': { spec: { selector, serviceName: 'web', template } },
+  'apps/daemonsets': { spec: { selector, template } },
+  'apps/controllerrevisions': { data: {}, revision: 1 },
+  '/replicationcontrollers': { spec: { replicas: 1, selector: { app: 'x' }, template } },
+  '/podtemplates': { template },
+  '/persistentvolumes': {
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv' } },
+  },
+  '/persistentvolumeclaims': {
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  },
+  'policy/poddisruptionbudgets': { spec: { minAvailable: 1, selector } },
+  'node.k8s.io/runtimeclasses': { handler: 'runc' },
+  'storage.k8s.io/csidrivers': { spec: {} },
+  'storage.k8s.io/csinodes': { spec: { drivers: [] } },
+  'storage.k8s.io/volumeattachments': {
+    spec: { attacher: 'csi.example.com', nodeName: 'n1', source: { persistentVolumeName: 'pv' } },
+  },
   'networking.k8s.io/servicecidrs': { spec: { cidrs: ['10.96.0.0/16'] } },
   'autoscaling/horizontalpodautoscalers': {
     spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3 },

@@ -4,6 +4,7 @@
 import type { KubeObject, RequestOptions, UserInfo } from '../../api/request.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
 import { PLATFORM_STRATEGIES } from './strategies-platform.js';
+import { WORKLOAD_AND_STORAGE_STRATEGIES } from './workload-strategies.js';
 import { namespaceStrategy } from './strategies/namespace.js';
 import { podStrategy } from './strategies/pod.js';
 import { serviceStrategy } from './strategies/service.js';
@@ -114,6 +115,7 @@ const STRATEGIES: StrategyTable = {
     },
   },
   // --- workload and storage kinds (#18) ---
+  ...WORKLOAD_AND_STORAGE_STRATEGIES,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_STRATEGIES,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---

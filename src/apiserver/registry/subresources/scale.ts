@@ -11,7 +11,14 @@ export function scaleOf(obj: KubeObject): KubeObject {
   const spec = obj['spec'] as
     { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
   const status = obj['status'] as { replicas?: number } | undefined;
-  const selector = selectorString(fromLabelSelector(spec?.selector));
+  // a ReplicationController's selector is a plain label map, the apps kinds' a LabelSelector
+  const selector = selectorString(
+    fromLabelSelector(
+      obj.kind === 'ReplicationController'
+        ? { matchLabels: spec?.selector as Record<string, string> | undefined }
+        : spec?.selector,
+    ),
+  );
   const m = obj.metadata ?? {};
   return {
     kind: 'Scale',

@@ -1,0 +1,295 @@
+// PersistentVolume and PersistentVolumeClaim validation (upstream pkg/apis/core/validation/validation.go, 1.33).
+import type {
+  PersistentVolume,
+  PersistentVolumeClaim,
+  PersistentVolumeClaimSpec,
+  PersistentVolumeSpec,
+} from 'kubernetes-types/core/v1.js';
+import { fe, type FieldError } from '../errors.js';
+import { compareQuantities, parseQuantity } from '../schema/quantity.js';
+import {
+  deepEqual,
+  immutable,
+  nameIsDNSSubdomain,
+  validateLabelSelector,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from './meta.js';
+import { isDNS1123Subdomain } from './names.js';
+
+// sets.List order (sorted), as upstream lists the supported values
+const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+const VOLUME_MODES = ['Block', 'Filesystem'];
+const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+
+/** the persistent volume sources of a PersistentVolumeSpec, in upstream's order of checks */
+const PV_SOURCES = [
+  'hostPath',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'glusterfs',
+  'flocker',
+  'nfs',
+  'rbd',
+  'quobyte',
+  'cinder',
+  'cephfs',
+  'iscsi',
+  'fc',
+  'azureFile',
+  'vsphereVolume',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'azureDisk',
+  'scaleIO',
+  'local',
+  'storageos',
+  'csi',
+] as const;
+
+function validateAccessModes(
+  modes: string[] | undefined,
+  path: string,
+  requiredDetail?: string,
+): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!modes || modes.length === 0) {
+    errs.push(fe.required(path, requiredDetail));
+    return errs;
+  }
+  let rwop = false;
+  let other = false;
+  for (const mode of modes) {
+    if (!ACCESS_MODES.includes(mode)) errs.push(fe.notSupported(path, mode, ACCESS_MODES));
+    if (mode === 'ReadWriteOncePod') rwop = true;
+    else other = true;
+  }
+  if (rwop && other) errs.push(fe.forbidden(path, 'may not use ReadWriteOncePod with other access modes'));
+  return errs;
+}
+
+/** ValidatePositiveQuantityValue */
+function positiveQuantity(value: string | number | undefined, path: string): FieldError[] {
+  const q = parseQuantity(String(value));
+  if (!q) return [fe.invalid(path, value, 'must be a valid quantity')];
+  return compareQuantities(String(value), '0') > 0
+    ? []
+    : [fe.invalid(path, value, 'must be greater than zero')];
+}
+
+function validateClassName(name: string | undefined, path: string): FieldError[] {
+  if (!name) return [];
+  return isDNS1123Subdomain(name).map((m) => fe.invalid(path, name, m));
+}
+
+function validateVolumeMode(mode: string | undefined, path: string): FieldError[] {
+  return mode !== undefined && !VOLUME_MODES.includes(mode)
+    ? [fe.notSupported(path, mode, VOLUME_MODES)]
+    : [];
+}
+
+/** the per-source required fields a user meets first (validateHostPathVolumeSource, validateNFSVolumeSource, …) */
+function validateSource(kind: string, source: Record<string, unknown>, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const str = (f: string): string => (typeof source[f] === 'string' ? source[f] : '');
+  switch (kind) {
+    case 'hostPath':
+    case 'local':
+      if (!str('path')) errs.push(fe.required(`${path}.path`));
+      else if (str('path').split('/').includes('..'))
+        errs.push(fe.invalid(`${path}.path`, str('path'), "must not contain '..'"));
+      break;
+    case 'nfs':
+      if (!str('server')) errs.push(fe.required(`${path}.server`));
+      if (!str('path')) errs.push(fe.required(`${path}.path`));
+      else if (!str('path').startsWith('/'))
+        errs.push(fe.invalid(`${path}.path`, str('path'), 'must be an absolute path'));
+      break;
+    case 'csi':
+      if (!str('driver')) errs.push(fe.required(`${path}.driver`));
+      if (!str('volumeHandle')) errs.push(fe.required(`${path}.volumeHandle`));
+      break;
+  }
+  return errs;
+}
+
+function validatePersistentVolumeSpec(spec: PersistentVolumeSpec | undefined): FieldError[] {
+  if (!spec) return [fe.required('spec')];
+  const errs = validateAccessModes(spec.accessModes, 'spec.accessModes');
+  const capacity = (spec.capacity ?? {}) as Record<string, string | number>;
+  const keys = Object.keys(capacity);
+  if (keys.length === 0) errs.push(fe.required('spec.capacity'));
+  if (!('storage' in capacity) || keys.length > 1)
+    errs.push(fe.notSupported('spec.capacity', capacity, ['storage']));
+  for (const k of keys) errs.push(...positiveQuantity(capacity[k], `spec.capacity[${k}]`));
+  const policy = spec.persistentVolumeReclaimPolicy;
+  if (policy && !RECLAIM_POLICIES.includes(policy)) {
+    errs.push(fe.notSupported('spec.persistentVolumeReclaimPolicy', policy, RECLAIM_POLICIES));
+  }
+  let sources = 0;
+  for (const kind of PV_SOURCES) {
+    const source = (spec as Record<string, unknown>)[kind];
+    if (source === undefined || source === null) continue;
+    if (sources > 0) {
+      errs.push(fe.forbidden(`spec.${kind}`, 'may not specify more than 1 volume type'));
+      continue;
+    }
+    sources++;
+    errs.push(...validateSource(kind, source as Record<string, unknown>, `spec.${kind}`));
+  }
+  if (sources === 0) errs.push(fe.required('spec', 'must specify a volume type'));
+  const hostPath = spec.hostPath?.path;
+  if (
+    hostPath !== undefined &&
+    hostPath.replace(/\/+$/, '') === '' &&
+    hostPath.startsWith('/') &&
+    policy === 'Recycle'
+  ) {
+    errs.push(
+      fe.forbidden('spec.persistentVolumeReclaimPolicy', "may not be 'recycle' for a hostPath mount of '/'"),
+    );
+  }
+  if (spec.local && !spec.nodeAffinity)
+    errs.push(fe.required('spec.nodeAffinity', 'Local volume requires node affinity'));
+  errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
+  errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
+  return errs;
+}
+
+export function validatePersistentVolume(pv: PersistentVolume): FieldError[] {
+  return [
+    ...validateObjectMeta(pv.metadata, false, nameIsDNSSubdomain),
+    ...validatePersistentVolumeSpec(pv.spec),
+  ];
+}
+
+/** the spec without its capacity, access modes, reclaim policy, class, mount options, … (what is mutable) */
+function pvSource(spec: PersistentVolumeSpec | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kind of PV_SOURCES) {
+    const v = (spec as Record<string, unknown> | undefined)?.[kind];
+    if (v !== undefined) out[kind] = v;
+  }
+  return out;
+}
+
+export function validatePersistentVolumeUpdate(pv: PersistentVolume, old: PersistentVolume): FieldError[] {
+  const errs = [
+    ...validateObjectMetaUpdate(pv.metadata, old.metadata, false, nameIsDNSSubdomain),
+    ...validatePersistentVolumeSpec(pv.spec),
+  ];
+  if (!deepEqual(pvSource(pv.spec), pvSource(old.spec))) {
+    errs.push(
+      fe.forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'),
+    );
+  }
+  errs.push(...immutable(pv.spec?.volumeMode, old.spec?.volumeMode, 'volumeMode'));
+  if (old.spec?.nodeAffinity)
+    errs.push(...immutable(pv.spec?.nodeAffinity, old.spec.nodeAffinity, 'nodeAffinity'));
+  return errs;
+}
+
+export function validatePersistentVolumeStatusUpdate(
+  pv: PersistentVolume,
+  old: PersistentVolume,
+): FieldError[] {
+  const errs = validateObjectMetaUpdate(pv.metadata, old.metadata, false, nameIsDNSSubdomain);
+  const phases = ['Available', 'Bound', 'Failed', 'Pending', 'Released'];
+  const phase = pv.status?.phase;
+  if (phase && !phases.includes(phase)) errs.push(fe.notSupported('status.phase', phase, phases));
+  return errs;
+}
+
+/** ValidatePersistentVolumeClaimSpec (also a StatefulSet's volumeClaimTemplates) */
+export function validatePersistentVolumeClaimSpec(
+  spec: PersistentVolumeClaimSpec | undefined,
+  path: string,
+): FieldError[] {
+  if (!spec) return [fe.required(path)];
+  const errs = validateAccessModes(
+    spec.accessModes,
+    `${path}.accessModes`,
+    'at least 1 access mode is required',
+  );
+  if (spec.selector) errs.push(...validateLabelSelector(spec.selector, `${path}.selector`));
+  const storage = (spec.resources?.requests as Record<string, string | number> | undefined)?.['storage'];
+  if (storage === undefined) errs.push(fe.required(`${path}.resources[storage]`));
+  else errs.push(...positiveQuantity(storage, `${path}.resources[storage]`));
+  errs.push(...validateClassName(spec.storageClassName, `${path}.storageClassName`));
+  errs.push(...validateVolumeMode(spec.volumeMode, `${path}.volumeMode`));
+  return errs;
+}
+
+export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim): FieldError[] {
+  return [
+    ...validateObjectMeta(pvc.metadata, true, nameIsDNSSubdomain),
+    ...validatePersistentVolumeClaimSpec(pvc.spec, 'spec'),
+  ];
+}
+
+const storageOf = (spec: PersistentVolumeClaimSpec | undefined): string | number | undefined =>
+  (spec?.resources?.requests as Record<string, string | number> | undefined)?.['storage'];
+
+/** claims are immutable but for volumeName (set once), the storage request of a bound claim (may grow) and the
+ *  volume attributes class */
+export function validatePersistentVolumeClaimUpdate(
+  pvc: PersistentVolumeClaim,
+  old: PersistentVolumeClaim,
+): FieldError[] {
+  const errs = [
+    ...validateObjectMetaUpdate(pvc.metadata, old.metadata, true, nameIsDNSSubdomain),
+    ...validatePersistentVolumeClaim(pvc).filter((e) => !e.field.startsWith('metadata')),
+  ];
+  const comparable = (
+    spec: PersistentVolumeClaimSpec | undefined,
+    isNew: boolean,
+  ): Record<string, unknown> => {
+    const out = { ...(spec ?? {}) } as Record<string, unknown>;
+    delete out['volumeAttributesClassName'];
+    if (!old.spec?.volumeName) delete out['volumeName'];
+    if (isNew && old.status?.phase === 'Bound') {
+      const resources = { ...((out['resources'] as Record<string, unknown>) ?? {}) };
+      resources['requests'] = {
+        ...(resources['requests'] ?? {}),
+        storage: storageOf(old.spec),
+      };
+      out['resources'] = resources;
+    }
+    return out;
+  };
+  if (!deepEqual(comparable(pvc.spec, true), comparable(old.spec, false))) {
+    errs.push(
+      fe.forbidden(
+        'spec',
+        'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+      ),
+    );
+  }
+  const newSize = storageOf(pvc.spec);
+  const oldSize = storageOf(old.spec);
+  if (
+    newSize !== undefined &&
+    oldSize !== undefined &&
+    compareQuantities(String(newSize), String(oldSize)) < 0
+  ) {
+    errs.push(fe.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
+  }
+  errs.push(...immutable(pvc.spec?.volumeMode, old.spec?.volumeMode, 'volumeMode'));
+  return errs;
+}
+
+export function validatePersistentVolumeClaimStatusUpdate(
+  pvc: PersistentVolumeClaim,
+  old: PersistentVolumeClaim,
+): FieldError[] {
+  const errs = validateObjectMetaUpdate(pvc.metadata, old.metadata, true, nameIsDNSSubdomain);
+  const phases = ['Bound', 'Lost', 'Pending'];
+  const phase = pvc.status?.phase;
+  if (phase && !phases.includes(phase)) errs.push(fe.notSupported('status.phase', phase, phases));
+  const capacity = (pvc.status?.capacity ?? {}) as Record<string, string | number>;
+  for (const [k, v] of Object.entries(capacity)) {
+    if (compareQuantities(String(v), '0') < 0)
+      errs.push(fe.invalid(`status.capacity[${k}]`, v, 'must be greater than or equal to 0'));
+  }
+  return errs;
+}

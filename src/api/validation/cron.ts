@@ -1,0 +1,135 @@
+// Cron schedule syntax as upstream's CronJob validation checks it: robfig/cron v3's ParseStandard
+// (5 fields or a @descriptor, an optional TZ=/CRON_TZ= prefix), with its error messages.
+
+interface Bounds {
+  min: number;
+  max: number;
+  names?: Record<string, number>;
+}
+
+const MONTHS: Record<string, number> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
+const DAYS: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+
+// minute, hour, day of month, month, day of week
+const FIELDS: Bounds[] = [
+  { min: 0, max: 59 },
+  { min: 0, max: 23 },
+  { min: 1, max: 31 },
+  { min: 1, max: 12, names: MONTHS },
+  { min: 0, max: 6, names: DAYS },
+];
+
+const DESCRIPTORS = new Set([
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly',
+]);
+
+class CronError extends Error {}
+
+/** strconv.Atoi, with Go's error text */
+function mustParseInt(expr: string): number {
+  if (!/^[+-]?\d+$/.test(expr))
+    throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing "${expr}": invalid syntax`);
+  const n = Number(expr);
+  if (n < 0) throw new CronError(`negative number (${n}) not allowed: ${expr}`);
+  return n;
+}
+
+function parseIntOrName(expr: string, names: Record<string, number> | undefined): number {
+  const named = names?.[expr.toLowerCase()];
+  return named ?? mustParseInt(expr);
+}
+
+function checkRange(expr: string, b: Bounds): void {
+  const rangeAndStep = expr.split('/');
+  const lowAndHigh = rangeAndStep[0].split('-');
+  let start: number;
+  let end: number;
+  if (lowAndHigh[0] === '*' || lowAndHigh[0] === '?') {
+    start = b.min;
+    end = b.max;
+  } else {
+    start = parseIntOrName(lowAndHigh[0], b.names);
+    if (lowAndHigh.length === 1) end = start;
+    else if (lowAndHigh.length === 2) end = parseIntOrName(lowAndHigh[1], b.names);
+    else throw new CronError(`too many hyphens: ${expr}`);
+  }
+  let step = 1;
+  if (rangeAndStep.length === 2) {
+    step = mustParseInt(rangeAndStep[1]);
+    // "N/step" means "N-max/step"
+    if (lowAndHigh.length === 1) end = b.max;
+  } else if (rangeAndStep.length > 2) throw new CronError(`too many slashes: ${expr}`);
+  if (start < b.min) throw new CronError(`beginning of range (${start}) below minimum (${b.min}): ${expr}`);
+  if (end > b.max) throw new CronError(`end of range (${end}) above maximum (${b.max}): ${expr}`);
+  if (start > end) throw new CronError(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
+  if (step === 0) throw new CronError(`step of range should be a positive number: ${expr}`);
+}
+
+/** Go's time.ParseDuration accepts e.g. `1h30m`, `90s`, `1.5h` */
+const GO_DURATION = /^[+-]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/;
+
+/** a time zone the runtime knows (Go's time.LoadLocation against the tz database) */
+export function isKnownTimeZone(zone: string): boolean {
+  if (zone === 'UTC' || zone === '') return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** cron.ParseStandard: undefined when `schedule` parses, else robfig/cron's error message */
+export function cronScheduleError(schedule: string): string | undefined {
+  try {
+    let spec = schedule;
+    if (spec.length === 0) throw new CronError('empty spec string');
+    if (spec.startsWith('TZ=') || spec.startsWith('CRON_TZ=')) {
+      const space = spec.indexOf(' ');
+      const eq = spec.indexOf('=');
+      const zone = space < 0 ? spec.slice(eq + 1) : spec.slice(eq + 1, space);
+      if (!isKnownTimeZone(zone))
+        throw new CronError(`provided bad location ${zone}: unknown time zone ${zone}`);
+      spec = space < 0 ? '' : spec.slice(space).trim();
+    }
+    if (spec.startsWith('@')) {
+      if (DESCRIPTORS.has(spec)) return undefined;
+      if (spec.startsWith('@every ')) {
+        const d = spec.slice('@every '.length);
+        if (!GO_DURATION.test(d))
+          throw new CronError(`failed to parse duration ${spec}: time: invalid duration "${d}"`);
+        return undefined;
+      }
+      throw new CronError(`unrecognized descriptor: ${spec}`);
+    }
+    const fields = spec.split(/\s+/).filter((f) => f !== '');
+    if (fields.length !== 5)
+      throw new CronError(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
+    fields.forEach((field, i) => {
+      for (const expr of field.split(',')) checkRange(expr, FIELDS[i]);
+    });
+    return undefined;
+  } catch (e) {
+    if (e instanceof CronError) return e.message;
+    throw e;
+  }
+}

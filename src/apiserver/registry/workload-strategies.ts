@@ -1,0 +1,134 @@
+// Strategies of the workload and storage kinds (upstream pkg/registry/{batch,apps,core,policy,node,storage}/<kind>/
+// strategy.go): which have a status subresource, which track generation, and what a create resets.
+import type { KubeObject } from '../../api/request.js';
+import { deepEqual } from '../../util/objects.js';
+import type { Strategy } from './strategies.js';
+
+/** upstream's job-name / controller-uid labels (k8s.io/api/batch/v1 types.go) */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+export const LEGACY_JOB_NAME_LABEL = 'job-name';
+export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
+
+interface JobShape {
+  spec?: {
+    manualSelector?: boolean;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { metadata?: { labels?: Record<string, string> } };
+  };
+}
+
+/**
+ * generateSelectorIfNeeded (pkg/registry/batch/job/strategy.go): unless spec.manualSelector is true, the pod
+ * template gets job-name and controller-uid labels (never overwriting the user's; a conflict is rejected by
+ * validation) and the selector matches the controller-uid. Needs metadata.uid, so it runs after it is set.
+ */
+export function generateJobSelector(obj: KubeObject): void {
+  const job = obj as unknown as JobShape;
+  const spec = (job.spec ??= {});
+  if (spec.manualSelector === true) return;
+  const name = obj.metadata?.name ?? '';
+  const uid = obj.metadata?.uid ?? '';
+  const template = (spec.template ??= {});
+  const labels = ((template.metadata ??= {}).labels ??= {});
+  for (const key of [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL]) labels[key] ??= name;
+  for (const key of [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL]) labels[key] ??= uid;
+  const selector = (spec.selector ??= {});
+  const matchLabels = (selector.matchLabels ??= {});
+  matchLabels[CONTROLLER_UID_LABEL] ??= uid;
+  // SetDefaults_Job copies the template's labels to a Job without labels; upstream defaults again on every read
+  // from etcd, after the selector was generated, so a stored Job shows the generated labels too
+  const metadata = (obj.metadata ??= {});
+  if (Object.keys(metadata.labels ?? {}).length === 0) metadata.labels = { ...labels };
+}
+
+/** apps/v1 carries the internal DaemonSetSpec.templateGeneration in this annotation; only the server sets it */
+const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+function setTemplateGeneration(obj: KubeObject, generation: number): void {
+  const metadata = (obj.metadata ??= {});
+  metadata.annotations = {
+    ...(metadata.annotations ?? {}),
+    [TEMPLATE_GENERATION_ANNOTATION]: String(generation),
+  };
+}
+
+const withStatus = (status: () => Record<string, unknown>): Partial<Strategy> => ({
+  statusSubresource: true,
+  tracksGeneration: true,
+  prepareForCreate(obj) {
+    obj['status'] = status();
+  },
+});
+
+/** PersistentVolume(Claim)s start Pending (the defaulted phase upstream reads back after its status reset) */
+const pendingVolume = (withTransitionTime: boolean): Partial<Strategy> => ({
+  statusSubresource: true,
+  prepareForCreate(obj) {
+    const status: Record<string, unknown> = { phase: 'Pending' };
+    // PersistentVolumeLastPhaseTransitionTime (GA in 1.31): the create is the first transition
+    if (withTransitionTime && obj.metadata?.creationTimestamp)
+      status['lastPhaseTransitionTime'] = obj.metadata.creationTimestamp;
+    obj['status'] = status;
+  },
+});
+
+export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> = {
+  'batch/jobs': {
+    statusSubresource: true,
+    tracksGeneration: true,
+    prepareForCreate(obj) {
+      obj['status'] = {};
+      generateJobSelector(obj);
+    },
+  },
+  'batch/cronjobs': withStatus(() => ({})),
+  // StatefulSetStatus.replicas and availableReplicas, and DaemonSetStatus's four counts, are not omitempty
+  'apps/statefulsets': withStatus(() => ({ replicas: 0, availableReplicas: 0 })),
+  'apps/daemonsets': {
+    ...withStatus(() => ({
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    })),
+    prepareForCreate(obj) {
+      obj['status'] = {
+        currentNumberScheduled: 0,
+        numberMisscheduled: 0,
+        desiredNumberScheduled: 0,
+        numberReady: 0,
+      };
+      setTemplateGeneration(obj, 1);
+    },
+    prepareForUpdate(obj, old, part) {
+      if (part !== 'main') return;
+      const before = Number(old.metadata?.annotations?.[TEMPLATE_GENERATION_ANNOTATION] ?? '1') || 1;
+      const templateChanged = !deepEqual(
+        (obj['spec'] as { template?: unknown } | undefined)?.template,
+        (old['spec'] as { template?: unknown } | undefined)?.template,
+      );
+      setTemplateGeneration(obj, templateChanged ? before + 1 : before);
+    },
+  },
+  'apps/controllerrevisions': {},
+  '/replicationcontrollers': withStatus(() => ({ replicas: 0 })),
+  '/podtemplates': {},
+  '/persistentvolumes': pendingVolume(true),
+  '/persistentvolumeclaims': pendingVolume(false),
+  'policy/poddisruptionbudgets': withStatus(() => ({
+    disruptionsAllowed: 0,
+    currentHealthy: 0,
+    desiredHealthy: 0,
+    expectedPods: 0,
+  })),
+  'node.k8s.io/runtimeclasses': {},
+  'storage.k8s.io/csidrivers': {},
+  'storage.k8s.io/csinodes': {},
+  'storage.k8s.io/volumeattachments': {
+    statusSubresource: true,
+    prepareForCreate(obj) {
+      obj['status'] = { attached: false };
+    },
+  },
+};
