@@ -5,19 +5,8 @@ import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { canonicalQuantity } from '../../api/schema/quantity.js';
 import { ageColumn, column, nameColumn } from './columns.js';
-import { since } from './format.js';
-import type { KindPrinter, PrintContext, TableCell } from './types.js';
-
-type HasMeta = { metadata?: { name?: string; creationTimestamp?: string } };
-const name = (o: HasMeta): string => o.metadata?.name ?? '';
-const age = (o: HasMeta, ctx: PrintContext): string => since(o.metadata?.creationTimestamp, ctx.now);
-
-function printer<T>(
-  columns: KindPrinter['columns'],
-  cells: (obj: T, ctx: PrintContext) => TableCell[],
-): KindPrinter {
-  return { columns, cells: (obj, ctx) => cells(obj as T, ctx) };
-}
+import type { KindPrinter } from './types.js';
+import { objectAge as age, objectName as name, printer } from './printer.js';
 
 const quantity = (v: string | undefined): string => (v === undefined ? '0' : (canonicalQuantity(v) ?? v));
 

@@ -28,23 +28,11 @@ import {
 } from './format.js';
 import { formatHPAMetrics, toHPAv2 } from './hpa.js';
 import { toCoreEvent } from './events.js';
-import type { KindPrinter, PrintContext, TableCell } from './types.js';
+import type { TableCell } from './types.js';
+import { objectAge as age, objectName as name, printer } from './printer.js';
 
 // The apiserver always prints with Wide=true (kubectl hides priority-1 columns itself), so nothing is clipped.
 const WIDE = true;
-
-interface HasMeta {
-  metadata?: ObjectMeta;
-}
-const name = (o: HasMeta): string => o.metadata?.name ?? '';
-const age = (o: HasMeta, ctx: PrintContext): string => since(o.metadata?.creationTimestamp, ctx.now);
-
-function printer<T>(
-  columns: KindPrinter['columns'],
-  cells: (obj: T, ctx: PrintContext) => TableCell[],
-): KindPrinter {
-  return { columns, cells: (obj, ctx) => cells(obj as T, ctx) };
-}
 
 export const deploymentPrinter = printer<Deployment>(
   [

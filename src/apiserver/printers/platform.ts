@@ -2,32 +2,11 @@
 // networking policy/IP kinds), ported from upstream's pkg/printers/internalversion/printers.go (1.33). Role,
 // ClusterRole and CustomResourceDefinition have no printer upstream: the default table convertor prints
 // NAME and CREATED AT.
-import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
-import type { KubeObject } from '../../api/request.js';
 import { ageColumn, column, doc, nameColumn, wide } from './columns.js';
 import { humanDuration } from './duration.js';
-import { formatLabelSelector, labelSelectorString, since } from './format.js';
-import type { KindPrinter, PrintContext, TableCell } from './types.js';
-
-interface HasMeta {
-  metadata?: ObjectMeta;
-}
-const name = (o: HasMeta): string => o.metadata?.name ?? '';
-const age = (o: HasMeta, ctx: PrintContext): string => since(o.metadata?.creationTimestamp, ctx.now);
-
-function printer<T>(
-  columns: KindPrinter['columns'],
-  cells: (obj: T, ctx: PrintContext) => TableCell[],
-  order?: (a: T, b: T) => number,
-): KindPrinter {
-  return {
-    columns,
-    cells: (obj, ctx) => cells(obj as unknown as T, ctx),
-    ...(order
-      ? { order: (a: KubeObject, b: KubeObject) => order(a as unknown as T, b as unknown as T) }
-      : {}),
-  };
-}
+import { formatLabelSelector, labelSelectorString } from './format.js';
+import type { KindPrinter } from './types.js';
+import { objectAge as age, objectName as name, printer, type HasMeta } from './printer.js';
 
 /** rest.NewDefaultTableConvertor: NAME and CREATED AT (RFC 3339, UTC) */
 export const createdAtPrinter = printer<HasMeta>(

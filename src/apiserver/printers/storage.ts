@@ -5,23 +5,9 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { RuntimeClass } from 'kubernetes-types/node/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { CSIDriver, CSINode, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
-import type { KubeObject } from '../../api/request.js';
 import { canonicalQuantity } from '../../api/schema/quantity.js';
-import { ageColumn, column, nameColumn, wide } from './columns.js';
-import { since } from './format.js';
-import { schemaDoc } from './schema-doc.js';
-import type { KindPrinter, PrintContext, TableCell } from './types.js';
-
-function printer<T>(
-  columns: KindPrinter['columns'],
-  cells: (obj: T, ctx: PrintContext) => TableCell[],
-): KindPrinter {
-  return { columns, cells: (obj: KubeObject, ctx) => cells(obj as T, ctx) };
-}
-
-const name = (o: { metadata?: ObjectMeta }): string => o.metadata?.name ?? '';
-const age = (o: { metadata?: ObjectMeta }, ctx: PrintContext): string =>
-  since(o.metadata?.creationTimestamp, ctx.now);
+import { ageColumn, column, nameColumn, wide, doc } from './columns.js';
+import { objectAge as age, objectName as name, printer } from './printer.js';
 
 /** helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, each once */
 export function accessModesString(modes: readonly string[] | undefined): string {
@@ -51,20 +37,16 @@ function storageClassOf(meta: ObjectMeta | undefined, className: string | undefi
 export const persistentVolumePrinter = printer<PersistentVolume>(
   [
     nameColumn(),
-    column('Capacity', 'string', schemaDoc('core/v1.PersistentVolumeSpec', 'capacity')),
-    column('Access Modes', 'string', schemaDoc('core/v1.PersistentVolumeSpec', 'accessModes')),
-    column(
-      'Reclaim Policy',
-      'string',
-      schemaDoc('core/v1.PersistentVolumeSpec', 'persistentVolumeReclaimPolicy'),
-    ),
-    column('Status', 'string', schemaDoc('core/v1.PersistentVolumeStatus', 'phase')),
-    column('Claim', 'string', schemaDoc('core/v1.PersistentVolumeSpec', 'claimRef')),
+    column('Capacity', 'string', doc('core/v1.PersistentVolumeSpec', 'capacity')),
+    column('Access Modes', 'string', doc('core/v1.PersistentVolumeSpec', 'accessModes')),
+    column('Reclaim Policy', 'string', doc('core/v1.PersistentVolumeSpec', 'persistentVolumeReclaimPolicy')),
+    column('Status', 'string', doc('core/v1.PersistentVolumeStatus', 'phase')),
+    column('Claim', 'string', doc('core/v1.PersistentVolumeSpec', 'claimRef')),
     column('StorageClass', 'string', 'StorageClass of the pv'),
     column('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'),
-    column('Reason', 'string', schemaDoc('core/v1.PersistentVolumeStatus', 'reason')),
+    column('Reason', 'string', doc('core/v1.PersistentVolumeStatus', 'reason')),
     ageColumn(),
-    column('VolumeMode', 'string', schemaDoc('core/v1.PersistentVolumeSpec', 'volumeMode'), wide),
+    column('VolumeMode', 'string', doc('core/v1.PersistentVolumeSpec', 'volumeMode'), wide),
   ],
   (pv, ctx) => {
     const spec = pv.spec ?? {};
@@ -90,14 +72,14 @@ export const persistentVolumePrinter = printer<PersistentVolume>(
 export const persistentVolumeClaimPrinter = printer<PersistentVolumeClaim>(
   [
     nameColumn(),
-    column('Status', 'string', schemaDoc('core/v1.PersistentVolumeClaimStatus', 'phase')),
-    column('Volume', 'string', schemaDoc('core/v1.PersistentVolumeClaimSpec', 'volumeName')),
-    column('Capacity', 'string', schemaDoc('core/v1.PersistentVolumeClaimStatus', 'capacity')),
-    column('Access Modes', 'string', schemaDoc('core/v1.PersistentVolumeClaimStatus', 'accessModes')),
+    column('Status', 'string', doc('core/v1.PersistentVolumeClaimStatus', 'phase')),
+    column('Volume', 'string', doc('core/v1.PersistentVolumeClaimSpec', 'volumeName')),
+    column('Capacity', 'string', doc('core/v1.PersistentVolumeClaimStatus', 'capacity')),
+    column('Access Modes', 'string', doc('core/v1.PersistentVolumeClaimStatus', 'accessModes')),
     column('StorageClass', 'string', 'StorageClass of the pvc'),
     column('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pvc'),
     ageColumn(),
-    column('VolumeMode', 'string', schemaDoc('core/v1.PersistentVolumeClaimSpec', 'volumeMode'), wide),
+    column('VolumeMode', 'string', doc('core/v1.PersistentVolumeClaimSpec', 'volumeMode'), wide),
   ],
   (pvc, ctx) => {
     const spec = pvc.spec ?? {};
@@ -162,12 +144,12 @@ export const runtimeClassPrinter = printer<RuntimeClass>(
 export const csiDriverPrinter = printer<CSIDriver>(
   [
     nameColumn(),
-    column('AttachRequired', 'boolean', schemaDoc('storage/v1.CSIDriverSpec', 'attachRequired')),
-    column('PodInfoOnMount', 'boolean', schemaDoc('storage/v1.CSIDriverSpec', 'podInfoOnMount')),
-    column('StorageCapacity', 'boolean', schemaDoc('storage/v1.CSIDriverSpec', 'storageCapacity')),
-    column('TokenRequests', 'string', schemaDoc('storage/v1.CSIDriverSpec', 'tokenRequests')),
-    column('RequiresRepublish', 'boolean', schemaDoc('storage/v1.CSIDriverSpec', 'requiresRepublish')),
-    column('Modes', 'string', schemaDoc('storage/v1.CSIDriverSpec', 'volumeLifecycleModes')),
+    column('AttachRequired', 'boolean', doc('storage/v1.CSIDriverSpec', 'attachRequired')),
+    column('PodInfoOnMount', 'boolean', doc('storage/v1.CSIDriverSpec', 'podInfoOnMount')),
+    column('StorageCapacity', 'boolean', doc('storage/v1.CSIDriverSpec', 'storageCapacity')),
+    column('TokenRequests', 'string', doc('storage/v1.CSIDriverSpec', 'tokenRequests')),
+    column('RequiresRepublish', 'boolean', doc('storage/v1.CSIDriverSpec', 'requiresRepublish')),
+    column('Modes', 'string', doc('storage/v1.CSIDriverSpec', 'volumeLifecycleModes')),
     ageColumn(),
   ],
   (d, ctx) => {
@@ -198,12 +180,12 @@ export const csiNodePrinter = printer<CSINode>(
 export const volumeAttachmentPrinter = printer<VolumeAttachment>(
   [
     nameColumn(),
-    column('Attacher', 'string', schemaDoc('storage/v1.VolumeAttachmentSpec', 'attacher'), {
+    column('Attacher', 'string', doc('storage/v1.VolumeAttachmentSpec', 'attacher'), {
       format: 'name',
     }),
-    column('PV', 'string', schemaDoc('storage/v1.VolumeAttachmentSource', 'persistentVolumeName')),
-    column('Node', 'string', schemaDoc('storage/v1.VolumeAttachmentSpec', 'nodeName')),
-    column('Attached', 'boolean', schemaDoc('storage/v1.VolumeAttachmentStatus', 'attached')),
+    column('PV', 'string', doc('storage/v1.VolumeAttachmentSource', 'persistentVolumeName')),
+    column('Node', 'string', doc('storage/v1.VolumeAttachmentSpec', 'nodeName')),
+    column('Attached', 'boolean', doc('storage/v1.VolumeAttachmentStatus', 'attached')),
     ageColumn(),
   ],
   (va, ctx) => [

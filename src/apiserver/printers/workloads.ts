@@ -4,23 +4,10 @@ import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-type
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { PodTemplate, ReplicationController } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
-import type { KubeObject } from '../../api/request.js';
-import { CONTAINERS_DOC, IMAGES_DOC, ageColumn, column, nameColumn, wide } from './columns.js';
+import { CONTAINERS_DOC, IMAGES_DOC, ageColumn, column, nameColumn, wide, doc } from './columns.js';
 import { humanDuration } from './duration.js';
 import { formatLabelSelector, formatLabels, layoutContainerCells, since } from './format.js';
-import { schemaDoc } from './schema-doc.js';
-import type { KindPrinter, PrintContext, TableCell } from './types.js';
-
-function printer<T>(
-  columns: KindPrinter['columns'],
-  cells: (obj: T, ctx: PrintContext) => TableCell[],
-): KindPrinter {
-  return { columns, cells: (obj: KubeObject, ctx) => cells(obj as T, ctx) };
-}
-
-const name = (o: { metadata?: ObjectMeta }): string => o.metadata?.name ?? '';
-const age = (o: { metadata?: ObjectMeta }, ctx: PrintContext): string =>
-  since(o.metadata?.creationTimestamp, ctx.now);
+import { objectAge as age, objectName as name, printer } from './printer.js';
 
 /** printBoolPtr */
 const boolPtr = (v: boolean | undefined): string => (v === undefined ? '<unset>' : v ? 'True' : 'False');
@@ -57,12 +44,12 @@ export const jobPrinter = printer<Job>(
   [
     nameColumn(),
     column('Status', 'string', 'Status of the job.'),
-    column('Completions', 'string', schemaDoc('batch/v1.JobStatus', 'succeeded')),
+    column('Completions', 'string', doc('batch/v1.JobStatus', 'succeeded')),
     column('Duration', 'string', 'Time required to complete the job.'),
     ageColumn(),
     column('Containers', 'string', CONTAINERS_DOC, wide),
     column('Images', 'string', IMAGES_DOC, wide),
-    column('Selector', 'string', schemaDoc('batch/v1.JobSpec', 'selector'), wide),
+    column('Selector', 'string', doc('batch/v1.JobSpec', 'selector'), wide),
   ],
   (job, ctx) => {
     const [names, images] = layoutContainerCells(job.spec?.template?.spec?.containers);
@@ -82,15 +69,15 @@ export const jobPrinter = printer<Job>(
 export const cronJobPrinter = printer<CronJob>(
   [
     nameColumn(),
-    column('Schedule', 'string', schemaDoc('batch/v1.CronJobSpec', 'schedule')),
-    column('Timezone', 'string', schemaDoc('batch/v1.CronJobSpec', 'timeZone')),
-    column('Suspend', 'boolean', schemaDoc('batch/v1.CronJobSpec', 'suspend')),
-    column('Active', 'integer', schemaDoc('batch/v1.CronJobStatus', 'active')),
-    column('Last Schedule', 'string', schemaDoc('batch/v1.CronJobStatus', 'lastScheduleTime')),
+    column('Schedule', 'string', doc('batch/v1.CronJobSpec', 'schedule')),
+    column('Timezone', 'string', doc('batch/v1.CronJobSpec', 'timeZone')),
+    column('Suspend', 'boolean', doc('batch/v1.CronJobSpec', 'suspend')),
+    column('Active', 'integer', doc('batch/v1.CronJobStatus', 'active')),
+    column('Last Schedule', 'string', doc('batch/v1.CronJobStatus', 'lastScheduleTime')),
     ageColumn(),
     column('Containers', 'string', CONTAINERS_DOC, wide),
     column('Images', 'string', IMAGES_DOC, wide),
-    column('Selector', 'string', schemaDoc('batch/v1.JobSpec', 'selector'), wide),
+    column('Selector', 'string', doc('batch/v1.JobSpec', 'selector'), wide),
   ],
   (cj, ctx) => {
     const jobSpec = cj.spec?.jobTemplate?.spec;
@@ -134,16 +121,16 @@ export const statefulSetPrinter = printer<StatefulSet>(
 export const daemonSetPrinter = printer<DaemonSet>(
   [
     nameColumn(),
-    column('Desired', 'integer', schemaDoc('apps/v1.DaemonSetStatus', 'desiredNumberScheduled')),
-    column('Current', 'integer', schemaDoc('apps/v1.DaemonSetStatus', 'currentNumberScheduled')),
-    column('Ready', 'integer', schemaDoc('apps/v1.DaemonSetStatus', 'numberReady')),
-    column('Up-to-date', 'integer', schemaDoc('apps/v1.DaemonSetStatus', 'updatedNumberScheduled')),
-    column('Available', 'integer', schemaDoc('apps/v1.DaemonSetStatus', 'numberAvailable')),
-    column('Node Selector', 'string', schemaDoc('core/v1.PodSpec', 'nodeSelector')),
+    column('Desired', 'integer', doc('apps/v1.DaemonSetStatus', 'desiredNumberScheduled')),
+    column('Current', 'integer', doc('apps/v1.DaemonSetStatus', 'currentNumberScheduled')),
+    column('Ready', 'integer', doc('apps/v1.DaemonSetStatus', 'numberReady')),
+    column('Up-to-date', 'integer', doc('apps/v1.DaemonSetStatus', 'updatedNumberScheduled')),
+    column('Available', 'integer', doc('apps/v1.DaemonSetStatus', 'numberAvailable')),
+    column('Node Selector', 'string', doc('core/v1.PodSpec', 'nodeSelector')),
     ageColumn(),
     column('Containers', 'string', CONTAINERS_DOC, wide),
     column('Images', 'string', IMAGES_DOC, wide),
-    column('Selector', 'string', schemaDoc('apps/v1.DaemonSetSpec', 'selector'), wide),
+    column('Selector', 'string', doc('apps/v1.DaemonSetSpec', 'selector'), wide),
   ],
   (ds, ctx) => {
     const [names, images] = layoutContainerCells(ds.spec?.template?.spec?.containers);
@@ -178,7 +165,7 @@ export const controllerRevisionPrinter = printer<ControllerRevision>(
   [
     nameColumn(),
     column('Controller', 'string', 'Controller of the object'),
-    column('Revision', 'string', schemaDoc('apps/v1.ControllerRevision', 'revision')),
+    column('Revision', 'string', doc('apps/v1.ControllerRevision', 'revision')),
     ageColumn(),
   ],
   (cr, ctx) => [name(cr), controllerOf(cr.metadata), cr.revision ?? 0, age(cr, ctx)],
@@ -187,13 +174,13 @@ export const controllerRevisionPrinter = printer<ControllerRevision>(
 export const replicationControllerPrinter = printer<ReplicationController>(
   [
     nameColumn(),
-    column('Desired', 'integer', schemaDoc('core/v1.ReplicationControllerSpec', 'replicas')),
-    column('Current', 'integer', schemaDoc('core/v1.ReplicationControllerStatus', 'replicas')),
-    column('Ready', 'integer', schemaDoc('core/v1.ReplicationControllerStatus', 'readyReplicas')),
+    column('Desired', 'integer', doc('core/v1.ReplicationControllerSpec', 'replicas')),
+    column('Current', 'integer', doc('core/v1.ReplicationControllerStatus', 'replicas')),
+    column('Ready', 'integer', doc('core/v1.ReplicationControllerStatus', 'readyReplicas')),
     ageColumn(),
     column('Containers', 'string', CONTAINERS_DOC, wide),
     column('Images', 'string', IMAGES_DOC, wide),
-    column('Selector', 'string', schemaDoc('core/v1.ReplicationControllerSpec', 'selector'), wide),
+    column('Selector', 'string', doc('core/v1.ReplicationControllerSpec', 'selector'), wide),
   ],
   (rc, ctx) => {
     const [names, images] = layoutContainerCells(rc.spec?.template?.spec?.containers);
