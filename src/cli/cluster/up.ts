@@ -7,7 +7,7 @@ import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
 import { ensureClusterPki } from '../../util/pki.js';
 import { CliError } from '../cli-error.js';
-import { checkPortFree, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
+import { checkPortFree, getJson, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
 import {
   apiServerProcess,
   clusterDnsAddress,
@@ -281,6 +281,19 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         const late = settings.nodes.find((n) => !ready.includes(n))!;
         throw new ComponentFailed(`kubelet-${late.name}`, `did not make node ${late.name} Ready in time`);
       }
+      await sleep(50);
+    }
+    // A pod is admitted once its namespace's `default` ServiceAccount exists (ServiceAccount admission), and the
+    // controller-manager's serviceaccount controller makes it: the cluster is usable for `kubectl run` from then.
+    for (;;) {
+      failedComponent(await supervisor.list());
+      const found = await getJson(target, '/api/v1/namespaces/default/serviceaccounts/default').then(
+        () => true,
+        () => false,
+      );
+      if (found) break;
+      if (Date.now() > deadline)
+        throw new ComponentFailed('controller-manager', 'did not create the default ServiceAccount in time');
       await sleep(50);
     }
   } catch (err) {
