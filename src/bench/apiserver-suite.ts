@@ -59,6 +59,8 @@ registerSuite('apiserver', async (): Promise<BenchResult[]> => {
   });
   try {
     await client.namespaces.create({ metadata: { name: 'bench' } });
+    // what the controller-manager's serviceaccount controller makes: ServiceAccount admission looks it up per pod
+    await client.serviceAccounts.create({ metadata: { name: 'default' } }, { namespace: 'bench' });
     // 1. durable creates/s over the WebSocket, 32 concurrent writers
     const total = 10_000;
     let next = 0;
