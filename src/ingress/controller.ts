@@ -4,6 +4,7 @@ import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { SecureContext } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EventRecorder,
   Informer,
@@ -123,11 +124,20 @@ export class IngressController {
       metadata: { name: CLASS_NAME, annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
       spec: { controller: CONTROLLER_NAME },
     };
-    try {
-      await this.client.ingressClasses.create(cls);
-      this.log.info({ class: CLASS_NAME }, 'created IngressClass');
-    } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
+    // an apiserver that is away (restarting, paused, its connection being re-made) is waited for, as a
+    // controller retries; only a refusal ends the start-up
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.ingressClasses.create(cls);
+        this.log.info({ class: CLASS_NAME }, 'created IngressClass');
+        return;
+      } catch (err) {
+        const code = (err as { code?: number }).code ?? 0;
+        if (code === 409) return;
+        if (code !== 429 && code < 500) throw err;
+        this.log.warn({ err, attempt }, 'could not create the IngressClass yet; retrying');
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      }
     }
   }
 

@@ -91,7 +91,8 @@ describe('metrics', () => {
     expect(pods).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/m);
     const nodes = await c.kubectl(['top', 'nodes']);
     expect(nodes.code, nodes.stderr).toBe(0);
-    expect(nodes.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%\s*$/m);
+    // kubectl 1.33 (picked for a 1.33 server) heads the percentages CPU(%) and MEMORY(%), earlier ones CPU% and MEMORY%
+    expect(nodes.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+CPU\(?%\)?\s+MEMORY\(bytes\)\s+MEMORY\(?%\)?\s*$/m);
     expect(nodes.stdout.match(/^node-\d\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%\s*$/gm)).toHaveLength(3);
     await c.kubectl(['delete', 'pod', 'busy', '--grace-period=0', '--force']);
   });
