@@ -237,8 +237,8 @@ function fraction(n: bigint, scale: bigint): string {
   return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
 }
 
-/** RawExtension {1: raw}: the raw bytes are the embedded object's JSON, which upstream's JSON form inlines */
-function readRawExtension(buf: Buffer, where: string): unknown {
+/** the bytes of field 1 of a message whose only field is one (RawExtension's raw, FieldsV1's Raw) */
+function bytesField1(buf: Buffer): Buffer | undefined {
   let raw: Buffer | undefined;
   const r = new WireReader(buf);
   while (!r.done()) {
@@ -246,6 +246,12 @@ function readRawExtension(buf: Buffer, where: string): unknown {
     if (field === 1 && wireType === WIRE_BYTES) raw = r.bytes();
     else r.skip(wireType);
   }
+  return raw;
+}
+
+/** RawExtension {1: raw}: the raw bytes are the embedded object's JSON, which upstream's JSON form inlines */
+function readRawExtension(buf: Buffer, where: string): unknown {
+  const raw = bytesField1(buf);
   if (!raw || raw.length === 0) return undefined;
   if (raw.subarray(0, PROTOBUF_MAGIC.length).equals(PROTOBUF_MAGIC)) {
     throw new WireError(`${where}: an embedded protobuf object is not supported, send its JSON`);
@@ -318,13 +324,7 @@ function readIntOrString(buf: Buffer, where: string): number | string {
 
 /** FieldsV1 {1: Raw} carries the JSON of the managed fields set */
 function readFieldsV1(buf: Buffer, where: string): unknown {
-  let raw: Buffer | undefined;
-  const r = new WireReader(buf);
-  while (!r.done()) {
-    const { field, wireType } = r.tag();
-    if (field === 1 && wireType === WIRE_BYTES) raw = r.bytes();
-    else r.skip(wireType);
-  }
+  const raw = bytesField1(buf);
   if (!raw || raw.length === 0) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
