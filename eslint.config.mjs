@@ -2,6 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Import boundaries: components never import each other; they share api/, client/ and util/.
+// One deliberate exception, for tests only: src/testing/ (test support: the apiserver's real registry on SQLite in
+// memory, with a client and informers on it) may import any component, and only tests and test helpers — files in
+// TEST_SUPPORT — may import src/testing/. Production code never can, so the boundaries hold for it.
 const components = [
   'apiserver',
   'controllers',
@@ -12,22 +15,41 @@ const components = [
   'cloud-lb',
   'cli',
 ];
-const boundary = (self) => ({
-  files: [`src/${self}/**/*.ts`],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: components
-          .filter((c) => c !== self && !(self === 'cli'))
-          .map((c) => ({
-            group: [`**/${c}/**`, `../${c}/*`],
-            message: `${self} may not import ${c}: share code through api/, client/ or util/.`,
-          })),
-      },
-    ],
+const TEST_SUPPORT = ['src/**/*.test.ts', 'src/**/test-fixtures.ts', 'src/testing/**'];
+const testingOnlyInTests = {
+  group: ['**/testing/*', '../testing/*', './testing/*'],
+  message: 'only tests and test helpers (*.test.ts, test-fixtures.ts) may import src/testing/',
+};
+/** no-restricted-imports with `patterns`, for `files`: one block for production code (which may not import
+ * src/testing/ either), one for the tests among them */
+const restrict = (files, patterns) => [
+  {
+    files,
+    ignores: TEST_SUPPORT,
+    rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, testingOnlyInTests] }] },
   },
-});
+  ...(patterns.length
+    ? [
+        {
+          files: files.flatMap((f) => [
+            f.replace(/\*\.ts$/, '*.test.ts'),
+            f.replace(/\*\.ts$/, 'test-fixtures.ts'),
+          ]),
+          rules: { 'no-restricted-imports': ['error', { patterns }] },
+        },
+      ]
+    : []),
+];
+const boundary = (self) =>
+  restrict(
+    [`src/${self}/**/*.ts`],
+    components
+      .filter((c) => c !== self && !(self === 'cli'))
+      .map((c) => ({
+        group: [`**/${c}/**`, `../${c}/*`],
+        message: `${self} may not import ${c}: share code through api/, client/ or util/.`,
+      })),
+  );
 
 export default tseslint.config(
   {
@@ -71,21 +93,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
-  ...components.filter((c) => c !== 'cli').map(boundary),
-  {
-    files: ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: components.map((c) => ({
-            group: [`**/${c}/**`],
-            message: 'shared code may not import a component',
-          })),
-        },
-      ],
-    },
-  },
+  ...restrict(['src/**/*.ts'], []),
+  ...components.filter((c) => c !== 'cli').flatMap(boundary),
+  ...restrict(
+    ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts'],
+    components.map((c) => ({ group: [`**/${c}/**`], message: 'shared code may not import a component' })),
+  ),
   // the dashboard page (web/dashboard/) is plain browser JavaScript outside the TypeScript project
   {
     files: ['web/**/*.js'],

@@ -1,33 +1,33 @@
-// Unit tests of the shared EventRecorder against the in-memory API.
+// Unit tests of the shared EventRecorder against the apiserver's registry in memory (src/testing/).
 import { describe, expect, it } from 'vitest';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import type { ApiRequest } from '../api/request.js';
-import { FakeClock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
+import { fakeCluster } from '../testing/fake-cluster.js';
 import { EventRecorder } from './event-recorder.js';
-import { FakeApiHandler } from './fake-api-handler.js';
-import { handlerTransport } from './local-transport.js';
-import { KubeClient } from './typed-client.js';
 
-function setup(host?: string) {
-  const handler = new FakeApiHandler();
+async function setup(host?: string) {
+  const c = await fakeCluster();
+  await c.createNamespace('ns');
   const verbs: string[] = [];
-  handler.hook = (req: ApiRequest) => {
+  c.onRequest = (req: ApiRequest) => {
     verbs.push(req.verb);
   };
-  const clock = new FakeClock();
-  const client = new KubeClient(handlerTransport(handler));
-  const rec = new EventRecorder({ client, component: 'kubelet', clock, ...(host ? { host } : {}) });
-  const events = (): Event[] =>
-    [...handler.objects].filter(([k]) => k.split('/')[1] === 'events').map(([, o]) => o as unknown as Event);
-  return { handler, clock, rec, events, verbs };
+  const rec = new EventRecorder({
+    client: c.client,
+    component: 'kubelet',
+    clock: c.clock,
+    ...(host ? { host } : {}),
+  });
+  const events = (): Event[] => c.objects<Event>('events', 'ns');
+  return { c, clock: c.clock, rec, events, verbs };
 }
 
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'ns', uid: 'u1' } };
 
 describe('EventRecorder (shared)', () => {
   it('creates an Event named <object>.<hex> and folds a repeat into count 2', async () => {
-    const s = setup();
+    const s = await setup();
     s.rec.event(pod, 'Normal', 'Pulled', 'pulled');
     s.clock.advance(3_000);
     s.rec.event(pod, 'Normal', 'Pulled', 'pulled');
@@ -50,7 +50,7 @@ describe('EventRecorder (shared)', () => {
   });
 
   it('keeps events of different fieldPaths apart and sets source.host', async () => {
-    const s = setup('node-1');
+    const s = await setup('node-1');
     const ref = { apiVersion: 'v1', kind: 'Pod', name: 'web', namespace: 'ns', uid: 'u1' };
     s.rec.event({ ...ref, fieldPath: 'spec.containers{a}' }, 'Normal', 'Started', 'Started container');
     s.rec.event({ ...ref, fieldPath: 'spec.containers{b}' }, 'Normal', 'Started', 'Started container');
@@ -69,32 +69,29 @@ describe('EventRecorder (shared)', () => {
   });
 
   it('only logs a failed write, and makes a new Event when the old one is gone', async () => {
-    const handler = new FakeApiHandler();
+    const s = await setup();
     let fail = true;
-    handler.hook = (req: ApiRequest) => {
+    s.c.onRequest = (req: ApiRequest) => {
       if (fail && req.verb === 'create') throw new Error('boom');
     };
-    const client = new KubeClient(handlerTransport(handler));
-    const rec = new EventRecorder({ client, component: 'c', logger: silentLogger() });
+    const rec = new EventRecorder({ client: s.c.client, component: 'c', logger: silentLogger() });
     expect(() => rec.event(pod, 'Warning', 'Failed', 'x')).not.toThrow();
     await rec.flush();
-    expect([...handler.objects.keys()].filter((k) => k.includes('events'))).toHaveLength(0);
+    expect(s.events()).toHaveLength(0);
     fail = false;
     rec.event(pod, 'Warning', 'Failed', 'x');
     await rec.flush();
-    const evs = [...handler.objects]
-      .filter(([k]) => k.includes('events'))
-      .map(([, o]) => o as unknown as Event);
+    const evs = s.events();
     expect(evs).toHaveLength(1);
     expect(evs[0].count).toBe(2);
   });
 
   it('writes one event at a time (maxInFlight), in order, so a burst queues here and not at the apiserver', async () => {
-    const s = setup();
+    const s = await setup();
     let inFlight = 0;
     let most = 0;
     const reasons: string[] = [];
-    s.handler.hook = async (req: ApiRequest) => {
+    s.c.onRequest = async (req: ApiRequest) => {
       if (req.verb !== 'create') return;
       inFlight++;
       most = Math.max(most, inFlight);

@@ -10,7 +10,6 @@ export {
   type WatchSubscription,
 } from './connection.js';
 export { handlerTransport } from './local-transport.js';
-export { FakeApiHandler } from './fake-api-handler.js';
 export {
   KubeClient,
   PodClient,

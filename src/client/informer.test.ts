@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { errors } from '../api/errors.js';
 import { FakeClock } from '../util/clock.js';
-import { FakeApiHandler } from './fake-api-handler.js';
+import { FakeApiHandler } from '../testing/fake-api-handler.js';
 import { handlerTransport } from './local-transport.js';
 import { Informer, keyOf, splitKey } from './informer.js';
 import { KubeClient } from './typed-client.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dashboardRoute, dashboardUrl, DASHBOARD_PUBLIC_PATHS } from './route.js';
-import { FakeApiHandler } from '../client/fake-api-handler.js';
+import { FakeApiHandler } from '../testing/fake-api-handler.js';
 import { silentLogger } from '../util/logger.js';
 
 const deps = { handler: new FakeApiHandler(), logger: silentLogger() };

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { errors } from '../api/errors.js';
-import { FakeApiHandler } from '../client/fake-api-handler.js';
+import { FakeApiHandler } from '../testing/fake-api-handler.js';
 import { silentLogger } from '../util/logger.js';
 import { serveWatchStream } from './stream.js';
 import type { StreamLine } from './model.js';

@@ -1,96 +1,21 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import type { Event, Node, Pod, PodCondition, Taint } from 'kubernetes-types/core/v1.js';
-import { errors } from '../api/errors.js';
-import type {
-  ApiHandler,
-  ApiRequest,
-  ApiResult,
-  KubeObject,
-  WatchHandle,
-  WatchSink,
-} from '../api/request.js';
-import { FakeApiHandler, KubeClient, handlerTransport } from '../client/index.js';
+import type { Event, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../util/clock.js';
+import { fakeCluster, finishTerminatingPods, type FakeCluster } from '../testing/fake-cluster.js';
 import { Scheduler } from './scheduler.js';
 
-const PODS = { group: '', version: 'v1', resource: 'pods' };
-const NODES = { group: '', version: 'v1', resource: 'nodes' };
-
-/** FakeApiHandler plus what the scheduler needs from the apiserver: pods/binding and a merging pods/status patch. */
-class ClusterFake implements ApiHandler {
-  readonly store = new FakeApiHandler();
-  bindings = 0;
-
-  pod(name: string, ns = 'default'): Pod | undefined {
-    return this.store.objects.get(`/pods/${ns}/${name}`) as Pod | undefined;
-  }
-
-  pods(): Pod[] {
-    return [...this.store.objects.entries()].filter(([k]) => k.startsWith('/pods/')).map(([, o]) => o as Pod);
-  }
-
-  events(): Event[] {
-    return [...this.store.objects.entries()]
-      .filter(([k]) => k.startsWith('/events/'))
-      .map(([, o]) => o as unknown as Event);
-  }
-
-  async handle(req: ApiRequest): Promise<ApiResult> {
-    if (req.resource === 'pods' && req.subresource) {
-      const current = this.pod(req.name!, req.namespace);
-      if (!current) throw errors.notFound({ group: '', kind: 'pods', resource: 'pods', name: req.name! });
-      if (req.subresource === 'binding') {
-        // the watch confirms a binding only later, as over a real connection
-        await new Promise((resolve) => setImmediate(resolve));
-        if (this.pod(req.name!, req.namespace)?.spec?.nodeName) {
-          throw errors.conflict(
-            { group: '', kind: 'pods', resource: 'pods', name: req.name! },
-            `pod ${req.name} is already assigned`,
-          );
-        }
-        const target = (req.body as { target: { name: string } }).target.name;
-        if (current.spec?.nodeName) {
-          throw errors.conflict(
-            { group: '', kind: 'pods', resource: 'pods', name: req.name! },
-            `pod ${req.name} is already assigned to node "${current.spec.nodeName}"`,
-          );
-        }
-        this.bindings++;
-        const conditions = (current.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-        this.putPod({
-          ...current,
-          spec: { ...current.spec!, nodeName: target },
-          status: {
-            ...current.status,
-            conditions: [...conditions, { type: 'PodScheduled', status: 'True' }],
-          },
-        });
-        return { code: 201, body: { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 201 } };
-      }
-      if (req.subresource === 'status' && req.verb === 'patch') {
-        const patch = req.body as { status: { conditions: PodCondition[] } };
-        const byType = new Map((current.status?.conditions ?? []).map((c) => [c.type, c]));
-        for (const c of patch.status.conditions) byType.set(c.type, c);
-        return {
-          code: 200,
-          body: this.putPod({ ...current, status: { ...current.status, conditions: [...byType.values()] } }),
-        };
-      }
-    }
-    return this.store.handle(req);
-  }
-
-  watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
-    return this.store.watch(req, sink);
-  }
-
-  putPod(p: Pod): KubeObject {
-    return this.store.put({ ...PODS, namespace: p.metadata!.namespace ?? 'default' }, p as KubeObject);
-  }
-
-  putNode(n: Node): KubeObject {
-    return this.store.put(NODES, n as KubeObject);
-  }
+/** the apiserver's registry in memory (src/testing/) with what the scheduler's tests read from it */
+function view(c: FakeCluster) {
+  return {
+    pod: (name: string, ns = 'default'): Pod | undefined =>
+      c.objects<Pod>('pods', ns).find((p) => p.metadata?.name === name),
+    pods: (): Pod[] => c.objects<Pod>('pods'),
+    events: (): Event[] => c.objects<Event>('events'),
+    /** pods/binding requests the scheduler sent */
+    bindings: (): number => c.requests.filter((r) => r.subresource === 'binding').length,
+    putPod: (p: Pod) => c.client.pods.create(p),
+    putNode: (n: Node) => c.client.nodes.create(n),
+  };
 }
 
 function node(name: string, opts: { cpu?: string; taints?: Taint[] } = {}): Node {
@@ -117,7 +42,6 @@ function pod(
     metadata: {
       name,
       namespace: 'default',
-      uid: `uid-${name}`,
       ...(opts.owner
         ? {
             ownerReferences: [
@@ -143,7 +67,6 @@ function pod(
       ...(opts.tolerations ? { tolerations: opts.tolerations } : {}),
       ...(opts.schedulerName ? { schedulerName: opts.schedulerName } : {}),
     },
-    status: { phase: 'Pending' },
   };
 }
 
@@ -158,14 +81,15 @@ afterEach(async () => {
 });
 
 async function setup(nodes: Node[], pods: Pod[] = [], seed = 42) {
-  const api = new ClusterFake();
-  for (const n of nodes) api.putNode(n);
-  for (const p of pods) api.putPod(p);
   const clock = new FakeClock();
+  const c = await fakeCluster({ clock });
+  const api = view(c);
+  for (const n of nodes) await api.putNode(n);
+  for (const p of pods) await api.putPod(p);
   let s = seed;
   const random = (): number => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const scheduler = new Scheduler({
-    client: new KubeClient(handlerTransport(api)),
+    client: c.client,
     clock,
     random,
     instance: 'test',
@@ -174,16 +98,16 @@ async function setup(nodes: Node[], pods: Pod[] = [], seed = 42) {
   await scheduler.start();
   await flush();
   await scheduler.idle();
-  // until the fake apiserver sees no more writes
+  // until the apiserver sees no more writes
   const settle = async (): Promise<void> => {
-    for (let rv = -1; rv !== api.store.rv;) {
-      rv = api.store.rv;
+    for (let writes = -1; writes !== c.changes.length;) {
+      writes = c.changes.length;
       await flush();
       await scheduler.idle();
       await flush();
     }
   };
-  return { api, clock, scheduler, settle };
+  return { c, api, clock, scheduler, settle };
 }
 
 const nodeCounts = (pods: Pod[]): Record<string, number> => {
@@ -211,7 +135,7 @@ describe('Scheduler', () => {
       message: `Successfully assigned default/a to ${api.pod('a')!.spec!.nodeName}`,
       source: { component: 'default-scheduler' },
       reportingComponent: 'default-scheduler',
-      involvedObject: { kind: 'Pod', namespace: 'default', name: 'a', uid: 'uid-a' },
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'a', uid: api.pod('a')!.metadata!.uid },
       metadata: { namespace: 'default' },
     });
     expect(a.metadata.name).toMatch(/^a\.[0-9a-f]+$/);
@@ -277,7 +201,7 @@ describe('Scheduler', () => {
     await settle();
     // 2 cpus / 250m = 8 per node
     expect(nodeCounts(api.pods())).toEqual({ n1: 8, n2: 8, n3: 8 });
-    expect(api.bindings).toBe(24);
+    expect(api.bindings()).toBe(24);
     const failed = api.events().filter((e) => e.reason === 'FailedScheduling');
     expect(failed).toHaveLength(76);
   });
@@ -296,7 +220,7 @@ describe('Scheduler', () => {
         message: 'no nodes available to schedule pods',
       }),
     ]);
-    api.putNode(node('late'));
+    await api.putNode(node('late'));
     clock.advance(1000);
     await settle();
     expect(api.pod('waiting')!.spec!.nodeName).toBe('late');
@@ -309,14 +233,20 @@ describe('Scheduler', () => {
   });
 
   it('a deleted pod frees room for a pending one', async () => {
-    const { api, clock, settle } = await setup([node('n1', { cpu: '1' })], [pod('first', { cpu: '1' })]);
+    const { c, api, clock, settle } = await setup([node('n1', { cpu: '1' })], [pod('first', { cpu: '1' })]);
     await settle();
     expect(api.pod('first')!.spec!.nodeName).toBe('n1');
-    api.putPod(pod('second', { cpu: '1' }));
+    await api.putPod(pod('second', { cpu: '1' }));
     await settle();
     expect(api.pod('second')!.spec!.nodeName).toBeUndefined();
-    await new KubeClient(handlerTransport(api)).pods.delete('first', { namespace: 'default' });
+    // a bound pod's delete is graceful: its room is free once its kubelet has stopped it and removed it
+    await c.client.pods.delete('first', { namespace: 'default' });
     clock.advance(1000);
+    await settle();
+    expect(api.pod('second')!.spec!.nodeName).toBeUndefined();
+    expect(await finishTerminatingPods(c)).toBe(1);
+    // (tried twice by now: its backoff is 2 s)
+    clock.advance(2000);
     await settle();
     expect(api.pod('second')!.spec!.nodeName).toBe('n1');
   });

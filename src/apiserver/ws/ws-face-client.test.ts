@@ -7,7 +7,7 @@ import type { WatchEvent } from '../../api/request.js';
 import { attachWebSocketFace } from './ws-face.js';
 import { silentLogger } from '../../util/logger.js';
 import { ApiConnection } from '../../client/connection.js';
-import { FakeApiHandler } from '../../client/fake-api-handler.js';
+import { FakeApiHandler } from '../../testing/fake-api-handler.js';
 import { KubeClient } from '../../client/typed-client.js';
 import { Informer } from '../../client/informer.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { pack } from 'msgpackr';
 import { attachWebSocketFace, type WebSocketFace, type WebSocketFaceOptions } from './ws-face.js';
-import { FakeApiHandler } from '../../client/fake-api-handler.js';
+import { FakeApiHandler } from '../../testing/fake-api-handler.js';
 import { decodeServerFrames, encodeFrame, type ServerFrame, type ClientFrame } from '../../api/wire.js';
 import { silentLogger } from '../../util/logger.js';
 

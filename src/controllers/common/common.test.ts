@@ -3,7 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { FakeClock } from '../../util/clock.js';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.js';
 import { EventRecorder } from '../../client/index.js';
-import { fakeCluster } from './fake-cluster.js';
+import { fakeCluster } from '../../testing/fake-cluster.js';
 import { isPodAvailable, sortPodsForDeletion } from './pods.js';
 import { selectorMatches, selectsEverything } from './selectors.js';
 
@@ -136,7 +136,7 @@ describe('ControllerExpectations', () => {
 
 describe('EventRecorder', () => {
   it('writes core/v1 Events and counts repeats on the same Event', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const rec = new EventRecorder({ client: c.client, component: 'test-controller', clock: c.clock });
     const obj = {
       apiVersion: 'apps/v1',

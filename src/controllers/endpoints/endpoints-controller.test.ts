@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
-import { fakeCluster, settle, until, type FakeCluster } from '../common/fake-cluster.js';
+import { fakeCluster, settle, until, type FakeCluster } from '../../testing/fake-cluster.js';
 import { ns, podIn, service, setReady } from '../endpointslice/test-fixtures.js';
 import { EndpointsController } from './endpoints-controller.js';
 
@@ -26,7 +26,7 @@ const ips = (addrs: { ip: string }[] | undefined): string[] => (addrs ?? []).map
 
 describe('EndpointsController', () => {
   it('lists ready pods in addresses, unready ones in notReadyAddresses, and leaves terminating ones out', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('web', [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]),
@@ -53,7 +53,7 @@ describe('EndpointsController', () => {
   });
 
   it('splits pods resolving different ports into subsets and honours publishNotReadyAddresses', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('api', [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }], {
@@ -75,7 +75,7 @@ describe('EndpointsController', () => {
   });
 
   it('leaves selectorless Services alone and deletes Endpoints with their Service', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('manual', [{ name: 'http', port: 80, protocol: 'TCP' }], { selector: undefined }),

@@ -3,7 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { KubeClient, handlerTransport, type ApiTransport } from '../../client/index.js';
 import { SharedInformerFactory } from '../common/informers.js';
-import { fakeCluster, settle, until, type FakeCluster } from '../common/fake-cluster.js';
+import { fakeCluster, settle, until, type FakeCluster } from '../../testing/fake-cluster.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { reconcileSlices } from './reconcile.js';
 import { ns, podIn, service, setReady } from './test-fixtures.js';
@@ -33,7 +33,7 @@ const byPod = (s: EndpointSlice[]): Record<string, unknown> =>
 
 describe('EndpointSliceController', () => {
   it('builds one slice per Service from its pods, with upstream labels, owner, ports and conditions', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     const svc = await c.client.services.create(
       service('web', [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]),
@@ -78,7 +78,7 @@ describe('EndpointSliceController', () => {
   });
 
   it('puts pods whose named port resolves differently into different slices', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('api', [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]),
@@ -96,7 +96,7 @@ describe('EndpointSliceController', () => {
   });
 
   it('marks not-ready pods ready with publishNotReadyAddresses', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('db', [{ name: '', port: 5432, targetPort: 5432, protocol: 'TCP' }], {
@@ -110,7 +110,7 @@ describe('EndpointSliceController', () => {
   });
 
   it('follows readiness changes at once, without waiting for any timer', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('web', [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }]),
@@ -130,7 +130,7 @@ describe('EndpointSliceController', () => {
   });
 
   it('keeps one empty placeholder slice without endpoints, none for selectorless Services, and cleans up on delete', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.services.create(
       service('empty', [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }]),
@@ -153,7 +153,7 @@ describe('EndpointSliceController', () => {
   });
 
   it('never duplicates slices when pod events outrun the watch of its own slice writes', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     // a client whose EndpointSlice watch lags behind everything else, as a slow watch would
     const inner = handlerTransport(c.handler);
     let hold = false;

@@ -1,6 +1,6 @@
 // Test support for the Endpoints and EndpointSlice controllers: Services and pods in given readiness states on a fake cluster.
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import type { FakeCluster } from '../common/fake-cluster.js';
+import type { FakeCluster } from '../../testing/fake-cluster.js';
 
 export const ns = 'default';
 
@@ -9,7 +9,7 @@ export function service(name: string, ports: ServicePort[], extra: Partial<Servi
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: ns, labels: { team: 'web' } },
-    spec: { selector: { app: name }, ports, clusterIP: '127.96.0.10', ...extra },
+    spec: { selector: { app: name }, ports, ...extra },
   };
 }
 
@@ -24,7 +24,7 @@ export interface PodState {
   labels?: Record<string, string>;
 }
 
-/** create a pod and give it the status a kubelet would write */
+/** create a pod bound to a node and give it the status its kubelet would write */
 export async function podIn(c: FakeCluster, name: string, app: string, state: PodState = {}): Promise<Pod> {
   const created = await c.client.pods.create({
     apiVersion: 'v1',
@@ -41,7 +41,7 @@ export async function podIn(c: FakeCluster, name: string, app: string, state: Po
       ],
     },
   });
-  let pod = await c.client.pods.updateStatus({
+  const pod = await c.client.pods.updateStatus({
     ...created,
     status: {
       phase: state.phase ?? 'Running',
@@ -49,16 +49,8 @@ export async function podIn(c: FakeCluster, name: string, app: string, state: Po
       conditions: [{ type: 'Ready', status: state.ready === false ? 'False' : 'True' }],
     },
   });
-  if (state.terminating) {
-    pod = await c.client.pods.update({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: '2026-01-01T00:00:00Z',
-        deletionGracePeriodSeconds: 30,
-      },
-    });
-  }
+  // a bound pod's delete is graceful: it stays, terminating, for its grace period (30 s by default)
+  if (state.terminating) return (await c.client.pods.delete(name, { namespace: ns })) as Pod;
   return pod;
 }
 

@@ -1,8 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
-import { errors } from '../../api/errors.js';
 import { silentLogger } from '../../util/logger.js';
-import { fakeCluster, settle, until } from '../common/fake-cluster.js';
+import { fakeCluster, finishTerminatingPods, settle, until } from '../../testing/fake-cluster.js';
 import { NamespaceController } from './namespace-controller.js';
 
 const pod = (name: string, namespace: string): Pod => ({
@@ -15,31 +14,26 @@ describe('NamespaceController', () => {
   afterEach(() => ctrl?.stop());
 
   it('deletes every object in a terminating namespace, waits for them to go, then finalizes', async () => {
-    const c = fakeCluster();
-    await c.client.namespaces.create({ metadata: { name: 'keep' }, spec: { finalizers: ['kubernetes'] } });
+    const c = await fakeCluster();
+    await c.createNamespace('keep');
+    await c.createNamespace('team');
     await c.client.pods.create(pod('a', 'team'));
-    await c.client.pods.create(pod('slow', 'team'));
+    // the `slow` pod runs on a node: its delete is graceful, and it stays until its kubelet has stopped it
+    await c.client.pods.create({
+      ...pod('slow', 'team'),
+      spec: { ...pod('slow', 'team').spec!, nodeName: 'n1' },
+    });
     await c.client.pods.create(pod('other', 'keep'));
     await c.client.configMaps.create({ metadata: { name: 'cfg', namespace: 'team' }, data: { k: 'v' } });
     await c.client.deployments.create({
       metadata: { name: 'web', namespace: 'team' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } },
-    });
-    // the apiserver's state after `kubectl delete ns team`
-    c.handler.put(
-      { group: '', version: 'v1', resource: 'namespaces' },
-      {
-        metadata: { name: 'team', uid: 'uid-team', deletionTimestamp: '2024-01-01T00:00:00Z' },
-        spec: { finalizers: ['kubernetes'] },
-        status: { phase: 'Terminating' },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: pod('x', 'team').spec },
       },
-    );
-    // the `slow` pod stays (as a pod in its grace period would) until released
-    let holdSlow = true;
-    c.onRequest = (req) => {
-      if (holdSlow && req.verb === 'delete' && req.name === 'slow')
-        throw errors.notFound({ group: '', kind: 'Pod', resource: 'pods', name: 'slow' });
-    };
+    });
+    // `kubectl delete ns team`: the namespace stays Terminating until its `kubernetes` finalizer is removed
+    await c.client.namespaces.delete('team');
     ctrl = new NamespaceController({
       client: c.client,
       informers: c.informers,
@@ -54,7 +48,7 @@ describe('NamespaceController', () => {
     await settle();
     expect(c.objects<Pod>('pods', 'team').map((p) => p.metadata!.name)).toEqual(['slow']);
     expect(c.objects<Pod>('pods', 'keep')).toHaveLength(1);
-    expect(c.handler.requests.some((r) => r.subresource === 'finalize')).toBe(false);
+    expect(c.requests.some((r) => r.subresource === 'finalize')).toBe(false);
     const ns = c.objects<Namespace>('namespaces').find((n) => n.metadata?.name === 'team')!;
     expect(ns.status?.conditions?.find((x) => x.type === 'NamespaceContentRemaining')).toMatchObject({
       status: 'True',
@@ -62,20 +56,26 @@ describe('NamespaceController', () => {
       message: 'Some resources are remaining: pods. has 1 resource instances',
     });
 
-    holdSlow = false;
+    expect(c.objects<Pod>('pods', 'team')[0].metadata?.deletionTimestamp).toBeDefined();
+    expect(await finishTerminatingPods(c, 'team')).toBe(1);
     c.clock.advance(1_000);
-    await until(() => c.handler.requests.some((r) => r.subresource === 'finalize'), 'finalize');
-    const finalize = c.handler.requests.find((r) => r.subresource === 'finalize')!;
+    await until(() => c.requests.some((r) => r.subresource === 'finalize'), 'finalize');
+    const finalize = c.requests.find((r) => r.subresource === 'finalize')!;
     expect(finalize.verb).toBe('update');
     expect(finalize.name).toBe('team');
     expect((finalize.body as Namespace).spec?.finalizers).toEqual([]);
     expect(c.objects<Pod>('pods', 'team')).toHaveLength(0);
     expect(c.objects<Pod>('pods', 'keep')).toHaveLength(1);
+    // the last finalizer gone, the apiserver deletes the namespace
+    await until(
+      () => !c.objects<Namespace>('namespaces').some((n) => n.metadata?.name === 'team'),
+      'ns gone',
+    );
   });
 
   it('leaves namespaces that are not being deleted alone', async () => {
-    const c = fakeCluster();
-    await c.client.namespaces.create({ metadata: { name: 'live' }, spec: { finalizers: ['kubernetes'] } });
+    const c = await fakeCluster();
+    await c.createNamespace('live');
     await c.client.pods.create(pod('a', 'live'));
     ctrl = new NamespaceController({
       client: c.client,
@@ -88,6 +88,6 @@ describe('NamespaceController', () => {
     c.clock.advance(5_000);
     await settle();
     expect(c.objects('pods', 'live')).toHaveLength(1);
-    expect(c.handler.requests.filter((r) => r.verb === 'delete' || r.subresource === 'finalize')).toEqual([]);
+    expect(c.requests.filter((r) => r.verb === 'delete' || r.subresource === 'finalize')).toEqual([]);
   });
 });

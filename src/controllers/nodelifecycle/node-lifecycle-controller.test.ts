@@ -3,7 +3,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Event, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { silentLogger } from '../../util/logger.js';
 import { rfc3339, rfc3339Micro } from '../../util/objects.js';
-import { fakeCluster, settle, type FakeCluster } from '../common/fake-cluster.js';
+import { fakeCluster, setPodStatus, settle, type FakeCluster } from '../../testing/fake-cluster.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
 
@@ -11,7 +11,7 @@ const GRACE = 3_000;
 const PERIOD = 500;
 
 async function setup(): Promise<{ c: FakeCluster; ctrl: NodeLifecycleController }> {
-  const c = fakeCluster();
+  const c = await fakeCluster();
   const now = rfc3339(c.clock.now());
   await c.client.nodes.create({
     metadata: { name: 'n1' },
@@ -35,7 +35,10 @@ async function setup(): Promise<{ c: FakeCluster; ctrl: NodeLifecycleController 
   await c.client.pods.create({
     metadata: { name: 'p1', namespace: 'default' },
     spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'hello' }] },
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  await setPodStatus(c, 'p1', 'default', {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'True' }],
   });
   const ctrl = new NodeLifecycleController({
     client: c.client,

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { Event, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { silentLogger } from '../../util/logger.js';
-import { fakeCluster, settle, type FakeCluster } from '../common/fake-cluster.js';
+import { fakeCluster, setPodStatus, settle, type FakeCluster } from '../../testing/fake-cluster.js';
 import { TaintEvictionController } from './taint-eviction-controller.js';
 import { TAINT_UNREACHABLE, matchingTolerations, minTolerationMs } from './taints.js';
 
@@ -14,14 +14,17 @@ const tolerateFor = (seconds?: number): Toleration => ({
 });
 
 async function setup(): Promise<{ c: FakeCluster; ctrl: TaintEvictionController }> {
-  const c = fakeCluster();
+  // DefaultTolerationSeconds admission would give every pod a toleration of not-ready and unreachable: off here
+  // (as with --disable-admission-plugins) so that a pod can tolerate nothing
+  const c = await fakeCluster({ admission: { disable: ['DefaultTolerationSeconds'] } });
   await c.client.nodes.create({ metadata: { name: 'n1' } });
-  const pod = (name: string, tolerations: Toleration[] = []) =>
-    c.client.pods.create({
+  const pod = async (name: string, tolerations: Toleration[] = []) => {
+    await c.client.pods.create({
       metadata: { name, namespace: 'default' },
       spec: { nodeName: 'n1', tolerations, containers: [{ name: 'c', image: 'hello' }] },
-      status: { phase: 'Running' },
     });
+    await setPodStatus(c, name, 'default', { phase: 'Running' });
+  };
   await pod('intolerant');
   await pod('two-seconds', [tolerateFor(2)]);
   await pod('forever', [tolerateFor()]);
@@ -42,9 +45,11 @@ async function taintNode(c: FakeCluster, taints: Taint[]): Promise<void> {
   await settle();
 }
 
+/** pods not being deleted (an evicted pod stays, terminating, for its grace period) */
 const podNames = (c: FakeCluster) =>
   c
     .objects<Pod>('pods')
+    .filter((p) => !p.metadata?.deletionTimestamp)
     .map((p) => p.metadata!.name)
     .sort();
 
@@ -71,7 +76,7 @@ describe('TaintEvictionController', () => {
     const s = await setup();
     ctrl = s.ctrl;
     expect(podNames(s.c)).toEqual(['forever', 'intolerant', 'two-seconds']);
-    const deletesBefore = s.c.handler.requests.filter((r) => r.verb === 'delete').length;
+    const deletesBefore = s.c.requests.filter((r) => r.verb === 'delete').length;
     expect(deletesBefore).toBe(0);
     await taintNode(s.c, [unreachable]);
     expect(podNames(s.c)).toEqual(['forever', 'two-seconds']);
@@ -85,9 +90,7 @@ describe('TaintEvictionController', () => {
     await settle();
     expect(podNames(s.c)).toEqual(['forever']);
     // DisruptionTarget first, then the delete; and the Event upstream writes
-    const statusWrite = s.c.handler.requests.find(
-      (r) => r.subresource === 'status' && r.name === 'two-seconds',
-    );
+    const statusWrite = s.c.requests.findLast((r) => r.subresource === 'status' && r.name === 'two-seconds');
     expect((statusWrite?.body as Pod).status?.conditions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'DisruptionTarget', reason: 'DeletionByTaintManager' }),

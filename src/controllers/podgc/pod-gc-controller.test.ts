@@ -1,26 +1,22 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { silentLogger } from '../../util/logger.js';
-import { rfc3339 } from '../../util/objects.js';
-import { fakeCluster, settle, type FakeCluster } from '../common/fake-cluster.js';
+import { fakeCluster, setPodStatus, settle, type FakeCluster } from '../../testing/fake-cluster.js';
 import { PodGCController } from './pod-gc-controller.js';
 
 const PERIOD = 2_000;
 
-function pod(
+/** create a pod as its kubelet would report it: bound to `node` (if given), in `phase` */
+async function pod(
+  c: FakeCluster,
   name: string,
-  opts: { node?: string; phase?: string; terminating?: boolean; created?: number } = {},
-): Pod {
-  return {
-    metadata: {
-      name,
-      namespace: 'default',
-      ...(opts.terminating ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}),
-      ...(opts.created !== undefined ? { creationTimestamp: rfc3339(opts.created) } : {}),
-    },
+  opts: { node?: string; phase?: string; finalizers?: string[] } = {},
+): Promise<void> {
+  await c.client.pods.create({
+    metadata: { name, namespace: 'default', ...(opts.finalizers ? { finalizers: opts.finalizers } : {}) },
     spec: { ...(opts.node ? { nodeName: opts.node } : {}), containers: [{ name: 'c', image: 'hello' }] },
-    status: { phase: opts.phase ?? 'Running' },
-  };
+  });
+  await setPodStatus(c, name, 'default', { phase: opts.phase ?? 'Running' });
 }
 
 const names = (c: FakeCluster) =>
@@ -41,12 +37,15 @@ describe('PodGCController', () => {
   afterEach(() => ctrl?.stop());
 
   it('force-deletes pods of a vanished node after the quarantine, and unscheduled terminating pods', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await c.client.nodes.create({ metadata: { name: 'alive' } });
-    await c.client.pods.create(pod('on-alive', { node: 'alive' }));
-    await c.client.pods.create(pod('on-gone', { node: 'gone' }));
-    await c.client.pods.create(pod('unscheduled-terminating', { terminating: true }));
-    await c.client.pods.create(pod('unscheduled'));
+    await pod(c, 'on-alive', { node: 'alive' });
+    await pod(c, 'on-gone', { node: 'gone' });
+    // an unscheduled pod's delete is immediate: only a finalizer keeps one terminating
+    const hold = 'example.com/hold';
+    await pod(c, 'unscheduled-terminating', { finalizers: [hold] });
+    await c.client.pods.delete('unscheduled-terminating', { namespace: 'default' });
+    await pod(c, 'unscheduled');
     ctrl = new PodGCController({
       client: c.client,
       informers: c.informers,
@@ -57,13 +56,21 @@ describe('PodGCController', () => {
     });
     await ctrl.run();
     await tick(c, PERIOD);
-    // first pass: the unscheduled terminating pod goes; the missing node starts its quarantine
+    // first pass: the unscheduled terminating pod is force-deleted (it goes once its finalizer does); the missing
+    // node starts its quarantine
+    const force = c.requests.findLast((r) => r.verb === 'delete' && r.name === 'unscheduled-terminating');
+    expect(force?.options).toMatchObject({
+      gracePeriodSeconds: 0,
+      preconditions: { uid: expect.any(String) },
+    });
+    const held = await c.client.pods.get('unscheduled-terminating', 'default');
+    await c.client.pods.update({ ...held, metadata: { ...held.metadata, finalizers: [] } });
     expect(names(c)).toEqual(['on-alive', 'on-gone', 'unscheduled']);
     await tick(c, PERIOD);
     expect(names(c)).toEqual(['on-alive', 'unscheduled']);
-    const del = c.handler.requests.find((r) => r.verb === 'delete' && r.name === 'on-gone')!;
+    const del = c.requests.find((r) => r.verb === 'delete' && r.name === 'on-gone')!;
     expect(del.options.gracePeriodSeconds).toBe(0);
-    const status = c.handler.requests.find((r) => r.subresource === 'status' && r.name === 'on-gone')!;
+    const status = c.requests.findLast((r) => r.subresource === 'status' && r.name === 'on-gone')!;
     expect((status.body as Pod).status).toMatchObject({
       phase: 'Failed',
       conditions: [expect.objectContaining({ type: 'DisruptionTarget', reason: 'DeletionByPodGC' })],
@@ -71,8 +78,8 @@ describe('PodGCController', () => {
   });
 
   it('does not delete pods of a node the cache has not seen yet but the apiserver has', async () => {
-    const c = fakeCluster();
-    await c.client.pods.create(pod('p', { node: 'new-node' }));
+    const c = await fakeCluster();
+    await pod(c, 'p', { node: 'new-node' });
     ctrl = new PodGCController({
       client: c.client,
       informers: c.informers,
@@ -90,14 +97,14 @@ describe('PodGCController', () => {
   });
 
   it('keeps at most the threshold of terminated pods, deleting the oldest', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await c.client.nodes.create({ metadata: { name: 'n' } });
-    const t0 = c.clock.now();
-    for (let i = 0; i < 5; i++)
-      await c.client.pods.create(
-        pod(`done-${i}`, { node: 'n', phase: i % 2 ? 'Succeeded' : 'Failed', created: t0 + i * 1000 }),
-      );
-    await c.client.pods.create(pod('running', { node: 'n', created: t0 - 5000 }));
+    // the apiserver stamps creationTimestamp with its clock: the oldest pod is created first
+    await pod(c, 'running', { node: 'n' });
+    for (let i = 0; i < 5; i++) {
+      c.clock.advance(1000);
+      await pod(c, `done-${i}`, { node: 'n', phase: i % 2 ? 'Succeeded' : 'Failed' });
+    }
     ctrl = new PodGCController({
       client: c.client,
       informers: c.informers,

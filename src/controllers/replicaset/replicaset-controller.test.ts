@@ -2,7 +2,14 @@ import { describe, it, expect, afterEach } from 'vitest';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { errors } from '../../api/errors.js';
-import { fakeCluster, markPodReady, settle, until, type FakeCluster } from '../common/fake-cluster.js';
+import {
+  fakeCluster,
+  markPodReady,
+  setPodStatus,
+  settle,
+  until,
+  type FakeCluster,
+} from '../../testing/fake-cluster.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 
 const ns = 'default';
@@ -66,7 +73,7 @@ async function scale(c: FakeCluster, name: string, replicas: number): Promise<vo
 
 describe('ReplicaSetController', () => {
   it('creates pods from the template with generateName, labels and a controller ownerReference', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const ctl = await start(c);
     const rs = await c.client.replicaSets.create(replicaSet('web', 3));
     await until(() => pods(c).length === 3 && rsOf(c, 'web').status?.replicas === 3, '3 pods');
@@ -110,7 +117,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('replaces a pod that is deleted and deletes the surplus on scale-down, with events', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const ctl = await start(c);
     await c.client.replicaSets.create(replicaSet('web', 2));
     await until(() => pods(c).length === 2);
@@ -128,7 +135,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('deletes the least valuable pods first (unassigned, pending, not ready, then newest)', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.replicaSets.create(replicaSet('web', 5));
     await until(() => pods(c).length === 5);
@@ -136,9 +143,12 @@ describe('ReplicaSetController', () => {
     const [, p1, p2, p3, p4] = pods(c).sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
     // p0 stays unassigned; p1 assigned but Pending; p2 running not ready; p3 and p4 ready (p3 ready first)
     const setPod = async (pod: Pod, nodeName: string, status: Pod['status']): Promise<void> => {
-      const cur = await c.client.pods.get(pod.metadata!.name!, ns);
-      const bound = await c.client.pods.update({ ...cur, spec: { ...cur.spec!, nodeName } });
-      await c.client.pods.updateStatus({ ...bound, status });
+      const name = pod.metadata!.name!;
+      await c.client.pods.bind({
+        metadata: { name, namespace: ns },
+        target: { kind: 'Node', name: nodeName },
+      });
+      await setPodStatus(c, name, ns, status);
     };
     await setPod(p1, 'n1', { phase: 'Pending' });
     await setPod(p2, 'n1', { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] });
@@ -146,10 +156,12 @@ describe('ReplicaSetController', () => {
     c.clock.advance(600_000);
     await markPodReady(c, p4, 'n3');
     await settle();
+    // bound pods are deleted gracefully and stay, terminating, until their kubelet is done: count the others
+    const live = (): Pod[] => pods(c).filter((p) => !p.metadata?.deletionTimestamp);
     const remaining = async (n: number): Promise<string[]> => {
       await scale(c, 'web', n);
-      await until(() => pods(c).length === n, `${n} pods`);
-      return pods(c)
+      await until(() => live().length === n, `${n} pods`);
+      return live()
         .map((p) => p.metadata!.name!)
         .sort();
     };
@@ -161,7 +173,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('does not double-create when syncs run before the watch reports the new pods (expectations)', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const ctl = await start(c, false);
     await c.client.replicaSets.create(replicaSet('web', 3));
     await until(() => c.informers.replicaSets().store.size() === 1);
@@ -193,7 +205,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('creates in slow-start batches and stops at the first failing batch', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const ctl = await start(c, false);
     await c.client.replicaSets.create(replicaSet('web', 10));
     await until(() => c.informers.replicaSets().store.size() === 1);
@@ -224,7 +236,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('adopts matching orphans and releases pods whose labels stop matching', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     const orphan = await c.client.pods.create({
       metadata: { name: 'orphan', namespace: ns, labels: { app: 'web', tier: 'web' } },
@@ -247,7 +259,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('does not adopt pods owned by another controller', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.pods.create({
       metadata: {
@@ -267,21 +279,23 @@ describe('ReplicaSetController', () => {
   });
 
   it('does not count pods being deleted or finished, and replaces them', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.replicaSets.create(replicaSet('web', 2));
     await until(() => pods(c).length === 2);
     const [a, b] = pods(c);
-    await c.client.pods.update({
-      ...a,
-      metadata: { ...a.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' },
-    });
-    await c.client.pods.updateStatus({ ...b, status: { phase: 'Failed' } });
+    // a bound pod is deleted gracefully: it stays, terminating, until its kubelet has stopped it
+    await markPodReady(c, a);
+    await c.client.pods.delete(a.metadata!.name!, { namespace: ns });
+    expect(
+      pods(c).find((p) => p.metadata?.name === a.metadata!.name)?.metadata?.deletionTimestamp,
+    ).toBeDefined();
+    await setPodStatus(c, b.metadata!.name!, ns, { phase: 'Failed' });
     await until(() => pods(c).length === 4 && rsOf(c, 'web').status?.replicas === 2, 'two replacements');
   });
 
   it('counts ready and available replicas, honouring minReadySeconds with the clock', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.replicaSets.create(replicaSet('web', 2, { minReadySeconds: 10 }));
     await until(() => pods(c).length === 2);
@@ -296,7 +310,7 @@ describe('ReplicaSetController', () => {
   });
 
   it('counts fullyLabeledReplicas only for pods carrying every template label', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     await start(c);
     await c.client.pods.create({
       metadata: { name: 'partial', namespace: ns, labels: { app: 'web' } },

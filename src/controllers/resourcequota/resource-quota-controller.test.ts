@@ -1,28 +1,32 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Pod, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { silentLogger } from '../../util/logger.js';
-import { fakeCluster, settle } from '../common/fake-cluster.js';
+import { fakeCluster, setPodStatus, settle, type FakeCluster } from '../../testing/fake-cluster.js';
 import { ResourceQuotaController } from './resource-quota-controller.js';
 
-const pod = (name: string, memory: string, phase = 'Running'): Pod => ({
-  metadata: { name, namespace: 'ns' },
-  spec: {
-    containers: [{ name: 'c', image: 'nginx', resources: { requests: { memory }, limits: { memory } } }],
-  },
-  status: { phase },
-});
+/** create a pod and report it in `phase`, as its kubelet would */
+async function pod(c: FakeCluster, name: string, memory: string, phase = 'Running'): Promise<void> {
+  await c.client.pods.create({
+    metadata: { name, namespace: 'ns' },
+    spec: {
+      containers: [{ name: 'c', image: 'nginx', resources: { requests: { memory }, limits: { memory } } }],
+    },
+  });
+  await setPodStatus(c, name, 'ns', { phase });
+}
 
 describe('ResourceQuotaController', () => {
   let ctrl: ResourceQuotaController | undefined;
   afterEach(() => ctrl?.stop());
 
   it('copies spec.hard to status.hard and recomputes status.used, giving back what a delete frees', async () => {
-    const c = fakeCluster();
+    const c = await fakeCluster();
     const quotas = c.client.resource<ResourceQuota>('', 'v1', 'resourcequotas');
-    await c.client.pods.create(pod('a', '600Mi'));
-    await c.client.pods.create(pod('b', '100Mi'));
+    await c.createNamespace('ns');
+    await pod(c, 'a', '600Mi');
+    await pod(c, 'b', '100Mi');
     // a finished pod uses no compute resources, but still counts as an object
-    await c.client.pods.create(pod('done', '1Gi', 'Succeeded'));
+    await pod(c, 'done', '1Gi', 'Succeeded');
     await quotas.create({
       metadata: { name: 'q', namespace: 'ns' },
       spec: {

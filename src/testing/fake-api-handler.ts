@@ -1,4 +1,7 @@
-// A map-backed ApiHandler with watch history, for tests of the client library and of components.
+// Test support for transport tests (the client's connections and informers, the WebSocket face, the dashboard's
+// streams): a map-backed ApiHandler whose watch history a test controls — compact() it for 410s, end every watch,
+// count the watchers. It has none of the API's rules (no validation, defaulting, uids, generateName, updates or
+// patches): code that depends on those is tested against the real registry, ./fake-cluster.ts.
 import { errors } from '../api/errors.js';
 import type {
   ApiHandler,
@@ -42,9 +45,9 @@ function matches(obj: KubeObject, namespace: string | undefined, labels: [string
 }
 
 /**
- * Stores objects in a Map under one cluster-wide resourceVersion; serves get/list/create/update/patch(merge,
- * top-level only)/delete and watch with a replayable history. `compact()` forgets history so resuming
- * watches get 410 Expired, as after the apiserver's watch cache moved on. Stored objects are frozen.
+ * Stores objects in a Map under one cluster-wide resourceVersion; serves get/list/create/delete and watch with a
+ * replayable history; put() writes as another client would. `compact()` forgets history so resuming watches get
+ * 410 Expired, as after the apiserver's watch cache moved on. Stored objects are frozen.
  */
 export class FakeApiHandler implements ApiHandler {
   rv = 0;
@@ -112,7 +115,6 @@ export class FakeApiHandler implements ApiHandler {
         ...object.metadata,
         ...(req.namespace ? { namespace: req.namespace } : {}),
         resourceVersion: String(rv),
-        uid: object.metadata?.uid ?? `uid-${rv}`,
       },
     });
     if (type === 'DELETED') this.objects.delete(key);
@@ -174,23 +176,6 @@ export class FakeApiHandler implements ApiHandler {
         const key = this.keyOf(req, objName);
         if (this.objects.has(key)) throw errors.alreadyExists(this.ref(req, objName));
         return { code: 201, body: this.write(req, key, body, 'ADDED') };
-      }
-      case 'update':
-      case 'patch': {
-        const key = this.keyOf(req, name);
-        const old = this.objects.get(key);
-        if (!old) throw errors.notFound(this.ref(req, name));
-        const body = req.body as KubeObject;
-        if (req.verb === 'update') {
-          const expected = body.metadata?.resourceVersion;
-          if (expected && expected !== old.metadata?.resourceVersion)
-            throw errors.staleResourceVersion(this.ref(req, name));
-          return { code: 200, body: this.write(req, key, body, 'MODIFIED') };
-        }
-        return {
-          code: 200,
-          body: this.write(req, key, { ...old, ...body, metadata: old.metadata }, 'MODIFIED'),
-        };
       }
       case 'delete': {
         const key = this.keyOf(req, name);
