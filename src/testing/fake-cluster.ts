@@ -134,18 +134,20 @@ export async function setPodStatus(
 }
 
 /**
- * What kubelets do once their pods' containers have stopped: remove the pods whose graceful deletion has begun
- * (a delete with gracePeriodSeconds 0). Returns how many it removed.
+ * What kubelets do once their pods' containers have stopped: delete the pods whose graceful deletion has begun
+ * with gracePeriodSeconds 0 and the pod's uid as precondition (a pod with finalizers stays until they are gone).
+ * Returns how many such deletes were accepted.
  */
 export async function finishTerminatingPods(cluster: FakeCluster, namespace?: string): Promise<number> {
   let n = 0;
   for (const pod of cluster.objects<Pod>('pods', namespace)) {
-    if (!pod.metadata?.deletionTimestamp || pod.metadata.finalizers?.length) continue;
+    const m = pod.metadata!;
+    if (!m.deletionTimestamp || m.deletionGracePeriodSeconds === 0) continue;
     try {
-      await cluster.client.pods.delete(pod.metadata.name!, {
-        namespace: pod.metadata.namespace!,
+      await cluster.client.pods.delete(m.name!, {
+        namespace: m.namespace!,
         gracePeriodSeconds: 0,
-        preconditions: { uid: pod.metadata.uid! },
+        preconditions: { uid: m.uid! },
       });
       n++;
     } catch (err) {
