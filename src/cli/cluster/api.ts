@@ -1,5 +1,5 @@
 // The few REST calls the CLI makes to its own cluster: /readyz, the node list, and a port check before starting.
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { createServer } from 'node:net';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { nodeDegradations, type NodeProblemSummary } from './degraded.js';
@@ -8,6 +8,8 @@ export interface ApiTarget {
   url: string;
   ca: string;
   token?: string;
+  /** a keep-alive agent for a caller that polls (one TLS handshake, not one per poll) */
+  agent?: Agent;
 }
 
 /** GET `path` as JSON; rejects on network errors, non-2xx, or after `timeoutMs`. */
@@ -17,6 +19,7 @@ export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): 
       `${target.url}${path}`,
       {
         ca: target.ca,
+        ...(target.agent ? { agent: target.agent } : {}),
         timeout: timeoutMs,
         headers: {
           Accept: 'application/json',
@@ -49,10 +52,14 @@ export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): 
 /** Whether /readyz answers 200. */
 export function isReady(target: ApiTarget): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${target.url}/readyz`, { ca: target.ca, timeout: 1_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      `${target.url}/readyz`,
+      { ca: target.ca, ...(target.agent ? { agent: target.agent } : {}), timeout: 1_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
@@ -64,6 +71,8 @@ export interface NodeSummary {
   internalIP: string | undefined;
   /** the Ready condition's status: True, False or Unknown */
   ready: string;
+  /** the Ready condition's lastHeartbeatTime (RFC 3339, whole seconds), when it has one */
+  heartbeat: string | undefined;
   /** the node's True *Degraded conditions (src/kubelet/degraded.ts) */
   degraded: NodeProblemSummary[];
 }
@@ -73,6 +82,7 @@ export function summarizeNode(node: Node): NodeSummary {
     name: node.metadata?.name ?? '',
     internalIP: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
     ready: node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+    heartbeat: node.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime,
     degraded: nodeDegradations(node),
   };
 }
