@@ -71,8 +71,6 @@ export interface NodeSummary {
   internalIP: string | undefined;
   /** the Ready condition's status: True, False or Unknown */
   ready: string;
-  /** the Ready condition's lastHeartbeatTime (RFC 3339, whole seconds), when it has one */
-  heartbeat: string | undefined;
   /** the node's True *Degraded conditions (src/kubelet/degraded.ts) */
   degraded: NodeProblemSummary[];
 }
@@ -82,15 +80,21 @@ export function summarizeNode(node: Node): NodeSummary {
     name: node.metadata?.name ?? '',
     internalIP: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
     ready: node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
-    heartbeat: node.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime,
     degraded: nodeDegradations(node),
   };
 }
 
 export async function listNodes(target: ApiTarget): Promise<NodeSummary[]> {
-  const list = await getJson<{ items: Node[] }>(target, '/api/v1/nodes');
-  return list.items.map(summarizeNode);
+  return (await listNodeObjects(target)).map(summarizeNode);
 }
+
+export async function listNodeObjects(target: ApiTarget): Promise<Node[]> {
+  return (await getJson<{ items: Node[] }>(target, '/api/v1/nodes')).items;
+}
+
+/** The Ready condition's lastHeartbeatTime in epoch ms (whole seconds), NaN when there is none. */
+export const readyHeartbeat = (node: Node): number =>
+  Date.parse(node.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '');
 
 /** Resolves when `host:port` can be bound (then released), rejects with the bind error otherwise. */
 export function checkPortFree(host: string, port: number): Promise<void> {

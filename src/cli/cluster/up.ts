@@ -9,7 +9,16 @@ import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
 import { ensureClusterPki } from '../../util/pki.js';
 import { CliError } from '../cli-error.js';
-import { checkPortFree, getJson, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
+import {
+  checkPortFree,
+  getJson,
+  isReady,
+  listNodeObjects,
+  readyHeartbeat,
+  summarizeNode,
+  type ApiTarget,
+  type NodeSummary,
+} from './api.js';
 import {
   apiServerProcess,
   clusterDnsAddress,
@@ -257,9 +266,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     const since = Math.floor(startedAt / 1000) * 1000;
     const nodesReady = async (): Promise<boolean> => {
       try {
-        nodes = (await listNodes(target)).map((n) =>
-          n.ready === 'True' && !(Date.parse(n.heartbeat ?? '') >= since) ? { ...n, ready: 'Unknown' } : n,
-        );
+        nodes = (await listNodeObjects(target)).map((node) => {
+          const n = summarizeNode(node);
+          return n.ready === 'True' && !(readyHeartbeat(node) >= since) ? { ...n, ready: 'Unknown' } : n;
+        });
       } catch {
         nodes = [];
       }
