@@ -5,6 +5,7 @@ import { CliError } from '../cli/cli-error.js';
 import { kubemuCommand, shellQuote } from '../util/cli-command.js';
 import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
+import { freezeNode } from './freeze.js';
 import { ChaosError, parseDuration, type ChaosBackend, type CommandHint } from './chaos.js';
 
 export const CHAOS_USAGE = `Usage: kubemu chaos <action> [options]
@@ -102,6 +103,9 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
   const stateDir = v['state-dir'] ? resolve(v['state-dir']) : defaultStateDir(name);
 
   let backend: ChaosBackend | undefined;
+  // kill-node under pm2: the node stops at once, not after the pm2 client has loaded (see freeze.ts)
+  const daemon = mode !== 'docker' && action === 'kill-node' ? runningState(stateDir).daemonPid : undefined;
+  const frozen = daemon !== undefined ? freezeNode(daemon, target) : undefined;
   try {
     backend = await chaosBackend({ name, stateDir, mode });
     const print = (line: string): void => void out.write(`${line}\n`);
@@ -124,6 +128,8 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
       throw new CliError(`kubemu chaos ${action}: ${err.message}`, 1, { cause: err });
     throw err;
   } finally {
+    // whatever is still frozen was not killed (the kill failed, or pm2 does not know it): let it run again
+    frozen?.thaw();
     backend?.close();
   }
 }

@@ -160,4 +160,44 @@ describe('ApiConnection', () => {
     await expect(created).resolves.toEqual({ code: 201, body: { created: true } });
     expect(seen).toBe(3);
   });
+
+  it('retries its first connection at the initial backoff (started before its apiserver), doubling only after', async () => {
+    // the port of a server that is not listening yet
+    const probe = await bareServer({ autoPong: true });
+    const url = probe.url;
+    await new Promise<void>((r) => probe.wss.close(() => r()));
+    // every reconnect delay asked for is recorded; the timers run at once so the test does not wait them out
+    const delays: number[] = [];
+    const clock = {
+      now: () => Date.now(),
+      setTimeout(fn: () => void, ms: number, opts?: { keepAlive?: boolean }) {
+        if (ms >= 1_000) delays.push(ms);
+        const t = setTimeout(fn, ms >= 1_000 ? 1 : ms);
+        if (!opts?.keepAlive) t.unref();
+        return { cancel: () => clearTimeout(t) };
+      },
+    };
+    const conn = new ApiConnection({
+      url,
+      clock,
+      backoff: { initialMs: 1_000, maxMs: 60_000 },
+      pingIntervalMs: 500,
+      logger: silentLogger(),
+    });
+    cleanups.push(() => conn.close());
+    while (delays.length < 10) await new Promise((r) => setTimeout(r, 5));
+    expect(new Set(delays)).toEqual(new Set([1_000]));
+    // the apiserver comes up: the connection opens; then it goes away and comes back, and the backoff doubles
+    const port = Number(new URL(url).port);
+    const wss = new WebSocketServer({ port, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+    await conn.ready();
+    delays.length = 0;
+    await new Promise<void>((r) => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close(() => r());
+    });
+    while (delays.length < 4) await new Promise((r) => setTimeout(r, 5));
+    expect(delays.slice(0, 4)).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
 });

@@ -17,6 +17,9 @@ import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { withRetryAfter } from './retry-after.js';
 
+/** first-connection attempts made at the initial backoff before it starts doubling (5 s at the default 100 ms) */
+const STARTUP_RETRIES = 50;
+
 export interface ApiConnectionOptions {
   /** `wss://127.0.0.1:6443/kubemu/v1/ws` */
   url: string;
@@ -28,7 +31,8 @@ export interface ApiConnectionOptions {
   clock?: Clock;
   /**
    * reconnect backoff: starts at initialMs, doubles to maxMs; defaults 100 ms → 1 s, so every component is back
-   * within about a second of an apiserver restart (on loopback a retry a second costs nothing)
+   * within about a second of an apiserver restart (on loopback a retry a second costs nothing). The first
+   * connection is retried at initialMs for its first 50 attempts.
    */
   backoff?: { initialMs?: number; maxMs?: number };
   /** send a ping this often; three unanswered in a row → reconnect; default 5 s */
@@ -96,6 +100,9 @@ export class ApiConnection implements ApiTransport {
   private ws: WebSocket | undefined;
   private batcher: FrameBatcher | undefined;
   private open = false;
+  private everOpened = false;
+  /** failed attempts at the first connection (see onClose) */
+  private startupRetries = 0;
   private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, PendingRequest>();
@@ -227,13 +234,19 @@ export class ApiConnection implements ApiTransport {
       res.resume();
       ws.terminate();
     });
-    ws.on('error', (err) => this.log.warn({ err }, 'internal-face connection error'));
+    ws.on('error', (err) => {
+      // an apiserver not listening yet, while the component waits for its first connection, is no news
+      const waiting = !this.everOpened && (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (waiting) this.log.debug({ err }, 'apiserver not listening yet');
+      else this.log.warn({ err }, 'internal-face connection error');
+    });
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
   }
 
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
     this.open = true;
+    this.everOpened = true;
     this.backoff = this.initialBackoff;
     this.log.debug('connected to apiserver');
     for (const p of this.pending.values()) if (!p.sent) this.sendPending(p);
@@ -272,7 +285,11 @@ export class ApiConnection implements ApiTransport {
     // Requests already on the wire may or may not have been applied: their callers decide whether to retry.
     this.failPending(connectionLost(reason || `close code ${code}`), false);
     const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
+    // A component started with its apiserver (`kubemu up` starts the kubelets beside it) retries its first connection
+    // every initialMs for a few seconds instead of backing off: a refused connect on loopback costs next to nothing,
+    // and doubling made a kubelet ready a few hundred ms before the apiserver wait up to that long again.
+    if (this.everOpened || ++this.startupRetries > STARTUP_RETRIES)
+      this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
     // kept alive: a component whose only handle is this connection must wait for the apiserver, not exit 0 (it did,
     // when started before the apiserver listened, and whenever the apiserver was down for longer than a backoff)
     this.reconnectTimer = this.clock.setTimeout(() => this.connect(), delay, { keepAlive: true });

@@ -326,4 +326,31 @@ describe('kubemu up / status / down', () => {
       stderr: '',
     });
   });
+
+  it(
+    'up again on the same state dir returns once every kubelet of this run reported its node Ready, not on the Ready left from before',
+    { timeout: 200_000 },
+    async () => {
+      // the Nodes kept the Ready condition (and heartbeat) their kubelets last wrote before down
+      const since = Math.floor(Date.now() / 1000) * 1000;
+      const up = await shell(
+        `npx kubemu up --name ${name} --state-dir ${stateDir} --port ${port} --kubelet-port ${kubeletPort} ` +
+          `--kubeconfig ${kubeconfig}`,
+        180_000,
+      );
+      expect(up.code).toBe(0);
+      const nodes = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json']);
+      expect(nodes.code).toBe(0);
+      const heartbeats = (
+        JSON.parse(nodes.stdout) as {
+          items: { status: { conditions: { type: string; status: string; lastHeartbeatTime: string }[] } }[];
+        }
+      ).items.map((n) => n.status.conditions.find((c) => c.type === 'Ready')!);
+      expect(heartbeats).toHaveLength(3);
+      for (const h of heartbeats) {
+        expect(h.status).toBe('True');
+        expect(Date.parse(h.lastHeartbeatTime)).toBeGreaterThanOrEqual(since);
+      }
+    },
+  );
 });

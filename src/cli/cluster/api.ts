@@ -1,5 +1,5 @@
 // The few REST calls the CLI makes to its own cluster: /readyz, the node list, and a port check before starting.
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { createServer } from 'node:net';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { nodeDegradations, type NodeProblemSummary } from './degraded.js';
@@ -8,6 +8,8 @@ export interface ApiTarget {
   url: string;
   ca: string;
   token?: string;
+  /** a keep-alive agent for a caller that polls (one TLS handshake, not one per poll) */
+  agent?: Agent;
 }
 
 /** GET `path` as JSON; rejects on network errors, non-2xx, or after `timeoutMs`. */
@@ -17,6 +19,7 @@ export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): 
       `${target.url}${path}`,
       {
         ca: target.ca,
+        ...(target.agent ? { agent: target.agent } : {}),
         timeout: timeoutMs,
         headers: {
           Accept: 'application/json',
@@ -49,10 +52,14 @@ export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): 
 /** Whether /readyz answers 200. */
 export function isReady(target: ApiTarget): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${target.url}/readyz`, { ca: target.ca, timeout: 1_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      `${target.url}/readyz`,
+      { ca: target.ca, ...(target.agent ? { agent: target.agent } : {}), timeout: 1_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
@@ -78,9 +85,16 @@ export function summarizeNode(node: Node): NodeSummary {
 }
 
 export async function listNodes(target: ApiTarget): Promise<NodeSummary[]> {
-  const list = await getJson<{ items: Node[] }>(target, '/api/v1/nodes');
-  return list.items.map(summarizeNode);
+  return (await listNodeObjects(target)).map(summarizeNode);
 }
+
+export async function listNodeObjects(target: ApiTarget): Promise<Node[]> {
+  return (await getJson<{ items: Node[] }>(target, '/api/v1/nodes')).items;
+}
+
+/** The Ready condition's lastHeartbeatTime in epoch ms (whole seconds), NaN when there is none. */
+export const readyHeartbeat = (node: Node): number =>
+  Date.parse(node.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '');
 
 /** Resolves when `host:port` can be bound (then released), rejects with the bind error otherwise. */
 export function checkPortFree(host: string, port: number): Promise<void> {

@@ -1,6 +1,8 @@
 // pm2 with its home inside one cluster's state dir: start, list and stop that cluster's processes, never another's.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ProcessDescription, StartOptions } from 'pm2';
 import { isAlive } from './processes.js';
 
@@ -66,7 +68,9 @@ export class Pm2Cluster {
       throw new Error(`no pm2 daemon runs for ${pm2Home}`);
     // pm2 reads PM2_HOME when first loaded; set it too so nothing falls back to ~/.pm2
     process.env['PM2_HOME'] = pm2Home;
-    const { default: pm2 } = await import('pm2');
+    // the daemon boots (a few hundred ms of its own) while this process loads pm2's client
+    const launched = spawnDaemon && daemonPid(pm2Home) === undefined ? launchDaemon(pm2Home) : undefined;
+    const [{ default: pm2 }] = await Promise.all([import('pm2'), launched]);
     const Custom = (pm2 as unknown as { custom: new (opts: object) => Pm2Api }).custom;
     const api = new Custom({ pm2_home: pm2Home, daemon_mode: true });
     await call((cb) => api.connect(cb));
@@ -123,5 +127,47 @@ export class Pm2Cluster {
 
   disconnect(): void {
     this.api.disconnect();
+  }
+}
+
+/**
+ * Starts pm2's daemon for `pm2Home` as pm2's client does (Client.launchDaemon: `node lib/Daemon.js`, detached, its
+ * output in pm2.log, the same environment), without loading the client first; resolves when it reports itself
+ * online. The client, connected after, finds it running. Left out: pm2's Keymetrics agent, which kubemu never links.
+ */
+export function launchDaemon(pm2Home: string): Promise<void> {
+  const pm2Dir = dirname(createRequire(import.meta.url).resolve('pm2/package.json'));
+  // the layout the client makes on construction (Client.initFileStructure)
+  for (const dir of ['logs', 'pids', 'modules']) mkdirSync(join(pm2Home, dir), { recursive: true });
+  const moduleConf = join(pm2Home, 'module_conf.json');
+  if (!existsSync(moduleConf)) writeFileSync(moduleConf, '{}');
+  const log = openSync(join(pm2Home, 'pm2.log'), 'a');
+  try {
+    const child = spawn(process.execPath, [join(pm2Dir, 'lib', 'Daemon.js')], {
+      detached: true,
+      cwd: process.cwd(),
+      // what pm2's client passes: its defaults under this process's environment, in which loading pm2 set
+      // PM2_PROGRAMMATIC (the components inherit the daemon's environment)
+      env: { SILENT: 'true', PM2_HOME: pm2Home, ...process.env, PM2_PROGRAMMATIC: 'true' },
+      stdio: ['ignore', log, log, 'ipc'],
+    });
+    child.unref();
+    return new Promise((resolve, reject) => {
+      const exited = (code: number | null): void =>
+        reject(
+          new Error(
+            `the pm2 daemon exited (code ${code}) before it was online; see ${join(pm2Home, 'pm2.log')}`,
+          ),
+        );
+      child.once('error', reject);
+      child.once('exit', exited);
+      child.once('message', () => {
+        child.removeListener('exit', exited);
+        child.disconnect();
+        resolve();
+      });
+    });
+  } finally {
+    closeSync(log);
   }
 }

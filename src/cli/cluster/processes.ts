@@ -33,7 +33,8 @@ export function commandLine(pid: number): string {
 export const isOurs = (pid: number, marker: string): boolean =>
   isAlive(pid) && commandLine(pid).includes(marker);
 
-function children(pid: number): number[] {
+/** The direct children of `pid` (of every thread). */
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   if (!(pid > 1)) return out;
   let tasks: string[];
@@ -56,12 +57,12 @@ function children(pid: number): number[] {
 /** Every descendant of `pid` (children, grandchildren, ...). */
 export function descendants(pid: number): number[] {
   const out: number[] = [];
-  const queue = children(pid);
+  const queue = childrenOf(pid);
   while (queue.length > 0) {
     const next = queue.shift()!;
     if (out.includes(next)) continue;
     out.push(next);
-    queue.push(...children(next));
+    queue.push(...childrenOf(next));
   }
   return out;
 }

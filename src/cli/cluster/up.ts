@@ -1,13 +1,24 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
 import { DEFAULT_HTTP, DEFAULT_HTTPS, ingressUrls } from '../../util/ingress-address.js';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { yaml } from '../../util/lazy-yaml.js';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
 import { ensureClusterPki } from '../../util/pki.js';
 import { CliError } from '../cli-error.js';
-import { checkPortFree, getJson, isReady, listNodes, type ApiTarget, type NodeSummary } from './api.js';
+import {
+  checkPortFree,
+  getJson,
+  isReady,
+  listNodeObjects,
+  readyHeartbeat,
+  summarizeNode,
+  type ApiTarget,
+  type NodeSummary,
+} from './api.js';
 import {
   apiServerProcess,
   clusterDnsAddress,
@@ -28,6 +39,7 @@ import {
 import { clusterDegradations, formatDegradations } from './degraded.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
 import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
+import { ComponentFailed, FailureWatch, failedComponent, waitUntil } from './up-wait.js';
 import { portHolder } from './port-holder.js';
 import { Progress } from './progress.js';
 import { shellQuote } from '../../util/cli-command.js';
@@ -65,15 +77,6 @@ export interface UpResult {
   record: RunRecord;
   nodes: NodeSummary[];
   elapsedMs: number;
-}
-
-class ComponentFailed extends Error {
-  constructor(
-    readonly component: string,
-    detail: string,
-  ) {
-    super(`${component} ${detail}`);
-  }
 }
 
 async function checkPorts(opts: UpOptions, settings: ClusterSettings): Promise<void> {
@@ -133,21 +136,6 @@ function portTakenMessage(
   );
 }
 
-/** Throws ComponentFailed when one of `names` (all, if omitted) has died, crash-looped or errored. */
-function failedComponent(processes: ManagedProcess[], names?: readonly string[]): void {
-  for (const p of processes) {
-    if (names && !names.includes(p.name)) continue;
-    if (p.status === 'errored' || p.status === 'stopped' || p.restarts > 0) {
-      throw new ComponentFailed(
-        p.name,
-        p.restarts > 0 ? `exited and was restarted ${p.restarts} time(s)` : `is ${p.status}`,
-      );
-    }
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export async function up(opts: UpOptions): Promise<UpResult> {
   const out = opts.out ?? process.stdout;
   const startedAt = Date.now();
@@ -172,6 +160,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     ...(opts.containerLogMaxSize ? { containerLogMaxSize: opts.containerLogMaxSize } : {}),
     ...(opts.containerLogMaxFiles ? { containerLogMaxFiles: opts.containerLogMaxFiles } : {}),
   };
+  /** no database yet: the first start of this cluster */
+  const newCluster = !existsSync(join(stateDir, 'state.db'));
   await checkPorts(opts, settings);
   // everything made from here on, by this process, pm2 and the components, is private to the user
   process.umask(STATE_UMASK);
@@ -226,7 +216,11 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
 
-  const target: ApiTarget = { url: settings.apiServerUrl, ca: pki.caCertPem, token: adminToken };
+  // one keep-alive connection for the polls below (a TLS handshake per poll cost the apiserver CPU while it booted)
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  const target: ApiTarget = { url: settings.apiServerUrl, ca: pki.caCertPem, token: adminToken, agent };
+  let watch: FailureWatch | undefined;
+  let processes: ManagedProcess[] = [];
   const deadline = startedAt + opts.timeoutMs;
   let nodes: NodeSummary[] = [];
   const readyShown = new Set<string>();
@@ -245,23 +239,37 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           if (c.name !== 'apiserver') progress.update(c.name, 'started');
         }),
       ).then(() => undefined);
-    const first = startAll([apiServerProcess(settings), ...components.filter((c) => c.gatesReady)]);
+    // On a new cluster the controller-manager gates `up` too (it makes the default ServiceAccount): it joins the first
+    // wave. On a restart the ServiceAccount is there already, and it loads after the apiserver's boot.
+    const inFirstWave = (c: PlannedProcess): boolean =>
+      c.gatesReady === true || (newCluster && c.name === 'controller-manager');
+    const first = startAll([apiServerProcess(settings), ...components.filter(inFirstWave)]);
     // a failed start surfaces below, through the wave's promise or the components' status; never unhandled
     first.catch(() => undefined);
-    for (let i = 0; !(await isReady(target)); i++) {
-      if (i % 5 === 0) failedComponent(await supervisor.list(), ['apiserver']);
-      if (Date.now() > deadline) throw new ComponentFailed('apiserver', 'did not become ready in time');
-      await sleep(25);
-    }
+    // the user's kubeconfig is YAML: its parser loads while the apiserver boots, not after the nodes are Ready
+    yaml();
+    watch = new FailureWatch(supervisor, ['apiserver']);
+    const poll = { deadline, failed: watch.failed };
+    await waitUntil(() => isReady(target), {
+      ...poll,
+      intervalMs: 25,
+      component: 'apiserver',
+      late: 'did not become ready in time',
+    });
     progress.update('apiserver', `ready (${progress.elapsed()})`);
-    const rest = startAll(components.filter((c) => !c.gatesReady));
+    watch.watchAll();
+    // the second wave starts while the nodes come Ready: nothing below waits for its starts but the run record
+    const rest = startAll(components.filter((c) => !inFirstWave(c)));
     rest.catch(() => undefined);
-    await first;
-    await rest;
-    for (;;) {
-      failedComponent(await supervisor.list());
+    // A Node keeps the status its kubelet last wrote, Ready included, across a restart of the cluster: a node counts
+    // once its kubelet of this run reported it Ready (a heartbeat since this command started; whole seconds).
+    const since = Math.floor(startedAt / 1000) * 1000;
+    const nodesReady = async (): Promise<boolean> => {
       try {
-        nodes = await listNodes(target);
+        nodes = (await listNodeObjects(target)).map((node) => {
+          const n = summarizeNode(node);
+          return n.ready === 'True' && !(readyHeartbeat(node) >= since) ? { ...n, ready: 'Unknown' } : n;
+        });
       } catch {
         nodes = [];
       }
@@ -275,28 +283,41 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           seen.ready === 'True' ? `Ready (${progress.elapsed()})` : 'registered',
         );
       }
-      const ready = settings.nodes.filter((n) => nodes.some((s) => s.name === n.name && s.ready === 'True'));
-      if (ready.length === settings.nodes.length) break;
-      if (Date.now() > deadline) {
-        const late = settings.nodes.find((n) => !ready.includes(n))!;
-        throw new ComponentFailed(`kubelet-${late.name}`, `did not make node ${late.name} Ready in time`);
-      }
-      await sleep(50);
-    }
+      return settings.nodes.every((n) => nodes.some((s) => s.name === n.name && s.ready === 'True'));
+    };
     // A pod is admitted once its namespace's `default` ServiceAccount exists (ServiceAccount admission), and the
     // controller-manager's serviceaccount controller makes it: the cluster is usable for `kubectl run` from then.
-    for (;;) {
-      failedComponent(await supervisor.list());
-      const found = await getJson(target, '/api/v1/namespaces/default/serviceaccounts/default').then(
+    const defaultServiceAccount = (): Promise<boolean> =>
+      getJson(target, '/api/v1/namespaces/default/serviceaccounts/default').then(
         () => true,
         () => false,
       );
-      if (found) break;
-      if (Date.now() > deadline)
-        throw new ComponentFailed('controller-manager', 'did not create the default ServiceAccount in time');
-      await sleep(50);
-    }
+    await Promise.all([
+      waitUntil(nodesReady, {
+        ...poll,
+        intervalMs: 50,
+        component: 'kubelet',
+        late: 'did not make every node Ready in time',
+      }).catch((err: unknown) => {
+        if (!(err instanceof ComponentFailed) || err.component !== 'kubelet') throw err;
+        const late = settings.nodes.find((n) => !readyShown.has(n.name))!;
+        throw new ComponentFailed(`kubelet-${late.name}`, `did not make node ${late.name} Ready in time`);
+      }),
+      waitUntil(defaultServiceAccount, {
+        ...poll,
+        intervalMs: 50,
+        component: 'controller-manager',
+        late: 'did not create the default ServiceAccount in time',
+      }),
+    ]);
+    await first;
+    await rest;
+    watch.stop();
+    processes = await supervisor.list();
+    failedComponent(processes);
   } catch (err) {
+    watch?.stop();
+    agent.destroy();
     process.removeListener('SIGINT', stopOnSignal);
     process.removeListener('SIGTERM', stopOnSignal);
     const failed = err instanceof ComponentFailed ? err.component : undefined;
@@ -315,10 +336,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     rmSync(paths.runRecord, { force: true });
     throw new CliError(`cluster "${name}" failed to come up; logs are in ${paths.logs}`, 1, { cause: err });
   }
+  agent.destroy();
   process.removeListener('SIGINT', stopOnSignal);
   process.removeListener('SIGTERM', stopOnSignal);
 
-  const processes = await supervisor.list();
   const record: RunRecord = {
     name,
     stateDir,
