@@ -59,9 +59,12 @@ class World {
     return key;
   }
 
-  ports(): ServicePortInfo[] {
-    return [...this.services].flatMap(([key, s]) =>
-      servicePorts(s, this.slices.get(key) ?? [], 'IPv4', TEST_NODE),
+  ports(): Map<string, ServicePortInfo[]> {
+    return new Map(
+      [...this.services].map(([key, s]) => [
+        key,
+        servicePorts(s, this.slices.get(key) ?? [], 'IPv4', TEST_NODE),
+      ]),
     );
   }
 
@@ -333,6 +336,22 @@ describe('NftRuleGenerator', () => {
     w.sync();
     expect(w.nft.chainNames().filter((c) => c.includes('ns3/svc3'))).toEqual([]);
 
+    const fresh = new World();
+    for (const [k, s] of w.services) fresh.set(s, w.slices.get(k));
+    fresh.sync();
+    expect(canonicalRuleset(w.nft.dump())).toBe(canonicalRuleset(fresh.nft.dump()));
+  });
+
+  it('a partial sync of a deleted Service removes its elements and chains', () => {
+    const w = overallWorld();
+    w.sync();
+    w.services.delete('ns4/svc4');
+    const script = w.sync(['ns4/svc4']);
+    expect(script).toContain('delete element ip kube-proxy service-ips { 192.168.99.33 . tcp . 80 }');
+    expect(script).toContain('delete element ip kube-proxy cluster-ips { 172.30.0.44 }');
+    w.now += 1500;
+    w.sync();
+    expect(w.nft.chainNames().some((c) => c.includes('ns4/svc4'))).toBe(false);
     const fresh = new World();
     for (const [k, s] of w.services) fresh.set(s, w.slices.get(k));
     fresh.sync();

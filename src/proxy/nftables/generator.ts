@@ -14,7 +14,6 @@ import {
 } from './names.js';
 import {
   externallyAccessible,
-  serviceKey,
   usesClusterEndpoints,
   usesLocalEndpoints,
   type IPFamily,
@@ -116,7 +115,11 @@ export class NftRuleGenerator {
   private baseChainsRecreated = false;
   /** per-Service and per-endpoint chains the kernel has (active and stale) */
   private readonly chains = new Set<string>();
-  private readonly affinitySets = new Set<string>();
+  /** Service key → the chains and affinity sets its ports use */
+  private chainsByService = new Map<string, Set<string>>();
+  private affinityByService = new Map<string, Set<string>>();
+  /** affinity sets the kernel has, listed on a full sync: those no Service uses are deleted */
+  private readonly listedAffinitySets = new Set<string>();
   /** chain → when it was flushed; deleted STALE_CHAIN_DELETE_AFTER_MS later */
   private readonly staleChains = new Map<string, number>();
   private readonly clusterIPs = new ElementStorage('set', CLUSTER_IPS_SET);
@@ -322,13 +325,13 @@ export class NftRuleGenerator {
   }
 
   /**
-   * The transaction for this sync. `changed` names the Services (`namespace/name`) whose Service or
-   * EndpointSlices changed since the last committed sync; a partial sync rewrites only their chains (every
-   * map and set element is still checked, as upstream). `existing` (from listing the table) is read on a full
-   * sync, so chains and sets left by an earlier run are cleaned up.
+   * The transaction for this sync. `ports` holds every Service's ports (by `namespace/name`); `changed` names
+   * the Services whose Service or EndpointSlices changed since the last committed sync. A partial sync looks at
+   * those Services only; a full one rewrites everything, reading `existing` (the table as listed) so chains
+   * and sets left by an earlier run are cleaned up.
    */
   plan(
-    servicePorts: Iterable<ServicePortInfo>,
+    ports: ReadonlyMap<string, readonly ServicePortInfo[]>,
     changed: ReadonlySet<string>,
     now: number,
     existing?: ExistingObjects,
@@ -339,214 +342,253 @@ export class NftRuleGenerator {
       this.setupTable(tx);
       if (existing) {
         for (const c of existing.chains) if (isServiceChainName(c)) this.chains.add(c);
-        for (const s of existing.sets) if (isAffinitySetName(s)) this.affinitySets.add(s);
+        for (const s of existing.sets) if (isAffinitySetName(s)) this.listedAffinitySets.add(s);
       }
     }
-    const { ipX, addrType } = this;
-    const activeChains = new Set<string>();
-    const activeAffinitySets = new Set<string>();
-    const ensureChain = (chain: string, skip: boolean): void => {
-      if (activeChains.has(chain)) return;
-      activeChains.add(chain);
-      if (skip) return;
-      tx.addChain(chain);
-      tx.flushChain(chain);
-    };
+    const serviceKeys = full ? [...ports.keys()] : [...changed];
+    const newChains = new Map<string, Set<string>>();
+    const newAffinity = new Map<string, Set<string>>();
     let count = 0;
-    let rewritten = 0;
-    for (const svc of servicePorts) {
-      count++;
-      const protocol = svc.protocol;
-      const port = String(svc.port);
-      const portName = servicePortNameString(svc);
-      const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints } =
-        categorizeEndpoints(svc);
-      const skip = !full && !changed.has(serviceKey(svc));
-      if (!skip) rewritten++;
-      const base = this.portChainBase(svc);
-      const epChain = (ep: NftEndpoint): string => CHAIN_PREFIX.endpoint + this.endpointBase(svc, ep);
-      const affinitySet = (ep: NftEndpoint): string => CHAIN_PREFIX.affinity + this.endpointBase(svc, ep);
-      const affinity = svc.stickyMaxAgeSeconds !== undefined;
-
-      for (const ep of allReachableEndpoints) {
-        ensureChain(epChain(ep), skip);
-        if (affinity) activeAffinitySets.add(affinitySet(ep));
-      }
-      const clusterPolicyChain = CHAIN_PREFIX.clusterPolicy + base;
-      const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
-      if (usesClusterPolicyChain) ensureChain(clusterPolicyChain, skip);
-      const localPolicyChain = CHAIN_PREFIX.localPolicy + base;
-      const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpoints(svc);
-      if (usesLocalPolicyChain) ensureChain(localPolicyChain, skip);
-
-      let internalTrafficChain = clusterPolicyChain;
-      let hasInternalEndpoints = hasAnyEndpoints;
-      if (svc.internalPolicyLocal) {
-        internalTrafficChain = localPolicyChain;
-        if (!localEndpoints.length) hasInternalEndpoints = false;
-      }
-      let externalPolicyChain = clusterPolicyChain;
-      let hasExternalEndpoints = hasAnyEndpoints;
-      if (svc.externalPolicyLocal) {
-        externalPolicyChain = localPolicyChain;
-        if (!localEndpoints.length) hasExternalEndpoints = false;
-      }
-      const externalTrafficChain = CHAIN_PREFIX.external + base;
-      const usesExternalTrafficChain = hasAnyEndpoints && externallyAccessible(svc);
-      if (usesExternalTrafficChain) ensureChain(externalTrafficChain, skip);
-
-      let internalVerdict = '';
-      let externalVerdict = '';
-      if (!hasAnyEndpoints) {
-        internalVerdict = `goto ${REJECT_CHAIN}`;
-        externalVerdict = `goto ${REJECT_CHAIN}`;
-      } else {
-        // a Local policy without local endpoints: drop what the external chain did not short-circuit
-        if (!hasInternalEndpoints) internalVerdict = 'drop';
-        if (!hasExternalEndpoints) externalVerdict = 'drop';
-      }
-
-      this.clusterIPs.ensure(tx, [svc.clusterIP]);
-      if (hasInternalEndpoints)
-        this.serviceIPs.ensure(tx, [svc.clusterIP, protocol, port], `goto ${internalTrafficChain}`);
-      else this.noEndpointServices.ensure(tx, [svc.clusterIP, protocol, port], internalVerdict, portName);
-
-      for (const ip of svc.externalIPs) {
-        if (hasAnyEndpoints) this.serviceIPs.ensure(tx, [ip, protocol, port], `goto ${externalTrafficChain}`);
-        if (!hasExternalEndpoints)
-          this.noEndpointServices.ensure(tx, [ip, protocol, port], externalVerdict, portName);
-      }
-
-      const usesFirewallChain = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-      const firewallChain = CHAIN_PREFIX.firewall + base;
-      if (usesFirewallChain) ensureChain(firewallChain, skip);
-      for (const ip of svc.loadBalancerVIPs) {
-        if (hasAnyEndpoints) this.serviceIPs.ensure(tx, [ip, protocol, port], `goto ${externalTrafficChain}`);
-        if (usesFirewallChain) this.firewallIPs.ensure(tx, [ip, protocol, port], `goto ${firewallChain}`);
-      }
-      if (!hasExternalEndpoints)
-        for (const ip of svc.loadBalancerVIPs)
-          this.noEndpointServices.ensure(tx, [ip, protocol, port], externalVerdict, portName);
-
-      if (svc.nodePort) {
-        const key = [protocol, String(svc.nodePort)];
-        if (hasAnyEndpoints) this.serviceNodePorts.ensure(tx, key, `goto ${externalTrafficChain}`);
-        if (!hasExternalEndpoints) this.noEndpointNodePorts.ensure(tx, key, externalVerdict, portName);
-      }
-
-      if (skip) continue;
-
-      if (hasInternalEndpoints) {
-        const notLocal = this.ifNotLocal();
-        if (this.cfg.masqueradeAll)
-          tx.addRule(
-            internalTrafficChain,
-            `${ipX} daddr ${svc.clusterIP} ${protocol} dport ${port} jump ${MARK_MASQ_CHAIN}`,
-          );
-        else if (notLocal)
-          // off-cluster traffic to a ClusterIP (a static route to the Service range) may leave the node
-          tx.addRule(
-            internalTrafficChain,
-            `${ipX} daddr ${svc.clusterIP} ${notLocal} jump ${MARK_MASQ_CHAIN}`,
-          );
-      }
-
-      if (usesExternalTrafficChain) {
-        if (!svc.externalPolicyLocal) {
-          // endpoints may be on other nodes: masquerade so replies come back through this one
-          tx.addRule(externalTrafficChain, `jump ${MARK_MASQ_CHAIN}`);
-        } else {
-          const local = this.ifLocal();
-          if (local)
-            // pods going to an external IP are served as if through the load balancer: no policy applies
-            tx.addRule(
-              externalTrafficChain,
-              `${local} goto ${clusterPolicyChain}`,
-              'short-circuit pod traffic',
-            );
-          tx.addRule(
-            externalTrafficChain,
-            `fib saddr type local jump ${MARK_MASQ_CHAIN}`,
-            'masquerade local traffic',
-          );
-          tx.addRule(
-            externalTrafficChain,
-            `fib saddr type local goto ${clusterPolicyChain}`,
-            'short-circuit local traffic',
-          );
-        }
-        if (hasExternalEndpoints) tx.addRule(externalTrafficChain, `goto ${externalPolicyChain}`);
-      }
-
-      if (usesFirewallChain) {
-        const sources = [...svc.loadBalancerSourceRanges];
-        if (this.cfg.nodeIP && svc.loadBalancerSourceRanges.some((c) => cidrContains(c, this.cfg.nodeIP!)))
-          sources.push(...svc.loadBalancerVIPs);
-        tx.addRule(firewallChain, `${ipX} saddr != { ${sources.join(', ')} } drop`);
-      }
-
-      if (affinity)
-        for (const ep of allReachableEndpoints)
-          tx.addSet('set', affinitySet(ep), {
-            type: addrType,
-            flags: ['dynamic', 'timeout'],
-            timeoutSeconds: svc.stickyMaxAgeSeconds,
-          });
-
-      const writeServiceToEndpoints = (chain: string, endpoints: NftEndpoint[]): void => {
-        if (affinity)
-          for (const ep of endpoints)
-            tx.addRule(chain, `${ipX} saddr @${affinitySet(ep)} goto ${epChain(ep)}`);
-        const vmap = endpoints.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(' , ');
-        tx.addRule(chain, `numgen random mod ${endpoints.length} vmap { ${vmap} }`);
+    for (const key of serviceKeys) {
+      const activeChains = new Set<string>();
+      const activeAffinitySets = new Set<string>();
+      newChains.set(key, activeChains);
+      newAffinity.set(key, activeAffinitySets);
+      const ensureChain = (chain: string): void => {
+        if (activeChains.has(chain)) return;
+        activeChains.add(chain);
+        tx.addChain(chain);
+        tx.flushChain(chain);
       };
-      if (usesClusterPolicyChain) writeServiceToEndpoints(clusterPolicyChain, clusterEndpoints);
-      if (usesLocalPolicyChain) writeServiceToEndpoints(localPolicyChain, localEndpoints);
-
-      for (const ep of allReachableEndpoints) {
-        const chain = epChain(ep);
-        // hairpin: a pod reaching itself through its Service must see the reply come from the node
-        tx.addRule(chain, `${ipX} saddr ${ep.ip} jump ${MARK_MASQ_CHAIN}`);
-        if (affinity) tx.addRule(chain, `update @${affinitySet(ep)} { ${ipX} saddr }`);
-        const dest = ipX === 'ip6' ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
-        tx.addRule(chain, `meta l4proto ${protocol} dnat to ${dest}`);
+      for (const svc of ports.get(key) ?? []) {
+        count++;
+        this.writeServicePort(tx, key, svc, ensureChain, activeAffinitySets);
       }
     }
 
     // chains no Service uses any more are flushed now and deleted a second later; affinity sets at once
     const newlyStale: string[] = [];
-    for (const chain of this.chains) {
-      if (activeChains.has(chain)) this.staleChains.delete(chain);
-      else if (!this.staleChains.has(chain)) {
-        tx.flushChain(chain);
-        newlyStale.push(chain);
+    const deadSets: string[] = [];
+    if (full) {
+      const allActive = new Set([...newChains.values()].flatMap((c) => [...c]));
+      const allSets = new Set([...newAffinity.values()].flatMap((c) => [...c]));
+      for (const chain of this.chains)
+        if (!allActive.has(chain) && !this.staleChains.has(chain)) newlyStale.push(chain);
+      const known = new Set([
+        ...this.listedAffinitySets,
+        ...[...this.affinityByService.values()].flatMap((c) => [...c]),
+      ]);
+      for (const set of known) if (!allSets.has(set)) deadSets.push(set);
+    } else {
+      for (const key of serviceKeys) {
+        const now_ = newChains.get(key)!;
+        for (const chain of this.chainsByService.get(key) ?? [])
+          if (!now_.has(chain) && !this.staleChains.has(chain)) newlyStale.push(chain);
+        const sets = newAffinity.get(key)!;
+        for (const set of this.affinityByService.get(key) ?? []) if (!sets.has(set)) deadSets.push(set);
       }
     }
-    const deadSets = [...this.affinitySets].filter((s) => !activeAffinitySets.has(s));
-    for (const s of deadSets) tx.deleteSet('set', s);
-    for (const s of this.storages()) s.cleanupLeftovers(tx);
+    for (const chain of newlyStale) tx.flushChain(chain);
+    for (const set of deadSets) tx.deleteSet('set', set);
+    const owners = full ? undefined : changed;
+    for (const st of this.storages()) st.cleanupLeftovers(tx, owners);
 
     const script = tx.toString();
     return {
       script,
       full,
-      stats: { servicePorts: count, rewritten, lines: tx.length },
+      stats: { servicePorts: count, rewritten: serviceKeys.length, lines: tx.length },
       commit: () => {
         this.needFullSync = false;
         this.baseChainsRecreated = true;
-        for (const c of activeChains) this.chains.add(c);
+        if (full) {
+          this.chainsByService = new Map();
+          this.affinityByService = new Map();
+          this.listedAffinitySets.clear();
+        }
+        for (const [key, chains] of newChains) {
+          for (const c of chains) {
+            this.chains.add(c);
+            this.staleChains.delete(c);
+          }
+          if (chains.size) this.chainsByService.set(key, chains);
+          else this.chainsByService.delete(key);
+        }
+        for (const [key, sets] of newAffinity) {
+          if (sets.size) this.affinityByService.set(key, sets);
+          else this.affinityByService.delete(key);
+        }
         for (const c of newlyStale) this.staleChains.set(c, now);
-        for (const s of deadSets) this.affinitySets.delete(s);
-        for (const s of activeAffinitySets) this.affinitySets.add(s);
       },
       abort: () => {
         this.needFullSync = true;
         // what the kernel holds is listed again before the full sync
         this.chains.clear();
-        this.affinitySets.clear();
         this.staleChains.clear();
       },
     };
+  }
+
+  /** the chains, rules and elements of one Service port (upstream's loop body in syncProxyRules) */
+  private writeServicePort(
+    tx: NftTransaction,
+    owner: string,
+    svc: ServicePortInfo,
+    ensureChain: (chain: string) => void,
+    activeAffinitySets: Set<string>,
+  ): void {
+    const { ipX, addrType } = this;
+    const protocol = svc.protocol;
+    const port = String(svc.port);
+    const portName = servicePortNameString(svc);
+    const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints } =
+      categorizeEndpoints(svc);
+    const base = this.portChainBase(svc);
+    const epChain = (ep: NftEndpoint): string => CHAIN_PREFIX.endpoint + this.endpointBase(svc, ep);
+    const affinitySet = (ep: NftEndpoint): string => CHAIN_PREFIX.affinity + this.endpointBase(svc, ep);
+    const affinity = svc.stickyMaxAgeSeconds !== undefined;
+
+    for (const ep of allReachableEndpoints) {
+      ensureChain(epChain(ep));
+      if (affinity) activeAffinitySets.add(affinitySet(ep));
+    }
+    const clusterPolicyChain = CHAIN_PREFIX.clusterPolicy + base;
+    const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
+    if (usesClusterPolicyChain) ensureChain(clusterPolicyChain);
+    const localPolicyChain = CHAIN_PREFIX.localPolicy + base;
+    const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpoints(svc);
+    if (usesLocalPolicyChain) ensureChain(localPolicyChain);
+
+    let internalTrafficChain = clusterPolicyChain;
+    let hasInternalEndpoints = hasAnyEndpoints;
+    if (svc.internalPolicyLocal) {
+      internalTrafficChain = localPolicyChain;
+      if (!localEndpoints.length) hasInternalEndpoints = false;
+    }
+    let externalPolicyChain = clusterPolicyChain;
+    let hasExternalEndpoints = hasAnyEndpoints;
+    if (svc.externalPolicyLocal) {
+      externalPolicyChain = localPolicyChain;
+      if (!localEndpoints.length) hasExternalEndpoints = false;
+    }
+    const externalTrafficChain = CHAIN_PREFIX.external + base;
+    const usesExternalTrafficChain = hasAnyEndpoints && externallyAccessible(svc);
+    if (usesExternalTrafficChain) ensureChain(externalTrafficChain);
+
+    let internalVerdict = '';
+    let externalVerdict = '';
+    if (!hasAnyEndpoints) {
+      internalVerdict = `goto ${REJECT_CHAIN}`;
+      externalVerdict = `goto ${REJECT_CHAIN}`;
+    } else {
+      // a Local policy without local endpoints: drop what the external chain did not short-circuit
+      if (!hasInternalEndpoints) internalVerdict = 'drop';
+      if (!hasExternalEndpoints) externalVerdict = 'drop';
+    }
+
+    this.clusterIPs.ensure(tx, owner, [svc.clusterIP]);
+    if (hasInternalEndpoints)
+      this.serviceIPs.ensure(tx, owner, [svc.clusterIP, protocol, port], `goto ${internalTrafficChain}`);
+    else
+      this.noEndpointServices.ensure(tx, owner, [svc.clusterIP, protocol, port], internalVerdict, portName);
+
+    for (const ip of svc.externalIPs) {
+      if (hasAnyEndpoints)
+        this.serviceIPs.ensure(tx, owner, [ip, protocol, port], `goto ${externalTrafficChain}`);
+      if (!hasExternalEndpoints)
+        this.noEndpointServices.ensure(tx, owner, [ip, protocol, port], externalVerdict, portName);
+    }
+
+    const usesFirewallChain = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+    const firewallChain = CHAIN_PREFIX.firewall + base;
+    if (usesFirewallChain) ensureChain(firewallChain);
+    for (const ip of svc.loadBalancerVIPs) {
+      if (hasAnyEndpoints)
+        this.serviceIPs.ensure(tx, owner, [ip, protocol, port], `goto ${externalTrafficChain}`);
+      if (usesFirewallChain)
+        this.firewallIPs.ensure(tx, owner, [ip, protocol, port], `goto ${firewallChain}`);
+    }
+    if (!hasExternalEndpoints)
+      for (const ip of svc.loadBalancerVIPs)
+        this.noEndpointServices.ensure(tx, owner, [ip, protocol, port], externalVerdict, portName);
+
+    if (svc.nodePort) {
+      const key = [protocol, String(svc.nodePort)];
+      if (hasAnyEndpoints) this.serviceNodePorts.ensure(tx, owner, key, `goto ${externalTrafficChain}`);
+      if (!hasExternalEndpoints) this.noEndpointNodePorts.ensure(tx, owner, key, externalVerdict, portName);
+    }
+
+    if (hasInternalEndpoints) {
+      const notLocal = this.ifNotLocal();
+      if (this.cfg.masqueradeAll)
+        tx.addRule(
+          internalTrafficChain,
+          `${ipX} daddr ${svc.clusterIP} ${protocol} dport ${port} jump ${MARK_MASQ_CHAIN}`,
+        );
+      else if (notLocal)
+        // off-cluster traffic to a ClusterIP (a static route to the Service range) may leave the node
+        tx.addRule(internalTrafficChain, `${ipX} daddr ${svc.clusterIP} ${notLocal} jump ${MARK_MASQ_CHAIN}`);
+    }
+
+    if (usesExternalTrafficChain) {
+      if (!svc.externalPolicyLocal) {
+        // endpoints may be on other nodes: masquerade so replies come back through this one
+        tx.addRule(externalTrafficChain, `jump ${MARK_MASQ_CHAIN}`);
+      } else {
+        const local = this.ifLocal();
+        if (local)
+          // pods going to an external IP are served as if through the load balancer: no policy applies
+          tx.addRule(
+            externalTrafficChain,
+            `${local} goto ${clusterPolicyChain}`,
+            'short-circuit pod traffic',
+          );
+        tx.addRule(
+          externalTrafficChain,
+          `fib saddr type local jump ${MARK_MASQ_CHAIN}`,
+          'masquerade local traffic',
+        );
+        tx.addRule(
+          externalTrafficChain,
+          `fib saddr type local goto ${clusterPolicyChain}`,
+          'short-circuit local traffic',
+        );
+      }
+      if (hasExternalEndpoints) tx.addRule(externalTrafficChain, `goto ${externalPolicyChain}`);
+    }
+
+    if (usesFirewallChain) {
+      const sources = [...svc.loadBalancerSourceRanges];
+      if (this.cfg.nodeIP && svc.loadBalancerSourceRanges.some((c) => cidrContains(c, this.cfg.nodeIP!)))
+        sources.push(...svc.loadBalancerVIPs);
+      tx.addRule(firewallChain, `${ipX} saddr != { ${sources.join(', ')} } drop`);
+    }
+
+    if (affinity)
+      for (const ep of allReachableEndpoints)
+        tx.addSet('set', affinitySet(ep), {
+          type: addrType,
+          flags: ['dynamic', 'timeout'],
+          timeoutSeconds: svc.stickyMaxAgeSeconds,
+        });
+
+    const writeServiceToEndpoints = (chain: string, endpoints: NftEndpoint[]): void => {
+      if (affinity)
+        for (const ep of endpoints) tx.addRule(chain, `${ipX} saddr @${affinitySet(ep)} goto ${epChain(ep)}`);
+      const vmap = endpoints.map((ep, i) => `${i} : goto ${epChain(ep)}`).join(' , ');
+      tx.addRule(chain, `numgen random mod ${endpoints.length} vmap { ${vmap} }`);
+    };
+    if (usesClusterPolicyChain) writeServiceToEndpoints(clusterPolicyChain, clusterEndpoints);
+    if (usesLocalPolicyChain) writeServiceToEndpoints(localPolicyChain, localEndpoints);
+
+    for (const ep of allReachableEndpoints) {
+      const chain = epChain(ep);
+      // hairpin: a pod reaching itself through its Service must see the reply come from the node
+      tx.addRule(chain, `${ipX} saddr ${ep.ip} jump ${MARK_MASQ_CHAIN}`);
+      if (affinity) tx.addRule(chain, `update @${affinitySet(ep)} { ${ipX} saddr }`);
+      const dest = ipX === 'ip6' ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
+      tx.addRule(chain, `meta l4proto ${protocol} dnat to ${dest}`);
+    }
   }
 }
 

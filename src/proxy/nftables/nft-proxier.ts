@@ -228,7 +228,7 @@ export class NftProxier {
         this.log.error({ err, family: f.family }, 'cannot list the nftables table; stale chains stay');
       }
     }
-    const plan = f.gen.plan([...f.ports.values()].flat(), changed, now, existing);
+    const plan = f.gen.plan(f.ports, changed, now, existing);
     try {
       await this.runner.apply(plan.script);
     } catch (err) {
