@@ -3,10 +3,9 @@
 // :8080, one client) and an "outside" namespace on the uplink — and runs kube-proxy --proxy-mode=nftables in the
 // node's namespace against a real apiserver (reached through a unix socket, as namespaces share no loopback).
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bridgeIntoNetns, type NetnsBridge } from '../src/bench/netns-bridge.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { apiClient, type Api } from './helpers/http.js';
 import { NetnsLab, type LabProcess } from './helpers/netns-lab.js';
@@ -27,7 +26,7 @@ const BRIDGE_IP = '10.244.1.1';
 
 let server: ApiServerProcess;
 let api: Api;
-let bridge: Server;
+let bridge: NetnsBridge | undefined;
 let proxy: LabProcess;
 const clusterIPs: Record<string, string> = {};
 const nodePorts: Record<string, number> = {};
@@ -138,23 +137,9 @@ beforeAll(async () => {
   server = await startApiServer({ extraArgs: ['--service-cluster-ip-range', '10.96.0.0/16'] });
   api = apiClient(server);
   // the node reaches the apiserver on its own 127.0.0.1:PORT, through a unix socket to the host's
-  rmSync(SOCK, { force: true });
-  bridge = createServer((c) => {
-    const up = connect(server.port, '127.0.0.1');
-    c.pipe(up).pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => bridge.listen(SOCK, r));
-  const forward = `const n=require('net');n.createServer(c=>{const u=n.connect(process.argv[2]);c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())}).listen(+process.argv[1],'127.0.0.1',()=>console.log('listening'))`;
-  const fwd = lab.spawn('node', process.execPath, ['-e', forward, String(server.port), SOCK]);
-  for (const p of [...servers, fwd])
-    await waitFor(
-      'a process in a namespace to listen',
-      () => Promise.resolve(p.output().includes('listening')),
-      15_000,
-      50,
-    );
+  bridge = await bridgeIntoNetns(lab.ns('node'), server.port, SOCK);
+  for (const p of servers)
+    await waitFor('a pod to listen', () => Promise.resolve(p.output().includes('listening')), 15_000, 50);
 
   await createService('web', { type: 'ClusterIP' });
   await putSlice('web', [ep(PODS[0]), ep(PODS[1])]);
@@ -204,9 +189,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await bridge?.close();
   await lab.cleanup();
-  bridge?.close();
-  rmSync(SOCK, { force: true });
   await server?.cleanup();
 });
 
