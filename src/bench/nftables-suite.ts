@@ -85,6 +85,7 @@ registerSuite('nftables', async (): Promise<BenchResult[]> => {
       (
         execFileSync('ip', inNs('nft', ['list', 'map', 'ip', 'kube-proxy', 'service-ips']), {
           encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
         }).match(/: goto /g) ?? []
       ).length;
     for (;;) {

@@ -109,9 +109,4 @@ export class NftRunner {
     };
     return { chains: await names('chains'), sets: await names('sets') };
   }
-
-  /** removes the table (kube-proxy --cleanup); no error when it is not there */
-  async deleteTable(family: NftFamily, table: string): Promise<void> {
-    await this.apply(`add table ${family} ${table}\ndelete table ${family} ${table}\n`);
-  }
 }

@@ -64,10 +64,10 @@ export class NftProxier {
   private running = false;
   private pending = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private tokens = BURST_SYNCS;
   private lastRefill: number;
-  private readonly idleWaiters: (() => void)[] = [];
   /** syncs done (committed), for tests and benches */
   syncs = 0;
 
@@ -110,7 +110,7 @@ export class NftProxier {
   async start(): Promise<void> {
     await this.watch.start();
     this.synced = true;
-    await this.syncNow();
+    await this.syncNow(true);
     this.log.info({ syncs: this.syncs }, 'caches synced; nftables rules programmed');
   }
 
@@ -123,41 +123,48 @@ export class NftProxier {
     this.watch.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  /** resolves once no sync is running or due (for tests and benches) */
-  whenIdle(): Promise<void> {
-    if (!this.running && !this.pending) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** upstream Sync(): run soon, within the rate limit */
   private requestSync(): void {
     if (this.stopped) return;
     this.pending = true;
-    if (this.running || this.timer || this.immediate) return;
+    // a sync running or about to run picks this change up (syncNow runs again when pending)
+    if (this.running || this.immediate) return;
     this.refill();
     if (this.tokens >= 1) {
+      this.clearTimer();
       // one sync for every event this turn of the event loop brings
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
-        void this.syncNow();
+        void this.syncNow(true);
       });
       return;
     }
     const period = this.opts.minSyncPeriodMs ?? 1000;
-    const wait = Math.max(0, Math.ceil((1 - this.tokens) * period));
-    this.schedule(wait);
+    this.schedule(Math.max(0, Math.ceil((1 - this.tokens) * period)), true);
   }
 
-  private schedule(ms: number): void {
-    if (this.timer || this.stopped) return;
+  /**
+   * A sync in `ms` unless one is due sooner. `limited`: a change's sync, which spends a token of the rate
+   * limit; housekeeping (deleting stale chains, retrying a failure) does not, so it never delays a change.
+   */
+  private schedule(ms: number, limited: boolean): void {
+    if (this.stopped) return;
+    const at = this.clock.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pending = true;
-      void this.syncNow();
+      void this.syncNow(limited);
     }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private refill(): void {
@@ -168,23 +175,22 @@ export class NftProxier {
     this.lastRefill = now;
   }
 
-  private async syncNow(): Promise<void> {
+  private async syncNow(limited: boolean): Promise<void> {
     if (this.stopped || this.running) return;
     this.running = true;
     this.pending = false;
     this.refill();
-    this.tokens = Math.max(0, this.tokens - 1);
+    if (limited) this.tokens = Math.max(0, this.tokens - 1);
     let ok = true;
     try {
       for (const f of this.families) ok = (await this.syncFamily(f)) && ok;
     } finally {
       this.running = false;
     }
-    if (!ok) this.schedule(this.opts.syncPeriodMs ?? 30_000);
+    if (!ok) this.schedule(this.opts.syncPeriodMs ?? 30_000, false);
     else if (this.families.some((f) => f.gen.hasStaleChains()))
-      this.schedule(STALE_CHAIN_DELETE_AFTER_MS + 100);
+      this.schedule(STALE_CHAIN_DELETE_AFTER_MS + 100, false);
     if (this.pending) this.requestSync();
-    else for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** upstream syncProxyRules for one family; false when nft failed */
