@@ -82,7 +82,13 @@ interface NftJsonList {
   nftables?: { chain?: { table: string; name: string }; set?: { table: string; name: string } }[];
 }
 
-export class NftRunner {
+/** what the proxier needs of nft */
+export interface NftApplier {
+  apply(script: string): Promise<void>;
+  list(family: NftFamily, table: string): Promise<ExistingObjects>;
+}
+
+export class NftRunner implements NftApplier {
   private readonly nft: string;
 
   constructor(opts: NftRunnerOptions = {}) {

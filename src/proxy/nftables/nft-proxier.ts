@@ -14,7 +14,7 @@ import {
   type GeneratorConfig,
 } from './generator.js';
 import { nftMetrics } from './metrics.js';
-import { NftRunner } from './nft-host.js';
+import { NftRunner, type NftApplier } from './nft-host.js';
 import { isIPv6, servicePorts, type IPFamily, type ServicePortInfo } from './service-ports.js';
 
 export interface NftProxierOptions {
@@ -33,7 +33,8 @@ export interface NftProxierOptions {
   minSyncPeriodMs?: number;
   /** --sync-period: the retry after a failed sync, default 30 s */
   syncPeriodMs?: number;
-  runner?: NftRunner;
+  /** how transactions reach the kernel; default `nft` (a fake in tests) */
+  runner?: NftApplier;
   logger?: Logger;
   clock?: Clock;
 }
@@ -57,7 +58,7 @@ export class NftProxier {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly watch: ServiceWatch;
-  private readonly runner: NftRunner;
+  private readonly runner: NftApplier;
   private readonly families: FamilyState[];
   private synced = false;
   private stopped = false;
