@@ -13,6 +13,8 @@ export interface BenchApiServer {
   token: string;
   ca: string;
   pid: number;
+  /** the admin kubeconfig the apiserver wrote in its state dir */
+  kubeconfig: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startBenchApiServer(extraArgs: string[] = []): Promise<Ben
           token,
           ca,
           pid: child.pid!,
+          kubeconfig: join(stateDir, 'admin.kubeconfig'),
           async stop() {
             child.kill('SIGTERM');
             await new Promise<void>((r) => {

@@ -53,7 +53,7 @@ function clusterIPListeners(): number {
 }
 
 /** 1,000 selector-less Services, each with a hand-made EndpointSlice of 3 endpoints (what kube-proxy sees) */
-async function createManyServices(client: KubeClient, namespace: string): Promise<void> {
+export async function createManyServices(client: KubeClient, namespace: string): Promise<void> {
   await client.namespaces.create({ metadata: { name: namespace } });
   const one = async (i: number): Promise<void> => {
     const name = `s-${i}`;

@@ -1,16 +1,13 @@
 // kube-proxy's control loop: watch Services and EndpointSlices, and keep this node's listeners equal to the rules they imply.
-import type { Service } from 'kubernetes-types/core/v1.js';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { Informer, keyOf, type KubeClient } from '../client/index.js';
+import type { KubeClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { BoundAddress } from './bound-address.js';
 import { proxyMetrics } from './metrics.js';
-import { SERVICE_NAME_LABEL, computeListeners, type ListenerSpec, type NodeIdentity } from './rules.js';
+import { computeListeners, type ListenerSpec, type NodeIdentity } from './rules.js';
+import { ServiceWatch } from './service-watch.js';
 import { TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
-
-const SLICE_SERVICE_INDEX = 'service';
 
 export interface ProxierOptions extends NodeIdentity {
   client: KubeClient;
@@ -37,8 +34,7 @@ export interface ListenerState {
 export class Proxier {
   private readonly opts: ProxierOptions;
   private readonly log: Logger;
-  private readonly services: Informer<Service>;
-  private readonly slices: Informer<EndpointSlice>;
+  private readonly watch: ServiceWatch;
   private readonly listeners = new Map<string, BoundAddress>();
   /** Service key → the listener keys its rules produced last time */
   private readonly byService = new Map<string, Set<string>>();
@@ -52,60 +48,17 @@ export class Proxier {
       throw new TypeError('Proxier needs client, nodeName and nodeIP');
     this.opts = opts;
     this.log = (opts.logger ?? silentLogger()).child({ node: opts.nodeName });
-    const clock = opts.clock ?? realClock;
-    this.services = new Informer<Service>({
-      source: opts.client.services,
-      name: 'services',
-      clock,
+    this.watch = new ServiceWatch({
+      client: opts.client,
+      clock: opts.clock ?? realClock,
       logger: this.log,
-    });
-    this.slices = new Informer<EndpointSlice>({
-      source: opts.client.endpointSlices,
-      name: 'endpointslices',
-      clock,
-      logger: this.log,
-      indexers: {
-        [SLICE_SERVICE_INDEX]: (s) => {
-          const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-          return svc ? [`${s.metadata?.namespace ?? ''}/${svc}`] : [];
-        },
-      },
-    });
-    const metrics = proxyMetrics();
-    const serviceChanged = (svc: Service): void => {
-      metrics.serviceChanges.inc();
-      this.markDirty(keyOf(svc));
-    };
-    this.services.addEventHandler({
-      onAdd: serviceChanged,
-      onUpdate: (old, cur) => {
-        if (old.metadata?.resourceVersion !== cur.metadata?.resourceVersion) serviceChanged(cur);
-      },
-      onDelete: serviceChanged,
-    });
-    const sliceChanged = (slice: EndpointSlice): void => {
-      const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-      if (!svc) return;
-      metrics.endpointChanges.inc();
-      this.markDirty(`${slice.metadata?.namespace ?? ''}/${svc}`);
-    };
-    this.slices.addEventHandler({
-      onAdd: sliceChanged,
-      onUpdate: (old, cur) => {
-        if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-        sliceChanged(cur);
-        if (old.metadata?.labels?.[SERVICE_NAME_LABEL] !== cur.metadata?.labels?.[SERVICE_NAME_LABEL])
-          sliceChanged(old);
-      },
-      onDelete: sliceChanged,
+      onChange: (serviceKey) => this.markDirty(serviceKey),
     });
   }
 
   /** start watching; resolves after the first full sync */
   async start(): Promise<void> {
-    this.services.start();
-    this.slices.start();
-    await Promise.all([this.services.waitForSync(), this.slices.waitForSync()]);
+    await this.watch.start();
     this.synced = true;
     this.sync();
     this.log.info({ listeners: this.listeners.size }, 'caches synced; proxying');
@@ -117,8 +70,7 @@ export class Proxier {
 
   stop(): void {
     this.stopped = true;
-    this.services.stop();
-    this.slices.stop();
+    this.watch.stop();
     for (const l of this.listeners.values()) l.close();
     this.listeners.clear();
     this.byService.clear();
@@ -158,10 +110,10 @@ export class Proxier {
     const keys = [...this.dirty];
     this.dirty.clear();
     for (const serviceKey of keys) {
-      const svc = this.services.store.get(serviceKey);
+      const svc = this.watch.service(serviceKey);
       const specs = computeListeners(
         svc ? [svc] : [],
-        (ns, name) => this.slices.store.byIndex(SLICE_SERVICE_INDEX, `${ns}/${name}`),
+        (ns, name) => this.watch.slicesOf(`${ns}/${name}`),
         node,
       );
       const want = new Set(specs.map((s) => s.key));

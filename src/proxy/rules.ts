@@ -40,12 +40,16 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const endpointKey = (ep: { ip: string; port: number }): string => `${ep.ip}:${ep.port}`;
 
 /** every endpoint of one Service port across its slices, deduplicated; a nil condition reads as upstream reads it */
-export function endpointsForPort(sp: ServicePort, slices: readonly EndpointSlice[]): ProxyEndpoint[] {
+export function endpointsForPort(
+  sp: ServicePort,
+  slices: readonly EndpointSlice[],
+  addressType: 'IPv4' | 'IPv6' = 'IPv4',
+): ProxyEndpoint[] {
   const out = new Map<string, ProxyEndpoint>();
   const name = sp.name ?? '';
   const protocol = sp.protocol ?? 'TCP';
   for (const slice of slices) {
-    if (slice.addressType !== 'IPv4') continue;
+    if (slice.addressType !== addressType) continue;
     const port = slice.ports?.find(
       (p) => (p.name ?? '') === name && (p.protocol ?? 'TCP') === protocol,
     )?.port;
@@ -87,7 +91,7 @@ export function policyEndpoints(
   return usableEndpoints(policy === 'Local' ? all.filter((e) => e.nodeName === nodeName) : all);
 }
 
-function proxiable(svc: Service): boolean {
+export function proxiable(svc: Service): boolean {
   const ip = svc.spec?.clusterIP;
   if (svc.metadata?.labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined) return false;
   return svc.spec?.type !== 'ExternalName' && !!ip && ip !== 'None';
