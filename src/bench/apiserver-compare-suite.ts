@@ -23,7 +23,7 @@ interface Figure {
   better: Better;
   /** in issue #18's list of figures (the others are reported for the why) */
   headline: boolean;
-  pick(f: ApiServerFigures): number;
+  pick: (f: ApiServerFigures) => number;
 }
 
 const FIGURES: Figure[] = [
