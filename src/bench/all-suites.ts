@@ -1,5 +1,6 @@
 // Every benchmark suite module, imported for its registerSuite() side effect. Add new suites here.
 import './apiserver-suite.js';
+import './apiserver-compare-suite.js';
 import './write-pipeline-suite.js';
 import './up-suite.js';
 import './pods-suite.js';

@@ -29,11 +29,29 @@ function ready(url: string, ca: string): Promise<boolean> {
   });
 }
 
-export async function startBenchApiServer(extraArgs: string[] = []): Promise<BenchApiServer> {
+export interface BenchApiServerOptions {
+  /** the dist/ directory whose cmd/apiserver.js runs (default: this build's; another for A/B against a baseline) */
+  dist?: string;
+  /** node options before the script, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR] */
+  nodeArgs?: string[];
+}
+
+export async function startBenchApiServer(
+  extraArgs: string[] = [],
+  opts: BenchApiServerOptions = {},
+): Promise<BenchApiServer> {
   const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs],
+    [
+      ...(opts.nodeArgs ?? []),
+      join(opts.dist ?? DIST, 'cmd/apiserver.js'),
+      '--state-dir',
+      stateDir,
+      '--port',
+      '0',
+      ...extraArgs,
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, KUBEMU_LOG_LEVEL: 'warn' },
@@ -97,6 +115,21 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
     return NaN;
   }
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat; NaN when gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on */
+const CLOCK_TICKS = 100;
 
 /** RSS of a process now, from /proc (kB → MB), for memory figures. */
 export function rssMb(pid: number): number {

@@ -95,6 +95,8 @@ export class GenericStore {
   private readonly admission: AdmissionChain;
   private readonly offload: Offload;
   private readonly ctx: StrategyContext;
+  /** resolved targets by group/resource/version: the same for every request (the checks are not) */
+  private readonly targets = new Map<string, Target>();
 
   constructor(opts: StoreOptions) {
     this.storage = opts.storage;
@@ -117,14 +119,20 @@ export class GenericStore {
     if (ri.namespaced && !req.namespace && req.verb !== 'list' && req.verb !== 'watch') {
       throw notFound();
     }
-    const storeRi = ri.group === 'events.k8s.io' ? (findResource('', 'events') as ResourceInfo) : ri;
-    return {
-      ri,
-      storeRi,
-      storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]),
-      apiVersion: groupVersion(ri.group, req.version),
-      strategy: strategyFor(ri.group, ri.resource),
-    };
+    const key = `${ri.group}/${ri.resource}/${req.version}`;
+    let t = this.targets.get(key);
+    if (!t) {
+      const storeRi = ri.group === 'events.k8s.io' ? (findResource('', 'events') as ResourceInfo) : ri;
+      t = Object.freeze({
+        ri,
+        storeRi,
+        storeApiVersion: groupVersion(storeRi.group, storeRi.versions[0]),
+        apiVersion: groupVersion(ri.group, req.version),
+        strategy: strategyFor(ri.group, ri.resource),
+      });
+      this.targets.set(key, t);
+    }
+    return t;
   }
 
   ref(t: Target, name?: string): { group: string; resource: string; kind: string; name?: string } {

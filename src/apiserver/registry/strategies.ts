@@ -131,6 +131,15 @@ const STRATEGIES: StrategyTable = {
   'storage.k8s.io/storageclasses': {},
 };
 
+const merged = new Map<string, Strategy>();
+
+/** a resource's strategy (the table is fixed, so each is merged once: every request resolves one) */
 export function strategyFor(group: string, resource: string): Strategy {
-  return { ...base, ...(STRATEGIES[`${group}/${resource}`] ?? {}) };
+  const key = `${group}/${resource}`;
+  let s = merged.get(key);
+  if (!s) {
+    s = Object.freeze({ ...base, ...(STRATEGIES[key] ?? {}) });
+    merged.set(key, s);
+  }
+  return s;
 }
