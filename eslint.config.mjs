@@ -73,7 +73,7 @@ export default tseslint.config(
   },
   ...components.filter((c) => c !== 'cli').map(boundary),
   {
-    files: ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts'],
+    files: ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts', 'src/netns/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
