@@ -2,10 +2,11 @@
 // IPC channel, so across namespaces), accepts on them and pipes each connection to its in-cluster address.
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
-import type { Endpoint, ForwarderReply, PublisherMessage } from './publisher.js';
+import { pipeTo } from './pipe.js';
+import type { ForwarderReply, PublisherMessage } from './publisher.js';
 
 interface IpcProcess {
-  send?(message: ForwarderReply): boolean;
+  send?(message: ForwarderReply, handle?: net.Server): boolean;
   on(event: 'message', listener: (message: PublisherMessage, handle?: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
 }
@@ -13,7 +14,7 @@ interface IpcProcess {
 /** Serves the publisher's messages on `ipc` (the forwarder process itself) until the channel closes. */
 export function runForwarder(ipc: IpcProcess, log: Logger, onDisconnect: () => void): void {
   const servers = new Map<string, net.Server>();
-  const reply = (message: ForwarderReply): void => void ipc.send?.(message);
+  const reply = (message: ForwarderReply, handle?: net.Server): void => void ipc.send?.(message, handle);
   ipc.on('message', (message, handle) => {
     if (message.type === 'publish') {
       if (!(handle instanceof net.Server)) {
@@ -21,10 +22,22 @@ export function runForwarder(ipc: IpcProcess, log: Logger, onDisconnect: () => v
         return;
       }
       servers.get(message.key)?.close();
-      handle.on('connection', (client) => forward(client, message.target, log));
+      handle.on('connection', (client) =>
+        pipeTo(client, message.target, (err) =>
+          log.debug({ err, target: message.target }, 'forwarding failed'),
+        ),
+      );
       handle.on('error', (err) => log.warn({ err, key: message.key }, 'published listener failed'));
       servers.set(message.key, handle);
       reply({ type: 'published', key: message.key });
+    } else if (message.type === 'import') {
+      // the other way: listen in here, hand the socket to the host side, which pipes to a host address
+      const server = net.createServer();
+      server.once('error', (err) => reply({ type: 'error', key: message.key, message: err.message }));
+      server.listen({ host: message.listen.host, port: message.listen.port }, () => {
+        reply({ type: 'imported', key: message.key }, server);
+        server.close();
+      });
     } else if (message.type === 'unpublish') {
       // connections already made keep running, as kube-proxy's do when a Service goes
       servers.get(message.key)?.close();
@@ -37,20 +50,4 @@ export function runForwarder(ipc: IpcProcess, log: Logger, onDisconnect: () => v
     onDisconnect();
   });
   reply({ type: 'ready' });
-}
-
-/** Pipes `client` to `target`; a refused or failed upstream resets the client, as a closed port would. */
-function forward(client: net.Socket, target: Endpoint, log: Logger): void {
-  const upstream = net.connect({ host: target.host, port: target.port });
-  client.on('error', () => upstream.destroy());
-  upstream.on('error', (err) => {
-    log.debug({ err, target }, 'forwarding failed');
-    if (!client.destroyed) client.resetAndDestroy();
-  });
-  upstream.on('connect', () => {
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  client.on('close', () => upstream.destroy());
-  upstream.on('close', () => client.destroy());
 }

@@ -5,19 +5,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NamespaceError } from './holder.js';
+import { pipeTo, type Endpoint } from './pipe.js';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+export type { Endpoint };
 
 export type PublisherMessage =
-  { type: 'publish'; key: string; target: Endpoint } | { type: 'unpublish'; key: string };
+  | { type: 'publish'; key: string; target: Endpoint }
+  | { type: 'import'; key: string; listen: Endpoint }
+  | { type: 'unpublish'; key: string };
 
 export type ForwarderReply =
   | { type: 'ready' }
   | { type: 'published'; key: string }
   | { type: 'unpublished'; key: string }
+  | { type: 'imported'; key: string }
   | { type: 'error'; key: string; message: string };
 
 /** dist/cmd/netns-forwarder.js, next to this module's own dist/netns/. */
@@ -35,14 +36,22 @@ const keyOf = (e: Endpoint): string => `${e.host}:${e.port}`;
 export class Publisher {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly published = new Map<string, Endpoint>();
+  private readonly imports = new Map<string, { target: Endpoint; server?: net.Server }>();
   private closed = false;
 
   private constructor(
     private readonly forwarder: ChildProcess,
     private readonly timeoutMs: number,
   ) {
-    forwarder.on('message', (reply: ForwarderReply) => {
+    forwarder.on('message', (reply: ForwarderReply, handle: unknown) => {
       if (reply.type === 'ready') return;
+      if (reply.type === 'imported') {
+        const entry = this.imports.get(reply.key);
+        if (entry && handle instanceof net.Server) {
+          entry.server = handle;
+          handle.on('connection', (client) => pipeTo(client, entry.target));
+        }
+      }
       const waiter = this.waiting.get(reply.key);
       this.waiting.delete(reply.key);
       if (reply.type === 'error')
@@ -114,6 +123,22 @@ export class Publisher {
     return bound;
   }
 
+  /**
+   * The other way round: listens on `inside` in the sandbox and pipes what arrives to `hostTarget` on this side
+   * (a host-side apiserver or registry, for components in the sandbox). Resolves once it listens.
+   */
+  async importFromHost(inside: Endpoint, hostTarget: Endpoint): Promise<void> {
+    if (this.closed) throw new NamespaceError('the publisher is closed');
+    const key = `import ${keyOf(inside)}`;
+    this.imports.set(key, { target: hostTarget });
+    try {
+      await this.request({ type: 'import', key, listen: inside });
+    } catch (err) {
+      this.imports.delete(key);
+      throw err;
+    }
+  }
+
   /** Stops accepting on `listen`; connections already made keep running. */
   async unpublish(listen: Endpoint): Promise<void> {
     const key = keyOf(listen);
@@ -129,6 +154,8 @@ export class Publisher {
   /** Stops the forwarder (and with it every published address). */
   close(): Promise<void> {
     this.closed = true;
+    for (const entry of this.imports.values()) entry.server?.close();
+    this.imports.clear();
     if (this.forwarder.exitCode !== null || this.forwarder.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       this.forwarder.once('exit', () => resolve());
