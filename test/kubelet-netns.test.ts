@@ -169,11 +169,34 @@ describe('kubelet --pod-network=netns', () => {
     expect(await fromNode(`http://${pair.status!.podIP}:9000/`)).toMatch(/^error/);
   }, 60_000);
 
+  it('writes /etc/hosts as upstream does and sets spec.hostname', async () => {
+    const HOSTS =
+      "const http=require('http'),os=require('os'),fs=require('fs');" +
+      "http.createServer((q,s)=>s.end(os.hostname()+'\\n'+fs.readFileSync('/etc/hosts','utf8'))).listen(8080)";
+    await createPod('db-0', {
+      ...podSpec('db', HOSTS),
+      hostname: 'db-0',
+      subdomain: 'db',
+      hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local'] }],
+    });
+    const db = await runningPod('db-0');
+    const body = await waitFor('db-0 answers', async () => {
+      const r = await fromNode(`http://${db.status!.podIP}:8080/`);
+      return r.startsWith('db-0') && r;
+    });
+    expect(body).toBe(
+      'db-0\n# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+        'fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n' +
+        `${db.status!.podIP}\tdb-0.db.default.svc.cluster.local\tdb-0\n` +
+        '\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local',
+    );
+  }, 60_000);
+
   it('leaves no pause, container or veth behind when the kubelet is SIGKILLed', async () => {
     // a pod's veth pair goes only with its namespace, and the namespace only with its last process (pause or
     // container): no veth left means nothing of the pods is left
     const vethsBefore = await runCommand([...node.prefix(), 'ip', '-o', 'link', 'show', 'master', 'cni0']);
-    expect(vethsBefore.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(vethsBefore.split('\n').filter(Boolean)).toHaveLength(4);
     await stopChild(kubelet, 'SIGKILL');
     const gone = await waitFor('veths gone', async () => {
       const now = await runCommand([...node.prefix(), 'ip', '-o', 'link', 'show', 'master', 'cni0']);

@@ -1,7 +1,6 @@
 // The kubelet's side of the netns pod network (#19): each pod's network and UTS namespace (src/netns/pod-net.ts),
 // made before its containers start and removed after they have stopped; the pause is watched like a container,
 // so it dies with the kubelet however the kubelet dies.
-import type { Pod } from 'kubernetes-types/core/v1.js';
 import { PodNet } from '../netns/pod-net.js';
 
 /** `loopback`: every pod on the node's loopback (the default until #19 lands); `netns`: a namespace per pod. */
@@ -10,23 +9,6 @@ export type PodNetworkMode = 'loopback' | 'netns';
 export interface ProcessGroupWatch {
   watch(pgid: number): void;
   unwatch(pgid: number): void;
-}
-
-/** Upstream's longest hostname (a DNS label): a longer pod name is cut, without a trailing '-' or '.'. */
-const MAX_HOSTNAME = 63;
-
-/**
- * The pod's hostname, as upstream's kubelet computes it (GeneratePodHostNameAndDomain, truncatePodHostnameIfNeeded):
- * spec.hostname or the pod's name, at most 63 characters; with setHostnameAsFQDN and a subdomain, the FQDN.
- */
-export function podHostname(pod: Pod, clusterDomain: string): string {
-  let hostname = pod.spec?.hostname || pod.metadata?.name || 'pod';
-  if (hostname.length > MAX_HOSTNAME) hostname = hostname.slice(0, MAX_HOSTNAME).replace(/[-.]+$/, '');
-  const subdomain = pod.spec?.subdomain;
-  if (pod.spec?.setHostnameAsFQDN && subdomain) {
-    return `${hostname}.${subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}`;
-  }
-  return hostname;
 }
 
 export class PodNetworks {

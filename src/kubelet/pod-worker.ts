@@ -20,7 +20,8 @@ import type { Backoff } from './backoff.js';
 import { podDns, type ClusterDnsSettings } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
 import type { PodIPAllocator } from './ip-allocator.js';
-import { podHostname, type PodNetworks } from './pod-network.js';
+import { podHostname, podHostsFile } from './hosts-file.js';
+import type { PodNetworks } from './pod-network.js';
 import { ContainerProbes } from './prober.js';
 import { milliCpuToShares } from './runtime/cgroups.js';
 import type { ContainerExit, ContainerProcess } from './runtime/container.js';
@@ -183,6 +184,8 @@ export class PodWorker {
   private stoppingSidecars: Promise<void> | undefined;
   /** the pod's generated resolv.conf on disk (undefined: containers keep the host's) and its DNS env */
   private resolvConfPath: string | undefined;
+  /** the pod's /etc/hosts (netns pod network), mounted into its containers as upstream does */
+  private hostsFilePath: string | undefined;
   private dnsEnv: Record<string, string> = {};
   private terminating: Promise<void> | undefined;
   private terminated = false;
@@ -418,9 +421,21 @@ export class PodWorker {
 
   /** The pod's own network namespace (netns mode, not hostNetwork); an error is upstream's FailedCreatePodSandBox. */
   private async setupNetwork(): Promise<boolean> {
-    if (!this.deps.podNetworks || this.pod.spec?.hostNetwork || this.network) return true;
+    if (!this.deps.podNetworks || this.network) return true;
+    const clusterDomain = this.deps.dns?.clusterDomain ?? 'cluster.local';
     try {
-      const hostname = podHostname(this.pod, this.deps.dns?.clusterDomain ?? 'cluster.local');
+      if (this.deps.runtime.mode !== 'none') {
+        // with the containers' scratch, like resolv.conf (upstream: /var/lib/kubelet/pods/UID/etc-hosts)
+        const file = path.join(this.deps.runDir, this.uid, 'etc-hosts');
+        const nodeHosts = this.pod.spec?.hostNetwork ? await fs.promises.readFile('/etc/hosts', 'utf8') : '';
+        await fs.promises.mkdir(path.dirname(file), { recursive: true });
+        await fs.promises.writeFile(file, podHostsFile(this.pod, [this.podIP!], clusterDomain, nodeHosts), {
+          mode: 0o644,
+        });
+        this.hostsFilePath = file;
+      }
+      if (this.pod.spec?.hostNetwork) return true;
+      const hostname = podHostname(this.pod, clusterDomain);
       this.network = await this.deps.podNetworks.setUp(this.uid, hostname, this.podIP!);
       return true;
     } catch (err) {
@@ -587,6 +602,7 @@ export class PodWorker {
           ...(this.resolvConfPath
             ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
             : []),
+          ...(this.hostsFilePath ? [{ hostPath: this.hostsFilePath, containerPath: '/etc/hosts' }] : []),
           ...mounts,
         ],
         containerDir: path.join(this.deps.runDir, this.uid, c.name, String(rec.restartCount)),
