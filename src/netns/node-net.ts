@@ -121,7 +121,7 @@ export class NodeNet {
 
   /** The argv prefix that runs a command on the node: its kubelet, its kube-proxy, hostNetwork pods. */
   prefix(): string[] {
-    return nsenterArgs(this.enter());
+    return [...this.sandbox.callerPrefix, ...nsenterArgs(this.enter())];
   }
 
   get alive(): boolean {

@@ -22,6 +22,11 @@ export interface SandboxOptions {
   bridgeAddress: string;
   /** an unprivileged user + network namespace (the default when not root), as rootless podman does */
   rootless?: boolean;
+  /**
+   * Make and enter the sandbox as this unprivileged user (a root caller: tests, which run rootless scenarios side by
+   * side with root ones); implies rootless. setpriv, not runuser: it execs, so PIDs stay the programs' own.
+   */
+  runAs?: { uid: number; gid: number };
 }
 
 // Every namespace kubemu makes routes 127/8 beyond itself: route_localnet, and lo keeps only 127.0.0.1/32 (so
@@ -50,6 +55,8 @@ export class Sandbox {
     readonly rootless: boolean,
     /** the bridge's address and prefix, e.g. 127.0.1.254/24: the node network */
     readonly bridgeAddress: string,
+    /** what runs a command as the sandbox's user ([] when that is us) */
+    readonly callerPrefix: string[],
     private readonly holder?: ChildProcess,
   ) {}
 
@@ -68,13 +75,15 @@ export class Sandbox {
    * destroy() (or `kubemu down`) kills it.
    */
   static async create(options: SandboxOptions): Promise<Sandbox> {
-    const rootless = options.rootless ?? process.getuid?.() !== 0;
+    const rootless = options.runAs !== undefined || (options.rootless ?? process.getuid?.() !== 0);
+    const caller = options.runAs ? runAsPrefix(options.runAs) : [];
     const address = options.bridgeAddress.split('/')[0] ?? '';
     if (!isIpv4(address) || !options.bridgeAddress.includes('/')) {
       throw new NamespaceError(`invalid sandbox bridge address "${options.bridgeAddress}": want a.b.c.d/n`);
     }
     parseCidr(options.bridgeAddress);
     const argv = [
+      ...caller,
       'unshare',
       ...(rootless ? ['--user', '--map-root-user'] : []),
       '--net',
@@ -101,14 +110,14 @@ export class Sandbox {
         );
       },
     );
-    return new Sandbox(options.name, started.pid, rootless, options.bridgeAddress, started.child);
+    return new Sandbox(options.name, started.pid, rootless, options.bridgeAddress, caller, started.child);
   }
 
   /** A sandbox made earlier (by `kubemu up`), from its holder's PID. */
   static attach(name: string, holderPid: number, rootless: boolean, bridgeAddress: string): Sandbox {
     if (!isAlive(holderPid))
       throw new NamespaceError(`the network sandbox of cluster ${name} (PID ${holderPid}) is gone`);
-    return new Sandbox(name, holderPid, rootless, bridgeAddress);
+    return new Sandbox(name, holderPid, rootless, bridgeAddress, []);
   }
 
   /** What to enter: the user namespace first when rootless, then network, mount and UTS. */
@@ -118,7 +127,7 @@ export class Sandbox {
 
   /** The argv prefix that runs a command inside the sandbox. */
   prefix(): string[] {
-    return nsenterArgs(this.enter());
+    return [...this.callerPrefix, ...nsenterArgs(this.enter())];
   }
 
   /** Runs `argv` inside the sandbox to completion; its stdout, or a rejection with its stderr. */
@@ -141,4 +150,8 @@ export class Sandbox {
     await killHolder(this.holderPid);
     this.holder?.unref();
   }
+}
+
+function runAsPrefix(user: { uid: number; gid: number }): string[] {
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'];
 }

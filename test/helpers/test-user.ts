@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 export interface TestUser {
   name: string;
   uid: number;
+  gid: number;
   /** removes the user, if this test made it */
   remove(): void;
 }
@@ -19,9 +20,11 @@ export function createTestUser(name: string): TestUser {
     made = true;
   }
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   return {
     name,
     uid,
+    gid,
     remove: () => {
       if (made) spawnSync('userdel', [name], { stdio: 'ignore' });
     },
