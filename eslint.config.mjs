@@ -96,7 +96,7 @@ export default tseslint.config(
   ...restrict(['src/**/*.ts'], []),
   ...components.filter((c) => c !== 'cli').flatMap(boundary),
   ...restrict(
-    ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts'],
+    ['src/api/**/*.ts', 'src/client/**/*.ts', 'src/util/**/*.ts', 'src/netns/**/*.ts'],
     components.map((c) => ({ group: [`**/${c}/**`], message: 'shared code may not import a component' })),
   ),
   // the dashboard page (web/dashboard/) is plain browser JavaScript outside the TypeScript project

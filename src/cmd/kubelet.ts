@@ -18,6 +18,8 @@ export function kubeletMain(argv: string[]): void {
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       'pod-cidr': { type: 'string' },
+      // netns: a network namespace per pod; the kubelet must run in its node's namespace (src/netns/node-net.ts)
+      'pod-network': { type: 'string', default: 'loopback' },
       cpu: { type: 'string', default: '2' },
       memory: { type: 'string', default: '4Gi' },
       'max-pods': { type: 'string', default: '110' },
@@ -53,6 +55,8 @@ export function kubeletMain(argv: string[]): void {
         throw new UsageError(`missing flags: ${missing.map((m) => `--${m}`).join(', ')}; ${USAGE}`, {
           missing,
         });
+      if (v['pod-network'] !== 'loopback' && v['pod-network'] !== 'netns')
+        throw new UsageError(`--pod-network ${v['pod-network']}: want loopback or netns`);
       const memory = parseQuantity(v.memory);
       if (!memory) throw new UsageError(`--memory ${v.memory}: not a quantity`);
       if (!v['tls-cert-file'] !== !v['tls-private-key-file'])
@@ -107,6 +111,7 @@ export function kubeletMain(argv: string[]): void {
         nodeName: v['node-name']!,
         nodeIP: v['node-ip']!,
         podCIDR: v['pod-cidr']!,
+        podNetwork: v['pod-network'] === 'netns' ? 'netns' : 'loopback',
         cpu: v.cpu,
         memoryBytes: Math.floor(quantityValue(memory)),
         maxPods: Number(v['max-pods']),

@@ -20,6 +20,7 @@ import { Backoff } from './backoff.js';
 import { activeProblems, nodeProblems } from './degraded.js';
 import type { EnvSources } from './env.js';
 import { PodIPAllocator } from './ip-allocator.js';
+import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
 import { ImageStore } from './runtime/images.js';
@@ -35,6 +36,8 @@ export interface KubeletOptions {
   nodeName: string;
   nodeIP: string;
   podCIDR: string;
+  /** `netns`: each pod its own network namespace, the kubelet living in its node's (#19); default `loopback` */
+  podNetwork?: PodNetworkMode;
   cpu: string;
   memoryBytes: number;
   maxPods: number;
@@ -257,6 +260,14 @@ export class Kubelet {
       images: this.images,
       events,
       ips,
+      ...(this.opts.podNetwork === 'netns'
+        ? {
+            podNetworks: new PodNetworks(this.opts.podCIDR, {
+              watch: (pgid) => this.runtime.watchProcessGroup(pgid),
+              unwatch: (pgid) => this.runtime.unwatchProcessGroup(pgid),
+            }),
+          }
+        : {}),
       crashBackoff,
       imageBackoff,
       envSources,

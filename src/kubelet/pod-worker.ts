@@ -20,6 +20,8 @@ import type { Backoff } from './backoff.js';
 import { podDns, type ClusterDnsSettings } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, type EnvSources } from './env.js';
 import type { PodIPAllocator } from './ip-allocator.js';
+import { podHostname, podHostsFile } from './hosts-file.js';
+import type { PodNetworks } from './pod-network.js';
 import { ContainerProbes } from './prober.js';
 import { milliCpuToShares } from './runtime/cgroups.js';
 import type { ContainerExit, ContainerProcess } from './runtime/container.js';
@@ -44,6 +46,8 @@ export interface PodWorkerDeps {
   images: ImageStore;
   events: Pick<EventRecorder, 'event'>;
   ips: PodIPAllocator;
+  /** a network namespace per pod (`--pod-network=netns`); absent: pods share the node's loopback */
+  podNetworks?: PodNetworks;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
   envSources: EnvSources;
@@ -168,6 +172,8 @@ export class PodWorker {
   readonly init: ContainerRecord[];
   readonly containers: ContainerRecord[];
   private sandboxReady = false;
+  /** the nsenter prefix into the pod's network and UTS namespaces, once made (netns pod network) */
+  private network: string[] | undefined;
   private volumePaths = new Map<string, string>();
   private readonly projections: ProjectionCache = new Map();
   /**
@@ -178,6 +184,8 @@ export class PodWorker {
   private stoppingSidecars: Promise<void> | undefined;
   /** the pod's generated resolv.conf on disk (undefined: containers keep the host's) and its DNS env */
   private resolvConfPath: string | undefined;
+  /** the pod's /etc/hosts (netns pod network), mounted into its containers as upstream does */
+  private hostsFilePath: string | undefined;
   private dnsEnv: Record<string, string> = {};
   private terminating: Promise<void> | undefined;
   private terminated = false;
@@ -376,6 +384,8 @@ export class PodWorker {
   }
 
   private async setupSandbox(): Promise<boolean> {
+    // with namespaces per pod, a hostNetwork pod is the node's: its IP is the node's, as upstream reports it
+    if (!this.podIP && this.deps.podNetworks && this.pod.spec?.hostNetwork) this.podIP = this.deps.hostIP;
     if (!this.podIP) {
       try {
         this.podIP = this.deps.ips.allocate(this.pod.status?.podIP);
@@ -390,6 +400,7 @@ export class PodWorker {
       // The pod's directory holds its volumes, and setupVolumes makes it when there are any: a pod without volumes
       // costs the disk nothing. The CPU cgroup is made here, off the event loop (see CpuCgroups.preparePod).
       await this.deps.runtime.preparePod({ uid: this.uid, cpuShares: podCpuShares(this.pod) });
+      if (!(await this.setupNetwork())) return false;
       this.volumePaths = await setupVolumes(
         this.pod,
         this.podDir,
@@ -406,6 +417,37 @@ export class PodWorker {
     }
     this.sandboxReady = true;
     return true;
+  }
+
+  /** The pod's own network namespace (netns mode, not hostNetwork); an error is upstream's FailedCreatePodSandBox. */
+  private async setupNetwork(): Promise<boolean> {
+    if (!this.deps.podNetworks || this.network) return true;
+    const clusterDomain = this.deps.dns?.clusterDomain ?? 'cluster.local';
+    try {
+      if (this.deps.runtime.mode !== 'none') {
+        // with the containers' scratch, like resolv.conf (upstream: /var/lib/kubelet/pods/UID/etc-hosts)
+        const file = path.join(this.deps.runDir, this.uid, 'etc-hosts');
+        const nodeHosts = this.pod.spec?.hostNetwork ? await fs.promises.readFile('/etc/hosts', 'utf8') : '';
+        await fs.promises.mkdir(path.dirname(file), { recursive: true });
+        await fs.promises.writeFile(file, podHostsFile(this.pod, [this.podIP!], clusterDomain, nodeHosts), {
+          mode: 0o644,
+        });
+        this.hostsFilePath = file;
+      }
+      if (this.pod.spec?.hostNetwork) return true;
+      const hostname = podHostname(this.pod, clusterDomain);
+      this.network = await this.deps.podNetworks.setUp(this.uid, hostname, this.podIP!);
+      return true;
+    } catch (err) {
+      this.event(
+        undefined,
+        'Warning',
+        'FailedCreatePodSandBox',
+        `Failed to create pod sandbox: ${(err as Error).message}`,
+      );
+      this.deps.enqueue(this.key, 2000);
+      return false;
+    }
   }
 
   /** resolv.conf per dnsPolicy/dnsConfig, bind-mounted at /etc/resolv.conf where containers have a private root */
@@ -555,10 +597,12 @@ export class PodWorker {
         env: { ...this.dnsEnv, ...Object.fromEntries(env) },
         ...(c.workingDir ? { workingDir: c.workingDir } : {}),
         podIP: this.podIP!,
+        ...(this.network ? { network: this.network } : {}),
         mounts: [
           ...(this.resolvConfPath
             ? [{ hostPath: this.resolvConfPath, containerPath: '/etc/resolv.conf', readOnly: true }]
             : []),
+          ...(this.hostsFilePath ? [{ hostPath: this.hostsFilePath, containerPath: '/etc/hosts' }] : []),
           ...mounts,
         ],
         containerDir: path.join(this.deps.runDir, this.uid, c.name, String(rec.restartCount)),
@@ -753,6 +797,7 @@ export class PodWorker {
         if (r.process?.running) await r.process.stop(1);
       }),
     );
+    await this.deps.podNetworks?.tearDown(this.uid);
     if (this.podIP) this.deps.ips.release(this.podIP);
     this.deps.crashBackoff.resetPrefix(`${this.uid}/`);
     this.deps.imageBackoff.resetPrefix(`${this.uid}/`);

@@ -32,6 +32,8 @@ export interface ContainerSpec {
   memoryLimitBytes?: number;
   /** how its processes take their CPU weight (the runtime sets it) */
   cpuJoin?: CpuJoin;
+  /** the pod's network and UTS namespaces to enter (netns pod network); absent: the kubelet's own */
+  network?: string[];
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -150,6 +152,7 @@ export class ContainerProcess {
         argv,
         workingDir,
         ...(spec.cpuJoin ? { cpuJoin: spec.cpuJoin } : {}),
+        ...(spec.network ? { network: spec.network } : {}),
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,

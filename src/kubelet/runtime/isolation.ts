@@ -109,6 +109,11 @@ export interface LaunchInput {
    * kubelet instead would cost the cgroup mutex on the kubelet's event loop.
    */
   cpuJoin?: CpuJoin;
+  /**
+   * `nsenter --target PAUSE --net --uts` of the pod's network (the netns pod network): the launch chain enters it
+   * first, so the container shares the pod's IP, localhost and hostname with the pod's other containers.
+   */
+  network?: string[];
 }
 
 // Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec
@@ -137,7 +142,11 @@ export function prepareLaunch(input: LaunchInput): Launch {
   // Containers run at a lower CPU priority than kubemu's own processes (see cgroups.ts for their weight), as
   // upstream reserves CPU for the kubelet and the control plane (kube-reserved/system-reserved): a burst of
   // container start-ups must not starve the kubelets that report them.
-  const pdeath = hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+  // setpriv execs nsenter execs unshare: one process, whose parent (for PDEATHSIG) is still the kubelet
+  const pdeath = [
+    ...(hasSetpriv() ? ['setpriv', '--pdeathsig', 'KILL', '--'] : []),
+    ...(input.network ?? []),
+  ];
   if (input.mode === 'none') return prepareDegraded(input, mounts, pdeath);
 
   const rootfs = path.join(input.containerDir, 'rootfs');

@@ -91,6 +91,15 @@ export class ContainerRuntime {
     return container;
   }
 
+  /** Kills `pgid` with the containers if the kubelet dies (a pod's pause process, say). */
+  watchProcessGroup(pgid: number): void {
+    this.watchdog.watch(pgid);
+  }
+
+  unwatchProcessGroup(pgid: number): void {
+    this.watchdog.unwatch(pgid);
+  }
+
   /**
    * Runs a command in the container's context (its mounts, root, working dir, PID namespace and env): for exec probes
    * and `kubectl exec`. The process has its own process group, so a timeout can kill all of it.
@@ -106,6 +115,8 @@ export class ContainerRuntime {
       '--target',
       String(container.initPid()),
       ...(this.mode === 'userns' ? ['--user', '--preserve-credentials'] : []),
+      // a pod with its own network: exec and exec probes see the pod's interfaces and hostname
+      ...(container.spec.network ? ['--net', '--uts'] : []),
       '--mount',
       '--pid',
       '--root',
