@@ -25,14 +25,18 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** Runs `line` (the command as it enters the container) with `streams`; resolves when all is over. */
+/**
+ * Runs `argv` in the container with `streams`; `lineFor` is how a command enters the container (the runtime's
+ * execLine). Resolves when all is over.
+ */
 export async function runCommand(
-  line: CommandLine,
+  lineFor: (argv: string[], env: Record<string, string>) => CommandLine,
   argv: string[],
   streams: CommandStreams,
   log: Logger,
 ): Promise<void> {
-  const cmd = streams.tty ? onTerminal(line) : line;
+  const wrapped = streams.tty ? onTerminal(argv) : { argv, env: {} };
+  const cmd = lineFor(wrapped.argv, wrapped.env);
   let child: ChildProcess;
   try {
     child = spawn(cmd.file, cmd.args, {

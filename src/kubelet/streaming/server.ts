@@ -181,9 +181,8 @@ export function createStreamingHandler(
         streams = await spdyCommandStreams(session, protocol, opts);
       }
       if (!streams) return;
-      const line = deps.execLine(rec, argv, {});
       await runCommand(
-        line,
+        (a, env) => deps.execLine(rec, a, env),
         argv,
         streams,
         log.child({ pod: `${namespace}/${podName}`, container: containerName }),

@@ -14,36 +14,61 @@ export interface CommandLine {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** `line` run on a new pseudo-terminal; its exit status is the command's (`script -e`). */
-export function onTerminal(line: CommandLine): CommandLine {
-  const command = `exec ${[line.file, ...line.args].map(shellQuote).join(' ')}`;
+/**
+ * `argv` run on a new pseudo-terminal; its exit status is the command's (`script --return`). It is wrapped before
+ * it enters the container, so the terminal's session and process groups are made inside the container's PID
+ * namespace: a shell started outside it sees its process group as 0 there, and job control fails on exit.
+ */
+export function onTerminal(argv: string[]): { argv: string[]; env: Record<string, string> } {
+  const command = `exec ${argv.map(shellQuote).join(' ')}`;
   return {
-    file: 'script',
-    args: ['--quiet', '--return', '--echo', 'always', '--command', command, '/dev/null'],
-    // script runs the command with $SHELL; runtimes give a TTY exec TERM=xterm unless the container sets one
-    env: { TERM: 'xterm', ...line.env, SHELL: '/bin/sh' },
+    argv: ['script', '--quiet', '--return', '--echo', 'always', '--command', command, '/dev/null'],
+    // script runs the command with $SHELL; runtimes give a TTY exec TERM=xterm
+    env: { TERM: 'xterm', SHELL: '/bin/sh' },
   };
 }
 
-function childOf(pid: number): number | undefined {
+function children(pid: number): number[] {
   try {
-    const first = Number(fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-    return first > 0 ? first : undefined;
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The pseudo-terminal a process has as its controlling terminal, from /proc/PID/stat's tty_nr (majors 136–143 are
+ * Unix98 ptys): its path in the host's /dev/pts, which containers share.
+ */
+function controllingPty(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
+    const major = (ttyNr >> 8) & 0xfff;
+    const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
+    if (major < 136 || major > 143) return undefined;
+    return `/dev/pts/${(major - 136) * 256 + minor}`;
   } catch {
     return undefined;
   }
 }
 
-/** The terminal a `script` process made: its child's stdin, `/dev/pts/N`. */
-function terminalOf(scriptPid: number): { device: string; session: number } | undefined {
-  const child = childOf(scriptPid);
-  if (child === undefined) return undefined;
-  try {
-    const device = fs.readlinkSync(`/proc/${child}/fd/0`);
-    return device.startsWith('/dev/pts/') ? { device, session: child } : undefined;
-  } catch {
-    return undefined;
+/** The terminal `script` made below `root` (nsenter, script, the command): the first process that has it. */
+function terminalUnder(root: number): { device: string; session: number } | undefined {
+  let level = children(root);
+  for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+    for (const pid of level) {
+      const device = controllingPty(pid);
+      if (device) return { device, session: pid };
+    }
+    level = level.flatMap(children);
   }
+  return undefined;
 }
 
 /** Sizes and ends the terminal of one `script` process. */
@@ -63,7 +88,7 @@ export class TerminalControl {
 
   private apply(): void {
     if (this.timer || !this.pending || this.script.exitCode !== null || this.script.pid === undefined) return;
-    this.terminal ??= terminalOf(this.script.pid);
+    this.terminal ??= terminalUnder(this.script.pid);
     if (!this.terminal) {
       // the terminal appears once script has forked; sizes sent before are applied then
       if (this.tries++ < 200) this.timer = setTimeout(() => ((this.timer = undefined), this.apply()), 10);
@@ -80,7 +105,8 @@ export class TerminalControl {
   /** SIGKILL to the terminal's session (the command and its jobs get SIGHUP as their terminal goes). */
   kill(): void {
     if (this.timer) clearTimeout(this.timer);
-    const session = this.terminal?.session ?? (this.script.pid ? childOf(this.script.pid) : undefined);
+    const session =
+      this.terminal?.session ?? (this.script.pid ? terminalUnder(this.script.pid)?.session : undefined);
     if (session !== undefined) {
       try {
         process.kill(-session, 'SIGKILL');
