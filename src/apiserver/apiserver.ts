@@ -31,6 +31,7 @@ import { handleOpenApi } from './openapi/index.js';
 import { KubeletClient } from './kubelet-client.js';
 import { kubeletLogsRoute } from './kubelet-proxy.js';
 import { createUpgradeProxy, upgradeRequiredRoute } from './streaming/upgrade-proxy.js';
+import { proxyRoute } from './streaming/proxy.js';
 import { MetricsScraper, metricsApiRoute, withMetricsApi } from './metrics-api/index.js';
 import { dashboardRoute, DASHBOARD_PUBLIC_PATHS } from '../dashboard/route.js';
 import {
@@ -145,6 +146,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       logger: log.child({ module: 'kubelet-proxy' }),
     }),
     upgradeRequiredRoute(),
+    proxyRoute({ handler: registry, logger: log.child({ module: 'proxy' }) }),
     dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
     metricsApiRoute(registry, metricsScraper.store),
   ];

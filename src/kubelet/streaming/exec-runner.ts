@@ -52,7 +52,12 @@ export async function runCommand(
     });
     return;
   }
-  const terminal = streams.tty ? new TerminalControl(child) : undefined;
+  const terminal = streams.tty
+    ? new TerminalControl({
+        pid: child.pid,
+        running: () => child.exitCode === null && child.signalCode === null,
+      })
+    : undefined;
   if (terminal) streams.onResize((size) => terminal.resize(size));
 
   if (streams.stdin && child.stdin) {

@@ -12,6 +12,7 @@ import type { ContainerRecord, PodWorker } from '../pod-worker.js';
 import { authorizeKubeletRequest, peerIdentity } from '../server-auth.js';
 import type { CommandStreams } from './command-streams.js';
 import { runCommand } from './exec-runner.js';
+import { runAttach } from './attach-runner.js';
 import { servePortForward, PORT_FORWARD_PROTOCOL } from './portforward.js';
 import { SpdySession } from './spdy/session.js';
 import { spdyCommandStreams, SPDY_COMMAND_PROTOCOLS } from './spdy-command.js';
@@ -170,8 +171,7 @@ export function createStreamingHandler(
       if (!worker) throw new UpgradeError(404, 'pod does not exist');
       const opts = channelOptions(url.searchParams);
       const argv = url.searchParams.getAll('command');
-      if (kind === 'attach') throw new UpgradeError(400, 'attach is not supported by this kubelet yet');
-      if (argv.length === 0)
+      if (kind === 'exec' && argv.length === 0)
         throw new UpgradeError(400, 'you must specify at least one command for the container');
       const rec = runningContainer(worker, containerName);
       let streams: CommandStreams | undefined;
@@ -181,12 +181,17 @@ export function createStreamingHandler(
         streams = await spdyCommandStreams(session, protocol, opts);
       }
       if (!streams) return;
-      await runCommand(
-        (a, env) => deps.execLine(rec, a, env),
-        argv,
-        streams,
-        log.child({ pod: `${namespace}/${podName}`, container: containerName }),
-      );
+      const podLog = log.child({ pod: `${namespace}/${podName}`, container: containerName });
+      if (kind === 'attach') {
+        const spec = rec.spec;
+        await runAttach(
+          { process: rec.process!, stdinOnce: spec.stdinOnce ?? false, tty: spec.tty ?? false },
+          streams,
+          podLog,
+        );
+        return;
+      }
+      await runCommand((a, env) => deps.execLine(rec, a, env), argv, streams, podLog);
       return;
     }
     throw new UpgradeError(404, '404 page not found');

@@ -1,8 +1,8 @@
-// A terminal for `kubectl exec -it`: the command runs on a pseudo-terminal made by util-linux's `script` (on every
-// Linux with the kubelet's other tools; a native pty module would need a compiler at install time), and window
-// sizes are set on that terminal with `stty -F` (coreutils), which delivers SIGWINCH to its foreground job as a
-// real resize does. Ctrl-C is the byte 0x03 on the terminal: its line discipline turns it into SIGINT.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The terminal of `kubectl exec -it` and of attaching to a `tty: true` container: the command runs on a
+// pseudo-terminal made by util-linux's `script` (runtime/terminal.ts), and window sizes are set on that terminal
+// with `stty -F` (coreutils), which delivers SIGWINCH to its foreground job as a real resize does. Ctrl-C is the
+// byte 0x03 on the terminal: its line discipline turns it into SIGINT.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { TerminalSize } from './command-streams.js';
 
@@ -12,21 +12,7 @@ export interface CommandLine {
   env: Record<string, string>;
 }
 
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * `argv` run on a new pseudo-terminal; its exit status is the command's (`script --return`). It is wrapped before
- * it enters the container, so the terminal's session and process groups are made inside the container's PID
- * namespace: a shell started outside it sees its process group as 0 there, and job control fails on exit.
- */
-export function onTerminal(argv: string[]): { argv: string[]; env: Record<string, string> } {
-  const command = `exec ${argv.map(shellQuote).join(' ')}`;
-  return {
-    argv: ['script', '--quiet', '--return', '--echo', 'always', '--command', command, '/dev/null'],
-    // script runs the command with $SHELL; runtimes give a TTY exec TERM=xterm
-    env: { TERM: 'xterm', SHELL: '/bin/sh' },
-  };
-}
+export { onTerminal } from '../runtime/terminal.js';
 
 function children(pid: number): number[] {
   try {
@@ -61,7 +47,7 @@ function controllingPty(pid: number): string | undefined {
 /** The terminal `script` made below `root` (nsenter, script, the command): the first process that has it. */
 function terminalUnder(root: number): { device: string; session: number } | undefined {
   let level = children(root);
-  for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+  for (let depth = 0; depth < 6 && level.length > 0; depth++) {
     for (const pid of level) {
       const device = controllingPty(pid);
       if (device) return { device, session: pid };
@@ -78,7 +64,8 @@ export class TerminalControl {
   private tries = 0;
   private terminal: { device: string; session: number } | undefined;
 
-  constructor(private readonly script: ChildProcess) {}
+  /** `root`: the process the terminal's `script` runs under (the exec's spawned process, or a container's) */
+  constructor(private readonly root: { pid?: number | undefined; running(): boolean }) {}
 
   resize(size: TerminalSize): void {
     if (size.width === 0 && size.height === 0) return;
@@ -87,8 +74,8 @@ export class TerminalControl {
   }
 
   private apply(): void {
-    if (this.timer || !this.pending || this.script.exitCode !== null || this.script.pid === undefined) return;
-    this.terminal ??= terminalUnder(this.script.pid);
+    if (this.timer || !this.pending || !this.root.running() || this.root.pid === undefined) return;
+    this.terminal ??= terminalUnder(this.root.pid);
     if (!this.terminal) {
       // the terminal appears once script has forked; sizes sent before are applied then
       if (this.tries++ < 200) this.timer = setTimeout(() => ((this.timer = undefined), this.apply()), 10);
@@ -106,7 +93,7 @@ export class TerminalControl {
   kill(): void {
     if (this.timer) clearTimeout(this.timer);
     const session =
-      this.terminal?.session ?? (this.script.pid ? terminalUnder(this.script.pid)?.session : undefined);
+      this.terminal?.session ?? (this.root.pid ? terminalUnder(this.root.pid)?.session : undefined);
     if (session !== undefined) {
       try {
         process.kill(-session, 'SIGKILL');
