@@ -12,3 +12,4 @@ import './wire-suite.js';
 import './container-logs-suite.js';
 import './data-plane-suite.js';
 import './big-objects-suite.js';
+import './streaming-suite.js';
