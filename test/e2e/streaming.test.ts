@@ -214,8 +214,15 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
       tmux('send-keys', 'tty; stty size', 'Enter');
       await until('tty and its size', () => /\/dev\/pts\/\d+\n30 100/.test(screen()), 10_000);
       tmux('resize-window', '-x', '120', '-y', '40');
-      tmux('send-keys', 'stty size', 'Enter');
-      await until('the new size', () => /^40 120$/m.test(screen()), 10_000);
+      // the new size travels kubectl → apiserver → kubelet → the pty: ask until the shell sees it
+      await waitFor(
+        'the new size',
+        () => {
+          tmux('send-keys', 'stty size', 'Enter');
+          return new Promise<boolean>((r) => setTimeout(() => r(/^40 120$/m.test(screen())), 500));
+        },
+        15_000,
+      );
       tmux('send-keys', 'sleep 4242', 'Enter');
       await until('sleep to start', () => processesWith('sleep', '4242').length > 0, 10_000);
       tmux('send-keys', 'C-c');

@@ -15,8 +15,13 @@ export interface PortForwardTarget {
   /** the pod's name and uid, for messages */
   pod: string;
   uid: string;
-  /** where the pod's ports are reached from the kubelet (today: the pod IP on the shared loopback) */
+  /** the pod IP, for messages */
   host: string;
+  /**
+   * A connection to the pod's `port`: today the pod IP on the shared loopback; with per-pod network namespaces, a
+   * dial from inside the pod's namespace (upstream connects to localhost there).
+   */
+  connect(port: number): net.Socket;
   log: Logger;
 }
 
@@ -81,7 +86,7 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
 
 function forward(data: SpdyStream, error: SpdyStream, port: number, target: PortForwardTarget): void {
   error.resume(); // the client writes nothing on it
-  const socket = net.connect({ host: target.host, port });
+  const socket = target.connect(port);
   let connected = false;
   socket.once('connect', () => {
     connected = true;

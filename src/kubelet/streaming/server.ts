@@ -4,6 +4,7 @@
 // (v5.channel.k8s.io … for exec, `SPDY/3.1+portforward.k8s.io` for port-forward tunnelled in WebSocket, kubectl
 // ≥ 1.30/1.31) or SPDY/3.1 (kubectl ≤ 1.29 and the fallback).
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
@@ -161,7 +162,13 @@ export function createStreamingHandler(
         // every binary message is a piece of the SPDY byte stream
         session = new SpdySession(createWebSocketStream(ws));
       } else session = upgradeSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL]).session;
-      servePortForward(session, { pod: parts[2], uid: worker.uid, host, log });
+      servePortForward(session, {
+        pod: parts[2],
+        uid: worker.uid,
+        host,
+        connect: (port) => net.connect({ host, port }),
+        log,
+      });
       return;
     }
 
