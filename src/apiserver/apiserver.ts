@@ -30,6 +30,8 @@ import { toTable } from './printers/index.js';
 import { handleOpenApi } from './openapi/index.js';
 import { KubeletClient } from './kubelet-client.js';
 import { kubeletLogsRoute } from './kubelet-proxy.js';
+import { createUpgradeProxy, upgradeRequiredRoute } from './streaming/upgrade-proxy.js';
+import { proxyRoute } from './streaming/proxy.js';
 import { MetricsScraper, metricsApiRoute, withMetricsApi } from './metrics-api/index.js';
 import { dashboardRoute, DASHBOARD_PUBLIC_PATHS } from '../dashboard/route.js';
 import {
@@ -143,6 +145,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       kubelets,
       logger: log.child({ module: 'kubelet-proxy' }),
     }),
+    upgradeRequiredRoute(),
+    proxyRoute({ handler: registry, logger: log.child({ module: 'proxy' }) }),
     dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
     metricsApiRoute(registry, metricsScraper.store),
   ];
@@ -168,6 +172,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authenticate,
     logger: log.child({ module: 'ws' }),
   });
+  // pods/exec, attach, portforward: relayed to the kubelet as upgraded connections
+  server.on(
+    'upgrade',
+    createUpgradeProxy({
+      handler: registry,
+      kubelets,
+      authenticate,
+      otherPaths: new Set([WEBSOCKET_PATH]),
+      logger: log.child({ module: 'stream-proxy' }),
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       reject(

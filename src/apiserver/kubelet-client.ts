@@ -3,6 +3,7 @@
 // kubelet's serving certificate verified against the cluster CA for the node's address
 // (--kubelet-certificate-authority). No bearer token is ever sent: a listener posing as a kubelet learns nothing.
 import https from 'node:https';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Status } from 'kubernetes-types/meta/v1.js';
@@ -88,7 +89,7 @@ export class KubeletClient {
   private readonly agent: https.Agent;
 
   constructor(
-    creds: KubeletClientCredentials,
+    private readonly creds: KubeletClientCredentials,
     private readonly timeoutMs = 10_000,
   ) {
     this.agent = new https.Agent({
@@ -132,6 +133,39 @@ export class KubeletClient {
   ): Promise<{ status: number; body: string }> {
     const res = await this.get(endpoint, pathAndQuery, timeoutMs);
     return { status: res.statusCode ?? 0, body: await readBody(res, maxBytes) };
+  }
+
+  /**
+   * A TLS connection of its own to the node's kubelet, for an upgraded request (exec, attach, port-forward) whose
+   * bytes the apiserver then relays: the same certificate and verification as every other call, no token.
+   */
+  dial(endpoint: KubeletEndpoint, timeoutMs = this.timeoutMs): Promise<tls.TLSSocket> {
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    const url = `https://${host}:${endpoint.port}`;
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        host: endpoint.host,
+        port: endpoint.port,
+        ca: this.creds.caPem,
+        cert: this.creds.certPem,
+        key: this.creds.keyPem,
+        rejectUnauthorized: true,
+        ALPNProtocols: ['http/1.1'],
+      });
+      const timer = setTimeout(
+        () => socket.destroy(Object.assign(new Error(`timeout after ${timeoutMs}ms`), { code: 'ETIMEDOUT' })),
+        timeoutMs,
+      );
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (err: DialErr) => {
+        clearTimeout(timer);
+        reject(new KubeletDialError(url, goDialCause(err, endpoint), { cause: err }));
+      });
+    });
   }
 
   close(): void {

@@ -14,3 +14,4 @@ import './container-logs-suite.js';
 import './data-plane-suite.js';
 import './big-objects-suite.js';
 import './nftables-suite.js';
+import './streaming-suite.js';

@@ -28,6 +28,7 @@ import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
 import type { LogRotationPolicy } from './runtime/log-rotation.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { createStreamingHandler } from './streaming/server.js';
 import { statsSummary } from './stats.js';
 import type { CertificateAndKey } from '../util/pki.js';
 
@@ -156,6 +157,12 @@ export class Kubelet {
       ...(opts.clientCaPem ? { clientCaPem: opts.clientCaPem } : {}),
       findPod: (ns, name) => self.kubelet?.findPod(ns, name),
       summary: () => self.kubelet?.summary(),
+      onUpgrade: createStreamingHandler({
+        authenticates: opts.clientCaPem !== undefined,
+        findPod: (ns, name) => self.kubelet?.findPod(ns, name),
+        execLine: (rec, argv, env) => runtime.execLine(rec.process!, argv, env),
+        log: opts.log.child({ module: 'streaming' }),
+      }),
       log: opts.log.child({ module: 'server' }),
     });
     const cfg: NodeConfig = {

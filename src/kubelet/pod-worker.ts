@@ -608,6 +608,8 @@ export class PodWorker {
         containerDir: path.join(this.deps.runDir, this.uid, c.name, String(rec.restartCount)),
         logFile,
         ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
+        ...(c.stdin ? { stdin: true } : {}),
+        ...(c.tty ? { tty: true } : {}),
       },
       { uid: this.uid, cpuShares: podCpuShares(this.pod) },
     );

@@ -1,4 +1,5 @@
-// The kubelet's HTTPS endpoint: container logs for the apiserver (`kubectl logs`), the stats Summary API, healthz.
+// The kubelet's HTTPS endpoint: container logs for the apiserver (`kubectl logs`), the stats Summary API, healthz,
+// and the streaming endpoints (exec, port-forward) as upgraded connections.
 // Callers authenticate with an x509 client certificate of the --client-ca-file (upstream's kubelet x509 authn);
 // bearer tokens are no credential here.
 import fs from 'node:fs';
@@ -28,6 +29,8 @@ export interface KubeletServerOptions {
   clientCaPem?: string;
   findPod(namespace: string, name: string): PodWorker | undefined;
   summary(): unknown;
+  /** upgraded connections: exec, attach, port-forward (streaming/server.ts) */
+  onUpgrade?: (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
   log: Logger;
 }
 
@@ -206,6 +209,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     });
   };
 
+  if (opts.onUpgrade) server.on('upgrade', opts.onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -177,6 +177,11 @@ describe('aggregated discovery', () => {
       categories: ['all'],
       subresources: [
         {
+          subresource: 'attach',
+          responseKind: { group: '', version: '', kind: 'PodAttachOptions' },
+          verbs: ['create', 'get'],
+        },
+        {
           subresource: 'binding',
           responseKind: { group: '', version: '', kind: 'Binding' },
           verbs: ['create'],
@@ -186,7 +191,17 @@ describe('aggregated discovery', () => {
           responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
           verbs: ['create'],
         },
+        {
+          subresource: 'exec',
+          responseKind: { group: '', version: '', kind: 'PodExecOptions' },
+          verbs: ['create', 'get'],
+        },
         { subresource: 'log', responseKind: { group: '', version: '', kind: 'Pod' }, verbs: ['get'] },
+        {
+          subresource: 'portforward',
+          responseKind: { group: '', version: '', kind: 'PodPortForwardOptions' },
+          verbs: ['create', 'get'],
+        },
         {
           subresource: 'status',
           responseKind: { group: '', version: '', kind: 'Pod' },

@@ -29,7 +29,16 @@ export interface Response {
 }
 
 export type Action =
-  'get' | 'list' | 'watch' | 'watchlist' | 'post' | 'put' | 'patch' | 'delete' | 'deletecollection';
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'watchlist'
+  | 'post'
+  | 'put'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'connect';
 
 export interface Operation {
   method: 'get' | 'put' | 'post' | 'patch' | 'delete';
@@ -206,6 +215,58 @@ const LOG_PARAMS: Parameter[] = [
     'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.',
   ),
 ];
+
+/** the query parameters of the streaming subresources (connect actions), as upstream documents them */
+const CONNECT_PARAMS: Record<string, Parameter[]> = {
+  PodExecOptions: [
+    q(
+      'command',
+      'string',
+      'Command is the remote command to execute. argv array. Not executed within a shell.',
+    ),
+    q(
+      'container',
+      'string',
+      'Container in which to execute the command. Defaults to only container if there is only one container in the pod.',
+    ),
+    q('stderr', 'boolean', 'Redirect the standard error stream of the pod for this call.'),
+    q('stdin', 'boolean', 'Redirect the standard input stream of the pod for this call. Defaults to false.'),
+    q('stdout', 'boolean', 'Redirect the standard output stream of the pod for this call.'),
+    q(
+      'tty',
+      'boolean',
+      'TTY if true indicates that a tty will be allocated for the exec call. Defaults to false.',
+    ),
+  ],
+  PodAttachOptions: [
+    q(
+      'container',
+      'string',
+      'The container in which to execute the command. Defaults to only container if there is only one container in the pod.',
+    ),
+    q(
+      'stderr',
+      'boolean',
+      'Stderr if true indicates that stderr is to be redirected for the attach call. Defaults to true.',
+    ),
+    q(
+      'stdin',
+      'boolean',
+      'Stdin if true, redirects the standard input stream of the pod for this call. Defaults to false.',
+    ),
+    q(
+      'stdout',
+      'boolean',
+      'Stdout if true indicates that stdout is to be redirected for the attach call. Defaults to true.',
+    ),
+    q(
+      'tty',
+      'boolean',
+      'TTY if true indicates that a tty will be allocated for the attach call. This is passed through the container runtime so the tty is allocated on the worker node by the container runtime. Defaults to false.',
+    ),
+  ],
+  PodPortForwardOptions: [q('ports', 'integer', 'List of ports to forward Required when using WebSockets')],
+};
 
 const JSON_TYPES = ['application/json', 'application/yaml'];
 const WATCH_TYPES = ['application/json', 'application/yaml', 'application/json;stream=watch'];
@@ -491,6 +552,23 @@ function subresourcePath(ri: ResourceInfo, version: string, sub: Subresource, ct
     sub.kind && sub.kind !== ri.kind
       ? { group: sub.group ?? ri.group, version: sub.version ?? version, kind: sub.kind }
       : { group: ri.group, version, kind: ri.kind };
+  const connectParams = CONNECT_PARAMS[sub.kind];
+  if (connectParams) {
+    // exec, attach, portforward: upgraded connections, GET and POST alike
+    path.parameters = [...connectParams, ...ctx.item.parameters.filter((p) => p.name !== 'pretty')];
+    for (const method of ['get', 'post'] as const)
+      path.operations.push({
+        method,
+        operationId: `connect${ctx.gvWord}${capitalize(method)}${ctx.ns}${ri.kind}${capitalize(sub.name)}`,
+        description: `connect ${method.toUpperCase()} requests to ${sub.name} of ${ri.kind}`,
+        action: 'connect',
+        gvk: subGvk,
+        parameters: [],
+        responses: [{ code: '200', description: 'OK', text: true }, UNAUTHORIZED],
+        produces: ['*/*'],
+      });
+    return path;
+  }
   const component = comps.componentOf(subGvk);
   const word = capitalize(sub.name);
   if (sub.name === 'log') {

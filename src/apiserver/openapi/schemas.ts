@@ -191,7 +191,8 @@ export function components(): Components {
       if (!schemas.has(list)) schemas.set(list, listSchema(component, ri.kind));
       register({ group: ri.group, version, kind: `${ri.kind}List` }, list);
       for (const sub of ri.subresources) {
-        if (!sub.kind || sub.kind === ri.kind) continue;
+        // connect subresources (exec, attach, portforward) take options in the query, no body: no schema
+        if (!sub.kind || sub.kind === ri.kind || sub.kind.endsWith('Options')) continue;
         const group = sub.group ?? ri.group;
         const subVersion = sub.version ?? version;
         register({ group, version: subVersion, kind: sub.kind }, rootComponent(group, subVersion, sub.kind));

@@ -10,6 +10,8 @@ import { LogWriter } from './log-file.js';
 import type { LogRotationPolicy } from './log-rotation.js';
 import type { Logger } from '../../util/logger.js';
 import { UsageTracker, type ContainerUsage } from './usage.js';
+import { onTerminal } from './terminal.js';
+import type { Writable } from 'node:stream';
 
 export interface ContainerSpec {
   /** The container's name in its pod spec. */
@@ -34,6 +36,10 @@ export interface ContainerSpec {
   cpuJoin?: CpuJoin;
   /** the pod's network and UTS namespaces to enter (netns pod network); absent: the kubelet's own */
   network?: string[];
+  /** `stdin: true`: the program reads a pipe the kubelet holds open for `kubectl attach` */
+  stdin?: boolean;
+  /** `tty: true`: the program runs on a pseudo-terminal (stderr merged into stdout, as upstream) */
+  tty?: boolean;
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -114,6 +120,9 @@ export class ContainerProcess {
   private graceTimer: NodeJS.Timeout | undefined;
   private termSent = false;
   private termTimer: NodeJS.Timeout | undefined;
+  /** the program's stdin, held open for `kubectl attach` (`stdin: true` containers) */
+  stdin: Writable | undefined;
+  private readonly taps = new Set<(stream: 'stdout' | 'stderr', chunk: Buffer) => void>();
 
   constructor(
     readonly spec: ContainerSpec,
@@ -136,7 +145,9 @@ export class ContainerProcess {
       },
       hooks.logRotation,
     );
-    const argv = containerArgv(spec.image, spec.command, spec.args);
+    const programArgv = containerArgv(spec.image, spec.command, spec.args);
+    const terminal = spec.tty && programArgv.length > 0 ? onTerminal(programArgv) : undefined;
+    const argv = terminal?.argv ?? programArgv;
     const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';
     let resolveExit!: (e: ContainerExit) => void;
     this.exited = new Promise((r) => (resolveExit = r));
@@ -156,11 +167,17 @@ export class ContainerProcess {
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,
-        env: { ...containerEnv(spec), ...launch.env },
+        env: { ...(terminal?.env ?? {}), ...containerEnv(spec), ...launch.env },
         // Own session and process group: the group is what stop() signals, and nothing reaches the kubelet's.
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
+      if (child.stdin) {
+        child.stdin.on('error', () => undefined); // EPIPE once the program is gone
+        this.stdin = child.stdin;
+      }
+      child.stdout?.on('data', (c: Buffer) => this.emitOutput('stdout', c));
+      child.stderr?.on('data', (c: Buffer) => this.emitOutput('stderr', c));
       if (mode === 'none' && spec.cpuJoin && child.pid !== undefined) joinPid(spec.cpuJoin, child.pid);
     } catch (err) {
       // Nothing was started: reported like a failed container start (upstream's StartError, exit 128).
@@ -228,6 +245,16 @@ export class ContainerProcess {
       ...(sig ? { signal: sig } : {}),
       reason: exitCode === 0 ? 'Completed' : 'Error',
     };
+  }
+
+  private emitOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    for (const tap of this.taps) tap(stream, chunk);
+  }
+
+  /** What the program writes from now on, besides its log (`kubectl attach`); returns the way to stop. */
+  tapOutput(tap: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): () => void {
+    this.taps.add(tap);
+    return () => this.taps.delete(tap);
   }
 
   get running(): boolean {

@@ -129,9 +129,10 @@ const SETUP_SCRIPT =
  * exec'ing, or node still booting) was lost, and the pod waited out its grace period for a SIGKILL. The program is
  * not an init: the kubelet sends it SIGTERM (ContainerProcess.stop, once it has exec'd), and before its handler
  * that ends it (143) instead of vanishing. `unshare --` only execs the program, with the "failed to execute"
- * message a missing program always had (StartError); `wait` is quiet, or it says "Terminated" in the log.
+ * message a missing program always had (StartError); `wait` is quiet, or it says "Terminated" in the log. The
+ * program gets the init's stdin (a shell gives a background job /dev/null): `stdin: true` containers read it.
  */
-export const INIT_SCRIPT = 'unshare -- "$@" & wait "$!" 2>/dev/null';
+export const INIT_SCRIPT = 'exec 3<&0; unshare -- "$@" <&3 3<&- & wait "$!" 2>/dev/null';
 
 /** Builds the spawn line for a container and prepares its private root on disk. */
 export function prepareLaunch(input: LaunchInput): Launch {

@@ -105,11 +105,26 @@ export class ContainerRuntime {
    * and `kubectl exec`. The process has its own process group, so a timeout can kill all of it.
    */
   exec(container: ContainerProcess, argv: string[], options: ExecOptions = {}): ChildProcess {
-    const env = { ...containerEnv(container.spec), ...options.env };
+    const line = this.execLine(container, argv, options.env);
     const stdio = options.stdio ?? ['ignore', 'pipe', 'pipe'];
+    return spawn(line.file, line.args, { env: line.env, stdio, detached: true });
+  }
+
+  /**
+   * The command line that runs `argv` inside the container: the one place that says how a process enters a
+   * container (with namespaces, `nsenter` into the container's init: its mount and PID namespaces, root and
+   * working dir — joining more namespaces, network and UTS, is a flag here), for exec probes, `kubectl exec` and
+   * the TTY wrapper around it.
+   */
+  execLine(
+    container: ContainerProcess,
+    argv: string[],
+    extraEnv: Record<string, string> = {},
+  ): { file: string; args: string[]; env: Record<string, string> } {
+    const env = { ...containerEnv(container.spec), ...extraEnv };
     if (this.mode === 'none') {
       const root = `${container.spec.containerDir}/root`;
-      return spawn(argv[0], argv.slice(1), { env: { ...env, KUBEMU_ROOT: root }, stdio, detached: true });
+      return { file: argv[0], args: argv.slice(1), env: { ...env, KUBEMU_ROOT: root } };
     }
     const nsenter = [
       '--target',
@@ -124,7 +139,7 @@ export class ContainerRuntime {
       '--',
       ...argv,
     ];
-    return spawn('nsenter', nsenter, { env, stdio, detached: true });
+    return { file: 'nsenter', args: nsenter, env };
   }
 
   /** Running containers. */
