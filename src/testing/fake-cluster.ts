@@ -19,6 +19,8 @@ export interface FakeClusterOptions {
   admission?: AdmissionConfig;
   /** create the bootstrap namespaces' `default` ServiceAccounts, as the serviceaccount controller would (default true) */
   defaultServiceAccounts?: boolean;
+  /** the apiserver's --service-cluster-ip-range (default 127.96.0.0/16) */
+  serviceCidr?: string;
 }
 
 export interface FakeCluster {
@@ -46,7 +48,11 @@ const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-nod
 
 export async function fakeCluster(opts: FakeClusterOptions = {}): Promise<FakeCluster> {
   const clock = opts.clock ?? new FakeClock();
-  const api = await InMemoryApi.start({ clock, ...(opts.admission ? { admission: opts.admission } : {}) });
+  const api = await InMemoryApi.start({
+    clock,
+    ...(opts.admission ? { admission: opts.admission } : {}),
+    ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
+  });
   // stop watches and free the database when the test ends (controllers still running then see errors, not hangs)
   onTestFinished(() => api.close());
   let paused = false;

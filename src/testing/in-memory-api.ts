@@ -23,6 +23,8 @@ export interface InMemoryApiOptions {
   admission?: AdmissionConfig;
   /** DefaultTolerationSeconds admission's not-ready/unreachable toleration (the apiserver's default if unset) */
   notReadyTolerationSeconds?: number;
+  /** the apiserver's --service-cluster-ip-range (default 127.96.0.0/16) */
+  serviceCidr?: string;
 }
 
 /** One write as storage committed it, in resourceVersion order. */
@@ -63,6 +65,7 @@ export class InMemoryApi implements ApiHandler {
       ...(opts.notReadyTolerationSeconds !== undefined
         ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds }
         : {}),
+      ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     });
     const api = new InMemoryApi(registry, storage);
     // watch everything from the start: storage delivers a commit's events before it settles the writes, so the

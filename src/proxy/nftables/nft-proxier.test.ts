@@ -2,7 +2,8 @@
 // ones for each change, and a full one again after a failed transaction.
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { describe, expect, it } from 'vitest';
-import { FakeApiHandler, KubeClient, handlerTransport } from '../../client/index.js';
+import type { KubeClient } from '../../client/index.js';
+import { fakeCluster } from '../../testing/fake-cluster.js';
 import { FakeNft } from './fake-nft.js';
 import type { ExistingObjects } from './generator.js';
 import type { NftApplier } from './nft-host.js';
@@ -44,7 +45,7 @@ const slice = (ips: string[]): EndpointSlice => ({
 });
 
 async function setup(): Promise<{ client: KubeClient; runner: FakeRunner; proxier: NftProxier }> {
-  const client = new KubeClient(handlerTransport(new FakeApiHandler()));
+  const { client } = await fakeCluster({ serviceCidr: '10.96.0.0/12' });
   await client.services.create(
     {
       metadata: { name: 'web' },
