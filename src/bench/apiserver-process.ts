@@ -27,11 +27,19 @@ function ready(url: string, ca: string): Promise<boolean> {
   });
 }
 
+/**
+ * Node/V8 flags for the apiserver under bench, from KUBEMU_BENCH_APISERVER_NODE_FLAGS (space-separated), to
+ * profile it (`--cpu-prof --cpu-prof-dir=...`, `--trace-gc`) without touching the bench process itself.
+ */
+function nodeFlags(): string[] {
+  return (process.env.KUBEMU_BENCH_APISERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function startBenchApiServer(extraArgs: string[] = []): Promise<BenchApiServer> {
   const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-bench-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs],
+    [...nodeFlags(), join(DIST, 'cmd/apiserver.js'), '--state-dir', stateDir, '--port', '0', ...extraArgs],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, KUBEMU_LOG_LEVEL: 'warn' },
