@@ -55,15 +55,16 @@ export class Outbox {
   }
 
   /**
-   * A socket that takes every write at once calls back on the next tick, before any I/O: pumping from there
-   * straight away chained 475 MB of answers into one second-long turn. After SLICE_MS the pump resumes from
-   * setImmediate instead, so /healthz and lease renewals get their turn in between.
+   * A socket that takes every write at once has nothing buffered and calls back on the next tick, before any
+   * I/O: pumping on from there chained 475 MB of answers into one second-long turn. After SLICE_MS the pump
+   * goes on from setImmediate instead, so /healthz and lease renewals get their turn in between.
    */
   private resume(): void {
-    if (performance.now() - this.sliceStart <= SLICE_MS) {
-      this.pump();
-      return;
-    }
+    if (performance.now() - this.sliceStart <= SLICE_MS) this.pump();
+    else this.pumpNextTurn();
+  }
+
+  private pumpNextTurn(): void {
     if (this.resuming) return;
     this.resuming = true;
     setImmediate(() => {
@@ -113,6 +114,10 @@ export class Outbox {
     this.pumping = true;
     try {
       while (this.streams.length && this.buffered() < this.highWater && !this.closed) {
+        if (performance.now() - this.sliceStart > SLICE_MS) {
+          this.pumpNextTurn();
+          break;
+        }
         const s = this.streams.shift()!;
         let next: IteratorResult<Buffer, void>;
         try {
