@@ -29,6 +29,14 @@ function ready(url: string, ca: string): Promise<boolean> {
   });
 }
 
+/**
+ * Node/V8 flags for the apiserver under bench, from KUBEMU_BENCH_APISERVER_NODE_FLAGS (space-separated), to
+ * profile it (`--cpu-prof --cpu-prof-dir=...`, `--trace-gc`) without touching the bench process itself.
+ */
+function nodeFlags(): string[] {
+  return (process.env.KUBEMU_BENCH_APISERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export interface BenchApiServerOptions {
   /** the dist/ directory whose cmd/apiserver.js runs (default: this build's; another for A/B against a baseline) */
   dist?: string;
@@ -44,6 +52,7 @@ export async function startBenchApiServer(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...nodeFlags(),
       ...(opts.nodeArgs ?? []),
       join(opts.dist ?? DIST, 'cmd/apiserver.js'),
       '--state-dir',

@@ -7,7 +7,18 @@ import { Worker } from 'node:worker_threads';
 import type { Status } from 'kubernetes-types/meta/v1.js';
 import { ApiError, errors, type StatusReason } from '../../api/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { JOBS, type JobArgs, type JobMessage, type JobName, type JobReply, type JobResult } from './jobs.js';
+import { Slicer } from '../../util/json-slices.js';
+import {
+  carry,
+  JOBS,
+  unpack,
+  type Carried,
+  type JobArgs,
+  type JobMessage,
+  type JobName,
+  type JobReply,
+  type JobResult,
+} from './jobs.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -46,13 +57,23 @@ export class Offload {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
     }
+    return this.post(name, args);
+  }
+
+  /** run a job on the worker: its arguments and its result cross in slices (carry/unpack) */
+  private async post<N extends JobName>(name: N, args: JobArgs<N>): Promise<JobResult<N>> {
+    const slicer = new Slicer();
+    const carried: Carried[] = [];
+    for (const a of args as unknown[]) carried.push(await carry(a, slicer));
+    if (this.closed) throw new ApiError('ServiceUnavailable', 'the apiserver is shutting down');
     const id = this.nextId++;
-    return new Promise<JobResult<N>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve, reject });
+    const reply = await new Promise<Carried>((resolve, reject) => {
+      this.pending.set(id, { resolve: (v) => resolve(v as Carried), reject });
       const worker = this.start(this.workerUrl!);
       worker.ref();
-      worker.postMessage({ id, name, args } satisfies JobMessage);
+      worker.postMessage({ id, name, args: carried } satisfies JobMessage);
     });
+    return (await unpack(reply, new Slicer())) as JobResult<N>;
   }
 
   /** Stop the worker; jobs still pending fail with a 503. */
@@ -98,31 +119,7 @@ export class Offload {
   }
 }
 
-/**
- * Whether a value holds more than `limit` nodes (object entries and array items), counted without recursion
- * and stopping at the limit, so asking costs at most `limit` steps.
- */
-export function hasMoreNodesThan(value: unknown, limit: number): boolean {
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object') continue;
-    if (Array.isArray(v)) {
-      count += v.length;
-      if (count > limit) return true;
-      for (const item of v) stack.push(item);
-      continue;
-    }
-    // for-in, not Object.values: a 30,000-key map is left after `limit` keys, not copied whole first
-    const record = v as Record<string, unknown>;
-    for (const k in record) {
-      if (++count > limit) return true;
-      stack.push(record[k]);
-    }
-  }
-  return false;
-}
+export { hasMoreNodesThan } from '../../util/json-slices.js';
 
 /** below this many nodes the field manager's walks take about a millisecond: not worth a thread hop */
 export const OFFLOAD_NODES = 2000;

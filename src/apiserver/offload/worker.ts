@@ -2,13 +2,20 @@
 // server-side apply takes its CPU time here while the main event loop keeps answering (/healthz, lease renewals).
 import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../../api/errors.js';
-import { JOBS, type JobMessage, type JobReply } from './jobs.js';
+import { carry, JOBS, unpack, type JobMessage, type JobReply } from './jobs.js';
 
+// jobs run one at a time, in order: each is unpacked, run and packed without a pause, so no other job interleaves
+let queue = Promise.resolve();
 parentPort?.on('message', (job: JobMessage) => {
+  queue = queue.then(() => runJob(job));
+});
+
+async function runJob(job: JobMessage): Promise<void> {
   let reply: JobReply;
   try {
     const run = JOBS[job.name] as (...args: unknown[]) => unknown;
-    reply = { id: job.id, value: run(...job.args) };
+    const args = await Promise.all(job.args.map((a) => unpack(a)));
+    reply = { id: job.id, value: await carry(run(...args)) };
   } catch (e) {
     reply =
       e instanceof ApiError
@@ -19,4 +26,4 @@ parentPort?.on('message', (job: JobMessage) => {
         : { id: job.id, error: e instanceof Error ? e.message : String(e) };
   }
   parentPort?.postMessage(reply);
-});
+}

@@ -19,6 +19,7 @@ import type { Logger } from '../../util/logger.js';
 import { isStreamable, streamJson } from './json-stream.js';
 import { parseOptions, parseResourcePath, verbFor, type ResourcePath } from './parse.js';
 import { yieldEventLoop } from '../../util/event-loop.js';
+import { hasMoreNodesThan, stringifyInSlices } from '../../util/json-slices.js';
 import { OFFLOAD_YAML_CHARS, Offload } from '../offload/offload.js';
 import { countJsonKeys, countParsedKeys, jsonValueOf, parseYamlAsJson } from './yaml-body.js';
 
@@ -108,6 +109,29 @@ export function sendJson(
 ): void {
   // upstream's pretty serializer is json.MarshalIndent(obj, "", "  ")
   const text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  res.writeHead(code, { ...jsonHeaders(warnings), 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** an object of more nodes than this (a 30,000-key ConfigMap) is serialised in slices */
+const SLICED_NODES = 2000;
+
+/**
+ * sendJson for one object (a create's, an apply's answer): one of many nodes is serialised a slice at a time
+ * (json-slices.ts), the same bytes, so its JSON.stringify does not hold the event loop for tens of milliseconds.
+ */
+async function sendObject(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: string[] | undefined,
+  pretty: boolean,
+): Promise<void> {
+  if (pretty || !hasMoreNodesThan(body, SLICED_NODES)) {
+    sendJson(res, code, body, warnings, pretty);
+    return;
+  }
+  const text = (await stringifyInSlices(body)) ?? '';
   res.writeHead(code, { ...jsonHeaders(warnings), 'Content-Length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
@@ -377,7 +401,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     }
     const pretty = isPrettyPrint(q, req.headers['user-agent']);
     if (verb === 'list') await sendList(res, result.code, out, result.warnings, pretty);
-    else sendJson(res, result.code, out, result.warnings, pretty);
+    else await sendObject(res, result.code, out, result.warnings, pretty);
     opts.observe?.({ ...labels, code: result.code }, Number(process.hrtime.bigint() - started) / 1e9);
   };
 

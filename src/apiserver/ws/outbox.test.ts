@@ -115,4 +115,32 @@ describe('Outbox', () => {
     expect(outbox.waiting()).toBe(0);
     await expect(outbox.stream([frame(4, 1)])).resolves.toBeUndefined();
   });
+
+  it('hands the event loop back when a socket takes every write at once (callbacks on the next tick)', async () => {
+    let written = 0;
+    const eager: OutboxSocket = {
+      bufferedAmount: 0,
+      send(bytes, done) {
+        written += bytes.length;
+        process.nextTick(done);
+      },
+    };
+    const outbox = new Outbox(eager, { highWaterBytes: 64 * 1024, maxBatchBytes: 32 * 1024 });
+    let turns = 0;
+    let streaming = true;
+    const count = (): void => {
+      turns++;
+      if (streaming) setImmediate(count);
+    };
+    setImmediate(count);
+    // 40,000 frames of 2 KB: 80 MB, each write "completed" at once
+    function* frames(): Generator<Buffer, void, undefined> {
+      for (let i = 1; i <= 40_000; i++) yield frame(i, 2_000);
+    }
+    await outbox.stream(frames());
+    streaming = false;
+    expect(written).toBeGreaterThan(80_000_000);
+    // write callbacks chained through next ticks once wrote all of it in one turn of the event loop
+    expect(turns).toBeGreaterThan(2);
+  });
 });

@@ -24,6 +24,8 @@ interface Stream {
 }
 
 export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
+/** write-completion callbacks pump straight on for this long, then from the next turn of the event loop */
+const SLICE_MS = 20;
 
 /**
  * One per connection. `push` queues a frame at once (watch events, which have their own cut-off when the socket
@@ -37,6 +39,9 @@ export class Outbox {
   private readonly streams: Stream[] = [];
   private closed = false;
   private pumping = false;
+  /** when the pump last got a turn of the event loop of its own */
+  private sliceStart = performance.now();
+  private resuming = false;
 
   constructor(
     private readonly socket: OutboxSocket,
@@ -44,9 +49,29 @@ export class Outbox {
   ) {
     this.highWater = opts.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
     this.batcher = new FrameBatcher(
-      (bytes) => this.socket.send(bytes, () => this.pump()),
+      (bytes) => this.socket.send(bytes, () => this.resume()),
       opts.maxBatchBytes ?? MAX_BATCH_BYTES,
     );
+  }
+
+  /**
+   * A socket that takes every write at once has nothing buffered and calls back on the next tick, before any
+   * I/O: pumping on from there chained 475 MB of answers into one second-long turn. After SLICE_MS the pump
+   * goes on from setImmediate instead, so /healthz and lease renewals get their turn in between.
+   */
+  private resume(): void {
+    if (performance.now() - this.sliceStart <= SLICE_MS) this.pump();
+    else this.pumpNextTurn();
+  }
+
+  private pumpNextTurn(): void {
+    if (this.resuming) return;
+    this.resuming = true;
+    setImmediate(() => {
+      this.resuming = false;
+      this.sliceStart = performance.now();
+      this.pump();
+    });
   }
 
   /** bytes waiting to be written: this outbox's batch and the socket's own buffer */
@@ -89,6 +114,10 @@ export class Outbox {
     this.pumping = true;
     try {
       while (this.streams.length && this.buffered() < this.highWater && !this.closed) {
+        if (performance.now() - this.sliceStart > SLICE_MS) {
+          this.pumpNextTurn();
+          break;
+        }
         const s = this.streams.shift()!;
         let next: IteratorResult<Buffer, void>;
         try {
