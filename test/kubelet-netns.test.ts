@@ -173,7 +173,13 @@ function suite(asUser: boolean): void {
           return body === 'web-a' && body;
         }),
       ).toBe('web-a');
-      expect(await fromNode(`http://${b.status!.podIP}:8080/`)).toBe('web-b');
+      // Running is not listening yet (the pods have no readiness probe): wait for each server as for web-a
+      expect(
+        await waitFor('web-b answers', async () => {
+          const body = await fromNode(`http://${b.status!.podIP}:8080/`);
+          return body === 'web-b' && body;
+        }),
+      ).toBe('web-b');
     }, 60_000);
 
     it('lets the containers of one pod talk over localhost', async () => {
