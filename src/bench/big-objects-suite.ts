@@ -3,10 +3,11 @@
 // and a cluster-wide list of 80 MB — and how much memory the apiserver takes meanwhile.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, rssMb, startBenchApiServer, type BenchApiServer } from './apiserver-process.js';
+import { startOpenLoopHealthzProbe } from './healthz-probe.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
 import { bigConfigMapYaml } from './big-configmap.js';
@@ -24,45 +25,27 @@ interface Probe {
 }
 
 /**
- * /healthz every PROBE_INTERVAL_MS, whether or not the previous probes have been answered (an open loop: a
- * probe waiting on the one before it would count a 90 s stall as one slow sample), and the apiserver's RSS,
- * until `done` settles. A probe's latency runs from when it was due to its answer.
+ * /healthz every PROBE_INTERVAL_MS from a worker thread of its own, whether or not the previous probes have been
+ * answered (an open loop: a probe waiting on the one before it would count a 90 s stall as one slow sample), and
+ * the apiserver's RSS, until `done` settles. A probe's latency runs from when it was due to its answer. The probe
+ * is off the bench's main thread, which decodes the 80 MB answers, as a user's `/healthz` comes from another
+ * process.
  */
 async function probeWhile(server: BenchApiServer, done: Promise<unknown>): Promise<Probe> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4, ca: server.ca });
-  const probe: Probe = { latencies: [], errors: [], peakRssMb: rssMb(server.pid) };
+  const probe = startOpenLoopHealthzProbe(server, PROBE_INTERVAL_MS);
+  let peakRssMb = rssMb(server.pid);
   let finished = false;
   const settled = done.then(
     () => (finished = true),
     () => (finished = true),
   );
-  const inflight = new Set<Promise<void>>();
   while (!finished) {
-    const due = performance.now();
-    const answered = new Promise<void>((resolve) => {
-      const req = request(`${server.url}/healthz`, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          probe.latencies.push(performance.now() - due);
-          resolve();
-        });
-      });
-      req.on('error', (e) => {
-        probe.latencies.push(performance.now() - due);
-        probe.errors.push(e.message);
-        resolve();
-      });
-      req.end();
-    });
-    inflight.add(answered);
-    void answered.then(() => inflight.delete(answered));
-    probe.peakRssMb = Math.max(probe.peakRssMb, rssMb(server.pid));
+    peakRssMb = Math.max(peakRssMb, rssMb(server.pid));
     await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
   }
   await settled;
-  await Promise.all(inflight);
-  agent.destroy();
-  return probe;
+  const { latencies, errors } = await probe.stop();
+  return { latencies, errors, peakRssMb };
 }
 
 function kubectl(kubeconfig: string, args: string[]): Promise<void> {

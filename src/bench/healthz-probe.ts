@@ -1,5 +1,6 @@
-// GET /healthz one request after another from a worker thread of its own, so what the bench itself does meanwhile
-// (decoding 80 MB answers, say) does not count against the apiserver's latency.
+// GET /healthz from a worker thread of its own, so what the bench itself does meanwhile (decoding 80 MB answers,
+// say) does not count against the apiserver's latency: one request after another (closed loop), or one every
+// interval whether or not the earlier ones were answered (open loop).
 import { Agent, request } from 'node:https';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -8,21 +9,49 @@ interface ProbeTarget {
   ca: string;
 }
 
-/** Probe `/healthz` until `stop()`; resolves the latencies in ms, sorted. */
-export function startHealthzProbe(target: ProbeTarget): { stop(): Promise<number[]> } {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { url: target.url, ca: target.ca } });
-  const result = new Promise<number[]>((resolve, reject) => {
-    worker.once('message', (times: number[]) => resolve(times.sort((a, b) => a - b)));
+interface ProbeData extends ProbeTarget {
+  /** open loop: a probe every intervalMs, its latency from when it was due; closed loop when absent */
+  openLoopIntervalMs?: number;
+}
+
+export interface OpenLoopResult {
+  /** ms from when each probe was due to its answer (or its failure), in order of answer */
+  latencies: number[];
+  /** probes that failed (connection reset, ...): their time counts as a latency too */
+  errors: string[];
+}
+
+function startWorker<T>(data: ProbeData): { stop(): Promise<T> } {
+  const worker = new Worker(new URL(import.meta.url), { workerData: data });
+  const result = new Promise<T>((resolve, reject) => {
+    worker.once('message', (r: T) => resolve(r));
     worker.once('error', reject);
   });
   return {
     stop: async () => {
       worker.postMessage('stop');
-      const times = await result;
+      const r = await result;
       await worker.terminate();
-      return times;
+      return r;
     },
   };
+}
+
+/** Probe `/healthz` one request after another until `stop()`; resolves the latencies in ms, sorted. */
+export function startHealthzProbe(target: ProbeTarget): { stop(): Promise<number[]> } {
+  const probe = startWorker<number[]>({ url: target.url, ca: target.ca });
+  return { stop: async () => (await probe.stop()).sort((a, b) => a - b) };
+}
+
+/**
+ * Probe `/healthz` every `intervalMs` whether or not the earlier probes were answered (a probe waiting on the one
+ * before it would count a 90 s stall as one slow sample) until `stop()`, which waits for the probes in flight.
+ */
+export function startOpenLoopHealthzProbe(
+  target: ProbeTarget,
+  intervalMs: number,
+): { stop(): Promise<OpenLoopResult> } {
+  return startWorker<OpenLoopResult>({ url: target.url, ca: target.ca, openLoopIntervalMs: intervalMs });
 }
 
 function healthzOnce(target: ProbeTarget, agent: Agent): Promise<number> {
@@ -50,4 +79,40 @@ async function probe(target: ProbeTarget): Promise<void> {
   parentPort!.postMessage(times);
 }
 
-if (!isMainThread && parentPort) await probe(workerData as ProbeTarget);
+async function openLoop(target: ProbeTarget, intervalMs: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  let stopped = false;
+  parentPort!.once('message', () => (stopped = true));
+  const result: OpenLoopResult = { latencies: [], errors: [] };
+  const inflight = new Set<Promise<void>>();
+  while (!stopped) {
+    const due = performance.now();
+    const answered = new Promise<void>((resolve) => {
+      const req = request(`${target.url}/healthz`, { agent, ca: target.ca }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          result.latencies.push(performance.now() - due);
+          resolve();
+        });
+      });
+      req.on('error', (e) => {
+        result.latencies.push(performance.now() - due);
+        result.errors.push(e.message);
+        resolve();
+      });
+      req.end();
+    });
+    inflight.add(answered);
+    void answered.then(() => inflight.delete(answered));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  await Promise.all(inflight);
+  agent.destroy();
+  parentPort!.postMessage(result);
+}
+
+if (!isMainThread && parentPort) {
+  const data = workerData as ProbeData;
+  if (data.openLoopIntervalMs !== undefined) await openLoop(data, data.openLoopIntervalMs);
+  else await probe(data);
+}
