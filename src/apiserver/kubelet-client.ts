@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Status } from 'kubernetes-types/meta/v1.js';
 import { ApiError } from '../api/errors.js';
+import type { ApiHandler, UserInfo } from '../api/request.js';
 
 export interface KubeletClientCredentials {
   /** the CA kubelets' serving certificates must chain to */
@@ -187,4 +188,25 @@ export function readBody(res: IncomingMessage, maxBytes: number): Promise<string
     res.once('error', reject);
     res.once('aborted', () => reject(new Error('the kubelet closed the connection mid-answer')));
   });
+}
+
+/** GET a core/v1 object (a pod, its node) through the API handler as the calling user, as the kubelet proxies do */
+export async function getCoreObject<T>(
+  handler: ApiHandler,
+  resource: string,
+  namespace: string | undefined,
+  name: string,
+  user: UserInfo,
+): Promise<T> {
+  const r = await handler.handle({
+    verb: 'get',
+    group: '',
+    version: 'v1',
+    resource,
+    ...(namespace ? { namespace } : {}),
+    name,
+    options: {},
+    user,
+  });
+  return r.body as T;
 }

@@ -2,9 +2,9 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors } from '../api/errors.js';
 import { decodePodLogOptions, encodePodLogOptions, validatePodLogOptions } from '../api/query-params.js';
-import type { ApiHandler, UserInfo } from '../api/request.js';
+import type { ApiHandler } from '../api/request.js';
 import type { Logger } from '../util/logger.js';
-import { kubeletEndpoint, readBody, type KubeletClient } from './kubelet-client.js';
+import { getCoreObject, kubeletEndpoint, readBody, type KubeletClient } from './kubelet-client.js';
 import type { ExtraRoute } from './rest/server.js';
 
 export interface KubeletProxyDeps {
@@ -69,25 +69,7 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
     // as upstream's GetResourceWithOptions and LogREST.Get: decode (400), then validate (422), then the pod
     const logOptions = decodePodLogOptions(url.searchParams);
     validatePodLogOptions(logOptions, name);
-    const getObject = async <T>(
-      resource: string,
-      ns: string | undefined,
-      n: string,
-      u: UserInfo,
-    ): Promise<T> => {
-      const r = await deps.handler.handle({
-        verb: 'get',
-        group: '',
-        version: 'v1',
-        resource,
-        ...(ns ? { namespace: ns } : {}),
-        name: n,
-        options: {},
-        user: u,
-      });
-      return r.body as T;
-    };
-    const pod = await getObject<Pod>('pods', namespace, name, user);
+    const pod = await getCoreObject<Pod>(deps.handler, 'pods', namespace, name, user);
     const container = logContainer(pod, logOptions.container ?? null);
     const nodeName = pod.spec?.nodeName;
     // Not scheduled yet: upstream answers with an empty log.
@@ -95,7 +77,7 @@ export function kubeletLogsRoute(deps: KubeletProxyDeps): ExtraRoute {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end();
       return true;
     }
-    const node = await getObject<Node>('nodes', undefined, nodeName, user);
+    const node = await getCoreObject<Node>(deps.handler, 'nodes', undefined, nodeName, user);
     const endpoint = kubeletEndpoint(node);
     if (!endpoint) throw errors.internal(`node "${nodeName}" has no kubelet endpoint`);
     const query = encodePodLogOptions(logOptions).toString();

@@ -8,7 +8,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors } from '../../api/errors.js';
 import type { ApiHandler, UserInfo } from '../../api/request.js';
 import type { Logger } from '../../util/logger.js';
-import { kubeletEndpoint, type KubeletClient } from '../kubelet-client.js';
+import { getCoreObject, kubeletEndpoint, type KubeletClient } from '../kubelet-client.js';
 import type { ExtraRoute } from '../rest/server.js';
 import { kubeletStreamPath, STREAM_PATH, type StreamSubresource } from './stream-location.js';
 
@@ -67,24 +67,12 @@ function requestHead(req: IncomingMessage, path: string, host: string): string {
 export function createUpgradeProxy(
   deps: UpgradeProxyDeps,
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  const get = async <T>(
+  const get = <T>(
     resource: string,
     namespace: string | undefined,
     name: string,
     user: UserInfo,
-  ): Promise<T> => {
-    const r = await deps.handler.handle({
-      verb: 'get',
-      group: '',
-      version: 'v1',
-      resource,
-      ...(namespace ? { namespace } : {}),
-      name,
-      options: {},
-      user,
-    });
-    return r.body as T;
-  };
+  ): Promise<T> => getCoreObject<T>(deps.handler, resource, namespace, name, user);
 
   const relay = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://apiserver');
