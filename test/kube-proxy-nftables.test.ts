@@ -13,7 +13,6 @@ import { ensureCommands } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const lab = new NetnsLab(`h19nft-${process.pid}`);
-const SOCK = `/tmp/h19nft-${process.pid}.sock`;
 const NODE_IP = '172.31.19.1';
 const EXT_IP = '172.31.19.2';
 const LB_IP = '172.31.20.10';
@@ -137,7 +136,7 @@ beforeAll(async () => {
   server = await startApiServer({ extraArgs: ['--service-cluster-ip-range', '10.96.0.0/16'] });
   api = apiClient(server);
   // the node reaches the apiserver on its own 127.0.0.1:PORT, through a unix socket to the host's
-  bridge = await bridgeIntoNetns(lab.ns('node'), server.port, SOCK);
+  bridge = await bridgeIntoNetns(lab.ns('node'), server.port, join(DIST, 'cmd/netns-forwarder.js'));
   for (const p of servers)
     await waitFor('a pod to listen', () => Promise.resolve(p.output().includes('listening')), 15_000, 50);
 

@@ -49,7 +49,7 @@ registerSuite('nftables', async (): Promise<BenchResult[]> => {
   try {
     execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     const port = Number(new URL(server.url).port);
-    bridge = await bridgeIntoNetns(netns, port, `/tmp/${netns}.sock`);
+    bridge = await bridgeIntoNetns(netns, port);
     await createManyServices(client, 'many');
 
     const monitor = spawn('ip', inNs('nft', ['monitor', 'rules']), { stdio: ['ignore', 'pipe', 'ignore'] });
