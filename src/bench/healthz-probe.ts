@@ -87,21 +87,13 @@ async function openLoop(target: ProbeTarget, intervalMs: number): Promise<void> 
   const inflight = new Set<Promise<void>>();
   while (!stopped) {
     const due = performance.now();
-    const answered = new Promise<void>((resolve) => {
-      const req = request(`${target.url}/healthz`, { agent, ca: target.ca }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          result.latencies.push(performance.now() - due);
-          resolve();
-        });
-      });
-      req.on('error', (e) => {
+    const answered = healthzOnce(target, agent).then(
+      () => void result.latencies.push(performance.now() - due),
+      (e: Error) => {
         result.latencies.push(performance.now() - due);
         result.errors.push(e.message);
-        resolve();
-      });
-      req.end();
-    });
+      },
+    );
     inflight.add(answered);
     void answered.then(() => inflight.delete(answered));
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
