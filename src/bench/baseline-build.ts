@@ -100,6 +100,9 @@ export function prepareBaselineBuild(revision: string, opts: BaselineOptions): B
       linkNodeModules(tmp, opts.repoRoot);
       const tsc = join(opts.repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
       execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: tmp, stdio: 'inherit' });
+      // a commit whose build bundles dist/ (npm run build): the baseline runs as that commit's users ran it
+      if (existsSync(join(tmp, 'scripts', 'bundle.mjs')))
+        execFileSync(process.execPath, [join(tmp, 'scripts', 'bundle.mjs')], { cwd: tmp, stdio: 'inherit' });
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
       built = true;

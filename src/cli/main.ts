@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `kubemu` command: cluster lifecycle (up, status, down), images, and every component process.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.js';
 import {
@@ -343,7 +343,8 @@ for (const c of COMPONENT_COMMANDS) {
       const file = fileURLToPath(new URL(`../cmd/${c.module}.js`, import.meta.url));
       if (!existsSync(file))
         throw new CliError(`kubemu ${c.command}: not in this build (${file} is missing)`);
-      const mod = (await import(`../cmd/${c.module}.js`)) as Record<string, unknown>;
+      // by its URL, not a literal path: a bundler keeps each component in its own file (dist/cmd/*.js are bundles)
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       const main = mod[c.exportName];
       if (typeof main !== 'function')
         throw new CliError(`kubemu ${c.command}: ${file} does not export ${c.exportName}`);
