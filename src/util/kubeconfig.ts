@@ -57,8 +57,8 @@ export interface WriteKubeconfigOptions {
   /** make the context current (as `kind create cluster` does) */
   setCurrent?: boolean;
   /**
-   * 'json' for the components' own kubeconfigs: JSON is YAML, so kubectl reads them as ever, and a component reads
-   * one without loading a YAML parser. Default 'yaml' (the user's and the admin kubeconfig).
+   * 'json' for the components' own kubeconfigs and the apiserver's admin.kubeconfig: JSON is YAML, so kubectl reads
+   * them as ever, and neither the writer nor a reader loads a YAML parser. Default 'yaml' (the user's kubeconfig).
    */
   format?: 'yaml' | 'json';
 }
