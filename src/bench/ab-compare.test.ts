@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { alternate, compareRounds, median } from './ab-compare.js';
+import { alternate, balancedRounds, compareRounds, median } from './ab-compare.js';
 
 describe('median', () => {
-  it('takes the middle value of an odd count, the lower middle of an even one, without sorting the input', () => {
+  it('takes the middle value of an odd count, the mean of the two middle ones of an even one, without sorting the input', () => {
     const xs = [5, 1, 3];
     expect(median(xs)).toBe(3);
     expect(xs).toEqual([5, 1, 3]);
-    expect(median([4, 1, 3, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNaN();
   });
 });
@@ -45,5 +45,28 @@ describe('alternate', () => {
     expect(alternate(0, 'a', 'b')).toEqual(['a', 'b']);
     expect(alternate(1, 'a', 'b')).toEqual(['b', 'a']);
     expect(alternate(4, 'a', 'b')).toEqual(['a', 'b']);
+  });
+});
+
+describe('balancedRounds', () => {
+  it('rounds an odd count up, so each side goes first in half of the rounds', () => {
+    expect(balancedRounds(3)).toBe(4);
+    expect(balancedRounds(1)).toBe(2);
+    expect(balancedRounds(4)).toBe(4);
+    const rounds = balancedRounds(5);
+    const baselineFirst = Array.from(
+      { length: rounds },
+      (_, r) => alternate(r, 'baseline', 'current')[0],
+    ).filter((s) => s === 'baseline').length;
+    expect(baselineFirst * 2).toBe(rounds);
+  });
+});
+
+describe('compareRounds over an even number of rounds', () => {
+  it('takes the mean of the two middle ratios, favouring neither side', () => {
+    // per-round ratios 1.0, 1.1, 1.3, 1.4: the lower middle alone would say 10 %, the upper 30 %
+    const c = compareRounds([100, 100, 100, 100], [100, 110, 130, 140], 'lower');
+    expect(c.ratio).toBeCloseTo(1.2);
+    expect(c.regressionPct).toBeCloseTo(20);
   });
 });

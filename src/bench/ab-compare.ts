@@ -1,6 +1,4 @@
 // A/B arithmetic for benchmarks that measure a baseline and the current build in alternating rounds of one run.
-import { percentile } from './apiserver-process.js';
-
 export type Better = 'higher' | 'lower';
 
 export interface AbComparison {
@@ -15,11 +13,15 @@ export interface AbComparison {
   regressionPct: number;
 }
 
+/**
+ * The median: the middle value of an odd count, the mean of the two middle ones of an even count (the lower
+ * middle alone would favour the side whose ratios are lower).
+ */
 export function median(xs: readonly number[]): number {
-  return percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -44,6 +46,14 @@ export function compareRounds(
     ratioMax: Math.max(...ratios),
     regressionPct: (better === 'higher' ? 1 - ratio : ratio - 1) * 100,
   };
+}
+
+/**
+ * The number of rounds to run for `requested`: rounded up to an even number, so that with `alternate` each side
+ * goes first in as many rounds as the other (whatever going first or second does to a side counts for both).
+ */
+export function balancedRounds(requested: number): number {
+  return requested % 2 === 0 ? requested : requested + 1;
 }
 
 /** The order of the two sides in round `round`: A first in even rounds, B first in odd ones. */

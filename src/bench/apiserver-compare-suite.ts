@@ -1,19 +1,21 @@
 // Issue #18's "no regression" check: the apiserver figures of this build against a baseline commit's build
 // (default 0b258a0, the commit before the registry rewrite; KUBEMU_BENCH_BASELINE=REV for another), in the
-// same run, in rounds that alternate which side goes first, each side a fresh apiserver process.
+// same run, in rounds that alternate which side goes first (an even number of them), each side a fresh apiserver
+// process measured by a fresh client (a worker thread of its own).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, startBenchApiServer } from './apiserver-process.js';
-import { measureApiServer, type ApiServerFigures } from './apiserver-figures.js';
-import { alternate, compareRounds, type Better } from './ab-compare.js';
+import type { ApiServerFigures } from './apiserver-figures.js';
+import { measureApiServerInWorker } from './apiserver-figures-worker.js';
+import { alternate, balancedRounds, compareRounds, type Better } from './ab-compare.js';
 import { defaultBaselineCacheDir, prepareBaselineBuild } from './baseline-build.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_BASELINE = '0b258a0';
-const DEFAULT_ROUNDS = 5;
+const DEFAULT_ROUNDS = 4;
 /** the most a figure may get worse (issue #18, Show 4) */
 const MAX_REGRESSION_PCT = 10;
 
@@ -89,11 +91,14 @@ const round2 = (x: number): number => Number(x.toFixed(2));
 
 registerSuite('apiserver-compare', async (): Promise<BenchResult[]> => {
   const revision = process.env.KUBEMU_BENCH_BASELINE || DEFAULT_BASELINE;
-  const rounds = Number(process.env.KUBEMU_BENCH_ROUNDS || DEFAULT_ROUNDS);
-  if (!Number.isInteger(rounds) || rounds < 1)
+  const requested = Number(process.env.KUBEMU_BENCH_ROUNDS || DEFAULT_ROUNDS);
+  if (!Number.isInteger(requested) || requested < 1)
     throw new Error(
       `KUBEMU_BENCH_ROUNDS must be a positive integer, not "${process.env.KUBEMU_BENCH_ROUNDS}"`,
     );
+  const rounds = balancedRounds(requested);
+  if (rounds !== requested)
+    process.stderr.write(`  ${rounds} rounds, not ${requested}: each side goes first in as many rounds\n`);
   // KUBEMU_BENCH_CPU_PROF=DIR: every apiserver writes a .cpuprofile under DIR/<side>-<round>/ when it stops
   const profDir = process.env.KUBEMU_BENCH_CPU_PROF;
   const baseline = prepareBaselineBuild(revision, {
@@ -118,7 +123,8 @@ registerSuite('apiserver-compare', async (): Promise<BenchResult[]> => {
       }
       const server = await startBenchApiServer([], { dist: sides[side], nodeArgs });
       try {
-        const f = await measureApiServer(server);
+        // the client in a fresh worker per side: nothing the other side's run left in the bench counts
+        const f = await measureApiServerInWorker(server);
         runs[side].push(f);
         process.stderr.write(
           `  round ${round + 1}/${rounds} ${side}: ${Math.round(f.createsPerSec)} creates/s, list p99 ${percentile(f.restListMs, 99).toFixed(0)} / ${percentile(f.wsListMs, 99).toFixed(0)} ms, watch p99 ${percentile(f.watchMs, 99).toFixed(1)} ms; CPU ${f.createCpuMsPer1000.toFixed(0)} ms / 1,000 creates, ${f.listCpuMs.toFixed(0)} ms / list\n`,
@@ -153,7 +159,7 @@ registerSuite('apiserver-compare', async (): Promise<BenchResult[]> => {
       },
     );
   }
-  results[0].note += `; medians of ${rounds} rounds, each a fresh apiserver per side, alternating which side goes first`;
+  results[0].note += `; medians of ${rounds} rounds, each a fresh apiserver and a fresh client (worker thread) per side, each side first in half of the rounds`;
   if (baseline.depDifferences.length > 0)
     results[0].note += `; the baseline's package.json differs (${baseline.depDifferences.join(', ')}), it ran on the current node_modules`;
   return results;

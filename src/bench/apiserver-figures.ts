@@ -73,8 +73,11 @@ function listOnce(
 
 const ascending = (xs: number[]): number[] => xs.sort((a, b) => a - b);
 
+/** what the measurement needs of a running apiserver (its pid: for its CPU time) */
+export type MeasuredApiServer = Pick<BenchApiServer, 'url' | 'token' | 'ca' | 'pid'>;
+
 /** Runs the three workloads against `server`, in a new namespace `bench` with its default ServiceAccount. */
-export async function measureApiServer(server: BenchApiServer): Promise<ApiServerFigures> {
+export async function measureApiServer(server: MeasuredApiServer): Promise<ApiServerFigures> {
   const { client, connection } = connectKubeClient({
     server: server.url,
     token: server.token,
