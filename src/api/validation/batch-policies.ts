@@ -33,10 +33,10 @@ function parseIndexInterval(interval: string, completions: number): [number, num
     const n = Number(s);
     return n >= completions ? `too large index: ${JSON.stringify(s)}` : n;
   };
-  const x = parse(limits[0]!);
+  const x = parse(limits[0]);
   if (typeof x === 'string') return x;
   if (limits.length === 1) return [x, x];
-  const y = parse(limits[1]!);
+  const y = parse(limits[1]);
   if (typeof y === 'string') return y;
   if (x >= y) return `non-increasing order, previous: ${x}, current: ${y}`;
   return [x, y];
@@ -112,7 +112,7 @@ function validateOnExitCodes(
     if (op === 'In' && v === 0) errs.push(fe.invalid(vp, v, 'must not be 0 for the In operator'));
     if (seen.has(v)) errs.push(fe.duplicate(vp, v));
     else seen.add(v);
-    if (j > 0 && values[j - 1]! > v) ordered = false;
+    if (j > 0 && values[j - 1] > v) ordered = false;
   });
   if (!ordered) errs.push(fe.invalid(`${path}.values`, values, 'must be ordered'));
   return errs;

@@ -15,9 +15,11 @@ export const gvkOf = (o: { apiVersion: string; kind: string }): Gvk => ({
   kind: o.kind,
 });
 
+type Manifest = { apiVersion: string; kind: string };
+
 /** decode + defaults + what create sets (uid, namespace), as the apiserver does */
-export function prepared(body: any, uid = TEST_UID): KubeObject {
-  const gvk = gvkOf(body);
+export function prepared(body: unknown, uid = TEST_UID): KubeObject {
+  const gvk = gvkOf(body as Manifest);
   const { object } = decodeObject(gvk, body, 'Strict');
   applyDefaults(gvk, object);
   const namespaced = findByKind(gvk.group, gvk.kind)?.namespaced ?? true;
@@ -30,22 +32,24 @@ export function prepared(body: any, uid = TEST_UID): KubeObject {
 }
 
 /** the errors a create of `body` meets */
-export function createErrors(body: any): string[] {
-  return validateObject(gvkOf(body), prepared(body)).map(fieldErrorString);
+export function createErrors(body: unknown): string[] {
+  return validateObject(gvkOf(body as Manifest), prepared(body)).map(fieldErrorString);
 }
 
 /** the errors an update meets: `before` created, then changed by `mutate` */
-export function updateErrors(before: any, mutate: (o: any) => void): string[] {
+export function updateErrors<T>(before: T, mutate: (o: T) => void): string[] {
   const old = prepared(before);
-  const next = structuredClone(old) as any;
-  mutate(next);
-  return validateObject(gvkOf(before), next, { old }).map(fieldErrorString);
+  const next = structuredClone(old);
+  mutate(next as T);
+  return validateObject(gvkOf(before as Manifest), next, { old }).map(fieldErrorString);
 }
 
 /** the errors a write of the status subresource meets */
-export function statusErrors(before: any, mutate: (o: any) => void): string[] {
+export function statusErrors<T>(before: T, mutate: (o: T) => void): string[] {
   const old = prepared(before);
-  const next = structuredClone(old) as any;
-  mutate(next);
-  return validateObject(gvkOf(before), next, { old, subresource: 'status' }).map(fieldErrorString);
+  const next = structuredClone(old);
+  mutate(next as T);
+  return validateObject(gvkOf(before as Manifest), next, { old, subresource: 'status' }).map(
+    fieldErrorString,
+  );
 }
