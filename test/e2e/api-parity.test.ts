@@ -59,11 +59,11 @@ describe('upstream rules through kubectl apply', () => {
     ok(await apply(job));
     refused(
       await apply(job.replace('  backoffLimit: 4', '  backoffLimit: 4\n  completions: 2')),
-      'Job.batch "pi" is invalid: spec.completions: Invalid value: 2: field is immutable',
+      'The Job "pi" is invalid: spec.completions: Invalid value: 2: field is immutable',
     );
     refused(
       await apply(job.replace('image: perl', 'image: perl:5.40')),
-      'Job.batch "pi" is invalid: spec.template: Invalid value: ',
+      'The Job "pi" is invalid: spec.template: Invalid value: ',
       ': field is immutable',
     );
   });
@@ -81,7 +81,7 @@ describe('upstream rules through kubectl apply', () => {
     ok(await apply(sts));
     refused(
       await apply(sts.replace('storage: 1Gi', 'storage: 2Gi')),
-      `StatefulSet.apps "web" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`,
+      `The StatefulSet "web" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`,
     );
   });
 
@@ -109,7 +109,7 @@ describe('upstream rules through kubectl apply', () => {
             '      name: fluentd-elasticsearch\n      tier: x\n  template',
           ),
       ),
-      'DaemonSet.apps "fluentd-elasticsearch" is invalid: spec.selector: Invalid value: ',
+      'The DaemonSet "fluentd-elasticsearch" is invalid: spec.selector: Invalid value: ',
       ': field is immutable',
     );
   });
@@ -119,7 +119,7 @@ describe('upstream rules through kubectl apply', () => {
     ok(await apply(claim));
     refused(
       await apply(claim.replace('storageClassName: manual', 'storageClassName: fast')),
-      'PersistentVolumeClaim "task-pv-claim" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+      'The PersistentVolumeClaim "task-pv-claim" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
     );
     const classless = claim
       .replace('name: task-pv-claim', 'name: classless')
@@ -133,7 +133,7 @@ describe('upstream rules through kubectl apply', () => {
     ok(await k(['apply', '-f', '-'], pv));
     refused(
       await k(['apply', '-f', '-'], pv.replace('path: /mnt/data', 'path: /mnt/other')),
-      'PersistentVolume "task-pv-volume" is invalid: spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation',
+      'The PersistentVolume "task-pv-volume" is invalid: spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation',
     );
   });
 
@@ -142,7 +142,7 @@ describe('upstream rules through kubectl apply', () => {
     ok(await k(['apply', '-f', '-'], sc));
     refused(
       await k(['apply', '-f', '-'], sc.replace('csi-driver.example-vendor.example', 'other.example')),
-      'StorageClass.storage.k8s.io "low-latency" is invalid: provisioner: Forbidden: updates to provisioner are forbidden.',
+      'The StorageClass "low-latency" is invalid: provisioner: Forbidden: updates to provisioner are forbidden.',
     );
     const long = `${'a'.repeat(60)}.example.com/driver`;
     ok(
@@ -161,7 +161,7 @@ describe('upstream rules through kubectl apply', () => {
     ok(await apply(binding));
     refused(
       await apply(binding.replace("name: 'pod-reader'", "name: 'other-role'")),
-      'RoleBinding.rbac.authorization.k8s.io "read-pods" is invalid: roleRef: Invalid value: ',
+      'The RoleBinding "read-pods" is invalid: roleRef: Invalid value: ',
       ': cannot change roleRef',
     );
     ok(
