@@ -284,6 +284,13 @@ export const fe = {
     value,
     detail: `may not be more than ${max} bytes`,
   }),
+  /** upstream's field.TooMany: `Too many: 21: must have at most 20 items` */
+  tooMany: (field: string, actual: number, max: number): FieldError => ({
+    type: 'FieldValueTooMany',
+    field,
+    value: actual,
+    detail: `must have at most ${max} items`,
+  }),
   typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'FieldValueTypeInvalid',
     field,

@@ -70,7 +70,7 @@ const CASES = (ns: string): KindCase[] => [
         .replace('name: pi\n', 'name: pi-bad\n')
         .replace('      restartPolicy: Never\n', ''),
     message:
-      'The Job "pi-bad" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+      'The Job "pi-bad" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
   },
   {
     resource: 'cronjobs',

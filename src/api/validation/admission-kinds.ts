@@ -364,7 +364,6 @@ export function validateStorageClass(sc: StorageClass): FieldError[] {
   const errs = meta(sc, undefined, false);
   if (!sc.provisioner) errs.push(fe.required('provisioner', ''));
   else {
-    if (sc.provisioner.length > 63) errs.push(fe.tooLong('provisioner', sc.provisioner, 63));
     for (const msg of isQualifiedName(sc.provisioner.toLowerCase()))
       errs.push(fe.invalid('provisioner', sc.provisioner, msg));
   }

@@ -41,8 +41,19 @@ function validateSelectorAndTemplate(
   claimVolumes: string[] = [],
 ): FieldError[] {
   const errs: FieldError[] = [];
-  if (!selector) errs.push(fe.required('spec.selector'));
-  else {
+  if (!selector) {
+    // StatefulSet requires it; a DaemonSet's nil selector selects nothing (LabelSelectorAsSelector(nil))
+    if (kind === 'statefulset') errs.push(fe.required('spec.selector'));
+    else if (template) {
+      errs.push(
+        fe.invalid(
+          'spec.template.metadata.labels',
+          template.metadata?.labels ?? {},
+          '`selector` does not match template `labels`',
+        ),
+      );
+    }
+  } else {
     errs.push(...validateLabelSelector(selector, 'spec.selector'));
     if (selectorIsEmpty(selector))
       errs.push(fe.invalid('spec.selector', selector, `empty selector is invalid for ${kind}`));
@@ -102,12 +113,13 @@ function validateStatefulSetSpec(spec: StatefulSetSpec | undefined): FieldError[
         errs.push(
           ...nonNegative(strategy.rollingUpdate.partition, 'spec.updateStrategy.rollingUpdate.partition'),
         );
-        intOrPercent(
-          strategy.rollingUpdate.maxUnavailable,
-          'spec.updateStrategy.rollingUpdate.maxUnavailable',
-          true,
-          errs,
-        );
+        // validateRollingUpdateStatefulSet (maxUnavailable only survives the strategy when the old object had it)
+        const maxUnavailable = strategy.rollingUpdate.maxUnavailable;
+        const path = 'spec.updateStrategy.rollingUpdate.maxUnavailable';
+        intOrPercent(maxUnavailable, path, true, errs);
+        if (maxUnavailable === 0 || (typeof maxUnavailable === 'string' && /^0+%$/.test(maxUnavailable))) {
+          errs.push(fe.invalid(path, maxUnavailable, 'cannot be 0'));
+        }
       }
       break;
     default:
@@ -175,7 +187,13 @@ export function validateStatefulSetUpdate(sts: StatefulSet, old: StatefulSet): F
   return errs;
 }
 
-/** ValidateStatefulSetStatus */
+/** IsDecremented: status.collisionCount may only grow */
+function collisionCountDecremented(now: number | undefined, before: number | undefined): FieldError[] {
+  if (before === undefined || (now !== undefined && now >= before)) return [];
+  return [fe.invalid('status.collisionCount', now ?? 0, 'cannot be decremented')];
+}
+
+/** ValidateStatefulSetStatusUpdate */
 export function validateStatefulSetStatusUpdate(sts: StatefulSet, old: StatefulSet): FieldError[] {
   const errs = validateObjectMetaUpdate(sts.metadata, old.metadata, true, nameIsDNSSubdomain);
   const status = (sts.status ?? {}) as Record<string, number | undefined>;
@@ -202,6 +220,7 @@ export function validateStatefulSetStatusUpdate(sts: StatefulSet, old: StatefulS
       fe.invalid('status.availableReplicas', available, 'cannot be greater than status.readyReplicas'),
     );
   }
+  errs.push(...collisionCountDecremented(sts.status?.collisionCount, old.status?.collisionCount));
   return errs;
 }
 
@@ -270,6 +289,7 @@ export function validateDaemonSetStatusUpdate(ds: DaemonSet, old: DaemonSet): Fi
   ]) {
     errs.push(...nonNegative(status[f], `status.${f}`));
   }
+  errs.push(...collisionCountDecremented(ds.status?.collisionCount, old.status?.collisionCount));
   return errs;
 }
 

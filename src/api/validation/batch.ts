@@ -12,29 +12,132 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from './meta.js';
+import { validateManagedBy, validatePodFailurePolicy, validateSuccessPolicy } from './batch-policies.js';
+import { isDNS1123Label } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
+const LEGACY_JOB_NAME_LABEL = 'job-name';
 const MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000;
 const MAX_FAILED_INDEXES_FOR_INDEXED_JOB = 100_000;
-const COMPLETION_MODES = ['Indexed', 'NonIndexed'];
+const COMPLETIONS_SOFT_LIMIT = 100_000;
+const PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS = 10_000;
+const MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS = 10_000;
+const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
 const POD_REPLACEMENT_POLICIES = ['Failed', 'TerminatingOrFailed'];
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'];
 
-/** validateGeneratedSelector: an auto-generated selector must select the job's own controller-uid */
-function validateGeneratedSelector(job: Job): FieldError[] {
+/** ValidateHasLabel (core validation): the template carries `key` with the generated value */
+function validateHasLabel(
+  labels: Record<string, string> | undefined,
+  key: string,
+  value: string,
+): FieldError[] {
+  const path = `spec.template.metadata.labels[${key}]`;
+  const actual = labels?.[key];
+  if (actual === undefined) return [fe.required(path, `must be '${value}'`)];
+  return actual === value ? [] : [fe.invalid(path, labels, `must be '${value}'`)];
+}
+
+/**
+ * validateGeneratedSelector: a generated selector (manualSelector not true) must select the job's own uid and
+ * name, and the template must carry the generated labels; the prefixed ones are required on create and on updates of
+ * a job that already had them (upstream's RequirePrefixedLabels)
+ */
+function validateGeneratedSelector(job: Job, requirePrefixedLabels: boolean): FieldError[] {
   const spec = job.spec;
   if (!spec || spec.manualSelector === true || !spec.selector) return [];
   const errs: FieldError[] = [];
-  const uid = job.metadata?.uid;
+  const uid = job.metadata?.uid ?? '';
+  const name = job.metadata?.name ?? '';
   if (!uid) errs.push(fe.required('metadata.uid'));
-  if (!selectorMatches(spec.selector, { [CONTROLLER_UID_LABEL]: uid ?? '' })) {
+  const labels = spec.template?.metadata?.labels;
+  errs.push(...validateHasLabel(labels, LEGACY_CONTROLLER_UID_LABEL, uid));
+  errs.push(...validateHasLabel(labels, LEGACY_JOB_NAME_LABEL, name));
+  const expected: Record<string, string> = {};
+  if (requirePrefixedLabels) {
+    errs.push(...validateHasLabel(labels, CONTROLLER_UID_LABEL, uid));
+    errs.push(...validateHasLabel(labels, JOB_NAME_LABEL, name));
+    expected[CONTROLLER_UID_LABEL] = uid;
+    expected[JOB_NAME_LABEL] = name;
+  }
+  expected[LEGACY_CONTROLLER_UID_LABEL] = uid;
+  expected[LEGACY_JOB_NAME_LABEL] = name;
+  if (!selectorMatches(spec.selector, expected)) {
     errs.push(fe.invalid('spec.selector', spec.selector, '`selector` not auto-generated'));
   }
   return errs;
 }
 
-/** validateJobSpec: the parts a Job and a CronJob's jobTemplate share */
+/** the Indexed-mode limits of validateJobSpec */
+function validateIndexedLimits(spec: JobSpec, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const { completions, parallelism, maxFailedIndexes, backoffLimitPerIndex } = spec;
+  if (completions === undefined) {
+    errs.push(fe.required(`${path}.completions`, 'when completion mode is Indexed'));
+  }
+  if (parallelism !== undefined && parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB) {
+    errs.push(
+      fe.invalid(
+        `${path}.parallelism`,
+        parallelism,
+        `must be less than or equal to ${MAX_PARALLELISM_FOR_INDEXED_JOB} when completion mode is Indexed`,
+      ),
+    );
+  }
+  if (completions !== undefined && maxFailedIndexes !== undefined && maxFailedIndexes > completions) {
+    errs.push(
+      fe.invalid(`${path}.maxFailedIndexes`, maxFailedIndexes, 'must be less than or equal to completions'),
+    );
+  }
+  if (maxFailedIndexes !== undefined && maxFailedIndexes > MAX_FAILED_INDEXES_FOR_INDEXED_JOB) {
+    errs.push(
+      fe.invalid(
+        `${path}.maxFailedIndexes`,
+        maxFailedIndexes,
+        `must be less than or equal to ${MAX_FAILED_INDEXES_FOR_INDEXED_JOB}`,
+      ),
+    );
+  }
+  if (
+    completions !== undefined &&
+    completions > COMPLETIONS_SOFT_LIMIT &&
+    backoffLimitPerIndex !== undefined
+  ) {
+    const when = `when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`;
+    if (maxFailedIndexes === undefined) {
+      errs.push(
+        fe.required(
+          `${path}.maxFailedIndexes`,
+          `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`,
+        ),
+      );
+    }
+    if (parallelism !== undefined && parallelism > PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS) {
+      errs.push(
+        fe.invalid(
+          `${path}.parallelism`,
+          parallelism,
+          `must be less than or equal to ${PARALLELISM_LIMIT_FOR_HIGH_COMPLETIONS} ${when}`,
+        ),
+      );
+    }
+    if (maxFailedIndexes !== undefined && maxFailedIndexes > MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS) {
+      errs.push(
+        fe.invalid(
+          `${path}.maxFailedIndexes`,
+          maxFailedIndexes,
+          `must be less than or equal to ${MAX_FAILED_INDEXES_LIMIT_FOR_HIGH_COMPLETIONS} ${when}`,
+        ),
+      );
+    }
+  }
+  return errs;
+}
+
+/** validateJobSpec: the parts a Job and a CronJob's jobTemplate share, in upstream's order */
 function validateJobSpecCommon(spec: JobSpec, path: string): FieldError[] {
   const errs: FieldError[] = [
     ...nonNegative(spec.parallelism, `${path}.parallelism`),
@@ -42,74 +145,56 @@ function validateJobSpecCommon(spec: JobSpec, path: string): FieldError[] {
     ...nonNegative(spec.activeDeadlineSeconds, `${path}.activeDeadlineSeconds`),
     ...nonNegative(spec.backoffLimit, `${path}.backoffLimit`),
     ...nonNegative(spec.ttlSecondsAfterFinished, `${path}.ttlSecondsAfterFinished`),
+    ...nonNegative(spec.backoffLimitPerIndex, `${path}.backoffLimitPerIndex`),
   ];
-  const mode = spec.completionMode;
-  if (mode !== undefined && !COMPLETION_MODES.includes(mode)) {
-    errs.push(fe.notSupported(`${path}.completionMode`, mode, COMPLETION_MODES));
-  }
-  if (mode === 'Indexed') {
-    if (spec.completions === undefined) {
-      errs.push(fe.required(`${path}.completions`, 'when completion mode is Indexed'));
-    }
-    if (spec.parallelism !== undefined && spec.parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB) {
-      errs.push(
-        fe.invalid(
-          `${path}.parallelism`,
-          spec.parallelism,
-          `must be less than or equal to ${MAX_PARALLELISM_FOR_INDEXED_JOB} when completion mode is Indexed`,
-        ),
-      );
-    }
-  }
-  if (spec.backoffLimitPerIndex !== undefined) {
-    errs.push(...nonNegative(spec.backoffLimitPerIndex, `${path}.backoffLimitPerIndex`));
-    if (mode !== 'Indexed') {
-      errs.push(fe.forbidden(`${path}.backoffLimitPerIndex`, 'requires indexed completion mode'));
-    }
-  }
   if (spec.maxFailedIndexes !== undefined) {
     errs.push(...nonNegative(spec.maxFailedIndexes, `${path}.maxFailedIndexes`));
     if (spec.backoffLimitPerIndex === undefined) {
       errs.push(fe.required(`${path}.backoffLimitPerIndex`, 'when maxFailedIndexes is specified'));
-    } else if (spec.completions !== undefined && spec.maxFailedIndexes > spec.completions) {
-      errs.push(
-        fe.invalid(
-          `${path}.maxFailedIndexes`,
-          spec.maxFailedIndexes,
-          'must be less than or equal to completions',
-        ),
-      );
-    } else if (spec.maxFailedIndexes > MAX_FAILED_INDEXES_FOR_INDEXED_JOB) {
-      errs.push(
-        fe.invalid(
-          `${path}.maxFailedIndexes`,
-          spec.maxFailedIndexes,
-          `must be less than or equal to ${MAX_FAILED_INDEXES_FOR_INDEXED_JOB}`,
-        ),
-      );
     }
+  }
+  if (spec.managedBy !== undefined) errs.push(...validateManagedBy(spec.managedBy, `${path}.managedBy`));
+  const mode = spec.completionMode;
+  if (mode !== undefined) {
+    if (!COMPLETION_MODES.includes(mode)) {
+      errs.push(fe.notSupported(`${path}.completionMode`, mode, COMPLETION_MODES));
+    }
+    if (mode === 'Indexed') errs.push(...validateIndexedLimits(spec, path));
+  }
+  if (mode === undefined || mode === 'NonIndexed') {
+    for (const f of ['backoffLimitPerIndex', 'maxFailedIndexes'] as const) {
+      if (spec[f] !== undefined) {
+        errs.push(fe.invalid(`${path}.${f}`, spec[f], 'requires indexed completion mode'));
+      }
+    }
+  }
+  if (spec.podFailurePolicy) errs.push(...validatePodFailurePolicy(spec, `${path}.podFailurePolicy`));
+  if (spec.successPolicy) {
+    if (mode !== 'Indexed') {
+      errs.push(fe.invalid(`${path}.successPolicy`, spec.successPolicy, 'requires indexed completion mode'));
+    } else errs.push(...validateSuccessPolicy(spec, `${path}.successPolicy`));
   }
   const replacement = spec.podReplacementPolicy;
   if (replacement !== undefined) {
-    if (!POD_REPLACEMENT_POLICIES.includes(replacement)) {
+    if (spec.podFailurePolicy) {
+      if (replacement !== 'Failed') {
+        errs.push(fe.notSupported(`${path}.podReplacementPolicy`, replacement, ['Failed']));
+      }
+    } else if (!POD_REPLACEMENT_POLICIES.includes(replacement)) {
       errs.push(fe.notSupported(`${path}.podReplacementPolicy`, replacement, POD_REPLACEMENT_POLICIES));
-    } else if (spec.podFailurePolicy && replacement !== 'Failed') {
-      errs.push(fe.notSupported(`${path}.podReplacementPolicy`, replacement, ['Failed']));
     }
   }
   errs.push(...validatePodTemplateSpec(spec.template, `${path}.template`));
+  // the pod default Always (or nothing) is "required", another value "unsupported"
   const restartPolicy = spec.template?.spec?.restartPolicy;
-  if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
-    errs.push(
-      fe.notSupported(`${path}.template.spec.restartPolicy`, restartPolicy ?? '', ['OnFailure', 'Never']),
-    );
+  const restartPath = `${path}.template.spec.restartPolicy`;
+  if (restartPolicy === undefined || restartPolicy === '' || restartPolicy === 'Always') {
+    errs.push(fe.required(restartPath, 'valid values: "OnFailure", "Never"'));
+  } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    errs.push(fe.notSupported(restartPath, restartPolicy, ['OnFailure', 'Never']));
   } else if (spec.podFailurePolicy && restartPolicy !== 'Never') {
     errs.push(
-      fe.invalid(
-        `${path}.template.spec.restartPolicy`,
-        restartPolicy,
-        'only "Never" is supported when podFailurePolicy is specified',
-      ),
+      fe.invalid(restartPath, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'),
     );
   }
   return errs;
@@ -136,50 +221,106 @@ function validateJobSpec(spec: JobSpec | undefined): FieldError[] {
   return errs;
 }
 
-export function validateJob(job: Job): FieldError[] {
-  return [
+/** ValidateJob; `requirePrefixedLabels` is upstream's validation option (true on create) */
+function validateJobWith(job: Job, requirePrefixedLabels: boolean): FieldError[] {
+  const errs = [
     ...validateObjectMeta(job.metadata, true, nameIsDNSSubdomain),
-    ...validateGeneratedSelector(job),
+    ...validateGeneratedSelector(job, requirePrefixedLabels),
     ...validateJobSpec(job.spec),
   ];
+  const completions = job.spec?.completions;
+  if (job.spec?.completionMode === 'Indexed' && completions !== undefined && completions > 0) {
+    // the controller names pods `<job>-<index>`: the largest index must still make a DNS label
+    const name = job.metadata?.name ?? '';
+    const hostname = `${name}-${completions - 1}`;
+    if (isDNS1123Label(hostname).length > 0) {
+      errs.push(
+        fe.invalid('metadata.name', name, `will not able to create pod with invalid DNS label: ${hostname}`),
+      );
+    }
+  }
+  return errs;
 }
 
-/** ValidateJobSpecUpdate: completions, selector, template and the failure policies are fixed once created */
+export function validateJob(job: Job): FieldError[] {
+  return validateJobWith(job, true);
+}
+
+/** validateCompletions (ElasticIndexedJob, GA): an Indexed job may change completions together with parallelism */
+function validateCompletionsUpdate(spec: JobSpec, oldSpec: JobSpec): FieldError[] {
+  if (spec.completionMode !== 'Indexed') {
+    return immutable(spec.completions, oldSpec.completions, 'spec.completions');
+  }
+  if (spec.completions === oldSpec.completions || spec.completions === undefined) return [];
+  return spec.completions !== spec.parallelism
+    ? [
+        fe.invalid(
+          'spec.completions',
+          spec.completions,
+          'can only be modified in tandem with spec.parallelism',
+        ),
+      ]
+    : [];
+}
+
+type Template = JobSpec['template'];
+
+/**
+ * validatePodTemplateUpdate: the template is immutable, except that a suspended job that never started may change
+ * its node affinity, node selector, tolerations, scheduling gates, labels and annotations
+ */
+function validateTemplateUpdate(spec: JobSpec, oldSpec: JobSpec, mayMutateScheduling: boolean): FieldError[] {
+  const template: Template | undefined = spec.template;
+  let oldTemplate: Template | undefined = oldSpec.template;
+  if (mayMutateScheduling && template && oldTemplate) {
+    const next = template.spec ?? ({} as NonNullable<Template['spec']>);
+    const old = structuredClone(oldTemplate);
+    const oldPod = (old.spec ??= {} as NonNullable<Template['spec']>);
+    if (!next.affinity && oldPod.affinity) {
+      delete oldPod.affinity.nodeAffinity;
+      if (Object.keys(oldPod.affinity).length === 0) delete oldPod.affinity;
+    } else if (next.affinity && !oldPod.affinity) {
+      oldPod.affinity = next.affinity.nodeAffinity ? { nodeAffinity: next.affinity.nodeAffinity } : {};
+    } else if (next.affinity && oldPod.affinity) {
+      if (next.affinity.nodeAffinity) oldPod.affinity.nodeAffinity = next.affinity.nodeAffinity;
+      else delete oldPod.affinity.nodeAffinity;
+    }
+    for (const f of ['nodeSelector', 'tolerations', 'schedulingGates'] as const) {
+      if (next[f] === undefined) delete oldPod[f];
+      else (oldPod as unknown as Record<string, unknown>)[f] = next[f];
+    }
+    const meta = (old.metadata ??= {});
+    for (const f of ['labels', 'annotations'] as const) {
+      if (template.metadata?.[f] === undefined) delete meta[f];
+      else meta[f] = template.metadata[f];
+    }
+    oldTemplate = old;
+  }
+  return deepEqual(template, oldTemplate)
+    ? []
+    : [fe.invalid('spec.template', template, 'field is immutable')];
+}
+
+/** ValidateJob + ValidateJobSpecUpdate with the options upstream's strategy derives from the old job */
 export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   const spec = job.spec ?? ({} as JobSpec);
   const oldSpec = old.spec ?? ({} as JobSpec);
-  const errs = [
-    ...validateObjectMetaUpdate(job.metadata, old.metadata, true, nameIsDNSSubdomain),
-    ...validateJobSpec(job.spec),
-  ];
-  // ElasticIndexedJob: an Indexed job may scale completions together with parallelism
-  const elastic =
-    spec.completionMode === 'Indexed' &&
-    spec.completions !== oldSpec.completions &&
-    spec.completions === spec.parallelism &&
-    oldSpec.completions === oldSpec.parallelism;
-  if (!elastic) errs.push(...immutable(spec.completions, oldSpec.completions, 'spec.completions'));
-  errs.push(...immutable(spec.selector, oldSpec.selector, 'spec.selector'));
-  errs.push(...immutable(spec.completionMode, oldSpec.completionMode, 'spec.completionMode'));
-  errs.push(...immutable(spec.podFailurePolicy, oldSpec.podFailurePolicy, 'spec.podFailurePolicy'));
-  errs.push(...immutable(spec.successPolicy, oldSpec.successPolicy, 'spec.successPolicy'));
-  errs.push(
-    ...immutable(spec.backoffLimitPerIndex, oldSpec.backoffLimitPerIndex, 'spec.backoffLimitPerIndex'),
-  );
-  errs.push(...immutable(spec.managedBy, oldSpec.managedBy, 'spec.managedBy'));
-  // a suspended job that never started may change its pod template's scheduling directives
-  // (node affinity, node selector, tolerations, scheduling gates, annotations, labels)
+  const oldLabels = oldSpec.template?.metadata?.labels ?? {};
+  const requirePrefixedLabels = JOB_NAME_LABEL in oldLabels && CONTROLLER_UID_LABEL in oldLabels;
   const mayMutateScheduling = oldSpec.suspend === true && (old.status?.startTime ?? undefined) === undefined;
-  const comparable = (t: JobSpec['template'] | undefined): unknown => {
-    if (!mayMutateScheduling || !t) return t;
-    const spec = { ...(t.spec ?? {}) } as Record<string, unknown>;
-    for (const f of ['affinity', 'nodeSelector', 'tolerations', 'schedulingGates']) delete spec[f];
-    return { ...t, metadata: { ...(t.metadata ?? {}), labels: undefined, annotations: undefined }, spec };
-  };
-  if (!deepEqual(comparable(spec.template), comparable(oldSpec.template))) {
-    errs.push(fe.invalid('spec.template', spec.template, 'field is immutable'));
-  }
-  return errs;
+  return [
+    ...validateJobWith(job, requirePrefixedLabels),
+    // (upstream's ValidateJobSpecUpdate runs ValidateJobSpec a second time; its message lists each error once)
+    ...validateObjectMetaUpdate(job.metadata, old.metadata, true, nameIsDNSSubdomain),
+    ...validateCompletionsUpdate(spec, oldSpec),
+    ...immutable(spec.selector, oldSpec.selector, 'spec.selector'),
+    ...validateTemplateUpdate(spec, oldSpec, mayMutateScheduling),
+    ...immutable(spec.completionMode, oldSpec.completionMode, 'spec.completionMode'),
+    ...immutable(spec.podFailurePolicy, oldSpec.podFailurePolicy, 'spec.podFailurePolicy'),
+    ...immutable(spec.backoffLimitPerIndex, oldSpec.backoffLimitPerIndex, 'spec.backoffLimitPerIndex'),
+    ...immutable(spec.managedBy, oldSpec.managedBy, 'spec.managedBy'),
+    ...immutable(spec.successPolicy, oldSpec.successPolicy, 'spec.successPolicy'),
+  ];
 }
 
 export function validateJobStatusUpdate(job: Job, old: Job): FieldError[] {

@@ -230,8 +230,38 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim): Field
 const storageOf = (spec: PersistentVolumeClaimSpec | undefined): string | number | undefined =>
   (spec?.resources?.requests as Record<string, string | number> | undefined)?.['storage'];
 
-/** claims are immutable but for volumeName (set once), the storage request of a bound claim (may grow) and the
- *  volume attributes class */
+const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+
+/** validateStorageClassUpgradeFromAnnotation: a class given by the old beta annotation may move into the field */
+function storageClassFromAnnotation(pvc: PersistentVolumeClaim, old: PersistentVolumeClaim): boolean {
+  const oldAnnotation = old.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
+  const newAnnotation = pvc.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
+  const name = pvc.spec?.storageClassName;
+  return (
+    oldAnnotation !== undefined &&
+    old.spec?.storageClassName === undefined &&
+    name !== undefined &&
+    name === oldAnnotation &&
+    (newAnnotation === undefined || newAnnotation === oldAnnotation)
+  );
+}
+
+/** validateStorageClassUpgradeFromNil: a claim without a class may be given one (once) */
+function storageClassFromNil(pvc: PersistentVolumeClaim, old: PersistentVolumeClaim): boolean {
+  const oldAnnotation = old.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
+  const name = pvc.spec?.storageClassName;
+  return (
+    name !== undefined &&
+    old.spec?.storageClassName === undefined &&
+    (oldAnnotation === undefined || name === oldAnnotation)
+  );
+}
+
+/**
+ * ValidatePersistentVolumeClaimUpdate: the spec is immutable but for volumeName (set once), storageClassName
+ * (set once, from nil or from the beta annotation), the requests of a bound claim and volumeAttributesClassName;
+ * the storage request may shrink only above status.capacity (RecoverVolumeExpansionFailure, beta and on in 1.33)
+ */
 export function validatePersistentVolumeClaimUpdate(
   pvc: PersistentVolumeClaim,
   old: PersistentVolumeClaim,
@@ -240,6 +270,16 @@ export function validatePersistentVolumeClaimUpdate(
     ...validateObjectMetaUpdate(pvc.metadata, old.metadata, true, nameIsDNSSubdomain),
     ...validatePersistentVolumeClaim(pvc).filter((e) => !e.field.startsWith('metadata')),
   ];
+  let classMayChange = storageClassFromAnnotation(pvc, old);
+  if (!classMayChange) {
+    const annotation = pvc.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] ?? '';
+    if (annotation !== (old.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] ?? '')) {
+      errs.push(
+        fe.invalid(`metadata.annotations.${BETA_STORAGE_CLASS_ANNOTATION}`, annotation, 'field is immutable'),
+      );
+    }
+    classMayChange = storageClassFromNil(pvc, old);
+  }
   const comparable = (
     spec: PersistentVolumeClaimSpec | undefined,
     isNew: boolean,
@@ -247,7 +287,8 @@ export function validatePersistentVolumeClaimUpdate(
     const out = { ...(spec ?? {}) } as Record<string, unknown>;
     delete out['volumeAttributesClassName'];
     if (!old.spec?.volumeName) delete out['volumeName'];
-    if (isNew && old.status?.phase === 'Bound') {
+    if (classMayChange) delete out['storageClassName'];
+    if (isNew && pvc.status?.phase === 'Bound' && spec?.resources?.requests) {
       const resources = { ...((out['resources'] as Record<string, unknown>) ?? {}) };
       resources['requests'] = {
         ...(resources['requests'] ?? {}),
@@ -258,6 +299,7 @@ export function validatePersistentVolumeClaimUpdate(
     return out;
   };
   if (!deepEqual(comparable(pvc.spec, true), comparable(old.spec, false))) {
+    // (upstream appends a Go cmp.Diff of its internal spec on the following lines)
     errs.push(
       fe.forbidden(
         'spec',
@@ -265,14 +307,13 @@ export function validatePersistentVolumeClaimUpdate(
       ),
     );
   }
-  const newSize = storageOf(pvc.spec);
-  const oldSize = storageOf(old.spec);
-  if (
-    newSize !== undefined &&
-    oldSize !== undefined &&
-    compareQuantities(String(newSize), String(oldSize)) < 0
-  ) {
-    errs.push(fe.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
+  const newSize = String(storageOf(pvc.spec) ?? '0');
+  const oldSize = String(storageOf(old.spec) ?? '0');
+  const statusSize = String(
+    (old.status?.capacity as Record<string, string | number> | undefined)?.['storage'] ?? '0',
+  );
+  if (compareQuantities(newSize, oldSize) < 0 && compareQuantities(newSize, statusSize) <= 0) {
+    errs.push(fe.forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
   }
   errs.push(...immutable(pvc.spec?.volumeMode, old.spec?.volumeMode, 'volumeMode'));
   return errs;

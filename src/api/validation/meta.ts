@@ -1,7 +1,13 @@
 // ObjectMeta, labels, annotations and label selectors, validated as upstream's apimachinery validation does.
 import type { LabelSelector, ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { fe, type FieldError } from '../errors.js';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.js';
+import {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidLabelValue,
+  isValidPathSegmentName,
+} from './names.js';
 
 /** how a kind's names are checked: returns messages; `prefix` for generateName (a trailing '-' is fine) */
 export type NameValidator = (name: string, prefix: boolean) => string[];
@@ -12,6 +18,8 @@ export const nameIsDNSSubdomain: NameValidator = (name, prefix) =>
   isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
 export const nameIsDNSLabel: NameValidator = (name, prefix) =>
   isDNS1123Label(prefix ? maskTrailingDash(name) : name);
+/** path.ValidatePathSegmentName: what the generic store checks for kinds whose strategy checks no name */
+export const nameIsPathSegment: NameValidator = (name, prefix) => isValidPathSegmentName(name, prefix);
 
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);

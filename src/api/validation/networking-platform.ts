@@ -1,5 +1,6 @@
 // networking.k8s.io/v1 NetworkPolicy, IPAddress and ServiceCIDR validation (upstream's
 // pkg/apis/networking/validation/validation.go).
+import { BlockList } from 'node:net';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import {
@@ -56,27 +57,59 @@ export function parseCidr(cidr: string): { v6: boolean; prefix: number; ip: stri
   return undefined;
 }
 
+/** ValidateNetworkPolicyPort */
 function validatePort(port: NetworkPolicyPort, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol))
-    errs.push(fe.notSupported(`${path}.protocol`, port.protocol, PROTOCOLS));
-  if (port.port !== undefined) {
-    if (typeof port.port === 'number') {
-      for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
-    } else {
-      for (const m of isValidPortName(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
+    errs.push(fe.notSupported(`${path}.protocol`, port.protocol, ['TCP', 'UDP', 'SCTP']));
+  if (port.port === undefined) {
+    if (port.endPort !== undefined) {
+      errs.push(
+        fe.invalid(`${path}.endPort`, port.endPort, 'may not be specified when `port` is not specified'),
+      );
     }
-  }
-  if (port.endPort !== undefined) {
-    if (port.port === undefined)
-      errs.push(fe.required(`${path}.port`, 'must be specified when endPort is specified'));
-    else if (typeof port.port === 'string')
+  } else if (typeof port.port === 'number') {
+    for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
+    if (port.endPort !== undefined) {
+      // (upstream reports the port, not the endPort, as the value)
+      if (port.endPort < port.port)
+        errs.push(fe.invalid(`${path}.endPort`, port.port, 'must be greater than or equal to `port`'));
+      for (const m of isValidPortNum(port.endPort)) errs.push(fe.invalid(`${path}.endPort`, port.endPort, m));
+    }
+  } else {
+    if (port.endPort !== undefined) {
       errs.push(
         fe.invalid(`${path}.endPort`, port.endPort, 'may not be specified when `port` is non-numeric'),
       );
-    else if (port.endPort < port.port)
-      errs.push(fe.invalid(`${path}.endPort`, port.endPort, 'must be greater than or equal to `port`'));
+    }
+    for (const m of isValidPortName(port.port)) errs.push(fe.invalid(`${path}.port`, port.port, m));
   }
+  return errs;
+}
+
+/** ValidateIPBlock: valid CIDRs, each `except` a strict subset of `cidr` */
+function validateIPBlock(block: { cidr?: string; except?: string[] }, path: string): FieldError[] {
+  const cidr = block.cidr ?? '';
+  if (!cidr) return [fe.required(`${path}.cidr`)];
+  const errs: FieldError[] = [];
+  const net = parseCidr(cidr);
+  if (!net) errs.push(fe.invalid(`${path}.cidr`, cidr, CIDR_EXAMPLE));
+  (block.except ?? []).forEach((e, i) => {
+    const ep = `${path}.except[${i}]`;
+    const except = parseCidr(e);
+    if (!except) {
+      errs.push(fe.invalid(ep, e, CIDR_EXAMPLE));
+      return;
+    }
+    if (!net) return;
+    const family = net.v6 ? 'ipv6' : 'ipv4';
+    const list = new BlockList();
+    list.addSubnet(net.ip, net.prefix, family);
+    const sameFamily = except.v6 === net.v6;
+    if (!sameFamily || !list.check(except.ip, family) || net.prefix >= except.prefix) {
+      errs.push(fe.invalid(ep, e, 'must be a strict subset of `cidr`'));
+    }
+  });
   return errs;
 }
 
@@ -93,12 +126,7 @@ function validatePeer(peer: NetworkPolicyPeer, path: string): FieldError[] {
   }
   if (peer.ipBlock) {
     peers++;
-    const cidr = peer.ipBlock.cidr ?? '';
-    if (!cidr) errs.push(fe.required(`${path}.ipBlock.cidr`));
-    else if (!parseCidr(cidr)) errs.push(fe.invalid(`${path}.ipBlock.cidr`, cidr, CIDR_EXAMPLE));
-    (peer.ipBlock.except ?? []).forEach((e, i) => {
-      if (!parseCidr(e)) errs.push(fe.invalid(`${path}.ipBlock.except[${i}]`, e, CIDR_EXAMPLE));
-    });
+    errs.push(...validateIPBlock(peer.ipBlock, `${path}.ipBlock`));
   }
   if (peers === 0) errs.push(fe.required(path, 'must specify a peer'));
   else if (peer.ipBlock && peers > 1)
@@ -119,12 +147,14 @@ export function validateNetworkPolicy(np: NetworkPolicy): FieldError[] {
     (rule.to ?? []).forEach((p, j) => errs.push(...validatePeer(p, `spec.egress[${i}].to[${j}]`)));
   });
   const types = spec.policyTypes ?? [];
+  if (types.length > 2) {
+    errs.push(fe.invalid('spec.policyTypes', types, 'may not specify more than two policyTypes'));
+    return errs;
+  }
   types.forEach((t, i) => {
     if (t !== 'Ingress' && t !== 'Egress')
-      errs.push(fe.notSupported(`spec.policyTypes[${i}]`, t, ['Egress', 'Ingress']));
+      errs.push(fe.notSupported(`spec.policyTypes[${i}]`, t, ['Ingress', 'Egress']));
   });
-  if (types.length > 2)
-    errs.push(fe.invalid('spec.policyTypes', types, 'may not specify more than two policyTypes'));
   return errs;
 }
 

@@ -3,7 +3,7 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import { intOrPercent } from './apps.js';
 import {
-  nameIsDNSSubdomain,
+  nameIsPathSegment,
   nonNegative,
   validateLabelSelector,
   validateObjectMeta,
@@ -28,8 +28,9 @@ function validatePdbSpec(pdb: PodDisruptionBudget): FieldError[] {
   return errs;
 }
 
+/** ValidatePodDisruptionBudget checks no name: only the generic store's path-segment rule applies */
 export function validatePodDisruptionBudget(pdb: PodDisruptionBudget): FieldError[] {
-  return [...validateObjectMeta(pdb.metadata, true, nameIsDNSSubdomain), ...validatePdbSpec(pdb)];
+  return [...validateObjectMeta(pdb.metadata, true, nameIsPathSegment), ...validatePdbSpec(pdb)];
 }
 
 /** the spec is mutable (since 1.15): an update is validated as a create */
@@ -38,7 +39,7 @@ export function validatePodDisruptionBudgetUpdate(
   old: PodDisruptionBudget,
 ): FieldError[] {
   return [
-    ...validateObjectMetaUpdate(pdb.metadata, old.metadata, true, nameIsDNSSubdomain),
+    ...validateObjectMetaUpdate(pdb.metadata, old.metadata, true, nameIsPathSegment),
     ...validatePdbSpec(pdb),
   ];
 }
@@ -48,7 +49,7 @@ export function validatePodDisruptionBudgetStatusUpdate(
   pdb: PodDisruptionBudget,
   old: PodDisruptionBudget,
 ): FieldError[] {
-  const errs = validateObjectMetaUpdate(pdb.metadata, old.metadata, true, nameIsDNSSubdomain);
+  const errs = validateObjectMetaUpdate(pdb.metadata, old.metadata, true, nameIsPathSegment);
   const status = (pdb.status ?? {}) as Record<string, unknown>;
   for (const f of [
     'disruptionsAllowed',

@@ -49,8 +49,6 @@ function validatePolicyRule(rule: PolicyRule, namespaced: boolean, path: string)
     errs.push(fe.required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
   if (!rule.resources?.length)
     errs.push(fe.required(`${path}.resources`, 'resource rules must supply at least one resource'));
-  if (rule.resourceNames?.length && (rule.resources?.length ?? 0) > 1)
-    errs.push(fe.required(`${path}.resourceNames`, 'resource names cannot apply to multiple resources'));
   return errs;
 }
 
@@ -103,14 +101,6 @@ function validateSubject(subject: Subject, namespaced: boolean, path: string): F
       break;
     case 'User':
     case 'Group':
-      if (!subject.name)
-        errs.push(
-          fe.invalid(
-            `${path}.name`,
-            '',
-            `${subject.kind === 'User' ? 'user' : 'group'} name cannot be empty`,
-          ),
-        );
       if (subject.apiGroup !== RBAC_GROUP)
         errs.push(fe.notSupported(`${path}.apiGroup`, subject.apiGroup ?? '', [RBAC_GROUP]));
       break;

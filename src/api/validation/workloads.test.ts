@@ -5,13 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { fieldErrorString } from '../errors.js';
-import { applyDefaults } from '../defaults/index.js';
-import type { KubeObject } from '../request.js';
-import { findByKind, parseApiVersion } from '../resources.js';
-import { decodeObject, type Gvk } from '../schema/index.js';
 import { cronScheduleError } from './cron.js';
-import { validateObject } from './index.js';
+import { createErrors, updateErrors } from './test-fixtures.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../test/fixtures/k8s-docs-examples/', import.meta.url));
 
@@ -21,43 +16,22 @@ function example(file: string, kind: string): any {
   return structuredClone(docs.find((d) => d?.kind === kind));
 }
 
-const gvkOf = (o: { apiVersion: string; kind: string }): Gvk => ({
-  ...parseApiVersion(o.apiVersion),
-  kind: o.kind,
-});
-
-/** decode + defaults + what create sets (uid, the Job's generated selector), as the apiserver does */
-function prepared(body: any): KubeObject {
-  const gvk = gvkOf(body);
-  const { object } = decodeObject(gvk, body, 'Strict');
-  applyDefaults(gvk, object);
-  const namespaced = findByKind(gvk.group, gvk.kind)?.namespaced ?? true;
-  object.metadata = {
-    ...object.metadata,
-    uid: '00000000-0000-0000-0000-000000000001',
-    ...(namespaced ? { namespace: object.metadata?.namespace ?? 'default' } : {}),
-  };
-  return object;
-}
-
-function create(body: any): string[] {
-  return validateObject(gvkOf(body), prepared(body)).map(fieldErrorString);
-}
-
-function update(before: any, mutate: (o: any) => void): string[] {
-  const old = prepared(before);
-  const next = structuredClone(old) as any;
-  mutate(next);
-  return validateObject(gvkOf(before), next, { old }).map(fieldErrorString);
-}
+const create = createErrors;
+const update = updateErrors;
 
 const job = () => {
   const j = example('controllers__job.yaml', 'Job');
   // what the registry's create does before validating: the generated selector
-  j.spec.selector = {
-    matchLabels: { 'batch.kubernetes.io/controller-uid': '00000000-0000-0000-0000-000000000001' },
+  const uid = '00000000-0000-0000-0000-000000000001';
+  j.spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  j.spec.template.metadata = {
+    labels: {
+      'batch.kubernetes.io/controller-uid': uid,
+      'controller-uid': uid,
+      'batch.kubernetes.io/job-name': j.metadata.name,
+      'job-name': j.metadata.name,
+    },
   };
-  j.spec.template.metadata = { labels: { ...j.spec.selector.matchLabels } };
   return j;
 };
 const cronJob = () => example('application__job__cronjob.yaml', 'CronJob');
@@ -88,7 +62,7 @@ describe('Job', () => {
     const j = job();
     delete j.spec.template.spec.restartPolicy;
     expect(create(j)).toEqual([
-      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+      'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
     ]);
   });
 
@@ -110,18 +84,21 @@ describe('Job', () => {
     expect(create(j)).toEqual([]);
     const k = job();
     k.spec.backoffLimitPerIndex = 1;
-    expect(create(k)).toEqual(['spec.backoffLimitPerIndex: Forbidden: requires indexed completion mode']);
+    expect(create(k)).toEqual([
+      'spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode',
+    ]);
     const m = job();
     m.spec.completionMode = 'Bogus';
     expect(create(m)).toEqual([
-      'spec.completionMode: Unsupported value: "Bogus": supported values: "Indexed", "NonIndexed"',
+      'spec.completionMode: Unsupported value: "Bogus": supported values: "NonIndexed", "Indexed"',
     ]);
   });
 
   it('a selector given without manualSelector must be the generated one', () => {
     const j = job();
     j.spec.selector = { matchLabels: { app: 'x' } };
-    j.spec.template.metadata.labels = { app: 'x' };
+    // the registry added the generated labels to the template (generateSelector), keeping the user's selector
+    j.spec.template.metadata.labels.app = 'x';
     expect(create(j)).toEqual([
       'spec.selector: Invalid value: {"matchLabels":{"app":"x"}}: `selector` not auto-generated',
     ]);

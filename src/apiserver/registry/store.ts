@@ -676,6 +676,10 @@ export class GenericStore {
         delete m.deletionGracePeriodSeconds;
       }
       if (om.generateName !== undefined && m.generateName === undefined) m.generateName = om.generateName;
+    }
+    t.strategy.prepareForUpdate?.(next, old, part);
+    if (part === 'main') {
+      // after the strategy, as upstream's PrepareForUpdate: a spec the strategy reverted (a dropped field) is no change
       if (t.strategy.tracksGeneration) {
         const specChanged = !deepEqual(next['spec'], old['spec']);
         m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
@@ -683,7 +687,6 @@ export class GenericStore {
         m.generation = om.generation;
       }
     }
-    t.strategy.prepareForUpdate?.(next, old, part);
     delete m.resourceVersion;
     if (m.finalizers?.length === 0) delete m.finalizers;
     next.apiVersion = old.apiVersion ?? t.storeApiVersion;

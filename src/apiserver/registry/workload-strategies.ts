@@ -53,6 +53,20 @@ function setTemplateGeneration(obj: KubeObject, generation: number): void {
   };
 }
 
+type RollingUpdateShape = { spec?: { updateStrategy?: { rollingUpdate?: { maxUnavailable?: unknown } } } };
+
+/**
+ * dropStatefulSetDisabledFields: MaxUnavailableStatefulSet is alpha (off) in 1.33, so a new
+ * updateStrategy.rollingUpdate.maxUnavailable is dropped unless the stored object already had one
+ */
+function dropStatefulSetMaxUnavailable(obj: KubeObject, old: KubeObject | undefined): void {
+  const inUse = (o: KubeObject | undefined): boolean =>
+    (o as RollingUpdateShape | undefined)?.spec?.updateStrategy?.rollingUpdate?.maxUnavailable !== undefined;
+  if (inUse(old)) return;
+  const rollingUpdate = (obj as RollingUpdateShape).spec?.updateStrategy?.rollingUpdate;
+  if (rollingUpdate) delete rollingUpdate.maxUnavailable;
+}
+
 const withStatus = (status: () => Record<string, unknown>): Partial<Strategy> => ({
   statusSubresource: true,
   tracksGeneration: true,
@@ -60,6 +74,33 @@ const withStatus = (status: () => Record<string, unknown>): Partial<Strategy> =>
     obj['status'] = status();
   },
 });
+
+interface ClaimSpecShape {
+  dataSource?: { apiGroup?: string; kind?: string; name?: string };
+  dataSourceRef?: { apiGroup?: string; kind?: string; name?: string; namespace?: string };
+  volumeAttributesClassName?: string;
+}
+
+/**
+ * pvcutil.DropDisabledFields + NormalizeDataSources (pkg/api/persistentvolumeclaim/util.go): VolumeAttributesClass is
+ * beta and off in 1.33, so a new volumeAttributesClassName is dropped unless the stored claim had one; dataSource and
+ * dataSourceRef mirror each other when only one is given (a namespaced dataSourceRef has no dataSource form)
+ */
+export function prepareClaimSpec(obj: KubeObject, old: KubeObject | undefined): void {
+  const spec = obj['spec'] as ClaimSpecShape | undefined;
+  if (!spec) return;
+  const oldSpec = old?.['spec'] as ClaimSpecShape | undefined;
+  if (oldSpec?.volumeAttributesClassName === undefined) delete spec.volumeAttributesClassName;
+  const copy = (r: { apiGroup?: string; kind?: string; name?: string }) => ({
+    ...(r.apiGroup !== undefined ? { apiGroup: r.apiGroup } : {}),
+    kind: r.kind ?? '',
+    name: r.name ?? '',
+  });
+  if (spec.dataSource && !spec.dataSourceRef) spec.dataSourceRef = copy(spec.dataSource);
+  else if (spec.dataSourceRef && !spec.dataSource && !spec.dataSourceRef.namespace) {
+    spec.dataSource = copy(spec.dataSourceRef);
+  }
+}
 
 /** PersistentVolume(Claim)s start Pending (the defaulted phase upstream reads back after its status reset) */
 const pendingVolume = (withTransitionTime: boolean): Partial<Strategy> => ({
@@ -73,6 +114,8 @@ const pendingVolume = (withTransitionTime: boolean): Partial<Strategy> => ({
   },
 });
 
+const PENDING_CLAIM = pendingVolume(false);
+
 export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> = {
   'batch/jobs': {
     statusSubresource: true,
@@ -84,7 +127,16 @@ export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> 
   },
   'batch/cronjobs': withStatus(() => ({})),
   // StatefulSetStatus.replicas and availableReplicas, and DaemonSetStatus's four counts, are not omitempty
-  'apps/statefulsets': withStatus(() => ({ replicas: 0, availableReplicas: 0 })),
+  'apps/statefulsets': {
+    ...withStatus(() => ({ replicas: 0, availableReplicas: 0 })),
+    prepareForCreate(obj) {
+      obj['status'] = { replicas: 0, availableReplicas: 0 };
+      dropStatefulSetMaxUnavailable(obj, undefined);
+    },
+    prepareForUpdate(obj, old, part) {
+      if (part === 'main') dropStatefulSetMaxUnavailable(obj, old);
+    },
+  },
   'apps/daemonsets': {
     ...withStatus(() => ({
       currentNumberScheduled: 0,
@@ -115,7 +167,16 @@ export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> 
   '/replicationcontrollers': withStatus(() => ({ replicas: 0 })),
   '/podtemplates': {},
   '/persistentvolumes': pendingVolume(true),
-  '/persistentvolumeclaims': pendingVolume(false),
+  '/persistentvolumeclaims': {
+    ...PENDING_CLAIM,
+    prepareForCreate(obj) {
+      PENDING_CLAIM.prepareForCreate!(obj);
+      prepareClaimSpec(obj, undefined);
+    },
+    prepareForUpdate(obj, old, part) {
+      if (part === 'main') prepareClaimSpec(obj, old);
+    },
+  },
   'policy/poddisruptionbudgets': withStatus(() => ({
     disruptionsAllowed: 0,
     currentHealthy: 0,

@@ -1,0 +1,149 @@
+// PodDisruptionBudget, RBAC, NetworkPolicy and StorageClass rules checked against upstream release-1.33:
+// pkg/apis/policy/validation/validation.go (+ pkg/registry/policy/poddisruptionbudget/strategy.go: no name rule but
+// the generic store's path-segment one), pkg/apis/rbac/validation/validation.go, pkg/apis/networking/validation/
+// validation.go (ValidateNetworkPolicyPort, ValidateIPBlock, policyTypes), pkg/apis/storage/validation/validation.go
+// (validateProvisioner). Case names follow the upstream tests where one exists.
+import { describe, expect, it } from 'vitest';
+import { createErrors } from './test-fixtures.js';
+
+describe('PodDisruptionBudget', () => {
+  const pdb = (name: string, spec: Record<string, unknown>): any => ({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'zk' } }, ...spec },
+  });
+
+  it('names are only path segments (ValidatePodDisruptionBudget checks no name)', () => {
+    expect(createErrors(pdb('Zk_PDB', { minAvailable: 2 }))).toEqual([]);
+    expect(createErrors(pdb('a/b', { minAvailable: 2 }))).toEqual([
+      `metadata.name: Invalid value: "a/b": may not contain '/'`,
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      'minAvailable over 100%',
+      { minAvailable: '110%' },
+      ['spec.minAvailable: Invalid value: "110%": must not be greater than 100%'],
+    ],
+    [
+      'negative maxUnavailable',
+      { maxUnavailable: -1 },
+      ['spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0'],
+    ],
+    [
+      'unhealthyPodEvictionPolicy',
+      { minAvailable: 1, unhealthyPodEvictionPolicy: 'Invalid' },
+      [
+        'spec.unhealthyPodEvictionPolicy: Unsupported value: "Invalid": supported values: "AlwaysAllow", "IfHealthyBudget"',
+      ],
+    ],
+  ])('%s', (_name, spec, expected) => {
+    expect(createErrors(pdb('zk-pdb', spec))).toEqual(expected);
+  });
+});
+
+describe('RBAC', () => {
+  it('a rule may name resources of several kinds (no resourceNames restriction upstream)', () => {
+    expect(
+      createErrors({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'r', namespace: 'default' },
+        rules: [{ apiGroups: [''], resources: ['pods', 'services'], resourceNames: ['a'], verbs: ['get'] }],
+      }),
+    ).toEqual([]);
+  });
+
+  it('a User subject without a name gets only "Required value"', () => {
+    expect(
+      createErrors({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'b', namespace: 'default' },
+        subjects: [{ kind: 'User', name: '', apiGroup: 'rbac.authorization.k8s.io' }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+      }),
+    ).toEqual(['subjects[0].name: Required value']);
+  });
+});
+
+describe('NetworkPolicy (TestValidateNetworkPolicy error cases)', () => {
+  const np = (spec: Record<string, unknown>): any => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'np', namespace: 'default' },
+    spec: { podSelector: {}, ...spec },
+  });
+  const ingressPorts = (ports: unknown[]) => ({ ingress: [{ ports }] });
+  const ingressFrom = (from: unknown[]) => ({ ingress: [{ from }] });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      'endPort without port',
+      ingressPorts([{ protocol: 'TCP', endPort: 32768 }]),
+      [
+        'spec.ingress[0].ports[0].endPort: Invalid value: 32768: may not be specified when `port` is not specified',
+      ],
+    ],
+    [
+      'endPort with a named port',
+      ingressPorts([{ protocol: 'TCP', port: 'http', endPort: 32768 }]),
+      [
+        'spec.ingress[0].ports[0].endPort: Invalid value: 32768: may not be specified when `port` is non-numeric',
+      ],
+    ],
+    [
+      'endPort smaller than port',
+      ingressPorts([{ protocol: 'TCP', port: 32768, endPort: 30000 }]),
+      ['spec.ingress[0].ports[0].endPort: Invalid value: 32768: must be greater than or equal to `port`'],
+    ],
+    [
+      'endPort out of range',
+      ingressPorts([{ protocol: 'TCP', port: 30000, endPort: 65536 }]),
+      ['spec.ingress[0].ports[0].endPort: Invalid value: 65536: must be between 1 and 65535, inclusive'],
+    ],
+    [
+      'except not a strict subset of cidr',
+      ingressFrom([{ ipBlock: { cidr: '192.168.0.0/24', except: ['192.168.1.0/24', '192.168.0.0/24'] } }]),
+      [
+        'spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "192.168.1.0/24": must be a strict subset of `cidr`',
+        'spec.ingress[0].from[0].ipBlock.except[1]: Invalid value: "192.168.0.0/24": must be a strict subset of `cidr`',
+      ],
+    ],
+    [
+      'more than two policyTypes',
+      { policyTypes: ['Ingress', 'Egress', 'Foo'] },
+      [
+        'spec.policyTypes: Invalid value: ["Ingress","Egress","Foo"]: may not specify more than two policyTypes',
+      ],
+    ],
+    [
+      'unknown policyType',
+      { policyTypes: ['Foo'] },
+      ['spec.policyTypes[0]: Unsupported value: "Foo": supported values: "Ingress", "Egress"'],
+    ],
+  ])('%s', (_name, spec, expected) => {
+    expect(createErrors(np(spec))).toEqual(expected);
+  });
+
+  it('a strict subset is fine', () => {
+    expect(
+      createErrors(np(ingressFrom([{ ipBlock: { cidr: '192.168.0.0/16', except: ['192.168.1.0/24'] } }]))),
+    ).toEqual([]);
+  });
+});
+
+describe('StorageClass', () => {
+  it('a prefixed provisioner longer than 63 characters is fine (a qualified name: 253-character prefix)', () => {
+    expect(
+      createErrors({
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'fast' },
+        provisioner: `${'a'.repeat(60)}.example.com/driver`,
+      }),
+    ).toEqual([]);
+  });
+});
