@@ -102,7 +102,7 @@ function availableCondition(svc: APIService): NonNullable<APIService['status']>[
 }
 
 function prepareCreate(obj: KubeObject): void {
-  obj['status'] = { conditions: availableCondition(obj as APIService) };
+  obj['status'] = { conditions: availableCondition(obj) };
 }
 
 /** upstream keeps status on a spec update; the availability controller re-checks when spec.service changes */
