@@ -65,6 +65,7 @@ describe('APIService', () => {
       expect(names).toContain(n);
     expect(names).not.toContain('v1.apiregistration.k8s.io');
     const core = (list.items ?? []).find((i) => i.metadata!.name === 'v1.')!;
+    expect(core.metadata!.labels).toEqual({ 'kube-aggregator.kubernetes.io/automanaged': 'onstart' });
     expect(core['spec']).toEqual({
       group: '',
       version: 'v1',

@@ -63,7 +63,11 @@ export function localAPIServices(): KubeObject[] {
   const make = (group: string, version: string, p: { group: number; version: number }): KubeObject => ({
     apiVersion: `${APIREGISTRATION_GROUP}/v1`,
     kind: 'APIService',
-    metadata: { name: `${version}.${group}` },
+    // autoregister's mark of the APIServices it syncs once at start (AutoRegisterManagedLabel, "onstart")
+    metadata: {
+      name: `${version}.${group}`,
+      labels: { 'kube-aggregator.kubernetes.io/automanaged': 'onstart' },
+    },
     spec: { group, version, groupPriorityMinimum: p.group, versionPriority: p.version },
   });
   for (const [key, gv] of gvs) {
