@@ -261,7 +261,7 @@ describe('CustomResourceDefinition', () => {
     ],
     [
       'no schema',
-      CRONTAB_CRD.replace(/      schema:\n[\s\S]*?  # either/, '  # either'),
+      CRONTAB_CRD.replace(/ {6}schema:\n[\s\S]*? {2}# either/, '  # either'),
       'spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required',
     ],
     [
