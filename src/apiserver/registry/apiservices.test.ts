@@ -155,4 +155,29 @@ describe('APIService', () => {
       'spec.insecureSkipTLSVerify: Invalid value: true: local APIServices may not have insecureSkipTLSVerify',
     );
   });
+
+  it('stores nothing on dryRun=All and refuses unknown fields under fieldValidation=Strict', async () => {
+    const body = apiService('v1.dry.example.com', {
+      group: 'dry.example.com',
+      version: 'v1',
+      groupPriorityMinimum: 100,
+      versionPriority: 10,
+    });
+    const dry = await api({ verb: 'create', body, options: { dryRun: true } });
+    expect((dry['status'] as { conditions: { reason: string }[] }).conditions[0].reason).toBe('Local');
+    const e = await api({ verb: 'get', name: 'v1.dry.example.com' }).then(
+      () => undefined,
+      (err: unknown) => err as ApiError,
+    );
+    expect(e?.reason).toBe('NotFound');
+    const strict = await api({
+      verb: 'create',
+      body: { ...body, spec: { ...(body['spec'] as object), bogus: 1 } },
+      options: { fieldValidation: 'Strict' },
+    }).then(
+      () => undefined,
+      (err: unknown) => err as ApiError,
+    );
+    expect(strict?.message).toContain('unknown field "spec.bogus"');
+  });
 });
