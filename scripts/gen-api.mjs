@@ -5,6 +5,10 @@
 //   src/api/schema/generated/patch-meta.json   strategic-merge-patch / structured-merge-diff metadata per type field
 //                                              (x-kubernetes-patch-strategy, -patch-merge-key, -list-type,
 //                                              -list-map-keys, -map-type, and the defaults of list-map key fields)
+//   src/api/schema/generated/openapi-components.json
+//                                              upstream's v3 component schemas as published (defaults, x-kubernetes-*
+//                                              extensions, allOf wrappers, descriptions), one copy of each: the
+//                                              apiserver serves these in /openapi/v3 and /openapi/v2
 //
 // Run `npm run gen:api` after changing the upstream documents; a unit test (src/api/schema/generated.test.ts)
 // fails when the committed files differ from what this script makes.
@@ -220,6 +224,14 @@ export function buildPatchMeta(docs, components = collectComponents(docs)) {
   return { generatedFrom: `kubernetes ${RELEASE} OpenAPI v3 (${SPEC_DIR})`, types };
 }
 
+/** openapi-components.json: every upstream component schema, verbatim (collectComponents checked the copies agree) */
+export function buildOpenApiComponents(docs, components = collectComponents(docs)) {
+  return {
+    generatedFrom: `kubernetes ${RELEASE} OpenAPI v3 (${SPEC_DIR})`,
+    schemas: Object.fromEntries(components),
+  };
+}
+
 /** every generated file: repository path → content */
 export function generate(root = ROOT) {
   const docs = readSpec(root);
@@ -228,6 +240,7 @@ export function generate(root = ROOT) {
   return new Map([
     ['src/api/schema/generated/definitions.json', json(buildDefinitions(docs, components))],
     ['src/api/schema/generated/patch-meta.json', json(buildPatchMeta(docs, components))],
+    ['src/api/schema/generated/openapi-components.json', json(buildOpenApiComponents(docs, components))],
   ]);
 }
 

@@ -212,6 +212,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
     categories: ['api-extensions'],
     subresources: [status()],
   }),
+  r('apiregistration.k8s.io', ['v1'], 'APIService', 'apiservices', {
+    namespaced: false,
+    categories: ['api-extensions'],
+    subresources: [status()],
+  }),
   r('flowcontrol.apiserver.k8s.io', ['v1'], 'FlowSchema', 'flowschemas', {
     namespaced: false,
     subresources: [status()],

@@ -47,6 +47,7 @@ import {
   defaultValidatingWebhookConfiguration,
 } from './admissionregistration.js';
 import { defaultCrd } from './apiextensions.js';
+import { defaultAPIService } from './apiregistration.js';
 import { defaultCsr } from './certificates.js';
 import { defaultFlowSchema, defaultPriorityLevelConfiguration } from './flowcontrol.js';
 import { defaultNetworkPolicy } from './networking-platform.js';
@@ -98,6 +99,7 @@ const DEFAULTERS: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
     as(defaultValidatingAdmissionPolicyBinding),
   ],
   ['apiextensions.k8s.io/v1/CustomResourceDefinition', as(defaultCrd)],
+  ['apiregistration.k8s.io/v1/APIService', as(defaultAPIService)],
   ['flowcontrol.apiserver.k8s.io/v1/FlowSchema', as(defaultFlowSchema)],
   ['flowcontrol.apiserver.k8s.io/v1/PriorityLevelConfiguration', as(defaultPriorityLevelConfiguration)],
   ['certificates.k8s.io/v1/CertificateSigningRequest', as(defaultCsr)],

@@ -10,9 +10,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('generated object model', () => {
   const files = generate(root);
 
-  it('makes definitions.json and patch-meta.json', () => {
+  it('makes definitions.json, openapi-components.json and patch-meta.json', () => {
     expect([...files.keys()].sort()).toEqual([
       'src/api/schema/generated/definitions.json',
+      'src/api/schema/generated/openapi-components.json',
       'src/api/schema/generated/patch-meta.json',
     ]);
   });

@@ -111,7 +111,8 @@ function validateWebhookUrl(path: string, raw: string): FieldError[] {
   return errs;
 }
 
-function validateClientConfig(cc: WebhookClientConfig | undefined, path: string): FieldError[] {
+/** webhook.ValidateWebhookURL / ValidateWebhookService of a client config (also a CRD conversion webhook's) */
+export function validateClientConfig(cc: WebhookClientConfig | undefined, path: string): FieldError[] {
   const c = cc ?? {};
   if ((c.url === undefined) === (c.service === undefined))
     return [fe.required(path, 'exactly one of url or service is required')];

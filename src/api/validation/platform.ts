@@ -11,6 +11,11 @@ import {
   validateWebhookConfigurationUpdate,
 } from './admissionregistration.js';
 import { validateCrd, validateCrdStatusUpdate, validateCrdUpdate } from './apiextensions.js';
+import {
+  validateAPIService,
+  validateAPIServiceStatusUpdate,
+  validateAPIServiceUpdate,
+} from './apiregistration.js';
 import { validateCsr, validateCsrStatusUpdate, validateCsrUpdate } from './certificates.js';
 import {
   validateFlowSchema,
@@ -77,6 +82,10 @@ export const PLATFORM_VALIDATORS: [string, KindValidator][] = [
   [
     'apiextensions.k8s.io/v1/CustomResourceDefinition',
     kind(validateCrd, validateCrdUpdate, validateCrdStatusUpdate),
+  ],
+  [
+    'apiregistration.k8s.io/v1/APIService',
+    kind(validateAPIService, validateAPIServiceUpdate, validateAPIServiceStatusUpdate),
   ],
   [
     'flowcontrol.apiserver.k8s.io/v1/FlowSchema',

@@ -26,6 +26,7 @@ describe('legacy discovery', () => {
     expect(list.apiVersion).toBe('v1');
     const names = list.groups.map((g) => g.name);
     expect(names).toEqual([
+      'apiregistration.k8s.io',
       'apps',
       'events.k8s.io',
       'authentication.k8s.io',

@@ -113,7 +113,7 @@ describe('OpenAPI v3 documents', () => {
     const podSpec = schemaOf('apis/apps/v1', 'io.k8s.api.core.v1.PodSpec');
     expect(podSpec.properties.containers).toMatchObject({
       type: 'array',
-      items: { $ref: '#/components/schemas/io.k8s.api.core.v1.Container' },
+      items: { allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.Container' }], default: {} },
       'x-kubernetes-patch-merge-key': 'name',
       'x-kubernetes-patch-strategy': 'merge',
       'x-kubernetes-list-type': 'map',
@@ -123,6 +123,7 @@ describe('OpenAPI v3 documents', () => {
     const strategy = schemaOf('apis/apps/v1', 'io.k8s.api.apps.v1.DeploymentSpec').properties.strategy;
     expect(strategy).toEqual({
       allOf: [{ $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy' }],
+      default: {},
       description: 'The deployment strategy to use to replace existing pods with new ones.',
       'x-kubernetes-patch-strategy': 'retainKeys',
     });

@@ -140,19 +140,25 @@ export function renderV3(items: PathItem[]): OpenApiSchema {
   };
 }
 
-/** a v3 schema as Swagger 2.0 has it: #/definitions refs, a bare $ref with siblings instead of allOf */
-function toV2Schema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toV2Schema);
+/**
+ * a v3 schema as upstream's Swagger 2.0 document has it: #/definitions refs, a bare $ref with siblings instead of
+ * allOf, and no `default` (upstream publishes defaults in v3 only). `inProperties`: the node is a `properties` map,
+ * whose keys are field names (JSONSchemaProps has fields named `default` and `allOf`), not keywords.
+ */
+function toV2Schema(node: unknown, inProperties = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => toV2Schema(n));
   if (typeof node !== 'object' || node === null) return node;
   const obj = node as OpenApiSchema;
   const out: OpenApiSchema = {};
   for (const [key, value] of Object.entries(obj)) {
-    if (key === '$ref' && typeof value === 'string') {
+    if (inProperties) {
+      out[key] = toV2Schema(value);
+    } else if (key === '$ref' && typeof value === 'string') {
       out.$ref = value.replace(V3_REF_PREFIX, '#/definitions/');
     } else if (key === 'allOf' && Array.isArray(value) && value.length === 1) {
       Object.assign(out, toV2Schema(value[0]));
-    } else {
-      out[key] = toV2Schema(value);
+    } else if (key !== 'default') {
+      out[key] = toV2Schema(value, key === 'properties');
     }
   }
   return out;

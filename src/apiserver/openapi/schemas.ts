@@ -1,11 +1,10 @@
-// OpenAPI v3 component schemas for every served type, post-processed from definitions.json: upstream component
-// names, $refs wrapped in allOf where they carry siblings (as upstream's v3 does), IntOrString/Quantity as upstream
-// declares them, patch, list-type and map-type extensions from the generated patch metadata,
-// x-kubernetes-group-version-kind on served kinds, and <Kind>List types for kinds upstream's spec has none for.
-import { typePatchInfo, type FieldPatchInfo } from '../../api/patch/patch-meta.js';
+// OpenAPI v3 component schemas for every served type: upstream's 1.33 component schemas as published
+// (openapi-components.json, copied verbatim from api/upstream by scripts/gen-api.mjs: defaults, x-kubernetes-*
+// extensions, allOf wrappers and descriptions are upstream's), plus <Kind>List types for any served kind whose
+// list upstream's documents lack and x-kubernetes-group-version-kind entries for any served kind they do not name.
 import { RESOURCES, groupVersion } from '../../api/resources.js';
-import { loadDefinitions, type JsonSchema, type SchemaDefinitions } from '../../api/schema/definitions.js';
-import { INT_OR_STRING, META_PACKAGE, QUANTITY, componentNames, packageDir, refName } from './names.js';
+import { loadDefinitions, loadGenerated } from '../../api/schema/definitions.js';
+import { META_PACKAGE, componentNames, packageDir } from './names.js';
 
 /** an OpenAPI schema object: plain JSON, with `x-kubernetes-*` extensions */
 export type OpenApiSchema = { [key: string]: unknown };
@@ -26,89 +25,12 @@ const API_VERSION_DESCRIPTION =
 const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
 
-/** the types definitions.json has as bare scalars, in the form upstream's v3 documents give them */
-function scalarTypes(defs: SchemaDefinitions): Record<string, OpenApiSchema> {
-  const description = (name: string) => ({ description: defs.definitions[name]?.description ?? '' });
-  return {
-    [QUANTITY]: {
-      ...description('apimachinery/resource.Quantity'),
-      oneOf: [{ type: 'string' }, { type: 'number' }],
-    },
-    [INT_OR_STRING]: {
-      ...description('apimachinery/intstr.IntOrString'),
-      format: 'int-or-string',
-      oneOf: [{ type: 'integer' }, { type: 'string' }],
-    },
-    [`${META_PACKAGE}.Time`]: { ...description('meta/v1.Time'), format: 'date-time', type: 'string' },
-    [`${META_PACKAGE}.MicroTime`]: {
-      ...description('meta/v1.MicroTime'),
-      format: 'date-time',
-      type: 'string',
-    },
-  };
-}
-
 export const ref = (component: string): OpenApiSchema => ({ $ref: V3_REF_PREFIX + component });
 
-/** a $ref with siblings becomes allOf:[{$ref}] (a bare $ref may not have siblings in OpenAPI 3.0) */
-function withRef(component: string, siblings: OpenApiSchema): OpenApiSchema {
-  return Object.keys(siblings).length === 0 ? ref(component) : { allOf: [ref(component)], ...siblings };
-}
-
-function patchExtensions(info: FieldPatchInfo | undefined): OpenApiSchema {
-  const ext: OpenApiSchema = {};
-  if (!info) return ext;
-  if (info.listMapKeys) ext['x-kubernetes-list-map-keys'] = [...info.listMapKeys];
-  if (info.listType) ext['x-kubernetes-list-type'] = info.listType;
-  if (info.mapType) ext['x-kubernetes-map-type'] = info.mapType;
-  if (info.patchMergeKey) ext['x-kubernetes-patch-merge-key'] = info.patchMergeKey;
-  if (info.patchStrategy) ext['x-kubernetes-patch-strategy'] = info.patchStrategy;
-  return ext;
-}
-
-class SchemaConverter {
-  constructor(private readonly names: ReadonlyMap<string, string>) {}
-
-  private target(jsonRef: string): string {
-    const name = this.names.get(refName(jsonRef));
-    if (!name) throw new Error(`definitions.json refers to unknown definition ${jsonRef}`);
-    return name;
-  }
-
-  /** one schema node; `extra` are siblings to add (patch extensions of the field it describes) */
-  convert(s: JsonSchema | boolean, extra: OpenApiSchema = {}): OpenApiSchema | boolean {
-    if (typeof s === 'boolean') return s;
-    const siblings: OpenApiSchema = {};
-    if (s.description !== undefined) siblings.description = s.description;
-    Object.assign(siblings, extra);
-    if (s.$ref) return withRef(this.target(s.$ref), siblings);
-    if (s.format === 'int-or-string') return withRef(INT_OR_STRING, siblings);
-
-    const out: OpenApiSchema = {};
-    if (Array.isArray(s.type)) out.oneOf = s.type.map((type) => ({ type }));
-    else if (s.type !== undefined) out.type = s.type;
-    if (s.format !== undefined) out.format = s.format;
-    if (s.items) out.items = this.convert(s.items);
-    if (s.additionalProperties !== undefined) out.additionalProperties = this.convert(s.additionalProperties);
-    return { ...out, ...siblings };
-  }
-
-  /** a definition (`core/v1.PodSpec`): it and its properties get the type's generated patch metadata */
-  convertDefinition(s: JsonSchema, definitionName: string): OpenApiSchema {
-    const out = this.convert({ ...s, properties: undefined }) as OpenApiSchema;
-    const typeInfo = typePatchInfo(definitionName);
-    if (typeInfo?.mapType) out['x-kubernetes-map-type'] = typeInfo.mapType;
-    if (s.properties) {
-      const meta = typeInfo?.fields ?? {};
-      const properties: OpenApiSchema = {};
-      for (const [name, prop] of Object.entries(s.properties)) {
-        properties[name] = this.convert(prop, patchExtensions(meta[name]));
-      }
-      out.properties = properties;
-    }
-    if (s.required?.length) out.required = [...s.required];
-    return out;
-  }
+/** openapi-components.json */
+interface UpstreamComponents {
+  generatedFrom: string;
+  schemas: Record<string, OpenApiSchema>;
 }
 
 function addGvk(schema: OpenApiSchema, gvk: GroupVersionKind): void {
@@ -119,6 +41,7 @@ function addGvk(schema: OpenApiSchema, gvk: GroupVersionKind): void {
   schema[GVK_EXTENSION] = list;
 }
 
+/** the shape of upstream's generated <Kind>List types, for a served kind whose list upstream does not publish */
 function listSchema(itemComponent: string, kind: string): OpenApiSchema {
   return {
     description: `${kind}List is a list of ${kind} objects.`,
@@ -126,11 +49,15 @@ function listSchema(itemComponent: string, kind: string): OpenApiSchema {
       apiVersion: { description: API_VERSION_DESCRIPTION, type: 'string' },
       items: {
         description: `Items is the list of ${kind} objects.`,
-        items: ref(itemComponent),
+        items: { allOf: [ref(itemComponent)], default: {} },
         type: 'array',
       },
       kind: { description: KIND_DESCRIPTION, type: 'string' },
-      metadata: withRef(`${META_PACKAGE}.ListMeta`, { description: LIST_META_DESCRIPTION }),
+      metadata: {
+        allOf: [ref(`${META_PACKAGE}.ListMeta`)],
+        default: {},
+        description: LIST_META_DESCRIPTION,
+      },
     },
     required: ['items'],
     type: 'object',
@@ -155,19 +82,8 @@ export function components(): Components {
   if (cached) return cached;
   const defs = loadDefinitions();
   const names = componentNames(defs);
-  const converter = new SchemaConverter(names);
-  const schemas = new Map<string, OpenApiSchema>();
-  const scalars = scalarTypes(defs);
-
-  for (const defName of Object.keys(defs.definitions).sort()) {
-    const component = names.get(defName)!;
-    if (schemas.has(component)) continue;
-    const scalar = scalars[component];
-    schemas.set(
-      component,
-      scalar ? structuredClone(scalar) : converter.convertDefinition(defs.definitions[defName], defName),
-    );
-  }
+  const upstream = loadGenerated<UpstreamComponents>('openapi-components.json');
+  const schemas = new Map<string, OpenApiSchema>(Object.entries(upstream.schemas));
 
   const byGvk = new Map<string, string>();
   const register = (gvk: GroupVersionKind, component: string) => {
@@ -200,7 +116,7 @@ export function components(): Components {
     }
   }
   register({ group: '', version: 'v1', kind: 'Status' }, `${META_PACKAGE}.Status`);
-  // upstream registers DeleteOptions (and WatchEvent) in every group-version
+  // upstream registers DeleteOptions (and WatchEvent) in every group-version (its documents already list them all)
   const gvs = new Set(RESOURCES.flatMap((ri) => ri.versions.map((v) => `${ri.group}/${v}`)));
   for (const gv of ['/v1', ...gvs]) {
     const [group, version] = gv.split('/') as [string, string];

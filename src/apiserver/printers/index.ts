@@ -1,5 +1,6 @@
 // Server-side printing: turns objects into the meta.k8s.io Table `kubectl get` asks for (Accept: ...;as=Table),
 // with upstream's columns and cells for every kind kubemu serves and NAME/AGE for anything else.
+import { apiServicePrinter } from './apiregistration.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/request.js';
 import { ageColumn, nameColumn } from './columns.js';
@@ -108,6 +109,7 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   ['storage.k8s.io/VolumeAttachment', volumeAttachmentPrinter],
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_PRINTERS,
+  ['apiregistration.k8s.io/APIService', apiServicePrinter],
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   ['/ResourceQuota', resourceQuotaPrinter],
   ['/LimitRange', limitRangePrinter],

@@ -24,6 +24,7 @@ import {
 } from '../admission/index.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
 import { admissionStore } from './admission-store.js';
+import { ensureLocalAPIServices } from './apiservices.js';
 import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
@@ -134,6 +135,8 @@ export class Registry implements ApiHandler {
       options: {},
       user: system,
     });
+    // kube-aggregator's autoregister: an APIService for every group-version served here
+    await ensureLocalAPIServices((req) => this.ensure(req), system);
     await ensureFlowcontrolBootstrap(
       (req) => this.handle(req),
       (req) => this.ensure(req),

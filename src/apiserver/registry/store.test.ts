@@ -206,11 +206,13 @@ const DRY: RequestOptions = { dryRun: true };
 
 /**
  * kinds the generic round below cannot take, each shown elsewhere: names that must be derived from the spec
- * (a CRD is `<plural>.<group>`, an IPAddress is the address), create-only reviews that are never stored,
+ * (a CRD is `<plural>.<group>`, an APIService `<version>.<group>`, an IPAddress is the address), create-only
+ * reviews that are never stored,
  * read-only ComponentStatus
  */
 const OWN_TESTS: ReadonlySet<string> = new Set([
   'apiextensions.k8s.io/customresourcedefinitions',
+  'apiregistration.k8s.io/apiservices',
   'networking.k8s.io/ipaddresses',
   '/componentstatuses',
 ]);

@@ -3,6 +3,7 @@
 // have their own file in ./strategies/.
 import type { KubeObject, RequestOptions, UserInfo } from '../../api/request.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
+import { apiServiceStrategy } from './apiservices.js';
 import { PLATFORM_STRATEGIES } from './strategies-platform.js';
 import { WORKLOAD_AND_STORAGE_STRATEGIES } from './workload-strategies.js';
 import { namespaceStrategy } from './strategies/namespace.js';
@@ -118,6 +119,7 @@ const STRATEGIES: StrategyTable = {
   ...WORKLOAD_AND_STORAGE_STRATEGIES,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_STRATEGIES,
+  'apiregistration.k8s.io/apiservices': apiServiceStrategy,
   // --- admission kinds: ResourceQuota, LimitRange, PriorityClass, StorageClass (#18) ---
   // upstream's resourcequota strategy: status is reset on create, spec and status written separately
   '/resourcequotas': {
