@@ -409,11 +409,11 @@ const EXPECTED = {
   kubernetesService: true,
   kubernetesServiceIp: '10.96.0.1',
   resolvClusterFirst:
-    'nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5',
+    'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5',
   resolvClusterFirstWithHostNet:
-    'nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5',
+    'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5',
   resolvNone:
-    'nameserver 192.0.2.1\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\noptions ndots:2 edns0',
+    'search ns1.svc.cluster-domain.example my.dns.search.suffix\nnameserver 192.0.2.1\noptions ndots:2 edns0',
   resolvDefaultIsNodes: true,
   resolvHostNetClusterFirstIsNodes: true,
   nodePortOnEveryNode: true,
@@ -483,6 +483,9 @@ async function downAndCheck(c: TestCluster, mountsBefore: string[]): Promise<Lef
   };
 }
 
+// a loaded machine (2 cores shared) can take minutes to bring 13 processes up
+const UP_ARGS = ['--network=netns', '--timeout', '180'];
+
 const NOTHING_LEFT: Leftovers = { holders: [], namespaces: [], mounts: [] };
 
 describe('every pod its own network (kubemu up --network=netns)', () => {
@@ -514,9 +517,9 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
   });
 
   it('as root, two clusters at once (alpha, beta): both fully working, then both down with nothing left', async () => {
-    const alpha = await upCluster({ name: 'alpha', extraArgs: ['--network=netns', '--timeout', '120'] });
+    const alpha = await upCluster({ name: 'alpha', extraArgs: UP_ARGS, upTimeoutMs: 200_000 });
     clusters.push(alpha);
-    const beta = await upCluster({ name: 'beta', extraArgs: ['--network=netns', '--timeout', '120'] });
+    const beta = await upCluster({ name: 'beta', extraArgs: UP_ARGS, upTimeoutMs: 200_000 });
     clusters.push(beta);
     const [sa, sb] = [(await alpha.status()) as any, (await beta.status()) as any];
     // different host addresses, the same ones inside
@@ -542,7 +545,8 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
     const c = await upCluster({
       name: 'gamma',
       user,
-      extraArgs: ['--network=netns', '--timeout', '120'],
+      extraArgs: UP_ARGS,
+      upTimeoutMs: 200_000,
     });
     clusters.push(c);
     const s = (await c.status()) as any;

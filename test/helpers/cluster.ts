@@ -129,6 +129,8 @@ export async function upCluster(
     extraArgs?: string[];
     /** run kubemu and kubectl as this unprivileged user (through runuser), owner of the state dir and home */
     user?: TestUser;
+    /** how long `kubemu up` may take (default 90 s; give its --timeout plus the start of pm2) */
+    upTimeoutMs?: number;
   } = {},
 ): Promise<TestCluster> {
   const name = opts.name ?? `e2e${process.pid}${Math.floor(Math.random() * 1000)}`;
@@ -161,20 +163,23 @@ export async function upCluster(
   ];
   const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> =>
     run(command, [...prefix, join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
-  const up = await kubemu([
-    'up',
-    '--name',
-    name,
-    '--nodes',
-    String(opts.nodes ?? 3),
-    '--state-dir',
-    stateDir,
-    '--port',
-    String(port),
-    '--kubeconfig',
-    kubeconfig,
-    ...(opts.extraArgs ?? []),
-  ]);
+  const up = await kubemu(
+    [
+      'up',
+      '--name',
+      name,
+      '--nodes',
+      String(opts.nodes ?? 3),
+      '--state-dir',
+      stateDir,
+      '--port',
+      String(port),
+      '--kubeconfig',
+      kubeconfig,
+      ...(opts.extraArgs ?? []),
+    ],
+    opts.upTimeoutMs,
+  );
   if (up.code !== 0) {
     await kubemu(['down', '--name', name, '--state-dir', stateDir]);
     throw new Error(`kubemu up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
