@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, run, upCluster, type TestCluster } from '../helpers/cluster.js';
+import { alive, descendants, run, upCluster, type TestCluster } from '../helpers/cluster.js';
 import { createTestUser, type TestUser } from '../helpers/test-user.js';
 import { ensureCommands } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
@@ -450,16 +450,21 @@ interface Leftovers {
 /** What a cluster holds besides its components: its holders' PIDs and namespaces, read before `down`. */
 async function holdings(c: TestCluster): Promise<{ pids: number[]; namespaces: string[] }> {
   const s = (await c.status()) as any;
-  const pids: number[] = [s.network.sandboxPid, ...Object.values<number>(s.network.nodePids)];
-  // every pod's namespaces too (pause holders and containers): they are the processes in no namespace of ours
+  const holders: number[] = [s.network.sandboxPid, ...Object.values<number>(s.network.nodePids)];
+  // with every pod's pause and container (the kubelets' descendants) and their namespaces
+  const components = (s.processes as { pid: number }[]).map((p) => p.pid);
+  const pids = [...holders, ...descendants([...components, ...holders])];
   const ours = new Set(nsOf(process.pid));
   const namespaces = new Set<string>();
   for (const pid of pids) for (const ns of nsOf(pid)) if (ns && !ours.has(ns)) namespaces.add(ns);
   return { pids, namespaces: [...namespaces] };
 }
 
-async function downAndCheck(c: TestCluster, mountsBefore: string[]): Promise<Leftovers> {
-  const held = await holdings(c);
+async function downAndCheck(
+  c: TestCluster,
+  mountsBefore: string[],
+  held: { pids: number[]; namespaces: string[] },
+): Promise<Leftovers> {
   const stateDir = c.stateDir;
   await c.down();
   // the kernel frees a namespace once its last process is gone: give it the moment it takes
@@ -533,8 +538,8 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
     expect(results.alpha.nodePortOnEveryNode).toBe(true);
 
     clusters.splice(0);
-    const leftA = await downAndCheck(alpha, mountsBefore);
-    const leftB = await downAndCheck(beta, mountsBefore);
+    const leftA = await downAndCheck(alpha, mountsBefore, await holdings(alpha));
+    const leftB = await downAndCheck(beta, mountsBefore, await holdings(beta));
     expect(leftA).toEqual(NOTHING_LEFT);
     expect(leftB).toEqual(NOTHING_LEFT);
     // no link, address or route of this namespace was touched
@@ -558,8 +563,20 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
     }
     results.gamma = await exercise(c);
     expect(results.gamma).toEqual(results.alpha ?? expectedFor());
+    // the hard way: pm2's daemon and every component SIGKILLed (pods and holders are left to `down`)
+    const held = await holdings(c);
+    const daemon = s.pm2.daemonPid as number;
+    for (const pid of [daemon, ...(s.processes as { pid: number }[]).map((p) => p.pid)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    const after = (await c.status()) as any;
+    expect(after.running).toBe(true);
     clusters.splice(0);
-    expect(await downAndCheck(c, mountsBefore)).toEqual(NOTHING_LEFT);
+    expect(await downAndCheck(c, mountsBefore, held)).toEqual(NOTHING_LEFT);
     expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).toBe(linksBefore);
   }, 600_000);
 });

@@ -20,7 +20,13 @@ import {
   kubeletCertDir,
   type NodeLayout,
 } from './layout.js';
-import { NETNS_CLUSTER_CIDR, NETNS_DNS_IP, NETNS_SERVICE_CIDR, type NetnsRecord } from './network.js';
+import {
+  NETNS_CLUSTER_CIDR,
+  NETNS_DNS_IP,
+  NETNS_KUBERNETES_IP,
+  NETNS_SERVICE_CIDR,
+  type NetnsRecord,
+} from './network.js';
 
 /** upstream's cloud-controller-manager identity, which runs the LoadBalancer service controller */
 const CLOUD_LB_USER = 'system:cloud-controller-manager';
@@ -185,6 +191,7 @@ export function apiServerProcess(c: ClusterSettings): PlannedProcess {
       ...['apiserver', '--state-dir', c.stateDir, '--port', String(c.port), '--name', c.name],
       // netns: on the sandbox's bridge (the `kubernetes` Service's endpoint), upstream's Service range
       ...(c.netns ? ['--host', c.netns.gateway, '--service-cluster-ip-range', NETNS_SERVICE_CIDR] : []),
+      ...(c.netns ? ['--tls-san', new URL(c.apiServerUrl).hostname, '--tls-san', NETNS_KUBERNETES_IP] : []),
     ],
     logFile: componentLog(c.stateDir, 'apiserver'),
     ...(c.netns ? { placement: { in: 'sandbox' as const } } : {}),

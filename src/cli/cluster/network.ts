@@ -17,6 +17,8 @@ export type NetworkMode = 'loopback' | 'netns';
 export const NETNS_SERVICE_CIDR = '10.96.0.0/12';
 export const NETNS_CLUSTER_CIDR = '10.244.0.0/16';
 export const NETNS_DNS_IP = '10.96.0.10';
+/** the `kubernetes` Service's ClusterIP: a name of the apiserver's serving certificate */
+export const NETNS_KUBERNETES_IP = '10.96.0.1';
 /** the most clusters side by side: slots 0..254 (127.S.x.y) */
 const MAX_SLOT = 254;
 

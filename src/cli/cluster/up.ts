@@ -51,6 +51,7 @@ import { STATE_UMASK, secureStateDir, tightenTree } from './state-dir.js';
 import {
   chooseSlot,
   launcher,
+  NETNS_KUBERNETES_IP,
   netnsNodeLayout,
   slotAddresses,
   startClusterNetwork,
@@ -217,7 +218,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     : Pm2Cluster.connect(paths.pm2Home, true);
   const pki = await ensureClusterPki(paths.pki, {
     // netns: the host's address, the bridge's (inside) and the `kubernetes` Service's ClusterIP
-    hosts: [API_HOST, ...(addresses ? [addresses.hostApiIp, addresses.gateway, '10.96.0.1'] : [])],
+    hosts: [API_HOST, ...(addresses ? [addresses.hostApiIp, addresses.gateway, NETNS_KUBERNETES_IP] : [])],
   });
   await ensureKubeletCertificates(settings, pki.ca);
   const { adminToken } = ensureTokenFile(stateDir);
