@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 // a tiny server as a user writes one: `node -e` binding every address on :8080, answering its hostname
 const server = (host: string): string =>
-  `require('http').createServer((req, res) => res.end(require('os').hostname() + '\\n')).listen(8080, '${host}')`;
+  `require('http').createServer((req, res) => res.end(require('os').hostname() + '\\\\n')).listen(8080, '${host}')`;
 
 const MANIFESTS = `apiVersion: apps/v1
 kind: Deployment
@@ -468,16 +468,14 @@ async function downAndCheck(
   const stateDir = c.stateDir;
   await c.down();
   // the kernel frees a namespace once its last process is gone: give it the moment it takes
-  const inUse = await c
-    .waitFor(
-      'the namespaces of the cluster to be gone',
-      async () => {
-        const now = namespacesInUse();
-        return held.namespaces.every((ns) => !now.has(ns)) && now;
-      },
-      10_000,
-    )
-    .catch(() => namespacesInUse());
+  const inUse = await waitFor(
+    'the namespaces of the cluster to be gone',
+    () => {
+      const now = namespacesInUse();
+      return Promise.resolve(held.namespaces.every((ns) => !now.has(ns)) && now);
+    },
+    10_000,
+  ).catch(() => namespacesInUse());
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter((l) => l.includes(stateDir) && !mountsBefore.includes(l));
