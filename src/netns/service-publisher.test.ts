@@ -12,14 +12,15 @@ const svc = (type: string, ports: { nodePort?: number; protocol?: string }[]): S
 class FakePublisher {
   readonly calls: string[] = [];
   refuse = new Set<string>();
-  async publish(listen: Endpoint, target: Endpoint): Promise<Endpoint> {
+  publish(listen: Endpoint, target: Endpoint): Promise<Endpoint> {
     const key = `${listen.host}:${listen.port}`;
-    if (this.refuse.has(key)) throw new Error('EADDRINUSE');
+    if (this.refuse.has(key)) return Promise.reject(new Error('EADDRINUSE'));
     this.calls.push(`+${key}->${target.host}:${target.port}`);
-    return listen;
+    return Promise.resolve(listen);
   }
-  async unpublish(listen: Endpoint): Promise<void> {
+  unpublish(listen: Endpoint): Promise<void> {
     this.calls.push(`-${listen.host}:${listen.port}`);
+    return Promise.resolve();
   }
 }
 
