@@ -1,6 +1,7 @@
 // `kubemu up --network=netns`: the cluster in a network namespace of its own (docs/design.md, "Network model").
 // Picks the cluster's slot S (its host addresses 127.S.x.y), makes the sandbox and one namespace per node, says where
 // each component runs, and tears it all down again by the holders' PIDs.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsenterArgs, killHolder } from '../../netns/holder.js';
 import { NodeNet } from '../../netns/node-net.js';
@@ -144,9 +145,39 @@ export function launcher(net: NetnsRecord, node?: string): string[] {
  * their last process (the components, killed before). Resolves once every holder is gone.
  */
 export async function stopClusterNetwork(net: NetnsRecord): Promise<void> {
-  for (const pid of networkPids(net)) {
-    if (isHolder(pid)) await killHolder(pid);
+  const holders = networkPids(net).filter(isHolder);
+  const namespaces = new Set(holders.map(netnsOf).filter((ns) => ns !== ''));
+  for (const pid of holders) await killHolder(pid);
+  // a component pm2 restarted while `down` stopped it (or any other straggler) still holds a namespace of ours
+  const stragglers = processesIn(namespaces);
+  for (const pid of stragglers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
+  for (const pid of stragglers) if (isAlive(pid)) await killHolder(pid);
+}
+
+const netnsOf = (pid: number): string => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return '';
+  }
+};
+
+/** Every process whose network namespace is one of `namespaces` (by /proc/PID/ns/net), this one excepted. */
+function processesIn(namespaces: Set<string>): number[] {
+  if (namespaces.size === 0) return [];
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (namespaces.has(netnsOf(pid))) out.push(pid);
+  }
+  return out;
 }
 
 /** Alive and still a holder (`sleep infinity` of the sandbox, `tail --pid` of a node), not a recycled PID. */
