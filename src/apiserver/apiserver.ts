@@ -49,6 +49,8 @@ export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 export interface ApiServerOptions {
   stateDir: string;
   host?: string;
+  /** more names for the serving certificate (k3s's --tls-san): addresses clients reach this server at */
+  tlsSans?: string[];
   /** 0 picks a free port */
   port?: number;
   logger: Logger;
@@ -83,7 +85,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const log = opts.logger;
   const host = opts.host ?? '127.0.0.1';
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
-  const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host] });
+  const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host, ...(opts.tlsSans ?? [])] });
   const { file: tokenFile, adminToken } = ensureTokenFile(opts.stateDir);
   const authenticator = TokenAuthenticator.fromFile(tokenFile, log);
   const storage =

@@ -16,6 +16,7 @@ import {
 import { resolve } from 'node:path';
 import { kubemuCommand } from '../util/cli-command.js';
 import { parseQuantity } from '../api/schema/quantity.js';
+import type { NetworkMode } from './cluster/network.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -55,6 +56,12 @@ const COMPONENT_COMMANDS: readonly {
   },
   { command: 'dns', module: 'dns', exportName: 'dnsMain', summary: 'run the cluster DNS server' },
   { command: 'ingress', module: 'ingress', exportName: 'ingressMain', summary: 'run the ingress gateway' },
+  {
+    command: 'netns-publisher',
+    module: 'netns-publisher',
+    exportName: 'netnsPublisherMain',
+    summary: "publish a netns cluster's addresses to the host",
+  },
 ];
 
 const COMMON = `  --name NAME         cluster name (default ${DEFAULT_CLUSTER_NAME})
@@ -113,6 +120,11 @@ function clusterName(command: string, value: string | undefined): string {
   return name;
 }
 
+function networkFlag(value: string): NetworkMode {
+  if (value === 'loopback' || value === 'netns') return value;
+  throw new CliError(`kubemu up: --network must be loopback or netns, got "${value}"`, 2);
+}
+
 const stateDirOf = (name: string, value: string | undefined): string =>
   value ? resolve(value) : defaultStateDir(name);
 
@@ -128,6 +140,7 @@ const UP_OPTIONS: Options = {
   'container-log-max-size': { type: 'string', default: '10Mi' },
   'container-log-max-files': { type: 'string', default: '5' },
   foreground: { type: 'boolean', default: false },
+  network: { type: 'string', default: process.env['KUBEMU_NETWORK'] || 'loopback' },
   timeout: { type: 'string', default: '60' },
   'log-level': { type: 'string', default: process.env['KUBEMU_LOG_LEVEL'] ?? 'info' },
 };
@@ -152,6 +165,9 @@ ${COMMON}
   --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
   --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
   --foreground        stay in the foreground streaming logs; Ctrl-C stops the cluster (npm start)
+  --network MODE      loopback (default; $KUBEMU_NETWORK) or netns: the cluster in a network namespace
+                      of its own, a namespace per pod, upstream's ranges inside (pods 10.244.N.0/24,
+                      Services 10.96.0.0/12); each cluster gets host addresses 127.S.x.y (S=0 first)
   --timeout SECONDS   give up if the nodes are not Ready by then (default 60)
   --log-level LEVEL   components' log level (default info)`,
     async run(argv) {
@@ -181,6 +197,7 @@ ${COMMON}
         ),
         kubeconfig: userKubeconfigPath(v['kubeconfig'] as string | undefined),
         foreground: v['foreground'] === true,
+        network: networkFlag(v['network'] as string),
         timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,
         logLevel: v['log-level'] as string,
       });

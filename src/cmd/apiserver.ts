@@ -13,6 +13,8 @@ export function apiserverMain(argv: string[]): void {
       'state-dir': { type: 'string' },
       port: { type: 'string', default: '6443' },
       host: { type: 'string', default: '127.0.0.1' },
+      // more serving-certificate names, as k3s's flag (kubemu up --network=netns: the host's address, 10.96.0.1)
+      'tls-san': { type: 'string', multiple: true, default: [] },
       name: { type: 'string', default: 'kubemu' },
       'service-cluster-ip-range': { type: 'string', default: '127.96.0.0/16' },
       'service-node-port-range': { type: 'string', default: '30000-32767' },
@@ -35,6 +37,7 @@ export function apiserverMain(argv: string[]): void {
     startApiServer({
       stateDir,
       host: values.host,
+      tlsSans: values['tls-san'],
       port: Number(values.port),
       logger: log,
       clusterName: values.name,

@@ -70,9 +70,11 @@ export function ingressMain(argv: string[]): void {
       // so a restarted gateway never answers 404 for a route it just has not read yet.
       await controller.start();
       const bound = await gateway.start();
-      // `off` (or a negative number) serves no /metrics; unlike the other components, on by default and on statusIp
+      // `off` (or a negative number) serves no /metrics; unlike the other components, on by default
       const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
-      const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, statusIp) : undefined;
+      // on the gateway's own address (the status IP is the host's, not this namespace's, in a netns cluster)
+      const metricsHost = http?.host ?? https?.host ?? statusIp;
+      const metrics = metricsPort >= 0 ? await serveMetrics(metricsPort, metricsHost) : undefined;
       log.info(
         {
           http: bound.http,

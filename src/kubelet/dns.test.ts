@@ -13,8 +13,8 @@ describe('podDns', () => {
   it('ClusterFirst (the default): cluster nameserver, namespace search path, ndots:5, KUBEMU_DNS', () => {
     const dns = podDns(pod(), cluster, HOST);
     expect(dns.resolvConf).toBe(
-      'nameserver 127.96.0.10\n' +
-        'search shop.svc.cluster.local svc.cluster.local cluster.local corp.example\n' +
+      'search shop.svc.cluster.local svc.cluster.local cluster.local corp.example\n' +
+        'nameserver 127.96.0.10\n' +
         'options ndots:5\n',
     );
     expect(dns.env).toEqual({ KUBEMU_DNS: '127.96.0.10:53' });
@@ -52,8 +52,8 @@ describe('podDns', () => {
       HOST,
     );
     expect(dns.resolvConf).toBe(
-      'nameserver 127.96.0.10\nnameserver 1.2.3.4\n' +
-        'search shop.svc.cluster.local svc.cluster.local cluster.local corp.example extra.local\n' +
+      'search shop.svc.cluster.local svc.cluster.local cluster.local corp.example extra.local\n' +
+        'nameserver 127.96.0.10\nnameserver 1.2.3.4\n' +
         'options ndots:2 single-request\n',
     );
   });
@@ -64,11 +64,32 @@ describe('podDns', () => {
       cluster,
       HOST,
     );
-    expect(none).toEqual({ resolvConf: 'nameserver 9.9.9.9\nsearch a.example\n', env: {} });
+    expect(none).toEqual({ resolvConf: 'search a.example\nnameserver 9.9.9.9\n', env: {} });
     const def = podDns(pod({ dnsPolicy: 'Default', dnsConfig: { searches: ['b.example'] } }), cluster, HOST);
     expect(def.resolvConf).toBe(
-      'nameserver 10.0.0.53\nnameserver 10.0.0.54\nsearch corp.example b.example\noptions edns0\n',
+      'search corp.example b.example\nnameserver 10.0.0.53\nnameserver 10.0.0.54\noptions edns0\n',
     );
+  });
+});
+
+describe('resolv.conf limits (upstream formDNSConfigFitsLimits)', () => {
+  it('keeps 3 nameservers and 32 search domains, saying what it cut (DNSConfigForming)', () => {
+    const searches = Array.from({ length: 40 }, (_, i) => `s${i}.example`);
+    const dns = podDns(
+      pod({
+        dnsPolicy: 'None',
+        dnsConfig: { nameservers: ['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4'], searches },
+      }),
+      cluster,
+      HOST,
+    );
+    expect(dns.resolvConf).toBe(
+      `search ${searches.slice(0, 32).join(' ')}\nnameserver 1.1.1.1\nnameserver 2.2.2.2\nnameserver 3.3.3.3\n`,
+    );
+    expect(dns.warnings).toEqual([
+      'Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 1.1.1.1 2.2.2.2 3.3.3.3',
+      `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.slice(0, 32).join(' ')}`,
+    ]);
   });
 });
 

@@ -22,7 +22,15 @@ export interface PodDns {
   resolvConf?: string;
   /** environment for programs that ask the cluster DNS themselves (see src/dns/resolve-env.md) */
   env: Record<string, string>;
+  /** upstream's DNSConfigForming warnings: what was cut to fit resolv.conf's limits */
+  warnings?: string[];
 }
+
+/** upstream's limits (validation.MaxDNSNameservers, MaxDNSSearchPathsExpanded, MaxDNSSearchListCharsExpanded) */
+const MAX_NAMESERVERS = 3;
+const MAX_SEARCH_PATHS = 32;
+const MAX_SEARCH_CHARS = 2048;
+const MAX_DOMAIN_LENGTH = 253;
 
 /** `127.96.0.10:53` → ip and port (53 when none is given) */
 export function splitHostPort(address: string): { ip: string; port: number } {
@@ -42,16 +50,18 @@ export function parseResolvConf(text: string): ResolvConf {
     const [key, ...rest] = fields;
     if (key === 'nameserver' && rest[0]) out.nameservers.push(rest[0]);
     // as glibc: the last search (or domain) line wins
-    else if (key === 'search' || key === 'domain') out.searches = rest.filter((s) => s && s !== '.');
+    else if (key === 'search' || key === 'domain')
+      out.searches = rest.filter((s) => s && s !== '.').map((s) => s.replace(/\.$/, ''));
     else if (key === 'options') out.options.push(...rest.filter(Boolean));
   }
   return out;
 }
 
+/** As the container runtime (containerd) writes it: search, then the nameservers, then options. */
 export function formatResolvConf(c: ResolvConf): string {
   const lines = [
-    ...c.nameservers.map((n) => `nameserver ${n}`),
     ...(c.searches.length ? [`search ${c.searches.join(' ')}`] : []),
+    ...c.nameservers.map((n) => `nameserver ${n}`),
     ...(c.options.length ? [`options ${c.options.join(' ')}`] : []),
   ];
   return `${lines.join('\n')}\n`;
@@ -68,6 +78,29 @@ function mergeOptions(base: string[], extra: { name?: string; value?: string }[]
     byName.set(o.name, o.value !== undefined && o.value !== '' ? `${o.name}:${o.value}` : o.name);
   }
   return [...byName.values()];
+}
+
+/** upstream's formDNSConfigFitsLimits: at most 3 nameservers, 32 search domains of ≤ 253 characters, 2048 in all */
+function fitLimits(conf: ResolvConf): { conf: ResolvConf; warnings: string[] } {
+  const warnings: string[] = [];
+  let nameservers = conf.nameservers;
+  if (nameservers.length > MAX_NAMESERVERS) {
+    nameservers = nameservers.slice(0, MAX_NAMESERVERS);
+    warnings.push(
+      `Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${nameservers.join(' ')}`,
+    );
+  }
+  let searches = conf.searches.slice(0, MAX_SEARCH_PATHS).filter((d) => d.length <= MAX_DOMAIN_LENGTH);
+  let cut = searches.length < conf.searches.length;
+  while (searches.join(' ').length > MAX_SEARCH_CHARS) {
+    searches = searches.slice(0, -1);
+    cut = true;
+  }
+  if (cut)
+    warnings.push(
+      `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`,
+    );
+  return { conf: { ...conf, nameservers, searches }, warnings };
 }
 
 type EffectivePolicy = 'ClusterFirst' | 'Default' | 'None';
@@ -100,7 +133,7 @@ export function podDns(pod: Pod, settings: ClusterDnsSettings, hostResolvConf: s
     if (dns.port === 53) {
       conf = {
         nameservers: [dns.ip],
-        searches: [`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...host.searches],
+        searches: unique([`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...host.searches]),
         options: ['ndots:5'],
       };
     } else {
@@ -118,5 +151,10 @@ export function podDns(pod: Pod, settings: ClusterDnsSettings, hostResolvConf: s
     searches: unique([...conf.searches, ...(extra?.searches ?? [])]),
     options: mergeOptions(conf.options, extra?.options ?? []),
   };
-  return { resolvConf: formatResolvConf(conf), env };
+  const fitted = fitLimits(conf);
+  return {
+    resolvConf: formatResolvConf(fitted.conf),
+    env,
+    ...(fitted.warnings.length ? { warnings: fitted.warnings } : {}),
+  };
 }

@@ -458,6 +458,7 @@ export class PodWorker {
       this.deps.hostResolvConf ?? '',
     );
     this.dnsEnv = { POD_NAMESPACE: this.pod.metadata?.namespace ?? 'default', ...dns.env };
+    for (const warning of dns.warnings ?? []) this.event(undefined, 'Warning', 'DNSConfigForming', warning);
     this.resolvConfPath = undefined;
     if (dns.resolvConf === undefined || this.deps.runtime.mode === 'none') return;
     // with the containers' scratch (tmpfs when there is one): it is made anew for every pod start

@@ -1,11 +1,12 @@
 // A whole local cluster for end-to-end tests: `kubemu up` in a temp state dir on a free port, the real
 // kubectl against it, `kubemu down` at the end (and every PID it listed checked gone).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST } from './apiserver.js';
+import type { TestUser } from './test-user.js';
 import { waitFor } from './wait.js';
 
 export interface ClusterStatusJson {
@@ -126,6 +127,10 @@ export async function upCluster(
     umask?: number;
     /** more `kubemu up` flags */
     extraArgs?: string[];
+    /** run kubemu and kubectl as this unprivileged user (through runuser), owner of the state dir and home */
+    user?: TestUser;
+    /** how long `kubemu up` may take (default 90 s; give its --timeout plus the start of pm2) */
+    upTimeoutMs?: number;
   } = {},
 ): Promise<TestCluster> {
   const name = opts.name ?? `e2e${process.pid}${Math.floor(Math.random() * 1000)}`;
@@ -134,27 +139,47 @@ export async function upCluster(
   const kubeconfig = join(home, 'kubeconfig');
   const port = await freePort();
   const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBEMU_LOG_LEVEL: 'info' };
+  const user = opts.user;
+  if (user) for (const dir of [stateDir, home]) chownSync(dir, user.uid, user.gid);
+  // as the user: runuser, with the environment handed on explicitly (runuser resets HOME)
+  const asUser = user
+    ? [
+        'runuser',
+        '-u',
+        user.name,
+        '--',
+        'env',
+        `HOME=${home}`,
+        `KUBECONFIG=${kubeconfig}`,
+        `PATH=${process.env['PATH']}`,
+      ]
+    : [];
   // with a umask: through a shell that sets it, as the user's own shell would have
-  const [command, ...prefix] =
-    opts.umask === undefined
+  const [command, ...prefix] = [
+    ...asUser,
+    ...(opts.umask === undefined
       ? [process.execPath]
-      : ['/bin/sh', '-c', `umask ${opts.umask.toString(8)} && exec "$@"`, 'sh', process.execPath];
+      : ['/bin/sh', '-c', `umask ${opts.umask.toString(8)} && exec "$@"`, 'sh', process.execPath]),
+  ];
   const kubemu = (args: string[], timeoutMs = 90_000): Promise<Run> =>
     run(command, [...prefix, join(DIST, 'cli/main.js'), ...args], env, { timeoutMs });
-  const up = await kubemu([
-    'up',
-    '--name',
-    name,
-    '--nodes',
-    String(opts.nodes ?? 3),
-    '--state-dir',
-    stateDir,
-    '--port',
-    String(port),
-    '--kubeconfig',
-    kubeconfig,
-    ...(opts.extraArgs ?? []),
-  ]);
+  const up = await kubemu(
+    [
+      'up',
+      '--name',
+      name,
+      '--nodes',
+      String(opts.nodes ?? 3),
+      '--state-dir',
+      stateDir,
+      '--port',
+      String(port),
+      '--kubeconfig',
+      kubeconfig,
+      ...(opts.extraArgs ?? []),
+    ],
+    opts.upTimeoutMs,
+  );
   if (up.code !== 0) {
     await kubemu(['down', '--name', name, '--state-dir', stateDir]);
     throw new Error(`kubemu up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
@@ -165,7 +190,9 @@ export async function upCluster(
     return JSON.parse(r.stdout) as ClusterStatusJson;
   };
   const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Run> =>
-    run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
+    user
+      ? run(asUser[0], [...asUser.slice(1), 'kubectl', '--kubeconfig', kubeconfig, ...args], env, o)
+      : run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
   return {
     name,
     stateDir,

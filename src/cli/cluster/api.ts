@@ -14,15 +14,47 @@ export interface ApiTarget {
 
 /** GET `path` as JSON; rejects on network errors, non-2xx, or after `timeoutMs`. */
 export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): Promise<T> {
+  return requestJson<T>(target, 'GET', path, undefined, timeoutMs);
+}
+
+/** POST `body` to `path`; an object that exists already (409) counts as made. */
+export async function createIfAbsent(target: ApiTarget, path: string, body: object): Promise<void> {
+  await requestJson(target, 'POST', path, body).catch((err: unknown) => {
+    if (!/HTTP 409/.test((err as Error).message)) throw err;
+  });
+}
+
+/** DELETE `path` (gone already is fine), then POST `body` to `collection`: the object as given, whatever was there. */
+export async function replaceObject(
+  target: ApiTarget,
+  collection: string,
+  name: string,
+  body: object,
+): Promise<void> {
+  await requestJson(target, 'DELETE', `${collection}/${name}`, undefined).catch((err: unknown) => {
+    if (!/HTTP 404/.test((err as Error).message)) throw err;
+  });
+  await createIfAbsent(target, collection, body);
+}
+
+function requestJson<T>(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  body: object | undefined,
+  timeoutMs = 2_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${target.url}${path}`,
       {
+        method,
         ca: target.ca,
         ...(target.agent ? { agent: target.agent } : {}),
         timeout: timeoutMs,
         headers: {
           Accept: 'application/json',
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
           ...(target.token ? { Authorization: `Bearer ${target.token}` } : {}),
         },
       },
@@ -30,22 +62,22 @@ export function getJson<T>(target: ApiTarget, path: string, timeoutMs = 2_000): 
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 0) >= 300) {
-            reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+            reject(new Error(`${method} ${path}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
             return;
           }
           try {
-            resolve(JSON.parse(body) as T);
+            resolve(JSON.parse(text) as T);
           } catch (err) {
-            reject(new Error(`GET ${path}: not JSON`, { cause: err }));
+            reject(new Error(`${method} ${path}: not JSON`, { cause: err }));
           }
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out after ${timeoutMs}ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out after ${timeoutMs}ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(body ? JSON.stringify(body) : undefined);
   });
 }
 

@@ -8,6 +8,7 @@ import { COMPONENTS, planComponents } from './components.js';
 import { defaultStateDir, nodeLayout, userKubeconfigPath } from './layout.js';
 import { compactLogLine } from './log-lines.js';
 import { Progress } from './progress.js';
+import { netnsNodeLayout, type NetnsRecord } from './network.js';
 
 describe('layout', () => {
   it('places node N on 127.0.1.N with pods in 127.244.N.0/24', () => {
@@ -46,8 +47,9 @@ describe('planComponents', () => {
         '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
       );
       const perNode = COMPONENTS.filter((k) => k.scope === 'node').length;
-      const perCluster = COMPONENTS.length - perNode;
+      const perCluster = COMPONENTS.filter((k) => k.scope === 'cluster' && !k.netnsOnly).length;
       expect(planned).toHaveLength(perCluster + 2 * perNode);
+      expect(planned.some((p) => p.placement)).toBe(false);
       const kubelet2 = planned.find((p) => p.name === 'kubelet-node-2')!;
       expect(kubelet2.argv.slice(0, 1)).toEqual(['kubelet']);
       expect(kubelet2.argv).toEqual(
@@ -66,6 +68,71 @@ describe('planComponents', () => {
       expect(tokens.find((t) => t.token === scheduler.token)?.user).toBe('system:kube-scheduler');
       // JSON (which is YAML, for kubectl): a component reads it without loading a YAML parser
       expect(JSON.parse(readFileSync(kubeconfigOf('scheduler'), 'utf8'))['current-context']).toBe('kubemu-p');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('planComponents --network=netns', () => {
+  it('places each component (host, sandbox, node), points it at the apiserver it can reach, in-cluster ranges', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-plan-'));
+    try {
+      const nodes = [netnsNodeLayout(stateDir, 1, 1), netnsNodeLayout(stateDir, 2, 1)];
+      const netns: NetnsRecord = {
+        slot: 1,
+        rootless: true,
+        sandboxPid: 4242,
+        nodePids: { 'node-1': 4243, 'node-2': 4244 },
+        gateway: '127.1.1.254',
+        lbPool: '127.1.2.0/24',
+        ingress: { http: 'http://127.1.3.1:8080', https: 'https://127.1.3.1:8443' },
+      };
+      const planned = planComponents(
+        {
+          name: 'p',
+          stateDir,
+          apiServerUrl: 'https://127.1.0.1:7443',
+          innerApiServerUrl: 'https://127.1.1.254:7443',
+          port: 7443,
+          kubeletPort: 10250,
+          nodes,
+          cpu: '2',
+          memory: '4Gi',
+          netns,
+        },
+        '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+      );
+      const byName = (name: string) => planned.find((p) => p.name === name)!;
+      const server = (name: string): string => {
+        const argv = byName(name).argv;
+        return readKubeconfig(argv[argv.indexOf('--kubeconfig') + 1]).server;
+      };
+      expect(byName('netns-publisher').placement).toEqual({ in: 'host' });
+      expect(byName('cloud-lb').placement).toEqual({ in: 'host' });
+      expect(byName('dns').placement).toEqual({ in: 'sandbox' });
+      expect(byName('kube-proxy-node-2').placement).toEqual({ in: 'node', node: 'node-2' });
+      expect(server('netns-publisher')).toBe('https://127.1.0.1:7443');
+      expect(server('scheduler')).toBe('https://127.1.1.254:7443');
+      expect(server('kubelet-node-1')).toBe('https://127.1.1.254:7443');
+      expect(byName('kubelet-node-2').argv).toEqual(
+        expect.arrayContaining([
+          '--node-ip',
+          '127.1.1.2',
+          '--pod-cidr',
+          '10.244.2.0/24',
+          '--cluster-dns',
+          '10.96.0.10',
+        ]),
+      );
+      expect(byName('kubelet-node-2').argv.join(' ')).toContain('--pod-network netns');
+      expect(byName('kube-proxy-node-1').argv.join(' ')).toContain('--proxy-mode nftables');
+      expect(byName('dns').argv.join(' ')).toContain('--listen 127.1.1.254:53');
+      expect(byName('cloud-lb').argv.join(' ')).toContain('--pool 127.1.2.0/24');
+      expect(byName('netns-publisher').argv.join(' ')).toContain(
+        '--sandbox-pid 4242 --rootless --publish 127.1.0.1:7443=127.1.1.254:7443 ' +
+          '--publish 127.1.3.1:8080=127.1.1.254:80 --publish 127.1.3.1:8443=127.1.1.254:443 --node-ips 127.1.1.1,127.1.1.2',
+      );
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

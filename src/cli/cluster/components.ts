@@ -20,6 +20,13 @@ import {
   kubeletCertDir,
   type NodeLayout,
 } from './layout.js';
+import {
+  NETNS_CLUSTER_CIDR,
+  NETNS_DNS_IP,
+  NETNS_KUBERNETES_IP,
+  NETNS_SERVICE_CIDR,
+  type NetnsRecord,
+} from './network.js';
 
 /** upstream's cloud-controller-manager identity, which runs the LoadBalancer service controller */
 const CLOUD_LB_USER = 'system:cloud-controller-manager';
@@ -42,7 +49,14 @@ export interface ClusterSettings {
   /** the kubelets' --container-log-max-size / --container-log-max-files (their defaults, 10Mi × 5, when unset) */
   containerLogMaxSize?: string;
   containerLogMaxFiles?: number;
+  /** netns mode: the cluster's network (its slot, sandbox and node holders); loopback mode when unset */
+  netns?: NetnsRecord;
+  /** netns mode: the apiserver as the components inside the sandbox reach it (https://127.S.1.254:PORT) */
+  innerApiServerUrl?: string;
 }
+
+/** upstream's kube-proxy identity (bound to system:node-proxier): the netns publisher reads Services as it does */
+const KUBE_PROXY_USER = 'system:kube-proxy';
 
 /**
  * A kind of component: `command` is the `kubemu <command>` that runs it; `args` are its arguments besides
@@ -50,7 +64,17 @@ export interface ClusterSettings {
  * `user`; a node-scoped one runs per node (named `<command>-<node>`) with that node's identity.
  */
 export type ComponentKind =
-  | { command: string; scope: 'cluster'; user: string; args(cluster: ClusterSettings): string[] }
+  | {
+      command: string;
+      scope: 'cluster';
+      user: string;
+      args(cluster: ClusterSettings): string[];
+      /** netns mode: runs in the host's network namespace (default: inside the cluster's sandbox) */
+      host?: true;
+      /** runs only in netns mode */
+      netnsOnly?: true;
+      gatesReady?: true;
+    }
   | {
       command: string;
       scope: 'node';
@@ -63,13 +87,29 @@ export type ComponentKind =
 export const COMPONENTS: readonly ComponentKind[] = [
   { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
-  { command: 'ingress', scope: 'cluster', user: 'system:kube-ingress', args: () => [] },
-  // 127.96.0.10:53, or :1053 when this machine won't let us bind port 53; the kubelets point pods at it
+  {
+    command: 'ingress',
+    scope: 'cluster',
+    user: 'system:kube-ingress',
+    // netns: on the sandbox's bridge, published to the host at 127.S.3.1 (which its Ingresses' status names)
+    args: (c) =>
+      c.netns
+        ? [
+            ...['--http', `${c.netns.gateway}:80`, '--https', `${c.netns.gateway}:443`],
+            ...['--status-ip', new URL(c.netns.ingress.http).hostname],
+          ]
+        : [],
+  },
+  // 127.96.0.10:53, or :1053 when this machine won't let us bind port 53; the kubelets point pods at it. netns: on
+  // the sandbox's bridge, behind the kube-dns Service's ClusterIP 10.96.0.10 (kubemu up makes it)
   {
     command: 'dns',
     scope: 'cluster',
     user: DNS_USER,
-    args: () => ['--listen', clusterDnsAddress(), '--zone', CLUSTER_DOMAIN],
+    args: (c) => [
+      ...['--listen', c.netns ? `${c.netns.gateway}:53` : clusterDnsAddress()],
+      ...['--zone', CLUSTER_DOMAIN],
+    ],
   },
   {
     command: 'kubelet',
@@ -84,14 +124,54 @@ export const COMPONENTS: readonly ComponentKind[] = [
       ...['--client-ca-file', clusterPaths(c.stateDir).caCert],
       // the cluster's image store (`kubemu image build`) lives in the state dir
       ...['--state-dir', c.stateDir],
-      ...['--cluster-dns', clusterDnsAddress(), '--cluster-domain', CLUSTER_DOMAIN],
+      ...['--cluster-dns', c.netns ? NETNS_DNS_IP : clusterDnsAddress(), '--cluster-domain', CLUSTER_DOMAIN],
+      ...(c.netns ? ['--pod-network', 'netns'] : []),
       ...(c.containerLogMaxSize ? ['--container-log-max-size', c.containerLogMaxSize] : []),
       ...(c.containerLogMaxFiles ? ['--container-log-max-files', String(c.containerLogMaxFiles)] : []),
     ],
   },
-  { command: 'kube-proxy', scope: 'node', args: (_c, n) => ['--node-name', n.name, '--node-ip', n.ip] },
-  { command: 'cloud-lb', scope: 'cluster', user: CLOUD_LB_USER, args: () => [] },
+  {
+    command: 'kube-proxy',
+    scope: 'node',
+    args: (c, n) => [
+      ...['--node-name', n.name, '--node-ip', n.ip],
+      ...(c.netns ? ['--proxy-mode', 'nftables', '--cluster-cidr', NETNS_CLUSTER_CIDR] : []),
+    ],
+  },
+  // netns: on the host, where its LoadBalancer IPs must be; it sends to the NodePorts the publisher puts there
+  {
+    command: 'cloud-lb',
+    scope: 'cluster',
+    user: CLOUD_LB_USER,
+    host: true,
+    args: (c) => (c.netns ? ['--pool', c.netns.lbPool] : []),
+  },
+  // netns: the host's side (apiserver, ingress, NodePorts); the apiserver is reached through it, so it starts first
+  {
+    command: 'netns-publisher',
+    scope: 'cluster',
+    user: KUBE_PROXY_USER,
+    host: true,
+    netnsOnly: true,
+    gatesReady: true,
+    args: (c) => netnsPublisherArgs(c),
+  },
 ];
+
+/** The publisher's fixed addresses: the apiserver (the host's URL) and the ingress; NodePorts on every node's IP. */
+function netnsPublisherArgs(c: ClusterSettings): string[] {
+  const net = c.netns!;
+  const api = new URL(c.apiServerUrl);
+  const http = new URL(net.ingress.http);
+  const https = new URL(net.ingress.https);
+  return [
+    ...['--sandbox-pid', String(net.sandboxPid), ...(net.rootless ? ['--rootless'] : [])],
+    ...['--publish', `${api.hostname}:${c.port}=${net.gateway}:${c.port}`],
+    ...['--publish', `${http.hostname}:${http.port || 80}=${net.gateway}:80`],
+    ...['--publish', `${https.hostname}:${https.port || 443}=${net.gateway}:443`],
+    ...['--node-ips', c.nodes.map((n) => n.ip).join(',')],
+  ];
+}
 
 /** One process to start: its pm2 name, the `kubemu` argv that runs it, its log file. */
 export interface PlannedProcess {
@@ -100,13 +180,21 @@ export interface PlannedProcess {
   logFile: string;
   /** a kubelet: Ready nodes need it, so it starts with the apiserver (see `kubemu up`) */
   gatesReady?: boolean;
+  /** netns mode: where it runs (the host's namespace, the sandbox, or a node's namespace) */
+  placement?: { in: 'host' } | { in: 'sandbox' } | { in: 'node'; node: string };
 }
 
 export function apiServerProcess(c: ClusterSettings): PlannedProcess {
   return {
     name: 'apiserver',
-    argv: ['apiserver', '--state-dir', c.stateDir, '--port', String(c.port), '--name', c.name],
+    argv: [
+      ...['apiserver', '--state-dir', c.stateDir, '--port', String(c.port), '--name', c.name],
+      // netns: on the sandbox's bridge (the `kubernetes` Service's endpoint), upstream's Service range
+      ...(c.netns ? ['--host', c.netns.gateway, '--service-cluster-ip-range', NETNS_SERVICE_CIDR] : []),
+      ...(c.netns ? ['--tls-san', new URL(c.apiServerUrl).hostname, '--tls-san', NETNS_KUBERNETES_IP] : []),
+    ],
     logFile: componentLog(c.stateDir, 'apiserver'),
+    ...(c.netns ? { placement: { in: 'sandbox' as const } } : {}),
   };
 }
 
@@ -124,11 +212,19 @@ export async function ensureKubeletCertificates(c: ClusterSettings, ca: Certific
  */
 export function planComponents(c: ClusterSettings, caPem: string): PlannedProcess[] {
   const planned: PlannedProcess[] = [];
-  const add = (command: string, name: string, token: string, args: string[], gatesReady = false): void => {
+  const add = (
+    command: string,
+    name: string,
+    token: string,
+    args: string[],
+    gatesReady = false,
+    placement?: PlannedProcess['placement'],
+  ): void => {
     const kubeconfig = componentKubeconfig(c.stateDir, name);
+    const inside = placement !== undefined && placement.in !== 'host';
     writeKubeconfig(kubeconfig, {
       name: c.name,
-      server: c.apiServerUrl,
+      server: inside && c.innerApiServerUrl ? c.innerApiServerUrl : c.apiServerUrl,
       caPem,
       token,
       setCurrent: true,
@@ -139,17 +235,28 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
       argv: [command, '--kubeconfig', kubeconfig, ...args],
       logFile: componentLog(c.stateDir, name),
       ...(gatesReady ? { gatesReady } : {}),
+      ...(placement ? { placement } : {}),
     });
   };
   for (const kind of COMPONENTS) {
-    if (kind.scope === 'cluster')
-      add(kind.command, kind.command, ensureComponentToken(c.stateDir, kind.user), kind.args(c));
+    if (kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
+    const placement = c.netns ? { in: kind.host ? ('host' as const) : ('sandbox' as const) } : undefined;
+    const token = ensureComponentToken(c.stateDir, kind.user);
+    add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
   for (const node of c.nodes) {
     const token = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
-      if (kind.scope === 'node')
-        add(kind.command, `${kind.command}-${node.name}`, token, kind.args(c, node), kind.gatesReady);
+      if (kind.scope !== 'node') continue;
+      const placement = c.netns ? { in: 'node' as const, node: node.name } : undefined;
+      add(
+        kind.command,
+        `${kind.command}-${node.name}`,
+        token,
+        kind.args(c, node),
+        kind.gatesReady,
+        placement,
+      );
     }
   }
   return planned;

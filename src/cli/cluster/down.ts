@@ -9,6 +9,7 @@ import { clusterPaths } from './layout.js';
 import { Pm2Cluster } from './pm2.js';
 import { isAlive, terminate } from './processes.js';
 import { clusterPids, runningState } from './running.js';
+import { isHolder, networkPids, stopClusterNetwork } from './network.js';
 
 export interface DownOptions {
   name: string;
@@ -57,6 +58,11 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     pm2.disconnect();
   }
   const left = await terminate(pids.filter(isAlive), 5_000);
+  // netns: the node and sandbox holders last; their namespaces, veths and mounts go with them
+  if (record?.network) {
+    await stopClusterNetwork(record.network);
+    left.push(...networkPids(record.network).filter(isHolder));
+  }
   if (left.length > 0) {
     throw new CliError(`cluster "${name}": processes ${left.join(', ')} are still alive after SIGKILL`);
   }

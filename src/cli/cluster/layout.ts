@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { kubemuCommand, shellQuote } from '../../util/cli-command.js';
+import type { NetnsRecord } from './network.js';
 
 export const DEFAULT_CLUSTER_NAME = 'kubemu';
 export const DEFAULT_API_PORT = 6443;
@@ -93,6 +94,8 @@ export interface RunRecord {
   /** foreground mode: how often the supervisor restarted each component (pm2 counts its own) */
   restarts?: Record<string, number>;
   startedAt: string;
+  /** netns mode: the cluster's network namespaces and host addresses (loopback mode when absent) */
+  network?: NetnsRecord;
 }
 
 export function readRunRecord(stateDir: string): RunRecord | undefined {

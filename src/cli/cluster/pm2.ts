@@ -16,7 +16,9 @@ export interface ManagedProcess {
 
 export interface ProcessSpec {
   name: string;
-  /** argv after the node binary */
+  /** the program: node (default), or a launcher such as nsenter whose args name node themselves */
+  command?: string;
+  /** argv after the program */
   args: string[];
   env: Record<string, string>;
   /** stdout and stderr both go here */
@@ -82,7 +84,7 @@ export class Pm2Cluster {
       this.api.start(
         {
           name: spec.name,
-          script: process.execPath,
+          script: spec.command ?? process.execPath,
           interpreter: 'none',
           args: spec.args,
           cwd: spec.cwd,

@@ -2,6 +2,7 @@
 import { clusterPaths, readRunRecord, type RunRecord } from './layout.js';
 import { daemonPid } from './pm2.js';
 import { descendants, isOurs } from './processes.js';
+import { isHolder } from './network.js';
 
 export interface RunningState {
   record: RunRecord | undefined;
@@ -27,7 +28,12 @@ export function runningState(stateDir: string): RunningState {
     record,
     daemonPid: daemon,
     livePids,
-    running: daemon !== undefined || Object.keys(livePids).length > 0 || supervisorAlive,
+    running:
+      daemon !== undefined ||
+      Object.keys(livePids).length > 0 ||
+      supervisorAlive ||
+      // netns: a sandbox left after its components died (kill -9) still needs `down`
+      (record?.network !== undefined && isHolder(record.network.sandboxPid)),
   };
 }
 

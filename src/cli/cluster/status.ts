@@ -23,6 +23,15 @@ export interface ClusterStatus {
   apiServer: { url: string | null; ready: boolean };
   nodes: { name: string; internalIP: string | null; ready: string; degraded: NodeProblemSummary[] }[];
   ingress: { http: string | null; https: string | null };
+  /** netns mode: the cluster's slot and host addresses besides the apiserver, ingress and nodes; null in loopback */
+  network: {
+    slot: number;
+    rootless: boolean;
+    loadBalancers: string;
+    sandboxPid: number;
+    /** each node's namespace holder */
+    nodePids: Record<string, number>;
+  } | null;
   /** what runs degraded (the nodes' True *Degraded conditions, the ingress off :80/:443); empty when nothing does */
   degraded: Degradation[];
   /**
@@ -88,7 +97,16 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     apiServer: { url, ready },
     dashboard: url ? dashboardUrl(url) : null,
     nodes,
-    ingress: ingressRunning ? ingressUrls() : { http: null, https: null },
+    ingress: ingressRunning ? (record?.network?.ingress ?? ingressUrls()) : { http: null, https: null },
+    network: record?.network
+      ? {
+          slot: record.network.slot,
+          rootless: record.network.rootless,
+          loadBalancers: record.network.lbPool,
+          sandboxPid: record.network.sandboxPid,
+          nodePids: record.network.nodePids,
+        }
+      : null,
     degraded: state.running ? clusterDegradations(nodes, ingressRunning) : [],
     kubeconfig: record?.kubeconfig ?? null,
     context: contextName(name),
@@ -115,6 +133,12 @@ export function formatStatus(s: ClusterStatus): string {
     `state dir   ${s.stateDir}`,
     `API server  ${s.apiServer.url ?? '-'}${s.apiServer.url ? (s.apiServer.ready ? ' (ready)' : ' (not ready)') : ''}`,
     `ingress     http: ${s.ingress.http ?? 'not yet'}, https: ${s.ingress.https ?? 'not yet'}`,
+    ...(s.network
+      ? [
+          `LB IPs      ${s.network.loadBalancers}`,
+          `network     netns, slot ${s.network.slot}${s.network.rootless ? ' (rootless)' : ''}, sandbox pid ${s.network.sandboxPid}; NodePorts on each node's INTERNAL-IP`,
+        ]
+      : []),
     `dashboard   ${clusterCommand('dashboard', s.name, s.stateDir)}`,
     `kubeconfig  ${s.kubeconfig ?? '-'} (context ${s.context})`,
     '',

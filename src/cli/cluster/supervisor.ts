@@ -91,7 +91,7 @@ export class DirectSupervisor implements Supervisor {
   }
 
   private spawn(spec: ProcessSpec, log: WriteStream): ChildProcess {
-    const child = spawn(process.execPath, spec.args, {
+    const child = spawn(spec.command ?? process.execPath, spec.args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,6 +48,18 @@ import { isAlive, terminate } from './processes.js';
 import { DirectSupervisor, type Supervisor } from './supervisor.js';
 import { privateDir, privateFile } from '../../util/private-files.js';
 import { STATE_UMASK, secureStateDir, tightenTree } from './state-dir.js';
+import {
+  chooseSlot,
+  launcher,
+  NETNS_KUBERNETES_IP,
+  netnsNodeLayout,
+  slotAddresses,
+  startClusterNetwork,
+  stopClusterNetwork,
+  type NetworkMode,
+} from './network.js';
+import { ensureKubeDns } from './netns-dns.js';
+import { findProgram } from '../../util/find-program.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -70,6 +82,8 @@ export interface UpOptions {
   timeoutMs: number;
   /** components' KUBEMU_LOG_LEVEL */
   logLevel: string;
+  /** loopback (default) or netns: the cluster in a network namespace of its own (docs/design.md) */
+  network?: NetworkMode;
   out?: NodeJS.WritableStream;
 }
 
@@ -148,13 +162,24 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         `Use it as it is, or stop it first with: ${downCommand(name, stateDir)}`,
     );
   }
+  const netns = opts.network === 'netns';
+  // netns: the cluster's slot S, whose host addresses (127.S.x.y) no other cluster holds
+  const slot = netns
+    ? await chooseSlot(opts.port, undefined).catch((err: unknown) => {
+        throw new CliError((err as Error).message, 1, { cause: err });
+      })
+    : undefined;
+  const addresses = slot !== undefined ? slotAddresses(slot) : undefined;
   const settings: ClusterSettings = {
     name,
     stateDir,
-    apiServerUrl: `https://${API_HOST}:${opts.port}`,
+    apiServerUrl: `https://${addresses?.hostApiIp ?? API_HOST}:${opts.port}`,
+    ...(addresses ? { innerApiServerUrl: `https://${addresses.gateway}:${opts.port}` } : {}),
     port: opts.port,
     kubeletPort: opts.kubeletPort,
-    nodes: Array.from({ length: opts.nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
+    nodes: Array.from({ length: opts.nodes }, (_, i) =>
+      slot !== undefined ? netnsNodeLayout(stateDir, i + 1, slot) : nodeLayout(stateDir, i + 1),
+    ),
     cpu: opts.cpu,
     memory: opts.memory,
     ...(opts.containerLogMaxSize ? { containerLogMaxSize: opts.containerLogMaxSize } : {}),
@@ -162,7 +187,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   };
   /** no database yet: the first start of this cluster */
   const newCluster = !existsSync(join(stateDir, 'state.db'));
-  await checkPorts(opts, settings);
+  if (!netns) await checkPorts(opts, settings);
   // everything made from here on, by this process, pm2 and the components, is private to the user
   process.umask(STATE_UMASK);
   secureStateDir(stateDir);
@@ -191,18 +216,43 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         }),
       )
     : Pm2Cluster.connect(paths.pm2Home, true);
-  const pki = await ensureClusterPki(paths.pki, { hosts: [API_HOST] });
+  const pki = await ensureClusterPki(paths.pki, {
+    // netns: the host's address, the bridge's (inside) and the `kubernetes` Service's ClusterIP
+    hosts: [API_HOST, ...(addresses ? [addresses.hostApiIp, addresses.gateway, NETNS_KUBERNETES_IP] : [])],
+  });
   await ensureKubeletCertificates(settings, pki.ca);
   const { adminToken } = ensureTokenFile(stateDir);
   const supervisor = await supervisorReady;
+  if (slot !== undefined) {
+    progress.update('network', 'creating');
+    settings.netns = await startClusterNetwork(name, slot, settings.nodes).catch(async (err: unknown) => {
+      await supervisor.stopAll();
+      throw new CliError(`cluster "${name}": ${(err as Error).message}`, 1, { cause: err });
+    });
+    progress.update(
+      'network',
+      `ready (${progress.elapsed()}, slot ${slot}${settings.netns.rootless ? ', rootless' : ''})`,
+    );
+  }
+  const nsenter = settings.netns ? findProgram('nsenter') : undefined;
   const env = { KUBEMU_LOG_LEVEL: opts.logLevel };
   const startProcess = (p: PlannedProcess): Promise<void> => {
     // made here, so pm2 (which may be an older daemon with another umask) appends to a private file
     privateDir(dirname(p.logFile));
     privateFile(p.logFile);
+    const where = p.placement;
+    // netns: nsenter execs node in the sandbox's or the node's namespaces (the PID stays the component's)
+    const prefix =
+      settings.netns && where && where.in !== 'host'
+        ? launcher(settings.netns, where.in === 'node' ? where.node : undefined)
+        : undefined;
     return supervisor.start({
       name: p.name,
-      args: [CLI_MAIN, ...p.argv],
+      ...(prefix
+        ? { command: nsenter, args: [...prefix.slice(1), process.execPath, CLI_MAIN, ...p.argv] }
+        : {
+            args: [CLI_MAIN, ...p.argv],
+          }),
       env,
       logFile: p.logFile,
       cwd: stateDir,
@@ -211,7 +261,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 
   const stopOnSignal = (): void => {
     out.write('\ninterrupted: stopping what was started\n');
-    void supervisor.stopAll().finally(() => process.exit(130));
+    void supervisor
+      .stopAll()
+      .then(() => settings.netns && stopClusterNetwork(settings.netns))
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
@@ -257,6 +310,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       late: 'did not become ready in time',
     });
     progress.update('apiserver', `ready (${progress.elapsed()})`);
+    // netns: the kube-dns Service (10.96.0.10) in front of the DNS server on the sandbox's bridge
+    if (settings.netns) await ensureKubeDns(target, settings.netns.gateway);
     watch.watchAll();
     // the second wave starts while the nodes come Ready: nothing below waits for its starts but the run record
     const rest = startAll(components.filter((c) => !inFirstWave(c)));
@@ -333,6 +388,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     if (!opts.foreground && daemon !== undefined) pids.push(daemon);
     await supervisor.stopAll();
     await terminate(pids.filter(isAlive), 2_000);
+    if (settings.netns) await stopClusterNetwork(settings.netns);
     rmSync(paths.runRecord, { force: true });
     throw new CliError(`cluster "${name}" failed to come up; logs are in ${paths.logs}`, 1, { cause: err });
   }
@@ -352,6 +408,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     ...(opts.foreground ? { supervisorPid: process.pid } : {}),
     pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     startedAt: new Date(startedAt).toISOString(),
+    ...(settings.netns ? { network: settings.netns } : {}),
   };
   writeRunRecord(record);
   written.record = record;
@@ -383,6 +440,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   });
   streaming = false;
   await supervisor.stopAll();
+  if (settings.netns) await stopClusterNetwork(settings.netns);
   removeFromKubeconfig(opts.kubeconfig, name);
   rmSync(paths.runRecord, { force: true });
   out.write(`cluster "${name}" stopped (state kept in ${stateDir}).\n`);
@@ -423,8 +481,14 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
     ...warning,
     `  API server      ${record.apiServerUrl}`,
     `  nodes           ${nodeLines.join('\n                  ')}`,
-    `  ingress HTTP    ${ingressUrls().http}`,
-    `  ingress HTTPS   ${ingressUrls().https}`,
+    `  ingress HTTP    ${(record.network?.ingress ?? ingressUrls()).http}`,
+    `  ingress HTTPS   ${(record.network?.ingress ?? ingressUrls()).https}`,
+    ...(record.network
+      ? [
+          `  LoadBalancers   ${record.network.lbPool}`,
+          `  network         netns, slot ${record.network.slot}${record.network.rootless ? ' (rootless)' : ''}: pods 10.244.N.0/24, Services 10.96.0.0/12, DNS 10.96.0.10`,
+        ]
+      : []),
     `  state dir       ${record.stateDir}`,
     `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
     '',

@@ -1,0 +1,84 @@
+// Publishes every Service's NodePorts to the host: for each node address, a host listener on ADDRESS:nodePort whose
+// connections go to the same ADDRESS:nodePort inside the cluster sandbox, where that node's kube-proxy takes them
+// (a node's InternalIP is where the host reaches its NodePorts, as on a real cluster). Reconciled from the Services
+// the caller hands in; one reconcile at a time, so a burst of Service changes never races itself.
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { Logger } from '../util/logger.js';
+import type { Endpoint } from './pipe.js';
+
+/** What publishing needs of a Publisher (src/netns/publisher.ts). */
+export interface PortPublisher {
+  publish(listen: Endpoint, target: Endpoint): Promise<Endpoint>;
+  unpublish(listen: Endpoint): Promise<void>;
+}
+
+/** The TCP NodePorts `services` allocate (UDP is not published yet: see docs/design.md). */
+export function tcpNodePorts(services: Iterable<Service>): Set<number> {
+  const ports = new Set<number>();
+  for (const svc of services) {
+    const type = svc.spec?.type;
+    if (type !== 'NodePort' && type !== 'LoadBalancer') continue;
+    for (const p of svc.spec?.ports ?? []) {
+      if ((p.protocol ?? 'TCP') === 'TCP' && p.nodePort) ports.add(p.nodePort);
+    }
+  }
+  return ports;
+}
+
+export class NodePortPublisher {
+  /** `ip:port` published now */
+  private readonly current = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
+  private wanted = new Set<number>();
+
+  constructor(
+    private readonly publisher: PortPublisher,
+    /** the nodes' InternalIPs: each node's NodePorts are published at its own address */
+    private readonly nodeIps: readonly string[],
+    private readonly log: Logger,
+  ) {}
+
+  /** Makes the published NodePorts those of `services`; resolves once done (errors are logged, retried next time). */
+  update(services: Iterable<Service>): Promise<void> {
+    this.wanted = tcpNodePorts(services);
+    this.running = this.running.then(() => this.reconcile());
+    return this.running;
+  }
+
+  /** published `ip:port`s, for tests and status */
+  published(): string[] {
+    return [...this.current].sort();
+  }
+
+  private async reconcile(): Promise<void> {
+    const want = new Set<string>();
+    for (const port of this.wanted) for (const ip of this.nodeIps) want.add(`${ip}:${port}`);
+    for (const key of [...this.current]) {
+      if (want.has(key)) continue;
+      const endpoint = parse(key);
+      try {
+        await this.publisher.unpublish(endpoint);
+        this.current.delete(key);
+        this.log.info({ address: key }, 'NodePort unpublished');
+      } catch (err) {
+        this.log.warn({ err, address: key }, 'cannot unpublish NodePort');
+      }
+    }
+    for (const key of want) {
+      if (this.current.has(key)) continue;
+      const endpoint = parse(key);
+      try {
+        await this.publisher.publish(endpoint, endpoint);
+        this.current.add(key);
+        this.log.info({ address: key }, 'NodePort published to the host');
+      } catch (err) {
+        this.log.error({ err, address: key }, 'cannot publish NodePort to the host');
+      }
+    }
+  }
+}
+
+function parse(key: string): Endpoint {
+  const i = key.lastIndexOf(':');
+  return { host: key.slice(0, i), port: Number(key.slice(i + 1)) };
+}
