@@ -108,13 +108,13 @@ export class NftSession {
     this.child = child;
     this.stderr = '';
     this.written = 0;
-    child.stdout!.resume();
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stdout.resume();
+    child.stderr.on('data', (c: Buffer) => {
       if (this.child !== child) return;
       this.stderr += c.toString();
       this.check();
     });
-    child.stdin!.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
     child.on('error', (err) => {
       if (this.child === child) this.child = undefined;
       this.fail(new NftSessionError(`cannot run ${this.opts.command.join(' ')} -i: ${err.message}`));
