@@ -20,12 +20,16 @@ const isReady = (p: Pod): boolean =>
  */
 const COLD_BURST = BURST;
 
-/** one burst of `size` pods in `namespace`: create → Ready latencies, in ms, of those Ready within a minute */
-async function oneBurst(
+/**
+ * one burst of `size` pods in `namespace`: create → Ready latencies, in ms, of those Ready within a minute;
+ * `nodeNames`: bound to these nodes round-robin (a cluster without a scheduler)
+ */
+export async function oneBurst(
   client: KubeClient,
   connection: ApiConnection,
   namespace: string,
   size = BURST,
+  nodeNames: string[] = [],
 ): Promise<number[]> {
   await client.namespaces.create({ metadata: { name: namespace } });
   const created = new Map<string, number>();
@@ -52,7 +56,13 @@ async function oneBurst(
       const name = `p-${i}`;
       created.set(name, performance.now());
       await client.pods.create(
-        { metadata: { name }, spec: { containers: [{ name: 'app', image: 'kubemu/hello:v1' }] } },
+        {
+          metadata: { name },
+          spec: {
+            ...(nodeNames.length ? { nodeName: nodeNames[i % nodeNames.length] } : {}),
+            containers: [{ name: 'app', image: 'kubemu/hello:v1' }],
+          },
+        },
         { namespace },
       );
     }),
@@ -64,7 +74,7 @@ async function oneBurst(
 }
 
 /** until every pod of the burst is gone and its processes with it, at most a minute */
-async function waitGone(client: KubeClient, namespace: string): Promise<void> {
+export async function waitGone(client: KubeClient, namespace: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if ((await client.pods.list({ namespace })).items.length === 0) {

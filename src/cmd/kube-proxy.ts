@@ -91,6 +91,8 @@ export function kubeProxyMain(argv: string[]): void {
           masqueradeAll: values['masquerade-all'] ?? false,
           minSyncPeriodMs: parseDuration(values['min-sync-period']),
           syncPeriodMs: parseDuration(values['sync-period']),
+          // KUBEMU_NFT_SESSION=off: one `nft -f -` process a sync, as before (the bench's A/B comparison)
+          nftSession: process.env['KUBEMU_NFT_SESSION'] !== 'off',
           logger: log,
         });
         await serveMetrics(() => proxier.hasSynced(), 'serving /metrics and /healthz');

@@ -1,9 +1,15 @@
-// Where the nftables proxier may run, and how it talks to the kernel: `nft -f -` transactions and listings.
+// Where the nftables proxier may run, and how it talks to the kernel: transactions through one long-running
+// `nft -i` (nft-session.ts), `nft -f -` for the big ones (a full sync), and listings.
 // It never programs the host's own firewall: it refuses to start in the root network namespace.
 import { spawn, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import type { ExistingObjects } from './generator.js';
+import { NftCommandError } from './nft-errors.js';
+import { NftSession, NftSessionError } from './nft-session.js';
 import type { NftFamily } from './transaction.js';
+
+export { NftCommandError };
 
 /** the kernel's initial network namespace always has this inode (PROC_NET_INIT_INO, 0xEFFFFFF9) */
 export const INIT_NETNS = 'net:[4026531833]';
@@ -44,24 +50,29 @@ function netnsOf(pid: 'self' | '1'): string | undefined {
 }
 
 export interface NftRunnerOptions {
-  /** the nft binary; default `nft` on PATH */
-  nft?: string;
+  /** the argv that runs nft; default `['nft']` (tests: `['ip', 'netns', 'exec', NS, 'nft']`) */
+  command?: string[];
+  /** small transactions through one long-running `nft -i` (default); false: one `nft -f -` process each */
+  session?: boolean;
+  logger?: Logger;
 }
 
-export class NftCommandError extends Error {
-  constructor(
-    message: string,
-    readonly stderr: string,
-  ) {
-    super(message);
-    this.name = 'NftCommandError';
-  }
-}
+/**
+ * Transactions longer than this go to a one-shot `nft -f -`: nft -i reads a line through libedit, which gets
+ * slow on lines of megabytes (a full sync of 1,000 Services, ~2 MB, took 6× as long as with -f).
+ */
+export const SESSION_MAX_SCRIPT = 64 * 1024;
+
+/** after this many session failures in a row (not transactions nft refused) every transaction uses `nft -f -` */
+const SESSION_FAILURES_TO_GIVE_UP = 3;
 
 /** runs nft with `input` on stdin; resolves stdout */
-function runNft(nft: string, args: string[], input?: string): Promise<string> {
+function runNft(command: string[], args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(nft, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const [nft, ...pre] = command;
+    const child = spawn(nft, [...pre, ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let err = '';
     child.stdout!.on('data', (c: Buffer) => out.push(c));
@@ -86,24 +97,65 @@ interface NftJsonList {
 export interface NftApplier {
   apply(script: string): Promise<void>;
   list(family: NftFamily, table: string): Promise<ExistingObjects>;
+  /** stops what it keeps running (the nft session) */
+  close?(): void;
 }
 
 export class NftRunner implements NftApplier {
-  private readonly nft: string;
+  private readonly command: string[];
+  private readonly log: Logger;
+  private session: NftSession | undefined;
+  private sessionFailures = 0;
+  /** transactions sent through the session and through one-shot `nft -f -` runs, for tests and benches */
+  readonly counts = { session: 0, oneShot: 0 };
 
   constructor(opts: NftRunnerOptions = {}) {
-    this.nft = opts.nft ?? 'nft';
+    this.command = opts.command ?? ['nft'];
+    this.log = opts.logger ?? silentLogger();
+    if (opts.session ?? true) this.session = new NftSession({ command: this.command });
+  }
+
+  /** the session's nft PID, when one is running */
+  get sessionPid(): number | undefined {
+    return this.session?.pid;
   }
 
   /** applies one transaction: all of it or, on an error, none */
   async apply(script: string): Promise<void> {
-    if (script) await runNft(this.nft, ['-f', '-'], script);
+    if (!script) return;
+    const session = this.session;
+    if (session && script.length <= SESSION_MAX_SCRIPT) {
+      try {
+        await session.apply(script);
+        this.sessionFailures = 0;
+        this.counts.session++;
+        return;
+      } catch (err) {
+        if (!(err instanceof NftSessionError)) throw err;
+        // the session broke, not the transaction: nft commits a batch whole or not at all, so send it again
+        this.sessionFailures++;
+        if (this.sessionFailures >= SESSION_FAILURES_TO_GIVE_UP) {
+          session.close();
+          this.session = undefined;
+          this.log.warn(
+            { err: err.message, failures: this.sessionFailures },
+            'the long-running nft -i keeps failing; every sync now runs its own nft -f - (slower)',
+          );
+        } else this.log.warn({ err: err.message }, 'nft -i session failed; restarting it');
+      }
+    }
+    this.counts.oneShot++;
+    await runNft(this.command, ['-f', '-'], script);
+  }
+
+  close(): void {
+    this.session?.close();
   }
 
   /** the chains and sets the kernel holds in `table` (empty when the table does not exist) */
   async list(family: NftFamily, table: string): Promise<ExistingObjects> {
     const names = async (what: 'chains' | 'sets'): Promise<string[]> => {
-      const out = await runNft(this.nft, ['-j', 'list', what, family]).catch((err: unknown) => {
+      const out = await runNft(this.command, ['-j', 'list', what, family]).catch((err: unknown) => {
         if (err instanceof NftCommandError && /No such file or directory/.test(err.stderr)) return '{}';
         throw err;
       });

@@ -1,6 +1,7 @@
 // kube-proxy's nftables mode: watch Services and EndpointSlices and keep `table ip kube-proxy` (and `ip6` once the
-// cluster has IPv6 Services) equal to the rules they imply, one atomic `nft -f -` transaction a sync — partial
-// (only the Services that changed) except on the first sync and after a failure. Syncs are rate-limited as
+// cluster has IPv6 Services) equal to the rules they imply, one atomic transaction a sync — partial (only the
+// Services that changed) except on the first sync and after a failure; partial ones go through one long-running
+// `nft -i` (nft-session.ts), so a change costs no process start. Syncs are rate-limited as
 // upstream's BoundedFrequencyRunner: at most `burst` back to back, then one per `minSyncPeriodMs`.
 import type { KubeClient } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
@@ -33,8 +34,10 @@ export interface NftProxierOptions {
   minSyncPeriodMs?: number;
   /** --sync-period: the retry after a failed sync, default 30 s */
   syncPeriodMs?: number;
-  /** how transactions reach the kernel; default `nft` (a fake in tests) */
+  /** how transactions reach the kernel; default an NftRunner (a fake in tests) */
   runner?: NftApplier;
+  /** the default runner keeps one `nft -i` for small transactions (default true; false: `nft -f -` each) */
+  nftSession?: boolean;
   logger?: Logger;
   clock?: Clock;
 }
@@ -78,7 +81,7 @@ export class NftProxier {
     this.log = (opts.logger ?? silentLogger()).child({ node: opts.nodeName, proxyMode: 'nftables' });
     this.clock = opts.clock ?? realClock;
     this.lastRefill = this.clock.now();
-    this.runner = opts.runner ?? new NftRunner();
+    this.runner = opts.runner ?? new NftRunner({ session: opts.nftSession ?? true, logger: this.log });
     const mark = `0x${(1 << (opts.masqueradeBit ?? 14)).toString(16)}`;
     const make = (family: IPFamily): FamilyState => {
       const v6 = family === 'IPv6';
@@ -122,6 +125,7 @@ export class NftProxier {
   stop(): void {
     this.stopped = true;
     this.watch.stop();
+    this.runner.close?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
   }
