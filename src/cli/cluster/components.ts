@@ -1,6 +1,8 @@
 // The processes of a local cluster: the apiserver, then one row per component kind (add kube-proxy etc. here).
 import {
+  CONTROLLER_MANAGER_GROUPS,
   CONTROLLER_MANAGER_USER,
+  MASTERS_GROUP,
   SCHEDULER_USER,
   ensureComponentToken,
   ensureNodeToken,
@@ -50,7 +52,14 @@ export interface ClusterSettings {
  * `user`; a node-scoped one runs per node (named `<command>-<node>`) with that node's identity.
  */
 export type ComponentKind =
-  | { command: string; scope: 'cluster'; user: string; args(cluster: ClusterSettings): string[] }
+  | {
+      command: string;
+      scope: 'cluster';
+      user: string;
+      /** its groups besides system:authenticated (system:masters where kubemu has no narrower role yet) */
+      groups?: readonly string[];
+      args(cluster: ClusterSettings): string[];
+    }
   | {
       command: string;
       scope: 'node';
@@ -61,14 +70,23 @@ export type ComponentKind =
 
 /** One line per component kind; started in this order, the kubelets (gatesReady) with the apiserver. */
 export const COMPONENTS: readonly ComponentKind[] = [
-  { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
+  {
+    command: 'controller-manager',
+    scope: 'cluster',
+    user: CONTROLLER_MANAGER_USER,
+    groups: CONTROLLER_MANAGER_GROUPS,
+    args: () => [],
+  },
+  // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
-  { command: 'ingress', scope: 'cluster', user: 'system:kube-ingress', args: () => [] },
+  // the ingress gateway, DNS and LoadBalancer provider have no upstream bootstrap role: system:masters for now
+  { command: 'ingress', scope: 'cluster', user: 'system:kube-ingress', groups: [MASTERS_GROUP], args: () => [] },
   // 127.96.0.10:53, or :1053 when this machine won't let us bind port 53; the kubelets point pods at it
   {
     command: 'dns',
     scope: 'cluster',
     user: DNS_USER,
+    groups: [MASTERS_GROUP],
     args: () => ['--listen', clusterDnsAddress(), '--zone', CLUSTER_DOMAIN],
   },
   {
@@ -90,7 +108,7 @@ export const COMPONENTS: readonly ComponentKind[] = [
     ],
   },
   { command: 'kube-proxy', scope: 'node', args: (_c, n) => ['--node-name', n.name, '--node-ip', n.ip] },
-  { command: 'cloud-lb', scope: 'cluster', user: CLOUD_LB_USER, args: () => [] },
+  { command: 'cloud-lb', scope: 'cluster', user: CLOUD_LB_USER, groups: [MASTERS_GROUP], args: () => [] },
 ];
 
 /** One process to start: its pm2 name, the `kubemu` argv that runs it, its log file. */
@@ -143,7 +161,12 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
   };
   for (const kind of COMPONENTS) {
     if (kind.scope === 'cluster')
-      add(kind.command, kind.command, ensureComponentToken(c.stateDir, kind.user), kind.args(c));
+      add(
+        kind.command,
+        kind.command,
+        ensureComponentToken(c.stateDir, kind.user, kind.groups ?? []),
+        kind.args(c),
+      );
   }
   for (const node of c.nodes) {
     const token = ensureNodeToken(c.stateDir, node.name);
