@@ -50,10 +50,7 @@ export interface Authorizer {
     attrs: { resource?: ResourceAttributes; nonResource?: NonResourceAttributes },
   ): Decision;
   /** what `user` may do in `namespace` (SelfSubjectRulesReview) */
-  rulesFor(
-    user: UserInfo,
-    namespace: string,
-  ): RulesReview;
+  rulesFor(user: UserInfo, namespace: string): RulesReview;
 }
 
 /** upstream's alwaysAllowAuthorizer: every request is allowed, with no reason given */

@@ -60,7 +60,8 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
   if (name.startsWith(SA_PREFIX) && name.slice(SA_PREFIX.length).split(':').length === 2) {
     const [namespace, sa] = name.slice(SA_PREFIX.length).split(':');
     check({ group: '', version: 'v1', resource: 'serviceaccounts', namespace, name: sa });
-    if (groups.length === 0) impersonatedGroups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
+    if (groups.length === 0)
+      impersonatedGroups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
   } else {
     check({ group: '', version: 'v1', resource: 'users', name });
     username = name;
@@ -70,7 +71,13 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
     impersonatedGroups.push(g);
   }
   for (const [key, value] of extras)
-    check({ group: 'authentication.k8s.io', version: 'v1', resource: 'userextras', subresource: key, name: value });
+    check({
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      resource: 'userextras',
+      subresource: key,
+      name: value,
+    });
   let uid: string | undefined;
   if (uids.length === 1) {
     check({ group: 'authentication.k8s.io', version: 'v1', resource: 'uids', name: uids[0] });

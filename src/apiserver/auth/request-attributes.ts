@@ -62,7 +62,8 @@ export function requestAttributes(method: string, url: URL): RequestAttributes {
 export function forbiddenMessage(user: UserInfo, attrs: RequestAttributes): string {
   const who = JSON.stringify(user.username);
   const r = attrs.resource;
-  if (!r) return `User ${who} cannot ${attrs.nonResource?.verb ?? ''} path ${JSON.stringify(attrs.nonResource?.path ?? '')}`;
+  if (!r)
+    return `User ${who} cannot ${attrs.nonResource?.verb ?? ''} path ${JSON.stringify(attrs.nonResource?.path ?? '')}`;
   const resource = r.subresource ? `${r.resource ?? ''}/${r.subresource}` : (r.resource ?? '');
   const where = r.namespace ? `in the namespace ${JSON.stringify(r.namespace)}` : 'at the cluster scope';
   return `User ${who} cannot ${r.verb ?? ''} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(

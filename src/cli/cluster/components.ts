@@ -80,7 +80,13 @@ export const COMPONENTS: readonly ComponentKind[] = [
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
   // the ingress gateway, DNS and LoadBalancer provider have no upstream bootstrap role: system:masters for now
-  { command: 'ingress', scope: 'cluster', user: 'system:kube-ingress', groups: [MASTERS_GROUP], args: () => [] },
+  {
+    command: 'ingress',
+    scope: 'cluster',
+    user: 'system:kube-ingress',
+    groups: [MASTERS_GROUP],
+    args: () => [],
+  },
   // 127.96.0.10:53, or :1053 when this machine won't let us bind port 53; the kubelets point pods at it
   {
     command: 'dns',

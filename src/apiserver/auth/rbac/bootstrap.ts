@@ -33,7 +33,9 @@ export interface BootstrapObject extends KubeObject {
 export function bootstrapPolicy(): { resource: string; object: BootstrapObject }[] {
   const out: { resource: string; object: BootstrapObject }[] = [];
   for (const [file, resource] of FILES) {
-    const list = yaml().parse(readFileSync(new URL(file, POLICY_DIR), 'utf8')) as { items: BootstrapObject[] };
+    const list = yaml().parse(readFileSync(new URL(file, POLICY_DIR), 'utf8')) as {
+      items: BootstrapObject[];
+    };
     for (const item of list.items) {
       const object: BootstrapObject = { ...item, metadata: { ...item.metadata } };
       delete object.metadata!.creationTimestamp;
@@ -46,7 +48,11 @@ export function bootstrapPolicy(): { resource: string; object: BootstrapObject }
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /** The reconciled object, or undefined when `existing` needs no change. */
-export function reconcile(resource: string, existing: BootstrapObject, expected: BootstrapObject): BootstrapObject | undefined {
+export function reconcile(
+  resource: string,
+  existing: BootstrapObject,
+  expected: BootstrapObject,
+): BootstrapObject | undefined {
   const next: BootstrapObject = structuredClone(existing);
   const meta = (next.metadata ??= {});
   meta.labels = { ...(expected.metadata?.labels ?? {}), ...(meta.labels ?? {}) };

@@ -6,7 +6,11 @@
 // registry always appends after the admission plugins.
 import type { PolicyRule, RoleRef } from 'kubernetes-types/rbac/v1.js';
 import type { UserInfo } from '../../../api/request.js';
-import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from '../../admission/interface.js';
+import {
+  admissionForbidden,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+} from '../../admission/interface.js';
 import type { Authorizer } from '../authorizer.js';
 import type { RuleResolver } from './resolver.js';
 import { compactRules, compactString, covers, goQuoteList } from './rules.js';
@@ -44,14 +48,26 @@ function onlyGcFields(a: AdmissionAttributes): boolean {
   if (!a.oldObject || !a.object) return false;
   const strip = (o: typeof a.object): string => {
     const { metadata, ...rest } = o!;
-    const { ownerReferences: _o, finalizers: _f, resourceVersion: _r, managedFields: _m, ...meta } = metadata ?? {};
+    const {
+      ownerReferences: _o,
+      finalizers: _f,
+      resourceVersion: _r,
+      managedFields: _m,
+      ...meta
+    } = metadata ?? {};
     return JSON.stringify({ ...rest, metadata: meta });
   };
   return strip(a.object) === strip(a.oldObject);
 }
 
 export function rbacEscalationCheck(deps: EscalationCheckDeps): AdmissionPlugin {
-  const allowedTo = (user: UserInfo, verb: string, resource: string, namespace: string, name: string): boolean =>
+  const allowedTo = (
+    user: UserInfo,
+    verb: string,
+    resource: string,
+    namespace: string,
+    name: string,
+  ): boolean =>
     deps.authorizer().authorize(user, {
       resource: { verb, group: RBAC_GROUP, resource, ...(namespace ? { namespace } : {}), name },
     }).allowed;

@@ -32,7 +32,9 @@ export function parseAuthorizationMode(flag: string | undefined): AuthorizationM
     );
   for (const m of modes)
     if (!AUTHORIZATION_MODES.includes(m as AuthorizationMode))
-      throw new TypeError(`--authorization-mode: unknown mode "${m}" (known: ${AUTHORIZATION_MODES.join(', ')})`);
+      throw new TypeError(
+        `--authorization-mode: unknown mode "${m}" (known: ${AUTHORIZATION_MODES.join(', ')})`,
+      );
   if (modes.length !== 1) throw new TypeError('--authorization-mode: give one of RBAC or AlwaysAllow');
   return modes[0] as AuthorizationMode;
 }

@@ -61,7 +61,8 @@ export class RbacPolicyCache {
   private reindex(resource: RbacResource): void {
     this.generation++;
     const objects = [...this.live.get(resource)!.values()];
-    if (resource === 'clusterrolebindings') this.clusterRoleBindingList = objects as unknown as ClusterRoleBinding[];
+    if (resource === 'clusterrolebindings')
+      this.clusterRoleBindingList = objects as unknown as ClusterRoleBinding[];
     if (resource === 'rolebindings') {
       const byNs = new Map<string, RoleBinding[]>();
       for (const rb of objects as unknown as RoleBinding[]) {
@@ -95,7 +96,11 @@ export class RbacPolicyCache {
             group: GROUP,
             version: 'v1',
             resource,
-            options: { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
+            options: {
+              sendInitialEvents: true,
+              allowWatchBookmarks: true,
+              resourceVersionMatch: 'NotOlderThan',
+            },
             user: SYSTEM,
           },
           {

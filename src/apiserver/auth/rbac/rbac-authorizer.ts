@@ -28,7 +28,8 @@ function toReviewRules(rules: readonly PolicyRule[]): {
         ...(r.resourceNames?.length ? { resourceNames: [...r.resourceNames] } : {}),
       });
     }
-    if (r.nonResourceURLs?.length) nonResourceRules.push({ verbs: [...r.verbs], nonResourceURLs: [...r.nonResourceURLs] });
+    if (r.nonResourceURLs?.length)
+      nonResourceRules.push({ verbs: [...r.verbs], nonResourceURLs: [...r.nonResourceURLs] });
   }
   return { resourceRules, nonResourceRules };
 }
@@ -36,7 +37,10 @@ function toReviewRules(rules: readonly PolicyRule[]): {
 export class RbacAuthorizer implements Authorizer {
   constructor(private readonly resolver: RuleResolver) {}
 
-  authorize(user: UserInfo, attrs: { resource?: ResourceAttributes; nonResource?: NonResourceAttributes }): Decision {
+  authorize(
+    user: UserInfo,
+    attrs: { resource?: ResourceAttributes; nonResource?: NonResourceAttributes },
+  ): Decision {
     let allowed = false;
     let reason = '';
     const errors: string[] = [];
@@ -47,7 +51,9 @@ export class RbacAuthorizer implements Authorizer {
         errors.push(err.message);
         return true;
       }
-      const ok = resource ? resourceRuleAllows(resource, rule!) : nonResourceRuleAllows(nonResource ?? {}, rule!);
+      const ok = resource
+        ? resourceRuleAllows(resource, rule!)
+        : nonResourceRuleAllows(nonResource ?? {}, rule!);
       if (ok) {
         allowed = true;
         reason = `RBAC: allowed by ${source!()}`;
@@ -108,7 +114,11 @@ export function unionAuthorizer(authorizers: readonly Authorizer[]): Authorizer 
       return { allowed: false, ...(reasons.length ? { reason: reasons.join('\n') } : {}) };
     },
     rulesFor(user, namespace) {
-      const out = { resourceRules: [] as ResourceRule[], nonResourceRules: [] as NonResourceRule[], incomplete: false };
+      const out = {
+        resourceRules: [] as ResourceRule[],
+        nonResourceRules: [] as NonResourceRule[],
+        incomplete: false,
+      };
       const errors: string[] = [];
       for (const a of authorizers) {
         const r = a.rulesFor(user, namespace);

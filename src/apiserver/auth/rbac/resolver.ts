@@ -34,7 +34,11 @@ export function subjectMatches(user: UserInfo, s: Subject, namespace: string): b
 export type RuleSource = () => string;
 
 /** visit returns false to stop */
-export type RuleVisitor = (source: RuleSource | undefined, rule: PolicyRule | undefined, err: Error | undefined) => boolean;
+export type RuleVisitor = (
+  source: RuleSource | undefined,
+  rule: PolicyRule | undefined,
+  err: Error | undefined,
+) => boolean;
 
 export class RuleResolver {
   constructor(private readonly cache: RbacPolicyCache) {}
@@ -48,7 +52,8 @@ export class RuleResolver {
     }
     if (ref.kind === 'ClusterRole') {
       const role = this.cache.getClusterRole(ref.name);
-      if (!role) throw new Error(`clusterrole.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`);
+      if (!role)
+        throw new Error(`clusterrole.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`);
       return role.rules ?? [];
     }
     throw new Error(`unsupported role reference kind: ${JSON.stringify(ref.kind)}`);

@@ -79,7 +79,10 @@ export function breakdownRule(rule: PolicyRule): PolicyRule[] {
 const hasAll = (set: readonly string[] | undefined, items: readonly string[] | undefined): boolean =>
   (items ?? []).every((i) => has(set, i));
 
-function resourceCoversAll(owner: readonly string[] | undefined, servant: readonly string[] | undefined): boolean {
+function resourceCoversAll(
+  owner: readonly string[] | undefined,
+  servant: readonly string[] | undefined,
+): boolean {
   if (hasAll(owner, servant) || has(owner, RESOURCE_ALL)) return true;
   return (servant ?? []).every((res) => {
     if (has(owner, res)) return true;
@@ -88,7 +91,10 @@ function resourceCoversAll(owner: readonly string[] | undefined, servant: readon
   });
 }
 
-function nonResourceUrlsCoverAll(owner: readonly string[] | undefined, servant: readonly string[] | undefined): boolean {
+function nonResourceUrlsCoverAll(
+  owner: readonly string[] | undefined,
+  servant: readonly string[] | undefined,
+): boolean {
   return (servant ?? []).every((url) =>
     (owner ?? []).some(
       (o) => o === url || o === NON_RESOURCE_ALL || (o.endsWith('*') && url.startsWith(o.slice(0, -1))),
