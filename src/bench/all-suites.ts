@@ -15,3 +15,4 @@ import './data-plane-suite.js';
 import './big-objects-suite.js';
 import './nftables-suite.js';
 import './streaming-suite.js';
+import './rbac-suite.js';

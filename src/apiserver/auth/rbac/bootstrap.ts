@@ -77,41 +77,53 @@ export function reconcile(
   return sameJson(next, existing) ? undefined : next;
 }
 
-/** Creates or reconciles every bootstrap object through `api` (the registry, as the system). */
-export async function ensureBootstrapPolicy(api: ApiHandler, log: Logger): Promise<void> {
-  for (const { resource, object } of bootstrapPolicy()) {
-    const namespace = object.metadata?.namespace;
-    const base: Omit<ApiRequest, 'verb'> = {
-      group: 'rbac.authorization.k8s.io',
-      version: 'v1',
-      resource,
-      ...(namespace ? { namespace } : {}),
-      options: {},
-      user: SYSTEM,
-    };
-    const name = object.metadata!.name!;
-    let existing: BootstrapObject | undefined;
-    try {
-      existing = (await api.handle({ ...base, verb: 'get', name })).body as BootstrapObject;
-    } catch (e) {
-      if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
-    }
-    const body = { ...object, ...(object.rules === null ? { rules: undefined } : {}) };
-    if (!existing) {
-      await api.handle({ ...base, verb: 'create', body });
-      continue;
-    }
-    if (existing.metadata?.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') continue;
-    if (existing.roleRef && object.roleRef && !sameJson(existing.roleRef, object.roleRef)) {
-      // roleRef is immutable: upstream deletes and recreates the binding
-      await api.handle({ ...base, verb: 'delete', name });
-      await api.handle({ ...base, verb: 'create', body });
-      log.info({ resource, name }, 'recreated bootstrap binding with its roleRef');
-      continue;
-    }
-    const next = reconcile(resource, existing, object);
-    if (!next) continue;
-    await api.handle({ ...base, verb: 'update', name, body: next });
-    log.info({ resource, name }, 'reconciled bootstrap RBAC object');
+/** Creates or reconciles one bootstrap object; true when it wrote something. */
+async function ensureOne(
+  api: ApiHandler,
+  log: Logger,
+  resource: string,
+  object: BootstrapObject,
+): Promise<boolean> {
+  const namespace = object.metadata?.namespace;
+  const base: Omit<ApiRequest, 'verb'> = {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    resource,
+    ...(namespace ? { namespace } : {}),
+    options: {},
+    user: SYSTEM,
+  };
+  const name = object.metadata!.name!;
+  let existing: BootstrapObject | undefined;
+  try {
+    existing = (await api.handle({ ...base, verb: 'get', name })).body as BootstrapObject;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
   }
+  const body = { ...object, ...(object.rules === null ? { rules: undefined } : {}) };
+  if (!existing) {
+    await api.handle({ ...base, verb: 'create', body });
+    return true;
+  }
+  if (existing.metadata?.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') return false;
+  if (existing.roleRef && object.roleRef && !sameJson(existing.roleRef, object.roleRef)) {
+    // roleRef is immutable: upstream deletes and recreates the binding
+    await api.handle({ ...base, verb: 'delete', name });
+    await api.handle({ ...base, verb: 'create', body });
+    log.info({ resource, name }, 'recreated bootstrap binding with its roleRef');
+    return true;
+  }
+  const next = reconcile(resource, existing, object);
+  if (!next) return false;
+  await api.handle({ ...base, verb: 'update', name, body: next });
+  log.info({ resource, name }, 'reconciled bootstrap RBAC object');
+  return true;
+}
+
+/**
+ * Creates or reconciles every bootstrap object through `api` (the registry, as the system). All at once: the
+ * storage commits concurrent writes together, so a first start costs a few commits, not one per object.
+ */
+export async function ensureBootstrapPolicy(api: ApiHandler, log: Logger): Promise<void> {
+  await Promise.all(bootstrapPolicy().map(({ resource, object }) => ensureOne(api, log, resource, object)));
 }

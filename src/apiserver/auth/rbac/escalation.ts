@@ -46,8 +46,8 @@ export function escalationError(
 /** only ownerReferences/finalizers changed: what the garbage collector writes (IsOnlyMutatingGCFields) */
 function onlyGcFields(a: AdmissionAttributes): boolean {
   if (!a.oldObject || !a.object) return false;
-  const strip = (o: typeof a.object): string => {
-    const { metadata, ...rest } = o!;
+  const strip = (o: NonNullable<typeof a.object>): string => {
+    const { metadata, ...rest } = o;
     const {
       ownerReferences: _o,
       finalizers: _f,

@@ -64,9 +64,18 @@ export class ApiAuthorization {
 
   async start(api: ApiHandler, log: Logger): Promise<void> {
     if (this.mode === 'AlwaysAllow') return;
+    const started = performance.now();
     await ensureBootstrapPolicy(api, log);
+    const bootstrapped = performance.now();
     this.cache = new RbacPolicyCache(api, log.child({ module: 'rbac' }));
     await this.cache.start();
+    log.info(
+      {
+        bootstrapMs: Math.round(bootstrapped - started),
+        cacheSyncMs: Math.round(performance.now() - bootstrapped),
+      },
+      'RBAC bootstrap policy ensured and authorizer synced',
+    );
     this.resolver = new RuleResolver(this.cache);
     this.chain = unionAuthorizer([
       privilegedGroups('system:masters'),

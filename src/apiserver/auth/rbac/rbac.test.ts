@@ -1,7 +1,6 @@
 // RBAC's rule arithmetic, the bootstrap reconciliation and the request attributes, against upstream's behaviour.
 import { describe, expect, it } from 'vitest';
-import type { ClusterRole, PolicyRule } from 'kubernetes-types/rbac/v1.js';
-import { aggregatedRules } from '../../../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
+import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import { forbiddenMessage, requestAttributes } from '../request-attributes.js';
 import { bootstrapPolicy, reconcile } from './bootstrap.js';
 import { compactRules, compactString, covers, resourceRuleAllows, nonResourceRuleAllows } from './rules.js';
@@ -96,29 +95,6 @@ describe('bootstrap policy', () => {
       { kind: 'User', name: 'me' },
       { kind: 'Group', name: 'g' },
     ]);
-  });
-});
-
-describe('aggregation', () => {
-  it('gathers the rules of matching roles by name, each rule once, never its own', () => {
-    const r = (name: string, labels: Record<string, string>, rules: PolicyRule[]): ClusterRole => ({
-      metadata: { name, labels },
-      rules,
-    });
-    const get: PolicyRule = { apiGroups: [''], resources: ['pods'], verbs: ['get'] };
-    const list: PolicyRule = { apiGroups: [''], resources: ['pods'], verbs: ['list'] };
-    const agg: ClusterRole = {
-      metadata: { name: 'agg', labels: { x: 'y' } },
-      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] },
-      rules: [],
-    };
-    const all = [
-      agg,
-      r('zeta', { x: 'y' }, [list, get]),
-      r('alpha', { x: 'y' }, [get]),
-      r('other', {}, [list]),
-    ];
-    expect(aggregatedRules(agg, all)).toEqual([get, list]);
   });
 });
 

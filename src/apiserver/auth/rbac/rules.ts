@@ -19,7 +19,7 @@ function apiGroupMatches(rule: PolicyRule, group: string): boolean {
   return has(rule.apiGroups, API_GROUP_ALL) || has(rule.apiGroups, group);
 }
 
-/** `combined` is `resource` or `resource/subresource`; `*​/subresource` matches any resource's subresource */
+/** `combined` is `resource` or `resource/subresource`; a rule's `*` + `/subresource` matches any resource's */
 function resourceMatches(rule: PolicyRule, combined: string, subresource: string): boolean {
   for (const r of rule.resources ?? []) {
     if (r === RESOURCE_ALL || r === combined) return true;
