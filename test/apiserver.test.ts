@@ -37,12 +37,18 @@ afterAll(async () => {
 });
 
 describe('bootstrap and auth', () => {
-  it('serves /version and health without credentials, everything else needs a token', async () => {
+  it('serves /version and health to system:anonymous, refuses it everything else; a wrong token is a 401', async () => {
     expect((await api('GET', '/version', undefined, { token: null })).status).toBe(200);
     expect((await api('GET', '/healthz', undefined, { token: null })).status).toBe(200);
     const denied = await api('GET', '/api/v1/namespaces', undefined, { token: null });
-    expect(denied.status).toBe(401);
-    expect(denied.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      code: 403,
+      message:
+        'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope',
+    });
     expect((await api('GET', '/api/v1/namespaces', undefined, { token: 'wrong' })).status).toBe(401);
   });
 

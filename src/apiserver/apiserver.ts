@@ -16,9 +16,17 @@ import {
   TokenAuthenticator,
   PUBLIC_PATHS,
   AUTHENTICATED_GROUP,
-  alwaysAllow,
   reviewsRoute,
+  tokenFromHeaders,
+  ANONYMOUS_USER,
+  UNAUTHENTICATED_GROUP,
+  authorizeHttpRequest,
+  authorizeAttributes,
+  authorizingHandler,
 } from './auth/index.js';
+import { ApiAuthorization, type AuthorizationMode } from './auth/rbac/index.js';
+import { peerIdentity } from '../util/peer-identity.js';
+import type { TLSSocket } from 'node:tls';
 import { SqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
@@ -43,6 +51,7 @@ import {
   versionInfo,
 } from './discovery/index.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { requestAttributes } from './auth/request-attributes.js';
 
 export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 
@@ -68,6 +77,10 @@ export interface ApiServerOptions {
   admission?: AdmissionConfig;
   /** how often kubelets' /stats/summary are scraped for metrics.k8s.io (metrics-server's --metric-resolution); default 1 s */
   metricResolutionMs?: number;
+  /** upstream's --authorization-mode: RBAC (default; system:masters always allowed) or AlwaysAllow */
+  authorizationMode?: AuthorizationMode;
+  /** upstream's --anonymous-auth (default true): requests without credentials run as system:anonymous */
+  anonymousAuth?: boolean;
 }
 
 export interface RunningApiServer {
@@ -97,8 +110,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   // CPU-heavy steps of large requests (YAML decoding, the field manager) run on this worker thread
   const offload = new Offload({ logger: log.child({ module: 'offload' }) });
+  const authorization = new ApiAuthorization(opts.authorizationMode ?? 'RBAC');
   const registry = new Registry({
     storage,
+    policyChecks: authorization.policyChecks,
     offload,
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
@@ -109,6 +124,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.admission ? { admission: opts.admission } : {}),
   });
   await registry.init();
+  // upstream's rbac/bootstrap-roles post-start hook, then the authorizer's first sync, before anyone is served
+  await authorization.start(registry, log);
   // every call to a kubelet goes through this one client: the apiserver's certificate, the kubelet's verified
   const kubelets = new KubeletClient({
     caPem: pki.caCertPem,
@@ -124,12 +141,32 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // both faces serve metrics.k8s.io from the scraper; everything else is the registry's
   const api = withMetricsApi(registry, metricsScraper.store);
 
+  // x509 client certificates signed by the cluster CA (CN user, O groups), then bearer tokens, as upstream's chain
   const authenticate = (req: IncomingMessage): UserInfo | undefined => {
-    const user = authenticator.authenticate(req.headers);
+    const user = peerIdentity(req.socket as TLSSocket) ?? authenticator.authenticate(req.headers);
     if (!user) return undefined;
     return user.groups.includes(AUTHENTICATED_GROUP)
       ? user
       : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
+  };
+  const anonymousAuth = opts.anonymousAuth ?? true;
+  /** the REST face: a request with no credentials at all is system:anonymous (a wrong token stays a 401) */
+  const authenticateRest = (req: IncomingMessage): UserInfo | undefined =>
+    authenticate(req) ??
+    (anonymousAuth && tokenFromHeaders(req.headers) === undefined
+      ? { username: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] }
+      : undefined);
+  /** pods/exec, attach, portforward: authorized as upstream, which also asks `create` of a GET upgrade */
+  const authenticateUpgrade = (req: IncomingMessage): UserInfo | undefined => {
+    const user = authenticate(req);
+    if (!user) return undefined;
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    const effective = authorizeHttpRequest(authorization.authorizer, req, url, user);
+    if (req.method === 'GET') {
+      const attrs = requestAttributes('POST', url);
+      authorizeAttributes(authorization.authorizer, effective, attrs);
+    }
+    return effective;
   };
 
   const routes: ExtraRoute[] = [
@@ -139,7 +176,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     metricsRoute(),
     whoamiRoute(),
     reviewsRoute({
-      authorizer: alwaysAllow,
+      get authorizer() {
+        return authorization.authorizer;
+      },
       authenticateToken: (token) => authenticator.authenticateToken(token),
     }),
     kubeletLogsRoute({
@@ -155,22 +194,34 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const rest = createRestHandler({
     handler: registry,
     offload,
-    authenticate,
-    publicPaths: new Set([...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS]),
+    authenticate: authenticateRest,
+    authorize: (req, url, user) => authorizeHttpRequest(authorization.authorizer, req, url, user),
+    // with RBAC, /healthz, /livez, /readyz and /version are system:public-info-viewer's to allow
+    publicPaths: new Set(
+      authorization.mode === 'RBAC' ? DASHBOARD_PUBLIC_PATHS : [...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS],
+    ),
     logger: log.child({ module: 'rest' }),
     routes,
     toTable: (ri, objects, o) => toTable(ri, objects, o),
     observe: (labels, seconds) => observeRequest({ ...labels, scope: labels.scope as RequestScope }, seconds),
   });
   const server: Server = createServer(
-    { cert: pki.servingCertPem, key: pki.servingKeyPem, keepAliveTimeout: 60_000 },
+    {
+      cert: pki.servingCertPem,
+      key: pki.servingKeyPem,
+      keepAliveTimeout: 60_000,
+      // client certificates are asked for, never required: the authenticator reads those that verify
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: pki.caCertPem,
+    },
     rest,
   );
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // watches are long-lived
   const ws: WebSocketFace = attachWebSocketFace(server, {
     path: WEBSOCKET_PATH,
-    handler: api,
+    handler: authorizingHandler(api, () => authorization.authorizer),
     authenticate,
     logger: log.child({ module: 'ws' }),
   });
@@ -180,7 +231,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     createUpgradeProxy({
       handler: registry,
       kubelets,
-      authenticate,
+      authenticate: authenticateUpgrade,
       otherPaths: new Set([WEBSOCKET_PATH]),
       logger: log.child({ module: 'stream-proxy' }),
     }),
@@ -233,6 +284,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     kubeconfig,
     registry,
     async close() {
+      authorization.stop();
       metricsScraper.stop();
       kubelets.close();
       await ws.close();

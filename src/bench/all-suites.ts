@@ -17,3 +17,4 @@ import './big-objects-suite.js';
 import './nftables-suite.js';
 import './streaming-suite.js';
 import './service-path-suite.js';
+import './rbac-suite.js';

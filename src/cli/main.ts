@@ -265,6 +265,49 @@ ${COMMON}
       });
     },
   },
+  kubeconfig: {
+    summary: "write a kubeconfig for a user: a client certificate signed by the cluster's CA",
+    usage: `Usage: kubemu kubeconfig --user NAME [--group GROUP]... [options]
+
+Writes a kubeconfig (to stdout, or to --output FILE) whose user authenticates with an X.509 client
+certificate signed by the cluster's CA: CN=NAME, O=GROUP for each --group, as \`kubeadm kubeconfig user\`
+makes one. The user can do nothing until RBAC allows it, e.g.
+  kubectl create rolebinding NAME-view --clusterrole=view --user=NAME -n default
+
+Options:
+${COMMON}
+  --user NAME         the user name (the certificate's CN)
+  --group GROUP       a group (the certificate's O); repeat for more
+  --days N            validity of the certificate in days (default 365)
+  -o, --output FILE   write the kubeconfig to FILE (mode 0600) instead of stdout`,
+    async run(argv) {
+      const { values: v } = parse('kubeconfig', argv, {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        user: { type: 'string' },
+        group: { type: 'string', multiple: true },
+        days: { type: 'string', default: '365' },
+        output: { type: 'string', short: 'o' },
+      });
+      if (v['help']) return void console.log(this.usage);
+      const user = v['user'] as string | undefined;
+      if (!user) throw new CliError(`kubemu kubeconfig: --user NAME is required\n\n${this.usage}`, 2);
+      const name = clusterName('kubeconfig', v['name'] as string | undefined);
+      const output = v['output'] as string | undefined;
+      const { writeUserKubeconfig } = await import('./user-kubeconfig.js');
+      const text = await writeUserKubeconfig(
+        {
+          clusterName: name,
+          stateDir: stateDirOf(name, v['state-dir'] as string | undefined),
+          user,
+          groups: (v['group'] as unknown as string[] | undefined) ?? [],
+          validityDays: intFlag('kubeconfig', 'days', v['days'] as string, 1, 3650),
+        },
+        output ? resolve(output) : undefined,
+      );
+      if (text) process.stdout.write(text);
+    },
+  },
   dashboard: {
     summary: 'serve the dashboard on a local http://127.0.0.1 URL until Ctrl-C',
     usage: `Usage: kubemu dashboard [options]

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/apiserver.js';
 import { pluginList } from '../apiserver/admission/index.js';
+import { parseAuthorizationMode, type AuthorizationMode } from '../apiserver/auth/rbac/index.js';
 import { createLogger } from '../util/logger.js';
 import { runUntilSignal } from '../util/run.js';
 
@@ -23,6 +24,8 @@ export function apiserverMain(argv: string[]): void {
       'bookmark-interval-ms': { type: 'string', default: '5000' },
       'enable-admission-plugins': { type: 'string' },
       'disable-admission-plugins': { type: 'string' },
+      'authorization-mode': { type: 'string', default: 'RBAC' },
+      'anonymous-auth': { type: 'string', default: 'true' },
     },
     strict: true,
   });
@@ -30,6 +33,13 @@ export function apiserverMain(argv: string[]): void {
   const stateDir = values['state-dir'];
   if (!stateDir) {
     log.fatal('--state-dir is required');
+    process.exit(2);
+  }
+  let authorizationMode: AuthorizationMode;
+  try {
+    authorizationMode = parseAuthorizationMode(values['authorization-mode']);
+  } catch (err) {
+    log.fatal((err as Error).message);
     process.exit(2);
   }
   const [lo, hi] = values['service-node-port-range'].split('-').map(Number);
@@ -46,6 +56,8 @@ export function apiserverMain(argv: string[]): void {
       notReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
       watchCacheSize: Number(values['watch-cache-size']),
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
+      authorizationMode,
+      anonymousAuth: values['anonymous-auth'] !== 'false',
       admission: {
         enable: pluginList(values['enable-admission-plugins']),
         disable: pluginList(values['disable-admission-plugins']),

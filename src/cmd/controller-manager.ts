@@ -15,6 +15,7 @@ import { EndpointSliceController } from '../controllers/endpointslice/endpointsl
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/resource-quota-controller.js';
 import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
+import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
 
@@ -143,6 +144,12 @@ const CONTROLLERS: {
         logger: c.logger,
         terminatedPodThreshold: c.flags.terminatedPodGcThreshold,
       }),
+  },
+  {
+    name: 'clusterrole-aggregation-controller',
+    aliases: ['clusterrole-aggregation'],
+    make: (c) =>
+      new ClusterRoleAggregationController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',

@@ -3,13 +3,10 @@
 // Upstream's kubelet asks the apiserver (SubjectAccessReview on nodes/<subresource>); kubemu has no RBAC yet, so
 // the kubelet allows exactly what the apiserver's kubelet client certificate is: kube-apiserver-kubelet-client in
 // system:masters (the group upstream's authorizer always allows).
-import type { TLSSocket } from 'node:tls';
+import { peerIdentity, type PeerIdentity } from '../util/peer-identity.js';
 import { KUBELET_CLIENT_CN, KUBELET_CLIENT_ORGANIZATION } from '../util/pki.js';
 
-export interface KubeletCaller {
-  username: string;
-  groups: string[];
-}
+export type KubeletCaller = PeerIdentity;
 
 export interface KubeletRequestAttributes {
   verb: string;
@@ -17,18 +14,8 @@ export interface KubeletRequestAttributes {
   subresource: string;
 }
 
-const asList = (v: string | string[] | undefined): string[] =>
-  v === undefined ? [] : Array.isArray(v) ? v : [v];
-
 /** The caller of a TLS connection whose client certificate verified against the client CA, else undefined. */
-export function peerIdentity(socket: TLSSocket): KubeletCaller | undefined {
-  if (!socket.authorized) return undefined;
-  const cert = socket.getPeerCertificate();
-  const subject = cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined;
-  const username = asList(subject?.['CN'])[0];
-  if (!username) return undefined;
-  return { username, groups: asList(subject?.['O']) };
-}
+export { peerIdentity };
 
 const VERBS: Record<string, string> = {
   GET: 'get',

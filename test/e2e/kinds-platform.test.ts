@@ -438,7 +438,7 @@ for (const v of VERSIONS) {
       const whoami = await ok(v, ['auth', 'whoami']);
       expect(whoami).toMatch(/^Username\s+kubemu-admin$/m);
       expect(whoami).toMatch(/^Groups\s+\[system:masters system:authenticated\]$/m);
-      // every authenticated user may do everything today (no RBAC enforcement yet): can-i says so
+      // the admin kubeconfig's user is in system:masters, which every authorizer allows: can-i says so
       expect(await ok(v, ['auth', 'can-i', 'create', 'deployments'])).toBe('yes\n');
       expect(await ok(v, ['auth', 'can-i', 'delete', 'secrets', '-n', 'kube-system'])).toBe('yes\n');
       expect(await ok(v, ['auth', 'can-i', 'get', '/healthz'])).toBe('yes\n');

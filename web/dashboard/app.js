@@ -79,6 +79,8 @@ async function api(path, signal) {
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, { signal, headers });
   if (res.status === 401) throw new AuthError(token ? 'the token was not accepted' : '');
+  // no token: the apiserver took the browser for system:anonymous, whom RBAC allows nothing here
+  if (res.status === 403 && !token) throw new AuthError('');
   return res;
 }
 

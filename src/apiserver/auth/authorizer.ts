@@ -1,6 +1,6 @@
-// The apiserver's authorizer: who may do what. Today kubemu authorizes every authenticated request (upstream's
-// AlwaysAllow mode); the review endpoints (`kubectl auth can-i`) answer from this one object, so they stay
-// truthful when a stricter authorizer (RBAC) replaces it.
+// The apiserver's authorizer: who may do what. The apiserver chains system:masters, the Node authorizer's slot
+// and RBAC (./rbac/); upstream's AlwaysAllow mode is kept for --authorization-mode=AlwaysAllow. The review
+// endpoints (`kubectl auth can-i`) answer from the same object as the request filter.
 import type { UserInfo } from '../../api/request.js';
 
 export interface ResourceAttributes {
@@ -36,16 +36,21 @@ export interface NonResourceRule {
   nonResourceURLs?: string[];
 }
 
+/** SelfSubjectRulesReview's status */
+export interface RulesReview {
+  resourceRules: ResourceRule[];
+  nonResourceRules: NonResourceRule[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
 export interface Authorizer {
   authorize(
     user: UserInfo,
     attrs: { resource?: ResourceAttributes; nonResource?: NonResourceAttributes },
   ): Decision;
   /** what `user` may do in `namespace` (SelfSubjectRulesReview) */
-  rulesFor(
-    user: UserInfo,
-    namespace: string,
-  ): { resourceRules: ResourceRule[]; nonResourceRules: NonResourceRule[]; incomplete: boolean };
+  rulesFor(user: UserInfo, namespace: string): RulesReview;
 }
 
 /** upstream's alwaysAllowAuthorizer: every request is allowed, with no reason given */

@@ -4,3 +4,6 @@ export * from './authenticator.js';
 export * from './self-subject-review.js';
 export * from './authorizer.js';
 export * from './reviews.js';
+export * from './impersonation.js';
+export * from './filter.js';
+export * from './request-attributes.js';

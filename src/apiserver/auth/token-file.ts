@@ -11,6 +11,20 @@ export const ADMIN_GROUPS: readonly string[] = ['system:masters'];
 export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
 export const SCHEDULER_USER = 'system:kube-scheduler';
 export const NODES_GROUP = 'system:nodes';
+/** the group RBAC never asks about: upstream's privileged-group authorizer allows it everything */
+export const MASTERS_GROUP = 'system:masters';
+/**
+ * Interim, until kubemu's controller-manager runs each controller with its own ServiceAccount (upstream's
+ * --use-service-account-credentials and the system:controller:* roles): the controller-manager is in
+ * system:masters. The scheduler has upstream's identity and roles only.
+ */
+export const CONTROLLER_MANAGER_GROUPS: readonly string[] = [MASTERS_GROUP];
+/**
+ * Interim, until the Node authorizer and NodeRestriction exist: a node's credential (its kubelet and kube-proxy)
+ * is `system:node:<name>` in system:nodes and system:masters. Upstream has bound no one to the system:node
+ * ClusterRole since 1.8; the Node authorizer is what lets a kubelet read its pods' objects.
+ */
+export const NODE_GROUPS: readonly string[] = [NODES_GROUP, MASTERS_GROUP];
 
 /** upstream's node identity: `system:node:<name>` in group `system:nodes` */
 export const nodeUser = (nodeName: string): string => `system:node:${nodeName}`;
@@ -186,11 +200,11 @@ export function ensureComponentToken(stateDir: string, user: string, groups: rea
  */
 export function ensureTokenFile(stateDir: string): { file: string; adminToken: string } {
   const adminToken = ensureComponentToken(stateDir, ADMIN_USER, ADMIN_GROUPS);
-  ensureComponentToken(stateDir, CONTROLLER_MANAGER_USER);
+  ensureComponentToken(stateDir, CONTROLLER_MANAGER_USER, CONTROLLER_MANAGER_GROUPS);
   ensureComponentToken(stateDir, SCHEDULER_USER);
   return { file: tokenFilePath(stateDir), adminToken };
 }
 
-/** A node's kubelet (and kube-proxy) credential: `system:node:<name>` in `system:nodes`. */
+/** A node's kubelet (and kube-proxy) credential: `system:node:<name>` in NODE_GROUPS. */
 export const ensureNodeToken = (stateDir: string, nodeName: string): string =>
-  ensureComponentToken(stateDir, nodeUser(nodeName), [NODES_GROUP]);
+  ensureComponentToken(stateDir, nodeUser(nodeName), NODE_GROUPS);

@@ -47,6 +47,8 @@ export interface RegistryOptions {
   admission?: AdmissionConfig;
   /** the admission plugins themselves, for tests (default: defaultAdmissionPlugins(deps, admission)) */
   admissionPlugins?: (deps: AdmissionDeps) => AdmissionPlugin[];
+  /** checks that always run after the admission plugins and cannot be disabled (RBAC's escalation check) */
+  policyChecks?: readonly AdmissionPlugin[];
 }
 
 export class Registry implements ApiHandler {
@@ -71,7 +73,10 @@ export class Registry implements ApiHandler {
       clock: this.clock,
       notReadyTolerationSeconds: opts.notReadyTolerationSeconds ?? 2,
     };
-    const plugins = opts.admissionPlugins?.(deps) ?? defaultAdmissionPlugins(deps, opts.admission);
+    const plugins = [
+      ...(opts.admissionPlugins?.(deps) ?? defaultAdmissionPlugins(deps, opts.admission)),
+      ...(opts.policyChecks ?? []),
+    ];
     this.store = new GenericStore({
       storage: this.storage,
       clock: this.clock,

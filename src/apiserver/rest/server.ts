@@ -49,6 +49,11 @@ export interface TableConverter {
 export interface RestOptions {
   handler: ApiHandler;
   authenticate(req: IncomingMessage): UserInfo | undefined;
+  /**
+   * impersonation and authorization of an authenticated request (paths in `publicPaths` skip it); returns the
+   * user the request runs as or throws (403). Absent: every authenticated request is allowed.
+   */
+  authorize?(req: IncomingMessage, url: URL, user: UserInfo): UserInfo;
   /** paths anyone may read */
   publicPaths: ReadonlySet<string>;
   logger: Logger;
@@ -293,8 +298,11 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
     const url = new URL(req.url ?? '/', 'https://apiserver');
     // the request-deadline filter runs before authentication: a malformed ?timeout= is a 400 for anyone
     if (!isLongRunning(url)) decodeRequestTimeout(url.searchParams);
-    const user = opts.authenticate(req);
-    if (!user && !opts.publicPaths.has(url.pathname)) throw errors.unauthorized();
+    const authenticated = opts.authenticate(req);
+    const isPublic = opts.publicPaths.has(url.pathname);
+    if (!authenticated && !isPublic) throw errors.unauthorized();
+    const user =
+      authenticated && opts.authorize && !isPublic ? opts.authorize(req, url, authenticated) : authenticated;
     let bodyCache: Promise<unknown> | undefined;
     const body = (): Promise<unknown> =>
       (bodyCache ??= readBody(req).then((b) =>

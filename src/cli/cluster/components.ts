@@ -1,6 +1,8 @@
 // The processes of a local cluster: the apiserver, then one row per component kind (add kube-proxy etc. here).
 import {
+  CONTROLLER_MANAGER_GROUPS,
   CONTROLLER_MANAGER_USER,
+  MASTERS_GROUP,
   SCHEDULER_USER,
   ensureComponentToken,
   ensureNodeToken,
@@ -68,6 +70,8 @@ export type ComponentKind =
       command: string;
       scope: 'cluster';
       user: string;
+      /** its groups besides system:authenticated (system:masters where kubemu has no narrower role yet) */
+      groups?: readonly string[];
       args(cluster: ClusterSettings): string[];
       /** netns mode: runs in the host's network namespace (default: inside the cluster's sandbox) */
       host?: true;
@@ -85,12 +89,21 @@ export type ComponentKind =
 
 /** One line per component kind; started in this order, the kubelets (gatesReady) with the apiserver. */
 export const COMPONENTS: readonly ComponentKind[] = [
-  { command: 'controller-manager', scope: 'cluster', user: CONTROLLER_MANAGER_USER, args: () => [] },
+  {
+    command: 'controller-manager',
+    scope: 'cluster',
+    user: CONTROLLER_MANAGER_USER,
+    groups: CONTROLLER_MANAGER_GROUPS,
+    args: () => [],
+  },
+  // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
+  // the ingress gateway, DNS and LoadBalancer provider have no upstream bootstrap role: system:masters for now
   {
     command: 'ingress',
     scope: 'cluster',
     user: 'system:kube-ingress',
+    groups: [MASTERS_GROUP],
     // netns: on the sandbox's bridge, published to the host at 127.S.3.1 (which its Ingresses' status names)
     args: (c) =>
       c.netns
@@ -106,6 +119,7 @@ export const COMPONENTS: readonly ComponentKind[] = [
     command: 'dns',
     scope: 'cluster',
     user: DNS_USER,
+    groups: [MASTERS_GROUP],
     args: (c) => [
       ...['--listen', c.netns ? `${c.netns.gateway}:53` : clusterDnsAddress()],
       ...['--zone', CLUSTER_DOMAIN],
@@ -143,6 +157,7 @@ export const COMPONENTS: readonly ComponentKind[] = [
     command: 'cloud-lb',
     scope: 'cluster',
     user: CLOUD_LB_USER,
+    groups: [MASTERS_GROUP],
     host: true,
     args: (c) => (c.netns ? ['--pool', c.netns.lbPool] : []),
   },
@@ -241,7 +256,7 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
   for (const kind of COMPONENTS) {
     if (kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
     const placement = c.netns ? { in: kind.host ? ('host' as const) : ('sandbox' as const) } : undefined;
-    const token = ensureComponentToken(c.stateDir, kind.user);
+    const token = ensureComponentToken(c.stateDir, kind.user, kind.groups ?? []);
     add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
   for (const node of c.nodes) {

@@ -1,0 +1,92 @@
+// What an HTTP request asks to do, in the authorizer's terms (upstream's RequestInfoFactory and
+// authorizer.AttributesRecord), and upstream's 403 for a refusal (endpoints/handlers/responsewriters Forbidden).
+import { ApiError } from '../../api/errors.js';
+import { isWatchQuery } from '../../api/query-params.js';
+import type { UserInfo } from '../../api/request.js';
+import { parseResourcePath, type ResourcePath } from '../rest/parse.js';
+import type { NonResourceAttributes, ResourceAttributes } from './authorizer.js';
+
+export interface RequestAttributes {
+  resource?: ResourceAttributes;
+  nonResource?: NonResourceAttributes;
+}
+
+/** /api/v1/namespaces/ns/pods/name/proxy/any/path: the proxied path is no part of what is authorized */
+function resourcePathOf(pathname: string): ResourcePath | undefined {
+  const direct = parseResourcePath(pathname);
+  if (direct) return direct;
+  const segs = pathname.split('/');
+  const proxy = segs.indexOf('proxy');
+  return proxy > 0 ? parseResourcePath(segs.slice(0, proxy + 1).join('/')) : undefined;
+}
+
+const METHOD_VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+};
+
+/** The resource or non-resource attributes of `method url`, as upstream's RequestInfo gives them. */
+export function requestAttributes(method: string, url: URL): RequestAttributes {
+  const path = resourcePathOf(url.pathname);
+  if (!path) return { nonResource: { path: url.pathname, verb: method.toLowerCase() } };
+  let verb: string;
+  let name = path.name;
+  if (method === 'GET' || method === 'HEAD') {
+    verb = isWatchQuery(url.searchParams) || path.watchPath ? 'watch' : name ? 'get' : 'list';
+  } else if (method === 'DELETE') verb = name ? 'delete' : 'deletecollection';
+  else verb = METHOD_VERBS[method] ?? method.toLowerCase();
+  // a list or watch of one object by field selector is authorized as that object, as upstream does
+  if ((verb === 'list' || verb === 'watch') && !name) {
+    const selector = url.searchParams.get('fieldSelector') ?? '';
+    const m = /^metadata\.name==?([^,]+)$/.exec(selector);
+    if (m) name = m[1];
+  }
+  let namespace = path.namespace;
+  // GET /api/v1/namespaces/foo is namespace foo's own request
+  if (path.group === '' && path.resource === 'namespaces' && path.name) namespace = path.name;
+  return {
+    resource: {
+      verb,
+      group: path.group,
+      version: path.version,
+      resource: path.resource,
+      ...(path.subresource ? { subresource: path.subresource } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(name !== undefined ? { name } : {}),
+    },
+  };
+}
+
+/** forbiddenMessage: `User "x" cannot list resource "pods" in API group "" in the namespace "default"` */
+export function forbiddenMessage(user: UserInfo, attrs: RequestAttributes): string {
+  const who = JSON.stringify(user.username);
+  const r = attrs.resource;
+  if (!r)
+    return `User ${who} cannot ${attrs.nonResource?.verb ?? ''} path ${JSON.stringify(attrs.nonResource?.path ?? '')}`;
+  const resource = r.subresource ? `${r.resource ?? ''}/${r.subresource}` : (r.resource ?? '');
+  const where = r.namespace ? `in the namespace ${JSON.stringify(r.namespace)}` : 'at the cluster scope';
+  return `User ${who} cannot ${r.verb ?? ''} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(
+    r.group ?? '',
+  )} ${where}`;
+}
+
+/** responsewriters.Forbidden: apierrors.NewForbidden(group/resource, name, forbiddenMessage[: reason]) */
+export function forbiddenError(user: UserInfo, attrs: RequestAttributes, reason?: string): ApiError {
+  const msg = forbiddenMessage(user, attrs) + (reason ? `: ${reason}` : '');
+  const r = attrs.resource;
+  const group = r?.group ?? '';
+  const resource = r?.resource ?? '';
+  const name = r?.name ?? '';
+  const qualified = resource ? (group ? `${resource}.${group}` : resource) : '';
+  const message = !qualified
+    ? `forbidden: ${msg}`
+    : name
+      ? `${qualified} ${JSON.stringify(name)} is forbidden: ${msg}`
+      : `${qualified} is forbidden: ${msg}`;
+  return new ApiError('Forbidden', message, {
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+    ...(resource ? { kind: resource } : {}),
+  });
+}
