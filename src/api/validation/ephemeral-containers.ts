@@ -66,6 +66,14 @@ export function validateEphemeralContainers(
   });
 }
 
+/** ValidatePodCreate: a pod is created without ephemeral containers (they are added through the subresource) */
+export function validatePodCreate(pod: Pod): FieldError[] {
+  const errs = validatePod(pod);
+  if ((pod.spec?.ephemeralContainers?.length ?? 0) > 0)
+    errs.push(fe.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
+  return errs;
+}
+
 /** ValidatePodEphemeralContainersUpdate: the new pod valid, existing ephemeral containers untouched */
 export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
   const errs = [

@@ -60,8 +60,8 @@ import {
   validateIngressClass,
   validateIngressStatusUpdate,
 } from './networking.js';
-import { validatePodEphemeralContainersUpdate } from './ephemeral-containers.js';
-import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import { validatePodCreate, validatePodEphemeralContainersUpdate } from './ephemeral-containers.js';
+import { validatePodStatusUpdate, validatePodUpdate } from './pod.js';
 import { PLATFORM_VALIDATORS } from './platform.js';
 import { WORKLOAD_AND_STORAGE_VALIDATORS } from './workloads-and-storage.js';
 import {
@@ -88,7 +88,7 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   [
     '/v1/Pod',
     {
-      ...kind<Pod>(validatePod, validatePodUpdate, validatePodStatusUpdate),
+      ...kind<Pod>(validatePodCreate, validatePodUpdate, validatePodStatusUpdate),
       ephemeralContainers: (o, old) => validatePodEphemeralContainersUpdate(o as Pod, old as Pod),
     },
   ],

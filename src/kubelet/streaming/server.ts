@@ -198,6 +198,8 @@ export function createStreamingHandler(
         );
         return;
       }
+      // a container that has just started may still be setting up its root
+      await rec.process!.whenSetUp();
       await runCommand((a, env) => deps.execLine(rec, a, env), argv, streams, podLog);
       return;
     }
