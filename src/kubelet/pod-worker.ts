@@ -340,7 +340,7 @@ export class PodWorker {
       let rec = this.ephemeral.find((r) => r.spec.name === spec.name);
       if (!rec) {
         rec = {
-          spec: spec as Container,
+          spec: spec,
           init: false,
           ephemeral: true,
           restartCount: 0,

@@ -1,7 +1,7 @@
 // Ephemeral containers (`kubectl debug`): upstream's validateEphemeralContainers (part of every PodSpec's validation)
 // and ValidatePodEphemeralContainersUpdate (the pods/ephemeralcontainers subresource: containers may be added,
 // never changed or removed).
-import type { Container, EphemeralContainer, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import type { EphemeralContainer, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import { deepEqual, nameIsDNSSubdomain, validateObjectMetaUpdate } from './meta.js';
 import { validateContainers, validatePod } from './pod.js';
@@ -41,7 +41,7 @@ export function validateEphemeralContainers(
   if (list.length === 0) return;
   const others = new Set([...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name));
   // the common container rules (name, image, env, mounts…), names unique across every kind of container
-  validateContainers(list as Container[], path, volumes, { isPod }, errs, others, false);
+  validateContainers(list, path, volumes, { isPod }, errs, others, false);
   list.forEach((ec: EphemeralContainer, i) => {
     const p = `${path}[${i}]`;
     if (ec.targetContainerName && !others.has(ec.targetContainerName))
