@@ -176,6 +176,9 @@ export class KubeletClient {
       );
       socket.once('secureConnect', () => {
         clearTimeout(timer);
+        // a relayed stream's small frames (a port-forward's request, an exec's keystrokes) go out at once, not
+        // after Nagle waits for the peer's delayed ACK (40 ms per request through port-forward)
+        socket.setNoDelay(true);
         socket.removeAllListeners('error');
         resolve(socket);
       });

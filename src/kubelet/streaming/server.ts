@@ -166,7 +166,7 @@ export function createStreamingHandler(
         pod: parts[2],
         uid: worker.uid,
         host,
-        connect: (port) => net.connect({ host, port }),
+        connect: (port) => net.connect({ host, port, noDelay: true }),
         log,
       });
       return;
