@@ -16,7 +16,7 @@ describe('README API table', () => {
       '| `apps/v1` | Deployment | deployments | Namespaced | deploy | all | all | status, scale (autoscaling/v1 Scale) |',
     );
     expect(table).toContain(
-      '| `v1` | Pod | pods | Namespaced | po | all | all | status, binding (v1 Binding), eviction (policy/v1 Eviction), log, exec (v1 PodExecOptions), attach (v1 PodAttachOptions), portforward (v1 PodPortForwardOptions) | ephemeralcontainers, proxy, resize |',
+      '| `v1` | Pod | pods | Namespaced | po | all | all | status, binding (v1 Binding), eviction (policy/v1 Eviction), log, exec (v1 PodExecOptions), attach (v1 PodAttachOptions), portforward (v1 PodPortForwardOptions), proxy (v1 PodProxyOptions), ephemeralcontainers | resize |',
     );
   });
 

@@ -40,6 +40,9 @@ export interface ResourceInfo {
   subresources: Subresource[];
 }
 
+/** pods/proxy, services/proxy: HTTP relayed by the apiserver (src/apiserver/streaming/proxy.ts), any method */
+const PROXY_VERBS: Verb[] = ['create', 'delete', 'get', 'patch', 'update'];
+
 const status = (): Subresource => ({ name: 'status', kind: '', verbs: ['get', 'patch', 'update'] });
 const scale = (): Subresource => ({
   name: 'scale',
@@ -92,13 +95,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
       { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
       { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+      { name: 'proxy', kind: 'PodProxyOptions', verbs: PROXY_VERBS },
+      // kubectl debug: only spec.ephemeralContainers may change (./registry/subresources/ephemeral-containers.ts)
+      { name: 'ephemeralcontainers', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
     ],
   }),
   r('', ['v1'], 'Service', 'services', {
     shortNames: ['svc'],
     categories: ['all'],
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: [status()],
+    subresources: [status(), { name: 'proxy', kind: 'ServiceProxyOptions', verbs: PROXY_VERBS }],
   }),
   r('', ['v1'], 'Endpoints', 'endpoints', { shortNames: ['ep'] }),
   r('', ['v1'], 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),

@@ -88,6 +88,9 @@ export function goDialCause(err: DialErr, endpoint: KubeletEndpoint): string {
 
 export class KubeletClient {
   private readonly agent: https.Agent;
+  private secureContext: tls.SecureContext | undefined;
+  /** the last TLS session of each kubelet dialled, for resumption */
+  private readonly sessions = new Map<string, Buffer>();
 
   constructor(
     private readonly creds: KubeletClientCredentials,
@@ -144,14 +147,28 @@ export class KubeletClient {
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     const url = `https://${host}:${endpoint.port}`;
     return new Promise((resolve, reject) => {
-      const socket = tls.connect({
-        host: endpoint.host,
-        port: endpoint.port,
+      // one SecureContext (the PEMs parsed once) and the node's last TLS session: an exec resumes the session
+      // instead of a full handshake with the kubelet
+      this.secureContext ??= tls.createSecureContext({
         ca: this.creds.caPem,
         cert: this.creds.certPem,
         key: this.creds.keyPem,
+      });
+      const sessionKey = `${endpoint.host}:${endpoint.port}`;
+      const session = this.sessions.get(sessionKey);
+      const socket = tls.connect({
+        host: endpoint.host,
+        port: endpoint.port,
+        secureContext: this.secureContext,
         rejectUnauthorized: true,
         ALPNProtocols: ['http/1.1'],
+        ...(session ? { session } : {}),
+      });
+      socket.on('session', (s: Buffer) => {
+        this.sessions.delete(sessionKey);
+        this.sessions.set(sessionKey, s);
+        // a cluster has a handful of nodes; a bound all the same
+        if (this.sessions.size > 256) this.sessions.delete(this.sessions.keys().next().value!);
       });
       const timer = setTimeout(
         () => socket.destroy(Object.assign(new Error(`timeout after ${timeoutMs}ms`), { code: 'ETIMEDOUT' })),
@@ -159,6 +176,9 @@ export class KubeletClient {
       );
       socket.once('secureConnect', () => {
         clearTimeout(timer);
+        // a relayed stream's small frames (a port-forward's request, an exec's keystrokes) go out at once, not
+        // after Nagle waits for the peer's delayed ACK (40 ms per request through port-forward)
+        socket.setNoDelay(true);
         socket.removeAllListeners('error');
         resolve(socket);
       });

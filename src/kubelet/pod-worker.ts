@@ -8,6 +8,7 @@ import type {
   Container,
   ContainerState,
   ContainerStateTerminated,
+  EphemeralContainer,
   ObjectReference,
   Pod,
   PodStatus,
@@ -24,7 +25,7 @@ import { podHostname, podHostsFile } from './hosts-file.js';
 import type { PodNetworks } from './pod-network.js';
 import { ContainerProbes } from './prober.js';
 import { milliCpuToShares } from './runtime/cgroups.js';
-import type { ContainerExit, ContainerProcess } from './runtime/container.js';
+import type { ContainerExit, ContainerProcess, ContainerUser, PidNamespace } from './runtime/container.js';
 import { ImagePullError, type ImageStore, type ResolvedImage } from './runtime/images.js';
 import { runProbe } from './runtime/probes.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
@@ -88,6 +89,8 @@ export function podReadyInSlices(uid: string, slices: readonly EndpointSlice[]):
 export interface ContainerRecord {
   spec: Container;
   init: boolean;
+  /** an ephemeral container (`kubectl debug`): started once, never restarted, no probes */
+  ephemeral?: boolean;
   restartCount: number;
   state: ContainerState;
   lastState: ContainerState;
@@ -171,6 +174,8 @@ export class PodWorker {
   startTime: string | undefined;
   readonly init: ContainerRecord[];
   readonly containers: ContainerRecord[];
+  /** spec.ephemeralContainers, in the order they were added */
+  readonly ephemeral: ContainerRecord[] = [];
   private sandboxReady = false;
   /** the nsenter prefix into the pod's network and UTS namespaces, once made (netns pod network) */
   private network: string[] | undefined;
@@ -275,7 +280,7 @@ export class PodWorker {
       name: m.name,
       uid: m.uid,
       ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
-      ...(c ? { fieldPath: `spec.${c.init ? 'initContainers' : 'containers'}{${c.spec.name}}` } : {}),
+      ...(c ? { fieldPath: `spec.${containerList(c)}{${c.spec.name}}` } : {}),
     };
   }
 
@@ -287,9 +292,9 @@ export class PodWorker {
     return `${this.pod.metadata!.name}_${this.pod.metadata!.namespace}(${this.uid})`;
   }
 
-  /** All containers, init first. */
+  /** All containers, init first, ephemeral last. */
   records(): ContainerRecord[] {
-    return [...this.init, ...this.containers];
+    return [...this.init, ...this.containers, ...this.ephemeral];
   }
 
   /** Drives the pod one step towards its spec; never waits for a grace period. */
@@ -322,7 +327,64 @@ export class PodWorker {
         if (restart) await this.restartWithBackoff(rec);
       }
     }
+    if (!this.finished) await this.startEphemeralContainers();
     await this.writeStatus();
+  }
+
+  /**
+   * Ephemeral containers added through pods/ephemeralcontainers (`kubectl debug`) start once the sandbox is up, even
+   * before the pod is initialized, as upstream's computePodActions starts them; they are never restarted.
+   */
+  private async startEphemeralContainers(): Promise<void> {
+    for (const spec of this.pod.spec?.ephemeralContainers ?? []) {
+      let rec = this.ephemeral.find((r) => r.spec.name === spec.name);
+      if (!rec) {
+        rec = {
+          spec: spec,
+          init: false,
+          ephemeral: true,
+          restartCount: 0,
+          state: waiting('ContainerCreating'),
+          lastState: {},
+          image: spec.image ?? '',
+          imageID: '',
+          everStarted: false,
+          logFiles: new Map(),
+        };
+        // one a previous kubelet started is not started again (its processes died with that kubelet)
+        const old = this.pod.status?.ephemeralContainerStatuses?.find((s) => s.name === spec.name);
+        if (old?.containerID) {
+          rec.everStarted = true;
+          rec.containerID = old.containerID;
+          rec.state = old.state?.terminated
+            ? old.state
+            : {
+                terminated: {
+                  exitCode: 255,
+                  reason: 'Unknown',
+                  containerID: old.containerID,
+                  finishedAt: rfc3339(this.now()),
+                },
+              };
+        }
+        this.ephemeral.push(rec);
+      }
+      if (!rec.everStarted && rec.state.waiting?.reason !== 'InvalidImageName') await this.start(rec);
+    }
+  }
+
+  /**
+   * The PID namespace a container runs in: the node's with hostPID; an ephemeral container with a running
+   * targetContainerName joins its target's (upstream's NamespaceMode_TARGET), so its `ps` shows the target.
+   */
+  private pidNamespace(rec: ContainerRecord): PidNamespace | undefined {
+    if (this.pod.spec?.hostPID) return 'host';
+    const target = (rec.spec as EphemeralContainer).targetContainerName;
+    if (!rec.ephemeral || !target) return undefined;
+    const proc = [...this.init, ...this.containers].find((r) => r.spec.name === target)?.process;
+    if (proc?.running) return proc.initPid();
+    this.log.info({ container: rec.spec.name, target }, 'target container not running: own PID namespace');
+    return undefined;
   }
 
   /**
@@ -586,6 +648,8 @@ export class PodWorker {
     await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
     await fs.promises.writeFile(logFile, '', { mode: 0o640 });
     const memoryLimit = memoryLimitBytes(c);
+    const pidNamespace = this.pidNamespace(rec);
+    const user = containerUser(this.pod, c);
     const proc = this.deps.runtime.startContainer(
       {
         name: c.name,
@@ -611,6 +675,8 @@ export class PodWorker {
         ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
         ...(c.stdin ? { stdin: true } : {}),
         ...(c.tty ? { tty: true } : {}),
+        ...(pidNamespace !== undefined ? { pidNamespace } : {}),
+        ...(user ? { user } : {}),
       },
       { uid: this.uid, cpuShares: podCpuShares(this.pod) },
     );
@@ -623,7 +689,7 @@ export class PodWorker {
     this.event(rec, 'Normal', 'Created', `Created container ${c.name}`);
     this.event(rec, 'Normal', 'Started', `Started container ${c.name}`);
     void proc.exited.then((exit) => this.onExit(rec, proc, exit));
-    if (!rec.init || isRestartableInitContainer(c)) this.startProbes(rec, proc);
+    if (!rec.ephemeral && (!rec.init || isRestartableInitContainer(c))) this.startProbes(rec, proc);
   }
 
   private startProbes(rec: ContainerRecord, proc: ContainerProcess): void {
@@ -768,7 +834,8 @@ export class PodWorker {
             await new Promise((r) => setTimeout(r, Math.min(preStop.sleep!.seconds, graceSeconds) * 1000));
         }
         // Sidecars wait for the main containers (and for the sidecars declared after them) to exit first.
-        if (ordering && graceSeconds > 0) await ordering.waitForTurn(rec.spec.name, deadline - this.now());
+        if (ordering && graceSeconds > 0 && !rec.ephemeral)
+          await ordering.waitForTurn(rec.spec.name, deadline - this.now());
         // Upstream gives the container at least 2 s after a hook that used up the grace period.
         const left = Math.max((deadline - this.now()) / 1000, preStop ? 2 : 0);
         try {
@@ -820,8 +887,9 @@ export class PodWorker {
       state: rec.state,
       lastState: rec.lastState,
       // upstream's prober manager: a regular init container is ready once it has succeeded; a sidecar like a main one
-      ready:
-        rec.init && !isRestartableInitContainer(rec.spec)
+      ready: rec.ephemeral
+        ? false
+        : rec.init && !isRestartableInitContainer(rec.spec)
           ? rec.state.terminated?.exitCode === 0
           : running && (rec.probes?.ready ?? true),
       started: running && (rec.probes?.started ?? true),
@@ -838,6 +906,7 @@ export class PodWorker {
       sandboxReady: this.sandboxReady && !terminal,
       initContainers: this.init.map((r) => this.view(r)),
       containers: this.containers.map((r) => this.view(r)),
+      ephemeralContainers: this.ephemeral.map((r) => this.view(r)),
       terminal,
       now: this.now(),
     });
@@ -863,6 +932,27 @@ export class PodWorker {
       throw err;
     }
   }
+}
+
+function containerList(c: ContainerRecord): string {
+  return c.ephemeral ? 'ephemeralContainers' : c.init ? 'initContainers' : 'containers';
+}
+
+/**
+ * securityContext runAsUser/runAsGroup, the container's over the pod's (an unset one: 0, the built-in images'
+ * root), with the pod's fsGroup and supplementalGroups as supplementary groups, as containerd sets them.
+ */
+function containerUser(pod: Pod, c: Container): ContainerUser | undefined {
+  const podCtx = pod.spec?.securityContext;
+  const uid = c.securityContext?.runAsUser ?? podCtx?.runAsUser;
+  const gid = c.securityContext?.runAsGroup ?? podCtx?.runAsGroup;
+  const extra = [
+    ...(podCtx?.fsGroup !== undefined ? [podCtx.fsGroup] : []),
+    ...(podCtx?.supplementalGroups ?? []),
+  ];
+  if (uid === undefined && gid === undefined && extra.length === 0) return undefined;
+  const primary = gid ?? 0;
+  return { uid: uid ?? 0, gid: primary, groups: [...new Set([primary, ...extra])] };
 }
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {

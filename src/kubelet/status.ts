@@ -32,6 +32,8 @@ export interface PodView {
   sandboxReady: boolean;
   initContainers: ContainerView[];
   containers: ContainerView[];
+  /** spec.ephemeralContainers that the kubelet has seen (`kubectl debug`) */
+  ephemeralContainers?: ContainerView[];
   /** The pod will never run a container again (terminated on deletion). */
   terminal?: boolean;
   now: number;
@@ -242,5 +244,7 @@ export function computePodStatus(view: PodView): PodStatus {
   if (view.initContainers.length > 0)
     status.initContainerStatuses = view.initContainers.map((c) => containerStatus(c));
   else delete status.initContainerStatuses;
+  if (view.ephemeralContainers && view.ephemeralContainers.length > 0)
+    status.ephemeralContainerStatuses = view.ephemeralContainers.map((c) => containerStatus(c));
   return status;
 }

@@ -60,7 +60,8 @@ import {
   validateIngressClass,
   validateIngressStatusUpdate,
 } from './networking.js';
-import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import { validatePodCreate, validatePodEphemeralContainersUpdate } from './ephemeral-containers.js';
+import { validatePodStatusUpdate, validatePodUpdate } from './pod.js';
 import { PLATFORM_VALIDATORS } from './platform.js';
 import { WORKLOAD_AND_STORAGE_VALIDATORS } from './workloads-and-storage.js';
 import {
@@ -84,7 +85,13 @@ const asV2 = (fn: (o: HpaV2, old?: HpaV2) => FieldError[]) => (o: HpaV1, old?: H
   fn(hpaV1ToV2(o), old && hpaV1ToV2(old));
 
 const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValidator>([
-  ['/v1/Pod', kind<Pod>(validatePod, validatePodUpdate, validatePodStatusUpdate)],
+  [
+    '/v1/Pod',
+    {
+      ...kind<Pod>(validatePodCreate, validatePodUpdate, validatePodStatusUpdate),
+      ephemeralContainers: (o, old) => validatePodEphemeralContainersUpdate(o as Pod, old as Pod),
+    },
+  ],
   ['/v1/Service', kind<Service>(validateService, validateServiceUpdate, validateServiceStatusUpdate)],
   ['/v1/Endpoints', kind<Endpoints>((o) => validateEndpoints(o), validateEndpoints)],
   ['/v1/ConfigMap', kind<ConfigMap>((o) => validateConfigMap(o), validateConfigMap)],
@@ -170,6 +177,8 @@ export function validateObject(gvk: Gvk, obj: KubeObject, opts: ValidateOptions 
     return v.status ? v.status(obj, old) : genericValidator(gvk).update(obj, old);
   }
   if (opts.subresource === 'approval' && v.approval) return v.approval(obj, old);
+  if (opts.subresource === 'ephemeralcontainers' && v.ephemeralContainers)
+    return v.ephemeralContainers(obj, old);
   return v.update(obj, old);
 }
 

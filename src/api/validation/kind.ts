@@ -8,6 +8,8 @@ export interface KindValidator {
   status?(obj: KubeObject, old: KubeObject): FieldError[];
   /** a subresource other than status with its own rules (a CSR's /approval) */
   approval?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** a pod's ephemeralcontainers subresource */
+  ephemeralContainers?(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
 /** adapt typed validators (kubernetes-types views) to KubeObject */

@@ -12,6 +12,7 @@ import type {
   Volume,
 } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
+import { validateEphemeralContainers } from './ephemeral-containers.js';
 import { validateLocalDescendingPath } from './paths.js';
 import { compareQuantities, isNegativeQuantity, parseQuantity } from '../schema/quantity.js';
 import {
@@ -80,6 +81,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
       true,
     );
   }
+  validateEphemeralContainers(spec, `${path}.ephemeralContainers`, volumes, opts.isPod, errs);
   oneOf(spec.restartPolicy, RESTART_POLICIES, `${path}.restartPolicy`, errs);
   oneOf(spec.dnsPolicy, DNS_POLICIES, `${path}.dnsPolicy`, errs);
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig) {
@@ -165,7 +167,7 @@ function validateVolumes(volumes: Volume[], path: string, errs: FieldError[]): S
   return names;
 }
 
-function validateContainers(
+export function validateContainers(
   containers: Container[],
   path: string,
   volumes: Set<string>,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RESOURCES, groupVersion } from '../../api/resources.js';
 import {
@@ -122,6 +123,26 @@ describe('legacy discovery', () => {
     expect(byName.get('configmaps')).not.toHaveProperty('categories');
   });
 
+  it('lists the pods and services subresources kubemu serves exactly as upstream 1.33 lists them', () => {
+    const upstream = JSON.parse(
+      readFileSync(new URL('../../../api/upstream/v1.33/discovery/api__v1.json', import.meta.url), 'utf8'),
+    ) as { resources: { name: string }[] };
+    const ours = new Map(apiResourceList('', 'v1')!.resources.map((r) => [r.name, r]));
+    const wanted = [
+      'pods/attach',
+      'pods/ephemeralcontainers',
+      'pods/exec',
+      'pods/portforward',
+      'pods/proxy',
+      'services/proxy',
+    ];
+    for (const name of wanted) {
+      const up = upstream.resources.find((r) => r.name === name);
+      expect(up, name).toBeDefined();
+      expect(ours.get(name), name).toEqual(up);
+    }
+  });
+
   it('names the scale subresource with autoscaling/v1 Scale', () => {
     const scale = apiResourceList('apps', 'v1')!.resources.find((r) => r.name === 'deployments/scale');
     expect(scale).toEqual({
@@ -188,6 +209,11 @@ describe('aggregated discovery', () => {
           verbs: ['create'],
         },
         {
+          subresource: 'ephemeralcontainers',
+          responseKind: { group: '', version: '', kind: 'Pod' },
+          verbs: ['get', 'patch', 'update'],
+        },
+        {
           subresource: 'eviction',
           responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
           verbs: ['create'],
@@ -202,6 +228,11 @@ describe('aggregated discovery', () => {
           subresource: 'portforward',
           responseKind: { group: '', version: '', kind: 'PodPortForwardOptions' },
           verbs: ['create', 'get'],
+        },
+        {
+          subresource: 'proxy',
+          responseKind: { group: '', version: '', kind: 'PodProxyOptions' },
+          verbs: ['create', 'delete', 'get', 'patch', 'update'],
         },
         {
           subresource: 'status',

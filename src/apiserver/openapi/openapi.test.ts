@@ -202,6 +202,41 @@ describe('OpenAPI v3 documents', () => {
     expect(exec.parameters.map((p: Json) => p.name).sort()).toEqual(
       ['command', 'container', 'name', 'namespace', 'stderr', 'stdin', 'stdout', 'tty'].sort(),
     );
+    // pods/proxy and services/proxy as upstream 1.33: every method, at the root and below a path
+    const upstream = JSON.parse(
+      readFileSync(
+        new URL('../../../api/upstream/v1.33/openapi/api__v1_openapi.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { paths: Record<string, Json> };
+    const shape = (item: Json) => ({
+      methods: Object.keys(item).sort(),
+      ids: Object.keys(item)
+        .filter((m) => m !== 'parameters')
+        .map((m) => [
+          m,
+          item[m].operationId,
+          item[m]['x-kubernetes-action'],
+          item[m]['x-kubernetes-group-version-kind'],
+        ])
+        .sort(),
+      parameters: item.parameters
+        .map((p: Json) => [p.name, p.in, p.description])
+        .sort((a: string[], b: string[]) => (a.join() < b.join() ? -1 : 1)),
+    });
+    for (const url of [
+      '/api/v1/namespaces/{namespace}/pods/{name}/proxy',
+      '/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}',
+      '/api/v1/namespaces/{namespace}/services/{name}/proxy',
+      '/api/v1/namespaces/{namespace}/services/{name}/proxy/{path}',
+    ]) {
+      expect(pods[url], url).toBeDefined();
+      expect(shape(pods[url]), url).toEqual(shape(upstream.paths[url]));
+    }
+    const ephemeral = pods['/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers'];
+    expect(Object.keys(ephemeral).sort()).toEqual(['get', 'parameters', 'patch', 'put']);
+    expect(ephemeral.patch.operationId).toBe('patchCoreV1NamespacedPodEphemeralcontainers');
+    expect(ephemeral.put.operationId).toBe('replaceCoreV1NamespacedPodEphemeralcontainers');
     expect(pods['/api/v1/namespaces/{namespace}/pods/{name}/eviction'].post.operationId).toBe(
       'createCoreV1NamespacedPodEviction',
     );

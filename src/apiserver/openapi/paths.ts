@@ -41,7 +41,7 @@ export type Action =
   | 'connect';
 
 export interface Operation {
-  method: 'get' | 'put' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'put' | 'post' | 'patch' | 'delete' | 'head' | 'options';
   operationId: string;
   description: string;
   action: Action;
@@ -477,8 +477,11 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
   }
   if (item.operations.length) items.push(item);
 
-  for (const sub of ri.subresources)
-    items.push(subresourcePath(ri, version, sub, { itemPath, item, gvWord, ns, itemOps }));
+  for (const sub of ri.subresources) {
+    const ctx = { itemPath, item, gvWord, ns, itemOps };
+    if (PROXY_KINDS.has(sub.kind)) items.push(...proxyPaths(ri, version, sub, ctx));
+    else items.push(subresourcePath(ri, version, sub, ctx));
+  }
 
   // the deprecated watch paths kubectl no longer uses, kept because upstream documents them
   if (has('watch')) {
@@ -539,6 +542,49 @@ interface ItemContext {
   gvWord: string;
   ns: string;
   itemOps(sub: string, component: string, gvk: GroupVersionKind, verbs: readonly string[]): Operation[];
+}
+
+const PROXY_KINDS = new Set(['PodProxyOptions', 'ServiceProxyOptions', 'NodeProxyOptions']);
+const PROXY_PATH_DOC: Record<string, string> = {
+  Pod: 'Path is the URL path to use for the current proxy request to pod.',
+  Node: 'Path is the URL path to use for the current proxy request to node.',
+  Service:
+    'Path is the part of URLs that include service endpoints, suffixes, and parameters to use for the current proxy request to service. For example, the whole request URL is http://localhost/api/v1/namespaces/kube-system/services/elasticsearch-logging/_search?q=user:kimchy. Path is _search?q=user:kimchy.',
+};
+const PROXY_METHODS = ['delete', 'get', 'head', 'options', 'patch', 'post', 'put'] as const;
+
+/**
+ * pods/proxy, services/proxy: any HTTP method relayed, to the object's root (`…/proxy`, the path in the query) or to
+ * a path below it (`…/proxy/{path}`), documented as upstream's connect operations.
+ */
+function proxyPaths(ri: ResourceInfo, version: string, sub: Subresource, ctx: ItemContext): PathItem[] {
+  const pathQuery = q('path', 'string', PROXY_PATH_DOC[ri.kind] ?? PROXY_PATH_DOC['Pod']);
+  const base = ctx.item.parameters
+    .filter((p) => p.name !== 'pretty')
+    .map((p) => (p.name === 'name' ? P.name(sub.kind) : p));
+  const gvk = { group: ri.group, version, kind: sub.kind };
+  const item = (suffix: string, parameters: Parameter[], idSuffix: string): PathItem => ({
+    path: `${ctx.itemPath}/${sub.name}${suffix}`,
+    parameters,
+    operations: PROXY_METHODS.map((method) => ({
+      method,
+      operationId: `connect${ctx.gvWord}${capitalize(method)}${ctx.ns}${ri.kind}Proxy${idSuffix}`,
+      description: `connect ${method.toUpperCase()} requests to proxy of ${ri.kind}`,
+      action: 'connect' as const,
+      gvk,
+      parameters: [],
+      responses: [{ code: '200', description: 'OK', text: true }, UNAUTHORIZED],
+      produces: ['*/*'],
+    })),
+  });
+  const pathParam: Parameter = {
+    name: 'path',
+    in: 'path',
+    type: 'string',
+    required: true,
+    description: 'path to the resource',
+  };
+  return [item('', [...base, pathQuery], ''), item('/{path}', [...base, pathParam, pathQuery], 'WithPath')];
 }
 
 function subresourcePath(ri: ResourceInfo, version: string, sub: Subresource, ctx: ItemContext): PathItem {

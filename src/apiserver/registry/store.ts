@@ -554,7 +554,7 @@ export class GenericStore {
       part === 'main' ? this.begin(t, name, t.strategy.beginUpdate?.(next, old, this.ctx)) : undefined;
     try {
       if (large) await yieldEventLoop();
-      this.validate(t, next, old, part === 'status' || part === 'approval' ? part : undefined);
+      this.validate(t, next, old, part === 'main' || part === 'finalize' ? undefined : part);
       await this.admission.validate(attrs);
       if (large) await yieldEventLoop();
       // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
@@ -644,6 +644,14 @@ export class GenericStore {
     let next: KubeObject;
     if (part === 'status' || part === 'approval') {
       next = { ...deepCopy(old), status: incoming['status'] };
+    } else if (part === 'ephemeralcontainers') {
+      // upstream's dropNonEphemeralContainerUpdates: the pod as stored with the new ephemeral containers
+      next = deepCopy(old);
+      const spec = (next['spec'] ??= {}) as { ephemeralContainers?: unknown[] };
+      const incomingList = (incoming['spec'] as { ephemeralContainers?: unknown[] } | undefined)
+        ?.ephemeralContainers;
+      if (incomingList && incomingList.length > 0) spec.ephemeralContainers = deepCopy(incomingList);
+      else delete spec.ephemeralContainers;
     } else if (part === 'finalize') {
       // a namespace's finalize subresource writes spec.finalizers only
       next = deepCopy(old);

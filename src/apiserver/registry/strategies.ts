@@ -13,7 +13,7 @@ import { serviceStrategy } from './strategies/service.js';
 export { podQosClass } from './strategies/pod.js';
 
 /** which part of an object an update writes: the main resource or one of its subresources */
-export type UpdatePart = 'main' | 'status' | 'finalize' | 'approval';
+export type UpdatePart = 'main' | 'status' | 'finalize' | 'approval' | 'ephemeralcontainers';
 
 /** what strategies that hold cluster-wide state (the Service allocators) get from the store */
 export interface StrategyContext {

@@ -40,6 +40,29 @@ export interface ContainerSpec {
   stdin?: boolean;
   /** `tty: true`: the program runs on a pseudo-terminal (stderr merged into stdout, as upstream) */
   tty?: boolean;
+  /**
+   * Its PID namespace: absent, its own; `host` (hostPID), the node's; a PID, that process's (an ephemeral container
+   * with targetContainerName joins its target's, so `ps` shows the target's processes).
+   */
+  pidNamespace?: PidNamespace;
+  /** securityContext runAsUser/runAsGroup: whom the program, and every `kubectl exec` in it, runs as */
+  user?: ContainerUser;
+}
+
+export type PidNamespace = 'host' | number;
+
+export interface ContainerUser {
+  uid: number;
+  gid: number;
+  /** supplementary groups: the primary group, fsGroup, supplementalGroups (as containerd gives them) */
+  groups: number[];
+}
+
+/** `argv` run as `user` (util-linux setpriv, from the node's /usr/bin that every private root binds) */
+export function asUser(user: ContainerUser | undefined, argv: string[]): string[] {
+  if (!user) return argv;
+  const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--', ...argv];
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -146,8 +169,9 @@ export class ContainerProcess {
       hooks.logRotation,
     );
     const programArgv = containerArgv(spec.image, spec.command, spec.args);
-    const terminal = spec.tty && programArgv.length > 0 ? onTerminal(programArgv) : undefined;
-    const argv = terminal?.argv ?? programArgv;
+    const userArgv = programArgv.length > 0 ? asUser(spec.user, programArgv) : programArgv;
+    const terminal = spec.tty && userArgv.length > 0 ? onTerminal(userArgv) : undefined;
+    const argv = terminal?.argv ?? userArgv;
     const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';
     let resolveExit!: (e: ContainerExit) => void;
     this.exited = new Promise((r) => (resolveExit = r));
@@ -164,6 +188,7 @@ export class ContainerProcess {
         workingDir,
         ...(spec.cpuJoin ? { cpuJoin: spec.cpuJoin } : {}),
         ...(spec.network ? { network: spec.network } : {}),
+        ...(spec.pidNamespace !== undefined ? { pidNamespace: spec.pidNamespace } : {}),
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,
@@ -344,6 +369,20 @@ export class ContainerProcess {
 
   get usage(): ContainerUsage | undefined {
     return this.tracker.latest;
+  }
+
+  /**
+   * Resolves once the container's root is set up (its init runs INIT_SCRIPT in the private root), or after
+   * `timeoutMs`: a command entering the container before would see the node's filesystem, not the container's.
+   */
+  async whenSetUp(timeoutMs = 5000): Promise<void> {
+    if (this.mode === 'none') return;
+    const deadline = Date.now() + timeoutMs;
+    while (this.running && Date.now() < deadline) {
+      const init = this.namespaceInit();
+      if (init !== undefined && argv(init)?.[2] === INIT_SCRIPT) return;
+      await new Promise((r) => setTimeout(r, TERM_POLL_MS));
+    }
   }
 
   /** PID of the container's first process inside its namespaces (what `nsenter` joins); the spawned pid without. */

@@ -114,6 +114,8 @@ export interface LaunchInput {
    * first, so the container shares the pod's IP, localhost and hostname with the pod's other containers.
    */
   network?: string[];
+  /** absent: a PID namespace of its own; `host`: the node's; a PID: the namespace of that process (joined) */
+  pidNamespace?: 'host' | number;
 }
 
 // Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec
@@ -216,12 +218,27 @@ export function prepareLaunch(input: LaunchInput): Launch {
   const fstabFile = path.join(input.containerDir, 'fstab');
   fs.writeFileSync(fstabFile, lines.join('\n') + '\n');
 
+  // The launch chain's shape stays the same whatever the PID namespace: the process kubemu spawns has one child, the
+  // container's init (ContainerProcess.initPid), forked by `unshare --fork` or, joining another's PID namespace,
+  // by nsenter (which forks to enter it; unshare then only makes the mount namespace).
+  const joined = typeof input.pidNamespace === 'number' ? input.pidNamespace : undefined;
+  const joinPidNamespace =
+    joined === undefined
+      ? []
+      : [
+          'nsenter',
+          '--target',
+          String(joined),
+          ...(input.mode === 'userns' ? ['--user', '--preserve-credentials'] : []),
+          '--pid',
+          '--',
+        ];
   const unshare = [
+    ...joinPidNamespace,
     'unshare',
-    ...(input.mode === 'userns' ? ['--user', '--map-root-user'] : []),
-    '--pid',
-    '--fork',
-    '--kill-child',
+    ...(input.mode === 'userns' && joined === undefined ? ['--user', '--map-root-user'] : []),
+    ...(input.pidNamespace === undefined ? ['--pid'] : []),
+    ...(joined === undefined ? ['--fork', '--kill-child'] : []),
     '--mount',
     '--propagation',
     'private',

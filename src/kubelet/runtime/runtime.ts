@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Logger } from '../../util/logger.js';
 import { AUTOGROUP_JOIN, CpuCgroups } from './cgroups.js';
-import { ContainerProcess, containerEnv, type ContainerSpec } from './container.js';
+import { asUser, ContainerProcess, containerEnv, type ContainerSpec } from './container.js';
 import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from './log-rotation.js';
 import { detectIsolation, type IsolationMode } from './isolation.js';
 import { readAllProcs, readProcs } from './usage.js';
@@ -124,7 +124,8 @@ export class ContainerRuntime {
     const env = { ...containerEnv(container.spec), ...extraEnv };
     if (this.mode === 'none') {
       const root = `${container.spec.containerDir}/root`;
-      return { file: argv[0], args: argv.slice(1), env: { ...env, KUBEMU_ROOT: root } };
+      const line = asUser(container.spec.user, argv);
+      return { file: line[0], args: line.slice(1), env: { ...env, KUBEMU_ROOT: root } };
     }
     const nsenter = [
       '--target',
@@ -137,7 +138,8 @@ export class ContainerRuntime {
       '--root',
       '--wd',
       '--',
-      ...argv,
+      // as the container's program runs (securityContext runAsUser, runAsGroup and groups)
+      ...asUser(container.spec.user, argv),
     ];
     return { file: 'nsenter', args: nsenter, env };
   }

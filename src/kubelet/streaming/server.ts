@@ -166,7 +166,7 @@ export function createStreamingHandler(
         pod: parts[2],
         uid: worker.uid,
         host,
-        connect: (port) => net.connect({ host, port }),
+        connect: (port) => net.connect({ host, port, noDelay: true }),
         log,
       });
       return;
@@ -198,6 +198,8 @@ export function createStreamingHandler(
         );
         return;
       }
+      // a container that has just started may still be setting up its root
+      await rec.process!.whenSetUp();
       await runCommand((a, env) => deps.execLine(rec, a, env), argv, streams, podLog);
       return;
     }

@@ -3,6 +3,7 @@ import type { ApiRequest, ApiResult } from '../../../api/request.js';
 import type { GenericStore, Target } from '../store.js';
 import { approval } from './approval.js';
 import { binding } from './binding.js';
+import { ephemeralContainers } from './ephemeral-containers.js';
 import { eviction } from './eviction.js';
 import { finalize } from './finalize.js';
 import { scale } from './scale.js';
@@ -17,4 +18,5 @@ export const SUBRESOURCES: Readonly<Record<string, SubresourceHandler>> = {
   eviction,
   finalize,
   approval,
+  ephemeralcontainers: ephemeralContainers,
 };
