@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes a PREBUILT=1 build context from this checkout's built output, for machines whose containers cannot reach
 // npm: `npm run build && node docker/stage-context.mjs DIR`, then build with KUBEMU_BUILD_CONTEXT=DIR PREBUILT=1.
-// It holds the Dockerfile, docker/, dist/, images/, package.json, the generated schemas and production node_modules.
+// It holds the Dockerfile, docker/, dist/, images/, package.json, the generated schemas, the RBAC bootstrap policy
+// and production node_modules.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -19,7 +20,16 @@ if (!existsSync(join(repo, 'dist/cli/main.js'))) {
 }
 rmSync(dest, { recursive: true, force: true });
 mkdirSync(dest, { recursive: true });
-for (const p of ['Dockerfile', 'docker', 'dist', 'images', 'package.json', 'src/api/schema/generated']) {
+for (const p of [
+  'Dockerfile',
+  'docker',
+  'dist',
+  'images',
+  'package.json',
+  'src/api/schema/generated',
+  // read at run time: the apiserver's RBAC bootstrap policy (upstream's data)
+  'api/upstream/rbac-bootstrap',
+]) {
   cpSync(join(repo, p), join(dest, p), { recursive: true });
 }
 // production dependencies only, as `npm prune --omit=dev` would leave them (read from the installed tree: offline)
