@@ -15,6 +15,7 @@ import { percentile, startBenchApiServer } from './apiserver-process.js';
 import { closedLoop, type LoadStats } from './load.js';
 import { registerSuite } from './suites.js';
 import type { BenchResult } from './report.js';
+import { stopChild } from '../util/stop-child.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = 'bench.example';
@@ -47,15 +48,7 @@ function freePort(host: string): Promise<number> {
 }
 
 function stop(child: ChildProcess | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  return child ? stopChild(child) : Promise.resolve();
 }
 
 /**

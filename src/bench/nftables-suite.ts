@@ -17,6 +17,7 @@ import { bridgeIntoNetns } from './netns-bridge.js';
 import type { BenchResult } from './report.js';
 import { createManyServices } from './services-suite.js';
 import { registerSuite } from './suites.js';
+import { stopChild } from '../util/stop-child.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES = 1000;
@@ -28,18 +29,6 @@ const GAP_MS = 1100;
 const GAP_JITTER_MS = 400;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 /** CPU (user + system, ms) of `pid` and its children: reaped ones (cutime/cstime) and running ones (the nft -i) */
 function treeCpuMs(pid: number): number {
@@ -191,7 +180,7 @@ registerSuite('nftables', async (): Promise<BenchResult[]> => {
           nftRss: childrenRssMb(proxy.pid!),
         };
       } finally {
-        await stop(proxy);
+        await stopChild(proxy);
       }
     };
 
@@ -257,7 +246,7 @@ registerSuite('nftables', async (): Promise<BenchResult[]> => {
       },
     ];
   } finally {
-    for (const c of children.reverse()) await stop(c);
+    for (const c of children.reverse()) await stopChild(c);
     await bridge?.close();
     await connection.close();
     await server.stop();

@@ -16,23 +16,12 @@ import { percentile, startBenchApiServer } from './apiserver-process.js';
 import { oneBurst, waitGone } from './pods-suite.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
+import { stopChild } from '../util/stop-child.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODES = 3;
 const BURST = 100;
 const BURSTS = 2;
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 registerSuite('pods-netns', async (): Promise<BenchResult[]> => {
   // no controller-manager here to make each namespace's `default` ServiceAccount, which that admission wants
@@ -118,7 +107,7 @@ registerSuite('pods-netns', async (): Promise<BenchResult[]> => {
       },
     ];
   } finally {
-    await Promise.all(kubelets.map(stop));
+    await Promise.all(kubelets.map((k) => stopChild(k)));
     for (const p of publishers) await p.close();
     for (const n of nodes) await n.destroy().catch(() => undefined);
     await sandbox?.destroy().catch(() => undefined);

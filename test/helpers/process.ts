@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST } from './apiserver.js';
 import { waitFor } from './wait.js';
+import { stopChild } from '../../src/util/stop-child.js';
+
+export { stopChild };
 
 export interface ComponentProcess {
   child: ChildProcess;
@@ -29,23 +32,6 @@ export function startComponent(
     logs: () => stderr,
     stop: (signal: NodeJS.Signals = 'SIGTERM') => stopChild(child, signal),
   };
-}
-
-/** `signal` to a child (by its PID), SIGKILL after `graceMs`; resolves once it has exited */
-export function stopChild(
-  child: ChildProcess,
-  signal: NodeJS.Signals = 'SIGTERM',
-  graceMs = 5000,
-): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill(signal);
-  });
 }
 
 /**
