@@ -118,8 +118,8 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
   const getJson = async <T = any>(args: string[]): Promise<T> =>
     JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
   /**
-   * runs `step`; when it fails, prints the last lines of each component's log (a timeout alone says little),
-   * only those naming one of `about()` when it gives any
+   * runs `step`; when it fails, prints the events of the objects `about()` names and the last lines of each
+   * component's log (only those naming one of them, when it names any): a timeout alone says little
    */
   const withLogOnFailure = async <T>(
     components: string[],
@@ -130,6 +130,11 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
       return await step();
     } catch (err) {
       const names = about();
+      // the pods' events (probe failures, kills) say most; then the components' own words
+      for (const name of names) {
+        const ev = await t.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`]);
+        console.log(`chaos[${mode}] events of ${name}:\n${ev.stdout}${ev.stderr}`);
+      }
       for (const component of components) {
         const tail = t.logTail?.(component, names);
         if (tail) console.log(`chaos[${mode}] ${component} log, last lines:\n${tail}`);
