@@ -60,7 +60,8 @@ import {
 } from './network.js';
 import { ensureKubeDns } from './netns-dns.js';
 import { findProgram } from '../../util/find-program.js';
-import { PROBE_FILE_ENV, writeProbeFile } from '../../kubelet/runtime/isolation-probe.js';
+import { PROBE_FILE_ENV } from '../../kubelet/runtime/isolation-probe.js';
+import { writeProbeFile } from './isolation-probe-file.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));

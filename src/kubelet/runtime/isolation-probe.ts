@@ -3,8 +3,7 @@
 // for all its kubelets: `up` probes while pm2's daemon starts and writes the answer to a file in the state dir, and
 // each kubelet it starts (KUBEMU_ISOLATION_PROBE=FILE) reads it instead of blocking its event loop on the same probe.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { readFileSync } from 'node:fs';
 
 export type ProbedMode = 'namespaces' | 'userns' | 'none';
 
@@ -96,29 +95,10 @@ export async function probeIsolation(root = isRoot()): Promise<ProbeResult> {
   return step.value;
 }
 
-interface ProbeFile extends ProbeResult {
+/** The probe file's content (written by `kubemu up`, src/cli/cluster/isolation-probe-file.ts). */
+export interface ProbeFile extends ProbeResult {
   /** the user it was run as: it says nothing about another's */
   uid: number | undefined;
-}
-
-/**
- * `kubemu up`: probes and writes the answer to `file` for the kubelets. Undefined when it could not be written: then
- * `up` names no file and each kubelet probes itself (an earlier run's file is removed, so nothing reads it).
- */
-export async function writeProbeFile(file: string): Promise<ProbeResult | undefined> {
-  try {
-    const result = await probeIsolation();
-    const record: ProbeFile = { ...result, uid: process.getuid?.() };
-    writeFileAtomic(file, JSON.stringify(record), 0o600);
-    return result;
-  } catch {
-    try {
-      rmSync(file, { force: true });
-    } catch {
-      // not there, or not a file: nothing to remove
-    }
-    return undefined;
-  }
 }
 
 /** What `file` says, when it was written by a probe run as this user; else undefined (the caller probes itself). */
