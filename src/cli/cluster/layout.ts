@@ -67,6 +67,8 @@ export const clusterPaths = (stateDir: string) => ({
   pki: join(stateDir, 'pki'),
   caCert: join(stateDir, 'pki', 'ca.crt'),
   runRecord: join(stateDir, 'cluster.json'),
+  /** this run's isolation probe, for its kubelets (kubelet/runtime/isolation-probe.ts) */
+  isolationProbe: join(stateDir, 'isolation-probe.json'),
 });
 
 export const componentKubeconfig = (stateDir: string, component: string): string =>
