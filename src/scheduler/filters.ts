@@ -3,6 +3,7 @@ import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { matchesTerm } from '../api/node-selector.js';
 import type { NodeInfo } from './cache.js';
 import { podRequests, type ResourceAmounts } from './resources.js';
+import type { PodVolumeState } from './volume-binding.js';
 
 export { matchesRequirement, matchesTerm } from '../api/node-selector.js';
 
@@ -17,10 +18,12 @@ export interface FilterFailure {
 export interface PodContext {
   pod: Pod;
   requests: ResourceAmounts;
+  /** the VolumeBinding plugin's state, for a pod with claims */
+  volumes?: PodVolumeState;
 }
 
-export function podContext(pod: Pod): PodContext {
-  return { pod, requests: podRequests(pod) };
+export function podContext(pod: Pod, volumes?: PodVolumeState): PodContext {
+  return { pod, requests: podRequests(pod), ...(volumes ? { volumes } : {}) };
 }
 
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -119,6 +122,10 @@ function nodeResourcesFit(ctx: PodContext, _node: Node, info: NodeInfo): FilterF
   return { plugin: 'NodeResourcesFit', reasons, unresolvable: false };
 }
 
+function volumeBinding(ctx: PodContext, node: Node): FilterFailure | undefined {
+  return ctx.volumes?.filter(node);
+}
+
 type FilterPlugin = (ctx: PodContext, node: Node, info: NodeInfo) => FilterFailure | undefined;
 
 /** in upstream's default order: the first failing plugin decides the node's reasons */
@@ -128,6 +135,7 @@ const FILTERS: readonly FilterPlugin[] = [
   taintToleration,
   nodeAffinity,
   nodeResourcesFit,
+  volumeBinding,
 ];
 
 /** undefined if the pod fits the node */
