@@ -1,11 +1,10 @@
 // The scheduler's VolumeBinding plugin against the real registry (src/testing/), with the PV binder running beside it
 // as the controller-manager would.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { fakeCluster, type FakeCluster } from '../testing/fake-cluster.js';
 import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
-import { waitFor } from '../../test/helpers/wait.js';
 import { Scheduler } from './scheduler.js';
 
 const node = (name: string): Node => ({
@@ -56,6 +55,22 @@ const storageClass = (name: string, provisioner: string, mode: string): StorageC
   provisioner,
   volumeBindingMode: mode,
 });
+
+/** vi.waitFor for a value: retries until `check` gives something truthy */
+const waitFor = <T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeout: number,
+  interval: number,
+) =>
+  vi.waitFor(
+    async () => {
+      const v = await check();
+      if (!v) throw new Error(`still waiting for ${what}`);
+      return v;
+    },
+    { timeout, interval },
+  );
 
 let stops: (() => unknown)[] = [];
 afterEach(async () => {
