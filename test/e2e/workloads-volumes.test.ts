@@ -46,7 +46,7 @@ const apply = (yaml: string): Promise<string> => kubectlOk(['apply', '-f', '-'],
 async function waitPhase(kind: string, name: string, phase: string, ms = 60_000): Promise<void> {
   await c.waitFor(
     `${kind}/${name} ${phase}`,
-    async () => (await c.getJson([kind, name])).status?.phase === phase,
+    async () => (await c.getJson(['get', kind, name])).status?.phase === phase,
     ms,
   );
 }
@@ -142,7 +142,7 @@ describe('volumes that outlive pods', () => {
 
   it('provisions a claim of the default class on the node of its first pod; the data survives the pod', async () => {
     await apply(DYNAMIC_CLAIM);
-    const claim = await c.getJson(['pvc', 'data']);
+    const claim = await c.getJson(['get', 'pvc', 'data']);
     expect(claim.spec.storageClassName).toBe('standard');
     // no pod yet: the claim waits for its first consumer, and says so
     await c.waitFor('WaitForFirstConsumer event', async () =>
@@ -150,17 +150,17 @@ describe('volumes that outlive pods', () => {
         'waiting for first consumer to be created before binding',
       ),
     );
-    expect((await c.getJson(['pvc', 'data'])).status.phase).toBe('Pending');
+    expect((await c.getJson(['get', 'pvc', 'data'])).status.phase).toBe('Pending');
 
     await apply(busyboxWithClaim('writer', 'echo "written by $HOSTNAME" > /data/out.txt && sleep 3600'));
     await waitPhase('pod', 'writer', 'Running');
-    const node = (await c.getJson(['pod', 'writer'])).spec.nodeName as string;
-    const bound = await c.getJson(['pvc', 'data']);
+    const node = (await c.getJson(['get', 'pod', 'writer'])).spec.nodeName as string;
+    const bound = await c.getJson(['get', 'pvc', 'data']);
     expect(bound.status.phase).toBe('Bound');
     expect(bound.metadata.annotations['volume.kubernetes.io/selected-node']).toBe(node);
     const pvName = bound.spec.volumeName as string;
     expect(pvName).toBe(`pvc-${bound.metadata.uid}`);
-    const pv = await c.getJson(['pv', pvName]);
+    const pv = await c.getJson(['get', 'pv', pvName]);
     expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
       key: 'kubernetes.io/hostname',
       operator: 'In',
@@ -180,7 +180,7 @@ describe('volumes that outlive pods', () => {
     await kubectlOk(['delete', 'pod', 'writer', '--wait=true']);
     await apply(busyboxWithClaim('reader', 'cat /data/out.txt && sleep 3600'));
     await waitPhase('pod', 'reader', 'Running');
-    expect((await c.getJson(['pod', 'reader'])).spec.nodeName).toBe(node);
+    expect((await c.getJson(['get', 'pod', 'reader'])).spec.nodeName).toBe(node);
     const logs = await c.waitFor('reader log', async () => {
       const out = await kubectlOk(['logs', 'reader']);
       return out.includes('written by') ? out : undefined;
@@ -219,14 +219,14 @@ spec:
       ),
     );
     const message = await c.waitFor('PodScheduled=False', async () => {
-      const pod = await c.getJson(['pod', 'waiting-pod']);
+      const pod = await c.getJson(['get', 'pod', 'waiting-pod']);
       return pod.status?.conditions?.find((x: { type: string }) => x.type === 'PodScheduled')?.message as
         string | undefined;
     });
     expect(message).toBe(
       '0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling..',
     );
-    const pod = await c.getJson(['pod', 'waiting-pod']);
+    const pod = await c.getJson(['get', 'pod', 'waiting-pod']);
     expect(pod.status.phase).toBe('Pending');
     expect(pod.spec.nodeName).toBeUndefined();
     expect(await kubectlOk(['describe', 'pod', 'waiting-pod'])).toMatch(
@@ -271,10 +271,10 @@ spec:
                 storage: 1Gi
 `);
     await waitPhase('pod', 'my-app', 'Running');
-    const claim = await c.getJson(['pvc', 'my-app-scratch-volume']);
+    const claim = await c.getJson(['get', 'pvc', 'my-app-scratch-volume']);
     expect(claim.status.phase).toBe('Bound');
     expect(claim.metadata.labels).toEqual({ type: 'my-frontend-volume' });
-    const pod = await c.getJson(['pod', 'my-app']);
+    const pod = await c.getJson(['get', 'pod', 'my-app']);
     expect(claim.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'Pod', name: 'my-app', uid: pod.metadata.uid, controller: true }),
     ]);
@@ -336,15 +336,13 @@ spec:
       sizeLimit: 1Mi
 `);
     await waitPhase('pod', 'too-much', 'Failed');
-    const pod = await c.getJson(['pod', 'too-much']);
+    const pod = await c.getJson(['get', 'pod', 'too-much']);
     expect(pod.status.reason).toBe('Evicted');
     expect(pod.status.message).toBe('Usage of EmptyDir volume "cache-volume" exceeds the limit "1Mi". ');
     expect(pod.status.conditions).toContainEqual(
       expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet' }),
     );
-    expect(await kubectlOk(['get', 'pod', 'too-much'])).toMatch(
-      /too-much\s+0\/1\s+Evicted\s/,
-    );
+    expect(await kubectlOk(['get', 'pod', 'too-much'])).toMatch(/too-much\s+0\/1\s+Evicted\s/);
     await kubectlOk(['delete', 'pod', 'too-much', '--wait=false']);
   });
 });
