@@ -1,6 +1,11 @@
 // Node selector terms (component-helpers/scheduling/corev1/nodeaffinity): a pod's required node affinity and a
 // PersistentVolume's nodeAffinity both match nodes with them.
-import type { Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
+import type {
+  Node,
+  NodeSelector,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+} from 'kubernetes-types/core/v1.js';
 
 /** one NodeSelectorRequirement against a label set (or the node's fields, for matchFields) */
 export function matchesRequirement(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {

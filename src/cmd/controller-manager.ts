@@ -156,12 +156,14 @@ const CONTROLLERS: {
   {
     name: 'persistentvolume-binder-controller',
     aliases: ['persistentvolume-binder'],
-    make: (c) => new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
+    make: (c) =>
+      new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'ephemeral-volume-controller',
     aliases: ['ephemeral-volume'],
-    make: (c) => new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
+    make: (c) =>
+      new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',

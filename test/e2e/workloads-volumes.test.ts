@@ -342,7 +342,13 @@ spec:
     expect(pod.status.conditions).toContainEqual(
       expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet' }),
     );
-    expect(await kubectlOk(['get', 'pod', 'too-much'])).toMatch(/too-much\s+0\/1\s+Evicted\s/);
+    // upstream's printer shows the killed container's reason (Error) in `kubectl get`; describe shows the eviction
+    const described = await kubectlOk(['describe', 'pod', 'too-much']);
+    expect(described).toMatch(/^Status:\s+Failed$/m);
+    expect(described).toMatch(/^Reason:\s+Evicted$/m);
+    expect(described).toMatch(
+      /Warning\s+Evicted\s+.*kubelet\s+Usage of EmptyDir volume "cache-volume" exceeds the limit "1Mi"/,
+    );
     await kubectlOk(['delete', 'pod', 'too-much', '--wait=false']);
   });
 });
