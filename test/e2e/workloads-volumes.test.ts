@@ -152,7 +152,7 @@ describe('volumes that outlive pods', () => {
     );
     expect((await c.getJson(['get', 'pvc', 'data'])).status.phase).toBe('Pending');
 
-    await apply(busyboxWithClaim('writer', 'echo "written by $HOSTNAME" > /data/out.txt && sleep 3600'));
+    await apply(busyboxWithClaim('writer', 'echo "written by $HOSTNAME" > /data/out.txt && exec sleep 3600'));
     await waitPhase('pod', 'writer', 'Running');
     const node = (await c.getJson(['get', 'pod', 'writer'])).spec.nodeName as string;
     const bound = await c.getJson(['get', 'pvc', 'data']);
@@ -178,7 +178,7 @@ describe('volumes that outlive pods', () => {
 
     // delete the pod, make a new one: it lands on the same node (the PV's node affinity) and reads the old data
     await kubectlOk(['delete', 'pod', 'writer', '--wait=true']);
-    await apply(busyboxWithClaim('reader', 'cat /data/out.txt && sleep 3600'));
+    await apply(busyboxWithClaim('reader', 'cat /data/out.txt && exec sleep 3600'));
     await waitPhase('pod', 'reader', 'Running');
     expect((await c.getJson(['get', 'pod', 'reader'])).spec.nodeName).toBe(node);
     const logs = await c.waitFor('reader log', async () => {
@@ -197,7 +197,7 @@ describe('volumes that outlive pods', () => {
     );
     expect(existsSync(dir)).toBe(false);
     expect(readdirSync(join(c.stateDir, 'nodes', node, 'local-path'))).toEqual([]);
-  });
+  }, 240_000);
 
   it('a pod whose claim cannot be bound stays Pending with upstream scheduler message', async () => {
     // class "manual" has no StorageClass object: Immediate binding, and no PV of 100Gi exists
