@@ -171,7 +171,7 @@ describe('volumes that outlive pods', () => {
     // the volume is a directory on that node's disk, under its state dir
     const dir = pv.spec.hostPath.path as string;
     expect(dir.startsWith(join(c.stateDir, 'nodes', node, 'local-path'))).toBe(true);
-    await c.waitFor('the file on the node', async () => existsSync(join(dir, 'out.txt')));
+    await c.waitFor('the file on the node', () => Promise.resolve(existsSync(join(dir, 'out.txt'))));
     expect(await kubectlOk(['get', 'pv,pvc'])).toMatch(
       new RegExp(`persistentvolumeclaim/data\\s+Bound\\s+${pvName}\\s+1Gi\\s+RWO\\s+standard`),
     );
