@@ -15,6 +15,8 @@ import { EndpointSliceController } from '../controllers/endpointslice/endpointsl
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/resource-quota-controller.js';
 import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
+import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
+import { EphemeralVolumeController } from '../controllers/volume/ephemeral/ephemeral-controller.js';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
@@ -150,6 +152,18 @@ const CONTROLLERS: {
     aliases: ['clusterrole-aggregation'],
     make: (c) =>
       new ClusterRoleAggregationController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'persistentvolume-binder-controller',
+    aliases: ['persistentvolume-binder'],
+    make: (c) =>
+      new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'ephemeral-volume-controller',
+    aliases: ['ephemeral-volume'],
+    make: (c) =>
+      new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',

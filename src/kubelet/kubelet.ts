@@ -1,7 +1,16 @@
 // The kubelet: registers its Node, renews its Lease, runs the pods bound to it, serves logs and stats.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type {
+  ConfigMap,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+  Service,
+} from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { ApiError } from '../api/errors.js';
 import {
   EventRecorder,
@@ -23,6 +32,8 @@ import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
+import { LocalPathProvisioner } from './local-path/provisioner.js';
+import type { VolumeSources } from './volumes.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
@@ -76,6 +87,10 @@ export class Kubelet {
   private readonly services: Informer<Service>;
   private readonly configMaps: Informer<ConfigMap>;
   private readonly secrets: Informer<Secret>;
+  private readonly claims: Informer<PersistentVolumeClaim>;
+  private readonly pvs: Informer<PersistentVolume>;
+  private readonly storageClasses: Informer<StorageClass>;
+  private provisioner: LocalPathProvisioner | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
   private closed = false;
@@ -108,6 +123,22 @@ export class Kubelet {
       logger: log,
     });
     this.secrets = new Informer<Secret>({ source: opts.client.secrets, name: 'secrets', logger: log });
+    // claims and volumes: persistentVolumeClaim/ephemeral mounts, and the local-path provisioner of this node
+    this.claims = new Informer<PersistentVolumeClaim>({
+      source: opts.client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims'),
+      name: 'persistentvolumeclaims',
+      logger: log,
+    });
+    this.pvs = new Informer<PersistentVolume>({
+      source: opts.client.resource<PersistentVolume>('', 'v1', 'persistentvolumes'),
+      name: 'persistentvolumes',
+      logger: log,
+    });
+    this.storageClasses = new Informer<StorageClass>({
+      source: opts.client.resource<StorageClass>('storage.k8s.io', 'v1', 'storageclasses'),
+      name: 'storageclasses',
+      logger: log,
+    });
     const mountersOf =
       (kind: 'configmap' | 'secret') =>
       (o: ConfigMap | Secret): void => {
@@ -244,9 +275,9 @@ export class Kubelet {
         throw err;
       }
     };
-    const { services, configMaps, secrets } = this;
+    const { services, configMaps, secrets, claims, pvs } = this;
     // The caches first; an object they have not seen yet (created a moment before the pod) is read from the API.
-    const envSources: EnvSources = {
+    const envSources: EnvSources & VolumeSources = {
       configMap: async (ns, name) =>
         configMaps.store.getByName(ns, name) ??
         (await getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns))),
@@ -257,7 +288,30 @@ export class Kubelet {
         return services.store.list();
       },
       nodeAllocatable: nodeCapacity(this.cfg),
+      claims: {
+        claim: async (ns, name) =>
+          claims.store.getByName(ns, name) ??
+          (await getOrUndefined<PersistentVolumeClaim>(() =>
+            client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims').get(name, ns),
+          )),
+        persistentVolume: async (name) =>
+          pvs.store.get(name) ??
+          (await getOrUndefined<PersistentVolume>(() =>
+            client.resource<PersistentVolume>('', 'v1', 'persistentvolumes').get(name),
+          )),
+        node: () => this.node,
+      },
     };
+    this.provisioner = new LocalPathProvisioner({
+      client,
+      nodeName: this.opts.nodeName,
+      rootDir: this.opts.rootDir,
+      claims: this.claims,
+      volumes: this.pvs,
+      classes: this.storageClasses,
+      events,
+      log: log.child({ module: 'local-path-provisioner' }),
+    });
     const ips = new PodIPAllocator(this.opts.podCIDR);
     const crashBackoff = new Backoff(this.opts.crashLoopBackoff);
     const imageBackoff = new Backoff(this.opts.imagePullBackoff);
@@ -295,13 +349,20 @@ export class Kubelet {
     this.services.start();
     this.configMaps.start();
     this.secrets.start();
+    this.claims.start();
+    this.pvs.start();
+    this.storageClasses.start();
     this.pods.start();
     await Promise.all([
       this.services.waitForSync(),
       this.configMaps.waitForSync(),
       this.secrets.waitForSync(),
+      this.claims.waitForSync(),
+      this.pvs.waitForSync(),
+      this.storageClasses.waitForSync(),
       this.pods.waitForSync(),
     ]);
+    await this.provisioner.run();
     // Pods this node ran before a restart keep their IPs when they can.
     const reserved = new Map<string, string>();
     for (const p of this.pods.store.list()) {
@@ -311,6 +372,10 @@ export class Kubelet {
         reserved.set(p.metadata!.uid!, ips.allocate(ip));
     }
 
+    // the eviction manager's local-storage check (upstream's housekeeping runs every 10 s)
+    this.every(2_000, async () => {
+      for (const w of [...this.workers.values()]) await w.checkLocalStorage();
+    });
     // upstream runs one goroutine per pod; a generous pool keeps a burst of pods from queueing behind each other
     this.workersDone = this.queue.runWorkers(32, async (key) => {
       const pod = this.pods.store.get(key);
@@ -372,6 +437,10 @@ export class Kubelet {
     this.services.stop();
     this.configMaps.stop();
     this.secrets.stop();
+    this.provisioner?.stop();
+    this.claims.stop();
+    this.pvs.stop();
+    this.storageClasses.stop();
     await this.server.close();
     await this.runtime.close();
     if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './cache.js';
 import { podContext, runFilters, type FilterFailure } from './filters.js';
 import { scoreNodes, selectHost } from './scores.js';
+import { volumeBindingPreFilter, type PodVolumeState, type VolumeListers } from './volume-binding.js';
 
 /** upstream ErrNoNodesAvailable */
 export const ERR_NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
@@ -10,7 +11,7 @@ export const NO_PREEMPTION_VICTIMS = 'No preemption victims found for incoming p
 export const PREEMPTION_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
 
 export type ScheduleResult =
-  | { node: string; feasible: number; evaluated: number }
+  | { node: string; feasible: number; evaluated: number; volumes?: PodVolumeState }
   | { unschedulable: true; message: string; failures: Map<string, FilterFailure> };
 
 function histogram(numNodes: number, counts: Map<string, number>): string {
@@ -26,6 +27,7 @@ export function fitErrorMessage(
   pod: Pod,
   numNodes: number,
   failures: ReadonlyMap<string, FilterFailure>,
+  preFilterMessage?: string,
 ): string {
   const reasons = new Map<string, number>();
   const preemption = new Map<string, number>();
@@ -39,14 +41,42 @@ export function fitErrorMessage(
     pod.spec?.preemptionPolicy === 'Never'
       ? 'preemption: not eligible due to preemptionPolicy=Never.'
       : `preemption: ${histogram(numNodes, preemption)}.`;
-  return `${histogram(numNodes, reasons)}. ${postFilter}.`;
+  // a PreFilter rejection names no per-node reasons (upstream FitError.Error: "0/X nodes are available: <PreFilterMsg>.")
+  const filterMsg = preFilterMessage
+    ? `0/${numNodes} nodes are available: ${preFilterMessage}`
+    : histogram(numNodes, reasons);
+  return `${filterMsg}. ${postFilter}.`;
 }
 
-/** Filter, score and select a node for `pod` among `infos` (nodes that exist). Pure: no I/O, no mutation. */
-export function scheduleOne(pod: Pod, infos: readonly NodeInfo[], random: () => number): ScheduleResult {
+/**
+ * Filter, score and select a node for `pod` among `infos` (nodes that exist); `volumes` (the claim, PV and class
+ * caches) turns the VolumeBinding plugin on. Pure: no I/O, no mutation.
+ */
+export function scheduleOne(
+  pod: Pod,
+  infos: readonly NodeInfo[],
+  random: () => number,
+  volumes?: VolumeListers,
+): ScheduleResult {
   if (infos.length === 0)
     return { unschedulable: true, message: ERR_NO_NODES_AVAILABLE, failures: new Map() };
-  const ctx = podContext(pod);
+  let volumeState: PodVolumeState | undefined;
+  if (volumes) {
+    const pre = volumeBindingPreFilter(pod, volumes);
+    if ('rejected' in pre) {
+      // upstream marks every node with the PreFilter's UnschedulableAndUnresolvable status
+      const failures = new Map<string, FilterFailure>();
+      for (const info of infos)
+        failures.set(info.name, { plugin: 'VolumeBinding', reasons: [pre.rejected], unresolvable: true });
+      return {
+        unschedulable: true,
+        message: fitErrorMessage(pod, infos.length, failures, pre.rejected),
+        failures,
+      };
+    }
+    if ('state' in pre) volumeState = pre.state;
+  }
+  const ctx = podContext(pod, volumeState);
   const feasible: NodeInfo[] = [];
   const failures = new Map<string, FilterFailure>();
   for (const info of infos) {
@@ -58,5 +88,10 @@ export function scheduleOne(pod: Pod, infos: readonly NodeInfo[], random: () => 
     return { unschedulable: true, message: fitErrorMessage(pod, infos.length, failures), failures };
   }
   const node = feasible.length === 1 ? feasible[0].name : selectHost(scoreNodes(pod, feasible), random)!;
-  return { node, feasible: feasible.length, evaluated: infos.length };
+  return {
+    node,
+    feasible: feasible.length,
+    evaluated: infos.length,
+    ...(volumeState ? { volumes: volumeState } : {}),
+  };
 }

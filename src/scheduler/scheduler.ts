@@ -9,6 +9,7 @@ import { SchedulerCache } from './cache.js';
 import { effectiveTaints } from './filters.js';
 import { observeAttempt, reportPendingFrom } from './metrics.js';
 import { scheduleOne } from './schedule-one.js';
+import { SchedulerVolumes, VolumeBindingError } from './volume-cache.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -27,6 +28,8 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
   /** reportingInstance of events; default `<schedulerName>-<hostname>` */
   instance?: string;
+  /** how long PreBind waits for a pod's claims to be bound (upstream's bindTimeoutSeconds) */
+  bindTimeoutMs?: number;
 }
 
 interface Unschedulable {
@@ -56,6 +59,7 @@ export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly podInformer: Informer<Pod>;
   readonly nodeInformer: Informer<Node>;
+  readonly volumes: SchedulerVolumes;
   private readonly queue: WorkQueue<string>;
   private readonly client: KubeClient;
   private readonly log: Logger;
@@ -121,6 +125,14 @@ export class Scheduler {
       },
       onDelete: (node) => this.cache.removeNode(node.metadata!.name!),
     });
+    this.volumes = new SchedulerVolumes(
+      this.client,
+      this.clock,
+      this.log,
+      (event) => this.moveAllToActive(event),
+      (name) => this.nodeInformer.store.get(name),
+      opts.bindTimeoutMs,
+    );
   }
 
   /** start the informers, wait for their caches, then start the workers */
@@ -128,7 +140,12 @@ export class Scheduler {
     reportPendingFrom(() => this.pendingCounts());
     this.nodeInformer.start();
     this.podInformer.start();
-    await Promise.all([this.nodeInformer.waitForSync(), this.podInformer.waitForSync()]);
+    this.volumes.start();
+    await Promise.all([
+      this.nodeInformer.waitForSync(),
+      this.podInformer.waitForSync(),
+      this.volumes.waitForSync(),
+    ]);
     this.log.info(
       { nodes: this.nodeInformer.store.size(), pods: this.podInformer.store.size(), workers: this.workers },
       'caches synced; scheduling',
@@ -140,6 +157,7 @@ export class Scheduler {
     this.queue.shutDown();
     this.podInformer.stop();
     this.nodeInformer.stop();
+    this.volumes.stop();
     await this.running;
     await this.idle();
   }
@@ -227,7 +245,7 @@ export class Scheduler {
     if (this.cache.isAssumed(key)) return;
     const started = this.clock.now();
     // Decide and assume with no await in between, so concurrent workers always see each other's choices.
-    const result = scheduleOne(pod, this.cache.nodeInfos(), this.random);
+    const result = scheduleOne(pod, this.cache.nodeInfos(), this.random, this.volumes);
     if ('unschedulable' in result) {
       this.handleUnschedulable(key, pod, result.message);
       observeAttempt('unschedulable', this.schedulerName, (this.clock.now() - started) / 1000);
@@ -238,6 +256,21 @@ export class Scheduler {
     this.unschedulable.delete(key);
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
+    if (result.volumes) {
+      try {
+        await this.volumes.preBind(pod, nodeName, result.volumes);
+      } catch (err) {
+        // the binding cycle failed: forget the assumption and try again later, as upstream's unreserve does
+        this.cache.forgetPod(key);
+        const message =
+          err instanceof VolumeBindingError
+            ? err.message
+            : `running PreBind plugin "VolumeBinding": ${(err as Error).message}`;
+        this.handleUnschedulable(key, pod, message);
+        observeAttempt('error', this.schedulerName, (this.clock.now() - started) / 1000);
+        return;
+      }
+    }
     try {
       await this.client.pods.bind(
         {
