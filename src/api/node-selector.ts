@@ -1,10 +1,12 @@
-// Node selector terms (component-helpers/scheduling/corev1/nodeaffinity): a pod's required node affinity and a
-// PersistentVolume's nodeAffinity both match nodes with them.
+// Node selector terms (component-helpers/scheduling/corev1/nodeaffinity): a pod's nodeSelector and required node
+// affinity (the scheduler's NodeAffinity filter, the DaemonSet controller) and a PersistentVolume's nodeAffinity
+// all match nodes with them.
 import type {
   Node,
   NodeSelector,
   NodeSelectorRequirement,
   NodeSelectorTerm,
+  Pod,
 } from 'kubernetes-types/core/v1.js';
 
 /** one NodeSelectorRequirement against a label set (or the node's fields, for matchFields) */
@@ -51,4 +53,13 @@ export function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
 /** a NodeSelector matches when any of its terms does (a PV's `spec.nodeAffinity.required`) */
 export function matchesNodeSelector(selector: NodeSelector, node: Node): boolean {
   return selector.nodeSelectorTerms.some((t) => matchesTerm(t, node));
+}
+
+/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (terms are ORed) */
+export function matchesNodeAffinity(pod: Pod, node: Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required) return true;
+  return required.nodeSelectorTerms.some((t) => matchesTerm(t, node));
 }

@@ -10,6 +10,8 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifec
 import { TaintEvictionController } from '../controllers/nodelifecycle/taint-eviction-controller.js';
 import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
+import { newReplicationManager } from '../controllers/replication/replication-controller.js';
+import { DaemonSetController } from '../controllers/daemon/daemon-controller.js';
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
@@ -43,6 +45,8 @@ interface Flags {
   concurrentNamespaceSyncs: number;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentRcSyncs: number;
+  concurrentDaemonsetSyncs: number;
   hpaSyncPeriodMs: number;
   hpaDownscaleStabilizationMs: number;
 }
@@ -106,6 +110,28 @@ const CONTROLLERS: {
         informers: c.informers,
         logger: c.logger,
         workers: c.flags.concurrentDeploymentSyncs,
+      }),
+  },
+  {
+    name: 'replicationcontroller-controller',
+    aliases: ['replicationcontroller'],
+    make: (c) =>
+      newReplicationManager({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentRcSyncs,
+      }),
+  },
+  {
+    name: 'daemonset-controller',
+    aliases: ['daemonset'],
+    make: (c) =>
+      new DaemonSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentDaemonsetSyncs,
       }),
   },
   {
@@ -218,6 +244,8 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-namespace-syncs': { type: 'string', default: '2' },
       'concurrent-replicaset-syncs': { type: 'string', default: '5' },
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
+      'concurrent-rc-syncs': { type: 'string', default: '5' },
+      'concurrent-daemonset-syncs': { type: 'string', default: '2' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
     },
@@ -233,6 +261,8 @@ export function controllerManagerMain(argv: string[]): void {
           concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
           concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
           concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+          concurrentRcSyncs: Number(values['concurrent-rc-syncs']),
+          concurrentDaemonsetSyncs: Number(values['concurrent-daemonset-syncs']),
           hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
           hpaDownscaleStabilizationMs: parseDuration(
             values['horizontal-pod-autoscaler-downscale-stabilization'],

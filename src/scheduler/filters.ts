@@ -1,11 +1,9 @@
 // Filter plugins: can this pod run on this node? Upstream plugin names, order and failure reasons.
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { matchesTerm } from '../api/node-selector.js';
+import { matchesNodeAffinity } from '../api/node-selector.js';
 import type { NodeInfo } from './cache.js';
 import { podRequests, type ResourceAmounts } from './resources.js';
 import type { PodVolumeState } from './volume-binding.js';
-
-export { matchesRequirement, matchesTerm } from '../api/node-selector.js';
 
 /** Why a node was filtered out; `unresolvable` failures cannot be fixed by preempting pods. */
 export interface FilterFailure {
@@ -25,6 +23,9 @@ export interface PodContext {
 export function podContext(pod: Pod, volumes?: PodVolumeState): PodContext {
   return { pod, requests: podRequests(pod), ...(volumes ? { volumes } : {}) };
 }
+
+// node affinity matching is shared with the DaemonSet controller and the volume binder
+export { matchesNodeAffinity, matchesRequirement, matchesTerm } from '../api/node-selector.js';
 
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -92,15 +93,6 @@ function taintToleration(ctx: PodContext, node: Node): FilterFailure | undefined
     };
   }
   return undefined;
-}
-
-/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (terms are ORed) */
-export function matchesNodeAffinity(pod: Pod, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (!required) return true;
-  return required.nodeSelectorTerms.some((t) => matchesTerm(t, node));
 }
 
 function nodeAffinity(ctx: PodContext, node: Node): FilterFailure | undefined {

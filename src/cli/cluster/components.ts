@@ -226,6 +226,20 @@ export async function ensureKubeletCertificates(c: ClusterSettings, ca: Certific
  * (the apiserver re-reads it on an unknown token) and a kubeconfig of its own.
  */
 export function planComponents(c: ClusterSettings, caPem: string): PlannedProcess[] {
+  return planProcesses(c, caPem, c.nodes, true);
+}
+
+/** The kubelet and kube-proxy of one node, with its credential (`kubemu node add` starts these on a running cluster). */
+export function planNodeComponents(c: ClusterSettings, caPem: string, node: NodeLayout): PlannedProcess[] {
+  return planProcesses(c, caPem, [node], false);
+}
+
+function planProcesses(
+  c: ClusterSettings,
+  caPem: string,
+  nodes: readonly NodeLayout[],
+  clusterScoped: boolean,
+): PlannedProcess[] {
   const planned: PlannedProcess[] = [];
   const add = (
     command: string,
@@ -254,12 +268,12 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
     });
   };
   for (const kind of COMPONENTS) {
-    if (kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
+    if (!clusterScoped || kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
     const placement = c.netns ? { in: kind.host ? ('host' as const) : ('sandbox' as const) } : undefined;
     const token = ensureComponentToken(c.stateDir, kind.user, kind.groups ?? []);
     add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
-  for (const node of c.nodes) {
+  for (const node of nodes) {
     const token = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
       if (kind.scope !== 'node') continue;

@@ -117,6 +117,11 @@ export class Pm2Cluster {
     });
   }
 
+  /** Deletes one process (pm2 kills its process tree: a kubelet's containers with it). */
+  async delete(name: string): Promise<void> {
+    await call((cb) => this.api.delete(name, cb));
+  }
+
   /** Deletes every process (pm2 kills each process tree), then stops the daemon itself. */
   async stopAll(): Promise<void> {
     try {

@@ -4,7 +4,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { yaml } from '../../util/lazy-yaml.js';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
 import { ensureClusterPki } from '../../util/pki.js';
@@ -28,6 +27,7 @@ import {
   type PlannedProcess,
 } from './components.js';
 import {
+  CLI_MAIN,
   clusterCommand,
   clusterPaths,
   componentLog,
@@ -64,7 +64,7 @@ import { PROBE_FILE_ENV } from '../../kubelet/runtime/isolation-probe.js';
 import { writeProbeFile } from './isolation-probe-file.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
-const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
 const API_HOST = '127.0.0.1';
 
 export interface UpOptions {
@@ -417,6 +417,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     startedAt: new Date(startedAt).toISOString(),
     ...(settings.netns ? { network: settings.netns } : {}),
+    nodeSettings: {
+      cpu: settings.cpu,
+      memory: settings.memory,
+      ...(settings.containerLogMaxSize ? { containerLogMaxSize: settings.containerLogMaxSize } : {}),
+      ...(settings.containerLogMaxFiles ? { containerLogMaxFiles: settings.containerLogMaxFiles } : {}),
+    },
   };
   writeRunRecord(record);
   written.record = record;
