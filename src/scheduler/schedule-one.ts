@@ -26,7 +26,15 @@ export function fitErrorMessage(
   pod: Pod,
   numNodes: number,
   failures: ReadonlyMap<string, FilterFailure>,
+  /** what preemption (PostFilter) said, '' when it nominated a node; by default: no victims anywhere */
+  postFilterMsg?: string,
 ): string {
+  if (postFilterMsg !== undefined) {
+    const reasons = new Map<string, number>();
+    for (const failure of failures.values())
+      for (const r of failure.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    return `${histogram(numNodes, reasons)}.${postFilterMsg ? ` ${postFilterMsg}.` : ''}`;
+  }
   const reasons = new Map<string, number>();
   const preemption = new Map<string, number>();
   for (const failure of failures.values()) {
