@@ -730,6 +730,7 @@ export class GenericStore {
     const opts = req.options;
     const name = req.name!;
     const old = current.object;
+    t.strategy.validateDelete?.(old);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== old.metadata?.uid) {
       throw errors.conflict(
