@@ -218,3 +218,33 @@ describe('DisruptionController', () => {
     expect(pdbOf(c)?.status?.disruptionsAllowed).toBe(0);
   });
 });
+
+describe('DisruptionController, stale DisruptionTarget conditions', () => {
+  it('resets DisruptionTarget=True to False on a pod that was never deleted, after two minutes', async () => {
+    const c = await fakeCluster();
+    await start(c);
+    await pod(c, 'zk-0');
+    await setPodStatus(c, 'zk-0', ns, {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        {
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'EvictionByEvictionAPI',
+          message: 'Eviction API: evicting',
+          lastTransitionTime: rfc3339(c.clock.now()),
+        },
+      ],
+    });
+    const target = (): string | undefined =>
+      c
+        .objects<Pod>('pods', ns)
+        .find((p) => p.metadata?.name === 'zk-0')
+        ?.status?.conditions?.find((x) => x.type === 'DisruptionTarget')?.status;
+    c.clock.advance(60_000);
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(target()).toBe('True');
+    c.clock.advance(61_000);
+    await until(() => target() === 'False', 'condition reset');
+  });
+});

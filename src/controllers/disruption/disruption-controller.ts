@@ -2,7 +2,7 @@
 // PodDisruptionBudget's status — currentHealthy, desiredHealthy, expectedPods, disruptionsAllowed, disruptedPods,
 // observedGeneration and the DisruptionAllowed condition — equal to its pods and the scale of their controllers,
 // which is what the eviction subresource decides by.
-import type { Pod, ReplicationController } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodCondition, ReplicationController } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Condition, OwnerReference } from 'kubernetes-types/meta/v1.js';
@@ -26,7 +26,7 @@ import {
 } from '../../api/poddisruptionbudget.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { deepEqual } from '../../util/objects.js';
+import { deepEqual, rfc3339 } from '../../util/objects.js';
 import { isNotFound } from '../common/controller-ref.js';
 import { NAMESPACE_INDEX, type SharedInformerFactory } from '../common/informers.js';
 import { isPodReady } from '../common/pods.js';
@@ -36,6 +36,8 @@ import { scaledValue } from '../deployment/util.js';
 export const DISRUPTION_CONTROLLER_NAME = 'disruption-controller';
 /** upstream's DeletionTimeout: how long an evicted pod may take to be seen terminating */
 export const DELETION_TIMEOUT_MS = 2 * 60_000;
+/** upstream's stalePodDisruptionTimeout: a DisruptionTarget condition on a pod that was never deleted is reset */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60_000;
 
 export interface DisruptionControllerOptions {
   client: KubeClient;
@@ -70,6 +72,8 @@ const controllerOf = (obj: {
 
 export class DisruptionController {
   readonly queue: WorkQueue<string>;
+  /** pods whose DisruptionTarget condition may have gone stale */
+  readonly staleQueue: WorkQueue<string>;
   private readonly client: KubeClient;
   private readonly informers: SharedInformerFactory;
   private readonly pdbClient: ResourceClient<PodDisruptionBudget>;
@@ -83,6 +87,7 @@ export class DisruptionController {
   private readonly log: Logger;
   private readonly recorder: EventRecorder;
   private workersDone: Promise<void> | undefined;
+  private staleDone: Promise<void> | undefined;
 
   constructor(opts: DisruptionControllerOptions) {
     if (!opts.client || !opts.informers)
@@ -92,6 +97,11 @@ export class DisruptionController {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.logger ?? silentLogger()).child({ controller: DISRUPTION_CONTROLLER_NAME });
     this.queue = new WorkQueue<string>({ name: 'disruption', clock: this.clock, logger: this.log });
+    this.staleQueue = new WorkQueue<string>({
+      name: 'stale_pod_disruption',
+      clock: this.clock,
+      logger: this.log,
+    });
     // upstream's recorder reports as the controller-manager
     this.recorder =
       opts.recorder ??
@@ -139,14 +149,16 @@ export class DisruptionController {
     this.log.info('caches synced; starting workers');
     // upstream runs one worker
     this.workersDone = this.queue.runWorkers(1, (key) => this.sync(key));
+    this.staleDone = this.staleQueue.runWorkers(1, (key) => this.syncStalePodDisruption(key));
   }
 
   stop(): void {
     this.queue.shutDown();
+    this.staleQueue.shutDown();
   }
 
   async stopped(): Promise<void> {
-    await this.workersDone;
+    await Promise.all([this.workersDone, this.staleDone]);
   }
 
   flushEvents(): Promise<void> {
@@ -162,6 +174,8 @@ export class DisruptionController {
   }
 
   private onPod(pod: Pod): void {
+    const stale = this.staleDisruptionWait(pod);
+    if (stale !== undefined) this.staleQueue.addAfter(keyOf(pod), stale);
     const budgets = this.budgetsFor(pod);
     if (budgets.length > 1) {
       const msg = `Pod "${pod.metadata?.namespace}"/"${pod.metadata?.name}" matches multiple PodDisruptionBudgets.  Chose "${budgets[0].metadata?.name}" arbitrarily.`;
@@ -169,6 +183,48 @@ export class DisruptionController {
       this.recorder.event(referenceTo(pod, 'v1', 'Pod'), 'Warning', 'MultiplePodDisruptionBudgets', msg);
     }
     if (budgets.length) this.queue.add(keyOf(budgets[0]));
+  }
+
+  /**
+   * nonTerminatingPodHasStaleDisruptionCondition: ms until a DisruptionTarget=True condition of a pod that is not
+   * terminating counts as stale (the eviction or preemption that set it never deleted the pod); undefined if none.
+   * The kubelet's own (TerminationByKubelet) and those of finished pods never go stale.
+   */
+  private staleDisruptionWait(pod: Pod): number | undefined {
+    if (pod.metadata?.deletionTimestamp) return undefined;
+    const cond = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+    const phase = pod.status?.phase;
+    if (!cond || cond.status !== 'True' || cond.reason === 'TerminationByKubelet') return undefined;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const since = cond.lastTransitionTime ? Date.parse(cond.lastTransitionTime) : 0;
+    return Math.max(0, STALE_POD_DISRUPTION_TIMEOUT_MS - (this.clock.now() - since));
+  }
+
+  /** syncStalePodDisruption: reset the stale condition to False */
+  async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const pod = this.pods.store.getByName(namespace, name);
+    if (!pod) return;
+    const wait = this.staleDisruptionWait(pod);
+    if (wait === undefined) return;
+    if (wait > 0) {
+      this.staleQueue.addAfter(key, wait);
+      return;
+    }
+    const reset: PodCondition = {
+      type: 'DisruptionTarget',
+      status: 'False',
+      lastTransitionTime: rfc3339(this.clock.now()),
+    };
+    const next: Pod = {
+      ...pod,
+      status: {
+        ...pod.status,
+        conditions: (pod.status?.conditions ?? []).map((c) => (c.type === 'DisruptionTarget' ? reset : c)),
+      },
+    };
+    await this.client.pods.updateStatus(next);
+    this.log.info({ pod: key }, 'Reset stale DisruptionTarget condition to False');
   }
 
   /** one pass of the loop for one budget; throws to be retried with backoff */
