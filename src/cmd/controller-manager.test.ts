@@ -23,6 +23,7 @@ describe('controller-manager flags', () => {
         'node-lifecycle-controller',
         'taint-eviction-controller',
         'pod-garbage-collector-controller',
+        'disruption-controller',
       ]),
     );
     expect([...enabledControllers('*,-replicaset,-deployment-controller')]).not.toContain(

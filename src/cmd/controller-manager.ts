@@ -4,6 +4,7 @@ import { parseDuration } from '../util/duration.js';
 import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
+import { DisruptionController } from '../controllers/disruption/disruption-controller.js';
 import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
 import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
 import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifecycle-controller.js';
@@ -143,6 +144,11 @@ const CONTROLLERS: {
     name: 'endpointslice-controller',
     aliases: ['endpointslice'],
     make: (c) => new EndpointSliceController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'disruption-controller',
+    aliases: ['disruption'],
+    make: (c) => new DisruptionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'node-lifecycle-controller',

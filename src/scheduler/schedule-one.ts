@@ -12,7 +12,13 @@ export const PREEMPTION_NOT_HELPFUL = 'Preemption is not helpful for scheduling'
 
 export type ScheduleResult =
   | { node: string; feasible: number; evaluated: number; volumes?: PodVolumeState }
-  | { unschedulable: true; message: string; failures: Map<string, FilterFailure> };
+  | {
+      unschedulable: true;
+      message: string;
+      failures: Map<string, FilterFailure>;
+      /** a PreFilter's rejection (VolumeBinding), which preemption's message keeps in place of per-node reasons */
+      preFilterMessage?: string;
+    };
 
 function histogram(numNodes: number, counts: Map<string, number>): string {
   const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort();
@@ -27,13 +33,22 @@ export function fitErrorMessage(
   pod: Pod,
   numNodes: number,
   failures: ReadonlyMap<string, FilterFailure>,
+  /** what preemption (PostFilter) said, '' when it nominated a node; by default: no victims anywhere */
+  postFilterMsg?: string,
+  /** a PreFilter's rejection, which names no per-node reasons */
   preFilterMessage?: string,
 ): string {
   const reasons = new Map<string, number>();
+  for (const failure of failures.values())
+    for (const r of failure.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  // a PreFilter rejection names no per-node reasons (upstream FitError.Error: "0/X nodes are available: <PreFilterMsg>.")
+  const filterMsg = preFilterMessage
+    ? `0/${numNodes} nodes are available: ${preFilterMessage}`
+    : histogram(numNodes, reasons);
+  if (postFilterMsg !== undefined) return `${filterMsg}.${postFilterMsg ? ` ${postFilterMsg}.` : ''}`;
   const preemption = new Map<string, number>();
   for (const failure of failures.values()) {
-    for (const r of failure.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
-    // Nothing here preempts: every pod is treated as having no lower-priority victims to evict.
+    // no preemption ran: every pod is treated as having no lower-priority victims to evict
     const p = failure.unresolvable ? PREEMPTION_NOT_HELPFUL : NO_PREEMPTION_VICTIMS;
     preemption.set(p, (preemption.get(p) ?? 0) + 1);
   }
@@ -41,10 +56,6 @@ export function fitErrorMessage(
     pod.spec?.preemptionPolicy === 'Never'
       ? 'preemption: not eligible due to preemptionPolicy=Never.'
       : `preemption: ${histogram(numNodes, preemption)}.`;
-  // a PreFilter rejection names no per-node reasons (upstream FitError.Error: "0/X nodes are available: <PreFilterMsg>.")
-  const filterMsg = preFilterMessage
-    ? `0/${numNodes} nodes are available: ${preFilterMessage}`
-    : histogram(numNodes, reasons);
   return `${filterMsg}. ${postFilter}.`;
 }
 
@@ -70,8 +81,9 @@ export function scheduleOne(
         failures.set(info.name, { plugin: 'VolumeBinding', reasons: [pre.rejected], unresolvable: true });
       return {
         unschedulable: true,
-        message: fitErrorMessage(pod, infos.length, failures, pre.rejected),
+        message: fitErrorMessage(pod, infos.length, failures, undefined, pre.rejected),
         failures,
+        preFilterMessage: pre.rejected,
       };
     }
     if ('state' in pre) volumeState = pre.state;
