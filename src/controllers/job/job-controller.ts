@@ -574,7 +574,7 @@ export class JobController {
     status.ready = ctx.ready;
     status.terminating = ctx.terminating;
     await this.trackJobStatusAndRemoveFinalizers(ctx, key, needsStatusUpdate);
-    if (manageError) throw manageError instanceof Error ? manageError : new Error(String(manageError));
+    if (manageError) throw manageError instanceof Error ? manageError : new Error(errorMessage(manageError));
   }
 
   /** getPodsForJob: the namespace's pods this Job controls, after adoption and release */
