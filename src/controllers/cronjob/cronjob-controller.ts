@@ -221,7 +221,7 @@ export class CronJobController {
       if (finished?.type === 'Complete' && j.status?.completionTime) {
         const last = cj.status?.lastSuccessfulTime;
         if (!last || Date.parse(j.status.completionTime) > Date.parse(last)) {
-          cj.status!.lastSuccessfulTime = j.status.completionTime;
+          cj.status.lastSuccessfulTime = j.status.completionTime;
           updateStatus = true;
         }
       }
