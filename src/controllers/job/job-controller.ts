@@ -197,7 +197,7 @@ export class JobController {
     if (this.queue.shuttingDown()) return;
     this.log.info({ workers: this.workers }, 'caches synced; starting workers');
     this.workersDone = Promise.all([
-      this.queue.runWorkers(this.workers, (key) => this.syncJob(key)),
+      this.queue.runWorkers(this.workers, (key) => this.syncOrRequeue(key)),
       this.orphanQueue.runWorkers(1, (key) => this.syncOrphanPod(key)),
     ]).then(() => undefined);
   }
@@ -354,6 +354,21 @@ export class JobController {
   }
 
   // ---- the sync ----
+
+  /**
+   * A status write that lost to a newer resourceVersion (our cache had not yet seen our own last write) is retried
+   * after the batch period from a fresher cache, without growing the key's back-off: with pods finishing every few
+   * hundred milliseconds, an exponential back-off on such conflicts would hold a big Job back for seconds.
+   */
+  private async syncOrRequeue(key: string): Promise<void> {
+    try {
+      await this.syncJob(key);
+    } catch (err) {
+      if (!(ApiError.isApiError(err) && err.code === 409)) throw err;
+      this.log.debug({ job: key }, 'status conflict; syncing again from a fresher cache');
+      this.queue.addAfter(key, Math.max(this.syncBatchMs, 50));
+    }
+  }
 
   /** one pass of the control loop for one Job key; throws to be retried with backoff */
   async syncJob(key: string): Promise<void> {
