@@ -24,8 +24,16 @@ describe('controller-manager flags', () => {
         'taint-eviction-controller',
         'pod-garbage-collector-controller',
         'disruption-controller',
+        'job-controller',
+        'cronjob-controller',
+        'ttl-after-finished-controller',
       ]),
     );
+    expect([...enabledControllers('job,cronjob,ttl-after-finished')].sort()).toEqual([
+      'cronjob-controller',
+      'job-controller',
+      'ttl-after-finished-controller',
+    ]);
     expect([...enabledControllers('*,-replicaset,-deployment-controller')]).not.toContain(
       'replicaset-controller',
     );

@@ -20,6 +20,9 @@ import { ResourceQuotaController } from '../controllers/resourcequota/resource-q
 import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
 import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
 import { EphemeralVolumeController } from '../controllers/volume/ephemeral/ephemeral-controller.js';
+import { JobController } from '../controllers/job/job-controller.js';
+import { CronJobController } from '../controllers/cronjob/cronjob-controller.js';
+import { TTLAfterFinishedController } from '../controllers/ttlafterfinished/ttl-after-finished-controller.js';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
@@ -50,6 +53,12 @@ interface Flags {
   concurrentDaemonsetSyncs: number;
   hpaSyncPeriodMs: number;
   hpaDownscaleStabilizationMs: number;
+  concurrentJobSyncs: number;
+  concurrentCronJobSyncs: number;
+  concurrentTtlAfterFinishedSyncs: number;
+  jobPodFailureBackoffMs: number;
+  jobPodFailureMaxBackoffMs: number;
+  cronJobScheduleSpeed: number;
 }
 
 /** upstream's controller names, with its short aliases, in start order */
@@ -133,6 +142,42 @@ const CONTROLLERS: {
         informers: c.informers,
         logger: c.logger,
         workers: c.flags.concurrentDaemonsetSyncs,
+      }),
+  },
+  {
+    name: 'job-controller',
+    aliases: ['job'],
+    make: (c) =>
+      new JobController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentJobSyncs,
+        podFailureBackoffMs: c.flags.jobPodFailureBackoffMs,
+        maxPodFailureBackoffMs: c.flags.jobPodFailureMaxBackoffMs,
+      }),
+  },
+  {
+    name: 'cronjob-controller',
+    aliases: ['cronjob'],
+    make: (c) =>
+      new CronJobController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentCronJobSyncs,
+        scheduleSpeed: c.flags.cronJobScheduleSpeed,
+      }),
+  },
+  {
+    name: 'ttl-after-finished-controller',
+    aliases: ['ttl-after-finished'],
+    make: (c) =>
+      new TTLAfterFinishedController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentTtlAfterFinishedSyncs,
       }),
   },
   {
@@ -254,6 +299,14 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-daemonset-syncs': { type: 'string', default: '2' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
+      'concurrent-job-syncs': { type: 'string', default: '5' },
+      'concurrent-cron-job-syncs': { type: 'string', default: '5' },
+      'concurrent-ttl-after-finished-syncs': { type: 'string', default: '5' },
+      // upstream's Job pod-failure back-off is 10 s doubling to 10 min; kubemu's is ten times shorter
+      'job-pod-failure-backoff': { type: 'string', default: '1s' },
+      'job-pod-failure-max-backoff': { type: 'string', default: '1m' },
+      // kubemu's time compression for every CronJob (the kubemu.dev/schedule-speed annotation overrides it); 1 = off
+      'cronjob-schedule-speed': { type: 'string', default: '1' },
     },
     check(values, kubeconfig) {
       requireKubeconfig(kubeconfig);
@@ -273,7 +326,21 @@ export function controllerManagerMain(argv: string[]): void {
           hpaDownscaleStabilizationMs: parseDuration(
             values['horizontal-pod-autoscaler-downscale-stabilization'],
           ),
+          concurrentJobSyncs: Number(values['concurrent-job-syncs']),
+          concurrentCronJobSyncs: Number(values['concurrent-cron-job-syncs']),
+          concurrentTtlAfterFinishedSyncs: Number(values['concurrent-ttl-after-finished-syncs']),
+          jobPodFailureBackoffMs: parseDuration(values['job-pod-failure-backoff']),
+          jobPodFailureMaxBackoffMs: parseDuration(values['job-pod-failure-max-backoff']),
+          cronJobScheduleSpeed: Number(values['cronjob-schedule-speed']),
         };
+        if (!(flags.cronJobScheduleSpeed >= 1 && flags.cronJobScheduleSpeed <= 1_000_000))
+          throw new TypeError(`--cronjob-schedule-speed must be a number from 1 to 1000000`);
+        if (!(
+          flags.jobPodFailureBackoffMs > 0 && flags.jobPodFailureMaxBackoffMs >= flags.jobPodFailureBackoffMs
+        ))
+          throw new TypeError(
+            '--job-pod-failure-backoff must be > 0 and at most --job-pod-failure-max-backoff',
+          );
         return { flags, enabled: enabledControllers(values.controllers) };
       } catch (err) {
         throw new UsageError('invalid flags', { err });
