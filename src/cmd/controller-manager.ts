@@ -10,6 +10,7 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifec
 import { TaintEvictionController } from '../controllers/nodelifecycle/taint-eviction-controller.js';
 import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
+import { StatefulSetController } from '../controllers/statefulset/statefulset-controller.js';
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
@@ -41,6 +42,7 @@ interface Flags {
   concurrentNamespaceSyncs: number;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentStatefulSetSyncs: number;
   hpaSyncPeriodMs: number;
   hpaDownscaleStabilizationMs: number;
 }
@@ -104,6 +106,17 @@ const CONTROLLERS: {
         informers: c.informers,
         logger: c.logger,
         workers: c.flags.concurrentDeploymentSyncs,
+      }),
+  },
+  {
+    name: 'statefulset-controller',
+    aliases: ['statefulset'],
+    make: (c) =>
+      new StatefulSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentStatefulSetSyncs,
       }),
   },
   {
@@ -204,6 +217,7 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-namespace-syncs': { type: 'string', default: '2' },
       'concurrent-replicaset-syncs': { type: 'string', default: '5' },
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
+      'concurrent-statefulset-syncs': { type: 'string', default: '5' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
     },
@@ -219,6 +233,7 @@ export function controllerManagerMain(argv: string[]): void {
           concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
           concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
           concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+          concurrentStatefulSetSyncs: Number(values['concurrent-statefulset-syncs']),
           hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
           hpaDownscaleStabilizationMs: parseDuration(
             values['horizontal-pod-autoscaler-downscale-stabilization'],
