@@ -349,6 +349,43 @@ describe('StatefulSet basics (the docs tutorial)', () => {
   }, 150_000);
 });
 
+describe('StatefulSet pod on a dead node (at most one pod per identity)', () => {
+  it('web-0 on a killed node is not replaced until it is force-deleted; then it comes back elsewhere', async () => {
+    const [web0] = await webPods();
+    expect(web0.metadata.name).toBe('web-0');
+    const node = (await c.getJson<{ spec: { nodeName: string } }>(['get', 'pod', 'web-0'])).spec.nodeName;
+    const kill = await c.kubemu(['chaos', 'kill-node', node, '--name', c.name, '--state-dir', c.stateDir]);
+    expect(kill.code, kill.stderr).toBe(0);
+    // the taint manager evicts it: a graceful delete no kubelet will ever confirm
+    await c.waitFor(
+      'web-0 terminating',
+      async () => !!(await webPods()).find((p) => p.metadata.name === 'web-0')?.metadata.deletionTimestamp,
+      60_000,
+    );
+    // a while later it is still the same pod, still terminating, and there is no second web-0
+    await new Promise((r) => setTimeout(r, 5_000));
+    const still = await webPods();
+    expect(still.map((p) => [p.metadata.name, p.metadata.uid, !!p.metadata.deletionTimestamp])).toEqual([
+      ['web-0', web0.metadata.uid, true],
+    ]);
+    const sts = await c.getJson<{ status: { readyReplicas?: number } }>(['get', 'sts', 'web']);
+    expect(sts.status.readyReplicas ?? 0).toBe(0);
+    // what the docs tell the user to do: force-delete it, and the controller makes web-0 again on a live node
+    await kubectl(['delete', 'pod', 'web-0', '--force', '--grace-period=0']);
+    const back = await c.waitFor(
+      'a new web-0, ready',
+      async () => {
+        const p = (await webPods()).find((x) => x.metadata.name === 'web-0');
+        return p && p.metadata.uid !== web0.metadata.uid && isReady(p) ? p : undefined;
+      },
+      120_000,
+    );
+    const newNode = (await c.getJson<{ spec: { nodeName: string } }>(['get', 'pod', 'web-0'])).spec.nodeName;
+    expect(newNode).not.toBe(node);
+    expect(back.metadata.name).toBe('web-0');
+  }, 240_000);
+});
+
 describe('StatefulSet with volumeClaimTemplates (the tutorial web.yaml as written)', () => {
   const ns = 'tutorial';
 
