@@ -73,7 +73,7 @@ async function staticVolumesIfNeeded(cluster: BenchCluster, name: string): Promi
       spec: {
         capacity: { storage: '1Gi' },
         accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Delete',
+        persistentVolumeReclaimPolicy: 'Retain',
         hostPath: { path: join(cluster.stateDir, `${name}-pv-${i}`), type: 'DirectoryOrCreate' },
       },
     });

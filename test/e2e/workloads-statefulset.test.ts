@@ -411,7 +411,7 @@ spec:
   capacity:
     storage: 1Gi
   accessModes: [ "ReadWriteOnce" ]
-  persistentVolumeReclaimPolicy: Delete
+  persistentVolumeReclaimPolicy: Retain
   hostPath:
     path: ${c.stateDir}/pv-${i}
     type: DirectoryOrCreate
