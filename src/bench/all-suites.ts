@@ -19,3 +19,4 @@ import './streaming-suite.js';
 import './service-path-suite.js';
 import './rbac-suite.js';
 import './jobs-suite.js';
+import './statefulset-suite.js';

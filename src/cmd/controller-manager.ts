@@ -13,6 +13,7 @@ import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
 import { newReplicationManager } from '../controllers/replication/replication-controller.js';
 import { DaemonSetController } from '../controllers/daemon/daemon-controller.js';
+import { StatefulSetController } from '../controllers/statefulset/statefulset-controller.js';
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
@@ -51,6 +52,7 @@ interface Flags {
   concurrentDeploymentSyncs: number;
   concurrentRcSyncs: number;
   concurrentDaemonsetSyncs: number;
+  concurrentStatefulSetSyncs: number;
   hpaSyncPeriodMs: number;
   hpaDownscaleStabilizationMs: number;
   concurrentJobSyncs: number;
@@ -181,6 +183,17 @@ const CONTROLLERS: {
       }),
   },
   {
+    name: 'statefulset-controller',
+    aliases: ['statefulset'],
+    make: (c) =>
+      new StatefulSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentStatefulSetSyncs,
+      }),
+  },
+  {
     name: 'endpoints-controller',
     aliases: ['endpoint', 'endpoints'],
     make: (c) => new EndpointsController({ client: c.client, informers: c.informers, logger: c.logger }),
@@ -297,6 +310,7 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
       'concurrent-rc-syncs': { type: 'string', default: '5' },
       'concurrent-daemonset-syncs': { type: 'string', default: '2' },
+      'concurrent-statefulset-syncs': { type: 'string', default: '5' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
       'concurrent-job-syncs': { type: 'string', default: '5' },
@@ -322,6 +336,7 @@ export function controllerManagerMain(argv: string[]): void {
           concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
           concurrentRcSyncs: Number(values['concurrent-rc-syncs']),
           concurrentDaemonsetSyncs: Number(values['concurrent-daemonset-syncs']),
+          concurrentStatefulSetSyncs: Number(values['concurrent-statefulset-syncs']),
           hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
           hpaDownscaleStabilizationMs: parseDuration(
             values['horizontal-pod-autoscaler-downscale-stabilization'],
