@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { fakeCluster, type FakeCluster } from '../testing/fake-cluster.js';
-import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
+import { PersistentVolumeController } from '../testing/pv-binder.js';
 import { Scheduler } from './scheduler.js';
 
 const node = (name: string): Node => ({
