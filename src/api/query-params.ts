@@ -462,3 +462,80 @@ export function isPrettyPrint(params: URLSearchParams, userAgent: string | undef
   const ua = userAgent ?? '';
   return ua.startsWith('curl') || ua.startsWith('Wget') || ua.startsWith('Mozilla/5.0');
 }
+
+/** core/v1 PodExecOptions and PodAttachOptions (attach has no command) from a `pods/exec` or `pods/attach` query. */
+export interface PodStreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  container?: string;
+  command: string[];
+}
+
+/**
+ * Convert_url_Values_To_v1_PodExecOptions / _PodAttachOptions: booleans as every query boolean (the Python client's
+ * `stdin=True` is true), the first `container`, every `command` in order. Upstream never rejects any of them.
+ */
+export function decodePodStreamOptions(params: URLSearchParams): PodStreamOptions {
+  const q = new Query(params);
+  const container = q.string('container');
+  return {
+    stdin: q.bool('stdin') ?? false,
+    stdout: q.bool('stdout') ?? false,
+    stderr: q.bool('stderr') ?? false,
+    tty: q.bool('tty') ?? false,
+    ...(container ? { container } : {}),
+    command: q.all('command'),
+  };
+}
+
+/** Go's strconv.ParseUint(value, 10, 16), with its error text. */
+function goParseUint16(value: string): number {
+  if (!/^[0-9]+$/.test(value))
+    throw new Error(`strconv.ParseUint: parsing ${goQuote(value)}: invalid syntax`);
+  if (BigInt(value) > 65535n)
+    throw new Error(`strconv.ParseUint: parsing ${goQuote(value)}: value out of range`);
+  return Number(value);
+}
+
+/**
+ * Convert_url_Values_To_v1_PodPortForwardOptions: `ports` repeated or comma-separated (the Python client sends
+ * `ports=80,8080`), each through runtime.Convert_Slice_string_To_Slice_int32 — a 400 with its message otherwise.
+ */
+export function decodePodPortForwardPorts(params: URLSearchParams): number[] {
+  const ports: number[] = [];
+  for (const value of params.getAll('ports'))
+    for (const p of value.split(',')) {
+      try {
+        ports.push(goParseUint16(p));
+      } catch (e) {
+        throw errors.badRequest(`cannot convert to []int32: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  return ports;
+}
+
+/**
+ * The kubelet's portforward.NewV4Options for a WebSocket port-forward: every `port` value, comma-separated, as
+ * 16-bit ports above 0. The message of the first bad value (the kubelet answers it with a 400), or the ports.
+ */
+export function parseKubeletForwardPorts(params: URLSearchParams): number[] | string {
+  const values = params.getAll('port');
+  if (values.length === 0) return 'query parameter "port" is required';
+  const ports: number[] = [];
+  for (const value of values) {
+    if (value === '') return 'query parameter "port" cannot be empty';
+    for (const p of value.split(',')) {
+      let port: number;
+      try {
+        port = goParseUint16(p);
+      } catch (e) {
+        return `unable to parse ${goQuote(value)} as a port: ${(e as Error).message}`;
+      }
+      if (port < 1) return `port ${goQuote(value)} must be > 0`;
+      ports.push(port);
+    }
+  }
+  return ports;
+}
