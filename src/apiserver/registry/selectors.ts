@@ -213,18 +213,75 @@ function fieldValue(obj: KubeObject, path: string): string {
   return JSON.stringify(cur);
 }
 
+/** fields.splitTerms: split on commas a backslash does not escape */
+function splitFieldTerms(selector: string): string[] {
+  if (selector === '') return [];
+  const terms: string[] = [];
+  let start = 0;
+  let inSlash = false;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (inSlash) inSlash = false;
+    else if (c === '\\') inSlash = true;
+    else if (c === ',') {
+      terms.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(selector.slice(start));
+  return terms;
+}
+
+/** fields.splitTerm: the first operator in the term (`!=` before `==` before `=`), nothing trimmed */
+function splitFieldTerm(term: string): { lhs: string; op: '!=' | '==' | '='; rhs: string } | undefined {
+  for (let i = 0; i < term.length; i++)
+    for (const op of ['!=', '==', '='] as const)
+      if (term.startsWith(op, i)) return { lhs: term.slice(0, i), op, rhs: term.slice(i + op.length) };
+  return undefined;
+}
+
+/** fields.UnescapeValue: `\\`, `\,` and `\=` are the only escapes; a bare `,` or `=` is an error */
+function unescapeFieldValue(s: string): string {
+  let out = '';
+  let inSlash = false;
+  for (const c of s) {
+    if (inSlash) {
+      if (c !== '\\' && c !== ',' && c !== '=')
+        throw errors.badRequest(`invalid field selector: invalid escape sequence: \\${c}`);
+      out += c;
+      inSlash = false;
+    } else if (c === '\\') inSlash = true;
+    else if (c === ',' || c === '=')
+      // Go prints the rune with %v: its number
+      throw errors.badRequest(`invalid field selector: unescaped character in value: ${c.codePointAt(0)!}`);
+    else out += c;
+  }
+  if (inSlash) throw errors.badRequest('invalid field selector: invalid escape sequence: \\');
+  return out;
+}
+
+/** field labels upstream's conversion funcs rename (Pod: the old clients' spec.host) */
+const FIELD_ALIASES: Record<string, Record<string, string>> = { pods: { 'spec.host': 'spec.nodeName' } };
+
+/**
+ * fields.ParseSelector, then the field label conversion the list handler applies: terms sorted, empty ones
+ * skipped, field names and values taken literally (no trimming), values unescaped; a 400 in upstream's words.
+ */
 export function parseFieldSelector(input: string | undefined, resource: string): FieldSelector {
   const reqs: FieldRequirement[] = [];
-  if (input && input.trim()) {
-    for (const raw of input.split(',')) {
-      const part = raw.trim();
-      const m = part.match(/^([^=!]+?)\s*(==|!=|=)\s*(.*)$/);
-      if (!m) throw errors.badRequest(`invalid selector: '${input}'; can't understand '${part}'`);
-      const field = m[1].trim();
-      const allowed = FIELDS_BY_RESOURCE[resource] ?? COMMON_FIELDS;
-      if (!allowed.includes(field)) throw errors.badRequest(`field label not supported: ${field}`);
-      reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value: m[3].trim() });
-    }
+  const terms = splitFieldTerms(input ?? '').sort();
+  const parsed: { lhs: string; op: '!=' | '==' | '='; value: string }[] = [];
+  for (const part of terms) {
+    if (part === '') continue;
+    const t = splitFieldTerm(part);
+    if (!t) throw errors.badRequest(`invalid selector: '${input ?? ''}'; can't understand '${part}'`);
+    parsed.push({ lhs: t.lhs, op: t.op, value: unescapeFieldValue(t.rhs) });
+  }
+  const allowed = FIELDS_BY_RESOURCE[resource] ?? COMMON_FIELDS;
+  for (const t of parsed) {
+    const field = FIELD_ALIASES[resource]?.[t.lhs] ?? t.lhs;
+    if (!allowed.includes(field)) throw errors.badRequest(`field label not supported: ${t.lhs}`);
+    reqs.push({ field, op: t.op === '!=' ? '!=' : '=', value: t.value });
   }
   return {
     requirements: reqs,
