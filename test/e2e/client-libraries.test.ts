@@ -72,7 +72,8 @@ describe('the Python client (python3-kubernetes)', () => {
     // the sentinel's ADDED (from the watch's initial state) shows the watch is open before anything changes
     const w = spawnPythonScript('watch.py', ['py-watch', '7'], c.kubeconfig);
     try {
-      await w.waitForLines(1);
+      // the interpreter's start (importing the client) takes tens of seconds on a loaded machine
+      await w.waitForLines(1, 120_000);
       await kubectlOk(['create', 'configmap', 'a', '-n', 'py-watch', '--from-literal=k=1']);
       await kubectlOk([
         'patch',
