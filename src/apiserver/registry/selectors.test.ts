@@ -3,7 +3,7 @@ import { ApiError } from '../../api/errors.js';
 import { fromLabelSelector, parseFieldSelector, parseLabelSelector, selectorString } from './selectors.js';
 
 describe('selectorString', () => {
-  it('renders a LabelSelector the way Scale.status.selector shows it, and parses back to the same requirements', () => {
+  it('renders a LabelSelector as LabelSelectorAsSelector(...).String() (sorted by key), and parses back to the same requirements', () => {
     const sel = fromLabelSelector({
       matchLabels: { app: 'web' },
       matchExpressions: [
@@ -14,7 +14,7 @@ describe('selectorString', () => {
       ],
     });
     const text = selectorString(sel);
-    expect(text).toBe('app=web,tier in (a,b),env notin (dev),canary,!legacy');
+    expect(text).toBe('app=web,canary,env notin (dev),!legacy,tier in (a,b)');
     expect(parseLabelSelector(text).requirements).toEqual(sel.requirements);
   });
 });
