@@ -374,7 +374,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
       ...(path.name !== undefined ? { name: path.name } : {}),
       ...(method === 'DELETE' ? {} : payload !== undefined ? { body: payload } : {}),
       ...(patchType ? { patchType } : {}),
-      options: parseOptions(q, verb, deleteOptions),
+      options: parseOptions(q, verb, deleteOptions, patchType),
       user,
     };
     const negotiated = negotiate(req.headers.accept, q);
