@@ -30,7 +30,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           // whole clusters from `kubemu up`: node N is 127.0.1.N and pods are 127.244.N.x in every cluster,
-          // so these files run one at a time, after everything else
+          // so in one network namespace these files run one at a time; `npm test` (scripts/test.mjs) runs
+          // several at once, each in a network namespace of its own
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

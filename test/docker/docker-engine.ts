@@ -3,6 +3,7 @@
 // other test clusters), and runs commands in that namespace.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { aptGetArgv } from '../helpers/tools.js';
 
 export interface Run {
   stdout: string;
@@ -46,9 +47,9 @@ export async function ensureDockerPackages(): Promise<void> {
   ].filter(([cmd]) => !has(cmd));
   if (wanted.length === 0) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = await run('apt-get', ['update'], { env, timeoutMs: 300_000 });
+  const update = await run(...aptGetArgv(['update']), { env, timeoutMs: 300_000 });
   if (update.code !== 0) throw new Error(`apt-get update failed: ${update.stderr}`);
-  const install = await run('apt-get', ['install', '-y', ...wanted.map(([, pkg]) => pkg)], {
+  const install = await run(...aptGetArgv(['install', '-y', ...wanted.map(([, pkg]) => pkg)]), {
     env,
     timeoutMs: 600_000,
   });

@@ -2,7 +2,7 @@
 // (`kubemu dashboard`'s plain-HTTP URL, no certificate exceptions): nodes, a Deployment's pods on the nodes
 // kubectl says, a rolling update's two tags, a Service's endpoints, a pod's log and its container picker, and a
 // node going NotReady. The apiserver's own https URL with #token is checked too (with its certificate accepted).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { parse as parseYaml } from 'yaml';
 import { DIST } from '../helpers/apiserver.js';
 import { alive, upCluster, type TestCluster } from '../helpers/cluster.js';
+import { aptGet } from '../helpers/tools.js';
 
 // page functions run in the browser, but this file compiles without the DOM library
 declare const document: any;
@@ -23,9 +24,8 @@ const SCREENSHOT = join(ROOT, 'docs/dashboard.png');
 /** Debian's chromium, installed when missing; no browser means a failed test, never a skipped one. */
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
-  execFileSync('apt-get', ['install', '-y', 'chromium'], { env, stdio: 'ignore', timeout: 600_000 });
+  aptGet(['update'], 300_000);
+  aptGet(['install', '-y', 'chromium'], 600_000);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
 }
 

@@ -3,6 +3,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './apiserver.js';
+import { APT_ENV, aptGetArgv } from './tools.js';
 import { waitFor } from './wait.js';
 
 /** The system interpreter: `python3` on PATH may be a pyenv shim without Debian's packages. */
@@ -28,11 +29,11 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
 export async function ensurePythonClient(): Promise<void> {
   const check = (): Promise<Exec> => exec(PYTHON, ['-c', 'import kubernetes'], process.env, 30_000);
   if ((await check()).code === 0) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): Promise<Exec> => exec('apt-get', ['install', '-y', 'python3-kubernetes'], env, 600_000);
+  const apt = (args: string[]): Promise<Exec> => exec(...aptGetArgv(args), APT_ENV, 600_000);
+  const install = (): Promise<Exec> => apt(['install', '-y', 'python3-kubernetes']);
   let r = await install();
   if (r.code !== 0) {
-    await exec('apt-get', ['update'], env, 600_000);
+    await apt(['update']);
     r = await install();
   }
   if (r.code !== 0 || (await check()).code !== 0)

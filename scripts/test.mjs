@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// `npm test` after the build: the whole suite in four phases.
+//
+//   1. unit and integration tests (vitest projects `unit`, `integration`), as `vitest run` would;
+//   2. the end-to-end files and the Docker Compose file, KUBEMU_TEST_JOBS (default 2) at a time, longest first.
+//      Every e2e cluster uses the same addresses (nodes 127.0.1.N, pods 127.244.N.x, ingress on :80/:443), so each
+//      e2e file runs in a network namespace of its own (`unshare --net`, loopback up), where the whole of 127/8 is
+//      its own. The compose file runs its Docker engine in a namespace of its own already. Setups that install a
+//      Debian package reach the mirror through the host's namespace (KUBEMU_TEST_HOST_NETNS, see
+//      test/helpers/tools.ts). Without root or `unshare` the e2e files run one at a time in this namespace, and
+//      this says so;
+//   3. the chaos files, one at a time and alone (they time how a cluster heals, so they get the machine).
+//
+// Each file's output is printed whole when it ends, with its time; a summary follows. Exit status 1 if anything
+// failed. A file that runs over KUBEMU_TEST_FILE_TIMEOUT seconds (default 1200) is killed and counts as failed.
+// Arguments are not taken: to run some files, use `npx vitest run FILE...` (inside `unshare -n` for e2e files).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
+const TIMES = join(ROOT, 'node_modules/.cache/kubemu-test-times.json');
+const jobs = Math.max(1, Number(process.env.KUBEMU_TEST_JOBS ?? 2) || 2);
+const fileTimeoutMs = Math.max(60, Number(process.env.KUBEMU_TEST_FILE_TIMEOUT ?? 1200) || 1200) * 1000;
+
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) killGroup(child);
+    process.exit(130);
+  });
+}
+
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs argv with inherited output (phases 1 and 3); resolves with its exit code. */
+function runInherited(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: 'inherit', detached: true });
+    children.add(child);
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve(signal ? 1 : (code ?? 1));
+    });
+  });
+}
+
+/** Runs argv with its output collected; resolves with code, output and wall time. */
+function runCollected(argv, env) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    children.add(child);
+    const chunks = [];
+    child.stdout.on('data', (d) => chunks.push(d));
+    child.stderr.on('data', (d) => chunks.push(d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, fileTimeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      // whatever the file left in its process group (it should have cleaned up) goes with it
+      killGroup(child);
+      let output = Buffer.concat(chunks).toString('utf8');
+      if (timedOut)
+        output += `\n[scripts/test.mjs] killed after ${seconds(fileTimeoutMs)} (KUBEMU_TEST_FILE_TIMEOUT)\n`;
+      resolve({ code: timedOut || signal ? 1 : (code ?? 1), output, ms: Date.now() - started });
+    });
+  });
+}
+
+function listTests(dir) {
+  const out = [];
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const rel = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listTests(rel));
+    else if (entry.name.endsWith('.test.ts')) out.push(rel);
+  }
+  return out;
+}
+
+function readTimes() {
+  try {
+    return JSON.parse(readFileSync(TIMES, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Can this process give a child a network namespace of its own? */
+function canUnshare() {
+  if (process.getuid?.() !== 0) return 'not root';
+  const r = spawnSync('unshare', ['--net', 'true'], { stdio: 'ignore', timeout: 10_000 });
+  if (r.error) return `unshare: ${r.error.message}`;
+  if (r.status !== 0) return `unshare --net exited ${r.status}`;
+  return undefined;
+}
+
+async function main() {
+  const results = [];
+  const t0 = Date.now();
+
+  // 1. unit + integration
+  console.log('\n[scripts/test.mjs] phase 1: unit and integration tests\n');
+  const p1 = Date.now();
+  const code1 = await runInherited([
+    process.execPath,
+    VITEST,
+    'run',
+    '--project',
+    'unit',
+    '--project',
+    'integration',
+  ]);
+  results.push({ name: 'unit + integration', code: code1, ms: Date.now() - p1 });
+
+  // 2. e2e files (each in a network namespace of its own) beside the compose file
+  const whyNot = canUnshare();
+  const times = readTimes();
+  const e2e = listTests('test/e2e');
+  const docker = listTests('test/docker');
+  const weight = (file) => times[file] ?? statSync(join(ROOT, file)).size / 100; // ~100 bytes of test a second
+  const queue = [...e2e, ...docker].sort((a, b) => weight(b) - weight(a));
+  const parallel = whyNot ? 1 : jobs;
+  console.log(
+    `\n[scripts/test.mjs] phase 2: ${e2e.length} end-to-end files and ${docker.length} compose file(s), ` +
+      (whyNot
+        ? `ONE AT A TIME in this network namespace (${whyNot}: no namespace per file, so no parallel clusters)`
+        : `${parallel} at a time, each e2e file in a network namespace of its own`) +
+      '\n',
+  );
+  const env = { ...process.env, KUBEMU_TEST_HOST_NETNS: `/proc/${process.pid}/ns/net` };
+  const p2 = Date.now();
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      const project = file.startsWith('test/docker/') ? 'docker' : 'e2e';
+      const vitest = [process.execPath, VITEST, 'run', '--project', project, file];
+      // the compose file makes its own namespaces; an e2e file gets one here
+      const argv =
+        project === 'e2e' && !whyNot
+          ? ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...vitest]
+          : vitest;
+      console.log(`[scripts/test.mjs] start ${file}`);
+      const r = await runCollected(argv, env);
+      process.stdout.write(
+        `\n========== ${file}: ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${seconds(r.ms)}\n` +
+          r.output +
+          `========== end of ${file}\n\n`,
+      );
+      results.push({ name: file, code: r.code, ms: r.ms });
+      if (r.code === 0) times[file] = r.ms / 1000;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  results.push({ name: `phase 2 (${parallel} at a time)`, code: 0, ms: Date.now() - p2, phase: true });
+  try {
+    mkdirSync(dirname(TIMES), { recursive: true });
+    writeFileSync(TIMES, JSON.stringify(times, null, 1));
+  } catch {
+    // a read-only checkout: the next run orders by file size again
+  }
+
+  // 3. chaos, alone
+  console.log('\n[scripts/test.mjs] phase 3: chaos files, one at a time\n');
+  const p3 = Date.now();
+  const code3 = await runInherited([process.execPath, VITEST, 'run', '--project', 'chaos']);
+  results.push({ name: 'chaos', code: code3, ms: Date.now() - p3 });
+
+  const failed = results.filter((r) => r.code !== 0);
+  console.log('\n[scripts/test.mjs] summary');
+  for (const r of results)
+    console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} ${seconds(r.ms).padStart(9)}  ${r.name}`);
+  console.log(
+    `  total ${seconds(Date.now() - t0)}; ${failed.length ? `${failed.length} failed` : 'all passed'}`,
+  );
+  process.exit(failed.length ? 1 : 0);
+}
+
+await main();
