@@ -3,8 +3,8 @@
 // validateIndexesFormat; apimachinery IsDomainPrefixedPath), with upstream's field paths and messages.
 import type { JobSpec, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import { fe, type FieldError } from '../errors.js';
-import { nonNegative } from './meta.js';
-import { isDNS1123Subdomain, isQualifiedName } from './names.js';
+import { isDomainPrefixedPath, nonNegative } from './meta.js';
+import { isQualifiedName } from './names.js';
 
 const MAX_POD_FAILURE_POLICY_RULES = 20;
 const MAX_ON_EXIT_CODES_VALUES = 255;
@@ -58,26 +58,9 @@ export function validateIndexesFormat(indexes: string, completions: number): num
   return total;
 }
 
-const HTTP_PATH_FMT = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
-const HTTP_PATH_RE = new RegExp(`^${HTTP_PATH_FMT}$`);
-
-/** apimachinery's IsDomainPrefixedPath (e.g. "acme.io/foo") and the 63-character limit of spec.managedBy */
+/** spec.managedBy: apimachinery's IsDomainPrefixedPath (e.g. "acme.io/foo") and a 63-character limit */
 export function validateManagedBy(value: string, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (value.length === 0) errs.push(fe.required(path));
-  else {
-    const slash = value.indexOf('/');
-    const host = slash < 0 ? '' : value.slice(0, slash);
-    const rest = slash < 0 ? '' : value.slice(slash + 1);
-    if (host.length === 0 || rest.length === 0) {
-      errs.push(fe.invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")'));
-    } else {
-      for (const msg of isDNS1123Subdomain(host)) errs.push(fe.invalid(path, host, msg));
-      if (!HTTP_PATH_RE.test(rest)) {
-        errs.push(fe.invalid(path, rest, `Invalid path (regex used for validation is '${HTTP_PATH_FMT}')`));
-      }
-    }
-  }
+  const errs = isDomainPrefixedPath(value, path);
   if (value.length > MAX_MANAGED_BY_LENGTH) errs.push(fe.tooLong(path, value, MAX_MANAGED_BY_LENGTH));
   return errs;
 }

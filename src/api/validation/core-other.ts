@@ -219,9 +219,26 @@ export function validateEventsV1(ev: EventsV1Event, old?: EventsV1Event): FieldE
   return errs;
 }
 
+/** upstream's validLeaseStrategies (pkg/apis/coordination/validation) */
+const LEASE_STRATEGIES = ['OldestEmulationVersion'];
+
+/** upstream's ValidateCoordinatedLeaseStrategy: a Kubernetes-defined name, or a prefixed qualified name */
+function validateLeaseStrategy(strategy: string, path: string): FieldError[] {
+  if (!strategy.includes('/'))
+    return LEASE_STRATEGIES.includes(strategy) ? [] : [fe.notSupported(path, strategy, LEASE_STRATEGIES)];
+  return isQualifiedName(strategy).map((m) => fe.invalid(path, strategy, m));
+}
+
+/** upstream's ValidateLease / ValidateLeaseUpdate (pkg/apis/coordination/validation/validation.go) */
 export function validateLease(lease: Lease, old?: Lease): FieldError[] {
   const errs = meta(lease, old, true);
   errs.push(...positive(lease.spec?.leaseDurationSeconds, 'spec.leaseDurationSeconds'));
   errs.push(...nonNegative(lease.spec?.leaseTransitions, 'spec.leaseTransitions'));
+  const spec = (lease.spec ?? {}) as { strategy?: string; preferredHolder?: string };
+  // upstream's path for this rule is spec.strategy.strategy (a Child of the already-child path): kept as upstream
+  if (spec.strategy !== undefined)
+    errs.push(...validateLeaseStrategy(spec.strategy, 'spec.strategy.strategy'));
+  if (spec.preferredHolder && !spec.strategy)
+    errs.push(fe.forbidden('spec.preferredHolder', 'may only be specified if `strategy` is defined'));
   return errs;
 }

@@ -211,3 +211,20 @@ export function selectorIsEmpty(sel: LabelSelector): boolean {
 }
 
 export { selectorMatches } from '../labels.js';
+
+const HTTP_PATH_FMT = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
+const HTTP_PATH_RE = new RegExp(`^${HTTP_PATH_FMT}$`);
+
+/** apimachinery's IsDomainPrefixedPath: "acme.io/foo", a DNS subdomain, a slash and an HTTP path */
+export function isDomainPrefixedPath(value: string, path: string): FieldError[] {
+  if (value.length === 0) return [fe.required(path)];
+  const slash = value.indexOf('/');
+  const host = slash < 0 ? '' : value.slice(0, slash);
+  const rest = slash < 0 ? '' : value.slice(slash + 1);
+  if (host.length === 0 || rest.length === 0)
+    return [fe.invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  const errs = isDNS1123Subdomain(host).map((msg) => fe.invalid(path, host, msg));
+  if (!HTTP_PATH_RE.test(rest))
+    errs.push(fe.invalid(path, rest, `Invalid path (regex used for validation is '${HTTP_PATH_FMT}')`));
+  return errs;
+}

@@ -9,6 +9,7 @@ import type {
 import { fe, type FieldError } from '../errors.js';
 import {
   immutable,
+  isDomainPrefixedPath,
   nameIsDNSSubdomain,
   validateLabels,
   validateObjectMeta,
@@ -23,6 +24,7 @@ import {
   isQualifiedName,
   isValidIP,
   isValidPortName,
+  isValidPathSegmentName,
   isValidPortNum,
   isWildcardDNS1123Subdomain,
 } from './names.js';
@@ -143,24 +145,51 @@ export function validateIngressStatusUpdate(ing: Ingress, old: Ingress): FieldEr
   return errs;
 }
 
+/**
+ * upstream's ValidateIngressClass / ValidateIngressClassUpdate (pkg/apis/networking/validation): the controller is a
+ * domain-prefixed path of at most 250 characters, immutable; parameters as validateIngressClassParametersReference
+ */
 export function validateIngressClass(ic: IngressClass, old?: IngressClass): FieldError[] {
   const errs = old
     ? validateObjectMetaUpdate(ic.metadata, old.metadata, false, nameIsDNSSubdomain)
     : validateObjectMeta(ic.metadata, false, nameIsDNSSubdomain);
-  const controller = ic.spec?.controller ?? '';
-  if (!controller) errs.push(fe.required('spec.controller'));
-  else if (controller.length > 250) errs.push(fe.tooLong('spec.controller', '', 250));
   if (old) errs.push(...immutable(ic.spec?.controller, old.spec?.controller, 'spec.controller'));
-  const params = ic.spec?.parameters;
-  if (params) {
-    if (!params.kind) errs.push(fe.required('spec.parameters.kind'));
-    if (!params.name) errs.push(fe.required('spec.parameters.name'));
-    if (params.scope !== undefined && params.scope !== 'Cluster' && params.scope !== 'Namespace') {
-      errs.push(fe.notSupported('spec.parameters.scope', params.scope, ['Cluster', 'Namespace']));
-    }
-    if (params.scope === 'Namespace' && !params.namespace)
-      errs.push(fe.required('spec.parameters.namespace', '`parameters.scope` is set to "Namespace"'));
+  const controller = ic.spec?.controller ?? '';
+  if (controller.length > 250) errs.push(fe.tooLong('spec.controller', '', 250));
+  errs.push(...isDomainPrefixedPath(controller, 'spec.controller'));
+  if (ic.spec?.parameters)
+    errs.push(...validateIngressClassParameters(ic.spec.parameters, 'spec.parameters'));
+  return errs;
+}
+
+const PARAMETER_SCOPES = ['Cluster', 'Namespace'];
+
+function validateIngressClassParameters(
+  params: NonNullable<NonNullable<IngressClass['spec']>['parameters']>,
+  path: string,
+): FieldError[] {
+  const errs: FieldError[] = [];
+  if (params.apiGroup !== undefined)
+    for (const m of isDNS1123Subdomain(params.apiGroup))
+      errs.push(fe.invalid(`${path}.apiGroup`, params.apiGroup, m));
+  for (const field of ['kind', 'name'] as const) {
+    const value = params[field] ?? '';
+    if (!value) errs.push(fe.required(`${path}.${field}`, `${field} is required`));
+    else for (const m of isValidPathSegmentName(value)) errs.push(fe.invalid(`${path}.${field}`, value, m));
   }
+  const scope = params.scope;
+  if (scope === undefined) return [...errs, fe.required(`${path}.scope`)];
+  if (!PARAMETER_SCOPES.includes(scope))
+    return [...errs, fe.notSupported(`${path}.scope`, scope, PARAMETER_SCOPES)];
+  if (scope === 'Namespace') {
+    if (params.namespace === undefined)
+      errs.push(fe.required(`${path}.namespace`, "`parameters.scope` is set to 'Namespace'"));
+    else
+      for (const m of isDNS1123Label(params.namespace))
+        errs.push(fe.invalid(`${path}.namespace`, params.namespace, m));
+  }
+  if (scope === 'Cluster' && params.namespace !== undefined)
+    errs.push(fe.forbidden(`${path}.namespace`, "`parameters.scope` is set to 'Cluster'"));
   return errs;
 }
 

@@ -9,21 +9,19 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from './meta.js';
-import { compareQuantities, parseQuantity } from '../schema/quantity.js';
+import { validateResources, validateToleration } from './pod.js';
 
 function validateRuntimeClassSpec(rc: RuntimeClass): FieldError[] {
   const errs: FieldError[] = nameIsDNSLabel(rc.handler ?? '', false).map((m) =>
     fe.invalid('handler', rc.handler ?? '', m),
   );
-  const podFixed = (rc.overhead?.podFixed ?? {}) as Record<string, string | number>;
-  for (const [name, value] of Object.entries(podFixed)) {
-    const path = `overhead.podFixed[${name}]`;
-    if (!parseQuantity(String(value))) errs.push(fe.invalid(path, value, 'must be a valid quantity'));
-    else if (compareQuantities(String(value), '0') < 0)
-      errs.push(fe.invalid(path, value, 'must be greater than or equal to 0'));
-  }
+  // upstream's validateOverhead reuses ValidateResourceRequirements on {limits: podFixed}: its paths say "limits"
+  if (rc.overhead) validateResources({ limits: rc.overhead.podFixed ?? {} }, 'overhead', errs);
   if (rc.scheduling?.nodeSelector)
     errs.push(...validateLabels(rc.scheduling.nodeSelector, 'scheduling.nodeSelector'));
+  (rc.scheduling?.tolerations ?? []).forEach((t, i) =>
+    validateToleration(t, `scheduling.tolerations[${i}]`, errs),
+  );
   return errs;
 }
 

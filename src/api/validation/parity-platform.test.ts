@@ -4,7 +4,7 @@
 // validation.go (ValidateNetworkPolicyPort, ValidateIPBlock, policyTypes), pkg/apis/storage/validation/validation.go
 // (validateProvisioner). Case names follow the upstream tests where one exists.
 import { describe, expect, it } from 'vitest';
-import { createErrors } from './test-fixtures.js';
+import { createErrors, updateErrors } from './test-fixtures.js';
 
 describe('PodDisruptionBudget', () => {
   const pdb = (name: string, spec: Record<string, unknown>): any => ({
@@ -145,5 +145,145 @@ describe('StorageClass', () => {
         provisioner: `${'a'.repeat(60)}.example.com/driver`,
       }),
     ).toEqual([]);
+  });
+});
+
+// pkg/apis/networking/validation/validation.go: ValidateIngressClass, validateIngressClassSpec,
+// validateIngressClassParametersReference (upstream's TestValidateIngressClass cases, with our messages compared)
+describe('IngressClass', () => {
+  const ic = (spec: Record<string, unknown>): any => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: 'test123' },
+    spec,
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['valid', { controller: 'foo.co/bar' }, []],
+    ['empty controller', { controller: '' }, ['spec.controller: Required value']],
+    [
+      'controller without a domain',
+      { controller: 'foo' },
+      ['spec.controller: Invalid value: "foo": must be a domain-prefixed path (such as "acme.io/foo")'],
+    ],
+    [
+      'controller with an invalid path',
+      { controller: 'foo.co/bar?' },
+      [
+        `spec.controller: Invalid value: "bar?": Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')`,
+      ],
+    ],
+    [
+      'controller over 250 characters',
+      { controller: `foo.co/${'a'.repeat(250)}` },
+      ['spec.controller: Too long: may not be more than 250 bytes'],
+    ],
+    [
+      'valid namespace-scoped parameters',
+      {
+        controller: 'foo.co/bar',
+        parameters: {
+          apiGroup: 'example.com',
+          kind: 'foo',
+          name: 'bar',
+          scope: 'Namespace',
+          namespace: 'foo-ns',
+        },
+      },
+      [],
+    ],
+    [
+      'parameters without kind and name',
+      { controller: 'foo.co/bar', parameters: { scope: 'Cluster' } },
+      [
+        'spec.parameters.kind: Required value: kind is required',
+        'spec.parameters.name: Required value: name is required',
+      ],
+    ],
+    [
+      'Namespace scope without a namespace',
+      { controller: 'foo.co/bar', parameters: { kind: 'foo', name: 'bar', scope: 'Namespace' } },
+      ["spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'"],
+    ],
+    [
+      'Cluster scope with a namespace',
+      {
+        controller: 'foo.co/bar',
+        parameters: { kind: 'foo', name: 'bar', scope: 'Cluster', namespace: 'foo-ns' },
+      },
+      ["spec.parameters.namespace: Forbidden: `parameters.scope` is set to 'Cluster'"],
+    ],
+    [
+      'unknown scope',
+      { controller: 'foo.co/bar', parameters: { kind: 'foo', name: 'bar', scope: 'foo' } },
+      ['spec.parameters.scope: Unsupported value: "foo": supported values: "Cluster", "Namespace"'],
+    ],
+    [
+      'invalid apiGroup and kind',
+      {
+        controller: 'foo.co/bar',
+        parameters: { apiGroup: 'Example.com', kind: 'foo/bar', name: 'bar', scope: 'Cluster' },
+      },
+      [
+        expect.stringMatching(
+          /^spec\.parameters\.apiGroup: Invalid value: "Example\.com": a lowercase RFC 1123 subdomain/,
+        ),
+        `spec.parameters.kind: Invalid value: "foo/bar": may not contain '/'`,
+      ],
+    ],
+  ])('%s', (_name, spec, expected) => {
+    expect(createErrors(ic(spec))).toEqual(expected);
+  });
+
+  it('the controller is immutable', () => {
+    expect(
+      updateErrors(ic({ controller: 'foo.co/bar' }), (o: any) => (o.spec.controller = 'foo.co/baz')),
+    ).toEqual(['spec.controller: Invalid value: "foo.co/baz": field is immutable']);
+  });
+});
+
+// pkg/apis/node/validation/validation.go: ValidateRuntimeClass (handler a DNS label; overhead through
+// ValidateResourceRequirements as limits; scheduling's nodeSelector labels and tolerations) and TestValidateOverhead
+describe('RuntimeClass', () => {
+  const rc = (extra: Record<string, unknown>): any => ({
+    apiVersion: 'node.k8s.io/v1',
+    kind: 'RuntimeClass',
+    metadata: { name: 'foo' },
+    handler: 'bar',
+    ...extra,
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['valid overhead', { overhead: { podFixed: { cpu: '10', memory: '10G' } } }, []],
+    [
+      'overhead with an invalid resource name (TestValidateOverhead "Invalid Resources")',
+      { overhead: { podFixed: { 'my.org': '10m' } } },
+      [
+        'overhead.limits[my.org]: Invalid value: "my.org": must be a standard resource type or fully qualified',
+      ],
+    ],
+    [
+      'negative overhead',
+      { overhead: { podFixed: { cpu: '-1' } } },
+      ['overhead.limits[cpu]: Invalid value: "-1": must be greater than or equal to 0'],
+    ],
+    [
+      'a toleration with tolerationSeconds but no NoExecute effect',
+      {
+        scheduling: {
+          tolerations: [{ key: 'foo', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }],
+        },
+      },
+      [
+        `scheduling.tolerations[0].effect: Invalid value: "NoSchedule": effect must be 'NoExecute' when \`tolerationSeconds\` is set`,
+      ],
+    ],
+    [
+      'a toleration with an unknown operator',
+      { scheduling: { tolerations: [{ key: 'foo', operator: 'In', value: 'x' }] } },
+      ['scheduling.tolerations[0].operator: Unsupported value: "In": supported values: "Equal", "Exists"'],
+    ],
+  ])('%s', (_name, extra, expected) => {
+    expect(createErrors(rc(extra))).toEqual(expected);
   });
 });

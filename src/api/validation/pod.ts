@@ -378,7 +378,8 @@ function validateResourceName(name: string, path: string, errs: FieldError[]): b
   return true;
 }
 
-function validateResources(r: ResourceRequirements, path: string, errs: FieldError[]): void {
+/** upstream's ValidateResourceRequirements (container resources; also a RuntimeClass's overhead as limits) */
+export function validateResources(r: ResourceRequirements, path: string, errs: FieldError[]): void {
   for (const kind of ['limits', 'requests'] as const) {
     for (const [name, q] of Object.entries(r[kind] ?? {})) {
       const p = `${path}.${kind}[${name}]`;
@@ -408,7 +409,8 @@ function validateResources(r: ResourceRequirements, path: string, errs: FieldErr
   }
 }
 
-function validateToleration(t: Toleration, path: string, errs: FieldError[]): void {
+/** upstream's ValidateTolerations, one toleration */
+export function validateToleration(t: Toleration, path: string, errs: FieldError[]): void {
   if (t.key) for (const m of isQualifiedName(t.key)) errs.push(fe.invalid(`${path}.key`, t.key, m));
   if (!t.key && t.operator !== 'Exists') {
     errs.push(

@@ -89,7 +89,23 @@ const STRATEGIES: StrategyTable = {
   '/endpoints': { allowCreateOnUpdate: true },
   '/events': { allowCreateOnUpdate: true },
   'events.k8s.io/events': { allowCreateOnUpdate: true },
-  'coordination.k8s.io/leases': {},
+  // pkg/registry/coordination/lease/strategy.go: PUT creates, an update names its resourceVersion, and
+  // spec.strategy/preferredHolder are dropped while CoordinatedLeaderElection is off (beta, off by default in 1.33)
+  // unless the stored Lease has them
+  'coordination.k8s.io/leases': {
+    allowCreateOnUpdate: true,
+    allowUnconditionalUpdate: false,
+    prepareForCreate(obj) {
+      const spec = obj['spec'] as Record<string, unknown> | undefined;
+      if (spec) for (const f of ['strategy', 'preferredHolder']) delete spec[f];
+    },
+    prepareForUpdate(next, old, part) {
+      if (part !== 'main') return;
+      const spec = next['spec'] as Record<string, unknown> | undefined;
+      const oldSpec = (old['spec'] ?? {}) as Record<string, unknown>;
+      if (spec) for (const f of ['strategy', 'preferredHolder']) if (oldSpec[f] === undefined) delete spec[f];
+    },
+  },
   'apps/deployments': {
     statusSubresource: true,
     tracksGeneration: true,
