@@ -50,6 +50,8 @@ describe('nesting depth', () => {
     expect(yamlNestingError(bytes('a: "[[[[[[" # {{{{{{\nb: it\'s [not {flow\n'), 2)).toBeUndefined();
     expect(yamlNestingError(bytes('script: |\n  [[[[[[\n     {{{{{\n  "\nnext: 1\n'), 1)).toBeUndefined();
     expect(yamlNestingError(bytes('- '.repeat(1_500_000)))).toBe('yaml: exceeded max depth of 512');
+    // a comma in a block-context plain scalar is text: the quote after it opens nothing (found by the property below)
+    expect(yamlNestingError(bytes('-, ": A\n" ": {}\n'), 1)).toBe('yaml: line 2: exceeded max depth of 1');
   });
 
   it('counts exactly what the yaml library and JSON.stringify write, for any value', () => {

@@ -122,10 +122,12 @@ export function yamlNestingError(text: Uint8Array, max = MAX_NESTING_DEPTH): str
 
 /**
  * Whether `c` is a structural character rather than part of a plain scalar: `-`, `?` and `:` only before a space,
- * except a `:` right after a quoted or bracketed flow key (`{"a":1}`).
+ * except a `:` right after a quoted or bracketed flow key (`{"a":1}`); `,` only inside a flow collection (in block
+ * context `-, "` is one plain scalar, and the quote after its comma starts no quoted one).
  */
 function isIndicator(c: number, last: number, next: number, inFlow: boolean): boolean {
   if (c === DASH || c === QUESTION) return isSpace(next);
+  if (c === COMMA) return inFlow;
   if (c === COLON) return isSpace(next) || (inFlow && (CLASS[last] & JSON_KEY_END) !== 0);
   return (CLASS[c] & STRUCTURAL) !== 0;
 }

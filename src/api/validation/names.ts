@@ -1,5 +1,6 @@
 // Syntax checks with upstream's exact messages (apimachinery/pkg/util/validation): each returns the list of
 // problems with a value, empty when it is fine. An absent value is checked as Go's zero value ("" or 0).
+import { BlockList } from 'node:net';
 
 /** upstream's RegexError: the message, examples and the regex, worded (and spaced) exactly as upstream */
 function regexError(msg: string, fmt: string, ...examples: string[]): string {
@@ -221,5 +222,40 @@ export function isValidPathSegmentName(name: string = '', prefix = false): strin
   if (!prefix && (name === '.' || name === '..')) errs.push(`may not be '${name}'`);
   if (name.includes('/')) errs.push("may not contain '/'");
   if (name.includes('%')) errs.push("may not contain '%'");
+  return errs;
+}
+
+const blockList = (subnets: [string, number, 'ipv4' | 'ipv6'][]): BlockList => {
+  const list = new BlockList();
+  for (const [net, prefix, type] of subnets) list.addSubnet(net, prefix, type);
+  return list;
+};
+const UNSPECIFIED = blockList([
+  ['0.0.0.0', 32, 'ipv4'],
+  ['::', 128, 'ipv6'],
+]);
+const LINK_LOCAL = blockList([
+  ['169.254.0.0', 16, 'ipv4'],
+  ['fe80::', 10, 'ipv6'],
+]);
+// Go's IsLinkLocalMulticast: 224.0.0.0/24 and ff02::/16
+const LINK_LOCAL_MULTICAST = blockList([
+  ['224.0.0.0', 24, 'ipv4'],
+  ['ff02::', 16, 'ipv6'],
+]);
+
+/**
+ * core validation's ValidateEndpointIP (EndpointSlice addresses): no unspecified, link-local or link-local multicast
+ * address. Its loopback rule (127.0.0.0/8, ::1) is left out: kubemu's loopback network gives pods 127.244.N.x
+ * (docs/design.md, "Network model"; docs/api-parity.md says so too).
+ */
+export function endpointIPProblems(ip: string): string[] {
+  const type = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : undefined;
+  if (!type) return ['must be a valid IP address'];
+  const errs: string[] = [];
+  if (UNSPECIFIED.check(ip, type)) errs.push(`may not be unspecified (${ip})`);
+  if (LINK_LOCAL.check(ip, type)) errs.push('may not be in the link-local range (169.254.0.0/16, fe80::/10)');
+  if (LINK_LOCAL_MULTICAST.check(ip, type))
+    errs.push('may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)');
   return errs;
 }

@@ -12,11 +12,11 @@ import {
   type NameValidator,
 } from './meta.js';
 import {
-  isDNS1123Label,
   isDNS1123Subdomain,
   isIPv4,
   isIPv6,
   isValidIP,
+  isValidPathSegmentName,
   isValidPortName,
   isValidPortNum,
 } from './names.js';
@@ -191,14 +191,15 @@ export function validateIPAddress(ip: IPAddress): FieldError[] {
   if (ref.group)
     for (const m of isDNS1123Subdomain(ref.group))
       errs.push(fe.invalid('spec.parentRef.group', ref.group, m));
-  if (!ref.resource) errs.push(fe.required('spec.parentRef.resource'));
-  else
-    for (const m of isDNS1123Label(ref.resource))
-      errs.push(fe.invalid('spec.parentRef.resource', ref.resource, m));
-  if (!ref.name) errs.push(fe.required('spec.parentRef.name'));
-  if (ref.namespace)
-    for (const m of isDNS1123Label(ref.namespace))
-      errs.push(fe.invalid('spec.parentRef.namespace', ref.namespace, m));
+  // upstream's validateIPAddressParentReference: resource and name required, they and namespace path segments
+  for (const field of ['resource', 'name', 'namespace'] as const) {
+    const value = ref[field] ?? '';
+    if (!value) {
+      if (field !== 'namespace') errs.push(fe.required(`spec.parentRef.${field}`));
+      continue;
+    }
+    for (const m of isValidPathSegmentName(value)) errs.push(fe.invalid(`spec.parentRef.${field}`, value, m));
+  }
   return errs;
 }
 

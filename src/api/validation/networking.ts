@@ -18,11 +18,13 @@ import {
 import {
   isDNS1035Label,
   isDNS1123Label,
+  endpointIPProblems,
   isDNS1123Subdomain,
   isIPv4,
   isIPv6,
   isQualifiedName,
   isValidIP,
+  isValidLabelValue,
   isValidPortName,
   isValidPathSegmentName,
   isValidPortNum,
@@ -195,7 +197,39 @@ function validateIngressClassParameters(
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const MAX_ENDPOINTS = 1000;
+const MAX_ADDRESSES = 100;
+const MAX_PORTS = 20000;
+const MAX_TOPOLOGY_LABELS = 16;
+const MAX_ZONE_HINTS = 8;
 
+const tooMany = (field: string, value: number, max: number): FieldError => ({
+  type: 'FieldValueTooMany',
+  field,
+  value,
+  detail: `must have at most ${max} items`,
+});
+
+/** apimachinery's IsFullyQualifiedDomainName: a DNS subdomain of at least two labels, a trailing dot allowed */
+function fullyQualifiedDomainName(value: string, path: string): FieldError[] {
+  if (value.length === 0) return [fe.required(path)];
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  const subdomain = isDNS1123Subdomain(name);
+  if (subdomain.length > 0) return [fe.invalid(path, name, subdomain.join(','))];
+  const labels = name.split('.');
+  if (labels.length < 2)
+    return [fe.invalid(path, name, 'should be a domain with at least two segments separated by dots')];
+  for (const label of labels) {
+    const problems = isDNS1123Label(label);
+    if (problems.length > 0) return [fe.invalid(path, label, problems.join(','))];
+  }
+  return [];
+}
+
+/**
+ * upstream's ValidateEndpointSlice / ValidateEndpointSliceUpdate (pkg/apis/discovery/validation): address type,
+ * endpoints (addresses by type, nodeName, deprecatedTopology, hostname, zone hints), ports
+ */
 export function validateEndpointSlice(slice: EndpointSlice, old?: EndpointSlice): FieldError[] {
   const errs = old
     ? validateObjectMetaUpdate(slice.metadata, old.metadata, true, nameIsDNSSubdomain)
@@ -203,61 +237,64 @@ export function validateEndpointSlice(slice: EndpointSlice, old?: EndpointSlice)
   const type = slice.addressType;
   if (!type) errs.push(fe.required('addressType'));
   else if (!ADDRESS_TYPES.includes(type)) errs.push(fe.notSupported('addressType', type, ADDRESS_TYPES));
-  if (old) errs.push(...immutable(slice.addressType, old.addressType, 'addressType'));
   const endpoints = slice.endpoints ?? [];
-  if (endpoints.length > 1000)
-    errs.push({
-      type: 'FieldValueTooMany',
-      field: 'endpoints',
-      value: endpoints.length,
-      detail: 'must have at most 1000 items',
-    });
-  endpoints.forEach((ep, i) => {
-    const p = `endpoints[${i}]`;
-    const addrs = ep.addresses ?? [];
-    if (addrs.length === 0) errs.push(fe.required(`${p}.addresses`, 'must contain at least 1 address'));
-    else if (addrs.length > 100)
-      errs.push({
-        type: 'FieldValueTooMany',
-        field: `${p}.addresses`,
-        value: addrs.length,
-        detail: 'must have at most 100 items',
+  if (endpoints.length > MAX_ENDPOINTS) errs.push(tooMany('endpoints', endpoints.length, MAX_ENDPOINTS));
+  else
+    endpoints.forEach((ep, i) => {
+      const p = `endpoints[${i}]`;
+      const addrs = ep.addresses ?? [];
+      if (addrs.length === 0) errs.push(fe.required(`${p}.addresses`, 'must contain at least 1 address'));
+      else if (addrs.length > MAX_ADDRESSES)
+        errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
+      addrs.forEach((a, j) => {
+        const ap = `${p}.addresses[${j}]`;
+        if (type === 'IPv4' || type === 'IPv6') {
+          if (type === 'IPv4' ? !isIPv4(a) : !isIPv6(a))
+            errs.push(fe.invalid(ap, a, `must be a valid ${type} address`));
+          else for (const m of endpointIPProblems(a)) errs.push(fe.invalid(ap, a, m));
+        } else if (type === 'FQDN') errs.push(...fullyQualifiedDomainName(a, ap));
       });
-    addrs.forEach((a, j) => {
-      const ap = `${p}.addresses[${j}]`;
-      if (type === 'IPv4' && !isIPv4(a)) errs.push(fe.invalid(ap, a, 'must be a valid IPv4 address'));
-      else if (type === 'IPv6' && !isIPv6(a)) errs.push(fe.invalid(ap, a, 'must be a valid IPv6 address'));
-      else if (type === 'FQDN') for (const m of isDNS1123Subdomain(a)) errs.push(fe.invalid(ap, a, m));
+      if (ep.nodeName !== undefined)
+        for (const m of isDNS1123Subdomain(ep.nodeName))
+          errs.push(fe.invalid(`${p}.nodeName`, ep.nodeName, m));
+      const topology = ep.deprecatedTopology ?? {};
+      if (Object.keys(topology).length > MAX_TOPOLOGY_LABELS)
+        errs.push(tooMany(`${p}.deprecatedTopology`, Object.keys(topology).length, MAX_TOPOLOGY_LABELS));
+      errs.push(...validateLabels(ep.deprecatedTopology, `${p}.deprecatedTopology`));
+      if (ep.hostname !== undefined)
+        for (const m of isDNS1123Label(ep.hostname)) errs.push(fe.invalid(`${p}.hostname`, ep.hostname, m));
+      const zones = ep.hints?.forZones ?? [];
+      if (zones.length > MAX_ZONE_HINTS)
+        errs.push(tooMany(`${p}.hints.forZones`, zones.length, MAX_ZONE_HINTS));
+      else {
+        const seen = new Set<string>();
+        zones.forEach((z, k) => {
+          const zp = `${p}.hints.forZones[${k}].name`;
+          if (seen.has(z.name)) errs.push(fe.duplicate(zp, z.name));
+          seen.add(z.name);
+          for (const m of isValidLabelValue(z.name)) errs.push(fe.invalid(zp, z.name, m));
+        });
+      }
     });
-    if (ep.hostname)
-      for (const m of isDNS1123Label(ep.hostname)) errs.push(fe.invalid(`${p}.hostname`, ep.hostname, m));
-    if (ep.nodeName)
-      for (const m of isDNS1123Subdomain(ep.nodeName)) errs.push(fe.invalid(`${p}.nodeName`, ep.nodeName, m));
-    errs.push(...validateLabels(ep.deprecatedTopology, `${p}.deprecatedTopology`));
-  });
   const ports = slice.ports ?? [];
-  if (ports.length > 100)
-    errs.push({
-      type: 'FieldValueTooMany',
-      field: 'ports',
-      value: ports.length,
-      detail: 'must have at most 100 items',
+  if (ports.length > MAX_PORTS) errs.push(tooMany('ports', ports.length, MAX_PORTS));
+  else {
+    const names = new Set<string>();
+    ports.forEach((port, i) => {
+      const p = `ports[${i}]`;
+      const name = port.name ?? '';
+      if (name) for (const m of isDNS1123Label(name)) errs.push(fe.invalid(`${p}.name`, name, m));
+      if (names.has(name)) errs.push(fe.duplicate(`${p}.name`, name));
+      names.add(name);
+      if (!port.protocol) errs.push(fe.required(`${p}.protocol`));
+      else if (!PROTOCOLS.includes(port.protocol))
+        errs.push(fe.notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
+      // upstream's validatePorts checks no port number
+      if (port.appProtocol !== undefined)
+        for (const m of isQualifiedName(port.appProtocol))
+          errs.push(fe.invalid(`${p}.appProtocol`, port.appProtocol, m));
     });
-  const names = new Set<string>();
-  ports.forEach((port, i) => {
-    const p = `ports[${i}]`;
-    const name = port.name ?? '';
-    if (name) for (const m of isDNS1123Label(name)) errs.push(fe.invalid(`${p}.name`, name, m));
-    if (names.has(name)) errs.push(fe.duplicate(`${p}.name`, name));
-    names.add(name);
-    if (!port.protocol) errs.push(fe.required(`${p}.protocol`));
-    else if (!PROTOCOLS.includes(port.protocol))
-      errs.push(fe.notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
-    if (port.port !== undefined)
-      for (const m of isValidPortNum(port.port)) errs.push(fe.invalid(`${p}.port`, port.port, m));
-    if (port.appProtocol)
-      for (const m of isQualifiedName(port.appProtocol))
-        errs.push(fe.invalid(`${p}.appProtocol`, port.appProtocol, m));
-  });
+  }
+  if (old) errs.push(...immutable(slice.addressType, old.addressType, 'addressType'));
   return errs;
 }

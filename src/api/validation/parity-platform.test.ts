@@ -287,3 +287,125 @@ describe('RuntimeClass', () => {
     expect(createErrors(rc(extra))).toEqual(expected);
   });
 });
+
+// pkg/apis/discovery/validation/validation.go (index id 247123848): ValidateEndpointSlice, validateEndpoints,
+// validatePorts, validateHints; core ValidateEndpointIP (less its loopback rule: kubemu's pods are 127.244.N.x)
+describe('EndpointSlice', () => {
+  const slice = (addressType: string, endpoints: unknown[], ports: unknown[] = []): any => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'web-abc', namespace: 'default' },
+    addressType,
+    endpoints,
+    ports,
+  });
+  const ep = (...addresses: string[]): any => ({ addresses });
+
+  it.each<[string, any, string[]]>([
+    [
+      "valid, a pod IP of kubemu's loopback network included",
+      slice('IPv4', [ep('10.1.2.3'), ep('127.244.1.5')]),
+      [],
+    ],
+    [
+      'unspecified',
+      slice('IPv4', [ep('0.0.0.0')]),
+      ['endpoints[0].addresses[0]: Invalid value: "0.0.0.0": may not be unspecified (0.0.0.0)'],
+    ],
+    [
+      'link-local',
+      slice('IPv4', [ep('169.254.169.254')]),
+      [
+        'endpoints[0].addresses[0]: Invalid value: "169.254.169.254": may not be in the link-local range (169.254.0.0/16, fe80::/10)',
+      ],
+    ],
+    [
+      'link-local multicast (IPv6)',
+      slice('IPv6', [ep('ff02::1')]),
+      [
+        'endpoints[0].addresses[0]: Invalid value: "ff02::1": may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
+      ],
+    ],
+    [
+      'an IPv6 address in an IPv4 slice',
+      slice('IPv4', [ep('2001:db8::1')]),
+      ['endpoints[0].addresses[0]: Invalid value: "2001:db8::1": must be a valid IPv4 address'],
+    ],
+    ['FQDN with a trailing dot', slice('FQDN', [ep('foo.example.com.')]), []],
+    [
+      'FQDN of one label',
+      slice('FQDN', [ep('foo')]),
+      [
+        'endpoints[0].addresses[0]: Invalid value: "foo": should be a domain with at least two segments separated by dots',
+      ],
+    ],
+    [
+      'too many topology labels',
+      slice('IPv4', [
+        {
+          addresses: ['10.1.2.3'],
+          deprecatedTopology: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])),
+        },
+      ]),
+      ['endpoints[0].deprecatedTopology: Too many: 17: must have at most 16 items'],
+    ],
+    [
+      'duplicate and invalid zone hints',
+      slice('IPv4', [
+        {
+          addresses: ['10.1.2.3'],
+          hints: { forZones: [{ name: 'zone-a' }, { name: 'zone-a' }, { name: 'zone b' }] },
+        },
+      ]),
+      [
+        'endpoints[0].hints.forZones[1].name: Duplicate value: "zone-a"',
+        expect.stringMatching(
+          /^endpoints\[0\]\.hints\.forZones\[2\]\.name: Invalid value: "zone b": a valid label must be/,
+        ),
+      ],
+    ],
+    [
+      'more than 100 ports and port 0 (upstream checks neither)',
+      slice(
+        'IPv4',
+        [],
+        Array.from({ length: 101 }, (_, i) => ({ name: `p${i}`, protocol: 'TCP', port: i === 0 ? 0 : 80 })),
+      ),
+      [],
+    ],
+  ])('%s', (_name, body, expected) => {
+    expect(createErrors(body)).toEqual(expected);
+  });
+
+  it('more than 1,000 endpoints: one Too many, the endpoints are not checked one by one', () => {
+    const endpoints = Array.from({ length: 1001 }, () => ep('0.0.0.0'));
+    expect(createErrors(slice('IPv4', endpoints))).toEqual([
+      'endpoints: Too many: 1001: must have at most 1000 items',
+    ]);
+  });
+});
+
+// pkg/apis/networking/validation/validation.go (index id 322846700): ValidateIPAddress, validateIPAddressParentReference
+describe('IPAddress', () => {
+  const ip = (parentRef: Record<string, unknown>): any => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IPAddress',
+    metadata: { name: '10.96.0.10' },
+    spec: { parentRef },
+  });
+
+  it('parentRef resource, name and namespace are path segments (a dotted or upper-case name is fine)', () => {
+    expect(
+      createErrors(ip({ group: '', resource: 'services', name: 'My.Service', namespace: 'Default' })),
+    ).toEqual([]);
+    expect(createErrors(ip({ resource: 'a/b', name: '..', namespace: 'x%y' }))).toEqual([
+      `spec.parentRef.resource: Invalid value: "a/b": may not contain '/'`,
+      `spec.parentRef.name: Invalid value: "..": may not be '..'`,
+      `spec.parentRef.namespace: Invalid value: "x%y": may not contain '%'`,
+    ]);
+    expect(createErrors(ip({}))).toEqual([
+      'spec.parentRef.resource: Required value',
+      'spec.parentRef.name: Required value',
+    ]);
+  });
+});
