@@ -94,7 +94,7 @@ spec:
 
 /**
  * The workloads of the node-failure scenario: a StatefulSet whose pods write to their own PersistentVolumeClaims (the
- * docs' web.yaml with kubemu's writer image and parallel start), a Job of three 30-second pods and, separately, the
+ * docs' web.yaml with kubemu's writer image and parallel start), a Job of three 20-second pods and, separately, the
  * docs' fluentd DaemonSet (docs-manifests.ts).
  */
 const STATEFUL = `apiVersion: v1
@@ -141,7 +141,7 @@ spec:
       containers:
       - name: crunch
         image: busybox
-        command: [sh, -c, 'sleep 30; echo done']
+        command: [sh, -c, 'sleep 20; echo done']
 `;
 
 interface PodView {
@@ -603,7 +603,23 @@ spec:
           120_000,
         ),
       );
-      // the Job last, so that its 30-second pods still run when the node dies
+      // what each db pod wrote so far (its writer appends a line a second to its own volume)
+      const db = await dbPods();
+      const written = new Map<string, string>();
+      for (const { name } of db) {
+        const text = await waitFor(`${name} to have written`, async () => {
+          const r = await t.kubectl(['exec', name, '--', 'cat', '/data/out.log']);
+          return r.code === 0 && r.stdout.includes(`${name} line`) ? r.stdout : undefined;
+        });
+        written.set(name, text);
+      }
+      const uids = new Map<string, string>(
+        (await getJson(['get', 'pods', '-l', 'app=db'])).items.map((p: any) => [
+          p.metadata.name,
+          p.metadata.uid,
+        ]),
+      );
+      // the Job last, so that its 20-second pods still run when the node dies
       await kubectl(['apply', '-f', '-'], JOB);
       const running = await waitFor(
         "the Job's 3 pods running",
@@ -614,7 +630,6 @@ spec:
         60_000,
       );
       // a node that holds a db pod and a pod of the Job (the scheduler spreads each controller's pods)
-      const db = await dbPods();
       const victim = NODES.find(
         (n) => db.some((p) => p.node === n) && running.some((p) => p.spec.nodeName === n),
       );
@@ -624,25 +639,12 @@ spec:
             `job ${JSON.stringify(running.map((p) => [p.metadata.name, p.spec.nodeName]))}`,
         );
       const stuck = db.filter((p) => p.node === victim).map((p) => p.name);
-      const uids = new Map<string, string>(
-        (await getJson(['get', 'pods', '-l', 'app=db'])).items.map((p: any) => [
-          p.metadata.name,
-          p.metadata.uid,
-        ]),
-      );
-      // what each of the victim's db pods wrote so far (its writer appends a line a second to its own volume)
-      const written = new Map<string, string>();
-      for (const name of stuck) {
-        const text = await waitFor(`${name} to have written`, async () => {
-          const r = await t.kubectl(['exec', name, '--', 'cat', '/data/out.log']);
-          return r.code === 0 && r.stdout.includes(`${name} line`) ? r.stdout : undefined;
-        });
-        written.set(name, text);
-      }
       const daemonOnVictim = (await daemonPods()).find((p) => p.spec.nodeName === victim);
       const jobPodOnVictim = running.find((p) => p.spec.nodeName === victim).metadata.name as string;
 
       await chaos('kill-node', victim);
+      const killedAt = Date.now();
+      let restartedAt = 0;
       try {
         await waitFor(`${victim} NotReady`, async () => (await nodeReady(victim)) !== 'True', 30_000);
         // the taint manager evicts the db and Job pods (graceful deletes no kubelet will ever confirm); the Job
@@ -717,6 +719,7 @@ spec:
         );
       } finally {
         await chaos('restart-node', victim);
+        restartedAt = Date.now();
       }
       await waitFor(`${victim} Ready again`, async () => (await nodeReady(victim)) === 'True', 90_000);
       // back on their node, the new db pods read what the old ones wrote, and go on appending
@@ -743,6 +746,7 @@ spec:
         });
         expect(now.startsWith(before), `${name}'s volume kept what the old ${name} wrote`).toBe(true);
       }
+      const dataBackAt = Date.now();
       // the Job completes, its pods counted once each
       const job = await withLogOnFailure(['controller-manager'], () =>
         waitFor(
@@ -755,6 +759,10 @@ spec:
           },
           90_000,
         ),
+      );
+      console.log(
+        `chaos[${mode}] kill-node ${victim}: ${stuck.join(', ')} back with their data ${dataBackAt - restartedAt} ms ` +
+          `after restart-node; the Job Complete ${Date.now() - killedAt} ms after the kill`,
       );
       expect(job.status.succeeded).toBe(3);
       // the fluentd pod that rode out the outage runs again (restarted by its kubelet), one per node
