@@ -12,7 +12,7 @@ bins="node sh dash bash env cat ls mkdir rmdir rm cp mv ln sleep echo true false
       mount umount unshare setpriv nsenter ps grep sed head tail tr wc date hostname uname touch stat"
 
 mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64" "$root/etc" "$root/tmp" \
-  "$root/proc" "$root/sys" "$root/dev" "$root/mnt" "$root/root" "$root/var/tmp" "$root/run"
+  "$root/proc" "$root/sys" "$root/dev" "$root/mnt" "$root/root" "$root/var/tmp" "$root/var/log" "$root/run"
 chmod 1777 "$root/tmp" "$root/var/tmp"
 for l in bin sbin lib lib64; do ln -s "usr/$l" "$root/$l"; done
 

@@ -401,7 +401,8 @@ cluster (a node container of its own, like compose.yaml's node-N services).
 Options:
 ${COMMON}
   --mode MODE         pm2 (kubemu up), docker (docker compose up) or auto (default: pm2 when that
-                      cluster runs under pm2, else its compose containers)`,
+                      cluster runs under pm2, else its compose containers)
+  --timeout SECONDS   add: give up if the node is not Ready by then (default 60; 120 for compose)`,
     async run(argv) {
       const { values: v, positionals } = parse(
         'node',
@@ -410,6 +411,7 @@ ${COMMON}
           name: { type: 'string' },
           'state-dir': { type: 'string' },
           mode: { type: 'string', default: 'auto' },
+          timeout: { type: 'string' },
         },
         true,
       );
@@ -426,6 +428,9 @@ ${COMMON}
         name,
         stateDir: stateDirOf(name, v['state-dir'] as string | undefined),
         node: checkNodeName(sub, nodeName),
+        ...(v['timeout'] !== undefined
+          ? { timeoutMs: intFlag('node', 'timeout', v['timeout'] as string, 1, 86_400) * 1000 }
+          : {}),
       });
     },
   },

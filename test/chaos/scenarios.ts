@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKubeconfig } from '../../src/util/kubeconfig.js';
+import { FLUENTD } from '../helpers/docs-manifests.js';
 import { waitFor } from '../helpers/wait.js';
 
 export interface Run {
@@ -91,6 +92,58 @@ spec:
   defaultBackend: {service: {name: ${APP}, port: {number: 80}}}
 `;
 
+/**
+ * The workloads of the node-failure scenario: a StatefulSet whose pods write to their own PersistentVolumeClaims (the
+ * docs' web.yaml with kubemu's writer image and parallel start), a Job of three 20-second pods and, separately, the
+ * docs' fluentd DaemonSet (docs-manifests.ts).
+ */
+const STATEFUL = `apiVersion: v1
+kind: Service
+metadata: {name: db, labels: {app: db}}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 80, name: web}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: writer
+        image: kubemu/writer:v1
+        env: [{name: FILE, value: /data/out.log}]
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+`;
+const JOB = `apiVersion: batch/v1
+kind: Job
+metadata: {name: crunch}
+spec:
+  completions: 3
+  parallelism: 3
+  backoffLimit: 4
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: crunch
+        image: busybox
+        command: [sh, -c, 'sleep 20; echo done']
+`;
+
 interface PodView {
   name: string;
   node: string;
@@ -103,7 +156,7 @@ interface PodView {
   state: string;
 }
 
-/** Defines the seven scenarios against the cluster `target()` returns (set up by the caller's beforeAll). */
+/** Defines the nine scenarios against the cluster `target()` returns (set up by the caller's beforeAll). */
 export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget): void {
   const count = { sent: 0, failed: 0, acked: 0, lost: 0 };
   const running = new Set<Traffic>();
@@ -529,6 +582,201 @@ spec:
       report('rolling restart', tot);
       expect(tot.failed).toBeLessThanOrEqual(tot.sent * 0.01);
     }, 180_000);
+
+    it('kill a node under a StatefulSet, a DaemonSet and a Job: upstream semantics, then the volume data back', async () => {
+      await kubectl(['apply', '-f', '-'], STATEFUL);
+      await kubectl(['apply', '-f', '-'], FLUENTD);
+      const dbPods = async (): Promise<PodView[]> => pods('db');
+      const daemonPods = async (): Promise<any[]> =>
+        (await getJson(['get', 'pods', '-n', 'kube-system', '-l', 'name=fluentd-elasticsearch'])).items;
+      const jobPods = async (): Promise<any[]> =>
+        (await getJson(['get', 'pods', '-l', 'job-name=crunch'])).items;
+      const isReady = (p: any): boolean =>
+        !p.metadata.deletionTimestamp &&
+        (p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false);
+      await withLogOnFailure(['controller-manager', 'scheduler'], () =>
+        waitFor(
+          '3 Ready db pods and a Ready fluentd pod on each node',
+          async () =>
+            serving(await dbPods()).length === 3 &&
+            new Set((await daemonPods()).filter(isReady).map((p) => p.spec.nodeName)).size === NODES.length,
+          120_000,
+        ),
+      );
+      // what each db pod wrote so far (its writer appends a line a second to its own volume)
+      const db = await dbPods();
+      const written = new Map<string, string>();
+      for (const { name } of db) {
+        const text = await waitFor(`${name} to have written`, async () => {
+          const r = await t.kubectl(['exec', name, '--', 'cat', '/data/out.log']);
+          return r.code === 0 && r.stdout.includes(`${name} line`) ? r.stdout : undefined;
+        });
+        written.set(name, text);
+      }
+      const uids = new Map<string, string>(
+        (await getJson(['get', 'pods', '-l', 'app=db'])).items.map((p: any) => [
+          p.metadata.name,
+          p.metadata.uid,
+        ]),
+      );
+      // the Job last, so that its 20-second pods still run when the node dies
+      await kubectl(['apply', '-f', '-'], JOB);
+      const running = await waitFor(
+        "the Job's 3 pods running",
+        async () => {
+          const p = await jobPods();
+          return p.length === 3 && p.every((x) => x.status?.phase === 'Running') ? p : undefined;
+        },
+        60_000,
+      );
+      // a node that holds a db pod and a pod of the Job (the scheduler spreads each controller's pods)
+      const victim = NODES.find(
+        (n) => db.some((p) => p.node === n) && running.some((p) => p.spec.nodeName === n),
+      );
+      if (!victim)
+        throw new Error(
+          `no node runs both a db pod and a Job pod: db ${JSON.stringify(db.map((p) => [p.name, p.node]))}, ` +
+            `job ${JSON.stringify(running.map((p) => [p.metadata.name, p.spec.nodeName]))}`,
+        );
+      const stuck = db.filter((p) => p.node === victim).map((p) => p.name);
+      const daemonOnVictim = (await daemonPods()).find((p) => p.spec.nodeName === victim);
+      const jobPodOnVictim = running.find((p) => p.spec.nodeName === victim).metadata.name as string;
+
+      await chaos('kill-node', victim);
+      const killedAt = Date.now();
+      let restartedAt = 0;
+      try {
+        await waitFor(`${victim} NotReady`, async () => (await nodeReady(victim)) !== 'True', 30_000);
+        // the taint manager evicts the db and Job pods (graceful deletes no kubelet will ever confirm); the Job
+        // replaces its pod at once on a live node, the StatefulSet does not (at most one pod per identity)
+        const replacement = await withLogOnFailure(
+          ['controller-manager', 'scheduler'],
+          () =>
+            waitFor(
+              `${stuck.join(', ')} and ${jobPodOnVictim} terminating, the Job's pod replaced on another node`,
+              async () => {
+                const d = await dbPods();
+                const j = await jobPods();
+                const evicted =
+                  stuck.every((n) => d.find((p) => p.name === n)?.terminating) &&
+                  !!j.find((p) => p.metadata.name === jobPodOnVictim)?.metadata.deletionTimestamp;
+                const fresh = j.find(
+                  (p) =>
+                    !running.some((r) => r.metadata.uid === p.metadata.uid) &&
+                    p.spec.nodeName &&
+                    p.spec.nodeName !== victim,
+                );
+                return evicted && fresh ? fresh : undefined;
+              },
+              60_000,
+            ),
+          () => [...stuck, jobPodOnVictim],
+        );
+        console.log(
+          `chaos[${mode}] kill-node ${victim}: Job pod ${jobPodOnVictim} replaced by ${replacement.metadata.name} on ${replacement.spec.nodeName}`,
+        );
+        await sleep(5000);
+        // a while later: the same db pods, still terminating, no second pod of their names; the fluentd pod of the
+        // dead node kept (it tolerates the unreachable taint), one Ready fluentd pod on each live node
+        const later = (await getJson(['get', 'pods', '-l', 'app=db'])).items;
+        for (const name of stuck) {
+          const same = later.filter((p: any) => p.metadata.name === name);
+          expect(same.map((p: any) => [p.metadata.uid, !!p.metadata.deletionTimestamp])).toEqual([
+            [uids.get(name), true],
+          ]);
+        }
+        const ds = await daemonPods();
+        const kept = ds.find((p) => p.metadata.uid === daemonOnVictim.metadata.uid);
+        expect(kept?.metadata.deletionTimestamp, 'the fluentd pod of the dead node evicted').toBeUndefined();
+        expect(ds.filter((p) => p.spec.nodeName === victim)).toHaveLength(1);
+        const live = NODES.filter((n) => n !== victim);
+        expect(
+          live.map((n) => ds.filter((p) => p.spec.nodeName === n && isReady(p)).length),
+          'one Ready fluentd pod per Ready node',
+        ).toEqual(live.map(() => 1));
+
+        // what the docs tell the user: force-delete the pod; the StatefulSet makes it again, and it waits (Pending)
+        // for its volume, which lives on the dead node
+        for (const name of stuck) await kubectl(['delete', 'pod', name, '--force', '--grace-period=0']);
+        await waitFor(
+          `new ${stuck.join(', ')} created and unschedulable while their volumes' node is down`,
+          async () => {
+            const now = (await getJson(['get', 'pods', '-l', 'app=db'])).items;
+            return stuck.every((name) => {
+              const p = now.find((x: any) => x.metadata.name === name);
+              return (
+                p &&
+                p.metadata.uid !== uids.get(name) &&
+                !p.spec.nodeName &&
+                p.status?.conditions?.some(
+                  (c: any) =>
+                    c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+                )
+              );
+            });
+          },
+          30_000,
+        );
+      } finally {
+        await chaos('restart-node', victim);
+        restartedAt = Date.now();
+      }
+      await waitFor(`${victim} Ready again`, async () => (await nodeReady(victim)) === 'True', 90_000);
+      // back on their node, the new db pods read what the old ones wrote, and go on appending
+      await withLogOnFailure(
+        ['scheduler', `kubelet-${victim}`],
+        () =>
+          waitFor(
+            `${stuck.join(', ')} Ready on ${victim} again`,
+            async () => {
+              const d = await dbPods();
+              return stuck.every((n) =>
+                d.some((p) => p.name === n && p.node === victim && p.ready && !p.terminating),
+              );
+            },
+            90_000,
+          ),
+        () => stuck,
+      );
+      for (const name of stuck) {
+        const before = written.get(name)!;
+        const now = await waitFor(`${name} appending to its old file`, async () => {
+          const r = await t.kubectl(['exec', name, '--', 'cat', '/data/out.log']);
+          return r.code === 0 && r.stdout.length > before.length ? r.stdout : undefined;
+        });
+        expect(now.startsWith(before), `${name}'s volume kept what the old ${name} wrote`).toBe(true);
+      }
+      const dataBackAt = Date.now();
+      // the Job completes, its pods counted once each
+      const job = await withLogOnFailure(['controller-manager'], () =>
+        waitFor(
+          'the Job Complete',
+          async () => {
+            const j = await getJson(['get', 'job', 'crunch']);
+            return j.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True')
+              ? j
+              : undefined;
+          },
+          90_000,
+        ),
+      );
+      console.log(
+        `chaos[${mode}] kill-node ${victim}: ${stuck.join(', ')} back with their data ${dataBackAt - restartedAt} ms ` +
+          `after restart-node; the Job Complete ${Date.now() - killedAt} ms after the kill`,
+      );
+      expect(job.status.succeeded).toBe(3);
+      // the fluentd pod that rode out the outage runs again (restarted by its kubelet), one per node
+      const after = await waitFor(
+        'a Ready fluentd pod on each node',
+        async () => {
+          const ds = (await daemonPods()).filter((p) => !p.metadata.deletionTimestamp);
+          return ds.length === NODES.length && ds.every(isReady) ? ds : undefined;
+        },
+        60_000,
+      );
+      expect(after.map((p) => p.spec.nodeName).sort()).toEqual(NODES);
+      expect(after.find((p) => p.spec.nodeName === victim).metadata.uid).toBe(daemonOnVictim.metadata.uid);
+    }, 420_000);
   });
 }
 

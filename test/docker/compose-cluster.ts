@@ -37,7 +37,8 @@ export async function startComposeCluster(opts: {
   let engine: DockerEngine | undefined;
   let compose: ComposeCluster['compose'] | undefined;
   const stop = async (): Promise<void> => {
-    if (compose) await compose(['down', '-v', '--timeout', '5'], 120_000);
+    // --remove-orphans: node containers `kubemu node add` made
+    if (compose) await compose(['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
     await engine?.stop();
     rmSync(work, { recursive: true, force: true });
   };

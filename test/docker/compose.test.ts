@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLUENTD } from '../helpers/docs-manifests.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 import { DockerEngine, run, type Run } from './docker-engine.js';
 
@@ -29,8 +30,12 @@ const kubectl = (args: string[], input?: string): Promise<Run> =>
   });
 const getJson = async <T>(args: string[]): Promise<T> =>
   JSON.parse(must(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
-const kubemu = (args: string[]): Promise<Run> =>
-  run(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { env: engine.env, timeoutMs: 60_000 });
+/** `kubemu ARGS` as a user of the compose cluster runs it: DOCKER_HOST set, no `kubemu up` cluster in their HOME */
+const kubemu = (args: string[], timeoutMs = 60_000): Promise<Run> =>
+  run(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], {
+    env: { ...engine.env, HOME: work },
+    timeoutMs,
+  });
 /** GET from inside the engine's network, where the node IPs are */
 const httpGet = async (url: string): Promise<{ status: number; body: string }> => {
   const script = `fetch(${JSON.stringify(url)}).then(async r => console.log(JSON.stringify({status: r.status, body: await r.text()}))).catch(e => { console.error(String(e)); process.exit(1); })`;
@@ -53,7 +58,7 @@ interface NodeList {
 }
 interface PodList {
   items: {
-    metadata: { name: string; deletionTimestamp?: string };
+    metadata: { name: string; uid: string; deletionTimestamp?: string };
     spec: { nodeName?: string };
     status: { phase: string; conditions?: { type: string; status: string }[] };
   }[];
@@ -101,7 +106,8 @@ describe('docker compose cluster', () => {
   }, 900_000);
 
   afterAll(async () => {
-    if (compose) await compose(['down', '-v', '--timeout', '5']);
+    // --remove-orphans: a node container `kubemu node add` made, if a test failed before removing it
+    if (compose) await compose(['down', '-v', '--remove-orphans', '--timeout', '5']);
     await engine?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   }, 120_000);
@@ -241,6 +247,97 @@ spec:
     );
   }, 60_000);
 
+  it('`kubemu node add node-4` starts a node container; the docs fluentd DaemonSet gets a pod on it', async () => {
+    must(await kubectl(['apply', '-f', '-'], FLUENTD), 'apply the DaemonSet');
+    await waitFor('a Ready fluentd pod on each of the 3 nodes', async () =>
+      Object.keys(await daemonPodsByNode()).length === 3 ? true : undefined,
+    );
+    // as docker/README.md says: the cluster found by its containers' label, its name the default one
+    const added = await kubemu(['node', 'add', 'node-4', '--timeout', '240'], 300_000);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(
+      new RegExp(
+        `^node/node-4 started \\(container ${PROJECT}[-_]node-4[-_]1, kubelet and kube-proxy at 127\\.0\\.1\\.4\\)\\n` +
+          'node/node-4 Ready \\([\\d.]+ s\\)\\n$',
+      ),
+    );
+    const container = must(
+      await engine.docker([
+        'ps',
+        '--format',
+        '{{.Names}} {{.Label "com.docker.compose.project"}}',
+        '--filter',
+        'label=io.kubemu.node=node-4',
+      ]),
+      'docker ps',
+    );
+    expect(container.trim()).toMatch(new RegExp(`^${PROJECT}[-_]node-4[-_]1 ${PROJECT}$`));
+    const node = await getJson<{ status: { addresses: { type: string; address: string }[] } }>([
+      'get',
+      'node',
+      'node-4',
+    ]);
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.1.4' });
+    expect((await readyNodes()).sort()).toEqual(['node-1', 'node-2', 'node-3', 'node-4']);
+    // the DaemonSet controller sees the new node and the pod runs in the new container
+    const byNode = await waitFor('a Ready fluentd pod on node-4', async () => {
+      const pods = await daemonPodsByNode();
+      return Object.keys(pods).length === 4 ? pods : undefined;
+    });
+    expect(Object.keys(byNode).sort()).toEqual(['node-1', 'node-2', 'node-3', 'node-4']);
+    expect(Object.values(byNode).every((names) => names.length === 1)).toBe(true);
+
+    const dup = await kubemu(['node', 'add', 'node-2']);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toMatch(/node "node-2" already exists in compose cluster "kubemu"/);
+    const unknown = await kubemu(['node', 'remove', 'node-9']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(
+      /compose cluster "kubemu" has no node "node-9" \(nodes: node-1, node-2, node-3, node-4\)/,
+    );
+  }, 420_000);
+
+  it('`kubectl drain` and `kubemu node remove node-4`: its container and Node go, the DaemonSet is back to 3', async () => {
+    // what the docs tell a user before taking a node away: drain it (DaemonSet pods stay, as upstream)
+    const drained = must(
+      await kubectl(['drain', 'node-4', '--ignore-daemonsets', '--timeout=90s']),
+      'kubectl drain',
+    );
+    expect(drained).toMatch(/node\/node-4 cordoned[\s\S]*node\/node-4 drained/);
+    const removed = await kubemu(['node', 'remove', 'node-4']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(
+      new RegExp(`^node/node-4: container ${PROJECT}[-_]node-4[-_]1 removed\\nnode/node-4 deleted\\n$`),
+    );
+    expect((await kubectl(['get', 'node', 'node-4'])).stderr).toMatch(/NotFound/);
+    expect(
+      (await engine.docker(['ps', '-aq', '--filter', 'label=io.kubemu.node=node-4'])).stdout.trim(),
+    ).toBe('');
+    // the pod GC deletes the pod bound to the deleted node; the DaemonSet wants 3 again
+    await waitFor('no fluentd pod on node-4 and 3 desired', async () => {
+      const pods = await getJson<PodList>([
+        'get',
+        'pods',
+        '-n',
+        'kube-system',
+        '-l',
+        'name=fluentd-elasticsearch',
+      ]);
+      const ds = await getJson<{ status: { desiredNumberScheduled: number; numberReady: number } }>([
+        'get',
+        '-n',
+        'kube-system',
+        'daemonset/fluentd-elasticsearch',
+      ]);
+      return !pods.items.some((p) => p.spec.nodeName === 'node-4') &&
+        ds.status.desiredNumberScheduled === 3 &&
+        ds.status.numberReady === 3
+        ? true
+        : undefined;
+    });
+    expect((await readyNodes()).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+  }, 240_000);
+
   it('`down -v` leaves no container or volume', async () => {
     must(await compose(['down', '-v', '--timeout', '5']), 'compose down');
     expect(
@@ -249,6 +346,25 @@ spec:
     expect((await engine.docker(['volume', 'ls', '-q'])).stdout).not.toContain(`${PROJECT}_state`);
   }, 120_000);
 });
+
+/** node name → the Ready, not terminating fluentd pods there */
+async function daemonPodsByNode(): Promise<Record<string, string[]>> {
+  const pods = await getJson<PodList>([
+    'get',
+    'pods',
+    '-n',
+    'kube-system',
+    '-l',
+    'name=fluentd-elasticsearch',
+  ]);
+  const out: Record<string, string[]> = {};
+  for (const p of pods.items) {
+    const ready = p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (ready && !p.metadata.deletionTimestamp && p.spec.nodeName)
+      (out[p.spec.nodeName] ??= []).push(p.metadata.name);
+  }
+  return out;
+}
 
 /** v1 names containers project_service_1, v2 project-service-1 */
 async function sep(): Promise<string> {

@@ -6,52 +6,17 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { LABEL_CLUSTER, LABEL_COMPONENT, LABEL_NODE } from '../../chaos/docker-backend.js';
 import { CliError } from '../cli-error.js';
+import { MAX_NODES } from './layout.js';
 import type { NodeCommandOptions } from './node.js';
 
 const STATE_DIR = '/var/lib/kubemu';
 const COMPOSE_PROJECT = 'com.docker.compose.project';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
+/** the cluster-side steps (compose-node-agent.ts), run in the apiserver's container */
+const AGENT = '/app/dist/cli/cluster/compose-node-agent.js';
 
-/** Run in the apiserver's container: the node's serving certificate, token, kubeconfigs and pm2-runtime file. */
-const PREPARE_SCRIPT = `
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { planNodeComponents } from '/app/dist/cli/cluster/components.js';
-import { composeProcessFile } from '/app/dist/cli/cluster/compose-files.js';
-import { clusterPaths, kubeletCertDir, nodeLayout } from '/app/dist/cli/cluster/layout.js';
-import { ensureKubeletServingCertificate, readCertificateAuthority } from '/app/dist/util/pki.js';
-const [name, index, cluster] = process.argv.slice(1);
-const stateDir = ${JSON.stringify(STATE_DIR)};
-const node = nodeLayout(stateDir, Number(index), name);
-const ca = readCertificateAuthority(clusterPaths(stateDir).pki);
-await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
-const settings = { name: cluster, stateDir, apiServerUrl: 'https://127.0.0.1:6443', port: 6443, kubeletPort: 10250,
-  nodes: [node], cpu: '2', memory: '4Gi' };
-const procs = planNodeComponents(settings, ca.certPem, node);
-writeFileSync(join(stateDir, 'compose', name + '.json'),
-  composeProcessFile(procs, stateDir, process.execPath, process.env.KUBEMU_LOG_LEVEL || 'info', node));
-console.log(node.ip);
-`;
-
-/** Run in the apiserver's container: DELETE the Node as the cluster's admin (404 counts as deleted). */
-const DELETE_NODE_SCRIPT = `
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { ensureTokenFile } from '/app/dist/apiserver/auth/token-file.js';
-import { clusterPaths } from '/app/dist/cli/cluster/layout.js';
-const [name] = process.argv.slice(1);
-const stateDir = ${JSON.stringify(STATE_DIR)};
-const { adminToken } = ensureTokenFile(stateDir);
-const req = request('https://127.0.0.1:6443/api/v1/nodes/' + name, { method: 'DELETE',
-  ca: readFileSync(clusterPaths(stateDir).caCert), headers: { Authorization: 'Bearer ' + adminToken } }, (res) => {
-  res.resume();
-  res.on('end', () => process.exit(res.statusCode < 300 || res.statusCode === 404 ? 0 : 1));
-});
-req.on('error', (e) => { console.error(String(e)); process.exit(1); });
-req.end();
-`;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** how long `add` waits for the new Node to be Ready when not told (a container starts slower than a process) */
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 export class ComposeNodes {
   constructor(
@@ -68,7 +33,10 @@ export class ComposeNodes {
 
   private async apiserver(): Promise<Docker.Container> {
     const [info] = await this.list(`${LABEL_COMPONENT}=apiserver`);
-    if (!info) throw new CliError(`no apiserver container in compose cluster "${this.cluster}"`);
+    if (!info || info.State !== 'running')
+      throw new CliError(
+        `kubemu node: compose cluster "${this.cluster}" has no running apiserver container; start it with docker compose up -d`,
+      );
     return this.docker.getContainer(info.Id);
   }
 
@@ -80,6 +48,7 @@ export class ComposeNodes {
 
   async add(opts: NodeCommandOptions): Promise<void> {
     const out = opts.out ?? process.stdout;
+    const started = Date.now();
     const nodes = await this.nodes();
     const names = [...nodes.keys()].sort();
     if (nodes.size === 0)
@@ -88,6 +57,8 @@ export class ComposeNodes {
       throw new CliError(
         `kubemu node add: node "${opts.node}" already exists in compose cluster "${this.cluster}" (nodes: ${names.join(', ')})`,
       );
+    // the new container is made like an existing node's (compose.yaml's x-node): image, volume, capabilities,
+    // host network, healthcheck, labels; only its name, NODE_INDEX and command differ
     const template = await this.docker.getContainer(nodes.get(names[0])!.Id).inspect();
     const used = new Set<number>();
     for (const info of nodes.values()) {
@@ -97,11 +68,12 @@ export class ComposeNodes {
     }
     let index = 1;
     while (used.has(index)) index++;
-    if (index > 254)
-      throw new CliError(`kubemu node add: compose cluster "${this.cluster}" has no free node address`);
-    const ip = (
-      await this.exec(await this.apiserver(), PREPARE_SCRIPT, [opts.node, String(index), this.cluster])
-    ).trim();
+    if (index > MAX_NODES)
+      throw new CliError(
+        `kubemu node add: compose cluster "${this.cluster}" has ${MAX_NODES} nodes, the most its addresses allow`,
+      );
+    const apiserver = await this.apiserver();
+    const ip = (await this.exec(apiserver, ['prepare', opts.node, String(index), this.cluster])).trim();
 
     const labels: Record<string, string> = {
       ...(template.Config.Labels as Record<string, string> | null),
@@ -109,9 +81,9 @@ export class ComposeNodes {
       [COMPOSE_SERVICE]: opts.node,
     };
     delete labels['com.docker.compose.config-hash'];
-    const project: string | undefined = labels[COMPOSE_PROJECT];
+    const name = containerName(template.Name, labels[COMPOSE_PROJECT], opts.node, this.cluster);
     const container = await this.docker.createContainer({
-      name: project ? `${project}-${opts.node}-1` : `${this.cluster}-${opts.node}`,
+      name,
       Image: template.Config.Image,
       Env: [
         ...(template.Config.Env ?? []).filter((e) => !e.startsWith('NODE_INDEX=')),
@@ -123,23 +95,24 @@ export class ComposeNodes {
       HostConfig: template.HostConfig,
     });
     await container.start();
-    out.write(
-      `node/${opts.node} started (container ${project ? `${project}-${opts.node}-1` : opts.node}, ${ip})\n`,
-    );
-    const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
-    for (;;) {
-      const state = (await container.inspect()).State;
-      if (state.Health?.Status === 'healthy') break;
-      if (!state.Running || Date.now() > deadline)
-        throw new CliError(
-          `kubemu node add: node "${opts.node}" did not become healthy (${state.Health?.Status ?? state.Status}); ` +
-            `see docker logs ${project ? `${project}-${opts.node}-1` : opts.node}`,
-        );
-      await sleep(500);
+    out.write(`node/${opts.node} started (container ${name}, kubelet and kube-proxy at ${ip})\n`);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    try {
+      await this.exec(apiserver, ['wait-ready', opts.node, String(started), String(started + timeoutMs)]);
+    } catch (err) {
+      throw new CliError(
+        `kubemu node add: node "${opts.node}" ${(err as Error).message.replace(/^kubemu node: /, '')}; ` +
+          `see docker logs ${name}`,
+      );
     }
-    out.write(`node/${opts.node} Ready\n`);
+    out.write(`node/${opts.node} Ready (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   }
 
+  /**
+   * Removes the node's container (its pods die with it, as on a VM switched off) and deletes its Node, after which
+   * the pod GC deletes the pods bound to it. Like `kubemu node remove` under pm2 it does not drain: run
+   * `kubectl drain NAME --ignore-daemonsets` first for graceful evictions.
+   */
   async remove(opts: NodeCommandOptions): Promise<void> {
     const out = opts.out ?? process.stdout;
     const nodes = await this.nodes();
@@ -149,17 +122,17 @@ export class ComposeNodes {
         `kubemu node remove: compose cluster "${this.cluster}" has no node "${opts.node}" ` +
           `(nodes: ${[...nodes.keys()].sort().join(', ') || 'none'})`,
       );
-    const container = this.docker.getContainer(info.Id);
-    await container.remove({ force: true });
+    const apiserver = await this.apiserver();
+    await this.docker.getContainer(info.Id).remove({ force: true });
     out.write(`node/${opts.node}: container ${info.Names[0]?.replace(/^\//, '') ?? info.Id} removed\n`);
-    await this.exec(await this.apiserver(), DELETE_NODE_SCRIPT, [opts.node]);
+    await this.exec(apiserver, ['delete', opts.node]);
     out.write(`node/${opts.node} deleted\n`);
   }
 
-  /** `node --input-type=module -e SCRIPT ARGS...` in the container; its stdout, or an error with its stderr */
-  private async exec(c: Docker.Container, script: string, args: string[]): Promise<string> {
+  /** `node AGENT ARGS...` in the container; its stdout, or an error with what it printed */
+  private async exec(c: Docker.Container, args: string[]): Promise<string> {
     const exec = await c.exec({
-      Cmd: ['node', '--input-type=module', '-e', script, ...args],
+      Cmd: ['node', AGENT, ...args],
       AttachStdout: true,
       AttachStderr: true,
     });
@@ -177,9 +150,23 @@ export class ComposeNodes {
     });
     const { ExitCode } = await exec.inspect();
     if (ExitCode !== 0)
-      throw new CliError(
-        `kubemu node: the cluster's script failed in its apiserver container: ${errText.trim() || text.trim()}`,
-      );
+      throw new CliError(`kubemu node: ${errText.trim() || text.trim() || `${AGENT} exited ${ExitCode}`}`);
     return text;
   }
+}
+
+/**
+ * The new container's name in the style of its siblings: Compose v2's project-service-1 or v1's project_service_1
+ * (so `docker ps` lists it with them), else CLUSTER-NODE.
+ */
+export function containerName(
+  sibling: string,
+  project: string | undefined,
+  node: string,
+  cluster: string,
+): string {
+  const base = sibling.replace(/^\//, '');
+  if (project && base.startsWith(`${project}_`)) return `${project}_${node}_1`;
+  if (project) return `${project}-${node}-1`;
+  return `${cluster}-${node}`;
 }
