@@ -137,9 +137,7 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     try {
       const net = networkChaos({ name, stateDir, mode }, action);
       const lines =
-        action === 'heal'
-          ? await net.heal(target)
-          : await net.partition(target!, net.peerOf(target!, v.from));
+        action === 'heal' ? await net.heal(target) : await net.partition(target, net.peerOf(target, v.from));
       lines.forEach(print);
     } catch (err) {
       if (err instanceof ChaosError)

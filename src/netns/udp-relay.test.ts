@@ -18,7 +18,7 @@ describe('UdpRelay', () => {
   it('relays each client to the target and the replies back from the published address, per client', async () => {
     // the target: an echo server that says who it saw
     const echo = await bound();
-    echo.on('message', (m, r) => echo.send(`${m} via ${r.port}`, r.port, r.address));
+    echo.on('message', (m, r) => echo.send(`${String(m)} via ${r.port}`, r.port, r.address));
     const published = await bound();
     open.push(
       echo,
