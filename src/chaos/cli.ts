@@ -85,7 +85,7 @@ function networkChaos(opts: ChaosOptions, action: string): NetworkChaos {
   if (!state.record.network)
     throw new ChaosError(
       `${action} needs the netns network: cluster "${opts.name}" runs on the loopback network, where every node ` +
-        `shares the host's, so there is no node link to cut. Start it with '${hint('up --network=netns')}'`,
+        `shares the host's, so there is no node link to cut. Start it again with '${hint('down')}' and '${hint('up --network=netns')}'`,
     );
   return new NetworkChaos(state.record.network, hint);
 }

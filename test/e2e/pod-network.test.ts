@@ -530,6 +530,31 @@ async function partitionScenario(c: TestCluster): Promise<Record<string, unknown
   const chaos = (args: string[]) => c.kubemu(['chaos', ...args, '--name', c.name, '--state-dir', c.stateDir]);
   const before = await pods(c, 'web');
   const onNode3 = before.filter((p) => p.node === 'node-3');
+  // first, one node from another (the web pods are on all three nodes yet): a pod on the client's node no longer
+  // reaches a pod on the cut node, still reaches one on the third
+  const now = before.filter((p) => p.ready);
+  const onNode = (n: string) => now.find((p) => p.node === n);
+  const client = (await c.getJson(['get', 'pod', 'client'])).spec.nodeName as string;
+  const [a, b] =
+    client === 'node-1' ? ['node-1', 'node-2'] : [client, client === 'node-2' ? 'node-3' : 'node-2'];
+  const other = ['node-1', 'node-2', 'node-3'].find((n) => n !== a && n !== b)!;
+  const target = onNode(b);
+  const reachable = onNode(other);
+  if (target && reachable) {
+    const cutPair = await chaos(['partition', a, '--from', b]);
+    expect(cutPair.code, cutPair.stderr).toBe(0);
+    out.pairCutBlocks = await curlIn(c, 'client', `http://${target.ip}:8080/`, ['--max-time', '2']).then(
+      () => false,
+      () => true,
+    );
+    out.pairCutLeavesOthers = (await curlIn(c, 'client', `http://${reachable.ip}:8080/`)) === reachable.name;
+    // healing the peer heals the cut made from it
+    const healPeer = await chaos(['heal', b]);
+    out.healPeerSays = healPeer.stdout.trim() === `healed ${a} (was partitioned from ${b})`;
+    out.pairHealed = (await curlIn(c, 'client', `http://${target.ip}:8080/`)) === target.name;
+  } else {
+    out.pairCut = `no web pod on ${b} or ${other} to try`;
+  }
   const cut = await chaos(['partition', 'node-3', '--from', 'control-plane']);
   expect(cut.code, cut.stderr).toBe(0);
   out.partitionSays = /^partitioned node-3 from the control plane/.test(cut.stdout);
@@ -566,30 +591,6 @@ async function partitionScenario(c: TestCluster): Promise<Record<string, unknown
     1000,
   );
 
-  // node-1 from node-2: a pod on node-1 no longer reaches a pod on node-2, still reaches one on node-3
-  const now = (await pods(c, 'web')).filter((p) => p.ready);
-  const onNode = (n: string) => now.find((p) => p.node === n);
-  const client = (await c.getJson(['get', 'pod', 'client'])).spec.nodeName as string;
-  const [a, b] =
-    client === 'node-1' ? ['node-1', 'node-2'] : [client, client === 'node-2' ? 'node-3' : 'node-2'];
-  const other = ['node-1', 'node-2', 'node-3'].find((n) => n !== a && n !== b)!;
-  const target = onNode(b);
-  const reachable = onNode(other);
-  if (target && reachable) {
-    const cutPair = await chaos(['partition', a, '--from', b]);
-    expect(cutPair.code, cutPair.stderr).toBe(0);
-    out.pairCutBlocks = await curlIn(c, 'client', `http://${target.ip}:8080/`, ['--max-time', '2']).then(
-      () => false,
-      () => true,
-    );
-    out.pairCutLeavesOthers = (await curlIn(c, 'client', `http://${reachable.ip}:8080/`)) === reachable.name;
-    // healing the peer heals the cut made from it
-    const healPeer = await chaos(['heal', b]);
-    out.healPeerSays = healPeer.stdout.trim() === `healed ${a} (was partitioned from ${b})`;
-    out.pairHealed = (await curlIn(c, 'client', `http://${target.ip}:8080/`)) === target.name;
-  } else {
-    out.pairCut = `no web pod on ${b} or ${other} to try`;
-  }
   out.nothingLeft = (await chaos(['heal'])).stdout.trim();
   return out;
 }
