@@ -6,6 +6,7 @@ import { kubemuCommand, shellQuote } from '../util/cli-command.js';
 import { DEFAULT_CLUSTER_NAME, defaultStateDir } from '../cli/cluster/layout.js';
 import { runningState } from '../cli/cluster/running.js';
 import { freezeNode } from './freeze.js';
+import { NetworkChaos } from './partition.js';
 import { ChaosError, parseDuration, type ChaosBackend, type CommandHint } from './chaos.js';
 
 export const CHAOS_USAGE = `Usage: kubemu chaos <action> [options]
@@ -18,13 +19,20 @@ Actions:
   kill COMPONENT            SIGKILL one component, like a crash; its supervisor restarts it
                             (apiserver, controller-manager, scheduler, cloud-lb, kubelet-node-2,
                             kube-proxy-node-2, ...)
+  partition NODE [--from NODE|control-plane]
+                            cut NODE's network (--network=netns clusters): its processes and pods
+                            keep running but are unreachable from the cut side; without --from it is
+                            cut from everything. Cut from the control plane, its kubelet cannot reach
+                            the apiserver, so the node goes NotReady and its pods are evicted
+  heal [NODE]               undo the partitions of NODE (of every node without one)
 
 Options:
   --name NAME         cluster name (default ${DEFAULT_CLUSTER_NAME}; for compose, its io.kubemu.cluster label)
   --state-dir DIR     cluster state (default ~/.kubemu/NAME)
   --mode MODE         pm2 (kubemu up), docker (docker compose up) or auto (default: pm2 when that
                       cluster runs under pm2, else its compose containers)
-  --for DURATION      how long pause-node pauses: 10s, 500ms, 1m`;
+  --for DURATION      how long pause-node pauses: 10s, 500ms, 1m
+  --from PEER         what partition cuts NODE from: control-plane or another node (default: all)`;
 
 export interface ChaosOptions {
   name: string;
@@ -62,6 +70,26 @@ export async function chaosBackend(opts: ChaosOptions): Promise<ChaosBackend> {
   );
 }
 
+/** Partitions act on the network namespaces of a `--network=netns` cluster; any other cluster is refused. */
+function networkChaos(opts: ChaosOptions, action: string): NetworkChaos {
+  const hint = hintFor(opts);
+  if (opts.mode === 'docker')
+    throw new ChaosError(
+      `${action} needs a cluster started with '${hint('up --network=netns')}'; the Docker Compose cluster shares the host's network`,
+    );
+  const state = runningState(opts.stateDir);
+  if (!state.running || !state.record)
+    throw new ChaosError(
+      `no running cluster "${opts.name}" in ${opts.stateDir} (is it up? '${hint('status')}')`,
+    );
+  if (!state.record.network)
+    throw new ChaosError(
+      `${action} needs the netns network: cluster "${opts.name}" runs on the loopback network, where every node ` +
+        `shares the host's, so there is no node link to cut. Start it again with '${hint('down')}' and '${hint('up --network=netns')}'`,
+    );
+  return new NetworkChaos(state.record.network, hint);
+}
+
 export async function chaosMain(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<void> {
   let parsed;
   try {
@@ -72,6 +100,7 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
         'state-dir': { type: 'string' },
         mode: { type: 'string', default: 'auto' },
         for: { type: 'string', default: '10s' },
+        from: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,8 +116,8 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
   const { values: v, positionals } = parsed;
   if (v.help) return void out.write(`${CHAOS_USAGE}\n`);
   const [action, target, ...extra] = positionals;
-  const actions = ['kill-node', 'pause-node', 'restart-node', 'kill'];
-  if (!action || !actions.includes(action) || !target || extra.length > 0)
+  const actions = ['kill-node', 'pause-node', 'restart-node', 'kill', 'partition', 'heal'];
+  if (!action || !actions.includes(action) || (!target && action !== 'heal') || extra.length > 0)
     throw new CliError(
       `kubemu chaos: expected one of ${actions.join(', ')} and a target\n\n${CHAOS_USAGE}`,
       2,
@@ -101,6 +130,22 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     throw new CliError(`kubemu chaos: --for must be a duration such as 10s or 500ms, got "${v.for}"`, 2);
   const name = v.name ?? DEFAULT_CLUSTER_NAME;
   const stateDir = v['state-dir'] ? resolve(v['state-dir']) : defaultStateDir(name);
+  if (v.from !== undefined && action !== 'partition')
+    throw new CliError(`kubemu chaos: --from goes with partition, not ${action}`, 2);
+  if (action === 'partition' || action === 'heal') {
+    const print = (line: string): void => void out.write(`${line}\n`);
+    try {
+      const net = networkChaos({ name, stateDir, mode }, action);
+      const lines =
+        action === 'heal' ? await net.heal(target) : await net.partition(target, net.peerOf(target, v.from));
+      lines.forEach(print);
+    } catch (err) {
+      if (err instanceof ChaosError)
+        throw new CliError(`kubemu chaos ${action}: ${err.message}`, 1, { cause: err });
+      throw err;
+    }
+    return;
+  }
 
   let backend: ChaosBackend | undefined;
   // kill-node under pm2: the node stops at once, not after the pm2 client has loaded (see freeze.ts)

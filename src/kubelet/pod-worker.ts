@@ -33,6 +33,7 @@ import { computePodStatus, type ContainerView } from './status.js';
 import { hasRestartableInitContainer, isRestartableInitContainer } from './sidecar.js';
 import { TerminationOrdering } from './termination-ordering.js';
 import { emptyDirLimitMessage, emptyDirOverLimit } from './emptydir-limits.js';
+import { boundingSetArg } from './runtime/capabilities.js';
 import {
   containerMounts,
   setupVolumes,
@@ -656,6 +657,8 @@ export class PodWorker {
     const memoryLimit = memoryLimitBytes(c);
     const pidNamespace = this.pidNamespace(rec);
     const user = containerUser(this.pod, c);
+    // a kubelet that is not root (no namespaces) has no capabilities to give or take
+    const boundingSet = process.getuid?.() === 0 ? boundingSetArg(c) : undefined;
     const proc = this.deps.runtime.startContainer(
       {
         name: c.name,
@@ -683,6 +686,7 @@ export class PodWorker {
         ...(c.tty ? { tty: true } : {}),
         ...(pidNamespace !== undefined ? { pidNamespace } : {}),
         ...(user ? { user } : {}),
+        ...(boundingSet ? { boundingSet } : {}),
       },
       { uid: this.uid, cpuShares: podCpuShares(this.pod) },
     );

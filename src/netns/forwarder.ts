@@ -1,8 +1,10 @@
 // The sandbox side of host publishing: takes listening sockets the host-side publisher bound (passed over Node's
 // IPC channel, so across namespaces), accepts on them and pipes each connection to its in-cluster address.
+import { Socket as UdpSocket } from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
 import { pipeTo } from './pipe.js';
+import { UdpRelay } from './udp-relay.js';
 import type { ForwarderReply, PublisherMessage } from './publisher.js';
 
 interface IpcProcess {
@@ -13,10 +15,18 @@ interface IpcProcess {
 
 /** Serves the publisher's messages on `ipc` (the forwarder process itself) until the channel closes. */
 export function runForwarder(ipc: IpcProcess, log: Logger, onDisconnect: () => void): void {
-  const servers = new Map<string, net.Server>();
+  const servers = new Map<string, { close(): void }>();
   const reply = (message: ForwarderReply, handle?: net.Server): void => void ipc.send?.(message, handle);
   ipc.on('message', (message, handle) => {
-    if (message.type === 'publish') {
+    if (message.type === 'publish' && message.protocol === 'UDP') {
+      if (!(handle instanceof UdpSocket)) {
+        reply({ type: 'error', key: message.key, message: 'no UDP socket came with the message' });
+        return;
+      }
+      servers.get(message.key)?.close();
+      servers.set(message.key, new UdpRelay(handle, message.target, log));
+      reply({ type: 'published', key: message.key });
+    } else if (message.type === 'publish') {
       if (!(handle instanceof net.Server)) {
         reply({ type: 'error', key: message.key, message: 'no listening socket came with the message' });
         return;

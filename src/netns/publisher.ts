@@ -2,6 +2,7 @@
 // forwarder inside the cluster's sandbox (Node's IPC passes the descriptor across namespaces); the forwarder
 // accepts and pipes to the in-cluster address, so the host process is never in the data path.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NamespaceError } from './holder.js';
@@ -9,8 +10,11 @@ import { pipeTo, type Endpoint } from './pipe.js';
 
 export type { Endpoint };
 
+/** TCP: a listening socket is passed in; UDP: a bound datagram socket, relayed per client (udp-relay.ts). */
+export type Protocol = 'TCP' | 'UDP';
+
 export type PublisherMessage =
-  | { type: 'publish'; key: string; target: Endpoint }
+  | { type: 'publish'; key: string; target: Endpoint; protocol?: Protocol }
   | { type: 'import'; key: string; listen: Endpoint }
   | { type: 'unpublish'; key: string };
 
@@ -31,7 +35,8 @@ export interface PublisherOptions {
   timeoutMs?: number;
 }
 
-const keyOf = (e: Endpoint): string => `${e.host}:${e.port}`;
+const keyOf = (e: Endpoint, protocol: Protocol = 'TCP'): string =>
+  `${e.host}:${e.port}${protocol === 'UDP' ? '/UDP' : ''}`;
 
 export class Publisher {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
@@ -96,8 +101,9 @@ export class Publisher {
    * Listens on `listen` (host side; port 0 picks one) and forwards what arrives to `target` in the sandbox; resolves
    * with the address bound. A host address we may not bind (a port below 1024 when not root) rejects, with why.
    */
-  async publish(listen: Endpoint, target: Endpoint): Promise<Endpoint> {
+  async publish(listen: Endpoint, target: Endpoint, protocol: Protocol = 'TCP'): Promise<Endpoint> {
     if (this.closed) throw new NamespaceError('the publisher is closed');
+    if (protocol === 'UDP') return this.publishUdp(listen, target);
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -123,6 +129,32 @@ export class Publisher {
     return bound;
   }
 
+  /** publish() for UDP: binds a datagram socket here and hands it to the forwarder, which relays per client. */
+  private async publishUdp(listen: Endpoint, target: Endpoint): Promise<Endpoint> {
+    const socket: UdpSocket = createSocket({ type: 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new NamespaceError(
+            `cannot listen on ${keyOf(listen, 'UDP')} on this machine: ${err.code === 'EACCES' ? 'ports below 1024 need root (or a lower net.ipv4.ip_unprivileged_port_start)' : err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
+      socket.bind({ address: listen.host, port: listen.port, exclusive: true }, resolve);
+    });
+    const bound = { host: listen.host, port: socket.address().port };
+    const key = keyOf(bound, 'UDP');
+    try {
+      await this.request({ type: 'publish', key, target, protocol: 'UDP' }, socket);
+      this.published.set(key, target);
+    } finally {
+      // the forwarder holds its own copy now; this one must not read the datagrams meant for it
+      socket.close();
+    }
+    return bound;
+  }
+
   /**
    * The other way round: listens on `inside` in the sandbox and pipes what arrives to `hostTarget` on this side
    * (a host-side apiserver or registry, for components in the sandbox). Resolves once it listens.
@@ -140,8 +172,8 @@ export class Publisher {
   }
 
   /** Stops accepting on `listen`; connections already made keep running. */
-  async unpublish(listen: Endpoint): Promise<void> {
-    const key = keyOf(listen);
+  async unpublish(listen: Endpoint, protocol: Protocol = 'TCP'): Promise<void> {
+    const key = keyOf(listen, protocol);
     if (!this.published.delete(key)) return;
     await this.request({ type: 'unpublish', key });
   }
@@ -164,7 +196,7 @@ export class Publisher {
     });
   }
 
-  private request(message: PublisherMessage, handle?: net.Server): Promise<void> {
+  private request(message: PublisherMessage, handle?: net.Server | UdpSocket): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(message.key);

@@ -6,6 +6,7 @@
 // nothing behind. Real kubectl and curl; every pod-side request is made from inside a pod (kubectl exec), never from
 // this namespace to a 10.x address. Run inside `unshare -n` like every e2e file.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, descendants, run, upCluster, type TestCluster } from '../helpers/cluster.js';
@@ -111,6 +112,37 @@ spec:
   ports:
   - port: 8081
     targetPort: 8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: udp-echo
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: udp-echo
+  template:
+    metadata:
+      labels:
+        app: udp-echo
+    spec:
+      containers:
+      - name: echo
+        image: busybox
+        command: ["node", "-e", "const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(require('os').hostname() + ' ' + m, r.port, r.address)); s.bind(5005)"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: udp-echo
+spec:
+  type: LoadBalancer
+  selector:
+    app: udp-echo
+  ports:
+  - port: 5005
+    protocol: UDP
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -246,6 +278,41 @@ function hostCurl(url: string, extra: string[] = []): Promise<string> {
   });
 }
 
+/** One datagram from this (the host's) namespace to a 127.x address; the reply's text, or undefined after 2 s. */
+function hostUdp(host: string, port: number, text: string): Promise<string | undefined> {
+  if (!host.startsWith('127.')) throw new Error(`not a host address: ${host}`);
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const done = (reply?: string): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(undefined), 2_000);
+    socket.on('message', (m) => done(String(m)));
+    socket.on('error', () => done(undefined));
+    socket.send(text, port, host);
+  });
+}
+
+/** A pod that adds a Service's ClusterIP and another pod's IP to its own eth0 and listens on them (Show 3). */
+const thiefManifest = (node: string, addresses: string[]): string => `apiVersion: v1
+kind: Pod
+metadata:
+  name: thief
+spec:
+  nodeName: ${node}
+  containers:
+  - name: thief
+    image: busybox
+    command:
+    - sh
+    - -c
+    - |
+${addresses.map((a) => `      ip addr add ${a}/32 dev eth0 && echo "took ${a}"`).join('\n')}
+      exec node -e "for (const p of [80, 8080]) require('http').createServer((q, s) => s.end('stolen\\n')).listen(p)"
+`;
+
 /** the namespaces (net, mnt) every process is in, by inode: what a cluster's holders leave behind if anything */
 function namespacesInUse(): Set<string> {
   const out = new Set<string>();
@@ -358,6 +425,38 @@ async function exercise(c: TestCluster): Promise<Record<string, unknown>> {
   out.resolvHostNetClusterFirstIsNodes =
     (await exec(c, 'hostnet-default', ['cat', '/etc/resolv.conf'])) === host.trim();
 
+  // Show 3: a pod on the victim's node adds the web Service's ClusterIP and a web pod's IP to its eth0 and listens
+  // there; without NET_ADMIN it cannot, and every request still reaches the right pods
+  const victim = web[0];
+  const applied = await c.kubectl(['apply', '-f', '-'], {
+    input: thiefManifest(victim.node, [svc.spec.clusterIP, victim.ip]),
+  });
+  expect(applied.stderr).toBe('');
+  await waitFor(
+    'the thief pod Running',
+    async () => (await c.getJson(['get', 'pod', 'thief'])).status?.phase === 'Running',
+    120_000,
+    1000,
+  );
+  const thiefLog = (await c.kubectl(['logs', 'thief'])).stdout;
+  out.thiefAddAddress = (thiefLog.match(/Operation not permitted/g) ?? []).length;
+  out.thiefTookNothing = !/took/.test(thiefLog);
+  out.thiefAddresses = (await exec(c, 'thief', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).split(
+    '\n',
+  ).length;
+  out.thiefCapNetAdmin = (
+    await exec(c, 'thief', ['sh', '-c', 'ip link set eth0 mtu 1400 2>&1 || true'])
+  ).includes('Operation not permitted');
+  const toVictim = await Promise.all(
+    Array.from({ length: 6 }, () => curlIn(c, 'client', `http://${victim.ip}:8080/`)),
+  );
+  out.victimPodKeepsItsTraffic = toVictim.every((said) => said === victim.name);
+  const toService = await Promise.all(
+    Array.from({ length: 6 }, () => curlIn(c, 'client', `http://${svc.spec.clusterIP}/`)),
+  );
+  out.serviceKeepsItsTraffic = toService.every((said) => names.has(said));
+  await c.kubectl(['delete', 'pod', 'thief', '--wait=false']);
+
   // from the host: NodePort on every node's InternalIP, the LoadBalancer IP, the ingress
   const np = await c.getJson(['get', 'service', 'web-np']);
   const nodePort = np.spec.ports[0].nodePort;
@@ -376,6 +475,30 @@ async function exercise(c: TestCluster): Promise<Record<string, unknown>> {
   out.loadBalancer = names.has(
     await waitFor('the LoadBalancer from the host', () => hostCurl(`http://${lbIp}:8081/`), 30_000),
   );
+  // UDP: the host reaches a UDP NodePort on every node and a UDP LoadBalancer IP
+  const udp = await c.getJson(['get', 'service', 'udp-echo']);
+  const udpNodePort = udp.spec.ports[0].nodePort;
+  const echoes = new Set((await pods(c, 'udp-echo')).map((p) => p.name));
+  const udpAnswer = (host: string, port: number) =>
+    waitFor(
+      `UDP ${host}:${port} from the host`,
+      async () => {
+        const reply = await hostUdp(host, port, 'ping');
+        return reply !== undefined && reply;
+      },
+      60_000,
+    );
+  const viaUdpNodePort = await Promise.all(nodeIps.map((ip) => udpAnswer(ip, udpNodePort)));
+  out.udpNodePortOnEveryNode = viaUdpNodePort.every(
+    (said) => said.endsWith(' ping') && echoes.has(said.split(' ')[0]),
+  );
+  const udpLbIp = await waitFor(
+    'udp-echo gets an external IP',
+    async () => (await c.getJson(['get', 'service', 'udp-echo'])).status?.loadBalancer?.ingress?.[0]?.ip,
+    60_000,
+  );
+  const viaUdpLb = await udpAnswer(String(udpLbIp), 5005);
+  out.udpLoadBalancer = viaUdpLb.endsWith(' ping') && echoes.has(viaUdpLb.split(' ')[0]);
   const ingress = new URL(status.ingress.http!);
   const port = ingress.port || '80';
   out.ingress = names.has(
@@ -392,6 +515,100 @@ async function exercise(c: TestCluster): Promise<Record<string, unknown>> {
   );
   return out;
 }
+
+const nodeReady = async (c: TestCluster, node: string): Promise<string> =>
+  (await c.getJson(['get', 'node', node])).status?.conditions?.find((x: any) => x.type === 'Ready')?.status ??
+  'missing';
+
+/**
+ * `kubemu chaos partition`: node-3 cut from the control plane goes NotReady (Unknown) while its pods keep running,
+ * the web Deployment's pods become Ready on the other nodes, and `heal` brings the node back Ready; node-1 cut from
+ * node-2 no longer reaches node-2's pods while node-3's still answer.
+ */
+async function partitionScenario(c: TestCluster): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const chaos = (args: string[]) => c.kubemu(['chaos', ...args, '--name', c.name, '--state-dir', c.stateDir]);
+  const before = await pods(c, 'web');
+  const onNode3 = before.filter((p) => p.node === 'node-3');
+  // first, one node from another (the web pods are on all three nodes yet): a pod on the client's node no longer
+  // reaches a pod on the cut node, still reaches one on the third
+  const now = before.filter((p) => p.ready);
+  const onNode = (n: string) => now.find((p) => p.node === n);
+  const client = (await c.getJson(['get', 'pod', 'client'])).spec.nodeName as string;
+  const [a, b] =
+    client === 'node-1' ? ['node-1', 'node-2'] : [client, client === 'node-2' ? 'node-3' : 'node-2'];
+  const other = ['node-1', 'node-2', 'node-3'].find((n) => n !== a && n !== b)!;
+  const target = onNode(b);
+  const reachable = onNode(other);
+  if (target && reachable) {
+    const cutPair = await chaos(['partition', a, '--from', b]);
+    expect(cutPair.code, cutPair.stderr).toBe(0);
+    out.pairCutBlocks = await curlIn(c, 'client', `http://${target.ip}:8080/`, ['--max-time', '2']).then(
+      () => false,
+      () => true,
+    );
+    out.pairCutLeavesOthers = (await curlIn(c, 'client', `http://${reachable.ip}:8080/`)) === reachable.name;
+    // healing the peer heals the cut made from it
+    const healPeer = await chaos(['heal', b]);
+    out.healPeerSays = healPeer.stdout.trim() === `healed ${a} (was partitioned from ${b})`;
+    out.pairHealed = (await curlIn(c, 'client', `http://${target.ip}:8080/`)) === target.name;
+  } else {
+    out.pairCut = `no web pod on ${b} or ${other} to try`;
+  }
+  const cut = await chaos(['partition', 'node-3', '--from', 'control-plane']);
+  expect(cut.code, cut.stderr).toBe(0);
+  out.partitionSays = /^partitioned node-3 from the control plane/.test(cut.stdout);
+  out.node3 = await waitFor(
+    'node-3 NotReady (Unknown)',
+    async () => (await nodeReady(c, 'node-3')) === 'Unknown' && 'Unknown',
+    120_000,
+    1000,
+  );
+  // the pods of a partitioned node keep running there: their container processes are still alive
+  const status = (await c.status()) as any;
+  const kubelet3 = (status.processes as { name: string; pid: number }[]).find(
+    (p) => p.name === 'kubelet-node-3',
+  )!;
+  out.node3PodsStillRunning = descendants([kubelet3.pid]).length > 0;
+  out.node3PodsReplaced = await waitFor(
+    'web: 6 Ready pods, none on node-3',
+    async () => {
+      const p = await pods(c, 'web');
+      const ready = p.filter((x) => x.ready);
+      return ready.length === 6 && ready.every((x) => x.node !== 'node-3') && true;
+    },
+    180_000,
+    1000,
+  );
+  out.replacedSomething = onNode3.length > 0;
+  const healed = await chaos(['heal', 'node-3']);
+  expect(healed.code, healed.stderr).toBe(0);
+  out.healSays = healed.stdout.trim();
+  out.node3AfterHeal = await waitFor(
+    'node-3 Ready again',
+    async () => (await nodeReady(c, 'node-3')) === 'True' && 'True',
+    120_000,
+    1000,
+  );
+
+  out.nothingLeft = (await chaos(['heal'])).stdout.trim();
+  return out;
+}
+
+const PARTITION_EXPECTED = {
+  partitionSays: true,
+  node3: 'Unknown',
+  node3PodsStillRunning: true,
+  node3PodsReplaced: true,
+  replacedSomething: true,
+  healSays: 'healed node-3 (was partitioned from the control plane)',
+  node3AfterHeal: 'True',
+  pairCutBlocks: true,
+  pairCutLeavesOthers: true,
+  healPeerSays: true,
+  pairHealed: true,
+  nothingLeft: 'no node is partitioned',
+};
 
 const EXPECTED = {
   nodeInternalIps: ['127.S.1.1', '127.S.1.2', '127.S.1.3'],
@@ -421,6 +638,14 @@ const EXPECTED = {
   lbIp: expect.stringMatching(/^127\.S\.2\.\d+$/),
   loadBalancer: true,
   ingress: true,
+  thiefAddAddress: 2,
+  thiefTookNothing: true,
+  thiefAddresses: 1,
+  thiefCapNetAdmin: true,
+  victimPodKeepsItsTraffic: true,
+  serviceKeepsItsTraffic: true,
+  udpNodePortOnEveryNode: true,
+  udpLoadBalancer: true,
 };
 
 /** The host's resolv.conf search domains go after the cluster's, as upstream appends them. */
@@ -531,6 +756,7 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
     expect(new URL(sa.apiServer.url).hostname).not.toBe(new URL(sb.apiServer.url).hostname);
     results.alpha = await exercise(alpha);
     expect(results.alpha).toEqual(expectedFor());
+    expect(await partitionScenario(alpha)).toEqual(PARTITION_EXPECTED);
     results.beta = await exercise(beta);
     expect(results.beta).toEqual(results.alpha);
     // alpha still serves while beta runs beside it

@@ -3,7 +3,7 @@
 // node's kube-proxy sends the pods' queries there.
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { createIfAbsent, replaceObject, type ApiTarget } from './api.js';
+import { createIfAbsent, getJson, replaceObject, type ApiTarget } from './api.js';
 import { NETNS_DNS_IP } from './network.js';
 
 const PORTS = [
@@ -49,7 +49,15 @@ export function kubeDnsEndpointSlice(dnsAddress: string): EndpointSlice {
 
 /** Makes (or, after a restart on another slot, replaces) the kube-dns Service's endpoint. */
 export async function ensureKubeDns(target: ApiTarget, dnsAddress: string): Promise<void> {
-  await createIfAbsent(target, '/api/v1/namespaces/kube-system/services', kubeDnsService());
+  // a warm restart finds it there: a second create would be refused for its taken ClusterIP (422), not as a 409
+  const exists = await getJson(target, '/api/v1/namespaces/kube-system/services/kube-dns').then(
+    () => true,
+    (err: unknown) => {
+      if (/HTTP 404/.test((err as Error).message)) return false;
+      throw err;
+    },
+  );
+  if (!exists) await createIfAbsent(target, '/api/v1/namespaces/kube-system/services', kubeDnsService());
   await replaceObject(
     target,
     '/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices',

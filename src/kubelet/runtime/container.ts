@@ -45,6 +45,11 @@ export interface ContainerSpec {
    * with targetContainerName joins its target's, so `ps` shows the target's processes).
    */
   pidNamespace?: PidNamespace;
+  /**
+   * setpriv's `--bounding-set` for the program and every `kubectl exec` in it (capabilities.ts: containerd's default
+   * set with securityContext's add/drop); absent: the kubelet's own capabilities (privileged)
+   */
+  boundingSet?: string;
   /** securityContext runAsUser/runAsGroup: whom the program, and every `kubectl exec` in it, runs as */
   user?: ContainerUser;
 }
@@ -58,11 +63,20 @@ export interface ContainerUser {
   groups: number[];
 }
 
-/** `argv` run as `user` (util-linux setpriv, from the node's /usr/bin that every private root binds) */
-export function asUser(user: ContainerUser | undefined, argv: string[]): string[] {
-  if (!user) return argv;
-  const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
-  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--', ...argv];
+/**
+ * `argv` run as `user` with the capability bounding set `boundingSet` (capabilities.ts), in one util-linux setpriv
+ * exec (from the node's /usr/bin that every private root binds).
+ */
+export function asUser(user: ContainerUser | undefined, argv: string[], boundingSet?: string): string[] {
+  if (!user && !boundingSet) return argv;
+  const who = user
+    ? [
+        `--reuid=${user.uid}`,
+        `--regid=${user.gid}`,
+        user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups',
+      ]
+    : [];
+  return ['setpriv', ...(boundingSet ? [boundingSet] : []), ...who, '--', ...argv];
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -169,7 +183,7 @@ export class ContainerProcess {
       hooks.logRotation,
     );
     const programArgv = containerArgv(spec.image, spec.command, spec.args);
-    const userArgv = programArgv.length > 0 ? asUser(spec.user, programArgv) : programArgv;
+    const userArgv = programArgv.length > 0 ? asUser(spec.user, programArgv, spec.boundingSet) : programArgv;
     const terminal = spec.tty && userArgv.length > 0 ? onTerminal(userArgv) : undefined;
     const argv = terminal?.argv ?? userArgv;
     const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';

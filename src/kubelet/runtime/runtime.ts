@@ -124,7 +124,7 @@ export class ContainerRuntime {
     const env = { ...containerEnv(container.spec), ...extraEnv };
     if (this.mode === 'none') {
       const root = `${container.spec.containerDir}/root`;
-      const line = asUser(container.spec.user, argv);
+      const line = asUser(container.spec.user, argv, container.spec.boundingSet);
       return { file: line[0], args: line.slice(1), env: { ...env, KUBEMU_ROOT: root } };
     }
     const nsenter = [
@@ -139,7 +139,7 @@ export class ContainerRuntime {
       '--wd',
       '--',
       // as the container's program runs (securityContext runAsUser, runAsGroup and groups)
-      ...asUser(container.spec.user, argv),
+      ...asUser(container.spec.user, argv, container.spec.boundingSet),
     ];
     return { file: 'nsenter', args: nsenter, env };
   }
