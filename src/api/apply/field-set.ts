@@ -127,9 +127,39 @@ export class FieldSet {
 
   /** drop every path that equals or lies under one of `prefixes` (upstream's exclude-set filter) */
   withoutPrefixes(prefixes: readonly FieldPath[]): FieldSet {
-    const s = this.copy();
-    for (const prefix of prefixes) s.dropPrefix(prefix);
-    return s;
+    return this.copy().dropPrefixes(prefixes);
+  }
+
+  // In-place forms of union, difference and withoutPrefixes, for a set its caller owns (one it built, or a copy):
+  // the managedFields bookkeeping of every write would otherwise copy whole tries several times over.
+
+  /** in place: add every path of `other`, taking over its subtrees (`other` must not be used afterwards) */
+  absorb(other: FieldSet): this {
+    for (const m of other.members) this.members.add(m);
+    for (const [pe, child] of other.children) {
+      const mine = this.children.get(pe);
+      if (mine) mine.absorb(child);
+      else this.children.set(pe, child);
+    }
+    return this;
+  }
+
+  /** in place: `difference` (exact paths), leaving no empty node behind */
+  subtract(other: FieldSet): this {
+    for (const m of other.members) this.members.delete(m);
+    for (const [pe, theirs] of other.children) {
+      const mine = this.children.get(pe);
+      if (!mine) continue;
+      mine.subtract(theirs);
+      if (mine.isEmpty()) this.children.delete(pe);
+    }
+    return this;
+  }
+
+  /** in place: `withoutPrefixes` */
+  dropPrefixes(prefixes: readonly FieldPath[]): this {
+    for (const prefix of prefixes) this.dropPrefix(prefix);
+    return this;
   }
 
   /** in place, on a private copy: remove the prefix's subtree, then the nodes it leaves empty */
@@ -180,11 +210,31 @@ export class FieldSet {
   }
 }
 
+/**
+ * `keys` sorted in place by comparePathElements: an insertion sort for the few elements a node mostly has
+ * (Array.prototype.sort with a comparator allocates a work array on every call, and every write encodes its
+ * managedFields node by node)
+ */
+function sortPathElements(keys: PathElement[]): PathElement[] {
+  if (keys.length > 16) return keys.sort(comparePathElements);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && comparePathElements(keys[j], k) > 0) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 function encodeNode(node: FieldSet, includeSelf: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (includeSelf && !node.isEmpty()) out['.'] = {};
-  const keys = new Set<PathElement>([...node.members, ...node.children.keys()]);
-  for (const pe of [...keys].sort(comparePathElements)) {
+  const keys = [...node.members];
+  for (const pe of node.children.keys()) if (!node.members.has(pe)) keys.push(pe);
+  for (const pe of sortPathElements(keys)) {
     const child = node.children.get(pe);
     // a path element always starts `f:`, `k:`, `v:` or `i:`: never `__proto__`, so plain assignment is safe
     out[pe] = child ? encodeNode(child, node.members.has(pe)) : {};

@@ -108,13 +108,13 @@ function zeroObject(t: ApplyType, gvk: GroupVersionKind): KubeObject {
   return { apiVersion: groupVersion(gvk.group, gvk.version), kind: gvk.kind, ...zeroValue(t, 0) };
 }
 
+/** in place: a comparison is its caller's own */
 function filterComparison(c: Comparison, ignore: readonly FieldPath[]): Comparison {
   if (ignore.length === 0) return c;
-  return {
-    added: c.added.withoutPrefixes(ignore),
-    modified: c.modified.withoutPrefixes(ignore),
-    removed: c.removed.withoutPrefixes(ignore),
-  };
+  c.added.dropPrefixes(ignore);
+  c.modified.dropPrefixes(ignore);
+  c.removed.dropPrefixes(ignore);
+  return c;
 }
 
 function cloneManaged(m: Managed): Managed {
@@ -152,17 +152,18 @@ function recordUpdate(
   now: string,
   ignore: readonly FieldPath[],
 ): void {
+  // the comparison's sets and `managed`'s are this call's own (decoded or built for it): changed in place
   const cmp = filterComparison(compare(liveValue, newValue, t), ignore);
-  const changed = cmp.modified.union(cmp.added);
+  const changed = cmp.modified.absorb(cmp.added);
   for (const [k, ms] of managed) {
-    ms.set = ms.set.difference(changed).difference(cmp.removed);
+    ms.set.subtract(changed).subtract(cmp.removed);
     if (ms.set.isEmpty()) managed.delete(k);
   }
-  const current = changed.withoutPrefixes(ignore).difference(STRIP_SET);
+  const current = changed.dropPrefixes(ignore).subtract(STRIP_SET);
   if (current.isEmpty()) return;
   const previous = managed.get(key);
   managed.set(key, {
-    set: previous ? current.union(previous.set) : current,
+    set: previous ? current.absorb(previous.set) : current,
     apiVersion,
     applied: false,
     time: now,

@@ -137,13 +137,20 @@ export function compare(lhs: unknown, rhs: unknown, t: ApplyType): Comparison {
   return c;
 }
 
+const isEmptyValue = (x: unknown): boolean =>
+  x === undefined || (Array.isArray(x) ? x.length === 0 : Object.keys(x as object).length === 0);
+
+/** a leaf: added, removed or modified as a whole */
+function compareLeaf(l: unknown, r: unknown, path: PathElement[], c: Comparison): void {
+  if (l === undefined) c.added.insert(path);
+  else if (r === undefined) c.removed.insert(path);
+  else if (!deepEqual(l, r)) c.modified.insert(path);
+}
+
+// `path` is one array for the whole walk, pushed and popped around each step down: every write's managedFields
+// bookkeeping compares whole objects, and a new path array per node was most of what that allocated.
 function walkCompare(l: unknown, r: unknown, t: ApplyType, path: PathElement[], c: Comparison): void {
   if (l === undefined && r === undefined) return;
-  const leaf = (): void => {
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
-    else if (!deepEqual(l, r)) c.modified.insert(path);
-  };
   const lShape = l === undefined ? undefined : shapeOf(l);
   const rShape = r === undefined ? undefined : shapeOf(r);
   if (lShape && rShape && lShape !== rShape) {
@@ -153,11 +160,9 @@ function walkCompare(l: unknown, r: unknown, t: ApplyType, path: PathElement[], 
     return;
   }
   const shape = (rShape ?? lShape)!;
-  if (shape === 'scalar') return leaf();
-  const empty = (x: unknown): boolean =>
-    x === undefined || (Array.isArray(x) ? x.length === 0 : Object.keys(x as object).length === 0);
+  if (shape === 'scalar') return compareLeaf(l, r, path, c);
   const granular = shape === 'list' ? granularList(t) : granularMap(t);
-  if (!granular || (empty(l) && empty(r))) return leaf();
+  if (!granular || (isEmptyValue(l) && isEmptyValue(r))) return compareLeaf(l, r, path, c);
   walkChildren(l, r, t, path, c);
   if (l === undefined) c.added.insert(path);
   else if (r === undefined) c.removed.insert(path);
@@ -172,27 +177,40 @@ function walkChildren(l: unknown, r: unknown, t: ApplyType, path: PathElement[],
     for (const pe of all) {
       const ls = lItems.get(pe) ?? [];
       const rs = rItems.get(pe) ?? [];
-      const p = [...path, pe];
+      path.push(pe);
       if (ls.length <= 1 && rs.length <= 1) {
-        walkCompare(ls[0], rs[0], t.element, p, c);
+        walkCompare(ls[0], rs[0], t.element, path, c);
       } else if (ls.length >= 2 && rs.length >= 2) {
-        if (!deepEqual(ls, rs)) c.modified.insert(p);
+        if (!deepEqual(ls, rs)) c.modified.insert(path);
       } else if (ls.length >= 2) {
-        if (rs.length) walkCompare(undefined, rs[0], t.element, p, c);
-        c.removed.insert(p);
+        if (rs.length) walkCompare(undefined, rs[0], t.element, path, c);
+        c.removed.insert(path);
       } else {
-        if (ls.length) walkCompare(ls[0], undefined, t.element, p, c);
-        c.added.insert(p);
+        if (ls.length) walkCompare(ls[0], undefined, t.element, path, c);
+        c.added.insert(path);
       }
+      path.pop();
     }
     return;
   }
   const lm = isObject(l) ? l : {};
   const rm = isObject(r) ? r : {};
-  const keys = new Set([...Object.keys(lm), ...Object.keys(rm)]);
-  for (const key of keys) {
-    walkCompare(lm[key], rm[key], entryType(t, key).type, [...path, fieldElement(key)], c);
-  }
+  // the keys of both, each once: the left's in order, then the right's the left has not
+  for (const key of Object.keys(lm)) compareEntry(lm, rm, key, t, path, c);
+  for (const key of Object.keys(rm)) if (!Object.hasOwn(lm, key)) compareEntry(lm, rm, key, t, path, c);
+}
+
+function compareEntry(
+  lm: Record<string, unknown>,
+  rm: Record<string, unknown>,
+  key: string,
+  t: ApplyType,
+  path: PathElement[],
+  c: Comparison,
+): void {
+  path.push(fieldElement(key));
+  walkCompare(lm[key], rm[key], entryType(t, key).type, path, c);
+  path.pop();
 }
 
 function indexItems(
