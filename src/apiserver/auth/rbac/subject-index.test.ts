@@ -3,7 +3,7 @@
 // met on the way, in order), same SelfSubjectRulesReview rules — over random policies, users and requests, and
 // after the watches change the bindings.
 import fc from 'fast-check';
-import type { ClusterRoleBinding, RoleBinding, Subject } from 'kubernetes-types/rbac/v1.js';
+import type { ClusterRoleBinding, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
 import { describe, expect, it } from 'vitest';
 import type { ApiHandler, KubeObject, UserInfo, WatchSink } from '../../../api/request.js';
 import { silentLogger } from '../../../util/logger.js';
@@ -76,7 +76,12 @@ const rules = [
 ];
 const roleRules = Object.assign({}, ...rules) as Record<string, unknown[]>;
 
-const policy = fc.record({
+interface Policy {
+  crbs: { subjects: Subject[]; roleRef: RoleRef }[];
+  rbs: { namespace: string; subjects: Subject[]; roleRef: RoleRef }[];
+}
+
+const policy: fc.Arbitrary<Policy> = fc.record({
   crbs: fc.array(fc.record({ subjects: fc.array(subject, { maxLength: 3 }), roleRef }), { maxLength: 12 }),
   rbs: fc.array(
     fc.record({
@@ -102,7 +107,7 @@ const request = fc.record({
   name: fc.constantFrom('s1', 's2'),
 }) as fc.Arbitrary<ResourceAttributes>;
 
-function objectsOf(p: fc.Infer<typeof policy>): Record<string, KubeObject[]> {
+function objectsOf(p: Policy): Record<string, KubeObject[]> {
   const clusterroles = ROLES.filter((r) => r !== 'missing').map((name) => ({
     metadata: { name },
     rules: roleRules[name],
