@@ -28,6 +28,7 @@ import { ApiAuthorization, type AuthorizationMode } from './auth/rbac/index.js';
 import { peerIdentity } from '../util/peer-identity.js';
 import type { TLSSocket } from 'node:tls';
 import { SqliteStorage } from './storage/sqlite-storage.js';
+import { EncryptionAtRest } from './storage/encryption/encryption-at-rest.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
 import type { AdmissionConfig } from './admission/index.js';
@@ -81,6 +82,8 @@ export interface ApiServerOptions {
   authorizationMode?: AuthorizationMode;
   /** upstream's --anonymous-auth (default true): requests without credentials run as system:anonymous */
   anonymousAuth?: boolean;
+  /** upstream's --encryption-provider-config: an EncryptionConfiguration file (encryption at rest; off when unset) */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningApiServer {
@@ -97,6 +100,10 @@ export interface RunningApiServer {
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.logger;
   const host = opts.host ?? '127.0.0.1';
+  // a bad file stops the apiserver before anything else, as upstream's does
+  const encryption = opts.encryptionProviderConfig
+    ? EncryptionAtRest.fromFile(opts.encryptionProviderConfig)
+    : undefined;
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host, ...(opts.tlsSans ?? [])] });
   const { file: tokenFile, adminToken } = ensureTokenFile(opts.stateDir);
@@ -107,6 +114,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       path: join(opts.stateDir, 'state.db'),
       logger: log.child({ module: 'storage' }),
       ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
+      ...(encryption ? { transformer: encryption } : {}),
     });
   // CPU-heavy steps of large requests (YAML decoding, the field manager) run on this worker thread
   const offload = new Offload({ logger: log.child({ module: 'offload' }) });

@@ -3,10 +3,12 @@
 // user who is not in system:masters (a token in the `edit` role through a RoleBinding of its group, with 40 other
 // users' bindings beside it), so every request walks RBAC's bindings; target: p99 at most 5 % slower.
 import { Agent, request } from 'node:https';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureComponentToken } from '../apiserver/auth/token-file.js';
 import { alternate, compareRounds } from './ab-compare.js';
 import { cpuMs, startBenchApiServer, type BenchApiServer } from './apiserver-process.js';
+import { defaultBaselineCacheDir, prepareBaselineBuild } from './baseline-build.js';
 import { closedLoop } from './load.js';
 import type { BenchResult } from './report.js';
 import { registerSuite } from './suites.js';
@@ -19,6 +21,8 @@ const CONCURRENCY = 8;
 const DURATION_MS = 8_000;
 const OTHER_BINDINGS = 40;
 const MAX_SLOWDOWN_PCT = 5;
+/** this build's dist/ */
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function call(
   server: BenchApiServer,
@@ -126,17 +130,52 @@ async function measure(server: BenchApiServer, mode: Mode): Promise<RoundFigures
   };
 }
 
+/**
+ * KUBEMU_BENCH_RBAC_BASELINE=REV: RBAC as built at REV is measured in the same rounds as a third side, for an A/B of
+ * the authorizer itself (its slowdown over the same AlwaysAllow rounds, and its CPU per 1,000 requests).
+ */
+function baselineSide(): { label: string; dist: string } | undefined {
+  const revision = process.env.KUBEMU_BENCH_RBAC_BASELINE;
+  if (!revision) return undefined;
+  const build = prepareBaselineBuild(revision, {
+    repoRoot: join(DIST, '..'),
+    cacheDir: defaultBaselineCacheDir(),
+    log: (line) => process.stderr.write(`  ${line}\n`),
+  });
+  return { label: `RBAC@${build.commit.slice(0, 7)}`, dist: build.dist };
+}
+
 registerSuite('rbac', async (): Promise<BenchResult[]> => {
   const rounds = Number(process.env.KUBEMU_BENCH_ROUNDS || DEFAULT_ROUNDS);
-  const runs: Record<Mode, RoundFigures[]> = { AlwaysAllow: [], RBAC: [] };
+  const baseline = baselineSide();
+  const runs: Record<string, RoundFigures[]> = { AlwaysAllow: [], RBAC: [] };
+  if (baseline) runs[baseline.label] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const mode of alternate(round, MODES[0], MODES[1])) {
-      const server = await startBenchApiServer(['--authorization-mode', mode]);
+    const sides: { label: string; mode: Mode; dist?: string }[] = alternate(round, MODES[0], MODES[1]).map(
+      (mode) => ({ label: mode, mode }),
+    );
+    // the baseline's RBAC beside this build's, first in every other round
+    if (baseline)
+      sides.splice(round % 2 === 0 ? 0 : sides.length, 0, {
+        label: baseline.label,
+        mode: 'RBAC',
+        dist: baseline.dist,
+      });
+    for (const side of sides) {
+      // KUBEMU_BENCH_CPU_PROF=DIR: each apiserver writes a .cpuprofile under DIR/<side>-<round>/ when it stops
+      const profDir = process.env.KUBEMU_BENCH_CPU_PROF;
+      const nodeArgs = profDir
+        ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, `${side.label}-${round}`)]
+        : [];
+      const server = await startBenchApiServer(['--authorization-mode', side.mode], {
+        ...(side.dist ? { dist: side.dist } : {}),
+        nodeArgs,
+      });
       try {
-        const f = await measure(server, mode);
-        runs[mode].push(f);
+        const f = await measure(server, side.mode);
+        runs[side.label].push(f);
         process.stderr.write(
-          `  round ${round + 1}/${rounds} ${mode}: p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms, ${Math.round(f.rps)} req/s, CPU ${f.cpuMsPer1000.toFixed(0)} ms / 1,000 requests\n`,
+          `  round ${round + 1}/${rounds} ${side.label}: p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms, ${Math.round(f.rps)} req/s, CPU ${f.cpuMsPer1000.toFixed(0)} ms / 1,000 requests\n`,
         );
       } finally {
         await server.stop();
@@ -167,6 +206,18 @@ registerSuite('rbac', async (): Promise<BenchResult[]> => {
         note: `RBAC / AlwaysAllow per round ${c.ratioMin.toFixed(2)} to ${c.ratioMax.toFixed(2)}, median ${c.ratio.toFixed(3)}`,
       },
     );
+    if (baseline) {
+      const b = compareRounds(runs.AlwaysAllow.map(fig.pick), runs[baseline.label].map(fig.pick), 'lower');
+      results.push(
+        { name: `${fig.name}: ${baseline.label}`, value: Number(b.current.toFixed(2)), unit: fig.unit },
+        {
+          name: `${fig.name}: ${baseline.label} slowdown`,
+          value: Number(b.regressionPct.toFixed(1)),
+          unit: '%',
+          note: `${baseline.label} / AlwaysAllow per round ${b.ratioMin.toFixed(2)} to ${b.ratioMax.toFixed(2)}, median ${b.ratio.toFixed(3)}`,
+        },
+      );
+    }
   }
   results[0].note = `medians of ${rounds} rounds, each a fresh apiserver per mode, alternating which goes first`;
   return results;

@@ -125,6 +125,21 @@ function networkFlag(value: string): NetworkMode {
   throw new CliError(`kubemu up: --network must be loopback or netns, got "${value}"`, 2);
 }
 
+/** --encryption-provider-config: made absolute (pm2 starts the apiserver elsewhere) and checked before anything starts */
+async function encryptionConfigFlag(
+  value: string | undefined,
+): Promise<{ encryptionProviderConfig?: string }> {
+  if (value === undefined) return {};
+  const path = resolve(value);
+  const { EncryptionAtRest } = await import('../apiserver/storage/encryption/encryption-at-rest.js');
+  try {
+    EncryptionAtRest.fromFile(path);
+  } catch (err) {
+    throw new CliError(`kubemu up: --encryption-provider-config ${value}: ${(err as Error).message}`, 2);
+  }
+  return { encryptionProviderConfig: path };
+}
+
 const stateDirOf = (name: string, value: string | undefined): string =>
   value ? resolve(value) : defaultStateDir(name);
 
@@ -139,6 +154,7 @@ const UP_OPTIONS: Options = {
   memory: { type: 'string', default: '4Gi' },
   'container-log-max-size': { type: 'string', default: '10Mi' },
   'container-log-max-files': { type: 'string', default: '5' },
+  'encryption-provider-config': { type: 'string' },
   foreground: { type: 'boolean', default: false },
   network: { type: 'string', default: process.env['KUBEMU_NETWORK'] || 'loopback' },
   timeout: { type: 'string', default: '60' },
@@ -161,6 +177,9 @@ ${COMMON}
   --memory Q          memory per node (default 4Gi)
   --container-log-max-size Q    a container's log file is rotated at this size (default 10Mi)
   --container-log-max-files N   rotated files kept per container, current one included (default 5)
+  --encryption-provider-config FILE  the apiserver's EncryptionConfiguration (apiserver.config.k8s.io/v1):
+                      encrypt Secrets (or any resources) at rest with aescbc, aesgcm or secretbox; off
+                      when unset. Edit the file and restart the apiserver (kubemu chaos kill apiserver) to rotate
   --port PORT         API server port on 127.0.0.1 (default ${DEFAULT_API_PORT})
   --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
   --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
@@ -198,6 +217,7 @@ ${COMMON}
         kubeconfig: userKubeconfigPath(v['kubeconfig'] as string | undefined),
         foreground: v['foreground'] === true,
         network: networkFlag(v['network'] as string),
+        ...(await encryptionConfigFlag(v['encryption-provider-config'] as string | undefined)),
         timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,
         logLevel: v['log-level'] as string,
       });

@@ -26,6 +26,7 @@ export function apiserverMain(argv: string[]): void {
       'disable-admission-plugins': { type: 'string' },
       'authorization-mode': { type: 'string', default: 'RBAC' },
       'anonymous-auth': { type: 'string', default: 'true' },
+      'encryption-provider-config': { type: 'string' },
     },
     strict: true,
   });
@@ -58,6 +59,9 @@ export function apiserverMain(argv: string[]): void {
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
       authorizationMode,
       anonymousAuth: values['anonymous-auth'] !== 'false',
+      ...(values['encryption-provider-config']
+        ? { encryptionProviderConfig: values['encryption-provider-config'] }
+        : {}),
       admission: {
         enable: pluginList(values['enable-admission-plugins']),
         disable: pluginList(values['disable-admission-plugins']),

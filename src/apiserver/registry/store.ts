@@ -557,8 +557,9 @@ export class GenericStore {
       this.validate(t, next, old, part === 'main' || part === 'finalize' ? undefined : part);
       await this.admission.validate(attrs);
       if (large) await yieldEventLoop();
-      // Nothing changed: answer with what is stored, write nothing (no new resourceVersion).
-      if (deepEqual(withoutRV(next), withoutRV(old))) {
+      // Nothing changed: answer with what is stored, write nothing (no new resourceVersion) — unless the stored value
+      // is stale (encrypted with a key being rotated away from), which upstream's GuaranteedUpdate rewrites.
+      if (deepEqual(withoutRV(next), withoutRV(old)) && !this.storage.isStale?.(key)) {
         allocation?.revert();
         return { code: 200, body: this.out(t, old), warnings };
       }

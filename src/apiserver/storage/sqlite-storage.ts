@@ -28,6 +28,7 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
+import type { ValueTransformer } from './encryption/encryption-at-rest.js';
 import { PRIVATE_FILE_MODE } from '../../util/private-files.js';
 
 export const DEFAULT_WATCH_CACHE_SIZE = 10_000;
@@ -46,6 +47,11 @@ export interface SqliteStorageOptions {
   clock?: Clock;
   /** deep-freeze every object handed out, so a caller that mutates one throws (tests) */
   freezeObjects?: boolean;
+  /**
+   * encryption at rest (--encryption-provider-config): every stored value — objects and the history's previous
+   * objects — goes through it; without one, values are their JSON text
+   */
+  transformer?: ValueTransformer;
 }
 
 export interface SqliteStorageStats {
@@ -112,8 +118,12 @@ interface EventRow {
   type: StorageEvent['type'];
   key: string;
   prev_rv: number | null;
-  prev: string | null;
+  /** text, or bytes when encrypted at rest */
+  prev: string | Buffer | null;
 }
+
+/** what a stored value is: JSON text, or an encrypted value's bytes */
+type StoredValue = string | Buffer;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -218,11 +228,14 @@ export class SqliteStorage implements Storage {
   private cancelCommit: (() => void) | undefined;
   private closed = false;
   private readonly counters: SqliteStorageStats = { commits: 0, writes: 0, failedCommits: 0 };
+  private readonly transformer: ValueTransformer | undefined;
+  /** keys whose stored value was read with other than the writing provider: rewritten even when unchanged */
+  private readonly staleKeys = new Set<string>();
 
   private readonly stmt: {
-    put: Database.Statement<[string, number, string]>;
+    put: Database.Statement<[string, number, StoredValue]>;
     del: Database.Statement<[string]>;
-    event: Database.Statement<[number, string, string, number | null, string | null]>;
+    event: Database.Statement<[number, string, string, number | null, StoredValue | null]>;
     setRV: Database.Statement<[number]>;
     trim: Database.Statement<[number]>;
   };
@@ -235,6 +248,7 @@ export class SqliteStorage implements Storage {
     this.commitDelayMs = opts.commitDelayMs ?? 0;
     this.clock = opts.clock;
     this.freeze = opts.freezeObjects ?? false;
+    this.transformer = opts.transformer;
     const cacheSize = opts.watchCacheSize ?? DEFAULT_WATCH_CACHE_SIZE;
 
     db.exec(SCHEMA);
@@ -252,12 +266,11 @@ export class SqliteStorage implements Storage {
     for (const row of db.prepare('SELECT key, rv, value FROM kv').iterate() as IterableIterator<{
       key: string;
       rv: number;
-      value: string;
+      value: StoredValue;
     }>) {
-      this.objects.set(
-        row.key,
-        this.handOut({ key: row.key, rv: row.rv, object: decode(row.value, row.rv) }),
-      );
+      const { text, stale } = this.unseal(row.key, row.value);
+      if (stale) this.staleKeys.add(row.key);
+      this.objects.set(row.key, this.handOut({ key: row.key, rv: row.rv, object: decode(text, row.rv) }));
     }
     this.keys = new SortedKeys(this.objects.keys());
 
@@ -266,9 +279,11 @@ export class SqliteStorage implements Storage {
     const maxEvent = (db.prepare('SELECT max(rv) AS rv FROM events').get() as { rv: number | null }).rv ?? 0;
     this.committedRV = this.assignedRV = Math.max(metaRV, maxKV, maxEvent);
 
-    const newestFirst = db
-      .prepare('SELECT rv, type, key, prev_rv, prev FROM events ORDER BY rv DESC LIMIT ?')
-      .all(cacheSize) as EventRow[];
+    const newestFirst = this.readableHistory(
+      db
+        .prepare('SELECT rv, type, key, prev_rv, prev FROM events ORDER BY rv DESC LIMIT ?')
+        .all(cacheSize) as EventRow[],
+    );
     // Without history the window starts now; with it, just before its oldest event.
     const startRV = newestFirst.length > 0 ? newestFirst[newestFirst.length - 1].rv - 1 : this.committedRV;
     this.trimmedThrough = startRV;
@@ -281,6 +296,7 @@ export class SqliteStorage implements Storage {
         events: newestFirst.length,
         rv: this.committedRV,
         ms: Math.round(performance.now() - t0),
+        ...(this.transformer ? { encryptionAtRest: true, staleValues: this.staleKeys.size } : {}),
       },
       'storage opened',
     );
@@ -327,7 +343,7 @@ export class SqliteStorage implements Storage {
    * new object is the next event's prev on the same key, or the live object if none is newer, so
    * walking newest to oldest rebuilds it — sharing one decoded copy between the two events.
    */
-  private loadHistory(newestFirst: EventRow[]): void {
+  private loadHistory(newestFirst: (EventRow & { prev: string | null })[]): void {
     const newerPrev = new Map<string, KubeObject | undefined>();
     const events: StorageEvent[] = [];
     for (const { rv, type, key, prev, prev_rv } of newestFirst) {
@@ -341,6 +357,68 @@ export class SqliteStorage implements Storage {
       events.push(prevObject ? { type, key, rv, object, prevObject } : { type, key, rv, object });
     }
     for (let i = events.length - 1; i >= 0; i--) this.cache.push(events[i]);
+  }
+
+  /**
+   * The history rows with their previous objects as text, newest first, up to the first that does not decrypt: a
+   * key since removed from the encryption configuration (rotated away from) leaves older history unreadable, which
+   * is then as good as compacted — a watch resuming from before it gets 410 Expired, as after etcd's compaction.
+   */
+  private readableHistory(newestFirst: EventRow[]): (EventRow & { prev: string | null })[] {
+    const readable: (EventRow & { prev: string | null })[] = [];
+    for (const row of newestFirst) {
+      if (row.prev === null || (typeof row.prev === 'string' && !this.transformer)) {
+        readable.push(row as EventRow & { prev: string | null });
+        continue;
+      }
+      try {
+        readable.push({ ...row, prev: this.unseal(row.key, row.prev).text });
+      } catch (err) {
+        this.log.warn(
+          { rv: row.rv, key: row.key, err: (err as Error).message },
+          'watch history from this resourceVersion back does not decrypt with the encryption configuration: it is dropped (watches from before it get 410 Expired)',
+        );
+        break;
+      }
+    }
+    return readable;
+  }
+
+  /** a stored value's JSON text. A value that does not decrypt stops the apiserver: serving without it would let
+   * a create overwrite it, and the fix (the key it was written with, back in the configuration) is the user's */
+  private unseal(key: string, value: StoredValue): { text: string; stale: boolean } {
+    if (!this.transformer) {
+      if (typeof value === 'string') return { text: value, stale: false };
+      throw new Error(
+        `unable to read ${key}: it is encrypted at rest (${value.subarray(0, 40).toString('latin1').split(':').slice(0, 5).join(':')}:...), ` +
+          'and no --encryption-provider-config was given: start the apiserver with the configuration it was written with',
+      );
+    }
+    try {
+      return this.transformer.fromStorage(key, value);
+    } catch (err) {
+      const plaintext = typeof value === 'string';
+      throw new Error(
+        `${(err as Error).message}: the --encryption-provider-config must list the provider and key this value was written with` +
+          (plaintext
+            ? ' (it is plaintext: list `identity: {}` last to read values written before encryption)'
+            : ''),
+        { cause: err },
+      );
+    }
+  }
+
+  /** the value stored for a key's JSON text */
+  private seal(key: string, text: string): StoredValue {
+    return this.transformer ? this.transformer.toStorage(key, text) : text;
+  }
+
+  /**
+   * upstream's `stale` from the storage's transformer: the stored value was written with another provider or key
+   * than the one that writes now (key rotation), so an update must write it even when the object is unchanged.
+   */
+  isStale(key: string): boolean {
+    return this.staleKeys.has(key);
   }
 
   private handOut<T>(value: T): T {
@@ -511,19 +589,25 @@ export class SqliteStorage implements Storage {
         if (type === 'DELETED') {
           stored = { key, rv, object: this.handOut(withRV(current!.object, rv)) };
           this.stmt.del.run(key);
-          this.stmt.event.run(rv, type, key, current!.rv, JSON.stringify(current!.object));
+          this.stmt.event.run(rv, type, key, current!.rv, this.seal(key, JSON.stringify(current!.object)));
         } else {
           // The JSON round trip is both the stored text and a private copy: the caller's object is never touched.
           const copy = encoded ? withRV(encoded.copy, rv) : decode(text!, rv);
           stored = { key, rv, object: this.handOut(copy) };
-          this.stmt.put.run(key, rv, text!);
+          this.stmt.put.run(key, rv, this.seal(key, text!));
           const prevText =
             current && prevHint?.object === current.object
               ? prevHint.text
               : current
                 ? JSON.stringify(current.object)
                 : null;
-          this.stmt.event.run(rv, type, key, current?.rv ?? null, prevText);
+          this.stmt.event.run(
+            rv,
+            type,
+            key,
+            current?.rv ?? null,
+            prevText === null ? null : this.seal(key, prevText),
+          );
         }
         batch.lastRV = this.assignedRV = rv;
         batch.overlay.set(key, type === 'DELETED' ? null : stored);
@@ -592,6 +676,7 @@ export class SqliteStorage implements Storage {
     this.counters.writes += batch.events.length;
     this.committedRV = batch.lastRV;
     for (const [key, stored] of batch.overlay) {
+      this.staleKeys.delete(key);
       if (stored) {
         if (!this.objects.has(key)) this.keys.insert(key);
         this.objects.set(key, stored);

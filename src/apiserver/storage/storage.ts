@@ -68,6 +68,11 @@ export interface Storage {
   watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher;
   /** the newest resourceVersion written */
   currentRV(): number;
+  /**
+   * upstream's `stale` from the value transformer: the stored value was written with another encryption provider
+   * or key than the one that writes now, so an update must rewrite it even when the object is unchanged
+   */
+  isStale?(key: string): boolean;
   close(): Promise<void>;
 }
 

@@ -51,6 +51,8 @@ export interface ClusterSettings {
   /** the kubelets' --container-log-max-size / --container-log-max-files (their defaults, 10Mi × 5, when unset) */
   containerLogMaxSize?: string;
   containerLogMaxFiles?: number;
+  /** the apiserver's --encryption-provider-config (encryption at rest; off when unset) */
+  encryptionProviderConfig?: string;
   /** netns mode: the cluster's network (its slot, sandbox and node holders); loopback mode when unset */
   netns?: NetnsRecord;
   /** netns mode: the apiserver as the components inside the sandbox reach it (https://127.S.1.254:PORT) */
@@ -207,6 +209,7 @@ export function apiServerProcess(c: ClusterSettings): PlannedProcess {
       // netns: on the sandbox's bridge (the `kubernetes` Service's endpoint), upstream's Service range
       ...(c.netns ? ['--host', c.netns.gateway, '--service-cluster-ip-range', NETNS_SERVICE_CIDR] : []),
       ...(c.netns ? ['--tls-san', new URL(c.apiServerUrl).hostname, '--tls-san', NETNS_KUBERNETES_IP] : []),
+      ...(c.encryptionProviderConfig ? ['--encryption-provider-config', c.encryptionProviderConfig] : []),
     ],
     logFile: componentLog(c.stateDir, 'apiserver'),
     ...(c.netns ? { placement: { in: 'sandbox' as const } } : {}),

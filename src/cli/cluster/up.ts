@@ -86,6 +86,8 @@ export interface UpOptions {
   logLevel: string;
   /** loopback (default) or netns: the cluster in a network namespace of its own (docs/design.md) */
   network?: NetworkMode;
+  /** the apiserver's --encryption-provider-config (an absolute path, checked before anything starts) */
+  encryptionProviderConfig?: string;
   out?: NodeJS.WritableStream;
 }
 
@@ -186,6 +188,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     memory: opts.memory,
     ...(opts.containerLogMaxSize ? { containerLogMaxSize: opts.containerLogMaxSize } : {}),
     ...(opts.containerLogMaxFiles ? { containerLogMaxFiles: opts.containerLogMaxFiles } : {}),
+    ...(opts.encryptionProviderConfig ? { encryptionProviderConfig: opts.encryptionProviderConfig } : {}),
   };
   /** no database yet: the first start of this cluster */
   const newCluster = !existsSync(join(stateDir, 'state.db'));

@@ -1,8 +1,9 @@
 // The RBAC objects the authorizer reads on every request, kept in memory from watches on the apiserver's own
 // registry (upstream's RBAC authorizer reads the same objects from its informers' listers).
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
-import type { ApiHandler, KubeObject, WatchEvent, WatchHandle } from '../../../api/request.js';
+import type { ApiHandler, KubeObject, UserInfo, WatchEvent, WatchHandle } from '../../../api/request.js';
 import type { Logger } from '../../../util/logger.js';
+import { SubjectIndex } from './subject-index.js';
 
 const GROUP = 'rbac.authorization.k8s.io';
 const SYSTEM = { username: 'system:apiserver', groups: ['system:masters'] };
@@ -16,6 +17,9 @@ export class RbacPolicyCache {
   private readonly live = new Map<RbacResource, Map<string, KubeObject>>();
   private roleBindingsByNs = new Map<string, RoleBinding[]>();
   private clusterRoleBindingList: ClusterRoleBinding[] = [];
+  /** the bindings by the users and groups their subjects name, rebuilt with the lists above */
+  private clusterRoleBindingIndex = new SubjectIndex<ClusterRoleBinding>([], '');
+  private roleBindingIndexByNs = new Map<string, SubjectIndex<RoleBinding>>();
   private readonly handles = new Map<RbacResource, WatchHandle>();
   private stopped = false;
   /** bumped on every change: lets callers cache derived answers */
@@ -54,6 +58,19 @@ export class RbacPolicyCache {
     return this.roleBindingsByNs.get(namespace) ?? [];
   }
 
+  /**
+   * The ClusterRoleBindings with a subject that may name `user`, in clusterRoleBindings() order: every binding the
+   * full list has whose subjects match the user (and possibly a few more, which the caller's match skips).
+   */
+  clusterRoleBindingsFor(user: UserInfo): readonly ClusterRoleBinding[] {
+    return this.clusterRoleBindingIndex.bindingsFor(user);
+  }
+
+  /** roleBindings(namespace) narrowed to the user, in the same order, as clusterRoleBindingsFor */
+  roleBindingsFor(namespace: string, user: UserInfo): readonly RoleBinding[] {
+    return this.roleBindingIndexByNs.get(namespace)?.bindingsFor(user) ?? [];
+  }
+
   clusterRoles(): ClusterRole[] {
     return [...this.live.get('clusterroles')!.values()] as unknown as ClusterRole[];
   }
@@ -61,8 +78,10 @@ export class RbacPolicyCache {
   private reindex(resource: RbacResource): void {
     this.generation++;
     const objects = [...this.live.get(resource)!.values()];
-    if (resource === 'clusterrolebindings')
+    if (resource === 'clusterrolebindings') {
       this.clusterRoleBindingList = objects as unknown as ClusterRoleBinding[];
+      this.clusterRoleBindingIndex = new SubjectIndex(this.clusterRoleBindingList, '');
+    }
     if (resource === 'rolebindings') {
       const byNs = new Map<string, RoleBinding[]>();
       for (const rb of objects as unknown as RoleBinding[]) {
@@ -72,6 +91,7 @@ export class RbacPolicyCache {
         byNs.set(ns, list);
       }
       this.roleBindingsByNs = byNs;
+      this.roleBindingIndexByNs = new Map([...byNs].map(([ns, list]) => [ns, new SubjectIndex(list, ns)]));
     }
   }
 

@@ -10,7 +10,7 @@ import type {
   ResourceAttributes,
   ResourceRule,
 } from '../authorizer.js';
-import { nonResourceRuleAllows, resourceRuleAllows } from './rules.js';
+import { nonResourceRuleAllows, resourceRuleMatcher } from './rules.js';
 import type { RuleResolver } from './resolver.js';
 
 function toReviewRules(rules: readonly PolicyRule[]): {
@@ -46,15 +46,15 @@ export class RbacAuthorizer implements Authorizer {
     const errors: string[] = [];
     const resource = attrs.resource;
     const nonResource = attrs.nonResource;
+    const allows = resource
+      ? resourceRuleMatcher(resource)
+      : (rule: PolicyRule) => nonResourceRuleAllows(nonResource ?? {}, rule);
     this.resolver.visitRulesFor(user, resource?.namespace ?? '', (source, rule, err) => {
       if (err) {
         errors.push(err.message);
         return true;
       }
-      const ok = resource
-        ? resourceRuleAllows(resource, rule!)
-        : nonResourceRuleAllows(nonResource ?? {}, rule!);
-      if (ok) {
+      if (allows(rule!)) {
         allowed = true;
         reason = `RBAC: allowed by ${source!()}`;
         return false;

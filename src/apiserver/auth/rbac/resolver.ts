@@ -60,7 +60,9 @@ export class RuleResolver {
   }
 
   visitRulesFor(user: UserInfo, namespace: string, visit: RuleVisitor): void {
-    for (const crb of this.cache.clusterRoleBindings()) {
+    // only the bindings whose subjects may name the user: the others are skipped by the match below anyway, so the
+    // rules visited, their order and the errors met are those of walking every binding (upstream's walk)
+    for (const crb of this.cache.clusterRoleBindingsFor(user)) {
       const subject = (crb.subjects ?? []).find((s) => subjectMatches(user, s, ''));
       if (!subject) continue;
       let rules: PolicyRule[];
@@ -77,7 +79,7 @@ export class RuleResolver {
       for (const rule of rules) if (!visit(source, rule, undefined)) return;
     }
     if (!namespace) return;
-    for (const rb of this.cache.roleBindings(namespace)) {
+    for (const rb of this.cache.roleBindingsFor(namespace, user)) {
       if (!this.visitRoleBinding(user, namespace, rb, visit)) return;
     }
   }

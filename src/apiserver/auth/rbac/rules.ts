@@ -41,15 +41,25 @@ function nonResourceUrlMatches(rule: PolicyRule, path: string): boolean {
   return false;
 }
 
-export function resourceRuleAllows(attrs: ResourceAttributes, rule: PolicyRule): boolean {
+/**
+ * RuleAllows for one request's attributes, against many rules: what the request asks is worked out once (the
+ * authorizer tries every rule that applies to the user until one allows).
+ */
+export function resourceRuleMatcher(attrs: ResourceAttributes): (rule: PolicyRule) => boolean {
   const sub = attrs.subresource ?? '';
   const combined = sub ? `${attrs.resource ?? ''}/${sub}` : (attrs.resource ?? '');
-  return (
-    verbMatches(rule, attrs.verb ?? '') &&
-    apiGroupMatches(rule, attrs.group ?? '') &&
+  const verb = attrs.verb ?? '';
+  const group = attrs.group ?? '';
+  const name = attrs.name ?? '';
+  return (rule) =>
+    verbMatches(rule, verb) &&
+    apiGroupMatches(rule, group) &&
     resourceMatches(rule, combined, sub) &&
-    resourceNameMatches(rule, attrs.name ?? '')
-  );
+    resourceNameMatches(rule, name);
+}
+
+export function resourceRuleAllows(attrs: ResourceAttributes, rule: PolicyRule): boolean {
+  return resourceRuleMatcher(attrs)(rule);
 }
 
 export function nonResourceRuleAllows(attrs: NonResourceAttributes, rule: PolicyRule): boolean {
