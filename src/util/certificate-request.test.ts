@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRequestPem } from '../controllers/certificates/test-requests.js';
+import { makeRequestPem } from '../testing/certificate-requests.js';
 import { parseCsrPem } from './certificate-request.js';
 
 describe('parseCsrPem (x509.ParseCertificateRequest)', () => {
@@ -25,7 +25,7 @@ describe('parseCsrPem (x509.ParseCertificateRequest)', () => {
     }
   });
 
-  it('a changed byte under the signature fails CheckSignature with Go\'s words', async () => {
+  it("a changed byte under the signature fails CheckSignature with Go's words", async () => {
     const pem = await makeRequestPem({ cn: 'jane', key: 'rsa' });
     const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
     // the common name's last byte: inside the signed CertificationRequestInfo

@@ -6,7 +6,7 @@ import { admissionForbidden, type AdmissionPlugin } from './interface.js';
 import { isAuthorizedForSignerName, isCsr, signerNameOf } from './signer-authorization.js';
 
 const statusOf = (o: unknown): { certificate?: string; conditions?: unknown[] } =>
-  ((o as { status?: object } | undefined)?.status ?? {}) as { certificate?: string; conditions?: unknown[] };
+  (o as { status?: object } | undefined)?.status ?? {};
 
 export function certificateSigningPlugin(authorizer: () => Authorizer): AdmissionPlugin {
   return {

@@ -30,4 +30,4 @@ export const isCsr = (a: AdmissionAttributes, subresource: string): boolean =>
   a.subresource === subresource;
 
 export const signerNameOf = (obj: AdmissionAttributes['object']): string =>
-  ((obj?.['spec'] as { signerName?: string } | undefined)?.signerName ?? '') as string;
+  (obj?.['spec'] as { signerName?: string } | undefined)?.signerName ?? '';

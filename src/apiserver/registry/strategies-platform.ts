@@ -66,10 +66,13 @@ function prepareCsrUpdate(next: KubeObject, old: KubeObject, part: UpdatePart): 
     next['status'] = { ...deepCopy(status(old)), conditions: conditionsOf(next) ?? [] };
     if (!conditionsOf(next)?.length) delete (next['status'] as Record<string, unknown>)['conditions'];
   } else if (part === 'status') {
-    const conditions = conditionsOf(next);
-    if (conditions) {
+    const written = conditionsOf(next);
+    if (written) {
+      // the client's objects may be shared: work on a copy
+      const conditions = deepCopy(written);
       for (const t of ['Approved', 'Denied'])
         preserveConditionInstances(conditions, conditionsOf(old) ?? [], t);
+      next['status'] = { ...status(next), conditions };
     }
   }
   populateConditionTimestamps(conditionsOf(next), conditionsOf(old));

@@ -13,7 +13,7 @@ import { boundaries, keyUsagesFromStrings } from './authority.js';
 import { CSRCleanerController, POLLING_INTERVAL_MS, cleanupReason } from './cleaner.js';
 import { csrClient } from './csr-util.js';
 import { CSRSigningController, signingDuration } from './signer.js';
-import { requestField } from './test-requests.js';
+import { requestField } from '../../testing/certificate-requests.js';
 
 let ca: CertificateAuthority;
 let dir: string;

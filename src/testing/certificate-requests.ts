@@ -4,7 +4,7 @@ import type * as X509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 
 async function lib(): Promise<typeof X509> {
-  await import('../../util/reflect-metadata-shim.js'); // before @peculiar/x509 loads
+  await import('../util/reflect-metadata-shim.js'); // before @peculiar/x509 loads
   const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   return x509;
@@ -32,7 +32,7 @@ export async function makeRequestPem(spec: RequestSpec): Promise<string> {
           modulusLength: 2048,
         }
       : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const names: X509.JsonGeneralName[] = [
     ...(spec.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(spec.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
@@ -52,3 +52,13 @@ export async function makeRequestPem(spec: RequestSpec): Promise<string> {
 /** spec.request as the wire carries it */
 export const requestField = async (spec: RequestSpec): Promise<string> =>
   Buffer.from(await makeRequestPem(spec)).toString('base64');
+
+/** a real request (an openssl-made P-256 key, `-subj "/CN=jane/O=developers"`), for tests that need one at hand */
+export const JANE_CSR_PEM = `-----BEGIN CERTIFICATE REQUEST-----
+MIHeMIGGAgEAMCQxDTALBgNVBAMMBGphbmUxEzARBgNVBAoMCmRldmVsb3BlcnMw
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASaxD9tlHdmHq7q8uZu7a6ljJCHNxMh
+Ah4ORIRZUKSP6MgWVtWcML8ZlQFTXTYcgGYiPN0BVeReiGXBAlF7+iQMoAAwCgYI
+KoZIzj0EAwIDRwAwRAIgQDE+A3YQgZsmHwisOdeIZ8BQOFp9m0SNhphsN+eS8R4C
+IFR85BpmPnjn8qWdJZKhDfpOTopjm58gJrwK38AwQvZA
+-----END CERTIFICATE REQUEST-----
+`;
