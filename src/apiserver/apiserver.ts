@@ -17,6 +17,7 @@ import {
   PUBLIC_PATHS,
   AUTHENTICATED_GROUP,
   reviewsRoute,
+  withReviews,
   tokenFromHeaders,
   ANONYMOUS_USER,
   UNAUTHENTICATED_GROUP,
@@ -122,6 +123,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const registry = new Registry({
     storage,
     policyChecks: authorization.policyChecks,
+    authorizer: () => authorization.authorizer,
     offload,
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
@@ -177,18 +179,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return effective;
   };
 
+  const reviewOptions = {
+    get authorizer() {
+      return authorization.authorizer;
+    },
+    authenticateToken: (token: string) => authenticator.authenticateToken(token),
+  };
   const routes: ExtraRoute[] = [
     healthRoutes(),
     discoveryRoutes(),
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
     metricsRoute(),
     whoamiRoute(),
-    reviewsRoute({
-      get authorizer() {
-        return authorization.authorizer;
-      },
-      authenticateToken: (token) => authenticator.authenticateToken(token),
-    }),
+    reviewsRoute(reviewOptions),
     kubeletLogsRoute({
       handler: registry,
       kubelets,
@@ -229,7 +232,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   server.requestTimeout = 0; // watches are long-lived
   const ws: WebSocketFace = attachWebSocketFace(server, {
     path: WEBSOCKET_PATH,
-    handler: authorizingHandler(api, () => authorization.authorizer),
+    handler: authorizingHandler(withReviews(api, reviewOptions), () => authorization.authorizer),
     authenticate,
     logger: log.child({ module: 'ws' }),
   });

@@ -25,6 +25,9 @@ import { JobController } from '../controllers/job/job-controller.js';
 import { CronJobController } from '../controllers/cronjob/cronjob-controller.js';
 import { TTLAfterFinishedController } from '../controllers/ttlafterfinished/ttl-after-finished-controller.js';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
+import { CSRSigningController } from '../controllers/certificates/signer.js';
+import { CSRApprovingController } from '../controllers/certificates/approver.js';
+import { CSRCleanerController } from '../controllers/certificates/cleaner.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
 
@@ -61,13 +64,18 @@ interface Flags {
   jobPodFailureBackoffMs: number;
   jobPodFailureMaxBackoffMs: number;
   cronJobScheduleSpeed: number;
+  /** --cluster-signing-cert-file / --cluster-signing-key-file: the CA the csrsigning controller signs with */
+  clusterSigningCertFile: string | undefined;
+  clusterSigningKeyFile: string | undefined;
+  clusterSigningDurationMs: number;
 }
 
 /** upstream's controller names, with its short aliases, in start order */
 const CONTROLLERS: {
   name: string;
   aliases: string[];
-  make(ctx: ControllerContext): RunnableController;
+  /** undefined: the controller cannot run with these flags (logged as upstream's "skipping") */
+  make(ctx: ControllerContext): RunnableController | undefined;
 }[] = [
   {
     name: 'namespace-controller',
@@ -256,6 +264,31 @@ const CONTROLLERS: {
       new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
+    name: 'certificatesigningrequest-signing-controller',
+    aliases: ['csrsigning'],
+    make: (c) =>
+      c.flags.clusterSigningCertFile && c.flags.clusterSigningKeyFile
+        ? new CSRSigningController({
+            client: c.client,
+            informers: c.informers,
+            logger: c.logger,
+            certFile: c.flags.clusterSigningCertFile,
+            keyFile: c.flags.clusterSigningKeyFile,
+            durationMs: c.flags.clusterSigningDurationMs,
+          })
+        : undefined,
+  },
+  {
+    name: 'certificatesigningrequest-approving-controller',
+    aliases: ['csrapproving'],
+    make: (c) => new CSRApprovingController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'certificatesigningrequest-cleaner-controller',
+    aliases: ['csrcleaner'],
+    make: (c) => new CSRCleanerController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
     name: 'horizontal-pod-autoscaler-controller',
     aliases: ['horizontalpodautoscaling'],
     make: (c) =>
@@ -321,6 +354,9 @@ export function controllerManagerMain(argv: string[]): void {
       'job-pod-failure-max-backoff': { type: 'string', default: '1m' },
       // kubemu's time compression for every CronJob (the kubemu.dev/schedule-speed annotation overrides it); 1 = off
       'cronjob-schedule-speed': { type: 'string', default: '1' },
+      'cluster-signing-cert-file': { type: 'string', default: '' },
+      'cluster-signing-key-file': { type: 'string', default: '' },
+      'cluster-signing-duration': { type: 'string', default: '8760h' },
     },
     check(values, kubeconfig) {
       requireKubeconfig(kubeconfig);
@@ -347,7 +383,12 @@ export function controllerManagerMain(argv: string[]): void {
           jobPodFailureBackoffMs: parseDuration(values['job-pod-failure-backoff']),
           jobPodFailureMaxBackoffMs: parseDuration(values['job-pod-failure-max-backoff']),
           cronJobScheduleSpeed: Number(values['cronjob-schedule-speed']),
+          clusterSigningCertFile: values['cluster-signing-cert-file'] || undefined,
+          clusterSigningKeyFile: values['cluster-signing-key-file'] || undefined,
+          clusterSigningDurationMs: parseDuration(values['cluster-signing-duration']),
         };
+        if (!flags.clusterSigningCertFile !== !flags.clusterSigningKeyFile)
+          throw new TypeError('--cluster-signing-cert-file and --cluster-signing-key-file go together');
         if (!(flags.cronJobScheduleSpeed >= 1 && flags.cronJobScheduleSpeed <= 1_000_000))
           throw new TypeError(`--cronjob-schedule-speed must be a number from 1 to 1000000`);
         if (!(
@@ -369,7 +410,15 @@ export function controllerManagerMain(argv: string[]): void {
       // Construct every controller first so all register handlers before any informer lists.
       for (const c of CONTROLLERS) {
         if (!enabled.has(c.name)) continue;
-        running.push({ name: c.name, controller: c.make(ctx) });
+        const controller = c.make(ctx);
+        if (!controller) {
+          log.warn(
+            { controller: c.name },
+            'skipping: --cluster-signing-cert-file/--cluster-signing-key-file not set',
+          );
+          continue;
+        }
+        running.push({ name: c.name, controller });
       }
       await serveMetrics();
       informers.start();

@@ -344,3 +344,59 @@ export function ensureKubeletServingCertificate(
     },
   );
 }
+
+/** What a signer puts in a certificate it issues for a certificate request (upstream's x509 template). */
+export interface RequestSigning {
+  /** the request's subject Name, DER, copied as it is */
+  subjectDer: Buffer;
+  /** the request's SubjectPublicKeyInfo, DER */
+  publicKeyDer: Buffer;
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  emailAddresses: readonly string[];
+  uris: readonly string[];
+  notBefore: Date;
+  notAfter: Date;
+  /** x509 KeyUsage bits (digitalSignature = 1, ... decipherOnly = 256), as Go's x509.KeyUsage */
+  keyUsage: number;
+  /** extended key usage OIDs */
+  extKeyUsages: readonly string[];
+}
+
+/**
+ * A certificate for a certificate request, signed by `ca` (upstream's CertificateAuthority.Sign with its
+ * PermissiveSigningPolicy): the request's subject, key and SANs, the given usages, not a CA. PEM.
+ */
+export async function signCertificateRequest(ca: CertificateAuthority, req: RequestSigning): Promise<string> {
+  const x509 = await loadX509();
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await importSigningKey(ca.keyPem);
+  const extensions: x509.Extension[] = [];
+  if (req.keyUsage) extensions.push(new x509.KeyUsagesExtension(req.keyUsage, true));
+  if (req.extKeyUsages.length) extensions.push(new x509.ExtendedKeyUsageExtension([...req.extKeyUsages]));
+  extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
+  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  if (caSki) extensions.push(new x509.AuthorityKeyIdentifierExtension(caSki.keyId));
+  const names: x509.JsonGeneralName[] = [
+    ...req.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...req.emailAddresses.map((value) => ({ type: 'email' as const, value })),
+    ...req.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ...req.uris.map((value) => ({ type: 'url' as const, value })),
+  ];
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  // a random positive 128-bit serial, as upstream's
+  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
+  serial[0] &= 0x7f;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    subject: new x509.Name(req.subjectDer),
+    issuer: caCert.subjectName,
+    publicKey: req.publicKeyDer,
+    signingKey: caKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    notBefore: req.notBefore,
+    notAfter: req.notAfter,
+    extensions,
+  });
+  return cert.toString('pem');
+}

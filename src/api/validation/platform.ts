@@ -16,7 +16,12 @@ import {
   validateAPIServiceStatusUpdate,
   validateAPIServiceUpdate,
 } from './apiregistration.js';
-import { validateCsr, validateCsrStatusUpdate, validateCsrUpdate } from './certificates.js';
+import {
+  validateCsr,
+  validateCsrApprovalUpdate,
+  validateCsrStatusUpdate,
+  validateCsrUpdate,
+} from './certificates.js';
 import {
   validateFlowSchema,
   validateFlowSchemaUpdate,
@@ -48,7 +53,10 @@ import {
 const csr: KindValidator = {
   ...kind(validateCsr, validateCsrUpdate, validateCsrStatusUpdate),
   approval: (o, old) =>
-    validateCsrUpdate(o as unknown as CertificateSigningRequest, old as unknown as CertificateSigningRequest),
+    validateCsrApprovalUpdate(
+      o as unknown as CertificateSigningRequest,
+      old as unknown as CertificateSigningRequest,
+    ),
 };
 
 export const PLATFORM_VALIDATORS: [string, KindValidator][] = [

@@ -1,6 +1,10 @@
 // The admission plugins the apiserver enables, in upstream's order (kube-apiserver's AllOrderedPlugins, restricted
 // to the plugins kubemu has), and `--enable-admission-plugins` / `--disable-admission-plugins`. Add a plugin by
 // writing src/apiserver/admission/<plugin>.ts against ./interface.ts and listing it here at its place in that order.
+import { alwaysAllow } from '../auth/authorizer.js';
+import { certificateApprovalPlugin } from './certificate-approval.js';
+import { certificateSigningPlugin } from './certificate-signing.js';
+import { certificateSubjectRestrictionPlugin } from './certificate-subject-restriction.js';
 import { defaultIngressClassPlugin } from './default-ingress-class.js';
 import { defaultStorageClassPlugin } from './default-storage-class.js';
 import { DefaultTolerationSeconds } from './default-toleration-seconds.js';
@@ -22,7 +26,11 @@ export interface AdmissionConfig {
   serviceAccount?: ServiceAccountPluginOptions;
 }
 
-function orderedPlugins(deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>, config: AdmissionConfig) {
+type PluginDeps = Pick<AdmissionDeps, 'notReadyTolerationSeconds' | 'authorizer'>;
+
+function orderedPlugins(deps: PluginDeps, config: AdmissionConfig) {
+  // without an authorizer (tests of the registry alone) every user may approve and sign, as --authorization-mode=AlwaysAllow
+  const authorizer = deps.authorizer ?? (() => alwaysAllow);
   return [
     namespaceLifecyclePlugin,
     limitRangerPlugin,
@@ -31,6 +39,9 @@ function orderedPlugins(deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>, 
     priorityPlugin,
     new DefaultTolerationSeconds(deps.notReadyTolerationSeconds),
     defaultStorageClassPlugin,
+    certificateApprovalPlugin(authorizer),
+    certificateSigningPlugin(authorizer),
+    certificateSubjectRestrictionPlugin,
     defaultIngressClassPlugin,
     resourceQuotaPlugin,
   ];
@@ -42,10 +53,7 @@ export const ADMISSION_PLUGINS: readonly string[] = orderedPlugins({ notReadyTol
 );
 
 /** the enabled plugins in upstream's order; an unknown name in `enable`/`disable` is a TypeError */
-export function defaultAdmissionPlugins(
-  deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>,
-  config: AdmissionConfig = {},
-): AdmissionPlugin[] {
+export function defaultAdmissionPlugins(deps: PluginDeps, config: AdmissionConfig = {}): AdmissionPlugin[] {
   for (const name of [...(config.enable ?? []), ...(config.disable ?? [])])
     if (!ADMISSION_PLUGINS.includes(name))
       throw new TypeError(`admission plugin "${name}" is unknown (known: ${ADMISSION_PLUGINS.join(', ')})`);

@@ -33,6 +33,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { ApiHandler, KubeObject, RequestOptions, UserInfo } from '../../api/request.js';
 import type { Clock } from '../../util/clock.js';
+import type { Authorizer } from '../auth/authorizer.js';
 
 /** upstream's admission.Operation */
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -93,6 +94,8 @@ export interface AdmissionDeps {
   clock: Clock;
   /** DefaultTolerationSeconds: seconds a pod tolerates a not-ready/unreachable node (upstream 300) */
   notReadyTolerationSeconds: number;
+  /** the apiserver's authorizer (the certificate plugins ask it about `signers`); unset: everything allowed */
+  authorizer?: () => Authorizer;
 }
 
 export type AdmissionPluginFactory = (deps: AdmissionDeps) => AdmissionPlugin;

@@ -3,7 +3,7 @@
 // SelfSubjectRulesReview (authorization.k8s.io) from its authorizer — what `kubectl auth can-i` asks.
 import type { ServerResponse } from 'node:http';
 import { errors, fe, type FieldError } from '../../api/errors.js';
-import type { KubeObject, UserInfo } from '../../api/request.js';
+import type { ApiHandler, KubeObject, UserInfo } from '../../api/request.js';
 import { decodeObject, type FieldValidationMode } from '../../api/schema/index.js';
 import { sendJson, type ExtraRoute } from '../rest/server.js';
 import type { Authorizer, NonResourceAttributes, ResourceAttributes } from './authorizer.js';
@@ -162,5 +162,31 @@ export function reviewsRoute(opts: ReviewOptions): ExtraRoute {
     emptyMetadata(object, namespace);
     sendJson(res, 201, object, warnings);
     return true;
+  };
+}
+
+/**
+ * The same reviews for components on the WebSocket face (a controller's SubjectAccessReview, as client-go's
+ * `SubjectAccessReviews().Create`): a create of a review resource is answered here, everything else goes to `inner`.
+ */
+export function withReviews(inner: ApiHandler, opts: ReviewOptions): ApiHandler {
+  return {
+    async handle(req) {
+      const info = KINDS[req.resource];
+      if (req.verb !== 'create' || !info || info.group !== req.group || !req.user) return inner.handle(req);
+      if (info.namespaced !== (req.namespace !== undefined)) return inner.handle(req);
+      const object = structuredClone((req.body ?? {}) as KubeObject);
+      object.apiVersion = `${info.group}/v1`;
+      object.kind = info.kind;
+      const errs = review(req.resource, req.namespace, object, req.user, opts);
+      if (errs.length)
+        throw errors.invalid(
+          { group: info.group, resource: req.resource, kind: info.kind, kindName: info.kind, name: '' },
+          errs,
+        );
+      emptyMetadata(object, req.namespace);
+      return { code: 201, body: object };
+    },
+    watch: (req, sink) => inner.watch(req, sink),
   };
 }

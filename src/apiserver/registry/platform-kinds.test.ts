@@ -5,6 +5,7 @@ import { ApiError } from '../../api/errors.js';
 import type { ApiRequest, KubeObject } from '../../api/request.js';
 import { SqliteStorage } from '../storage/sqlite-storage.js';
 import { Registry } from './registry.js';
+import { JANE_CSR_PEM } from '../../testing/certificate-requests.js';
 
 let storage: SqliteStorage;
 let registry: Registry;
@@ -371,9 +372,7 @@ describe('flowcontrol', () => {
 });
 
 describe('certificates', () => {
-  const pem = Buffer.from(
-    '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAjCBqQIBADAkMQ0wCwYDVQQDDARqYW5lMRMwEQYDVQQKDApkZXZlbG9wZXJz\n-----END CERTIFICATE REQUEST-----\n',
-  ).toString('base64');
+  const pem = Buffer.from(JANE_CSR_PEM).toString('base64');
   const csr = {
     metadata: { name: 'jane' },
     spec: {

@@ -15,6 +15,7 @@ import { storagePrefix } from '../../api/resources.js';
 import { Offload } from '../offload/offload.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { StorageError, type Storage, type StorageEvent } from '../storage/storage.js';
+import type { Authorizer } from '../auth/authorizer.js';
 import {
   AdmissionChain,
   defaultAdmissionPlugins,
@@ -49,6 +50,8 @@ export interface RegistryOptions {
   admissionPlugins?: (deps: AdmissionDeps) => AdmissionPlugin[];
   /** checks that always run after the admission plugins and cannot be disabled (RBAC's escalation check) */
   policyChecks?: readonly AdmissionPlugin[];
+  /** the apiserver's authorizer, for admission plugins that ask it (CertificateApproval, CertificateSigning) */
+  authorizer?: () => Authorizer;
 }
 
 export class Registry implements ApiHandler {
@@ -72,6 +75,7 @@ export class Registry implements ApiHandler {
       api: this,
       clock: this.clock,
       notReadyTolerationSeconds: opts.notReadyTolerationSeconds ?? 2,
+      ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
     };
     const plugins = [
       ...(opts.admissionPlugins?.(deps) ?? defaultAdmissionPlugins(deps, opts.admission)),

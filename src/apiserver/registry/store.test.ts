@@ -8,6 +8,7 @@ import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import { SqliteStorage } from '../storage/sqlite-storage.js';
 import { defaultAdmissionPlugins, type AdmissionAttributes } from '../admission/index.js';
 import { Registry } from './registry.js';
+import { JANE_CSR_PEM } from '../../testing/certificate-requests.js';
 
 let storage: SqliteStorage;
 let registry: Registry;
@@ -119,9 +120,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   },
   'certificates.k8s.io/certificatesigningrequests': {
     spec: {
-      request: Buffer.from(
-        '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAjCBqQIBADAkMQ0wCwYDVQQDDARqYW5lMRMwEQYDVQQKDApkZXZlbG9wZXJz\n-----END CERTIFICATE REQUEST-----\n',
-      ).toString('base64'),
+      request: Buffer.from(JANE_CSR_PEM).toString('base64'),
       signerName: 'kubernetes.io/kube-apiserver-client',
       usages: ['client auth'],
     },

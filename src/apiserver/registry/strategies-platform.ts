@@ -47,22 +47,33 @@ function prepareCsrCreate(obj: KubeObject, user?: UserInfo): void {
   if (user.groups.length) spec['groups'] = [...user.groups];
 }
 
-const APPROVAL_TYPES = new Set(['Approved', 'Denied']);
+/** upstream's preserveConditionInstances: the stored instances of `type` kept when the count did not change */
+function preserveConditionInstances(next: Condition[], old: Condition[], type: string): void {
+  const oldOnes = old.filter((c) => c.type === type);
+  const newIdx = next.flatMap((c, i) => (c.type === type ? [i] : []));
+  if (oldOnes.length !== newIdx.length) return; // added or removed: validation refuses it
+  newIdx.forEach((i, k) => (next[i] = deepCopy(oldOnes[k])));
+}
 
+/**
+ * upstream's csrStrategy / csrStatusStrategy / csrApprovalStrategy PrepareForUpdate: the spec never changes; the main
+ * resource keeps the stored status (the store does that); /status keeps the stored Approved and Denied conditions;
+ * /approval changes only the conditions.
+ */
 function prepareCsrUpdate(next: KubeObject, old: KubeObject, part: UpdatePart): void {
   next['spec'] = deepCopy(old['spec']);
   if (part === 'approval') {
-    // only the conditions change through /approval
     next['status'] = { ...deepCopy(status(old)), conditions: conditionsOf(next) ?? [] };
     if (!conditionsOf(next)?.length) delete (next['status'] as Record<string, unknown>)['conditions'];
   } else if (part === 'status') {
-    // approval and denial change only through /approval
-    const kept = (conditionsOf(old) ?? []).filter((c) => APPROVAL_TYPES.has(c.type ?? ''));
-    const written = (conditionsOf(next) ?? []).filter((c) => !APPROVAL_TYPES.has(c.type ?? ''));
-    const conditions = [...kept, ...written];
-    next['status'] = { ...status(next) };
-    if (conditions.length) (next['status'] as Record<string, unknown>)['conditions'] = conditions;
-    else delete (next['status'] as Record<string, unknown>)['conditions'];
+    const written = conditionsOf(next);
+    if (written) {
+      // the client's objects may be shared: work on a copy
+      const conditions = deepCopy(written);
+      for (const t of ['Approved', 'Denied'])
+        preserveConditionInstances(conditions, conditionsOf(old) ?? [], t);
+      next['status'] = { ...status(next), conditions };
+    }
   }
   populateConditionTimestamps(conditionsOf(next), conditionsOf(old));
 }

@@ -7,12 +7,13 @@ import {
   ensureComponentToken,
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultDnsListen } from '../../util/dns-address.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import {
   ensureKubeletServingCertificate,
   KUBELET_PKI_FILES,
+  PKI_FILES,
   type CertificateAuthority,
 } from '../../util/pki.js';
 import {
@@ -96,7 +97,11 @@ export const COMPONENTS: readonly ComponentKind[] = [
     scope: 'cluster',
     user: CONTROLLER_MANAGER_USER,
     groups: CONTROLLER_MANAGER_GROUPS,
-    args: () => [],
+    // the csrsigning controller signs approved CertificateSigningRequests with the cluster CA, as kubeadm sets it up
+    args: (c) => [
+      ...['--cluster-signing-cert-file', clusterPaths(c.stateDir).caCert],
+      ...['--cluster-signing-key-file', join(dirname(clusterPaths(c.stateDir).caCert), PKI_FILES.caKey)],
+    ],
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
