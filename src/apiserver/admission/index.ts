@@ -11,6 +11,7 @@ import { podSecurityPlugin } from './pod-security.js';
 import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resource-quota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './service-account.js';
+import { storageObjectInUseProtectionPlugin } from './storage-object-in-use-protection.js';
 
 export * from './interface.js';
 
@@ -31,6 +32,7 @@ function orderedPlugins(deps: Pick<AdmissionDeps, 'notReadyTolerationSeconds'>, 
     priorityPlugin,
     new DefaultTolerationSeconds(deps.notReadyTolerationSeconds),
     defaultStorageClassPlugin,
+    storageObjectInUseProtectionPlugin,
     defaultIngressClassPlugin,
     resourceQuotaPlugin,
   ];
