@@ -21,6 +21,8 @@ import { ResourceQuotaController } from '../controllers/resourcequota/resource-q
 import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
 import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
 import { EphemeralVolumeController } from '../controllers/volume/ephemeral/ephemeral-controller.js';
+import { PVCProtectionController } from '../controllers/volume/pvcprotection/pvc-protection-controller.js';
+import { PVProtectionController } from '../controllers/volume/pvprotection/pv-protection-controller.js';
 import { JobController } from '../controllers/job/job-controller.js';
 import { CronJobController } from '../controllers/cronjob/cronjob-controller.js';
 import { TTLAfterFinishedController } from '../controllers/ttlafterfinished/ttl-after-finished-controller.js';
@@ -287,6 +289,16 @@ const CONTROLLERS: {
     name: 'certificatesigningrequest-cleaner-controller',
     aliases: ['csrcleaner'],
     make: (c) => new CSRCleanerController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'persistentvolumeclaim-protection-controller',
+    aliases: ['pvc-protection'],
+    make: (c) => new PVCProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'persistentvolume-protection-controller',
+    aliases: ['pv-protection'],
+    make: (c) => new PVProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',

@@ -102,6 +102,11 @@ describe('persistentVolumeClaim and ephemeral volumes', () => {
     await expect(claimVolumePath(p, p.spec!.volumes![0], sources([pending], [pv]))).rejects.toThrow(
       'error processing PVC default/c1: PVC is not bound',
     );
+    const terminating = boundClaim('c1', 'pv1');
+    terminating.metadata = { ...terminating.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' };
+    await expect(claimVolumePath(p, p.spec!.volumes![0], sources([terminating], [pv]))).rejects.toThrow(
+      'error processing PVC default/c1: PVC is being deleted',
+    );
     // node affinity elsewhere
     const far = hostPathPv('pv1', path.join(d, 'vol'), 'uid-c1', 'node-2');
     await expect(

@@ -81,6 +81,8 @@ export async function claimVolumePath(pod: Pod, vol: Volume, sources: ClaimSourc
   const claim = await sources.claim(ns, name);
   if (!claim)
     throw processing(`failed to fetch PVC from API server: persistentvolumeclaims "${name}" not found`);
+  // getPVCExtractPV: a pod must not start on a claim being deleted (pvc-protection keeps it only for running pods)
+  if (claim.metadata?.deletionTimestamp) throw processing('PVC is being deleted');
   if (vol.ephemeral && !ephemeralClaimOwnedBy(pod, claim))
     throw processing(
       `PVC ${ns}/${name} was not created for pod ${ns}/${pod.metadata?.name ?? ''} (pod is not owner)`,

@@ -27,6 +27,7 @@ import { privateDir } from '../util/private-files.js';
 import { unprivilegedPortStart } from '../util/privileged-ports.js';
 import { Backoff } from './backoff.js';
 import { activeProblems, nodeProblems } from './degraded.js';
+import { isMemoryBacked, memoryOnDiskReason } from './memory-medium.js';
 import type { EnvSources } from './env.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
@@ -313,6 +314,14 @@ export class Kubelet {
       log: log.child({ module: 'local-path-provisioner' }),
     });
     const ips = new PodIPAllocator(this.opts.podCIDR);
+    const memoryMediumOnDisk = isMemoryBacked(this.opts.runDir!)
+      ? undefined
+      : memoryOnDiskReason(this.opts.runDir!);
+    if (memoryMediumOnDisk !== undefined)
+      log.warn(
+        { runDir: this.opts.runDir },
+        `emptyDir volumes with medium Memory will be on disk: ${memoryMediumOnDisk}`,
+      );
     const crashBackoff = new Backoff(this.opts.crashLoopBackoff);
     const imageBackoff = new Backoff(this.opts.imagePullBackoff);
     const workerDeps = {
@@ -341,6 +350,7 @@ export class Kubelet {
       hostIP: this.opts.nodeIP,
       rootDir: this.opts.rootDir,
       runDir: this.opts.runDir!,
+      ...(memoryMediumOnDisk !== undefined ? { memoryMediumOnDisk } : {}),
       log,
       enqueue: (key: string, afterMs?: number) =>
         afterMs ? this.queue.addAfter(key, afterMs) : this.queue.add(key),

@@ -43,6 +43,7 @@ import {
   type VolumeSources,
 } from './volumes.js';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
+import { MEMORY_MEDIUM_ON_DISK, memoryOnDiskWarnings } from './memory-medium.js';
 
 export interface PodWorkerDeps {
   client: KubeClient;
@@ -64,6 +65,8 @@ export interface PodWorkerDeps {
   rootDir: string;
   /** where containers' scratch lives (tmpfs when there is one): <runDir>/<pod uid>/<container>/<restart> */
   runDir: string;
+  /** why emptyDir `medium: Memory` volumes are on disk here (the run dir is not on tmpfs); undefined: they are not */
+  memoryMediumOnDisk?: string;
   log: Logger;
   /** re-sync this pod, now or later */
   enqueue(key: string, afterMs?: number): void;
@@ -478,6 +481,12 @@ export class PodWorker {
         { memoryDir: path.join(this.deps.runDir, this.uid, 'volumes') },
       );
       this.setupDns();
+      // a degraded mode is never silent: say where a Memory volume really is
+      if (this.deps.memoryMediumOnDisk !== undefined)
+        for (const w of memoryOnDiskWarnings(this.pod, this.deps.memoryMediumOnDisk)) {
+          this.log.warn({ volume: w.volume }, 'emptyDir medium Memory is on disk');
+          this.event(undefined, 'Warning', MEMORY_MEDIUM_ON_DISK, w.message);
+        }
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       this.event(undefined, 'Warning', 'FailedMount', err.message);

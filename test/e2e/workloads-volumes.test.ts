@@ -3,7 +3,8 @@
 // task-pv-pod; the hostPath moved from /mnt/data into a temp dir, the image nginx → kubemu/hello), a claim of the
 // default StorageClass provisioned by the built-in local-path provisioner on the pod's node, data surviving the
 // pod's deletion and recreation, a pod whose claim cannot be bound staying Pending with upstream's message, a
-// generic ephemeral volume (the docs' my-app) and an emptyDir with medium Memory (the docs' test-pd).
+// generic ephemeral volume (the docs' my-app) and an emptyDir with medium Memory (the docs' test-pd); a claim in use
+// kept Terminating by the pvc-protection finalizer until its pod is gone (and its bound PV by pv-protection).
 import {
   existsSync,
   mkdirSync,
@@ -198,6 +199,64 @@ describe('volumes that outlive pods', () => {
     expect(existsSync(dir)).toBe(false);
     expect(readdirSync(join(c.stateDir, 'nodes', node, 'local-path'))).toEqual([]);
   }, 240_000);
+
+  it('storage object in use protection: a claim used by a pod stays Terminating until the pod is gone, its bound PV until released', async () => {
+    await apply(DYNAMIC_CLAIM.replace('name: data', 'name: guarded'));
+    await apply(
+      busyboxWithClaim('guard', 'echo kept > /data/f && exec sleep 3600').replace(
+        'claimName: data',
+        'claimName: guarded',
+      ),
+    );
+    await waitPhase('pod', 'guard', 'Running');
+    const bound = await c.getJson(['get', 'pvc', 'guarded']);
+    expect(bound.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    const pvName = bound.spec.volumeName as string;
+    const pv = await c.getJson(['get', 'pv', pvName]);
+    // the provisioner's own (external-provisioner's, so a PV deleted early still gets its directory removed)
+    expect(pv.metadata.finalizers).toEqual([
+      'external-provisioner.volume.kubernetes.io/finalizer',
+      'kubernetes.io/pv-protection',
+    ]);
+    const dir = pv.spec.hostPath.path as string;
+
+    expect(await kubectlOk(['delete', 'pvc', 'guarded', '--wait=false'])).toBe(
+      'persistentvolumeclaim "guarded" deleted\n',
+    );
+    // the admin deletes the volume too: it is Bound, so it stays as well
+    await kubectlOk(['delete', 'pv', pvName, '--wait=false']);
+    // the controllers have seen both deletions (the claim's deletionTimestamp is set at once; give the
+    // controller-manager a few of its syncs) and keep both while the pod runs
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await kubectlOk(['get', 'pvc', 'guarded'])).toMatch(
+        new RegExp(`^guarded\\s+Terminating\\s+${pvName}\\s+1Gi\\s+RWO\\s+standard`, 'm'),
+      );
+      expect(await kubectlOk(['get', 'pv', pvName])).toMatch(
+        new RegExp(`^${pvName}\\s+1Gi\\s+RWO\\s+Delete\\s+Terminating\\s+default/guarded\\s`, 'm'),
+      );
+    }
+    const described = await kubectlOk(['describe', 'pvc', 'guarded']);
+    expect(described).toMatch(/^Status:\s+Terminating \(lasts .+\)$/m);
+    expect(described).toMatch(/^Finalizers:\s+\[kubernetes\.io\/pvc-protection\]$/m);
+    expect(described).toMatch(/^Used By:\s+guard$/m);
+    // the pod still reads and writes its volume
+    expect(await kubectlOk(['exec', 'guard', '--', 'cat', '/data/f'])).toBe('kept\n');
+
+    // the pod goes: the claim goes, the volume is released, and reclaim policy Delete removes it and its directory
+    await kubectlOk(['delete', 'pod', 'guard', '--wait=true']);
+    await c.waitFor(
+      'claim gone',
+      async () => (await c.kubectl(['get', 'pvc', 'guarded'])).stderr.includes('NotFound'),
+      60_000,
+    );
+    await c.waitFor(
+      'PV gone',
+      async () => (await c.kubectl(['get', 'pv', pvName])).stderr.includes('NotFound'),
+      60_000,
+    );
+    expect(existsSync(dir)).toBe(false);
+  }, 180_000);
 
   it('a pod whose claim cannot be bound stays Pending with upstream scheduler message', async () => {
     // class "manual" has no StorageClass object: Immediate binding, and no PV of 100Gi exists

@@ -18,6 +18,10 @@ export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner
 export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
 /** on a WaitForFirstConsumer claim: the node the scheduler picked for its first pod */
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+/** StorageObjectInUseProtection: on every claim until no pod uses it (pkg/volume/util's PVCProtectionFinalizer) */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+/** on every volume until it is no longer Bound (PVProtectionFinalizer) */
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
 
 /** storagehelpers.GetPersistentVolumeClaimClass: the beta annotation wins, then spec.storageClassName; "" = none */

@@ -366,19 +366,56 @@ export function validateStorageClass(sc: StorageClass): FieldError[] {
     for (const msg of isQualifiedName(sc.provisioner.toLowerCase()))
       errs.push(fe.invalid('provisioner', sc.provisioner, msg));
   }
-  const params = Object.entries(sc.parameters ?? {});
-  let size = 0;
-  for (const [k, v] of params) {
-    if (k.length === 0) errs.push(fe.invalid('parameters', k, 'field can not be empty.'));
-    size += k.length + v.length;
-  }
-  if (params.length > MAX_PARAMETERS) errs.push(fe.tooLong('parameters', '', MAX_PARAMETERS));
-  if (size > MAX_PARAMETERS_SIZE) errs.push(fe.tooLong('parameters', '', MAX_PARAMETERS_SIZE));
+  errs.push(...validateParameters(sc.parameters, 'parameters'));
   if (sc.reclaimPolicy !== undefined && !RECLAIM_POLICIES.includes(sc.reclaimPolicy))
     errs.push(fe.notSupported('reclaimPolicy', sc.reclaimPolicy, RECLAIM_POLICIES));
   if (sc.volumeBindingMode === undefined) errs.push(fe.required('volumeBindingMode', ''));
   else if (!BINDING_MODES.includes(sc.volumeBindingMode))
     errs.push(fe.notSupported('volumeBindingMode', sc.volumeBindingMode, BINDING_MODES));
+  errs.push(...validateAllowedTopologies(sc.allowedTopologies, 'allowedTopologies'));
+  return errs;
+}
+
+/** validateParameters: at most 512 entries (nothing else is checked then), keys not empty, 256 KiB in all */
+export function validateParameters(params: Record<string, string> | undefined, path: string): FieldError[] {
+  const entries = Object.entries(params ?? {});
+  if (entries.length > MAX_PARAMETERS) return [fe.tooLong(path, '', MAX_PARAMETERS)];
+  const errs: FieldError[] = [];
+  let size = 0;
+  for (const [k, v] of entries) {
+    if (k.length === 0) errs.push(fe.invalid(path, k, 'field can not be empty.'));
+    size += k.length + v.length;
+  }
+  if (size > MAX_PARAMETERS_SIZE) errs.push(fe.tooLong(path, '', MAX_PARAMETERS_SIZE));
+  return errs;
+}
+
+/**
+ * validateAllowedTopologies with core's ValidateTopologySelectorTerm: each expression's values are required and
+ * unique, its key a label name, keys unique within a term; two terms with the same expressions are duplicates.
+ */
+function validateAllowedTopologies(terms: StorageClass['allowedTopologies'], path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen: string[] = [];
+  (terms ?? []).forEach((term, i) => {
+    const exprPath = `${path}[${i}].matchLabelExpressions`;
+    const exprs = new Map<string, string[]>();
+    (term.matchLabelExpressions ?? []).forEach((req, j) => {
+      const p = `${exprPath}[${j}]`;
+      const values = new Set<string>();
+      if ((req.values ?? []).length === 0) errs.push(fe.required(`${p}.values`, ''));
+      (req.values ?? []).forEach((v, k) => {
+        if (values.has(v)) errs.push(fe.duplicate(`${p}.values[${k}]`, v));
+        values.add(v);
+      });
+      for (const m of isQualifiedName(req.key)) errs.push(fe.invalid(`${p}.key`, req.key, m));
+      if (exprs.has(req.key)) errs.push(fe.duplicate(`${p}.key`, req.key));
+      exprs.set(req.key, [...values].sort());
+    });
+    const canonical = JSON.stringify([...exprs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (seen.includes(canonical)) errs.push(fe.duplicate(exprPath, ''));
+    seen.push(canonical);
+  });
   return errs;
 }
 

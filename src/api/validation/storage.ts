@@ -14,7 +14,10 @@ import { isDNS1123Subdomain, isQualifiedName } from './names.js';
 
 const FS_GROUP_POLICIES = ['File', 'None', 'ReadWriteOnceWithFSType'];
 const LIFECYCLE_MODES = ['Ephemeral', 'Persistent'];
-const CSI_NODE_ID_MAX_LENGTH = 192;
+/** csiNodeIDLongerMaxLength: the CSINode strategy always allows long node IDs */
+const CSI_NODE_ID_MAX_LENGTH = 256;
+const MAX_ATTACHED_VOLUME_METADATA_SIZE = 256 * 1024;
+const MAX_VOLUME_ERROR_MESSAGE_SIZE = 1024;
 
 /** ValidateCSIDriverName: a DNS subdomain of at most 63 characters */
 function validateCSIDriverName(name: string | undefined, path: string): FieldError[] {
@@ -26,15 +29,19 @@ function validateCSIDriverName(name: string | undefined, path: string): FieldErr
   return errs;
 }
 
-/** a CSIDriver is named after its driver: the name rules are the driver name's */
-const csiDriverNameRules: NameValidator = (name, prefix) =>
-  name.length > 63 ? ['must be no more than 63 characters'] : nameIsDNSSubdomain(name.toLowerCase(), prefix);
+/** storage validation's ValidateCSIDriverName for the object's own name: NameIsDNSSubdomain */
+const csiDriverNameRules: NameValidator = nameIsDNSSubdomain;
 
+/** validateCSIDriverSpec; upstream's path for attachRequired is `spec.attachedRequired` (sic) */
 function validateCSIDriverSpec(d: CSIDriver): FieldError[] {
-  const spec = d.spec ?? {};
+  const spec = (d.spec ?? {}) as NonNullable<CSIDriver['spec']> & {
+    seLinuxMount?: boolean;
+    nodeAllocatableUpdatePeriodSeconds?: number;
+  };
   const errs: FieldError[] = [];
-  if (spec.attachRequired === undefined) errs.push(fe.required('spec.attachRequired'));
-  if (spec.podInfoOnMount === undefined) errs.push(fe.required('spec.podInfoOnMount'));
+  if (spec.attachRequired === undefined) errs.push(fe.required('spec.attachedRequired', ''));
+  if (spec.podInfoOnMount === undefined) errs.push(fe.required('spec.podInfoOnMount', ''));
+  if (spec.storageCapacity === undefined) errs.push(fe.required('spec.storageCapacity', ''));
   if (spec.fsGroupPolicy !== undefined && !FS_GROUP_POLICIES.includes(spec.fsGroupPolicy)) {
     errs.push(fe.notSupported('spec.fsGroupPolicy', spec.fsGroupPolicy, FS_GROUP_POLICIES));
   }
@@ -45,7 +52,10 @@ function validateCSIDriverSpec(d: CSIDriver): FieldError[] {
   const audiences = new Set<string>();
   (spec.tokenRequests ?? []).forEach((t, i) => {
     const audience = t.audience ?? '';
-    if (audiences.has(audience)) errs.push(fe.duplicate(`spec.tokenRequests[${i}].audience`, audience));
+    if (audiences.has(audience)) {
+      errs.push(fe.duplicate(`spec.tokenRequests[${i}].audience`, audience));
+      return;
+    }
     audiences.add(audience);
     if (t.expirationSeconds !== undefined) {
       if (t.expirationSeconds < 600)
@@ -66,6 +76,17 @@ function validateCSIDriverSpec(d: CSIDriver): FieldError[] {
         );
     }
   });
+  // SELinuxMountReadWriteOncePod is on (beta) in 1.33: the field is required (defaulted to false)
+  if (spec.seLinuxMount === undefined) errs.push(fe.required('spec.seLinuxMount', ''));
+  const period = spec.nodeAllocatableUpdatePeriodSeconds;
+  if (period !== undefined && period < 10)
+    errs.push(
+      fe.invalid(
+        'spec.nodeAllocatableUpdatePeriodSeconds',
+        period,
+        'must be greater than or equal to 10 seconds',
+      ),
+    );
   return errs;
 }
 
@@ -77,8 +98,7 @@ export function validateCSIDriverUpdate(d: CSIDriver, old: CSIDriver): FieldErro
   return [
     ...validateObjectMetaUpdate(d.metadata, old.metadata, false, csiDriverNameRules),
     ...validateCSIDriverSpec(d),
-    ...immutable(d.spec?.attachRequired, old.spec?.attachRequired, 'spec.attachRequired'),
-    ...immutable(d.spec?.fsGroupPolicy, old.spec?.fsGroupPolicy, 'spec.fsGroupPolicy'),
+    ...immutable(d.spec?.attachRequired, old.spec?.attachRequired, 'spec.attachedRequired'),
     ...immutable(d.spec?.volumeLifecycleModes, old.spec?.volumeLifecycleModes, 'spec.volumeLifecycleModes'),
   ];
 }
@@ -92,17 +112,17 @@ function validateCSINodeDrivers(node: CSINode): FieldError[] {
     if (names.has(driver.name)) errs.push(fe.duplicate(`${path}.name`, driver.name));
     names.add(driver.name);
     const nodeID = driver.nodeID ?? '';
-    if (nodeID.length === 0) errs.push(fe.required(`${path}.nodeID`));
-    else if (nodeID.length > CSI_NODE_ID_MAX_LENGTH)
-      errs.push(fe.tooLong(`${path}.nodeID`, nodeID, CSI_NODE_ID_MAX_LENGTH));
+    if (nodeID.length === 0) errs.push(fe.required(`${path}.nodeID`, ''));
+    if (nodeID.length > CSI_NODE_ID_MAX_LENGTH)
+      errs.push(fe.invalid(`${path}.nodeID`, nodeID, `must be ${CSI_NODE_ID_MAX_LENGTH} characters or less`));
+    // upstream reports the topology keys' errors on the driver itself
     const keys = new Set<string>();
-    (driver.topologyKeys ?? []).forEach((key, j) => {
-      const p = `${path}.topologyKeys`;
-      if (key === '') errs.push(fe.required(p));
-      if (keys.has(key)) errs.push(fe.duplicate(p, key));
+    for (const key of driver.topologyKeys ?? []) {
+      if (key === '') errs.push(fe.required(path, ''));
+      if (keys.has(key)) errs.push(fe.duplicate(path, key));
       keys.add(key);
-      for (const m of isQualifiedName(key)) errs.push(fe.invalid(`${p}[${j}]`, key, m));
-    });
+      for (const m of isQualifiedName(key)) errs.push(fe.invalid(path, key, m));
+    }
     errs.push(...nonNegative(driver.allocatable?.count, `${path}.allocatable.count`));
   });
   return errs;
@@ -112,22 +132,19 @@ export function validateCSINode(node: CSINode): FieldError[] {
   return [...validateObjectMeta(node.metadata, false, nameIsDNSSubdomain), ...validateCSINodeDrivers(node)];
 }
 
-/** a driver's nodeID and topologyKeys are fixed once registered (drivers may come and go) */
+/**
+ * a registered driver is immutable as a whole (MutableCSINodeAllocatableCount, which would free its allocatable
+ * count, is alpha and off in 1.33); drivers may come and go
+ */
 export function validateCSINodeUpdate(node: CSINode, old: CSINode): FieldError[] {
   const errs = [
     ...validateObjectMetaUpdate(node.metadata, old.metadata, false, nameIsDNSSubdomain),
     ...validateCSINodeDrivers(node),
   ];
-  (node.spec?.drivers ?? []).forEach((driver, i) => {
-    const before = (old.spec?.drivers ?? []).find((d) => d.name === driver.name);
-    if (!before) return;
-    if (driver.nodeID !== before.nodeID)
-      errs.push(fe.invalid(`spec.drivers[${i}].nodeID`, driver.nodeID, 'field is immutable'));
-    if (!deepEqual(driver.topologyKeys, before.topologyKeys))
-      errs.push(
-        fe.invalid(`spec.drivers[${i}].topologyKeys`, driver.topologyKeys ?? [], 'field is immutable'),
-      );
-  });
+  for (const before of old.spec?.drivers ?? [])
+    for (const driver of node.spec?.drivers ?? [])
+      if (driver.name === before.name && !deepEqual(driver, before))
+        errs.push(fe.invalid('spec.drivers', driver, 'field is immutable'));
   return errs;
 }
 
@@ -149,18 +166,53 @@ function validateVolumeAttachmentSpec(va: VolumeAttachment): FieldError[] {
   } else if (hasPV && source.persistentVolumeName === '') {
     errs.push(fe.required('spec.source.persistentVolumeName', 'must specify non empty persistentVolumeName'));
   }
+  // ValidateVolumeAttachmentV1: the volume's name is a PersistentVolume name
+  if (hasPV && source.persistentVolumeName)
+    for (const m of nameIsDNSSubdomain(source.persistentVolumeName, false))
+      errs.push(fe.invalid('spec.source.persistentVolumeName', source.persistentVolumeName, m));
   for (const m of isDNS1123Subdomain(spec.nodeName ?? ''))
     errs.push(fe.invalid('spec.nodeName', spec.nodeName ?? '', m));
   return errs;
 }
 
-export function validateVolumeAttachment(va: VolumeAttachment): FieldError[] {
-  return [...validateObjectMeta(va.metadata, false, nameIsDNSSubdomain), ...validateVolumeAttachmentSpec(va)];
+/** validateVolumeAttachmentStatus: the attacher's metadata at most 256 KiB, its errors' messages 1024 bytes */
+function validateVolumeAttachmentStatus(va: VolumeAttachment): FieldError[] {
+  const status = va.status;
+  if (!status) return [];
+  const errs: FieldError[] = [];
+  let size = 0;
+  for (const [k, v] of Object.entries(status.attachmentMetadata ?? {})) size += k.length + v.length;
+  if (size > MAX_ATTACHED_VOLUME_METADATA_SIZE)
+    errs.push(fe.tooLong('status.attachmentMetadata', '', MAX_ATTACHED_VOLUME_METADATA_SIZE));
+  for (const which of ['attachError', 'detachError'] as const) {
+    const e: { message?: string; errorCode?: number } | undefined = status[which];
+    if (!e) continue;
+    // upstream names the metadata limit in this message (sic)
+    if ((e.message ?? '').length > MAX_VOLUME_ERROR_MESSAGE_SIZE)
+      errs.push(fe.tooLong(`status.${which}.message`, '', MAX_ATTACHED_VOLUME_METADATA_SIZE));
+    if (e.errorCode !== undefined && e.errorCode < 0)
+      errs.push(
+        fe.invalid(`status.${which}.errorCode`, e.errorCode, 'must be between 0 and 2147483647, inclusive'),
+      );
+  }
+  return errs;
 }
 
-/** the spec is immutable */
+export function validateVolumeAttachment(va: VolumeAttachment): FieldError[] {
+  return [
+    ...validateObjectMeta(va.metadata, false, nameIsDNSSubdomain),
+    ...validateVolumeAttachmentSpec(va),
+    ...validateVolumeAttachmentStatus(va),
+  ];
+}
+
+/** ValidateVolumeAttachmentUpdate: everything a create checks (the status too), and the spec is immutable */
 export function validateVolumeAttachmentUpdate(va: VolumeAttachment, old: VolumeAttachment): FieldError[] {
-  const errs = validateObjectMetaUpdate(va.metadata, old.metadata, false, nameIsDNSSubdomain);
+  const errs = [
+    ...validateObjectMetaUpdate(va.metadata, old.metadata, false, nameIsDNSSubdomain),
+    ...validateVolumeAttachmentSpec(va),
+    ...validateVolumeAttachmentStatus(va),
+  ];
   if (!deepEqual(va.spec, old.spec)) errs.push(fe.invalid('spec', va.spec, 'field is immutable'));
   return errs;
 }

@@ -112,6 +112,11 @@ export const WORKLOAD_AND_STORAGE_VALIDATORS: [string, KindValidator][] = [
   ['storage.k8s.io/v1/CSINode', kind<CSINode>(validateCSINode, validateCSINodeUpdate)],
   [
     'storage.k8s.io/v1/VolumeAttachment',
-    kind<VolumeAttachment>(validateVolumeAttachment, validateVolumeAttachmentUpdate),
+    // the status strategy validates as the main one does (ValidateVolumeAttachmentUpdate)
+    kind<VolumeAttachment>(
+      validateVolumeAttachment,
+      validateVolumeAttachmentUpdate,
+      validateVolumeAttachmentUpdate,
+    ),
   ],
 ];

@@ -347,15 +347,16 @@ describe('node and storage kinds', () => {
     ]);
   });
 
-  it('CSIDriver names are driver names (at most 63 characters)', () => {
-    const d = {
+  it('CSIDriver names are DNS subdomains (storage validation ValidateCSIDriverName = NameIsDNSSubdomain)', () => {
+    const d = (name: string) => ({
       apiVersion: 'storage.k8s.io/v1',
       kind: 'CSIDriver',
-      metadata: { name: `${'a'.repeat(64)}.io` },
+      metadata: { name },
       spec: {},
-    };
-    expect(create(d)).toEqual([
-      `metadata.name: Invalid value: "${'a'.repeat(64)}.io": must be no more than 63 characters`,
+    });
+    expect(create(d(`${'a'.repeat(64)}.io`))).toEqual([]);
+    expect(create(d('Driver.IO'))).toEqual([
+      expect.stringMatching(/^metadata.name: Invalid value: "Driver.IO": a lowercase RFC 1123 subdomain/),
     ]);
   });
 });

@@ -15,6 +15,7 @@ import { podSecurityPlugin } from './pod-security.js';
 import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resource-quota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './service-account.js';
+import { storageObjectInUseProtectionPlugin } from './storage-object-in-use-protection.js';
 
 export * from './interface.js';
 
@@ -39,6 +40,7 @@ function orderedPlugins(deps: PluginDeps, config: AdmissionConfig) {
     priorityPlugin,
     new DefaultTolerationSeconds(deps.notReadyTolerationSeconds),
     defaultStorageClassPlugin,
+    storageObjectInUseProtectionPlugin,
     certificateApprovalPlugin(authorizer),
     certificateSigningPlugin(authorizer),
     certificateSubjectRestrictionPlugin,

@@ -2,8 +2,9 @@
 // every kubelet provisions, on its own disk, the claims of the `rancher.io/local-path` class the scheduler placed on
 // its node (`volume.kubernetes.io/selected-node`) — a directory `<root-dir>/local-path/pvc-<uid>_<ns>_<name>` and a
 // hostPath PV with node affinity to the node, pre-bound to the claim — and deletes the directory and the PV once a
-// Released volume's reclaim policy is Delete. It also makes sure the default StorageClass `standard` exists (kind's
-// name and settings: WaitForFirstConsumer, Delete, `storageclass.kubernetes.io/is-default-class: "true"`).
+// Released volume's reclaim policy is Delete (its finalizer keeps a PV deleted early until then). It also makes sure
+// the default StorageClass `standard` exists (kind's name and settings: WaitForFirstConsumer, Delete,
+// `storageclass.kubernetes.io/is-default-class: "true"`).
 // Being in the kubelet, it works the same in both modes (pm2 and compose): the node's disk is the kubelet's.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,12 @@ export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
 export const DEFAULT_STORAGE_CLASS_NAME = 'standard';
 /** local-path-provisioner's own annotation on its PVs: the node whose disk holds the directory */
 const ANN_PV_NODE = 'local.path.provisioner/selected-node';
+/**
+ * external-provisioner's finalizer on the volumes it must delete (HonorPVReclaimPolicy): a PV deleted by its admin
+ * while still Bound waits, Terminating, until it is Released and its directory is gone; without it pv-protection
+ * would let the object go first and the directory would be left behind.
+ */
+export const PROVISIONER_FINALIZER = 'external-provisioner.volume.kubernetes.io/finalizer';
 
 export function defaultStorageClass(): StorageClass {
   return {
@@ -110,7 +117,8 @@ export class LocalPathProvisioner {
       pv.metadata?.annotations?.[ANN_PV_NODE] === this.opts.nodeName &&
       pv.status?.phase === 'Released' &&
       pv.spec?.persistentVolumeReclaimPolicy === 'Delete' &&
-      !pv.metadata?.deletionTimestamp
+      // already deleted by someone else: only our finalizer's work is left (the directory)
+      (!pv.metadata?.deletionTimestamp || !!pv.metadata.finalizers?.includes(PROVISIONER_FINALIZER))
     );
   }
 
@@ -178,6 +186,7 @@ export class LocalPathProvisioner {
           [ANN_DYNAMICALLY_PROVISIONED]: LOCAL_PATH_PROVISIONER,
           [ANN_PV_NODE]: this.opts.nodeName,
         },
+        ...((sc.reclaimPolicy ?? 'Delete') === 'Delete' ? { finalizers: [PROVISIONER_FINALIZER] } : {}),
       },
       spec: {
         storageClassName: className,
@@ -224,13 +233,18 @@ export class LocalPathProvisioner {
     this.claimEvent(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
   }
 
-  /** reclaim policy Delete: the directory first (only ever one of ours), then the PV */
+  /** reclaim policy Delete: the directory first (only ever one of ours), then our finalizer, then the PV */
   private async delete(pv: PersistentVolume): Promise<void> {
     const dir = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
     if (dir && path.dirname(path.resolve(dir)) === path.resolve(this.dir))
       await fs.promises.rm(dir, { recursive: true, force: true });
     try {
-      await this.pvs.delete(pv.metadata!.name!);
+      if (pv.metadata?.finalizers?.includes(PROVISIONER_FINALIZER)) {
+        const updated = structuredClone(pv);
+        updated.metadata!.finalizers = pv.metadata.finalizers.filter((f) => f !== PROVISIONER_FINALIZER);
+        await this.pvs.update(updated);
+      }
+      if (!pv.metadata?.deletionTimestamp) await this.pvs.delete(pv.metadata!.name!);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }

@@ -31,7 +31,8 @@ describe('EphemeralVolumeController', () => {
   afterEach(() => ctrl?.stop());
 
   it('creates <pod>-<volume> from the template, owned by the pod, and again when it is deleted under the pod', async () => {
-    const c = await fakeCluster();
+    // no pvc-protection finalizer: the claim is deleted at once, as when the pod using it is not running yet
+    const c = await fakeCluster({ admission: { disable: ['StorageObjectInUseProtection'] } });
     ctrl = new EphemeralVolumeController({ client: c.client, informers: c.informers });
     await ctrl.run();
     const pod = await c.client.pods.create(myApp);

@@ -46,6 +46,10 @@ const events = (c: FakeCluster, name: string) =>
     .filter((e) => e.involvedObject.name === name)
     .map((e) => `${e.reason}: ${e.message}`);
 
+// the binder alone: no StorageObjectInUseProtection finalizers, so deleted claims and volumes go at once (the
+// protection controllers' own tests show them together with the binder)
+const BINDER_ONLY = { admission: { disable: ['StorageObjectInUseProtection'] } };
+
 describe('PersistentVolumeController (persistentvolume-binder)', () => {
   let ctrl: PersistentVolumeController | undefined;
   afterEach(() => ctrl?.stop());
@@ -60,7 +64,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   }
 
   it('binds the docs task claim to the static hostPath volume: both Bound, capacity and modes in the claim status', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await start(c);
     await pvs(c).create(taskPv());
     await until(() => pv(c, 'task-pv-volume')?.status?.phase === 'Available', 'PV Available');
@@ -89,7 +93,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   });
 
   it('picks the smallest volume that fits, and matches class, access modes and selector', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await start(c);
     await pvs(c).create(taskPv({ capacity: { storage: '1Gi' } }, 'small'));
     await pvs(c).create(taskPv({ capacity: { storage: '5Gi' } }, 'medium'));
@@ -115,7 +119,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   });
 
   it('binds a claim that names its volume, and a volume pre-bound to a claim; refuses a requested volume too small', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await start(c);
     await pvs(c).create(taskPv({ claimRef: { name: 'reserved', namespace: 'default' } }, 'prebound'));
     await pvs(c).create(taskPv({ capacity: { storage: '1Gi' } }, 'tiny'));
@@ -141,7 +145,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   });
 
   it('releases the volume of a deleted claim: Retain keeps it Released, Delete without a deleter is Failed', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await start(c);
     await pvs(c).create(taskPv({ persistentVolumeReclaimPolicy: 'Retain' }, 'keep'));
     await pvcs(c).create(taskClaim({ volumeName: 'keep' }, 'a'), { namespace: 'default' });
@@ -167,7 +171,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   });
 
   it('a bound claim whose volume is deleted is Lost', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await start(c);
     await pvs(c).create(taskPv());
     await pvcs(c).create(taskClaim(), { namespace: 'default' });
@@ -179,7 +183,7 @@ describe('PersistentVolumeController (persistentvolume-binder)', () => {
   });
 
   it('WaitForFirstConsumer: waits for the scheduler, then hands the claim to the class provisioner', async () => {
-    const c = await fakeCluster();
+    const c = await fakeCluster(BINDER_ONLY);
     await classes(c).create({
       apiVersion: 'storage.k8s.io/v1',
       kind: 'StorageClass',
