@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // kube-controller-manager for kubemu: `node dist/cmd/controller-manager.js --kubeconfig FILE [--controllers ...]`.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseDuration } from '../util/duration.js';
+import { RootCaCertPublisher } from '../controllers/rootcacertpublisher/publisher.js';
+import { TokensController } from '../controllers/serviceaccount/tokens-controller.js';
 import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
@@ -30,6 +34,10 @@ interface ControllerContext {
   informers: SharedInformerFactory;
   logger: Logger;
   flags: Flags;
+  /** --root-ca-file, else the kubeconfig's CA */
+  rootCa: string | undefined;
+  /** --service-account-private-key-file */
+  serviceAccountKey: KeyObject | undefined;
 }
 
 interface Flags {
@@ -49,7 +57,8 @@ interface Flags {
 const CONTROLLERS: {
   name: string;
   aliases: string[];
-  make(ctx: ControllerContext): RunnableController;
+  /** undefined: the controller cannot run with these flags (logged, as upstream's "skipping") */
+  make(ctx: ControllerContext): RunnableController | undefined;
 }[] = [
   {
     name: 'namespace-controller',
@@ -67,6 +76,28 @@ const CONTROLLERS: {
     aliases: ['serviceaccount'],
     make: (c) =>
       new ServiceAccountsController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'serviceaccount-token-controller',
+    aliases: ['serviceaccount-token'],
+    make: (c) =>
+      c.serviceAccountKey && c.rootCa
+        ? new TokensController({
+            client: c.client,
+            informers: c.informers,
+            logger: c.logger,
+            signingKey: c.serviceAccountKey,
+            rootCa: c.rootCa,
+          })
+        : undefined,
+  },
+  {
+    name: 'root-ca-certificate-publisher-controller',
+    aliases: ['root-ca-cert-publisher'],
+    make: (c) =>
+      c.rootCa
+        ? new RootCaCertPublisher({ client: c.client, informers: c.informers, logger: c.logger, rootCa: c.rootCa })
+        : undefined,
   },
   {
     name: 'resourcequota-controller',
@@ -206,6 +237,8 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
+      'root-ca-file': { type: 'string' },
+      'service-account-private-key-file': { type: 'string' },
     },
     check(values, kubeconfig) {
       requireKubeconfig(kubeconfig);
@@ -224,20 +257,34 @@ export function controllerManagerMain(argv: string[]): void {
             values['horizontal-pod-autoscaler-downscale-stabilization'],
           ),
         };
-        return { flags, enabled: enabledControllers(values.controllers) };
+        const read = (file: unknown): string | undefined =>
+          typeof file === 'string' && file ? readFileSync(file, 'utf8') : undefined;
+        const keyPem = read(values['service-account-private-key-file']);
+        return {
+          flags,
+          enabled: enabledControllers(values.controllers),
+          rootCaFile: read(values['root-ca-file']),
+          serviceAccountKey: keyPem ? createPrivateKey(keyPem) : undefined,
+        };
       } catch (err) {
         throw new UsageError('invalid flags', { err });
       }
     },
-    async start({ checked: { flags, enabled }, logger: log, connect, serveMetrics }) {
-      const { client } = connect();
+    async start({ checked: { flags, enabled, rootCaFile, serviceAccountKey }, logger: log, connect, serveMetrics }) {
+      const { client, credentials } = connect();
       const informers = new SharedInformerFactory({ client, logger: log });
-      const ctx: ControllerContext = { client, informers, logger: log, flags };
+      const rootCa = rootCaFile ?? credentials.caPem;
+      const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
       const running: { name: string; controller: RunnableController }[] = [];
       // Construct every controller first so all register handlers before any informer lists.
       for (const c of CONTROLLERS) {
         if (!enabled.has(c.name)) continue;
-        running.push({ name: c.name, controller: c.make(ctx) });
+        const controller = c.make(ctx);
+        if (!controller) {
+          log.warn({ controller: c.name }, 'skipping: --service-account-private-key-file or the root CA is not set');
+          continue;
+        }
+        running.push({ name: c.name, controller });
       }
       await serveMetrics();
       informers.start();

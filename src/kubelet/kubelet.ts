@@ -8,7 +8,6 @@ import {
   Informer,
   WorkQueue,
   keyOf,
-  type EventHandlers,
   type KubeClient,
 } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
@@ -19,6 +18,10 @@ import { unprivilegedPortStart } from '../util/privileged-ports.js';
 import { Backoff } from './backoff.js';
 import { activeProblems, nodeProblems } from './degraded.js';
 import type { EnvSources } from './env.js';
+import type { TokenRequest } from 'kubernetes-types/authentication/v1.js';
+import { ReferencedObjects } from './referenced-objects.js';
+import { ServiceAccountTokenManager } from './token-manager.js';
+import type { VolumeSources } from './volumes.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
@@ -74,8 +77,8 @@ export class Kubelet {
   private readonly queue: WorkQueue<string>;
   private readonly pods: Informer<Pod>;
   private readonly services: Informer<Service>;
-  private readonly configMaps: Informer<ConfigMap>;
-  private readonly secrets: Informer<Secret>;
+  private readonly configMaps: ReferencedObjects<ConfigMap>;
+  private readonly secrets: ReferencedObjects<Secret>;
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
   private closed = false;
@@ -100,29 +103,47 @@ export class Kubelet {
       indexers: { [VOLUME_SOURCE_INDEX]: volumeSourceKeys },
     });
     this.services = new Informer<Service>({ source: opts.client.services, name: 'services', logger: log });
-    // Upstream's kubelet watches the ConfigMaps and Secrets its pods mount and projects changes on the next sync;
-    // here a change enqueues the pods that mount it, so their volumes follow within moments.
-    this.configMaps = new Informer<ConfigMap>({
+    // Upstream's kubelet watches each ConfigMap and Secret its pods mount (the Node authorizer allows no more) and
+    // projects changes on the next sync; here a change enqueues the pods that mount it, so their volumes follow.
+    const mountersOf =
+      (kind: 'configmap' | 'secret') =>
+      (namespace: string, name: string): void => {
+        for (const p of this.pods.store.byIndex(VOLUME_SOURCE_INDEX, `${kind}/${namespace}/${name}`))
+          this.queue.add(keyOf(p));
+      };
+    this.configMaps = new ReferencedObjects<ConfigMap>({
       source: opts.client.configMaps,
       name: 'configmaps',
       logger: log,
+      onChange: mountersOf('configmap'),
     });
-    this.secrets = new Informer<Secret>({ source: opts.client.secrets, name: 'secrets', logger: log });
-    const mountersOf =
-      (kind: 'configmap' | 'secret') =>
-      (o: ConfigMap | Secret): void => {
-        for (const p of this.pods.store.byIndex(VOLUME_SOURCE_INDEX, `${kind}/${keyOf(o)}`))
-          this.queue.add(keyOf(p));
-      };
-    const sourceHandlers = (kind: 'configmap' | 'secret'): EventHandlers<ConfigMap | Secret> => ({
-      onAdd: mountersOf(kind),
+    this.secrets = new ReferencedObjects<Secret>({
+      source: opts.client.secrets,
+      name: 'secrets',
+      logger: log,
+      onChange: mountersOf('secret'),
+    });
+    const refs = (p: Pod, kind: 'configmap' | 'secret'): string[] =>
+      volumeSourceKeys(p)
+        .filter((k) => k.startsWith(`${kind}/`))
+        .map((k) => k.slice(kind.length + 1));
+    const hold = (p: Pod): void => {
+      this.configMaps.hold(refs(p, 'configmap'));
+      this.secrets.hold(refs(p, 'secret'));
+    };
+    const release = (p: Pod): void => {
+      this.configMaps.release(refs(p, 'configmap'));
+      this.secrets.release(refs(p, 'secret'));
+    };
+    this.pods.addEventHandler({
+      onAdd: hold,
       onUpdate: (o, n) => {
-        if (o !== n) mountersOf(kind)(n);
+        if (o === n) return;
+        hold(n);
+        release(o);
       },
-      onDelete: mountersOf(kind),
+      onDelete: release,
     });
-    this.configMaps.addEventHandler(sourceHandlers('configmap'));
-    this.secrets.addEventHandler(sourceHandlers('secret'));
     const enqueue = (p: Pod): void => this.queue.add(keyOf(p));
     // Our own status writes come back as updates; like upstream, only spec/metadata changes (and resyncs) sync a pod.
     const onUpdate = (o: Pod, n: Pod): void => {
@@ -246,12 +267,26 @@ export class Kubelet {
     };
     const { services, configMaps, secrets } = this;
     // The caches first; an object they have not seen yet (created a moment before the pod) is read from the API.
-    const envSources: EnvSources = {
+    // the pods' projected ServiceAccount tokens, from TokenRequest, bound to each pod (NodeRestriction checks it)
+    const tokens = new ServiceAccountTokenManager({
+      request: (namespace, name, tr) =>
+        client.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(name, 'token', tr, { namespace }),
+    });
+    const envSources: EnvSources & Pick<VolumeSources, 'serviceAccountToken'> = {
+      serviceAccountToken: (pod, source) =>
+        tokens.token({
+          namespace: pod.metadata?.namespace ?? 'default',
+          serviceAccountName: pod.spec?.serviceAccountName || 'default',
+          podName: pod.metadata?.name ?? '',
+          podUid: pod.metadata?.uid ?? '',
+          ...(source.audience ? { audience: source.audience } : {}),
+          expirationSeconds: source.expirationSeconds ?? 3600,
+        }),
       configMap: async (ns, name) =>
-        configMaps.store.getByName(ns, name) ??
+        configMaps.getByName(ns, name) ??
         (await getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns))),
       secret: async (ns, name) =>
-        secrets.store.getByName(ns, name) ??
+        secrets.getByName(ns, name) ??
         (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
       get services() {
         return services.store.list();
@@ -293,13 +328,9 @@ export class Kubelet {
     };
 
     this.services.start();
-    this.configMaps.start();
-    this.secrets.start();
     this.pods.start();
     await Promise.all([
       this.services.waitForSync(),
-      this.configMaps.waitForSync(),
-      this.secrets.waitForSync(),
       this.pods.waitForSync(),
     ]);
     // Pods this node ran before a restart keep their IPs when they can.
@@ -318,6 +349,7 @@ export class Kubelet {
       if (worker && (!pod || pod.metadata?.uid !== worker.uid)) {
         this.workers.delete(key);
         events.forget(worker.uid);
+        tokens.forgetPod(worker.uid);
         await worker.remove();
         worker = undefined;
       }

@@ -38,6 +38,7 @@ import {
   updateVolumes,
   VolumeError,
   type ProjectionCache,
+  type VolumeSources,
 } from './volumes.js';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 
@@ -51,7 +52,7 @@ export interface PodWorkerDeps {
   podNetworks?: PodNetworks;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
-  envSources: EnvSources;
+  envSources: EnvSources & Pick<VolumeSources, 'serviceAccountToken'>;
   /** the cluster DNS containers resolve with (dnsPolicy ClusterFirst) */
   dns?: ClusterDnsSettings;
   /** the node's /etc/resolv.conf text, for dnsPolicy Default */

@@ -29,7 +29,9 @@ import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
 import { GenericStore, type Target } from './store.js';
-import { SUBRESOURCES } from './subresources/index.js';
+import { SUBRESOURCES, type SubresourceHandler } from './subresources/index.js';
+import { tokenRequest } from './subresources/token.js';
+import type { TokenIssuer } from '../auth/serviceaccount/issuer.js';
 import { COMPONENT_STATUS_WARNING, componentStatuses, WatcherCensus } from './component-statuses.js';
 
 export interface RegistryOptions {
@@ -49,6 +51,8 @@ export interface RegistryOptions {
   admissionPlugins?: (deps: AdmissionDeps) => AdmissionPlugin[];
   /** checks that always run after the admission plugins and cannot be disabled (RBAC's escalation check) */
   policyChecks?: readonly AdmissionPlugin[];
+  /** the ServiceAccount token issuer behind serviceaccounts/token (absent: that subresource is refused) */
+  tokenIssuer?: () => TokenIssuer | undefined;
 }
 
 export class Registry implements ApiHandler {
@@ -59,6 +63,7 @@ export class Registry implements ApiHandler {
   private readonly store: GenericStore;
   /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
   private readonly census = new WatcherCensus();
+  private readonly subresources: Readonly<Record<string, SubresourceHandler>>;
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -68,6 +73,8 @@ export class Registry implements ApiHandler {
       nodePortRange: opts.nodePortRange ?? [30000, 32767],
     });
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
+    const issuer = opts.tokenIssuer ?? (() => undefined);
+    this.subresources = { ...SUBRESOURCES, token: tokenRequest(issuer) };
     const deps: AdmissionDeps = {
       api: this,
       clock: this.clock,
@@ -237,7 +244,7 @@ export class Registry implements ApiHandler {
       if (!allowed.verbs.includes(req.verb))
         throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
       if (!req.name) throw errors.badRequest('a subresource needs a name');
-      const handler = SUBRESOURCES[sub];
+      const handler = this.subresources[sub];
       if (!handler) throw errors.methodNotAllowed(`subresource ${sub} is served by the kubelet`);
       return handler(this.store, req, t);
     }

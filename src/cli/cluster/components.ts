@@ -13,6 +13,7 @@ import { writeKubeconfig } from '../../util/kubeconfig.js';
 import {
   ensureKubeletServingCertificate,
   KUBELET_PKI_FILES,
+  PKI_FILES,
   type CertificateAuthority,
 } from '../../util/pki.js';
 import {
@@ -82,6 +83,8 @@ export type ComponentKind =
   | {
       command: string;
       scope: 'node';
+      /** its own identity (one credential for every node's instance); default: the node's, `system:node:<name>` */
+      user?: string;
       /** started with the apiserver, before the rest: what `kubemu up` waits for (Ready nodes) needs only these */
       gatesReady?: true;
       args(cluster: ClusterSettings, node: NodeLayout): string[];
@@ -94,7 +97,11 @@ export const COMPONENTS: readonly ComponentKind[] = [
     scope: 'cluster',
     user: CONTROLLER_MANAGER_USER,
     groups: CONTROLLER_MANAGER_GROUPS,
-    args: () => [],
+    // the legacy token controller signs with the ServiceAccount key; the root CA goes into kube-root-ca.crt
+    args: (c) => [
+      ...['--root-ca-file', clusterPaths(c.stateDir).caCert],
+      ...['--service-account-private-key-file', join(clusterPaths(c.stateDir).pki, PKI_FILES.serviceAccountKey)],
+    ],
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
@@ -144,9 +151,11 @@ export const COMPONENTS: readonly ComponentKind[] = [
       ...(c.containerLogMaxFiles ? ['--container-log-max-files', String(c.containerLogMaxFiles)] : []),
     ],
   },
+  // upstream's kube-proxy identity, bound to system:node-proxier by the bootstrap policy
   {
     command: 'kube-proxy',
     scope: 'node',
+    user: KUBE_PROXY_USER,
     args: (c, n) => [
       ...['--node-name', n.name, '--node-ip', n.ip],
       ...(c.netns ? ['--proxy-mode', 'nftables', '--cluster-cidr', NETNS_CLUSTER_CIDR] : []),
@@ -260,9 +269,10 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
     add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
   for (const node of c.nodes) {
-    const token = ensureNodeToken(c.stateDir, node.name);
+    const nodeToken = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
       if (kind.scope !== 'node') continue;
+      const token = kind.user ? ensureComponentToken(c.stateDir, kind.user) : nodeToken;
       const placement = c.netns ? { in: 'node' as const, node: node.name } : undefined;
       add(
         kind.command,
