@@ -178,7 +178,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   ): { user: UserInfo; audiences?: string[] } | { error: string } | undefined => {
     const fromFile = authenticator.authenticateToken(token);
     if (fromFile) return { user: fromFile };
-    return serviceAccountTokens.authenticate(token, audiences);
+    const result = serviceAccountTokens.authenticate(token, audiences);
+    // upstream's group adder wraps the whole chain, TokenReview's answers included
+    if (result && 'user' in result && !result.user.groups.includes(AUTHENTICATED_GROUP))
+      result.user.groups.push(AUTHENTICATED_GROUP);
+    return result;
   };
   const bearerUser = (req: IncomingMessage): UserInfo | undefined => {
     const token = tokenFromHeaders(req.headers);
