@@ -232,7 +232,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }),
     oidcRoutes(
       () => tokenIssuer,
-      () => `${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo | null)?.port ?? opts.port ?? 6443}`,
+      () =>
+        `${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo | null)?.port ?? opts.port ?? 6443}`,
     ),
     kubeletLogsRoute({
       handler: registry,
@@ -251,7 +252,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authorize: (req, url, user) => authorizeHttpRequest(authorization.authorizer, req, url, user),
     // with RBAC, /healthz, /livez, /readyz and /version are system:public-info-viewer's to allow
     publicPaths: new Set(
-      authorization.mode !== 'AlwaysAllow' ? DASHBOARD_PUBLIC_PATHS : [...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS],
+      authorization.mode !== 'AlwaysAllow'
+        ? DASHBOARD_PUBLIC_PATHS
+        : [...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS],
     ),
     logger: log.child({ module: 'rest' }),
     routes,

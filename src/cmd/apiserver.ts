@@ -62,7 +62,9 @@ export function apiserverMain(argv: string[]): void {
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
       authorizationMode,
       anonymousAuth: values['anonymous-auth'] !== 'false',
-      ...(values['service-account-issuer'].length ? { serviceAccountIssuers: values['service-account-issuer'] } : {}),
+      ...(values['service-account-issuer'].length
+        ? { serviceAccountIssuers: values['service-account-issuer'] }
+        : {}),
       ...(values['api-audiences'] ? { apiAudiences: pluginList(values['api-audiences']) } : {}),
       ...(values['service-account-signing-key-file']
         ? { serviceAccountSigningKeyFile: values['service-account-signing-key-file'] }

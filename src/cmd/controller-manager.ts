@@ -96,7 +96,12 @@ const CONTROLLERS: {
     aliases: ['root-ca-cert-publisher'],
     make: (c) =>
       c.rootCa
-        ? new RootCaCertPublisher({ client: c.client, informers: c.informers, logger: c.logger, rootCa: c.rootCa })
+        ? new RootCaCertPublisher({
+            client: c.client,
+            informers: c.informers,
+            logger: c.logger,
+            rootCa: c.rootCa,
+          })
         : undefined,
   },
   {
@@ -270,7 +275,12 @@ export function controllerManagerMain(argv: string[]): void {
         throw new UsageError('invalid flags', { err });
       }
     },
-    async start({ checked: { flags, enabled, rootCaFile, serviceAccountKey }, logger: log, connect, serveMetrics }) {
+    async start({
+      checked: { flags, enabled, rootCaFile, serviceAccountKey },
+      logger: log,
+      connect,
+      serveMetrics,
+    }) {
       const { client, credentials } = connect();
       const informers = new SharedInformerFactory({ client, logger: log });
       const rootCa = rootCaFile ?? credentials.caPem;
@@ -281,7 +291,10 @@ export function controllerManagerMain(argv: string[]): void {
         if (!enabled.has(c.name)) continue;
         const controller = c.make(ctx);
         if (!controller) {
-          log.warn({ controller: c.name }, 'skipping: --service-account-private-key-file or the root CA is not set');
+          log.warn(
+            { controller: c.name },
+            'skipping: --service-account-private-key-file or the root CA is not set',
+          );
           continue;
         }
         running.push({ name: c.name, controller });

@@ -3,13 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import {
-  EventRecorder,
-  Informer,
-  WorkQueue,
-  keyOf,
-  type KubeClient,
-} from '../client/index.js';
+import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
@@ -270,7 +264,9 @@ export class Kubelet {
     // the pods' projected ServiceAccount tokens, from TokenRequest, bound to each pod (NodeRestriction checks it)
     const tokens = new ServiceAccountTokenManager({
       request: (namespace, name, tr) =>
-        client.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(name, 'token', tr, { namespace }),
+        client.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(name, 'token', tr, {
+          namespace,
+        }),
     });
     const envSources: EnvSources & Pick<VolumeSources, 'serviceAccountToken'> = {
       serviceAccountToken: (pod, source) =>
@@ -286,8 +282,7 @@ export class Kubelet {
         configMaps.getByName(ns, name) ??
         (await getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns))),
       secret: async (ns, name) =>
-        secrets.getByName(ns, name) ??
-        (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
+        secrets.getByName(ns, name) ?? (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
       get services() {
         return services.store.list();
       },
@@ -329,10 +324,7 @@ export class Kubelet {
 
     this.services.start();
     this.pods.start();
-    await Promise.all([
-      this.services.waitForSync(),
-      this.pods.waitForSync(),
-    ]);
+    await Promise.all([this.services.waitForSync(), this.pods.waitForSync()]);
     // Pods this node ran before a restart keep their IPs when they can.
     const reserved = new Map<string, string>();
     for (const p of this.pods.store.list()) {

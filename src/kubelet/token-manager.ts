@@ -41,7 +41,9 @@ export class ServiceAccountTokenManager {
 
   /** The pod's token: cached while fresh, else requested anew (an error then, with a cached token still valid, keeps it). */
   async token(t: TokenRequestTarget): Promise<string> {
-    const key = [t.namespace, t.serviceAccountName, t.podUid, t.audience ?? '', t.expirationSeconds].join('\0');
+    const key = [t.namespace, t.serviceAccountName, t.podUid, t.audience ?? '', t.expirationSeconds].join(
+      '\0',
+    );
     const cached = this.cache.get(key);
     if (cached && !this.requiresRefresh(cached.tr)) return cached.tr.status!.token;
     const tr: TokenRequest = {
@@ -57,12 +59,15 @@ export class ServiceAccountTokenManager {
     try {
       const got = await this.opts.request(t.namespace, t.serviceAccountName, tr);
       if (!got.status?.token || !got.status.expirationTimestamp)
-        throw new Error(`the apiserver answered the TokenRequest for ${t.namespace}/${t.serviceAccountName} without a token`);
+        throw new Error(
+          `the apiserver answered the TokenRequest for ${t.namespace}/${t.serviceAccountName} without a token`,
+        );
       // what was asked, with what came back: the refresh schedule reads the requested lifetime
       this.cache.set(key, { tr: { ...got, spec: { ...tr.spec, ...got.spec } }, podUid: t.podUid });
       return got.status.token;
     } catch (err) {
-      if (cached && this.now() < Date.parse(cached.tr.status!.expirationTimestamp)) return cached.tr.status!.token;
+      if (cached && this.now() < Date.parse(cached.tr.status!.expirationTimestamp))
+        return cached.tr.status!.token;
       throw err;
     }
   }

@@ -157,7 +157,8 @@ async function volumeFiles(
         );
       else if (src.downwardAPI) files.push(...fromDownward(src.downwardAPI.items ?? [], mode));
       else if (src.serviceAccountToken) {
-        if (!sources.serviceAccountToken) throw setupFailed('no apiserver to request service account tokens from');
+        if (!sources.serviceAccountToken)
+          throw setupFailed('no apiserver to request service account tokens from');
         let token: string;
         try {
           token = await sources.serviceAccountToken(pod, src.serviceAccountToken);

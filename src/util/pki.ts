@@ -1,7 +1,13 @@
 // The cluster's PKI: a CA made once per cluster, the apiserver's serving and kubelet-client certificates, the
 // kubelets' serving certificates, and leaf certificates on demand.
 import type * as x509 from '@peculiar/x509';
-import { createPrivateKey, createPublicKey, generateKeyPair, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  webcrypto,
+  X509Certificate as NodeX509Certificate,
+} from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';

@@ -23,7 +23,17 @@ const must = (r: Run, what: string): string => {
 const kubectlWithToken = (token: string, args: string[]): Promise<Run> =>
   run(
     'kubectl',
-    ['--kubeconfig', '/dev/null', '--server', server, '--certificate-authority', caFile, '--token', token, ...args],
+    [
+      '--kubeconfig',
+      '/dev/null',
+      '--server',
+      server,
+      '--certificate-authority',
+      caFile,
+      '--token',
+      token,
+      ...args,
+    ],
     process.env,
     { timeoutMs: 30_000 },
   );
@@ -83,7 +93,11 @@ describe('ServiceAccount tokens in pods', () => {
     expect(vol.projected.sources).toEqual([
       { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
       { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      {
+        downwardAPI: {
+          items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+        },
+      },
     ]);
     expect(pod.spec.containers[0].volumeMounts).toContainEqual({
       name: vol.name,
@@ -94,9 +108,18 @@ describe('ServiceAccount tokens in pods', () => {
       const logs = await c.kubectl(['logs', 'api-client']);
       return logs.stdout.includes('namespace=default code=403') || undefined;
     });
-    must(await c.kubectl(['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods']), 'create role');
     must(
-      await c.kubectl(['create', 'rolebinding', 'default-pod-reader', '--role=pod-reader', '--serviceaccount=default:default']),
+      await c.kubectl(['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods']),
+      'create role',
+    );
+    must(
+      await c.kubectl([
+        'create',
+        'rolebinding',
+        'default-pod-reader',
+        '--role=pod-reader',
+        '--serviceaccount=default:default',
+      ]),
       'create rolebinding',
     );
     await c.waitFor('200 from the pod', async () => {
@@ -105,20 +128,34 @@ describe('ServiceAccount tokens in pods', () => {
     });
     // the token the kubelet wrote is the pod's: TokenReview names the ServiceAccount and the pod
     const token = must(
-      await c.kubectl(['exec', 'api-client', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token']),
+      await c.kubectl([
+        'exec',
+        'api-client',
+        '--',
+        'cat',
+        '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      ]),
       'read token',
     ).trim();
     const review = JSON.parse(
       must(
         await c.kubectl(['create', '-f', '-', '-o', 'json'], {
-          input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }),
+          input: JSON.stringify({
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token },
+          }),
         }),
         'TokenReview',
       ),
     );
     expect(review.status.authenticated).toBe(true);
     expect(review.status.user.username).toBe('system:serviceaccount:default:default');
-    expect(review.status.user.groups).toEqual(['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+    expect(review.status.user.groups).toEqual([
+      'system:serviceaccounts',
+      'system:serviceaccounts:default',
+      'system:authenticated',
+    ]);
     expect(review.status.user.extra['authentication.kubernetes.io/pod-name']).toEqual(['api-client']);
     expect(review.status.user.extra['authentication.kubernetes.io/pod-uid']).toEqual([pod.metadata.uid]);
     // the kube-root-ca.crt ConfigMap is in every namespace, holding the cluster CA
@@ -130,7 +167,7 @@ describe('ServiceAccount tokens in pods', () => {
     expect(cm.data['ca.crt']).toBe(readFileSync(caFile, 'utf8'));
     // the pod's token dies with the pod
     must(await c.kubectl(['delete', 'pod', 'api-client', '--grace-period=0', '--force']), 'delete pod');
-    await c.waitFor('the deleted pod\'s token refused', async () => {
+    await c.waitFor("the deleted pod's token refused", async () => {
       const r = await kubectlWithToken(token, ['get', 'pods']);
       return (r.code !== 0 && /Unauthorized/.test(r.stderr)) || undefined;
     });
@@ -157,7 +194,9 @@ spec:
     expect(logs).toMatch(/No such file or directory/);
     expect(logs).toMatch(/KUBERNETES_SERVICE_HOST=\S+/);
     const pod = await c.getJson(['get', 'pod', 'no-token', '-o', 'json']);
-    expect((pod.spec.volumes ?? []).filter((v: { name: string }) => v.name.startsWith('kube-api-access-'))).toEqual([]);
+    expect(
+      (pod.spec.volumes ?? []).filter((v: { name: string }) => v.name.startsWith('kube-api-access-')),
+    ).toEqual([]);
     must(await c.kubectl(['delete', 'pod', 'no-token', '--grace-period=0', '--force']), 'delete');
   }, 120_000);
 });
@@ -167,7 +206,9 @@ describe('kubectl create token', () => {
     must(await c.kubectl(['create', 'serviceaccount', 'bot']), 'create sa');
     const tooShort = await c.kubectl(['create', 'token', 'bot', '--duration=1m']);
     expect(tooShort.code).not.toBe(0);
-    expect(tooShort.stderr).toContain('spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes');
+    expect(tooShort.stderr).toContain(
+      'spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+    );
     const token = must(await c.kubectl(['create', 'token', 'bot', '--duration=15m']), 'create token').trim();
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     expect(claims.iss).toBe('https://kubernetes.default.svc.cluster.local');
@@ -182,12 +223,24 @@ describe('kubectl create token', () => {
       'secrets is forbidden: User "system:serviceaccount:default:bot" cannot list resource "secrets" in API group "" in the namespace "default"',
     );
     // a token for another audience is not the apiserver's
-    const other = must(await c.kubectl(['create', 'token', 'bot', '--audience=vault']), 'create token --audience').trim();
+    const other = must(
+      await c.kubectl(['create', 'token', 'bot', '--audience=vault']),
+      'create token --audience',
+    ).trim();
     expect((await kubectlWithToken(other, ['auth', 'whoami'])).stderr).toMatch(/Unauthorized/);
     // bound to a Secret: it lives as long as the Secret
-    must(await c.kubectl(['create', 'secret', 'generic', 'bot-anchor', '--from-literal=a=b']), 'create secret');
+    must(
+      await c.kubectl(['create', 'secret', 'generic', 'bot-anchor', '--from-literal=a=b']),
+      'create secret',
+    );
     const bound = must(
-      await c.kubectl(['create', 'token', 'bot', '--bound-object-kind=Secret', '--bound-object-name=bot-anchor']),
+      await c.kubectl([
+        'create',
+        'token',
+        'bot',
+        '--bound-object-kind=Secret',
+        '--bound-object-name=bot-anchor',
+      ]),
       'create bound token',
     ).trim();
     must(await kubectlWithToken(bound, ['auth', 'whoami']), 'bound token whoami');
@@ -199,12 +252,17 @@ describe('kubectl create token', () => {
     must(await c.kubectl(['delete', 'serviceaccount', 'bot']), 'delete sa');
     await c.waitFor('token refused after the ServiceAccount is gone', async () => {
       const r = await kubectlWithToken(token, ['get', 'pods']);
-      return (r.code !== 0 && r.stderr.includes('error: You must be logged in to the server (Unauthorized)')) || undefined;
+      return (
+        (r.code !== 0 && r.stderr.includes('error: You must be logged in to the server (Unauthorized)')) ||
+        undefined
+      );
     });
   }, 120_000);
 
   it('serves OIDC discovery and the JWKS that verify the tokens', async () => {
-    const config = JSON.parse(must(await c.kubectl(['get', '--raw', '/.well-known/openid-configuration']), 'discovery'));
+    const config = JSON.parse(
+      must(await c.kubectl(['get', '--raw', '/.well-known/openid-configuration']), 'discovery'),
+    );
     expect(config.issuer).toBe('https://kubernetes.default.svc.cluster.local');
     expect(config.jwks_uri).toMatch(/^https:\/\/.+\/openid\/v1\/jwks$/);
     expect(config.id_token_signing_alg_values_supported).toEqual(['RS256']);
@@ -219,7 +277,10 @@ describe('kubectl create token', () => {
 
 describe('the Node authorizer and NodeRestriction', () => {
   it("a kubelet's credential reads only its own pods' secrets and modifies only its own Node", async () => {
-    must(await c.kubectl(['create', 'secret', 'generic', 'on-node-2', '--from-literal=password=s3cret']), 'secret');
+    must(
+      await c.kubectl(['create', 'secret', 'generic', 'on-node-2', '--from-literal=password=s3cret']),
+      'secret',
+    );
     const manifest = `apiVersion: v1
 kind: Pod
 metadata:
@@ -254,10 +315,16 @@ spec:
     );
     const relabel = await kubectlAsNode('node-1', ['label', 'node', 'node-2', 'stolen=yes']);
     expect(relabel.code).not.toBe(0);
-    expect(relabel.stderr).toContain('nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"');
+    expect(relabel.stderr).toContain(
+      'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
+    );
     must(await kubectlAsNode('node-1', ['label', 'node', 'node-1', 'mine=yes']), 'label own node');
     // the kubelets are no longer cluster-admins
-    expect((await kubectlAsNode('node-1', ['auth', 'whoami', '-o', 'json'])).stdout).not.toContain('system:masters');
-    expect((await kubectlAsNode('node-1', ['delete', 'namespace', 'elsewhere'])).stderr).toContain('forbidden');
+    expect((await kubectlAsNode('node-1', ['auth', 'whoami', '-o', 'json'])).stdout).not.toContain(
+      'system:masters',
+    );
+    expect((await kubectlAsNode('node-1', ['delete', 'namespace', 'elsewhere'])).stderr).toContain(
+      'forbidden',
+    );
   }, 120_000);
 });

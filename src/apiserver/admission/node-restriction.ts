@@ -3,7 +3,12 @@
 // pods) and tokens bound to those pods. Requests by anyone but a node pass untouched.
 import type { KubeObject } from '../../api/request.js';
 import { NODE_LEASE_NAMESPACE, nodeIdentity } from '../auth/node/node-authorizer.js';
-import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin, type AdmissionStore } from './interface.js';
+import {
+  admissionForbidden,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type AdmissionStore,
+} from './interface.js';
 
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 /** labels a node may not set on itself (upstream's node-restriction.kubernetes.io/ prefix) */
@@ -18,7 +23,10 @@ async function admitPod(node: string, a: AdmissionAttributes, store: AdmissionSt
       if (a.operation === 'CREATE') {
         const pod = a.object;
         if (pod?.metadata?.annotations?.[MIRROR_POD_ANNOTATION] === undefined)
-          throw admissionForbidden(a, `pod does not have "${MIRROR_POD_ANNOTATION}" annotation, node "${node}" can only create mirror pods`);
+          throw admissionForbidden(
+            a,
+            `pod does not have "${MIRROR_POD_ANNOTATION}" annotation, node "${node}" can only create mirror pods`,
+          );
         if (nodeNameOf(pod) !== node)
           throw admissionForbidden(a, `node "${node}" can only create pods with spec.nodeName set to itself`);
         return;
@@ -34,7 +42,10 @@ async function admitPod(node: string, a: AdmissionAttributes, store: AdmissionSt
       if (a.operation !== 'UPDATE') return;
       const existing = a.oldObject ?? (await store.get('', 'pods', a.namespace, a.name));
       if (nodeNameOf(existing) !== node)
-        throw admissionForbidden(a, `node "${node}" can only update pod status for pods with spec.nodeName set to itself`);
+        throw admissionForbidden(
+          a,
+          `node "${node}" can only update pod status for pods with spec.nodeName set to itself`,
+        );
       return;
     }
     case 'eviction': {
@@ -55,7 +66,8 @@ function labelsChanged(before: Record<string, string>, after: Record<string, str
 
 function admitNode(node: string, a: AdmissionAttributes): void {
   const requested = a.name || (a.object?.metadata?.name ?? '');
-  if (requested !== node) throw admissionForbidden(a, `node "${node}" is not allowed to modify node "${requested}"`);
+  if (requested !== node)
+    throw admissionForbidden(a, `node "${node}" is not allowed to modify node "${requested}"`);
   if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
   const before = a.oldObject?.metadata?.labels ?? {};
   const after = a.object?.metadata?.labels ?? {};
@@ -63,15 +75,19 @@ function admitNode(node: string, a: AdmissionAttributes): void {
   if (forbidden.length)
     throw admissionForbidden(a, `is not allowed to modify labels: ${forbidden.join(', ')}`);
   if (a.operation === 'UPDATE' && a.subresource === '') {
-    const taints = (o: KubeObject | undefined) => JSON.stringify((o?.['spec'] as { taints?: unknown } | undefined)?.taints ?? []);
-    if (taints(a.oldObject) !== taints(a.object)) throw admissionForbidden(a, 'node is not allowed to modify taints');
+    const taints = (o: KubeObject | undefined) =>
+      JSON.stringify((o?.['spec'] as { taints?: unknown } | undefined)?.taints ?? []);
+    if (taints(a.oldObject) !== taints(a.object))
+      throw admissionForbidden(a, 'node is not allowed to modify taints');
   }
 }
 
 async function admitToken(node: string, a: AdmissionAttributes, store: AdmissionStore): Promise<void> {
   if (a.operation !== 'CREATE' || a.subresource !== 'token') return;
-  const ref = (a.object?.['spec'] as { boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } } | undefined)
-    ?.boundObjectRef;
+  const ref = (
+    a.object?.['spec'] as
+      { boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } } | undefined
+  )?.boundObjectRef;
   if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name)
     throw admissionForbidden(a, 'node requested token not bound to a pod');
   if (!ref.uid) throw admissionForbidden(a, 'node requested token with a pod binding without a uid');

@@ -74,7 +74,9 @@ function tokenVolume(name: string): Volume {
  */
 function mountServiceAccountToken(spec: PodSpec): void {
   const containers: Container[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-  const needs = containers.filter((c) => !(c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH));
+  const needs = containers.filter(
+    (c) => !(c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH),
+  );
   if (needs.length === 0) return;
   const existing = (spec.volumes ?? []).find((v) => v.name.startsWith(VOLUME_PREFIX) && v.projected);
   let name = existing?.name;

@@ -70,7 +70,13 @@ export class AuthObjects implements ServiceAccountObjects {
         }
       },
     });
-    this.mirrors = [this.serviceAccounts, this.secrets, this.nodes, this.pods, this.pvcs] as RegistryMirror<unknown>[];
+    this.mirrors = [
+      this.serviceAccounts,
+      this.secrets,
+      this.nodes,
+      this.pods,
+      this.pvcs,
+    ] as RegistryMirror<unknown>[];
   }
 
   async start(): Promise<void> {

@@ -8,7 +8,8 @@ import type { Logger } from '../../util/logger.js';
 /** the apiserver's own identity towards its registry */
 const SYSTEM = { username: 'system:apiserver', groups: ['system:masters'] };
 
-export const objectKey = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+export const objectKey = (o: KubeObject): string =>
+  `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export interface MirrorOptions<T> {
   api: ApiHandler;
@@ -81,7 +82,11 @@ export class RegistryMirror<T> {
             group,
             version,
             resource,
-            options: { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
+            options: {
+              sendInitialEvents: true,
+              allowWatchBookmarks: true,
+              resourceVersionMatch: 'NotOlderThan',
+            },
             user: SYSTEM,
           },
           {

@@ -100,7 +100,10 @@ export const COMPONENTS: readonly ComponentKind[] = [
     // the legacy token controller signs with the ServiceAccount key; the root CA goes into kube-root-ca.crt
     args: (c) => [
       ...['--root-ca-file', clusterPaths(c.stateDir).caCert],
-      ...['--service-account-private-key-file', join(clusterPaths(c.stateDir).pki, PKI_FILES.serviceAccountKey)],
+      ...[
+        '--service-account-private-key-file',
+        join(clusterPaths(c.stateDir).pki, PKI_FILES.serviceAccountKey),
+      ],
     ],
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy

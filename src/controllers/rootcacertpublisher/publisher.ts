@@ -41,13 +41,15 @@ export class RootCaCertPublisher {
     const clock = opts.clock ?? realClock;
     this.queue = new WorkQueue<string>({ name: 'root_ca_cert_publisher', clock, logger: this.log });
     this.ownsInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformerFactory({ client: this.client, clock, logger: this.log });
+    this.informers =
+      opts.informers ?? new SharedInformerFactory({ client: this.client, clock, logger: this.log });
     this.namespaces = this.informers.namespaces();
     this.configMaps = this.informers.forResource('configmaps', this.client.configMaps);
     const enqueueNs = (ns: Namespace): void => this.queue.add(ns.metadata?.name ?? '');
     this.namespaces.addEventHandler({ onAdd: enqueueNs, onUpdate: (_o, ns) => enqueueNs(ns) });
     const enqueueCm = (cm: ConfigMap): void => {
-      if (cm.metadata?.name === ROOT_CA_CONFIGMAP && cm.metadata.namespace) this.queue.add(cm.metadata.namespace);
+      if (cm.metadata?.name === ROOT_CA_CONFIGMAP && cm.metadata.namespace)
+        this.queue.add(cm.metadata.namespace);
     };
     this.configMaps.addEventHandler({ onUpdate: (_o, cm) => enqueueCm(cm), onDelete: enqueueCm });
   }
@@ -79,26 +81,39 @@ export class RootCaCertPublisher {
           {
             apiVersion: 'v1',
             kind: 'ConfigMap',
-            metadata: { name: ROOT_CA_CONFIGMAP, namespace, annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION } },
+            metadata: {
+              name: ROOT_CA_CONFIGMAP,
+              namespace,
+              annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION },
+            },
             data: { 'ca.crt': this.rootCa },
           },
           { namespace },
         );
         return;
       }
-      if (cm.data?.['ca.crt'] === this.rootCa && cm.metadata?.annotations?.[DESCRIPTION_ANNOTATION] === DESCRIPTION)
+      if (
+        cm.data?.['ca.crt'] === this.rootCa &&
+        cm.metadata?.annotations?.[DESCRIPTION_ANNOTATION] === DESCRIPTION
+      )
         return;
       await this.client.configMaps.update(
         {
           ...cm,
-          metadata: { ...cm.metadata, annotations: { ...cm.metadata?.annotations, [DESCRIPTION_ANNOTATION]: DESCRIPTION } },
+          metadata: {
+            ...cm.metadata,
+            annotations: { ...cm.metadata?.annotations, [DESCRIPTION_ANNOTATION]: DESCRIPTION },
+          },
           data: { ...cm.data, 'ca.crt': this.rootCa },
         },
         { namespace },
       );
     } catch (err) {
       // a namespace going away refuses new objects; the cache lagging behind a create is a conflict: nothing to do
-      if (err instanceof ApiError && (err.reason === 'AlreadyExists' || err.reason === 'Forbidden' || err.reason === 'NotFound'))
+      if (
+        err instanceof ApiError &&
+        (err.reason === 'AlreadyExists' || err.reason === 'Forbidden' || err.reason === 'NotFound')
+      )
         return;
       throw err;
     }

@@ -6,8 +6,8 @@ import type { KeyObject } from 'node:crypto';
 import type { Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
 import { WorkQueue, type Informer, type KubeClient } from '../../client/index.js';
-import { legacyClaims } from '../../apiserver/auth/serviceaccount/claims.js';
-import { signJwt } from '../../apiserver/auth/serviceaccount/jwt.js';
+import { legacyClaims } from '../../api/serviceaccount-claims.js';
+import { signJwt } from '../../util/jwt.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { SharedInformerFactory } from '../common/informers.js';
@@ -46,11 +46,13 @@ export class TokensController {
     const clock = opts.clock ?? realClock;
     this.queue = new WorkQueue<string>({ name: 'serviceaccount_tokens_secret', clock, logger: this.log });
     this.ownsInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformerFactory({ client: this.client, clock, logger: this.log });
+    this.informers =
+      opts.informers ?? new SharedInformerFactory({ client: this.client, clock, logger: this.log });
     this.secrets = this.informers.forResource('secrets', this.client.secrets);
     this.serviceAccounts = this.informers.forResource('serviceaccounts', this.client.serviceAccounts);
     const enqueue = (s: Secret): void => {
-      if (s.type === SERVICE_ACCOUNT_TOKEN_TYPE) this.queue.add(`${s.metadata?.namespace}/${s.metadata?.name}`);
+      if (s.type === SERVICE_ACCOUNT_TOKEN_TYPE)
+        this.queue.add(`${s.metadata?.namespace}/${s.metadata?.name}`);
     };
     this.secrets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s) });
     // a ServiceAccount going or coming: its token Secrets are looked at again
@@ -90,8 +92,14 @@ export class TokensController {
       if (!sa || (wantUid && sa.metadata?.uid !== wantUid)) {
         // the ServiceAccount is gone (or another one has its name): its token must not outlive it
         if (!sa && !(await this.serviceAccountExists(namespace, saName))) {
-          await this.client.secrets.delete(name, { namespace, preconditions: { uid: secret.metadata?.uid ?? '' } });
-          this.log.info({ namespace, secret: name, serviceAccount: saName }, 'deleted token secret of a deleted ServiceAccount');
+          await this.client.secrets.delete(name, {
+            namespace,
+            preconditions: { uid: secret.metadata?.uid ?? '' },
+          });
+          this.log.info(
+            { namespace, secret: name, serviceAccount: saName },
+            'deleted token secret of a deleted ServiceAccount',
+          );
         }
         return;
       }
@@ -105,7 +113,10 @@ export class TokensController {
       await this.client.secrets.update(
         {
           ...secret,
-          metadata: { ...secret.metadata, annotations: { ...annotations, [SERVICE_ACCOUNT_UID_ANNOTATION]: uid } },
+          metadata: {
+            ...secret.metadata,
+            annotations: { ...annotations, [SERVICE_ACCOUNT_UID_ANNOTATION]: uid },
+          },
           data: { ...data, token: b64(token), 'ca.crt': b64(this.opts.rootCa), namespace: b64(namespace) },
         },
         { namespace },

@@ -27,7 +27,8 @@ function secretNames(pod: Pod): string[] {
   for (const s of pod.spec?.imagePullSecrets ?? []) if (s.name) names.push(s.name);
   for (const c of containers(pod)) {
     for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.push(e.secretRef.name);
-    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.push(e.valueFrom.secretKeyRef.name);
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef?.name) names.push(e.valueFrom.secretKeyRef.name);
   }
   for (const v of pod.spec?.volumes ?? []) names.push(...volumeSecretNames(v));
   return names;
@@ -139,7 +140,7 @@ export class NodeGraph {
 
   private count(edges: PodEdges, delta: number): void {
     let reach = this.reach.get(edges.nodeName);
-    if (!reach) this.reach.set(edges.nodeName, (reach = new Map()));
+    if (!reach) this.reach.set(edges.nodeName, (reach = new Map<string, number>()));
     for (const ref of edges.refs) {
       const slash = ref.indexOf('/');
       const key = `${ref.slice(0, slash)}/${edges.namespace}/${ref.slice(slash + 1)}`;

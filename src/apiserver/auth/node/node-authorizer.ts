@@ -65,14 +65,20 @@ export class NodeAuthorizer implements Authorizer {
     return { resourceRules: [], nonResourceRules: [], incomplete: true };
   }
 
-  private staticRules(attrs: { resource?: ResourceAttributes; nonResource?: NonResourceAttributes }): boolean {
+  private staticRules(attrs: {
+    resource?: ResourceAttributes;
+    nonResource?: NonResourceAttributes;
+  }): boolean {
     return this.nodeRules.some((rule) =>
-      attrs.resource ? resourceRuleAllows(attrs.resource, rule) : nonResourceRuleAllows(attrs.nonResource ?? {}, rule),
+      attrs.resource
+        ? resourceRuleAllows(attrs.resource, rule)
+        : nonResourceRuleAllows(attrs.nonResource ?? {}, rule),
     );
   }
 
   private readNamespaced(node: string, type: VertexType, r: ResourceAttributes): Decision {
-    if (!['get', 'list', 'watch'].includes(r.verb ?? '')) return noOpinion('can only read resources of this type');
+    if (!['get', 'list', 'watch'].includes(r.verb ?? ''))
+      return noOpinion('can only read resources of this type');
     if (r.subresource) return noOpinion('cannot read subresource');
     if (!r.namespace) return noOpinion('can only read namespaced object of this type');
     return this.path(node, type, r);
@@ -90,7 +96,8 @@ export class NodeAuthorizer implements Authorizer {
   }
 
   private createToken(node: string, r: ResourceAttributes): Decision {
-    if (r.verb !== 'create' || !r.name) return noOpinion('can only create tokens for individual service accounts');
+    if (r.verb !== 'create' || !r.name)
+      return noOpinion('can only create tokens for individual service accounts');
     if (r.subresource !== 'token') return noOpinion('can only create token subresource of serviceaccount');
     return this.path(node, 'serviceAccount', r);
   }
@@ -100,7 +107,9 @@ export class NodeAuthorizer implements Authorizer {
     if (!['get', 'create', 'update', 'patch', 'delete'].includes(verb))
       return noOpinion('can only get, create, update, patch, or delete a node lease');
     if (r.namespace !== NODE_LEASE_NAMESPACE)
-      return noOpinion(`can only access leases in the ${JSON.stringify(NODE_LEASE_NAMESPACE)} system namespace`);
+      return noOpinion(
+        `can only access leases in the ${JSON.stringify(NODE_LEASE_NAMESPACE)} system namespace`,
+      );
     // the name of a create is checked by NodeRestriction
     if (verb !== 'create' && r.name !== node)
       return noOpinion('can only access node lease with the same name as the requesting node');

@@ -42,7 +42,9 @@ export function parseAuthorizationMode(flag: string | undefined): AuthorizationM
 
 /** upstream's static node rules: the `system:node` ClusterRole of the bootstrap policy (bootstrappolicy.NodeRules) */
 function nodeRules(): PolicyRule[] {
-  const role = bootstrapPolicy().find((o) => o.resource === 'clusterroles' && o.object.metadata?.name === 'system:node');
+  const role = bootstrapPolicy().find(
+    (o) => o.resource === 'clusterroles' && o.object.metadata?.name === 'system:node',
+  );
   return ((role?.object as { rules?: PolicyRule[] } | undefined)?.rules ?? []).map((r) => ({ ...r }));
 }
 

@@ -3,8 +3,8 @@
 // (--service-account-key-file), as one object the TokenRequest subresource, the authenticator and the OIDC discovery
 // documents share.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { boundClaims, DEFAULT_ISSUER, type BoundTokenSpec } from './claims.js';
-import { signJwt } from './jwt.js';
+import { boundClaims, DEFAULT_ISSUER, type BoundTokenSpec } from '../../../api/serviceaccount-claims.js';
+import { signJwt } from '../../../util/jwt.js';
 
 export interface TokenIssuerOptions {
   signingKeyPem: string;

@@ -3,7 +3,7 @@
 // system:service-account-issuer-discovery, bound to system:serviceaccounts).
 import type { ExtraRoute } from '../../rest/server.js';
 import type { TokenIssuer } from './issuer.js';
-import { algorithmFor, publicJwk } from './jwt.js';
+import { algorithmFor, publicJwk } from '../../../util/jwt.js';
 
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/openid/v1/jwks';

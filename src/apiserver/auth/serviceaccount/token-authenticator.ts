@@ -11,8 +11,8 @@ import {
   serviceAccountGroups,
   serviceAccountUsername,
   type KubernetesClaims,
-} from './claims.js';
-import { decodeJwt, verifyJwtSignature } from './jwt.js';
+} from '../../../api/serviceaccount-claims.js';
+import { decodeJwt, verifyJwtSignature } from '../../../util/jwt.js';
 
 /** what the validators need to know of an object: it exists, its uid, whether it is being deleted since when */
 export interface LiveObject {
@@ -83,24 +83,37 @@ export class ServiceAccountTokenAuthenticator {
     const nbf = claims['nbf'];
     if (typeof exp !== 'number') return { error: 'service account token has no expiry' };
     if (nowS > exp + LEEWAY_S) return { error: 'service account token has expired' };
-    if (typeof nbf === 'number' && nowS < nbf - LEEWAY_S) return { error: 'service account token is not valid yet' };
+    if (typeof nbf === 'number' && nowS < nbf - LEEWAY_S)
+      return { error: 'service account token is not valid yet' };
     const aud = claims['aud'];
     const tokenAudiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.map(String) : [];
     const shared = wanted.filter((a) => tokenAudiences.includes(a));
-    if (shared.length === 0) return { error: 'token audiences ' + JSON.stringify(tokenAudiences) + ' is invalid for the target audiences ' + JSON.stringify(wanted) };
+    if (shared.length === 0)
+      return {
+        error:
+          'token audiences ' +
+          JSON.stringify(tokenAudiences) +
+          ' is invalid for the target audiences ' +
+          JSON.stringify(wanted),
+      };
     const k8s = claims['kubernetes.io'] as KubernetesClaims | undefined;
-    if (!k8s?.namespace || !k8s.serviceaccount?.name) return { error: 'service account token claims are incomplete' };
+    if (!k8s?.namespace || !k8s.serviceaccount?.name)
+      return { error: 'service account token claims are incomplete' };
     const { namespace } = k8s;
     const objects = this.opts.objects;
     const deletedLongAgo = (o: LiveObject): boolean =>
       o.deletionTimestamp !== undefined && o.deletionTimestamp / 1000 < nowS - LEEWAY_S;
-    const alive = (o: LiveObject | undefined, uid: string): boolean => !!o && o.uid === uid && !deletedLongAgo(o);
-    if (k8s.secret && !alive(objects.secret(namespace, k8s.secret.name), k8s.secret.uid)) return { error: INVALIDATED };
+    const alive = (o: LiveObject | undefined, uid: string): boolean =>
+      !!o && o.uid === uid && !deletedLongAgo(o);
+    if (k8s.secret && !alive(objects.secret(namespace, k8s.secret.name), k8s.secret.uid))
+      return { error: INVALIDATED };
     if (k8s.pod && !alive(objects.pod(namespace, k8s.pod.name), k8s.pod.uid)) return { error: INVALIDATED };
     // a pod-bound token names the pod's node too; only a token bound to the node itself depends on it
-    if (k8s.node && !k8s.pod && !alive(objects.node(k8s.node.name), k8s.node.uid)) return { error: INVALIDATED };
+    if (k8s.node && !k8s.pod && !alive(objects.node(k8s.node.name), k8s.node.uid))
+      return { error: INVALIDATED };
     const sa = objects.serviceAccount(namespace, k8s.serviceaccount.name);
-    if (!sa || sa.uid !== k8s.serviceaccount.uid || sa.deletionTimestamp !== undefined) return { error: INVALIDATED };
+    if (!sa || sa.uid !== k8s.serviceaccount.uid || sa.deletionTimestamp !== undefined)
+      return { error: INVALIDATED };
     const extra: Record<string, string[]> = {};
     if (k8s.pod) {
       extra['authentication.kubernetes.io/pod-name'] = [k8s.pod.name];
@@ -110,7 +123,8 @@ export class ServiceAccountTokenAuthenticator {
       extra['authentication.kubernetes.io/node-name'] = [k8s.node.name];
       extra['authentication.kubernetes.io/node-uid'] = [k8s.node.uid];
     }
-    if (typeof claims['jti'] === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${claims['jti']}`];
+    if (typeof claims['jti'] === 'string')
+      extra['authentication.kubernetes.io/credential-id'] = [`JTI=${claims['jti']}`];
     return { user: this.user(namespace, k8s.serviceaccount.name, sa.uid, extra), audiences: shared };
   }
 

@@ -14,22 +14,31 @@ import {
   MIN_EXPIRATION_SECONDS,
   WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS,
   type ObjectRef,
-} from '../../auth/serviceaccount/claims.js';
+} from '../../../api/serviceaccount-claims.js';
 import type { TokenIssuer } from '../../auth/serviceaccount/issuer.js';
 import type { GenericStore, Target } from '../store.js';
 import type { SubresourceHandler } from './index.js';
 
 const GROUP = 'authentication.k8s.io';
-const ref = (name: string) => ({ group: GROUP, resource: 'tokenrequests', kind: 'TokenRequest', kindName: 'TokenRequest', name });
+const ref = (name: string) => ({
+  group: GROUP,
+  resource: 'tokenrequests',
+  kind: 'TokenRequest',
+  kindName: 'TokenRequest',
+  name,
+});
 
 /** upstream's ValidateTokenRequest */
 function validate(spec: TokenRequest['spec']): FieldError[] {
   const errs: FieldError[] = [];
   const seconds = spec.expirationSeconds;
   if (seconds !== undefined && seconds !== null) {
-    if (!Number.isInteger(seconds)) errs.push(fe.invalid('spec.expirationSeconds', seconds, 'must be an integer'));
+    if (!Number.isInteger(seconds))
+      errs.push(fe.invalid('spec.expirationSeconds', seconds, 'must be an integer'));
     else if (seconds < MIN_EXPIRATION_SECONDS)
-      errs.push(fe.invalid('spec.expirationSeconds', seconds, 'may not specify a duration less than 10 minutes'));
+      errs.push(
+        fe.invalid('spec.expirationSeconds', seconds, 'may not specify a duration less than 10 minutes'),
+      );
     else if (seconds > MAX_EXPIRATION_SECONDS)
       errs.push({
         type: 'FieldValueTooLong',
@@ -51,13 +60,16 @@ const uidOf = (o: KubeObject): string => o.metadata?.uid ?? '';
 export function tokenRequest(issuer: () => TokenIssuer | undefined): SubresourceHandler {
   return async (store: GenericStore, req: ApiRequest, t: Target): Promise<ApiResult> => {
     const tokens = issuer();
-    if (!tokens) throw errors.methodNotAllowed('the apiserver issues no service account tokens (no signing key)');
+    if (!tokens)
+      throw errors.methodNotAllowed('the apiserver issues no service account tokens (no signing key)');
     const name = req.name!;
     const namespace = req.namespace ?? '';
     const body = (req.body ?? {}) as TokenRequest;
     if (body.kind !== undefined && body.kind !== 'TokenRequest')
-      throw errors.badRequest(`the body of the request was in an unknown format: expected TokenRequest, got ${body.kind}`);
-    const spec: TokenRequest['spec'] = { ...(body.spec ?? {}) } as TokenRequest['spec'];
+      throw errors.badRequest(
+        `the body of the request was in an unknown format: expected TokenRequest, got ${String(body.kind)}`,
+      );
+    const spec: TokenRequest['spec'] = { ...body.spec };
     const errs = validate(spec);
     if (errs.length) throw errors.invalid(ref(name), errs);
     spec.expirationSeconds ??= DEFAULT_EXPIRATION_SECONDS;
@@ -70,7 +82,9 @@ export function tokenRequest(issuer: () => TokenIssuer | undefined): Subresource
     let node: ObjectRef | undefined;
     const bound = spec.boundObjectRef;
     if (bound) {
-      const [group, version] = (bound.apiVersion ?? '').includes('/') ? bound.apiVersion!.split('/') : ['', bound.apiVersion ?? ''];
+      const [group, version] = (bound.apiVersion ?? '').includes('/')
+        ? bound.apiVersion!.split('/')
+        : ['', bound.apiVersion ?? ''];
       let uid: string;
       const objName = bound.name ?? '';
       if (group === '' && bound.kind === 'Pod') {
@@ -99,7 +113,7 @@ export function tokenRequest(issuer: () => TokenIssuer | undefined): Subresource
         uid = uidOf(n);
         node = { name: objName, uid };
       } else {
-        const gvk = `${group ? `${group}/` : '/'}${version}, Kind=${bound.kind ?? ''}`;
+        const gvk = `${group ? `${group}/` : '/'}${version}, Kind=${String(bound.kind ?? '')}`;
         throw errors.badRequest(`cannot bind token to object of type ${gvk}`);
       }
       if (bound.uid && bound.uid !== uid)

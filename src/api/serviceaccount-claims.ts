@@ -31,7 +31,9 @@ export const serviceAccountGroups = (namespace: string): string[] => [
 ];
 
 /** upstream's SplitUsername: namespace and name of a ServiceAccount user, or undefined */
-export function splitServiceAccountUsername(username: string): { namespace: string; name: string } | undefined {
+export function splitServiceAccountUsername(
+  username: string,
+): { namespace: string; name: string } | undefined {
   if (!username.startsWith(SERVICE_ACCOUNT_USER_PREFIX)) return undefined;
   const parts = username.slice(SERVICE_ACCOUNT_USER_PREFIX.length).split(':');
   if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
