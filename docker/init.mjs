@@ -9,6 +9,7 @@ import {
   ensureKubeletCertificates,
   planComponents,
 } from '/app/dist/cli/cluster/components.js';
+import { composeProcessFile } from '/app/dist/cli/cluster/compose-files.js';
 import { clusterPaths, nodeLayout } from '/app/dist/cli/cluster/layout.js';
 import { writeKubeconfig } from '/app/dist/util/kubeconfig.js';
 import { ensureClusterPki } from '/app/dist/util/pki.js';
@@ -21,13 +22,6 @@ const port = Number(env.KUBEMU_API_PORT || '6443');
 const out = env.KUBEMU_KUBECONFIG_OUT || '/out/kubeconfig';
 if (!Number.isInteger(nodes) || nodes < 1 || nodes > 254)
   throw new Error(`KUBEMU_NODES=${env.KUBEMU_NODES}: 1..254`);
-
-/** metrics/healthz ports, so each container's healthcheck has something to ask (upstream's ports) */
-const METRICS = {
-  'controller-manager': () => ['--metrics-port', '10257'],
-  scheduler: () => ['--metrics-port', '10259'],
-  'kube-proxy': (node) => ['--metrics-port', '10256', '--metrics-host', node.ip],
-};
 
 mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 const settings = {
@@ -44,32 +38,21 @@ const pki = await ensureClusterPki(clusterPaths(stateDir).pki, { hosts: ['127.0.
 await ensureKubeletCertificates(settings, pki.ca);
 const { adminToken } = ensureTokenFile(stateDir);
 
-// service name -> the processes pm2-runtime runs in that container
+// service name -> the processes pm2-runtime runs in that container (a node's: its kubelet and kube-proxy)
 const services = new Map();
-const add = (service, proc) => services.set(service, [...(services.get(service) ?? []), proc]);
+const add = (service, proc, node) =>
+  services.set(service, { node, procs: [...(services.get(service)?.procs ?? []), proc] });
 add('apiserver', apiServerProcess(settings));
 for (const p of planComponents(settings, pki.caCertPem)) {
   const node = settings.nodes.find((n) => p.name.endsWith(`-${n.name}`));
-  const extra = METRICS[p.argv[0]]?.(node) ?? [];
-  add(node ? node.name : p.name, { ...p, argv: [...p.argv, ...extra] });
+  add(node ? node.name : p.name, p, node);
 }
 const dir = join(stateDir, 'compose');
 mkdirSync(dir, { recursive: true });
-for (const [service, procs] of services) {
-  const apps = procs.map((p) => ({
-    name: p.name,
-    script: process.execPath,
-    interpreter: 'none',
-    args: ['/app/dist/cli/main.js', ...p.argv],
-    cwd: stateDir,
-    env: { KUBEMU_LOG_LEVEL: env.KUBEMU_LOG_LEVEL || 'info' },
-    autorestart: true,
-    restart_delay: 500,
-    min_uptime: 1000,
-    max_restarts: 10,
-    kill_timeout: 3000,
-  }));
-  writeFileSync(join(dir, `${service}.json`), `${JSON.stringify({ apps }, null, 2)}\n`);
+const logLevel = env.KUBEMU_LOG_LEVEL || 'info';
+for (const [service, { procs, node }] of services) {
+  const text = composeProcessFile(procs, stateDir, process.execPath, logLevel, node);
+  writeFileSync(join(dir, `${service}.json`), text);
 }
 
 // the user's kubeconfig, owned by whoever owns the bind-mounted directory so they can read it

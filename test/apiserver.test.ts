@@ -286,7 +286,7 @@ describe('selectors and pagination', () => {
     }
   });
 
-  it('filters by label selector (=, !=, in, notin, exists)', async () => {
+  it('filters by label selector (=, !=, in, notin, exists, gt, lt)', async () => {
     const names = async (sel: string) =>
       (
         await api('GET', `/api/v1/namespaces/sel/pods?labelSelector=${encodeURIComponent(sel)}`)
@@ -298,6 +298,10 @@ describe('selectors and pagination', () => {
     expect(await names('idx')).toHaveLength(12);
     const bad = await api('GET', `/api/v1/namespaces/sel/pods?labelSelector=${encodeURIComponent('a in b')}`);
     expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe("unable to parse requirement: found 'b' expected: '('");
+    // labels.Parse's gt and lt compare integers
+    expect(await names('idx>9')).toEqual(['p-10', 'p-11']);
+    expect(await names('idx<2,app=even')).toEqual(['p-00']);
   });
 
   it('filters by field selector (metadata.name, spec.nodeName, status.phase) and rejects unknown fields', async () => {

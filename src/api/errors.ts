@@ -63,6 +63,8 @@ export interface FieldError {
   field: string;
   /** the offending value, rendered into the message as upstream does */
   value?: unknown;
+  /** the value as Go's %#v prints it, where that is not JSON (a []string: `[]string{"true"}`) */
+  goValue?: string;
   detail?: string;
   /** for FieldValueNotSupported */
   supported?: string[];
@@ -243,7 +245,7 @@ export function fieldErrorMessage(e: FieldError): string {
     e.type !== 'FieldValueForbidden' &&
     e.type !== 'FieldValueTooLong' &&
     e.type !== 'FieldValueInternal';
-  let s = hasValue ? `${parts[0]}: ${renderValue(e.value)}` : parts[0];
+  let s = hasValue ? `${parts[0]}: ${e.goValue ?? renderValue(e.value)}` : parts[0];
   if (e.type === 'FieldValueNotSupported' && e.supported?.length) {
     s += `: supported values: ${e.supported.map((x) => `"${x}"`).join(', ')}`;
   } else if (e.detail) {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.js';
 import {
   decodePodLogOptions,
+  decodePodPortForwardPorts,
+  decodePodStreamOptions,
   decodeRequestQuery,
   decodeRequestTimeout,
   encodePodLogOptions,
@@ -13,7 +15,9 @@ import {
   goQuote,
   isPrettyPrint,
   isWatchQuery,
+  parseKubeletForwardPorts,
   queryBool,
+  validateDeleteOptions,
   validatePodLogOptions,
 } from './query-params.js';
 
@@ -66,7 +70,7 @@ describe('booleans (runtime.Convert_Slice_string_To_bool)', () => {
       sendInitialEvents: true,
       resourceVersionMatch: 'NotOlderThan',
     });
-    expect(decodeRequestQuery(q('force=True'), 'patch').options.force).toBe(true);
+    expect(decodeRequestQuery(q('force=True&fieldManager=me'), 'patch', 'apply').options.force).toBe(true);
     expect(decodeRequestQuery(q('orphanDependents=False'), 'delete').options.orphanDependents).toBe(false);
   });
 });
@@ -251,5 +255,117 @@ describe('pretty', () => {
     expect(isPrettyPrint(q('pretty=maybe'), 'curl/8.0')).toBe(false);
     expect(isPrettyPrint(q(''), 'curl/8.0')).toBe(true);
     expect(isPrettyPrint(q(''), 'OpenAPI-Generator/22.6.0/python')).toBe(false);
+  });
+});
+
+describe('PodExecOptions / PodAttachOptions', () => {
+  it('reads the Python client\'s "True"/"False", the first container and every command in order', () => {
+    expect(
+      decodePodStreamOptions(
+        q(
+          'command=sh&command=-c&command=echo%20hi&container=c&container=d&stderr=True&stdin=False&stdout=True&tty=False',
+        ),
+      ),
+    ).toEqual({
+      stdin: false,
+      stdout: true,
+      stderr: true,
+      tty: false,
+      container: 'c',
+      command: ['sh', '-c', 'echo hi'],
+    });
+    // client-node's and kubectl's forms; an empty value is true as for every query boolean
+    expect(decodePodStreamOptions(q('stdout=true&stdin=1&tty=&stderr=0'))).toEqual({
+      stdin: true,
+      stdout: true,
+      stderr: false,
+      tty: true,
+      command: [],
+    });
+  });
+});
+
+describe('PodPortForwardOptions', () => {
+  it('takes ports repeated or comma-separated (runtime.Convert_Slice_string_To_Slice_int32)', () => {
+    expect(decodePodPortForwardPorts(q('ports=80,8080&ports=9090'))).toEqual([80, 8080, 9090]);
+    expect(decodePodPortForwardPorts(q(''))).toEqual([]);
+  });
+
+  it.each([
+    ['ports=http', 'cannot convert to []int32: strconv.ParseUint: parsing "http": invalid syntax'],
+    ['ports=70000', 'cannot convert to []int32: strconv.ParseUint: parsing "70000": value out of range'],
+    ['ports=80,', 'cannot convert to []int32: strconv.ParseUint: parsing "": invalid syntax'],
+    ['ports=-1', 'cannot convert to []int32: strconv.ParseUint: parsing "-1": invalid syntax'],
+  ])('%s is a 400: %s', (query, message) => {
+    expect(failure(() => decodePodPortForwardPorts(q(query)))).toEqual({
+      code: 400,
+      reason: 'BadRequest',
+      message,
+    });
+  });
+
+  it("checks the kubelet's port query as portforward.NewV4Options does", () => {
+    expect(parseKubeletForwardPorts(q('port=80,8080&port=9090'))).toEqual([80, 8080, 9090]);
+    expect(parseKubeletForwardPorts(q(''))).toBe('query parameter "port" is required');
+    expect(parseKubeletForwardPorts(q('port='))).toBe('query parameter "port" cannot be empty');
+    expect(parseKubeletForwardPorts(q('port=80,x'))).toBe(
+      'unable to parse "80,x" as a port: strconv.ParseUint: parsing "x": invalid syntax',
+    );
+    expect(parseKubeletForwardPorts(q('port=0'))).toBe('port "0" must be > 0');
+  });
+});
+
+describe('Create/Update/PatchOptions validation (ValidateCreateOptions, ValidatePatchOptions)', () => {
+  it('accepts only dryRun=All, printing the values as Go does', () => {
+    expect(decodeRequestQuery(q('dryRun=All'), 'create').options.dryRun).toBe(true);
+    const f = failure(() => decodeRequestQuery(q('dryRun=true'), 'create'));
+    expect(f.code).toBe(422);
+    expect(f.message).toBe(
+      'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"true"}: supported values: "All"',
+    );
+    expect(failure(() => decodeRequestQuery(q('dryRun=All&dryRun=server'), 'update')).message).toBe(
+      'UpdateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"All", "server"}: supported values: "All"',
+    );
+  });
+
+  it('takes fieldValidation exactly as spelled upstream', () => {
+    expect(decodeRequestQuery(q('fieldValidation=Strict'), 'update').options.fieldValidation).toBe('Strict');
+    expect(decodeRequestQuery(q('fieldValidation='), 'create').options.fieldValidation).toBeUndefined();
+    const f = failure(() => decodeRequestQuery(q('fieldValidation=strict'), 'create'));
+    expect(f.code).toBe(422);
+    expect(f.message).toBe(
+      'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"',
+    );
+  });
+
+  it('forbids force on a non-apply patch and requires a field manager for apply, with the other errors', () => {
+    expect(decodeRequestQuery(q('force=true&fieldManager=me'), 'patch', 'apply').options.force).toBe(true);
+    expect(failure(() => decodeRequestQuery(q('force=false'), 'patch', 'merge')).message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+    );
+    expect(failure(() => decodeRequestQuery(q('dryRun=1'), 'patch', 'apply')).message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: [fieldManager: Required value: is required for apply patch, dryRun: Unsupported value: []string{"1"}: supported values: "All"]',
+    );
+  });
+});
+
+describe('DeleteOptions validation (ValidateDeleteOptions)', () => {
+  it('names the supported propagation policies, nil among them, as a 422 on DeleteOptions', () => {
+    const f = failure(() => validateDeleteOptions({ propagationPolicy: 'Bogus' as 'Orphan' }, []));
+    expect(f.code).toBe(422);
+    expect(f.message).toBe(
+      'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Bogus": supported values: "Foreground", "Background", "Orphan", "nil"',
+    );
+  });
+
+  it('refuses orphanDependents with a propagationPolicy, and a dryRun other than All', () => {
+    expect(
+      failure(() =>
+        validateDeleteOptions({ orphanDependents: false, propagationPolicy: 'Foreground' }, ['x']),
+      ).message,
+    ).toBe(
+      'DeleteOptions.meta.k8s.io "" is invalid: [propagationPolicy: Invalid value: "Foreground": orphanDependents and deletionPropagation cannot be both set, dryRun: Unsupported value: []string{"x"}: supported values: "All"]',
+    );
+    expect(() => validateDeleteOptions({ propagationPolicy: 'Background' }, ['All'])).not.toThrow();
   });
 });

@@ -200,12 +200,6 @@ class Query {
 /** Which options struct a request decodes its query into, as upstream's handler for that verb does. */
 export type OptionsKind = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
-const FIELD_VALIDATION: Readonly<Record<string, FieldValidation>> = {
-  strict: 'Strict',
-  warn: 'Warn',
-  ignore: 'Ignore',
-};
-
 type Mutable = { -readonly [K in keyof RequestOptions]: RequestOptions[K] };
 
 function setIf<K extends keyof RequestOptions>(o: Mutable, k: K, v: RequestOptions[K] | undefined): void {
@@ -275,11 +269,8 @@ function validateListOptions(o: RequestOptions, match: string | undefined, watch
 /** upstream's FieldManagerMaxLength */
 export const FIELD_MANAGER_MAX_LENGTH = 128;
 
-/** apimachinery's ValidateFieldManager: at most 128 bytes, every character printable (422 on the options kind) */
-function validateFieldManager(
-  manager: string,
-  kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
-): void {
+/** apimachinery's ValidateFieldManager: at most 128 bytes, every character printable */
+function validateFieldManager(manager: string): FieldError[] {
   const errs: FieldError[] = [];
   if (Buffer.byteLength(manager) > FIELD_MANAGER_MAX_LENGTH)
     errs.push(fe.tooLong('fieldManager', manager, FIELD_MANAGER_MAX_LENGTH));
@@ -293,6 +284,25 @@ function validateFieldManager(
     }
     index += Buffer.byteLength(ch);
   }
+  return errs;
+}
+
+/** apimachinery's ValidateDryRun: every value must be `All` (NotSupported prints the slice as Go's %#v) */
+function validateDryRun(values: readonly string[]): FieldError[] {
+  if (values.every((v) => v === 'All')) return [];
+  return [
+    {
+      ...fe.notSupported('dryRun', values, ['All']),
+      goValue: `[]string{${values.map(goQuote).join(', ')}}`,
+    },
+  ];
+}
+
+/** the values ValidateFieldValidation allows, as its sorted set lists them */
+const FIELD_VALIDATION_VALUES = ['', 'Ignore', 'Strict', 'Warn'];
+
+/** A 422 on a meta.k8s.io options kind, as upstream's handlers answer a failed ValidateXxxOptions. */
+function invalidOptions(kind: string, errs: FieldError[]): void {
   if (errs.length)
     throw errors.invalid({ group: 'meta.k8s.io', kind, kindName: kind, resource: '', name: '' }, errs);
 }
@@ -302,23 +312,32 @@ function goUnicodeFormat(code: number): string {
   return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/**
+ * Create/Update/PatchOptions, validated as ValidateCreateOptions / ValidateUpdateOptions / ValidatePatchOptions
+ * (`force` only for an apply patch, `fieldManager` required for one): one 422 on the kind with every error.
+ */
 function decodeWriteOptions(
   q: Query,
   o: Mutable,
   kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+  patchType: string | undefined,
 ): void {
-  const patch = kind === 'PatchOptions';
-  if (q.all('dryRun').includes('All')) o.dryRun = true;
+  const dryRun = q.all('dryRun');
+  if (dryRun.includes('All')) o.dryRun = true;
   setIf(o, 'fieldManager', q.string('fieldManager'));
-  if (o.fieldManager) validateFieldManager(o.fieldManager, kind);
-  const fv = q.string('fieldValidation');
-  if (fv !== undefined && fv !== '') {
-    const mode = FIELD_VALIDATION[fv.toLowerCase()];
-    if (!mode)
-      throw errors.badRequest(`fieldValidation invalid value: ${fv}, must be one of Strict, Warn, Ignore`);
-    o.fieldValidation = mode;
+  const fv = q.string('fieldValidation') ?? '';
+  if (fv !== '') o.fieldValidation = fv as FieldValidation;
+  const errs: FieldError[] = [];
+  if (kind === 'PatchOptions') {
+    setIf(o, 'force', q.bool('force'));
+    if (patchType !== 'apply') {
+      if (o.force !== undefined) errs.push(fe.forbidden('force', 'may not be specified for non-apply patch'));
+    } else if (!o.fieldManager) errs.push(fe.required('fieldManager', 'is required for apply patch'));
   }
-  if (patch) setIf(o, 'force', q.bool('force'));
+  errs.push(...validateFieldManager(o.fieldManager ?? ''), ...validateDryRun(dryRun));
+  if (!FIELD_VALIDATION_VALUES.includes(fv))
+    errs.push(fe.notSupported('fieldValidation', fv, FIELD_VALIDATION_VALUES));
+  invalidOptions(kind, errs);
 }
 
 function decodeDeleteOptions(q: Query, o: Mutable): void {
@@ -328,6 +347,26 @@ function decodeDeleteOptions(q: Query, o: Mutable): void {
   if (q.all('dryRun').includes('All')) o.dryRun = true;
 }
 
+/**
+ * ValidateDeleteOptions on the options the query and the DeleteOptions body gave together (the body's fields
+ * replace the query's): a 422 on DeleteOptions.
+ */
+export function validateDeleteOptions(
+  o: Pick<RequestOptions, 'orphanDependents' | 'propagationPolicy'>,
+  dryRun: readonly string[],
+): void {
+  const errs: FieldError[] = [];
+  const policy = o.propagationPolicy as string | undefined;
+  if (o.orphanDependents !== undefined && policy !== undefined)
+    errs.push(
+      fe.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'),
+    );
+  if (policy !== undefined && policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan')
+    errs.push(fe.notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan', 'nil']));
+  errs.push(...validateDryRun(dryRun));
+  invalidOptions('DeleteOptions', errs);
+}
+
 /** The decoded options, and whether `?watch` asked for a watch (a list request becomes one). */
 export interface DecodedQuery {
   options: RequestOptions;
@@ -335,7 +374,11 @@ export interface DecodedQuery {
 }
 
 /** Decode a resource request's query into the options struct its verb uses upstream; a 400 on a bad value. */
-export function decodeRequestQuery(params: URLSearchParams, kind: OptionsKind): DecodedQuery {
+export function decodeRequestQuery(
+  params: URLSearchParams,
+  kind: OptionsKind,
+  patchType?: string,
+): DecodedQuery {
   const q = new Query(params);
   const o: Mutable = {};
   let watch = false;
@@ -347,13 +390,13 @@ export function decodeRequestQuery(params: URLSearchParams, kind: OptionsKind): 
       setIf(o, 'resourceVersion', q.string('resourceVersion'));
       break;
     case 'create':
-      decodeWriteOptions(q, o, 'CreateOptions');
+      decodeWriteOptions(q, o, 'CreateOptions', undefined);
       break;
     case 'update':
-      decodeWriteOptions(q, o, 'UpdateOptions');
+      decodeWriteOptions(q, o, 'UpdateOptions', undefined);
       break;
     case 'patch':
-      decodeWriteOptions(q, o, 'PatchOptions');
+      decodeWriteOptions(q, o, 'PatchOptions', patchType);
       break;
     case 'delete':
       decodeDeleteOptions(q, o);
@@ -461,4 +504,81 @@ export function isPrettyPrint(params: URLSearchParams, userAgent: string | undef
   if (pp) return goParseBool(pp) ?? false;
   const ua = userAgent ?? '';
   return ua.startsWith('curl') || ua.startsWith('Wget') || ua.startsWith('Mozilla/5.0');
+}
+
+/** core/v1 PodExecOptions and PodAttachOptions (attach has no command) from a `pods/exec` or `pods/attach` query. */
+export interface PodStreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  container?: string;
+  command: string[];
+}
+
+/**
+ * Convert_url_Values_To_v1_PodExecOptions / _PodAttachOptions: booleans as every query boolean (the Python client's
+ * `stdin=True` is true), the first `container`, every `command` in order. Upstream never rejects any of them.
+ */
+export function decodePodStreamOptions(params: URLSearchParams): PodStreamOptions {
+  const q = new Query(params);
+  const container = q.string('container');
+  return {
+    stdin: q.bool('stdin') ?? false,
+    stdout: q.bool('stdout') ?? false,
+    stderr: q.bool('stderr') ?? false,
+    tty: q.bool('tty') ?? false,
+    ...(container ? { container } : {}),
+    command: q.all('command'),
+  };
+}
+
+/** Go's strconv.ParseUint(value, 10, 16), with its error text. */
+function goParseUint16(value: string): number {
+  if (!/^[0-9]+$/.test(value))
+    throw new Error(`strconv.ParseUint: parsing ${goQuote(value)}: invalid syntax`);
+  if (BigInt(value) > 65535n)
+    throw new Error(`strconv.ParseUint: parsing ${goQuote(value)}: value out of range`);
+  return Number(value);
+}
+
+/**
+ * Convert_url_Values_To_v1_PodPortForwardOptions: `ports` repeated or comma-separated (the Python client sends
+ * `ports=80,8080`), each through runtime.Convert_Slice_string_To_Slice_int32 — a 400 with its message otherwise.
+ */
+export function decodePodPortForwardPorts(params: URLSearchParams): number[] {
+  const ports: number[] = [];
+  for (const value of params.getAll('ports'))
+    for (const p of value.split(',')) {
+      try {
+        ports.push(goParseUint16(p));
+      } catch (e) {
+        throw errors.badRequest(`cannot convert to []int32: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  return ports;
+}
+
+/**
+ * The kubelet's portforward.NewV4Options for a WebSocket port-forward: every `port` value, comma-separated, as
+ * 16-bit ports above 0. The message of the first bad value (the kubelet answers it with a 400), or the ports.
+ */
+export function parseKubeletForwardPorts(params: URLSearchParams): number[] | string {
+  const values = params.getAll('port');
+  if (values.length === 0) return 'query parameter "port" is required';
+  const ports: number[] = [];
+  for (const value of values) {
+    if (value === '') return 'query parameter "port" cannot be empty';
+    for (const p of value.split(',')) {
+      let port: number;
+      try {
+        port = goParseUint16(p);
+      } catch (e) {
+        return `unable to parse ${goQuote(value)} as a port: ${(e as Error).message}`;
+      }
+      if (port < 1) return `port ${goQuote(value)} must be > 0`;
+      ports.push(port);
+    }
+  }
+  return ports;
 }

@@ -1,4 +1,6 @@
 // The internal face's wire format: msgpack frames between components and the apiserver over one WebSocket.
+// first: msgpackr loads its native extension as it is evaluated, and that reads LIBC
+import '../util/libc-family.js';
 import { Packr } from 'msgpackr';
 import type { Status } from 'kubernetes-types/meta/v1.js';
 import { ALL_VERBS, type Verb } from './resources.js';

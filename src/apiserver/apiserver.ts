@@ -1,4 +1,5 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
+import { ensureLocalPathStorage } from './addons/local-path-storage.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -156,6 +157,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   // upstream's rbac/bootstrap-roles post-start hook, then the authorizer's first sync, before anyone is served
   await authorization.start(registry, log, authObjects.graph);
+  // the local-path provisioner's ServiceAccount, role and binding, and the default StorageClass `standard`
+  await ensureLocalPathStorage(registry, log.child({ module: 'addons' }));
   // every call to a kubelet goes through this one client: the apiserver's certificate, the kubelet's verified
   const kubelets = new KubeletClient({
     caPem: pki.caCertPem,

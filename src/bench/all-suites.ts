@@ -18,3 +18,5 @@ import './nftables-suite.js';
 import './streaming-suite.js';
 import './service-path-suite.js';
 import './rbac-suite.js';
+import './jobs-suite.js';
+import './statefulset-suite.js';

@@ -384,6 +384,51 @@ ${COMMON}`,
       }
     },
   },
+  node: {
+    summary: 'add a node to a running cluster (kubemu node add NAME) or remove one (kubemu node remove NAME)',
+    usage: `Usage: kubemu node add NAME [options]
+       kubemu node remove NAME [options]
+
+add     starts a kubelet and a kube-proxy for a new node NAME on the next free address (127.0.1.N, pods
+        127.244.N.0/24) and waits until it is Ready; DaemonSets put their pods on it
+remove  stops the node's kubelet and kube-proxy (its containers die with it, as on a VM switched off) and
+        deletes its Node object; the pods bound to it are deleted by the pod GC and replaced elsewhere by their
+        controllers. It does not drain: run 'kubectl drain NAME --ignore-daemonsets' first for graceful evictions
+
+Works on a cluster started with 'kubemu up' (not --foreground, loopback network) and on the Docker Compose
+cluster (a node container of its own, like compose.yaml's node-N services).
+
+Options:
+${COMMON}
+  --mode MODE         pm2 (kubemu up), docker (docker compose up) or auto (default: pm2 when that
+                      cluster runs under pm2, else its compose containers)`,
+    async run(argv) {
+      const { values: v, positionals } = parse(
+        'node',
+        argv,
+        {
+          name: { type: 'string' },
+          'state-dir': { type: 'string' },
+          mode: { type: 'string', default: 'auto' },
+        },
+        true,
+      );
+      if (v['help']) return void console.log(this.usage);
+      const [sub, nodeName, ...extra] = positionals;
+      if ((sub !== 'add' && sub !== 'remove') || extra.length > 0)
+        throw new CliError(`kubemu node: expected 'add NAME' or 'remove NAME'\n\n${this.usage}`, 2);
+      const mode = v['mode'] as string;
+      if (mode !== 'auto' && mode !== 'pm2' && mode !== 'docker')
+        throw new CliError(`kubemu node: --mode must be auto, pm2 or docker, got "${mode}"`, 2);
+      const name = clusterName('node', v['name'] as string | undefined);
+      const { checkNodeName, nodeCommand } = await import('./cluster/node.js');
+      await nodeCommand(sub, mode, {
+        name,
+        stateDir: stateDirOf(name, v['state-dir'] as string | undefined),
+        node: checkNodeName(sub, nodeName),
+      });
+    },
+  },
   chaos: {
     summary: 'break a running cluster on purpose: kill-node, pause-node, restart-node, kill COMPONENT',
     usage: 'Usage: kubemu chaos <action> [options] (kubemu chaos --help)',

@@ -23,8 +23,17 @@ describe('controller-manager flags', () => {
         'node-lifecycle-controller',
         'taint-eviction-controller',
         'pod-garbage-collector-controller',
+        'disruption-controller',
+        'job-controller',
+        'cronjob-controller',
+        'ttl-after-finished-controller',
       ]),
     );
+    expect([...enabledControllers('job,cronjob,ttl-after-finished')].sort()).toEqual([
+      'cronjob-controller',
+      'job-controller',
+      'ttl-after-finished-controller',
+    ]);
     expect([...enabledControllers('*,-replicaset,-deployment-controller')]).not.toContain(
       'replicaset-controller',
     );

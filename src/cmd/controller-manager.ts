@@ -8,17 +8,26 @@ import { TokensController } from '../controllers/serviceaccount/tokens-controlle
 import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
+import { DisruptionController } from '../controllers/disruption/disruption-controller.js';
 import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
 import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
 import { NodeLifecycleController } from '../controllers/nodelifecycle/node-lifecycle-controller.js';
 import { TaintEvictionController } from '../controllers/nodelifecycle/taint-eviction-controller.js';
 import { PodGCController } from '../controllers/podgc/pod-gc-controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/replicaset-controller.js';
+import { newReplicationManager } from '../controllers/replication/replication-controller.js';
+import { DaemonSetController } from '../controllers/daemon/daemon-controller.js';
+import { StatefulSetController } from '../controllers/statefulset/statefulset-controller.js';
 import { EndpointsController } from '../controllers/endpoints/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { HorizontalPodAutoscalerController } from '../controllers/podautoscaler/hpa-controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/resource-quota-controller.js';
 import { ServiceAccountsController } from '../controllers/serviceaccount/serviceaccounts-controller.js';
+import { PersistentVolumeController } from '../controllers/volume/persistentvolume/pv-controller.js';
+import { EphemeralVolumeController } from '../controllers/volume/ephemeral/ephemeral-controller.js';
+import { JobController } from '../controllers/job/job-controller.js';
+import { CronJobController } from '../controllers/cronjob/cronjob-controller.js';
+import { TTLAfterFinishedController } from '../controllers/ttlafterfinished/ttl-after-finished-controller.js';
 import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
@@ -49,8 +58,17 @@ interface Flags {
   concurrentNamespaceSyncs: number;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentRcSyncs: number;
+  concurrentDaemonsetSyncs: number;
+  concurrentStatefulSetSyncs: number;
   hpaSyncPeriodMs: number;
   hpaDownscaleStabilizationMs: number;
+  concurrentJobSyncs: number;
+  concurrentCronJobSyncs: number;
+  concurrentTtlAfterFinishedSyncs: number;
+  jobPodFailureBackoffMs: number;
+  jobPodFailureMaxBackoffMs: number;
+  cronJobScheduleSpeed: number;
 }
 
 /** upstream's controller names, with its short aliases, in start order */
@@ -143,6 +161,75 @@ const CONTROLLERS: {
       }),
   },
   {
+    name: 'replicationcontroller-controller',
+    aliases: ['replicationcontroller'],
+    make: (c) =>
+      newReplicationManager({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentRcSyncs,
+      }),
+  },
+  {
+    name: 'daemonset-controller',
+    aliases: ['daemonset'],
+    make: (c) =>
+      new DaemonSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentDaemonsetSyncs,
+      }),
+  },
+  {
+    name: 'job-controller',
+    aliases: ['job'],
+    make: (c) =>
+      new JobController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentJobSyncs,
+        podFailureBackoffMs: c.flags.jobPodFailureBackoffMs,
+        maxPodFailureBackoffMs: c.flags.jobPodFailureMaxBackoffMs,
+      }),
+  },
+  {
+    name: 'cronjob-controller',
+    aliases: ['cronjob'],
+    make: (c) =>
+      new CronJobController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentCronJobSyncs,
+        scheduleSpeed: c.flags.cronJobScheduleSpeed,
+      }),
+  },
+  {
+    name: 'ttl-after-finished-controller',
+    aliases: ['ttl-after-finished'],
+    make: (c) =>
+      new TTLAfterFinishedController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentTtlAfterFinishedSyncs,
+      }),
+  },
+  {
+    name: 'statefulset-controller',
+    aliases: ['statefulset'],
+    make: (c) =>
+      new StatefulSetController({
+        client: c.client,
+        informers: c.informers,
+        logger: c.logger,
+        workers: c.flags.concurrentStatefulSetSyncs,
+      }),
+  },
+  {
     name: 'endpoints-controller',
     aliases: ['endpoint', 'endpoints'],
     make: (c) => new EndpointsController({ client: c.client, informers: c.informers, logger: c.logger }),
@@ -151,6 +238,11 @@ const CONTROLLERS: {
     name: 'endpointslice-controller',
     aliases: ['endpointslice'],
     make: (c) => new EndpointSliceController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'disruption-controller',
+    aliases: ['disruption'],
+    make: (c) => new DisruptionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'node-lifecycle-controller',
@@ -186,6 +278,18 @@ const CONTROLLERS: {
     aliases: ['clusterrole-aggregation'],
     make: (c) =>
       new ClusterRoleAggregationController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'persistentvolume-binder-controller',
+    aliases: ['persistentvolume-binder'],
+    make: (c) =>
+      new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'ephemeral-volume-controller',
+    aliases: ['ephemeral-volume'],
+    make: (c) =>
+      new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',
@@ -240,10 +344,21 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-namespace-syncs': { type: 'string', default: '2' },
       'concurrent-replicaset-syncs': { type: 'string', default: '5' },
       'concurrent-deployment-syncs': { type: 'string', default: '5' },
+      'concurrent-rc-syncs': { type: 'string', default: '5' },
+      'concurrent-daemonset-syncs': { type: 'string', default: '2' },
+      'concurrent-statefulset-syncs': { type: 'string', default: '5' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
       'root-ca-file': { type: 'string' },
       'service-account-private-key-file': { type: 'string' },
+      'concurrent-job-syncs': { type: 'string', default: '5' },
+      'concurrent-cron-job-syncs': { type: 'string', default: '5' },
+      'concurrent-ttl-after-finished-syncs': { type: 'string', default: '5' },
+      // upstream's Job pod-failure back-off is 10 s doubling to 10 min; kubemu's is ten times shorter
+      'job-pod-failure-backoff': { type: 'string', default: '1s' },
+      'job-pod-failure-max-backoff': { type: 'string', default: '1m' },
+      // kubemu's time compression for every CronJob (the kubemu.dev/schedule-speed annotation overrides it); 1 = off
+      'cronjob-schedule-speed': { type: 'string', default: '1' },
     },
     check(values, kubeconfig) {
       requireKubeconfig(kubeconfig);
@@ -257,11 +372,28 @@ export function controllerManagerMain(argv: string[]): void {
           concurrentNamespaceSyncs: Number(values['concurrent-namespace-syncs']),
           concurrentReplicasetSyncs: Number(values['concurrent-replicaset-syncs']),
           concurrentDeploymentSyncs: Number(values['concurrent-deployment-syncs']),
+          concurrentRcSyncs: Number(values['concurrent-rc-syncs']),
+          concurrentDaemonsetSyncs: Number(values['concurrent-daemonset-syncs']),
+          concurrentStatefulSetSyncs: Number(values['concurrent-statefulset-syncs']),
           hpaSyncPeriodMs: parseDuration(values['horizontal-pod-autoscaler-sync-period']),
           hpaDownscaleStabilizationMs: parseDuration(
             values['horizontal-pod-autoscaler-downscale-stabilization'],
           ),
+          concurrentJobSyncs: Number(values['concurrent-job-syncs']),
+          concurrentCronJobSyncs: Number(values['concurrent-cron-job-syncs']),
+          concurrentTtlAfterFinishedSyncs: Number(values['concurrent-ttl-after-finished-syncs']),
+          jobPodFailureBackoffMs: parseDuration(values['job-pod-failure-backoff']),
+          jobPodFailureMaxBackoffMs: parseDuration(values['job-pod-failure-max-backoff']),
+          cronJobScheduleSpeed: Number(values['cronjob-schedule-speed']),
         };
+        if (!(flags.cronJobScheduleSpeed >= 1 && flags.cronJobScheduleSpeed <= 1_000_000))
+          throw new TypeError(`--cronjob-schedule-speed must be a number from 1 to 1000000`);
+        if (!(
+          flags.jobPodFailureBackoffMs > 0 && flags.jobPodFailureMaxBackoffMs >= flags.jobPodFailureBackoffMs
+        ))
+          throw new TypeError(
+            '--job-pod-failure-backoff must be > 0 and at most --job-pod-failure-max-backoff',
+          );
         const read = (file: unknown): string | undefined =>
           typeof file === 'string' && file ? readFileSync(file, 'utf8') : undefined;
         const keyPem = read(values['service-account-private-key-file']);

@@ -1,7 +1,15 @@
 // The kubelet: registers its Node, renews its Lease, runs the pods bound to it, serves logs and stats.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type {
+  ConfigMap,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+  Service,
+} from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
 import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
@@ -20,6 +28,7 @@ import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
+import { LOCAL_PATH_PROVISIONER, LocalPathProvisioner } from './local-path/provisioner.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
@@ -63,6 +72,11 @@ export interface KubeletOptions {
   runtime?: ContainerRuntime;
   /** KubeletConfiguration's containerLogMaxSize (bytes) and containerLogMaxFiles; default 10Mi × 5 */
   logRotation?: LogRotationPolicy;
+  /**
+   * the built-in local-path provisioner's own client (ServiceAccount kube-system/local-path-provisioner-service-account,
+   * --local-path-provisioner-kubeconfig): it lists claims and creates PVs, which a node's credential may not
+   */
+  provisionerClient?: KubeClient;
   log: Logger;
 }
 
@@ -73,6 +87,7 @@ export class Kubelet {
   private readonly services: Informer<Service>;
   private readonly configMaps: ReferencedObjects<ConfigMap>;
   private readonly secrets: ReferencedObjects<Secret>;
+  private provisioner: LocalPathProvisioner | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
   private closed = false;
@@ -268,7 +283,7 @@ export class Kubelet {
           namespace,
         }),
     });
-    const envSources: EnvSources & Pick<VolumeSources, 'serviceAccountToken'> = {
+    const envSources: EnvSources & VolumeSources = {
       serviceAccountToken: (pod, source) =>
         tokens.token({
           namespace: pod.metadata?.namespace ?? 'default',
@@ -287,6 +302,19 @@ export class Kubelet {
         return services.store.list();
       },
       nodeAllocatable: nodeCapacity(this.cfg),
+      // Read when a pod mounts them, as upstream's volume manager does: the Node authorizer lets a node get the
+      // claims of its pods and the volumes bound to them, one by one, and list or watch none.
+      claims: {
+        claim: (ns, name) =>
+          getOrUndefined<PersistentVolumeClaim>(() =>
+            client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims').get(name, ns),
+          ),
+        persistentVolume: (name) =>
+          getOrUndefined<PersistentVolume>(() =>
+            client.resource<PersistentVolume>('', 'v1', 'persistentvolumes').get(name),
+          ),
+        node: () => this.node,
+      },
     };
     const ips = new PodIPAllocator(this.opts.podCIDR);
     const crashBackoff = new Backoff(this.opts.crashLoopBackoff);
@@ -325,6 +353,20 @@ export class Kubelet {
     this.services.start();
     this.pods.start();
     await Promise.all([this.services.waitForSync(), this.pods.waitForSync()]);
+    // the node's local-path provisioner, with its own ServiceAccount's credential (never the node's)
+    if (this.opts.provisionerClient) {
+      this.provisioner = new LocalPathProvisioner({
+        client: this.opts.provisionerClient,
+        nodeName: this.opts.nodeName,
+        rootDir: this.opts.rootDir,
+        log: log.child({ module: 'local-path-provisioner' }),
+      });
+      await this.provisioner.run();
+    } else
+      log.warn(
+        { provisioner: LOCAL_PATH_PROVISIONER },
+        'no --local-path-provisioner-kubeconfig: this node provisions no local-path volumes',
+      );
     // Pods this node ran before a restart keep their IPs when they can.
     const reserved = new Map<string, string>();
     for (const p of this.pods.store.list()) {
@@ -334,6 +376,10 @@ export class Kubelet {
         reserved.set(p.metadata!.uid!, ips.allocate(ip));
     }
 
+    // the eviction manager's local-storage check (upstream's housekeeping runs every 10 s)
+    this.every(2_000, async () => {
+      for (const w of [...this.workers.values()]) await w.checkLocalStorage();
+    });
     // upstream runs one goroutine per pod; a generous pool keeps a burst of pods from queueing behind each other
     this.workersDone = this.queue.runWorkers(32, async (key) => {
       const pod = this.pods.store.get(key);
@@ -396,6 +442,7 @@ export class Kubelet {
     this.services.stop();
     this.configMaps.stop();
     this.secrets.stop();
+    this.provisioner?.stop();
     await this.server.close();
     await this.runtime.close();
     if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });

@@ -32,6 +32,7 @@ import type { ContainerRuntime } from './runtime/runtime.js';
 import { computePodStatus, type ContainerView } from './status.js';
 import { hasRestartableInitContainer, isRestartableInitContainer } from './sidecar.js';
 import { TerminationOrdering } from './termination-ordering.js';
+import { emptyDirLimitMessage, emptyDirOverLimit } from './emptydir-limits.js';
 import {
   containerMounts,
   setupVolumes,
@@ -52,7 +53,7 @@ export interface PodWorkerDeps {
   podNetworks?: PodNetworks;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
-  envSources: EnvSources & Pick<VolumeSources, 'serviceAccountToken'>;
+  envSources: EnvSources & VolumeSources;
   /** the cluster DNS containers resolve with (dnsPolicy ClusterFirst) */
   dns?: ClusterDnsSettings;
   /** the node's /etc/resolv.conf text, for dnsPolicy Default */
@@ -181,6 +182,8 @@ export class PodWorker {
   /** the nsenter prefix into the pod's network and UTS namespaces, once made (netns pod network) */
   private network: string[] | undefined;
   private volumePaths = new Map<string, string>();
+  /** the eviction message, once the eviction manager's check evicted the pod */
+  private evicted: string | undefined;
   private readonly projections: ProjectionCache = new Map();
   /**
    * The main containers have finished and will not restart (restartPolicy Never/OnFailure), or an init container
@@ -470,6 +473,8 @@ export class PodWorker {
         { podIP: this.podIP, hostIP: this.deps.hostIP },
         this.deps.envSources,
         this.projections,
+        // emptyDir medium Memory: with the containers' scratch (tmpfs when there is one), gone with the pod
+        { memoryDir: path.join(this.deps.runDir, this.uid, 'volumes') },
       );
       this.setupDns();
     } catch (err) {
@@ -898,7 +903,43 @@ export class PodWorker {
     };
   }
 
+  /**
+   * The eviction manager's emptyDir check (upstream emptyDirLimitEviction): a volume over its sizeLimit evicts the
+   * pod with no grace period — Failed, reason Evicted, a DisruptionTarget condition and an Evicted event.
+   */
+  async checkLocalStorage(): Promise<void> {
+    if (this.evicted || this.finished || this.deleted || !this.sandboxReady) return;
+    const over = await emptyDirOverLimit(this.pod, this.volumePaths);
+    if (!over || this.evicted) return;
+    const message = emptyDirLimitMessage(over.volume, over.limit);
+    this.evicted = message;
+    this.finished = true;
+    this.event(undefined, 'Warning', 'Evicted', message);
+    await this.terminate(0);
+    await this.writeStatus();
+  }
+
   status(terminal = false): PodStatus {
+    const status = this.podStatus(terminal);
+    if (!this.evicted) return status;
+    const old = status.conditions?.find((c) => c.type === 'DisruptionTarget');
+    const disruption = {
+      type: 'DisruptionTarget',
+      status: 'True',
+      reason: 'TerminationByKubelet',
+      message: this.evicted,
+      lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : rfc3339(this.now()),
+    };
+    return {
+      ...status,
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: this.evicted,
+      conditions: [...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), disruption],
+    };
+  }
+
+  private podStatus(terminal: boolean): PodStatus {
     return computePodStatus({
       pod: this.pod,
       hostIP: this.deps.hostIP,

@@ -1,4 +1,5 @@
-// A pod's volumes on disk: emptyDir, configMap, secret, downwardAPI, projected, hostPath; and each container's mounts.
+// A pod's volumes on disk: emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim and
+// ephemeral (./claim-volumes.ts); and each container's mounts.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,13 @@ import type { Mount } from './runtime/isolation.js';
 import { BACKSTEPS_MESSAGE, hasBacksteps } from '../api/validation/paths.js';
 import { ContainerConfigError, fieldRefValue, resourceFieldValue, type PodAddresses } from './env.js';
 import { expand } from './expansion.js';
+import {
+  ClaimVolumeError,
+  claimReadOnly,
+  claimVolumePath,
+  prepareHostPath,
+  type ClaimSources,
+} from './claim-volumes.js';
 
 /** A volume that cannot be set up: upstream's FailedMount event. */
 export class VolumeError extends Error {
@@ -31,6 +39,13 @@ export interface VolumeSources {
   nodeAllocatable: Record<string, string>;
   /** a token for the pod's ServiceAccount from TokenRequest (the kubelet's token manager) */
   serviceAccountToken?(pod: Pod, source: ServiceAccountTokenProjection): Promise<string>;
+  /** claims and PVs, for persistentVolumeClaim and ephemeral volumes; absent: such volumes fail to mount */
+  claims?: ClaimSources;
+}
+
+/** where `emptyDir.medium: Memory` volumes live: on tmpfs when the node has one (the kubelet's run dir) */
+export interface VolumeDirs {
+  memoryDir?: string;
 }
 
 interface FileToWrite {
@@ -170,7 +185,7 @@ async function volumeFiles(
     }
     return files;
   }
-  if (vol.emptyDir || vol.hostPath) return undefined;
+  if (vol.emptyDir || vol.hostPath || vol.persistentVolumeClaim || vol.ephemeral) return undefined;
   const kind = Object.keys(vol).find((k) => k !== 'name') ?? 'unknown';
   throw setupFailed(`volume type ${kind} is not supported by kubemu`);
 }
@@ -220,24 +235,31 @@ export async function setupVolumes(
   addrs: PodAddresses,
   sources: VolumeSources,
   cache?: ProjectionCache,
+  dirs: VolumeDirs = {},
 ): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
   for (const vol of pod.spec?.volumes ?? []) {
     if (vol.hostPath) {
-      const p = vol.hostPath.path;
-      const type = vol.hostPath.type ?? '';
-      if (type === 'DirectoryOrCreate') fs.mkdirSync(p, { recursive: true });
-      else if (type === 'FileOrCreate' && !fs.existsSync(p)) {
-        fs.mkdirSync(path.dirname(p), { recursive: true });
-        fs.writeFileSync(p, '');
-      } else if (!fs.existsSync(p))
-        throw new VolumeError(
-          `MountVolume.SetUp failed for volume "${vol.name}" : hostPath type check failed: ${p} does not exist`,
-        );
-      paths.set(vol.name, p);
+      try {
+        paths.set(vol.name, prepareHostPath(vol.name, vol.hostPath));
+      } catch (err) {
+        throw new VolumeError((err as Error).message);
+      }
       continue;
     }
-    const dir = path.join(podDir, 'volumes', vol.name);
+    if (vol.persistentVolumeClaim || vol.ephemeral) {
+      if (!sources.claims)
+        throw new VolumeError(`error processing PVC for volume "${vol.name}": no claim sources`);
+      try {
+        paths.set(vol.name, await claimVolumePath(pod, vol, sources.claims));
+      } catch (err) {
+        if (err instanceof ClaimVolumeError) throw new VolumeError(err.message);
+        throw err;
+      }
+      continue;
+    }
+    const memory = vol.emptyDir?.medium === 'Memory' && dirs.memoryDir;
+    const dir = memory ? path.join(memory, vol.name) : path.join(podDir, 'volumes', vol.name);
     const files = await volumeFiles(pod, vol, addrs, sources);
     if (files) await project(vol, dir, files, cache);
     else {
@@ -299,7 +321,8 @@ export function containerMounts(
       // later updates never reach it (upstream: subPath mounts of configMaps and secrets do not update).
       hostPath = prepareSubPath(host, subPath, vm.name, container.name);
     }
-    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: projected || (vm.readOnly ?? false) });
+    const readOnly = projected || (vm.readOnly ?? false) || (!!vol && claimReadOnly(vol));
+    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly });
   }
   return mounts;
 }

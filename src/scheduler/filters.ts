@@ -1,14 +1,9 @@
 // Filter plugins: can this pod run on this node? Upstream plugin names, order and failure reasons.
-import type {
-  Node,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  Pod,
-  Taint,
-  Toleration,
-} from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import { matchesNodeAffinity } from '../api/node-selector.js';
 import type { NodeInfo } from './cache.js';
 import { podRequests, type ResourceAmounts } from './resources.js';
+import type { PodVolumeState } from './volume-binding.js';
 
 /** Why a node was filtered out; `unresolvable` failures cannot be fixed by preempting pods. */
 export interface FilterFailure {
@@ -21,11 +16,16 @@ export interface FilterFailure {
 export interface PodContext {
   pod: Pod;
   requests: ResourceAmounts;
+  /** the VolumeBinding plugin's state, for a pod with claims */
+  volumes?: PodVolumeState;
 }
 
-export function podContext(pod: Pod): PodContext {
-  return { pod, requests: podRequests(pod) };
+export function podContext(pod: Pod, volumes?: PodVolumeState): PodContext {
+  return { pod, requests: podRequests(pod), ...(volumes ? { volumes } : {}) };
 }
+
+// node affinity matching is shared with the DaemonSet controller and the volume binder
+export { matchesNodeAffinity, matchesRequirement, matchesTerm } from '../api/node-selector.js';
 
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -95,56 +95,6 @@ function taintToleration(ctx: PodContext, node: Node): FilterFailure | undefined
   return undefined;
 }
 
-/** one NodeSelectorRequirement against a label set (or the node's fields, for matchFields) */
-export function matchesRequirement(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  const value = has ? labels[req.key] : undefined;
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return has && values.includes(value!);
-    case 'NotIn':
-      return !has || !values.includes(value!);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || values.length !== 1) return false;
-      const intRe = /^[+-]?\d+$/;
-      if (!intRe.test(value!) || !intRe.test(values[0])) return false;
-      const l = BigInt(value!);
-      const r = BigInt(values[0]);
-      return req.operator === 'Gt' ? l > r : l < r;
-    }
-    default:
-      return false;
-  }
-}
-
-/** a term matches when all its expressions and fields do; an empty term matches nothing */
-export function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  const nodeFields = { 'metadata.name': node.metadata?.name ?? '' };
-  return (
-    exprs.every((r) => matchesRequirement(r, labels)) &&
-    fields.every((r) => matchesRequirement(r, nodeFields))
-  );
-}
-
-/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (terms are ORed) */
-export function matchesNodeAffinity(pod: Pod, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (!required) return true;
-  return required.nodeSelectorTerms.some((t) => matchesTerm(t, node));
-}
-
 function nodeAffinity(ctx: PodContext, node: Node): FilterFailure | undefined {
   if (matchesNodeAffinity(ctx.pod, node)) return undefined;
   return { plugin: 'NodeAffinity', reasons: [ERR_NODE_AFFINITY], unresolvable: true };
@@ -164,6 +114,10 @@ function nodeResourcesFit(ctx: PodContext, _node: Node, info: NodeInfo): FilterF
   return { plugin: 'NodeResourcesFit', reasons, unresolvable: false };
 }
 
+function volumeBinding(ctx: PodContext, node: Node): FilterFailure | undefined {
+  return ctx.volumes?.filter(node);
+}
+
 type FilterPlugin = (ctx: PodContext, node: Node, info: NodeInfo) => FilterFailure | undefined;
 
 /** in upstream's default order: the first failing plugin decides the node's reasons */
@@ -173,6 +127,7 @@ const FILTERS: readonly FilterPlugin[] = [
   taintToleration,
   nodeAffinity,
   nodeResourcesFit,
+  volumeBinding,
 ];
 
 /** undefined if the pod fits the node */

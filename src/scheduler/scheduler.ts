@@ -1,14 +1,19 @@
 // kube-scheduler's loop: watch pods and nodes, queue pending pods, decide, assume, bind, and say why when nothing fits.
 import { hostname } from 'node:os';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { EventRecorder, Informer, WorkQueue, keyOf, referenceTo, type KubeClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { deepEqual, rfc3339 } from '../util/objects.js';
-import { SchedulerCache } from './cache.js';
+import { SchedulerCache, type NodeInfo } from './cache.js';
 import { effectiveTaints } from './filters.js';
 import { observeAttempt, reportPendingFrom } from './metrics.js';
-import { scheduleOne } from './schedule-one.js';
+import { SchedulerVolumes, VolumeBindingError } from './volume-cache.js';
+import { fitErrorMessage, scheduleOne, type ScheduleResult } from './schedule-one.js';
+import { Nominator } from './nominator.js';
+import { preempt } from './preemption.js';
+import { prepareCandidate } from './prepare-candidate.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -27,6 +32,8 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
   /** reportingInstance of events; default `<schedulerName>-<hostname>` */
   instance?: string;
+  /** how long PreBind waits for a pod's claims to be bound (upstream's bindTimeoutSeconds) */
+  bindTimeoutMs?: number;
 }
 
 interface Unschedulable {
@@ -56,6 +63,10 @@ export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly podInformer: Informer<Pod>;
   readonly nodeInformer: Informer<Node>;
+  readonly volumes: SchedulerVolumes;
+  /** PodDisruptionBudgets, which preemption respects as far as it can */
+  readonly pdbInformer: Informer<PodDisruptionBudget>;
+  readonly nominator = new Nominator();
   private readonly queue: WorkQueue<string>;
   private readonly client: KubeClient;
   private readonly log: Logger;
@@ -104,6 +115,12 @@ export class Scheduler {
       clock: this.clock,
       logger: this.log,
     });
+    this.pdbInformer = new Informer<PodDisruptionBudget>({
+      name: 'poddisruptionbudgets',
+      source: this.client.resource<PodDisruptionBudget>('policy', 'v1', 'poddisruptionbudgets'),
+      clock: this.clock,
+      logger: this.log,
+    });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.onPodAdd(pod),
       onUpdate: (old, pod) => this.onPodUpdate(old, pod),
@@ -121,6 +138,14 @@ export class Scheduler {
       },
       onDelete: (node) => this.cache.removeNode(node.metadata!.name!),
     });
+    this.volumes = new SchedulerVolumes(
+      this.client,
+      this.clock,
+      this.log,
+      (event) => this.moveAllToActive(event),
+      (name) => this.nodeInformer.store.get(name),
+      opts.bindTimeoutMs,
+    );
   }
 
   /** start the informers, wait for their caches, then start the workers */
@@ -128,7 +153,14 @@ export class Scheduler {
     reportPendingFrom(() => this.pendingCounts());
     this.nodeInformer.start();
     this.podInformer.start();
-    await Promise.all([this.nodeInformer.waitForSync(), this.podInformer.waitForSync()]);
+    this.volumes.start();
+    this.pdbInformer.start();
+    await Promise.all([
+      this.nodeInformer.waitForSync(),
+      this.podInformer.waitForSync(),
+      this.volumes.waitForSync(),
+      this.pdbInformer.waitForSync(),
+    ]);
     this.log.info(
       { nodes: this.nodeInformer.store.size(), pods: this.podInformer.store.size(), workers: this.workers },
       'caches synced; scheduling',
@@ -140,6 +172,8 @@ export class Scheduler {
     this.queue.shutDown();
     this.podInformer.stop();
     this.nodeInformer.stop();
+    this.volumes.stop();
+    this.pdbInformer.stop();
     await this.running;
     await this.idle();
   }
@@ -170,11 +204,13 @@ export class Scheduler {
   }
 
   private onPodAdd(pod: Pod): void {
+    this.nominator.update(pod);
     if (pod.spec?.nodeName) this.cache.updatePod(pod);
     else if (this.needsScheduling(pod)) this.queue.add(keyOf(pod));
   }
 
   private onPodUpdate(old: Pod, pod: Pod): void {
+    this.nominator.update(pod);
     if (pod.spec?.nodeName) {
       const freed = !isTerminal(old) && isTerminal(pod);
       this.cache.updatePod(pod);
@@ -195,6 +231,7 @@ export class Scheduler {
     const key = keyOf(pod);
     const wasAssigned = this.cache.nodeOf(key) !== undefined;
     this.cache.removePod(key);
+    this.nominator.remove(key);
     this.unschedulable.delete(key);
     this.recorder.forget(pod.metadata?.uid);
     if (wasAssigned) this.moveAllToActive('AssignedPodDelete');
@@ -227,17 +264,34 @@ export class Scheduler {
     if (this.cache.isAssumed(key)) return;
     const started = this.clock.now();
     // Decide and assume with no await in between, so concurrent workers always see each other's choices.
-    const result = scheduleOne(pod, this.cache.nodeInfos(), this.random);
+    const infos = this.nominator.withNominatedPods(pod, this.cache.nodeInfos());
+    const result = this.scheduleWithNomination(pod, infos);
     if ('unschedulable' in result) {
-      this.handleUnschedulable(key, pod, result.message);
+      await this.postFilter(key, pod, infos, result);
       observeAttempt('unschedulable', this.schedulerName, (this.clock.now() - started) / 1000);
       return;
     }
     const nodeName = result.node;
     this.cache.assumePod(pod, nodeName);
+    this.nominator.remove(key);
     this.unschedulable.delete(key);
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
+    if (result.volumes) {
+      try {
+        await this.volumes.preBind(pod, nodeName, result.volumes);
+      } catch (err) {
+        // the binding cycle failed: forget the assumption and try again later, as upstream's unreserve does
+        this.cache.forgetPod(key);
+        const message =
+          err instanceof VolumeBindingError
+            ? err.message
+            : `running PreBind plugin "VolumeBinding": ${(err as Error).message}`;
+        this.handleUnschedulable(key, pod, message);
+        observeAttempt('error', this.schedulerName, (this.clock.now() - started) / 1000);
+        return;
+      }
+    }
     try {
       await this.client.pods.bind(
         {
@@ -272,7 +326,80 @@ export class Scheduler {
     );
   }
 
-  private handleUnschedulable(key: string, pod: Pod, message: string): void {
+  /** a pod that preempted others tries the node it was nominated to first (evaluateNominatedNode) */
+  private scheduleWithNomination(pod: Pod, infos: NodeInfo[]): ScheduleResult {
+    const nominated = pod.status?.nominatedNodeName ?? this.nominator.nodeOf(keyOf(pod));
+    const info = nominated ? infos.find((i) => i.name === nominated) : undefined;
+    if (info) {
+      const first = scheduleOne(pod, [info], this.random, this.volumes);
+      if (!('unschedulable' in first)) return first;
+    }
+    return scheduleOne(pod, infos, this.random, this.volumes);
+  }
+
+  /** DefaultPreemption as the PostFilter: preempt and nominate, or explain why not */
+  private async postFilter(
+    key: string,
+    pod: Pod,
+    infos: NodeInfo[],
+    result: Extract<ScheduleResult, { unschedulable: true }>,
+  ): Promise<void> {
+    if (result.failures.size === 0) {
+      this.handleUnschedulable(key, pod, result.message);
+      return;
+    }
+    const outcome = preempt(pod, infos, result.failures, this.pdbInformer.store.list());
+    if (outcome.kind !== 'preempt') {
+      const message = fitErrorMessage(
+        pod,
+        infos.length,
+        result.failures,
+        `preemption: ${outcome.message}`,
+        result.preFilterMessage,
+      );
+      // no node would do: the pod no longer waits for one (NominatingInfo with an empty node)
+      if (outcome.kind === 'none') this.nominator.remove(key);
+      this.handleUnschedulable(key, pod, message, outcome.kind === 'none' ? null : undefined);
+      return;
+    }
+    const { candidate } = outcome;
+    this.log.info(
+      { pod: key, node: candidate.node, victims: candidate.victims.map(keyOf) },
+      'preempting lower-priority pods',
+    );
+    try {
+      await prepareCandidate(
+        {
+          client: this.client,
+          recorder: this.recorder,
+          nominator: this.nominator,
+          log: this.log,
+          nowMs: this.clock.now(),
+        },
+        pod,
+        candidate,
+      );
+    } catch (err) {
+      this.log.warn({ err, pod: key }, 'preemption failed');
+      this.handleUnschedulable(key, pod, result.message);
+      return;
+    }
+    this.nominator.nominate(pod, candidate.node);
+    this.handleUnschedulable(
+      key,
+      pod,
+      fitErrorMessage(pod, infos.length, result.failures, '', result.preFilterMessage),
+      candidate.node,
+    );
+  }
+
+  /** `nominatedNodeName`: a node to write into the status, null to clear it, undefined to leave it */
+  private handleUnschedulable(
+    key: string,
+    pod: Pod,
+    message: string,
+    nominatedNodeName?: string | null,
+  ): void {
     const prev = this.unschedulable.get(key);
     const attempts = (prev?.attempts ?? 0) + 1;
     const backoff = Math.min(this.initialBackoffMs * 2 ** (attempts - 1), this.maxBackoffMs);
@@ -280,13 +407,24 @@ export class Scheduler {
     this.queue.addAfter(key, backoff);
     this.log.info({ pod: key, attempts, message }, 'unable to schedule pod; waiting');
     this.recorder.event(referenceTo(pod, 'v1', 'Pod'), 'Warning', 'FailedScheduling', message, 'Scheduling');
-    this.track(this.setUnschedulableCondition(pod, message));
+    this.track(this.setUnschedulableCondition(pod, message, nominatedNodeName));
   }
 
   /** PodScheduled=False/Unschedulable with the message, written only when it changed (as upstream's updatePod) */
-  private async setUnschedulableCondition(pod: Pod, message: string): Promise<void> {
+  private async setUnschedulableCondition(
+    pod: Pod,
+    message: string,
+    nominatedNodeName?: string | null,
+  ): Promise<void> {
     const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (current?.status === 'False' && current.reason === UNSCHEDULABLE && current.message === message)
+    const nominationUnchanged =
+      nominatedNodeName === undefined || (pod.status?.nominatedNodeName ?? null) === nominatedNodeName;
+    if (
+      current?.status === 'False' &&
+      current.reason === UNSCHEDULABLE &&
+      current.message === message &&
+      nominationUnchanged
+    )
       return;
     const condition: PodCondition = {
       type: 'PodScheduled',
@@ -302,7 +440,12 @@ export class Scheduler {
     try {
       await this.client.pods.patch(
         pod.metadata!.name!,
-        { status: { conditions: [condition] } },
+        {
+          status: {
+            conditions: [condition],
+            ...(nominationUnchanged ? {} : { nominatedNodeName }),
+          },
+        },
         'strategic',
         { namespace: pod.metadata!.namespace!, subresource: 'status' },
       );

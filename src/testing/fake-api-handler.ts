@@ -14,6 +14,7 @@ import type {
   WatchSink,
 } from '../api/request.js';
 import { findResource, groupVersion } from '../api/resources.js';
+import { parseLabelSelector, type LabelSelector } from '../apiserver/registry/selectors.js';
 
 interface HistoryEntry {
   rv: number;
@@ -26,22 +27,14 @@ interface HistoryEntry {
 interface Watcher {
   resourceKey: string;
   namespace: string | undefined;
-  labels: [string, string][];
+  labels: LabelSelector;
   sink: WatchSink;
 }
 
-/** `a=b,c=d` equality selectors only: enough for tests */
-function parseLabels(selector: string | undefined): [string, string][] {
-  if (!selector) return [];
-  return selector.split(',').map((term) => {
-    const [k, v] = term.split('=');
-    return [k.trim(), (v ?? '').trim()];
-  });
-}
-
-function matches(obj: KubeObject, namespace: string | undefined, labels: [string, string][]): boolean {
+/** the namespace, and the label selector as the apiserver parses it (a 400 for a bad one) */
+function matches(obj: KubeObject, namespace: string | undefined, labels: LabelSelector): boolean {
   if (namespace && obj.metadata?.namespace !== namespace) return false;
-  return labels.every(([k, v]) => obj.metadata?.labels?.[k] === v);
+  return labels.matches(obj.metadata?.labels);
 }
 
 /**
@@ -148,7 +141,7 @@ export class FakeApiHandler implements ApiHandler {
       }
       case 'list': {
         const prefix = `${this.resourceKey(req)}/`;
-        const labels = parseLabels(req.options.labelSelector);
+        const labels = parseLabelSelector(req.options.labelSelector);
         const all = [...this.objects.entries()]
           .filter(([k, o]) => k.startsWith(prefix) && matches(o, req.namespace, labels))
           .sort(([a], [b]) => (a < b ? -1 : 1));
@@ -193,7 +186,7 @@ export class FakeApiHandler implements ApiHandler {
     const w: Watcher = {
       resourceKey: this.resourceKey(req),
       namespace: req.namespace,
-      labels: parseLabels(req.options.labelSelector),
+      labels: parseLabelSelector(req.options.labelSelector),
       sink,
     };
     const from = req.options.resourceVersion;

@@ -1,5 +1,5 @@
 // Kubeconfig files: merge a cluster's entry in (kind-style, never clobbering others), remove it, read one back.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { yaml } from './lazy-yaml.js';
@@ -123,7 +123,19 @@ function upsert<T>(list: NamedEntry<T>[], entry: NamedEntry<T>): NamedEntry<T>[]
 
 function save(file: string, config: Kubeconfig, format: 'yaml' | 'json' = 'yaml'): void {
   const text = format === 'json' ? `${JSON.stringify(config, null, 2)}\n` : yaml().stringify(config);
+  // `kubemu up` writes a dozen component kubeconfigs at every start, most of them as they were: a write (and its
+  // fsync) only for a change
+  if (unchanged(file, text)) return;
   writeFileAtomic(file, text, 0o600);
+}
+
+/** `file` holds `text` already, private to its owner as writeFileAtomic leaves it */
+function unchanged(file: string, text: string): boolean {
+  try {
+    return (statSync(file).mode & 0o777) === 0o600 && readFileSync(file, 'utf8') === text;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -22,6 +22,11 @@ export interface ChaosTarget {
   kubeconfig: string;
   /** http://IP of the ingress */
   ingressUrl: string;
+  /**
+   * the last lines of a component's log (only those naming one of `names`, when given), printed when a scenario
+   * times out (where the mode can read it)
+   */
+  logTail?(component: string, names: string[]): string;
 }
 
 export interface Totals {
@@ -93,6 +98,9 @@ interface PodView {
   ready: boolean;
   terminating: boolean;
   image: string;
+  /** the first container's restarts and, when not running, why (for the messages of a timeout) */
+  restarts: number;
+  state: string;
 }
 
 /** Defines the seven scenarios against the cluster `target()` returns (set up by the caller's beforeAll). */
@@ -109,6 +117,31 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
     must(await t.kubectl(args, input), `kubectl ${args.join(' ')}`);
   const getJson = async <T = any>(args: string[]): Promise<T> =>
     JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+  /**
+   * runs `step`; when it fails, prints the events of the objects `about()` names and the last lines of each
+   * component's log (only those naming one of them, when it names any): a timeout alone says little
+   */
+  const withLogOnFailure = async <T>(
+    components: string[],
+    step: () => Promise<T>,
+    about: () => string[] = () => [],
+  ): Promise<T> => {
+    try {
+      return await step();
+    } catch (err) {
+      const names = about();
+      // the pods' events (probe failures, kills) say most; then the components' own words
+      for (const name of names) {
+        const ev = await t.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`]);
+        console.log(`chaos[${mode}] events of ${name}:\n${ev.stdout}${ev.stderr}`);
+      }
+      for (const component of components) {
+        const tail = t.logTail?.(component, names);
+        if (tail) console.log(`chaos[${mode}] ${component} log, last lines:\n${tail}`);
+      }
+      throw err;
+    }
+  };
   const chaos = async (...args: string[]): Promise<string> => {
     const out = must(await t.chaos(args), `kubemu chaos ${args.join(' ')}`);
     console.log(`chaos[${mode}] ${args.join(' ')}: ${out.trim()}`);
@@ -123,6 +156,10 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
       ready: p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false,
       terminating: !!p.metadata.deletionTimestamp,
       image: p.spec.containers[0].image,
+      restarts: p.status?.containerStatuses?.[0]?.restartCount ?? 0,
+      state: Object.entries(p.status?.containerStatuses?.[0]?.state ?? {})
+        .map(([k, v]: [string, any]) => `${k}${v?.reason ? `(${v.reason})` : ''}`)
+        .join(','),
     }));
   const nodeReady = async (name: string): Promise<string> =>
     (await getJson(['get', 'node', name])).status?.conditions?.find((c: any) => c.type === 'Ready')?.status ??
@@ -373,22 +410,34 @@ export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget
         mid.filter((p) => p.image === 'kubemu/hello:v1' && !p.terminating).length,
         'rollout still under way',
       ).toBeGreaterThan(0);
-      const done = await waitFor(
-        'the rollout complete',
-        async () => {
-          const d = await getJson(['get', 'deployment', APP]);
-          const p = await pods();
-          return d.status.observedGeneration >= d.metadata.generation &&
-            d.status.updatedReplicas === REPLICAS &&
-            d.status.availableReplicas === REPLICAS &&
-            (d.status.replicas ?? 0) === REPLICAS &&
-            p.length === REPLICAS &&
-            serving(p).every((x) => x.image === 'kubemu/hello:v2') &&
-            serving(p).length === REPLICAS
-            ? d
-            : undefined;
-        },
-        120_000,
+      let stuck: string[] = [];
+      const done = await withLogOnFailure(
+        ['controller-manager', ...NODES.map((n) => `kubelet-${n}`)],
+        () =>
+          waitFor(
+            'the rollout complete',
+            async () => {
+              const d = await getJson(['get', 'deployment', APP]);
+              const p = await pods();
+              if (
+                d.status.observedGeneration >= d.metadata.generation &&
+                d.status.updatedReplicas === REPLICAS &&
+                d.status.availableReplicas === REPLICAS &&
+                (d.status.replicas ?? 0) === REPLICAS &&
+                p.length === REPLICAS &&
+                serving(p).every((x) => x.image === 'kubemu/hello:v2') &&
+                serving(p).length === REPLICAS
+              )
+                return d;
+              // not yet: what is off, so that a timeout says it (and which pods to look for in the kubelets' logs)
+              stuck = p.filter((x) => !x.ready || x.terminating).map((x) => x.name);
+              throw new Error(
+                `generation ${d.metadata.generation}, status ${JSON.stringify(d.status)}; pods ${JSON.stringify(p)}`,
+              );
+            },
+            120_000,
+          ),
+        () => stuck,
       );
       expect(done.status.conditions.find((c: any) => c.type === 'Progressing')?.reason).toBe(
         'NewReplicaSetAvailable',

@@ -124,7 +124,15 @@ describe('upstream rules through kubectl apply', () => {
     const classless = claim
       .replace('name: task-pv-claim', 'name: classless')
       .replace(/\n\s*storageClassName: manual/, '');
-    ok(await apply(classless));
+    // with a default StorageClass (kubemu's `standard`) a claim without a class gets it at creation, as upstream's
+    // DefaultStorageClass admission does: the claim stays classless only while no class is the default
+    const DEFAULT = 'storageclass.kubernetes.io/is-default-class';
+    ok(await k(['annotate', 'storageclass', 'standard', `${DEFAULT}-`]));
+    try {
+      ok(await apply(classless));
+    } finally {
+      ok(await k(['annotate', 'storageclass', 'standard', `${DEFAULT}=true`]));
+    }
     ok(await apply(`${classless.trimEnd()}\n  storageClassName: manual\n`));
   });
 

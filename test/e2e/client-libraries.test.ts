@@ -1,7 +1,9 @@
 // The official client libraries against one running cluster, called as their users call them: the Python
 // client (Debian's python3-kubernetes, scripts in test/fixtures/python-client/) and @kubernetes/client-node,
-// with the kubeconfig `kubemu up` wrote. exec and port-forward are not served yet, so not tested here.
-import { PassThrough } from 'node:stream';
+// with the kubeconfig `kubemu up` wrote, including exec and port-forward through each client's own WebSocket code.
+import http from 'node:http';
+import net from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upCluster, type TestCluster } from '../helpers/cluster.js';
@@ -15,8 +17,14 @@ beforeAll(async () => {
   c = await upCluster({ nodes: 1 });
   kc = new k8s.KubeConfig();
   kc.loadFromFile(c.kubeconfig);
-  for (const ns of ['py-watch', 'py-crud', 'py-sub', 'node-crud', 'node-watch'])
+  for (const ns of ['py-watch', 'py-crud', 'py-sub', 'node-crud', 'node-watch', 'streams'])
     expect((await c.kubectl(['create', 'namespace', ns])).code).toBe(0);
+  // a shell and a web server for exec and port-forward, as the docs make them
+  for (const args of [
+    ['run', 'shell', '--image=busybox', '--restart=Never', '--', 'sleep', '3600'],
+    ['run', 'hello', '--image=kubemu/hello:v1', '--port=8080'],
+  ])
+    expect((await c.kubectl(['-n', 'streams', ...args])).code).toBe(0);
 }, 900_000);
 
 afterAll(async () => {
@@ -64,7 +72,8 @@ describe('the Python client (python3-kubernetes)', () => {
     // the sentinel's ADDED (from the watch's initial state) shows the watch is open before anything changes
     const w = spawnPythonScript('watch.py', ['py-watch', '7'], c.kubeconfig);
     try {
-      await w.waitForLines(1);
+      // the interpreter's start (importing the client) takes tens of seconds on a loaded machine
+      await w.waitForLines(1, 120_000);
       await kubectlOk(['create', 'configmap', 'a', '-n', 'py-watch', '--from-literal=k=1']);
       await kubectlOk([
         'patch',
@@ -166,6 +175,34 @@ describe('the Python client (python3-kubernetes)', () => {
     } finally {
       w.stop();
     }
+  });
+
+  it('exec through kubernetes.stream.stream: one-shot, channel by channel with the exit status, interactive stdin', async () => {
+    await waitRunning('streams', 'shell');
+    const out = await runPythonScript('exec.py', ['streams', 'shell'], c.kubeconfig);
+    expect(out).toEqual({
+      oneshot: 'to stdout\nto stderr\n',
+      stdout: 'to stdout\n',
+      stderr: 'to stderr\n',
+      returncode: 0,
+      failing: { stderr: 'failing\n', returncode: 3 },
+      interactive_stdout: 'This message goes to stdout',
+      interactive_stderr: 'This message goes to stderr',
+      interactive_bytes: 'sent as bytes',
+      interactive_open: false,
+      interactive_returncode: 7,
+    });
+  });
+
+  it('port-forward through kubernetes.stream.portforward: HTTP to one port, the error of a closed one', async () => {
+    await waitRunning('streams', 'hello');
+    const out = await runPythonScript('portforward.py', ['streams', 'hello', '8080', '9999'], c.kubeconfig);
+    expect(out.status_line).toBe('HTTP/1.1 200 OK');
+    expect(out.body).toBe('Hello from hello (v1)\n');
+    expect(out.error).toBeNull();
+    expect(out.closed_error).toMatch(
+      /^error forwarding port 9999 to pod hello, uid [0-9a-f-]+: .*connection refused/,
+    );
   });
 });
 
@@ -350,6 +387,101 @@ describe('@kubernetes/client-node', () => {
       expect(ticks.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => ticks[0] + i));
     } finally {
       controller.abort();
+    }
+  });
+
+  it('execs with stdout/stderr streams and the status callback, a non-zero exit, and stdin to its end', async () => {
+    await waitRunning('streams', 'shell');
+    const exec = new k8s.Exec(kc);
+    const run = (
+      command: string[],
+      stdin: Readable | null,
+    ): Promise<{ stdout: string; stderr: string; status: k8s.V1Status }> =>
+      new Promise((resolve, reject) => {
+        const stdout = new PassThrough();
+        const stderr = new PassThrough();
+        let out = '';
+        let err = '';
+        stdout.on('data', (d: Buffer) => (out += d.toString()));
+        stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const timer = setTimeout(() => reject(new Error(`no status; stdout ${out}, stderr ${err}`)), 30_000);
+        exec
+          .exec('streams', 'shell', 'shell', command, stdout, stderr, stdin, false, (status) => {
+            clearTimeout(timer);
+            resolve({ stdout: out, stderr: err, status });
+          })
+          .catch(reject);
+      });
+    const ok = await run(['sh', '-c', 'echo to stdout; echo to stderr >&2'], null);
+    expect(ok).toEqual({
+      stdout: 'to stdout\n',
+      stderr: 'to stderr\n',
+      status: { metadata: {}, status: 'Success' },
+    });
+    const failed = await run(['sh', '-c', 'echo failing >&2; exit 3'], null);
+    expect(failed.stderr).toBe('failing\n');
+    expect(failed.status).toMatchObject({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    // stdin's end reaches the command (v5's CLOSE), so `tr` finishes
+    const piped = await run(['tr', 'a-z', 'A-Z'], Readable.from([Buffer.from('shout\n')]));
+    expect(piped.stdout).toBe('SHOUT\n');
+    expect(piped.status.status).toBe('Success');
+  });
+
+  it('port-forwards with PortForward: HTTP through a local server, the error of a closed port', async () => {
+    await waitRunning('streams', 'hello');
+    const forward = new k8s.PortForward(kc);
+    const errors: string[] = [];
+    const listen = (port: number): Promise<net.Server> =>
+      new Promise((resolve) => {
+        // as the client's example does: every local connection its own forward
+        const server = net.createServer((socket) => {
+          const err = new PassThrough();
+          err.on('data', (d: Buffer) => errors.push(d.toString()));
+          forward.portForward('streams', 'hello', [port], socket, err, socket).catch((e: unknown) => {
+            errors.push(String(e));
+            socket.destroy();
+          });
+        });
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    const get = (server: net.Server): Promise<{ status?: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const { port } = server.address() as net.AddressInfo;
+        const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        req.setTimeout(30_000, () => req.destroy(new Error('no answer through the forward')));
+        req.on('error', reject);
+      });
+    const web = await listen(8080);
+    try {
+      for (let i = 0; i < 3; i++)
+        expect(await get(web)).toEqual({ status: 200, body: 'Hello from hello (v1)\n' });
+      expect(errors).toEqual([]);
+    } finally {
+      web.close();
+    }
+    const closed = await listen(9999);
+    try {
+      // client-node leaves the local connection open when the forward ends: the error is what the user sees
+      const socket = net.connect((closed.address() as net.AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      try {
+        await c.waitFor('the error of port 9999', () => Promise.resolve(errors.length > 0));
+      } finally {
+        socket.destroy();
+      }
+      expect(errors.join('')).toMatch(
+        /^error forwarding port 9999 to pod hello, uid [0-9a-f-]+: .*connection refused/,
+      );
+    } finally {
+      closed.close();
     }
   });
 

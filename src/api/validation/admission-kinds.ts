@@ -7,6 +7,7 @@ import { fe, type FieldError } from '../errors.js';
 import { compareQuantities, formatQuantity, parseQuantity, quantityValue } from '../schema/quantity.js';
 import { immutable, nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { isQualifiedName } from './names.js';
+import { validatePreemptionPolicy } from './pod.js';
 
 type Meta = { metadata?: ResourceQuota['metadata'] };
 
@@ -308,8 +309,6 @@ export const SYSTEM_PRIORITY_CLASSES: readonly { name: string; value: number; de
   },
 ];
 
-const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'];
-
 /** scheduling.IsKnownSystemPriorityClass */
 function knownSystemClassError(pc: PriorityClass): string | undefined {
   const name = pc.metadata?.name ?? '';
@@ -340,8 +339,8 @@ export function validatePriorityClass(pc: PriorityClass): FieldError[] {
       ),
     );
   }
-  if (pc.preemptionPolicy !== undefined && !PREEMPTION_POLICIES.includes(pc.preemptionPolicy))
-    errs.push(fe.notSupported('preemptionPolicy', pc.preemptionPolicy, PREEMPTION_POLICIES));
+  if (pc.preemptionPolicy !== undefined)
+    errs.push(...validatePreemptionPolicy(pc.preemptionPolicy, 'preemptionPolicy'));
   return errs;
 }
 

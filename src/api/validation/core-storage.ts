@@ -16,11 +16,22 @@ import {
   validateObjectMetaUpdate,
 } from './meta.js';
 import { isDNS1123Subdomain } from './names.js';
+import { validateNodeSelector } from './node-selector.js';
 
 // sets.List order (sorted), as upstream lists the supported values
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const VOLUME_MODES = ['Block', 'Filesystem'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+const HOST_PATH_TYPES = [
+  '',
+  'BlockDevice',
+  'CharDevice',
+  'Directory',
+  'DirectoryOrCreate',
+  'File',
+  'FileOrCreate',
+  'Socket',
+];
 
 /** the persistent volume sources of a PersistentVolumeSpec, in upstream's order of checks */
 const PV_SOURCES = [
@@ -98,6 +109,13 @@ function validateSource(kind: string, source: Record<string, unknown>, path: str
       if (!str('path')) errs.push(fe.required(`${path}.path`));
       else if (str('path').split('/').includes('..'))
         errs.push(fe.invalid(`${path}.path`, str('path'), "must not contain '..'"));
+      // validateHostPathType
+      if (
+        kind === 'hostPath' &&
+        typeof source['type'] === 'string' &&
+        !HOST_PATH_TYPES.includes(source['type'])
+      )
+        errs.push(fe.notSupported(`${path}.type`, source['type'], HOST_PATH_TYPES));
       break;
     case 'nfs':
       if (!str('server')) errs.push(fe.required(`${path}.server`));
@@ -151,6 +169,12 @@ function validatePersistentVolumeSpec(spec: PersistentVolumeSpec | undefined): F
   }
   if (spec.local && !spec.nodeAffinity)
     errs.push(fe.required('spec.nodeAffinity', 'Local volume requires node affinity'));
+  // validateVolumeNodeAffinity
+  if (spec.nodeAffinity) {
+    if (spec.nodeAffinity.required)
+      errs.push(...validateNodeSelector(spec.nodeAffinity.required, 'spec.nodeAffinity.required'));
+    else errs.push(fe.required('spec.nodeAffinity.required', 'must specify required node constraints'));
+  }
   errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
   errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
   return errs;

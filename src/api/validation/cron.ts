@@ -58,14 +58,22 @@ function parseIntOrName(expr: string, names: Record<string, number> | undefined)
   return named ?? mustParseInt(expr);
 }
 
-function checkRange(expr: string, b: Bounds): void {
+/** one field's allowed values, and whether it was `*`/`?` without a step (robfig's starBit) */
+export interface CronField {
+  values: Set<number>;
+  star: boolean;
+}
+
+function getRange(expr: string, b: Bounds, into: CronField): void {
   const rangeAndStep = expr.split('/');
   const lowAndHigh = rangeAndStep[0].split('-');
   let start: number;
   let end: number;
+  let star = false;
   if (lowAndHigh[0] === '*' || lowAndHigh[0] === '?') {
     start = b.min;
     end = b.max;
+    star = true;
   } else {
     start = parseIntOrName(lowAndHigh[0], b.names);
     if (lowAndHigh.length === 1) end = start;
@@ -77,11 +85,14 @@ function checkRange(expr: string, b: Bounds): void {
     step = mustParseInt(rangeAndStep[1]);
     // "N/step" means "N-max/step"
     if (lowAndHigh.length === 1) end = b.max;
+    if (step > 1) star = false;
   } else if (rangeAndStep.length > 2) throw new CronError(`too many slashes: ${expr}`);
   if (start < b.min) throw new CronError(`beginning of range (${start}) below minimum (${b.min}): ${expr}`);
   if (end > b.max) throw new CronError(`end of range (${end}) above maximum (${b.max}): ${expr}`);
   if (start > end) throw new CronError(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
   if (step === 0) throw new CronError(`step of range should be a positive number: ${expr}`);
+  for (let v = start; v <= end; v += step) into.values.add(v);
+  if (star) into.star = true;
 }
 
 /** Go's time.ParseDuration accepts e.g. `1h30m`, `90s`, `1.5h` */
@@ -98,35 +109,72 @@ export function isKnownTimeZone(zone: string): boolean {
   }
 }
 
+/** A parsed schedule: five fields (minute, hour, day of month, month, day of week), or `@every` a duration. */
+export type CronSchedule =
+  { kind: 'fields'; fields: CronField[]; zone?: string } | { kind: 'every'; everyMs: number; zone?: string };
+
+const DESCRIPTOR_FIELDS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** cron.ParseStandard: the schedule, or a CronError with robfig/cron's message */
+export function parseCronSchedule(schedule: string): CronSchedule {
+  let spec = schedule;
+  let zone: string | undefined;
+  if (spec.length === 0) throw new CronError('empty spec string');
+  if (spec.startsWith('TZ=') || spec.startsWith('CRON_TZ=')) {
+    const space = spec.indexOf(' ');
+    const eq = spec.indexOf('=');
+    zone = space < 0 ? spec.slice(eq + 1) : spec.slice(eq + 1, space);
+    if (!isKnownTimeZone(zone))
+      throw new CronError(`provided bad location ${zone}: unknown time zone ${zone}`);
+    spec = space < 0 ? '' : spec.slice(space).trim();
+  }
+  const withZone = <T extends object>(o: T): T & { zone?: string } => (zone ? { ...o, zone } : o);
+  if (spec.startsWith('@')) {
+    if (DESCRIPTORS.has(spec)) spec = DESCRIPTOR_FIELDS[spec];
+    else if (spec.startsWith('@every ')) {
+      const d = spec.slice('@every '.length);
+      if (!GO_DURATION.test(d))
+        throw new CronError(`failed to parse duration ${spec}: time: invalid duration "${d}"`);
+      let ms = 0;
+      for (const m of d.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g))
+        ms += Number(m[1]) * DURATION_UNIT_MS[m[2]];
+      // robfig: a delay under a second is a second, and sub-second parts are dropped
+      return withZone({ kind: 'every' as const, everyMs: Math.max(1000, Math.floor(ms / 1000) * 1000) });
+    } else throw new CronError(`unrecognized descriptor: ${spec}`);
+  }
+  const parts = spec.split(/\s+/).filter((f) => f !== '');
+  if (parts.length !== 5)
+    throw new CronError(`expected exactly 5 fields, found ${parts.length}: [${parts.join(' ')}]`);
+  const fields = parts.map((field, i) => {
+    const out: CronField = { values: new Set(), star: false };
+    for (const expr of field.split(',')) getRange(expr, FIELDS[i], out);
+    return out;
+  });
+  return withZone({ kind: 'fields' as const, fields });
+}
+
 /** cron.ParseStandard: undefined when `schedule` parses, else robfig/cron's error message */
 export function cronScheduleError(schedule: string): string | undefined {
   try {
-    let spec = schedule;
-    if (spec.length === 0) throw new CronError('empty spec string');
-    if (spec.startsWith('TZ=') || spec.startsWith('CRON_TZ=')) {
-      const space = spec.indexOf(' ');
-      const eq = spec.indexOf('=');
-      const zone = space < 0 ? spec.slice(eq + 1) : spec.slice(eq + 1, space);
-      if (!isKnownTimeZone(zone))
-        throw new CronError(`provided bad location ${zone}: unknown time zone ${zone}`);
-      spec = space < 0 ? '' : spec.slice(space).trim();
-    }
-    if (spec.startsWith('@')) {
-      if (DESCRIPTORS.has(spec)) return undefined;
-      if (spec.startsWith('@every ')) {
-        const d = spec.slice('@every '.length);
-        if (!GO_DURATION.test(d))
-          throw new CronError(`failed to parse duration ${spec}: time: invalid duration "${d}"`);
-        return undefined;
-      }
-      throw new CronError(`unrecognized descriptor: ${spec}`);
-    }
-    const fields = spec.split(/\s+/).filter((f) => f !== '');
-    if (fields.length !== 5)
-      throw new CronError(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
-    fields.forEach((field, i) => {
-      for (const expr of field.split(',')) checkRange(expr, FIELDS[i]);
-    });
+    parseCronSchedule(schedule);
     return undefined;
   } catch (e) {
     if (e instanceof CronError) return e.message;

@@ -63,6 +63,15 @@ export function validatePodTemplateSpec(template: PodTemplateSpec | undefined, p
   ];
 }
 
+const PREEMPTION_POLICIES = ['PreemptLowerPriority', 'Never'];
+
+/** ValidatePreemptionPolicy (core validation): of a pod's spec and of a PriorityClass */
+export function validatePreemptionPolicy(policy: string, path: string): FieldError[] {
+  if (policy === '') return [fe.required(path, '')];
+  if (!PREEMPTION_POLICIES.includes(policy)) return [fe.notSupported(path, policy, PREEMPTION_POLICIES)];
+  return [];
+}
+
 export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: PodSpecOptions): FieldError[] {
   const errs: FieldError[] = [];
   if (!spec) return [fe.required(path)];
@@ -101,6 +110,8 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   ] as const) {
     if (value) for (const m of isDNS1123Label(value)) errs.push(fe.invalid(`${path}.${field}`, value, m));
   }
+  if (spec.preemptionPolicy !== undefined)
+    errs.push(...validatePreemptionPolicy(spec.preemptionPolicy, `${path}.preemptionPolicy`));
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds < 1) {
     errs.push(
       fe.invalid(

@@ -712,11 +712,13 @@ export class GenericStore {
   // ---------------------------------------------------------------- delete
 
   /** upstream's Store.Delete: at once, or marked for graceful deletion / finalizers, in guaranteedUpdate */
-  delete(req: ApiRequest, t: Target): Promise<ApiResult> {
+  delete(req: ApiRequest, t: Target, inCollection = false): Promise<ApiResult> {
     const name = req.name!;
     const key = this.key(t, req.namespace, name);
     return this.guaranteedUpdate(t, name, key, (current) => {
       if (!current) throw errors.notFound(this.ref(t, name));
+      // upstream's DeleteCollection calls the generic store's Delete, past any REST wrapper's refusal
+      if (!inCollection) t.strategy.validateDelete?.(current.object);
       return this.tryDelete(req, t, key, current);
     });
   }
@@ -787,6 +789,7 @@ export class GenericStore {
         const r = await this.delete(
           { ...req, verb: 'delete', name: item.metadata!.name!, namespace: item.metadata?.namespace },
           t,
+          true,
         );
         deleted.push(r.body as KubeObject);
       } catch (e) {

@@ -2,6 +2,8 @@
 // resets, what an update may touch, whether generation is tracked, how a delete goes. Kinds with more than flags
 // have their own file in ./strategies/.
 import type { KubeObject, RequestOptions, UserInfo } from '../../api/request.js';
+import { ApiError } from '../../api/errors.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
 import { apiServiceStrategy } from './apiservices.js';
 import { PLATFORM_STRATEGIES } from './strategies-platform.js';
@@ -56,6 +58,8 @@ export interface Strategy {
   afterDelete?(obj: KubeObject, ctx: StrategyContext): void;
   /** graceful deletion: the seconds a delete waits (upstream's CheckGracefulDelete); absent: deleted at once */
   gracePeriodSeconds?(old: KubeObject, opts: RequestOptions): number;
+  /** refuse a delete by throwing (upstream REST storages that wrap Delete, e.g. PriorityClass's system classes) */
+  validateDelete?(old: KubeObject): void;
   /** mark an object whose delete must wait (e.g. a namespace's phase Terminating) */
   prepareForDelete?(next: KubeObject): void;
   /** a delete waits for more than metadata.finalizers (a namespace's spec.finalizers) */
@@ -129,7 +133,18 @@ const STRATEGIES: StrategyTable = {
     },
   },
   '/limitranges': {},
-  'scheduling.k8s.io/priorityclasses': {},
+  // pkg/registry/scheduling/priorityclass/storage: the system classes cannot be deleted
+  'scheduling.k8s.io/priorityclasses': {
+    validateDelete(old) {
+      const name = old.metadata?.name ?? '';
+      if (SYSTEM_PRIORITY_CLASSES.some((c) => c.name === name))
+        throw new ApiError(
+          'Forbidden',
+          `priorityclasses.scheduling.k8s.io "${name}" is forbidden: this is a system priority class and cannot be deleted`,
+          { name, group: 'scheduling.k8s.io', kind: 'priorityclasses' },
+        );
+    },
+  },
   'storage.k8s.io/storageclasses': {},
 };
 

@@ -1,7 +1,7 @@
 // Turns an HTTP request line (method, path, query) into the parts of an ApiRequest, as upstream's
 // RequestInfoFactory does: /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}, /apis/{g}/{v}/...
 import { errors } from '../../api/errors.js';
-import { decodeRequestQuery, type OptionsKind } from '../../api/query-params.js';
+import { decodeRequestQuery, validateDeleteOptions, type OptionsKind } from '../../api/query-params.js';
 import type { PropagationPolicy, RequestOptions } from '../../api/request.js';
 import { findResource, type Verb } from '../../api/resources.js';
 
@@ -89,8 +89,11 @@ export function parseOptions(
   q: URLSearchParams,
   verb: Verb,
   deleteOptions?: Record<string, unknown>,
+  patchType?: string,
 ): RequestOptions {
-  const o: RequestOptions = decodeRequestQuery(q, optionsKind(verb)).options;
+  const o: RequestOptions = decodeRequestQuery(q, optionsKind(verb), patchType).options;
+  if (verb !== 'delete' && verb !== 'deletecollection') return o;
+  let dryRun = q.getAll('dryRun');
   if (deleteOptions) {
     const d = deleteOptions as {
       propagationPolicy?: PropagationPolicy;
@@ -103,12 +106,12 @@ export function parseOptions(
     if (typeof d.orphanDependents === 'boolean') o.orphanDependents = d.orphanDependents;
     if (typeof d.gracePeriodSeconds === 'number') o.gracePeriodSeconds = d.gracePeriodSeconds;
     if (d.preconditions) o.preconditions = d.preconditions;
-    if (d.dryRun?.includes('All')) o.dryRun = true;
+    if (Array.isArray(d.dryRun)) {
+      dryRun = d.dryRun;
+      if (d.dryRun.includes('All')) o.dryRun = true;
+      else delete o.dryRun;
+    }
   }
-  if (o.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
-    throw errors.badRequest(
-      `propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
-    );
-  }
+  validateDeleteOptions(o, dryRun);
   return o;
 }

@@ -171,8 +171,12 @@ async function sendList(
 export function sendError(res: ServerResponse, e: unknown, log: Logger, pretty = false): number {
   const err = e instanceof ApiError ? e : errors.internal(e instanceof Error ? e.message : String(e), e);
   if (!(e instanceof ApiError)) log.error({ err: e }, 'internal error');
-  if (!res.headersSent) sendJson(res, err.code, err.toStatus(), undefined, pretty);
-  else res.end();
+  if (!res.headersSent) {
+    // upstream's responsewriters: a Status asking the client to wait says so in Retry-After too
+    const retryAfter = err.details?.retryAfterSeconds;
+    if (retryAfter && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
+    sendJson(res, err.code, err.toStatus(), undefined, pretty);
+  } else res.end();
   return err.code;
 }
 
@@ -370,7 +374,7 @@ export function createRestHandler(opts: RestOptions): (req: IncomingMessage, res
       ...(path.name !== undefined ? { name: path.name } : {}),
       ...(method === 'DELETE' ? {} : payload !== undefined ? { body: payload } : {}),
       ...(patchType ? { patchType } : {}),
-      options: parseOptions(q, verb, deleteOptions),
+      options: parseOptions(q, verb, deleteOptions, patchType),
       user,
     };
     const negotiated = negotiate(req.headers.accept, q);

@@ -2,12 +2,11 @@
 // messages (pkg/registry/core/pod/strategy.go ExecLocation/AttachLocation/PortForwardLocation → streamLocation).
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { errors } from '../../api/errors.js';
+import { decodePodPortForwardPorts, decodePodStreamOptions } from '../../api/query-params.js';
 
 export type StreamSubresource = 'exec' | 'attach' | 'portforward';
 
 export const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
-
-const truthy = (v: string | null): boolean => v === 'true' || v === '1';
 
 /** The container a stream is for: the named one, the only one, or upstream's "a container name must be specified". */
 export function streamContainer(pod: Pod, requested: string | null): string {
@@ -36,41 +35,38 @@ export function streamContainer(pod: Pod, requested: string | null): string {
 }
 
 /**
- * The kubelet path and query for a stream (upstream's streamParams: stdin → input=1, stdout → output=1,
- * stderr → error=1, tty → tty=1, every command as `command`).
+ * The kubelet path and query for a stream: the query decoded as upstream's PodExecOptions / PodAttachOptions /
+ * PodPortForwardOptions (so `stdin=True` is true and `ports=80,8080` two ports), then re-encoded as its streamParams
+ * does: stdin → input=1, stdout → output=1, stderr → error=1, tty → tty=1, every command as `command`, the ports
+ * joined by commas as `port`.
  */
 export function kubeletStreamPath(sub: StreamSubresource, pod: Pod, q: URLSearchParams): string {
   const ns = encodeURIComponent(pod.metadata?.namespace ?? 'default');
   const name = encodeURIComponent(pod.metadata?.name ?? '');
-  if (!pod.spec?.nodeName)
-    throw errors.badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);
   if (sub === 'portforward') {
+    const ports = decodePodPortForwardPorts(q);
+    if (!pod.spec?.nodeName)
+      throw errors.badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);
     const params = new URLSearchParams();
-    for (const p of q.getAll('ports')) {
-      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
-        throw errors.badRequest(`invalid port: ${p}`);
-      params.append('port', p);
-    }
+    if (ports.length > 0) params.append('port', ports.join(','));
     const qs = params.toString();
     return `/portForward/${ns}/${name}${qs ? `?${qs}` : ''}`;
   }
-  const container = streamContainer(pod, q.get('container'));
+  const opts = decodePodStreamOptions(q);
+  const container = streamContainer(pod, opts.container ?? null);
+  if (!pod.spec?.nodeName)
+    throw errors.badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);
   const params = new URLSearchParams();
-  const stdin = truthy(q.get('stdin'));
-  const stdout = truthy(q.get('stdout'));
-  const stderr = truthy(q.get('stderr'));
-  const tty = truthy(q.get('tty'));
-  if (!stdin && !stdout && !stderr)
+  if (!opts.stdin && !opts.stdout && !opts.stderr)
     throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
-  if (stdin) params.append('input', '1');
-  if (stdout) params.append('output', '1');
-  if (stderr) params.append('error', '1');
-  if (tty) params.append('tty', '1');
+  if (opts.stdin) params.append('input', '1');
+  if (opts.stdout) params.append('output', '1');
+  if (opts.stderr) params.append('error', '1');
+  if (opts.tty) params.append('tty', '1');
   if (sub === 'exec') {
-    const command = q.getAll('command');
-    if (command.length === 0)
+    if (opts.command.length === 0)
       throw errors.badRequest('you must specify at least one command for the container');
-    for (const c of command) params.append('command', c);
+    for (const c of opts.command) params.append('command', c);
   }
   return `/${sub}/${ns}/${name}/${encodeURIComponent(container)}?${params.toString()}`;
 }

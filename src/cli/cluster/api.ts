@@ -24,6 +24,13 @@ export async function createIfAbsent(target: ApiTarget, path: string, body: obje
   });
 }
 
+/** DELETE `path`; an object gone already counts as deleted. */
+export async function deleteObject(target: ApiTarget, path: string): Promise<void> {
+  await requestJson(target, 'DELETE', path, undefined).catch((err: unknown) => {
+    if (!/HTTP 404/.test((err as Error).message)) throw err;
+  });
+}
+
 /** DELETE `path` (gone already is fine), then POST `body` to `collection`: the object as given, whatever was there. */
 export async function replaceObject(
   target: ApiTarget,

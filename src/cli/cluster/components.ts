@@ -8,6 +8,7 @@ import {
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
 import { join } from 'node:path';
+import { LOCAL_PATH_GROUPS, LOCAL_PATH_USER } from '../../api/storage/local-path-addon.js';
 import { defaultDnsListen } from '../../util/dns-address.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import {
@@ -57,6 +58,9 @@ export interface ClusterSettings {
   /** netns mode: the apiserver as the components inside the sandbox reach it (https://127.S.1.254:PORT) */
   innerApiServerUrl?: string;
 }
+
+/** the kubeconfig (in the state dir's kubeconfigs) of the kubelets' built-in local-path provisioner */
+const PROVISIONER_KUBECONFIG = 'local-path-provisioner';
 
 /** upstream's kube-proxy identity (bound to system:node-proxier): the netns publisher reads Services as it does */
 const KUBE_PROXY_USER = 'system:kube-proxy';
@@ -152,6 +156,8 @@ export const COMPONENTS: readonly ComponentKind[] = [
       ...(c.netns ? ['--pod-network', 'netns'] : []),
       ...(c.containerLogMaxSize ? ['--container-log-max-size', c.containerLogMaxSize] : []),
       ...(c.containerLogMaxFiles ? ['--container-log-max-files', String(c.containerLogMaxFiles)] : []),
+      // the built-in local-path provisioner runs as its ServiceAccount, not as the node (planProcesses writes it)
+      ...['--local-path-provisioner-kubeconfig', componentKubeconfig(c.stateDir, PROVISIONER_KUBECONFIG)],
     ],
   },
   // upstream's kube-proxy identity, bound to system:node-proxier by the bootstrap policy
@@ -238,6 +244,20 @@ export async function ensureKubeletCertificates(c: ClusterSettings, ca: Certific
  * (the apiserver re-reads it on an unknown token) and a kubeconfig of its own.
  */
 export function planComponents(c: ClusterSettings, caPem: string): PlannedProcess[] {
+  return planProcesses(c, caPem, c.nodes, true);
+}
+
+/** The kubelet and kube-proxy of one node, with its credential (`kubemu node add` starts these on a running cluster). */
+export function planNodeComponents(c: ClusterSettings, caPem: string, node: NodeLayout): PlannedProcess[] {
+  return planProcesses(c, caPem, [node], false);
+}
+
+function planProcesses(
+  c: ClusterSettings,
+  caPem: string,
+  nodes: readonly NodeLayout[],
+  clusterScoped: boolean,
+): PlannedProcess[] {
   const planned: PlannedProcess[] = [];
   const add = (
     command: string,
@@ -266,12 +286,23 @@ export function planComponents(c: ClusterSettings, caPem: string): PlannedProces
     });
   };
   for (const kind of COMPONENTS) {
-    if (kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
+    if (!clusterScoped || kind.scope !== 'cluster' || (kind.netnsOnly && !c.netns)) continue;
     const placement = c.netns ? { in: kind.host ? ('host' as const) : ('sandbox' as const) } : undefined;
     const token = ensureComponentToken(c.stateDir, kind.user, kind.groups ?? []);
     add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
-  for (const node of c.nodes) {
+  // one credential for every node's provisioner: ServiceAccount kube-system/local-path-provisioner-service-account
+  // as a static token, bound to local-path-provisioner-role by the apiserver's storage add-on
+  if (nodes.length)
+    writeKubeconfig(componentKubeconfig(c.stateDir, PROVISIONER_KUBECONFIG), {
+      name: c.name,
+      server: c.netns && c.innerApiServerUrl ? c.innerApiServerUrl : c.apiServerUrl,
+      caPem,
+      token: ensureComponentToken(c.stateDir, LOCAL_PATH_USER, LOCAL_PATH_GROUPS),
+      setCurrent: true,
+      format: 'json',
+    });
+  for (const node of nodes) {
     const nodeToken = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
       if (kind.scope !== 'node') continue;

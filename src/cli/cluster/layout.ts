@@ -2,9 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { kubemuCommand, shellQuote } from '../../util/cli-command.js';
 import type { NetnsRecord } from './network.js';
+
+/** dist/cli/main.js: what every component process runs (`node CLI_MAIN <component> ...`) */
+export const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export const DEFAULT_CLUSTER_NAME = 'kubemu';
 export const DEFAULT_API_PORT = 6443;
@@ -42,8 +46,7 @@ export interface NodeLayout {
 }
 
 /** Node N (1-based): node-N on 127.0.1.N with pods in 127.244.N.0/24, as DESIGN's network model says. */
-export function nodeLayout(stateDir: string, index: number): NodeLayout {
-  const name = `node-${index}`;
+export function nodeLayout(stateDir: string, index: number, name = `node-${index}`): NodeLayout {
   return {
     name,
     ip: `127.0.1.${index}`,
@@ -67,6 +70,8 @@ export const clusterPaths = (stateDir: string) => ({
   pki: join(stateDir, 'pki'),
   caCert: join(stateDir, 'pki', 'ca.crt'),
   runRecord: join(stateDir, 'cluster.json'),
+  /** this run's isolation probe, for its kubelets (kubelet/runtime/isolation-probe.ts) */
+  isolationProbe: join(stateDir, 'isolation-probe.json'),
 });
 
 export const componentKubeconfig = (stateDir: string, component: string): string =>
@@ -96,6 +101,8 @@ export interface RunRecord {
   startedAt: string;
   /** netns mode: the cluster's network namespaces and host addresses (loopback mode when absent) */
   network?: NetnsRecord;
+  /** each node's capacity and log rotation, for nodes added later (`kubemu node add`) */
+  nodeSettings?: { cpu: string; memory: string; containerLogMaxSize?: string; containerLogMaxFiles?: number };
 }
 
 export function readRunRecord(stateDir: string): RunRecord | undefined {

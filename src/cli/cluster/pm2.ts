@@ -117,6 +117,11 @@ export class Pm2Cluster {
     });
   }
 
+  /** Deletes one process (pm2 kills its process tree: a kubelet's containers with it). */
+  async delete(name: string): Promise<void> {
+    await call((cb) => this.api.delete(name, cb));
+  }
+
   /** Deletes every process (pm2 kills each process tree), then stops the daemon itself. */
   async stopAll(): Promise<void> {
     try {
@@ -133,6 +138,22 @@ export class Pm2Cluster {
 }
 
 /**
+ * pm2's settings (`pm2 set`, kept in PM2_HOME/module_conf.json): `pm2:sysmonit false` turns off the host metrics pm2 7
+ * collects for pm2.io (it ran `df` and read /proc's disk, network and CPU files as its daemon started, while it was
+ * starting the cluster's components, and every 30 s after). kubemu never links pm2.io; its own metrics are its own.
+ */
+export function writePm2Settings(file: string): void {
+  let conf: { pm2?: Record<string, unknown> } = {};
+  try {
+    conf = JSON.parse(readFileSync(file, 'utf8')) as typeof conf;
+  } catch {
+    // none yet (or unreadable: pm2 would read it as {} too)
+  }
+  if (conf.pm2?.['sysmonit'] === 'false') return;
+  writeFileSync(file, JSON.stringify({ ...conf, pm2: { ...conf.pm2, sysmonit: 'false' } }));
+}
+
+/**
  * Starts pm2's daemon for `pm2Home` as pm2's client does (Client.launchDaemon: `node lib/Daemon.js`, detached, its
  * output in pm2.log, the same environment), without loading the client first; resolves when it reports itself
  * online. The client, connected after, finds it running. Left out: pm2's Keymetrics agent, which kubemu never links.
@@ -141,8 +162,7 @@ export function launchDaemon(pm2Home: string): Promise<void> {
   const pm2Dir = dirname(createRequire(import.meta.url).resolve('pm2/package.json'));
   // the layout the client makes on construction (Client.initFileStructure)
   for (const dir of ['logs', 'pids', 'modules']) mkdirSync(join(pm2Home, dir), { recursive: true });
-  const moduleConf = join(pm2Home, 'module_conf.json');
-  if (!existsSync(moduleConf)) writeFileSync(moduleConf, '{}');
+  writePm2Settings(join(pm2Home, 'module_conf.json'));
   const log = openSync(join(pm2Home, 'pm2.log'), 'a');
   try {
     const child = spawn(process.execPath, [join(pm2Dir, 'lib', 'Daemon.js')], {

@@ -4,7 +4,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { yaml } from '../../util/lazy-yaml.js';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { contextName, removeFromKubeconfig, writeKubeconfig } from '../../util/kubeconfig.js';
 import { ensureClusterPki } from '../../util/pki.js';
@@ -28,6 +27,7 @@ import {
   type PlannedProcess,
 } from './components.js';
 import {
+  CLI_MAIN,
   clusterCommand,
   clusterPaths,
   componentLog,
@@ -60,9 +60,11 @@ import {
 } from './network.js';
 import { ensureKubeDns } from './netns-dns.js';
 import { findProgram } from '../../util/find-program.js';
+import { PROBE_FILE_ENV } from '../../kubelet/runtime/isolation-probe.js';
+import { writeProbeFile } from './isolation-probe-file.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
-const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
 const API_HOST = '127.0.0.1';
 
 export interface UpOptions {
@@ -216,6 +218,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         }),
       )
     : Pm2Cluster.connect(paths.pm2Home, true);
+  // the kubelets' isolation probe, once for all of them and off their event loops (netns: each node's own namespaces
+  // may allow other things than the host's, so there each kubelet probes)
+  const probed = netns ? Promise.resolve(undefined) : writeProbeFile(paths.isolationProbe);
   const pki = await ensureClusterPki(paths.pki, {
     // netns: the host's address, the bridge's (inside) and the `kubernetes` Service's ClusterIP
     hosts: [API_HOST, ...(addresses ? [addresses.hostApiIp, addresses.gateway, NETNS_KUBERNETES_IP] : [])],
@@ -235,7 +240,10 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     );
   }
   const nsenter = settings.netns ? findProgram('nsenter') : undefined;
-  const env = { KUBEMU_LOG_LEVEL: opts.logLevel };
+  const env = {
+    KUBEMU_LOG_LEVEL: opts.logLevel,
+    ...((await probed) ? { [PROBE_FILE_ENV]: paths.isolationProbe } : {}),
+  };
   const startProcess = (p: PlannedProcess): Promise<void> => {
     // made here, so pm2 (which may be an older daemon with another umask) appends to a private file
     privateDir(dirname(p.logFile));
@@ -409,6 +417,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     startedAt: new Date(startedAt).toISOString(),
     ...(settings.netns ? { network: settings.netns } : {}),
+    nodeSettings: {
+      cpu: settings.cpu,
+      memory: settings.memory,
+      ...(settings.containerLogMaxSize ? { containerLogMaxSize: settings.containerLogMaxSize } : {}),
+      ...(settings.containerLogMaxFiles ? { containerLogMaxFiles: settings.containerLogMaxFiles } : {}),
+    },
   };
   writeRunRecord(record);
   written.record = record;

@@ -8,6 +8,9 @@ import type {
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 type IntOrString = number | string;
 import { deepEqual, rfc3339 } from '../../util/objects.js';
+import { fnv32a, safeEncodeString } from '../common/hash.js';
+
+export { safeEncodeString };
 
 export const DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -37,15 +40,6 @@ export const replicasOf = (obj: Deployment | ReplicaSet | undefined): number => 
 
 // ---- hashing -------------------------------------------------------------------------------------
 
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** rand.SafeEncodeString: each byte mapped into an alphabet without vowels (no bad words), nor 0/1/3 */
-export function safeEncodeString(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += SAFE_ALPHABET[s.charCodeAt(i) % SAFE_ALPHABET.length];
-  return out;
-}
-
 /**
  * canonical printing: keys sorted; undefined, null and empty objects/arrays dropped (Go's zero values and
  * `creationTimestamp: null` print the same as absent), so semantically equal templates print equal
@@ -64,15 +58,6 @@ function canonical(v: unknown): string {
 function isEmpty(v: unknown): boolean {
   if (Array.isArray(v)) return v.length === 0;
   return !!v && typeof v === 'object' && Object.keys(v).length === 0;
-}
-
-function fnv32a(bytes: Uint8Array, hash = 0x811c9dc5): number {
-  let h = hash;
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   splitKey,
   type Informer,
   type KubeClient,
+  type ObjectWithMeta,
 } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
@@ -27,6 +28,34 @@ const BURST_REPLICAS = 500;
 /** upstream's SlowStartInitialBatchSize */
 const SLOW_START_INITIAL_BATCH = 1;
 
+/**
+ * The kind a ReplicaSetController manages. Upstream runs the ReplicationController manager as the ReplicaSet
+ * controller over adapters that convert between the two kinds (pkg/controller/replication/conversion.go); this is
+ * that seam: the controller sees ReplicaSets, `toReplicaSet`/`get`/`updateStatus` convert at the edges.
+ */
+export interface ReplicaSetKind {
+  apiVersion: string;
+  kind: string;
+  /** the component name on events and logs (upstream's controller name) */
+  controllerName: string;
+  informer: Informer<ObjectWithMeta>;
+  toReplicaSet(obj: ObjectWithMeta): ReplicaSet;
+  get(name: string, namespace: string | undefined): Promise<ReplicaSet>;
+  updateStatus(rs: ReplicaSet): Promise<ReplicaSet>;
+}
+
+function replicaSetKind(client: KubeClient, informers: SharedInformerFactory): ReplicaSetKind {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    controllerName: REPLICASET_CONTROLLER_NAME,
+    informer: informers.replicaSets() as unknown as Informer<ObjectWithMeta>,
+    toReplicaSet: (obj) => obj as ReplicaSet,
+    get: (name, namespace) => client.replicaSets.get(name, namespace),
+    updateStatus: (rs) => client.replicaSets.updateStatus(rs),
+  };
+}
+
 export interface ReplicaSetControllerOptions {
   client: KubeClient;
   informers: SharedInformerFactory;
@@ -36,6 +65,8 @@ export interface ReplicaSetControllerOptions {
   workers?: number;
   burstReplicas?: number;
   recorder?: EventRecorder;
+  /** default: ReplicaSets */
+  kind?: ReplicaSetKind;
 }
 
 export class ReplicaSetController {
@@ -43,7 +74,7 @@ export class ReplicaSetController {
   readonly queue: WorkQueue<string>;
   private readonly client: KubeClient;
   private readonly informers: SharedInformerFactory;
-  private readonly rsInformer: Informer<ReplicaSet>;
+  private readonly kind: ReplicaSetKind;
   private readonly podInformer: Informer<Pod>;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -58,22 +89,26 @@ export class ReplicaSetController {
     this.client = opts.client;
     this.informers = opts.informers;
     this.clock = opts.clock ?? realClock;
-    this.log = (opts.logger ?? silentLogger()).child({ controller: REPLICASET_CONTROLLER_NAME });
+    this.kind = opts.kind ?? replicaSetKind(opts.client, opts.informers);
+    this.log = (opts.logger ?? silentLogger()).child({ controller: this.kind.controllerName });
     this.workers = opts.workers ?? 5;
     this.burstReplicas = opts.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new ControllerExpectations(this.clock);
-    this.queue = new WorkQueue<string>({ name: 'replicaset', clock: this.clock, logger: this.log });
+    this.queue = new WorkQueue<string>({
+      name: this.kind.kind.toLowerCase(),
+      clock: this.clock,
+      logger: this.log,
+    });
     this.recorder =
       opts.recorder ??
       new EventRecorder({
         client: this.client,
-        component: REPLICASET_CONTROLLER_NAME,
+        component: this.kind.controllerName,
         clock: this.clock,
         logger: this.log,
       });
-    this.rsInformer = this.informers.replicaSets();
     this.podInformer = this.informers.pods();
-    this.rsInformer.addEventHandler({
+    this.kind.informer.addEventHandler({
       onAdd: (rs) => this.enqueue(rs),
       onUpdate: (_old, cur) => this.enqueue(cur),
       onDelete: (rs) => {
@@ -91,7 +126,7 @@ export class ReplicaSetController {
   /** start the informers, wait for their caches, start the workers; resolves once syncing has begun */
   async run(): Promise<void> {
     this.informers.start();
-    await Promise.all([this.rsInformer.waitForSync(), this.podInformer.waitForSync()]);
+    await Promise.all([this.kind.informer.waitForSync(), this.podInformer.waitForSync()]);
     if (this.queue.shuttingDown()) return;
     this.log.info({ workers: this.workers }, 'caches synced; starting workers');
     this.workersDone = this.queue.runWorkers(this.workers, (key) => this.syncReplicaSet(key));
@@ -111,21 +146,22 @@ export class ReplicaSetController {
     return this.recorder.flush();
   }
 
-  private enqueue(rs: ReplicaSet): void {
+  private enqueue(rs: ObjectWithMeta): void {
     this.queue.add(keyOf(rs));
   }
 
   /** the ReplicaSet a controllerRef points at, if it still is that object (same uid) */
   private resolveControllerRef(namespace: string | undefined, ref: OwnerReference): ReplicaSet | undefined {
-    if (ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.rsInformer.store.getByName(namespace, ref.name);
-    return rs?.metadata?.uid === ref.uid ? rs : undefined;
+    if (ref.kind !== this.kind.kind) return undefined;
+    const rs = this.kind.informer.store.getByName(namespace, ref.name);
+    return rs?.metadata?.uid === ref.uid ? this.kind.toReplicaSet(rs) : undefined;
   }
 
   /** ReplicaSets whose selector matches an orphan pod (getPodReplicaSets) */
   private replicaSetsMatching(pod: Pod): ReplicaSet[] {
-    return this.rsInformer.store
+    return this.kind.informer.store
       .byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '')
+      .map((o) => this.kind.toReplicaSet(o))
       .filter(
         (rs) =>
           !selectsEverything(rs.spec?.selector) && selectorMatches(rs.spec?.selector, pod.metadata?.labels),
@@ -192,18 +228,19 @@ export class ReplicaSetController {
   /** one pass of the control loop for one ReplicaSet key; throws to be retried with backoff */
   async syncReplicaSet(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const cached = this.rsInformer.store.getByName(namespace, name);
-    if (!cached) {
+    const stored = this.kind.informer.store.getByName(namespace, name);
+    if (!stored) {
       this.expectations.delete(key);
       return;
     }
+    const cached = this.kind.toReplicaSet(stored);
     const rsNeedsSync = this.expectations.satisfied(key);
     const selector = cached.spec?.selector;
     const activePods = this.podInformer.store.byIndex(NAMESPACE_INDEX, namespace ?? '').filter(isPodActive);
     const pods = await claimObjects<Pod>({
       owner: cached,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'ReplicaSet',
+      ownerApiVersion: this.kind.apiVersion,
+      ownerKind: this.kind.kind,
       selector,
       objects: activePods,
       client: this.client.pods,
@@ -236,7 +273,7 @@ export class ReplicaSetController {
   /** RecheckDeletionTimestamp: read the ReplicaSet fresh before adopting anything */
   private async canAdopt(rs: ReplicaSet): Promise<boolean> {
     try {
-      const fresh = await this.client.replicaSets.get(rs.metadata?.name ?? '', rs.metadata?.namespace);
+      const fresh = await this.kind.get(rs.metadata?.name ?? '', rs.metadata?.namespace);
       return fresh.metadata?.uid === rs.metadata?.uid && !fresh.metadata?.deletionTimestamp;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -295,7 +332,8 @@ export class ReplicaSetController {
     const seen = new Set<string>();
     const out: Pod[] = [];
     const nsPods = this.podInformer.store.byIndex(NAMESPACE_INDEX, rs.metadata?.namespace ?? '');
-    for (const related of this.rsInformer.store.byIndex(CONTROLLER_UID_INDEX, ref.uid)) {
+    for (const stored of this.kind.informer.store.byIndex(CONTROLLER_UID_INDEX, ref.uid)) {
+      const related = this.kind.toReplicaSet(stored);
       if (related.metadata?.namespace !== rs.metadata?.namespace) continue;
       for (const pod of nsPods) {
         const uid = pod.metadata?.uid ?? keyOf(pod);
@@ -308,12 +346,12 @@ export class ReplicaSetController {
   }
 
   private async createPod(rs: ReplicaSet): Promise<void> {
-    const pod = podFromTemplate(rs.spec?.template, rs);
+    const pod = podFromTemplate(rs.spec?.template, rs, this.kind);
     try {
       const created = await this.client.pods.create(pod);
       this.log.debug({ rs: keyOf(rs), pod: created.metadata?.name }, 'created pod');
       this.recorder.event(
-        asReplicaSet(rs),
+        this.asOwner(rs),
         'Normal',
         'SuccessfulCreate',
         `Created pod: ${created.metadata?.name}`,
@@ -322,7 +360,7 @@ export class ReplicaSetController {
       // a terminating namespace refuses every create: nothing to report, nothing to retry
       if (isNamespaceTerminating(err)) return;
       this.recorder.event(
-        asReplicaSet(rs),
+        this.asOwner(rs),
         'Warning',
         'FailedCreate',
         `Error creating: ${errorMessage(err)}`,
@@ -335,19 +373,25 @@ export class ReplicaSetController {
     const name = pod.metadata?.name ?? '';
     try {
       await this.client.pods.delete(name, { namespace: pod.metadata?.namespace });
-      this.recorder.event(asReplicaSet(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+      this.recorder.event(this.asOwner(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
     } catch (err) {
       // the delete will never be observed as one we made: stop waiting for it
       this.expectations.deletionObserved(rsKey, keyOf(pod));
       if (isNotFound(err)) return;
       this.recorder.event(
-        asReplicaSet(rs),
+        this.asOwner(rs),
         'Warning',
         'FailedDelete',
         `Error deleting: ${errorMessage(err)}`,
       );
       throw err;
     }
+  }
+
+  /** the object events are about: the managed kind, as stored */
+  private asOwner(rs: ReplicaSet): ObjectWithMeta {
+    const stored = this.kind.informer.store.getByName(rs.metadata?.namespace, rs.metadata?.name ?? '');
+    return { ...(stored ?? rs), apiVersion: this.kind.apiVersion, kind: this.kind.kind };
   }
 
   private calculateStatus(rs: ReplicaSet, pods: Pod[], manageError: Error | undefined): ReplicaSetStatus {
@@ -407,11 +451,11 @@ export class ReplicaSetController {
     };
     // upstream's statusUpdateRetries = 1: on failure, refetch once and try again
     try {
-      return await this.client.replicaSets.updateStatus(next);
+      return await this.kind.updateStatus(next);
     } catch (err) {
       if (isNotFound(err)) return rs;
-      const fresh = await this.client.replicaSets.get(rs.metadata?.name ?? '', rs.metadata?.namespace);
-      return this.client.replicaSets.updateStatus({
+      const fresh = await this.kind.get(rs.metadata?.name ?? '', rs.metadata?.namespace);
+      return this.kind.updateStatus({
         ...fresh,
         status: { ...status, observedGeneration: fresh.metadata?.generation ?? generation },
       });
@@ -420,7 +464,11 @@ export class ReplicaSetController {
 }
 
 /** controller.GetPodFromTemplate: labels, annotations, finalizers and spec from the template; generateName `<rs>-` */
-export function podFromTemplate(template: PodTemplateSpec | undefined, rs: ReplicaSet): Pod {
+export function podFromTemplate(
+  template: PodTemplateSpec | undefined,
+  rs: ReplicaSet,
+  owner: { apiVersion: string; kind: string } = { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+): Pod {
   const meta = template?.metadata ?? {};
   const rsName = rs.metadata?.name ?? '';
   return {
@@ -432,7 +480,7 @@ export function podFromTemplate(template: PodTemplateSpec | undefined, rs: Repli
       ...(meta.labels ? { labels: { ...meta.labels } } : {}),
       ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
       ...(meta.finalizers ? { finalizers: [...meta.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, 'apps/v1', 'ReplicaSet')],
+      ownerReferences: [newControllerRef(rs, owner.apiVersion, owner.kind)],
     },
     spec: structuredClone(template?.spec ?? { containers: [] }),
   };
@@ -462,13 +510,11 @@ export async function slowStartBatch(
   return { succeeded };
 }
 
-const asReplicaSet = (rs: ReplicaSet): ReplicaSet => ({ ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' });
-
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function isNamespaceTerminating(err: unknown): boolean {
+export function isNamespaceTerminating(err: unknown): boolean {
   if (!ApiError.isApiError(err)) return false;
   const causes = err.details?.causes ?? [];
   return causes.some((c) => c.reason === 'NamespaceTerminating');

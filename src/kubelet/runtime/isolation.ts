@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuJoin } from './cgroups.js';
+import { PROBE_FILE_ENV, probeIsolationSync, readProbeFile } from './isolation-probe.js';
 
 /**
  * - `namespaces`: root; `unshare --pid --mount` per container, volumes bind-mounted at their paths in a private root.
@@ -28,7 +29,11 @@ export interface Mount {
 let detected: IsolationMode | undefined;
 let detectedWhy: string | undefined;
 
-/** Detects once per process which isolation works here; KUBEMU_ISOLATION=namespaces|userns|none forces one. */
+/**
+ * Detects once per process which isolation works here; KUBEMU_ISOLATION=namespaces|userns|none forces one. A kubelet
+ * started by `kubemu up` takes the answer of up's own probe from the file KUBEMU_ISOLATION_PROBE names, when it is
+ * there and was probed as this user (isolation-probe.ts), and probes itself otherwise.
+ */
 export function detectIsolation(): IsolationMode {
   if (detected) return detected;
   const forced = process.env['KUBEMU_ISOLATION'];
@@ -36,40 +41,12 @@ export function detectIsolation(): IsolationMode {
     detectedWhy = `forced by KUBEMU_ISOLATION=${forced}`;
     return (detected = forced);
   }
-  const failures: string[] = [];
-  const probe = (userns: boolean): boolean => {
-    const args = [
-      ...(userns ? ['--user', '--map-root-user'] : []),
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--mount',
-      '--propagation',
-      'private',
-      '--mount-proc',
-      '--',
-      '/bin/sh',
-      '-c',
-      'mount -t tmpfs kubemu-probe /tmp && mount -t overlay overlay -o lowerdir=/etc:/usr /mnt',
-    ];
-    const r = spawnSync('unshare', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
-    if (r.status !== 0) {
-      const why = r.error
-        ? r.error.message
-        : (r.stderr?.toString().trim().split('\n')[0] ?? '') || `exit status ${r.status}`;
-      failures.push(`unshare${userns ? ' --user' : ''}: ${why}`);
-      return false;
-    }
-    if (!hasSetpriv()) {
-      failures.push('setpriv --pdeathsig KILL -- true failed (no setpriv or no true on PATH)');
-      return false;
-    }
-    return true;
-  };
-  if (process.getuid?.() === 0 && probe(false)) return (detected = 'namespaces');
-  if (probe(true)) return (detected = 'userns');
-  detectedWhy = failures.join('; ');
-  return (detected = 'none');
+  const file = process.env[PROBE_FILE_ENV];
+  const result = (file ? readProbeFile(file) : undefined) ?? probeIsolationSync();
+  // namespaces and userns were found with setpriv working
+  if (result.mode !== 'none') setprivPresent = true;
+  detectedWhy = result.why;
+  return (detected = result.mode);
 }
 
 /** Why detectIsolation() chose what it did when that was forced or `none` (the failed probes), for the Node's condition. */

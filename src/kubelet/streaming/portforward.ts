@@ -84,6 +84,15 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
   });
 }
 
+/** The message a client gets on the error stream when the pod's port cannot be reached (upstream's words). */
+export function connectFailure(target: PortForwardTarget, port: number, err: NodeJS.ErrnoException): string {
+  const cause =
+    err.code === 'ECONNREFUSED'
+      ? `dial tcp4 ${target.host}:${port}: connect: connection refused`
+      : `dial tcp4 ${target.host}:${port}: ${err.message}`;
+  return `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid}: failed to connect to localhost:${port} inside the pod's network, IPv4: ${cause}`;
+}
+
 function forward(data: SpdyStream, error: SpdyStream, port: number, target: PortForwardTarget): void {
   error.resume(); // the client writes nothing on it
   const socket = target.connect(port);
@@ -95,13 +104,7 @@ function forward(data: SpdyStream, error: SpdyStream, port: number, target: Port
   });
   socket.once('error', (err: NodeJS.ErrnoException) => {
     if (!connected) {
-      const cause =
-        err.code === 'ECONNREFUSED'
-          ? `dial tcp4 ${target.host}:${port}: connect: connection refused`
-          : `dial tcp4 ${target.host}:${port}: ${err.message}`;
-      error.end(
-        `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid}: failed to connect to localhost:${port} inside the pod's network, IPv4: ${cause}`,
-      );
+      error.end(connectFailure(target, port, err));
       data.end();
       return;
     }

@@ -18,8 +18,10 @@ import { servePortForward, PORT_FORWARD_PROTOCOL } from './portforward.js';
 import { SpdySession } from './spdy/session.js';
 import { spdyCommandStreams, SPDY_COMMAND_PROTOCOLS } from './spdy-command.js';
 import type { CommandLine } from './tty.js';
-import { pickChannelProtocol, type ChannelOptions } from './ws-channels.js';
-import { websocketCommandStreams } from './ws-channels.js';
+import { CHANNEL_PROTOCOLS, websocketCommandStreams, type ChannelOptions } from './ws-channels.js';
+import { negotiateChannelProtocol, unsupportedProtocolMessage } from './ws-codec.js';
+import { parseKubeletForwardPorts } from '../../api/query-params.js';
+import { PORT_FORWARD_CHANNEL_PROTOCOLS, serveWebSocketPortForward } from './ws-portforward.js';
 
 /** the WebSocket subprotocol of port-forward's SPDY tunnel (KEP-4006) */
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -121,21 +123,28 @@ function upgradeSpdy(
 export function createStreamingHandler(
   deps: StreamingDeps,
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  // the subprotocol of each request, negotiated in route() before the upgrade
+  const negotiated = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    // exec channels or port-forward's tunnel, decided per request below
-    handleProtocols: (protocols, req) => {
-      const wantsTunnel = /^\/portForward\//.test(req.url ?? '');
-      if (wantsTunnel)
-        return protocols.has(PORT_FORWARD_TUNNEL_PROTOCOL) ? PORT_FORWARD_TUNNEL_PROTOCOL : false;
-      return pickChannelProtocol(protocols);
-    },
+    handleProtocols: (_protocols, req) => negotiated.get(req) || false,
   });
   const log = deps.log;
 
-  const acceptWebSocket = (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> =>
-    new Promise((resolve) => wss.handleUpgrade(req, socket, head, resolve));
+  /** Accepts the upgrade with the client's preferred protocol among `served`, or upstream's 403 refusal. */
+  const acceptWebSocket = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    served: readonly string[],
+  ): Promise<WebSocket> => {
+    const offered = offeredProtocols(req, 'sec-websocket-protocol');
+    const protocol = negotiateChannelProtocol(offered, served);
+    if (protocol === undefined) throw new UpgradeError(403, unsupportedProtocolMessage(offered, served));
+    negotiated.set(req, protocol);
+    return new Promise((resolve) => wss.handleUpgrade(req, socket, head, resolve));
+  };
 
   const route = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
@@ -156,19 +165,29 @@ export function createStreamingHandler(
       if (!worker) throw new UpgradeError(404, 'pod does not exist');
       const host = worker.podIP;
       if (!host) throw new UpgradeError(500, `pod "${parts[2]}" has no IP address yet`);
-      let session: SpdySession;
-      if (websocket) {
-        const ws = await acceptWebSocket(req, socket, head);
-        // every binary message is a piece of the SPDY byte stream
-        session = new SpdySession(createWebSocketStream(ws));
-      } else session = upgradeSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL]).session;
-      servePortForward(session, {
+      const target = {
         pod: parts[2],
         uid: worker.uid,
         host,
-        connect: (port) => net.connect({ host, port, noDelay: true }),
+        connect: (port: number) => net.connect({ host, port, noDelay: true }),
         log,
-      });
+      };
+      const tunnel = offeredProtocols(req, 'sec-websocket-protocol').includes(PORT_FORWARD_TUNNEL_PROTOCOL);
+      if (websocket && !tunnel) {
+        // the ports in the query, each on its own pair of channels (the Python client, client-node)
+        const ports = parseKubeletForwardPorts(url.searchParams);
+        if (typeof ports === 'string') throw new UpgradeError(400, ports);
+        const ws = await acceptWebSocket(req, socket, head, PORT_FORWARD_CHANNEL_PROTOCOLS);
+        serveWebSocketPortForward(ws, ports, target);
+        return;
+      }
+      let session: SpdySession;
+      if (websocket) {
+        const ws = await acceptWebSocket(req, socket, head, [PORT_FORWARD_TUNNEL_PROTOCOL]);
+        // every binary message is a piece of the SPDY byte stream
+        session = new SpdySession(createWebSocketStream(ws));
+      } else session = upgradeSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL]).session;
+      servePortForward(session, target);
       return;
     }
 
@@ -182,7 +201,8 @@ export function createStreamingHandler(
         throw new UpgradeError(400, 'you must specify at least one command for the container');
       const rec = runningContainer(worker, containerName);
       let streams: CommandStreams | undefined;
-      if (websocket) streams = websocketCommandStreams(await acceptWebSocket(req, socket, head), opts);
+      if (websocket)
+        streams = websocketCommandStreams(await acceptWebSocket(req, socket, head, CHANNEL_PROTOCOLS), opts);
       else {
         const { session, protocol } = upgradeSpdy(req, socket, head, SPDY_COMMAND_PROTOCOLS);
         streams = await spdyCommandStreams(session, protocol, opts);

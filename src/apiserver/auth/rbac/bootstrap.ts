@@ -30,8 +30,26 @@ export interface BootstrapObject extends KubeObject {
   subjects?: Subject[];
 }
 
+/**
+ * The build's JSON copy of the policy (`npm run build` writes it beside this module's output from the YAML files,
+ * scripts/rbac-policy-json.mjs): parsing the YAML cost the apiserver some 100–300 ms of CPU at every start, before it
+ * listens. Absent when running from the sources (tests), where the YAML is read.
+ */
+export const COMPILED_POLICY = new URL('bootstrap-policy.json', import.meta.url);
+
 /** The bootstrap policy, in upstream's order: cluster roles, cluster role bindings, roles, role bindings. */
 export function bootstrapPolicy(): { resource: string; object: BootstrapObject }[] {
+  let text: string | undefined;
+  try {
+    text = readFileSync(COMPILED_POLICY, 'utf8');
+  } catch {
+    return policyFromYaml();
+  }
+  return JSON.parse(text) as { resource: string; object: BootstrapObject }[];
+}
+
+/** The policy as read from upstream's YAML files (what the build's JSON copy holds). */
+export function policyFromYaml(): { resource: string; object: BootstrapObject }[] {
   const out: { resource: string; object: BootstrapObject }[] = [];
   for (const [file, resource] of FILES) {
     const list = yaml().parse(readFileSync(new URL(file, POLICY_DIR), 'utf8')) as {
