@@ -1,5 +1,4 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
-import { ensureLocalPathStorage } from './addons/local-path-storage.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +24,7 @@ import {
   authorizeAttributes,
   authorizingHandler,
 } from './auth/index.js';
+import { ensureLocalPathStorage } from './addons/local-path-storage.js';
 import { ApiAuthorization, type AuthorizationMode } from './auth/rbac/index.js';
 import { peerIdentity } from '../util/peer-identity.js';
 import type { TLSSocket } from 'node:tls';

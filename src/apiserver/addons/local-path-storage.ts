@@ -12,17 +12,16 @@ const SYSTEM: UserInfo = { username: 'system:apiserver', groups: ['system:master
 export async function ensureLocalPathStorage(api: ApiHandler, log: Logger): Promise<void> {
   for (const { group, version, resource, object } of localPathAddonObjects()) {
     const namespace = object.metadata?.namespace;
+    const base = { group, version, resource, ...(namespace ? { namespace } : {}), options: {}, user: SYSTEM };
     try {
-      await api.handle({
-        verb: 'create',
-        group,
-        version,
-        resource,
-        ...(namespace ? { namespace } : {}),
-        body: object,
-        options: {},
-        user: SYSTEM,
-      });
+      // a restart finds them: one read each, no admission
+      await api.handle({ ...base, verb: 'get', name: object.metadata!.name! });
+      continue;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+    try {
+      await api.handle({ ...base, verb: 'create', body: object });
       log.info({ resource, name: object.metadata?.name }, 'created storage add-on object');
     } catch (err) {
       if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
