@@ -167,9 +167,11 @@ describe('ServiceAccount tokens in pods', () => {
     expect(cm.data['ca.crt']).toBe(readFileSync(caFile, 'utf8'));
     // the pod's token dies with the pod
     must(await c.kubectl(['delete', 'pod', 'api-client', '--grace-period=0', '--force']), 'delete pod');
+    // kubectl's words for a 401: "(Unauthorized)" from the request itself, or "(the server has asked for the client
+    // to provide credentials)" when its discovery (no cache yet for this server) met the 401 first
     await c.waitFor("the deleted pod's token refused", async () => {
       const r = await kubectlWithToken(token, ['get', 'pods']);
-      return (r.code !== 0 && /Unauthorized/.test(r.stderr)) || undefined;
+      return (r.code !== 0 && /error: You must be logged in to the server/.test(r.stderr)) || undefined;
     });
   }, 180_000);
 
@@ -247,7 +249,7 @@ describe('kubectl create token', () => {
     must(await c.kubectl(['delete', 'secret', 'bot-anchor']), 'delete secret');
     await c.waitFor('secret-bound token refused', async () => {
       const r = await kubectlWithToken(bound, ['auth', 'whoami']);
-      return (r.code !== 0 && /Unauthorized/.test(r.stderr)) || undefined;
+      return (r.code !== 0 && /error: You must be logged in to the server/.test(r.stderr)) || undefined;
     });
     must(await c.kubectl(['delete', 'serviceaccount', 'bot']), 'delete sa');
     await c.waitFor('token refused after the ServiceAccount is gone', async () => {

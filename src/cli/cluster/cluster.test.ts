@@ -67,7 +67,7 @@ describe('planComponents', () => {
       // the node's local-path provisioner runs as its ServiceAccount, with a credential of its own
       const provisionerFlag = kubelet2.argv.indexOf('--local-path-provisioner-kubeconfig');
       expect(provisionerFlag).toBeGreaterThan(0);
-      const provisioner = readKubeconfig(kubelet2.argv[provisionerFlag + 1]!);
+      const provisioner = readKubeconfig(kubelet2.argv[provisionerFlag + 1]);
       expect(provisioner.server).toBe('https://127.0.0.1:7443');
       expect(tokens.find((t) => t.token === provisioner.token)).toMatchObject({
         user: 'system:serviceaccount:kube-system:local-path-provisioner-service-account',
@@ -132,7 +132,7 @@ describe('planComponents --network=netns', () => {
       // the kubelets' provisioner credential: inside the node's namespace too
       const kubelet1 = byName('kubelet-node-1').argv;
       expect(
-        readKubeconfig(kubelet1[kubelet1.indexOf('--local-path-provisioner-kubeconfig') + 1]!).server,
+        readKubeconfig(kubelet1[kubelet1.indexOf('--local-path-provisioner-kubeconfig') + 1]).server,
       ).toBe('https://127.1.1.254:7443');
       expect(byName('kubelet-node-2').argv).toEqual(
         expect.arrayContaining([
