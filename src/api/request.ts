@@ -47,6 +47,8 @@ export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  /** e.g. a ServiceAccount token's authentication.kubernetes.io/pod-name */
+  extra?: Record<string, string[]>;
 }
 
 export interface ApiRequest {

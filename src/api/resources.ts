@@ -110,7 +110,19 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', ['v1'], 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   r('', ['v1'], 'Secret', 'secrets'),
   r('', ['v1'], 'Event', 'events', { shortNames: ['ev'] }),
-  r('', ['v1'], 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  r('', ['v1'], 'ServiceAccount', 'serviceaccounts', {
+    shortNames: ['sa'],
+    // TokenRequest (./registry/subresources/token.ts): `kubectl create token`, the kubelet's projected tokens
+    subresources: [
+      {
+        name: 'token',
+        kind: 'TokenRequest',
+        group: 'authentication.k8s.io',
+        version: 'v1',
+        verbs: ['create'],
+      },
+    ],
+  }),
   r('coordination.k8s.io', ['v1'], 'Lease', 'leases'),
   r('apps', ['v1'], 'Deployment', 'deployments', {
     shortNames: ['deploy'],

@@ -1,5 +1,5 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import {
   authorizeAttributes,
   authorizingHandler,
 } from './auth/index.js';
+import { ensureLocalPathStorage } from './addons/local-path-storage.js';
 import { ApiAuthorization, type AuthorizationMode } from './auth/rbac/index.js';
 import { peerIdentity } from '../util/peer-identity.js';
 import type { TLSSocket } from 'node:tls';
@@ -54,6 +55,10 @@ import {
 } from './discovery/index.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { requestAttributes } from './auth/request-attributes.js';
+import { AuthObjects } from './auth/auth-objects.js';
+import { TokenIssuer } from './auth/serviceaccount/issuer.js';
+import { ServiceAccountTokenAuthenticator } from './auth/serviceaccount/token-authenticator.js';
+import { oidcRoutes } from './auth/serviceaccount/oidc.js';
 
 export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 
@@ -79,12 +84,20 @@ export interface ApiServerOptions {
   admission?: AdmissionConfig;
   /** how often kubelets' /stats/summary are scraped for metrics.k8s.io (metrics-server's --metric-resolution); default 1 s */
   metricResolutionMs?: number;
-  /** upstream's --authorization-mode: RBAC (default; system:masters always allowed) or AlwaysAllow */
+  /** upstream's --authorization-mode: Node,RBAC (default, as kubeadm; system:masters always allowed), RBAC or AlwaysAllow */
   authorizationMode?: AuthorizationMode;
   /** upstream's --anonymous-auth (default true): requests without credentials run as system:anonymous */
   anonymousAuth?: boolean;
   /** upstream's --encryption-provider-config: an EncryptionConfiguration file (encryption at rest; off when unset) */
   encryptionProviderConfig?: string;
+  /** upstream's --service-account-issuer (repeatable; the first signs): default https://kubernetes.default.svc.cluster.local */
+  serviceAccountIssuers?: string[];
+  /** upstream's --api-audiences (default: the issuers) */
+  apiAudiences?: string[];
+  /** upstream's --service-account-signing-key-file (default: the state dir's pki/sa.key, made on first start) */
+  serviceAccountSigningKeyFile?: string;
+  /** upstream's --service-account-key-file: more public keys tokens may be signed with (PEM files) */
+  serviceAccountKeyFiles?: string[];
 }
 
 export interface RunningApiServer {
@@ -119,11 +132,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   // CPU-heavy steps of large requests (YAML decoding, the field manager) run on this worker thread
   const offload = new Offload({ logger: log.child({ module: 'offload' }) });
-  const authorization = new ApiAuthorization(opts.authorizationMode ?? 'RBAC');
+  const authorization = new ApiAuthorization(opts.authorizationMode ?? 'Node,RBAC');
+  const tokenIssuer = new TokenIssuer({
+    signingKeyPem: opts.serviceAccountSigningKeyFile
+      ? readFileSync(opts.serviceAccountSigningKeyFile, 'utf8')
+      : pki.serviceAccountKeyPem,
+    verificationKeyPems: (opts.serviceAccountKeyFiles ?? []).map((f) => readFileSync(f, 'utf8')),
+    ...(opts.serviceAccountIssuers ? { issuers: opts.serviceAccountIssuers } : {}),
+    ...(opts.apiAudiences ? { apiAudiences: opts.apiAudiences } : {}),
+  });
   const registry = new Registry({
     storage,
     policyChecks: authorization.policyChecks,
     authorizer: () => authorization.authorizer,
+    tokenIssuer: () => tokenIssuer,
     offload,
     ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
@@ -134,8 +156,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ...(opts.admission ? { admission: opts.admission } : {}),
   });
   await registry.init();
+  // the objects bound tokens and the Node authorizer's graph depend on, mirrored before anyone is served
+  const authObjects = new AuthObjects(registry, log.child({ module: 'auth-objects' }));
+  await authObjects.start();
+  const serviceAccountTokens = new ServiceAccountTokenAuthenticator({
+    issuers: tokenIssuer.issuers,
+    apiAudiences: tokenIssuer.apiAudiences,
+    publicKeys: tokenIssuer.publicKeys,
+    objects: authObjects,
+  });
   // upstream's rbac/bootstrap-roles post-start hook, then the authorizer's first sync, before anyone is served
-  await authorization.start(registry, log);
+  await authorization.start(registry, log, authObjects.graph);
+  // the local-path provisioner's ServiceAccount, role and binding, and the default StorageClass `standard`
+  await ensureLocalPathStorage(registry, log.child({ module: 'addons' }));
   // every call to a kubelet goes through this one client: the apiserver's certificate, the kubelet's verified
   const kubelets = new KubeletClient({
     caPem: pki.caCertPem,
@@ -151,9 +184,28 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // both faces serve metrics.k8s.io from the scraper; everything else is the registry's
   const api = withMetricsApi(registry, metricsScraper.store);
 
+  /** bearer tokens: the token file, then ServiceAccount tokens (bound and legacy), as upstream's union */
+  const authenticateBearer = (
+    token: string,
+    audiences?: readonly string[],
+  ): { user: UserInfo; audiences?: string[] } | { error: string } | undefined => {
+    const fromFile = authenticator.authenticateToken(token);
+    if (fromFile) return { user: fromFile };
+    const result = serviceAccountTokens.authenticate(token, audiences);
+    // upstream's group adder wraps the whole chain, TokenReview's answers included
+    if (result && 'user' in result && !result.user.groups.includes(AUTHENTICATED_GROUP))
+      result.user.groups.push(AUTHENTICATED_GROUP);
+    return result;
+  };
+  const bearerUser = (req: IncomingMessage): UserInfo | undefined => {
+    const token = tokenFromHeaders(req.headers);
+    if (token === undefined) return undefined;
+    const result = authenticateBearer(token);
+    return result && 'user' in result ? result.user : undefined;
+  };
   // x509 client certificates signed by the cluster CA (CN user, O groups), then bearer tokens, as upstream's chain
   const authenticate = (req: IncomingMessage): UserInfo | undefined => {
-    const user = peerIdentity(req.socket as TLSSocket) ?? authenticator.authenticate(req.headers);
+    const user = peerIdentity(req.socket as TLSSocket) ?? bearerUser(req);
     if (!user) return undefined;
     return user.groups.includes(AUTHENTICATED_GROUP)
       ? user
@@ -183,7 +235,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     get authorizer() {
       return authorization.authorizer;
     },
-    authenticateToken: (token: string) => authenticator.authenticateToken(token),
+    authenticateToken: authenticateBearer,
   };
   const routes: ExtraRoute[] = [
     healthRoutes(),
@@ -192,6 +244,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     metricsRoute(),
     whoamiRoute(),
     reviewsRoute(reviewOptions),
+    oidcRoutes(
+      () => tokenIssuer,
+      () =>
+        `${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo | null)?.port ?? opts.port ?? 6443}`,
+    ),
     kubeletLogsRoute({
       handler: registry,
       kubelets,
@@ -209,7 +266,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authorize: (req, url, user) => authorizeHttpRequest(authorization.authorizer, req, url, user),
     // with RBAC, /healthz, /livez, /readyz and /version are system:public-info-viewer's to allow
     publicPaths: new Set(
-      authorization.mode === 'RBAC' ? DASHBOARD_PUBLIC_PATHS : [...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS],
+      authorization.mode !== 'AlwaysAllow'
+        ? DASHBOARD_PUBLIC_PATHS
+        : [...PUBLIC_PATHS, ...DASHBOARD_PUBLIC_PATHS],
     ),
     logger: log.child({ module: 'rest' }),
     routes,
@@ -296,6 +355,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     registry,
     async close() {
       authorization.stop();
+      authObjects.stop();
       metricsScraper.stop();
       kubelets.close();
       await ws.close();

@@ -24,7 +24,11 @@ export function apiserverMain(argv: string[]): void {
       'bookmark-interval-ms': { type: 'string', default: '5000' },
       'enable-admission-plugins': { type: 'string' },
       'disable-admission-plugins': { type: 'string' },
-      'authorization-mode': { type: 'string', default: 'RBAC' },
+      'authorization-mode': { type: 'string', default: 'Node,RBAC' },
+      'service-account-issuer': { type: 'string', multiple: true, default: [] },
+      'api-audiences': { type: 'string' },
+      'service-account-signing-key-file': { type: 'string' },
+      'service-account-key-file': { type: 'string', multiple: true, default: [] },
       'anonymous-auth': { type: 'string', default: 'true' },
       'encryption-provider-config': { type: 'string' },
     },
@@ -62,6 +66,14 @@ export function apiserverMain(argv: string[]): void {
       ...(values['encryption-provider-config']
         ? { encryptionProviderConfig: values['encryption-provider-config'] }
         : {}),
+      ...(values['service-account-issuer'].length
+        ? { serviceAccountIssuers: values['service-account-issuer'] }
+        : {}),
+      ...(values['api-audiences'] ? { apiAudiences: pluginList(values['api-audiences']) } : {}),
+      ...(values['service-account-signing-key-file']
+        ? { serviceAccountSigningKeyFile: values['service-account-signing-key-file'] }
+        : {}),
+      serviceAccountKeyFiles: values['service-account-key-file'],
       admission: {
         enable: pluginList(values['enable-admission-plugins']),
         disable: pluginList(values['disable-admission-plugins']),

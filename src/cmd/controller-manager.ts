@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // kube-controller-manager for kubemu: `node dist/cmd/controller-manager.js --kubeconfig FILE [--controllers ...]`.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseDuration } from '../util/duration.js';
+import { RootCaCertPublisher } from '../controllers/rootcacertpublisher/publisher.js';
+import { TokensController } from '../controllers/serviceaccount/tokens-controller.js';
 import type { KubeClient } from '../client/index.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
@@ -44,6 +48,10 @@ interface ControllerContext {
   informers: SharedInformerFactory;
   logger: Logger;
   flags: Flags;
+  /** --root-ca-file, else the kubeconfig's CA */
+  rootCa: string | undefined;
+  /** --service-account-private-key-file */
+  serviceAccountKey: KeyObject | undefined;
 }
 
 interface Flags {
@@ -76,8 +84,10 @@ interface Flags {
 const CONTROLLERS: {
   name: string;
   aliases: string[];
-  /** undefined: the controller cannot run with these flags (logged as upstream's "skipping") */
+  /** undefined: the controller cannot run with these flags (logged as upstream's "skipping", with `needs`) */
   make(ctx: ControllerContext): RunnableController | undefined;
+  /** what a controller whose make() gave nothing lacks */
+  needs?: string;
 }[] = [
   {
     name: 'namespace-controller',
@@ -95,6 +105,35 @@ const CONTROLLERS: {
     aliases: ['serviceaccount'],
     make: (c) =>
       new ServiceAccountsController({ client: c.client, informers: c.informers, logger: c.logger }),
+  },
+  {
+    name: 'serviceaccount-token-controller',
+    aliases: ['serviceaccount-token'],
+    needs: '--service-account-private-key-file or the root CA is not set',
+    make: (c) =>
+      c.serviceAccountKey && c.rootCa
+        ? new TokensController({
+            client: c.client,
+            informers: c.informers,
+            logger: c.logger,
+            signingKey: c.serviceAccountKey,
+            rootCa: c.rootCa,
+          })
+        : undefined,
+  },
+  {
+    name: 'root-ca-certificate-publisher-controller',
+    aliases: ['root-ca-cert-publisher'],
+    needs: 'the root CA is not set (--root-ca-file or the kubeconfig)',
+    make: (c) =>
+      c.rootCa
+        ? new RootCaCertPublisher({
+            client: c.client,
+            informers: c.informers,
+            logger: c.logger,
+            rootCa: c.rootCa,
+          })
+        : undefined,
   },
   {
     name: 'resourcequota-controller',
@@ -268,6 +307,7 @@ const CONTROLLERS: {
   {
     name: 'certificatesigningrequest-signing-controller',
     aliases: ['csrsigning'],
+    needs: '--cluster-signing-cert-file/--cluster-signing-key-file not set',
     make: (c) =>
       c.flags.clusterSigningCertFile && c.flags.clusterSigningKeyFile
         ? new CSRSigningController({
@@ -358,6 +398,8 @@ export function controllerManagerMain(argv: string[]): void {
       'concurrent-statefulset-syncs': { type: 'string', default: '5' },
       'horizontal-pod-autoscaler-sync-period': { type: 'string', default: '2s' },
       'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', default: '15s' },
+      'root-ca-file': { type: 'string' },
+      'service-account-private-key-file': { type: 'string' },
       'concurrent-job-syncs': { type: 'string', default: '5' },
       'concurrent-cron-job-syncs': { type: 'string', default: '5' },
       'concurrent-ttl-after-finished-syncs': { type: 'string', default: '5' },
@@ -409,15 +451,29 @@ export function controllerManagerMain(argv: string[]): void {
           throw new TypeError(
             '--job-pod-failure-backoff must be > 0 and at most --job-pod-failure-max-backoff',
           );
-        return { flags, enabled: enabledControllers(values.controllers) };
+        const read = (file: unknown): string | undefined =>
+          typeof file === 'string' && file ? readFileSync(file, 'utf8') : undefined;
+        const keyPem = read(values['service-account-private-key-file']);
+        return {
+          flags,
+          enabled: enabledControllers(values.controllers),
+          rootCaFile: read(values['root-ca-file']),
+          serviceAccountKey: keyPem ? createPrivateKey(keyPem) : undefined,
+        };
       } catch (err) {
         throw new UsageError('invalid flags', { err });
       }
     },
-    async start({ checked: { flags, enabled }, logger: log, connect, serveMetrics }) {
-      const { client } = connect();
+    async start({
+      checked: { flags, enabled, rootCaFile, serviceAccountKey },
+      logger: log,
+      connect,
+      serveMetrics,
+    }) {
+      const { client, credentials } = connect();
       const informers = new SharedInformerFactory({ client, logger: log });
-      const ctx: ControllerContext = { client, informers, logger: log, flags };
+      const rootCa = rootCaFile ?? credentials.caPem;
+      const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
       const running: { name: string; controller: RunnableController }[] = [];
       // Construct every controller first so all register handlers before any informer lists.
       for (const c of CONTROLLERS) {
@@ -426,7 +482,7 @@ export function controllerManagerMain(argv: string[]): void {
         if (!controller) {
           log.warn(
             { controller: c.name },
-            'skipping: --cluster-signing-cert-file/--cluster-signing-key-file not set',
+            `skipping: ${c.needs ?? 'its flags are not set'}`,
           );
           continue;
         }

@@ -3,6 +3,7 @@
 // [--tls-cert-file FILE --tls-private-key-file FILE --client-ca-file FILE] (`kubemu up` passes all three).
 import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
+import { fromKubeconfig } from '../client/index.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { DEFAULT_LOG_ROTATION, validateLogRotation } from '../kubelet/runtime/log-rotation.js';
 import { CONTAINER_UMASK } from '../kubelet/runtime/isolation.js';
@@ -46,6 +47,8 @@ export function kubeletMain(argv: string[]): void {
       // upstream's KubeletConfiguration containerLogMaxSize / containerLogMaxFiles (and their flags): 10Mi × 5
       'container-log-max-size': { type: 'string', default: '10Mi' },
       'container-log-max-files': { type: 'string', default: String(DEFAULT_LOG_ROTATION.maxFiles) },
+      // the credential of the built-in local-path provisioner (its ServiceAccount's); without it, none runs
+      'local-path-provisioner-kubeconfig': { type: 'string' },
     },
     // unlike the other components, the kubelet takes no $KUBECONFIG: --kubeconfig is one of its required flags
     check(v) {
@@ -106,6 +109,10 @@ export function kubeletMain(argv: string[]): void {
         maxMs: seconds('backoff-max-seconds', 300),
       };
       const { client } = connect(log.child({ module: 'client' }));
+      const provisionerFile = v['local-path-provisioner-kubeconfig'];
+      const provisioner = provisionerFile
+        ? fromKubeconfig(provisionerFile, { logger: log.child({ module: 'provisioner-client' }) })
+        : undefined;
       const kubelet = await Kubelet.start({
         client,
         nodeName: v['node-name']!,
@@ -129,9 +136,15 @@ export function kubeletMain(argv: string[]): void {
         crashLoopBackoff: backoff,
         imagePullBackoff: backoff,
         logRotation,
+        ...(provisioner ? { provisionerClient: provisioner.client } : {}),
         log,
       });
-      return { close: () => kubelet.close() };
+      return {
+        async close() {
+          await kubelet.close();
+          await provisioner?.connection.close();
+        },
+      };
     },
   });
 }

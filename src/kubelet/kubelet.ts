@@ -10,16 +10,8 @@ import type {
   Secret,
   Service,
 } from 'kubernetes-types/core/v1.js';
-import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { ApiError } from '../api/errors.js';
-import {
-  EventRecorder,
-  Informer,
-  WorkQueue,
-  keyOf,
-  type EventHandlers,
-  type KubeClient,
-} from '../client/index.js';
+import { EventRecorder, Informer, WorkQueue, keyOf, type KubeClient } from '../client/index.js';
 import type { Logger } from '../util/logger.js';
 import { kubeletInstanceName, kubeletRunDir } from '../util/run-dir.js';
 import { deepEqual } from '../util/objects.js';
@@ -29,12 +21,15 @@ import { Backoff } from './backoff.js';
 import { activeProblems, nodeProblems } from './degraded.js';
 import { isMemoryBacked, memoryOnDiskReason } from './memory-medium.js';
 import type { EnvSources } from './env.js';
+import type { TokenRequest } from 'kubernetes-types/authentication/v1.js';
+import { ReferencedObjects } from './referenced-objects.js';
+import { ServiceAccountTokenManager } from './token-manager.js';
+import type { VolumeSources } from './volumes.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
-import { LocalPathProvisioner } from './local-path/provisioner.js';
-import type { VolumeSources } from './volumes.js';
+import { LOCAL_PATH_PROVISIONER, LocalPathProvisioner } from './local-path/provisioner.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
@@ -78,6 +73,11 @@ export interface KubeletOptions {
   runtime?: ContainerRuntime;
   /** KubeletConfiguration's containerLogMaxSize (bytes) and containerLogMaxFiles; default 10Mi × 5 */
   logRotation?: LogRotationPolicy;
+  /**
+   * the built-in local-path provisioner's own client (ServiceAccount kube-system/local-path-provisioner-service-account,
+   * --local-path-provisioner-kubeconfig): it lists claims and creates PVs, which a node's credential may not
+   */
+  provisionerClient?: KubeClient;
   log: Logger;
 }
 
@@ -86,11 +86,8 @@ export class Kubelet {
   private readonly queue: WorkQueue<string>;
   private readonly pods: Informer<Pod>;
   private readonly services: Informer<Service>;
-  private readonly configMaps: Informer<ConfigMap>;
-  private readonly secrets: Informer<Secret>;
-  private readonly claims: Informer<PersistentVolumeClaim>;
-  private readonly pvs: Informer<PersistentVolume>;
-  private readonly storageClasses: Informer<StorageClass>;
+  private readonly configMaps: ReferencedObjects<ConfigMap>;
+  private readonly secrets: ReferencedObjects<Secret>;
   private provisioner: LocalPathProvisioner | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
@@ -116,45 +113,47 @@ export class Kubelet {
       indexers: { [VOLUME_SOURCE_INDEX]: volumeSourceKeys },
     });
     this.services = new Informer<Service>({ source: opts.client.services, name: 'services', logger: log });
-    // Upstream's kubelet watches the ConfigMaps and Secrets its pods mount and projects changes on the next sync;
-    // here a change enqueues the pods that mount it, so their volumes follow within moments.
-    this.configMaps = new Informer<ConfigMap>({
+    // Upstream's kubelet watches each ConfigMap and Secret its pods mount (the Node authorizer allows no more) and
+    // projects changes on the next sync; here a change enqueues the pods that mount it, so their volumes follow.
+    const mountersOf =
+      (kind: 'configmap' | 'secret') =>
+      (namespace: string, name: string): void => {
+        for (const p of this.pods.store.byIndex(VOLUME_SOURCE_INDEX, `${kind}/${namespace}/${name}`))
+          this.queue.add(keyOf(p));
+      };
+    this.configMaps = new ReferencedObjects<ConfigMap>({
       source: opts.client.configMaps,
       name: 'configmaps',
       logger: log,
+      onChange: mountersOf('configmap'),
     });
-    this.secrets = new Informer<Secret>({ source: opts.client.secrets, name: 'secrets', logger: log });
-    // claims and volumes: persistentVolumeClaim/ephemeral mounts, and the local-path provisioner of this node
-    this.claims = new Informer<PersistentVolumeClaim>({
-      source: opts.client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims'),
-      name: 'persistentvolumeclaims',
+    this.secrets = new ReferencedObjects<Secret>({
+      source: opts.client.secrets,
+      name: 'secrets',
       logger: log,
+      onChange: mountersOf('secret'),
     });
-    this.pvs = new Informer<PersistentVolume>({
-      source: opts.client.resource<PersistentVolume>('', 'v1', 'persistentvolumes'),
-      name: 'persistentvolumes',
-      logger: log,
-    });
-    this.storageClasses = new Informer<StorageClass>({
-      source: opts.client.resource<StorageClass>('storage.k8s.io', 'v1', 'storageclasses'),
-      name: 'storageclasses',
-      logger: log,
-    });
-    const mountersOf =
-      (kind: 'configmap' | 'secret') =>
-      (o: ConfigMap | Secret): void => {
-        for (const p of this.pods.store.byIndex(VOLUME_SOURCE_INDEX, `${kind}/${keyOf(o)}`))
-          this.queue.add(keyOf(p));
-      };
-    const sourceHandlers = (kind: 'configmap' | 'secret'): EventHandlers<ConfigMap | Secret> => ({
-      onAdd: mountersOf(kind),
+    const refs = (p: Pod, kind: 'configmap' | 'secret'): string[] =>
+      volumeSourceKeys(p)
+        .filter((k) => k.startsWith(`${kind}/`))
+        .map((k) => k.slice(kind.length + 1));
+    const hold = (p: Pod): void => {
+      this.configMaps.hold(refs(p, 'configmap'));
+      this.secrets.hold(refs(p, 'secret'));
+    };
+    const release = (p: Pod): void => {
+      this.configMaps.release(refs(p, 'configmap'));
+      this.secrets.release(refs(p, 'secret'));
+    };
+    this.pods.addEventHandler({
+      onAdd: hold,
       onUpdate: (o, n) => {
-        if (o !== n) mountersOf(kind)(n);
+        if (o === n) return;
+        hold(n);
+        release(o);
       },
-      onDelete: mountersOf(kind),
+      onDelete: release,
     });
-    this.configMaps.addEventHandler(sourceHandlers('configmap'));
-    this.secrets.addEventHandler(sourceHandlers('secret'));
     const enqueue = (p: Pod): void => this.queue.add(keyOf(p));
     // Our own status writes come back as updates; like upstream, only spec/metadata changes (and resyncs) sync a pod.
     const onUpdate = (o: Pod, n: Pod): void => {
@@ -276,43 +275,48 @@ export class Kubelet {
         throw err;
       }
     };
-    const { services, configMaps, secrets, claims, pvs } = this;
+    const { services, configMaps, secrets } = this;
     // The caches first; an object they have not seen yet (created a moment before the pod) is read from the API.
+    // the pods' projected ServiceAccount tokens, from TokenRequest, bound to each pod (NodeRestriction checks it)
+    const tokens = new ServiceAccountTokenManager({
+      request: (namespace, name, tr) =>
+        client.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(name, 'token', tr, {
+          namespace,
+        }),
+    });
     const envSources: EnvSources & VolumeSources = {
+      serviceAccountToken: (pod, source) =>
+        tokens.token({
+          namespace: pod.metadata?.namespace ?? 'default',
+          serviceAccountName: pod.spec?.serviceAccountName || 'default',
+          podName: pod.metadata?.name ?? '',
+          podUid: pod.metadata?.uid ?? '',
+          ...(source.audience ? { audience: source.audience } : {}),
+          expirationSeconds: source.expirationSeconds ?? 3600,
+        }),
       configMap: async (ns, name) =>
-        configMaps.store.getByName(ns, name) ??
+        configMaps.getByName(ns, name) ??
         (await getOrUndefined<ConfigMap>(() => client.configMaps.get(name, ns))),
       secret: async (ns, name) =>
-        secrets.store.getByName(ns, name) ??
-        (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
+        secrets.getByName(ns, name) ?? (await getOrUndefined<Secret>(() => client.secrets.get(name, ns))),
       get services() {
         return services.store.list();
       },
       nodeAllocatable: nodeCapacity(this.cfg),
+      // Read when a pod mounts them, as upstream's volume manager does: the Node authorizer lets a node get the
+      // claims of its pods and the volumes bound to them, one by one, and list or watch none.
       claims: {
-        claim: async (ns, name) =>
-          claims.store.getByName(ns, name) ??
-          (await getOrUndefined<PersistentVolumeClaim>(() =>
+        claim: (ns, name) =>
+          getOrUndefined<PersistentVolumeClaim>(() =>
             client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims').get(name, ns),
-          )),
-        persistentVolume: async (name) =>
-          pvs.store.get(name) ??
-          (await getOrUndefined<PersistentVolume>(() =>
+          ),
+        persistentVolume: (name) =>
+          getOrUndefined<PersistentVolume>(() =>
             client.resource<PersistentVolume>('', 'v1', 'persistentvolumes').get(name),
-          )),
+          ),
         node: () => this.node,
       },
     };
-    this.provisioner = new LocalPathProvisioner({
-      client,
-      nodeName: this.opts.nodeName,
-      rootDir: this.opts.rootDir,
-      claims: this.claims,
-      volumes: this.pvs,
-      classes: this.storageClasses,
-      events,
-      log: log.child({ module: 'local-path-provisioner' }),
-    });
     const ips = new PodIPAllocator(this.opts.podCIDR);
     const memoryMediumOnDisk = isMemoryBacked(this.opts.runDir!)
       ? undefined
@@ -357,22 +361,22 @@ export class Kubelet {
     };
 
     this.services.start();
-    this.configMaps.start();
-    this.secrets.start();
-    this.claims.start();
-    this.pvs.start();
-    this.storageClasses.start();
     this.pods.start();
-    await Promise.all([
-      this.services.waitForSync(),
-      this.configMaps.waitForSync(),
-      this.secrets.waitForSync(),
-      this.claims.waitForSync(),
-      this.pvs.waitForSync(),
-      this.storageClasses.waitForSync(),
-      this.pods.waitForSync(),
-    ]);
-    await this.provisioner.run();
+    await Promise.all([this.services.waitForSync(), this.pods.waitForSync()]);
+    // the node's local-path provisioner, with its own ServiceAccount's credential (never the node's)
+    if (this.opts.provisionerClient) {
+      this.provisioner = new LocalPathProvisioner({
+        client: this.opts.provisionerClient,
+        nodeName: this.opts.nodeName,
+        rootDir: this.opts.rootDir,
+        log: log.child({ module: 'local-path-provisioner' }),
+      });
+      await this.provisioner.run();
+    } else
+      log.warn(
+        { provisioner: LOCAL_PATH_PROVISIONER },
+        'no --local-path-provisioner-kubeconfig: this node provisions no local-path volumes',
+      );
     // Pods this node ran before a restart keep their IPs when they can.
     const reserved = new Map<string, string>();
     for (const p of this.pods.store.list()) {
@@ -393,6 +397,7 @@ export class Kubelet {
       if (worker && (!pod || pod.metadata?.uid !== worker.uid)) {
         this.workers.delete(key);
         events.forget(worker.uid);
+        tokens.forgetPod(worker.uid);
         await worker.remove();
         worker = undefined;
       }
@@ -448,9 +453,6 @@ export class Kubelet {
     this.configMaps.stop();
     this.secrets.stop();
     this.provisioner?.stop();
-    this.claims.stop();
-    this.pvs.stop();
-    this.storageClasses.stop();
     await this.server.close();
     await this.runtime.close();
     if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });

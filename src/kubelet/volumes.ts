@@ -3,7 +3,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import type {
+  ConfigMap,
+  Container,
+  KeyToPath,
+  Pod,
+  Secret,
+  ServiceAccountTokenProjection,
+  Volume,
+} from 'kubernetes-types/core/v1.js';
 import { AtomicWriter, InvalidPayloadError, type FileProjection } from './atomic-writer.js';
 import type { Mount } from './runtime/isolation.js';
 import { BACKSTEPS_MESSAGE, hasBacksteps } from '../api/validation/paths.js';
@@ -29,6 +37,8 @@ export interface VolumeSources {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
   nodeAllocatable: Record<string, string>;
+  /** a token for the pod's ServiceAccount from TokenRequest (the kubelet's token manager) */
+  serviceAccountToken?(pod: Pod, source: ServiceAccountTokenProjection): Promise<string>;
   /** claims and PVs, for persistentVolumeClaim and ephemeral volumes; absent: such volumes fail to mount */
   claims?: ClaimSources;
 }
@@ -161,9 +171,17 @@ async function volumeFiles(
           ...(await fromSecret(src.secret.name ?? '', src.secret.items, mode, src.secret.optional ?? false)),
         );
       else if (src.downwardAPI) files.push(...fromDownward(src.downwardAPI.items ?? [], mode));
-      // serviceAccountToken: kubemu issues no per-pod tokens; the file exists so programs that read it start.
-      else if (src.serviceAccountToken)
-        files.push({ path: src.serviceAccountToken.path, content: Buffer.alloc(0), mode });
+      else if (src.serviceAccountToken) {
+        if (!sources.serviceAccountToken)
+          throw setupFailed('no apiserver to request service account tokens from');
+        let token: string;
+        try {
+          token = await sources.serviceAccountToken(pod, src.serviceAccountToken);
+        } catch (err) {
+          throw setupFailed(`failed to fetch token: ${(err as Error).message}`);
+        }
+        files.push({ path: src.serviceAccountToken.path, content: Buffer.from(token), mode });
+      }
     }
     return files;
   }

@@ -1,7 +1,13 @@
 // The cluster's PKI: a CA made once per cluster, the apiserver's serving and kubelet-client certificates, the
 // kubelets' serving certificates, and leaf certificates on demand.
 import type * as x509 from '@peculiar/x509';
-import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  webcrypto,
+  X509Certificate as NodeX509Certificate,
+} from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -53,6 +59,9 @@ export const PKI_FILES = {
   /** the apiserver's client certificate for kubelets (kube-apiserver --kubelet-client-certificate) */
   kubeletClientCert: 'apiserver-kubelet-client.crt',
   kubeletClientKey: 'apiserver-kubelet-client.key',
+  /** the ServiceAccount token signing key pair (kubeadm's sa.key / sa.pub: RSA 2048) */
+  serviceAccountKey: 'sa.key',
+  serviceAccountPublicKey: 'sa.pub',
 } as const;
 
 /** kubeadm's identity of the apiserver towards kubelets: CN kube-apiserver-kubelet-client, O system:masters */
@@ -98,6 +107,53 @@ export interface ClusterPki {
   kubeletClientKeyPem: string;
   /** the CA itself, for issuing further certificates (ingress defaults, client certs) */
   ca: CertificateAuthority;
+  /** the ServiceAccount token signing key (PKCS#8 PEM) and its public key (SPKI PEM), and their files */
+  serviceAccountKeyPem: string;
+  serviceAccountPublicKeyPem: string;
+  serviceAccountKeyFile: string;
+  serviceAccountPublicKeyFile: string;
+}
+
+/**
+ * The ServiceAccount signing key pair in `dir` (sa.key, sa.pub), made once as kubeadm does (RSA 2048) and kept: every
+ * token issued stays verifiable across restarts. A key file that is not a private key is replaced, never guessed at.
+ */
+export async function ensureServiceAccountKey(
+  dir: string,
+): Promise<{ keyPem: string; publicKeyPem: string; keyFile: string; publicKeyFile: string }> {
+  const keyFile = join(dir, PKI_FILES.serviceAccountKey);
+  const publicKeyFile = join(dir, PKI_FILES.serviceAccountPublicKey);
+  let keyPem: string | undefined;
+  try {
+    keyPem = readFileSync(keyFile, 'utf8');
+    createPrivateKey(keyPem);
+  } catch {
+    keyPem = undefined;
+  }
+  if (!keyPem) {
+    // generated off the event loop (RSA key generation takes tens of ms)
+    keyPem = await new Promise<string>((resolve, reject) =>
+      generateKeyPair(
+        'rsa',
+        {
+          modulusLength: 2048,
+          publicKeyEncoding: { format: 'pem', type: 'spki' },
+          privateKeyEncoding: { format: 'pem', type: 'pkcs8' },
+        },
+        (err: Error | null, _pub: string, priv: string) => (err ? reject(err) : resolve(priv)),
+      ),
+    );
+    writeFileAtomic(keyFile, keyPem, 0o600);
+  }
+  const publicKeyPem = createPublicKey(keyPem).export({ format: 'pem', type: 'spki' }).toString();
+  let stored: string | undefined;
+  try {
+    stored = readFileSync(publicKeyFile, 'utf8');
+  } catch {
+    stored = undefined;
+  }
+  if (stored !== publicKeyPem) writeFileAtomic(publicKeyFile, publicKeyPem, 0o600);
+  return { keyPem, publicKeyPem, keyFile, publicKeyFile };
 }
 
 function subjectName(commonName: string, organization: string[] = []): x509.JsonName {
@@ -310,6 +366,8 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
     { commonName: KUBELET_CLIENT_CN, organization: [KUBELET_CLIENT_ORGANIZATION], usages: ['client'] },
   );
 
+  const sa = await ensureServiceAccountKey(dir);
+
   return {
     caCertPem: ca.certPem,
     servingCertPem: serving.certPem,
@@ -320,6 +378,10 @@ export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): 
     kubeletClientCertPem: kubeletClient.certPem,
     kubeletClientKeyPem: kubeletClient.keyPem,
     ca,
+    serviceAccountKeyPem: sa.keyPem,
+    serviceAccountPublicKeyPem: sa.publicKeyPem,
+    serviceAccountKeyFile: sa.keyFile,
+    serviceAccountPublicKeyFile: sa.publicKeyFile,
   };
 }
 

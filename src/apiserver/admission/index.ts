@@ -11,6 +11,7 @@ import { DefaultTolerationSeconds } from './default-toleration-seconds.js';
 import type { AdmissionDeps, AdmissionPlugin } from './interface.js';
 import { limitRangerPlugin } from './limit-ranger.js';
 import { namespaceLifecyclePlugin } from './namespace-lifecycle.js';
+import { nodeRestrictionPlugin } from './node-restriction.js';
 import { podSecurityPlugin } from './pod-security.js';
 import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resource-quota.js';
@@ -36,6 +37,7 @@ function orderedPlugins(deps: PluginDeps, config: AdmissionConfig) {
     namespaceLifecyclePlugin,
     limitRangerPlugin,
     serviceAccountPlugin(config.serviceAccount),
+    nodeRestrictionPlugin,
     podSecurityPlugin,
     priorityPlugin,
     new DefaultTolerationSeconds(deps.notReadyTolerationSeconds),

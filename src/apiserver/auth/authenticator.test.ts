@@ -64,7 +64,7 @@ describe('TokenAuthenticator', () => {
     expect(authn.authenticateToken(nodeToken)).toEqual({
       username: 'system:node:node-1',
       uid: expect.any(String),
-      groups: ['system:nodes', 'system:masters', 'system:authenticated'],
+      groups: ['system:nodes', 'system:authenticated'],
     });
   });
 

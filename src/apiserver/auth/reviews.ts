@@ -10,8 +10,14 @@ import type { Authorizer, NonResourceAttributes, ResourceAttributes } from './au
 
 export interface ReviewOptions {
   authorizer: Authorizer;
-  /** the user behind a bearer token, as the apiserver's authenticator sees it */
-  authenticateToken(token: string): UserInfo | undefined;
+  /**
+   * the user behind a bearer token, as the apiserver's authenticator sees it, for the audiences asked (default the
+   * apiserver's); `audiences` in the answer are those the token is good for among them
+   */
+  authenticateToken(
+    token: string,
+    audiences?: readonly string[],
+  ): { user: UserInfo; audiences?: string[] } | { error: string } | undefined;
 }
 
 const PATH =
@@ -88,19 +94,26 @@ function review(
   const spec = (obj['spec'] ?? {}) as AccessSpec;
   switch (resource) {
     case 'tokenreviews': {
-      const found = spec.token ? opts.authenticateToken(spec.token) : undefined;
       if (!spec.token) return [fe.required('spec.token')];
-      obj['status'] = found
-        ? {
-            authenticated: true,
-            user: {
-              username: found.username,
-              ...(found.uid ? { uid: found.uid } : {}),
-              groups: [...found.groups],
-            },
-            ...(spec.audiences?.length ? { audiences: [...spec.audiences] } : {}),
-          }
-        : { user: {}, error: 'invalid bearer token' };
+      const result = opts.authenticateToken(spec.token, spec.audiences?.length ? spec.audiences : undefined);
+      if (result && 'user' in result) {
+        const found = result.user;
+        const audiences = result.audiences ?? spec.audiences;
+        obj['status'] = {
+          authenticated: true,
+          user: {
+            username: found.username,
+            ...(found.uid ? { uid: found.uid } : {}),
+            groups: [...found.groups],
+            ...(found.extra ? { extra: found.extra } : {}),
+          },
+          ...(audiences?.length ? { audiences: [...audiences] } : {}),
+        };
+      } else
+        obj['status'] = {
+          user: {},
+          error: result ? `[invalid bearer token, ${result.error}]` : 'invalid bearer token',
+        };
       return [];
     }
     case 'selfsubjectaccessreviews':

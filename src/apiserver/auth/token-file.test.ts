@@ -82,7 +82,7 @@ describe('ensureTokenFile', () => {
     expect(n1).not.toBe(n2);
     expect(ensureNodeToken(stateDir, 'node-1')).toBe(n1);
     const node1 = readTokenFile(tokenFilePath(stateDir)).find((e) => e.user === 'system:node:node-1');
-    expect(node1).toMatchObject({ token: n1, groups: ['system:nodes', 'system:masters'] });
+    expect(node1).toMatchObject({ token: n1, groups: ['system:nodes'] });
     expect(readTokenFile(tokenFilePath(stateDir))).toHaveLength(5);
   });
 

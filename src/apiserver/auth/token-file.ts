@@ -20,11 +20,10 @@ export const MASTERS_GROUP = 'system:masters';
  */
 export const CONTROLLER_MANAGER_GROUPS: readonly string[] = [MASTERS_GROUP];
 /**
- * Interim, until the Node authorizer and NodeRestriction exist: a node's credential (its kubelet and kube-proxy)
- * is `system:node:<name>` in system:nodes and system:masters. Upstream has bound no one to the system:node
- * ClusterRole since 1.8; the Node authorizer is what lets a kubelet read its pods' objects.
+ * A kubelet's credential: `system:node:<name>` in system:nodes, as upstream's; the Node authorizer and NodeRestriction
+ * admission decide what it may do (its pods' objects, its own Node and Lease).
  */
-export const NODE_GROUPS: readonly string[] = [NODES_GROUP, MASTERS_GROUP];
+export const NODE_GROUPS: readonly string[] = [NODES_GROUP];
 
 /** upstream's node identity: `system:node:<name>` in group `system:nodes` */
 export const nodeUser = (nodeName: string): string => `system:node:${nodeName}`;

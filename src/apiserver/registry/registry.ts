@@ -30,7 +30,9 @@ import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
 import { GenericStore, type Target } from './store.js';
-import { SUBRESOURCES } from './subresources/index.js';
+import { SUBRESOURCES, type SubresourceHandler } from './subresources/index.js';
+import { tokenRequest } from './subresources/token.js';
+import type { TokenIssuer } from '../auth/serviceaccount/issuer.js';
 import { COMPONENT_STATUS_WARNING, componentStatuses, WatcherCensus } from './component-statuses.js';
 
 export interface RegistryOptions {
@@ -52,6 +54,8 @@ export interface RegistryOptions {
   policyChecks?: readonly AdmissionPlugin[];
   /** the apiserver's authorizer, for admission plugins that ask it (CertificateApproval, CertificateSigning) */
   authorizer?: () => Authorizer;
+  /** the ServiceAccount token issuer behind serviceaccounts/token (absent: that subresource is refused) */
+  tokenIssuer?: () => TokenIssuer | undefined;
 }
 
 export class Registry implements ApiHandler {
@@ -62,6 +66,7 @@ export class Registry implements ApiHandler {
   private readonly store: GenericStore;
   /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
   private readonly census = new WatcherCensus();
+  private readonly subresources: Readonly<Record<string, SubresourceHandler>>;
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -71,6 +76,8 @@ export class Registry implements ApiHandler {
       nodePortRange: opts.nodePortRange ?? [30000, 32767],
     });
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
+    const issuer = opts.tokenIssuer ?? (() => undefined);
+    this.subresources = { ...SUBRESOURCES, token: tokenRequest(issuer) };
     const deps: AdmissionDeps = {
       api: this,
       clock: this.clock,
@@ -241,7 +248,7 @@ export class Registry implements ApiHandler {
       if (!allowed.verbs.includes(req.verb))
         throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
       if (!req.name) throw errors.badRequest('a subresource needs a name');
-      const handler = SUBRESOURCES[sub];
+      const handler = this.subresources[sub];
       if (!handler) throw errors.methodNotAllowed(`subresource ${sub} is served by the kubelet`);
       return handler(this.store, req, t);
     }

@@ -61,8 +61,17 @@ describe('planComponents', () => {
       const nodeToken = readKubeconfig(kubeconfigOf('kubelet-node-2')).token;
       expect(tokens.find((t) => t.token === nodeToken)).toMatchObject({
         user: 'system:node:node-2',
-        // system:masters until the Node authorizer exists (token-file.ts NODE_GROUPS)
-        groups: ['system:nodes', 'system:masters'],
+        // the Node authorizer and NodeRestriction decide what it may do: no system:masters
+        groups: ['system:nodes'],
+      });
+      // the node's local-path provisioner runs as its ServiceAccount, with a credential of its own
+      const provisionerFlag = kubelet2.argv.indexOf('--local-path-provisioner-kubeconfig');
+      expect(provisionerFlag).toBeGreaterThan(0);
+      const provisioner = readKubeconfig(kubelet2.argv[provisionerFlag + 1]);
+      expect(provisioner.server).toBe('https://127.0.0.1:7443');
+      expect(tokens.find((t) => t.token === provisioner.token)).toMatchObject({
+        user: 'system:serviceaccount:kube-system:local-path-provisioner-service-account',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
       });
       const scheduler = readKubeconfig(kubeconfigOf('scheduler'));
       expect(scheduler.server).toBe('https://127.0.0.1:7443');
@@ -120,6 +129,11 @@ describe('planComponents --network=netns', () => {
       expect(server('netns-publisher')).toBe('https://127.1.0.1:7443');
       expect(server('scheduler')).toBe('https://127.1.1.254:7443');
       expect(server('kubelet-node-1')).toBe('https://127.1.1.254:7443');
+      // the kubelets' provisioner credential: inside the node's namespace too
+      const kubelet1 = byName('kubelet-node-1').argv;
+      expect(
+        readKubeconfig(kubelet1[kubelet1.indexOf('--local-path-provisioner-kubeconfig') + 1]).server,
+      ).toBe('https://127.1.1.254:7443');
       expect(byName('kubelet-node-2').argv).toEqual(
         expect.arrayContaining([
           '--node-ip',

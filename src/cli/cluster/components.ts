@@ -7,7 +7,8 @@ import {
   ensureComponentToken,
   ensureNodeToken,
 } from '../../apiserver/auth/token-file.js';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { LOCAL_PATH_GROUPS, LOCAL_PATH_USER } from '../../api/storage/local-path-addon.js';
 import { defaultDnsListen } from '../../util/dns-address.js';
 import { writeKubeconfig } from '../../util/kubeconfig.js';
 import {
@@ -60,6 +61,9 @@ export interface ClusterSettings {
   innerApiServerUrl?: string;
 }
 
+/** the kubeconfig (in the state dir's kubeconfigs) of the kubelets' built-in local-path provisioner */
+const PROVISIONER_KUBECONFIG = 'local-path-provisioner';
+
 /** upstream's kube-proxy identity (bound to system:node-proxier): the netns publisher reads Services as it does */
 const KUBE_PROXY_USER = 'system:kube-proxy';
 
@@ -85,6 +89,8 @@ export type ComponentKind =
   | {
       command: string;
       scope: 'node';
+      /** its own identity (one credential for every node's instance); default: the node's, `system:node:<name>` */
+      user?: string;
       /** started with the apiserver, before the rest: what `kubemu up` waits for (Ready nodes) needs only these */
       gatesReady?: true;
       args(cluster: ClusterSettings, node: NodeLayout): string[];
@@ -97,10 +103,16 @@ export const COMPONENTS: readonly ComponentKind[] = [
     scope: 'cluster',
     user: CONTROLLER_MANAGER_USER,
     groups: CONTROLLER_MANAGER_GROUPS,
-    // the csrsigning controller signs approved CertificateSigningRequests with the cluster CA, as kubeadm sets it up
+    // the csrsigning controller signs approved CertificateSigningRequests with the cluster CA, as kubeadm sets it up;
+    // the legacy token controller signs with the ServiceAccount key; the root CA goes into kube-root-ca.crt
     args: (c) => [
       ...['--cluster-signing-cert-file', clusterPaths(c.stateDir).caCert],
-      ...['--cluster-signing-key-file', join(dirname(clusterPaths(c.stateDir).caCert), PKI_FILES.caKey)],
+      ...['--cluster-signing-key-file', join(clusterPaths(c.stateDir).pki, PKI_FILES.caKey)],
+      ...['--root-ca-file', clusterPaths(c.stateDir).caCert],
+      ...[
+        '--service-account-private-key-file',
+        join(clusterPaths(c.stateDir).pki, PKI_FILES.serviceAccountKey),
+      ],
     ],
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
@@ -149,11 +161,15 @@ export const COMPONENTS: readonly ComponentKind[] = [
       ...(c.netns ? ['--pod-network', 'netns'] : []),
       ...(c.containerLogMaxSize ? ['--container-log-max-size', c.containerLogMaxSize] : []),
       ...(c.containerLogMaxFiles ? ['--container-log-max-files', String(c.containerLogMaxFiles)] : []),
+      // the built-in local-path provisioner runs as its ServiceAccount, not as the node (planProcesses writes it)
+      ...['--local-path-provisioner-kubeconfig', componentKubeconfig(c.stateDir, PROVISIONER_KUBECONFIG)],
     ],
   },
+  // upstream's kube-proxy identity, bound to system:node-proxier by the bootstrap policy
   {
     command: 'kube-proxy',
     scope: 'node',
+    user: KUBE_PROXY_USER,
     args: (c, n) => [
       ...['--node-name', n.name, '--node-ip', n.ip],
       ...(c.netns ? ['--proxy-mode', 'nftables', '--cluster-cidr', NETNS_CLUSTER_CIDR] : []),
@@ -281,10 +297,22 @@ function planProcesses(
     const token = ensureComponentToken(c.stateDir, kind.user, kind.groups ?? []);
     add(kind.command, kind.command, token, kind.args(c), kind.gatesReady, placement);
   }
+  // one credential for every node's provisioner: ServiceAccount kube-system/local-path-provisioner-service-account
+  // as a static token, bound to local-path-provisioner-role by the apiserver's storage add-on
+  if (nodes.length)
+    writeKubeconfig(componentKubeconfig(c.stateDir, PROVISIONER_KUBECONFIG), {
+      name: c.name,
+      server: c.netns && c.innerApiServerUrl ? c.innerApiServerUrl : c.apiServerUrl,
+      caPem,
+      token: ensureComponentToken(c.stateDir, LOCAL_PATH_USER, LOCAL_PATH_GROUPS),
+      setCurrent: true,
+      format: 'json',
+    });
   for (const node of nodes) {
-    const token = ensureNodeToken(c.stateDir, node.name);
+    const nodeToken = ensureNodeToken(c.stateDir, node.name);
     for (const kind of COMPONENTS) {
       if (kind.scope !== 'node') continue;
+      const token = kind.user ? ensureComponentToken(c.stateDir, kind.user) : nodeToken;
       const placement = c.netns ? { in: 'node' as const, node: node.name } : undefined;
       add(
         kind.command,

@@ -2,10 +2,12 @@
 // every kubelet provisions, on its own disk, the claims of the `rancher.io/local-path` class the scheduler placed on
 // its node (`volume.kubernetes.io/selected-node`) — a directory `<root-dir>/local-path/pvc-<uid>_<ns>_<name>` and a
 // hostPath PV with node affinity to the node, pre-bound to the claim — and deletes the directory and the PV once a
-// Released volume's reclaim policy is Delete (its finalizer keeps a PV deleted early until then). It also makes sure
-// the default StorageClass `standard` exists (kind's name and settings: WaitForFirstConsumer, Delete,
-// `storageclass.kubernetes.io/is-default-class: "true"`).
-// Being in the kubelet, it works the same in both modes (pm2 and compose): the node's disk is the kubelet's.
+// Released volume's reclaim policy is Delete (its finalizer keeps a PV deleted early until then). Being in the
+// kubelet, it works the same in both modes (pm2 and compose): the node's disk is the kubelet's. It talks to the
+// apiserver as upstream's deployment of it does, as the ServiceAccount kube-system/local-path-provisioner-service-account
+// bound to local-path-provisioner-role, never with the node's credential (the Node authorizer lets a node list no
+// claims and create no PVs). Its StorageClass `standard` and RBAC objects are the apiserver's storage add-on
+// (src/apiserver/addons/local-path-storage.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
@@ -19,17 +21,17 @@ import {
   claimKey,
 } from '../../api/storage/volume-helpers.js';
 import {
+  EventRecorder,
+  Informer,
   WorkQueue,
   referenceTo,
-  type EventRecorder,
-  type Informer,
   type KubeClient,
   type ResourceClient,
 } from '../../client/index.js';
 import type { Logger } from '../../util/logger.js';
+import { LOCAL_PATH_PROVISIONER } from '../../api/storage/local-path-addon.js';
 
-export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
-export const DEFAULT_STORAGE_CLASS_NAME = 'standard';
+export { LOCAL_PATH_PROVISIONER };
 /** local-path-provisioner's own annotation on its PVs: the node whose disk holds the directory */
 const ANN_PV_NODE = 'local.path.provisioner/selected-node';
 /**
@@ -39,29 +41,12 @@ const ANN_PV_NODE = 'local.path.provisioner/selected-node';
  */
 export const PROVISIONER_FINALIZER = 'external-provisioner.volume.kubernetes.io/finalizer';
 
-export function defaultStorageClass(): StorageClass {
-  return {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: {
-      name: DEFAULT_STORAGE_CLASS_NAME,
-      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
-    },
-    provisioner: LOCAL_PATH_PROVISIONER,
-    reclaimPolicy: 'Delete',
-    volumeBindingMode: 'WaitForFirstConsumer',
-  };
-}
-
 export interface LocalPathProvisionerOptions {
+  /** the provisioner's own identity (its ServiceAccount's credential), not the node's */
   client: KubeClient;
   nodeName: string;
   /** the kubelet's root dir: volumes live in `<rootDir>/local-path` */
   rootDir: string;
-  claims: Informer<PersistentVolumeClaim>;
-  volumes: Informer<PersistentVolume>;
-  classes: Informer<StorageClass>;
-  events: Pick<EventRecorder, 'event'>;
   log: Logger;
 }
 
@@ -69,37 +54,63 @@ export class LocalPathProvisioner {
   readonly dir: string;
   private readonly queue: WorkQueue<string>;
   private readonly pvs: ResourceClient<PersistentVolume>;
+  private readonly claims: Informer<PersistentVolumeClaim>;
+  private readonly volumes: Informer<PersistentVolume>;
+  private readonly classes: Informer<StorageClass>;
+  private readonly events: EventRecorder;
   private workersDone: Promise<void> | undefined;
 
   constructor(private readonly opts: LocalPathProvisionerOptions) {
     this.dir = path.join(opts.rootDir, 'local-path');
-    this.queue = new WorkQueue<string>({ name: 'local-path-provisioner', logger: opts.log });
-    this.pvs = opts.client.resource<PersistentVolume>('', 'v1', 'persistentvolumes');
+    const { client, log } = opts;
+    this.queue = new WorkQueue<string>({ name: 'local-path-provisioner', logger: log });
+    this.pvs = client.resource<PersistentVolume>('', 'v1', 'persistentvolumes');
+    this.claims = new Informer<PersistentVolumeClaim>({
+      source: client.resource<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims'),
+      name: 'persistentvolumeclaims',
+      logger: log,
+    });
+    this.volumes = new Informer<PersistentVolume>({
+      source: this.pvs,
+      name: 'persistentvolumes',
+      logger: log,
+    });
+    this.classes = new Informer<StorageClass>({
+      source: client.resource<StorageClass>('storage.k8s.io', 'v1', 'storageclasses'),
+      name: 'storageclasses',
+      logger: log,
+    });
+    // sig-storage-lib-external-provisioner's recorder: the provisioner's name as the component
+    this.events = new EventRecorder({
+      client,
+      component: LOCAL_PATH_PROVISIONER,
+      host: opts.nodeName,
+      logger: log,
+    });
     const onClaim = (c: PersistentVolumeClaim): void => {
       if (this.shouldProvision(c)) this.queue.add(`claim:${claimKey(c)}`);
     };
-    opts.claims.addEventHandler({ onAdd: onClaim, onUpdate: (_o, c) => onClaim(c) });
+    this.claims.addEventHandler({ onAdd: onClaim, onUpdate: (_o, c) => onClaim(c) });
     const onVolume = (pv: PersistentVolume): void => {
       if (this.shouldDelete(pv)) this.queue.add(`volume:${pv.metadata?.name ?? ''}`);
     };
-    opts.volumes.addEventHandler({ onAdd: onVolume, onUpdate: (_o, pv) => onVolume(pv) });
+    this.volumes.addEventHandler({ onAdd: onVolume, onUpdate: (_o, pv) => onVolume(pv) });
   }
 
-  /** make sure the default class exists (as k3s applies its local-storage add-on), then serve claims */
+  /** its caches first, then its workers */
   async run(): Promise<void> {
-    try {
-      await this.opts.client
-        .resource<StorageClass>('storage.k8s.io', 'v1', 'storageclasses')
-        .create(defaultStorageClass());
-      this.opts.log.info({ storageClass: DEFAULT_STORAGE_CLASS_NAME }, 'created the default StorageClass');
-    } catch (err) {
-      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-    }
+    this.claims.start();
+    this.volumes.start();
+    this.classes.start();
+    await Promise.all([this.claims.waitForSync(), this.volumes.waitForSync(), this.classes.waitForSync()]);
     this.workersDone = this.queue.runWorkers(2, (key) => this.sync(key));
   }
 
   stop(): void {
     this.queue.shutDown();
+    this.claims.stop();
+    this.volumes.stop();
+    this.classes.stop();
     void this.workersDone;
   }
 
@@ -124,10 +135,10 @@ export class LocalPathProvisioner {
 
   private async sync(key: string): Promise<void> {
     if (key.startsWith('claim:')) {
-      const c = this.opts.claims.store.get(key.slice('claim:'.length));
+      const c = this.claims.store.get(key.slice('claim:'.length));
       if (c && this.shouldProvision(c)) await this.provision(c);
     } else {
-      const pv = this.opts.volumes.store.get(key.slice('volume:'.length));
+      const pv = this.volumes.store.get(key.slice('volume:'.length));
       if (pv && this.shouldDelete(pv)) await this.delete(pv);
     }
   }
@@ -138,15 +149,15 @@ export class LocalPathProvisioner {
     reason: string,
     message: string,
   ): void {
-    this.opts.events.event(referenceTo(c, 'v1', 'PersistentVolumeClaim'), type, reason, message);
+    this.events.event(referenceTo(c, 'v1', 'PersistentVolumeClaim'), type, reason, message);
   }
 
   private async provision(c: PersistentVolumeClaim): Promise<void> {
     const meta = c.metadata!;
     const name = `pvc-${meta.uid!}`;
-    if (this.opts.volumes.store.get(name)) return; // made already; the PV binder finishes the binding
+    if (this.volumes.store.get(name)) return; // made already; the PV binder finishes the binding
     const className = claimClass(c);
-    const sc = this.opts.classes.store.get(className);
+    const sc = this.classes.store.get(className);
     if (!sc || sc.provisioner !== LOCAL_PATH_PROVISIONER) return;
     this.claimEvent(
       c,

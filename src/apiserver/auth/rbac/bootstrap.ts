@@ -11,6 +11,7 @@ import type { ApiHandler, ApiRequest, KubeObject, UserInfo } from '../../../api/
 import type { Logger } from '../../../util/logger.js';
 import { yaml } from '../../../util/lazy-yaml.js';
 import { covers } from './rules.js';
+import { KUBEMU_POLICY } from './kubemu-policy.js';
 
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
 const POLICY_DIR = new URL('../../../../api/upstream/rbac-bootstrap/', import.meta.url);
@@ -60,6 +61,9 @@ export function policyFromYaml(): { resource: string; object: BootstrapObject }[
       out.push({ resource, object });
     }
   }
+  for (const { resource, object } of KUBEMU_POLICY)
+    if (!out.some((o) => o.resource === resource && o.object.metadata?.name === object.metadata?.name))
+      out.push({ resource, object: { ...object, metadata: { ...object.metadata } } });
   return out;
 }
 

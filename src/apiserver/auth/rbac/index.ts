@@ -5,7 +5,10 @@ import type { ApiHandler } from '../../../api/request.js';
 import type { Logger } from '../../../util/logger.js';
 import type { AdmissionPlugin } from '../../admission/interface.js';
 import { alwaysAllow, type Authorizer } from '../authorizer.js';
-import { ensureBootstrapPolicy } from './bootstrap.js';
+import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
+import { bootstrapPolicy, ensureBootstrapPolicy } from './bootstrap.js';
+import type { NodeGraph } from '../node/graph.js';
+import { NodeAuthorizer } from '../node/node-authorizer.js';
 import { rbacEscalationCheck } from './escalation.js';
 import { RbacPolicyCache } from './policy-cache.js';
 import { privilegedGroups, RbacAuthorizer, unionAuthorizer } from './rbac-authorizer.js';
@@ -17,26 +20,32 @@ export { RbacAuthorizer, privilegedGroups, unionAuthorizer } from './rbac-author
 export { RuleResolver } from './resolver.js';
 export { RbacPolicyCache } from './policy-cache.js';
 
-export type AuthorizationMode = 'RBAC' | 'AlwaysAllow';
-export const AUTHORIZATION_MODES: readonly AuthorizationMode[] = ['RBAC', 'AlwaysAllow'];
+/** the chains kubemu builds: kubeadm's Node,RBAC (the default), RBAC alone, or AlwaysAllow */
+export type AuthorizationMode = 'Node,RBAC' | 'RBAC' | 'AlwaysAllow';
+const KNOWN_MODES: readonly string[] = ['Node', 'RBAC', 'AlwaysAllow'];
 
-/** `--authorization-mode` (comma-separated, as upstream); Node is not built yet and says so */
+/** `--authorization-mode` (comma-separated, as upstream): Node,RBAC; RBAC; or AlwaysAllow */
 export function parseAuthorizationMode(flag: string | undefined): AuthorizationMode {
-  const modes = (flag ?? 'RBAC')
+  const modes = (flag ?? 'Node,RBAC')
     .split(',')
     .map((m) => m.trim())
     .filter(Boolean);
-  if (modes.includes('Node'))
-    throw new TypeError(
-      '--authorization-mode: the Node authorizer is not built yet in kubemu; use RBAC (nodes are in system:masters until it is)',
-    );
   for (const m of modes)
-    if (!AUTHORIZATION_MODES.includes(m as AuthorizationMode))
-      throw new TypeError(
-        `--authorization-mode: unknown mode "${m}" (known: ${AUTHORIZATION_MODES.join(', ')})`,
-      );
-  if (modes.length !== 1) throw new TypeError('--authorization-mode: give one of RBAC or AlwaysAllow');
-  return modes[0] as AuthorizationMode;
+    if (!KNOWN_MODES.includes(m))
+      throw new TypeError(`--authorization-mode: unknown mode "${m}" (known: ${KNOWN_MODES.join(', ')})`);
+  const joined = modes.join(',');
+  if (joined === 'Node,RBAC' || joined === 'RBAC' || joined === 'AlwaysAllow') return joined;
+  throw new TypeError(
+    `--authorization-mode: "${joined}" is not a chain kubemu builds; give Node,RBAC (the default), RBAC or AlwaysAllow`,
+  );
+}
+
+/** upstream's static node rules: the `system:node` ClusterRole of the bootstrap policy (bootstrappolicy.NodeRules) */
+function nodeRules(): PolicyRule[] {
+  const role = bootstrapPolicy().find(
+    (o) => o.resource === 'clusterroles' && o.object.metadata?.name === 'system:node',
+  );
+  return ((role?.object as { rules?: PolicyRule[] } | undefined)?.rules ?? []).map((r) => ({ ...r }));
 }
 
 /**
@@ -51,9 +60,9 @@ export class ApiAuthorization {
 
   constructor(readonly mode: AuthorizationMode) {
     // until the policy is loaded only system:masters is allowed (the apiserver's own bootstrap writes)
-    this.chain = mode === 'RBAC' ? privilegedGroups('system:masters') : alwaysAllow;
+    this.chain = mode !== 'AlwaysAllow' ? privilegedGroups('system:masters') : alwaysAllow;
     this.policyChecks =
-      mode === 'RBAC'
+      mode !== 'AlwaysAllow'
         ? [rbacEscalationCheck({ authorizer: () => this.chain, resolver: () => this.resolver! })]
         : [];
   }
@@ -62,7 +71,8 @@ export class ApiAuthorization {
     return this.chain;
   }
 
-  async start(api: ApiHandler, log: Logger): Promise<void> {
+  /** `graph`: the Node authorizer's (mode Node,RBAC) */
+  async start(api: ApiHandler, log: Logger, graph?: NodeGraph): Promise<void> {
     if (this.mode === 'AlwaysAllow') return;
     const started = performance.now();
     await ensureBootstrapPolicy(api, log);
@@ -79,7 +89,8 @@ export class ApiAuthorization {
     this.resolver = new RuleResolver(this.cache);
     this.chain = unionAuthorizer([
       privilegedGroups('system:masters'),
-      // the Node authorizer (system:nodes' reads of their own pods' objects) goes here when it is built
+      // system:nodes' reads of their own pods' objects (kube-apiserver --authorization-mode=Node,RBAC)
+      ...(this.mode === 'Node,RBAC' && graph ? [new NodeAuthorizer(graph, nodeRules())] : []),
       new RbacAuthorizer(this.resolver),
     ]);
   }
