@@ -127,9 +127,9 @@ export class ApiserverReviewer implements AuthReviewer {
               return;
             }
             try {
-              resolve(((JSON.parse(text) as { status?: ReviewStatus }).status ?? {}) as ReviewStatus);
-            } catch (err) {
-              reject(err as Error);
+              resolve((JSON.parse(text) as { status?: ReviewStatus }).status ?? {});
+            } catch {
+              reject(new Error(`${path}: not a JSON answer: ${text.slice(0, 300)}`));
             }
           });
         },
