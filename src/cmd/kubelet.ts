@@ -4,11 +4,18 @@
 import { readFileSync } from 'node:fs';
 import { parseQuantity, quantityValue } from '../api/schema/quantity.js';
 import { fromKubeconfig } from '../client/index.js';
+import { ApiserverReviewer } from '../kubelet/auth-webhook.js';
 import { Kubelet } from '../kubelet/kubelet.js';
+import { parseDuration } from '../util/duration.js';
 import { DEFAULT_LOG_ROTATION, validateLogRotation } from '../kubelet/runtime/log-rotation.js';
 import { CONTAINER_UMASK } from '../kubelet/runtime/isolation.js';
 import { UsageError, runComponent } from '../util/component-main.js';
 
+const AUTH_CACHE_FLAGS = [
+  'authentication-token-webhook-cache-ttl',
+  'authorization-webhook-cache-authorized-ttl',
+  'authorization-webhook-cache-unauthorized-ttl',
+] as const;
 const USAGE = 'usage: kubelet --kubeconfig FILE --node-name NAME --node-ip IP --pod-cidr CIDR --root-dir DIR';
 
 export function kubeletMain(argv: string[]): void {
@@ -32,6 +39,11 @@ export function kubeletMain(argv: string[]): void {
       'tls-cert-file': { type: 'string' },
       'tls-private-key-file': { type: 'string' },
       'client-ca-file': { type: 'string' },
+      // webhook authentication and authorization of the kubelet's callers, as kubeadm configures upstream's kubelet:
+      // bearer tokens checked with TokenReview, every request with SubjectAccessReview, each answer cached this long
+      'authentication-token-webhook-cache-ttl': { type: 'string', default: '2m0s' },
+      'authorization-webhook-cache-authorized-ttl': { type: 'string', default: '5m0s' },
+      'authorization-webhook-cache-unauthorized-ttl': { type: 'string', default: '30s' },
       // `<ip>:<port>` of the cluster DNS: upstream takes IPs only, kubemu's DNS may listen off port 53
       'cluster-dns': { type: 'string' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
@@ -87,17 +99,31 @@ export function kubeletMain(argv: string[]): void {
         maxSize: Math.floor(quantityValue(maxSize)),
         maxFiles: Number(v['container-log-max-files']),
       };
+      const ttl = (flag: (typeof AUTH_CACHE_FLAGS)[number]): number => {
+        try {
+          return parseDuration(v[flag]);
+        } catch (err) {
+          throw new UsageError(`--${flag} ${v[flag]}: ${(err as Error).message} (e.g. 2m0s, 30s)`);
+        }
+      };
+      const [tokenTtlMs, authorizedTtlMs, unauthorizedTtlMs] = AUTH_CACHE_FLAGS.map(ttl);
       const invalid = validateLogRotation(logRotation);
       if (invalid)
         throw new UsageError(`--container-log-max-files ${v['container-log-max-files']}: ${invalid}`);
       return {
         memory,
         logRotation,
+        authCache: { tokenTtlMs, authorizedTtlMs, unauthorizedTtlMs },
         ...(certPem && keyPem ? { tls: { certPem, keyPem } } : {}),
         ...(clientCaPem ? { clientCaPem } : {}),
       };
     },
-    async start({ values: v, checked: { memory, logRotation, tls, clientCaPem }, logger: log, connect }) {
+    async start({
+      values: v,
+      checked: { memory, logRotation, tls, clientCaPem, authCache },
+      logger: log,
+      connect,
+    }) {
       // Containers get the umask a container runtime gives them (runc's 0022), not the 0077 `kubemu up` runs the
       // components with; the kubelet makes its own state (root dir, logs) 0700 explicitly.
       process.umask(CONTAINER_UMASK);
@@ -108,11 +134,23 @@ export function kubeletMain(argv: string[]): void {
         initialMs: seconds('backoff-initial-seconds', 10),
         maxMs: seconds('backoff-max-seconds', 300),
       };
-      const { client } = connect(log.child({ module: 'client' }));
+      const { client, credentials } = connect(log.child({ module: 'client' }));
       const provisionerFile = v['local-path-provisioner-kubeconfig'];
       const provisioner = provisionerFile
         ? fromKubeconfig(provisionerFile, { logger: log.child({ module: 'provisioner-client' }) })
         : undefined;
+      // the kubelet's own token creates the reviews (upstream's system:node role may)
+      const reviewer = credentials.token
+        ? new ApiserverReviewer({
+            server: credentials.server,
+            token: credentials.token,
+            ...(credentials.caPem ? { caPem: credentials.caPem } : {}),
+          })
+        : undefined;
+      if (!reviewer)
+        log.warn(
+          'the kubeconfig has no token: no TokenReview or SubjectAccessReview, only system:masters certificates may call',
+        );
       const kubelet = await Kubelet.start({
         client,
         nodeName: v['node-name']!,
@@ -129,6 +167,7 @@ export function kubeletMain(argv: string[]): void {
         clusterDomain: v['cluster-domain'],
         ...(tls ? { tls } : {}),
         ...(clientCaPem ? { clientCaPem } : {}),
+        authWebhook: { ...(reviewer ? { reviewer } : {}), cache: authCache },
         leaseDurationSeconds: upstream ? 40 : Number(v['lease-duration-seconds']),
         leaseRenewIntervalMs: seconds('node-lease-renew-interval-seconds', 10),
         nodeStatusUpdateFrequencyMs: seconds('node-status-update-frequency-seconds', 10),
@@ -143,6 +182,7 @@ export function kubeletMain(argv: string[]): void {
         async close() {
           await kubelet.close();
           await provisioner?.connection.close();
+          reviewer?.close();
         },
       };
     },

@@ -35,6 +35,7 @@ import { isolationDetail } from './runtime/isolation.js';
 import { ContainerRuntime } from './runtime/runtime.js';
 import type { LogRotationPolicy } from './runtime/log-rotation.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { KubeletAuth, type KubeletAuthOptions } from './server-auth.js';
 import { createStreamingHandler } from './streaming/server.js';
 import { statsSummary } from './stats.js';
 import type { CertificateAndKey } from '../util/pki.js';
@@ -58,6 +59,8 @@ export interface KubeletOptions {
   tls?: CertificateAndKey;
   /** the CA that callers' client certificates must chain to (--client-ca-file) */
   clientCaPem?: string;
+  /** webhook authentication and authorization of the kubelet's callers (TokenReview, SubjectAccessReview) */
+  authWebhook?: Pick<KubeletAuthOptions, 'reviewer' | 'cache'>;
   /** `<ip>:<port>` of the cluster DNS (upstream's --cluster-dns); pods with dnsPolicy ClusterFirst resolve with it */
   clusterDNS?: string;
   /** upstream's --cluster-domain (default cluster.local) */
@@ -181,15 +184,21 @@ export class Kubelet {
       });
     const images = new ImageStore(opts.stateDir ? { stateDir: opts.stateDir } : {});
     const self: { kubelet?: Kubelet } = {};
+    const auth = new KubeletAuth({
+      nodeName: opts.nodeName,
+      ...(opts.clientCaPem ? { clientCaPem: opts.clientCaPem } : {}),
+      ...opts.authWebhook,
+    });
     const server = await startKubeletServer({
       host: opts.nodeIP,
       port: opts.port,
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.clientCaPem ? { clientCaPem: opts.clientCaPem } : {}),
+      auth,
       findPod: (ns, name) => self.kubelet?.findPod(ns, name),
       summary: () => self.kubelet?.summary(),
       onUpgrade: createStreamingHandler({
-        authenticates: opts.clientCaPem !== undefined,
+        auth,
         findPod: (ns, name) => self.kubelet?.findPod(ns, name),
         execLine: (rec, argv, env) => runtime.execLine(rec.process!, argv, env),
         log: opts.log.child({ module: 'streaming' }),

@@ -387,12 +387,26 @@ export class PodWorker {
    */
   private pidNamespace(rec: ContainerRecord): PidNamespace | undefined {
     if (this.pod.spec?.hostPID) return 'host';
+    if (this.pod.spec?.shareProcessNamespace) return this.sharedPidNamespace(rec);
     const target = (rec.spec as EphemeralContainer).targetContainerName;
     if (!rec.ephemeral || !target) return undefined;
     const proc = [...this.init, ...this.containers].find((r) => r.spec.name === target)?.process;
     if (proc?.running) return proc.initPid();
     this.log.info({ container: rec.spec.name, target }, 'target container not running: own PID namespace');
     return undefined;
+  }
+
+  /**
+   * shareProcessNamespace: one PID namespace for all the pod's containers. kubemu has no pause process to hold it:
+   * the first container to start makes it, each later one joins it through a running container (so `ps` in any of
+   * them lists them all). Unlike upstream, the namespace ends with its maker: if that container exits, the kernel
+   * ends its siblings too, and they are restarted (per restartPolicy) into a new one.
+   */
+  private sharedPidNamespace(rec: ContainerRecord): PidNamespace | undefined {
+    const running = [...this.init, ...this.containers, ...this.ephemeral].find(
+      (r) => r !== rec && r.process?.running,
+    );
+    return running?.process?.initPid();
   }
 
   /**

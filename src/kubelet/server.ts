@@ -1,15 +1,14 @@
 // The kubelet's HTTPS endpoint: container logs for the apiserver (`kubectl logs`), the stats Summary API, healthz,
 // and the streaming endpoints (exec, port-forward) as upgraded connections.
-// Callers authenticate with an x509 client certificate of the --client-ca-file (upstream's kubelet x509 authn);
-// bearer tokens are no credential here.
+// Callers authenticate and are authorized as upstream's kubelet does in webhook mode (server-auth.ts): an x509 client
+// certificate of the --client-ca-file or a bearer token (TokenReview), then a SubjectAccessReview.
 import fs from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { decodePodLogOptions, type PodLogOptions } from '../api/query-params.js';
 import { createCertificateAuthority, issueCertificate, type CertificateAndKey } from '../util/pki.js';
-import { authorizeKubeletRequest, kubeletRequestAttributes, peerIdentity } from './server-auth.js';
+import { KubeletAuth } from './server-auth.js';
 import type { Logger } from '../util/logger.js';
 import { readLogs, type ReadLogsOptions } from './runtime/logs.js';
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
@@ -27,6 +26,8 @@ export interface KubeletServerOptions {
    * authenticates and everything but /healthz answers 401.
    */
   clientCaPem?: string;
+  /** who may call (default: client certificates of clientCaPem, system:masters only; no token reviews) */
+  auth?: KubeletAuth;
   findPod(namespace: string, name: string): PodWorker | undefined;
   summary(): unknown;
   /** upgraded connections: exec, attach, port-forward (streaming/server.ts) */
@@ -100,6 +101,9 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   if (!opts.clientCaPem)
     opts.log.warn('no --client-ca-file: no caller can authenticate, everything but /healthz answers 401');
   const serving = opts.tls ?? (await selfSignedServing(opts.host));
+  const auth =
+    opts.auth ??
+    new KubeletAuth({ nodeName: '', ...(opts.clientCaPem ? { clientCaPem: opts.clientCaPem } : {}) });
   const server = https.createServer(
     {
       cert: serving.certPem,
@@ -126,10 +130,8 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;
     }
-    const user = opts.clientCaPem ? peerIdentity(req.socket as TLSSocket) : undefined;
-    if (!user) throw new HttpError(401, 'Unauthorized');
-    const denied = authorizeKubeletRequest(user, kubeletRequestAttributes(req.method ?? 'GET', url.pathname));
-    if (denied) throw new HttpError(403, denied);
+    const refused = await auth.check(req, url.pathname);
+    if (refused) throw new HttpError(refused.status, refused.message);
     if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed');
     if (url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') {
       const body = JSON.stringify(opts.summary());

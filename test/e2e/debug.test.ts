@@ -1,6 +1,7 @@
 // Issue #20, the rest: `kubectl debug` with ephemeral containers (pods/ephemeralcontainers, started by the kubelet in
 // the target container's PID namespace, attached to) and `kubectl debug node/NAME`, with the real kubectl 1.27 and
-// 1.33 under tmux; exec as the container's securityContext user; pods/proxy and services/proxy in discovery; nothing
+// 1.33 under tmux; `kubectl debug --copy-to --share-processes` (shareProcessNamespace in the copy); exec as the
+// container's securityContext user; pods/proxy and services/proxy in discovery; nothing
 // left behind when kubectl is killed in the middle of `exec -it`, `debug -it` or `attach -it`. One cluster.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,6 +173,28 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
     const gone = await c.kubectl(['delete', 'pod', podName!, '--wait=true']);
     expect(gone.code, gone.stderr).toBe(0);
   }, 120_000);
+
+  it('debug --copy-to --share-processes: a copy of the pod whose debugger sees the app’s processes', async () => {
+    const copy = `shell-copy-${v.replace('.', '')}`;
+    const r = await kubectl(
+      v,
+      [
+        ...['debug', 'shell', '-i', `--copy-to=${copy}`, '--image=busybox', '--share-processes'],
+        ...['--container=debugger', '--', 'sh'],
+      ],
+      { input: 'ps -eo args\nexit 0\n', timeoutMs: 120_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    // the copy's own `sleep 3600` (container shell) is among the debugger's processes
+    expect(r.stdout).toMatch(/^sleep 3600$/m);
+    const p = await pod(copy);
+    expect(p.spec).toMatchObject({ shareProcessNamespace: true });
+    expect(p.spec!.containers.map((x) => x.name)).toEqual(['shell', 'debugger']);
+    // the original pod is untouched, and the copy goes away with kubectl delete
+    expect((await pod('shell')).spec!.shareProcessNamespace).toBeUndefined();
+    const gone = await c.kubectl(['delete', 'pod', copy, '--wait=true']);
+    expect(gone.code, gone.stderr).toBe(0);
+  }, 150_000);
 
   it('exec runs as the container’s securityContext user, group and groups, in its working dir', async () => {
     const id = await kubectl(v, ['exec', 'security-context-demo', '--', 'id', '-u']);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 import { ensureCommands } from '../helpers/tools.js';
+import { userCertificate } from '../helpers/user-certificate.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
@@ -301,7 +302,7 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
 });
 
 describe('the kubelet’s streaming endpoints', () => {
-  it('refuse an exec without the apiserver’s client certificate', async () => {
+  it('refuse an exec from a caller with no credential (401) or no right to nodes/proxy (403)', async () => {
     const pki = join(c.stateDir, 'pki');
     const url = 'https://127.0.1.1:10250/exec/default/shell/shell?command=touch&command=/tmp/pwned&output=1';
     const upgrade = [
@@ -324,16 +325,26 @@ describe('the kubelet’s streaming endpoints', () => {
       });
     const anonymous = await curl(['--cacert', join(pki, 'ca.crt'), url]);
     expect(anonymous.stdout.trim().split('\n').pop()).toBe('401');
-    const admin = readFileSync(c.kubeconfig, 'utf8').match(/token: (\S+)/)?.[1];
-    expect(admin).toBeTruthy();
+    // a token the apiserver does not vouch for (TokenReview)
     const withToken = await curl([
       '--cacert',
       join(pki, 'ca.crt'),
       '-H',
-      `Authorization: Bearer ${admin!}`,
+      'Authorization: Bearer forged',
       url,
     ]);
     expect(withToken.stdout.trim().split('\n').pop()).toBe('401');
+    // a user of the cluster CA whom RBAC does not allow nodes/proxy (SubjectAccessReview)
+    const dir = mkdtempSync(join(tmpdir(), 'kubemu-mallory-'));
+    try {
+      const mallory = await userCertificate(c, dir, 'mallory');
+      const denied = await curl(['--cacert', join(pki, 'ca.crt'), ...mallory.curlArgs, url]);
+      expect(denied.stdout).toBe(
+        'Forbidden (user=mallory, verb=get, resource=nodes, subresource=proxy)\n\n403',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const spdy = await curl(['--cacert', join(pki, 'ca.crt'), '-X', 'POST', '-H', 'Upgrade: SPDY/3.1', url]);
     expect(spdy.stdout.trim().split('\n').pop()).toBe('401');
     const check = await c.kubectl(['exec', 'shell', '--', 'ls', '/tmp']);

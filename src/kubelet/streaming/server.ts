@@ -6,11 +6,10 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../util/logger.js';
 import type { ContainerRecord, PodWorker } from '../pod-worker.js';
-import { authorizeKubeletRequest, peerIdentity } from '../server-auth.js';
+import type { KubeletAuth } from '../server-auth.js';
 import type { CommandStreams } from './command-streams.js';
 import { runCommand } from './exec-runner.js';
 import { runAttach } from './attach-runner.js';
@@ -27,8 +26,8 @@ import { PORT_FORWARD_CHANNEL_PROTOCOLS, serveWebSocketPortForward } from './ws-
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
 export interface StreamingDeps {
-  /** whether the node can check client certificates at all (--client-ca-file) */
-  authenticates: boolean;
+  /** who may call: the kubelet's authentication and authorization, as for its other paths */
+  auth: KubeletAuth;
   findPod(namespace: string, name: string): PodWorker | undefined;
   /** the command line that runs argv in a running container (the runtime's one way in) */
   execLine(rec: ContainerRecord, argv: string[], env: Record<string, string>): CommandLine;
@@ -148,11 +147,8 @@ export function createStreamingHandler(
 
   const route = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
-    const user = deps.authenticates ? peerIdentity(socket as TLSSocket) : undefined;
-    if (!user) throw new UpgradeError(401, 'Unauthorized');
-    const verb = req.method === 'GET' ? 'get' : 'create';
-    const denied = authorizeKubeletRequest(user, { verb, resource: 'nodes', subresource: 'proxy' });
-    if (denied) throw new UpgradeError(403, denied);
+    const refused = await deps.auth.check(req, url.pathname);
+    if (refused) throw new UpgradeError(refused.status, refused.message);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const kind = parts[0];
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
