@@ -480,10 +480,7 @@ export function controllerManagerMain(argv: string[]): void {
         if (!enabled.has(c.name)) continue;
         const controller = c.make(ctx);
         if (!controller) {
-          log.warn(
-            { controller: c.name },
-            `skipping: ${c.needs ?? 'its flags are not set'}`,
-          );
+          log.warn({ controller: c.name }, `skipping: ${c.needs ?? 'its flags are not set'}`);
           continue;
         }
         running.push({ name: c.name, controller });
