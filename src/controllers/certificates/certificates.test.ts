@@ -299,7 +299,9 @@ describe('csrapproving (upstream sarapprove.go)', () => {
 
 describe('csrcleaner (upstream cleaner.go)', () => {
   it('deletes denied and issued requests after an hour, pending ones after a day, and keeps the rest', async () => {
-    const c = await fakeCluster({ clock: new FakeClock(Date.now()) });
+    // on a whole second: conditions keep RFC 3339 seconds, so a clock at 12:00:00.700 would date the denial 0.7 s
+    // earlier than the clock knows, and it would be more than an hour old one hour later
+    const c = await fakeCluster({ clock: new FakeClock(Math.floor(Date.now() / 1000) * 1000) });
     const request = await requestField({ cn: 'jane' });
     for (const n of ['pending', 'denied', 'approved']) await createCsr(c, n, { request });
     await decide(c, 'denied', 'Denied');
