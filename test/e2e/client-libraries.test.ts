@@ -69,11 +69,23 @@ describe('the Python client (python3-kubernetes)', () => {
 
   it('watch.Watch().stream sees ADDED, MODIFIED and DELETED for every change, in order', async () => {
     await kubectlOk(['create', 'configmap', 'sentinel', '-n', 'py-watch']);
-    // the sentinel's ADDED (from the watch's initial state) shows the watch is open before anything changes
-    const w = spawnPythonScript('watch.py', ['py-watch', '7'], c.kubeconfig);
+    // every namespace has the root-CA publisher's kube-root-ca.crt, as upstream's do: waited for here, so the
+    // watch's initial state is exactly it and the sentinel, whose ADDED shows the watch is open before anything changes
+    await c.waitFor('kube-root-ca.crt in py-watch', async () =>
+      (await c.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'py-watch'])).code === 0
+        ? true
+        : undefined,
+    );
+    const w = spawnPythonScript('watch.py', ['py-watch', '8'], c.kubeconfig);
     try {
       // the interpreter's start (importing the client) takes tens of seconds on a loaded machine
-      await w.waitForLines(1, 120_000);
+      const initial = await w.waitForLines(2, 120_000);
+      expect(
+        initial
+          .slice(0, 2)
+          .map((e) => `${e.type} ${e.name}`)
+          .sort(),
+      ).toEqual(['ADDED kube-root-ca.crt', 'ADDED sentinel']);
       await kubectlOk(['create', 'configmap', 'a', '-n', 'py-watch', '--from-literal=k=1']);
       await kubectlOk([
         'patch',
@@ -89,7 +101,7 @@ describe('the Python client (python3-kubernetes)', () => {
       await kubectlOk(['label', 'configmap', 'a', '-n', 'py-watch', 'step=4']);
       await kubectlOk(['delete', 'configmap', 'a', '-n', 'py-watch']);
       await kubectlOk(['delete', 'configmap', 'b', '-n', 'py-watch']);
-      watchEvents = (await w.waitForLines(7)).slice(1);
+      watchEvents = (await w.waitForLines(8)).slice(2);
       expect(await w.exited()).toBe(0);
     } finally {
       w.stop();
