@@ -134,9 +134,10 @@ spec:
       'two running',
       async () => (await c.getJson(['get', 'pod', 'two'])).status.phase === 'Running',
     );
-    await c.waitFor('logs of b', async () =>
-      (await c.kubectl(['logs', 'two', '-c', 'b'])).stdout.includes('from-b'),
-    );
+    for (const name of ['a', 'b'])
+      await c.waitFor(`logs of ${name}`, async () =>
+        (await c.kubectl(['logs', 'two', '-c', name])).stdout.includes(`from-${name}`),
+      );
     // kubectl picks the first container itself when none is named (the server would refuse)
     const noContainer = await c.kubectl(['logs', 'two']);
     expect(noContainer.stderr).toMatch(/Defaulted container "a" out of: a, b/);

@@ -441,7 +441,7 @@ async function exercise(c: TestCluster): Promise<Record<string, unknown>> {
   const thiefLog = (await c.kubectl(['logs', 'thief'])).stdout;
   // each add refused by the kernel (root: "Operation not permitted"; the wording may differ in a user namespace), no
   // address added (thiefAddresses) and nothing taken (thiefTookNothing)
-  out.thiefAddAddress = (thiefLog.match(/^RTNETLINK answers: .+$/gm) ?? []).length;
+  out.thiefAddAddress = (thiefLog.match(/^(ip: .+|RTNETLINK answers: .+)$/gm) ?? []).length;
   out.thiefTookNothing = !/took/.test(thiefLog);
   out.thiefAddresses = (await exec(c, 'thief', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).split(
     '\n',

@@ -232,9 +232,11 @@ export function prepareLaunch(input: LaunchInput): Launch {
     ...input.argv,
   ];
   // A burst of 100 pods starts 100 of these chains at once; at the kubelet's weight they took the CPU from the
-  // kubelets and the apiserver that report the pods Ready. The join needs a shell: one more small exec.
+  // kubelets and the apiserver that report the pods Ready. The join needs a shell: one more small exec. It runs
+  // after setpriv has set the death signal (kept across the execs): a shell first would leave a kubelet killed
+  // while it joins the cgroup with an orphan that setpriv then arms against init, a container that never dies.
   const all = input.cpuJoin
-    ? ['/bin/sh', '-c', `${joinCommand(input.cpuJoin)}exec "$@"`, 'kubemu-join', ...pdeath, ...unshare]
+    ? [...pdeath, '/bin/sh', '-c', `${joinCommand(input.cpuJoin)}exec "$@"`, 'kubemu-join', ...unshare]
     : [...pdeath, ...unshare];
   return { file: all[0], args: all.slice(1), cwd: input.containerDir, env: {} };
 }
