@@ -518,16 +518,29 @@ describe('ingress gateway', () => {
     for (let i = 0; i < 6; i++) expect((await get('errors.example', '/half')).json?.backend).toBe('alt');
   });
 
-  it('exports Prometheus metrics', async () => {
-    const text = await new Promise<string>((resolve, reject) => {
-      httpRequest({ host: GATEWAY_IP, port: ports.metrics, path: '/metrics' }, (res) => {
-        let s = '';
-        res.on('data', (c: Buffer) => (s += c.toString()));
-        res.on('end', () => resolve(s));
-      })
-        .on('error', reject)
-        .end();
-    });
+  it('exports Prometheus metrics to a caller the apiserver authenticates and allows', async () => {
+    const scrape = (token?: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        httpRequest(
+          {
+            host: GATEWAY_IP,
+            port: ports.metrics,
+            path: '/metrics',
+            headers: token ? { Authorization: `Bearer ${token}` } : {},
+          },
+          (res) => {
+            let s = '';
+            res.on('data', (c: Buffer) => (s += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: s }));
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape('not-a-token')).status).toBe(401);
+    const { status, text } = await scrape(server.token);
+    expect(status).toBe(200);
     expect(text).toMatch(
       /ingress_requests_total\{ingress="default\/shop",service="default\/sales",status="200"\} \d+/,
     );

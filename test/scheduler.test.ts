@@ -189,8 +189,15 @@ describe('scheduler process', () => {
     expect(ev.message).toBe('Successfully assigned default/too-big to node-4');
   });
 
-  it('serves Prometheus metrics with upstream names', async () => {
-    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  it('serves Prometheus metrics with upstream names, to a caller the apiserver authenticates', async () => {
+    // delegated authentication, as upstream's kube-scheduler: no token 401, an unknown one 401, health open
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(401);
+    const bogus = { headers: { Authorization: 'Bearer not-a-token' } };
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, bogus)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+      headers: { Authorization: `Bearer ${server.token}` },
+    });
     expect(res.status).toBe(200);
     const text = await res.text();
     const scheduled =

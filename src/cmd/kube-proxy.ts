@@ -95,7 +95,8 @@ export function kubeProxyMain(argv: string[]): void {
           nftSession: process.env['KUBEMU_NFT_SESSION'] !== 'off',
           logger: log,
         });
-        await serveMetrics(() => proxier.hasSynced(), 'serving /metrics and /healthz');
+        // open as upstream's kube-proxy metrics (its node-proxier identity may create no TokenReview)
+        await serveMetrics(() => proxier.hasSynced(), 'serving /metrics and /healthz', true);
         log.info({ nodeName, nodeIPs, proxyMode: mode }, 'starting kube-proxy');
         await proxier.start();
         return {
@@ -115,7 +116,7 @@ export function kubeProxyMain(argv: string[]): void {
         connectTimeoutMs: Number(values['connect-timeout-ms']),
         udpIdleTimeoutMs: Number(values['udp-idle-timeout-ms']),
       });
-      await serveMetrics(() => proxier.hasSynced(), 'serving /metrics and /healthz');
+      await serveMetrics(() => proxier.hasSynced(), 'serving /metrics and /healthz', true);
       log.info({ nodeName, nodeIP, proxyMode: mode }, 'starting kube-proxy');
       await proxier.start();
       return {

@@ -46,4 +46,13 @@ describe('parseCsrPem (x509.ParseCertificateRequest)', () => {
       parseCsrPem('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'),
     ).toThrow('x509: malformed certificate request');
   });
+
+  it('a request followed by trailing bytes is malformed, as Go’s asn1.Unmarshal finds it', async () => {
+    const pem = await makeRequestPem({ cn: 'jane', key: 'ec' });
+    const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    const padded = Buffer.concat([der, Buffer.from([0, 0])]).toString('base64');
+    expect(() =>
+      parseCsrPem(`-----BEGIN CERTIFICATE REQUEST-----\n${padded}\n-----END CERTIFICATE REQUEST-----\n`),
+    ).toThrow('x509: malformed certificate request');
+  });
 });

@@ -1,83 +1,18 @@
 // PKCS#10 certificate requests (RFC 2986) as Go's x509.ParseCertificateRequest reads them: the subject's common
 // name and organizations, the subjectAltNames of the extensionRequest attribute, the public key, and
-// CheckSignature. A small DER reader, synchronous and without a library, so the apiserver's validation and admission
-// can parse a CertificateSigningRequest's spec.request on the request path.
+// CheckSignature. The DER is decoded by @peculiar/asn1-csr (synchronous, so the apiserver's validation and
+// admission can parse a CertificateSigningRequest's spec.request on the request path); only Go's messages and the
+// choice of what to read are ours.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-
-/** One DER element: its tag, its content and its whole encoding. */
-interface Der {
-  tag: number;
-  content: Buffer;
-  raw: Buffer;
-}
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Extensions, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 
 const MALFORMED = 'x509: malformed certificate request';
-
-function readDer(buf: Buffer, offset: number): { el: Der; next: number } {
-  if (offset + 2 > buf.length) throw new Error(MALFORMED);
-  const tag = buf[offset];
-  let len = buf[offset + 1];
-  let head = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || offset + 2 + n > buf.length) throw new Error(MALFORMED);
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[offset + 2 + i];
-    head += n;
-  }
-  const end = offset + head + len;
-  if (end > buf.length) throw new Error(MALFORMED);
-  return {
-    el: { tag, content: buf.subarray(offset + head, end), raw: buf.subarray(offset, end) },
-    next: end,
-  };
-}
-
-/** the elements inside a constructed element */
-function children(el: Der): Der[] {
-  const out: Der[] = [];
-  for (let off = 0; off < el.content.length;) {
-    const { el: child, next } = readDer(el.content, off);
-    out.push(child);
-    off = next;
-  }
-  return out;
-}
-
-function expect(el: Der | undefined, tag: number): Der {
-  if (!el || el.tag !== tag) throw new Error(MALFORMED);
-  return el;
-}
-
-function oid(el: Der): string {
-  const b = expect(el, 0x06).content;
-  if (b.length === 0) throw new Error(MALFORMED);
-  const parts: number[] = [];
-  let v = 0;
-  for (const byte of b) {
-    v = v * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else parts.push(v);
-      v = 0;
-    }
-  }
-  return parts.join('.');
-}
-
-const STRING_TAGS = new Set([0x0c, 0x13, 0x14, 0x16, 0x1a, 0x1e]);
-
-function stringValue(el: Der): string {
-  if (!STRING_TAGS.has(el.tag)) throw new Error(MALFORMED);
-  // BMPString is UTF-16BE
-  if (el.tag === 0x1e) return Buffer.from(el.content).swap16().toString('utf16le');
-  return el.content.toString(el.tag === 0x0c ? 'utf8' : 'latin1');
-}
 
 const OID_CN = '2.5.4.3';
 const OID_O = '2.5.4.10';
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
-const OID_SAN = '2.5.29.17';
 
 /** the signature algorithms Go verifies, as node:crypto names their digests (null: the key's own) */
 const SIGNATURE_ALGORITHMS: Record<string, { name: string; digest: string | null; key: string }> = {
@@ -117,74 +52,74 @@ export interface CertificateRequest {
   checkSignature(): void;
 }
 
-function ipString(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
-  if (b.length !== 16) throw new Error(MALFORMED);
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  // the WHATWG URL parser writes IPv6 in its shortest form, as Go's net.IP.String
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+/** an IP address as Go's net.IP.String writes it: IPv6 in its shortest form, as the WHATWG URL parser also does */
+function goIp(ip: string): string {
+  return ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
-function readSubject(name: Der): CertificateRequest['subject'] {
-  const subject = { commonName: '', organization: [] as string[] };
-  for (const rdn of children(expect(name, 0x30))) {
-    for (const atv of children(expect(rdn, 0x31))) {
-      const [type, value] = children(expect(atv, 0x30));
-      const id = oid(type);
-      if (id === OID_CN) subject.commonName = stringValue(value);
-      else if (id === OID_O) subject.organization.push(stringValue(value));
-    }
+/** the value of a Name's attribute, whichever string type encodes it */
+function attributeText(value: { toString(): string }): string {
+  return value.toString();
+}
+
+function decode(der: Buffer): CertificationRequest {
+  try {
+    return AsnConvert.parse(der, CertificationRequest);
+  } catch {
+    throw new Error(MALFORMED);
   }
-  return subject;
 }
 
-function readSans(req: CertificateRequest, attributes: Der | undefined): void {
-  if (!attributes) return;
-  for (const attr of children(attributes)) {
-    const [type, values] = children(expect(attr, 0x30));
-    if (oid(type) !== OID_EXTENSION_REQUEST) continue;
-    for (const exts of children(expect(values, 0x31))) {
-      for (const ext of children(expect(exts, 0x30))) {
-        const parts = children(expect(ext, 0x30));
-        if (oid(parts[0]) !== OID_SAN) continue;
-        const value = expect(parts[parts.length - 1], 0x04);
-        const { el: names } = readDer(value.content, 0);
-        for (const gn of children(expect(names, 0x30))) {
-          const text = (): string => gn.content.toString('latin1');
-          if (gn.tag === 0x81) req.emailAddresses.push(text());
-          else if (gn.tag === 0x82) req.dnsNames.push(text());
-          else if (gn.tag === 0x86) req.uris.push(text());
-          else if (gn.tag === 0x87) req.ipAddresses.push(ipString(gn.content));
-        }
-      }
-    }
+/** a DER element's header at `at`: its length and the header's own size (tag and length bytes) */
+function header(der: Buffer, at: number): { len: number; head: number } {
+  if (at + 2 > der.length) throw new Error(MALFORMED);
+  const first = der[at + 1];
+  if (!(first & 0x80)) return { len: first, head: 2 };
+  const n = first & 0x7f;
+  if (n === 0 || n > 4 || at + 2 + n > der.length) throw new Error(MALFORMED);
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
+  return { len, head: 2 + n };
+}
+
+/** the DER of the i-th element of a SEQUENCE's content, as the request encodes it (the library re-encodes) */
+function sequenceElement(sequence: Buffer, index: number): Buffer {
+  let at = header(sequence, 0).head;
+  for (let i = 0; ; i++) {
+    const { len, head } = header(sequence, at);
+    if (at + head + len > sequence.length) throw new Error(MALFORMED);
+    if (i === index) return sequence.subarray(at, at + head + len);
+    at += head + len;
   }
 }
 
 /** x509.ParseCertificateRequest of DER bytes */
 export function parseCertificateRequest(der: Buffer): CertificateRequest {
-  const { el: top, next } = readDer(der, 0);
-  if (top.tag !== 0x30 || next !== der.length) throw new Error(MALFORMED);
-  const [info, sigAlg, sig] = children(top);
-  expect(info, 0x30);
-  const [algOid] = children(expect(sigAlg, 0x30));
-  const algorithm = oid(algOid);
-  const signature = expect(sig, 0x03).content;
-  const fields = children(info);
-  expect(fields[0], 0x02);
-  const spki = expect(fields[2], 0x30);
-  const [keyAlg] = children(spki);
-  const keyOid = oid(children(expect(keyAlg, 0x30))[0]);
+  // the library decodes a prefix: trailing bytes are malformed to Go
+  const outer = header(der, 0);
+  if (outer.head + outer.len !== der.length) throw new Error(MALFORMED);
+  const csr = decode(der);
+  const info = csr.certificationRequestInfo;
+  const infoRaw = Buffer.from(csr.certificationRequestInfoRaw ?? new ArrayBuffer(0));
+  const algorithm = csr.signatureAlgorithm.algorithm;
+  const signature = Buffer.from(csr.signature);
+  const spkiDer = Buffer.from(sequenceElement(infoRaw, 2));
+  const subject = { commonName: '', organization: [] as string[] };
+  for (const rdn of info.subject) {
+    for (const atv of rdn) {
+      if (atv.type === OID_CN) subject.commonName = attributeText(atv.value);
+      else if (atv.type === OID_O) subject.organization.push(attributeText(atv.value));
+    }
+  }
   const req: CertificateRequest = {
-    subject: readSubject(fields[1]),
-    subjectDer: Buffer.from(fields[1].raw),
+    subject,
+    subjectDer: Buffer.from(sequenceElement(infoRaw, 1)),
     dnsNames: [],
     emailAddresses: [],
     ipAddresses: [],
     uris: [],
-    publicKeyAlgorithm: KEY_ALGORITHMS[keyOid] ?? 'unknown',
-    publicKeyDer: Buffer.from(spki.raw),
+    publicKeyAlgorithm: KEY_ALGORITHMS[info.subjectPKInfo.algorithm.algorithm] ?? 'unknown',
+    publicKeyDer: spkiDer,
     raw: Buffer.from(der),
     checkSignature() {
       const insecure = INSECURE_ALGORITHMS[algorithm];
@@ -193,7 +128,7 @@ export function parseCertificateRequest(der: Buffer): CertificateRequest {
       if (!alg) throw new Error('x509: cannot verify signature: algorithm unimplemented');
       let key: KeyObject;
       try {
-        key = createPublicKey({ key: Buffer.from(spki.raw), format: 'der', type: 'spki' });
+        key = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
       } catch {
         throw new Error('x509: unsupported public key type');
       }
@@ -204,8 +139,7 @@ export function parseCertificateRequest(der: Buffer): CertificateRequest {
             ' public key, but have public key of type ' +
             String(key.asymmetricKeyType),
         );
-      // a BIT STRING's first byte counts the unused bits
-      const ok = verify(alg.digest, info.raw, key, signature.subarray(1));
+      const ok = verify(alg.digest, infoRaw, key, signature);
       if (!ok)
         throw new Error(
           alg.key === 'rsa'
@@ -216,8 +150,32 @@ export function parseCertificateRequest(der: Buffer): CertificateRequest {
         );
     },
   };
-  const attributes = fields.slice(3).find((f) => f.tag === 0xa0);
-  readSans(req, attributes);
+  for (const attr of info.attributes) {
+    if (attr.type !== OID_EXTENSION_REQUEST) continue;
+    for (const value of attr.values) {
+      let extensions: Extensions;
+      try {
+        extensions = AsnConvert.parse(value, Extensions);
+      } catch {
+        throw new Error(MALFORMED);
+      }
+      for (const ext of extensions) {
+        if (ext.extnID !== id_ce_subjectAltName) continue;
+        let names: SubjectAlternativeName;
+        try {
+          names = AsnConvert.parse(ext.extnValue, SubjectAlternativeName);
+        } catch {
+          throw new Error(MALFORMED);
+        }
+        for (const gn of names) {
+          if (gn.rfc822Name !== undefined) req.emailAddresses.push(gn.rfc822Name);
+          else if (gn.dNSName !== undefined) req.dnsNames.push(gn.dNSName);
+          else if (gn.uniformResourceIdentifier !== undefined) req.uris.push(gn.uniformResourceIdentifier);
+          else if (gn.iPAddress !== undefined) req.ipAddresses.push(goIp(gn.iPAddress));
+        }
+      }
+    }
+  }
   return req;
 }
 

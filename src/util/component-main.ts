@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fromKubeconfig, type ApiConnection, type KubeClient } from '../client/index.js';
 import type { KubeconfigCredentials } from './kubeconfig.js';
 import { createLogger, type Logger } from './logger.js';
+import { delegatedAuthorizer } from './delegated-auth.js';
 import { serveMetrics, type MetricsServer } from './metrics.js';
 import { runUntilSignal, type Stoppable } from './run.js';
 
@@ -65,8 +66,16 @@ export interface ComponentContext<O extends Options, P> {
     connection: ApiConnection;
     credentials: KubeconfigCredentials;
   };
-  /** serves /metrics when --metrics-port is set (see METRICS_OPTIONS); closed after the component */
-  serveMetrics: (healthy?: () => boolean, message?: string) => Promise<MetricsServer | undefined>;
+  /**
+   * serves /metrics when --metrics-port is set (see METRICS_OPTIONS); closed after the component. /metrics is behind
+   * delegated authentication and authorization (a TokenReview and a SubjectAccessReview made with the component's
+   * credential, after `connect`), unless `publicMetrics` is set (kube-proxy's, open as upstream's)
+   */
+  serveMetrics: (
+    healthy?: () => boolean,
+    message?: string,
+    publicMetrics?: boolean,
+  ) => Promise<MetricsServer | undefined>;
 }
 
 export interface ComponentSpec<O extends Options, P> {
@@ -109,6 +118,7 @@ export function runComponent<O extends Options, P = undefined>(spec: ComponentSp
   }
   runUntilSignal(log, async () => {
     let connection: ApiConnection | undefined;
+    let client: KubeClient | undefined;
     let metrics: MetricsServer | undefined;
     const component = await spec.start({
       values,
@@ -120,13 +130,21 @@ export function runComponent<O extends Options, P = undefined>(spec: ComponentSp
           logger: clientLogger,
         });
         connection = connected.connection;
+        client = connected.client;
         return connected;
       },
-      async serveMetrics(healthy, message = 'serving /metrics') {
+      async serveMetrics(healthy, message = 'serving /metrics', publicMetrics = false) {
         const port = flags['metrics-port'];
         if (typeof port !== 'string') return undefined;
         const host = flags['metrics-host'];
-        metrics = await serveMetrics(Number(port), typeof host === 'string' ? host : undefined, healthy);
+        if (!publicMetrics && !client)
+          throw new Error('serveMetrics before connect: /metrics needs the client');
+        metrics = await serveMetrics(
+          Number(port),
+          typeof host === 'string' ? host : undefined,
+          healthy,
+          publicMetrics || !client ? undefined : delegatedAuthorizer(client),
+        );
         log.info({ port: metrics.port }, message);
         return metrics;
       },

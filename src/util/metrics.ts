@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import type { Verb } from '../api/resources.js';
+import { refusalStatus, type AccessResult, type RequestAuthorizer } from './delegated-auth.js';
 
 type PromClient = typeof import('prom-client');
 let promClientLoaded: PromClient | undefined;
@@ -142,22 +143,35 @@ export interface MetricsServer {
 
 /**
  * Serves `/metrics` and `/healthz` for processes other than the apiserver (which serves both itself).
- * `healthy` decides what /healthz answers; default always ok.
+ * `healthy` decides what /healthz answers; default always ok. With `authorize` (delegated-auth.ts), /metrics
+ * answers only a caller the apiserver authenticates and allows `get /metrics`, as upstream's
+ * kube-controller-manager and kube-scheduler do; /healthz stays open to anyone.
  */
 export async function serveMetrics(
   port: number,
   host = '127.0.0.1',
   healthy: () => boolean = () => true,
+  authorize?: RequestAuthorizer,
 ): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain' }).end('method not allowed\n');
     } else if (path === '/metrics') {
-      metricsText().then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
-      );
+      const allowed = authorize ? authorize(req, path) : Promise.resolve<AccessResult>({ code: 200 });
+      allowed
+        .then(async (access) => {
+          if (access.code !== 200) {
+            res.writeHead(access.code, { 'content-type': 'application/json' }).end(refusalStatus(access));
+            return;
+          }
+          const { contentType, body } = await metricsText();
+          res.writeHead(200, { 'content-type': contentType }).end(body);
+        })
+        .catch((err: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`${String(err)}\n`);
+        });
     } else if (path === '/healthz') {
       const ok = healthy();
       res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'unhealthy');

@@ -229,6 +229,49 @@ spec:
   });
 });
 
+describe('the ingress gateway’s metrics', () => {
+  it('answer a ServiceAccount token allowed `get /metrics` (system:monitoring); no token 401, an unbound one 403', async () => {
+    const s = await c.status();
+    const metrics = `http://${new URL(s.ingress.http!).hostname}:10254/metrics`;
+    await c.waitFor(
+      'the ingress gateway to serve /metrics',
+      async () => status(await curl([metrics])) !== '000',
+      60_000,
+    );
+    expect(status(await curl([metrics]))).toBe('401');
+    for (const args of [
+      ['create', 'serviceaccount', 'prometheus'],
+      ['create', 'serviceaccount', 'nobody'],
+      // upstream's bootstrap role for scrapers: get on /metrics, /healthz, /livez, /readyz
+      [
+        ...['create', 'clusterrolebinding', 'prometheus-monitoring', '--clusterrole=system:monitoring'],
+        '--serviceaccount=default:prometheus',
+      ],
+    ]) {
+      const r = await c.kubectl(args);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const token = async (sa: string): Promise<string> => {
+      const r = await c.kubectl(['create', 'token', sa]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const refused = await curl(['-H', `Authorization: Bearer ${await token('nobody')}`, metrics]);
+    expect(status(refused)).toBe('403');
+    expect(JSON.parse(body(refused))).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      code: 403,
+      message: expect.stringMatching(
+        /^forbidden: User "system:serviceaccount:default:nobody" cannot get path "\/metrics"/,
+      ),
+    });
+    const scraped = await curl(['-H', `Authorization: Bearer ${await token('prometheus')}`, metrics]);
+    expect(status(scraped)).toBe('200');
+    expect(body(scraped)).toContain('# TYPE ingress_requests_total counter');
+  });
+});
+
 // Issue #21 Show 4. Paths an unauthenticated caller might try on any port; only HEALTH may answer 2xx/3xx.
 const HEALTH = ['/healthz', '/livez', '/readyz', '/version'];
 const PROBES = [
@@ -250,17 +293,10 @@ const PROBES = [
 ];
 
 /**
- * Open, against #21's rule, and not fixed yet: listed so the scan shows them (it fails on any other). The ingress
- * gateway's /metrics (:10254, plain HTTP) answers anyone, as ingress-nginx's does upstream.
+ * Open, against #21's rule, and not fixed yet: listed so the scan shows them (it fails on any other). Empty: the
+ * ingress gateway's /metrics (:10254), the last one, now takes only a caller the apiserver allows `get /metrics`.
  */
-const KNOWN_OPEN = [
-  {
-    component: 'ingress',
-    port: 10254,
-    path: '/metrics',
-    why: 'the ingress gateway’s Prometheus metrics are unauthenticated, as ingress-nginx’s (#21: to put behind a TokenReview/SubjectAccessReview)',
-  },
-];
+const KNOWN_OPEN: { component: string; port: number; path: string; why: string }[] = [];
 
 const canConnect = (url: URL): Promise<boolean> =>
   new Promise((resolve) => {
