@@ -110,6 +110,7 @@ export class EtcdStorage implements Storage {
   /** the newest revision the mirror has applied (or etcd's progress notify confirmed) */
   private appliedRV: number;
   private feed: EtcdWatcher | undefined;
+  private compactions: EtcdWatcher | undefined;
   private compactor: NodeJS.Timeout | undefined;
   private feedFailure: Error | undefined;
   private closed = false;
@@ -241,6 +242,30 @@ export class EtcdStorage implements Storage {
     });
     feed.on('connected', () => this.log.info({ rv: this.appliedRV }, 'etcd watch connected'));
     feed.on('error', (err) => this.failFeed(err));
+    // every apiserver's compactor writes the revision it compacts at here first: all windows end at it
+    const compactions = await this.client
+      .watch()
+      .key(COMPACT_REV_KEY)
+      .startRevision(String(from + 1))
+      .create();
+    this.compactions = compactions;
+    compactions.on('put', (kv) => {
+      const at = Number(kv.value.toString());
+      if (Number.isSafeInteger(at) && at > 0) this.dropHistoryBefore(at);
+    });
+    compactions.on('error', (err) =>
+      this.log.error(
+        { err: describeEtcdError(err) },
+        'watch on compact_rev_key ended: compactions by other apiservers are not seen',
+      ),
+    );
+  }
+
+  /** etcd keeps revision r itself: a watch from r - 1 (events > r - 1) is still served */
+  private dropHistoryBefore(r: number): void {
+    if (r - 1 <= this.cache.startRV) return;
+    this.cache.dropThrough(r - 1);
+    this.log.info({ rv: r }, 'etcd history compacted: watches from before it get 410 Gone');
   }
 
   /**
@@ -567,9 +592,7 @@ export class EtcdStorage implements Storage {
     } catch (err) {
       if (!isCompacted(err)) throw err;
     }
-    // etcd keeps revision r: a watch from r - 1 (events > r - 1) is still served
-    this.cache.dropThrough(r - 1);
-    this.log.info({ rv: r }, 'compacted etcd history');
+    this.dropHistoryBefore(r);
   }
 
   /** the feed, the compactor and the client stopped; writes still waiting for the feed fail */
@@ -584,6 +607,7 @@ export class EtcdStorage implements Storage {
     this.pending.clear();
     try {
       await this.feed?.cancel();
+      await this.compactions?.cancel();
     } catch {
       // the client closes below either way
     }
