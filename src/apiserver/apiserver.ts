@@ -30,6 +30,7 @@ import { ApiAuthorization, type AuthorizationMode } from './auth/rbac/index.js';
 import { peerIdentity } from '../util/peer-identity.js';
 import type { TLSSocket } from 'node:tls';
 import { SqliteStorage } from './storage/sqlite-storage.js';
+import { EtcdStorage } from './storage/etcd-storage.js';
 import { EncryptionAtRest } from './storage/encryption/encryption-at-rest.js';
 import type { Storage } from './storage/storage.js';
 import { Registry } from './registry/registry.js';
@@ -78,6 +79,12 @@ export interface ApiServerOptions {
   clusterName?: string;
   /** storage to use instead of the state dir's SQLite database (tests) */
   storage?: Storage;
+  /** where objects live: the state dir's SQLite database (default) or etcd (`--storage etcd`) */
+  storageBackend?: 'sqlite' | 'etcd';
+  /** upstream's --etcd-servers: etcd client URLs, with storageBackend 'etcd' */
+  etcdServers?: string[];
+  /** upstream's --etcd-compaction-interval in ms (default 5 min; 0 turns this apiserver's compactor off) */
+  etcdCompactionIntervalMs?: number;
   /** events kept for resuming watches; older resourceVersions get 410 Expired */
   watchCacheSize?: number;
   /** admission plugins to enable/disable (upstream's --enable-admission-plugins / --disable-admission-plugins) */
@@ -122,14 +129,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const pki = await ensureClusterPki(join(opts.stateDir, 'pki'), { hosts: [host, ...(opts.tlsSans ?? [])] });
   const { file: tokenFile, adminToken } = ensureTokenFile(opts.stateDir);
   const authenticator = TokenAuthenticator.fromFile(tokenFile, log);
+  const storageOpts = {
+    logger: log.child({ module: 'storage' }),
+    ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
+    ...(encryption ? { transformer: encryption } : {}),
+  };
   const storage =
     opts.storage ??
-    SqliteStorage.open({
-      path: join(opts.stateDir, 'state.db'),
-      logger: log.child({ module: 'storage' }),
-      ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
-      ...(encryption ? { transformer: encryption } : {}),
-    });
+    (opts.storageBackend === 'etcd'
+      ? await EtcdStorage.open({
+          ...storageOpts,
+          endpoints: opts.etcdServers ?? [],
+          ...(opts.etcdCompactionIntervalMs !== undefined
+            ? { compactionIntervalMs: opts.etcdCompactionIntervalMs }
+            : {}),
+        })
+      : SqliteStorage.open({ ...storageOpts, path: join(opts.stateDir, 'state.db') }));
   // CPU-heavy steps of large requests (YAML decoding, the field manager) run on this worker thread
   const offload = new Offload({ logger: log.child({ module: 'offload' }) });
   const authorization = new ApiAuthorization(opts.authorizationMode ?? 'Node,RBAC');

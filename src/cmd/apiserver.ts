@@ -6,6 +6,7 @@ import { pluginList } from '../apiserver/admission/index.js';
 import { parseAuthorizationMode, type AuthorizationMode } from '../apiserver/auth/rbac/index.js';
 import { createLogger } from '../util/logger.js';
 import { runUntilSignal } from '../util/run.js';
+import { parseStorageFlags } from '../apiserver/storage/storage-flags.js';
 
 export function apiserverMain(argv: string[]): void {
   const { values } = parseArgs({
@@ -31,6 +32,10 @@ export function apiserverMain(argv: string[]): void {
       'service-account-key-file': { type: 'string', multiple: true, default: [] },
       'anonymous-auth': { type: 'string', default: 'true' },
       'encryption-provider-config': { type: 'string' },
+      // where objects live: sqlite (the state dir's state.db, default) or etcd (upstream's --etcd-servers)
+      storage: { type: 'string', default: 'sqlite' },
+      'etcd-servers': { type: 'string' },
+      'etcd-compaction-interval': { type: 'string', default: '5m' },
     },
     strict: true,
   });
@@ -43,6 +48,17 @@ export function apiserverMain(argv: string[]): void {
   let authorizationMode: AuthorizationMode;
   try {
     authorizationMode = parseAuthorizationMode(values['authorization-mode']);
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.exit(2);
+  }
+  let storage: {
+    storageBackend: 'sqlite' | 'etcd';
+    etcdServers?: string[];
+    etcdCompactionIntervalMs?: number;
+  };
+  try {
+    storage = parseStorageFlags(values.storage, values['etcd-servers'], values['etcd-compaction-interval']);
   } catch (err) {
     log.fatal((err as Error).message);
     process.exit(2);
@@ -63,6 +79,7 @@ export function apiserverMain(argv: string[]): void {
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
       authorizationMode,
       anonymousAuth: values['anonymous-auth'] !== 'false',
+      ...storage,
       ...(values['encryption-provider-config']
         ? { encryptionProviderConfig: values['encryption-provider-config'] }
         : {}),

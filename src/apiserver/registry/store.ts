@@ -194,9 +194,8 @@ export class GenericStore {
     const limit = req.options.limit && req.options.limit > 0 ? req.options.limit : 0;
     if (req.options.continue && req.options.resourceVersion && req.options.resourceVersion !== '0')
       throw errors.badRequest('specifying resource version is not allowed when using continue');
-    let startAfter = req.options.continue
-      ? decodeContinue(req.options.continue, prefix).startAfter
-      : undefined;
+    const continued = req.options.continue ? decodeContinue(req.options.continue, prefix) : undefined;
+    let startAfter = continued?.startAfter;
     const items: KubeObject[] = [];
     let listRV = 0;
     let nextKey: string | undefined;
@@ -206,6 +205,8 @@ export class GenericStore {
       const page = await this.storage.list(prefix, {
         ...(limit ? { limit: filtered ? Math.max(limit, 500) : limit } : {}),
         ...(startAfter ? { startAfter } : {}),
+        // a continued list reads the first page's snapshot where the store keeps history (etcd)
+        ...(continued ? { atRV: continued.rv } : {}),
       });
       listRV ||= page.rv;
       let lastKey: string | undefined;

@@ -3,30 +3,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../api/request.js';
 import { FakeClock } from '../../util/clock.js';
 import { SqliteStorage } from './sqlite-storage.js';
-import { MAX_OBJECT_BYTES, StorageError, type StorageEvent } from './storage.js';
+import type { StorageEvent } from './storage.js';
+import { pod, storageContract } from './testdata/storage-contract.js';
 import { compileForNode } from './testdata/compile.js';
 
-const pod = (name: string, extra: Record<string, unknown> = {}): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: 'default' },
-  spec: { containers: [{ name: 'c', image: 'hello' }] },
-  ...extra,
-});
-
-async function storageError(p: Promise<unknown>): Promise<StorageError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StorageError);
-  return err as StorageError;
-}
-
 const tick = () => new Promise((r) => setImmediate(r));
+
+storageContract('SqliteStorage', () => {
+  let dir: string | undefined;
+  return {
+    reset: () => {
+      dir = mkdtempSync(join(tmpdir(), 'kubemu-storage-contract-'));
+    },
+    open: (opts) =>
+      Promise.resolve(SqliteStorage.open({ path: join(dir!, 'state.db'), freezeObjects: true, ...opts })),
+    cleanup: () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
 
 describe('SqliteStorage', () => {
   let dir: string;
@@ -45,59 +42,6 @@ describe('SqliteStorage', () => {
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('creates, gets, updates and deletes with increasing resourceVersions', async () => {
-    const s = openStore();
-    const input = pod('a');
-    const created = await s.create('/pods/default/a', input);
-    expect(created.rv).toBe(1);
-    expect(created.object.metadata?.resourceVersion).toBe('1');
-    expect(input.metadata?.resourceVersion).toBeUndefined(); // the caller's object is untouched
-    expect((await s.get('/pods/default/a'))?.object).toEqual(created.object);
-
-    const updated = await s.update('/pods/default/a', pod('a', { status: { phase: 'Running' } }), 1);
-    expect(updated.rv).toBe(2);
-    expect(updated.object).toMatchObject({
-      status: { phase: 'Running' },
-      metadata: { resourceVersion: '2' },
-    });
-
-    const deleted = await s.delete('/pods/default/a', 2);
-    expect(deleted.rv).toBe(3);
-    expect(deleted.object).toMatchObject({
-      status: { phase: 'Running' },
-      metadata: { resourceVersion: '3' },
-    });
-    expect(await s.get('/pods/default/a')).toBeUndefined();
-    expect(s.currentRV()).toBe(3);
-    expect(() => ((created.object.metadata as { name: string }).name = 'x')).toThrow(); // frozen in tests
-  });
-
-  it('rejects AlreadyExists, stale-rv Conflict and NotFound without writing', async () => {
-    const s = openStore();
-    await s.create('/k/a', pod('a'));
-    expect((await storageError(s.create('/k/a', pod('a')))).code).toBe('AlreadyExists');
-    expect((await storageError(s.update('/k/a', pod('a'), 7))).code).toBe('Conflict');
-    expect((await storageError(s.update('/k/missing', pod('m'), 1))).code).toBe('NotFound');
-    expect((await storageError(s.delete('/k/a', 5))).code).toBe('Conflict');
-    expect((await storageError(s.delete('/k/missing'))).code).toBe('NotFound');
-    expect(s.currentRV()).toBe(1);
-    expect((await s.get('/k/a'))?.rv).toBe(1);
-  });
-
-  it('refuses an object over MAX_OBJECT_BYTES as etcd does, writing nothing', async () => {
-    const s = openStore();
-    await s.create('/k/a', pod('a'));
-    const big = pod('a', { data: { x: 'x'.repeat(MAX_OBJECT_BYTES) } });
-    const err = await storageError(s.update('/k/a', big, 1));
-    expect(err.code).toBe('TooLarge');
-    expect(err.message).toBe('etcdserver: request is too large');
-    expect((await storageError(s.create('/k/b', big))).code).toBe('TooLarge');
-    expect(s.currentRV()).toBe(1);
-    // multi-byte characters count as bytes, as etcd counts them
-    const wide = pod('c', { data: { x: 'é'.repeat(MAX_OBJECT_BYTES / 2) } });
-    expect((await storageError(s.create('/k/c', wide))).code).toBe('TooLarge');
   });
 
   it('decides each op of one batch against the earlier ops of the same batch', async () => {
@@ -139,100 +83,6 @@ describe('SqliteStorage', () => {
     await Promise.all([first, second]);
     expect(acked).toBe(true);
     expect(s.stats()).toMatchObject({ commits: 1, writes: 2 });
-  });
-
-  it('keeps resourceVersions increasing across deletes and restarts', async () => {
-    let s = openStore();
-    await s.create('/k/a', pod('a'));
-    await s.create('/k/b', pod('b'));
-    await s.delete('/k/b');
-    await s.delete('/k/a');
-    await s.close();
-    s = openStore();
-    expect(s.currentRV()).toBe(4);
-    expect((await s.create('/k/a', pod('a'))).rv).toBe(5);
-  });
-
-  it('lists by prefix in key order with pagination and a consistent rv', async () => {
-    const s = openStore();
-    for (const name of ['c', 'a', 'e', 'b', 'd']) await s.create(`/pods/ns1/${name}`, pod(name));
-    await s.create('/pods/ns2/a', pod('a'));
-    await s.create('/pods/ns10/a', pod('a'));
-
-    const all = await s.list('/pods/ns1/');
-    expect(all.items.map((i) => i.key)).toEqual(['a', 'b', 'c', 'd', 'e'].map((n) => `/pods/ns1/${n}`));
-    expect(all.rv).toBe(7);
-    expect(all.continueKey).toBeUndefined();
-
-    const page1 = await s.list('/pods/ns1/', { limit: 2 });
-    expect(page1.items.map((i) => i.object.metadata?.name)).toEqual(['a', 'b']);
-    expect(page1).toMatchObject({ continueKey: '/pods/ns1/b', remaining: 3 });
-    const page2 = await s.list('/pods/ns1/', { limit: 2, startAfter: page1.continueKey! });
-    expect(page2.items.map((i) => i.object.metadata?.name)).toEqual(['c', 'd']);
-    const page3 = await s.list('/pods/ns1/', { limit: 2, startAfter: page2.continueKey! });
-    expect(page3.items.map((i) => i.object.metadata?.name)).toEqual(['e']);
-    expect(page3.continueKey).toBeUndefined();
-
-    expect((await s.list('/pods/')).items).toHaveLength(7);
-    expect((await s.list('/nothing/')).items).toEqual([]);
-  });
-
-  it('replays cached events after fromRV, then live ones, filtered by prefix, with prevObject', async () => {
-    const s = openStore();
-    await s.create('/pods/a/x', pod('x')); // rv 1
-    await s.create('/svc/a/x', pod('x')); // rv 2
-    await s.update('/pods/a/x', pod('x', { v: 2 }), 1); // rv 3
-    const seen: StorageEvent[] = [];
-    s.watch('/pods/', 1, (ev) => seen.push(ev));
-    expect(seen).toEqual([]); // replay comes on a microtask, after watch() returned
-    await s.delete('/pods/a/x'); // rv 4
-    await s.create('/svc/a/y', pod('y')); // rv 5: other prefix
-    await s.create('/pods/b/y', pod('y')); // rv 6
-    expect(seen.map((e) => [e.type, e.key, e.rv])).toEqual([
-      ['MODIFIED', '/pods/a/x', 3],
-      ['DELETED', '/pods/a/x', 4],
-      ['ADDED', '/pods/b/y', 6],
-    ]);
-    expect(seen[0].prevObject?.metadata?.resourceVersion).toBe('1');
-    expect(seen[1].object).toMatchObject({ v: 2, metadata: { resourceVersion: '4' } });
-    expect(seen[1].prevObject).toMatchObject({ v: 2, metadata: { resourceVersion: '3' } });
-    expect(seen[2].prevObject).toBeUndefined();
-  });
-
-  it('keeps delivering to other watchers when one callback throws, and stops a stopped one', async () => {
-    const s = openStore();
-    const good: number[] = [];
-    const stopped: number[] = [];
-    s.watch('/', 0, () => {
-      throw new Error('broken watcher');
-    });
-    s.watch('/', 0, (ev) => good.push(ev.rv));
-    const w = s.watch('/', 0, (ev) => stopped.push(ev.rv));
-    await s.create('/k/a', pod('a'));
-    w.stop();
-    await s.create('/k/b', pod('b'));
-    expect(good).toEqual([1, 2]);
-    expect(stopped).toEqual([1]);
-  });
-
-  it('throws Gone for a resourceVersion older than the window', async () => {
-    const s = openStore({ watchCacheSize: 3 });
-    for (let i = 0; i < 5; i++) await s.create(`/k/${i}`, pod(`p${i}`));
-    // window holds rv 3..5: every event after rv 2
-    const err = (() => {
-      try {
-        s.watch('/k/', 1, () => {});
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ code: 'Gone', message: 'too old resource version: 1 (2)' });
-    const seen: number[] = [];
-    s.watch('/k/', 2, (ev) => seen.push(ev.rv));
-    await tick();
-    expect(seen).toEqual([3, 4, 5]);
   });
 
   it('serves watchers that resume after a reopen from the persisted history', async () => {

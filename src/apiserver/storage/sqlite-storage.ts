@@ -18,7 +18,6 @@ import {
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { SortedKeys } from './sorted-keys.js';
 import {
-  MAX_OBJECT_BYTES,
   StorageError,
   type ListOptions,
   type ListResult,
@@ -28,6 +27,16 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
+import {
+  decode,
+  deepFreeze,
+  encodeText,
+  sealValue,
+  tooLarge,
+  unsealValue,
+  withRV,
+  type StoredValue,
+} from './stored-values.js';
 import type { ValueTransformer } from './encryption/encryption-at-rest.js';
 import { PRIVATE_FILE_MODE } from '../../util/private-files.js';
 
@@ -122,17 +131,6 @@ interface EventRow {
   prev: string | Buffer | null;
 }
 
-/** what a stored value is: JSON text, or an encrypted value's bytes */
-type StoredValue = string | Buffer;
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
 /** what to do about a state database that is empty or unreadable */
 function recovery(path: string): string {
   return (
@@ -146,13 +144,6 @@ function describeSqliteError(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
   return typeof code === 'string' && code.startsWith('SQLITE_') ? `${code}: ${message}` : message;
-}
-
-/** Decode a stored value, stamping its resourceVersion (the stored text may carry a stale one). */
-function decode(text: string, rv: number): KubeObject {
-  const obj = JSON.parse(text) as KubeObject;
-  obj.metadata = { ...obj.metadata, resourceVersion: String(rv) };
-  return obj;
 }
 
 /** Objects whose JSON is longer than this are encoded a step at a time, the event loop running in between. */
@@ -170,34 +161,11 @@ interface PrevHint {
   text: string;
 }
 
-/** The stored text of an object, or why it has none (a value JSON cannot hold fails the write, not the caller). */
-function encodeText(key: string, object: KubeObject): string | Error {
-  let text: string;
-  try {
-    text = JSON.stringify(object);
-  } catch (e) {
-    return e instanceof Error ? e : new Error(String(e));
-  }
-  return tooLarge(key, text) ?? text;
-}
-
-/** etcd's answer to an object over its request size limit */
-function tooLarge(key: string, text: string): StorageError | undefined {
-  if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES)
-    return new StorageError('TooLarge', key, 'etcdserver: request is too large');
-  return undefined;
-}
-
 /**
  * Objects with more nodes than this (a 30,000-key ConfigMap) are encoded and copied in slices (json-slices.ts):
  * their JSON.stringify and JSON.parse are each a 30–100 ms turn.
  */
 const LARGE_NODES = 2000;
-
-/** A shallow copy of a (shared, immutable) object with another resourceVersion. */
-function withRV(obj: KubeObject, rv: number): KubeObject {
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
-}
 
 /**
  * Storage on SQLite with one cluster-wide resourceVersion that only grows (kept in `meta`, so it
@@ -384,33 +352,12 @@ export class SqliteStorage implements Storage {
     return readable;
   }
 
-  /** a stored value's JSON text. A value that does not decrypt stops the apiserver: serving without it would let
-   * a create overwrite it, and the fix (the key it was written with, back in the configuration) is the user's */
   private unseal(key: string, value: StoredValue): { text: string; stale: boolean } {
-    if (!this.transformer) {
-      if (typeof value === 'string') return { text: value, stale: false };
-      throw new Error(
-        `unable to read ${key}: it is encrypted at rest (${value.subarray(0, 40).toString('latin1').split(':').slice(0, 5).join(':')}:...), ` +
-          'and no --encryption-provider-config was given: start the apiserver with the configuration it was written with',
-      );
-    }
-    try {
-      return this.transformer.fromStorage(key, value);
-    } catch (err) {
-      const plaintext = typeof value === 'string';
-      throw new Error(
-        `${(err as Error).message}: the --encryption-provider-config must list the provider and key this value was written with` +
-          (plaintext
-            ? ' (it is plaintext: list `identity: {}` last to read values written before encryption)'
-            : ''),
-        { cause: err },
-      );
-    }
+    return unsealValue(this.transformer, key, value);
   }
 
-  /** the value stored for a key's JSON text */
   private seal(key: string, text: string): StoredValue {
-    return this.transformer ? this.transformer.toStorage(key, text) : text;
+    return sealValue(this.transformer, key, text);
   }
 
   /**

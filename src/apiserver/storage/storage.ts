@@ -1,4 +1,4 @@
-// The storage interface: the apiserver's only view of durable state (SQLite embedded; etcd later).
+// The storage interface: the apiserver's only view of durable state (SQLite embedded, or etcd).
 import type { KubeObject } from '../../api/request.js';
 
 /**
@@ -18,6 +18,11 @@ export interface ListOptions {
   limit?: number;
   /** exclusive: start after this key (from a previous page's `continueKey`) */
   startAfter?: string;
+  /**
+   * the resourceVersion of the list's first page (a continue token's): a store that keeps history (etcd) lists
+   * its snapshot at that revision, or fails 'Gone' once compacted; one that does not lists its current state
+   */
+  atRV?: number;
 }
 
 export interface ListResult {

@@ -42,6 +42,20 @@ export class WatchCache {
     this.count++;
   }
 
+  /**
+   * Forget every event with rv <= `rv` (the store's history was compacted through it): a watch from before
+   * it must relist, as after etcd's compaction.
+   */
+  dropThrough(rv: number): void {
+    if (rv <= this.start) return;
+    while (this.count > 0 && this.ring[this.head]!.rv <= rv) {
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
+    }
+    this.start = rv;
+  }
+
   private at(i: number): StorageEvent {
     return this.ring[(this.head + i) % this.capacity]!;
   }

@@ -1,0 +1,629 @@
+// Storage on etcd v3 (upstream's etcd3 store): keys as the registry names them (`/registry/<resource>/<ns>/<name>`),
+// resourceVersion = etcd's mod revision, writes as compare-and-swap transactions on the mod revision, and an
+// in-memory mirror plus watch window fed by one etcd watch (upstream's cacher over its etcd3 watcher).
+import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3';
+import type { KubeObject } from '../../api/request.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import type { ValueTransformer } from './encryption/encryption-at-rest.js';
+import { SortedKeys } from './sorted-keys.js';
+import {
+  StorageError,
+  type ListOptions,
+  type ListResult,
+  type Storage,
+  type StorageEvent,
+  type StorageWatcher,
+  type StoredObject,
+} from './storage.js';
+import {
+  decode,
+  deepFreeze,
+  encodeText,
+  sealValue,
+  unsealValue,
+  withRV,
+  type StoredValue,
+} from './stored-values.js';
+import { WatchCache } from './watch-cache.js';
+
+export const DEFAULT_ETCD_WATCH_CACHE_SIZE = 10_000;
+
+/** upstream's compactRevKey: the compactors of every apiserver on one etcd agree through it */
+export const COMPACT_REV_KEY = 'compact_rev_key';
+
+/** upstream's 410 for a continue token whose revision etcd compacted (storage/etcd3/store.go) */
+export const CONTINUE_EXPIRED =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
+
+export interface EtcdStorageOptions {
+  /** etcd client URLs (--etcd-servers), e.g. http://127.0.0.1:2379 */
+  endpoints: string[];
+  /**
+   * etcd keys are this prefix + the storage key (default '': the registry's keys already start with /registry);
+   * the store owns every etcd key under `${keyPrefix}/`
+   */
+  keyPrefix?: string;
+  logger?: Logger;
+  /** events kept in memory for resuming watchers (default 10,000) */
+  watchCacheSize?: number;
+  /** upstream's --etcd-compaction-interval in ms (default 5 min; 0: this apiserver never compacts) */
+  compactionIntervalMs?: number;
+  /** deep-freeze every object handed out, so a caller that mutates one throws (tests) */
+  freezeObjects?: boolean;
+  /** encryption at rest (--encryption-provider-config), applied to every value written and read */
+  transformer?: ValueTransformer;
+  /** how long a write waits for etcd (default 30 s): an unreachable etcd fails writes, never hangs them */
+  requestTimeoutMs?: number;
+}
+
+interface Watcher {
+  prefix: string;
+  fromRV: number;
+  onEvent: (ev: StorageEvent) => void;
+  backlog: StorageEvent[] | undefined;
+  stopped: boolean;
+}
+
+/** a write acknowledged by etcd, waiting for the feed to reach its revision */
+interface PendingWrite {
+  resolve: (stored: StoredObject) => void;
+  reject: (err: unknown) => void;
+}
+
+const PAGE = 500;
+/** results of applied revisions kept for writes whose etcd reply comes after the feed applied them */
+const RECENT_RESULTS = 4096;
+
+const rev = (v: string | number | undefined | null): number => Number(v ?? 0);
+
+/** a gRPC or etcd failure in words a client's 500 can carry */
+function describeEtcdError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isCompacted(err: unknown): boolean {
+  return /required revision has been compacted/.test(describeEtcdError(err));
+}
+
+/**
+ * The store keeps a decoded copy of every object it owns, fed by a single etcd watch from the revision of its
+ * initial list: reads (get, list at the current revision) and watches are served from memory, and a write's
+ * promise settles only once the feed has applied the write's revision, so a client reads its own writes. Writes
+ * go to etcd as transactions comparing the key's mod revision (create: create revision 0), so two apiservers on
+ * one etcd never overwrite each other; a continued list reads etcd at its first page's revision.
+ *
+ * **Objects handed out are shared between callers and watchers: never mutate them.**
+ */
+export class EtcdStorage implements Storage {
+  private readonly log: Logger;
+  private readonly objects = new Map<string, StoredObject>();
+  private readonly keys = new SortedKeys([]);
+  private readonly cache: WatchCache;
+  private readonly watchers = new Set<Watcher>();
+  private readonly staleKeys = new Set<string>();
+  private readonly pending = new Map<number, PendingWrite[]>();
+  private readonly recent = new Map<number, StoredObject>();
+  private readonly prefix: string;
+  private readonly freeze: boolean;
+  private readonly transformer: ValueTransformer | undefined;
+  private readonly timeoutMs: number;
+  /** the newest revision the mirror has applied (or etcd's progress notify confirmed) */
+  private appliedRV: number;
+  private feed: EtcdWatcher | undefined;
+  private compactions: EtcdWatcher | undefined;
+  private compactor: NodeJS.Timeout | undefined;
+  private feedFailure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly client: Etcd3,
+    opts: EtcdStorageOptions,
+    startRV: number,
+  ) {
+    this.log = (opts.logger ?? silentLogger()).child({ module: 'etcd-storage' });
+    this.prefix = opts.keyPrefix ?? '';
+    this.freeze = opts.freezeObjects ?? false;
+    this.transformer = opts.transformer;
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.appliedRV = startRV;
+    this.cache = new WatchCache(opts.watchCacheSize ?? DEFAULT_ETCD_WATCH_CACHE_SIZE, startRV);
+  }
+
+  /** Connect, load every object under the prefix at one revision, and start the feed from the next one. */
+  static async open(opts: EtcdStorageOptions): Promise<EtcdStorage> {
+    if (opts.endpoints.length === 0) throw new Error('--etcd-servers is required with --storage etcd');
+    const client = new Etcd3({
+      hosts: opts.endpoints,
+      dialTimeout: 5000,
+      grpcOptions: {
+        'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        'grpc.max_send_message_length': 16 * 1024 * 1024,
+      },
+    });
+    try {
+      const t0 = performance.now();
+      const first = await client
+        .getAll()
+        .prefix(`${opts.keyPrefix ?? ''}/`)
+        .limit(1)
+        .exec();
+      const startRV = rev(first.header.revision);
+      const store = new EtcdStorage(client, opts, startRV);
+      await store.load(startRV);
+      await store.startFeed(startRV);
+      store.startCompactor(opts.compactionIntervalMs ?? 5 * 60_000);
+      store.log.info(
+        {
+          endpoints: opts.endpoints,
+          objects: store.objects.size,
+          rv: startRV,
+          ms: Math.round(performance.now() - t0),
+          ...(opts.transformer ? { encryptionAtRest: true, staleValues: store.staleKeys.size } : {}),
+        },
+        'storage opened',
+      );
+      return store;
+    } catch (err) {
+      client.close();
+      throw new Error(`etcd at ${opts.endpoints.join(',')}: ${describeEtcdError(err)}`, { cause: err });
+    }
+  }
+
+  private etcdKey(key: string): string {
+    return this.prefix + key;
+  }
+
+  private storageKey(kv: IKeyValue): string {
+    return kv.key.toString().slice(this.prefix.length);
+  }
+
+  private handOut<T>(value: T): T {
+    return this.freeze ? deepFreeze(value) : value;
+  }
+
+  /** a value from etcd: plaintext JSON as text, an encrypted value as bytes (as SQLite's TEXT and BLOB rows) */
+  private unseal(key: string, value: Buffer): { text: string; stale: boolean } {
+    const encrypted = value.subarray(0, 8).toString('latin1') === 'k8s:enc:';
+    const stored: StoredValue = encrypted ? value : value.toString();
+    return unsealValue(this.transformer, key, stored);
+  }
+
+  private decodeKv(kv: IKeyValue): StoredObject {
+    const key = this.storageKey(kv);
+    const r = rev(kv.mod_revision);
+    const { text, stale } = this.unseal(key, kv.value);
+    if (stale) this.staleKeys.add(key);
+    else this.staleKeys.delete(key);
+    return { key, rv: r, object: this.handOut(decode(text, r)) };
+  }
+
+  /** the keys under prefix (after startAfter) at revision `at`, a page at a time */
+  private async *range(prefix: string, at: number, startAfter?: string): AsyncGenerator<IKeyValue[]> {
+    const end = prefixEnd(Buffer.from(this.etcdKey(prefix)));
+    let start = Buffer.from(
+      startAfter === undefined ? this.etcdKey(prefix) : `${this.etcdKey(startAfter)}\0`,
+    );
+    for (;;) {
+      const res = await this.client
+        .getAll()
+        .inRange({ start, end })
+        .revision(at)
+        .sort('Key', 'Ascend')
+        .limit(PAGE)
+        .exec();
+      const kvs = res.kvs;
+      if (kvs.length > 0) yield kvs;
+      if (!res.more || kvs.length === 0) return;
+      start = Buffer.concat([kvs[kvs.length - 1].key, Buffer.from([0])]);
+    }
+  }
+
+  private async load(at: number): Promise<void> {
+    for await (const kvs of this.range('/', at)) {
+      for (const kv of kvs) {
+        const stored = this.decodeKv(kv);
+        this.objects.set(stored.key, stored);
+        this.keys.insert(stored.key);
+      }
+    }
+  }
+
+  private async startFeed(from: number): Promise<void> {
+    const feed = await this.client
+      .watch()
+      .prefix(this.etcdKey('/'))
+      .startRevision(String(from + 1))
+      .create();
+    this.feed = feed;
+    feed.on('data', (res) => this.onFeed(res));
+    feed.on('disconnected', (err) => {
+      if (!this.closed)
+        this.log.warn({ err: describeEtcdError(err) }, 'etcd watch disconnected: reconnecting');
+    });
+    feed.on('connected', () => this.log.info({ rv: this.appliedRV }, 'etcd watch connected'));
+    feed.on('error', (err) => this.failFeed(err));
+    // every apiserver's compactor writes the revision it compacts at here first: all windows end at it
+    const compactions = await this.client
+      .watch()
+      .key(COMPACT_REV_KEY)
+      .startRevision(String(from + 1))
+      .create();
+    this.compactions = compactions;
+    compactions.on('put', (kv) => {
+      const at = Number(kv.value.toString());
+      if (Number.isSafeInteger(at) && at > 0) this.dropHistoryBefore(at);
+    });
+    compactions.on('error', (err) =>
+      this.log.error(
+        { err: describeEtcdError(err) },
+        'watch on compact_rev_key ended: compactions by other apiservers are not seen',
+      ),
+    );
+  }
+
+  /** etcd keeps revision r itself: a watch from r - 1 (events > r - 1) is still served */
+  private dropHistoryBefore(r: number): void {
+    if (r - 1 <= this.cache.startRV) return;
+    this.cache.dropThrough(r - 1);
+    this.log.info({ rv: r }, 'etcd history compacted: watches from before it get 410 Gone');
+  }
+
+  /**
+   * The feed ended for good (etcd compacted past the mirror while it was away): the mirror can no longer follow.
+   * Loud, and every write from now on fails with why — a restart relists.
+   * TODO(#24): relist and end the watchers (upstream's cacher reinitialises and closes its watches).
+   */
+  private failFeed(err: unknown): void {
+    if (this.closed) return;
+    this.feedFailure = new Error(
+      `the etcd watch feeding the apiserver's cache ended: ${describeEtcdError(err)}`,
+    );
+    this.log.error(
+      { err: this.feedFailure.message, rv: this.appliedRV },
+      'storage degraded: restart the apiserver',
+    );
+    for (const waiters of this.pending.values()) for (const w of waiters) w.reject(this.feedFailure);
+    this.pending.clear();
+  }
+
+  private onFeed(res: IWatchResponse): void {
+    for (const ev of res.events) this.apply(ev.type, ev.kv);
+    // a progress notification (no events): every change up to this revision has been delivered
+    const headerRV = rev(res.header.revision);
+    if (res.events.length === 0 && headerRV > this.appliedRV) this.advance(headerRV);
+  }
+
+  private apply(type: string, kv: IKeyValue): void {
+    const key = this.storageKey(kv);
+    const r = rev(kv.mod_revision);
+    if (r <= this.appliedRV) return; // replayed after a reconnect
+    const current = this.objects.get(key);
+    let event: StorageEvent;
+    let stored: StoredObject;
+    if (type === 'Delete') {
+      if (!current) {
+        this.advance(r);
+        return;
+      }
+      stored = { key, rv: r, object: this.handOut(withRV(current.object, r)) };
+      this.objects.delete(key);
+      this.keys.remove(key);
+      this.staleKeys.delete(key);
+      event = { type: 'DELETED', key, rv: r, object: stored.object, prevObject: current.object };
+    } else {
+      try {
+        stored = this.decodeKv(kv);
+      } catch (err) {
+        // a value this apiserver cannot read (another apiserver's key): dropped loudly, never served half-read
+        this.log.error(
+          { key, rv: r, err: describeEtcdError(err) },
+          'value from etcd does not decode: skipped',
+        );
+        this.advance(r);
+        return;
+      }
+      if (!current) this.keys.insert(key);
+      this.objects.set(key, stored);
+      event = current
+        ? { type: 'MODIFIED', key, rv: r, object: stored.object, prevObject: current.object }
+        : { type: 'ADDED', key, rv: r, object: stored.object };
+    }
+    this.cache.push(event);
+    for (const w of this.watchers) if (r > w.fromRV && key.startsWith(w.prefix)) this.deliver(w, event);
+    this.recent.set(r, stored);
+    if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
+    this.advance(r);
+  }
+
+  /** the mirror is at `r`: settle the writes it was waiting for */
+  private advance(r: number): void {
+    this.appliedRV = r;
+    for (const [pendingRV, waiters] of this.pending) {
+      if (pendingRV > r) continue;
+      this.pending.delete(pendingRV);
+      const stored = this.recent.get(pendingRV);
+      for (const w of waiters) {
+        if (stored) w.resolve(stored);
+        else
+          w.reject(new Error(`etcd revision ${pendingRV} was written but not seen by the apiserver's watch`));
+      }
+    }
+  }
+
+  /** the write at revision r, once the mirror has applied it */
+  private settled(r: number): Promise<StoredObject> {
+    if (r <= this.appliedRV) {
+      const stored = this.recent.get(r);
+      return stored
+        ? Promise.resolve(stored)
+        : Promise.reject(
+            new Error(`etcd revision ${r} was written but is no longer in the apiserver's cache`),
+          );
+    }
+    if (this.feedFailure) return Promise.reject(this.feedFailure);
+    return new Promise((resolve, reject) => {
+      const list = this.pending.get(r) ?? [];
+      list.push({ resolve, reject });
+      this.pending.set(r, list);
+    });
+  }
+
+  private withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`etcd did not answer the ${what} within ${this.timeoutMs / 1000} s`)),
+        this.timeoutMs,
+      );
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(t);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  /**
+   * One transaction: `compare` holds → put (or delete) the key; otherwise read it back to say why (NotFound or
+   * Conflict). Resolves with what the feed made of the write.
+   */
+  private async txn(
+    key: string,
+    compare: { target: 'Create' | 'Mod' | 'Version'; cmp: '==' | '>'; value: number },
+    op: { put: StoredValue } | { delete: true },
+    onFailed: (current: IKeyValue | undefined) => StorageError,
+  ): Promise<StoredObject> {
+    if (this.closed) throw new Error('storage is closed');
+    if (this.feedFailure) throw this.feedFailure;
+    const k = this.etcdKey(key);
+    const then = 'put' in op ? this.client.put(k).value(op.put) : this.client.delete().key(k);
+    let res;
+    try {
+      res = await this.withTimeout(
+        'write',
+        this.client
+          .if(k, compare.target, compare.cmp, compare.value)
+          .then(then)
+          .else(this.client.get(k))
+          .commit(),
+      );
+    } catch (err) {
+      if (/request is too large/.test(describeEtcdError(err)))
+        throw new StorageError('TooLarge', key, 'etcdserver: request is too large');
+      throw new Error(`etcd: ${describeEtcdError(err)}`, { cause: err });
+    }
+    if (!res.succeeded) throw onFailed(res.responses[0]?.response_range?.kvs?.[0]);
+    return this.settled(rev(res.header.revision));
+  }
+
+  get(key: string): Promise<StoredObject | undefined> {
+    return Promise.resolve(this.objects.get(key));
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit ?? 0;
+    if (opts.atRV !== undefined && opts.atRV < this.appliedRV) return this.listAt(prefix, opts.atRV, opts);
+    const { keys, remaining } = this.keys.range(prefix, opts.startAfter, limit);
+    const items = keys.map((k) => this.objects.get(k)!);
+    const result: ListResult = { items, rv: this.appliedRV };
+    if (remaining > 0 && items.length > 0) {
+      result.continueKey = items[items.length - 1].key;
+      result.remaining = remaining;
+    }
+    return result;
+  }
+
+  /** a continued list: etcd's snapshot at the first page's revision (410 once compacted, as upstream) */
+  private async listAt(prefix: string, at: number, opts: ListOptions): Promise<ListResult> {
+    const limit = opts.limit ?? 0;
+    const items: StoredObject[] = [];
+    let more = false;
+    try {
+      outer: for await (const kvs of this.range(prefix, at, opts.startAfter)) {
+        for (const kv of kvs) {
+          if (limit && items.length === limit) {
+            more = true;
+            break outer;
+          }
+          items.push(this.decodeKv(kv));
+        }
+      }
+    } catch (err) {
+      if (isCompacted(err)) throw new StorageError('Gone', prefix, CONTINUE_EXPIRED);
+      throw new Error(`etcd: ${describeEtcdError(err)}`, { cause: err });
+    }
+    const result: ListResult = { items, rv: at };
+    if (more) result.continueKey = items[items.length - 1].key;
+    return result;
+  }
+
+  currentRV(): number {
+    return this.appliedRV;
+  }
+
+  isStale(key: string): boolean {
+    return this.staleKeys.has(key);
+  }
+
+  create(key: string, object: KubeObject): Promise<StoredObject> {
+    const text = encodeText(key, object);
+    if (text instanceof Error) return Promise.reject(text);
+    return this.txn(
+      key,
+      { target: 'Create', cmp: '==', value: 0 },
+      { put: sealValue(this.transformer, key, text) },
+      () => new StorageError('AlreadyExists', key, `${key} already exists`),
+    );
+  }
+
+  update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject> {
+    const text = encodeText(key, object);
+    if (text instanceof Error) return Promise.reject(text);
+    return this.txn(
+      key,
+      { target: 'Mod', cmp: '==', value: expectedRV },
+      { put: sealValue(this.transformer, key, text) },
+      (current) => this.failure(key, expectedRV, current),
+    );
+  }
+
+  delete(key: string, expectedRV?: number): Promise<StoredObject> {
+    return this.txn(
+      key,
+      expectedRV === undefined
+        ? { target: 'Version', cmp: '>', value: 0 }
+        : { target: 'Mod', cmp: '==', value: expectedRV },
+      { delete: true },
+      (current) => this.failure(key, expectedRV ?? 0, current),
+    );
+  }
+
+  private failure(key: string, expectedRV: number, current: IKeyValue | undefined): StorageError {
+    if (!current) return new StorageError('NotFound', key, `${key} not found`);
+    return new StorageError(
+      'Conflict',
+      key,
+      `${key}: resourceVersion ${expectedRV} is stale, the object is at ${rev(current.mod_revision)}`,
+    );
+  }
+
+  watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
+    if (this.closed) throw new Error('storage is closed');
+    if (!Number.isSafeInteger(fromRV) || fromRV < 0)
+      throw new RangeError(`invalid resourceVersion to watch from: ${fromRV}`);
+    if (fromRV < this.cache.startRV) {
+      throw new StorageError('Gone', prefix, `too old resource version: ${fromRV} (${this.cache.startRV})`);
+    }
+    const w: Watcher = { prefix, fromRV, onEvent, backlog: this.cache.since(fromRV, prefix), stopped: false };
+    this.watchers.add(w);
+    queueMicrotask(() => {
+      const backlog = w.backlog ?? [];
+      w.backlog = undefined;
+      for (const ev of backlog) this.deliver(w, ev);
+    });
+    return {
+      stop: () => {
+        w.stopped = true;
+        this.watchers.delete(w);
+      },
+    };
+  }
+
+  private deliver(w: Watcher, ev: StorageEvent): void {
+    if (w.stopped) return;
+    if (w.backlog) {
+      w.backlog.push(ev);
+      return;
+    }
+    try {
+      w.onEvent(ev);
+    } catch (err) {
+      this.log.warn({ err, prefix: w.prefix, rv: ev.rv }, 'watch callback threw');
+    }
+  }
+
+  /**
+   * upstream's compactor (storage/etcd3/compact.go): every interval, compact etcd at the revision seen at the
+   * previous tick, agreeing with the other apiservers through the version of `compact_rev_key` so one interval's
+   * history is always kept. Events this compaction removed leave the watch window too: a watch from before it
+   * gets 410 Gone "too old resource version", as upstream's etcd watch does.
+   */
+  private startCompactor(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    let compactTime = 0;
+    let lastRev = 0;
+    const tick = async (): Promise<void> => {
+      try {
+        ({ compactTime, lastRev } = await this.compactOnce(compactTime, lastRev));
+      } catch (err) {
+        this.log.warn({ err: describeEtcdError(err) }, 'etcd compaction failed');
+      }
+      if (!this.closed) this.compactor = setTimeout(() => void tick(), intervalMs);
+    };
+    this.compactor = setTimeout(() => void tick(), intervalMs);
+  }
+
+  private async compactOnce(
+    compactTime: number,
+    revToCompact: number,
+  ): Promise<{ compactTime: number; lastRev: number }> {
+    const res = await this.client
+      .if(COMPACT_REV_KEY, 'Version', '==', compactTime)
+      .then(this.client.put(COMPACT_REV_KEY).value(String(revToCompact)))
+      .else(this.client.get(COMPACT_REV_KEY))
+      .commit();
+    const curRev = rev(res.header.revision);
+    if (!res.succeeded) {
+      // another apiserver compacted since: follow its count
+      return { compactTime: rev(res.responses[0]?.response_range?.kvs?.[0]?.version), lastRev: curRev };
+    }
+    if (revToCompact > 0) await this.compact(revToCompact);
+    return { compactTime: compactTime + 1, lastRev: curRev };
+  }
+
+  /** compact etcd's history before `r`, and the watch window with it */
+  async compact(r: number): Promise<void> {
+    try {
+      await this.client.kv.compact({ revision: String(r), physical: false });
+    } catch (err) {
+      if (!isCompacted(err)) throw err;
+    }
+    this.dropHistoryBefore(r);
+  }
+
+  /** the feed, the compactor and the client stopped; writes still waiting for the feed fail */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.compactor) clearTimeout(this.compactor);
+    for (const w of this.watchers) w.stopped = true;
+    this.watchers.clear();
+    for (const waiters of this.pending.values())
+      for (const w of waiters) w.reject(new Error('storage is closed'));
+    this.pending.clear();
+    try {
+      await this.feed?.cancel();
+      await this.compactions?.cancel();
+    } catch {
+      // the client closes below either way
+    }
+    this.client.close();
+    this.log.info({ rv: this.appliedRV }, 'storage closed');
+  }
+}
+
+/** etcd's range end for a prefix: the prefix with its last byte below 0xff incremented (every key: "\0") */
+function prefixEnd(prefix: Buffer): Buffer {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i] < 0xff) {
+      const end = Buffer.from(prefix.subarray(0, i + 1));
+      end[i]++;
+      return end;
+    }
+  }
+  return Buffer.from([0]);
+}
