@@ -289,6 +289,10 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
       timeoutMs: 70_000,
     });
     expect(ready.code, ready.stderr).toBe(0);
+    // the program is at its `read` once its first line is in the log
+    await waitFor('the program to start', async () =>
+      (await kubectl(v, ['logs', name])).stdout === 'waiting\n' ? true : undefined,
+    );
     const r = await kubectl(v, ['attach', '-i', name], { input: 'typed-42\n', timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     // what the program wrote before the attach is not replayed (that is `kubectl logs`), what it writes after is
