@@ -277,6 +277,31 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
     }
   }, 90_000);
 
+  it('attach -i joins a running container’s program: its stdin and its output', async () => {
+    const name = `reader-${v.replace('.', '')}`;
+    // a container with `stdin: true` that nobody is attached to yet, as `kubectl run -i --attach=false` makes one
+    const made = await kubectl(v, [
+      ...['run', name, '--image=busybox', '--restart=Never', '-i', '--attach=false'],
+      ...['--', 'sh', '-c', 'echo waiting; read line; echo "got $line"'],
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const ready = await kubectl(v, ['wait', '--for=condition=Ready', `pod/${name}`, '--timeout=60s'], {
+      timeoutMs: 70_000,
+    });
+    expect(ready.code, ready.stderr).toBe(0);
+    // the program is at its `read` once its first line is in the log
+    await waitFor('the program to start', async () =>
+      (await kubectl(v, ['logs', name])).stdout === 'waiting\n' ? true : undefined,
+    );
+    const r = await kubectl(v, ['attach', '-i', name], { input: 'typed-42\n', timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    // what the program wrote before the attach is not replayed (that is `kubectl logs`), what it writes after is
+    expect(r.stdout).toBe('got typed-42\n');
+    const logs = await kubectl(v, ['logs', name]);
+    expect(logs.stdout).toBe('waiting\ngot typed-42\n');
+    await kubectl(v, ['delete', 'pod', name, '--wait=false']);
+  }, 90_000);
+
   it('leaves no process behind when kubectl is killed mid-session', async () => {
     const marker = v === '1.27' ? '4127' : '4133';
     const exec = spawn(join(SDK, `kubectl.${v}`), [
