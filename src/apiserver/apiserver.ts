@@ -154,6 +154,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       : {}),
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
     ...(opts.admission ? { admission: opts.admission } : {}),
+    log: log.child({ module: 'crd-controller' }),
   });
   await registry.init();
   // the objects bound tokens and the Node authorizer's graph depend on, mirrored before anyone is served
@@ -354,6 +355,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     kubeconfig,
     registry,
     async close() {
+      registry.stop();
       authorization.stop();
       authObjects.stop();
       metricsScraper.stop();
