@@ -205,18 +205,34 @@ function walk(v: unknown, s: Schema, path: string, errs: FieldError[]): void {
   validateJunctors(v, s, shown, errs);
 }
 
+const patterns = new Map<string, RegExp | undefined>();
+/**
+ * a schema's ECMA-262 pattern; Go's RE2 (which upstream uses) accepts escapes such as `\-` that a unicode-mode
+ * JavaScript pattern refuses, so those compile without the u flag. A pattern neither accepts was refused when the CRD
+ * was written (src/api/validation/crd-schema.ts).
+ */
+function compilePattern(pattern: string): RegExp | undefined {
+  if (patterns.has(pattern)) return patterns.get(pattern);
+  let re: RegExp | undefined;
+  for (const flags of ['u', '']) {
+    try {
+      re = new RegExp(pattern, flags);
+      break;
+    } catch {
+      re = undefined;
+    }
+  }
+  patterns.set(pattern, re);
+  return re;
+}
+
 function validateString(v: string, s: Schema, path: string, errs: FieldError[]): void {
   if (typeof s['maxLength'] === 'number' && [...v].length > s['maxLength'])
     errs.push(fe.tooLong(path, v, s['maxLength']));
   if (typeof s['minLength'] === 'number' && [...v].length < s['minLength'])
     errs.push(inBody(path, v, `should be at least ${s['minLength']} chars long`));
   if (typeof s['pattern'] === 'string') {
-    let re: RegExp | undefined;
-    try {
-      re = new RegExp(s['pattern'], 'u');
-    } catch {
-      re = undefined;
-    }
+    const re = compilePattern(s['pattern']);
     if (re && !re.test(v)) errs.push(inBody(path, v, `should match '${s['pattern']}'`));
   }
   const format = typeof s['format'] === 'string' ? s['format'] : '';
