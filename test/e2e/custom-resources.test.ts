@@ -322,8 +322,10 @@ describe('a CRD with scale and status subresources', () => {
         `apiVersion: example.kubemu.dev/v1\nkind: Widget\nmetadata:\n  name: ${name}\nspec:\n  color: ${color}\n`;
       await ok('1.27', ['create', '-f', '-'], widget('w1', 'red'));
       await ok('1.27', ['create', '-f', '-'], widget('w2', 'blue'));
-      await c.waitFor('the watch to see w1 and w2', async () =>
-        /widget\.example\.kubemu\.dev\/w1[\s\S]*widget\.example\.kubemu\.dev\/w2/.test(watch.output()),
+      await c.waitFor('the watch to see w1 and w2', () =>
+        Promise.resolve(
+          /widget\.example\.kubemu\.dev\/w1[\s\S]*widget\.example\.kubemu\.dev\/w2/.test(watch.output()),
+        ),
       );
       for (const v of VERSIONS) {
         expect(await ok(v, ['scale', 'widget/w1', `--replicas=${v === '1.27' ? 3 : 5}`])).toContain(
@@ -382,6 +384,22 @@ describe('a CRD with scale and status subresources', () => {
     } finally {
       watch.stop();
     }
+  });
+});
+
+describe('deleting a namespace', () => {
+  it('deletes the custom objects in it, as the namespace controller does with every discovered resource', async () => {
+    await ok('1.33', ['create', 'namespace', 'crd-ns']);
+    await ok(
+      '1.33',
+      ['create', '-n', 'crd-ns', '-f', '-'],
+      'apiVersion: example.kubemu.dev/v1\nkind: Widget\nmetadata:\n  name: w9\nspec:\n  color: red\n',
+    );
+    await ok('1.33', ['delete', 'namespace', 'crd-ns', '--timeout=60s']);
+    const left = JSON.parse(
+      await ok('1.33', ['get', '--raw', '/apis/example.kubemu.dev/v1/namespaces/crd-ns/widgets']),
+    ) as { items: unknown[] };
+    expect(left.items).toEqual([]);
   });
 });
 

@@ -208,7 +208,7 @@ export class CrdController {
             reason: 'NotAccepted',
             message: 'not all names are accepted',
           };
-    const status = { ...(crd.status ?? {}) } as NonNullable<CustomResourceDefinition['status']>;
+    const status = { ...(crd.status ?? {}) };
     status.acceptedNames = next as Names;
     status.conditions = this.withConditions(crd.status?.conditions ?? [], [namesAccepted, established]);
     if (deepEqual(status, crd.status)) return crd;
@@ -241,14 +241,9 @@ export class CrdController {
     try {
       const r = await this.opts.api.handle(
         // the handler takes its body over (decoding prunes in place): a copy of the stored, frozen object
-        this.crdRequest(
-          'update',
-          crd.metadata!.name!,
-          'status',
-          deepCopy({ ...crd, status }) as unknown as KubeObject,
-        ),
+        this.crdRequest('update', crd.metadata!.name!, 'status', deepCopy({ ...crd, status })),
       );
-      return r.body as unknown as CustomResourceDefinition;
+      return r.body as CustomResourceDefinition;
     } catch (e) {
       if (e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'NotFound')) return undefined;
       throw e;

@@ -109,9 +109,9 @@ beforeEach(async () => {
   await until('the CRD to be served', () => findResource('example.com', 'widgets'));
 });
 
-afterEach(() => {
+afterEach(async () => {
   registry.stop();
-  storage.close();
+  await storage.close();
 });
 
 describe('a CustomResourceDefinition', () => {

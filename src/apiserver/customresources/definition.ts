@@ -104,7 +104,7 @@ export class CustomResource {
               ...(scale.labelSelectorPath ? { labelSelectorPath: scale.labelSelectorPath } : {}),
             }
           : undefined,
-        columns: (v.additionalPrinterColumns ?? []) as PrinterColumn[],
+        columns: v.additionalPrinterColumns ?? [],
         selectableFields: (v.selectableFields ?? []).map((f) => dotted(f.jsonPath)),
         deprecated: v.deprecated === true,
         deprecationWarning: v.deprecationWarning,

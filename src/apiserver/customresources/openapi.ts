@@ -28,9 +28,8 @@ export function componentName(group: string, version: string, kind: string): str
 }
 
 export function customResourceSchema(cr: CustomResource, version: string): OpenApiSchema {
-  const schema = (deepCopy(
-    cr.schema(version) ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-  ) ?? {}) as OpenApiSchema;
+  const schema =
+    deepCopy(cr.schema(version) ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }) ?? {};
   const props = (schema['properties'] ?? {}) as Record<string, OpenApiSchema>;
   schema['type'] ??= 'object';
   schema['properties'] = {

@@ -66,12 +66,14 @@ export function evalJsonPath(obj: unknown, steps: Step[]): unknown[] {
           next.push((v as Record<string, unknown>)[s.name]);
       } else if (s.t === 'index') {
         if (Array.isArray(v)) {
-          const x = s.i < 0 ? v[v.length + s.i] : v[s.i];
+          const list = v as unknown[];
+          const x = s.i < 0 ? list[list.length + s.i] : list[s.i];
           if (x !== undefined) next.push(x);
         }
       } else if (s.t === 'all') {
-        if (Array.isArray(v)) next.push(...v);
-        else if (typeof v === 'object' && v !== null) next.push(...Object.values(v));
+        if (Array.isArray(v)) next.push(...(v as unknown[]));
+        else if (typeof v === 'object' && v !== null)
+          next.push(...Object.values(v as Record<string, unknown>));
       } else if (Array.isArray(v)) {
         for (const item of v) {
           let x: unknown = item;
@@ -103,7 +105,9 @@ function cell(type: string, value: unknown, now: number): TableCell {
       return Number.isNaN(t) ? null : humanDuration(now - t);
     }
     default:
-      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return JSON.stringify(value);
   }
 }
 

@@ -61,15 +61,14 @@ function pruneValue(
   out: string[],
 ): void {
   if (Array.isArray(v)) {
-    const items = s && isSchema(s['items']) ? (s['items'] as Schema) : undefined;
+    const items = s && isSchema(s['items']) ? s['items'] : undefined;
     if (!items && preserves(s)) return;
     v.forEach((item, i) => pruneValue(item, items, embedded(items), index(path, i), out));
     return;
   }
   if (!isPlainObject(v)) return;
   const p = props(s);
-  const additional =
-    s && isSchema(s['additionalProperties']) ? (s['additionalProperties'] as Schema) : undefined;
+  const additional = s && isSchema(s['additionalProperties']) ? s['additionalProperties'] : undefined;
   const keep = preserves(s) || s?.['additionalProperties'] === true;
   for (const key of Object.keys(v)) {
     if (isResource && (key === 'apiVersion' || key === 'kind')) continue;
@@ -103,7 +102,7 @@ function pruneMetadata(m: unknown, path: string, out: string[]): void {
 export function applyDefaults(obj: unknown, schema: Schema | undefined): void {
   if (!schema) return;
   if (Array.isArray(obj)) {
-    const items = isSchema(schema['items']) ? (schema['items'] as Schema) : undefined;
+    const items = isSchema(schema['items']) ? schema['items'] : undefined;
     if (items) for (const item of obj) applyDefaults(item, items);
     return;
   }
@@ -119,9 +118,7 @@ export function applyDefaults(obj: unknown, schema: Schema | undefined): void {
       if (key in obj) applyDefaults(obj[key], ps);
     }
   }
-  const additional = isSchema(schema['additionalProperties'])
-    ? (schema['additionalProperties'] as Schema)
-    : undefined;
+  const additional = isSchema(schema['additionalProperties']) ? schema['additionalProperties'] : undefined;
   if (additional) {
     for (const key of Object.keys(obj)) if (!p?.[key]) applyDefaults(obj[key], additional);
   }
@@ -160,7 +157,7 @@ export function validateValue(v: unknown, s: Schema | undefined, path: string): 
 }
 
 function checkType(v: unknown, s: Schema, path: string, errs: FieldError[]): boolean {
-  const type = typeof s['type'] === 'string' ? (s['type'] as string) : '';
+  const type = typeof s['type'] === 'string' ? s['type'] : '';
   if (v === null) {
     if (s['nullable'] === true || (!type && preserves(s))) return false;
     if (!type) return false;
@@ -270,7 +267,7 @@ function validateArray(v: unknown[], s: Schema, path: string, errs: FieldError[]
     errs.push(fe.tooMany(shown, v.length, s['maxItems']));
   if (typeof s['minItems'] === 'number' && v.length < s['minItems'])
     errs.push(inBody(shown, v.length, `should have at least ${s['minItems']} items`));
-  const items = isSchema(s['items']) ? (s['items'] as Schema) : undefined;
+  const items = isSchema(s['items']) ? s['items'] : undefined;
   const listType = s['x-kubernetes-list-type'];
   if (s['uniqueItems'] === true || listType === 'set') {
     v.forEach((item, i) => {
@@ -305,7 +302,7 @@ function validateObject(v: Record<string, unknown>, s: Schema, path: string, err
       if (!(r in v) || v[r] === undefined) errs.push(fe.required(child(path, r)));
   }
   const p = props(s);
-  const additional = isSchema(s['additionalProperties']) ? (s['additionalProperties'] as Schema) : undefined;
+  const additional = isSchema(s['additionalProperties']) ? s['additionalProperties'] : undefined;
   for (const [key, value] of Object.entries(v)) {
     const ps = p?.[key] ?? additional;
     if (!ps) continue;

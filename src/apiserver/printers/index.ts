@@ -139,7 +139,7 @@ function customPrinterFor(
   const apiVersion = objects[0]?.apiVersion;
   const version = apiVersion ? apiVersion.slice(apiVersion.indexOf('/') + 1) : cr.ri.versions[0];
   let byVersion = customPrinters.get(cr);
-  if (!byVersion) customPrinters.set(cr, (byVersion = new Map()));
+  if (!byVersion) customPrinters.set(cr, (byVersion = new Map<string, KindPrinter>()));
   let printer = byVersion.get(version);
   if (!printer) byVersion.set(version, (printer = customPrinter(cr, version)));
   return printer;
