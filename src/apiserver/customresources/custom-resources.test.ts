@@ -191,6 +191,43 @@ describe('custom objects', () => {
     expect(stored?.object.apiVersion).toBe('example.com/v1');
   });
 
+  it('are refused between versions when the CRD converts with a webhook (not implemented)', async () => {
+    await call({ verb: 'create', body: { metadata: { name: 'a' }, spec: { size: 2 } } });
+    const crd = (await registry.handle(crdReq({ verb: 'get', name: 'widgets.example.com' })))
+      .body as KubeObject;
+    await registry.handle(
+      crdReq({
+        verb: 'patch',
+        name: 'widgets.example.com',
+        patchType: 'merge',
+        body: {
+          metadata: { resourceVersion: crd.metadata?.resourceVersion },
+          spec: {
+            conversion: {
+              strategy: 'Webhook',
+              webhook: {
+                conversionReviewVersions: ['v1'],
+                clientConfig: { url: 'https://127.0.0.1:1/convert' },
+              },
+            },
+          },
+        },
+      }),
+    );
+    await until('the new CRD to be served', async () => {
+      const e = await call({ verb: 'get', name: 'a', version: 'v1beta1' }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      return e instanceof ApiError ? e : undefined;
+    });
+    const e = await failure(call({ verb: 'get', name: 'a', version: 'v1beta1' }));
+    expect(e.message).toBe(
+      'Internal error occurred: conversion webhook for example.com/v1, Kind=Widget failed: conversion webhooks are not supported by kubemu yet',
+    );
+    expect((await call({ verb: 'get', name: 'a' })).apiVersion).toBe('example.com/v1');
+  });
+
   it('are validated with field paths', async () => {
     const e = await failure(
       call({ verb: 'create', body: { metadata: { name: 'Bad_Name' }, spec: { size: 0, tags: ['x', 'x'] } } }),
