@@ -304,12 +304,32 @@ const byGroupResource = new Map<string, ResourceInfo>(
   RESOURCES.map((ri) => [`${ri.group}/${ri.resource}`, ri]),
 );
 
+/**
+ * Resources served beside the table: the apiserver's established CustomResourceDefinitions
+ * (src/apiserver/customresources/served.ts installs this in the apiserver process; elsewhere there are none).
+ */
+export interface CustomResourceSource {
+  find(group: string, resource: string): ResourceInfo | undefined;
+  all(): readonly ResourceInfo[];
+}
+let customSource: CustomResourceSource | undefined;
+
+export function setCustomResourceSource(source: CustomResourceSource | undefined): void {
+  customSource = source;
+}
+
 export function findResource(group: string, resource: string): ResourceInfo | undefined {
-  return byGroupResource.get(`${group}/${resource}`);
+  return byGroupResource.get(`${group}/${resource}`) ?? customSource?.find(group, resource);
 }
 
 export function findByKind(group: string, kind: string): ResourceInfo | undefined {
-  return RESOURCES.find((ri) => ri.group === group && ri.kind === kind);
+  return servedResources().find((ri) => ri.group === group && ri.kind === kind);
+}
+
+/** the table and the custom resources served now */
+export function servedResources(): readonly ResourceInfo[] {
+  const custom = customSource?.all() ?? [];
+  return custom.length ? [...RESOURCES, ...custom] : RESOURCES;
 }
 
 /** the storage key prefix for a resource: `/registry/apps/deployments/` (core: `/registry/pods/`) */

@@ -169,6 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       : {}),
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
     ...(opts.admission ? { admission: opts.admission } : {}),
+    log: log.child({ module: 'crd-controller' }),
   });
   await registry.init();
   // the objects bound tokens and the Node authorizer's graph depend on, mirrored before anyone is served
@@ -369,6 +370,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     kubeconfig,
     registry,
     async close() {
+      registry.stop();
       authorization.stop();
       authObjects.stop();
       metricsScraper.stop();

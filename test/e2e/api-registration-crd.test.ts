@@ -233,6 +233,13 @@ describe('CustomResourceDefinition', () => {
     expect(await ok('1.33', ['apply', '-f', '-'], CRONTAB_CRD)).toContain(
       'customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created',
     );
+    // the conditions come from the CRD controller a moment after the create, as upstream's
+    await ok('1.33', [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=10s',
+      'crd/crontabs.stable.example.com',
+    ]);
     const crd = JSON.parse(await ok('1.27', ['get', 'crd', 'crontabs.stable.example.com', '-o', 'json']));
     const cond = (type: string) => crd.status.conditions.find((x: { type: string }) => x.type === type);
     expect(cond('NamesAccepted')).toMatchObject({ status: 'True', reason: 'NoConflicts' });

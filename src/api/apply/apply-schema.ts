@@ -32,10 +32,91 @@ const REF_PREFIX = '#/definitions/';
 
 const structs = new Map<string, ApplyType>();
 
-/** the type of a served kind's objects; UNTYPED for kinds definitions.json does not describe */
-export function applyTypeFor(gvk: { group: string; version: string; kind: string }): ApplyType {
+/**
+ * the type of a served kind's objects; UNTYPED for kinds definitions.json does not describe. A custom resource's
+ * comes from its CRD's openAPIV3Schema (`crdSchema`), as upstream's structural-to-smd conversion does.
+ */
+export function applyTypeFor(
+  gvk: { group: string; version: string; kind: string },
+  crdSchema?: unknown,
+): ApplyType {
+  if (crdSchema !== undefined) return crdType(crdSchema, true);
   const root = rootDefinition(gvk);
   return root ? definitionType(root, undefined) : UNTYPED;
+}
+
+const crdTypes = new WeakMap<object, ApplyType>();
+
+/** a CRD structural schema node's type: `resource` adds apiVersion, kind and an ObjectMeta metadata */
+function crdType(node: unknown, resource: boolean): ApplyType {
+  if (typeof node !== 'object' || node === null) return UNTYPED;
+  const cached = resource ? undefined : crdTypes.get(node);
+  if (cached) return cached;
+  const s = node as Record<string, unknown>;
+  let t: ApplyType;
+  if (s['x-kubernetes-int-or-string'] === true) t = SCALAR;
+  else if (s['type'] === 'array') {
+    const listType = s['x-kubernetes-list-type'];
+    const keys = Array.isArray(s['x-kubernetes-list-map-keys'])
+      ? (s['x-kubernetes-list-map-keys'] as string[])
+      : [];
+    const items = s['items'];
+    const keyDefaults: Record<string, unknown> = {};
+    const itemProps = (items as { properties?: Record<string, { default?: unknown }> } | undefined)
+      ?.properties;
+    for (const k of keys) if (itemProps?.[k]?.default !== undefined) keyDefaults[k] = itemProps[k].default;
+    t = {
+      kind: 'list',
+      list: listType === 'set' ? 'set' : listType === 'map' && keys.length ? 'map' : 'atomic',
+      keys: listType === 'map' ? keys : [],
+      keyDefaults,
+      element: crdType(items, false),
+    };
+  } else if (
+    s['type'] === 'object' ||
+    s['properties'] ||
+    s['additionalProperties'] !== undefined ||
+    resource
+  ) {
+    const props = (s['properties'] ?? {}) as Record<string, unknown>;
+    const embedded = resource || s['x-kubernetes-embedded-resource'] === true;
+    const atomic = s['x-kubernetes-map-type'] === 'atomic';
+    if (
+      typeof s['additionalProperties'] === 'object' &&
+      s['additionalProperties'] !== null &&
+      !s['properties']
+    ) {
+      t = { kind: 'map', atomic, element: crdType(s['additionalProperties'], false) };
+    } else if (!s['properties'] && !embedded) {
+      t =
+        s['x-kubernetes-preserve-unknown-fields'] === true
+          ? UNTYPED
+          : { kind: 'map', atomic, element: UNTYPED };
+    } else {
+      const fields = new Map<string, ApplyType>();
+      t = {
+        kind: 'struct',
+        name: '',
+        atomic,
+        field(name: string): ApplyType | undefined {
+          let f = fields.get(name);
+          if (f) return f;
+          if (embedded && name === 'metadata') f = definitionType('meta/v1.ObjectMeta', undefined);
+          else if (embedded && (name === 'apiVersion' || name === 'kind')) f = SCALAR;
+          else if (Object.hasOwn(props, name))
+            f = crdType(
+              props[name],
+              props[name] !== null &&
+                (props[name] as Record<string, unknown>)['x-kubernetes-embedded-resource'] === true,
+            );
+          if (f) fields.set(name, f);
+          return f;
+        },
+      };
+    }
+  } else t = SCALAR;
+  if (!resource) crdTypes.set(node, t);
+  return t;
 }
 
 /** a definition's type; `fieldMapType` is the referring field's x-kubernetes-map-type, which overrides the type's */

@@ -36,6 +36,8 @@ export interface ApplyOptions {
   /** RFC 3339 timestamp recorded on the entries this write touches */
   now: string;
   subresource?: string;
+  /** a custom resource's openAPIV3Schema: its list and map types (the kind is not in definitions.json) */
+  schema?: unknown;
 }
 
 export interface TrackOptions {
@@ -43,6 +45,8 @@ export interface TrackOptions {
   gvk: GroupVersionKind;
   now: string;
   subresource?: string;
+  /** a custom resource's openAPIV3Schema */
+  schema?: unknown;
 }
 
 export interface ApplyResult {
@@ -181,7 +185,7 @@ export function trackUpdate(old: KubeObject | undefined, next: KubeObject, opts:
   const meta = (result.metadata ??= {});
   const requested: unknown = meta.managedFields;
   delete meta.managedFields;
-  const t = applyTypeFor(opts.gvk);
+  const t = applyTypeFor(opts.gvk, opts.schema);
   const apiVersion = groupVersion(opts.gvk.group, opts.gvk.version);
   let managed: Managed;
   if (opts.subresource === undefined && isResetManagedFields(requested)) {
@@ -240,7 +244,7 @@ export function serverSideApply(
   ) {
     throw errors.badRequest('metadata.managedFields must be nil');
   }
-  const t = applyTypeFor(opts.gvk);
+  const t = applyTypeFor(opts.gvk, opts.schema);
   let configSet: FieldSet;
   try {
     configSet = toFieldSet(config, t, { strict: true });

@@ -22,7 +22,14 @@ export const nameIsDNSLabel: NameValidator = (name, prefix) =>
 export const nameIsPathSegment: NameValidator = (name, prefix) => isValidPathSegmentName(name, prefix);
 
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
-const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+// plus the finalizer the apiextensions-apiserver puts on a CRD being deleted (it validates CRDs' metadata with
+// apimachinery's rules, which check finalizers as qualified names only)
+const STANDARD_FINALIZERS = new Set([
+  'kubernetes',
+  'orphan',
+  'foregroundDeletion',
+  'customresourcecleanup.apiextensions.k8s.io',
+]);
 
 export function validateLabels(labels: Record<string, string> | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];

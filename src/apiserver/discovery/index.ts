@@ -9,7 +9,14 @@ import type {
   APIVersions,
   GroupVersionForDiscovery,
 } from 'kubernetes-types/meta/v1.js';
-import { RESOURCES, groupVersion, type ResourceInfo, type Verb } from '../../api/resources.js';
+import {
+  RESOURCES,
+  groupVersion,
+  servedResources,
+  type ResourceInfo,
+  type Verb,
+} from '../../api/resources.js';
+import { servedCustomResources } from '../customresources/served.js';
 import { METRICS_RESOURCES } from '../metrics-api/resources.js';
 
 export { versionInfo, KUBE_GIT_VERSION, KUBE_MAJOR, KUBE_MINOR } from './version.js';
@@ -37,8 +44,17 @@ const GROUP_ORDER = [
   'flowcontrol.apiserver.k8s.io',
 ];
 
-/** what discovery lists: the stored resources plus the metrics API served without storage (as an APIService) */
-const DISCOVERED: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
+/**
+ * what discovery lists: the stored resources, the established custom resources, and the metrics API served without
+ * storage (as an APIService)
+ */
+let discoveredCache: { generation: number; list: readonly ResourceInfo[] } | undefined;
+function discovered(): readonly ResourceInfo[] {
+  const generation = servedCustomResources.generation;
+  if (discoveredCache?.generation !== generation)
+    discoveredCache = { generation, list: [...servedResources(), ...METRICS_RESOURCES] };
+  return discoveredCache.list;
+}
 
 /** Resources whose objects upstream stores as another group's kind: events.k8s.io Events are core Events. */
 const STORAGE_KIND: Readonly<Record<string, { group: string; version: string; kind: string }>> = {
@@ -64,7 +80,7 @@ function groupRank(group: string): [number, string] {
 /** the named groups with their versions, preferred first, in upstream's order */
 function namedGroups(): { name: string; versions: string[] }[] {
   const groups = new Map<string, string[]>();
-  for (const ri of DISCOVERED) {
+  for (const ri of discovered()) {
     if (!ri.group) continue;
     const versions = groups.get(ri.group) ?? [];
     for (const v of ri.versions) if (!versions.includes(v)) versions.push(v);
@@ -80,7 +96,7 @@ function namedGroups(): { name: string; versions: string[] }[] {
 }
 
 const servedIn = (group: string, version: string): ResourceInfo[] =>
-  DISCOVERED.filter((ri) => ri.group === group && ri.versions.includes(version));
+  discovered().filter((ri) => ri.group === group && ri.versions.includes(version));
 
 /** `GET /api`: APIVersions */
 export function legacyApiVersions(serverAddress = '127.0.0.1:6443'): APIVersions {
@@ -113,9 +129,10 @@ export function apiGroup(name: string): APIGroup | undefined {
 
 /** One resource and its subresources as upstream lists them: `pods`, `pods/binding`, `pods/status`… */
 function apiResources(ri: ResourceInfo): APIResource[] {
+  const custom = servedCustomResources.find(ri.group, ri.resource);
   const storage = STORAGE_KIND[`${ri.group}/${ri.resource}`] ?? {
     group: ri.group,
-    version: ri.versions[0],
+    version: custom ? custom.storageVersion : ri.versions[0],
     kind: ri.kind,
   };
   const main: APIResource = {

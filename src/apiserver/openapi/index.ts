@@ -7,6 +7,7 @@ import { errors, type ApiError } from '../../api/errors.js';
 import { pathItems, servedGroupVersionPaths } from './paths.js';
 import { encodeV2Document, V2_PROTOBUF_CONTENT_TYPE } from './protobuf-v2.js';
 import { renderV2, renderV3 } from './render.js';
+import { servedCustomResources } from '../customresources/served.js';
 
 export { componentNames, packageDir } from './names.js';
 export { components, GVK_EXTENSION, type OpenApiSchema, type GroupVersionKind } from './schemas.js';
@@ -26,8 +27,19 @@ function rendered(document: object): Rendered {
 const v3Cache = new Map<string, Rendered>();
 let v2Cache: Rendered | undefined;
 let v2ProtobufCache: Rendered | undefined;
+/** the custom resources' generation the caches were rendered at: a CRD change renders again */
+let renderedAt = -1;
+function fresh(): void {
+  const generation = servedCustomResources.generation;
+  if (generation === renderedAt) return;
+  renderedAt = generation;
+  v3Cache.clear();
+  v2Cache = undefined;
+  v2ProtobufCache = undefined;
+}
 
 function v3Rendered(gvPath: string): Rendered | undefined {
+  fresh();
   const hit = v3Cache.get(gvPath);
   if (hit) return hit;
   if (!servedGroupVersionPaths().includes(gvPath)) return undefined;
@@ -37,6 +49,7 @@ function v3Rendered(gvPath: string): Rendered | undefined {
 }
 
 function v2Rendered(): Rendered {
+  fresh();
   v2Cache ??= rendered(renderV2(pathItems()));
   return v2Cache;
 }
@@ -56,6 +69,7 @@ export function openapiV3Document(gvPath: string): object | undefined {
 }
 
 function v2ProtobufRendered(): Rendered {
+  fresh();
   if (!v2ProtobufCache) {
     const body = encodeV2Document(v2Rendered().document as Record<string, unknown>);
     v2ProtobufCache = {

@@ -1,7 +1,8 @@
 // The operations kubemu serves, per group-version, from the resource table: one PathItem per URL with upstream's
 // operationIds, parameters (dryRun/fieldManager/fieldValidation on writes: kubectl's query-param verifier looks for
 // fieldValidation on PATCH), x-kubernetes-action and x-kubernetes-group-version-kind. Rendered to v3 and v2 elsewhere.
-import { RESOURCES, type ResourceInfo, type Subresource } from '../../api/resources.js';
+import { servedResources, type ResourceInfo, type Subresource } from '../../api/resources.js';
+import { servedCustomResources } from '../customresources/served.js';
 import { META_PACKAGE, packageDir } from './names.js';
 import { components, type GroupVersionKind } from './schemas.js';
 
@@ -276,6 +277,8 @@ const PATCH_TYPES = [
   'application/merge-patch+json',
   'application/strategic-merge-patch+json',
 ];
+/** custom resources take no strategic merge patch: kubectl reads this list to choose its patch type */
+const CUSTOM_PATCH_TYPES = PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
 const STATUS = `${META_PACKAGE}.Status`;
 const UNAUTHORIZED: Response = { code: '401', description: 'Unauthorized' };
 
@@ -452,7 +455,13 @@ function resourcePaths(ri: ResourceInfo, version: string): PathItem[] {
           action: 'patch',
           gvk: subGvk,
           parameters: patchParams,
-          body: { component: `${META_PACKAGE}.Patch`, contentTypes: PATCH_TYPES, required: true },
+          body: {
+            component: `${META_PACKAGE}.Patch`,
+            contentTypes: servedCustomResources.find(ri.group, ri.resource)
+              ? CUSTOM_PATCH_TYPES
+              : PATCH_TYPES,
+            required: true,
+          },
           responses: [ok(component), created(component), UNAUTHORIZED],
           produces: JSON_TYPES,
         }),
@@ -652,7 +661,7 @@ function subresourcePath(ri: ResourceInfo, version: string, sub: Subresource, ct
 /** `api/v1`, `apis/apps/v1`: the keys of /openapi/v3 */
 export function servedGroupVersionPaths(): string[] {
   const gvs: string[] = [];
-  for (const ri of RESOURCES) {
+  for (const ri of servedResources()) {
     for (const version of ri.versions) {
       const key = ri.group ? `apis/${ri.group}/${version}` : `api/${version}`;
       if (!gvs.includes(key)) gvs.push(key);
@@ -664,7 +673,7 @@ export function servedGroupVersionPaths(): string[] {
 /** every path of one group-version (`apis/apps/v1`), or of all of them */
 export function pathItems(gvPath?: string): PathItem[] {
   const items: PathItem[] = [];
-  for (const ri of RESOURCES) {
+  for (const ri of servedResources()) {
     for (const version of ri.versions) {
       const key = ri.group ? `apis/${ri.group}/${version}` : `api/${version}`;
       if (gvPath === undefined || key === gvPath) items.push(...resourcePaths(ri, version));

@@ -171,14 +171,14 @@ const V2_SCALARS: Readonly<Record<string, (v3: OpenApiSchema) => OpenApiSchema>>
 };
 
 export function renderV2(items: PathItem[]): OpenApiSchema {
-  const { schemas } = components();
+  const { schemas, v2 } = components();
   const paths = renderPaths(items, 'v2');
   // only the types the served paths reach (as v3 does per group-version), not every type of the release
   const used = referencedComponents([renderPaths(items, 'v3')], schemas);
   const definitions: Record<string, unknown> = {};
   for (const name of [...used].sort()) {
     const schema = schemas.get(name)!;
-    definitions[name] = V2_SCALARS[name] ? V2_SCALARS[name](schema) : toV2Schema(schema);
+    definitions[name] = V2_SCALARS[name] ? V2_SCALARS[name](schema) : toV2Schema(v2?.get(name) ?? schema);
   }
   return {
     definitions,

@@ -20,9 +20,9 @@ export const V3_REF_PREFIX = '#/components/schemas/';
 
 const LIST_META_DESCRIPTION =
   'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
-const API_VERSION_DESCRIPTION =
+export const API_VERSION_DESCRIPTION =
   'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
-const KIND_DESCRIPTION =
+export const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
 
 export const ref = (component: string): OpenApiSchema => ({ $ref: V3_REF_PREFIX + component });
@@ -42,7 +42,7 @@ function addGvk(schema: OpenApiSchema, gvk: GroupVersionKind): void {
 }
 
 /** the shape of upstream's generated <Kind>List types, for a served kind whose list upstream does not publish */
-function listSchema(itemComponent: string, kind: string): OpenApiSchema {
+export function listSchema(itemComponent: string, kind: string): OpenApiSchema {
   return {
     description: `${kind}List is a list of ${kind} objects.`,
     properties: {
@@ -69,16 +69,53 @@ export interface Components {
   readonly schemas: ReadonlyMap<string, OpenApiSchema>;
   /** the component of a served group-version-kind (`apps/v1/Deployment`), lists and subresource kinds included */
   componentOf(gvk: GroupVersionKind): string;
+  /** components whose Swagger 2.0 form is not derived from the v3 one (custom resources: upstream's v2 pruning) */
+  readonly v2?: ReadonlyMap<string, OpenApiSchema>;
 }
 
-function gvkKey(gvk: GroupVersionKind): string {
+/** what the served custom resources add to the components: schemas by name, and each one's group-version-kind */
+export interface ComponentOverlay {
+  generation: number;
+  schemas: ReadonlyMap<string, OpenApiSchema>;
+  v2: ReadonlyMap<string, OpenApiSchema>;
+  byGvk: ReadonlyMap<string, string>;
+}
+let overlaySource: (() => ComponentOverlay | undefined) | undefined;
+let overlaid: { generation: number; components: Components } | undefined;
+
+/** install the custom resources' components (src/apiserver/customresources/openapi.ts) */
+export function setComponentOverlay(source: (() => ComponentOverlay | undefined) | undefined): void {
+  overlaySource = source;
+  overlaid = undefined;
+}
+
+/** All component schemas: the built-in ones and those of the custom resources served now. */
+export function components(): Components {
+  const base = baseComponents();
+  const overlay = overlaySource?.();
+  if (!overlay || overlay.schemas.size === 0) return base;
+  if (overlaid?.generation === overlay.generation) return overlaid.components;
+  const schemas = new Map(base.schemas);
+  for (const [name, schema] of overlay.schemas) schemas.set(name, schema);
+  const merged: Components = {
+    schemas,
+    v2: overlay.v2,
+    componentOf(gvk) {
+      return overlay.byGvk.get(gvkKey(gvk)) ?? base.componentOf(gvk);
+    },
+  };
+  overlaid = { generation: overlay.generation, components: merged };
+  return merged;
+}
+
+export function gvkKey(gvk: GroupVersionKind): string {
   return `${gvk.group}/${gvk.version}/${gvk.kind}`;
 }
 
 let cached: Components | undefined;
 
-/** All component schemas (v3 form), computed once. */
-export function components(): Components {
+/** The built-in component schemas (v3 form), computed once. */
+function baseComponents(): Components {
   if (cached) return cached;
   const defs = loadDefinitions();
   const names = componentNames(defs);

@@ -51,6 +51,9 @@ import {
   statefulSetPrinter,
 } from './workloads.js';
 import type { KindPrinter, PartialObjectMetadata, Table, TableRow } from './types.js';
+import { servedCustomResources } from '../customresources/served.js';
+import { customPrinter } from '../customresources/printer.js';
+import type { CustomResource } from '../customresources/definition.js';
 
 export type { Table, TableRow, TableColumnDefinition, TableCell, PartialObjectMetadata } from './types.js';
 export { humanDuration, shortHumanDuration } from './duration.js';
@@ -123,6 +126,25 @@ const genericPrinter: KindPrinter = {
   cells: (obj, ctx) => [obj.metadata?.name ?? '', since(obj.metadata?.creationTimestamp, ctx.now)],
 };
 
+const customPrinters = new WeakMap<CustomResource, Map<string, KindPrinter>>();
+
+/** a custom resource's printer at the version its objects are in (its additionalPrinterColumns) */
+function customPrinterFor(
+  resource: Pick<ResourceInfo, 'group' | 'kind'> & { resource?: string },
+  objects: readonly KubeObject[],
+): KindPrinter | undefined {
+  if (!resource.resource) return undefined;
+  const cr = servedCustomResources.find(resource.group, resource.resource);
+  if (!cr || cr.ri.kind !== resource.kind) return undefined;
+  const apiVersion = objects[0]?.apiVersion;
+  const version = apiVersion ? apiVersion.slice(apiVersion.indexOf('/') + 1) : cr.ri.versions[0];
+  let byVersion = customPrinters.get(cr);
+  if (!byVersion) customPrinters.set(cr, (byVersion = new Map<string, KindPrinter>()));
+  let printer = byVersion.get(version);
+  if (!printer) byVersion.set(version, (printer = customPrinter(cr, version)));
+  return printer;
+}
+
 export function printerFor(resource: Pick<ResourceInfo, 'group' | 'kind'>): KindPrinter {
   return PRINTERS.get(`${resource.group}/${resource.kind}`) ?? genericPrinter;
 }
@@ -132,7 +154,7 @@ export function toTable(
   objects: readonly KubeObject[],
   opts: TableOptions = {},
 ): Table {
-  const printer = printerFor(resource);
+  const printer = customPrinterFor(resource, objects) ?? printerFor(resource);
   const version = opts.version ?? 'v1';
   const ctx = { now: opts.now ?? Date.now() };
   const includeObject = opts.includeObject ?? 'Metadata';

@@ -13,7 +13,7 @@ export interface TableColumnDefinition {
   priority: number;
 }
 
-export type TableCell = string | number | boolean;
+export type TableCell = string | number | boolean | null;
 
 export interface TableRowCondition {
   type: 'Completed';

@@ -29,11 +29,15 @@ import { ensureLocalAPIServices } from './apiservices.js';
 import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
-import { GenericStore, type Target } from './store.js';
+import { GenericStore, unsupportedCustomPatch, type Target } from './store.js';
 import { SUBRESOURCES, type SubresourceHandler } from './subresources/index.js';
 import { tokenRequest } from './subresources/token.js';
 import type { TokenIssuer } from '../auth/serviceaccount/issuer.js';
 import { COMPONENT_STATUS_WARNING, componentStatuses, WatcherCensus } from './component-statuses.js';
+import { CrdController } from '../customresources/controller.js';
+import { servedCustomResources } from '../customresources/served.js';
+import { installOpenApi } from '../customresources/openapi.js';
+import type { Logger } from '../../util/logger.js';
 
 export interface RegistryOptions {
   storage: Storage;
@@ -56,6 +60,8 @@ export interface RegistryOptions {
   authorizer?: () => Authorizer;
   /** the ServiceAccount token issuer behind serviceaccounts/token (absent: that subresource is refused) */
   tokenIssuer?: () => TokenIssuer | undefined;
+  /** where the CRD controller logs */
+  log?: Logger;
 }
 
 export class Registry implements ApiHandler {
@@ -67,6 +73,8 @@ export class Registry implements ApiHandler {
   /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
   private readonly census = new WatcherCensus();
   private readonly subresources: Readonly<Record<string, SubresourceHandler>>;
+  /** serves the established CustomResourceDefinitions' resources (../customresources) */
+  private readonly crds: CrdController;
 
   constructor(opts: RegistryOptions) {
     this.storage = opts.storage;
@@ -98,6 +106,20 @@ export class Registry implements ApiHandler {
       ),
       offload: opts.offload ?? new Offload({ workerUrl: null }),
     });
+    servedCustomResources.install();
+    installOpenApi(servedCustomResources);
+    this.crds = new CrdController({
+      storage: this.storage,
+      api: this,
+      served: servedCustomResources,
+      clock: this.clock,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  }
+
+  /** stop the CRD controller (the apiserver's close) */
+  stop(): void {
+    this.crds.stop();
   }
 
   /** Rebuild allocations from stored Services and create what every cluster has. */
@@ -106,6 +128,7 @@ export class Registry implements ApiHandler {
     for (const s of services.items)
       markService(this.alloc, s.object['spec'] as Parameters<typeof markService>[1]);
     await this.bootstrap();
+    await this.crds.start();
   }
 
   private async bootstrap(): Promise<void> {
@@ -235,6 +258,7 @@ export class Registry implements ApiHandler {
   }
 
   private dispatch(req: ApiRequest, t: Target): Promise<ApiResult> {
+    if (t.custom && req.verb === 'patch' && req.patchType === 'strategic') throw unsupportedCustomPatch();
     const sub = req.subresource;
     if (sub) {
       const allowed = t.ri.subresources.find((s) => s.name === sub);

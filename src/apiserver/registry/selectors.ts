@@ -69,12 +69,12 @@ export interface FieldSelector {
  * pkg/apis/core/v1, batch/v1, certificates/v1, events/v1 conversion.go) and its words for any other label.
  * Kinds without one get runtime.DefaultMetaV1FieldSelectorConversion: metadata.name and metadata.namespace.
  */
-interface FieldLabels {
+export interface FieldLabels {
   fields: string[];
   reject(label: string): string;
 }
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
-const notSupported = (label: string): string => `field label not supported: ${label}`;
+export const notSupported = (label: string): string => `field label not supported: ${label}`;
 const DEFAULT_FIELD_LABELS: FieldLabels = {
   fields: COMMON_FIELDS,
   reject: (label) =>
@@ -210,7 +210,11 @@ const FIELD_ALIASES: Record<string, Record<string, string>> = { pods: { 'spec.ho
  * fields.ParseSelector, then the field label conversion the list handler applies: terms sorted, empty ones
  * skipped, field names and values taken literally (no trimming), values unescaped; a 400 in upstream's words.
  */
-export function parseFieldSelector(input: string | undefined, resource: string): FieldSelector {
+export function parseFieldSelector(
+  input: string | undefined,
+  resource: string,
+  custom?: FieldLabels,
+): FieldSelector {
   const reqs: FieldRequirement[] = [];
   const terms = splitFieldTerms(input ?? '').sort();
   const parsed: { lhs: string; op: '!=' | '==' | '='; value: string }[] = [];
@@ -220,7 +224,7 @@ export function parseFieldSelector(input: string | undefined, resource: string):
     if (!t) throw errors.badRequest(`invalid selector: '${input ?? ''}'; can't understand '${part}'`);
     parsed.push({ lhs: t.lhs, op: t.op, value: unescapeFieldValue(t.rhs) });
   }
-  const labels = FIELD_LABELS[resource] ?? DEFAULT_FIELD_LABELS;
+  const labels = custom ?? FIELD_LABELS[resource] ?? DEFAULT_FIELD_LABELS;
   for (const t of parsed) {
     const field = FIELD_ALIASES[resource]?.[t.lhs] ?? t.lhs;
     if (!labels.fields.includes(field)) throw errors.badRequest(labels.reject(t.lhs));

@@ -33,6 +33,8 @@ import {
 } from './selectors.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { strategyFor, type Strategy, type StrategyContext, type UpdatePart } from './strategies.js';
+import type { CustomResource } from '../customresources/definition.js';
+import { servedCustomResources, type ServedCustomResources } from '../customresources/served.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
 
 export interface StoreOptions {
@@ -42,6 +44,8 @@ export interface StoreOptions {
   admission: AdmissionChain;
   /** where the field manager's walks over large objects run */
   offload: Offload;
+  /** the custom resources served (default: the process's) */
+  custom?: ServedCustomResources;
 }
 
 /** What a request resolved to. */
@@ -52,6 +56,9 @@ export interface Target {
   storeApiVersion: string;
   apiVersion: string;
   strategy: Strategy;
+  /** a custom resource: its CRD's rules, and the version the request speaks */
+  custom?: CustomResource;
+  version?: string;
 }
 
 /** which part of an object a write changes: the main resource, the status subresource, a namespace's finalize */
@@ -97,8 +104,10 @@ export class GenericStore {
   private readonly ctx: StrategyContext;
   /** resolved targets by group/resource/version: the same for every request (the checks are not) */
   private readonly targets = new Map<string, Target>();
+  private readonly custom: ServedCustomResources;
 
   constructor(opts: StoreOptions) {
+    this.custom = opts.custom ?? servedCustomResources;
     this.storage = opts.storage;
     this.clock = opts.clock;
     this.admission = opts.admission;
@@ -119,6 +128,8 @@ export class GenericStore {
     if (ri.namespaced && !req.namespace && req.verb !== 'list' && req.verb !== 'watch') {
       throw notFound();
     }
+    const cr = this.custom.find(ri.group, ri.resource);
+    if (cr?.ri === ri) return this.customTarget(cr, req.version);
     const key = `${ri.group}/${ri.resource}/${req.version}`;
     let t = this.targets.get(key);
     if (!t) {
@@ -133,6 +144,19 @@ export class GenericStore {
       this.targets.set(key, t);
     }
     return t;
+  }
+
+  /** a custom resource's target: not cached, its CRD may change under it */
+  private customTarget(cr: CustomResource, version: string): Target {
+    return {
+      ri: cr.ri,
+      storeRi: cr.storeRi,
+      storeApiVersion: groupVersion(cr.ri.group, cr.storageVersion),
+      apiVersion: groupVersion(cr.ri.group, version),
+      strategy: cr.strategy(version),
+      custom: cr,
+      version,
+    };
   }
 
   ref(t: Target, name?: string): { group: string; resource: string; kind: string; name?: string } {
@@ -168,6 +192,7 @@ export class GenericStore {
 
   /** the object as the client asked to see it */
   out(t: Target, obj: KubeObject): KubeObject {
+    if (t.custom) return t.custom.out(obj, t.version!);
     if (t.apiVersion === t.storeApiVersion) return obj;
     return convertObject(obj, t.apiVersion);
   }
@@ -184,7 +209,11 @@ export class GenericStore {
   selectors(req: ApiRequest, t: Target): { labels: LabelSelector; fields: FieldSelector } {
     return {
       labels: parseLabelSelector(req.options.labelSelector),
-      fields: parseFieldSelector(req.options.fieldSelector, t.storeRi.resource),
+      fields: parseFieldSelector(
+        req.options.fieldSelector,
+        t.storeRi.resource,
+        t.custom?.fieldLabels(t.version!),
+      ),
     };
   }
 
@@ -266,6 +295,20 @@ export class GenericStore {
         `the API version in the data (${shown}) does not match the expected API version (${t.apiVersion})`,
       );
     }
+    if (t.custom) {
+      const { metadata, ...rest } = body;
+      // the body is the client's (or a patch's result sharing the stored object): decode a copy
+      return t.custom.decode(
+        {
+          ...deepCopy(rest),
+          apiVersion: t.apiVersion,
+          kind: t.ri.kind,
+          ...(metadata !== undefined ? { metadata: deepCopy(metadata) } : {}),
+        },
+        t.version!,
+        req.options.fieldValidation ?? 'Warn',
+      );
+    }
     const gvk = { group: t.ri.group, version: req.version, kind: t.ri.kind };
     const { object, warnings } = decodeObject(
       gvk,
@@ -281,6 +324,11 @@ export class GenericStore {
   }
 
   validate(t: Target, obj: KubeObject, old?: KubeObject, subresource?: string): void {
+    if (t.custom) {
+      const errs = t.custom.validate(obj, old, t.version!, subresource);
+      if (errs.length) this.invalid(t, obj.metadata?.name, errs);
+      return;
+    }
     const gvk = { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind };
     const errs = validateObject(gvk, obj, {
       ...(old ? { old } : {}),
@@ -410,6 +458,14 @@ export class GenericStore {
   // ---------------------------------------------------------------- create
 
   async create(req: ApiRequest, t: Target): Promise<ApiResult> {
+    if (t.custom?.terminating) {
+      // upstream's crdHandler: no new objects while the CRD's objects are being deleted
+      throw new ApiError(
+        'MethodNotAllowed',
+        'create not allowed while custom resource definition is terminating',
+        { group: t.ri.group, kind: t.ri.resource },
+      );
+    }
     const decoded = this.decodeBody(req, t, req.body);
     const warnings = [...decoded.warnings];
     const large = hasMoreNodesThan(decoded.obj, OFFLOAD_NODES);
@@ -608,6 +664,7 @@ export class GenericStore {
         force: req.options.force ?? false,
         gvk,
         now: rfc3339(this.clock.now()),
+        ...(t.custom ? { schema: t.custom.schema(req.version) } : {}),
       });
     }
     if (!current) throw errors.notFound(this.ref(t, req.name));
@@ -638,6 +695,7 @@ export class GenericStore {
       gvk: { group: t.storeRi.group, version: t.storeRi.versions[0], kind: t.storeRi.kind },
       now: rfc3339(this.clock.now()),
       ...(part === 'main' ? {} : { subresource: part }),
+      ...(t.custom ? { schema: t.custom.schema(t.custom.storageVersion) } : {}),
     });
   }
 
@@ -690,7 +748,9 @@ export class GenericStore {
     t.strategy.prepareForUpdate?.(next, old, part);
     if (part === 'main') {
       // after the strategy, as upstream's PrepareForUpdate: a spec the strategy reverted (a dropped field) is no change
-      if (t.strategy.tracksGeneration) {
+      if (t.strategy.generationChanged) {
+        m.generation = (om.generation ?? 1) + (t.strategy.generationChanged(next, old, part) ? 1 : 0);
+      } else if (t.strategy.tracksGeneration) {
         const specChanged = !deepEqual(next['spec'], old['spec']);
         m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
       } else if (om.generation !== undefined) {
@@ -808,6 +868,17 @@ export class GenericStore {
       },
     };
   }
+}
+
+/**
+ * upstream's crdHandler serves no strategic merge patch (custom resources have no patch strategies): a 415 that
+ * lists what it takes, as negotiation.NewUnsupportedMediaTypeError words it
+ */
+export function unsupportedCustomPatch(): ApiError {
+  return new ApiError(
+    'UnsupportedMediaType',
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+  );
 }
 
 /** the object without metadata.resourceVersion: to see whether a write changes anything */

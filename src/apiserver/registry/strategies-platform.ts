@@ -88,32 +88,36 @@ function storageVersion(obj: KubeObject): string | undefined {
 }
 
 /**
- * A new CRD: status reset, the storage version recorded, and the conditions upstream's naming and establishing
- * controllers set a moment later for names that do not conflict (kubemu does not serve custom resources yet).
+ * A new CRD: status reset and the storage version recorded (upstream's strategy PrepareForCreate); the names and
+ * Established conditions come from the CRD controller (src/apiserver/customresources/controller.ts) a moment later.
  */
 function prepareCrdCreate(obj: KubeObject): void {
   const stored = storageVersion(obj);
-  const now = nowRfc3339();
-  obj['status'] = {
-    acceptedNames: deepCopy((obj['spec'] as CrdSpec | undefined)?.names ?? {}),
-    conditions: [
-      {
-        type: 'NamesAccepted',
-        status: 'True',
-        lastTransitionTime: now,
-        reason: 'NoConflicts',
-        message: 'no conflicts found',
-      },
-      {
-        type: 'Established',
-        status: 'True',
-        lastTransitionTime: now,
-        reason: 'InitialNamesAccepted',
-        message: 'the initial names have been accepted',
-      },
-    ],
-    storedVersions: stored ? [stored] : [],
-  };
+  obj['status'] = { acceptedNames: { plural: '', kind: '' }, storedVersions: stored ? [stored] : [] };
+}
+
+/**
+ * upstream's CRD REST Delete: the first delete marks the CRD, adds the `customresourcecleanup.apiextensions.k8s.io`
+ * finalizer and the Terminating condition; the CRD controller deletes the objects, then the finalizer.
+ */
+const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+function crdPendingFinalization(obj: KubeObject): boolean {
+  return !obj.metadata?.deletionTimestamp;
+}
+function prepareCrdDelete(next: KubeObject): void {
+  const m = (next.metadata ??= {});
+  if (!(m.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER))
+    m.finalizers = [...(m.finalizers ?? []), CRD_CLEANUP_FINALIZER];
+  const status = (next['status'] ??= {}) as { conditions?: Record<string, unknown>[] };
+  const conditions = (status.conditions ?? []).filter((c) => c['type'] !== 'Terminating');
+  conditions.push({
+    type: 'Terminating',
+    status: 'True',
+    lastTransitionTime: nowRfc3339(),
+    reason: 'InstanceDeletionPending',
+    message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+  });
+  status.conditions = conditions;
 }
 
 function prepareCrdUpdate(next: KubeObject, _old: KubeObject, part: UpdatePart): void {
@@ -159,6 +163,8 @@ export const PLATFORM_STRATEGIES: StrategyTable = {
     tracksGeneration: true,
     prepareForCreate: prepareCrdCreate,
     prepareForUpdate: prepareCrdUpdate,
+    pendingFinalization: crdPendingFinalization,
+    prepareForDelete: prepareCrdDelete,
   },
   'flowcontrol.apiserver.k8s.io/flowschemas': {
     statusSubresource: true,

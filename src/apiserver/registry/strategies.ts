@@ -56,6 +56,11 @@ export interface Strategy {
   beginUpdate?(next: KubeObject, old: KubeObject, ctx: StrategyContext): Allocation;
   /** release what the object held once it left storage (upstream's AfterDelete) */
   afterDelete?(obj: KubeObject, ctx: StrategyContext): void;
+  /**
+   * whether an update moves metadata.generation (custom resources: any change but metadata and status); absent:
+   * `tracksGeneration` compares spec
+   */
+  generationChanged?(next: KubeObject, old: KubeObject, part: UpdatePart): boolean;
   /** graceful deletion: the seconds a delete waits (upstream's CheckGracefulDelete); absent: deleted at once */
   gracePeriodSeconds?(old: KubeObject, opts: RequestOptions): number;
   /** refuse a delete by throwing (upstream REST storages that wrap Delete, e.g. PriorityClass's system classes) */

@@ -78,6 +78,8 @@ export class NamespaceController {
   private readonly workers: number;
   private readonly recheckMs: number;
   private readonly resources: readonly ResourceInfo[];
+  /** whether to empty the served custom resources too (the default resources: upstream discovers them) */
+  private readonly customResources: boolean;
   private readonly informers: SharedInformerFactory;
   private readonly informer: Informer<Namespace>;
   private readonly ownsInformers: boolean;
@@ -92,6 +94,7 @@ export class NamespaceController {
     this.workers = opts.workers ?? 2;
     this.recheckMs = opts.recheckMs ?? 1_000;
     this.resources = opts.resources ?? defaultResources();
+    this.customResources = !opts.resources;
     this.queue = new WorkQueue<string>({ name: 'namespace', clock: this.clock, logger: this.log });
     this.ownsInformers = !opts.informers;
     this.informers =
@@ -147,8 +150,20 @@ export class NamespaceController {
   /** deletecollection of every resource, then count what is left (pods in their grace period, finalizers) */
   private async deleteAllContent(namespace: string): Promise<Remaining> {
     const out: Remaining = { counts: new Map(), finalizers: new Map(), failures: [] };
-    for (const ri of this.resources) {
-      const rc = this.client.resource<ObjectWithMeta>(ri.group, ri.versions[0], ri.resource);
+    let custom: ResourceInfo[] = [];
+    if (this.customResources) {
+      try {
+        custom = await this.namespacedCustomResources();
+      } catch (err) {
+        // upstream's NamespaceDeletionDiscoveryFailure: the built-in resources are still emptied
+        out.failures.push(
+          `customresourcedefinitions.apiextensions.k8s.io: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    const resources = [...this.resources, ...custom];
+    for (const ri of resources) {
+      const rc = this.client.resource<ObjectWithMeta>(ri.group, ri.versions[0], ri.resource, ri.namespaced);
       try {
         await this.deleteCollection(rc, ri, namespace);
         const left = (await rc.list({ namespace })).items;
@@ -162,6 +177,43 @@ export class NamespaceController {
       }
     }
     return out;
+  }
+
+  /** the established namespaced CRDs' resources, as discovery lists them to upstream's controller */
+  private async namespacedCustomResources(): Promise<ResourceInfo[]> {
+    interface Crd {
+      spec: {
+        group: string;
+        scope: string;
+        names: { plural: string; kind: string };
+        versions: { name: string; served: boolean }[];
+      };
+      status?: { conditions?: { type: string; status: string }[] };
+    }
+    const crds = (
+      await this.client
+        .resource<ObjectWithMeta & Crd>('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')
+        .list()
+    ).items;
+    return crds
+      .filter(
+        (crd) =>
+          crd.spec.scope === 'Namespaced' &&
+          crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') &&
+          crd.spec.versions.some((v) => v.served),
+      )
+      .map((crd) => ({
+        group: crd.spec.group,
+        versions: [crd.spec.versions.find((v) => v.served)!.name],
+        kind: crd.spec.names.kind,
+        resource: crd.spec.names.plural,
+        singular: '',
+        shortNames: [],
+        namespaced: true,
+        categories: [],
+        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+        subresources: [],
+      }));
   }
 
   private async deleteCollection(

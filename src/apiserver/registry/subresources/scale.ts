@@ -6,8 +6,33 @@ import { applyJsonPatch, applyMergePatch } from '../../../api/patch/index.js';
 import { deepCopy, deepEqual, isObject } from '../../../util/objects.js';
 import { fromLabelSelector, selectorString } from '../selectors.js';
 import { meta, patchPinnedResourceVersion, withoutRV, type GenericStore, type Target } from '../store.js';
+import { getPath, setPath, type ScaleSpec } from '../../customresources/definition.js';
 
-export function scaleOf(obj: KubeObject): KubeObject {
+/** a custom resource's Scale: replicas and selector where its CRD's scale subresource says (upstream's scaleFromCustomResource) */
+function customScaleOf(obj: KubeObject, spec: ScaleSpec): KubeObject {
+  const m = obj.metadata ?? {};
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const selector = spec.labelSelectorPath ? getPath(obj, spec.labelSelectorPath) : undefined;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
+    spec: { replicas: num(getPath(obj, spec.specReplicasPath)) },
+    status: {
+      replicas: num(getPath(obj, spec.statusReplicasPath)),
+      ...(typeof selector === 'string' ? { selector } : {}),
+    },
+  };
+}
+
+export function scaleOfKind(obj: KubeObject, custom?: ScaleSpec): KubeObject {
+  if (custom) return customScaleOf(obj, custom);
   const spec = obj['spec'] as
     { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] } | undefined;
   const status = obj['status'] as { replicas?: number } | undefined;
@@ -48,12 +73,22 @@ function patchedScale(req: ApiRequest, scale: KubeObject): unknown {
   }
 }
 
+export function scaleOf(obj: KubeObject): KubeObject {
+  return scaleOfKind(obj);
+}
+
 export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<ApiResult> {
   const name = req.name!;
   const key = store.key(t, req.namespace, name);
+  const custom = t.custom?.scaleSpec(t.version!);
+  const toScale = (obj: KubeObject): KubeObject => scaleOfKind(obj, custom);
+  const replicasOf = (obj: KubeObject): unknown =>
+    custom
+      ? getPath(obj, custom.specReplicasPath)
+      : (obj['spec'] as { replicas?: number } | undefined)?.replicas;
   return store.guaranteedUpdate(t, name, key, async (current) => {
     if (!current) throw errors.notFound(store.ref(t, name));
-    const scale = scaleOf(current.object);
+    const scale = toScale(current.object);
     if (req.verb === 'get') return { code: 200, body: scale };
     const body = req.verb === 'patch' ? patchedScale(req, scale) : req.body;
     if (!isObject(body)) throw errors.badRequest('the body of the request was not a Scale object');
@@ -74,24 +109,22 @@ export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<
     const pinned = req.verb === 'patch' ? patchPinnedResourceVersion(req.body) : b.metadata?.resourceVersion;
     if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(store.ref(t, name));
     const scaled = deepCopy(current.object);
-    (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
+    if (custom) setPath(scaled, custom.specReplicasPath, replicas ?? 0);
+    else (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
     // the scale subresource records its writer as upstream does (subresource: scale, f:spec.f:replicas)
     const next = await store.track(req, t, 'scale', current.object, scaled);
     const m = meta(next);
-    if (
-      t.strategy.tracksGeneration &&
-      replicas !== (current.object['spec'] as { replicas?: number }).replicas
-    ) {
+    if (t.strategy.tracksGeneration && replicas !== replicasOf(current.object)) {
       m.generation = (m.generation ?? 1) + 1;
     }
     delete m.resourceVersion;
     await store.validateAdmission({
-      ...store.attributes('UPDATE', req, t, { object: scaleOf(next), oldObject: scale }),
+      ...store.attributes('UPDATE', req, t, { object: toScale(next), oldObject: scale }),
       kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
     });
     if (deepEqual(withoutRV(next), withoutRV(current.object))) return { code: 200, body: scale };
-    if (req.options.dryRun) return { code: 200, body: scaleOf(next) };
+    if (req.options.dryRun) return { code: 200, body: toScale(next) };
     const stored = await store.writeUpdate(t, key, next, current, pinned);
-    return { code: 200, body: scaleOf(stored.object) };
+    return { code: 200, body: toScale(stored.object) };
   });
 }
