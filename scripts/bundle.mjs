@@ -27,10 +27,11 @@ const MARK = '// kubemu bundle: built by scripts/bundle.mjs from tsc output; sou
 /**
  * Stay imports of node_modules: pm2 (its daemon and the processes it starts are its own scripts), better-sqlite3
  * (native), dockerode (ssh2 and cpu-features: native), msgpackr-extract (msgpackr's optional native decoder, loaded
- * with require), @peculiar/x509 (CommonJS loaded with `await import()`: see the check below), etcd3 (loads its
- * .proto files from beside its own code at run time).
+ * with require), etcd3 (loads its .proto files from beside its own code at run time). @peculiar/x509 is bundled:
+ * src/util/x509-lib.ts imports it statically, and pki.ts loads that module with `await import()` (an `import()` of
+ * the CommonJS package itself could not be: see the check below).
  */
-const EXTERNAL = ['pm2', 'better-sqlite3', 'dockerode', 'msgpackr-extract', '@peculiar/x509', 'etcd3'];
+const EXTERNAL = ['pm2', 'better-sqlite3', 'dockerode', 'msgpackr-extract', 'etcd3'];
 
 /** CommonJS dependencies call require() for Node's built-ins; an ES module has none, so each output file makes one. */
 const REQUIRE_SHIM =

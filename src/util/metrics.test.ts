@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { get } from 'node:http';
 import {
   metricsText,
@@ -79,6 +79,39 @@ describe('apiserver request metrics', () => {
     // default process metrics are there too
     expect(body).toContain('process_cpu_user_seconds_total');
     expect(body).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('records requests made before the metrics exist a few seconds later, without a scrape, in order', async () => {
+    vi.resetModules();
+    vi.useFakeTimers();
+    try {
+      const fresh = await import('./metrics.js');
+      const labels = { verb: 'get', group: '', version: '', resource: '', scope: '' as const, code: 200 };
+      fresh.observeRequest(labels, 0.002);
+      fresh.observeRequest({ ...labels, code: 500 }, 7);
+      // held: the metrics (and prom-client) are not made by a request at boot
+      expect(fresh.metricsRegistry().getSingleMetric('apiserver_request_total')).toBeUndefined();
+      vi.advanceTimersByTime(5_000);
+      const total = await fresh.metricsRegistry().getSingleMetric('apiserver_request_total')!.get();
+      expect(total.values.map((v) => [v.labels['code'], v.value])).toEqual([
+        ['200', 1],
+        ['500', 1],
+      ]);
+      // the duration sum is read before anything scrapes: the held requests were recorded by the timer
+      const duration = await fresh
+        .metricsRegistry()
+        .getSingleMetric('apiserver_request_duration_seconds')!
+        .get();
+      expect(
+        duration.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value,
+      ).toBe(7.002);
+      // once made, a request is recorded at once
+      fresh.observeRequest(labels, 0.001);
+      const after = await fresh.metricsRegistry().getSingleMetric('apiserver_request_total')!.get();
+      expect(after.values.find((v) => v.labels['code'] === '200')?.value).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('maps kubemu verbs to upstream metric verbs', () => {

@@ -111,8 +111,39 @@ export interface RequestLabels {
   code: number;
 }
 
+/**
+ * Requests finished before the request metrics exist: loading prom-client (and its default metrics' GC observer) on
+ * the apiserver's first request put ~0.1 s of CPU in front of that request, the first /readyz `kubemu up` waits for,
+ * while the cluster boots. They are recorded, in order and exactly, a little later or at the first scrape.
+ */
+let pending: { labels: RequestLabels; seconds: number }[] | undefined;
+/** how long after the first request the metrics are made; past the boot of `kubemu up`'s cluster */
+const DEFER_MS = 5_000;
+/** a burst this large is recorded at once rather than held */
+const MAX_PENDING = 10_000;
+
+function recordPending(): void {
+  const held = pending ?? [];
+  pending = undefined;
+  for (const p of held) record(p.labels, p.seconds);
+}
+
 /** Records one finished API request in apiserver_request_total and apiserver_request_duration_seconds. */
 export function observeRequest(labels: RequestLabels, seconds: number): void {
+  if (!requestMetrics) {
+    if (!pending) {
+      pending = [];
+      // unref'd: a process about to exit need not wait for its metrics
+      setTimeout(recordPending, DEFER_MS).unref();
+    }
+    pending.push({ labels, seconds });
+    if (pending.length >= MAX_PENDING) recordPending();
+    return;
+  }
+  record(labels, seconds);
+}
+
+function record(labels: RequestLabels, seconds: number): void {
   const metrics = apiserverRequestMetrics();
   const common = {
     verb: metricsVerb(labels.verb, { apply: labels.apply ?? false }),
@@ -130,6 +161,7 @@ export function observeRequest(labels: RequestLabels, seconds: number): void {
 
 /** The text exposition of this process's registry. */
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  recordPending();
   const reg = metricsRegistry();
   return { contentType: reg.contentType, body: await reg.metrics() };
 }

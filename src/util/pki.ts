@@ -19,12 +19,12 @@ type X509 = typeof x509;
 let x509Loaded: Promise<X509> | undefined;
 /**
  * @peculiar/x509 (and its ASN.1 schema packages) cost ~100 ms of CPU to load: only a process that makes a certificate
- * loads it, on its first. Checking stored certificates needs only node:crypto, so the components never load it.
+ * loads it, on its first (one bundled chunk: x509-lib.ts). Checking stored certificates needs only node:crypto, so the
+ * components never load it.
  */
 function loadX509(): Promise<X509> {
   return (x509Loaded ??= (async () => {
-    await import('./reflect-metadata-shim.js');
-    const lib = await import('@peculiar/x509');
+    const { x509: lib } = await import('./x509-lib.js');
     lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
     return lib;
   })());
@@ -339,34 +339,55 @@ export async function ensureLeafCertificate(
 /**
  * The cluster CA, the apiserver's serving certificate and its kubelet client certificate in `dir`: made on first
  * start, reused later. A leaf is re-issued when its names change, the CA changed, or it nears expiry.
- * Everything is written 0600, the directory 0700.
+ * Everything is written 0600, the directory 0700. `withCa` (more certificates of the same CA, e.g. the kubelets')
+ * runs beside the leaves; it settles before this does.
  */
-export async function ensureClusterPki(dir: string, opts: { hosts: string[] }): Promise<ClusterPki> {
+export async function ensureClusterPki(
+  dir: string,
+  opts: { hosts: string[]; withCa?: (ca: CertificateAuthority) => Promise<unknown> },
+): Promise<ClusterPki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caFile = join(dir, PKI_FILES.caCert);
   const caKeyFile = join(dir, PKI_FILES.caKey);
   const certFile = join(dir, PKI_FILES.servingCert);
   const keyFile = join(dir, PKI_FILES.servingKey);
 
-  let ca = readCertificateAuthority(dir);
-  if (!ca) {
-    ca = await createCertificateAuthority();
-    writeFileAtomic(caKeyFile, ca.keyPem, 0o600);
-    writeFileAtomic(caFile, ca.certPem, 0o600);
-  }
-
-  const serving = await ensureLeafCertificate(
-    ca,
-    { certFile, keyFile },
-    { commonName: 'kube-apiserver', hosts: [...DEFAULT_SERVING_HOSTS, ...opts.hosts], usages: ['server'] },
-  );
-  const kubeletClient = await ensureLeafCertificate(
-    ca,
-    { certFile: join(dir, PKI_FILES.kubeletClientCert), keyFile: join(dir, PKI_FILES.kubeletClientKey) },
-    { commonName: KUBELET_CLIENT_CN, organization: [KUBELET_CLIENT_ORGANIZATION], usages: ['client'] },
-  );
-
-  const sa = await ensureServiceAccountKey(dir);
+  // the ServiceAccount key (RSA 2048, the slowest to make: 0.1–0.5 s of CPU) is generated on libuv's thread pool
+  // while this thread makes the CA and the leaves (ECDSA) and loads the library that writes them
+  const saMade = ensureServiceAccountKey(dir);
+  const certificates = (async () => {
+    let ca = readCertificateAuthority(dir);
+    if (!ca) {
+      ca = await createCertificateAuthority();
+      writeFileAtomic(caKeyFile, ca.keyPem, 0o600);
+      writeFileAtomic(caFile, ca.certPem, 0o600);
+    }
+    const caMade = ca;
+    const [serving, kubeletClient] = await Promise.all([
+      ensureLeafCertificate(
+        caMade,
+        { certFile, keyFile },
+        {
+          commonName: 'kube-apiserver',
+          hosts: [...DEFAULT_SERVING_HOSTS, ...opts.hosts],
+          usages: ['server'],
+        },
+      ),
+      ensureLeafCertificate(
+        caMade,
+        { certFile: join(dir, PKI_FILES.kubeletClientCert), keyFile: join(dir, PKI_FILES.kubeletClientKey) },
+        { commonName: KUBELET_CLIENT_CN, organization: [KUBELET_CLIENT_ORGANIZATION], usages: ['client'] },
+      ),
+      opts.withCa?.(caMade),
+    ]);
+    return { ca: caMade, serving, kubeletClient };
+  })();
+  // both settle before either's failure is thrown: nothing is left running (or unhandled) behind a failed start
+  const [saResult, certsResult] = await Promise.allSettled([saMade, certificates]);
+  if (certsResult.status === 'rejected') throw certsResult.reason;
+  if (saResult.status === 'rejected') throw saResult.reason;
+  const { ca, serving, kubeletClient } = certsResult.value;
+  const sa = saResult.value;
 
   return {
     caCertPem: ca.certPem,

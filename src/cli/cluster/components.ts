@@ -242,7 +242,7 @@ export function apiServerProcess(c: ClusterSettings): PlannedProcess {
  * the apiserver verifies it when it calls the kubelet (logs, metrics). Kept across starts while still valid.
  */
 export async function ensureKubeletCertificates(c: ClusterSettings, ca: CertificateAuthority): Promise<void> {
-  for (const node of c.nodes) await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
+  await Promise.all(c.nodes.map((node) => ensureKubeletServingCertificate(ca, kubeletCertDir(node), node)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import type { ManagedProcess } from './pm2.js';
 import type { Supervisor } from './supervisor.js';
 import { ComponentFailed, FailureWatch, waitUntil } from './up-wait.js';
@@ -38,6 +39,28 @@ describe('waitUntil and FailureWatch', () => {
     watch.stop();
     expect(polls).toBe(20);
     expect(sup.lists).toBeLessThan(5);
+  });
+
+  it('asks the list again at once when a listed process is gone, and at least every listMs', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+    const pid = child.pid!;
+    try {
+      const sup = fakeSupervisor([{ ...online('kubelet-node-1'), pid }]);
+      const watch = new FailureWatch(sup, undefined, 20, 60_000);
+      const never = (): Promise<boolean> => Promise.resolve(false);
+      const opts = { intervalMs: 10, failed: watch.failed, component: 'x', late: 'late' };
+      await expect(waitUntil(never, { ...opts, deadline: Date.now() + 200 })).rejects.toThrow('x late');
+      // alive: listed once, then only kill(pid, 0) until listMs
+      expect(sup.lists).toBe(1);
+      sup.set([{ ...online('kubelet-node-1'), pid: pid + 1_000_000, restarts: 1 }]);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const err = await waitUntil(never, { ...opts, deadline: Date.now() + 5_000 }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('kubelet-node-1 exited and was restarted 1 time(s)');
+      watch.stop();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('fails the wait with the component that died, watching only the named ones until watchAll', async () => {

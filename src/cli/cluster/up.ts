@@ -227,8 +227,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const pki = await ensureClusterPki(paths.pki, {
     // netns: the host's address, the bridge's (inside) and the `kubernetes` Service's ClusterIP
     hosts: [API_HOST, ...(addresses ? [addresses.hostApiIp, addresses.gateway, NETNS_KUBERNETES_IP] : [])],
+    withCa: (ca) => ensureKubeletCertificates(settings, ca),
   });
-  await ensureKubeletCertificates(settings, pki.ca);
   const { adminToken } = ensureTokenFile(stateDir);
   const supervisor = await supervisorReady;
   if (slot !== undefined) {
