@@ -27,11 +27,21 @@ const MARK = '// kubemu bundle: built by scripts/bundle.mjs from tsc output; sou
 /**
  * Stay imports of node_modules: pm2 (its daemon and the processes it starts are its own scripts), better-sqlite3
  * (native), dockerode (ssh2 and cpu-features: native), msgpackr-extract (msgpackr's optional native decoder, loaded
- * with require), etcd3 (loads its .proto files from beside its own code at run time). @peculiar/x509 is bundled:
+ * with require), etcd3 (loads its .proto files from beside its own code at run time), the @peculiar ASN.1 packages
+ * certificate-request.ts requires at its first CSR (CommonJS, loaded with require). @peculiar/x509 is bundled:
  * src/util/x509-lib.ts imports it statically, and pki.ts loads that module with `await import()` (an `import()` of
  * the CommonJS package itself could not be: see the check below).
  */
-const EXTERNAL = ['pm2', 'better-sqlite3', 'dockerode', 'msgpackr-extract', 'etcd3'];
+const EXTERNAL = [
+  'pm2',
+  'better-sqlite3',
+  'dockerode',
+  'msgpackr-extract',
+  'etcd3',
+  '@peculiar/asn1-csr',
+  '@peculiar/asn1-schema',
+  '@peculiar/asn1-x509',
+];
 
 /** CommonJS dependencies call require() for Node's built-ins; an ES module has none, so each output file makes one. */
 const REQUIRE_SHIM =

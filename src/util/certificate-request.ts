@@ -4,9 +4,32 @@
 // admission can parse a CertificateSigningRequest's spec.request on the request path); only Go's messages and the
 // choice of what to read are ours.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Extensions, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { createRequire } from 'node:module';
+import type { CertificationRequest } from '@peculiar/asn1-csr';
+import type { Extensions, SubjectAlternativeName } from '@peculiar/asn1-x509';
+
+interface Asn1 {
+  csr: typeof import('@peculiar/asn1-csr');
+  schema: typeof import('@peculiar/asn1-schema');
+  x509: typeof import('@peculiar/asn1-x509');
+}
+let asn1Loaded: Asn1 | undefined;
+
+/**
+ * The ASN.1 libraries (~20 ms of CPU to load) are required at the first request parsed, as prom-client is in
+ * metrics.ts, so an apiserver that never sees a CSR never pays for them at start (they stay out of the bundle).
+ */
+function asn1(): Asn1 {
+  if (!asn1Loaded) {
+    const req = createRequire(import.meta.url);
+    asn1Loaded = {
+      csr: req('@peculiar/asn1-csr') as Asn1['csr'],
+      schema: req('@peculiar/asn1-schema') as Asn1['schema'],
+      x509: req('@peculiar/asn1-x509') as Asn1['x509'],
+    };
+  }
+  return asn1Loaded;
+}
 
 const MALFORMED = 'x509: malformed certificate request';
 
@@ -63,8 +86,9 @@ function attributeText(value: { toString(): string }): string {
 }
 
 function decode(der: Buffer): CertificationRequest {
+  const { csr, schema } = asn1();
   try {
-    return AsnConvert.parse(der, CertificationRequest);
+    return schema.AsnConvert.parse(der, csr.CertificationRequest);
   } catch {
     throw new Error(MALFORMED);
   }
@@ -155,15 +179,15 @@ export function parseCertificateRequest(der: Buffer): CertificateRequest {
     for (const value of attr.values) {
       let extensions: Extensions;
       try {
-        extensions = AsnConvert.parse(value, Extensions);
+        extensions = asn1().schema.AsnConvert.parse(value, asn1().x509.Extensions);
       } catch {
         throw new Error(MALFORMED);
       }
       for (const ext of extensions) {
-        if (ext.extnID !== id_ce_subjectAltName) continue;
+        if (ext.extnID !== asn1().x509.id_ce_subjectAltName) continue;
         let names: SubjectAlternativeName;
         try {
-          names = AsnConvert.parse(ext.extnValue, SubjectAlternativeName);
+          names = asn1().schema.AsnConvert.parse(ext.extnValue, asn1().x509.SubjectAlternativeName);
         } catch {
           throw new Error(MALFORMED);
         }
