@@ -11,6 +11,7 @@ import {
   validateObjectMetaUpdate,
 } from './meta.js';
 import { isDNS1123Subdomain, isQualifiedName } from './names.js';
+import { validatePersistentVolumeSpec } from './core-storage.js';
 
 const FS_GROUP_POLICIES = ['File', 'None', 'ReadWriteOnceWithFSType'];
 const LIFECYCLE_MODES = ['Ephemeral', 'Persistent'];
@@ -165,6 +166,8 @@ function validateVolumeAttachmentSpec(va: VolumeAttachment): FieldError[] {
     );
   } else if (hasPV && source.persistentVolumeName === '') {
     errs.push(fe.required('spec.source.persistentVolumeName', 'must specify non empty persistentVolumeName'));
+  } else if (hasInline) {
+    errs.push(...validatePersistentVolumeSpec(source.inlineVolumeSpec, 'spec.source.inlineVolumeSpec', true));
   }
   // ValidateVolumeAttachmentV1: the volume's name is a PersistentVolume name
   if (hasPV && source.persistentVolumeName)
