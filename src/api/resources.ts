@@ -189,6 +189,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('node.k8s.io', ['v1'], 'RuntimeClass', 'runtimeclasses', { namespaced: false }),
   r('storage.k8s.io', ['v1'], 'CSIDriver', 'csidrivers', { namespaced: false }),
   r('storage.k8s.io', ['v1'], 'CSINode', 'csinodes', { namespaced: false }),
+  r('storage.k8s.io', ['v1'], 'CSIStorageCapacity', 'csistoragecapacities'),
   r('storage.k8s.io', ['v1'], 'VolumeAttachment', 'volumeattachments', {
     namespaced: false,
     subresources: [status()],

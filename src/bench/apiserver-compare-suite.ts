@@ -72,6 +72,13 @@ const FIGURES: Figure[] = [
     pick: (f) => f.listCpuMs,
   },
   {
+    name: 'list 10,000 Pods, REST/JSON body size',
+    unit: 'MB',
+    better: 'lower',
+    headline: false,
+    pick: (f) => f.listBytes / 1e6,
+  },
+  {
     name: 'list 10,000 Pods, REST/JSON p50',
     unit: 'ms',
     better: 'lower',
@@ -127,7 +134,7 @@ registerSuite('apiserver-compare', async (): Promise<BenchResult[]> => {
         const f = await measureApiServerInWorker(server);
         runs[side].push(f);
         process.stderr.write(
-          `  round ${round + 1}/${rounds} ${side}: ${Math.round(f.createsPerSec)} creates/s, list p99 ${percentile(f.restListMs, 99).toFixed(0)} / ${percentile(f.wsListMs, 99).toFixed(0)} ms, watch p99 ${percentile(f.watchMs, 99).toFixed(1)} ms; CPU ${f.createCpuMsPer1000.toFixed(0)} ms / 1,000 creates, ${f.listCpuMs.toFixed(0)} ms / list\n`,
+          `  round ${round + 1}/${rounds} ${side}: ${Math.round(f.createsPerSec)} creates/s, list p99 ${percentile(f.restListMs, 99).toFixed(0)} / ${percentile(f.wsListMs, 99).toFixed(0)} ms, watch p99 ${percentile(f.watchMs, 99).toFixed(1)} ms; CPU ${f.createCpuMsPer1000.toFixed(0)} ms / 1,000 creates, ${f.listCpuMs.toFixed(0)} ms / list of ${(f.listBytes / 1e6).toFixed(1)} MB\n`,
         );
       } finally {
         await server.stop();

@@ -47,6 +47,7 @@ const PV_SOURCES = [
   'cephfs',
   'iscsi',
   'fc',
+  'flexVolume',
   'azureFile',
   'vsphereVolume',
   'photonPersistentDisk',
@@ -123,6 +124,9 @@ function validateSource(kind: string, source: Record<string, unknown>, path: str
       else if (!str('path').startsWith('/'))
         errs.push(fe.invalid(`${path}.path`, str('path'), 'must be an absolute path'));
       break;
+    case 'flexVolume':
+      if (!str('driver')) errs.push(fe.required(`${path}.driver`));
+      break;
     case 'csi':
       if (!str('driver')) errs.push(fe.required(`${path}.driver`));
       if (!str('volumeHandle')) errs.push(fe.required(`${path}.volumeHandle`));
@@ -131,31 +135,70 @@ function validateSource(kind: string, source: Record<string, unknown>, path: str
   return errs;
 }
 
-function validatePersistentVolumeSpec(spec: PersistentVolumeSpec | undefined): FieldError[] {
-  if (!spec) return [fe.required('spec')];
-  const errs = validateAccessModes(spec.accessModes, 'spec.accessModes');
-  const capacity = (spec.capacity ?? {}) as Record<string, string | number>;
-  const keys = Object.keys(capacity);
-  if (keys.length === 0) errs.push(fe.required('spec.capacity'));
-  if (!('storage' in capacity) || keys.length > 1)
-    errs.push(fe.notSupported('spec.capacity', capacity, ['storage']));
-  for (const k of keys) errs.push(...positiveQuantity(capacity[k], `spec.capacity[${k}]`));
+/** upstream's message for what an inline volume (VolumeAttachment's spec.source.inlineVolumeSpec) may not have */
+const NOT_INLINE = 'may not be specified in the context of inline volumes';
+
+/**
+ * ValidatePersistentVolumeSpec at `path`; `inline` is upstream's validateInlinePersistentVolumeSpec (a
+ * VolumeAttachment's inlineVolumeSpec): no claimRef, capacity, node affinity or class, a csi source, Retain and
+ * Filesystem only.
+ */
+export function validatePersistentVolumeSpec(
+  spec: PersistentVolumeSpec | undefined,
+  path = 'spec',
+  inline = false,
+): FieldError[] {
+  if (!spec) return [fe.required(path)];
+  const errs: FieldError[] = [];
+  if (inline) {
+    if (spec.claimRef) errs.push(fe.forbidden(`${path}.claimRef`, NOT_INLINE));
+    if (Object.keys(spec.capacity ?? {}).length !== 0)
+      errs.push(fe.forbidden(`${path}.capacity`, NOT_INLINE));
+    if (!spec.csi)
+      errs.push(fe.required(`${path}.csi`, 'has to be specified in the context of inline volumes'));
+  }
+  errs.push(...validateAccessModes(spec.accessModes, `${path}.accessModes`));
+  if (!inline) {
+    const capacity = (spec.capacity ?? {}) as Record<string, string | number>;
+    const keys = Object.keys(capacity);
+    if (keys.length === 0) errs.push(fe.required(`${path}.capacity`));
+    if (!('storage' in capacity) || keys.length > 1)
+      errs.push(fe.notSupported(`${path}.capacity`, capacity, ['storage']));
+    for (const k of keys) errs.push(...positiveQuantity(capacity[k], `${path}.capacity[${k}]`));
+  }
   const policy = spec.persistentVolumeReclaimPolicy;
-  if (policy && !RECLAIM_POLICIES.includes(policy)) {
-    errs.push(fe.notSupported('spec.persistentVolumeReclaimPolicy', policy, RECLAIM_POLICIES));
+  if (policy && inline && policy !== 'Retain') {
+    errs.push(
+      fe.forbidden(
+        `${path}.persistentVolumeReclaimPolicy`,
+        'may only be Retain in the context of inline volumes',
+      ),
+    );
+  } else if (policy && !inline && !RECLAIM_POLICIES.includes(policy)) {
+    errs.push(fe.notSupported(`${path}.persistentVolumeReclaimPolicy`, policy, RECLAIM_POLICIES));
+  }
+  // validateVolumeNodeAffinity
+  if (spec.nodeAffinity && inline) errs.push(fe.forbidden(`${path}.nodeAffinity`, NOT_INLINE));
+  else if (spec.nodeAffinity) {
+    if (spec.nodeAffinity.required)
+      errs.push(...validateNodeSelector(spec.nodeAffinity.required, `${path}.nodeAffinity.required`));
+    else errs.push(fe.required(`${path}.nodeAffinity.required`, 'must specify required node constraints'));
   }
   let sources = 0;
   for (const kind of PV_SOURCES) {
     const source = (spec as Record<string, unknown>)[kind];
     if (source === undefined || source === null) continue;
-    if (sources > 0) {
-      errs.push(fe.forbidden(`spec.${kind}`, 'may not specify more than 1 volume type'));
+    // upstream counts a flexVolume without checking it is the only source
+    if (sources > 0 && kind !== 'flexVolume') {
+      errs.push(fe.forbidden(`${path}.${kind}`, 'may not specify more than 1 volume type'));
       continue;
     }
     sources++;
-    errs.push(...validateSource(kind, source as Record<string, unknown>, `spec.${kind}`));
+    errs.push(...validateSource(kind, source as Record<string, unknown>, `${path}.${kind}`));
+    if (kind === 'local' && (inline || !spec.nodeAffinity))
+      errs.push(fe.required(`${path}.nodeAffinity`, 'Local volume requires node affinity'));
   }
-  if (sources === 0) errs.push(fe.required('spec', 'must specify a volume type'));
+  if (sources === 0) errs.push(fe.required(path, 'must specify a volume type'));
   const hostPath = spec.hostPath?.path;
   if (
     hostPath !== undefined &&
@@ -164,19 +207,23 @@ function validatePersistentVolumeSpec(spec: PersistentVolumeSpec | undefined): F
     policy === 'Recycle'
   ) {
     errs.push(
-      fe.forbidden('spec.persistentVolumeReclaimPolicy', "may not be 'recycle' for a hostPath mount of '/'"),
+      fe.forbidden(
+        `${path}.persistentVolumeReclaimPolicy`,
+        "may not be 'recycle' for a hostPath mount of '/'",
+      ),
     );
   }
-  if (spec.local && !spec.nodeAffinity)
-    errs.push(fe.required('spec.nodeAffinity', 'Local volume requires node affinity'));
-  // validateVolumeNodeAffinity
-  if (spec.nodeAffinity) {
-    if (spec.nodeAffinity.required)
-      errs.push(...validateNodeSelector(spec.nodeAffinity.required, 'spec.nodeAffinity.required'));
-    else errs.push(fe.required('spec.nodeAffinity.required', 'must specify required node constraints'));
-  }
-  errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
-  errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
+  if (spec.storageClassName && inline) errs.push(fe.forbidden(`${path}.storageClassName`, NOT_INLINE));
+  else errs.push(...validateClassName(spec.storageClassName, `${path}.storageClassName`));
+  if (spec.volumeMode !== undefined && inline) {
+    if (spec.volumeMode !== 'Filesystem')
+      errs.push(
+        fe.forbidden(
+          `${path}.volumeMode`,
+          'may not specify volumeMode other than Filesystem in the context of inline volumes',
+        ),
+      );
+  } else errs.push(...validateVolumeMode(spec.volumeMode, `${path}.volumeMode`));
   return errs;
 }
 

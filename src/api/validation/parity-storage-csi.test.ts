@@ -245,3 +245,90 @@ describe('ReplicationController (ValidatePodTemplateSpecForRC)', () => {
     ]);
   });
 });
+
+// ValidatePersistentVolumeSpec with validateInlinePersistentVolumeSpec (core validation.go), which
+// validateVolumeAttachmentSource runs on spec.source.inlineVolumeSpec; inlineSpec as in TestVolumeAttachmentValidation
+describe('VolumeAttachment spec.source.inlineVolumeSpec (ValidatePersistentVolumeSpec, inline)', () => {
+  const inlineSpec = {
+    accessModes: ['ReadWriteOnce'],
+    csi: { driver: 'com.test.foo', volumeHandle: 'foobar' },
+  };
+  const p = 'spec.source.inlineVolumeSpec';
+
+  it('accepts upstream success cases (inline, inline with status) and an inline spec update that keeps it', () => {
+    expect(createErrors(attachment({ inlineVolumeSpec: inlineSpec }))).toEqual([]);
+    const before = attachment({ inlineVolumeSpec: inlineSpec });
+    expect(
+      statusErrors(before, (va: any) => (va.status = { attached: true, attachmentMetadata: { foo: 'bar' } })),
+    ).toEqual([]);
+    expect(updateErrors(before, (va: any) => (va.metadata.labels = { a: 'b' }))).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      'inline without a CSI source (setWithInlineWithoutPVSource, without the PV name)',
+      {
+        capacity: { storage: '10G' },
+        accessModes: ['ReadWriteOnce'],
+        flexVolume: { driver: 'kubernetes.io/blue', fsType: 'ext4' },
+        storageClassName: 'test-storage-class',
+      },
+      [
+        `${p}.capacity: Forbidden: may not be specified in the context of inline volumes`,
+        `${p}.csi: Required value: has to be specified in the context of inline volumes`,
+        `${p}.storageClassName: Forbidden: may not be specified in the context of inline volumes`,
+      ],
+    ],
+    [
+      'claimRef',
+      { ...inlineSpec, claimRef: { namespace: 'ns', name: 'claim' } },
+      [`${p}.claimRef: Forbidden: may not be specified in the context of inline volumes`],
+    ],
+    ['no access modes', { csi: inlineSpec.csi }, [`${p}.accessModes: Required value`]],
+    [
+      'reclaim policy other than Retain',
+      { ...inlineSpec, persistentVolumeReclaimPolicy: 'Delete' },
+      [`${p}.persistentVolumeReclaimPolicy: Forbidden: may only be Retain in the context of inline volumes`],
+    ],
+    ['reclaim policy Retain', { ...inlineSpec, persistentVolumeReclaimPolicy: 'Retain' }, []],
+    [
+      'node affinity',
+      {
+        ...inlineSpec,
+        nodeAffinity: {
+          required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'k', operator: 'Exists' }] }] },
+        },
+      },
+      [`${p}.nodeAffinity: Forbidden: may not be specified in the context of inline volumes`],
+    ],
+    [
+      'volumeMode Block',
+      { ...inlineSpec, volumeMode: 'Block' },
+      [
+        `${p}.volumeMode: Forbidden: may not specify volumeMode other than Filesystem in the context of inline volumes`,
+      ],
+    ],
+    ['volumeMode Filesystem', { ...inlineSpec, volumeMode: 'Filesystem' }, []],
+    [
+      'the CSI source validated (validateCSIPersistentVolumeSource)',
+      { accessModes: ['ReadWriteOnce'], csi: { driver: 'com.test.foo' } },
+      [`${p}.csi.volumeHandle: Required value`],
+    ],
+  ])('%s', (_name, inlineVolumeSpec, expected) => {
+    expect(createErrors(attachment({ inlineVolumeSpec }))).toEqual(expected);
+  });
+});
+
+describe('PersistentVolume flexVolume source (ValidatePersistentVolumeSpec, validateFlexPersistentVolumeSource)', () => {
+  const pv = (flexVolume: Record<string, unknown>): any => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'flex' },
+    spec: { capacity: { storage: '10G' }, accessModes: ['ReadWriteOnce'], flexVolume },
+  });
+
+  it('is a volume type, and needs its driver', () => {
+    expect(createErrors(pv({ driver: 'kubernetes.io/blue', fsType: 'ext4' }))).toEqual([]);
+    expect(createErrors(pv({ fsType: 'ext4' }))).toEqual(['spec.flexVolume.driver: Required value']);
+  });
+});

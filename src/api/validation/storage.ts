@@ -1,5 +1,11 @@
-// CSIDriver, CSINode and VolumeAttachment validation (upstream pkg/apis/storage/validation/validation.go, 1.33).
-import type { CSIDriver, CSINode, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
+// CSIDriver, CSINode, VolumeAttachment and CSIStorageCapacity validation (upstream pkg/apis/storage/validation/validation.go, 1.33).
+import type {
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
+  VolumeAttachment,
+} from 'kubernetes-types/storage/v1.js';
+import { parseQuantity } from '../schema/quantity.js';
 import { fe, type FieldError } from '../errors.js';
 import {
   deepEqual,
@@ -8,9 +14,11 @@ import {
   nonNegative,
   type NameValidator,
   validateObjectMeta,
+  validateLabelSelector,
   validateObjectMetaUpdate,
 } from './meta.js';
 import { isDNS1123Subdomain, isQualifiedName } from './names.js';
+import { validatePersistentVolumeSpec } from './core-storage.js';
 
 const FS_GROUP_POLICIES = ['File', 'None', 'ReadWriteOnceWithFSType'];
 const LIFECYCLE_MODES = ['Ephemeral', 'Persistent'];
@@ -165,6 +173,8 @@ function validateVolumeAttachmentSpec(va: VolumeAttachment): FieldError[] {
     );
   } else if (hasPV && source.persistentVolumeName === '') {
     errs.push(fe.required('spec.source.persistentVolumeName', 'must specify non empty persistentVolumeName'));
+  } else if (hasInline) {
+    errs.push(...validatePersistentVolumeSpec(source.inlineVolumeSpec, 'spec.source.inlineVolumeSpec', true));
   }
   // ValidateVolumeAttachmentV1: the volume's name is a PersistentVolume name
   if (hasPV && source.persistentVolumeName)
@@ -214,5 +224,44 @@ export function validateVolumeAttachmentUpdate(va: VolumeAttachment, old: Volume
     ...validateVolumeAttachmentStatus(va),
   ];
   if (!deepEqual(va.spec, old.spec)) errs.push(fe.invalid('spec', va.spec, 'field is immutable'));
+  return errs;
+}
+
+/**
+ * ValidateCSIStorageCapacity: a namespaced object named as a DNS subdomain, nodeTopology a label selector, the
+ * class name a DNS subdomain (ValidateClassName, so an empty one is refused), capacity not negative.
+ */
+export function validateCSIStorageCapacity(c: CSIStorageCapacity): FieldError[] {
+  return [...validateObjectMeta(c.metadata, true, nameIsDNSSubdomain), ...validateCapacityFields(c)];
+}
+
+function validateCapacityFields(c: CSIStorageCapacity): FieldError[] {
+  const errs = validateLabelSelector(c.nodeTopology, 'nodeTopology');
+  for (const m of isDNS1123Subdomain(c.storageClassName ?? ''))
+    errs.push(fe.invalid('storageClassName', c.storageClassName ?? '', m));
+  if (c.capacity !== undefined) {
+    // ValidateNonnegativeQuantity
+    const q = parseQuantity(String(c.capacity));
+    if (q && q.num < 0n) errs.push(fe.invalid('capacity', c.capacity, 'must be greater than or equal to 0'));
+  }
+  return errs;
+}
+
+/**
+ * The strategy's ValidateUpdate: the create rules, then ValidateCSIStorageCapacityUpdate (nodeTopology and
+ * storageClassName, the inputs of CSI GetCapacity, are immutable).
+ */
+export function validateCSIStorageCapacityUpdate(
+  c: CSIStorageCapacity,
+  old: CSIStorageCapacity,
+): FieldError[] {
+  const errs = [
+    ...validateObjectMetaUpdate(c.metadata, old.metadata, true, nameIsDNSSubdomain),
+    ...validateCapacityFields(c),
+  ];
+  if (!deepEqual(c.nodeTopology, old.nodeTopology))
+    errs.push(fe.invalid('nodeTopology', c.nodeTopology, 'field is immutable'));
+  if (c.storageClassName !== old.storageClassName)
+    errs.push(fe.invalid('storageClassName', c.storageClassName, 'field is immutable'));
   return errs;
 }

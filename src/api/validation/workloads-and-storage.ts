@@ -9,7 +9,12 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import type { RuntimeClass } from 'kubernetes-types/node/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import type { CSIDriver, CSINode, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
+import type {
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
+  VolumeAttachment,
+} from 'kubernetes-types/storage/v1.js';
 import { kind, type KindValidator } from './kind.js';
 import {
   validateControllerRevision,
@@ -53,6 +58,8 @@ import {
 import {
   validateCSIDriver,
   validateCSIDriverUpdate,
+  validateCSIStorageCapacity,
+  validateCSIStorageCapacityUpdate,
   validateCSINode,
   validateCSINodeUpdate,
   validateVolumeAttachment,
@@ -110,6 +117,10 @@ export const WORKLOAD_AND_STORAGE_VALIDATORS: [string, KindValidator][] = [
   ['node.k8s.io/v1/RuntimeClass', kind<RuntimeClass>(validateRuntimeClass, validateRuntimeClassUpdate)],
   ['storage.k8s.io/v1/CSIDriver', kind<CSIDriver>(validateCSIDriver, validateCSIDriverUpdate)],
   ['storage.k8s.io/v1/CSINode', kind<CSINode>(validateCSINode, validateCSINodeUpdate)],
+  [
+    'storage.k8s.io/v1/CSIStorageCapacity',
+    kind<CSIStorageCapacity>(validateCSIStorageCapacity, validateCSIStorageCapacityUpdate),
+  ],
   [
     'storage.k8s.io/v1/VolumeAttachment',
     // the status strategy validates as the main one does (ValidateVolumeAttachmentUpdate)

@@ -35,6 +35,7 @@ import {
   componentStatusPrinter,
   csiDriverPrinter,
   csiNodePrinter,
+  csiStorageCapacityPrinter,
   persistentVolumeClaimPrinter,
   persistentVolumePrinter,
   podDisruptionBudgetPrinter,
@@ -109,6 +110,7 @@ const PRINTERS: ReadonlyMap<string, KindPrinter> = new Map([
   ['node.k8s.io/RuntimeClass', runtimeClassPrinter],
   ['storage.k8s.io/CSIDriver', csiDriverPrinter],
   ['storage.k8s.io/CSINode', csiNodePrinter],
+  ['storage.k8s.io/CSIStorageCapacity', csiStorageCapacityPrinter],
   ['storage.k8s.io/VolumeAttachment', volumeAttachmentPrinter],
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
   ...PLATFORM_PRINTERS,

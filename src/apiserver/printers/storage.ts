@@ -4,7 +4,12 @@ import type { ComponentStatus, PersistentVolume, PersistentVolumeClaim } from 'k
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { RuntimeClass } from 'kubernetes-types/node/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import type { CSIDriver, CSINode, VolumeAttachment } from 'kubernetes-types/storage/v1.js';
+import type {
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
+  VolumeAttachment,
+} from 'kubernetes-types/storage/v1.js';
 import { canonicalQuantity } from '../../api/schema/quantity.js';
 import { ageColumn, column, nameColumn, wide, doc } from './columns.js';
 import { objectAge as age, objectName as name, printer } from './printer.js';
@@ -195,5 +200,19 @@ export const volumeAttachmentPrinter = printer<VolumeAttachment>(
     va.spec?.nodeName ?? '',
     va.status?.attached ?? false,
     age(va, ctx),
+  ],
+);
+
+/** printCSIStorageCapacity: no Age column; an unset capacity prints as <unset> */
+export const csiStorageCapacityPrinter = printer<CSIStorageCapacity>(
+  [
+    nameColumn(),
+    column('StorageClassName', 'string', doc('storage/v1.CSIStorageCapacity', 'storageClassName')),
+    column('Capacity', 'string', doc('storage/v1.CSIStorageCapacity', 'capacity')),
+  ],
+  (c) => [
+    name(c),
+    c.storageClassName ?? '',
+    c.capacity === undefined ? '<unset>' : (canonicalQuantity(c.capacity) ?? String(c.capacity)),
   ],
 );

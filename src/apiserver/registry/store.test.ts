@@ -148,6 +148,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'node.k8s.io/runtimeclasses': { handler: 'runc' },
   'storage.k8s.io/csidrivers': { spec: {} },
   'storage.k8s.io/csinodes': { spec: { drivers: [] } },
+  'storage.k8s.io/csistoragecapacities': { storageClassName: 'standard', capacity: '1Gi' },
   'storage.k8s.io/volumeattachments': {
     spec: { attacher: 'csi.example.com', nodeName: 'n1', source: { persistentVolumeName: 'pv' } },
   },

@@ -186,6 +186,8 @@ export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> 
   'node.k8s.io/runtimeclasses': {},
   'storage.k8s.io/csidrivers': {},
   'storage.k8s.io/csinodes': {},
+  // upstream's csiStorageCapacityStrategy: namespaced, no status, nothing prepared
+  'storage.k8s.io/csistoragecapacities': {},
   'storage.k8s.io/volumeattachments': {
     statusSubresource: true,
     prepareForCreate(obj) {
