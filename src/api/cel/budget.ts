@@ -23,7 +23,7 @@ export class CostLimitError extends Error {
 }
 
 interface EvaluatorProto {
-  run(this: unknown, ast: unknown, ctx: unknown): unknown;
+  run: (this: unknown, ast: unknown, ctx: unknown) => unknown;
 }
 
 let remaining = Infinity;

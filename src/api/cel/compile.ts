@@ -76,7 +76,7 @@ export function compile(expression: string, variables: readonly string[]): Progr
     try {
       const parsed = env.parse(expression);
       const checked = parsed.check();
-      if (!checked.valid) throw checked.error;
+      if (!checked.valid) throw checked.error as Error;
       result = {
         expression,
         evaluate(activation, limit = PER_CALL_LIMIT) {

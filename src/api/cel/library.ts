@@ -101,7 +101,9 @@ function ipToBigint(addr: string): bigint {
   const [head, tail = ''] = addr.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const parts = addr.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  const parts = addr.includes('::')
+    ? [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t]
+    : h;
   return parts.reduce((n, p) => (n << 16n) | BigInt(parseInt(p || '0', 16)), 0n);
 }
 
@@ -206,7 +208,9 @@ export function registerKubernetesLibraries(env: Environment): Environment {
       throw new CelError(`cannot slice(${a}, ${b}), invalid range`);
     return l.slice(Number(a), Number(b));
   });
-  fn('list<dyn>.flatten(): list<dyn>', (l: unknown[]) => l.flatMap((x) => (Array.isArray(x) ? x : [x])));
+  fn('list<dyn>.flatten(): list<dyn>', (l: unknown[]) =>
+    l.flatMap((x): unknown[] => (Array.isArray(x) ? (x as unknown[]) : [x])),
+  );
   fn('list<dyn>.distinct(): list<dyn>', (l: unknown[]) =>
     l.filter((x, i) => l.findIndex((y) => deepEqual(x, y)) === i),
   );
