@@ -17,6 +17,7 @@ import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resource-quota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './service-account.js';
 import { storageObjectInUseProtectionPlugin } from './storage-object-in-use-protection.js';
+import { validatingAdmissionPolicyPlugin } from './validating-admission-policy.js';
 
 export * from './interface.js';
 
@@ -47,6 +48,8 @@ function orderedPlugins(deps: PluginDeps, config: AdmissionConfig) {
     certificateSigningPlugin(authorizer),
     certificateSubjectRestrictionPlugin,
     defaultIngressClassPlugin,
+    // webhook, resourcequota and deny plugins go at the end (upstream's AllOrderedPlugins)
+    validatingAdmissionPolicyPlugin,
     resourceQuotaPlugin,
   ];
 }
