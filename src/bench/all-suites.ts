@@ -20,3 +20,4 @@ import './service-path-suite.js';
 import './rbac-suite.js';
 import './jobs-suite.js';
 import './statefulset-suite.js';
+import './webhook-suite.js';
