@@ -89,6 +89,19 @@ describe('ValidatingAdmissionPolicy', () => {
     });
   });
 
+  it('refuses a policy whose expression does not compile, with the compiler message and field path', async () => {
+    const e = (await rejection(
+      admission(
+        'validatingadmissionpolicies',
+        demoPolicy({ validations: [{ expression: 'object.spec.replicas <= ' }] }),
+      ),
+    )) as ApiError;
+    expect(e.code).toBe(422);
+    expect(e.message).toBe(
+      'ValidatingAdmissionPolicy.admissionregistration.k8s.io "demo-policy.example.com" is invalid: spec.validations[0].expression: Invalid value: "object.spec.replicas <= ": compilation failed: ERROR: <input>:1:25: Unexpected token: EOF\n | object.spec.replicas <= \n | ........................^',
+    );
+  });
+
   it('does nothing without a binding, and Warn/Audit do not refuse', async () => {
     await admission('validatingadmissionpolicies', demoPolicy());
     await deployment('a', 9);
