@@ -21,3 +21,4 @@ import './rbac-suite.js';
 import './jobs-suite.js';
 import './statefulset-suite.js';
 import './storage-etcd-suite.js';
+import './webhook-suite.js';

@@ -12,6 +12,7 @@ import type {
   ValidatingWebhookConfiguration,
   WebhookClientConfig,
 } from 'kubernetes-types/admissionregistration/v1.js';
+import { compile, isCompileError } from '../cel/index.js';
 import { fe, type FieldError } from '../errors.js';
 import {
   nameIsDNSSubdomain,
@@ -133,9 +134,22 @@ export function validateClientConfig(cc: WebhookClientConfig | undefined, path: 
   return errs;
 }
 
+/** the variables of a webhook's matchConditions (upstream's; `authorizer` is not offered by kubemu) */
+const WEBHOOK_CEL_VARIABLES = ['object', 'oldObject', 'request'];
+/** the variables of a ValidatingAdmissionPolicy's expressions */
+const POLICY_CEL_VARIABLES = ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables'];
+
+/** upstream's CEL compilation at validation: `Invalid value: "<expr>": compilation failed: ERROR: <input>:…` */
+function celErrors(expression: string | undefined, path: string, variables: readonly string[]): FieldError[] {
+  if (!expression?.trim()) return [];
+  const p = compile(expression, variables);
+  return isCompileError(p) ? [fe.invalid(path, expression, `compilation failed: ${p.message}`)] : [];
+}
+
 function validateMatchConditions(
   conditions: { name?: string; expression?: string }[] | undefined,
   path: string,
+  variables: readonly string[] = WEBHOOK_CEL_VARIABLES,
 ): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
@@ -145,6 +159,7 @@ function validateMatchConditions(
     else if (seen.has(c.name)) errs.push(fe.duplicate(`${p}.name`, c.name));
     if (c.name) seen.add(c.name);
     if (!c.expression?.trim()) errs.push(fe.required(`${p}.expression`));
+    errs.push(...celErrors(c.expression, `${p}.expression`, variables));
   });
   return errs;
 }
@@ -268,7 +283,10 @@ export function validateValidatingAdmissionPolicy(p: ValidatingAdmissionPolicy):
     if (!spec.matchConstraints.resourceRules?.length)
       errs.push(fe.required('spec.matchConstraints.resourceRules'));
   }
-  errs.push(...validateMatchConditions(spec.matchConditions, 'spec.matchConditions'));
+  errs.push(...validateMatchConditions(spec.matchConditions, 'spec.matchConditions', POLICY_CEL_VARIABLES));
+  (spec.variables ?? []).forEach((v, i) =>
+    errs.push(...celErrors(v.expression, `spec.variables[${i}].expression`, POLICY_CEL_VARIABLES)),
+  );
   const validations = spec.validations ?? [];
   const audits = spec.auditAnnotations ?? [];
   if (validations.length === 0 && audits.length === 0) {
@@ -278,6 +296,8 @@ export function validateValidatingAdmissionPolicy(p: ValidatingAdmissionPolicy):
   validations.forEach((v, i) => {
     const vp = `spec.validations[${i}]`;
     if (!v.expression?.trim()) errs.push(fe.required(`${vp}.expression`, 'expression is not specified'));
+    errs.push(...celErrors(v.expression, `${vp}.expression`, POLICY_CEL_VARIABLES));
+    errs.push(...celErrors(v.messageExpression, `${vp}.messageExpression`, POLICY_CEL_VARIABLES));
     if (v.reason !== undefined && !VALIDATION_REASONS.includes(v.reason))
       errs.push(fe.notSupported(`${vp}.reason`, v.reason, VALIDATION_REASONS));
   });
@@ -285,6 +305,7 @@ export function validateValidatingAdmissionPolicy(p: ValidatingAdmissionPolicy):
   audits.forEach((a, i) => {
     const ap = `spec.auditAnnotations[${i}]`;
     if (!a.valueExpression?.trim()) errs.push(fe.required(`${ap}.valueExpression`));
+    errs.push(...celErrors(a.valueExpression, `${ap}.valueExpression`, POLICY_CEL_VARIABLES));
     if (keys.has(a.key)) errs.push(fe.duplicate(`${ap}.key`, a.key));
     keys.add(a.key);
   });

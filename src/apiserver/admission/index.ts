@@ -17,6 +17,9 @@ import { priorityPlugin } from './priority.js';
 import { resourceQuotaPlugin } from './resource-quota.js';
 import { serviceAccountPlugin, type ServiceAccountPluginOptions } from './service-account.js';
 import { storageObjectInUseProtectionPlugin } from './storage-object-in-use-protection.js';
+import { mutatingAdmissionWebhookPlugin } from './mutating-admission-webhook.js';
+import { validatingAdmissionPolicyPlugin } from './validating-admission-policy.js';
+import { validatingAdmissionWebhookPlugin } from './validating-admission-webhook.js';
 
 export * from './interface.js';
 
@@ -47,6 +50,10 @@ function orderedPlugins(deps: PluginDeps, config: AdmissionConfig) {
     certificateSigningPlugin(authorizer),
     certificateSubjectRestrictionPlugin,
     defaultIngressClassPlugin,
+    // webhook, resourcequota and deny plugins go at the end (upstream's AllOrderedPlugins)
+    mutatingAdmissionWebhookPlugin,
+    validatingAdmissionPolicyPlugin,
+    validatingAdmissionWebhookPlugin,
     resourceQuotaPlugin,
   ];
 }

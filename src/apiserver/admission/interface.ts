@@ -59,6 +59,11 @@ export interface AdmissionAttributes {
   options: RequestOptions;
   /** Warning headers for the client (upstream's warning.AddWarning) */
   warnings: string[];
+  /**
+   * upstream's Attributes.AddAnnotation: audit annotations (ValidatingAdmissionPolicy's auditAnnotations and Audit
+   * action, webhooks' auditAnnotations). Collected here; kubemu writes no audit log yet.
+   */
+  auditAnnotations?: Record<string, string>;
 }
 
 /** What plugins may read and write: the registry's storage, below admission (as upstream's informers and clients). */
