@@ -38,6 +38,11 @@ export interface SchemaRulesOptions {
   budget?: number;
   /** the path of the schema's root (default '': `spec.x`) */
   path?: string;
+  /**
+   * skip a rule that does not compile instead of reporting it (custom objects: the CRD was admitted, so the rule is
+   * one this CEL library cannot compile, not a bad one)
+   */
+  skipUncompilable?: boolean;
 }
 
 const VARS_SELF = ['self'] as const;
@@ -108,7 +113,10 @@ class Walker {
   errors: FieldError[] = [];
   budget: number;
   stopped = false;
-  constructor(budget: number) {
+  constructor(
+    budget: number,
+    readonly options: SchemaRulesOptions = {},
+  ) {
     this.budget = budget;
   }
 
@@ -154,8 +162,11 @@ class Walker {
       const transition = usesOldSelf(r.rule);
       if (transition && oldSelf === undefined && !r.optionalOldSelf) continue;
       const program = compile(r.rule, transition ? VARS_OLD : VARS_SELF);
+      // a rule upstream's CEL compiles (the CRD was admitted) that this library cannot, e.g. has() of a field
+      // under an index (`has(self.a[0].b)`): not evaluated, rather than refusing every object
       if (isCompileError(program)) {
-        this.errors.push(fe.invalid(path, type, `rule compile error: ${program.message}`));
+        if (!this.options.skipUncompilable)
+          this.errors.push(fe.invalid(path, type, `rule compile error: ${program.message}`));
         continue;
       }
       const activation: Record<string, unknown> = { self };
@@ -260,7 +271,7 @@ export function validateSchemaRules(
   oldObj?: unknown,
   options: SchemaRulesOptions = {},
 ): FieldError[] {
-  const w = new Walker(options.budget ?? RUNTIME_CEL_COST_BUDGET);
+  const w = new Walker(options.budget ?? RUNTIME_CEL_COST_BUDGET, options);
   w.walk(schema, options.path ?? '', obj, oldObj, true);
   return w.errors;
 }
