@@ -67,7 +67,7 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "cat /etc/secret/password && sleep 3600"]
+    command: ["sh", "-c", "cat /etc/secret/password && echo && sleep 3600"]
     volumeMounts:
     - name: secret
       mountPath: /etc/secret
@@ -79,11 +79,15 @@ spec:
 `);
     await waitReady('victim');
     // the victim reads its own secret
-    const own = await c.waitFor('the victim to read its secret', async () => {
-      const r = await c.kubectl(['logs', 'victim']);
-      return r.stdout !== '' ? r.stdout : undefined;
-    });
-    expect(own).toBe('s3cr3t-value');
+    const own = await c.waitFor(
+      'the victim to read its secret',
+      async () => {
+        const r = await c.kubectl(['logs', 'victim']);
+        return r.stdout !== '' ? r.stdout : undefined;
+      },
+      120_000,
+    );
+    expect(own).toBe('s3cr3t-value\n');
     const uid = (await c.getJson(['get', 'pod', 'victim'])).metadata.uid as string;
     const nodesDir = join(c.stateDir, 'nodes');
     const node = readdirSync(nodesDir).find((n) => existsSync(join(nodesDir, n, 'pods', uid)));
@@ -95,7 +99,8 @@ spec:
     const targets = [join(c.stateDir, 'pki', 'ca.key'), join(c.stateDir, 'kubeconfigs', admin), victimSecret];
     for (const t of targets) expect(existsSync(t), t).toBe(true);
     const script = [
-      `ls ${c.stateDir} && echo "LISTED ${c.stateDir}" || echo "DENIED ${c.stateDir}"`,
+      // nothing of the state dir: absent, or (masked) an empty directory
+      `[ -z "$(ls -A ${c.stateDir} 2>/dev/null)" ] && echo "DENIED ${c.stateDir}" || echo "LISTED ${c.stateDir}"`,
       ...targets.map((t) => `cat ${t} && echo "READ ${t}" || echo "DENIED ${t}"`),
       `ls ${process.cwd()}/dist && echo "LISTED checkout" || echo "DENIED checkout"`,
       'echo DONE',
@@ -112,10 +117,14 @@ spec:
     command: ["sh", "-c", ${JSON.stringify(script)}]
 `);
     await waitReady('thief');
-    const logs = await c.waitFor('the thief to finish', async () => {
-      const r = await c.kubectl(['logs', 'thief']);
-      return r.stdout.includes('DONE') ? r.stdout : undefined;
-    });
+    const logs = await c.waitFor(
+      'the thief to finish',
+      async () => {
+        const r = await c.kubectl(['logs', 'thief']);
+        return r.stdout.includes('DONE') ? r.stdout : undefined;
+      },
+      120_000,
+    );
     expect(logs).not.toContain('s3cr3t-value');
     expect(logs).not.toContain('PRIVATE KEY');
     expect(logs).not.toMatch(/^(READ|LISTED) /m);
@@ -152,10 +161,14 @@ spec:
       type: Directory
 `);
     await waitReady('host-reader');
-    const logs = await c.waitFor('the hostPath file in the log', async () => {
-      const r = await c.kubectl(['logs', 'host-reader']);
-      return r.stdout !== '' ? r.stdout : undefined;
-    });
+    const logs = await c.waitFor(
+      'the hostPath file in the log',
+      async () => {
+        const r = await c.kubectl(['logs', 'host-reader']);
+        return r.stdout !== '' ? r.stdout : undefined;
+      },
+      120_000,
+    );
     expect(logs).toBe('hello from the node\n');
   }, 180_000);
 });
