@@ -1,5 +1,6 @@
 // The kubelet: registers its Node, renews its Lease, runs the pods bound to it, serves logs and stats.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type {
   ConfigMap,
@@ -180,6 +181,8 @@ export class Kubelet {
       new ContainerRuntime({
         cgroupName: kubeletInstanceName(opts.rootDir),
         ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
+        // the cluster's keys and credentials, every pod's volumes, the user's kubeconfig: never in a container
+        hiddenPaths: [...(opts.stateDir ? [opts.stateDir] : []), opts.rootDir, runDir, os.homedir()],
         logger: opts.log.child({ module: 'runtime' }),
       });
     const images = new ImageStore(opts.stateDir ? { stateDir: opts.stateDir } : {});

@@ -34,6 +34,8 @@ import { hasRestartableInitContainer, isRestartableInitContainer } from './sidec
 import { TerminationOrdering } from './termination-ordering.js';
 import { emptyDirLimitMessage, emptyDirOverLimit } from './emptydir-limits.js';
 import { boundingSetArg } from './runtime/capabilities.js';
+import { applyFsGroup } from './volume-ownership.js';
+import { noNewPrivs, readOnlyRootFilesystem, verifyRunAsNonRoot } from './security-context.js';
 import {
   containerMounts,
   setupVolumes,
@@ -186,6 +188,7 @@ export class PodWorker {
   /** the nsenter prefix into the pod's network and UTS namespaces, once made (netns pod network) */
   private network: string[] | undefined;
   private volumePaths = new Map<string, string>();
+  private readonly fsGroupFailures = new Set<string>();
   /** the eviction message, once the eviction manager's check evicted the pod */
   private evicted: string | undefined;
   private readonly projections: ProjectionCache = new Map();
@@ -465,6 +468,17 @@ export class PodWorker {
     );
     // no retry timer: the ConfigMap/Secret informers re-sync the pod when the source comes back
     for (const err of failures) this.event(undefined, 'Warning', 'FailedMount', err.message);
+    await this.applyFsGroup(true);
+  }
+
+  /** the pod's fsGroup on its volumes (volume-ownership.ts); a failure is said once, never silent */
+  private async applyFsGroup(projectedOnly = false): Promise<void> {
+    for (const message of await applyFsGroup(this.pod, this.volumePaths, projectedOnly)) {
+      if (this.fsGroupFailures.has(message)) continue;
+      this.fsGroupFailures.add(message);
+      this.log.warn({ message }, 'fsGroup not applied');
+      this.event(undefined, 'Warning', 'FailedMount', message);
+    }
   }
 
   private async setupSandbox(): Promise<boolean> {
@@ -494,6 +508,7 @@ export class PodWorker {
         // emptyDir medium Memory: with the containers' scratch (tmpfs when there is one), gone with the pod
         { memoryDir: path.join(this.deps.runDir, this.uid, 'volumes') },
       );
+      await this.applyFsGroup();
       this.setupDns();
       // a degraded mode is never silent: say where a Memory volume really is
       if (this.deps.memoryMediumOnDisk !== undefined)
@@ -658,6 +673,7 @@ export class PodWorker {
         this.deps.envSources,
       );
       mounts = containerMounts(this.pod, c, this.volumePaths, env);
+      verifyRunAsNonRoot(this.pod, c);
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       this.event(rec, 'Warning', 'Failed', `Error: ${err.message}`);
@@ -680,8 +696,9 @@ export class PodWorker {
     const memoryLimit = memoryLimitBytes(c);
     const pidNamespace = this.pidNamespace(rec);
     const user = containerUser(this.pod, c);
-    // a kubelet that is not root (no namespaces) has no capabilities to give or take
-    const boundingSet = process.getuid?.() === 0 ? boundingSetArg(c) : undefined;
+    // a kubelet that is not root has capabilities to give or take only inside its containers' user namespaces
+    const boundingSet =
+      process.getuid?.() === 0 || this.deps.runtime.mode === 'userns' ? boundingSetArg(c) : undefined;
     const proc = this.deps.runtime.startContainer(
       {
         name: c.name,
@@ -710,6 +727,8 @@ export class PodWorker {
         ...(pidNamespace !== undefined ? { pidNamespace } : {}),
         ...(user ? { user } : {}),
         ...(boundingSet ? { boundingSet } : {}),
+        ...(noNewPrivs(c) ? { noNewPrivs: true } : {}),
+        ...(readOnlyRootFilesystem(c) ? { readOnlyRootFilesystem: true } : {}),
       },
       { uid: this.uid, cpuShares: podCpuShares(this.pod) },
     );

@@ -203,6 +203,46 @@ spec:
     expect(JSON.parse(viaIngress.body)).toMatchObject({ user: 'bob', items: [] });
   }, 180_000);
 
+  it("a pod cannot read the cluster's state volume (/var/lib/kubemu in its node container): CA key, kubeconfigs", async () => {
+    const node1 = `${PROJECT}${await sep()}node-1${await sep()}1`;
+    const targets = ['/var/lib/kubemu/pki/ca.key', '/var/lib/kubemu/kubeconfigs/kubelet-node-1.kubeconfig'];
+    // they are there, in the node container the kubelet runs in
+    for (const t of targets) must(await engine.docker(['exec', node1, 'test', '-s', t]), `${t} in ${node1}`);
+    const script = [
+      'ls /var/lib/kubemu/pki && echo LISTED || echo "DENIED /var/lib/kubemu/pki"',
+      ...targets.map((t) => `cat ${t} && echo "READ ${t}" || echo "DENIED ${t}"`),
+      'echo DONE; sleep 3600',
+    ].join('; ');
+    must(
+      await kubectl(
+        ['apply', '-f', '-'],
+        `apiVersion: v1
+kind: Pod
+metadata: { name: thief }
+spec:
+  nodeName: node-1
+  containers:
+  - name: thief
+    image: busybox
+    command: ["sh", "-c", ${JSON.stringify(script)}]
+`,
+      ),
+      'apply thief',
+    );
+    const logs = await waitFor(
+      'the thief to finish',
+      async () => {
+        const r = await kubectl(['logs', 'thief']);
+        return r.stdout.includes('DONE') ? r.stdout : undefined;
+      },
+      90_000,
+    );
+    expect(logs).not.toContain('PRIVATE KEY');
+    expect(logs).not.toMatch(/^(READ|LISTED)/m);
+    for (const t of ['/var/lib/kubemu/pki', ...targets]) expect(logs).toContain(`DENIED ${t}`);
+    must(await kubectl(['delete', 'pod', 'thief', '--grace-period=0', '--force']), 'delete thief');
+  }, 180_000);
+
   it('kubemu chaos kill-node (docker mode) kills the node container and its pods are replaced elsewhere', async () => {
     const before = await readyCartPods();
     const victim = before[0].spec.nodeName!;

@@ -9,38 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 import { TmuxSession } from '../helpers/tmux.js';
+import { SECURITY_CONTEXT_DEMO } from '../helpers/docs-manifests.js';
 import { ensureCommands } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
 const VERSIONS = ['1.27', '1.33'] as const;
 type Version = (typeof VERSIONS)[number];
-
-// the Kubernetes docs' "Configure a Security Context for a Pod or Container" example
-const SECURITY_CONTEXT_DEMO = `
-apiVersion: v1
-kind: Pod
-metadata:
-  name: security-context-demo
-spec:
-  securityContext:
-    runAsUser: 1000
-    runAsGroup: 3000
-    fsGroup: 2000
-    supplementalGroups: [4000]
-  volumes:
-  - name: sec-ctx-vol
-    emptyDir: {}
-  containers:
-  - name: sec-ctx-demo
-    image: busybox:1.28
-    command: [ "sh", "-c", "sleep 1h" ]
-    volumeMounts:
-    - name: sec-ctx-vol
-      mountPath: /data/demo
-    securityContext:
-      allowPrivilegeEscalation: false
-`;
 
 let c: TestCluster;
 let kubeletPid = 0;

@@ -47,3 +47,29 @@ spec:
         hostPath:
           path: /var/log
 `;
+
+/** kubernetes.io/docs/tasks/configure-pod-container/security-context/ (pods/security/security-context.yaml) */
+export const SECURITY_CONTEXT_DEMO = `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: security-context-demo
+spec:
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    fsGroup: 2000
+    supplementalGroups: [4000]
+  volumes:
+  - name: sec-ctx-vol
+    emptyDir: {}
+  containers:
+  - name: sec-ctx-demo
+    image: busybox:1.28
+    command: [ "sh", "-c", "sleep 1h" ]
+    volumeMounts:
+    - name: sec-ctx-vol
+      mountPath: /data/demo
+    securityContext:
+      allowPrivilegeEscalation: false
+`;

@@ -52,6 +52,12 @@ export interface ContainerSpec {
   boundingSet?: string;
   /** securityContext runAsUser/runAsGroup: whom the program, and every `kubectl exec` in it, runs as */
   user?: ContainerUser;
+  /** securityContext.allowPrivilegeEscalation false: no_new_privs for the program and every `kubectl exec` */
+  noNewPrivs?: boolean;
+  /** securityContext.readOnlyRootFilesystem */
+  readOnlyRootFilesystem?: boolean;
+  /** node paths the container must not see (isolation.ts LaunchInput.hiddenPaths; the runtime sets them) */
+  hiddenPaths?: string[];
 }
 
 export type PidNamespace = 'host' | number;
@@ -64,11 +70,16 @@ export interface ContainerUser {
 }
 
 /**
- * `argv` run as `user` with the capability bounding set `boundingSet` (capabilities.ts), in one util-linux setpriv
- * exec (from the node's /usr/bin that every private root binds).
+ * `argv` run as the container's user (securityContext runAsUser, runAsGroup, groups) with its capability bounding set
+ * (capabilities.ts) and no_new_privs (allowPrivilegeEscalation: false), in one util-linux setpriv exec (from the
+ * node's /usr/bin that every private root has).
  */
-export function asUser(user: ContainerUser | undefined, argv: string[], boundingSet?: string): string[] {
-  if (!user && !boundingSet) return argv;
+export function asUser(
+  spec: Pick<ContainerSpec, 'user' | 'boundingSet' | 'noNewPrivs'>,
+  argv: string[],
+): string[] {
+  const { user, boundingSet, noNewPrivs } = spec;
+  if (!user && !boundingSet && !noNewPrivs) return argv;
   const who = user
     ? [
         `--reuid=${user.uid}`,
@@ -76,7 +87,14 @@ export function asUser(user: ContainerUser | undefined, argv: string[], bounding
         user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups',
       ]
     : [];
-  return ['setpriv', ...(boundingSet ? [boundingSet] : []), ...who, '--', ...argv];
+  return [
+    'setpriv',
+    ...(noNewPrivs ? ['--no-new-privs'] : []),
+    ...(boundingSet ? [boundingSet] : []),
+    ...who,
+    '--',
+    ...argv,
+  ];
 }
 
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
@@ -183,7 +201,7 @@ export class ContainerProcess {
       hooks.logRotation,
     );
     const programArgv = containerArgv(spec.image, spec.command, spec.args);
-    const userArgv = programArgv.length > 0 ? asUser(spec.user, programArgv, spec.boundingSet) : programArgv;
+    const userArgv = programArgv.length > 0 ? asUser(spec, programArgv) : programArgv;
     const terminal = spec.tty && userArgv.length > 0 ? onTerminal(userArgv) : undefined;
     const argv = terminal?.argv ?? userArgv;
     const workingDir = spec.workingDir || spec.image.manifest.workingDir || '/';
@@ -203,6 +221,8 @@ export class ContainerProcess {
         ...(spec.cpuJoin ? { cpuJoin: spec.cpuJoin } : {}),
         ...(spec.network ? { network: spec.network } : {}),
         ...(spec.pidNamespace !== undefined ? { pidNamespace: spec.pidNamespace } : {}),
+        ...(spec.hiddenPaths ? { hiddenPaths: spec.hiddenPaths } : {}),
+        ...(spec.readOnlyRootFilesystem ? { readOnlyRoot: true } : {}),
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,

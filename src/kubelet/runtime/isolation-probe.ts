@@ -36,7 +36,9 @@ function unshareArgs(userns: boolean): string[] {
     '--',
     '/bin/sh',
     '-c',
-    'mount -t tmpfs kubemu-probe /tmp && mount -t overlay overlay -o lowerdir=/etc:/usr /mnt',
+    // and the private root's pivot (isolation.ts)
+    'mount -t tmpfs kubemu-probe /tmp && mount -t overlay overlay -o lowerdir=/etc:/usr /mnt && ' +
+      'mkdir /tmp/r && mount --bind /tmp/r /tmp/r && cd /tmp/r && pivot_root . .',
   ];
 }
 const SETPRIV_ARGS = ['--pdeathsig', 'KILL', '--', 'true'];

@@ -93,13 +93,24 @@ export interface LaunchInput {
   network?: string[];
   /** absent: a PID namespace of its own; `host`: the node's; a PID: the namespace of that process (joined) */
   pidNamespace?: 'host' | number;
+  /**
+   * Node paths no container may see (the cluster's state dir, the kubelet's root dir, the user's home): masked where
+   * they lie inside the image's base directories; elsewhere they are not in a container's root at all.
+   */
+  hiddenPaths?: string[];
+  /** securityContext.readOnlyRootFilesystem: the private root and its layers are mounted read-only */
+  readOnlyRoot?: boolean;
 }
 
-// Inside the namespaces: mount everything listed in the fstab in one `mount -a`, then chroot and chdir and exec
-// the container's init.
-const SETUP_SCRIPT =
+// Inside the namespaces: mount everything listed in the fstab in one `mount -a`, make the private root the root
+// (pivot_root, then the node's root detached, as runc does: no chroot to climb out of), then chdir and exec the
+// container's init. A working dir that is not in the image is made, as runc makes it.
+const setupScript = (readOnlyRoot: boolean): string =>
   'mount -a -T "$1" || { echo "kubemu: failed to set up container mounts" >&2; exit 128; }; ' +
-  'r=$2; w=$3; i=$4; shift 4; exec unshare --root="$r" --wd="$w" -- /bin/sh -c "$i" kubemu-init "$@"';
+  (readOnlyRoot ? 'mount -o remount,bind,ro "$2" || exit 128; ' : '') +
+  'cd "$2" && pivot_root . . && umount -l . || { echo "kubemu: failed to pivot to the container\'s root" >&2; exit 128; }; ' +
+  'cd "$3" 2>/dev/null || { mkdir -p "$3" && cd "$3"; } || exit 128; ' +
+  'i=$4; shift 4; exec /bin/sh -c "$i" kubemu-init "$@"';
 
 /**
  * The container's PID 1 (like `docker run --init`): runs the program as its child and exits with its status. The
@@ -134,48 +145,69 @@ export function prepareLaunch(input: LaunchInput): Launch {
   fs.mkdirSync(rootfs, { recursive: true });
   fs.mkdirSync(tmpDir, { recursive: true, mode: 0o1777 });
   fs.chmodSync(tmpDir, 0o1777);
+  // an image's root has a /root (HOME) and a /run, the host's stay out of sight
+  for (const dir of ['root', 'run']) fs.mkdirSync(path.join(rootfs, dir), { recursive: true });
+  const ro = input.readOnlyRoot ? ',ro' : '';
 
-  // Top-level host dirs whose mount target is missing on the host get an overlay, so the mount point is made in
-  // the container's own upper layer and never on the host. So does a target that is a symlink on the host (as
-  // /etc/resolv.conf often is): mount would follow it out of the private root; the upper layer's file hides it.
-  const overlaid = new Set<string>();
-  for (const m of mounts) {
-    const top = topLevel(m.containerPath);
-    if (top === 'tmp' || !isHostDir(`/${top}`) || m.containerPath === `/${top}`) continue;
-    if (!fs.existsSync(m.containerPath) || isSymlink(m.containerPath)) overlaid.add(top);
-  }
+  // The node's Node.js, when it is installed outside the directories an image is made of (~/.nvm, say).
+  const node = nodeInstallMount();
+  if (node) mounts.unshift(node);
 
   const lines: string[] = [];
+  // The private root is a mount of its own: pivot_root needs one, and readOnlyRootFilesystem remounts it ro.
+  lines.push(fstab(rootfs, rootfs, 'none', 'bind'));
   // The private root's mount points and symlinks are made by the container's own setup (mount's
   // X-mount.mkdir, `ln -s` in the script), not here: this runs on the kubelet's event loop, and a burst of
   // pods would queue behind some twenty filesystem calls per container.
   const links: [string, string][] = [];
-  for (const entry of hostTopLevel()) {
+  const layers: string[] = [];
+  for (const entry of imageBase()) {
     const target = path.join(rootfs, entry.name);
     if (entry.symlink !== undefined) {
-      // A top-level link to a directory (merged /usr: /bin -> usr/bin) is bound as that directory: one more
-      // line for `mount -a` instead of an `ln` process per link. Links to anything else are made by `ln`.
+      // A top-level link to a directory (merged /usr: /bin -> usr/bin) is bound as that directory of the private
+      // root (the container's own layer): one more line for `mount -a` instead of an `ln` process per link.
       const resolved = path.resolve('/', entry.symlink);
-      if (isDirectory(resolved)) lines.push(fstab(resolved, target, 'none', 'rbind,X-mount.mkdir'));
+      if (isDirectory(resolved) && imageBase().some((e) => `/${e.name}` === `/${topLevel(resolved)}`))
+        layers.push(fstab(path.join(rootfs, resolved), target, 'none', `rbind,X-mount.mkdir${ro}`));
       else links.push([entry.symlink, target]);
       continue;
     }
-    if (entry.name === 'tmp') continue;
-    if (overlaid.has(entry.name)) {
-      fs.mkdirSync(target, { recursive: true });
-      const upper = path.join(input.containerDir, 'overlay', entry.name, 'upper');
-      const work = path.join(input.containerDir, 'overlay', entry.name, 'work');
-      fs.mkdirSync(upper, { recursive: true });
-      fs.mkdirSync(work, { recursive: true });
-      lines.push(
-        fstab('overlay', target, 'overlay', `lowerdir=/${entry.name},upperdir=${upper},workdir=${work}`),
-      );
-    } else {
+    if (KERNEL_DIRS.has(entry.name)) {
       lines.push(fstab(`/${entry.name}`, target, 'none', 'rbind,X-mount.mkdir'));
+      continue;
     }
+    // The node's /usr, /etc, /var... are the image's lower layer: the container writes to its own upper layer
+    // (containerd's overlay snapshots), never to the node's files.
+    const upper = path.join(input.containerDir, 'overlay', entry.name, 'upper');
+    const work = path.join(input.containerDir, 'overlay', entry.name, 'work');
+    fs.mkdirSync(upper, { recursive: true });
+    fs.mkdirSync(work, { recursive: true });
+    lines.push(
+      fstab(
+        'overlay',
+        target,
+        'overlay',
+        `lowerdir=/${entry.name},upperdir=${upper},workdir=${work},X-mount.mkdir${ro}`,
+      ),
+    );
   }
+  lines.push(...layers);
+  // the pod's own /dev/shm (upstream's 64Mi), not the node's: that holds every container's scratch
+  lines.push(
+    fstab('shm', path.join(rootfs, 'dev', 'shm'), 'tmpfs', 'nosuid,nodev,noexec,mode=1777,size=64m'),
+  );
   fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
-  lines.push(fstab(tmpDir, path.join(rootfs, 'tmp'), 'none', 'bind'));
+  lines.push(fstab(tmpDir, path.join(rootfs, 'tmp'), 'none', `bind${ro}`));
+  // What must stay unseen though it lies inside the image's layers (the state dir in /var/lib, say): masked
+  // with an empty read-only tmpfs, as runc masks paths.
+  for (const hidden of outermost(input.hiddenPaths ?? [])) {
+    const top = topLevel(hidden);
+    if (!imageBase().some((e) => e.name === top && e.symlink === undefined) || KERNEL_DIRS.has(top)) continue;
+    const kind = statKind(hidden);
+    if (kind === 'dir')
+      lines.push(fstab('kubemu-masked', path.join(rootfs, hidden), 'tmpfs', 'ro,size=4k,mode=000'));
+    else if (kind === 'file') lines.push(fstab('/dev/null', path.join(rootfs, hidden), 'none', 'bind,ro'));
+  }
 
   // Parents before children, so /data is mounted before /data/cache.
   const ordered = [...mounts].sort((a, b) => depth(a.containerPath) - depth(b.containerPath));
@@ -185,8 +217,10 @@ export function prepareLaunch(input: LaunchInput): Launch {
     // Create the mount point where it will be seen: our private root, /tmp, or an overlay's upper layer.
     let onDisk: string | undefined;
     if (top === 'tmp') onDisk = path.join(tmpDir, m.containerPath.slice('/tmp'.length));
-    else if (!isHostDir(`/${top}`)) onDisk = path.join(rootfs, m.containerPath);
-    else if (overlaid.has(top))
+    else if (!isLayer(top)) onDisk = path.join(rootfs, m.containerPath);
+    else if (!fs.existsSync(m.containerPath) || isSymlink(m.containerPath))
+      // a target that is a symlink in the lower layer (as /etc/resolv.conf often is) would lead the mount out
+      // of the private root: the upper layer's file hides it
       onDisk = path.join(input.containerDir, 'overlay', top, 'upper', m.containerPath.slice(top.length + 1));
     if (onDisk && !insideOtherMount(m, ordered)) ensureMountPoint(onDisk, isFile);
     const opts = ['bind', ...(m.readOnly ? ['ro'] : []), ...(isFile ? [] : ['X-mount.mkdir'])].join(',');
@@ -223,7 +257,8 @@ export function prepareLaunch(input: LaunchInput): Launch {
     '--',
     '/bin/sh',
     '-c',
-    links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') + SETUP_SCRIPT,
+    links.map(([to, at]) => `ln -sfn ${shellQuote(to)} ${shellQuote(at)}; `).join('') +
+      setupScript(input.readOnlyRoot === true),
     'kubemu-init',
     fstabFile,
     rootfs,
@@ -271,19 +306,75 @@ interface TopEntry {
 }
 let topEntries: TopEntry[] | undefined;
 
-/** The host's top-level directory, read once: what the private root rbinds. */
-function hostTopLevel(): TopEntry[] {
+/**
+ * The node's top-level directories an image's root is made of: the system's programs, libraries and settings (the
+ * shell image runs the node's tools) and the kernel's /dev, /proc, /sys. Everything else — /root, /home, /run, /mnt,
+ * /srv, the directory kubemu was started from — is the node's, not the image's, and never appears in a container
+ * unless a hostPath volume asks for it.
+ */
+const IMAGE_BASE = new Set([
+  'bin',
+  'sbin',
+  'lib',
+  'lib32',
+  'lib64',
+  'libx32',
+  'usr',
+  'etc',
+  'opt',
+  'var',
+  'dev',
+  'proc',
+  'sys',
+]);
+/** bound as they are (the container's own /proc is mounted by unshare --mount-proc); the rest are overlay layers */
+const KERNEL_DIRS = new Set(['dev', 'proc', 'sys']);
+
+/** The node's top-level entries that make up the image's base, read once. */
+function imageBase(): TopEntry[] {
   topEntries ??= fs
     .readdirSync('/', { withFileTypes: true })
-    .filter((e) => e.isDirectory() || e.isSymbolicLink())
+    .filter((e) => IMAGE_BASE.has(e.name) && (e.isDirectory() || e.isSymbolicLink()))
     .map((e) =>
       e.isSymbolicLink() ? { name: e.name, symlink: fs.readlinkSync(`/${e.name}`) } : { name: e.name },
     );
   return topEntries;
 }
 
-function isHostDir(p: string): boolean {
-  return hostTopLevel().some((e) => `/${e.name}` === p && e.symlink === undefined);
+/** a top-level directory that is an overlay layer of the private root */
+function isLayer(top: string): boolean {
+  return !KERNEL_DIRS.has(top) && imageBase().some((e) => e.name === top && e.symlink === undefined);
+}
+
+/**
+ * The Node.js that runs the built-in images, bound read-only where it is installed when that is outside the image's
+ * base directories (nvm's ~/.nvm/versions/node/vX): its prefix, i.e. the parent of its bin/.
+ */
+function nodeInstallMount(): Mount | undefined {
+  let real: string;
+  try {
+    real = fs.realpathSync(process.execPath);
+  } catch {
+    return undefined;
+  }
+  if (IMAGE_BASE.has(topLevel(real)) && topLevel(real) !== 'dev') return undefined;
+  const prefix = path.dirname(path.dirname(real));
+  return prefix === '/' ? undefined : { hostPath: prefix, containerPath: prefix, readOnly: true };
+}
+
+/** the paths not inside another of them */
+function outermost(paths: string[]): string[] {
+  const norm = [...new Set(paths.map((p) => path.resolve(p)))].filter((p) => p !== '/');
+  return norm.filter((p) => !norm.some((o) => o !== p && p.startsWith(`${o}/`)));
+}
+
+function statKind(p: string): 'dir' | 'file' | undefined {
+  try {
+    const st = fs.statSync(p);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -24,6 +24,8 @@ export interface ContainerRuntimeOptions {
   cgroupName?: string;
   /** containerLogMaxSize × containerLogMaxFiles (default upstream's 10Mi × 5) */
   logRotation?: LogRotationPolicy;
+  /** node paths no container may see: the cluster's state dir, the kubelet's root dir (isolation.ts) */
+  hiddenPaths?: string[];
   logger?: Logger;
 }
 
@@ -73,7 +75,8 @@ export class ContainerRuntime {
       policy: this.options.logRotation ?? DEFAULT_LOG_ROTATION,
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
-    const container = new ContainerProcess({ ...spec, cpuJoin }, this.mode, {
+    const hiddenPaths = [...(this.options.hiddenPaths ?? []), ...(spec.hiddenPaths ?? [])];
+    const container = new ContainerProcess({ ...spec, cpuJoin, hiddenPaths }, this.mode, {
       logRotation,
       onExit: (c) => {
         this.containers.delete(c);
@@ -124,7 +127,7 @@ export class ContainerRuntime {
     const env = { ...containerEnv(container.spec), ...extraEnv };
     if (this.mode === 'none') {
       const root = `${container.spec.containerDir}/root`;
-      const line = asUser(container.spec.user, argv, container.spec.boundingSet);
+      const line = asUser(container.spec, argv);
       return { file: line[0], args: line.slice(1), env: { ...env, KUBEMU_ROOT: root } };
     }
     const nsenter = [
@@ -139,7 +142,7 @@ export class ContainerRuntime {
       '--wd',
       '--',
       // as the container's program runs (securityContext runAsUser, runAsGroup and groups)
-      ...asUser(container.spec.user, argv, container.spec.boundingSet),
+      ...asUser(container.spec, argv),
     ];
     return { file: 'nsenter', args: nsenter, env };
   }
