@@ -137,6 +137,24 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * CPU (user + system, ms) of `pid` and its children: the children it has reaped (cutime/cstime, which include
+ * what they had reaped in turn) and the ones running now; NaN when `pid` is gone.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid);
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    for (const c of children) if (c) total += cpuMs(Number(c)) || 0;
+  } catch {
+    /* gone */
+  }
+  return total;
+}
+
 /** USER_HZ: 100 on every Linux architecture Node runs on */
 const CLOCK_TICKS = 100;
 

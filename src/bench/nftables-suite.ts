@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { connectKubeClient } from '../client/index.js';
-import { cpuMs, peakRssMb, percentile, rssMb, startBenchApiServer } from './apiserver-process.js';
+import { peakRssMb, percentile, rssMb, startBenchApiServer, treeCpuMs } from './apiserver-process.js';
 import { bridgeIntoNetns } from './netns-bridge.js';
 import type { BenchResult } from './report.js';
 import { createManyServices } from './services-suite.js';
@@ -29,21 +29,6 @@ const GAP_MS = 1100;
 const GAP_JITTER_MS = 400;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** CPU (user + system, ms) of `pid` and its children: reaped ones (cutime/cstime) and running ones (the nft -i) */
-function treeCpuMs(pid: number): number {
-  let total = cpuMs(pid);
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    for (const c of children) if (c) total += cpuMs(Number(c)) || 0;
-  } catch {
-    /* gone */
-  }
-  return total;
-}
 
 /** the running children of `pid` (the session's nft) and their RSS, MB */
 function childrenRssMb(pid: number): number {

@@ -11,8 +11,18 @@ export interface ProcessGroupWatch {
   unwatch(pgid: number): void;
 }
 
+/**
+ * Pod networks made at once. A burst makes them in this many lanes rather than all together: each pause's chain
+ * (setpriv, unshare, sh, ip) then finishes in a fraction of the burst's time, and its pod's containers start while
+ * the next ones are made, instead of every pod waiting for the whole burst's (the same CPU in all). 33 pods on one
+ * node, alternating at load ~21: p50 1.4–1.8 s against 2.2–3.1 s all at once, the last one as late.
+ */
+export const POD_NETWORKS_AT_ONCE = 4;
+
 export class PodNetworks {
   private readonly pods = new Map<string, PodNet>();
+  private making = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly podCIDR: string,
@@ -25,10 +35,23 @@ export class PodNetworks {
     if (existing?.alive) return existing.prefix();
     if (existing) await this.tearDown(uid);
     // the kubelet lives in its node's namespaces already: nothing to enter to reach cni0
-    const pod = await PodNet.create({ id: uid, hostname, ip, podCidr: this.podCIDR, nodePrefix: [] });
+    const pod = await this.inLane(() =>
+      PodNet.create({ id: uid, hostname, ip, podCidr: this.podCIDR, nodePrefix: [] }),
+    );
     this.pods.set(uid, pod);
     this.processes.watch(pod.pausePid);
     return pod.prefix();
+  }
+
+  private async inLane<T>(make: () => Promise<T>): Promise<T> {
+    while (this.making >= POD_NETWORKS_AT_ONCE) await new Promise<void>((r) => this.waiting.push(r));
+    this.making++;
+    try {
+      return await make();
+    } finally {
+      this.making--;
+      this.waiting.shift()?.();
+    }
   }
 
   /** Removes the pod's network: its pause, and with the last of its containers the namespace and veth. */

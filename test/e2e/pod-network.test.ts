@@ -438,10 +438,21 @@ async function exercise(c: TestCluster): Promise<Record<string, unknown>> {
     120_000,
     1000,
   );
-  const thiefLog = (await c.kubectl(['logs', 'thief'])).stdout;
   // each add refused by the kernel (root: "Operation not permitted"; the wording may differ in a user namespace), no
-  // address added (thiefAddresses) and nothing taken (thiefTookNothing)
-  out.thiefAddAddress = (thiefLog.match(/^(ip: .+|RTNETLINK answers: .+)$/gm) ?? []).length;
+  // address added (thiefAddresses) and nothing taken (thiefTookNothing). Running comes as the container starts, before
+  // its shell has tried: read the log until both tries are in it (or it has started listening) or a minute has passed
+  const refusals = (log: string): number => (log.match(/^(ip: .+|RTNETLINK answers: .+)$/gm) ?? []).length;
+  let thiefLog = '';
+  await waitFor(
+    "the thief's two tries in its log",
+    async () => {
+      thiefLog = (await c.kubectl(['logs', 'thief'])).stdout;
+      return refusals(thiefLog) + (thiefLog.match(/^took /gm) ?? []).length >= 2;
+    },
+    60_000,
+    500,
+  ).catch(() => undefined);
+  out.thiefAddAddress = refusals(thiefLog);
   out.thiefTookNothing = !/took/.test(thiefLog);
   out.thiefAddresses = (await exec(c, 'thief', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).split(
     '\n',

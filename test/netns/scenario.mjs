@@ -119,6 +119,7 @@ try {
       ip,
       podCidr: node.options.podCidr,
       nodePrefix: node.prefix(),
+      nodePid: node.holderPid,
       enterUser: rootless,
     });
   const webA = await pod(aNodes[0], 'uid-web-a', 'web-a', '10.244.1.2');
@@ -180,6 +181,7 @@ try {
     ip: '10.244.1.2',
     podCidr: '10.244.1.0/24',
     nodePrefix: bNode.prefix(),
+    nodePid: bNode.holderPid,
     enterUser: rootless,
   });
   made.push(bWeb);
