@@ -25,6 +25,7 @@ import {
   type StoredValue,
 } from './stored-values.js';
 import { WatchCache } from './watch-cache.js';
+import { StorageWatchers } from './watchers.js';
 
 export const DEFAULT_ETCD_WATCH_CACHE_SIZE = 10_000;
 
@@ -54,14 +55,6 @@ export interface EtcdStorageOptions {
   transformer?: ValueTransformer;
   /** how long a write waits for etcd (default 30 s): an unreachable etcd fails writes, never hangs them */
   requestTimeoutMs?: number;
-}
-
-interface Watcher {
-  prefix: string;
-  fromRV: number;
-  onEvent: (ev: StorageEvent) => void;
-  backlog: StorageEvent[] | undefined;
-  stopped: boolean;
 }
 
 /** a write acknowledged by etcd, waiting for the feed to reach its revision */
@@ -99,7 +92,7 @@ export class EtcdStorage implements Storage {
   private readonly objects = new Map<string, StoredObject>();
   private readonly keys = new SortedKeys([]);
   private readonly cache: WatchCache;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers: StorageWatchers;
   private readonly staleKeys = new Set<string>();
   private readonly pending = new Map<number, PendingWrite[]>();
   private readonly recent = new Map<number, StoredObject>();
@@ -127,6 +120,7 @@ export class EtcdStorage implements Storage {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.appliedRV = startRV;
     this.cache = new WatchCache(opts.watchCacheSize ?? DEFAULT_ETCD_WATCH_CACHE_SIZE, startRV);
+    this.watchers = new StorageWatchers(this.cache, this.log);
   }
 
   /** Connect, load every object under the prefix at one revision, and start the feed from the next one. */
@@ -328,8 +322,7 @@ export class EtcdStorage implements Storage {
         ? { type: 'MODIFIED', key, rv: r, object: stored.object, prevObject: current.object }
         : { type: 'ADDED', key, rv: r, object: stored.object };
     }
-    this.cache.push(event);
-    for (const w of this.watchers) if (r > w.fromRV && key.startsWith(w.prefix)) this.deliver(w, event);
+    this.watchers.publish(event);
     this.recent.set(r, stored);
     if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
     this.advance(r);
@@ -513,37 +506,7 @@ export class EtcdStorage implements Storage {
 
   watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
     if (this.closed) throw new Error('storage is closed');
-    if (!Number.isSafeInteger(fromRV) || fromRV < 0)
-      throw new RangeError(`invalid resourceVersion to watch from: ${fromRV}`);
-    if (fromRV < this.cache.startRV) {
-      throw new StorageError('Gone', prefix, `too old resource version: ${fromRV} (${this.cache.startRV})`);
-    }
-    const w: Watcher = { prefix, fromRV, onEvent, backlog: this.cache.since(fromRV, prefix), stopped: false };
-    this.watchers.add(w);
-    queueMicrotask(() => {
-      const backlog = w.backlog ?? [];
-      w.backlog = undefined;
-      for (const ev of backlog) this.deliver(w, ev);
-    });
-    return {
-      stop: () => {
-        w.stopped = true;
-        this.watchers.delete(w);
-      },
-    };
-  }
-
-  private deliver(w: Watcher, ev: StorageEvent): void {
-    if (w.stopped) return;
-    if (w.backlog) {
-      w.backlog.push(ev);
-      return;
-    }
-    try {
-      w.onEvent(ev);
-    } catch (err) {
-      this.log.warn({ err, prefix: w.prefix, rv: ev.rv }, 'watch callback threw');
-    }
+    return this.watchers.add(prefix, fromRV, onEvent);
   }
 
   /**
@@ -600,8 +563,7 @@ export class EtcdStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     if (this.compactor) clearTimeout(this.compactor);
-    for (const w of this.watchers) w.stopped = true;
-    this.watchers.clear();
+    this.watchers.stopAll();
     for (const waiters of this.pending.values())
       for (const w of waiters) w.reject(new Error('storage is closed'));
     this.pending.clear();

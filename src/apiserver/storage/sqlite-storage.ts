@@ -27,6 +27,7 @@ import {
   type StoredObject,
 } from './storage.js';
 import { WatchCache } from './watch-cache.js';
+import { StorageWatchers } from './watchers.js';
 import {
   decode,
   deepFreeze,
@@ -113,15 +114,6 @@ interface Batch {
   lastRV: number;
 }
 
-interface Watcher {
-  prefix: string;
-  fromRV: number;
-  onEvent: (ev: StorageEvent) => void;
-  /** events waiting behind the replay (delivered on a microtask, so the caller holds the handle first) */
-  backlog: StorageEvent[] | undefined;
-  stopped: boolean;
-}
-
 interface EventRow {
   rv: number;
   type: StorageEvent['type'];
@@ -182,7 +174,7 @@ export class SqliteStorage implements Storage {
   private readonly objects = new Map<string, StoredObject>();
   private readonly keys: SortedKeys;
   private readonly cache: WatchCache;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers: StorageWatchers;
   private readonly commitDelayMs: number;
   private readonly clock: Clock | undefined;
   private readonly freeze: boolean;
@@ -256,6 +248,7 @@ export class SqliteStorage implements Storage {
     const startRV = newestFirst.length > 0 ? newestFirst[newestFirst.length - 1].rv - 1 : this.committedRV;
     this.trimmedThrough = startRV;
     this.cache = new WatchCache(cacheSize, startRV);
+    this.watchers = new StorageWatchers(this.cache, this.log);
     this.loadHistory(newestFirst);
     this.log.info(
       {
@@ -633,10 +626,7 @@ export class SqliteStorage implements Storage {
       }
     }
     for (const ev of batch.events) {
-      this.cache.push(ev);
-      for (const w of this.watchers) {
-        if (ev.rv > w.fromRV && ev.key.startsWith(w.prefix)) this.deliver(w, ev);
-      }
+      this.watchers.publish(ev);
     }
     for (const op of batch.ops) {
       if (op.result) op.resolve(op.result);
@@ -663,38 +653,7 @@ export class SqliteStorage implements Storage {
 
   watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
     if (this.closed) throw new Error('storage is closed');
-    if (!Number.isSafeInteger(fromRV) || fromRV < 0)
-      throw new RangeError(`invalid resourceVersion to watch from: ${fromRV}`);
-    if (fromRV < this.cache.startRV) {
-      throw new StorageError('Gone', prefix, `too old resource version: ${fromRV} (${this.cache.startRV})`);
-    }
-    const w: Watcher = { prefix, fromRV, onEvent, backlog: this.cache.since(fromRV, prefix), stopped: false };
-    this.watchers.add(w);
-    queueMicrotask(() => {
-      const backlog = w.backlog ?? [];
-      w.backlog = undefined;
-      for (const ev of backlog) this.deliver(w, ev);
-    });
-    return {
-      stop: () => {
-        w.stopped = true;
-        this.watchers.delete(w);
-      },
-    };
-  }
-
-  private deliver(w: Watcher, ev: StorageEvent): void {
-    if (w.stopped) return;
-    if (w.backlog) {
-      w.backlog.push(ev);
-      return;
-    }
-    try {
-      w.onEvent(ev);
-    } catch (err) {
-      // One broken watcher must not starve the others.
-      this.log.warn({ err, prefix: w.prefix, rv: ev.rv }, 'watch callback threw');
-    }
+    return this.watchers.add(prefix, fromRV, onEvent);
   }
 
   /** Commit pending writes, stop every watcher, close the database. */
@@ -702,8 +661,7 @@ export class SqliteStorage implements Storage {
     if (this.closed) return Promise.resolve();
     this.commit();
     this.closed = true;
-    for (const w of this.watchers) w.stopped = true;
-    this.watchers.clear();
+    this.watchers.stopAll();
     this.db.close();
     this.log.info({ rv: this.committedRV }, 'storage closed');
     return Promise.resolve();
