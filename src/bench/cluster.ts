@@ -1,24 +1,16 @@
 // A real cluster from `kubemu up` for benchmarks: the CLI as a user runs it, plus an admin client.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLocalPort } from '../util/free-port.js';
 import { fromKubeconfig, type ApiConnection, type KubeClient } from '../client/index.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** a loopback port no one listens on now */
+export const freePort = freeLocalPort;
 
 export interface BenchCluster {
   /** the cluster's state dir (a node's root dir is `<stateDir>/nodes/<node>`) */

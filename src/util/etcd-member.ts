@@ -1,9 +1,9 @@
 // One local etcd member (Debian's etcd-server) on 127.0.0.1 free ports with its own data dir: started, waited for
 // until /health answers, stopped by its PID. Tests, benches and (later) `kubemu up --storage etcd` run it.
+import { freeLocalPort } from './free-port.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { findProgram } from './find-program.js';
 import { stopChild } from './stop-child.js';
 
@@ -29,17 +29,7 @@ export interface EtcdMember {
   stop(): Promise<void>;
 }
 
-/** a port no one listens on now (the kernel's pick) */
-export function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freeLocalPort };
 
 function health(endpoint: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -10,9 +10,21 @@ import { getPath, setPath, type ScaleSpec } from '../../customresources/definiti
 
 /** a custom resource's Scale: replicas and selector where its CRD's scale subresource says (upstream's scaleFromCustomResource) */
 function customScaleOf(obj: KubeObject, spec: ScaleSpec): KubeObject {
-  const m = obj.metadata ?? {};
   const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
   const selector = spec.labelSelectorPath ? getPath(obj, spec.labelSelectorPath) : undefined;
+  return scaleObject(obj, num(getPath(obj, spec.specReplicasPath)), {
+    replicas: num(getPath(obj, spec.statusReplicasPath)),
+    ...(typeof selector === 'string' ? { selector } : {}),
+  });
+}
+
+/** an autoscaling/v1 Scale of `obj`: its name, namespace, uid, resourceVersion and creation time */
+function scaleObject(
+  obj: KubeObject,
+  replicas: number,
+  status: { replicas: number; selector?: string },
+): KubeObject {
+  const m = obj.metadata ?? {};
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -23,11 +35,8 @@ function customScaleOf(obj: KubeObject, spec: ScaleSpec): KubeObject {
       resourceVersion: m.resourceVersion,
       creationTimestamp: m.creationTimestamp,
     },
-    spec: { replicas: num(getPath(obj, spec.specReplicasPath)) },
-    status: {
-      replicas: num(getPath(obj, spec.statusReplicasPath)),
-      ...(typeof selector === 'string' ? { selector } : {}),
-    },
+    spec: { replicas },
+    status,
   };
 }
 
@@ -44,20 +53,7 @@ export function scaleOfKind(obj: KubeObject, custom?: ScaleSpec): KubeObject {
         : spec?.selector,
     ),
   );
-  const m = obj.metadata ?? {};
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      uid: m.uid,
-      resourceVersion: m.resourceVersion,
-      creationTimestamp: m.creationTimestamp,
-    },
-    spec: { replicas: spec?.replicas ?? 0 },
-    status: { replicas: status?.replicas ?? 0, selector },
-  };
+  return scaleObject(obj, spec?.replicas ?? 0, { replicas: status?.replicas ?? 0, selector });
 }
 
 function patchedScale(req: ApiRequest, scale: KubeObject): unknown {
