@@ -1,8 +1,8 @@
 // Integration: a real apiserver process plus the scheduler process; pods are bound and explained as via kubectl.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLocalPort as freePort } from '../src/util/free-port.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { apiClient, type Api } from './helpers/http.js';
 
@@ -11,17 +11,6 @@ let api: Api;
 let scheduler: ChildProcess;
 let schedulerLogs = '';
 let metricsPort = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const node = (name: string) => ({
   apiVersion: 'v1',

@@ -2,9 +2,9 @@
 // kubectl against it, `kubemu down` at the end (and every PID it listed checked gone).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLocalPort as freePort } from '../../src/util/free-port.js';
 import { DIST } from './apiserver.js';
 import type { TestUser } from './test-user.js';
 import { waitFor } from './wait.js';
@@ -41,16 +41,7 @@ export interface TestCluster {
   down(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export function run(
   cmd: string,
