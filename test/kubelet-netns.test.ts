@@ -39,6 +39,57 @@ function chownTree(dir: string, user: TestUser): void {
   for (const entry of fs.readdirSync(dir)) fs.chownSync(path.join(dir, entry), user.uid, user.gid);
 }
 
+/** The network namespaces (by inode) of a process's descendants, apart from its own: its pods'. */
+function podNamespaces(rootPid: number): Set<string> {
+  const parent = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const own = fs.readlinkSync(`/proc/${rootPid}/ns/net`);
+  const nets = new Set<string>();
+  for (const pid of parent.keys()) {
+    let p: number | undefined = pid;
+    while (p !== undefined && p > 1 && p !== rootPid) p = parent.get(p);
+    if (p !== rootPid || pid === rootPid) continue;
+    try {
+      const net = fs.readlinkSync(`/proc/${pid}/ns/net`);
+      if (net !== own) nets.add(net);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return nets;
+}
+
+/** Every process still in one of these network namespaces, and every nsfs mount of one, for a failure's message. */
+function holders(nets: Set<string>): string {
+  const lines: string[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const net = fs.readlinkSync(`/proc/${entry}/ns/net`);
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      const mounts = fs.readFileSync(`/proc/${entry}/mountinfo`, 'utf8');
+      for (const m of mounts.split('\n'))
+        if (m.includes(' nsfs ') && [...nets].some((n) => m.includes(n.replace(/^net:/, ''))))
+          lines.push(`mount seen by ${entry}: ${m}`);
+      if (!nets.has(net)) continue;
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      const field = (k: string): string => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(status)?.[1] ?? '?';
+      lines.push(`pid ${entry} ppid ${field('PPid')} state ${field('State')} ${net}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return lines.join('\n') || '(no process and no mount: the kernel had not yet freed the namespaces)';
+}
+
 /** The whole suite, run by root and then by a test user (the kubelet and its namespaces then are that user's). */
 function suite(asUser: boolean): void {
   let user: TestUser | undefined;
@@ -170,14 +221,18 @@ function suite(asUser: boolean): void {
       expect(
         await waitFor('web-a answers', async () => {
           const body = await fromNode(`http://${a.status!.podIP}:8080/`);
-          return body === 'web-a' && body;
+          // (what it answered instead is the timeout's message)
+          if (body !== 'web-a') throw new Error(body);
+          return body;
         }),
       ).toBe('web-a');
       // Running is not listening yet (the pods have no readiness probe): wait for each server as for web-a
       expect(
         await waitFor('web-b answers', async () => {
           const body = await fromNode(`http://${b.status!.podIP}:8080/`);
-          return body === 'web-b' && body;
+          // (what it answered instead is the timeout's message)
+          if (body !== 'web-b') throw new Error(body);
+          return body;
         }),
       ).toBe('web-b');
     }, 60_000);
@@ -228,10 +283,16 @@ function suite(asUser: boolean): void {
       // container): no veth left means nothing of the pods is left
       const vethsBefore = await runCommand([...node.prefix(), 'ip', '-o', 'link', 'show', 'master', 'cni0']);
       expect(vethsBefore.split('\n').filter(Boolean)).toHaveLength(4);
+      const podNets = podNamespaces(kubelet.pid!);
+      expect(podNets.size).toBe(4);
       await stopChild(kubelet, 'SIGKILL');
       const gone = await waitFor('veths gone', async () => {
         const now = await runCommand([...node.prefix(), 'ip', '-o', 'link', 'show', 'master', 'cni0']);
         return now.trim() === '' && 'gone';
+      }).catch((err: Error) => {
+        throw new Error(
+          `${err.message}\nwhat still holds the pods' network namespaces:\n${holders(podNets)}`,
+        );
       });
       expect(gone).toBe('gone');
       expect(isAlive(kubelet.pid!)).toBe(false);
