@@ -282,7 +282,8 @@ describe('controller-manager: node lifecycle and taint eviction', () => {
 
 describe('controller-manager: with the ReplicaSet and Deployment controllers', () => {
   it('a Deployment made by the controllers is cascaded away on delete', async () => {
-    // a second process running only L1's controllers: the two sets are disjoint, so no leader election needed
+    // a second process running only L1's controllers: the two sets are disjoint, so it must not wait for the
+    // first one's Lease (upstream: --leader-elect=false, or a Lease of its own with --leader-elect-resource-name)
     const cm2 = spawn(
       process.execPath,
       [
@@ -291,6 +292,7 @@ describe('controller-manager: with the ReplicaSet and Deployment controllers', (
         api.kubeconfig,
         '--controllers',
         'replicaset,deployment',
+        '--leader-elect=false',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBEMU_LOG_LEVEL: 'info' } },
     );

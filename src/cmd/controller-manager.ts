@@ -36,6 +36,11 @@ import { CSRApprovingController } from '../controllers/certificates/approver.js'
 import { CSRCleanerController } from '../controllers/certificates/cleaner.js';
 import { METRICS_OPTIONS, UsageError, requireKubeconfig, runComponent } from '../util/component-main.js';
 import type { Logger } from '../util/logger.js';
+import {
+  LEADER_ELECTION_OPTIONS,
+  leaderElectionFlags,
+  runWhenLeading,
+} from '../util/leader-election-flags.js';
 
 /** What the controller-manager needs of a controller. */
 interface RunnableController {
@@ -383,6 +388,7 @@ export function controllerManagerMain(argv: string[]): void {
     options: {
       controllers: { type: 'string', default: '*' },
       ...METRICS_OPTIONS,
+      ...LEADER_ELECTION_OPTIONS,
       // upstream's grace is 4× the kubelet's lease renew interval (40 s / 10 s); kubemu renews every 0.5 s
       'node-monitor-grace-period': { type: 'string', default: '2s' },
       // upstream checks every 5 s, an eighth of its grace: a dead node is seen ≤ 0.25 s after the grace ran out
@@ -414,6 +420,7 @@ export function controllerManagerMain(argv: string[]): void {
     },
     check(values, kubeconfig) {
       requireKubeconfig(kubeconfig);
+      const leaderElection = leaderElectionFlags(values, 'kube-controller-manager');
       try {
         const flags: Flags = {
           nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
@@ -456,6 +463,7 @@ export function controllerManagerMain(argv: string[]): void {
         const keyPem = read(values['service-account-private-key-file']);
         return {
           flags,
+          leaderElection,
           enabled: enabledControllers(values.controllers),
           rootCaFile: read(values['root-ca-file']),
           serviceAccountKey: keyPem ? createPrivateKey(keyPem) : undefined,
@@ -465,37 +473,45 @@ export function controllerManagerMain(argv: string[]): void {
       }
     },
     async start({
-      checked: { flags, enabled, rootCaFile, serviceAccountKey },
+      checked: { flags, leaderElection, enabled, rootCaFile, serviceAccountKey },
       logger: log,
       connect,
       serveMetrics,
     }) {
       const { client, credentials } = connect();
-      const informers = new SharedInformerFactory({ client, logger: log });
-      const rootCa = rootCaFile ?? credentials.caPem;
-      const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
-      const running: { name: string; controller: RunnableController }[] = [];
-      // Construct every controller first so all register handlers before any informer lists.
-      for (const c of CONTROLLERS) {
-        if (!enabled.has(c.name)) continue;
-        const controller = c.make(ctx);
-        if (!controller) {
-          log.warn({ controller: c.name }, `skipping: ${c.needs ?? 'its flags are not set'}`);
-          continue;
-        }
-        running.push({ name: c.name, controller });
-      }
       await serveMetrics();
-      informers.start();
-      await Promise.all(running.map((r) => r.controller.run()));
-      log.info({ controllers: running.map((r) => r.name) }, 'controllers started');
-      return {
-        close() {
-          for (const r of running) r.controller.stop();
-          informers.stop();
-          return Promise.resolve();
+      // upstream's controllers start once this process leads (`--leader-elect`, one Lease for all of them)
+      return runWhenLeading({
+        flags: leaderElection,
+        client,
+        logger: log,
+        component: 'kube-controller-manager',
+        async lead() {
+          const informers = new SharedInformerFactory({ client, logger: log });
+          const rootCa = rootCaFile ?? credentials.caPem;
+          const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
+          const running: { name: string; controller: RunnableController }[] = [];
+          // Construct every controller first so all register handlers before any informer lists.
+          for (const c of CONTROLLERS) {
+            if (!enabled.has(c.name)) continue;
+            const controller = c.make(ctx);
+            if (!controller) {
+              log.warn({ controller: c.name }, `skipping: ${c.needs ?? 'its flags are not set'}`);
+              continue;
+            }
+            running.push({ name: c.name, controller });
+          }
+          informers.start();
+          await Promise.all(running.map((r) => r.controller.run()));
+          log.info({ controllers: running.map((r) => r.name) }, 'controllers started');
+          return {
+            close() {
+              for (const r of running) r.controller.stop();
+              informers.stop();
+            },
+          };
         },
-      };
+      });
     },
   });
 }

@@ -2,6 +2,11 @@
 // kube-scheduler for kubemu: `node dist/cmd/scheduler.js --kubeconfig FILE [--metrics-port N] [--scheduler-name NAME]`.
 import { Scheduler } from '../scheduler/index.js';
 import { METRICS_OPTIONS, runComponent } from '../util/component-main.js';
+import {
+  LEADER_ELECTION_OPTIONS,
+  leaderElectionFlags,
+  runWhenLeading,
+} from '../util/leader-election-flags.js';
 
 export function schedulerMain(argv: string[]): void {
   runComponent({
@@ -9,24 +14,35 @@ export function schedulerMain(argv: string[]): void {
     argv,
     options: {
       ...METRICS_OPTIONS,
+      ...LEADER_ELECTION_OPTIONS,
       'scheduler-name': { type: 'string', default: 'default-scheduler' },
       workers: { type: 'string', default: '16' },
       'pod-initial-backoff-seconds': { type: 'string', default: '1' },
       'pod-max-backoff-seconds': { type: 'string', default: '10' },
     },
-    async start({ values, logger: log, connect, serveMetrics }) {
+    check: (values) => leaderElectionFlags(values, 'kube-scheduler'),
+    async start({ values, checked: leaderElection, logger: log, connect, serveMetrics }) {
       const { client } = connect();
-      const scheduler = new Scheduler({
+      await serveMetrics();
+      // upstream's scheduler waits to lead before it schedules anything (one Lease per scheduler name)
+      return runWhenLeading({
+        flags: leaderElection,
         client,
         logger: log,
-        schedulerName: values['scheduler-name'],
-        workers: Number(values.workers),
-        initialBackoffMs: Number(values['pod-initial-backoff-seconds']) * 1000,
-        maxBackoffMs: Number(values['pod-max-backoff-seconds']) * 1000,
+        component: 'default-scheduler',
+        async lead() {
+          const scheduler = new Scheduler({
+            client,
+            logger: log,
+            schedulerName: values['scheduler-name'],
+            workers: Number(values.workers),
+            initialBackoffMs: Number(values['pod-initial-backoff-seconds']) * 1000,
+            maxBackoffMs: Number(values['pod-max-backoff-seconds']) * 1000,
+          });
+          await scheduler.start();
+          return { close: () => scheduler.stop() };
+        },
       });
-      await serveMetrics();
-      await scheduler.start();
-      return { close: () => scheduler.stop() };
     },
   });
 }
