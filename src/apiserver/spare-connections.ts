@@ -5,7 +5,7 @@
 // streams from holds no connection of the apiserver's. A spare that closed or failed is never handed out.
 import type { Duplex } from 'node:stream';
 
-export const SPARE_IDLE_MS = 30_000;
+export const SPARE_IDLE_MS = 15_000;
 
 interface Spare<S extends Duplex> {
   socket: Promise<S>;
