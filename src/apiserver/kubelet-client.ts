@@ -9,6 +9,7 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Status } from 'kubernetes-types/meta/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { ApiHandler, UserInfo } from '../api/request.js';
+import { SpareConnections } from './spare-connections.js';
 
 export interface KubeletClientCredentials {
   /** the CA kubelets' serving certificates must chain to */
@@ -91,6 +92,8 @@ export class KubeletClient {
   private secureContext: tls.SecureContext | undefined;
   /** the last TLS session of each kubelet dialled, for resumption */
   private readonly sessions = new Map<string, Buffer>();
+  /** a connection made ahead to each kubelet streamed from lately, for its next stream */
+  private readonly spares = new SpareConnections<tls.TLSSocket>();
 
   constructor(
     private readonly creds: KubeletClientCredentials,
@@ -141,9 +144,14 @@ export class KubeletClient {
 
   /**
    * A TLS connection of its own to the node's kubelet, for an upgraded request (exec, attach, port-forward) whose
-   * bytes the apiserver then relays: the same certificate and verification as every other call, no token.
+   * bytes the apiserver then relays: the same certificate and verification as every other call, no token. The
+   * spare made ahead when the last stream to that kubelet ended, when there is one (spare-connections.ts).
    */
   dial(endpoint: KubeletEndpoint, timeoutMs = this.timeoutMs): Promise<tls.TLSSocket> {
+    return this.spares.take(`${endpoint.host}:${endpoint.port}`, () => this.connect(endpoint, timeoutMs));
+  }
+
+  private connect(endpoint: KubeletEndpoint, timeoutMs: number): Promise<tls.TLSSocket> {
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     const url = `https://${host}:${endpoint.port}`;
     return new Promise((resolve, reject) => {
@@ -190,6 +198,7 @@ export class KubeletClient {
   }
 
   close(): void {
+    this.spares.close();
     this.agent.destroy();
   }
 }

@@ -2,7 +2,8 @@
 // server's version (WebSocket for 1.30+; kubectl-binary.ts: not the Cloud SDK's version dispatcher, which costs an
 // extra process and request per call and is reported beside it), and HTTP through `kubectl port-forward` against the
 // same pod reached directly, in interleaved rounds (each request a new connection, so each is a new pair of
-// port-forward streams).
+// port-forward streams). `kubectl version --client` (no request) beside them says how much of a call is kubectl's own
+// process start-up.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { basename } from 'node:path';
@@ -95,6 +96,7 @@ registerSuite('streaming', async (): Promise<BenchResult[]> => {
     const runs = {
       exec: series(),
       version: series(),
+      client: series(),
       dispatchedExec: series(),
       dispatchedVersion: series(),
     };
@@ -107,6 +109,8 @@ registerSuite('streaming', async (): Promise<BenchResult[]> => {
     };
     const exec = ['exec', 'target', '--', 'true'];
     const version = ['get', '--raw', '/version'];
+    // no request at all: what of `get --raw /version` is kubectl's process start-up (its Go packages' init)
+    const clientOnly = ['version', '--client'];
     // the control plane's background CPU rate (status updates, usage sampling), so what accrues because an exec
     // lasts longer than a get --raw is not counted as the exec's
     const idle0 = cpu();
@@ -122,6 +126,7 @@ registerSuite('streaming', async (): Promise<BenchResult[]> => {
       phases.push(ws);
       await timed(runs.exec, bins.plain, exec);
       await timed(runs.version, bins.plain, version);
+      await timed(runs.client, bins.plain, clientOnly);
       if (bins.dispatcher) {
         await timed(runs.dispatchedExec, bins.dispatcher, exec);
         await timed(runs.dispatchedVersion, bins.dispatcher, version);
@@ -142,6 +147,12 @@ registerSuite('streaming', async (): Promise<BenchResult[]> => {
         value: p50(runs.version.ms),
         unit: 'ms',
         note: `exec p50 beyond it: ${p50(runs.exec.ms) - p50(runs.version.ms)} ms`,
+      },
+      {
+        name: 'kubectl version --client p50 (no request: the process start-up alone, same run)',
+        value: p50(runs.client.ms),
+        unit: 'ms',
+        note: `get --raw /version beyond it (kubeconfig, a TLS connection, one request): ${p50(runs.version.ms) - p50(runs.client.ms)} ms`,
       },
       {
         name: 'kubectl exec: apiserver + kubelet CPU per exec',

@@ -12,6 +12,7 @@ import { TmuxSession } from '../helpers/tmux.js';
 import { SECURITY_CONTEXT_DEMO } from '../helpers/docs-manifests.js';
 import { ensureCommands } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
+import { SPARE_IDLE_MS } from '../../src/apiserver/spare-connections.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
 const VERSIONS = ['1.27', '1.33'] as const;
@@ -44,6 +45,13 @@ function processesWith(program: string, marker: string): number[] {
   }
   return out;
 }
+
+/**
+ * how long the kubelet's connections take to go once a stream has ended: the stream's own at once, the spare the
+ * apiserver then makes for the next stream (spare-connections.ts) once unused for SPARE_IDLE_MS (the tests'
+ * timeouts below allow for it)
+ */
+const GONE_MS = SPARE_IDLE_MS + 15_000;
 
 /** established TCP connections to the kubelet's port 10250 in this network namespace */
 function kubeletConnections(): number {
@@ -296,8 +304,8 @@ describe('kubectl killed mid-session', () => {
     await until('the command to be gone', () => processesWith('sleep', '4201').length === 0, 15_000);
     // `script`, which held the exec's terminal, is gone with it
     await until('the terminal to be gone', () => processesWith('script', '4201').length === 0, 15_000);
-    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, 15_000);
-  }, 90_000);
+    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, GONE_MS);
+  }, 120_000);
 
   it('debug -it and attach -it: the sessions go, the ephemeral container runs on as upstream’s does', async () => {
     const connections = kubeletConnections();
@@ -316,7 +324,7 @@ describe('kubectl killed mid-session', () => {
       ],
       (s) => s.includes('started'),
     );
-    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, 15_000);
+    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, GONE_MS);
     const p = await pod('shell');
     const name = p.spec!.ephemeralContainers!.at(-1)!.name;
     expect(processesWith('sleep', '4202').length).toBe(1);
@@ -324,9 +332,9 @@ describe('kubectl killed mid-session', () => {
     await killMidSession('kill-attach', ['attach', '-it', 'shell', '-c', name], (s) =>
       s.includes('try pressing enter'),
     );
-    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, 15_000);
+    await until('the kubelet’s stream to close', () => kubeletConnections() <= connections, GONE_MS);
     expect(processesWith('sleep', '4202').length).toBe(1);
     // the container's own terminal stays (one `script`, started with it), as its program does
     expect(processesWith('script', '4202').length).toBe(1);
-  }, 120_000);
+  }, 180_000);
 });
