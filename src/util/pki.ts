@@ -9,9 +9,9 @@ import {
   X509Certificate as NodeX509Certificate,
 } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { ipFamily } from './ip-family.js';
 
 const subtle = webcrypto.subtle;
 
@@ -165,11 +165,11 @@ function subjectName(commonName: string, organization: string[] = []): x509.Json
 
 function sanNames(hosts: readonly string[]): x509.JsonGeneralName[] {
   const unique = [...new Set(hosts.map((h) => h.trim()).filter((h) => h !== ''))].sort();
-  return unique.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value }));
+  return unique.map((value) => ({ type: ipFamily(value) ? 'ip' : 'dns', value }));
 }
 
 /** `[2001:db8::1]` for any spelling of an IPv6 address (WHATWG URL serialisation); other names as they are */
-const canonicalIp = (ip: string): string => (isIP(ip) === 6 ? new URL(`http://[${ip}]`).hostname : ip);
+const canonicalIp = (ip: string): string => (ipFamily(ip) === 6 ? new URL(`http://[${ip}]`).hostname : ip);
 
 /**
  * A canonical text of a certificate's SAN names, from node:crypto's `subjectAltName` (`DNS:a, IP Address:1.2.3.4`),

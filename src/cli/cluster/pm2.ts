@@ -47,11 +47,33 @@ function toError(err: unknown): Error {
 
 interface Pm2Api {
   connect(cb: Callback<unknown>): void;
-  start(opts: StartOptions, cb: Callback<unknown>): void;
+  /** one process, or an ecosystem file's apps */
+  start(opts: StartOptions | { apps: StartOptions[] }, cb: Callback<unknown>): void;
   list(cb: Callback<ProcessDescription[]>): void;
   delete(target: string, cb: Callback<unknown>): void;
   killDaemon(cb: Callback<unknown>): void;
   disconnect(): void;
+}
+
+/** pm2's options for one process (an ecosystem file's app) */
+function appOptions(spec: ProcessSpec): StartOptions {
+  return {
+    name: spec.name,
+    script: spec.command ?? process.execPath,
+    interpreter: 'none',
+    args: spec.args,
+    cwd: spec.cwd,
+    env: spec.env,
+    output: spec.logFile,
+    error: spec.logFile,
+    merge_logs: true,
+    autorestart: true,
+    restart_delay: 500,
+    // a component that dies within a second of starting counts as unstable; 10 of those → errored
+    min_uptime: 1_000,
+    max_restarts: 10,
+    kill_timeout: 3_000,
+  };
 }
 
 /** A connection to one cluster's pm2 daemon. */
@@ -80,28 +102,22 @@ export class Pm2Cluster {
   }
 
   async start(spec: ProcessSpec): Promise<void> {
-    await call((cb) =>
-      this.api.start(
-        {
-          name: spec.name,
-          script: spec.command ?? process.execPath,
-          interpreter: 'none',
-          args: spec.args,
-          cwd: spec.cwd,
-          env: spec.env,
-          output: spec.logFile,
-          error: spec.logFile,
-          merge_logs: true,
-          autorestart: true,
-          restart_delay: 500,
-          // a component that dies within a second of starting counts as unstable; 10 of those → errored
-          min_uptime: 1_000,
-          max_restarts: 10,
-          kill_timeout: 3_000,
-        },
-        cb,
-      ),
-    );
+    await this.startAll([spec]);
+  }
+
+  /**
+   * Starts `specs` with one request, as an ecosystem file's `apps` (pm2's `start` of a config): pm2 asks its daemon
+   * for the process list once for the whole batch, where a `start` per process asked it before each (the daemon
+   * samples every process's CPU and memory and sends back every process's whole environment for each list).
+   */
+  async startAll(specs: readonly ProcessSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const started = (await call<unknown>((cb) => this.api.start({ apps: specs.map(appOptions) }, cb))) as
+      { pm2_env?: { name?: string } }[] | undefined;
+    // pm2 reports a process it could not launch on its own output and goes on with the others
+    const names = new Set((started ?? []).map((p) => p.pm2_env?.name));
+    const missing = specs.filter((s) => !names.has(s.name)).map((s) => s.name);
+    if (missing.length > 0) throw new Error(`pm2 did not start ${missing.join(', ')}`);
   }
 
   async list(): Promise<ManagedProcess[]> {

@@ -9,6 +9,8 @@ import { privateDir, privateFile } from '../../util/private-files.js';
 
 export interface Supervisor {
   start(spec: ProcessSpec): Promise<void>;
+  /** starts these together (pm2: one request for all) */
+  startAll(specs: readonly ProcessSpec[]): Promise<void>;
   list(): Promise<ManagedProcess[]>;
   /** stop every process it started (and, for pm2, the daemon) */
   stopAll(): Promise<void>;
@@ -88,6 +90,10 @@ export class DirectSupervisor implements Supervisor {
       entry.process.once('spawn', () => resolve());
       entry.process.once('error', reject);
     });
+  }
+
+  async startAll(specs: readonly ProcessSpec[]): Promise<void> {
+    await Promise.all(specs.map((spec) => this.start(spec)));
   }
 
   private spawn(spec: ProcessSpec, log: WriteStream): ChildProcess {

@@ -15,6 +15,7 @@ function fakeSupervisor(
       current = p;
     },
     start: () => Promise.resolve(),
+    startAll: () => Promise.resolve(),
     stopAll: () => Promise.resolve(),
     list() {
       this.lists++;

@@ -38,7 +38,7 @@ import {
 } from './layout.js';
 import { clusterDegradations, formatDegradations } from './degraded.js';
 import { compactLogLine, lastLogLines } from './log-lines.js';
-import { Pm2Cluster, daemonPid, type ManagedProcess } from './pm2.js';
+import { Pm2Cluster, daemonPid, type ManagedProcess, type ProcessSpec } from './pm2.js';
 import { ComponentFailed, FailureWatch, failedComponent, waitUntil } from './up-wait.js';
 import { portHolder } from './port-holder.js';
 import { Progress } from './progress.js';
@@ -247,7 +247,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     KUBEMU_LOG_LEVEL: opts.logLevel,
     ...((await probed) ? { [PROBE_FILE_ENV]: paths.isolationProbe } : {}),
   };
-  const startProcess = (p: PlannedProcess): Promise<void> => {
+  const processSpec = (p: PlannedProcess): ProcessSpec => {
     // made here, so pm2 (which may be an older daemon with another umask) appends to a private file
     privateDir(dirname(p.logFile));
     privateFile(p.logFile);
@@ -257,7 +257,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       settings.netns && where && where.in !== 'host'
         ? launcher(settings.netns, where.in === 'node' ? where.node : undefined)
         : undefined;
-    return supervisor.start({
+    return {
       name: p.name,
       ...(prefix
         ? { command: nsenter, args: [...prefix.slice(1), process.execPath, CLI_MAIN, ...p.argv] }
@@ -267,7 +267,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       env,
       logFile: p.logFile,
       cwd: stateDir,
-    });
+    };
   };
 
   const stopOnSignal = (): void => {
@@ -295,14 +295,11 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     // code (a few hundred ms of CPU each) overlaps the apiserver's boot, and their requests wait for its socket
     // (reconnect backoff 100 ms → 1 s). The other components start once the apiserver answers: started with it,
     // their loading took the CPU the apiserver and kubelets were waiting for (12 processes loading on 2 cores).
-    // Each wave goes to pm2 at once; one start after another cost a round trip to its daemon each.
-    const startAll = (wave: PlannedProcess[]): Promise<void> =>
-      Promise.all(
-        wave.map(async (c) => {
-          await startProcess(c);
-          if (c.name !== 'apiserver') progress.update(c.name, 'started');
-        }),
-      ).then(() => undefined);
+    // Each wave goes to pm2 in one request (an ecosystem's apps): pm2 lists its processes once for the batch.
+    const startAll = async (wave: PlannedProcess[]): Promise<void> => {
+      await supervisor.startAll(wave.map(processSpec));
+      for (const c of wave) if (c.name !== 'apiserver') progress.update(c.name, 'started');
+    };
     // On a new cluster the controller-manager gates `up` too (it makes the default ServiceAccount): it joins the first
     // wave. On a restart the ServiceAccount is there already, and it loads after the apiserver's boot.
     const inFirstWave = (c: PlannedProcess): boolean =>
