@@ -257,4 +257,153 @@ describe('upstream rules through kubectl apply', () => {
       'spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`',
     );
   });
+
+  it("ResourceQuota: the pod over quota gets upstream's 403; conflicting scopes are refused", async () => {
+    const ns = 'parity-quota';
+    ok(await k(['create', 'namespace', ns]));
+    ok(
+      await k(
+        ['apply', '-n', ns, '-f', '-'],
+        readFileSync(join(EXAMPLES, 'admin__resource__quota-mem-cpu.yaml'), 'utf8'),
+      ),
+    );
+    // quota admission refuses every pod until the quota controller has computed status.used
+    await c.waitFor("the quota's usage", async () => {
+      const r = await k(['get', 'resourcequota', 'mem-cpu-demo', '-n', ns, '-o', 'jsonpath={.status.used}']);
+      return r.code === 0 && r.stdout.includes('requests.memory');
+    });
+    ok(
+      await k(
+        ['apply', '-n', ns, '-f', '-'],
+        readFileSync(join(EXAMPLES, 'admin__resource__quota-mem-cpu-pod.yaml'), 'utf8'),
+      ),
+    );
+    // the Kubernetes docs page "Configure Memory and CPU Quotas for a Namespace" shows this refusal
+    refused(
+      await k(
+        ['apply', '-n', ns, '-f', '-'],
+        readFileSync(join(EXAMPLES, 'admin__resource__quota-mem-cpu-pod-2.yaml'), 'utf8'),
+      ),
+      'pods "quota-mem-cpu-demo-2" is forbidden: exceeded quota: mem-cpu-demo, requested: requests.memory=700Mi, used: requests.memory=600Mi, limited: requests.memory=1Gi',
+    );
+    refused(
+      await k(
+        ['apply', '-n', ns, '-f', '-'],
+        [
+          'apiVersion: v1',
+          'kind: ResourceQuota',
+          'metadata:',
+          '  name: both',
+          'spec:',
+          '  hard:',
+          '    pods: "1"',
+          '  scopes: ["BestEffort", "NotBestEffort"]',
+          '',
+        ].join('\n'),
+      ),
+      'spec.scopes: Invalid value: ',
+      'conflicting scopes',
+    );
+    ok(await k(['delete', 'namespace', ns, '--wait=false']));
+  });
+
+  it('ReplicationController: a delete that names no propagation policy orphans its pods (v1 default)', async () => {
+    // its own label: web.yaml's StatefulSet pods in this namespace are app=nginx too
+    const rc = example('controllers__replication.yaml')
+      .replace('replicas: 3,', 'replicas: 2,')
+      .replaceAll('app: "nginx"', 'app: "nginx-rc"');
+    ok(await apply(rc));
+    const pods = async (): Promise<{ metadata: { ownerReferences?: unknown[] } }[]> => {
+      const r = ok(await k(['get', 'pods', '-n', NS, '-l', 'app=nginx-rc', '-o', 'json']));
+      return (JSON.parse(r.stdout) as { items: { metadata: { ownerReferences?: unknown[] } }[] }).items;
+    };
+    await c.waitFor("the RC's two pods", async () => (await pods()).length === 2);
+    // kubectl delete always names a policy; a plain DELETE (client-go with no options, curl) does not
+    ok(await k(['delete', '--raw', `/api/v1/namespaces/${NS}/replicationcontrollers/nginx`]));
+    await c.waitFor(
+      'the RC to go',
+      async () => (await k(['get', 'rc', 'nginx', '-n', NS])).code !== 0,
+      60_000,
+    );
+    const left = await c.waitFor(
+      'the orphaned pods',
+      async () => {
+        const p = await pods();
+        return p.length === 2 && p.every((x) => !x.metadata.ownerReferences?.length) && p;
+      },
+      60_000,
+    );
+    expect(left).toHaveLength(2);
+    ok(await k(['delete', 'pods', '-n', NS, '-l', 'app=nginx-rc', '--wait=false']));
+    refused(
+      await apply(rc.replace('replicas: 2,', 'replicas: 2, minReadySeconds: -1,')),
+      'spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0',
+    );
+  });
+
+  it("PodTemplate: the template's labels are checked at template.labels", async () => {
+    refused(
+      await apply(
+        [
+          'apiVersion: v1',
+          'kind: PodTemplate',
+          'metadata:',
+          '  name: tmpl',
+          'template:',
+          '  metadata:',
+          '    labels:',
+          '      "bad key": x',
+          '  spec:',
+          '    containers:',
+          '    - name: c',
+          '      image: nginx',
+          '',
+        ].join('\n'),
+      ),
+      'template.labels: Invalid value: "bad key"',
+    );
+  });
+
+  it('ServiceCIDR: a single-stack range may gain its second family; its first CIDR never changes', async () => {
+    const cidr = (cidrs: string[]): string =>
+      [
+        'apiVersion: networking.k8s.io/v1',
+        'kind: ServiceCIDR',
+        'metadata:',
+        '  name: parity-extra',
+        'spec:',
+        `  cidrs: [${cidrs.map((x) => `"${x}"`).join(', ')}]`,
+        '',
+      ].join('\n');
+    ok(await k(['apply', '-f', '-'], cidr(['10.233.0.0/24'])));
+    ok(await k(['apply', '-f', '-'], cidr(['10.233.0.0/24', 'fd00:233::/120'])));
+    refused(
+      await k(['apply', '-f', '-'], cidr(['10.234.0.0/24', 'fd00:233::/120'])),
+      'spec.cidrs[0]: Invalid value: "10.234.0.0/24": field is immutable',
+    );
+    ok(await k(['delete', 'servicecidr', 'parity-extra', '--wait=false']));
+  });
+
+  it('Event: events.k8s.io/v1 rules apply to its writes (type), not to core/v1 ones', async () => {
+    const event = (type: string): string =>
+      [
+        'apiVersion: events.k8s.io/v1',
+        'kind: Event',
+        'metadata:',
+        `  name: parity-${type.toLowerCase()}`,
+        'eventTime: "2025-01-01T00:00:00.000000Z"',
+        'reportingController: example.com/parity',
+        'reportingInstance: parity-1',
+        'action: Check',
+        'reason: Checked',
+        `type: ${type}`,
+        `regarding: {kind: Pod, name: web, namespace: ${NS}}`,
+        '',
+      ].join('\n');
+    refused(
+      await k(['create', '-n', NS, '-f', '-'], event('Info')),
+      'type: Invalid value: "": has invalid value: Info',
+    );
+    ok(await k(['create', '-n', NS, '-f', '-'], event('Normal')));
+  });
 });

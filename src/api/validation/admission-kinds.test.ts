@@ -33,7 +33,7 @@ describe('ResourceQuota validation', () => {
   });
   it('scopes are upstream scope names and cannot change', () => {
     expect(errs('', 'ResourceQuota', rq({ scopes: ['Forever'] }))).toEqual([
-      'spec.scopes[0]: Unsupported value: "Forever": supported values: "Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"',
+      'spec.scopes: Invalid value: ["Forever"]: unsupported scope',
     ]);
     expect(
       errs('', 'ResourceQuota', rq({ scopes: ['BestEffort'] }), rq({ scopes: ['NotBestEffort'] })),

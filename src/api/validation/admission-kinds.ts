@@ -57,9 +57,19 @@ const STANDARD_RESOURCES = new Set([...STANDARD_CONTAINER_RESOURCES, ...STANDARD
 const isHugePages = (n: string): boolean =>
   n.startsWith('hugepages-') || n.startsWith('requests.hugepages-') || n.startsWith('limits.hugepages-');
 
-/** helper.IsIntegerResourceName: object counts must be whole numbers */
+/**
+ * helper.IsExtendedResourceName: not in the kubernetes.io namespace, not `requests.`-prefixed, and a qualified name
+ * once prefixed with `requests.` (so `count/pods` and `example.com/dongle` are extended resources)
+ */
+function isExtendedResourceName(name: string): boolean {
+  const native = !name.includes('/') || name.includes('kubernetes.io/');
+  if (native || name.startsWith('requests.')) return false;
+  return isQualifiedName(`requests.${name}`).length === 0;
+}
+
+/** helper.IsIntegerResourceName: object counts and extended resources must be whole numbers */
 export function isIntegerResourceName(name: string): boolean {
-  return INTEGER_RESOURCES.has(name) || name.startsWith('count/');
+  return INTEGER_RESOURCES.has(name) || isExtendedResourceName(name);
 }
 
 /** validateResourceName: a qualified name; without a domain, one of the standard resources */
@@ -78,14 +88,15 @@ function validateQuotaResourceName(name: string, path: string): FieldError[] {
   return errs;
 }
 
-/** ValidateResourceQuantityValue: not negative; whole for integer resources */
+/** ValidateResourceQuantityValue: not negative (ValidateNonnegativeQuantity) and, separately, whole for integer resources */
 function validateQuantityValue(resource: string, value: string, path: string): FieldError[] {
   const q = parseQuantity(String(value));
   if (!q) return [fe.invalid(path, value, 'must be a valid quantity')];
-  if (q.num < 0n) return [fe.invalid(path, value, 'must be greater than or equal to 0')];
+  const errs: FieldError[] = [];
+  if (q.num < 0n) errs.push(fe.invalid(path, value, 'must be greater than or equal to 0'));
   if (isIntegerResourceName(resource) && q.exp < 0 && q.num % 10n ** BigInt(-q.exp) !== 0n)
-    return [fe.invalid(path, value, 'must be an integer')];
-  return [];
+    errs.push(fe.invalid(path, value, 'must be an integer'));
+  return errs;
 }
 
 function validateResourceList(
@@ -103,6 +114,10 @@ function validateResourceList(
 
 // ---------------------------------------------------------------- ResourceQuota
 
+/**
+ * helper.IsStandardResourceQuotaScope (plus CrossNamespacePodAffinity, accepted there by name). VolumeAttributesClass
+ * was added with the VolumeAttributesClass quota scope (1.31); the helper version read predates it.
+ */
 const QUOTA_SCOPES = [
   'Terminating',
   'NotTerminating',
@@ -113,38 +128,139 @@ const QUOTA_SCOPES = [
   'VolumeAttributesClass',
 ];
 
-function validateQuotaSpec(rq: ResourceQuota): FieldError[] {
-  const spec = rq.spec ?? {};
-  const errs = validateResourceList(spec.hard, 'spec.hard', validateQuotaResourceName);
-  (spec.scopes ?? []).forEach((s, i) => {
-    if (!QUOTA_SCOPES.includes(s)) errs.push(fe.notSupported(`spec.scopes[${i}]`, s, QUOTA_SCOPES));
-  });
-  (spec.scopeSelector?.matchExpressions ?? []).forEach((e, i) => {
-    const p = `spec.scopeSelector.matchExpressions[${i}]`;
-    if (!QUOTA_SCOPES.includes(e.scopeName))
-      errs.push(fe.notSupported(`${p}.scopeName`, e.scopeName, QUOTA_SCOPES));
-    const ops = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
-    if (!ops.includes(e.operator)) errs.push(fe.notSupported(`${p}.operator`, e.operator, ops));
-    const needsValues = e.operator === 'In' || e.operator === 'NotIn';
-    if (needsValues && !e.values?.length)
-      errs.push(
-        fe.required(
-          `${p}.values`,
-          "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector",
-        ),
-      );
-    if (!needsValues && e.values?.length)
-      errs.push(
-        fe.invalid(
-          `${p}.values`,
-          e.values,
-          "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector",
-        ),
-      );
-  });
+const POD_OBJECT_COUNT = new Set(['pods']);
+const POD_COMPUTE = new Set([
+  'cpu',
+  'memory',
+  'limits.cpu',
+  'limits.memory',
+  'requests.cpu',
+  'requests.memory',
+]);
+
+/** helper.IsResourceQuotaScopeValidForResource: which hard limits a scope can restrict */
+function scopeValidForResource(scope: string, resource: string): boolean {
+  switch (scope) {
+    case 'Terminating':
+    case 'NotTerminating':
+    case 'NotBestEffort':
+    case 'PriorityClass':
+    case 'CrossNamespacePodAffinity':
+      return POD_OBJECT_COUNT.has(resource) || POD_COMPUTE.has(resource);
+    case 'BestEffort':
+      return POD_OBJECT_COUNT.has(resource);
+    case 'VolumeAttributesClass':
+      return resource === 'persistentvolumeclaims' || resource === 'requests.storage';
+    default:
+      return true;
+  }
+}
+
+/** helper.IsStandardQuotaResourceName */
+const isStandardQuotaResource = (name: string): boolean =>
+  STANDARD_QUOTA_RESOURCES.has(name) || name.startsWith('requests.hugepages-');
+
+/** the pairs no quota may hold both of */
+const CONFLICTING_SCOPES = [
+  ['BestEffort', 'NotBestEffort'],
+  ['Terminating', 'NotTerminating'],
+];
+
+/** the hard limits a scope cannot restrict, sorted as upstream's sets.List */
+const hardOutsideScope = (hard: string[], scope: string): string[] =>
+  hard.filter((k) => isStandardQuotaResource(k) && !scopeValidForResource(scope, k));
+
+/** validateResourceQuotaScopes: every error is on `spec.scopes` with the whole list as its value */
+function validateQuotaScopes(spec: NonNullable<ResourceQuota['spec']>, hard: string[]): FieldError[] {
+  const scopes = spec.scopes ?? [];
+  const errs: FieldError[] = [];
+  for (const scope of scopes) {
+    if (!QUOTA_SCOPES.includes(scope)) errs.push(fe.invalid('spec.scopes', scopes, 'unsupported scope'));
+    for (const _ of hardOutsideScope(hard, scope))
+      errs.push(fe.invalid('spec.scopes', scopes, 'unsupported scope applied to resource'));
+  }
+  for (const pair of CONFLICTING_SCOPES)
+    if (pair.every((p) => scopes.includes(p)))
+      errs.push(fe.invalid('spec.scopes', scopes, 'conflicting scopes'));
   return errs;
 }
 
+/** scopes whose selector may only say they exist */
+const EXISTS_ONLY_SCOPES = new Set([
+  'BestEffort',
+  'NotBestEffort',
+  'Terminating',
+  'NotTerminating',
+  'CrossNamespacePodAffinity',
+]);
+
+/** validateScopedResourceSelectorRequirement */
+function validateScopeSelector(spec: NonNullable<ResourceQuota['spec']>, hard: string[]): FieldError[] {
+  const selector = spec.scopeSelector;
+  if (!selector) return [];
+  const path = 'spec.scopeSelector.matchExpressions';
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const req of selector.matchExpressions ?? []) {
+    if (!QUOTA_SCOPES.includes(req.scopeName))
+      errs.push(fe.invalid(`${path}.scopeName`, req.scopeName, 'unsupported scope'));
+    for (const _ of hardOutsideScope(hard, req.scopeName))
+      errs.push(fe.invalid(path, selector, 'unsupported scope applied to resource'));
+    if (EXISTS_ONLY_SCOPES.has(req.scopeName) && req.operator !== 'Exists')
+      errs.push(
+        fe.invalid(
+          `${path}.operator`,
+          req.operator,
+          "must be 'Exists' when scope is any of ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort, ResourceQuotaScopeNotBestEffort or ResourceQuotaScopeCrossNamespacePodAffinity",
+        ),
+      );
+    const values = req.values ?? [];
+    switch (req.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0)
+          errs.push(
+            fe.required(
+              `${path}.values`,
+              "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector",
+            ),
+          );
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length !== 0)
+          errs.push(
+            fe.invalid(
+              `${path}.values`,
+              values,
+              "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector",
+            ),
+          );
+        break;
+      default:
+        errs.push(fe.invalid(`${path}.operator`, req.operator, 'not a valid selector operator'));
+    }
+    seen.add(req.scopeName);
+  }
+  // upstream reports the conflict with spec.scopes as its value (not the selector)
+  for (const pair of CONFLICTING_SCOPES)
+    if (pair.every((p) => seen.has(p)))
+      errs.push(fe.invalid(path, spec.scopes ?? null, 'conflicting scopes'));
+  return errs;
+}
+
+/** ValidateResourceQuotaSpec: hard limits, then scopes, then the scope selector */
+function validateQuotaSpec(rq: ResourceQuota): FieldError[] {
+  const spec = rq.spec ?? {};
+  const hard = Object.keys(spec.hard ?? {}).sort();
+  return [
+    ...validateResourceList(spec.hard, 'spec.hard', validateQuotaResourceName),
+    ...validateQuotaScopes(spec, hard),
+    ...validateScopeSelector(spec, hard),
+  ];
+}
+
+/** ValidateResourceQuotaStatus */
 function validateQuotaStatus(rq: ResourceQuota): FieldError[] {
   return [
     ...validateResourceList(rq.status?.hard, 'status.hard', validateQuotaResourceName),
@@ -156,14 +272,20 @@ export function validateResourceQuota(rq: ResourceQuota): FieldError[] {
   return [...meta(rq, undefined, true), ...validateQuotaSpec(rq), ...validateQuotaStatus(rq)];
 }
 
+/** ValidateResourceQuotaUpdate: scopes compared as sets, the error on spec.scopes with the new list */
 export function validateResourceQuotaUpdate(rq: ResourceQuota, old: ResourceQuota): FieldError[] {
-  return [
-    ...meta(rq, old, true),
-    ...validateQuotaSpec(rq),
-    ...immutable(rq.spec?.scopes ?? [], old.spec?.scopes ?? [], 'spec.scopes'),
-  ];
+  const errs = [...meta(rq, old, true), ...validateQuotaSpec(rq)];
+  const now = new Set(rq.spec?.scopes ?? []);
+  const before = new Set(old.spec?.scopes ?? []);
+  if (now.size !== before.size || [...now].some((s) => !before.has(s)))
+    errs.push(fe.invalid('spec.scopes', rq.spec?.scopes ?? null, 'field is immutable'));
+  return errs;
 }
 
+/**
+ * ValidateResourceQuotaStatusUpdate. Its `resourceVersion: Required value` is not checked here: upstream's store gives an
+ * unconditional update the stored resourceVersion before validating, so no request meets it.
+ */
 export function validateResourceQuotaStatusUpdate(rq: ResourceQuota, old: ResourceQuota): FieldError[] {
   return [...meta(rq, old, true), ...validateQuotaStatus(rq)];
 }

@@ -1,7 +1,6 @@
-// Validation of the smaller core/v1 kinds (ConfigMap, Secret, Namespace, Node, Event, ServiceAccount) and Lease.
+// Validation of the smaller core/v1 kinds (ConfigMap, Secret, Namespace, Node, ServiceAccount) and Lease.
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { ConfigMap, Event, Namespace, Node, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
+import type { ConfigMap, Namespace, Node, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import {
   deepEqual,
@@ -181,42 +180,6 @@ export function validateNode(node: Node, old?: Node): FieldError[] {
 
 export function validateServiceAccount(sa: ServiceAccount, old?: ServiceAccount): FieldError[] {
   return meta(sa, old, true);
-}
-
-/** ValidateEventCreate/Update for core/v1 Events (what events.k8s.io/v1 is stored as) */
-export function validateEvent(ev: Event, old?: Event): FieldError[] {
-  const errs = meta(ev, old, true);
-  const involved = ev.involvedObject;
-  const ns = ev.metadata?.namespace;
-  if (involved?.namespace && ns && involved.namespace !== ns) {
-    errs.push(fe.invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace'));
-  }
-  if (ev.type !== undefined && ev.type !== '' && ev.type !== 'Normal' && ev.type !== 'Warning') {
-    errs.push(fe.notSupported('type', ev.type, ['Normal', 'Warning']));
-  }
-  if (ev.eventTime) {
-    // the events.k8s.io/v1 shape: these are required there
-    if (!ev.reportingComponent) errs.push(fe.required('reportingController'));
-    if (!ev.reportingInstance) errs.push(fe.required('reportingInstance'));
-    if (!ev.action) errs.push(fe.required('action'));
-    if (!ev.reason) errs.push(fe.required('reason'));
-  }
-  errs.push(...nonNegative(ev.count, 'count'));
-  if ((ev.message?.length ?? 0) > 4096) errs.push(fe.tooLong('note', '', 4096));
-  return errs;
-}
-
-export function validateEventsV1(ev: EventsV1Event, old?: EventsV1Event): FieldError[] {
-  const errs = meta(ev, old, true);
-  if (!ev.eventTime) errs.push(fe.required('eventTime'));
-  if (!ev.reportingController) errs.push(fe.required('reportingController'));
-  if (!ev.reportingInstance) errs.push(fe.required('reportingInstance'));
-  if (!ev.action) errs.push(fe.required('action'));
-  if (!ev.reason) errs.push(fe.required('reason'));
-  if (ev.type !== 'Normal' && ev.type !== 'Warning')
-    errs.push(fe.notSupported('type', ev.type ?? '', ['Normal', 'Warning']));
-  if ((ev.note?.length ?? 0) > 1024) errs.push(fe.tooLong('note', '', 1024));
-  return errs;
 }
 
 /** upstream's validLeaseStrategies (pkg/apis/coordination/validation) */

@@ -1,42 +1,18 @@
 // ReplicationController and PodTemplate validation (upstream pkg/apis/core/validation/validation.go, 1.33).
-import type {
-  PodTemplate,
-  PodTemplateSpec,
-  ReplicationController,
-  Volume,
-} from 'kubernetes-types/core/v1.js';
+import type { PodTemplate, PodTemplateSpec, ReplicationController } from 'kubernetes-types/core/v1.js';
 import { fe, type FieldError } from '../errors.js';
 import { selectorMatches } from '../labels.js';
-import {
-  nameIsDNSSubdomain,
-  nonNegative,
-  validateLabels,
-  validateObjectMeta,
-  validateObjectMetaUpdate,
-} from './meta.js';
+import { nameIsDNSSubdomain, nonNegative, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { validatePodTemplateSpec } from './pod.js';
 
-/** ValidateReadOnlyPersistentDisks: a GCE PD is on one machine unless read-only */
-function validateReadOnlyPersistentDisks(volumes: Volume[] | undefined, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  (volumes ?? []).forEach((vol, i) => {
-    if (vol.gcePersistentDisk && !vol.gcePersistentDisk.readOnly)
-      errs.push(
-        fe.invalid(
-          `${path}[${i}].gcePersistentDisk.readOnly`,
-          false,
-          'must be true for replicated pods > 1; GCE PD can only be mounted on multiple machines if it is read-only',
-        ),
-      );
-  });
-  return errs;
-}
-
-/** ValidatePodTemplateSpecForRC: the selector selects the template; restartPolicy Always; no deadline */
+/**
+ * ValidatePodTemplateSpecForRC: the selector selects the template; restartPolicy Always; no deadline. (Releases
+ * before 1.3x also required read-only GCE PDs when replicas > 1; both 1.33-era validation.go versions read have no
+ * such rule.)
+ */
 function validateTemplateForRC(
   template: PodTemplateSpec | undefined,
   selector: Record<string, string> | undefined,
-  replicas: number,
   path: string,
 ): FieldError[] {
   if (!template) return [fe.required(path)];
@@ -53,8 +29,6 @@ function validateTemplateForRC(
     }
   }
   errs.push(...validatePodTemplateSpec(template, path));
-  if (replicas > 1)
-    errs.push(...validateReadOnlyPersistentDisks(template.spec?.volumes, `${path}.spec.volumes`));
   const restartPolicy = template.spec?.restartPolicy;
   if (restartPolicy !== 'Always')
     errs.push(fe.notSupported(`${path}.spec.restartPolicy`, restartPolicy ?? '', ['Always']));
@@ -69,16 +43,16 @@ function validateTemplateForRC(
   return errs;
 }
 
+/**
+ * ValidateReplicationControllerSpec: upstream's selector check is ValidateNonEmptySelector only (a selector's own
+ * keys are not validated: a bad key cannot match the template's validated labels, which is reported instead)
+ */
 function validateRCSpec(rc: ReplicationController): FieldError[] {
-  const spec = rc.spec;
-  if (!spec) return [fe.required('spec')];
+  const spec = rc.spec ?? {};
   const errs = [...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds')];
-  // ValidateNonEmptySelector
   if (!spec.selector || Object.keys(spec.selector).length === 0) errs.push(fe.required('spec.selector'));
-  else errs.push(...validateLabels(spec.selector, 'spec.selector'));
   errs.push(...nonNegative(spec.replicas, 'spec.replicas'));
-  // spec.replicas is defaulted to 1
-  errs.push(...validateTemplateForRC(spec.template, spec.selector, spec.replicas ?? 1, 'spec.template'));
+  errs.push(...validateTemplateForRC(spec.template, spec.selector, 'spec.template'));
   return errs;
 }
 

@@ -15,7 +15,6 @@ import type {
   ServiceAccount,
 } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Event as EventsV1Event } from 'kubernetes-types/events/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../request.js';
@@ -30,10 +29,9 @@ import {
   validateReplicaSetUpdate,
 } from './apps.js';
 import { validateHpa, validateHpaStatusUpdate } from './autoscaling.js';
+import { validateEventCreate, validateEventUpdate } from './events.js';
 import {
   validateConfigMap,
-  validateEvent,
-  validateEventsV1,
   validateLease,
   validateNamespace,
   validateNode,
@@ -76,6 +74,8 @@ export interface ValidateOptions {
   old?: KubeObject;
   /** `status` → status update rules */
   subresource?: string;
+  /** the API group the request came through (a kind served by two groups: Events) */
+  requestGroup?: string;
 }
 
 import { kind, type KindValidator } from './kind.js';
@@ -98,7 +98,14 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
   ['/v1/Secret', kind<Secret>((o) => validateSecret(o), validateSecret)],
   ['/v1/Namespace', kind<Namespace>((o) => validateNamespace(o), validateNamespace)],
   ['/v1/Node', kind<Node>((o) => validateNode(o), validateNode)],
-  ['/v1/Event', kind<Event>((o) => validateEvent(o), validateEvent)],
+  [
+    '/v1/Event',
+    {
+      create: (o, ctx) => validateEventCreate(o as unknown as Event, ctx?.requestGroup ?? ''),
+      update: (o, old, ctx) =>
+        validateEventUpdate(o as unknown as Event, old as unknown as Event, ctx?.requestGroup ?? ''),
+    },
+  ],
   ['/v1/ServiceAccount', kind<ServiceAccount>((o) => validateServiceAccount(o), validateServiceAccount)],
   ['coordination.k8s.io/v1/Lease', kind<Lease>((o) => validateLease(o), validateLease)],
   [
@@ -133,7 +140,6 @@ const VALIDATORS: ReadonlyMap<string, KindValidator> = new Map<string, KindValid
       asV2((o, old) => validateHpaStatusUpdate(o, old!)),
     ),
   ],
-  ['events.k8s.io/v1/Event', kind<EventsV1Event>((o) => validateEventsV1(o), validateEventsV1)],
   // --- workload and storage kinds (#18) ---
   ...WORKLOAD_AND_STORAGE_VALIDATORS,
   // --- platform kinds: rbac, admissionregistration, apiextensions, flowcontrol, certificates, … (#18) ---
@@ -172,14 +178,15 @@ function genericValidator(gvk: Gvk): KindValidator {
 export function validateObject(gvk: Gvk, obj: KubeObject, opts: ValidateOptions = {}): FieldError[] {
   const v = VALIDATORS.get(`${gvk.group}/${gvk.version}/${gvk.kind}`) ?? genericValidator(gvk);
   const old = opts.old;
-  if (!old) return v.create(obj);
+  const ctx = opts.requestGroup !== undefined ? { requestGroup: opts.requestGroup } : {};
+  if (!old) return v.create(obj, ctx);
   if (opts.subresource === 'status') {
     return v.status ? v.status(obj, old) : genericValidator(gvk).update(obj, old);
   }
   if (opts.subresource === 'approval' && v.approval) return v.approval(obj, old);
   if (opts.subresource === 'ephemeralcontainers' && v.ephemeralContainers)
     return v.ephemeralContainers(obj, old);
-  return v.update(obj, old);
+  return v.update(obj, old, ctx);
 }
 
 export { selectorMatches } from './meta.js';

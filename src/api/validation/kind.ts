@@ -2,9 +2,15 @@
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../request.js';
 
+/** what a validator may need to know of the request besides the object */
+export interface RequestContext {
+  /** the API group the request came through, when a kind is served by more than one (Events: '' or events.k8s.io) */
+  requestGroup?: string;
+}
+
 export interface KindValidator {
-  create(obj: KubeObject): FieldError[];
-  update(obj: KubeObject, old: KubeObject): FieldError[];
+  create(obj: KubeObject, ctx?: RequestContext): FieldError[];
+  update(obj: KubeObject, old: KubeObject, ctx?: RequestContext): FieldError[];
   status?(obj: KubeObject, old: KubeObject): FieldError[];
   /** a subresource other than status with its own rules (a CSR's /approval) */
   approval?(obj: KubeObject, old: KubeObject): FieldError[];

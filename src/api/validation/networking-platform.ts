@@ -215,43 +215,67 @@ interface ServiceCIDR {
   spec?: { cidrs?: string[] };
 }
 
+/**
+ * ValidateServiceCIDR: one or two CIDRs; two must be of different families (checked before each CIDR's syntax, and an
+ * unparsable one fails that check too, as netutils.IsDualStackCIDRStrings errs); the two list-wide errors carry the
+ * spec as their value
+ */
 export function validateServiceCIDR(sc: ServiceCIDR): FieldError[] {
-  const errs = validateObjectMeta(sc.metadata, false, nameIsDNSSubdomain);
+  return [...validateObjectMeta(sc.metadata, false, nameIsDNSSubdomain), ...validateServiceCIDRSpec(sc)];
+}
+
+function validateServiceCIDRSpec(sc: ServiceCIDR): FieldError[] {
+  const errs: FieldError[] = [];
   const cidrs = sc.spec?.cidrs ?? [];
   if (cidrs.length === 0) {
     errs.push(fe.required('spec.cidrs', 'at least one CIDR required'));
     return errs;
   }
   if (cidrs.length > 2) {
-    errs.push(fe.invalid('spec.cidrs', cidrs, 'may only hold up to 2 values'));
+    errs.push(fe.invalid('spec.cidrs', sc.spec, 'may only hold up to 2 values'));
     return errs;
   }
-  const parsed = cidrs.map((c, i) => {
-    const p = parseCidr(c);
-    if (!p) errs.push(fe.invalid(`spec.cidrs[${i}]`, c, CIDR_EXAMPLE));
-    return p;
+  if (cidrs.length === 2) {
+    const [a, b] = cidrs.map(parseCidr);
+    if (!a || !b || a.v6 === b.v6) {
+      errs.push(
+        fe.invalid(
+          'spec.cidrs',
+          sc.spec,
+          'may specify no more than one IP for each IP family, i.e 192.168.0.0/24 and 2001:db8::/64',
+        ),
+      );
+      return errs;
+    }
+  }
+  cidrs.forEach((c, i) => {
+    if (!parseCidr(c)) errs.push(fe.invalid(`spec.cidrs[${i}]`, c, CIDR_EXAMPLE));
   });
-  if (parsed.length === 2 && parsed[0] && parsed[1] && parsed[0].v6 === parsed[1].v6)
-    errs.push(
-      fe.invalid(
-        'spec.cidrs',
-        cidrs,
-        'may specify no more than one IP for each IP family, i.e 192.168.0.0/24 and 2001:db8::/64',
-      ),
-    );
   return errs;
 }
 
+/**
+ * ValidateServiceCIDRUpdate as of 1.33 (remembered, see docs/api-parity.md) (kubernetes#131261: a single-stack ServiceCIDR, the default `kubernetes` one
+ * included, may gain the other family): same length → each CIDR immutable (path with its index); one → two → the
+ * first unchanged (the second's family is ValidateServiceCIDR's); anything else → the list immutable
+ */
 export function validateServiceCIDRUpdate(sc: ServiceCIDR, old: ServiceCIDR): FieldError[] {
+  // the strategy runs ValidateServiceCIDR too: its spec rules here, its metadata rules once (in the update's)
   const errs = [
-    ...validateServiceCIDR(sc),
     ...validateObjectMetaUpdate(sc.metadata, old.metadata, false, nameIsDNSSubdomain),
+    ...validateServiceCIDRSpec(sc),
   ];
   const now = sc.spec?.cidrs ?? [];
   const before = old.spec?.cidrs ?? [];
-  // a single-stack ServiceCIDR may become dual-stack by adding the other family; nothing else changes
-  const upgrade = before.length === 1 && now.length === 2 && now[0] === before[0];
-  if (!upgrade) errs.push(...immutable(now, before, 'spec.cidrs'));
+  if (now.length === before.length) {
+    before.forEach((c, i) => {
+      if (now[i] !== c) errs.push(fe.invalid(`spec.cidrs[${i}]`, now[i], 'field is immutable'));
+    });
+  } else if (before.length === 1 && now.length === 2) {
+    if (now[0] !== before[0]) errs.push(fe.invalid('spec.cidrs[0]', now[0], 'field is immutable'));
+  } else {
+    errs.push(fe.invalid('spec.cidrs', now, 'field is immutable'));
+  }
   return errs;
 }
 

@@ -56,11 +56,18 @@ export function validatePod(pod: Pod): FieldError[] {
 
 export function validatePodTemplateSpec(template: PodTemplateSpec | undefined, path: string): FieldError[] {
   if (!template) return [fe.required(path)];
-  return [
-    ...validateLabels(template.metadata?.labels, `${path}.metadata.labels`),
-    ...validateAnnotations(template.metadata?.annotations, `${path}.metadata.annotations`),
+  // upstream's ValidatePodTemplateSpec names the template's labels and annotations `<path>.labels` and
+  // `<path>.annotations` (fldPath.Child("labels")), not `<path>.metadata.labels`
+  const errs = [
+    ...validateLabels(template.metadata?.labels, `${path}.labels`),
+    ...validateAnnotations(template.metadata?.annotations, `${path}.annotations`),
     ...validatePodSpec(template.spec, `${path}.spec`, { isPod: false }),
   ];
+  if ((template.spec?.ephemeralContainers?.length ?? 0) > 0)
+    errs.push(
+      fe.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'),
+    );
+  return errs;
 }
 
 const PREEMPTION_POLICIES = ['PreemptLowerPriority', 'Never'];

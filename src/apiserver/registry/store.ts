@@ -333,6 +333,7 @@ export class GenericStore {
     const errs = validateObject(gvk, obj, {
       ...(old ? { old } : {}),
       ...(subresource ? { subresource } : {}),
+      requestGroup: t.ri.group,
     });
     if (errs.length) this.invalid(t, obj.metadata?.name, errs);
   }
@@ -814,7 +815,13 @@ export class GenericStore {
     const next = deepCopy(old);
     const m = meta(next);
     const finalizers = new Set(m.finalizers ?? []);
-    const policy = propagation(opts);
+    const policy = gcPolicy(t.strategy, opts, finalizers);
+    if (policy === 'Unsupported') {
+      // upstream's deletionFinalizersForGarbageCollection for a kind without garbage collection (Events): neither
+      // finalizer is kept or added, whatever the request asks
+      finalizers.delete('orphan');
+      finalizers.delete('foregroundDeletion');
+    }
     if (policy === 'Orphan') finalizers.add('orphan');
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
     if (policy === 'Background' || policy === 'Foreground') finalizers.delete('orphan');
@@ -893,4 +900,21 @@ function propagation(opts: RequestOptions): 'Orphan' | 'Background' | 'Foregroun
   if (opts.orphanDependents === true) return 'Orphan';
   if (opts.orphanDependents === false) return 'Background';
   return undefined;
+}
+
+/**
+ * upstream's shouldOrphanDependents / shouldDeleteDependents: a kind without garbage collection ignores the request;
+ * otherwise the request's policy, else the object's own finalizers, else the kind's default (Orphan for
+ * ReplicationControllers in v1)
+ */
+function gcPolicy(
+  strategy: Strategy,
+  opts: RequestOptions,
+  finalizers: ReadonlySet<string>,
+): 'Orphan' | 'Background' | 'Foreground' | 'Unsupported' | undefined {
+  if (strategy.defaultGarbageCollectionPolicy === 'Unsupported') return 'Unsupported';
+  const requested = propagation(opts);
+  if (requested) return requested;
+  if (finalizers.has('orphan') || finalizers.has('foregroundDeletion')) return undefined;
+  return strategy.defaultGarbageCollectionPolicy === 'Orphan' ? 'Orphan' : undefined;
 }

@@ -61,6 +61,12 @@ export interface Strategy {
    * `tracksGeneration` compares spec
    */
   generationChanged?(next: KubeObject, old: KubeObject, part: UpdatePart): boolean;
+  /**
+   * upstream's DefaultGarbageCollectionPolicy when it is not DeleteDependents: `Orphan` — a delete that names no policy
+   * orphans the dependents (ReplicationControllers in v1); `Unsupported` — no orphan/foreground finalizer is ever
+   * added (Events)
+   */
+  defaultGarbageCollectionPolicy?: 'Orphan' | 'Unsupported';
   /** graceful deletion: the seconds a delete waits (upstream's CheckGracefulDelete); absent: deleted at once */
   gracePeriodSeconds?(old: KubeObject, opts: RequestOptions): number;
   /** refuse a delete by throwing (upstream REST storages that wrap Delete, e.g. PriorityClass's system classes) */
@@ -92,8 +98,9 @@ const STRATEGIES: StrategyTable = {
   '/pods': podStrategy,
   '/services': serviceStrategy,
   '/endpoints': { allowCreateOnUpdate: true },
-  '/events': { allowCreateOnUpdate: true },
-  'events.k8s.io/events': { allowCreateOnUpdate: true },
+  // pkg/registry/core/event/strategy.go (events.k8s.io/v1 is served from the same storage and strategy)
+  '/events': { allowCreateOnUpdate: true, defaultGarbageCollectionPolicy: 'Unsupported' },
+  'events.k8s.io/events': { allowCreateOnUpdate: true, defaultGarbageCollectionPolicy: 'Unsupported' },
   // pkg/registry/coordination/lease/strategy.go: PUT creates, an update names its resourceVersion, and
   // spec.strategy/preferredHolder are dropped while CoordinatedLeaderElection is off (beta, off by default in 1.33)
   // unless the stored Lease has them

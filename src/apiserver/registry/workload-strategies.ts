@@ -164,8 +164,17 @@ export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> 
     },
   },
   'apps/controllerrevisions': {},
-  '/replicationcontrollers': withStatus(() => ({ replicas: 0 })),
-  '/podtemplates': {},
+  // pkg/registry/core/replicationcontroller/strategy.go: status reset, generation; a v1 delete that names no
+  // propagation policy orphans the pods (DefaultGarbageCollectionPolicy, "for back compatibility")
+  '/replicationcontrollers': {
+    ...withStatus(() => ({ replicas: 0 })),
+    defaultGarbageCollectionPolicy: 'Orphan',
+  },
+  // pkg/registry/core/podtemplate/strategy.go: generation 1 on create, bumped when the template changes
+  '/podtemplates': {
+    tracksGeneration: true,
+    generationChanged: (next, old) => !deepEqual(next['template'], old['template']),
+  },
   '/persistentvolumes': pendingVolume(true),
   '/persistentvolumeclaims': {
     ...PENDING_CLAIM,
