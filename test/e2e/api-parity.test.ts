@@ -2,7 +2,9 @@
 // upstream keeps immutable) gets upstream's words, and what upstream accepts is accepted. One case per kind users
 // meet first; the manifests are the Kubernetes docs' examples (test/fixtures/k8s-docs-examples) changed by one field.
 // The rules and their upstream sources are listed in docs/api-parity.md. One `kubemu up` cluster, kubectl 1.33.
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/apiserver.js';
@@ -405,5 +407,159 @@ describe('upstream rules through kubectl apply', () => {
       'type: Invalid value: "": has invalid value: Info',
     );
     ok(await k(['create', '-n', NS, '-f', '-'], event('Normal')));
+  });
+});
+
+// The platform and CSI kinds (r13): flowcontrol, admissionregistration, certificates, storage.k8s.io CSI kinds.
+describe('upstream rules through kubectl: platform and CSI kinds', () => {
+  const health = (): string => example('priority-and-fairness__health-for-strangers.yaml');
+
+  it("FlowSchema: precedence 1 is the exempt schema's; the mandatory catch-all cannot be edited", async () => {
+    refused(
+      await k(['apply', '-f', '-'], health().replace('matchingPrecedence: 1000', 'matchingPrecedence: 1')),
+      `The FlowSchema "health-for-strangers" is invalid: spec.matchingPrecedence: Invalid value: 1: only the schema named 'exempt' may have matchingPrecedence 1`,
+    );
+    ok(await k(['apply', '-f', '-'], health()));
+    refused(
+      await k([
+        'patch',
+        'flowschema',
+        'catch-all',
+        '--type=merge',
+        '-p',
+        '{"spec":{"matchingPrecedence":9000}}',
+      ]),
+      `The FlowSchema "catch-all" is invalid: spec: Invalid value:`,
+      `spec of 'catch-all' must equal the fixed value`,
+    );
+  });
+
+  it('PriorityLevelConfiguration: only the level named exempt is of type Exempt', async () => {
+    refused(
+      await k(
+        ['apply', '-f', '-'],
+        [
+          'apiVersion: flowcontrol.apiserver.k8s.io/v1',
+          'kind: PriorityLevelConfiguration',
+          'metadata:',
+          '  name: my-exempt',
+          'spec:',
+          '  type: Exempt',
+          '',
+        ].join('\n'),
+      ),
+      `The PriorityLevelConfiguration "my-exempt" is invalid: spec.type: Invalid value: "Exempt": type must be 'Exempt' if and only if name is 'exempt'`,
+    );
+  });
+
+  it('ValidatingAdmissionPolicy and binding: params needs a paramKind; Deny and Warn exclude each other', async () => {
+    const policy = example('validatingadmissionpolicy__basic-example-policy.yaml');
+    refused(
+      await k(
+        ['apply', '-f', '-'],
+        policy.replace('object.spec.replicas <= 5', 'object.spec.replicas <= params.maxReplicas'),
+      ),
+      'The ValidatingAdmissionPolicy "demo-policy.example.com" is invalid: spec.validations[0].expression: Invalid value: "object.spec.replicas <= params.maxReplicas": compilation failed: ERROR: <input>:1:',
+    );
+    ok(await k(['apply', '-f', '-'], policy));
+    const binding = example('validatingadmissionpolicy__basic-example-binding.yaml');
+    refused(
+      await k(['apply', '-f', '-'], binding.replace('"Deny",', '"Deny", "Warn",')),
+      'spec.validationActions: Invalid value: ["Deny","Warn"]: must not contain both Deny and Warn',
+    );
+  });
+
+  it('ValidatingWebhookConfiguration: pods/* already covers pods/status', async () => {
+    refused(
+      await k(
+        ['apply', '-f', '-'],
+        [
+          'apiVersion: admissionregistration.k8s.io/v1',
+          'kind: ValidatingWebhookConfiguration',
+          'metadata:',
+          '  name: pod-policy.example.com',
+          'webhooks:',
+          '- name: pod-policy.example.com',
+          '  rules:',
+          '  - apiGroups: [""]',
+          '    apiVersions: ["v1"]',
+          '    operations: ["CREATE"]',
+          '    resources: ["pods/*", "pods/status"]',
+          '  clientConfig:',
+          '    url: https://example.com/validate',
+          '  admissionReviewVersions: ["v1"]',
+          '  sideEffects: None',
+          '',
+        ].join('\n'),
+      ),
+      `webhooks[0].rules[0].resources[1]: Invalid value: "pods/status": if 'pods/*' is present, must not specify pods/status`,
+    );
+  });
+
+  it('CertificateSigningRequest: usages are required, expirationSeconds at least 600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parity-csr-'));
+    try {
+      const key = join(dir, 'myuser.key');
+      execFileSync('openssl', ['genrsa', '-out', key, '2048'], { stdio: 'pipe' });
+      const csr = execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/CN=myuser'], {
+        stdio: 'pipe',
+      });
+      const manifest = (more: string): string =>
+        [
+          'apiVersion: certificates.k8s.io/v1',
+          'kind: CertificateSigningRequest',
+          'metadata:',
+          '  name: myuser',
+          'spec:',
+          `  request: ${Buffer.from(csr).toString('base64')}`,
+          '  signerName: kubernetes.io/kube-apiserver-client',
+          more,
+          '',
+        ].join('\n');
+      refused(
+        await k(['apply', '-f', '-'], manifest('  usages: []\n  expirationSeconds: 599')),
+        'spec.usages: Required value',
+        'spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 600 seconds (10 minutes)',
+      );
+      ok(await k(['apply', '-f', '-'], manifest('  usages: ["client auth"]\n  expirationSeconds: 86400')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("CSIDriver and VolumeAttachment: lifecycle modes in upstream's words; the attacher is a CSI driver name", async () => {
+    const driver = (modes: string): string =>
+      [
+        'apiVersion: storage.k8s.io/v1',
+        'kind: CSIDriver',
+        'metadata:',
+        '  name: hostpath.csi.k8s.io',
+        'spec:',
+        `  volumeLifecycleModes: [${modes}]`,
+        '',
+      ].join('\n');
+    refused(
+      await k(['apply', '-f', '-'], driver('Persistent, Temporary')),
+      'spec.volumeLifecycleModes: Unsupported value: "Temporary": supported values: "Persistent", "Ephemeral"',
+    );
+    ok(await k(['apply', '-f', '-'], driver('Persistent, Ephemeral')));
+    refused(
+      await k(
+        ['apply', '-f', '-'],
+        [
+          'apiVersion: storage.k8s.io/v1',
+          'kind: VolumeAttachment',
+          'metadata:',
+          '  name: va-1',
+          'spec:',
+          '  attacher: Hostpath_CSI',
+          '  nodeName: node-1',
+          '  source:',
+          '    persistentVolumeName: pv-1',
+          '',
+        ].join('\n'),
+      ),
+      'The VolumeAttachment "va-1" is invalid: spec.attacher: Invalid value: "Hostpath_CSI": a lowercase RFC 1123 subdomain',
+    );
   });
 });

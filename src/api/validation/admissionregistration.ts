@@ -15,16 +15,25 @@ import type {
 import { compile, isCompileError } from '../cel/index.js';
 import { fe, type FieldError } from '../errors.js';
 import {
+  deepEqual,
   nameIsDNSSubdomain,
   validateLabelSelector,
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from './meta.js';
-import { isDNS1035Label, isDNS1123Subdomain, isValidPortNum } from './names.js';
+import {
+  isDNS1035Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidPathSegmentName,
+  isValidPortNum,
+} from './names.js';
 
 const FAILURE_POLICIES = ['Fail', 'Ignore'];
 const MATCH_POLICIES = ['Equivalent', 'Exact'];
 const NO_SIDE_EFFECTS = ['None', 'NoneOnDryRun'];
+/** every side-effect class, allowed on update where a stored webhook already has one with side effects */
+const SIDE_EFFECTS = ['None', 'NoneOnDryRun', 'Some', 'Unknown'];
 const OPERATIONS = ['*', 'CONNECT', 'CREATE', 'DELETE', 'UPDATE'];
 const SCOPES = ['*', 'Cluster', 'Namespaced'];
 const REVIEW_VERSIONS = ['v1', 'v1beta1'];
@@ -42,15 +51,40 @@ export function isFullyQualifiedName(path: string, name: string | undefined): Fi
 
 const hasWildcard = (list: string[]): boolean => list.includes('*');
 
+/** validateResources (subresources allowed): a wildcard subresource or resource excludes the forms it covers */
 function validateResources(resources: string[], path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (resources.length === 0) errs.push(fe.required(path));
+  const withWildcardSub = new Set<string>();
+  const subWithWildcardRes = new Set<string>();
+  let doubleWildcard = false;
+  let singleWildcard = false;
+  // as upstream, the last resource without a subresource decides
+  let withoutSubresource = false;
   resources.forEach((r, i) => {
-    if (r === '') errs.push(fe.required(`${path}[${i}]`));
+    if (r === '') {
+      errs.push(fe.required(`${path}[${i}]`));
+      return;
+    }
+    if (r === '*/*') doubleWildcard = true;
+    if (r === '*') singleWildcard = true;
+    const slash = r.indexOf('/');
+    if (slash < 0) {
+      withoutSubresource = r !== '*';
+      return;
+    }
+    const res = r.slice(0, slash);
+    const sub = r.slice(slash + 1);
+    if (withWildcardSub.has(res))
+      errs.push(fe.invalid(`${path}[${i}]`, r, `if '${res}/*' is present, must not specify ${r}`));
+    if (subWithWildcardRes.has(sub))
+      errs.push(fe.invalid(`${path}[${i}]`, r, `if '*/${sub}' is present, must not specify ${r}`));
+    if (sub === '*') withWildcardSub.add(res);
+    if (res === '*') subWithWildcardRes.add(sub);
   });
-  if (resources.length > 1 && resources.includes('*/*'))
+  if (resources.length > 1 && doubleWildcard)
     errs.push(fe.invalid(path, resources, "if '*/*' is present, must not specify other resources"));
-  if (resources.includes('*') && resources.some((r) => r !== '*' && !r.includes('/')))
+  if (singleWildcard && withoutSubresource)
     errs.push(
       fe.invalid(path, resources, "if '*' is present, must not specify other resources without subresources"),
     );
@@ -134,10 +168,13 @@ export function validateClientConfig(cc: WebhookClientConfig | undefined, path: 
   return errs;
 }
 
-/** the variables of a webhook's matchConditions (upstream's; `authorizer` is not offered by kubemu) */
+/** the variables of a webhook's matchConditions (upstream's; `authorizer` is not offered by kubemu's CEL library) */
 const WEBHOOK_CEL_VARIABLES = ['object', 'oldObject', 'request'];
-/** the variables of a ValidatingAdmissionPolicy's expressions */
-const POLICY_CEL_VARIABLES = ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables'];
+/** a ValidatingAdmissionPolicy's expressions: `params` only when the policy has a paramKind (HasParams) */
+const policyVariables = (hasParams: boolean): string[] =>
+  hasParams
+    ? ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables']
+    : ['object', 'oldObject', 'request', 'namespaceObject', 'variables'];
 
 /** upstream's CEL compilation at validation: `Invalid value: "<expr>": compilation failed: ERROR: <input>:…` */
 function celErrors(expression: string | undefined, path: string, variables: readonly string[]): FieldError[] {
@@ -146,35 +183,64 @@ function celErrors(expression: string | undefined, path: string, variables: read
   return isCompileError(p) ? [fe.invalid(path, expression, `compilation failed: ${p.message}`)] : [];
 }
 
+/** ValidateQualifiedName's errors at `path` */
+const qualifiedName = (name: string, path: string): FieldError[] =>
+  isQualifiedName(name).map((m) => fe.invalid(path, name, m));
+
+/** validateMatchConditions: at most 64; each an expression that compiles and a qualified, unique name */
 function validateMatchConditions(
   conditions: { name?: string; expression?: string }[] | undefined,
   path: string,
   variables: readonly string[] = WEBHOOK_CEL_VARIABLES,
 ): FieldError[] {
+  const list = conditions ?? [];
   const errs: FieldError[] = [];
+  if (list.length > 64) errs.push(fe.tooMany(path, list.length, 64));
   const seen = new Set<string>();
-  (conditions ?? []).forEach((c, i) => {
+  list.forEach((c, i) => {
     const p = `${path}[${i}]`;
-    if (!c.name) errs.push(fe.required(`${p}.name`));
-    else if (seen.has(c.name)) errs.push(fe.duplicate(`${p}.name`, c.name));
-    if (c.name) seen.add(c.name);
     if (!c.expression?.trim()) errs.push(fe.required(`${p}.expression`));
-    errs.push(...celErrors(c.expression, `${p}.expression`, variables));
+    else errs.push(...celErrors(c.expression.trim(), `${p}.expression`, variables));
+    if (!c.name) errs.push(fe.required(`${p}.name`));
+    else errs.push(...qualifiedName(c.name, `${p}.name`));
+    if (c.name) {
+      if (seen.has(c.name)) errs.push(fe.duplicate(`${p}.name`, c.name));
+      else seen.add(c.name);
+    }
   });
   return errs;
 }
 
-function validateWebhook(hook: ValidatingWebhook | MutatingWebhook, path: string): FieldError[] {
+/** upstream's validationOptions for webhook configurations: an update tolerates what the stored object has */
+interface WebhookOptions {
+  ignoreMatchConditions: boolean;
+  requireNoSideEffects: boolean;
+  requireRecognizedAdmissionReviewVersion: boolean;
+  requireUniqueWebhookNames: boolean;
+}
+const CREATE_OPTIONS: WebhookOptions = {
+  ignoreMatchConditions: false,
+  requireNoSideEffects: true,
+  requireRecognizedAdmissionReviewVersion: true,
+  requireUniqueWebhookNames: true,
+};
+
+function validateWebhook(
+  hook: ValidatingWebhook | MutatingWebhook,
+  path: string,
+  opts: WebhookOptions,
+): FieldError[] {
   const errs = isFullyQualifiedName(`${path}.name`, hook.name);
   (hook.rules ?? []).forEach((r, i) => errs.push(...validateRule(r, `${path}.rules[${i}]`)));
   if (hook.failurePolicy !== undefined && !FAILURE_POLICIES.includes(hook.failurePolicy))
     errs.push(fe.notSupported(`${path}.failurePolicy`, hook.failurePolicy, FAILURE_POLICIES));
   if (hook.matchPolicy !== undefined && !MATCH_POLICIES.includes(hook.matchPolicy))
     errs.push(fe.notSupported(`${path}.matchPolicy`, hook.matchPolicy, MATCH_POLICIES));
+  const sideEffects = opts.requireNoSideEffects ? NO_SIDE_EFFECTS : SIDE_EFFECTS;
   if (hook.sideEffects === undefined)
-    errs.push(fe.required(`${path}.sideEffects`, `must specify one of ${NO_SIDE_EFFECTS.join(', ')}`));
-  else if (!NO_SIDE_EFFECTS.includes(hook.sideEffects))
-    errs.push(fe.notSupported(`${path}.sideEffects`, hook.sideEffects, NO_SIDE_EFFECTS));
+    errs.push(fe.required(`${path}.sideEffects`, `must specify one of ${sideEffects.join(', ')}`));
+  else if (!sideEffects.includes(hook.sideEffects))
+    errs.push(fe.notSupported(`${path}.sideEffects`, hook.sideEffects, sideEffects));
   if (hook.timeoutSeconds !== undefined && (hook.timeoutSeconds > 30 || hook.timeoutSeconds < 1))
     errs.push(
       fe.invalid(
@@ -189,11 +255,16 @@ function validateWebhook(hook: ValidatingWebhook | MutatingWebhook, path: string
   if (reinvocation !== undefined && !REINVOCATION.includes(reinvocation))
     errs.push(fe.notSupported(`${path}.reinvocationPolicy`, reinvocation, REINVOCATION));
   errs.push(...validateClientConfig(hook.clientConfig, `${path}.clientConfig`));
-  errs.push(...validateMatchConditions(hook.matchConditions, `${path}.matchConditions`));
+  if (!opts.ignoreMatchConditions)
+    errs.push(...validateMatchConditions(hook.matchConditions, `${path}.matchConditions`));
   return errs;
 }
 
-function validateReviewVersions(versions: string[] | undefined, path: string): FieldError[] {
+function validateReviewVersions(
+  versions: string[] | undefined,
+  path: string,
+  requireRecognized: boolean,
+): FieldError[] {
   const list = versions ?? [];
   if (list.length === 0) return [fe.required(path, `must specify one of ${REVIEW_VERSIONS.join(', ')}`)];
   const errs: FieldError[] = [];
@@ -206,40 +277,86 @@ function validateReviewVersions(versions: string[] | undefined, path: string): F
     seen.add(v);
     for (const m of isDNS1035Label(v)) errs.push(fe.invalid(`${path}[${i}]`, v, m));
   });
-  if (!list.some((v) => REVIEW_VERSIONS.includes(v)))
+  if (requireRecognized && !list.some((v) => REVIEW_VERSIONS.includes(v)))
     errs.push(fe.invalid(path, list, `must include at least one of ${REVIEW_VERSIONS.join(', ')}`));
   return errs;
 }
 
-function validateWebhooks(hooks: (ValidatingWebhook | MutatingWebhook)[] | undefined): FieldError[] {
+function validateWebhooks(
+  hooks: (ValidatingWebhook | MutatingWebhook)[] | undefined,
+  opts: WebhookOptions,
+): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
   (hooks ?? []).forEach((hook, i) => {
     const p = `webhooks[${i}]`;
-    errs.push(...validateWebhook(hook, p));
-    errs.push(...validateReviewVersions(hook.admissionReviewVersions, `${p}.admissionReviewVersions`));
-    if (hook.name) {
+    errs.push(...validateWebhook(hook, p, opts));
+    errs.push(
+      ...validateReviewVersions(
+        hook.admissionReviewVersions,
+        `${p}.admissionReviewVersions`,
+        opts.requireRecognizedAdmissionReviewVersion,
+      ),
+    );
+    if (opts.requireUniqueWebhookNames && hook.name) {
       if (names.has(hook.name)) errs.push(fe.duplicate(`${p}.name`, hook.name));
-      names.add(hook.name);
+      else names.add(hook.name);
     }
   });
   return errs;
 }
 
 type WebhookConfiguration = ValidatingWebhookConfiguration | MutatingWebhookConfiguration;
+type Webhook = ValidatingWebhook | MutatingWebhook;
 
 export function validateWebhookConfiguration(c: WebhookConfiguration): FieldError[] {
-  return [...validateObjectMeta(c.metadata, false, nameIsDNSSubdomain), ...validateWebhooks(c.webhooks)];
+  return [
+    ...validateObjectMeta(c.metadata, false, nameIsDNSSubdomain),
+    ...validateWebhooks(c.webhooks, CREATE_OPTIONS),
+  ];
 }
 
+/**
+ * Validate{Validating,Mutating}WebhookConfigurationUpdate: side effects, unrecognized review versions and duplicate
+ * names are tolerated where the stored configuration already has them; unchanged matchConditions are not
+ * recompiled.
+ */
 export function validateWebhookConfigurationUpdate(
   c: WebhookConfiguration,
   old: WebhookConfiguration,
 ): FieldError[] {
+  const oldHooks: Webhook[] = old.webhooks ?? [];
+  const newHooks: Webhook[] = c.webhooks ?? [];
+  const opts: WebhookOptions = {
+    ignoreMatchConditions:
+      newHooks.length === oldHooks.length &&
+      oldHooks.every((h, i) => deepEqual(h.matchConditions, newHooks[i].matchConditions)),
+    requireNoSideEffects: oldHooks.every((h) => h.sideEffects && NO_SIDE_EFFECTS.includes(h.sideEffects)),
+    requireRecognizedAdmissionReviewVersion: oldHooks.every(
+      (h) =>
+        !h.admissionReviewVersions?.length ||
+        h.admissionReviewVersions.some((v) => REVIEW_VERSIONS.includes(v)),
+    ),
+    requireUniqueWebhookNames: new Set(oldHooks.map((h) => h.name)).size === oldHooks.length,
+  };
   return [
-    ...validateWebhookConfiguration(c),
+    ...validateObjectMeta(c.metadata, false, nameIsDNSSubdomain),
+    ...validateWebhooks(c.webhooks, opts),
     ...validateObjectMetaUpdate(c.metadata, old.metadata, false, nameIsDNSSubdomain),
   ];
+}
+
+/** validateNamedRuleWithOperations: resourceNames are unique path segments, then the rule */
+function validateNamedRule(r: NamedRuleWithOperations, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  (r.resourceNames ?? []).forEach((n, i) => {
+    for (const m of isValidPathSegmentName(n)) errs.push(fe.invalid(`${path}.resourceNames[${i}]`, n, m));
+    if (seen.has(n)) errs.push(fe.duplicate(`${path}.resourceNames[${i}]`, n));
+    else seen.add(n);
+  });
+  errs.push(...validateRule(r, path));
+  return errs;
 }
 
 function validateMatchResources(mc: MatchResources | undefined, path: string): FieldError[] {
@@ -252,85 +369,206 @@ function validateMatchResources(mc: MatchResources | undefined, path: string): F
   else errs.push(...validateLabelSelector(mc.namespaceSelector, `${path}.namespaceSelector`));
   if (!mc.objectSelector) errs.push(fe.required(`${path}.objectSelector`));
   else errs.push(...validateLabelSelector(mc.objectSelector, `${path}.objectSelector`));
-  const named = (list: NamedRuleWithOperations[] | undefined, p: string): void =>
-    (list ?? []).forEach((r, i) => errs.push(...validateRule(r, `${p}[${i}]`)));
-  named(mc.resourceRules, `${path}.resourceRules`);
-  named(mc.excludeResourceRules, `${path}.excludeResourceRules`);
+  (mc.resourceRules ?? []).forEach((r, i) =>
+    errs.push(...validateNamedRule(r, `${path}.resourceRules[${i}]`)),
+  );
+  (mc.excludeResourceRules ?? []).forEach((r, i) =>
+    errs.push(...validateNamedRule(r, `${path}.excludeResourceRules[${i}]`)),
+  );
   return errs;
 }
 
-const VALIDATION_REASONS = ['Forbidden', 'Invalid', 'RequestEntityTooLarge', 'Unauthorized'];
+/** upstream's supportedValidationPolicyReason, sorted */
+const VALIDATION_REASONS = ['Forbidden', 'Invalid', 'RequestEntityTooLarge'];
+const MAX_AUDIT_ANNOTATIONS = 20;
+const MAX_AUDIT_ANNOTATION_VALUE_EXPRESSION_LENGTH = 5 * 1024;
+const CEL_RESERVED = new Set(
+  'true false null in as break const continue else for function if import let loop package namespace return var void while'.split(
+    ' ',
+  ),
+);
+const isCELIdentifier = (name: string): boolean =>
+  /^[_a-zA-Z][_a-zA-Z0-9]*$/.test(name) && !CEL_RESERVED.has(name);
 
-export function validateValidatingAdmissionPolicy(p: ValidatingAdmissionPolicy): FieldError[] {
-  const errs = validateObjectMeta(p.metadata, false, nameIsDNSSubdomain);
+/** validateParamKind: apiVersion a group/version (the group a DNS subdomain, the version a DNS-1035 label), a kind */
+function validateParamKind(pk: { apiVersion?: string; kind?: string }, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const av = pk.apiVersion ?? '';
+  if (!av) errs.push(fe.required(`${path}.apiVersion`));
+  else if (av.split('/').length > 2)
+    errs.push(fe.invalid(`${path}.apiVersion`, av, `unexpected GroupVersion string: ${av}`));
+  else if (av !== '/') {
+    const [group, version] = av.includes('/') ? av.split('/') : ['', av];
+    if (group) {
+      const m = isDNS1123Subdomain(group);
+      if (m.length) errs.push(fe.invalid(`${path}.apiVersion`, group, m.join(',')));
+    }
+    if (!version) errs.push(fe.invalid(`${path}.apiVersion`, av, 'version must be specified'));
+    else {
+      const m = isDNS1035Label(version);
+      if (m.length) errs.push(fe.invalid(`${path}.apiVersion`, version, m.join(',')));
+    }
+  }
+  if (!pk.kind) errs.push(fe.required(`${path}.kind`));
+  else {
+    const m = isDNS1035Label(pk.kind.toLowerCase());
+    if (m.length)
+      errs.push(
+        fe.invalid(
+          `${path}.kind`,
+          pk.kind,
+          `may have mixed case, but should otherwise match: ${m.join(',')}`,
+        ),
+      );
+  }
+  return errs;
+}
+
+interface PolicyOptions {
+  ignoreMatchConditions: boolean;
+}
+
+function validatePolicySpec(p: ValidatingAdmissionPolicy, opts: PolicyOptions): FieldError[] {
+  const errs: FieldError[] = [];
   const spec = p.spec ?? {};
+  const vars = policyVariables(spec.paramKind !== undefined);
   if (spec.failurePolicy === undefined) errs.push(fe.required('spec.failurePolicy'));
   else if (!FAILURE_POLICIES.includes(spec.failurePolicy))
     errs.push(fe.notSupported('spec.failurePolicy', spec.failurePolicy, FAILURE_POLICIES));
-  if (spec.paramKind) {
-    const pk = spec.paramKind;
-    if (!pk.apiVersion) errs.push(fe.required('spec.paramKind.apiVersion'));
-    if (!pk.kind) errs.push(fe.required('spec.paramKind.kind'));
-    else
-      for (const m of isDNS1035Label(pk.kind.toLowerCase()))
-        errs.push(
-          fe.invalid('spec.paramKind.kind', pk.kind, `may have mixed case, but should otherwise match: ${m}`),
-        );
-  }
+  if (spec.paramKind) errs.push(...validateParamKind(spec.paramKind, 'spec.paramKind'));
   if (!spec.matchConstraints) errs.push(fe.required('spec.matchConstraints'));
   else {
     errs.push(...validateMatchResources(spec.matchConstraints, 'spec.matchConstraints'));
     if (!spec.matchConstraints.resourceRules?.length)
       errs.push(fe.required('spec.matchConstraints.resourceRules'));
   }
-  errs.push(...validateMatchConditions(spec.matchConditions, 'spec.matchConditions', POLICY_CEL_VARIABLES));
-  (spec.variables ?? []).forEach((v, i) =>
-    errs.push(...celErrors(v.expression, `spec.variables[${i}].expression`, POLICY_CEL_VARIABLES)),
-  );
+  if (!opts.ignoreMatchConditions)
+    errs.push(...validateMatchConditions(spec.matchConditions, 'spec.matchConditions', vars));
+  (spec.variables ?? []).forEach((v, i) => {
+    const vp = `spec.variables[${i}]`;
+    if (!v.name?.trim()) errs.push(fe.required(`${vp}.name`, 'name is not specified'));
+    else if (!isCELIdentifier(v.name))
+      errs.push(fe.invalid(`${vp}.name`, v.name, 'name is not a valid CEL identifier'));
+    if (!v.expression?.trim()) errs.push(fe.required(`${vp}.expression`, 'expression is not specified'));
+    else errs.push(...celErrors(v.expression, `${vp}.expression`, vars));
+  });
   const validations = spec.validations ?? [];
   const audits = spec.auditAnnotations ?? [];
   if (validations.length === 0 && audits.length === 0) {
     const why = 'validations or auditAnnotations must contain at least one item';
     errs.push(fe.required('spec.validations', why), fe.required('spec.auditAnnotations', why));
+    return errs;
   }
   validations.forEach((v, i) => {
     const vp = `spec.validations[${i}]`;
     if (!v.expression?.trim()) errs.push(fe.required(`${vp}.expression`, 'expression is not specified'));
-    errs.push(...celErrors(v.expression, `${vp}.expression`, POLICY_CEL_VARIABLES));
-    errs.push(...celErrors(v.messageExpression, `${vp}.messageExpression`, POLICY_CEL_VARIABLES));
+    else errs.push(...celErrors(v.expression, `${vp}.expression`, vars));
+    const me = v.messageExpression;
+    if (me !== undefined && me.length > 0 && !me.trim())
+      errs.push(fe.invalid(`${vp}.messageExpression`, me, 'must be non-empty if specified'));
+    else if (me?.trim()) errs.push(...celErrors(me, `${vp}.messageExpression`, vars));
+    const msg = v.message;
+    if (msg !== undefined && msg.length > 0 && !msg.trim())
+      errs.push(fe.invalid(`${vp}.message`, msg, 'message must be non-empty if specified'));
+    else if (/[\n\r]/.test((msg ?? '').trim()))
+      errs.push(fe.invalid(`${vp}.message`, msg, 'message must not contain line breaks'));
     if (v.reason !== undefined && !VALIDATION_REASONS.includes(v.reason))
       errs.push(fe.notSupported(`${vp}.reason`, v.reason, VALIDATION_REASONS));
   });
+  if (audits.length > MAX_AUDIT_ANNOTATIONS)
+    errs.push(
+      fe.invalid(
+        'spec.auditAnnotations',
+        audits,
+        `must not have more than ${MAX_AUDIT_ANNOTATIONS} auditAnnotations`,
+      ),
+    );
   const keys = new Set<string>();
+  const name = p.metadata?.name ?? '';
   audits.forEach((a, i) => {
     const ap = `spec.auditAnnotations[${i}]`;
-    if (!a.valueExpression?.trim()) errs.push(fe.required(`${ap}.valueExpression`));
-    errs.push(...celErrors(a.valueExpression, `${ap}.valueExpression`, POLICY_CEL_VARIABLES));
+    if (name) errs.push(...qualifiedName(`${name}/${a.key}`, `${ap}.key`));
+    else errs.push(fe.invalid(`${ap}.key`, a.key, 'requires metadata.name be non-empty'));
+    const ve = (a.valueExpression ?? '').trim();
+    if (!ve) errs.push(fe.required(`${ap}.valueExpression`, 'valueExpression is not specified'));
+    else if (ve.length > MAX_AUDIT_ANNOTATION_VALUE_EXPRESSION_LENGTH)
+      errs.push(
+        fe.required(
+          `${ap}.valueExpression`,
+          `must not exceed ${MAX_AUDIT_ANNOTATION_VALUE_EXPRESSION_LENGTH} bytes in length`,
+        ),
+      );
+    else errs.push(...celErrors(ve, `${ap}.valueExpression`, vars));
     if (keys.has(a.key)) errs.push(fe.duplicate(`${ap}.key`, a.key));
     keys.add(a.key);
   });
   return errs;
 }
 
+export function validateValidatingAdmissionPolicy(p: ValidatingAdmissionPolicy): FieldError[] {
+  return [
+    ...validateObjectMeta(p.metadata, false, nameIsDNSSubdomain),
+    ...validatePolicySpec(p, { ignoreMatchConditions: false }),
+  ];
+}
+
+/** ValidateValidatingAdmissionPolicyUpdate: matchConditions are not recompiled when they and paramKind are unchanged */
 export function validateValidatingAdmissionPolicyUpdate(
   p: ValidatingAdmissionPolicy,
   old: ValidatingAdmissionPolicy,
 ): FieldError[] {
+  const ignoreMatchConditions =
+    deepEqual(p.spec?.paramKind, old.spec?.paramKind) &&
+    deepEqual(p.spec?.matchConditions, old.spec?.matchConditions);
   return [
-    ...validateValidatingAdmissionPolicy(p),
+    ...validateObjectMeta(p.metadata, false, nameIsDNSSubdomain),
+    ...validatePolicySpec(p, { ignoreMatchConditions }),
     ...validateObjectMetaUpdate(p.metadata, old.metadata, false, nameIsDNSSubdomain),
   ];
 }
 
-/** the status subresource: only metadata rules (upstream checks the type-checking warnings' shape too) */
+/**
+ * ValidateValidatingAdmissionPolicyStatusUpdate: each type-checking warning has its warning text and a fieldRef
+ * (upstream also parses the fieldRef as JSONPath; kubemu does not)
+ */
 export function validateValidatingAdmissionPolicyStatusUpdate(
   p: ValidatingAdmissionPolicy,
   old: ValidatingAdmissionPolicy,
 ): FieldError[] {
-  return validateObjectMetaUpdate(p.metadata, old.metadata, false, nameIsDNSSubdomain);
+  const errs: FieldError[] = [];
+  (p.status?.typeChecking?.expressionWarnings ?? []).forEach((w, i) => {
+    const wp = `status.typeChecking.expressionWarnings[${i}]`;
+    if (!w.warning) errs.push(fe.required(`${wp}.warning`));
+    if (!w.fieldRef?.trim()) errs.push(fe.required(`${wp}.fieldRef`));
+  });
+  errs.push(...validateObjectMetaUpdate(p.metadata, old.metadata, false, nameIsDNSSubdomain));
+  return errs;
 }
 
+/** upstream's validValidationActions, sorted */
 const VALIDATION_ACTIONS = ['Audit', 'Deny', 'Warn'];
+
+/** validateParamRef */
+function validateParamRef(
+  pr: NonNullable<ValidatingAdmissionPolicyBinding['spec']>['paramRef'],
+): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!pr) return errs;
+  const p = 'spec.paramRef';
+  if (pr.name) {
+    for (const m of isValidPathSegmentName(pr.name)) errs.push(fe.invalid(`${p}.name`, pr.name, m));
+    if (pr.selector) errs.push(fe.forbidden(`${p}.name`, 'name and selector are mutually exclusive'));
+  }
+  if (pr.selector) {
+    errs.push(...validateLabelSelector(pr.selector, `${p}.selector`));
+    if (pr.name) errs.push(fe.forbidden(`${p}.selector`, 'name and selector are mutually exclusive'));
+  }
+  if (!pr.name && !pr.selector) errs.push(fe.required(p, 'one of name or selector must be specified'));
+  if (!pr.parameterNotFoundAction) errs.push(fe.required(`${p}.parameterNotFoundAction`));
+  else if (!['Deny', 'Allow'].includes(pr.parameterNotFoundAction))
+    errs.push(fe.notSupported(`${p}.parameterNotFoundAction`, pr.parameterNotFoundAction, ['Deny', 'Allow']));
+  return errs;
+}
 
 export function validateValidatingAdmissionPolicyBinding(b: ValidatingAdmissionPolicyBinding): FieldError[] {
   const errs = validateObjectMeta(b.metadata, false, nameIsDNSSubdomain);
@@ -339,33 +577,15 @@ export function validateValidatingAdmissionPolicyBinding(b: ValidatingAdmissionP
   else
     for (const m of isDNS1123Subdomain(spec.policyName))
       errs.push(fe.invalid('spec.policyName', spec.policyName, m));
-  const pr = spec.paramRef;
-  if (pr) {
-    if (pr.name && pr.selector)
-      errs.push(fe.forbidden('spec.paramRef.name', 'name and selector are mutually exclusive'));
-    if (!pr.name && !pr.selector)
-      errs.push(fe.required('spec.paramRef', 'one of name or selector must be specified'));
-    if (pr.parameterNotFoundAction === undefined)
-      errs.push(fe.required('spec.paramRef.parameterNotFoundAction'));
-    else if (!['Allow', 'Deny'].includes(pr.parameterNotFoundAction))
-      errs.push(
-        fe.notSupported('spec.paramRef.parameterNotFoundAction', pr.parameterNotFoundAction, [
-          'Allow',
-          'Deny',
-        ]),
-      );
-  }
-  // upstream's field path has this spelling
-  errs.push(...validateMatchResources(spec.matchResources, 'spec.matchResouces'));
+  errs.push(...validateParamRef(spec.paramRef));
+  errs.push(...validateMatchResources(spec.matchResources, 'spec.matchResources'));
   const actions = spec.validationActions ?? [];
-  if (actions.length === 0)
-    errs.push(fe.required('spec.validationActions', 'at least one validation action is required'));
   const seen = new Set<string>();
   actions.forEach((a, i) => {
-    if (seen.has(a)) errs.push(fe.duplicate(`spec.validationActions[${i}]`, a));
-    seen.add(a);
     if (!VALIDATION_ACTIONS.includes(a))
       errs.push(fe.notSupported(`spec.validationActions[${i}]`, a, VALIDATION_ACTIONS));
+    if (seen.has(a)) errs.push(fe.duplicate(`spec.validationActions[${i}]`, a));
+    seen.add(a);
   });
   if (seen.has('Deny') && seen.has('Warn'))
     errs.push(
@@ -375,6 +595,8 @@ export function validateValidatingAdmissionPolicyBinding(b: ValidatingAdmissionP
         'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)',
       ),
     );
+  if (seen.size === 0)
+    errs.push(fe.required('spec.validationActions', 'at least one validation action is required'));
   return errs;
 }
 

@@ -168,7 +168,7 @@ function validate(csr: Csr, opts: Options): FieldError[] {
   const reqErr = requestError(csr);
   if (reqErr) errs.push(fe.invalid('spec.request', spec.request ?? '', reqErr));
   const usages = spec.usages ?? [];
-  if (usages.length === 0) errs.push(fe.required('spec.usages', 'usages must be provided'));
+  if (usages.length === 0) errs.push(fe.required('spec.usages'));
   if (!opts.allowUnknownUsages)
     usages.forEach((u, i) => {
       if (!KEY_USAGES.includes(u)) errs.push(fe.notSupported(`spec.usages[${i}]`, u, [...KEY_USAGES]));

@@ -141,6 +141,12 @@ const csiDriver = (spec: Record<string, unknown> = {}, name = 'test-driver'): an
 });
 
 describe('CSIDriver (TestCSIDriverValidation, TestCSIDriverValidationUpdate)', () => {
+  it("invalid volumeLifecycleModes: the supported values in upstream's order (Persistent, Ephemeral)", () => {
+    expect(createErrors(csiDriver({ volumeLifecycleModes: ['no-such-mode'] }))).toEqual([
+      'spec.volumeLifecycleModes: Unsupported value: "no-such-mode": supported values: "Persistent", "Ephemeral"',
+    ]);
+  });
+
   it('tokenRequests: a duplicate audience is reported alone; expiration at least 10 minutes', () => {
     expect(
       createErrors(
@@ -330,5 +336,19 @@ describe('PersistentVolume flexVolume source (ValidatePersistentVolumeSpec, vali
   it('is a volume type, and needs its driver', () => {
     expect(createErrors(pv({ driver: 'kubernetes.io/blue', fsType: 'ext4' }))).toEqual([]);
     expect(createErrors(pv({ fsType: 'ext4' }))).toEqual(['spec.flexVolume.driver: Required value']);
+  });
+});
+
+describe('VolumeAttachment: ValidateVolumeAttachmentV1 is for creates only (volumeAttachmentStrategy)', () => {
+  it('an empty attacher is Required once; a bad attacher name is refused on create, not re-checked on update', () => {
+    const empty = attachment({ persistentVolumeName: 'pv' });
+    empty.spec.attacher = '';
+    expect(createErrors(empty)).toEqual(['spec.attacher: Required value']);
+    const bad = attachment({ persistentVolumeName: 'pv' });
+    bad.spec.attacher = 'Bad_Attacher';
+    expect(createErrors(bad)).toEqual([
+      expect.stringMatching(/^spec\.attacher: Invalid value: "Bad_Attacher": a lowercase RFC 1123 subdomain/),
+    ]);
+    expect(updateErrors(bad, (v: any) => (v.metadata.labels = { a: 'b' }))).toEqual([]);
   });
 });

@@ -21,7 +21,8 @@ import { isDNS1123Subdomain, isQualifiedName } from './names.js';
 import { validatePersistentVolumeSpec } from './core-storage.js';
 
 const FS_GROUP_POLICIES = ['File', 'None', 'ReadWriteOnceWithFSType'];
-const LIFECYCLE_MODES = ['Ephemeral', 'Persistent'];
+/** validateVolumeLifecycleModes lists them in this order (not sorted) */
+const LIFECYCLE_MODES = ['Persistent', 'Ephemeral'];
 /** csiNodeIDLongerMaxLength: the CSINode strategy always allows long node IDs */
 const CSI_NODE_ID_MAX_LENGTH = 256;
 const MAX_ATTACHED_VOLUME_METADATA_SIZE = 256 * 1024;
@@ -156,10 +157,12 @@ export function validateCSINodeUpdate(node: CSINode, old: CSINode): FieldError[]
   return errs;
 }
 
+/** validateVolumeAttachmentSpec: the attacher present, exactly one source, a node name */
 function validateVolumeAttachmentSpec(va: VolumeAttachment): FieldError[] {
   const spec = va.spec;
   if (!spec) return [fe.required('spec')];
-  const errs = validateCSIDriverName(spec.attacher, 'spec.attacher');
+  const errs: FieldError[] = [];
+  if (!spec.attacher) errs.push(fe.required('spec.attacher', ''));
   const source = spec.source ?? {};
   const hasPV = source.persistentVolumeName !== undefined;
   const hasInline = source.inlineVolumeSpec !== undefined;
@@ -176,12 +179,23 @@ function validateVolumeAttachmentSpec(va: VolumeAttachment): FieldError[] {
   } else if (hasInline) {
     errs.push(...validatePersistentVolumeSpec(source.inlineVolumeSpec, 'spec.source.inlineVolumeSpec', true));
   }
-  // ValidateVolumeAttachmentV1: the volume's name is a PersistentVolume name
-  if (hasPV && source.persistentVolumeName)
-    for (const m of nameIsDNSSubdomain(source.persistentVolumeName, false))
-      errs.push(fe.invalid('spec.source.persistentVolumeName', source.persistentVolumeName, m));
   for (const m of isDNS1123Subdomain(spec.nodeName ?? ''))
     errs.push(fe.invalid('spec.nodeName', spec.nodeName ?? '', m));
+  return errs;
+}
+
+/**
+ * ValidateVolumeAttachmentV1, which the strategy adds on create only: the attacher is a CSI driver name and the
+ * volume's name a PersistentVolume name. (Its Required for an empty attacher repeats the spec's; upstream's message
+ * lists it once.)
+ */
+function validateVolumeAttachmentV1(va: VolumeAttachment): FieldError[] {
+  const attacher = va.spec?.attacher;
+  const errs = attacher ? validateCSIDriverName(attacher, 'spec.attacher') : [];
+  const pvName = va.spec?.source?.persistentVolumeName;
+  if (pvName)
+    for (const m of nameIsDNSSubdomain(pvName, false))
+      errs.push(fe.invalid('spec.source.persistentVolumeName', pvName, m));
   return errs;
 }
 
@@ -208,15 +222,20 @@ function validateVolumeAttachmentStatus(va: VolumeAttachment): FieldError[] {
   return errs;
 }
 
+/** the strategy's Validate: ValidateVolumeAttachment, then ValidateVolumeAttachmentV1 */
 export function validateVolumeAttachment(va: VolumeAttachment): FieldError[] {
   return [
     ...validateObjectMeta(va.metadata, false, nameIsDNSSubdomain),
     ...validateVolumeAttachmentSpec(va),
     ...validateVolumeAttachmentStatus(va),
+    ...validateVolumeAttachmentV1(va),
   ];
 }
 
-/** ValidateVolumeAttachmentUpdate: everything a create checks (the status too), and the spec is immutable */
+/**
+ * The strategy's ValidateUpdate: ValidateVolumeAttachment (not the V1 tightening, which is for new objects) and
+ * ValidateVolumeAttachmentUpdate (the spec is immutable)
+ */
 export function validateVolumeAttachmentUpdate(va: VolumeAttachment, old: VolumeAttachment): FieldError[] {
   const errs = [
     ...validateObjectMetaUpdate(va.metadata, old.metadata, false, nameIsDNSSubdomain),

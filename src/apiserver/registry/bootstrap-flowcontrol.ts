@@ -1,60 +1,10 @@
 // API Priority and Fairness' mandatory configuration objects, created at startup as upstream's apiserver does
 // (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap): the `exempt` and `catch-all` priority levels and flow
 // schemas. Their status carries the Dangling condition upstream's APF controller maintains.
+import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS } from '../../api/flowcontrol/mandatory.js';
 import type { ApiRequest, ApiResult, KubeObject, UserInfo } from '../../api/request.js';
 
-const AUTOUPDATE = { 'apf.kubernetes.io/autoupdate-spec': 'true' };
 const GROUP = 'flowcontrol.apiserver.k8s.io';
-
-const everything = {
-  resourceRules: [
-    { verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true },
-  ],
-  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-};
-const groups = (...names: string[]) => names.map((name) => ({ kind: 'Group', group: { name } }));
-
-export const MANDATORY_PRIORITY_LEVELS: KubeObject[] = [
-  {
-    apiVersion: `${GROUP}/v1`,
-    kind: 'PriorityLevelConfiguration',
-    metadata: { name: 'exempt', annotations: AUTOUPDATE },
-    spec: { type: 'Exempt', exempt: { nominalConcurrencyShares: 0, lendablePercent: 0 } },
-  },
-  {
-    apiVersion: `${GROUP}/v1`,
-    kind: 'PriorityLevelConfiguration',
-    metadata: { name: 'catch-all', annotations: AUTOUPDATE },
-    spec: {
-      type: 'Limited',
-      limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } },
-    },
-  },
-];
-
-export const MANDATORY_FLOW_SCHEMAS: KubeObject[] = [
-  {
-    apiVersion: `${GROUP}/v1`,
-    kind: 'FlowSchema',
-    metadata: { name: 'exempt', annotations: AUTOUPDATE },
-    spec: {
-      priorityLevelConfiguration: { name: 'exempt' },
-      matchingPrecedence: 1,
-      rules: [{ subjects: groups('system:masters'), ...everything }],
-    },
-  },
-  {
-    apiVersion: `${GROUP}/v1`,
-    kind: 'FlowSchema',
-    metadata: { name: 'catch-all', annotations: AUTOUPDATE },
-    spec: {
-      priorityLevelConfiguration: { name: 'catch-all' },
-      matchingPrecedence: 10000,
-      distinguisherMethod: { type: 'ByUser' },
-      rules: [{ subjects: groups('system:unauthenticated', 'system:authenticated'), ...everything }],
-    },
-  },
-];
 
 /** the Dangling condition of a flow schema whose priority level exists */
 export function notDangling(plName: string, now: string): Record<string, unknown> {

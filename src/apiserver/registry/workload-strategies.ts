@@ -116,6 +116,24 @@ const pendingVolume = (withTransitionTime: boolean): Partial<Strategy> => ({
 
 const PENDING_CLAIM = pendingVolume(false);
 
+/** a CSIDriver's nodeAllocatableUpdatePeriodSeconds, kept only where the stored driver has it */
+function dropAllocatablePeriod(obj: KubeObject, old: KubeObject | undefined): void {
+  const spec = obj['spec'] as Record<string, unknown> | undefined;
+  const oldSpec = (old?.['spec'] ?? {}) as Record<string, unknown>;
+  if (spec && oldSpec['nodeAllocatableUpdatePeriodSeconds'] === undefined)
+    delete spec['nodeAllocatableUpdatePeriodSeconds'];
+}
+
+/** a VolumeAttachment status write: errorCode kept only where the stored error has one */
+function dropNewErrorCodes(next: KubeObject, old: KubeObject): void {
+  const status = next['status'] as Record<string, Record<string, unknown> | undefined> | undefined;
+  const oldStatus = (old['status'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  for (const which of ['attachError', 'detachError']) {
+    const e = status?.[which];
+    if (e && oldStatus[which]?.['errorCode'] === undefined) delete e['errorCode'];
+  }
+}
+
 export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> = {
   'batch/jobs': {
     statusSubresource: true,
@@ -193,14 +211,34 @@ export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> 
     expectedPods: 0,
   })),
   'node.k8s.io/runtimeclasses': {},
-  'storage.k8s.io/csidrivers': {},
-  'storage.k8s.io/csinodes': {},
+  // pkg/registry/storage/csidriver/strategy.go: generation tracked, no unconditional update;
+  // nodeAllocatableUpdatePeriodSeconds dropped while MutableCSINodeAllocatableCount is off (alpha in 1.33) unless
+  // the stored driver has it
+  'storage.k8s.io/csidrivers': {
+    tracksGeneration: true,
+    allowUnconditionalUpdate: false,
+    prepareForCreate(obj) {
+      dropAllocatablePeriod(obj, undefined);
+    },
+    prepareForUpdate(next, old, part) {
+      if (part === 'main') dropAllocatablePeriod(next, old);
+    },
+  },
+  // pkg/registry/storage/csinode/strategy.go: nothing prepared, no unconditional update
+  'storage.k8s.io/csinodes': { allowUnconditionalUpdate: false },
   // upstream's csiStorageCapacityStrategy: namespaced, no status, nothing prepared
   'storage.k8s.io/csistoragecapacities': {},
+  // pkg/registry/storage/volumeattachment/strategy.go: status reset on create and kept on update; the /status
+  // strategy drops an attach/detach error's errorCode the stored object does not have (MutableCSINodeAllocatableCount
+  // off); no unconditional update
   'storage.k8s.io/volumeattachments': {
     statusSubresource: true,
+    allowUnconditionalUpdate: false,
     prepareForCreate(obj) {
       obj['status'] = { attached: false };
+    },
+    prepareForUpdate(next, old, part) {
+      if (part === 'status') dropNewErrorCodes(next, old);
     },
   },
 };
