@@ -49,6 +49,42 @@ describe('degraded node conditions', () => {
     expect(status({ ...healthy, clusterDNS: undefined }).ClusterDNSDegraded).toBe('True NoClusterDNS');
   });
 
+  it('RunAsUserDegraded: False for a root kubelet and for subordinate ids (with the range), True with one id', () => {
+    expect(status({ ...healthy, idMapping: { kind: 'host' } }).RunAsUserDegraded).toBe('False KubeletIsRoot');
+    const sub = nodeProblems({
+      ...healthy,
+      isolation: 'userns',
+      idMapping: {
+        kind: 'subordinate',
+        user: 'alice',
+        ids: { uid: { start: 100000, count: 65536 }, gid: { start: 200000, count: 65536 } },
+      },
+    }).find((p) => p.type === 'RunAsUserDegraded');
+    expect(sub).toMatchObject({ status: 'False', reason: 'SubordinateIDsMapped' });
+    expect(sub?.message).toContain("uids 1-65536 are alice's subordinate uids 100000-165535 (/etc/subuid)");
+    expect(sub?.message).toContain("gids 1-65536 are alice's subordinate gids 200000-265535 (/etc/subgid)");
+    const single = nodeProblems({
+      ...healthy,
+      isolation: 'userns',
+      idMapping: {
+        kind: 'single',
+        user: 'alice',
+        uid: 0,
+        gid: 0,
+        why: 'no subordinate uids for alice in /etc/subuid',
+      },
+    }).find((p) => p.type === 'RunAsUserDegraded');
+    expect(single).toEqual({
+      type: 'RunAsUserDegraded',
+      status: 'True',
+      reason: 'NoSubordinateIDs',
+      message:
+        'containers run only as uid 0, which is alice on the node: a pod asking for another runAsUser, runAsGroup, ' +
+        'fsGroup or supplementalGroups is refused (CreateContainerConfigError) (no subordinate uids for alice in /etc/subuid)',
+    });
+    expect(activeProblems([single!])).toEqual([single]);
+  });
+
   it('the conditions follow upstream four in the Node status and keep their transition time', () => {
     const problems = nodeProblems({ ...healthy, isolation: 'none' });
     const first = nodeConditions(undefined, Date.parse('2026-01-01T00:00:00Z'), problems);

@@ -4,6 +4,7 @@
 // all is well. kubemu's conditions follow that pattern: one per capability, True when the node runs without it.
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import { splitHostPort } from './dns.js';
+import type { IdMapping } from './runtime/id-map.js';
 import type { IsolationMode } from './runtime/isolation.js';
 
 /** A condition the kubelet reports besides upstream's four: type, status, reason and message. */
@@ -15,6 +16,7 @@ export const DEGRADED_CONDITION_TYPES = [
   'CPUCgroupsDegraded',
   'PrivilegedPortsDegraded',
   'ClusterDNSDegraded',
+  'RunAsUserDegraded',
 ] as const;
 
 export interface NodeCapabilities {
@@ -30,6 +32,8 @@ export interface NodeCapabilities {
   unprivilegedPortStart: number;
   /** the kubelet's --cluster-dns (`ip:port`), undefined when none */
   clusterDNS?: string | undefined;
+  /** which ids containers may run as (id-map.ts); undefined: not known (a runtime given to the kubelet) */
+  idMapping?: IdMapping | undefined;
 }
 
 /** The four conditions, True where the node runs degraded; the message says what a user loses and why. */
@@ -117,7 +121,42 @@ export function nodeProblems(c: NodeCapabilities): NodeProblem[] {
               `pods resolve with the cluster DNS at ${c.clusterDNS}`,
             ),
   );
+  if (c.idMapping) problems.push(runAsUserProblem(c.idMapping));
   return problems;
+}
+
+/** Whether containers may run as the users and groups their securityContext asks for (id-map.ts). */
+function runAsUserProblem(m: IdMapping): NodeProblem {
+  const type = 'RunAsUserDegraded';
+  if (m.kind === 'host')
+    return {
+      type,
+      status: 'False',
+      reason: 'KubeletIsRoot',
+      message: 'containers run as the runAsUser, runAsGroup, fsGroup and supplementalGroups they ask for',
+    };
+  if (m.kind === 'subordinate') {
+    const range = (kind: 'uid' | 'gid', file: string): string =>
+      `${kind}s 1-${m.ids[kind].count} are ${m.user}'s subordinate ${kind}s ${m.ids[kind].start}-` +
+      `${m.ids[kind].start + m.ids[kind].count - 1} (${file})`;
+    return {
+      type,
+      status: 'False',
+      reason: 'SubordinateIDsMapped',
+      message:
+        `containers' user namespaces map uid and gid 0 to ${m.user}; ${range('uid', '/etc/subuid')}; ` +
+        `${range('gid', '/etc/subgid')}: a pod asking for an id past them is refused (CreateContainerConfigError)`,
+    };
+  }
+  return {
+    type,
+    status: 'True',
+    reason: 'NoSubordinateIDs',
+    message:
+      `containers run only as ${m.uid === 0 ? `uid 0, which is ${m.user} on the node` : `the kubelet's uid ${m.uid} (${m.user})`}: ` +
+      'a pod asking for another runAsUser, ' +
+      `runAsGroup, fsGroup or supplementalGroups is refused (CreateContainerConfigError) (${m.why})`,
+  };
 }
 
 /** The problems that are True: what the kubelet logs and records as Warning events at start. */

@@ -33,6 +33,7 @@ import { PodWorker } from './pod-worker.js';
 import { LOCAL_PATH_PROVISIONER, LocalPathProvisioner } from './local-path/provisioner.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
+import { removeTreeSync, subordinateIdsIfAny } from './runtime/id-map.js';
 import { ContainerRuntime } from './runtime/runtime.js';
 import type { LogRotationPolicy } from './runtime/log-rotation.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
@@ -173,7 +174,7 @@ export class Kubelet {
     for (const dir of ['pods', 'logs']) privateDir(path.join(opts.rootDir, dir));
     // whatever an earlier kubelet of this node left here belonged to containers that died with it
     const runDir = opts.runDir ?? kubeletRunDir(opts.rootDir);
-    fs.rmSync(runDir, { recursive: true, force: true });
+    removeTreeSync(runDir, subordinateIdsIfAny());
     fs.mkdirSync(runDir, { recursive: true });
     opts = { ...opts, runDir };
     const runtime =
@@ -224,6 +225,7 @@ export class Kubelet {
         root: process.getuid?.() === 0,
         unprivilegedPortStart: unprivilegedPortStart(),
         clusterDNS: opts.clusterDNS,
+        idMapping: runtime.idMapping,
       }),
     };
     const kubelet = new Kubelet(opts, runtime, images, server, cfg);
@@ -467,7 +469,7 @@ export class Kubelet {
     this.provisioner?.stop();
     await this.server.close();
     await this.runtime.close();
-    if (this.opts.runDir) fs.rmSync(this.opts.runDir, { recursive: true, force: true });
+    if (this.opts.runDir) removeTreeSync(this.opts.runDir, this.runtime.subordinateIds);
     void this.workersDone;
   }
 }

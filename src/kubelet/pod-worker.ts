@@ -35,7 +35,13 @@ import { TerminationOrdering } from './termination-ordering.js';
 import { emptyDirLimitMessage, emptyDirOverLimit } from './emptydir-limits.js';
 import { boundingSetArg } from './runtime/capabilities.js';
 import { applyFsGroup } from './volume-ownership.js';
-import { noNewPrivs, readOnlyRootFilesystem, verifyRunAsNonRoot } from './security-context.js';
+import { removeTree } from './runtime/id-map.js';
+import {
+  noNewPrivs,
+  readOnlyRootFilesystem,
+  verifyIdsMapped,
+  verifyRunAsNonRoot,
+} from './security-context.js';
 import {
   containerMounts,
   setupVolumes,
@@ -473,7 +479,8 @@ export class PodWorker {
 
   /** the pod's fsGroup on its volumes (volume-ownership.ts); a failure is said once, never silent */
   private async applyFsGroup(projectedOnly = false): Promise<void> {
-    for (const message of await applyFsGroup(this.pod, this.volumePaths, projectedOnly)) {
+    const ids = this.deps.runtime.subordinateIds;
+    for (const message of await applyFsGroup(this.pod, this.volumePaths, projectedOnly, ids)) {
       if (this.fsGroupFailures.has(message)) continue;
       this.fsGroupFailures.add(message);
       this.log.warn({ message }, 'fsGroup not applied');
@@ -674,6 +681,7 @@ export class PodWorker {
       );
       mounts = containerMounts(this.pod, c, this.volumePaths, env);
       verifyRunAsNonRoot(this.pod, c);
+      verifyIdsMapped(this.pod, c, this.deps.runtime.idMapping);
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       this.event(rec, 'Warning', 'Failed', `Error: ${err.message}`);
@@ -923,8 +931,12 @@ export class PodWorker {
     if (this.podIP) this.deps.ips.release(this.podIP);
     this.deps.crashBackoff.resetPrefix(`${this.uid}/`);
     this.deps.imageBackoff.resetPrefix(`${this.uid}/`);
-    fs.rmSync(this.podDir, { recursive: true, force: true });
-    fs.rmSync(path.join(this.deps.runDir, this.uid), { recursive: true, force: true });
+    // what a runAsUser container made is a subordinate id's: removed through the user namespace (id-map.ts)
+    const ids = this.deps.runtime.subordinateIds;
+    for (const dir of [this.podDir, path.join(this.deps.runDir, this.uid)])
+      await removeTree(dir, ids).catch((err: unknown) =>
+        this.log.warn({ err, dir }, "could not remove the pod's directory"),
+      );
     void this.deps.runtime.removePod(this.uid);
     void removeLogs(path.join(this.deps.rootDir, 'logs'), this.logPrefix());
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { ContainerConfigError } from './env.js';
-import { verifyRunAsNonRoot } from './security-context.js';
+import { verifyIdsMapped, verifyRunAsNonRoot } from './security-context.js';
 import { applyFsGroup } from './volume-ownership.js';
 
 const pod = (spec: Pod['spec']): Pod => ({ metadata: { name: 'p', namespace: 'ns', uid: 'u1' }, spec });
@@ -72,5 +72,42 @@ describe('applyFsGroup', () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('verifyIdsMapped', () => {
+  const c = { name: 'c' };
+  const ids = { uid: { start: 100000, count: 65536 }, gid: { start: 100000, count: 65536 } };
+  it("refuses an id the containers' user namespace does not map, saying which field and why", () => {
+    const demo = pod({
+      containers: [c],
+      securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000] },
+    });
+    expect(() => verifyIdsMapped(demo, c, { kind: 'host' })).not.toThrow();
+    expect(() => verifyIdsMapped(demo, c, { kind: 'subordinate', user: 'alice', ids })).not.toThrow();
+    expect(() =>
+      verifyIdsMapped(demo, c, { kind: 'single', user: 'alice', uid: 0, gid: 0, why: 'no subordinate uids' }),
+    ).toThrow(
+      new ContainerConfigError(
+        "runAsUser 1000 is not mapped on this node: the kubelet runs as alice, and its containers' user namespace " +
+          'maps only uid 0 (no subordinate uids) (pod: "p_ns(u1)", container: c)',
+      ),
+    );
+    const big = pod({ containers: [c], securityContext: { supplementalGroups: [70000] } });
+    expect(() => verifyIdsMapped(big, c, { kind: 'subordinate', user: 'alice', ids })).toThrow(
+      "supplementalGroups 70000 is not mapped on this node: its containers' user namespace maps gids 0-65536 " +
+        '(0 is alice, 1-65536 its subordinate gids 100000-165535)',
+    );
+    // the container's runAsUser over the pod's
+    const own = { name: 'c', securityContext: { runAsUser: 0 } };
+    const zero = pod({ containers: [own], securityContext: { runAsUser: 1000 } });
+    const single = { kind: 'single', user: 'alice', uid: 0, gid: 0, why: 'x' } as const;
+    expect(() => verifyIdsMapped(zero, own, single)).not.toThrow();
+    // without a user namespace: only the kubelet's own uid
+    expect(() =>
+      verifyIdsMapped(zero, own, { kind: 'single', user: 'nobody', uid: 65534, gid: 65534, why: 'none' }),
+    ).toThrow(
+      "runAsUser 0 is not mapped on this node: containers run only as the kubelet's uid 65534 (nobody; none)",
+    );
   });
 });

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pod, Volume } from 'kubernetes-types/core/v1.js';
+import { runInUserNamespace, type SubordinateIds } from './runtime/id-map.js';
 
 const RW_MASK = 0o660;
 const RO_MASK = 0o440;
@@ -36,6 +37,30 @@ export async function setVolumeOwnership(dir: string, fsGroup: number, readOnly:
 }
 
 /**
+ * The same as setVolumeOwnership for a rootless kubelet with subordinate ids (id-map.ts): fsGroup is a gid of the
+ * containers' user namespace that the kubelet's user may not give files, but that namespace's root may. One shell
+ * there: the group on everything, then the mode bits as changeFile sets them (u and g read/write, directories also
+ * search and setgid; read, and search on directories, for a read-only volume).
+ */
+export function setVolumeOwnershipInUserNamespace(
+  ids: SubordinateIds,
+  dir: string,
+  fsGroup: number,
+  readOnly: boolean,
+): Promise<void> {
+  const dirs = readOnly ? 'ug+rx,g+s' : 'ug+rwx,g+s';
+  const files = readOnly ? 'ug+r' : 'ug+rw';
+  const script =
+    'chgrp -hR "$1" "$2" && find "$2" -type d -exec chmod "$3" {} + && ' +
+    'find "$2" -type f -exec chmod "$4" {} +';
+  return runInUserNamespace(
+    ids,
+    ['/bin/sh', '-c', script, 'kubemu-fsgroup', String(fsGroup), dir, dirs, files],
+    `chgrp ${fsGroup} in the user namespace`,
+  );
+}
+
+/**
  * Applies the pod's fsGroup to each of its volumes that takes it; returns what failed (a kubelet that is not root
  * cannot give files another group), one message per volume.
  */
@@ -44,6 +69,8 @@ export async function applyFsGroup(
   volumePaths: ReadonlyMap<string, string>,
   /** only the volumes the kubelet rewrites on its syncs (configMap, secret, downwardAPI, projected) */
   projectedOnly = false,
+  /** a rootless kubelet's subordinate ids: the change is made in the containers' user namespace */
+  ids?: SubordinateIds,
 ): Promise<string[]> {
   const fsGroup = pod.spec?.securityContext?.fsGroup;
   if (fsGroup === undefined) return [];
@@ -53,7 +80,8 @@ export async function applyFsGroup(
     const dir = volumePaths.get(vol.name);
     if (!how || !dir || (projectedOnly && !how.readOnly)) continue;
     try {
-      await setVolumeOwnership(dir, fsGroup, how.readOnly);
+      if (ids) await setVolumeOwnershipInUserNamespace(ids, dir, fsGroup, how.readOnly);
+      else await setVolumeOwnership(dir, fsGroup, how.readOnly);
     } catch (err) {
       failures.push(
         `setting volume ownership for volume "${vol.name}" to fsGroup ${fsGroup}: ${(err as Error).message}`,

@@ -137,6 +137,7 @@ describe('docker compose cluster', () => {
         `${n} ClusterDNSDegraded False PodsHaveClusterDNS`,
         `${n} IsolationDegraded False KubeletHasNamespaces`,
         `${n} PrivilegedPortsDegraded False KubeletMayBindPrivilegedPorts`,
+        `${n} RunAsUserDegraded False KubeletIsRoot`,
       ]),
     );
     const warnings = must(

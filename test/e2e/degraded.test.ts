@@ -11,7 +11,13 @@ import { descendants, freePort, alive, type Run } from '../helpers/cluster.js';
 
 const NOBODY = 65534;
 const MAIN = join(DIST, 'cli/main.js');
-const DEGRADED = ['IsolationDegraded', 'CPUCgroupsDegraded', 'PrivilegedPortsDegraded', 'ClusterDNSDegraded'];
+const DEGRADED = [
+  'IsolationDegraded',
+  'CPUCgroupsDegraded',
+  'PrivilegedPortsDegraded',
+  'ClusterDNSDegraded',
+  'RunAsUserDegraded',
+];
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout = 90_000): Promise<Run> {
   return new Promise((resolve) => {
@@ -95,6 +101,10 @@ describe('degraded modes (not root, no namespaces, no CPU cgroups)', () => {
     expect(describeNode.stdout).toMatch(
       /ClusterDNSDegraded\s+True\s.*ClusterDNSOffPort53\s+the cluster DNS listens on 127\.96\.0\.10:1053/,
     );
+    // nobody without namespaces runs every container as nobody: a pod asking for another user is refused
+    expect(describeNode.stdout).toMatch(
+      /RunAsUserDegraded\s+True\s.*NoSubordinateIDs\s+containers run only as the kubelet's uid 65534 \(nobody\)/,
+    );
     // the Warnings are in describe's Events too, and in `kubectl get events`
     expect(describeNode.stdout).toMatch(/Warning\s+IsolationDegraded/);
     const events = await kubectl([
@@ -123,6 +133,7 @@ describe('degraded modes (not root, no namespaces, no CPU cgroups)', () => {
       'node-1,node-2,node-3 CPUCgroupsDegraded NoCPUCgroups',
       'node-1,node-2,node-3 PrivilegedPortsDegraded NoPrivilegedPorts',
       'node-1,node-2,node-3 ClusterDNSDegraded ClusterDNSOffPort53',
+      'node-1,node-2,node-3 RunAsUserDegraded NoSubordinateIDs',
       'ingress PrivilegedPortsDegraded NoPrivilegedPorts',
     ]);
     for (const n of status.nodes) expect(n.degraded.map((d) => d.type)).toEqual(DEGRADED);

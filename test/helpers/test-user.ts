@@ -1,5 +1,6 @@
 // An unprivileged user made by a test (rootless scenarios run as it through `runuser`), removed again afterwards.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface TestUser {
   name: string;
@@ -38,4 +39,45 @@ export function asUser(
 ): { file: string; args: string[]; cwd: string } {
   const all = user ? ['runuser', '-u', user.name, '--', ...argv] : argv;
   return { file: all[0], args: all.slice(1), cwd: '/' };
+}
+
+export interface SubordinateGrant {
+  start: number;
+  count: number;
+  /** takes the lines out of /etc/subuid and /etc/subgid again */
+  remove(): void;
+}
+
+/**
+ * Gives `user` `count` subordinate uids and gids (`NAME:START:COUNT` in /etc/subuid and /etc/subgid, as `usermod
+ * --add-subuids` would), after every range already there; needs root.
+ */
+export function grantSubordinateIds(user: TestUser, count = 65536): SubordinateGrant {
+  const files = ['/etc/subuid', '/etc/subgid'];
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  let start = 100000;
+  for (const f of files)
+    for (const line of read(f).split('\n')) {
+      const [, s, n] = line.split(':');
+      if (s !== undefined && n !== undefined) start = Math.max(start, Number(s) + Number(n));
+    }
+  const line = `${user.name}:${start}:${count}`;
+  for (const f of files) {
+    const text = read(f);
+    writeFileSync(f, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`);
+  }
+  return {
+    start,
+    count,
+    remove: () => {
+      for (const f of files)
+        writeFileSync(
+          f,
+          read(f)
+            .split('\n')
+            .filter((l) => l !== line)
+            .join('\n'),
+        );
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
+import type { SubordinateIds } from './id-map.js';
 import type { ResolvedImage } from './images.js';
 import { joinPid, type CpuJoin } from './cgroups.js';
 import { INIT_SCRIPT, prepareLaunch, type IsolationMode, type Mount } from './isolation.js';
@@ -58,6 +59,8 @@ export interface ContainerSpec {
   readOnlyRootFilesystem?: boolean;
   /** node paths the container must not see (isolation.ts LaunchInput.hiddenPaths; the runtime sets them) */
   hiddenPaths?: string[];
+  /** `userns`: the subordinate ids its user namespace maps (id-map.ts; the runtime sets them) */
+  subordinateIds?: SubordinateIds;
 }
 
 export type PidNamespace = 'host' | number;
@@ -223,6 +226,7 @@ export class ContainerProcess {
         ...(spec.pidNamespace !== undefined ? { pidNamespace: spec.pidNamespace } : {}),
         ...(spec.hiddenPaths ? { hiddenPaths: spec.hiddenPaths } : {}),
         ...(spec.readOnlyRootFilesystem ? { readOnlyRoot: true } : {}),
+        ...(spec.subordinateIds ? { subordinateIds: spec.subordinateIds } : {}),
       });
       child = spawn(launch.file, launch.args, {
         cwd: launch.cwd,
@@ -406,17 +410,24 @@ export class ContainerProcess {
   }
 
   /**
-   * Resolves once the container's root is set up (its init runs INIT_SCRIPT in the private root), or after
-   * `timeoutMs`: a command entering the container before would see the node's filesystem, not the container's.
+   * Resolves true once the container's root is set up (its init runs INIT_SCRIPT in the private root), false after
+   * `timeoutMs` or when it exited: a command entering the container before would see the node's filesystem, not the
+   * container's (runtime.execLine refuses to).
    */
-  async whenSetUp(timeoutMs = 5000): Promise<void> {
-    if (this.mode === 'none') return;
+  async whenSetUp(timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (this.running && Date.now() < deadline) {
-      const init = this.namespaceInit();
-      if (init !== undefined && argv(init)?.[2] === INIT_SCRIPT) return;
+      if (this.isSetUp()) return true;
       await new Promise((r) => setTimeout(r, TERM_POLL_MS));
     }
+    return this.isSetUp();
+  }
+
+  /** Whether the container's init runs in its private root (always, without namespaces). */
+  isSetUp(): boolean {
+    if (this.mode === 'none') return true;
+    const init = this.namespaceInit();
+    return init !== undefined && argv(init)?.[2] === INIT_SCRIPT;
   }
 
   /** PID of the container's first process inside its namespaces (what `nsenter` joins); the spawned pid without. */

@@ -4,6 +4,7 @@
 // each kubelet it starts (KUBEMU_ISOLATION_PROBE=FILE) reads it instead of blocking its event loop on the same probe.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { findSubordinateIds, inUserNamespaceArgs, type IdRange, type SubordinateIds } from './id-map.js';
 
 export type ProbedMode = 'namespaces' | 'userns' | 'none';
 
@@ -11,6 +12,10 @@ export interface ProbeResult {
   mode: ProbedMode;
   /** why: the failed probes, when the mode is not the best one for this user */
   why?: string;
+  /** `userns`: the user's subordinate ids, when a container's user namespace maps them (id-map.ts) */
+  subordinate?: SubordinateIds;
+  /** `userns`: why it maps only uid 0 */
+  subordinateWhy?: string;
 }
 
 /** the environment variable naming `kubemu up`'s probe file for the kubelets it starts */
@@ -42,6 +47,7 @@ function unshareArgs(userns: boolean): string[] {
   ];
 }
 const SETPRIV_ARGS = ['--pdeathsig', 'KILL', '--', 'true'];
+const SUBORDINATE_CHECK = ['setpriv', '--reuid=1', '--regid=1', '--clear-groups', '--', 'true'];
 
 const failure = (userns: boolean, r: Outcome): string => {
   const why = r.error ? r.error.message : r.stderr.trim().split('\n')[0] || `exit status ${r.status}`;
@@ -62,7 +68,14 @@ function* steps(root: boolean): Generator<[string, string[]], ProbeResult, Outco
       failures.push('setpriv --pdeathsig KILL -- true failed (no setpriv or no true on PATH)');
       continue;
     }
-    return { mode: userns ? 'userns' : 'namespaces' };
+    if (!userns) return { mode: 'namespaces' };
+    // the subordinate ids: found, and newuidmap/newgidmap let this user map them (a switch to one of them works)
+    const found = findSubordinateIds();
+    if ('why' in found) return { mode: 'userns', subordinateWhy: found.why };
+    const mapped = yield ['unshare', inUserNamespaceArgs(found.ids, SUBORDINATE_CHECK)];
+    if (mapped.status !== 0)
+      return { mode: 'userns', subordinateWhy: failure(true, mapped).replace('--user', '--map-users') };
+    return { mode: 'userns', subordinate: found.ids };
   }
   return { mode: 'none', why: failures.join('; ') };
 }
@@ -113,5 +126,13 @@ export function readProbeFile(file: string): ProbeResult | undefined {
   }
   if (record.uid !== process.getuid?.()) return undefined;
   if (record.mode !== 'namespaces' && record.mode !== 'userns' && record.mode !== 'none') return undefined;
-  return { mode: record.mode, ...(typeof record.why === 'string' ? { why: record.why } : {}) };
+  const range = (r: Partial<IdRange> | undefined): r is IdRange =>
+    Number.isInteger(r?.start) && Number.isInteger(r?.count);
+  const sub = record.subordinate;
+  return {
+    mode: record.mode,
+    ...(typeof record.why === 'string' ? { why: record.why } : {}),
+    ...(sub && range(sub.uid) && range(sub.gid) ? { subordinate: { uid: sub.uid, gid: sub.gid } } : {}),
+    ...(typeof record.subordinateWhy === 'string' ? { subordinateWhy: record.subordinateWhy } : {}),
+  };
 }

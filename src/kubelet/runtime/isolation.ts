@@ -3,7 +3,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuJoin } from './cgroups.js';
-import { PROBE_FILE_ENV, probeIsolationSync, readProbeFile } from './isolation-probe.js';
+import {
+  findSubordinateIds,
+  ownNamespaceSize,
+  thisUser,
+  userNamespaceArgs,
+  type IdMapping,
+  type SubordinateIds,
+} from './id-map.js';
+import { PROBE_FILE_ENV, probeIsolationSync, readProbeFile, type ProbeResult } from './isolation-probe.js';
 
 /**
  * - `namespaces`: root; `unshare --pid --mount` per container, volumes bind-mounted at their paths in a private root.
@@ -28,6 +36,7 @@ export interface Mount {
 
 let detected: IsolationMode | undefined;
 let detectedWhy: string | undefined;
+let probed: ProbeResult | undefined;
 
 /**
  * Detects once per process which isolation works here; KUBEMU_ISOLATION=namespaces|userns|none forces one. A kubelet
@@ -43,6 +52,7 @@ export function detectIsolation(): IsolationMode {
   }
   const file = process.env[PROBE_FILE_ENV];
   const result = (file ? readProbeFile(file) : undefined) ?? probeIsolationSync();
+  probed = result;
   // namespaces and userns were found with setpriv working
   if (result.mode !== 'none') setprivPresent = true;
   detectedWhy = result.why;
@@ -53,6 +63,44 @@ export function detectIsolation(): IsolationMode {
 export function isolationDetail(): string | undefined {
   detectIsolation();
   return detectedWhy;
+}
+
+/**
+ * Which ids a container may run as under isolation `mode` (id-map.ts): a root kubelet's are the node's; a container's
+ * user namespace maps the user's subordinate ids when the probe found them working; otherwise only uid 0.
+ */
+export function idMapping(mode: IsolationMode = detectIsolation()): IdMapping {
+  const user = thisUser();
+  if (mode === 'userns') {
+    // forced userns: nothing probed, the ranges are taken as found
+    const found = probed?.mode === 'userns' ? probed : undefined;
+    const sub = found
+      ? found.subordinate
+        ? { ids: found.subordinate }
+        : { why: found.subordinateWhy ?? 'no subordinate ids' }
+      : findSubordinateIds(user);
+    return 'ids' in sub
+      ? { kind: 'subordinate', user: user.name, ids: sub.ids }
+      : { kind: 'single', user: user.name, uid: 0, gid: 0, why: sub.why };
+  }
+  if (user.uid !== 0)
+    return {
+      kind: 'single',
+      user: user.name,
+      uid: user.uid,
+      gid: user.gid,
+      why: 'the kubelet is not root and runs containers without a user namespace',
+    };
+  // root of a user namespace that maps only itself (`kubemu up --network=netns` by a user)
+  if (ownNamespaceSize('uid') < 65537 || ownNamespaceSize('gid') < 65537)
+    return {
+      kind: 'single',
+      user: user.name,
+      uid: 0,
+      gid: 0,
+      why: "the kubelet's own user namespace maps only uid 0 (a cluster started by a user who is not root)",
+    };
+  return { kind: 'host' };
 }
 
 let setprivPresent: boolean | undefined;
@@ -100,6 +148,8 @@ export interface LaunchInput {
   hiddenPaths?: string[];
   /** securityContext.readOnlyRootFilesystem: the private root and its layers are mounted read-only */
   readOnlyRoot?: boolean;
+  /** `userns`: the subordinate ids the container's user namespace maps besides uid 0 (id-map.ts) */
+  subordinateIds?: SubordinateIds;
 }
 
 // Inside the namespaces: mount everything listed in the fstab in one `mount -a`, make the private root the root
@@ -247,7 +297,7 @@ export function prepareLaunch(input: LaunchInput): Launch {
   const unshare = [
     ...joinPidNamespace,
     'unshare',
-    ...(input.mode === 'userns' && joined === undefined ? ['--user', '--map-root-user'] : []),
+    ...(input.mode === 'userns' && joined === undefined ? userNamespaceArgs(input.subordinateIds) : []),
     ...(input.pidNamespace === undefined ? ['--pid'] : []),
     ...(joined === undefined ? ['--fork', '--kill-child'] : []),
     '--mount',

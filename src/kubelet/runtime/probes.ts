@@ -50,7 +50,14 @@ export async function runProbe(probe: Probe, ctx: ProbeContext): Promise<ProbeRe
   }
   if (probe.exec) {
     if (!ctx.exec) return { success: false, message: 'exec probes are not supported here' };
-    return execProbe(ctx.exec(probe.exec.command ?? []), probe.exec.command ?? [], timeoutMs);
+    let child: ReturnType<typeof ctx.exec>;
+    try {
+      child = ctx.exec(probe.exec.command ?? []);
+    } catch (err) {
+      // the container's root not set up yet (runtime.execLine): a failed try, as a command that could not start
+      return { success: false, message: (err as Error).message };
+    }
+    return execProbe(child, probe.exec.command ?? [], timeoutMs);
   }
   if (probe.grpc) return { success: false, message: 'grpc probes are not supported by kubemu' };
   return { success: false, message: 'probe has no handler' };

@@ -4,7 +4,8 @@ import type { Logger } from '../../util/logger.js';
 import { AUTOGROUP_JOIN, CpuCgroups } from './cgroups.js';
 import { asUser, ContainerProcess, containerEnv, type ContainerSpec } from './container.js';
 import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from './log-rotation.js';
-import { detectIsolation, type IsolationMode } from './isolation.js';
+import type { IdMapping, SubordinateIds } from './id-map.js';
+import { detectIsolation, idMapping, type IsolationMode } from './isolation.js';
 import { readAllProcs, readProcs } from './usage.js';
 import { Watchdog } from './watchdog.js';
 
@@ -26,6 +27,8 @@ export interface ContainerRuntimeOptions {
   logRotation?: LogRotationPolicy;
   /** node paths no container may see: the cluster's state dir, the kubelet's root dir (isolation.ts) */
   hiddenPaths?: string[];
+  /** Defaults to what idMapping() finds for the mode. */
+  idMapping?: IdMapping;
   logger?: Logger;
 }
 
@@ -42,6 +45,8 @@ export interface ExecOptions {
 
 export class ContainerRuntime {
   readonly mode: IsolationMode;
+  /** which ids containers may run as (id-map.ts) */
+  readonly idMapping: IdMapping;
   private readonly containers = new Set<ContainerProcess>();
   private readonly watchdog = new Watchdog();
   private readonly sampler: NodeJS.Timeout;
@@ -52,6 +57,7 @@ export class ContainerRuntime {
 
   constructor(private readonly options: ContainerRuntimeOptions = {}) {
     this.mode = options.mode ?? detectIsolation();
+    this.idMapping = options.idMapping ?? idMapping(this.mode);
     this.sampler = setInterval(() => this.sampleUsage(), options.usageIntervalMs ?? 250);
     this.sampler.unref();
     const opened = options.cgroupName ? CpuCgroups.open(options.cgroupName) : undefined;
@@ -76,22 +82,32 @@ export class ContainerRuntime {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
     const hiddenPaths = [...(this.options.hiddenPaths ?? []), ...(spec.hiddenPaths ?? [])];
-    const container = new ContainerProcess({ ...spec, cpuJoin, hiddenPaths }, this.mode, {
-      logRotation,
-      onExit: (c) => {
-        this.containers.delete(c);
-        if (c.pid > 0) this.watchdog.unwatch(c.pgid);
-        this.options.logger?.debug(
-          { container: spec.name, pod: spec.podName, exit: c.exitStatus },
-          'container exited',
-        );
+    const subordinateIds = this.subordinateIds;
+    const container = new ContainerProcess(
+      { ...spec, cpuJoin, hiddenPaths, ...(subordinateIds ? { subordinateIds } : {}) },
+      this.mode,
+      {
+        logRotation,
+        onExit: (c) => {
+          this.containers.delete(c);
+          if (c.pid > 0) this.watchdog.unwatch(c.pgid);
+          this.options.logger?.debug(
+            { container: spec.name, pod: spec.podName, exit: c.exitStatus },
+            'container exited',
+          );
+        },
       },
-    });
+    );
     if (container.pid > 0) {
       this.containers.add(container);
       this.watchdog.watch(container.pgid);
     }
     return container;
+  }
+
+  /** the subordinate ids containers' user namespaces map, when they do */
+  get subordinateIds(): SubordinateIds | undefined {
+    return this.mode === 'userns' && this.idMapping.kind === 'subordinate' ? this.idMapping.ids : undefined;
   }
 
   /** Kills `pgid` with the containers if the kubelet dies (a pod's pause process, say). */
@@ -130,6 +146,8 @@ export class ContainerRuntime {
       const line = asUser(container.spec, argv);
       return { file: line[0], args: line.slice(1), env: { ...env, KUBEMU_ROOT: root } };
     }
+    // before its init runs in the private root, the target would be the launch chain, on the node's filesystem
+    if (!container.isSetUp()) throw new Error("the container's root filesystem is not set up yet");
     const nsenter = [
       '--target',
       String(container.initPid()),

@@ -36,9 +36,9 @@ export async function runCommand(
   log: Logger,
 ): Promise<void> {
   const wrapped = streams.tty ? onTerminal(argv) : { argv, env: {} };
-  const cmd = lineFor(wrapped.argv, wrapped.env);
   let child: ChildProcess;
   try {
+    const cmd = lineFor(wrapped.argv, wrapped.env);
     child = spawn(cmd.file, cmd.args, {
       env: cmd.env,
       // own process group: killing it takes everything the command started

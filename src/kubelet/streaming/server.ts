@@ -214,7 +214,7 @@ export function createStreamingHandler(
         );
         return;
       }
-      // a container that has just started may still be setting up its root
+      // a container that has just started may still be setting up its root (execLine refuses to enter it before)
       await rec.process!.whenSetUp();
       await runCommand((a, env) => deps.execLine(rec, a, env), argv, streams, podLog);
       return;
