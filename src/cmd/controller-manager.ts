@@ -6,6 +6,7 @@ import { parseDuration } from '../util/duration.js';
 import { RootCaCertPublisher } from '../controllers/rootcacertpublisher/publisher.js';
 import { TokensController } from '../controllers/serviceaccount/tokens-controller.js';
 import type { KubeClient } from '../client/index.js';
+import { ServiceAccountClients } from '../controllers/common/service-account-clients.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
 import { DisruptionController } from '../controllers/disruption/disruption-controller.js';
@@ -84,6 +85,12 @@ interface Flags {
 const CONTROLLERS: {
   name: string;
   aliases: string[];
+  /**
+   * the kube-system ServiceAccount it runs as with --use-service-account-credentials (upstream's ClientBuilder name,
+   * bound to `system:controller:<name>` by the bootstrap policy); none: the controller-manager's own credential, as
+   * upstream's tokens controller (rootClientBuilder)
+   */
+  serviceAccount?: string;
   /** undefined: the controller cannot run with these flags (logged as upstream's "skipping", with `needs`) */
   make(ctx: ControllerContext): RunnableController | undefined;
   /** what a controller whose make() gave nothing lacks */
@@ -91,6 +98,7 @@ const CONTROLLERS: {
 }[] = [
   {
     name: 'namespace-controller',
+    serviceAccount: 'namespace-controller',
     aliases: ['namespace'],
     make: (c) =>
       new NamespaceController({
@@ -102,6 +110,7 @@ const CONTROLLERS: {
   },
   {
     name: 'serviceaccount-controller',
+    serviceAccount: 'service-account-controller',
     aliases: ['serviceaccount'],
     make: (c) =>
       new ServiceAccountsController({ client: c.client, informers: c.informers, logger: c.logger }),
@@ -123,6 +132,7 @@ const CONTROLLERS: {
   },
   {
     name: 'root-ca-certificate-publisher-controller',
+    serviceAccount: 'root-ca-cert-publisher',
     aliases: ['root-ca-cert-publisher'],
     needs: 'the root CA is not set (--root-ca-file or the kubeconfig)',
     make: (c) =>
@@ -137,11 +147,13 @@ const CONTROLLERS: {
   },
   {
     name: 'resourcequota-controller',
+    serviceAccount: 'resourcequota-controller',
     aliases: ['resourcequota'],
     make: (c) => new ResourceQuotaController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'garbage-collector-controller',
+    serviceAccount: 'generic-garbage-collector',
     aliases: ['garbagecollector'],
     make: (c) =>
       new GarbageCollector({
@@ -153,6 +165,7 @@ const CONTROLLERS: {
   },
   {
     name: 'replicaset-controller',
+    serviceAccount: 'replicaset-controller',
     aliases: ['replicaset'],
     make: (c) =>
       new ReplicaSetController({
@@ -164,6 +177,7 @@ const CONTROLLERS: {
   },
   {
     name: 'deployment-controller',
+    serviceAccount: 'deployment-controller',
     aliases: ['deployment'],
     make: (c) =>
       new DeploymentController({
@@ -175,6 +189,7 @@ const CONTROLLERS: {
   },
   {
     name: 'replicationcontroller-controller',
+    serviceAccount: 'replication-controller',
     aliases: ['replicationcontroller'],
     make: (c) =>
       newReplicationManager({
@@ -186,6 +201,7 @@ const CONTROLLERS: {
   },
   {
     name: 'daemonset-controller',
+    serviceAccount: 'daemon-set-controller',
     aliases: ['daemonset'],
     make: (c) =>
       new DaemonSetController({
@@ -197,6 +213,7 @@ const CONTROLLERS: {
   },
   {
     name: 'job-controller',
+    serviceAccount: 'job-controller',
     aliases: ['job'],
     make: (c) =>
       new JobController({
@@ -210,6 +227,7 @@ const CONTROLLERS: {
   },
   {
     name: 'cronjob-controller',
+    serviceAccount: 'cronjob-controller',
     aliases: ['cronjob'],
     make: (c) =>
       new CronJobController({
@@ -222,6 +240,7 @@ const CONTROLLERS: {
   },
   {
     name: 'ttl-after-finished-controller',
+    serviceAccount: 'ttl-after-finished-controller',
     aliases: ['ttl-after-finished'],
     make: (c) =>
       new TTLAfterFinishedController({
@@ -233,6 +252,7 @@ const CONTROLLERS: {
   },
   {
     name: 'statefulset-controller',
+    serviceAccount: 'statefulset-controller',
     aliases: ['statefulset'],
     make: (c) =>
       new StatefulSetController({
@@ -244,21 +264,25 @@ const CONTROLLERS: {
   },
   {
     name: 'endpoints-controller',
+    serviceAccount: 'endpoint-controller',
     aliases: ['endpoint', 'endpoints'],
     make: (c) => new EndpointsController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'endpointslice-controller',
+    serviceAccount: 'endpointslice-controller',
     aliases: ['endpointslice'],
     make: (c) => new EndpointSliceController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'disruption-controller',
+    serviceAccount: 'disruption-controller',
     aliases: ['disruption'],
     make: (c) => new DisruptionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'node-lifecycle-controller',
+    serviceAccount: 'node-controller',
     aliases: ['nodelifecycle'],
     make: (c) =>
       new NodeLifecycleController({
@@ -272,11 +296,13 @@ const CONTROLLERS: {
   },
   {
     name: 'taint-eviction-controller',
+    serviceAccount: 'node-controller',
     aliases: ['tainteviction'],
     make: (c) => new TaintEvictionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'pod-garbage-collector-controller',
+    serviceAccount: 'pod-garbage-collector',
     aliases: ['podgc'],
     make: (c) =>
       new PodGCController({
@@ -288,24 +314,28 @@ const CONTROLLERS: {
   },
   {
     name: 'clusterrole-aggregation-controller',
+    serviceAccount: 'clusterrole-aggregation-controller',
     aliases: ['clusterrole-aggregation'],
     make: (c) =>
       new ClusterRoleAggregationController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolume-binder-controller',
+    serviceAccount: 'persistent-volume-binder',
     aliases: ['persistentvolume-binder'],
     make: (c) =>
       new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'ephemeral-volume-controller',
+    serviceAccount: 'ephemeral-volume-controller',
     aliases: ['ephemeral-volume'],
     make: (c) =>
       new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'certificatesigningrequest-signing-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrsigning'],
     needs: '--cluster-signing-cert-file/--cluster-signing-key-file not set',
     make: (c) =>
@@ -322,26 +352,31 @@ const CONTROLLERS: {
   },
   {
     name: 'certificatesigningrequest-approving-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrapproving'],
     make: (c) => new CSRApprovingController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'certificatesigningrequest-cleaner-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrcleaner'],
     make: (c) => new CSRCleanerController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolumeclaim-protection-controller',
+    serviceAccount: 'pvc-protection-controller',
     aliases: ['pvc-protection'],
     make: (c) => new PVCProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolume-protection-controller',
+    serviceAccount: 'pv-protection-controller',
     aliases: ['pv-protection'],
     make: (c) => new PVProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',
+    serviceAccount: 'horizontal-pod-autoscaler',
     aliases: ['horizontalpodautoscaling'],
     make: (c) =>
       new HorizontalPodAutoscalerController({
@@ -382,6 +417,8 @@ export function controllerManagerMain(argv: string[]): void {
     argv,
     options: {
       controllers: { type: 'string', default: '*' },
+      // upstream's flag (kubeadm sets it): each controller with its own ServiceAccount's credentials
+      'use-service-account-credentials': { type: 'boolean', default: false },
       ...METRICS_OPTIONS,
       // upstream's grace is 4× the kubelet's lease renew interval (40 s / 10 s); kubemu renews every 0.5 s
       'node-monitor-grace-period': { type: 'string', default: '2s' },
@@ -456,6 +493,7 @@ export function controllerManagerMain(argv: string[]): void {
         const keyPem = read(values['service-account-private-key-file']);
         return {
           flags,
+          useServiceAccountCredentials: values['use-service-account-credentials'],
           enabled: enabledControllers(values.controllers),
           rootCaFile: read(values['root-ca-file']),
           serviceAccountKey: keyPem ? createPrivateKey(keyPem) : undefined,
@@ -465,12 +503,19 @@ export function controllerManagerMain(argv: string[]): void {
       }
     },
     async start({
-      checked: { flags, enabled, rootCaFile, serviceAccountKey },
+      checked: { flags, useServiceAccountCredentials, enabled, rootCaFile, serviceAccountKey },
       logger: log,
       connect,
       serveMetrics,
     }) {
-      const { client, credentials } = connect();
+      const { client, connection, credentials } = connect();
+      const saClients = useServiceAccountCredentials
+        ? new ServiceAccountClients({
+            root: client,
+            connection,
+            logger: log.child({ module: 'client-builder' }),
+          })
+        : undefined;
       const informers = new SharedInformerFactory({ client, logger: log });
       const rootCa = rootCaFile ?? credentials.caPem;
       const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
@@ -478,7 +523,9 @@ export function controllerManagerMain(argv: string[]): void {
       // Construct every controller first so all register handlers before any informer lists.
       for (const c of CONTROLLERS) {
         if (!enabled.has(c.name)) continue;
-        const controller = c.make(ctx);
+        const controller = c.make(
+          saClients && c.serviceAccount ? { ...ctx, client: saClients.client(c.serviceAccount) } : ctx,
+        );
         if (!controller) {
           log.warn({ controller: c.name }, `skipping: ${c.needs ?? 'its flags are not set'}`);
           continue;
