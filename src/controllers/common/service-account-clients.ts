@@ -1,7 +1,7 @@
 // The controller-manager's --use-service-account-credentials (k8s.io/controller-manager/pkg/clientbuilder,
 // DynamicControllerClientBuilder): each controller gets a client of its own ServiceAccount in kube-system, which the
-// builder creates when missing, with tokens from the TokenRequest API (an hour, renewed once 80 % of it has passed,
-// or after a 401), so the apiserver authenticates each controller's requests as
+// builder creates when missing, with tokens from the TokenRequest API (asked for at the client's first request; an
+// hour, renewed once 80 % of it has passed, or after a 401), so the apiserver authenticates each controller's requests as
 // `system:serviceaccount:kube-system:<name>` and RBAC allows them what its `system:controller:<name>` role allows.
 // All of them share the controller-manager's one connection (ApiConnection.withCredential), as client-go's clients
 // share one HTTP/2 connection; the shared informers keep the controller-manager's own identity, as upstream's do.
@@ -40,21 +40,15 @@ export class ServiceAccountClients {
     this.namespace = opts.namespace ?? 'kube-system';
   }
 
-  /** the client of ServiceAccount `name` (one per name); its first token is asked for at once, in the background */
+  /**
+   * the client of ServiceAccount `name` (one per name); its token is asked for at its first request, as upstream's
+   * cached token source does: a controller that writes nothing at start costs the apiserver nothing at start
+   */
   client(name: string): KubeClient {
     let client = this.clients.get(name);
     if (client) return client;
     const source = new ServiceAccountTokenSource({ ...this.opts, namespace: this.namespace, name });
     this.sources.push(source);
-    // fetched now, so the controllers' first writes don't wait for it
-    source
-      .token()
-      .catch((err: unknown) =>
-        this.opts.logger.warn(
-          { err, serviceAccount: name },
-          'first token for a controller failed; retrying on use',
-        ),
-      );
     client = new KubeClient(this.opts.connection.withCredential(source));
     this.clients.set(name, client);
     return client;
@@ -100,18 +94,16 @@ class ServiceAccountTokenSource implements TokenSource {
     for (let attempt = 0; attempt < TOKEN_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.sleep(TOKEN_BACKOFF_MS * 2 ** (attempt - 1));
       try {
-        await this.getOrCreateServiceAccount();
-        const tr = await this.opts.root.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(
-          this.opts.name,
-          'token',
-          {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenRequest',
-            metadata: { name: this.opts.name, namespace: this.opts.namespace },
-            spec: { audiences: [], expirationSeconds: EXPIRATION_SECONDS },
-          },
-          { namespace: this.opts.namespace },
-        );
+        // upstream gets (or creates) the ServiceAccount, then asks for a token; asking first saves the get on every
+        // start but the first (a missing ServiceAccount answers 404 just the same)
+        let tr: TokenRequest;
+        try {
+          tr = await this.requestToken();
+        } catch (err) {
+          if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+          await this.getOrCreateServiceAccount();
+          tr = await this.requestToken();
+        }
         const token = tr.status?.token;
         const expires = Date.parse(tr.status?.expirationTimestamp ?? '');
         if (!token || Number.isNaN(expires)) throw new Error('the TokenRequest came back without a token');
@@ -130,6 +122,20 @@ class ServiceAccountTokenSource implements TokenSource {
     throw new Error(
       `failed to get token for ${this.opts.namespace}/${this.opts.name}: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`,
       { cause: lastErr },
+    );
+  }
+
+  private requestToken(): Promise<TokenRequest> {
+    return this.opts.root.serviceAccounts.createSubresource<TokenRequest, TokenRequest>(
+      this.opts.name,
+      'token',
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        spec: { audiences: [], expirationSeconds: EXPIRATION_SECONDS },
+      },
+      { namespace: this.opts.namespace },
     );
   }
 
