@@ -29,17 +29,30 @@ export interface RequestFrame {
   t: 'req';
   id: number;
   req: WireRequest;
+  /** the credential (a `cred` frame's id) the request is made with; the connection's own when absent */
+  cred?: number;
 }
 export interface WatchFrame {
   t: 'watch';
   id: number;
   req: WireRequest;
+  cred?: number;
+}
+/**
+ * Registers (or replaces) bearer token `token` as credential `id` of this connection: requests naming it are
+ * authenticated with that token, each on its own, as an HTTP/2 connection carries requests with different
+ * Authorization headers (client-go's controllers share one connection so; HPACK sends a repeated header once).
+ */
+export interface CredentialFrame {
+  t: 'cred';
+  id: number;
+  token: string;
 }
 export interface UnwatchFrame {
   t: 'unwatch';
   id: number;
 }
-export type ClientFrame = RequestFrame | WatchFrame | UnwatchFrame;
+export type ClientFrame = RequestFrame | WatchFrame | UnwatchFrame | CredentialFrame;
 
 // server → client
 export interface ResponseFrame {
@@ -375,10 +388,21 @@ function checkClientFrame(f: Record<string, unknown>): ClientFrame {
   const id = checkId(f);
   switch (f['t']) {
     case 'req':
-    case 'watch':
-      return { t: f['t'], id, req: checkRequest(f['req']) };
+    case 'watch': {
+      const cred = f['cred'];
+      if (cred === undefined) return { t: f['t'], id, req: checkRequest(f['req']) };
+      if (!Number.isSafeInteger(cred) || (cred as number) < 0)
+        throw new FrameError('cred must be a non-negative integer');
+      return { t: f['t'], id, req: checkRequest(f['req']), cred: cred as number };
+    }
     case 'unwatch':
       return { t: 'unwatch', id };
+    case 'cred': {
+      const token = f['token'];
+      if (typeof token !== 'string' || token === '' || token.length > 16_384)
+        throw new FrameError('cred.token must be a non-empty string of at most 16 KiB');
+      return { t: 'cred', id, token };
+    }
     default:
       throw new FrameError('unknown frame type');
   }

@@ -313,6 +313,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     path: WEBSOCKET_PATH,
     handler: authorizingHandler(withReviews(api, reviewOptions), () => authorization.authorizer),
     authenticate,
+    // a controller-manager's per-controller ServiceAccount tokens on its one connection
+    authenticateToken: (token) => {
+      const result = authenticateBearer(token);
+      if (!result || !('user' in result)) return undefined;
+      const u = result.user;
+      return u.groups.includes(AUTHENTICATED_GROUP)
+        ? u
+        : { ...u, groups: [...u.groups, AUTHENTICATED_GROUP] };
+    },
     logger: log.child({ module: 'ws' }),
   });
   // pods/exec, attach, portforward: relayed to the kubelet as upgraded connections

@@ -56,6 +56,14 @@ export interface ApiTransport {
   watch(req: WireRequest, onEvent: WatchEventHandler, onEnd: WatchEndHandler): WatchSubscription;
 }
 
+/** Where a transport made by `ApiConnection.withCredential` gets its bearer token (client-go's TokenSource). */
+export interface TokenSource {
+  /** the token to send; a source caches it until it nears its expiry */
+  token(): Promise<string>;
+  /** forget the cached token (the apiserver answered 401): the next token() makes a new one */
+  reset(): void;
+}
+
 /** Rebuild the ApiError a Status describes. */
 export function apiErrorFromStatus(status: Status): ApiError {
   const reason = (
@@ -84,6 +92,8 @@ interface PendingRequest {
 
 interface LiveWatch {
   req: WireRequest;
+  /** the credential it is made with (withCredential) */
+  cred?: number;
   onEvent: WatchEventHandler;
   onEnd: WatchEndHandler;
   /** the last resourceVersion this watch saw: where a resumed watch starts */
@@ -111,6 +121,9 @@ export class ApiConnection implements ApiTransport {
   private pingTimer: { cancel(): void } | undefined;
   private missedPongs = 0;
   private readyWaiters: (() => void)[] = [];
+  /** the bearer tokens of withCredential's transports, by credential id: sent again on every (re)connection */
+  private readonly credentials = new Map<number, string>();
+  private nextCredential = 1;
 
   constructor(opts: ApiConnectionOptions) {
     if (!/^wss?:\/\//.test(opts.url))
@@ -140,14 +153,71 @@ export class ApiConnection implements ApiTransport {
     return withRetryAfter(() => this.requestOnce(req), this.clock);
   }
 
-  private requestOnce(req: WireRequest): Promise<ApiResult> {
+  /**
+   * A transport over this connection whose requests are made with `source`'s bearer token instead of the
+   * connection's credential: the apiserver authenticates and authorizes each of them as that token's user. Upstream's
+   * controllers use one client each, but client-go's transport cache gives clients that differ only in their token one
+   * HTTP/2 connection, whose requests carry their own Authorization header; this is that, over the WebSocket. A 401
+   * resets the token and the request is made once more.
+   */
+  withCredential(source: TokenSource): ApiTransport {
+    const cred = this.nextCredential++;
+    const use = async (): Promise<void> => {
+      const token = await source.token();
+      if (this.credentials.get(cred) === token) return;
+      this.credentials.set(cred, token);
+      // when not open, onOpen sends every credential before any request
+      if (this.open) this.sendFrame({ t: 'cred', id: cred, token });
+    };
+    return {
+      request: async (req) => {
+        for (let attempt = 0; ; attempt++) {
+          await use();
+          try {
+            return await withRetryAfter(() => this.requestOnce(req, cred), this.clock);
+          } catch (err) {
+            if (attempt > 0 || !(err instanceof ApiError && err.reason === 'Unauthorized')) throw err;
+            source.reset();
+          }
+        }
+      },
+      watch: (req, onEvent, onEnd) => {
+        let sub: WatchSubscription | undefined;
+        let stopped = false;
+        use().then(
+          () => {
+            if (!stopped) sub = this.watch(req, onEvent, onEnd, cred);
+          },
+          (err: unknown) => {
+            if (stopped) return;
+            onEnd(
+              err instanceof ApiError
+                ? err
+                : new ApiError(
+                    'Unauthorized',
+                    `no token: ${err instanceof Error ? err.message : String(err)}`,
+                  ),
+            );
+          },
+        );
+        return {
+          stop: () => {
+            stopped = true;
+            sub?.stop();
+          },
+        };
+      },
+    };
+  }
+
+  private requestOnce(req: WireRequest, cred?: number): Promise<ApiResult> {
     if (this.closed)
       return Promise.reject(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed'));
     const id = this.nextId++;
     return new Promise<ApiResult>((resolve, reject) => {
       const timeoutMs = this.opts.requestTimeoutMs ?? 60_000;
       const p: PendingRequest = {
-        frame: { t: 'req', id, req },
+        frame: cred === undefined ? { t: 'req', id, req } : { t: 'req', id, req, cred },
         resolve,
         reject,
         sent: false,
@@ -164,9 +234,15 @@ export class ApiConnection implements ApiTransport {
     });
   }
 
-  watch(req: WireRequest, onEvent: WatchEventHandler, onEnd: WatchEndHandler): WatchSubscription {
+  watch(
+    req: WireRequest,
+    onEvent: WatchEventHandler,
+    onEnd: WatchEndHandler,
+    cred?: number,
+  ): WatchSubscription {
     const id = this.nextId++;
     const w: LiveWatch = { req, onEvent, onEnd, lastRV: req.options?.resourceVersion };
+    if (cred !== undefined) w.cred = cred;
     if (this.closed) {
       queueMicrotask(() =>
         onEnd(new ApiError('ServiceUnavailable', 'connection to the apiserver is closed')),
@@ -249,6 +325,7 @@ export class ApiConnection implements ApiTransport {
     this.everOpened = true;
     this.backoff = this.initialBackoff;
     this.log.debug('connected to apiserver');
+    for (const [id, token] of this.credentials) this.sendFrame({ t: 'cred', id, token });
     for (const p of this.pending.values()) if (!p.sent) this.sendPending(p);
     for (const [id, w] of this.watches) this.sendWatch(id, w);
     this.schedulePing(ws);
@@ -316,7 +393,7 @@ export class ApiConnection implements ApiTransport {
   private sendWatch(id: number, w: LiveWatch): void {
     const req: WireRequest =
       w.lastRV === undefined ? w.req : { ...w.req, options: { ...w.req.options, resourceVersion: w.lastRV } };
-    this.sendFrame({ t: 'watch', id, req });
+    this.sendFrame(w.cred === undefined ? { t: 'watch', id, req } : { t: 'watch', id, req, cred: w.cred });
   }
 
   private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {

@@ -5,6 +5,7 @@ export {
   connectionLost,
   type ApiConnectionOptions,
   type ApiTransport,
+  type TokenSource,
   type WatchEndHandler,
   type WatchEventHandler,
   type WatchSubscription,

@@ -6,6 +6,7 @@ import { parseDuration } from '../util/duration.js';
 import { RootCaCertPublisher } from '../controllers/rootcacertpublisher/publisher.js';
 import { TokensController } from '../controllers/serviceaccount/tokens-controller.js';
 import type { KubeClient } from '../client/index.js';
+import { ServiceAccountClients } from '../controllers/common/service-account-clients.js';
 import { SharedInformerFactory } from '../controllers/common/informers.js';
 import { DeploymentController } from '../controllers/deployment/deployment-controller.js';
 import { DisruptionController } from '../controllers/disruption/disruption-controller.js';
@@ -89,6 +90,12 @@ interface Flags {
 const CONTROLLERS: {
   name: string;
   aliases: string[];
+  /**
+   * the kube-system ServiceAccount it runs as with --use-service-account-credentials (upstream's ClientBuilder name,
+   * bound to `system:controller:<name>` by the bootstrap policy); none: the controller-manager's own credential, as
+   * upstream's tokens controller (rootClientBuilder)
+   */
+  serviceAccount?: string;
   /** undefined: the controller cannot run with these flags (logged as upstream's "skipping", with `needs`) */
   make(ctx: ControllerContext): RunnableController | undefined;
   /** what a controller whose make() gave nothing lacks */
@@ -96,6 +103,7 @@ const CONTROLLERS: {
 }[] = [
   {
     name: 'namespace-controller',
+    serviceAccount: 'namespace-controller',
     aliases: ['namespace'],
     make: (c) =>
       new NamespaceController({
@@ -107,6 +115,7 @@ const CONTROLLERS: {
   },
   {
     name: 'serviceaccount-controller',
+    serviceAccount: 'service-account-controller',
     aliases: ['serviceaccount'],
     make: (c) =>
       new ServiceAccountsController({ client: c.client, informers: c.informers, logger: c.logger }),
@@ -128,6 +137,7 @@ const CONTROLLERS: {
   },
   {
     name: 'root-ca-certificate-publisher-controller',
+    serviceAccount: 'root-ca-cert-publisher',
     aliases: ['root-ca-cert-publisher'],
     needs: 'the root CA is not set (--root-ca-file or the kubeconfig)',
     make: (c) =>
@@ -142,11 +152,13 @@ const CONTROLLERS: {
   },
   {
     name: 'resourcequota-controller',
+    serviceAccount: 'resourcequota-controller',
     aliases: ['resourcequota'],
     make: (c) => new ResourceQuotaController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'garbage-collector-controller',
+    serviceAccount: 'generic-garbage-collector',
     aliases: ['garbagecollector'],
     make: (c) =>
       new GarbageCollector({
@@ -158,6 +170,7 @@ const CONTROLLERS: {
   },
   {
     name: 'replicaset-controller',
+    serviceAccount: 'replicaset-controller',
     aliases: ['replicaset'],
     make: (c) =>
       new ReplicaSetController({
@@ -169,6 +182,7 @@ const CONTROLLERS: {
   },
   {
     name: 'deployment-controller',
+    serviceAccount: 'deployment-controller',
     aliases: ['deployment'],
     make: (c) =>
       new DeploymentController({
@@ -180,6 +194,7 @@ const CONTROLLERS: {
   },
   {
     name: 'replicationcontroller-controller',
+    serviceAccount: 'replication-controller',
     aliases: ['replicationcontroller'],
     make: (c) =>
       newReplicationManager({
@@ -191,6 +206,7 @@ const CONTROLLERS: {
   },
   {
     name: 'daemonset-controller',
+    serviceAccount: 'daemon-set-controller',
     aliases: ['daemonset'],
     make: (c) =>
       new DaemonSetController({
@@ -202,6 +218,7 @@ const CONTROLLERS: {
   },
   {
     name: 'job-controller',
+    serviceAccount: 'job-controller',
     aliases: ['job'],
     make: (c) =>
       new JobController({
@@ -215,6 +232,7 @@ const CONTROLLERS: {
   },
   {
     name: 'cronjob-controller',
+    serviceAccount: 'cronjob-controller',
     aliases: ['cronjob'],
     make: (c) =>
       new CronJobController({
@@ -227,6 +245,7 @@ const CONTROLLERS: {
   },
   {
     name: 'ttl-after-finished-controller',
+    serviceAccount: 'ttl-after-finished-controller',
     aliases: ['ttl-after-finished'],
     make: (c) =>
       new TTLAfterFinishedController({
@@ -238,6 +257,7 @@ const CONTROLLERS: {
   },
   {
     name: 'statefulset-controller',
+    serviceAccount: 'statefulset-controller',
     aliases: ['statefulset'],
     make: (c) =>
       new StatefulSetController({
@@ -249,21 +269,25 @@ const CONTROLLERS: {
   },
   {
     name: 'endpoints-controller',
+    serviceAccount: 'endpoint-controller',
     aliases: ['endpoint', 'endpoints'],
     make: (c) => new EndpointsController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'endpointslice-controller',
+    serviceAccount: 'endpointslice-controller',
     aliases: ['endpointslice'],
     make: (c) => new EndpointSliceController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'disruption-controller',
+    serviceAccount: 'disruption-controller',
     aliases: ['disruption'],
     make: (c) => new DisruptionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'node-lifecycle-controller',
+    serviceAccount: 'node-controller',
     aliases: ['nodelifecycle'],
     make: (c) =>
       new NodeLifecycleController({
@@ -277,11 +301,13 @@ const CONTROLLERS: {
   },
   {
     name: 'taint-eviction-controller',
+    serviceAccount: 'node-controller',
     aliases: ['tainteviction'],
     make: (c) => new TaintEvictionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'pod-garbage-collector-controller',
+    serviceAccount: 'pod-garbage-collector',
     aliases: ['podgc'],
     make: (c) =>
       new PodGCController({
@@ -293,24 +319,28 @@ const CONTROLLERS: {
   },
   {
     name: 'clusterrole-aggregation-controller',
+    serviceAccount: 'clusterrole-aggregation-controller',
     aliases: ['clusterrole-aggregation'],
     make: (c) =>
       new ClusterRoleAggregationController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolume-binder-controller',
+    serviceAccount: 'persistent-volume-binder',
     aliases: ['persistentvolume-binder'],
     make: (c) =>
       new PersistentVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'ephemeral-volume-controller',
+    serviceAccount: 'ephemeral-volume-controller',
     aliases: ['ephemeral-volume'],
     make: (c) =>
       new EphemeralVolumeController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'certificatesigningrequest-signing-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrsigning'],
     needs: '--cluster-signing-cert-file/--cluster-signing-key-file not set',
     make: (c) =>
@@ -327,26 +357,31 @@ const CONTROLLERS: {
   },
   {
     name: 'certificatesigningrequest-approving-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrapproving'],
     make: (c) => new CSRApprovingController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'certificatesigningrequest-cleaner-controller',
+    serviceAccount: 'certificate-controller',
     aliases: ['csrcleaner'],
     make: (c) => new CSRCleanerController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolumeclaim-protection-controller',
+    serviceAccount: 'pvc-protection-controller',
     aliases: ['pvc-protection'],
     make: (c) => new PVCProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'persistentvolume-protection-controller',
+    serviceAccount: 'pv-protection-controller',
     aliases: ['pv-protection'],
     make: (c) => new PVProtectionController({ client: c.client, informers: c.informers, logger: c.logger }),
   },
   {
     name: 'horizontal-pod-autoscaler-controller',
+    serviceAccount: 'horizontal-pod-autoscaler',
     aliases: ['horizontalpodautoscaling'],
     make: (c) =>
       new HorizontalPodAutoscalerController({
@@ -387,6 +422,8 @@ export function controllerManagerMain(argv: string[]): void {
     argv,
     options: {
       controllers: { type: 'string', default: '*' },
+      // upstream's flag (kubeadm sets it): each controller with its own ServiceAccount's credentials
+      'use-service-account-credentials': { type: 'boolean', default: false },
       ...METRICS_OPTIONS,
       ...LEADER_ELECTION_OPTIONS,
       // upstream's grace is 4× the kubelet's lease renew interval (40 s / 10 s); kubemu renews every 0.5 s
@@ -464,6 +501,7 @@ export function controllerManagerMain(argv: string[]): void {
         return {
           flags,
           leaderElection,
+          useServiceAccountCredentials: values['use-service-account-credentials'],
           enabled: enabledControllers(values.controllers),
           rootCaFile: read(values['root-ca-file']),
           serviceAccountKey: keyPem ? createPrivateKey(keyPem) : undefined,
@@ -473,12 +511,19 @@ export function controllerManagerMain(argv: string[]): void {
       }
     },
     async start({
-      checked: { flags, leaderElection, enabled, rootCaFile, serviceAccountKey },
+      checked: {
+        flags,
+        leaderElection,
+        useServiceAccountCredentials,
+        enabled,
+        rootCaFile,
+        serviceAccountKey,
+      },
       logger: log,
       connect,
       serveMetrics,
     }) {
-      const { client, credentials } = connect();
+      const { client, connection, credentials } = connect();
       await serveMetrics();
       // upstream's controllers start once this process leads (`--leader-elect`, one Lease for all of them)
       return runWhenLeading({
@@ -487,6 +532,14 @@ export function controllerManagerMain(argv: string[]): void {
         logger: log,
         component: 'kube-controller-manager',
         async lead() {
+          // each controller as its own ServiceAccount (--use-service-account-credentials), over this one connection
+          const saClients = useServiceAccountCredentials
+            ? new ServiceAccountClients({
+                root: client,
+                connection,
+                logger: log.child({ module: 'client-builder' }),
+              })
+            : undefined;
           const informers = new SharedInformerFactory({ client, logger: log });
           const rootCa = rootCaFile ?? credentials.caPem;
           const ctx: ControllerContext = { client, informers, logger: log, flags, rootCa, serviceAccountKey };
@@ -494,7 +547,9 @@ export function controllerManagerMain(argv: string[]): void {
           // Construct every controller first so all register handlers before any informer lists.
           for (const c of CONTROLLERS) {
             if (!enabled.has(c.name)) continue;
-            const controller = c.make(ctx);
+            const controller = c.make(
+              saClients && c.serviceAccount ? { ...ctx, client: saClients.client(c.serviceAccount) } : ctx,
+            );
             if (!controller) {
               log.warn({ controller: c.name }, `skipping: ${c.needs ?? 'its flags are not set'}`);
               continue;

@@ -44,7 +44,8 @@ export interface CheckResult {
   detail: string;
 }
 
-type CheckFn = (meta: PodMetaLike, spec: PodSpecLike) => CheckResult | undefined;
+/** the policy version a check runs for: the minor of `v1.N`, Infinity for `latest` */
+type CheckFn = (meta: PodMetaLike, spec: PodSpecLike, minor: number) => CheckResult | undefined;
 
 const joinQuote = (items: string[]): string => (items.length ? `"${items.join('", "')}"` : '');
 const pluralize = (singular: string, plural: string, n: number): string => (n === 1 ? singular : plural);
@@ -59,7 +60,8 @@ function visitContainers(spec: PodSpecLike, fn: (c: Container) => void): void {
   for (const c of spec.ephemeralContainers ?? []) fn(c);
 }
 
-const isWindows = (spec: PodSpecLike): boolean => spec.os?.name === 'windows';
+/** restricted checks exempt Windows pods from policy v1.25 on (upstream's versioned checks) */
+const isWindows = (spec: PodSpecLike, minor: number): boolean => minor >= 25 && spec.os?.name === 'windows';
 
 // ---------------------------------------------------------------- baseline
 
@@ -273,23 +275,34 @@ const seccompProfileBaseline: CheckFn = (_meta, spec) => {
   };
 };
 
-const SAFE_SYSCTLS = new Set([
-  'kernel.shm_rmid_forced',
-  'net.ipv4.ip_local_port_range',
-  'net.ipv4.tcp_syncookies',
-  'net.ipv4.ping_group_range',
-  'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.ip_local_reserved_ports',
-  'net.ipv4.tcp_keepalive_time',
-  'net.ipv4.tcp_fin_timeout',
-  'net.ipv4.tcp_keepalive_intvl',
-  'net.ipv4.tcp_keepalive_probes',
-  'net.ipv4.tcp_rmem',
-  'net.ipv4.tcp_wmem',
-]);
+/** check_sysctls.go: the safe sysctls of each policy version that added some */
+const SAFE_SYSCTLS: [number, string[]][] = [
+  [
+    0,
+    [
+      'kernel.shm_rmid_forced',
+      'net.ipv4.ip_local_port_range',
+      'net.ipv4.tcp_syncookies',
+      'net.ipv4.ping_group_range',
+    ],
+  ],
+  [27, ['net.ipv4.ip_unprivileged_port_start']],
+  [
+    29,
+    [
+      'net.ipv4.ip_local_reserved_ports',
+      'net.ipv4.tcp_keepalive_time',
+      'net.ipv4.tcp_fin_timeout',
+      'net.ipv4.tcp_keepalive_intvl',
+      'net.ipv4.tcp_keepalive_probes',
+    ],
+  ],
+  [32, ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']],
+];
 
-const sysctls: CheckFn = (_meta, spec) => {
-  const bad = (spec.securityContext?.sysctls ?? []).map((s) => s.name).filter((n) => !SAFE_SYSCTLS.has(n));
+const sysctls: CheckFn = (_meta, spec, minor) => {
+  const safe = new Set(SAFE_SYSCTLS.filter(([v]) => v <= minor).flatMap(([, names]) => names));
+  const bad = (spec.securityContext?.sysctls ?? []).map((s) => s.name).filter((n) => !safe.has(n));
   return bad.length ? { reason: 'forbidden sysctls', detail: bad.join(', ') } : undefined;
 };
 
@@ -310,8 +323,8 @@ const windowsHostProcess: CheckFn = (_meta, spec) => {
 
 // ---------------------------------------------------------------- restricted
 
-const allowPrivilegeEscalation: CheckFn = (_meta, spec) => {
-  if (isWindows(spec)) return undefined;
+const allowPrivilegeEscalation: CheckFn = (_meta, spec, minor) => {
+  if (isWindows(spec, minor)) return undefined;
   const bad: string[] = [];
   visitContainers(spec, (c) => {
     if (c.securityContext?.allowPrivilegeEscalation !== false) bad.push(c.name);
@@ -323,8 +336,8 @@ const allowPrivilegeEscalation: CheckFn = (_meta, spec) => {
   };
 };
 
-const capabilitiesRestricted: CheckFn = (_meta, spec) => {
-  if (isWindows(spec)) return undefined;
+const capabilitiesRestricted: CheckFn = (_meta, spec, minor) => {
+  if (isWindows(spec, minor)) return undefined;
   const missingDropAll: string[] = [];
   const adding: string[] = [];
   const caps = new Set<string>();
@@ -445,8 +458,8 @@ const runAsUser: CheckFn = (_meta, spec) => {
   return { reason: 'runAsUser=0', detail: `${badSetters.join(' and ')} must not set runAsUser=0` };
 };
 
-const seccompProfileRestricted: CheckFn = (_meta, spec) => {
-  if (isWindows(spec)) return undefined;
+const seccompProfileRestricted: CheckFn = (_meta, spec, minor) => {
+  if (isWindows(spec, minor)) return undefined;
   const badSetters: string[] = [];
   const badValues = new Set<string>();
   let podSet = false;
@@ -497,23 +510,39 @@ const BASELINE: [string, CheckFn][] = [
   ['windowsHostProcess', windowsHostProcess],
 ];
 
-/** restricted checks, each with the baseline check it overrides */
-const RESTRICTED: [string, CheckFn, string?][] = [
-  ['allowPrivilegeEscalation', allowPrivilegeEscalation],
-  ['capabilities_restricted', capabilitiesRestricted, 'capabilities_baseline'],
-  ['restrictedVolumes', restrictedVolumes, 'hostPathVolumes'],
-  ['runAsNonRoot', runAsNonRoot],
-  ['runAsUser', runAsUser],
-  ['seccompProfile_restricted', seccompProfileRestricted, 'seccompProfile_baseline'],
+/**
+ * restricted checks, each with the policy version that introduced it (a version before it does not run it, and runs
+ * the baseline check it overrides instead) and the baseline check it overrides
+ */
+const RESTRICTED: [string, number, CheckFn, string?][] = [
+  ['allowPrivilegeEscalation', 8, allowPrivilegeEscalation],
+  ['capabilities_restricted', 22, capabilitiesRestricted, 'capabilities_baseline'],
+  ['restrictedVolumes', 0, restrictedVolumes, 'hostPathVolumes'],
+  ['runAsNonRoot', 0, runAsNonRoot],
+  ['runAsUser', 23, runAsUser],
+  ['seccompProfile_restricted', 19, seccompProfileRestricted, 'seccompProfile_baseline'],
 ];
 
-/** the failed checks of a pod at a level, in upstream's order */
-export function evaluatePod(level: Level, meta: PodMetaLike, spec: PodSpecLike): CheckResult[] {
+/** `latest` or `v1.N` (labels are validated before) as the minor version the checks compare with */
+export function policyMinor(version: string): number {
+  const m = /^v1\.(\d+)$/.exec(version);
+  return m ? Number(m[1]) : Infinity;
+}
+
+/** the failed checks of a pod at a level and policy version (default latest), in upstream's order */
+export function evaluatePod(
+  level: Level,
+  meta: PodMetaLike,
+  spec: PodSpecLike,
+  version = 'latest',
+): CheckResult[] {
   if (level === 'privileged') return [];
-  const overridden = new Set(level === 'restricted' ? RESTRICTED.map(([, , o]) => o).filter(Boolean) : []);
+  const minor = policyMinor(version);
+  const restricted = level === 'restricted' ? RESTRICTED.filter(([, since]) => since <= minor) : [];
+  const overridden = new Set(restricted.map(([, , , o]) => o).filter(Boolean));
   const checks: CheckFn[] = BASELINE.filter(([id]) => !overridden.has(id)).map(([, fn]) => fn);
-  if (level === 'restricted') checks.push(...RESTRICTED.map(([, fn]) => fn));
-  return checks.map((fn) => fn(meta, spec)).filter((r): r is CheckResult => r !== undefined);
+  checks.push(...restricted.map(([, , fn]) => fn));
+  return checks.map((fn) => fn(meta, spec, minor)).filter((r): r is CheckResult => r !== undefined);
 }
 
 /** AggregateCheckResult.ForbiddenDetail: `reason (detail), reason (detail)` */

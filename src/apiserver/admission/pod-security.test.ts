@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../api/request.js';
 import { evaluatePod, forbiddenDetail } from './pod-security-checks.js';
-import { podSecurityPlugin, policyFromLabels } from './pod-security.js';
+import { isSignificantPodUpdate, podSecurityPlugin, policyFromLabels } from './pod-security.js';
 import { MemoryStore, attrs, pod, rejection } from './testdata/memory-store.js';
 
 const ns = (labels: Record<string, string>): KubeObject => ({ metadata: { name: 'ns', labels } });
@@ -120,6 +120,75 @@ describe('PodSecurity admission', () => {
     expect(forbiddenDetail(evaluatePod('restricted', {}, spec))).toBe(
       'unrestricted capabilities (container "a" must not include "SYS_TIME" in securityContext.capabilities.add), restricted volume types (volumes "host", "data" use restricted volume types "hostPath", "nfs"), runAsUser=0 (pod must not set runAsUser=0)',
     );
+  });
+
+  it('a version label pins the checks of that release', () => {
+    const spec = {
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 0,
+        sysctls: [{ name: 'net.ipv4.tcp_keepalive_time' }],
+      },
+      containers: [
+        {
+          name: 'a',
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['SYS_TIME'] } },
+        },
+      ],
+    };
+    // v1.18: no seccomp, capabilities or runAsUser checks of restricted yet (baseline's capabilities check runs)
+    expect(forbiddenDetail(evaluatePod('restricted', {}, spec, 'v1.18'))).toBe(
+      'non-default capabilities (container "a" must not include "SYS_TIME" in securityContext.capabilities.add), forbidden sysctls (net.ipv4.tcp_keepalive_time)',
+    );
+    // v1.22 brings the capabilities check, v1.19 seccomp; v1.29 allows the keepalive sysctls; v1.23 runAsUser
+    expect(evaluatePod('restricted', {}, spec, 'v1.22').map((r) => r.reason)).toEqual([
+      'forbidden sysctls',
+      'unrestricted capabilities',
+      'seccompProfile',
+    ]);
+    expect(evaluatePod('restricted', {}, spec, 'v1.29').map((r) => r.reason)).toEqual([
+      'unrestricted capabilities',
+      'runAsUser=0',
+      'seccompProfile',
+    ]);
+    expect(evaluatePod('restricted', {}, spec, 'latest')).toEqual(
+      evaluatePod('restricted', {}, spec, 'v1.33'),
+    );
+    // Windows pods are exempt from the Linux-only restricted checks from v1.25 on
+    const windows = {
+      os: { name: 'windows' },
+      securityContext: { runAsNonRoot: true },
+      containers: [{ name: 'w' }],
+    };
+    expect(evaluatePod('restricted', {}, windows, 'v1.24').map((r) => r.reason)).toEqual([
+      'allowPrivilegeEscalation != false',
+      'unrestricted capabilities',
+      'seccompProfile',
+    ]);
+    expect(evaluatePod('restricted', {}, windows, 'v1.25')).toEqual([]);
+  });
+
+  it('pod updates are evaluated only when an image, a seccomp annotation or an ephemeral container changes', () => {
+    const base = pod('p', [{ name: 'a', image: 'busybox' }]);
+    const withSpec = (spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject => ({
+      ...base,
+      metadata: { ...base.metadata, ...(annotations ? { annotations } : {}) },
+      spec: { ...(base['spec'] as object), ...spec },
+    });
+    expect(isSignificantPodUpdate(withSpec({ activeDeadlineSeconds: 5 }), base)).toBe(false);
+    expect(isSignificantPodUpdate(withSpec({}, { team: 'x' }), base)).toBe(false);
+    expect(isSignificantPodUpdate(withSpec({ containers: [{ name: 'a', image: 'alpine' }] }), base)).toBe(
+      true,
+    );
+    expect(
+      isSignificantPodUpdate(
+        withSpec({}, { 'container.seccomp.security.alpha.kubernetes.io/a': 'unconfined' }),
+        base,
+      ),
+    ).toBe(true);
+    expect(
+      isSignificantPodUpdate(withSpec({ ephemeralContainers: [{ name: 'debug', image: 'busybox' }] }), base),
+    ).toBe(true);
   });
 
   it('a Deployment template is warned about, never refused', async () => {

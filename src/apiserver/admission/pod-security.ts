@@ -97,6 +97,17 @@ function podTemplate(
   return spec?.['template'] as { spec?: PodSpecLike } | undefined;
 }
 
+const IGNORED_POD_SUBRESOURCES = new Set([
+  'exec',
+  'attach',
+  'binding',
+  'eviction',
+  'log',
+  'portforward',
+  'proxy',
+  'status',
+]);
+
 const WORKLOADS = new Set([
   '/replicationcontrollers',
   '/podtemplates',
@@ -138,7 +149,7 @@ async function warnExistingPods(attrs: AdmissionAttributes, store: AdmissionStor
   // one warning per distinct set of reasons, naming the first pod (by name) and how many others share it
   const byReason = new Map<string, { name: string; count: number }>();
   for (const pod of pods) {
-    const results = evaluatePod(next.level, pod.metadata ?? {}, pod['spec'] ?? {});
+    const results = evaluatePod(next.level, pod.metadata ?? {}, pod['spec'] ?? {}, next.version);
     if (!results.length) continue;
     const reason = forbiddenReason(results);
     const name = pod.metadata?.name ?? '';
@@ -163,6 +174,35 @@ async function warnExistingPods(attrs: AdmissionAttributes, store: AdmissionStor
   attrs.warnings.push(...podWarnings.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+interface ContainerImage {
+  name?: string;
+  image?: string;
+}
+const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
+const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
+
+/** upstream's isSignificantPodUpdate: the pod fields an update may change that the checks read */
+export function isSignificantPodUpdate(pod: KubeObject, old: KubeObject): boolean {
+  const ann = pod.metadata?.annotations ?? {};
+  const oldAnn = old.metadata?.annotations ?? {};
+  if (ann[SECCOMP_POD] !== oldAnn[SECCOMP_POD]) return true;
+  const spec = (pod['spec'] ?? {}) as Record<string, ContainerImage[] | undefined>;
+  const oldSpec = (old['spec'] ?? {}) as Record<string, ContainerImage[] | undefined>;
+  const significant = (c: ContainerImage, o: ContainerImage): boolean =>
+    c.image !== o.image || ann[SECCOMP_CONTAINER + c.name] !== oldAnn[SECCOMP_CONTAINER + c.name];
+  for (const field of ['containers', 'initContainers']) {
+    const now = spec[field] ?? [];
+    const before = oldSpec[field] ?? [];
+    if (now.length !== before.length) return true;
+    if (now.some((c, i) => significant(c, before[i]))) return true;
+  }
+  for (const c of spec['ephemeralContainers'] ?? []) {
+    const o = (oldSpec['ephemeralContainers'] ?? []).find((x) => x.name === c.name);
+    if (!o || significant(c, o)) return true;
+  }
+  return false;
+}
+
 export const podSecurityPlugin: AdmissionPlugin = {
   name: 'PodSecurity',
   async validate(attrs, store) {
@@ -175,14 +215,20 @@ export const podSecurityPlugin: AdmissionPlugin = {
     const isPod = attrs.resource.group === '' && attrs.resource.resource === 'pods';
     const isWorkload = WORKLOADS.has(`${attrs.resource.group}/${attrs.resource.resource}`);
     if (!isPod && !isWorkload) return;
-    if (attrs.subresource && !(isPod && attrs.subresource === 'ephemeralcontainers')) return;
+    // upstream's ignoredPodSubresources; any other pod subresource (ephemeralcontainers, resize) is evaluated
+    if (attrs.subresource && !(isPod && !IGNORED_POD_SUBRESOURCES.has(attrs.subresource))) return;
     let meta: KubeObject['metadata'];
     let spec: PodSpecLike | undefined;
     if (isPod) {
       meta = attrs.object.metadata;
       spec = attrs.object['spec'] as PodSpecLike | undefined;
-      // updates that leave the spec alone (labels, annotations, status) are not evaluated again
-      if (attrs.operation === 'UPDATE' && deepEqual(attrs.object['spec'], attrs.oldObject?.['spec'])) return;
+      // upstream's isSignificantPodUpdate: only images, seccomp annotations and added ephemeral containers count
+      if (
+        attrs.operation === 'UPDATE' &&
+        attrs.oldObject &&
+        !isSignificantPodUpdate(attrs.object, attrs.oldObject)
+      )
+        return;
     } else {
       const template = podTemplate(attrs.object, attrs.resource.resource);
       if (!template) return;
@@ -193,14 +239,14 @@ export const podSecurityPlugin: AdmissionPlugin = {
     const podMeta = { annotations: meta?.annotations ?? {} };
     const podSpec = spec ?? {};
     if (isPod) {
-      const enforced = evaluatePod(policy.enforce.level, podMeta, podSpec);
+      const enforced = evaluatePod(policy.enforce.level, podMeta, podSpec, policy.enforce.version);
       if (enforced.length)
         throw admissionForbidden(
           attrs,
           `violates PodSecurity "${str(policy.enforce)}": ${forbiddenDetail(enforced)}`,
         );
     }
-    const warned = evaluatePod(policy.warn.level, podMeta, podSpec);
+    const warned = evaluatePod(policy.warn.level, podMeta, podSpec, policy.warn.version);
     if (warned.length)
       attrs.warnings.push(`would violate PodSecurity "${str(policy.warn)}": ${forbiddenDetail(warned)}`);
   },

@@ -14,11 +14,12 @@ export const NODES_GROUP = 'system:nodes';
 /** the group RBAC never asks about: upstream's privileged-group authorizer allows it everything */
 export const MASTERS_GROUP = 'system:masters';
 /**
- * Interim, until kubemu's controller-manager runs each controller with its own ServiceAccount (upstream's
- * --use-service-account-credentials and the system:controller:* roles): the controller-manager is in
- * system:masters. The scheduler has upstream's identity and roles only.
+ * The controller-manager's own credential has upstream's identity and only its role (system:kube-controller-manager:
+ * the shared informers' list and watch, creating its controllers' ServiceAccounts and their tokens); each controller
+ * runs as its own ServiceAccount (--use-service-account-credentials, as kubeadm sets it). The scheduler has
+ * upstream's identity and roles only.
  */
-export const CONTROLLER_MANAGER_GROUPS: readonly string[] = [MASTERS_GROUP];
+export const CONTROLLER_MANAGER_GROUPS: readonly string[] = [];
 /**
  * A kubelet's credential: `system:node:<name>` in system:nodes, as upstream's; the Node authorizer and NodeRestriction
  * admission decide what it may do (its pods' objects, its own Node and Lease).

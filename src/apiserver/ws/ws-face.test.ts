@@ -27,7 +27,7 @@ afterEach(async () => {
 async function start(
   opts: Pick<
     WebSocketFaceOptions,
-    'maxBufferedBytes' | 'pingIntervalMs' | 'limits' | 'highWaterBytes' | 'maxWatches'
+    'maxBufferedBytes' | 'pingIntervalMs' | 'limits' | 'highWaterBytes' | 'maxWatches' | 'authenticateToken'
   > = {},
 ): Promise<Harness> {
   const handler = new FakeApiHandler();
@@ -107,6 +107,46 @@ describe('WebSocket face', () => {
     expect(await upgradeStatus(h.url, 'wrong')).toBe(401);
     expect(await upgradeStatus(h.url.replace(PATH, '/other'), TOKEN)).toBe(404);
     expect(await upgradeStatus(h.url, TOKEN)).toBe(101);
+  });
+
+  it("authenticates each request naming a credential with that credential's token, not the connection's", async () => {
+    const tokens: string[] = [];
+    const h = await start({
+      authenticateToken: (token) => {
+        tokens.push(token);
+        return token === 'sa-token'
+          ? { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: [] }
+          : undefined;
+      },
+    });
+    const c = await rawClient(h.url);
+    c.send({ t: 'cred', id: 1, token: 'sa-token' });
+    c.send({ t: 'cred', id: 2, token: 'stolen' });
+    c.send({ t: 'req', id: 10, req: { ...pods, verb: 'list', namespace: 'ns' }, cred: 1 });
+    c.send({ t: 'req', id: 11, req: { ...pods, verb: 'list', namespace: 'ns' }, cred: 2 });
+    c.send({ t: 'req', id: 12, req: { ...pods, verb: 'list', namespace: 'ns' }, cred: 3 });
+    c.send({ t: 'req', id: 13, req: { ...pods, verb: 'list', namespace: 'ns' } });
+    c.send({ t: 'req', id: 14, req: { ...pods, verb: 'list', namespace: 'ns' }, cred: 1 });
+    expect(await c.next((f) => f.id === 10)).toMatchObject({ t: 'res', code: 200 });
+    for (const id of [11, 12])
+      expect(await c.next((f) => f.id === id)).toMatchObject({
+        t: 'err',
+        status: { reason: 'Unauthorized', code: 401 },
+      });
+    await c.next((f) => f.id === 13);
+    await c.next((f) => f.id === 14);
+    expect(h.handler.requests.map((r) => r.user.username)).toEqual([
+      'system:serviceaccount:kube-system:replicaset-controller',
+      'kubelet',
+      'system:serviceaccount:kube-system:replicaset-controller',
+    ]);
+    // authenticated once per credential within the cache's 10 s, as upstream's token cache
+    expect(tokens).toEqual(['sa-token', 'stolen']);
+    // a watch names its credential too; a malformed credential frame closes the connection
+    c.send({ t: 'watch', id: 20, req: { ...pods, verb: 'watch', namespace: 'ns' }, cred: 2 });
+    expect(await c.next((f) => f.id === 20)).toMatchObject({ t: 'end', status: { code: 401 } });
+    c.ws.send(pack({ t: 'cred', id: 3, token: 42 }));
+    expect((await c.closed).code).toBe(1007);
   });
 
   it('answers requests by id and sends failures as Status', async () => {

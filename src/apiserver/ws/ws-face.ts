@@ -25,6 +25,11 @@ export interface WebSocketFaceOptions {
   path: string;
   handler: ApiHandler;
   authenticate(req: http.IncomingMessage): UserInfo | undefined;
+  /**
+   * a bearer token a `cred` frame registered (see CredentialFrame): its user, or undefined (401). Without it, requests
+   * naming a credential get 401.
+   */
+  authenticateToken?(token: string): UserInfo | undefined;
   logger: Logger;
   /** a watch is cut off (410 Expired) once the socket has more than this many bytes queued; default 16 MiB */
   maxBufferedBytes?: number;
@@ -50,6 +55,17 @@ export interface WebSocketFace {
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 const DEFAULT_PING_INTERVAL = 5_000;
 const DEFAULT_MAX_WATCHES = 1024;
+/** credentials one connection may register (a controller-manager has one per controller) */
+const MAX_CREDENTIALS = 256;
+/** how long a credential's authentication is reused, as upstream's token cache (10 s for success and failure) */
+const CREDENTIAL_TTL_MS = 10_000;
+
+interface Credential {
+  token: string;
+  /** the last authentication's user (undefined: refused) and until when it stands */
+  user?: UserInfo;
+  until: number;
+}
 /**
  * Answers wait for the socket to drain and watches are cut off past maxBufferedBytes, so only refusals (429) could
  * pile up beyond it: a client with this many times maxBufferedBytes unread is not reading, and is disconnected.
@@ -132,14 +148,39 @@ export function attachWebSocketFace(
     const send = (bytes: Buffer): void => outbox.push(bytes);
     const sendFrame = (frame: ServerFrame): void => send(encodeFrame(frame));
 
-    const toRequest = (w: WireRequest): ApiRequest => ({ ...w, options: w.options ?? {}, user });
+    const credentials = new Map<number, Credential>();
+    /** the user of a request: the connection's, or that of the credential it names (each request authenticated) */
+    const userOf = (cred: number | undefined): UserInfo => {
+      if (cred === undefined) return user;
+      const c = credentials.get(cred);
+      if (!c) throw errors.unauthorized();
+      const now = Date.now();
+      if (now >= c.until) {
+        let who: UserInfo | undefined;
+        try {
+          who = opts.authenticateToken?.(c.token);
+        } catch (err) {
+          log.error({ err }, 'authenticateToken threw');
+        }
+        if (who) c.user = who;
+        else delete c.user;
+        c.until = now + CREDENTIAL_TTL_MS;
+      }
+      if (!c.user) throw errors.unauthorized();
+      return c.user;
+    };
+    const toRequest = (w: WireRequest, cred?: number): ApiRequest => ({
+      ...w,
+      options: w.options ?? {},
+      user: userOf(cred),
+    });
 
     // Holds its in-flight slot until the whole answer is in the socket: a client that does not read its answers
     // stops its own queue, not the server's memory.
-    const answer = async (id: number, w: WireRequest): Promise<void> => {
+    const answer = async (id: number, w: WireRequest, cred?: number): Promise<void> => {
       let frames: Iterable<Buffer, void, undefined>;
       try {
-        frames = encodeAnswer(id, await opts.handler.handle(toRequest(w)), w.verb === 'list');
+        frames = encodeAnswer(id, await opts.handler.handle(toRequest(w, cred)), w.verb === 'list');
       } catch (err) {
         frames = [encodeFrame({ t: 'err', id, status: statusOf(err, log).toStatus() })];
       }
@@ -168,8 +209,8 @@ export function attachWebSocketFace(
       sendFrame(frame);
     };
 
-    const handleRequest = (id: number, w: WireRequest): void => {
-      if (limiter.submit(() => answer(id, w))) refusing = false;
+    const handleRequest = (id: number, w: WireRequest, cred?: number): void => {
+      if (limiter.submit(() => answer(id, w, cred))) refusing = false;
       else
         refuse(
           { t: 'err', id, status: errors.tooManyRequests().toStatus() },
@@ -187,7 +228,7 @@ export function attachWebSocketFace(
       );
     };
 
-    const startWatch = async (id: number, w: WireRequest): Promise<void> => {
+    const startWatch = async (id: number, w: WireRequest, cred?: number): Promise<void> => {
       if (watches.has(id)) {
         sendFrame({ t: 'end', id, status: errors.badRequest(`watch id ${id} is already in use`).toStatus() });
         return;
@@ -219,7 +260,7 @@ export function attachWebSocketFace(
         end: (err?: unknown): void => endWatch(id, entry, err),
       };
       try {
-        const handle = await opts.handler.watch(toRequest(w), sink);
+        const handle = await opts.handler.watch(toRequest(w, cred), sink);
         if (entry.stopped) handle.stop();
         else entry.handle = handle;
       } catch (err) {
@@ -230,10 +271,18 @@ export function attachWebSocketFace(
     const onFrame = (frame: ClientFrame): void => {
       switch (frame.t) {
         case 'req':
-          handleRequest(frame.id, frame.req);
+          handleRequest(frame.id, frame.req, frame.cred);
           break;
         case 'watch':
-          void startWatch(frame.id, frame.req);
+          void startWatch(frame.id, frame.req, frame.cred);
+          break;
+        case 'cred':
+          if (!credentials.has(frame.id) && credentials.size >= MAX_CREDENTIALS) {
+            log.warn({ credentials: credentials.size }, 'too many credentials on one connection; closing');
+            ws.close(CLOSE_CODES.policyViolation, 'too many credentials');
+            return;
+          }
+          credentials.set(frame.id, { token: frame.token, until: 0 });
           break;
         case 'unwatch': {
           const entry = watches.get(frame.id);

@@ -106,6 +106,8 @@ export const COMPONENTS: readonly ComponentKind[] = [
     // the csrsigning controller signs approved CertificateSigningRequests with the cluster CA, as kubeadm sets it up;
     // the legacy token controller signs with the ServiceAccount key; the root CA goes into kube-root-ca.crt
     args: (c) => [
+      // each controller as its own ServiceAccount, bound to its system:controller:* role (kubeadm sets it too)
+      '--use-service-account-credentials',
       ...['--cluster-signing-cert-file', clusterPaths(c.stateDir).caCert],
       ...['--cluster-signing-key-file', join(clusterPaths(c.stateDir).pki, PKI_FILES.caKey)],
       ...['--root-ca-file', clusterPaths(c.stateDir).caCert],

@@ -11,7 +11,7 @@
 // the ownerReference with controller=true), so "pods owned by X" is an index lookup.
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { Informer, type KubeClient, type ObjectWithMeta, type ResourceClient } from '../../client/index.js';
+import { Informer, ResourceClient, type KubeClient, type ObjectWithMeta } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 
@@ -76,7 +76,9 @@ export class SharedInformerFactory {
     let informer = this.informers.get(name) as Informer<T> | undefined;
     if (!informer) {
       informer = new Informer<T>({
-        source,
+        // the factory's client lists and watches, whoever asks: a controller that runs as its own ServiceAccount
+        // shares the controller-manager's informers, as upstream's (rootClientBuilder's "shared-informers")
+        source: new ResourceClient<T>(this.opts.client.transport, source.descriptor),
         name,
         indexers: standardIndexers<T>(),
         clock: this.opts.clock ?? realClock,

@@ -17,7 +17,10 @@ export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdat
 const POLICY_DIR = new URL('../../../../api/upstream/rbac-bootstrap/', import.meta.url);
 const FILES = [
   ['cluster-roles.yaml', 'clusterroles'],
+  // the system:controller:* roles of the controller-manager's per-controller ServiceAccounts
+  ['controller-roles.yaml', 'clusterroles'],
   ['cluster-role-bindings.yaml', 'clusterrolebindings'],
+  ['controller-role-bindings.yaml', 'clusterrolebindings'],
   ['namespace-roles.yaml', 'roles'],
   ['namespace-role-bindings.yaml', 'rolebindings'],
 ] as const;
