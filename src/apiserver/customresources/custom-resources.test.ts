@@ -191,7 +191,7 @@ describe('custom objects', () => {
     expect(stored?.object.apiVersion).toBe('example.com/v1');
   });
 
-  it('are refused between versions when the CRD converts with a webhook (not implemented)', async () => {
+  it("are refused between versions when the CRD's conversion webhook cannot be reached", async () => {
     await call({ verb: 'create', body: { metadata: { name: 'a' }, spec: { size: 2 } } });
     const crd = (await registry.handle(crdReq({ verb: 'get', name: 'widgets.example.com' })))
       .body as KubeObject;
@@ -223,7 +223,7 @@ describe('custom objects', () => {
     });
     const e = await failure(call({ verb: 'get', name: 'a', version: 'v1beta1' }));
     expect(e.message).toBe(
-      'Internal error occurred: conversion webhook for example.com/v1, Kind=Widget failed: conversion webhooks are not supported by kubemu yet',
+      'Internal error occurred: conversion webhook for example.com/v1, Kind=Widget failed: Post "https://127.0.0.1:1/convert?timeout=30s": dial tcp 127.0.0.1:1: connect: connection refused',
     );
     expect((await call({ verb: 'get', name: 'a' })).apiVersion).toBe('example.com/v1');
   });
