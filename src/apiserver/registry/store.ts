@@ -548,6 +548,7 @@ export class GenericStore {
     t.strategy.canonicalize?.(obj);
     if (large) await yieldEventLoop();
     this.validate(t, obj);
+    warnings.push(...(t.strategy.warningsOnCreate?.(obj) ?? []));
     await this.admission.validate(attrs);
     const allocation = this.begin(t, m.name, t.strategy.beginCreate?.(obj, this.ctx));
     // a dry run allocates nothing: what it took goes back before anything else can run
@@ -659,6 +660,7 @@ export class GenericStore {
     try {
       if (large) await yieldEventLoop();
       this.validate(t, next, old, part === 'main' || part === 'finalize' ? undefined : part);
+      if (part === 'main') warnings.push(...(t.strategy.warningsOnUpdate?.(next, old) ?? []));
       await this.admission.validate(attrs);
       if (large) await yieldEventLoop();
       // Nothing changed: answer with what is stored, write nothing (no new resourceVersion) — unless the stored value
