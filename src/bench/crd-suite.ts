@@ -15,6 +15,9 @@ const CONCURRENCY = 4;
 const DURATION_MS = 5_000;
 const CR_PATH = '/apis/stable.example.com/v1/namespaces/default/crontabs';
 const CM_PATH = '/api/v1/namespaces/default/configmaps';
+/** each create names its object (generateName's 5 random characters collide within a few thousand creates) */
+const NAME_SLOT = 'bench-00000000';
+let created = 0;
 
 /** the docs' CronTab ("Create a CustomResourceDefinition" and "Validation rules"), one version */
 const CRONTAB_CRD = {
@@ -66,7 +69,7 @@ const CRONTAB_CRD = {
 const CRONTAB = {
   apiVersion: 'stable.example.com/v1',
   kind: 'CronTab',
-  metadata: { generateName: 'bench-' },
+  metadata: { name: NAME_SLOT },
   spec: {
     cronSpec: '* * * * */5',
     image: 'my-awesome-cron-image',
@@ -81,7 +84,7 @@ function configMapOfSize(bytes: number): Record<string, unknown> {
   const cm = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { generateName: 'bench-' },
+    metadata: { name: NAME_SLOT },
     data: { cronSpec: CRONTAB.spec.cronSpec, image: CRONTAB.spec.image, padding: '' },
   };
   cm.data.padding = 'x'.repeat(Math.max(0, bytes - JSON.stringify(cm).length));
@@ -107,7 +110,7 @@ function call(server: BenchApiServer, method: string, path: string, body?: unkno
   });
 }
 
-async function createsPerSecond(server: BenchApiServer, path: string, body: string): Promise<number> {
+async function createsPerSecond(server: BenchApiServer, path: string, template: string): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: server.ca });
   const stats = await closedLoop(
     CONCURRENCY,
@@ -118,7 +121,7 @@ async function createsPerSecond(server: BenchApiServer, path: string, body: stri
         agent,
         headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
       });
-      req.end(body);
+      req.end(template.replace(NAME_SLOT, `bench-${String(++created).padStart(8, '0')}`));
       return req;
     },
     201,
