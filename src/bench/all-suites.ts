@@ -22,3 +22,4 @@ import './jobs-suite.js';
 import './statefulset-suite.js';
 import './storage-etcd-suite.js';
 import './webhook-suite.js';
+import './crd-suite.js';

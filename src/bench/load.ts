@@ -3,11 +3,11 @@ import type { ClientRequest } from 'node:http';
 import { percentile } from './apiserver-process.js';
 
 export interface LoadStats {
-  /** requests answered 200 */
+  /** requests answered okStatus (200 unless the caller says) */
   requests: number;
   /** other answers and failed requests */
   errors: number;
-  /** answered 200 per second */
+  /** answered okStatus per second */
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -15,12 +15,14 @@ export interface LoadStats {
 
 /**
  * `concurrency` loops, each sending a request made by `send` (already ended, on a keep-alive agent the caller
- * owns) and the next one on its reply, for `durationMs`; latencies of 200 answers only.
+ * owns) and the next one on its reply, for `durationMs`; latencies of `okStatus` answers only.
  */
 export async function closedLoop(
   concurrency: number,
   durationMs: number,
   send: () => ClientRequest,
+  /** the answer that counts as success (201 for creates) */
+  okStatus = 200,
 ): Promise<LoadStats> {
   const latencies: number[] = [];
   let errors = 0;
@@ -31,7 +33,7 @@ export async function closedLoop(
       req.on('response', (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - t0);
+          if (res.statusCode === okStatus) latencies.push(performance.now() - t0);
           else errors++;
           resolve();
         });

@@ -5,7 +5,12 @@
 // patched (merge, JSON and server-side apply; strategic merge refused with upstream's message) and read in both
 // served versions; a small CRD of our own shows the scale and status subresources (`kubectl scale`), short names,
 // selectableFields, cluster-scoped resources and watch; deleting a CRD deletes its objects and its API.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlStream, run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 
@@ -304,6 +309,27 @@ describe('a published CRD: Gateway API HTTPRoute', () => {
       expect(stored.spec.hostnames).toEqual(['www.example.com']);
     });
   }
+  for (const v of VERSIONS) {
+    it(`kubectl ${v}: refuses a route breaking a CEL rule with the rule's message`, async () => {
+      // Gateway API's rule `... !has(self.matches[0].path) ...` (has() under an index, compiled through a rewrite)
+      const bad = route(`cel-${v.replace('.', '')}`).replace(
+        '  - backendRefs:',
+        `  - matches:
+    - path: {type: Exact, value: /foo}
+    filters:
+    - type: URLRewrite
+      urlRewrite:
+        path: {type: ReplacePrefixMatch, replacePrefixMatch: /bar}
+    backendRefs:`,
+      );
+      const err = await fails(v, ['apply', '-f', '-'], bad);
+      expect(err).toContain(`The HTTPRoute "cel-${v.replace('.', '')}" is invalid`);
+      expect(err).toContain(
+        'spec.rules[0]: Invalid value: "object": When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
+      );
+      await ok(v, ['apply', '-f', '-'], bad.replace('type: Exact', 'type: PathPrefix'));
+    });
+  }
 });
 
 describe('a CRD with scale and status subresources', () => {
@@ -384,6 +410,222 @@ describe('a CRD with scale and status subresources', () => {
     } finally {
       watch.stop();
     }
+  });
+});
+
+// CEL rules with `message` and `messageExpression`, a rule our CEL library cannot compile (a Warning), and a
+// conversion webhook between v1 (`spec.size`, stored) and v2 (`spec.volume`): an HTTPS server in this test process
+// on 127.0.0.1 (the docs allow a `url`), its certificate made with openssl, the CA in the CRD's caBundle.
+const GADGET_CRD = (url: string, caBundle: string): string => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.kubemu.dev
+spec:
+  group: example.kubemu.dev
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  conversion:
+    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig:
+        url: ${url}
+        caBundle: ${caBundle}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.size <= self.max
+              message: size must not be greater than max
+            - rule: size(self.label) < 8
+              messageExpression: "'label ' + self.label + ' is longer than 7 characters'"
+            - rule: "!format.dns1123Label().validate(self.label).hasValue()"
+              message: label must be a DNS label
+            properties:
+              size: {type: integer}
+              max: {type: integer}
+              label: {type: string, default: gadget}
+  - name: v2
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              volume: {type: integer}
+              max: {type: integer}
+              label: {type: string}
+`;
+
+describe('a CRD with CEL rules and a conversion webhook', () => {
+  let dir: string;
+  let server: Server | undefined;
+  const reviews: string[] = [];
+  afterAll(async () => {
+    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kubectl 1.27 and 1.33: CEL messages, a Warning for a rule not evaluated, objects read and written in v1 and v2', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubemu-conversion-'));
+    const openssl = (args: string[]): void => {
+      execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    };
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=conversion-ca',
+    ]);
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'tls.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
+    // the docs' conversion: rename spec.size (v1) <-> spec.volume (v2)
+    server = createServer(
+      { cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) },
+      (req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          const review = JSON.parse(body) as {
+            request: {
+              uid: string;
+              desiredAPIVersion: string;
+              objects: { spec?: Record<string, unknown> }[];
+            };
+          };
+          const to = review.request.desiredAPIVersion;
+          reviews.push(to);
+          const convertedObjects = review.request.objects.map((o) => {
+            const { size, volume, ...spec } = o.spec ?? {};
+            const n = size ?? volume;
+            return {
+              ...o,
+              apiVersion: to,
+              spec: { ...spec, ...(n === undefined ? {} : to.endsWith('/v2') ? { volume: n } : { size: n }) },
+            };
+          });
+          res.setHeader('content-type', 'application/json');
+          res.end(
+            JSON.stringify({
+              apiVersion: 'apiextensions.k8s.io/v1',
+              kind: 'ConversionReview',
+              response: { uid: review.request.uid, result: { status: 'Success' }, convertedObjects },
+            }),
+          );
+        });
+      },
+    );
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/convert`;
+    const caBundle = readFileSync(join(dir, 'ca.crt')).toString('base64');
+
+    const applied = await kubectl('1.33', ['apply', '-f', '-'], GADGET_CRD(url, caBundle));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain(
+      "Warning: spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[2].rule: not evaluated: kubemu's CEL library cannot compile it",
+    );
+    await ok('1.33', [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=10s',
+      'crd/gadgets.example.kubemu.dev',
+    ]);
+    const gadget = (name: string, version: string, spec: string): string =>
+      `apiVersion: example.kubemu.dev/${version}\nkind: Gadget\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+    for (const v of VERSIONS) {
+      const n = v.replace('.', '');
+      const tooBig = await fails(v, ['create', '-f', '-'], gadget(`big-${n}`, 'v1', '  size: 5\n  max: 3\n'));
+      expect(tooBig).toContain(
+        `The Gadget "big-${n}" is invalid: spec: Invalid value: "object": size must not be greater than max`,
+      );
+      const long = await fails(
+        v,
+        ['create', '-f', '-'],
+        gadget(`long-${n}`, 'v1', '  size: 1\n  max: 3\n  label: verylonglabel\n'),
+      );
+      expect(long).toContain(
+        'spec: Invalid value: "object": label verylonglabel is longer than 7 characters',
+      );
+      // written in v2, stored in v1 through the webhook, read back in both
+      await ok(v, ['create', '-f', '-'], gadget(`g-${n}`, 'v2', '  volume: 2\n  max: 3\n'));
+      const v1 = JSON.parse(
+        await ok(v, ['get', 'gadgets.v1.example.kubemu.dev', `g-${n}`, '-o', 'json']),
+      ) as { apiVersion: string; spec: unknown };
+      expect(v1.apiVersion).toBe('example.kubemu.dev/v1');
+      expect(v1.spec).toEqual({ size: 2, max: 3, label: 'gadget' });
+      const v2 = JSON.parse(
+        await ok(v, ['get', 'gadgets.v2.example.kubemu.dev', `g-${n}`, '-o', 'json']),
+      ) as { apiVersion: string; spec: unknown };
+      expect(v2.apiVersion).toBe('example.kubemu.dev/v2');
+      expect(v2.spec).toEqual({ volume: 2, max: 3, label: 'gadget' });
+      await ok(v, [
+        'patch',
+        'gadgets.v2.example.kubemu.dev',
+        `g-${n}`,
+        '--type=merge',
+        '-p',
+        '{"spec":{"volume":3}}',
+      ]);
+      expect(
+        await ok(v, ['get', 'gadgets.v1.example.kubemu.dev', `g-${n}`, '-o', 'jsonpath={.spec.size}']),
+      ).toBe('3');
+    }
+    expect(reviews).toContain('example.kubemu.dev/v1');
+    expect(reviews).toContain('example.kubemu.dev/v2');
+    // the webhook gone, reads in v2 fail with upstream's words; v1 (the storage version) still works
+    await new Promise<void>((r) => server!.close(() => r()));
+    server = undefined;
+    const down = await fails('1.33', ['get', 'gadgets.v2.example.kubemu.dev', 'g-133']);
+    expect(down).toContain('conversion webhook for example.kubemu.dev/v1, Kind=Gadget failed: Post');
+    await ok('1.33', ['get', 'gadgets.v1.example.kubemu.dev', 'g-133']);
+    await ok('1.33', ['delete', 'crd', 'gadgets.example.kubemu.dev', '--timeout=60s']);
   });
 });
 

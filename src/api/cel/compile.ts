@@ -5,6 +5,7 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { CostLimitError, metered, PER_CALL_LIMIT } from './budget.js';
 import { registerKubernetesLibraries } from './library.js';
+import { rewriteHasMacros } from './rewrite.js';
 
 /** upstream's celconfig.MaxRequestSizeBytes: the longest expression text accepted */
 export const MAX_EXPRESSION_LENGTH = 3 * 1024 * 1024;
@@ -73,18 +74,30 @@ export function compile(expression: string, variables: readonly string[]): Progr
     result = { message: `expression exceeds the maximum size of ${MAX_EXPRESSION_LENGTH} bytes` };
   else {
     const env = environment(variables);
-    try {
-      const parsed = env.parse(expression);
+    const build = (text: string): Program => {
+      const parsed = env.parse(text);
       const checked = parsed.check();
       if (!checked.valid) throw checked.error as Error;
-      result = {
+      return {
         expression,
         evaluate(activation, limit = PER_CALL_LIMIT) {
           return metered(limit, () => parsed(activation) as unknown);
         },
       };
+    };
+    try {
+      result = build(expression);
     } catch (e) {
       result = { message: formatCelError(expression, e) };
+      // has() of a field under an index, which the library refuses: the same presence test in optional syntax
+      const rewritten = rewriteHasMacros(expression);
+      if (rewritten !== expression) {
+        try {
+          result = build(rewritten);
+        } catch {
+          // the rewrite did not help: the first error is the one to show
+        }
+      }
     }
   }
   if (cache.size > 5000) cache.clear();

@@ -287,3 +287,44 @@ export function hasSchemaRules(schema: RuleSchema | undefined): boolean {
     (schema.allOf ?? []).some(hasSchemaRules)
   );
 }
+
+/** a rule (or messageExpression) of a schema that this library cannot compile, at upstream's field path */
+export interface UncompilableRule {
+  /** e.g. `spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule` */
+  path: string;
+  /** the library's compile error, first line */
+  error: string;
+}
+
+/**
+ * Every x-kubernetes-validations rule and messageExpression of `schema` (found at `path`) that does not compile
+ * here. Upstream refuses a CRD with such a rule; a CRD upstream admits may still have one our library refuses.
+ */
+export function uncompilableRules(schema: RuleSchema | undefined, path: string): UncompilableRule[] {
+  const out: UncompilableRule[] = [];
+  const walk = (s: RuleSchema | undefined, at: string): void => {
+    if (!s) return;
+    (s['x-kubernetes-validations'] ?? []).forEach((r, i) => {
+      const vars = r.rule && usesOldSelf(r.rule) ? VARS_OLD : VARS_SELF;
+      for (const [field, text] of [
+        ['rule', r.rule],
+        ['messageExpression', r.messageExpression],
+      ] as const) {
+        if (!text?.trim()) continue;
+        const program = compile(text, vars);
+        if (isCompileError(program))
+          out.push({
+            path: `${at}.x-kubernetes-validations[${i}].${field}`,
+            error: program.message.split('\n')[0],
+          });
+      }
+    });
+    for (const [name, p] of Object.entries(s.properties ?? {})) walk(p, `${at}.properties[${name}]`);
+    if (typeof s.additionalProperties === 'object')
+      walk(s.additionalProperties, `${at}.additionalProperties`);
+    walk(s.items, `${at}.items`);
+    (s.allOf ?? []).forEach((a, i) => walk(a, `${at}.allOf[${i}]`));
+  };
+  walk(schema, path);
+  return out;
+}

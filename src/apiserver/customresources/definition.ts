@@ -1,6 +1,6 @@
 // One served CustomResourceDefinition: its resource (for routing, discovery and OpenAPI), its versions' schemas,
 // and the rules its objects follow (upstream's pkg/registry/customresource strategy.go and validator.go plus the
-// crdHandler's codec): decode (pruning with fieldValidation, defaulting, apiVersion rewrite for `conversion: None`),
+// crdHandler's codec): decode (pruning with fieldValidation, defaulting; conversion is ./conversion.ts),
 // validation (metadata, structural schema, then CEL at one call site), the status and scale subresources.
 import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
 import { ApiError, errors, fe, type FieldError } from '../../api/errors.js';
@@ -195,9 +195,9 @@ export class CustomResource {
   }
 
   /**
-   * The request body (already checked for kind and apiVersion) made ready for storage: unknown fields pruned
-   * (an error under fieldValidation=Strict, warnings under Warn), defaults applied, then the storage version's
-   * apiVersion (`conversion: None` changes nothing else).
+   * The request body (already checked for kind and apiVersion) in the request's version: unknown fields pruned
+   * (an error under fieldValidation=Strict, warnings under Warn), defaults applied. The store validates it in this
+   * version and converts it to the storage version (./conversion.ts) only to write it, as upstream's codec does.
    */
   decode(
     body: Record<string, unknown>,
@@ -224,31 +224,11 @@ export class CustomResource {
       warnings.push(...messages);
     }
     applyDefaults(obj, schema);
-    this.checkConversion(version);
-    obj.apiVersion = groupVersion(this.ri.group, this.storageVersion);
+    obj.apiVersion = groupVersion(this.ri.group, version);
     obj.kind = this.ri.kind;
     const deprecation = this.deprecationWarning(version);
     if (deprecation) warnings.push(deprecation);
     return { obj, warnings };
-  }
-
-  /** the stored object as a client of `version` sees it (`conversion: None`: only apiVersion changes) */
-  out(obj: KubeObject, version: string): KubeObject {
-    const apiVersion = groupVersion(this.ri.group, version);
-    if (obj.apiVersion === apiVersion) return obj;
-    this.checkConversion(version);
-    return { ...obj, apiVersion };
-  }
-
-  /**
-   * `conversion: Webhook` is not implemented: between versions such a CRD's objects are refused, never rewritten
-   * as if `None` (upstream's words when its webhook call fails)
-   */
-  private checkConversion(version: string): void {
-    if (this.crd.spec.conversion?.strategy !== 'Webhook' || version === this.storageVersion) return;
-    throw errors.internal(
-      `conversion webhook for ${groupVersion(this.ri.group, this.storageVersion)}, Kind=${this.ri.kind} failed: conversion webhooks are not supported by kubemu yet`,
-    );
   }
 
   /** upstream's customResourceValidator with the version's schema, then the CEL rules */

@@ -352,20 +352,38 @@ export class Registry implements ApiHandler {
       if (stopped) return;
       if (!sink.event(ev)) stop(errors.gone('watch closed: the client is too slow to keep up, relist'));
     };
+    // With a conversion webhook each event waits for its conversion: one chain keeps events and bookmarks in order,
+    // and a failed conversion ends the watch with its error (upstream's watch decoding error).
+    const webhook = this.store.convertsByWebhook(t);
+    let queue: Promise<void> = Promise.resolve();
+    const later = (step: () => void | Promise<void>): void => {
+      queue = queue.then(() => (stopped ? undefined : step())).catch((e: unknown) => stop(e));
+    };
+    const sendOrdered = (ev: WatchEvent): void => (webhook ? later(() => send(ev)) : send(ev));
+    const sendObjects = (type: WatchEvent['type'], objs: KubeObject[]): void => {
+      if (objs.length === 0) return;
+      if (!webhook) for (const o of objs) send({ type, object: this.store.outNow(t, o) });
+      else
+        later(async () => {
+          for (const object of await this.store.outMany(t, objs, false)) send({ type, object });
+        });
+    };
     if (initial) {
       let startAfter: string | undefined;
       let listRV = 0;
       for (;;) {
         const page = await this.storage.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) });
         listRV ||= page.rv;
-        for (const item of page.items)
-          if (accept(item.object)) send({ type: 'ADDED', object: this.store.out(t, item.object) });
+        sendObjects(
+          'ADDED',
+          page.items.filter((item) => accept(item.object)).map((item) => item.object),
+        );
         if (!page.continueKey) break;
         startAfter = page.continueKey;
       }
       lastRV = rvOpt && rvOpt !== '0' ? Number(rvOpt) : listRV;
       if (req.options.sendInitialEvents) {
-        send({ type: 'BOOKMARK', object: this.bookmark(t, lastRV, true) });
+        sendOrdered({ type: 'BOOKMARK', object: this.bookmark(t, lastRV, true) });
       }
     } else {
       lastRV = Number(rvOpt);
@@ -384,7 +402,7 @@ export class Registry implements ApiHandler {
         else if (now && before) type = 'MODIFIED';
         else if (now) type = 'ADDED';
         else if (before) type = 'DELETED';
-        if (type) send({ type, object: this.store.out(t, ev.object) });
+        if (type) sendObjects(type, [ev.object]);
       });
     } catch (e) {
       if (e instanceof StorageError && e.code === 'Gone') {
@@ -399,7 +417,10 @@ export class Registry implements ApiHandler {
     if (req.options.allowWatchBookmarks) {
       const tick = (): void => {
         if (stopped) return;
-        send({ type: 'BOOKMARK', object: this.bookmark(t, Math.max(lastRV, this.storage.currentRV())) });
+        sendOrdered({
+          type: 'BOOKMARK',
+          object: this.bookmark(t, Math.max(lastRV, this.storage.currentRV())),
+        });
         timers.push(this.clock.setTimeout(tick, this.bookmarkIntervalMs));
       };
       timers.push(this.clock.setTimeout(tick, this.bookmarkIntervalMs));

@@ -36,6 +36,8 @@ import { strategyFor, type Strategy, type StrategyContext, type UpdatePart } fro
 import type { CustomResource } from '../customresources/definition.js';
 import { servedCustomResources, type ServedCustomResources } from '../customresources/served.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
+import { convertObjects, type ServiceLookup } from '../customresources/conversion.js';
+import { admissionStore } from './admission-store.js';
 
 export interface StoreOptions {
   storage: Storage;
@@ -105,6 +107,8 @@ export class GenericStore {
   /** resolved targets by group/resource/version: the same for every request (the checks are not) */
   private readonly targets = new Map<string, Target>();
   private readonly custom: ServedCustomResources;
+  /** where a conversion webhook's Service endpoints are read */
+  private readonly lookup: ServiceLookup;
 
   constructor(opts: StoreOptions) {
     this.custom = opts.custom ?? servedCustomResources;
@@ -113,6 +117,7 @@ export class GenericStore {
     this.admission = opts.admission;
     this.offload = opts.offload;
     this.ctx = { allocator: opts.allocator };
+    this.lookup = admissionStore(this.storage, () => this);
   }
 
   resolve(req: ApiRequest): Target {
@@ -190,11 +195,41 @@ export class GenericStore {
     return storageKey(t.storeRi, namespace, name);
   }
 
-  /** the object as the client asked to see it */
-  out(t: Target, obj: KubeObject): KubeObject {
-    if (t.custom) return t.custom.out(obj, t.version!);
+  /** whether this target's objects go through a conversion webhook (reads and writes then wait for it) */
+  convertsByWebhook(t: Target): boolean {
+    return t.custom?.crd.spec.conversion?.strategy === 'Webhook';
+  }
+
+  /** the object as the client asked to see it, without a webhook (`convertsByWebhook(t)` is false) */
+  outNow(t: Target, obj: KubeObject): KubeObject {
+    if (t.custom) {
+      const apiVersion = t.apiVersion;
+      return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+    }
     if (t.apiVersion === t.storeApiVersion) return obj;
     return convertObject(obj, t.apiVersion);
+  }
+
+  /** the object as the client asked to see it */
+  async out(t: Target, obj: KubeObject): Promise<KubeObject> {
+    if (!this.convertsByWebhook(t)) return this.outNow(t, obj);
+    return (await convertObjects(t.custom!, [obj], t.version!, this.lookup))[0];
+  }
+
+  /**
+   * objects as the client asked to see them, in one conversion webhook call (`list`: they are a list's items, as
+   * upstream's messages say; a watch's events are not)
+   */
+  async outMany(t: Target, objs: KubeObject[], list: boolean): Promise<KubeObject[]> {
+    if (!this.convertsByWebhook(t)) return objs.map((o) => this.outNow(t, o));
+    return convertObjects(t.custom!, objs, t.version!, this.lookup, list);
+  }
+
+  /** a custom object, validated in the request's version, in the storage version to be written */
+  async toStorage(t: Target, obj: KubeObject): Promise<KubeObject> {
+    const cr = t.custom;
+    if (!cr) return obj;
+    return (await convertObjects(cr, [obj], cr.storageVersion, this.lookup))[0];
   }
 
   // ---------------------------------------------------------------- read
@@ -203,7 +238,7 @@ export class GenericStore {
     const name = req.name!;
     const found = await this.storage.get(this.key(t, req.namespace, name));
     if (!found) throw errors.notFound(this.ref(t, name));
-    return { code: 200, body: this.out(t, found.object) };
+    return { code: 200, body: await this.out(t, found.object) };
   }
 
   selectors(req: ApiRequest, t: Target): { labels: LabelSelector; fields: FieldSelector } {
@@ -242,7 +277,7 @@ export class GenericStore {
       for (const item of page.items) {
         lastKey = item.key;
         if (!this.matches(item.object, labels, fields)) continue;
-        items.push(this.out(t, item.object));
+        items.push(item.object);
         if (limit && items.length >= limit) break;
       }
       if (limit && items.length >= limit) {
@@ -265,7 +300,12 @@ export class GenericStore {
     }
     return {
       code: 200,
-      body: { kind: `${t.ri.kind}List`, apiVersion: t.apiVersion, metadata: listMeta, items },
+      body: {
+        kind: `${t.ri.kind}List`,
+        apiVersion: t.apiVersion,
+        metadata: listMeta,
+        items: await this.outMany(t, items, true),
+      },
     };
   }
 
@@ -277,6 +317,7 @@ export class GenericStore {
 
   /** decode, default and convert an incoming body to the storage version */
   decodeBody(req: ApiRequest, t: Target, body: unknown): { obj: KubeObject; warnings: string[] } {
+    // a custom object stays in the request's version until it is written (toStorage)
     if (!isObject(body)) {
       throw errors.badRequest(
         `the body of the request was not a JSON object: cannot be handled as a ${t.ri.kind}`,
@@ -508,18 +549,22 @@ export class GenericStore {
     t.strategy.canonicalize?.(obj);
     if (large) await yieldEventLoop();
     this.validate(t, obj);
+    warnings.push(...(t.strategy.warningsOnCreate?.(obj) ?? []));
     await this.admission.validate(attrs);
     const allocation = this.begin(t, m.name, t.strategy.beginCreate?.(obj, this.ctx));
     // a dry run allocates nothing: what it took goes back before anything else can run
     if (req.options.dryRun) {
       allocation?.revert();
-      return { code: 201, body: this.out(t, obj), warnings };
+      return { code: 201, body: await this.out(t, obj), warnings };
     }
     try {
       if (large) await yieldEventLoop();
-      const stored = await this.storage.create(this.key(t, m.namespace, m.name!), obj);
+      const stored = await this.storage.create(
+        this.key(t, m.namespace, m.name!),
+        await this.toStorage(t, obj),
+      );
       allocation?.commit();
-      return { code: 201, body: this.out(t, stored.object), warnings };
+      return { code: 201, body: await this.out(t, stored.object), warnings };
     } catch (e) {
       allocation?.revert();
       throw e;
@@ -550,9 +595,11 @@ export class GenericStore {
     const name = req.name!;
     let body: unknown;
     const applyCreates = req.verb === 'patch' && req.patchType === 'apply' && part === 'main';
+    if (req.verb === 'patch' && !current && !applyCreates) throw errors.notFound(this.ref(t, name));
+    // the stored object as the client sees it (one conversion webhook call, shared by the patch and the update)
+    const shown = current ? await this.out(t, current.object) : undefined;
     if (req.verb === 'patch') {
-      if (!current && !applyCreates) throw errors.notFound(this.ref(t, name));
-      body = await this.applyPatch(req, t, current ? this.out(t, current.object) : undefined);
+      body = await this.applyPatch(req, t, shown);
     } else {
       body = req.body;
     }
@@ -582,7 +629,8 @@ export class GenericStore {
     if (!current) {
       return this.create({ ...req, verb: 'create', body }, t);
     }
-    const old = current.object;
+    // a custom object is updated in the request's version (upstream's crdHandler: its codec converts at storage)
+    const old = t.custom && shown ? shown : current.object;
     // A patch applied to the stored object carries its resourceVersion; only one the client wrote in the
     // patch pins it. Otherwise a conflict with a concurrent write is retried on the fresh object, as upstream's
     // GuaranteedUpdate re-applies the patch (a status patch racing a controller must not fail with 409).
@@ -613,28 +661,30 @@ export class GenericStore {
     try {
       if (large) await yieldEventLoop();
       this.validate(t, next, old, part === 'main' || part === 'finalize' ? undefined : part);
+      if (part === 'main') warnings.push(...(t.strategy.warningsOnUpdate?.(next, old) ?? []));
       await this.admission.validate(attrs);
       if (large) await yieldEventLoop();
       // Nothing changed: answer with what is stored, write nothing (no new resourceVersion) — unless the stored value
       // is stale (encrypted with a key being rotated away from), which upstream's GuaranteedUpdate rewrites.
       if (deepEqual(withoutRV(next), withoutRV(old)) && !this.storage.isStale?.(key)) {
         allocation?.revert();
-        return { code: 200, body: this.out(t, old), warnings };
+        return { code: 200, body: await this.out(t, old), warnings };
       }
       if (req.options.dryRun) {
         allocation?.revert();
-        return { code: 200, body: this.out(t, next), warnings };
+        return { code: 200, body: await this.out(t, next), warnings };
       }
       // An object being deleted whose last finalizer just went is deleted now.
       if (this.readyToDelete(t, next)) {
+        const body = await this.out(t, next);
         await this.deleteNow(t, key, current);
         allocation?.revert();
-        return { code: 200, body: this.out(t, next), warnings };
+        return { code: 200, body, warnings };
       }
       if (large) await yieldEventLoop();
-      const stored = await this.writeUpdate(t, key, next, current, pinned);
+      const stored = await this.writeUpdate(t, key, await this.toStorage(t, next), current, pinned);
       allocation?.commit();
-      return { code: 200, body: this.out(t, stored.object), warnings };
+      return { code: 200, body: await this.out(t, stored.object), warnings };
     } catch (e) {
       allocation?.revert();
       throw e;
@@ -830,9 +880,11 @@ export class GenericStore {
     const grace = t.strategy.gracePeriodSeconds?.(old, opts) ?? 0;
     // Only a graceful period, finalizers or the strategy's own finalization keep an object after delete.
     if (grace === 0 && finalizers.size === 0 && !t.strategy.pendingFinalization?.(next)) {
-      if (opts.dryRun) return { code: 200, body: this.out(t, old) };
+      // converted before the delete: a webhook that fails refuses the delete rather than losing its answer
+      const body = await this.out(t, old);
+      if (opts.dryRun) return { code: 200, body };
       const deleted = await this.deleteNow(t, key, current);
-      return { code: 200, body: this.out(t, { ...deleted.object }) };
+      return { code: 200, body: deleted.object === old ? body : await this.out(t, { ...deleted.object }) };
     }
     if (!m.deletionTimestamp || (graceful && (m.deletionGracePeriodSeconds ?? Infinity) > grace)) {
       m.deletionTimestamp = rfc3339(this.clock.now() + grace * 1000);
@@ -842,11 +894,11 @@ export class GenericStore {
     if (m.finalizers.length === 0) delete m.finalizers;
     t.strategy.prepareForDelete?.(next);
     delete m.resourceVersion;
-    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: this.out(t, old) };
-    if (opts.dryRun) return { code: 200, body: this.out(t, next) };
+    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: await this.out(t, old) };
+    if (opts.dryRun) return { code: 200, body: await this.out(t, next) };
     const stored = await this.writeUpdate(t, key, next, current);
     const accepted = opts.orphanDependents === false || opts.propagationPolicy === 'Foreground';
-    return { code: accepted ? 202 : 200, body: this.out(t, stored.object) };
+    return { code: accepted ? 202 : 200, body: await this.out(t, stored.object) };
   }
 
   async deleteCollection(req: ApiRequest, t: Target): Promise<ApiResult> {

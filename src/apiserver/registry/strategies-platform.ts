@@ -3,6 +3,7 @@
 import type { KubeObject, UserInfo } from '../../api/request.js';
 import { deepCopy, deepEqual } from '../../util/objects.js';
 import type { StrategyTable, UpdatePart } from './strategies.js';
+import { crdRuleWarnings } from '../customresources/cel-rules.js';
 
 interface Condition {
   type?: string;
@@ -163,6 +164,8 @@ export const PLATFORM_STRATEGIES: StrategyTable = {
     tracksGeneration: true,
     prepareForCreate: prepareCrdCreate,
     prepareForUpdate: prepareCrdUpdate,
+    warningsOnCreate: crdRuleWarnings,
+    warningsOnUpdate: crdRuleWarnings,
     pendingFinalization: crdPendingFinalization,
     prepareForDelete: prepareCrdDelete,
   },

@@ -48,6 +48,10 @@ export interface Strategy {
    * subresource's strategy), once the store merged the object: `next` is changed in place
    */
   prepareForUpdate?(next: KubeObject, old: KubeObject, part: UpdatePart): void;
+  /** warnings for the response of a create that passed validation (upstream's WarningsOnCreate) */
+  warningsOnCreate?(obj: KubeObject): string[];
+  /** the same for an update of the main resource (upstream's WarningsOnUpdate) */
+  warningsOnUpdate?(next: KubeObject, old: KubeObject): string[];
   /** normalize the object before validation and storage (upstream's Canonicalize) */
   canonicalize?(obj: KubeObject): void;
   /** take what the object needs from cluster-wide allocators (upstream's BeginCreate) */

@@ -84,7 +84,9 @@ export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<
       : (obj['spec'] as { replicas?: number } | undefined)?.replicas;
   return store.guaranteedUpdate(t, name, key, async (current) => {
     if (!current) throw errors.notFound(store.ref(t, name));
-    const scale = toScale(current.object);
+    // a custom object is scaled in the request's version, whose scale paths apply (converted back to be written)
+    const shown = t.custom ? await store.out(t, current.object) : current.object;
+    const scale = toScale(shown);
     if (req.verb === 'get') return { code: 200, body: scale };
     const body = req.verb === 'patch' ? patchedScale(req, scale) : req.body;
     if (!isObject(body)) throw errors.badRequest('the body of the request was not a Scale object');
@@ -104,13 +106,13 @@ export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<
     // a patch applied to the current Scale carries its resourceVersion: only one the client wrote pins it
     const pinned = req.verb === 'patch' ? patchPinnedResourceVersion(req.body) : b.metadata?.resourceVersion;
     if (pinned && Number(pinned) !== current.rv) throw errors.staleResourceVersion(store.ref(t, name));
-    const scaled = deepCopy(current.object);
+    const scaled = deepCopy(shown);
     if (custom) setPath(scaled, custom.specReplicasPath, replicas ?? 0);
     else (scaled['spec'] as { replicas?: number }).replicas = replicas ?? 0;
     // the scale subresource records its writer as upstream does (subresource: scale, f:spec.f:replicas)
-    const next = await store.track(req, t, 'scale', current.object, scaled);
+    const next = await store.track(req, t, 'scale', shown, scaled);
     const m = meta(next);
-    if (t.strategy.tracksGeneration && replicas !== replicasOf(current.object)) {
+    if (t.strategy.tracksGeneration && replicas !== replicasOf(shown)) {
       m.generation = (m.generation ?? 1) + 1;
     }
     delete m.resourceVersion;
@@ -118,9 +120,9 @@ export function scale(store: GenericStore, req: ApiRequest, t: Target): Promise<
       ...store.attributes('UPDATE', req, t, { object: toScale(next), oldObject: scale }),
       kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
     });
-    if (deepEqual(withoutRV(next), withoutRV(current.object))) return { code: 200, body: scale };
+    if (deepEqual(withoutRV(next), withoutRV(shown))) return { code: 200, body: scale };
     if (req.options.dryRun) return { code: 200, body: toScale(next) };
-    const stored = await store.writeUpdate(t, key, next, current, pinned);
-    return { code: 200, body: toScale(stored.object) };
+    const stored = await store.writeUpdate(t, key, await store.toStorage(t, next), current, pinned);
+    return { code: 200, body: toScale(t.custom ? await store.out(t, stored.object) : stored.object) };
   });
 }
