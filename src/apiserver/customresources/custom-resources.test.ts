@@ -163,7 +163,8 @@ describe('x-kubernetes-validations rules our CEL library cannot compile', () => 
     const crd = structuredClone(CRD) as typeof CRD & { metadata: { name: string } };
     crd.metadata.name = 'gadgets.example.com';
     crd.spec.names = { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', shortNames: [] };
-    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec as Record<string, unknown>;
+    const schema = crd.spec.versions[0].schema.openAPIV3Schema as { properties: { spec: unknown } };
+    const spec = schema.properties.spec as Record<string, unknown>;
     // the Kubernetes docs' format library example (upstream 1.31+); has() under an index compiles (rewritten)
     spec['x-kubernetes-validations'] = [
       { rule: '!format.dns1123Label().validate(string(self.size)).hasValue()', message: 'a label' },
