@@ -94,6 +94,38 @@ describe('rcStrategy', () => {
   });
 });
 
+describe('jobStrategy: DefaultGarbageCollectionPolicy (pkg/registry/batch/job)', () => {
+  const job = (name: string): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: { template: { spec: { ...template.spec, restartPolicy: 'Never' } } },
+  });
+  const handle = (req: Req) =>
+    registry.handle({
+      group: 'batch',
+      version: 'v1',
+      resource: 'jobs',
+      namespace: 'default',
+      options: {},
+      user,
+      ...req,
+    });
+
+  it('a batch/v1 delete naming no policy orphans the pods and warns as upstream; Background neither', async () => {
+    await handle({ verb: 'create', body: job('pi') });
+    const orphaned = await handle({ verb: 'delete', name: 'pi' });
+    expect((orphaned.body as KubeObject).metadata?.finalizers).toEqual(['orphan']);
+    expect(orphaned.warnings).toEqual([
+      'child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning',
+    ]);
+    await handle({ verb: 'create', body: job('pi2') });
+    const gone = await handle({ verb: 'delete', name: 'pi2', options: { propagationPolicy: 'Background' } });
+    expect((gone.body as KubeObject).metadata?.finalizers).toBeUndefined();
+    expect(gone.warnings ?? []).toEqual([]);
+  });
+});
+
 describe('podTemplateStrategy', () => {
   it('generation 1 on create, bumped when the template changes, kept on a metadata change', async () => {
     const body = { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 't' }, template };

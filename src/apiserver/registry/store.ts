@@ -300,6 +300,7 @@ export class GenericStore {
     }
     return {
       code: 200,
+      warnings: t.strategy.warningsOnDelete?.(req.options) ?? [],
       body: {
         kind: `${t.ri.kind}List`,
         apiVersion: t.apiVersion,
@@ -866,6 +867,7 @@ export class GenericStore {
     const m = meta(next);
     const finalizers = new Set(m.finalizers ?? []);
     const policy = gcPolicy(t.strategy, opts, finalizers);
+    const warnings = t.strategy.warningsOnDelete?.(opts) ?? [];
     if (policy === 'Unsupported') {
       // upstream's deletionFinalizersForGarbageCollection for a kind without garbage collection (Events): neither
       // finalizer is kept or added, whatever the request asks
@@ -882,9 +884,13 @@ export class GenericStore {
     if (grace === 0 && finalizers.size === 0 && !t.strategy.pendingFinalization?.(next)) {
       // converted before the delete: a webhook that fails refuses the delete rather than losing its answer
       const body = await this.out(t, old);
-      if (opts.dryRun) return { code: 200, body };
+      if (opts.dryRun) return { code: 200, body, warnings };
       const deleted = await this.deleteNow(t, key, current);
-      return { code: 200, body: deleted.object === old ? body : await this.out(t, { ...deleted.object }) };
+      return {
+        code: 200,
+        body: deleted.object === old ? body : await this.out(t, { ...deleted.object }),
+        warnings,
+      };
     }
     if (!m.deletionTimestamp || (graceful && (m.deletionGracePeriodSeconds ?? Infinity) > grace)) {
       m.deletionTimestamp = rfc3339(this.clock.now() + grace * 1000);
@@ -894,11 +900,12 @@ export class GenericStore {
     if (m.finalizers.length === 0) delete m.finalizers;
     t.strategy.prepareForDelete?.(next);
     delete m.resourceVersion;
-    if (deepEqual(withoutRV(next), withoutRV(old))) return { code: 200, body: await this.out(t, old) };
-    if (opts.dryRun) return { code: 200, body: await this.out(t, next) };
+    if (deepEqual(withoutRV(next), withoutRV(old)))
+      return { code: 200, body: await this.out(t, old), warnings };
+    if (opts.dryRun) return { code: 200, body: await this.out(t, next), warnings };
     const stored = await this.writeUpdate(t, key, next, current);
     const accepted = opts.orphanDependents === false || opts.propagationPolicy === 'Foreground';
-    return { code: accepted ? 202 : 200, body: await this.out(t, stored.object) };
+    return { code: accepted ? 202 : 200, body: await this.out(t, stored.object), warnings };
   }
 
   async deleteCollection(req: ApiRequest, t: Target): Promise<ApiResult> {
@@ -919,6 +926,7 @@ export class GenericStore {
     }
     return {
       code: 200,
+      warnings: t.strategy.warningsOnDelete?.(req.options) ?? [],
       body: {
         kind: `${t.ri.kind}List`,
         apiVersion: t.apiVersion,

@@ -71,6 +71,8 @@ export interface Strategy {
    * added (Events)
    */
   defaultGarbageCollectionPolicy?: 'Orphan' | 'Unsupported';
+  /** Warning headers of a delete or deletecollection (upstream's Job REST storage warns of its orphaning default) */
+  warningsOnDelete?(opts: RequestOptions): string[];
   /** graceful deletion: the seconds a delete waits (upstream's CheckGracefulDelete); absent: deleted at once */
   gracePeriodSeconds?(old: KubeObject, opts: RequestOptions): number;
   /** refuse a delete by throwing (upstream REST storages that wrap Delete, e.g. PriorityClass's system classes) */

@@ -135,7 +135,16 @@ function dropNewErrorCodes(next: KubeObject, old: KubeObject): void {
 }
 
 export const WORKLOAD_AND_STORAGE_STRATEGIES: Record<string, Partial<Strategy>> = {
+  // pkg/registry/batch/job/strategy.go: a batch/v1 delete that names no policy orphans the pods ("for back
+  // compatibility"), and its REST storage warns about it (storage.go's deleteOptionWarnings)
   'batch/jobs': {
+    defaultGarbageCollectionPolicy: 'Orphan',
+    warningsOnDelete: (opts) =>
+      opts.propagationPolicy === undefined && opts.orphanDependents === undefined
+        ? [
+            'child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning',
+          ]
+        : [],
     statusSubresource: true,
     tracksGeneration: true,
     prepareForCreate(obj) {
