@@ -159,3 +159,82 @@ describe('GarbageCollector', () => {
     expect(t.has('pods', 'p')).toBe(true);
   });
 });
+
+describe('garbage collector: custom resources', () => {
+  it('collects the dependents of a custom resource once it is deleted, and of one whose CRD is deleted', async () => {
+    const c = await fakeCluster();
+    const gc = new GarbageCollector({ client: c.client, logger: silentLogger(), clock: c.clock });
+    afterEach(() => gc.stop());
+    const crdClient = c.client.resource<KubeObject>(
+      'apiextensions.k8s.io',
+      'v1',
+      'customresourcedefinitions',
+    );
+    await crdClient.create({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'websites.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'websites', singular: 'website', kind: 'Website' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
+    });
+    await until(
+      () =>
+        c
+          .objects<any>('customresourcedefinitions')
+          .some((d) =>
+            d.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True'),
+          ),
+      'the CRD established',
+    );
+    await gc.run();
+    const websites = c.client.resource<KubeObject>('example.com', 'v1', 'websites');
+    const owned = async (site: string, cm: string): Promise<void> => {
+      const owner = await websites.create(
+        { apiVersion: 'example.com/v1', kind: 'Website', metadata: { name: site, namespace: 'default' } },
+        { namespace: 'default' },
+      );
+      await c.client.configMaps.create({
+        metadata: {
+          name: cm,
+          namespace: 'default',
+          ownerReferences: [
+            { apiVersion: 'example.com/v1', kind: 'Website', name: site, uid: owner.metadata!.uid! },
+          ],
+        },
+      });
+    };
+    const has = (name: string): boolean =>
+      c.objects('configmaps', 'default').some((o) => o.metadata?.name === name);
+    await owned('hello', 'hello-page');
+    await owned('other', 'other-page');
+    await until(() => has('hello-page') && has('other-page'), 'the dependents');
+    for (let i = 0; i < 50; i++) c.clock.advance(100);
+    expect(has('hello-page')).toBe(true); // its owner is there: kept
+    await websites.delete('hello', { namespace: 'default', propagationPolicy: 'Background' });
+    await until(() => !has('hello-page'), 'the dependent of the deleted Website collected');
+    expect(has('other-page')).toBe(true);
+    // the CRD goes: the apiserver deletes its objects, the GC their dependents
+    await crdClient.delete('websites.example.com');
+    await until(
+      () => c.objects('websites', 'default').length === 0,
+      'the Websites deleted with their CRD',
+      20_000,
+    );
+    await until(
+      () => !has('other-page'),
+      'the dependent of a Website deleted with its CRD collected',
+      20_000,
+    );
+  });
+});

@@ -3,10 +3,11 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { ApiError } from '../../api/errors.js';
 import type { PropagationPolicy } from '../../api/request.js';
 import { RESOURCES, findByKind, parseApiVersion, type ResourceInfo } from '../../api/resources.js';
+import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
 import {
+  Informer,
   WorkQueue,
   keyOf,
-  type Informer,
   type KubeClient,
   type ObjectWithMeta,
   type ResourceClient,
@@ -26,7 +27,10 @@ export interface GarbageCollectorOptions {
   clock?: Clock;
   /** upstream --concurrent-gc-syncs (20); default 5 */
   workers?: number;
-  /** resources to watch; default every served resource except events (which nothing owns) */
+  /**
+   * resources to watch; default every served resource except events (which nothing owns), and every custom resource
+   * while its CustomResourceDefinition is there (upstream's GC follows discovery)
+   */
   resources?: readonly ResourceInfo[];
 }
 
@@ -36,6 +40,8 @@ interface Monitor {
   gr: string;
   client: ResourceClient<ObjectWithMeta>;
   informer: Informer<ObjectWithMeta>;
+  /** a custom resource's monitor: its own informer, stopped when its CRD goes */
+  custom?: boolean;
 }
 
 type OwnerState = 'solid' | 'dangling' | 'waiting';
@@ -61,6 +67,9 @@ export class GarbageCollector {
   private readonly clock: Clock;
   private readonly workers: number;
   private readonly monitors = new Map<string, Monitor>();
+  /** `group/Kind` → monitor, to resolve an ownerReference (built-in and custom kinds) */
+  private readonly byKind = new Map<string, Monitor>();
+  private running = false;
   readonly queue: WorkQueue<string>;
   /** uid → node id of every cached object */
   private readonly byUid = new Map<string, string>();
@@ -91,20 +100,95 @@ export class GarbageCollector {
         ri.group ? `${ri.resource}.${ri.group}` : ri.resource,
         client,
       );
-      const gr = `${ri.group}/${ri.resource}`;
-      const monitor: Monitor = { ri, gr, client, informer };
-      this.monitors.set(gr, monitor);
-      informer.addEventHandler({
-        onAdd: (obj) => this.onAdd(monitor, obj),
-        onUpdate: (oldObj, newObj) => this.onUpdate(monitor, oldObj, newObj),
-        onDelete: (obj) => this.onDelete(monitor, obj),
+      this.addMonitor({ ri, gr: `${ri.group}/${ri.resource}`, client, informer });
+    }
+    if (!opts.resources) {
+      const crds = this.informers.forResource<CustomResourceDefinition>(
+        'customresourcedefinitions.apiextensions.k8s.io',
+        this.client.resource<CustomResourceDefinition>(
+          'apiextensions.k8s.io',
+          'v1',
+          'customresourcedefinitions',
+        ),
+      );
+      crds.addEventHandler({
+        onAdd: (crd) => this.onCrd(crd),
+        onUpdate: (_old, crd) => this.onCrd(crd),
+        onDelete: (crd) => this.dropCustom(`${crd.spec.group}/${crd.spec.names.plural}`),
       });
     }
   }
 
+  private addMonitor(monitor: Monitor): void {
+    const { ri } = monitor;
+    this.monitors.set(monitor.gr, monitor);
+    this.byKind.set(`${ri.group}/${ri.kind}`, monitor);
+    monitor.informer.addEventHandler({
+      onAdd: (obj) => this.onAdd(monitor, obj),
+      onUpdate: (oldObj, newObj) => this.onUpdate(monitor, oldObj, newObj),
+      onDelete: (obj) => this.onDelete(monitor, obj),
+    });
+  }
+
+  /** a CRD established (or changed): watch its objects, in a served version, as owners and as dependents */
+  private onCrd(crd: CustomResourceDefinition): void {
+    const gr = `${crd.spec.group}/${crd.spec.names.plural}`;
+    const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    const served = crd.spec.versions.filter((v) => v.served);
+    const version = (served.find((v) => v.storage) ?? served[0])?.name;
+    const current = this.monitors.get(gr);
+    // (a CRD being deleted keeps its monitor: the deletes of its objects are what the dependents wait for)
+    if (crd.metadata?.deletionTimestamp) return;
+    if (!established || !version) {
+      if (current?.custom) this.dropCustom(gr);
+      return;
+    }
+    if (current && (!current.custom || current.ri.versions[0] === version)) return;
+    if (current) this.dropCustom(gr);
+    const names = crd.spec.names;
+    const ri: ResourceInfo = {
+      group: crd.spec.group,
+      versions: [version],
+      kind: names.kind,
+      resource: names.plural,
+      singular: names.singular ?? names.kind.toLowerCase(),
+      shortNames: names.shortNames ?? [],
+      namespaced: crd.spec.scope === 'Namespaced',
+      categories: names.categories ?? [],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+      subresources: [],
+    };
+    const client = this.client.resource<ObjectWithMeta>(ri.group, version, ri.resource);
+    const informer = new Informer<ObjectWithMeta>({
+      source: client,
+      name: `${ri.resource}.${ri.group}`,
+      clock: this.clock,
+      logger: this.log,
+    });
+    this.addMonitor({ ri, gr, client, informer, custom: true });
+    this.log.info({ resource: gr, version }, 'watching a custom resource');
+    if (this.running) informer.start();
+  }
+
+  /** a CRD gone: its objects went with it (the apiserver deletes them first); forget them and stop watching */
+  private dropCustom(gr: string): void {
+    const m = this.monitors.get(gr);
+    if (!m?.custom) return;
+    m.informer.stop();
+    for (const obj of m.informer.store.list()) {
+      this.unindex(this.idOf(m, obj), obj);
+      // its watch may end before it tells of every delete: the dependents look their owner up live (a 404 now)
+      for (const dep of this.dependents.get(obj.metadata?.uid ?? '') ?? []) this.queue.add(dep);
+    }
+    this.monitors.delete(gr);
+    // (its byKind entry stays: a dependent still naming such an owner is resolved by a live GET, a 404 by now)
+  }
+
   /** start informers, wait for every cache, start the workers; resolves once collecting has begun */
   async run(): Promise<void> {
+    this.running = true;
     this.informers.start();
+    for (const m of this.monitors.values()) if (m.custom) m.informer.start();
     await Promise.all([...this.monitors.values()].map((m) => m.informer.waitForSync()));
     if (this.queue.shuttingDown()) return;
     this.log.info({ resources: this.monitors.size }, 'garbage collector synced; starting workers');
@@ -113,6 +197,7 @@ export class GarbageCollector {
 
   stop(): void {
     this.queue.shutDown();
+    for (const m of this.monitors.values()) if (m.custom) m.informer.stop();
     if (this.ownsInformers) this.informers.stop();
   }
 
@@ -271,10 +356,13 @@ export class GarbageCollector {
     const cached = cachedId ? this.lookup(cachedId)?.obj : undefined;
     if (cached) return this.stateOf(cached);
     const { group } = parseApiVersion(ref.apiVersion);
-    const ri = findByKind(group, ref.kind);
-    const monitor = ri && this.monitors.get(`${ri.group}/${ri.resource}`);
+    const builtIn = findByKind(group, ref.kind);
+    const monitor = builtIn
+      ? this.monitors.get(`${builtIn.group}/${builtIn.resource}`)
+      : this.byKind.get(`${group}/${ref.kind}`);
     // A kind we do not serve or watch: we cannot tell, so never collect on its account (upstream: unresolvable).
-    if (!ri || !monitor) return 'solid';
+    if (!monitor) return 'solid';
+    const ri = monitor.ri;
     // Not in our cache: ask the apiserver, comparing uids so a same-name successor does not count.
     try {
       const live = await monitor.client.get(ref.name, ri.namespaced ? namespace : undefined);
