@@ -140,6 +140,10 @@ function ownerRef(site: Website): k8s.V1OwnerReference {
   };
 }
 
+/** server-side apply: creates the object or makes the fields this controller owns match */
+const apply = (obj: k8s.KubernetesObject): Promise<k8s.KubernetesObject> =>
+  objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+
 const messageOf = (d: k8s.V1Deployment | undefined): string | undefined =>
   d?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'MESSAGE')?.value;
 
@@ -151,37 +155,24 @@ async function reconcile(key: string): Promise<string[]> {
   if (!site || site.metadata?.deletionTimestamp) return [];
   const did: string[] = [];
 
-  const deployment = desiredDeployment(site);
+  // the Deployment and the Service are independent: applied together
+  const applies: Promise<unknown>[] = [];
   const current = deployments.get(name, namespace);
   if (
     !current ||
     ownerOf(current) !== name ||
-    current.spec?.replicas !== deployment.spec!.replicas ||
+    current.spec?.replicas !== (site.spec.replicas ?? 1) ||
     messageOf(current) !== site.spec.message
   ) {
-    await objects.patch(
-      deployment,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      k8s.PatchStrategy.ServerSideApply,
-    );
+    applies.push(apply(desiredDeployment(site)));
     did.push(current ? 'deployment updated' : 'deployment created');
   }
-  const service = desiredService(site);
   const currentService = services.get(name, namespace);
   if (!currentService || ownerOf(currentService) !== name) {
-    await objects.patch(
-      service,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      k8s.PatchStrategy.ServerSideApply,
-    );
+    applies.push(apply(desiredService(site)));
     did.push(currentService ? 'service updated' : 'service created');
   }
+  await Promise.all(applies);
 
   const status = statusOf(site, deployments.get(name, namespace));
   if (statusChanged(site.status, status)) {
