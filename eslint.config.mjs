@@ -78,7 +78,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**/*.ts', 'src/bench/**/*.ts', 'test/**/*.ts', 'scripts/**'],
+    files: ['src/cli/**/*.ts', 'src/bench/**/*.ts', 'test/**/*.ts', 'scripts/**', 'examples/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

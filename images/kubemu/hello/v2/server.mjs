@@ -8,6 +8,7 @@ const host = process.env.POD_IP ?? process.env.HOST ?? '0.0.0.0';
 const port = Number(process.env.PORT ?? 8080);
 const pod = process.env.POD_NAME ?? process.env.HOSTNAME ?? os.hostname();
 const node = process.env.NODE_NAME ?? process.env.KUBEMU_NODE_NAME ?? '';
+const greeting = process.env.MESSAGE || 'Hello';
 
 let draining = false;
 const server = http.createServer((req, res) => {
@@ -16,7 +17,8 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/json') {
     res.setHeader('content-type', 'application/json');
     res.end(
-      JSON.stringify({ message: `Hello from ${pod} (${version})`, version, pod, node, podIP: host }) + '\n',
+      JSON.stringify({ message: `${greeting} from ${pod} (${version})`, version, pod, node, podIP: host }) +
+        '\n',
     );
     return;
   }
@@ -25,7 +27,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   res.setHeader('content-type', 'text/plain; charset=utf-8');
-  res.end(`Hello from ${pod} (${version})\n`);
+  res.end(`${greeting} from ${pod} (${version})\n`);
 });
 
 server.listen(port, host, () => console.log(`hello ${version} listening on ${host}:${port}`));
