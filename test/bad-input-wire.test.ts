@@ -241,7 +241,10 @@ describe('issue #17.4: a cluster-wide list bigger than 64 MiB on the internal fa
         token: componentToken,
         setCurrent: true,
       });
-      cm = spawn(process.execPath, [join(DIST, 'cmd/controller-manager.js'), '--kubeconfig', kubeconfig], {
+      // as kubemu up (and kubeadm) run it: its own credential only lists and watches; each controller acts as its
+      // ServiceAccount (the garbage collector's may delete anything)
+      const argv = ['--kubeconfig', kubeconfig, '--use-service-account-credentials'];
+      cm = spawn(process.execPath, [join(DIST, 'cmd/controller-manager.js'), ...argv], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, KUBEMU_LOG_LEVEL: 'info' },
       });
