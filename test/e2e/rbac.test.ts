@@ -159,6 +159,28 @@ describe('RBAC with kubectl 1.27 and 1.33', () => {
     expect(who.status.userInfo.groups).toContain('system:masters');
   });
 
+  it('the ingress gateway, DNS and the LoadBalancer provider run with their add-on roles, not as system:masters', async () => {
+    const canI = async (user: string, ...args: string[]): Promise<string> =>
+      (await c.kubectl(['auth', 'can-i', ...args, '--as', user])).stdout.trim();
+    const ingress = 'system:kube-ingress';
+    const dns = 'system:serviceaccount:kube-system:coredns';
+    const lb = 'system:cloud-controller-manager';
+    // what each needs (ingress-nginx's, CoreDNS's and the cloud-controller-manager's service controller's grants)
+    expect(await canI(ingress, 'list', 'secrets', '-A')).toBe('yes');
+    expect(await canI(ingress, 'update', 'ingresses', '--subresource=status', '-n', 'default')).toBe('yes');
+    expect(await canI(dns, 'watch', 'endpointslices.discovery.k8s.io', '-A')).toBe('yes');
+    expect(await canI(lb, 'patch', 'services', '--subresource=status', '-n', 'default')).toBe('yes');
+    // and nothing beyond
+    expect(await canI(ingress, 'create', 'pods', '-n', 'default')).toBe('no');
+    expect(await canI(dns, 'get', 'secrets', '-n', 'kube-system')).toBe('no');
+    expect(await canI(lb, 'delete', 'nodes')).toBe('no');
+    expect(await canI(lb, 'create', 'clusterrolebindings')).toBe('no');
+    const binding = await c.getJson(['get', 'clusterrolebinding', 'system:coredns']);
+    expect(binding.subjects).toMatchObject([
+      { kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' },
+    ]);
+  });
+
   it('a view user (openssl certificate) lists but cannot create; its RoleBinding grants one namespace only', async () => {
     for (const v of VERSIONS) {
       const list = await kubectlAs(jane, v, ['get', 'pods', '-n', 'default']);

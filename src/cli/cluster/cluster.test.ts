@@ -80,6 +80,16 @@ describe('planComponents', () => {
         user: 'system:kube-scheduler',
         groups: [],
       });
+      // the add-on components: their own roles (kubemu-policy.ts), no system:masters
+      for (const [component, user] of [
+        ['ingress', 'system:kube-ingress'],
+        ['dns', 'system:serviceaccount:kube-system:coredns'],
+        ['cloud-lb', 'system:cloud-controller-manager'],
+      ] as const)
+        expect(tokens.find((t) => t.token === readKubeconfig(kubeconfigOf(component)).token)).toMatchObject({
+          user,
+          groups: [],
+        });
       // JSON (which is YAML, for kubectl): a component reads it without loading a YAML parser
       expect(JSON.parse(readFileSync(kubeconfigOf('scheduler'), 'utf8'))['current-context']).toBe('kubemu-p');
     } finally {

@@ -2,7 +2,6 @@
 import {
   CONTROLLER_MANAGER_GROUPS,
   CONTROLLER_MANAGER_USER,
-  MASTERS_GROUP,
   SCHEDULER_USER,
   ensureComponentToken,
   ensureNodeToken,
@@ -119,12 +118,12 @@ export const COMPONENTS: readonly ComponentKind[] = [
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
   { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
-  // the ingress gateway, DNS and LoadBalancer provider have no upstream bootstrap role: system:masters for now
+  // the ingress gateway, DNS and LoadBalancer provider: the roles their upstream add-ons' manifests grant
+  // (src/apiserver/auth/rbac/kubemu-policy.ts), no system:masters
   {
     command: 'ingress',
     scope: 'cluster',
     user: 'system:kube-ingress',
-    groups: [MASTERS_GROUP],
     // netns: on the sandbox's bridge, published to the host at 127.S.3.1 (which its Ingresses' status names)
     args: (c) =>
       c.netns
@@ -140,7 +139,6 @@ export const COMPONENTS: readonly ComponentKind[] = [
     command: 'dns',
     scope: 'cluster',
     user: DNS_USER,
-    groups: [MASTERS_GROUP],
     args: (c) => [
       ...['--listen', c.netns ? `${c.netns.gateway}:53` : clusterDnsAddress()],
       ...['--zone', CLUSTER_DOMAIN],
@@ -182,7 +180,6 @@ export const COMPONENTS: readonly ComponentKind[] = [
     command: 'cloud-lb',
     scope: 'cluster',
     user: CLOUD_LB_USER,
-    groups: [MASTERS_GROUP],
     host: true,
     args: (c) => (c.netns ? ['--pool', c.netns.lbPool] : []),
   },
