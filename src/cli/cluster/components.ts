@@ -107,6 +107,10 @@ export const COMPONENTS: readonly ComponentKind[] = [
     args: (c) => [
       // each controller as its own ServiceAccount, bound to its system:controller:* role (kubeadm sets it too)
       '--use-service-account-credentials',
+      // one controller-manager (and one scheduler) per cluster: nothing to elect, and a leader whose apiserver is
+      // paused past the renew deadline would exit and restart (upstream's "leaderelection lost"); several, as in an
+      // HA control plane, elect through their Lease (--leader-elect, the binaries' default)
+      '--leader-elect=false',
       ...['--cluster-signing-cert-file', clusterPaths(c.stateDir).caCert],
       ...['--cluster-signing-key-file', join(clusterPaths(c.stateDir).pki, PKI_FILES.caKey)],
       ...['--root-ca-file', clusterPaths(c.stateDir).caCert],
@@ -117,7 +121,12 @@ export const COMPONENTS: readonly ComponentKind[] = [
     ],
   },
   // upstream's identity, bound to system:kube-scheduler and system:volume-scheduler by the bootstrap policy
-  { command: 'scheduler', scope: 'cluster', user: SCHEDULER_USER, args: () => [] },
+  {
+    command: 'scheduler',
+    scope: 'cluster',
+    user: SCHEDULER_USER,
+    args: () => ['--leader-elect=false'],
+  },
   // the ingress gateway, DNS and LoadBalancer provider: the roles their upstream add-ons' manifests grant
   // (src/apiserver/auth/rbac/kubemu-policy.ts), no system:masters
   {
