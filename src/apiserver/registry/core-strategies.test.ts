@@ -2,48 +2,17 @@
 // memory), against upstream's pkg/registry/core/{replicationcontroller,podtemplate,resourcequota,event}/strategy.go:
 // status reset and kept, generation, the default garbage-collection policy, and the request's API group deciding which
 // Event rules apply.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../api/errors.js';
-import type { ApiRequest, KubeObject } from '../../api/request.js';
-import { SqliteStorage } from '../storage/sqlite-storage.js';
-import { Registry } from './registry.js';
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../api/request.js';
+import { apiErrorOf, registryPerTest, type RegistryRequest } from '../../testing/registry-per-test.js';
 
-let storage: SqliteStorage;
-let registry: Registry;
-const user = { username: 'alice', uid: 'u-1', groups: ['system:masters', 'system:authenticated'] };
+const registry = registryPerTest({ namespace: 'default' });
 
-beforeEach(async () => {
-  storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
-  registry = new Registry({ storage });
-  await registry.init();
-});
+/** a request as the apiserver hands it over, answered with the body */
+const api = (group: string, resource: string, req: RegistryRequest): Promise<any> =>
+  registry.handle({ group, resource, ...req }).then((r) => r.body as KubeObject);
 
-afterEach(() => storage.close());
-
-type Req = Pick<ApiRequest, 'verb'> & Partial<ApiRequest>;
-
-const api = (group: string, resource: string, req: Req): Promise<any> =>
-  registry
-    .handle({
-      group,
-      version: 'v1',
-      resource,
-      namespace: 'default',
-      options: {},
-      user,
-      ...req,
-      ...(req.body ? { body: structuredClone(req.body) } : {}),
-    })
-    .then((r) => r.body as KubeObject);
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return (e as ApiError).message;
-}
+const failure = async (p: Promise<unknown>): Promise<string> => (await apiErrorOf(p)).message;
 
 const template = {
   metadata: { labels: { app: 'web' } },
@@ -101,16 +70,7 @@ describe('jobStrategy: DefaultGarbageCollectionPolicy (pkg/registry/batch/job)',
     metadata: { name },
     spec: { template: { spec: { ...template.spec, restartPolicy: 'Never' } } },
   });
-  const handle = (req: Req) =>
-    registry.handle({
-      group: 'batch',
-      version: 'v1',
-      resource: 'jobs',
-      namespace: 'default',
-      options: {},
-      user,
-      ...req,
-    });
+  const handle = (req: RegistryRequest) => registry.handle({ group: 'batch', resource: 'jobs', ...req });
 
   it('a batch/v1 delete naming no policy orphans the pods and warns as upstream; Background neither', async () => {
     await handle({ verb: 'create', body: job('pi') });

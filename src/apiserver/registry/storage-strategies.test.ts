@@ -1,45 +1,14 @@
 // The storage.k8s.io CSI kinds' strategies through the real registry (SQLite in memory), against upstream's
 // pkg/registry/storage/{csidriver,csinode,volumeattachment}/strategy.go: generation, no unconditional update, the
 // VolumeAttachment status reset and kept, fields of features off in 1.33 (MutableCSINodeAllocatableCount) dropped.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../api/errors.js';
-import type { ApiRequest, KubeObject } from '../../api/request.js';
-import { SqliteStorage } from '../storage/sqlite-storage.js';
-import { Registry } from './registry.js';
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../api/request.js';
+import { apiErrorOf, registryPerTest, type RegistryRequest } from '../../testing/registry-per-test.js';
 
-let storage: SqliteStorage;
-let registry: Registry;
-const user = { username: 'alice', uid: 'u-1', groups: ['system:masters', 'system:authenticated'] };
-
-beforeEach(async () => {
-  storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
-  registry = new Registry({ storage });
-  await registry.init();
-});
-afterEach(() => storage.close());
-
-type Req = Pick<ApiRequest, 'verb'> & Partial<ApiRequest>;
-const api = (resource: string, req: Req): Promise<any> =>
-  registry
-    .handle({
-      group: 'storage.k8s.io',
-      version: 'v1',
-      resource,
-      options: {},
-      user,
-      ...req,
-      ...(req.body ? { body: structuredClone(req.body) } : {}),
-    })
-    .then((r) => r.body as KubeObject);
-
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
-}
+const registry = registryPerTest({ group: 'storage.k8s.io' });
+const api = (resource: string, req: RegistryRequest): Promise<any> =>
+  registry.handle({ resource, ...req }).then((r) => r.body as KubeObject);
+const refusal = apiErrorOf;
 
 describe('csiDriverStrategy', () => {
   const driver = (): KubeObject => ({

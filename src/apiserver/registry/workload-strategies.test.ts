@@ -2,49 +2,17 @@
 // pkg/registry/{batch/job,apps/statefulset,apps/daemonset,core/persistentvolumeclaim}/strategy.go (release-1.33):
 // status reset on create and kept on spec updates, generation bumped on spec changes only, the Job's generated
 // selector, and the StatefulSet's alpha maxUnavailable dropped.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../api/errors.js';
-import type { ApiRequest, KubeObject } from '../../api/request.js';
-import { SqliteStorage } from '../storage/sqlite-storage.js';
-import { Registry } from './registry.js';
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../api/request.js';
+import { apiErrorOf, registryPerTest, type RegistryRequest } from '../../testing/registry-per-test.js';
 
-let storage: SqliteStorage;
-let registry: Registry;
-const user = { username: 'alice', uid: 'u-1', groups: ['system:masters', 'system:authenticated'] };
+const registry = registryPerTest({ namespace: 'default' });
 
-beforeEach(async () => {
-  storage = SqliteStorage.open({ path: ':memory:', freezeObjects: true });
-  registry = new Registry({ storage });
-  await registry.init();
-});
+/** a request as the apiserver hands it over, answered with the body */
+const api = (group: string, resource: string, req: RegistryRequest): Promise<any> =>
+  registry.handle({ group, resource, ...req }).then((r) => r.body as KubeObject);
 
-afterEach(() => storage.close());
-
-type Req = Pick<ApiRequest, 'verb'> & Partial<ApiRequest>;
-
-/** a request as the apiserver hands it over: the body freshly decoded (stored objects come back frozen) */
-const api = (group: string, resource: string, req: Req): Promise<any> =>
-  registry
-    .handle({
-      group,
-      version: 'v1',
-      resource,
-      namespace: 'default',
-      options: {},
-      user,
-      ...req,
-      ...(req.body ? { body: structuredClone(req.body) } : {}),
-    })
-    .then((r) => r.body as KubeObject);
-
-async function invalidMessage(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return (e as ApiError).message;
-}
+const invalidMessage = async (p: Promise<unknown>): Promise<string> => (await apiErrorOf(p)).message;
 
 const container = { name: 'c', image: 'busybox' };
 
