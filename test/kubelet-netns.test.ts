@@ -16,6 +16,7 @@ import { Publisher } from '../src/netns/publisher.js';
 import { Sandbox } from '../src/netns/sandbox.js';
 import { writeKubeconfig } from '../src/util/kubeconfig.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { descendants } from './helpers/cluster.js';
 import { stopChild } from './helpers/process.js';
 import { createTestUser, type TestUser } from './helpers/test-user.js';
 import { ensureCommands } from './helpers/tools.js';
@@ -41,22 +42,9 @@ function chownTree(dir: string, user: TestUser): void {
 
 /** The network namespaces (by inode) of a process's descendants, apart from its own: its pods'. */
 function podNamespaces(rootPid: number): Set<string> {
-  const parent = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
   const own = fs.readlinkSync(`/proc/${rootPid}/ns/net`);
   const nets = new Set<string>();
-  for (const pid of parent.keys()) {
-    let p: number | undefined = pid;
-    while (p !== undefined && p > 1 && p !== rootPid) p = parent.get(p);
-    if (p !== rootPid || pid === rootPid) continue;
+  for (const pid of descendants([rootPid])) {
     try {
       const net = fs.readlinkSync(`/proc/${pid}/ns/net`);
       if (net !== own) nets.add(net);
