@@ -14,6 +14,7 @@ import {
 } from '../../client/index.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { customResourceInfo } from '../common/custom-resources.js';
 import { SharedInformerFactory } from '../common/informers.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
@@ -133,31 +134,17 @@ export class GarbageCollector {
   /** a CRD established (or changed): watch its objects, in a served version, as owners and as dependents */
   private onCrd(crd: CustomResourceDefinition): void {
     const gr = `${crd.spec.group}/${crd.spec.names.plural}`;
-    const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    const served = crd.spec.versions.filter((v) => v.served);
-    const version = (served.find((v) => v.storage) ?? served[0])?.name;
     const current = this.monitors.get(gr);
     // (a CRD being deleted keeps its monitor: the deletes of its objects are what the dependents wait for)
     if (crd.metadata?.deletionTimestamp) return;
-    if (!established || !version) {
+    const ri = customResourceInfo(crd);
+    if (!ri) {
       if (current?.custom) this.dropCustom(gr);
       return;
     }
+    const version = ri.versions[0];
     if (current && (!current.custom || current.ri.versions[0] === version)) return;
     if (current) this.dropCustom(gr);
-    const names = crd.spec.names;
-    const ri: ResourceInfo = {
-      group: crd.spec.group,
-      versions: [version],
-      kind: names.kind,
-      resource: names.plural,
-      singular: names.singular ?? names.kind.toLowerCase(),
-      shortNames: names.shortNames ?? [],
-      namespaced: crd.spec.scope === 'Namespaced',
-      categories: names.categories ?? [],
-      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
-      subresources: [],
-    };
     const client = this.client.resource<ObjectWithMeta>(ri.group, version, ri.resource);
     const informer = new Informer<ObjectWithMeta>({
       source: client,

@@ -1,4 +1,5 @@
 // The namespace controller: empties a Terminating namespace of every namespaced object, then finalizes it.
+import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
 import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
 import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
@@ -12,6 +13,7 @@ import {
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { deepEqual, rfc3339 } from '../../util/objects.js';
+import { customResourceInfo } from '../common/custom-resources.js';
 import { SharedInformerFactory } from '../common/informers.js';
 
 /** the finalizer the namespace controller owns (spec.finalizers, not metadata.finalizers) */
@@ -181,39 +183,19 @@ export class NamespaceController {
 
   /** the established namespaced CRDs' resources, as discovery lists them to upstream's controller */
   private async namespacedCustomResources(): Promise<ResourceInfo[]> {
-    interface Crd {
-      spec: {
-        group: string;
-        scope: string;
-        names: { plural: string; kind: string };
-        versions: { name: string; served: boolean }[];
-      };
-      status?: { conditions?: { type: string; status: string }[] };
-    }
     const crds = (
       await this.client
-        .resource<ObjectWithMeta & Crd>('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')
+        .resource<ObjectWithMeta & CustomResourceDefinition>(
+          'apiextensions.k8s.io',
+          'v1',
+          'customresourcedefinitions',
+        )
         .list()
     ).items;
-    return crds
-      .filter(
-        (crd) =>
-          crd.spec.scope === 'Namespaced' &&
-          crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') &&
-          crd.spec.versions.some((v) => v.served),
-      )
-      .map((crd) => ({
-        group: crd.spec.group,
-        versions: [crd.spec.versions.find((v) => v.served)!.name],
-        kind: crd.spec.names.kind,
-        resource: crd.spec.names.plural,
-        singular: '',
-        shortNames: [],
-        namespaced: true,
-        categories: [],
-        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-        subresources: [],
-      }));
+    return crds.flatMap((crd) => {
+      const ri = customResourceInfo(crd);
+      return ri?.namespaced ? [ri] : [];
+    });
   }
 
   private async deleteCollection(
