@@ -87,6 +87,18 @@ function runCollected(argv, env) {
   });
 }
 
+/** The "Failed Tests" part of a vitest run's output, without colours, at most 60 lines (or its last 30 lines). */
+function failureOf(output) {
+  // eslint-disable-next-line no-control-regex
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const from = lines.findIndex((l) => l.includes('Failed Tests'));
+  const to = lines.findIndex((l, i) => i > from && /^\s*Test Files/.test(l));
+  const part = from >= 0 ? lines.slice(from, to > from ? to : undefined) : lines.slice(-30);
+  return (part.length > 60 ? [...part.slice(0, 60), `... (${part.length - 60} more lines in its output above)`] : part)
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
 function listTests(dir) {
   const out = [];
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
@@ -165,7 +177,12 @@ async function main() {
           r.output +
           `========== end of ${file}\n\n`,
       );
-      results.push({ name: file, code: r.code, ms: r.ms });
+      results.push({
+        name: file,
+        code: r.code,
+        ms: r.ms,
+        failure: r.code === 0 ? undefined : failureOf(r.output),
+      });
       if (r.code === 0) times[file] = r.ms / 1000;
     }
   };
@@ -188,6 +205,9 @@ async function main() {
   console.log('\n[scripts/test.mjs] summary');
   for (const r of results)
     console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} ${seconds(r.ms).padStart(9)}  ${r.name}`);
+  // CI shows the end of the output: what failed, again, after the summary
+  for (const r of failed.filter((f) => f.failure))
+    console.log(`\n[scripts/test.mjs] ${r.name} failed:\n${r.failure}`);
   console.log(
     `  total ${seconds(Date.now() - t0)}; ${failed.length ? `${failed.length} failed` : 'all passed'}`,
   );
