@@ -88,7 +88,6 @@ describe('storage under the Node authorizer', () => {
     );
     expect(binding.body.subjects).toEqual([
       {
-        apiGroup: '',
         kind: 'ServiceAccount',
         name: 'local-path-provisioner-service-account',
         namespace: 'kube-system',
