@@ -1,6 +1,12 @@
 // The scheduler's Prometheus metrics, under upstream's names (pkg/scheduler/metrics).
-import type { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry, promClient } from '../util/metrics.js';
+import {
+  deferredCounter,
+  deferredGauge,
+  deferredHistogram,
+  type DeferredCounter,
+  type DeferredGauge,
+  type DeferredHistogram,
+} from '../util/deferred-metrics.js';
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 
@@ -11,9 +17,9 @@ export interface PendingCounts {
 }
 
 interface SchedulerMetrics {
-  attempts: Counter<'result' | 'profile'>;
-  attemptDuration: Histogram<'result' | 'profile'>;
-  pending: Gauge<'queue'>;
+  attempts: DeferredCounter<'result' | 'profile'>;
+  attemptDuration: DeferredHistogram<'result' | 'profile'>;
+  pending: DeferredGauge<'queue'>;
 }
 
 let metrics: SchedulerMetrics | undefined;
@@ -22,16 +28,13 @@ let pendingSource: (() => PendingCounts) | undefined;
 
 function schedulerMetrics(): SchedulerMetrics {
   if (!metrics) {
-    const registers = [metricsRegistry()];
-    const { Counter, Gauge, Histogram } = promClient();
     metrics = {
-      attempts: new Counter({
+      attempts: deferredCounter({
         name: 'scheduler_schedule_attempts_total',
         help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
         labelNames: ['result', 'profile'],
-        registers,
       }),
-      attemptDuration: new Histogram({
+      attemptDuration: deferredHistogram({
         name: 'scheduler_scheduling_attempt_duration_seconds',
         help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
         labelNames: ['result', 'profile'],
@@ -39,13 +42,11 @@ function schedulerMetrics(): SchedulerMetrics {
           0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
           16.384,
         ],
-        registers,
       }),
-      pending: new Gauge({
+      pending: deferredGauge({
         name: 'scheduler_pending_pods',
         help: "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods.",
         labelNames: ['queue'],
-        registers,
         collect() {
           const counts = pendingSource?.() ?? { active: 0, backoff: 0, unschedulable: 0 };
           for (const [queue, n] of Object.entries(counts) as [string, number][]) this.set({ queue }, n);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import type { Verb } from '../api/resources.js';
+import { makeDeclaredMetrics } from './deferred-metrics.js';
 import { refusalStatus, type AccessResult, type RequestAuthorizer } from './delegated-auth.js';
 
 type PromClient = typeof import('prom-client');
@@ -162,6 +163,7 @@ function record(labels: RequestLabels, seconds: number): void {
 /** The text exposition of this process's registry. */
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
   recordPending();
+  makeDeclaredMetrics();
   const reg = metricsRegistry();
   return { contentType: reg.contentType, body: await reg.metrics() };
 }
