@@ -43,6 +43,19 @@ export interface TestCluster {
 
 export { freePort };
 
+/**
+ * The network model the e2e and chaos clusters run: KUBEMU_TEST_NETWORK=netns|loopback, handed to `kubemu up` as
+ * `--network`; unset or empty, kubemu's own default. A file that needs one model names it in its `extraArgs`
+ * (pod-network.test.ts), which wins.
+ */
+export function testNetworkArgs(): string[] {
+  const mode = process.env['KUBEMU_TEST_NETWORK'] ?? '';
+  if (mode === '') return [];
+  if (mode !== 'netns' && mode !== 'loopback')
+    throw new Error(`KUBEMU_TEST_NETWORK must be netns or loopback, got "${mode}"`);
+  return ['--network', mode];
+}
+
 export function run(
   cmd: string,
   args: string[],
@@ -171,6 +184,9 @@ export async function upCluster(
       String(port),
       '--kubeconfig',
       kubeconfig,
+      ...((opts.extraArgs ?? []).some((a) => a === '--network' || a.startsWith('--network='))
+        ? []
+        : testNetworkArgs()),
       ...(opts.extraArgs ?? []),
     ],
     opts.upTimeoutMs,
