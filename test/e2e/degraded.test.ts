@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST } from '../helpers/apiserver.js';
-import { descendants, freePort, alive, type Run } from '../helpers/cluster.js';
+import { descendants, freePort, alive, testNetworkArgs, type Run } from '../helpers/cluster.js';
 
 const NOBODY = 65534;
 const MAIN = join(DIST, 'cli/main.js');
@@ -58,7 +58,7 @@ describe('degraded modes (not root, no namespaces, no CPU cgroups)', () => {
     for (const dir of [root, home]) chownSync(dir, NOBODY, NOBODY);
     const port = await freePort();
     flags = ['--name', 'degraded', '--state-dir', stateDir];
-    up = await kubemu(['up', '--port', String(port), '--kubeconfig', kubeconfig]);
+    up = await kubemu(['up', '--port', String(port), '--kubeconfig', kubeconfig, ...testNetworkArgs()]);
     if (up.code !== 0) throw new Error(`kubemu up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
   }, 120_000);
 
