@@ -11,6 +11,9 @@
 //      this says so;
 //   3. the chaos files, one at a time and alone (they time how a cluster heals, so they get the machine).
 //
+// KUBEMU_TEST_NETWORK=netns|loopback (handed on to every file) picks the clusters' `kubemu up --network`
+// (test/helpers/cluster.ts); unset, kubemu's default.
+//
 // Each file's output is printed whole when it ends, with its time; a summary follows. Exit status 1 if anything
 // failed. A file that runs over KUBEMU_TEST_FILE_TIMEOUT seconds (default 1200) is killed and counts as failed.
 // Arguments are not taken: to run some files, use `npx vitest run FILE...` (inside `unshare -n` for e2e files).

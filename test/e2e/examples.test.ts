@@ -176,15 +176,22 @@ describe('examples/', () => {
       },
       60_000,
     );
+    // the README's way: from the writer's container to the reader's port on the pod IP (which the host does not
+    // reach with --network=netns, as on a real cluster)
+    const readme = readFileSync(join(EXAMPLES, 'sidecar-volume', 'README.md'), 'utf8');
+    expect(readme).toContain(`kubectl exec sidecar -c writer -- sh -c 'wget -qO- http://$POD_IP:8080/'`);
     const body = await cluster.waitFor(
       'writer lines via the reader',
       async () => {
-        const r = await get(`http://${pod.status.podIP}:8080/`);
-        return r.status === 200 && r.body.trim().split('\n').length >= 2 ? r.body : undefined;
+        const r = await cluster.kubectl([
+          ...['exec', 'sidecar', '-c', 'writer', '--'],
+          ...['sh', '-c', 'wget -qO- http://$POD_IP:8080/'],
+        ]);
+        return r.code === 0 && r.stdout.trim().split('\n').length >= 2 ? r.stdout : undefined;
       },
       30_000,
     );
-    expect(body.length).toBeGreaterThan(0);
+    expect(body).toMatch(new RegExp(`^\\S+ ${pod.metadata.name} line 1$`, 'm'));
   }, 120_000);
 
   it('tls-passthrough: the pod terminates TLS with the Secret behind a LoadBalancer on :443', async () => {

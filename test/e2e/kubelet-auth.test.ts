@@ -59,7 +59,11 @@ beforeAll(async () => {
     decoy.listen(0, DECOY_IP, () => resolve());
   });
   decoyPort = (decoy.address() as { port: number }).port;
-  c = await upCluster({ nodes: 1 });
+  // pinned to the loopback network whatever KUBEMU_TEST_NETWORK says: the decoy must be an address the apiserver
+  // reaches from the test's own process, and the scan below reads every component's sockets from one network
+  // namespace; with --network=netns both live inside the cluster's namespaces (a netns version of the scan, run
+  // through each namespace, is still to be written)
+  c = await upCluster({ nodes: 1, extraArgs: ['--network', 'loopback'] });
 });
 
 afterAll(async () => {

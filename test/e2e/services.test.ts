@@ -1,10 +1,10 @@
 // Services end to end against `kubemu up`: ClusterIP (by IP, env and DNS name from a pod), NodePort on every node,
 // LoadBalancer (HTTP and TLS passthrough), UDP, headless DNS, ClientIP affinity, load spread, no endpoints.
-import { createSocket } from 'node:dgram';
-import { Resolver } from 'node:dns/promises';
+// ClusterIPs, the cluster DNS and pod IPs are tried from a pod (`kubectl exec probe`), as on a real cluster, so the
+// file passes in both network models (with --network=netns they are not reachable from the host); NodePorts and
+// LoadBalancer IPs from the host, at the addresses `kubemu status` and `kubectl get svc` print.
 import { get as httpGet } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate } from '../../src/util/pki.js';
@@ -14,12 +14,28 @@ let c: TestCluster;
 
 beforeAll(async () => {
   c = await upCluster({ nodes: 3 });
-  // the `web` pods (kubemu/echo, 3 replicas) and the Services most tests share
+  // the `web` pods (kubemu/echo, 3 replicas) and the Services most tests share; `probe`, a shell pod the tests
+  // send from
   const r = await apply(`${deployment('web', 'kubemu/echo:v1', 3)}
 ---
-${service('web', 'app: web', '  - port: 80\n    targetPort: 8080')}`);
+${service('web', 'app: web', '  - port: 80\n    targetPort: 8080')}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probe
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+`);
   expect(r.code, r.stderr).toBe(0);
   await readyEndpoints('web', 3);
+  const ready = await c.kubectl(['wait', '--for=condition=Ready', 'pod/probe', '--timeout=90s'], {
+    timeoutMs: 100_000,
+  });
+  expect(ready.code, ready.stderr).toBe(0);
 }, 180_000);
 
 afterAll(async () => {
@@ -110,21 +126,58 @@ function getOnce(url: string, timeoutMs = 3000): Promise<{ status: number; pod: 
   });
 }
 
-/** `count` GETs, `concurrency` at a time; the pods that answered, in order */
-async function getMany(url: string, count: number, concurrency: number): Promise<string[]> {
-  const pods: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next++;
-        const r = await getOnce(url);
-        expect(r.status).toBe(200);
-        pods.push(r.pod);
-      }
-    }),
+/**
+ * Runs `script` (an ES module) with node in the `probe` pod through `kubectl exec`; its last line of output,
+ * parsed as JSON. `vars` are handed over as JSON in the environment variable VARS.
+ */
+async function fromProbe<T>(script: string, vars: unknown = {}): Promise<T> {
+  const r = await c.kubectl(
+    [
+      'exec',
+      'probe',
+      '--',
+      'env',
+      `VARS=${JSON.stringify(vars)}`,
+      'node',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { timeoutMs: 90_000 },
   );
-  return pods;
+  if (r.code !== 0) throw new Error(`kubectl exec probe (${r.code}): ${r.stderr}${r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+/**
+ * In the probe pod: `count` HTTP GETs of `url`, each on a fresh connection, `concurrency` at a time; how many
+ * each pod answered (a failed GET counts under its error code).
+ */
+async function getManyFromProbe(
+  url: string,
+  count: number,
+  concurrency: number,
+): Promise<Record<string, number>> {
+  return fromProbe(
+    `import { get } from 'node:http';
+     const { url, count, concurrency } = JSON.parse(process.env.VARS);
+     const once = () => new Promise((resolve) => {
+       const req = get(url, { agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
+         let body = '';
+         res.on('data', (d) => (body += d));
+         res.on('end', () => { try { resolve(JSON.parse(body).pod ?? 'no pod'); } catch { resolve('not JSON'); } });
+       });
+       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+       req.on('error', (e) => resolve('ERR ' + (e.code ?? e.message)));
+     });
+     const counts = {};
+     let next = 0;
+     await Promise.all(Array.from({ length: concurrency }, async () => {
+       while (next < count) { next++; const pod = await once(); counts[pod] = (counts[pod] ?? 0) + 1; }
+     }));
+     console.log(JSON.stringify(counts));`,
+    { url, count, concurrency },
+  );
 }
 
 async function podLogs(name: string, what: string, done: (log: string) => boolean): Promise<string> {
@@ -141,10 +194,12 @@ async function podLogs(name: string, what: string, done: (log: string) => boolea
 describe('ClusterIP Service from inside a pod', () => {
   it('is reached by ClusterIP, by the WEB_SERVICE_HOST/PORT env vars and by DNS name', async () => {
     const ip = await clusterIP('web');
-    expect(ip).toMatch(/^127\.96\.\d+\.\d+$/);
+    // from the Service range, which the `kubernetes` Service opens (127.96/16 with the loopback network, 10.96/12
+    // with netns)
+    expect(ip.split('.').slice(0, 2)).toEqual((await clusterIP('kubernetes')).split('.').slice(0, 2));
     // Node's fetch and dns.lookup go through getaddrinfo, i.e. glibc reading the container's /etc/resolv.conf
     const script = `
-      import { lookup } from 'node:dns/promises';
+      import { lookup, Resolver } from 'node:dns/promises';
       const get = async (u) => { try { const j = await (await fetch(u)).json(); return j.path + '@' + j.pod; }
         catch (e) { return 'ERR ' + (e.cause?.code ?? e.message); } };
       const out = {
@@ -154,6 +209,10 @@ describe('ClusterIP Service from inside a pod', () => {
         fqdn: await get('http://web.default.svc.cluster.local/fqdn'),
         lookup: await lookup('web').then((a) => a.address, (e) => 'ERR ' + e.code),
       };
+      // the cluster DNS itself, asked directly at the address the kubelet hands on
+      const resolver = new Resolver({ timeout: 2000, tries: 2 });
+      resolver.setServers([process.env.KUBEMU_DNS]);
+      out.dns = await resolver.resolve4('web.default.svc.cluster.local').catch((e) => 'ERR ' + e.code);
       console.log('RESULT ' + JSON.stringify(out));`;
     const shell =
       'echo "KUBEMU_DNS=$KUBEMU_DNS"; echo "RESOLV $(cat /etc/resolv.conf | tr "\\n" "|")"; ' +
@@ -187,8 +246,9 @@ spec:
     expect(result.byEnv).toMatch(/^\/by-env@web-/);
     expect(line('WGET')).toMatch(/"path":"\/wget"/);
     const dns = line('KUBEMU_DNS=');
-    expect(dns).toMatch(/^\d+\.\d+\.\d+\.\d+:\d+$/);
-    if (dns.endsWith(':53')) {
+    // ADDRESS:PORT, or a bare address for port 53 (the DNS ClusterIP with --network=netns)
+    expect(dns).toMatch(/^\d+\.\d+\.\d+\.\d+(:\d+)?$/);
+    if (!dns.includes(':') || dns.endsWith(':53')) {
       // ClusterFirst: the kubelet's resolv.conf, bind-mounted over the host's
       expect(line('RESOLV').split('|')).toEqual(
         expect.arrayContaining([
@@ -206,10 +266,8 @@ spec:
       // off port 53 resolv.conf cannot point at the cluster DNS: the host's stays, programs use KUBEMU_DNS
       expect(line('RESOLV')).not.toContain('svc.cluster.local');
     }
-    // the cluster DNS answers the same name from here too
-    const resolver = new Resolver();
-    resolver.setServers([dns]);
-    expect(await resolver.resolve4('web.default.svc.cluster.local')).toEqual([ip]);
+    // the cluster DNS answers the same name when asked directly
+    expect(result.dns).toEqual([ip]);
   });
 });
 
@@ -329,22 +387,22 @@ ${service('udp-echo', 'app: udp-echo', '  - port: 5300\n    targetPort: 8080\n  
     expect(r.code, r.stderr).toBe(0);
     await readyEndpoints('udp-echo', 2);
     const ip = await clusterIP('udp-echo');
-    const reply = await c.waitFor(
-      'a UDP echo',
-      () =>
-        new Promise<string | undefined>((resolve) => {
-          const sock = createSocket('udp4');
-          const timer = setTimeout(() => {
-            sock.close();
-            resolve(undefined);
-          }, 1000);
-          sock.on('message', (msg) => {
-            clearTimeout(timer);
-            sock.close();
-            resolve(msg.toString());
-          });
-          sock.send('ping over udp', 5300, ip);
-        }),
+    // from the probe pod: a datagram a second until one comes back (a new Service's rules take a moment)
+    const reply = await fromProbe<string | null>(
+      `import { createSocket } from 'node:dgram';
+       const { ip } = JSON.parse(process.env.VARS);
+       const sock = createSocket('udp4');
+       const reply = await new Promise((resolve) => {
+         const timer = setTimeout(() => resolve(null), 30000);
+         sock.on('message', (msg) => { clearTimeout(timer); resolve(msg.toString()); });
+         const send = () => sock.send('ping over udp', 5300, ip);
+         send();
+         const every = setInterval(send, 1000);
+         sock.on('close', () => clearInterval(every));
+       });
+       sock.close();
+       console.log(JSON.stringify(reply));`,
+      { ip },
     );
     expect(reply).toBe('ping over udp');
   });
@@ -358,11 +416,17 @@ ${service('udp-echo', 'app: udp-echo', '  - port: 5300\n    targetPort: 8080\n  
     const pods = await c.getJson(['get', 'pods', '-l', 'app=web']);
     expect(pods.items.map((p: any) => p.status.podIP).sort()).toEqual(podIPs);
     const dnsAddress = await dnsServer();
-    const resolver = new Resolver({ timeout: 1000, tries: 1 });
-    resolver.setServers([dnsAddress]);
+    // asked from the probe pod, at the address its kubelet hands on
     const answers = await c.waitFor('headless A records', async () => {
-      const a = (await resolver.resolve4('web-headless.default.svc.cluster.local')).sort();
-      return a.length === 3 ? a : undefined;
+      const a = await fromProbe<string[] | string>(
+        `import { Resolver } from 'node:dns/promises';
+         const resolver = new Resolver({ timeout: 1000, tries: 1 });
+         resolver.setServers([JSON.parse(process.env.VARS).dns]);
+         const a = await resolver.resolve4('web-headless.default.svc.cluster.local').catch((e) => 'ERR ' + e.code);
+         console.log(JSON.stringify(Array.isArray(a) ? a.sort() : a));`,
+        { dns: dnsAddress },
+      );
+      return Array.isArray(a) && a.length === 3 ? a : undefined;
     });
     expect(answers).toEqual(podIPs);
   });
@@ -382,17 +446,19 @@ describe('load balancing', () => {
     expect(r.code, r.stderr).toBe(0);
     await readyEndpoints('sticky', 3);
     const ip = await clusterIP('sticky');
-    await c.waitFor('sticky answers', () => getOnce(`http://${ip}/`));
-    const pods = await getMany(`http://${ip}/sticky`, 60, 4);
-    expect(pods).toHaveLength(60);
-    expect(new Set(pods).size).toBe(1);
+    await c.waitFor('sticky answers', async () => {
+      const first = await getManyFromProbe(`http://${ip}/`, 1, 1);
+      return Object.keys(first).some((pod) => pod.startsWith('web-'));
+    });
+    // 60 GETs from one pod, i.e. one client IP
+    const counts = await getManyFromProbe(`http://${ip}/sticky`, 60, 4);
+    expect(Object.values(counts)).toEqual([60]);
+    expect(Object.keys(counts)[0]).toMatch(/^web-/);
   });
 
   it('spreads 3,000 connections over all 3 endpoints, each getting 20%–47%', async () => {
     const ip = await clusterIP('web');
-    const pods = await getMany(`http://${ip}/spread`, 3000, 30);
-    const counts = new Map<string, number>();
-    for (const p of pods) counts.set(p, (counts.get(p) ?? 0) + 1);
+    const counts = new Map(Object.entries(await getManyFromProbe(`http://${ip}/spread`, 3000, 30)));
     expect([...counts.keys()].sort()).toHaveLength(3);
     for (const [pod, n] of counts) {
       expect(pod).toMatch(/^web-/);
@@ -405,24 +471,21 @@ describe('load balancing', () => {
     const r = await apply(service('nobody', 'app: nobody-here', '  - port: 80\n    targetPort: 8080'));
     expect(r.code, r.stderr).toBe(0);
     const ip = await clusterIP('nobody');
-    const started = Date.now();
-    const outcome = await new Promise<string>((resolve) => {
-      const s = connect({ host: ip, port: 80 });
-      const timer = setTimeout(() => {
-        s.destroy();
-        resolve('hang');
-      }, 3000);
-      s.on('connect', () => {
-        clearTimeout(timer);
-        s.destroy();
-        resolve('connected');
-      });
-      s.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        resolve(e.code ?? e.message);
-      });
-    });
+    // from the probe pod, timed there
+    const { outcome, ms } = await fromProbe<{ outcome: string; ms: number }>(
+      `import { connect } from 'node:net';
+       const { ip } = JSON.parse(process.env.VARS);
+       const started = Date.now();
+       const outcome = await new Promise((resolve) => {
+         const s = connect({ host: ip, port: 80 });
+         const timer = setTimeout(() => { s.destroy(); resolve('hang'); }, 3000);
+         s.on('connect', () => { clearTimeout(timer); s.destroy(); resolve('connected'); });
+         s.on('error', (e) => { clearTimeout(timer); resolve(e.code ?? e.message); });
+       });
+       console.log(JSON.stringify({ outcome, ms: Date.now() - started }));`,
+      { ip },
+    );
     expect(outcome).toBe('ECONNREFUSED');
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(ms).toBeLessThan(1000);
   });
 });

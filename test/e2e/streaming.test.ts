@@ -329,7 +329,8 @@ describe.each(VERSIONS)('kubectl %s', (v) => {
 describe('the kubelet’s streaming endpoints', () => {
   it('refuse an exec from a caller with no credential (401) or no right to nodes/proxy (403)', async () => {
     const pki = join(c.stateDir, 'pki');
-    const url = 'https://127.0.1.1:10250/exec/default/shell/shell?command=touch&command=/tmp/pwned&output=1';
+    const nodeIP = (await c.status()).nodes.find((n) => n.name === 'node-1')!.internalIP;
+    const url = `https://${nodeIP}:10250/exec/default/shell/shell?command=touch&command=/tmp/pwned&output=1`;
     const upgrade = [
       '-H',
       'Connection: Upgrade',
@@ -344,8 +345,9 @@ describe('the kubelet’s streaming endpoints', () => {
       '-H',
       'Sec-WebSocket-Protocol: v5.channel.k8s.io',
     ];
+    // from node-1 itself: with --network=netns a kubelet's port is reached inside the cluster, not from the host
     const curl = (args: string[]) =>
-      run('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', ...upgrade, ...key, ...args], process.env, {
+      c.onNode('node-1', 'curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', ...upgrade, ...key, ...args], {
         timeoutMs: 15_000,
       });
     const anonymous = await curl(['--cacert', join(pki, 'ca.crt'), url]);

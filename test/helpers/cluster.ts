@@ -15,6 +15,14 @@ export interface ClusterStatusJson {
   apiServer: { url: string | null; ready: boolean };
   nodes: { name: string; internalIP: string | null; ready: string }[];
   ingress: { http: string | null; https: string | null };
+  /** --network=netns: the cluster's slot and namespace holders; null with the loopback network */
+  network: {
+    slot: number;
+    rootless: boolean;
+    loadBalancers: string;
+    sandboxPid: number;
+    nodePids: Record<string, number>;
+  } | null;
   kubeconfig: string | null;
   pm2: { home: string; daemonPid: number | null };
   processes: { name: string; pid: number; status: string; restarts: number }[];
@@ -36,12 +44,31 @@ export interface TestCluster {
   /** parsed `kubectl get ... -o json` */
   getJson<T = any>(args: string[]): Promise<T>;
   kubemu(args: string[]): Promise<Run>;
+  /**
+   * Runs a command on a node's side of the network, as `ssh NODE` would on a real cluster: in the node's network
+   * namespace with --network=netns (nsenter), here with the loopback network (the host's network is every node's).
+   * For what only a node reaches, e.g. its kubelet's port; never for pod IPs (a pod reaches those).
+   */
+  onNode(node: string, cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<Run>;
   /** poll until `check` returns a value, or fail with the last error */
   waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms?: number): Promise<T>;
   down(): Promise<void>;
 }
 
 export { freePort };
+
+/**
+ * The network model the e2e and chaos clusters run: KUBEMU_TEST_NETWORK=netns|loopback, handed to `kubemu up` as
+ * `--network`; unset or empty, kubemu's own default. A file that needs one model names it in its `extraArgs`
+ * (pod-network.test.ts), which wins.
+ */
+export function testNetworkArgs(): string[] {
+  const mode = process.env['KUBEMU_TEST_NETWORK'] ?? '';
+  if (mode === '') return [];
+  if (mode !== 'netns' && mode !== 'loopback')
+    throw new Error(`KUBEMU_TEST_NETWORK must be netns or loopback, got "${mode}"`);
+  return ['--network', mode];
+}
 
 export function run(
   cmd: string,
@@ -171,6 +198,9 @@ export async function upCluster(
       String(port),
       '--kubeconfig',
       kubeconfig,
+      ...((opts.extraArgs ?? []).some((a) => a === '--network' || a.startsWith('--network='))
+        ? []
+        : testNetworkArgs()),
       ...(opts.extraArgs ?? []),
     ],
     opts.upTimeoutMs,
@@ -196,6 +226,13 @@ export async function upCluster(
     status,
     kubectl,
     kubemu,
+    async onNode(node, cmd, args, o = {}) {
+      const net = (await status()).network;
+      if (!net) return run(cmd, args, env, o);
+      const pid = net.nodePids[node];
+      if (pid === undefined) throw new Error(`no network namespace recorded for ${node}`);
+      return run('nsenter', [`--target=${pid}`, '--net', '--', cmd, ...args], env, o);
+    },
     async getJson(args) {
       const r = await kubectl([...args, '-o', 'json']);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
