@@ -20,6 +20,6 @@ import './service-path-suite.js';
 import './rbac-suite.js';
 import './jobs-suite.js';
 import './statefulset-suite.js';
-import './storage-etcd-suite.js';
+import './storage-backends-suite.js';
 import './webhook-suite.js';
 import './crd-suite.js';

@@ -454,6 +454,52 @@ ${COMMON}
       });
     },
   },
+  'migrate-storage': {
+    summary: "copy a stopped cluster's SQLite store into etcd (kubemu migrate-storage --etcd-servers URLS)",
+    usage: `Usage: kubemu migrate-storage --etcd-servers URLS [options]
+
+Copies every object of a stopped cluster's state.db into etcd, once, as k3s moves a SQLite server onto etcd:
+the stored values byte for byte (Secrets encrypted at rest stay encrypted), only into an etcd that holds no
+cluster yet, then read back and compared. state.db is left as it was (a backup). Start the apiserver with
+--storage etcd --etcd-servers URLS afterwards; resourceVersions are etcd's revisions from then on, so clients
+relist, as after any restore.
+
+Options:
+${COMMON}
+  --etcd-servers URLS  etcd client URLs, comma-separated (e.g. http://127.0.0.1:2379)`,
+    async run(argv) {
+      const { values: v } = parse('migrate-storage', argv, {
+        name: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'etcd-servers': { type: 'string' },
+      });
+      if (v['help']) return void console.log(this.usage);
+      const name = clusterName('migrate-storage', v['name'] as string | undefined);
+      const stateDir = stateDirOf(name, v['state-dir'] as string | undefined);
+      const { parseStorageFlags } = await import('../apiserver/storage/storage-flags.js');
+      let endpoints: string[];
+      try {
+        endpoints = parseStorageFlags('etcd', v['etcd-servers'] as string | undefined, '0').etcdServers!;
+      } catch (err) {
+        throw new CliError(`kubemu migrate-storage: ${(err as Error).message}`, 2);
+      }
+      if (readRunRecord(stateDir))
+        throw new CliError(
+          `kubemu migrate-storage: cluster "${name}" is running: stop it first (kubemu down --name ${name}), so no write made after the copy is lost`,
+        );
+      const dbPath = resolve(stateDir, 'state.db');
+      if (!existsSync(dbPath)) throw new CliError(`kubemu migrate-storage: no ${dbPath}: nothing to copy`);
+      const { migrateSqliteToEtcd } = await import('../apiserver/storage/migrate.js');
+      try {
+        const { copied, revision } = await migrateSqliteToEtcd({ dbPath, endpoints });
+        console.log(
+          `copied ${copied} objects from ${dbPath} to etcd at ${endpoints.join(',')} (revision ${revision}); read back equal`,
+        );
+      } catch (err) {
+        throw new CliError(`kubemu migrate-storage: ${(err as Error).message}`, 1, { cause: err });
+      }
+    },
+  },
   chaos: {
     summary: 'break a running cluster on purpose: kill-node, pause-node, restart-node, kill COMPONENT',
     usage: 'Usage: kubemu chaos <action> [options] (kubemu chaos --help)',

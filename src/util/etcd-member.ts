@@ -16,6 +16,11 @@ export interface EtcdMemberOptions {
   startTimeoutMs?: number;
   /** more etcd flags (e.g. `--snapshot-count=...`) */
   extraArgs?: string[];
+  /**
+   * every member of the cluster as `name=http://127.0.0.1:PEERPORT,...` (default: this member alone); a member of
+   * a cluster is healthy once the cluster has a leader, so start a new cluster's members together
+   */
+  initialCluster?: string;
 }
 
 export interface EtcdMember {
@@ -66,7 +71,7 @@ export async function startEtcdMember(opts: EtcdMemberOptions): Promise<EtcdMemb
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=${peer}`,
       `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=${name}=${peer}`,
+      `--initial-cluster=${opts.initialCluster ?? `${name}=${peer}`}`,
       '--initial-cluster-state=new',
       `--max-request-bytes=${MAX_REQUEST_BYTES}`,
       ...(opts.extraArgs ?? []),

@@ -372,7 +372,10 @@ export class Registry implements ApiHandler {
       let startAfter: string | undefined;
       let listRV = 0;
       for (;;) {
-        const page = await this.storage.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) });
+        const page = await this.storage.list(prefix, {
+          limit: 1000,
+          ...(startAfter ? { startAfter } : { consistent: !rvOpt }),
+        });
         listRV ||= page.rv;
         sendObjects(
           'ADDED',
@@ -392,18 +395,25 @@ export class Registry implements ApiHandler {
       }
     }
     try {
-      watcher = this.storage.watch(prefix, lastRV, (ev: StorageEvent) => {
-        lastRV = ev.rv;
-        const now = accept(ev.object);
-        const before = accept(ev.prevObject);
-        let type: WatchEvent['type'] | undefined;
-        if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
-        else if (ev.type === 'DELETED') type = before || now ? 'DELETED' : undefined;
-        else if (now && before) type = 'MODIFIED';
-        else if (now) type = 'ADDED';
-        else if (before) type = 'DELETED';
-        if (type) sendObjects(type, [ev.object]);
-      });
+      watcher = this.storage.watch(
+        prefix,
+        lastRV,
+        (ev: StorageEvent) => {
+          lastRV = ev.rv;
+          const now = accept(ev.object);
+          const before = accept(ev.prevObject);
+          let type: WatchEvent['type'] | undefined;
+          if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
+          else if (ev.type === 'DELETED') type = before || now ? 'DELETED' : undefined;
+          else if (now && before) type = 'MODIFIED';
+          else if (now) type = 'ADDED';
+          else if (before) type = 'DELETED';
+          if (type) sendObjects(type, [ev.object]);
+        },
+        // the store reinitialised its cache (a relist after etcd compacted past its feed): the watch ends, and
+        // the client resumes from its last resourceVersion or, 410 Gone, relists — as upstream's cacher does
+        () => stop(),
+      );
     } catch (e) {
       if (e instanceof StorageError && e.code === 'Gone') {
         throw errors.gone(

@@ -186,8 +186,12 @@ export class GenericStore {
       case 'Gone':
         return errors.gone(e.message);
       case 'TooLarge':
+      case 'Unavailable':
         // upstream passes etcd's error through: a 500 with etcd's words and no reason
         return new ApiError('Unknown', e.message);
+      case 'Timeout':
+        // upstream's finisher when the request's context expires: 504 "Timeout: request did not complete ..."
+        return errors.timeout(`Timeout: ${e.message}`);
     }
   }
 
@@ -236,7 +240,10 @@ export class GenericStore {
 
   async get(req: ApiRequest, t: Target): Promise<ApiResult> {
     const name = req.name!;
-    const found = await this.storage.get(this.key(t, req.namespace, name));
+    // resourceVersion "" is a consistent read (upstream reads etcd); "0" or a version may be served from the cache
+    const found = await this.storage.get(this.key(t, req.namespace, name), {
+      consistent: !req.options.resourceVersion,
+    });
     if (!found) throw errors.notFound(this.ref(t, name));
     return { code: 200, body: await this.out(t, found.object) };
   }
@@ -271,6 +278,8 @@ export class GenericStore {
         ...(startAfter ? { startAfter } : {}),
         // a continued list reads the first page's snapshot where the store keeps history (etcd)
         ...(continued ? { atRV: continued.rv } : {}),
+        // resourceVersion "" is a consistent read (upstream's ConsistentListFromCache), its first page only
+        ...(!continued && !startAfter && !req.options.resourceVersion ? { consistent: true } : {}),
       });
       listRV ||= page.rv;
       let lastKey: string | undefined;

@@ -1,13 +1,28 @@
 // Storage on etcd v3 (upstream's etcd3 store): keys as the registry names them (`/registry/<resource>/<ns>/<name>`),
 // resourceVersion = etcd's mod revision, writes as compare-and-swap transactions on the mod revision, and an
 // in-memory mirror plus watch window fed by one etcd watch (upstream's cacher over its etcd3 watcher).
-import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3';
+import {
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+} from 'cockatiel';
+import {
+  Etcd3,
+  isRecoverableError,
+  type IKeyValue,
+  type IWatchResponse,
+  type Watcher as EtcdWatcher,
+} from 'etcd3';
 import type { KubeObject } from '../../api/request.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import type { ValueTransformer } from './encryption/encryption-at-rest.js';
 import { SortedKeys } from './sorted-keys.js';
 import {
   StorageError,
+  type GetOptions,
   type ListOptions,
   type ListResult,
   type Storage,
@@ -53,13 +68,23 @@ export interface EtcdStorageOptions {
   freezeObjects?: boolean;
   /** encryption at rest (--encryption-provider-config), applied to every value written and read */
   transformer?: ValueTransformer;
-  /** how long a write waits for etcd (default 30 s): an unreachable etcd fails writes, never hangs them */
+  /**
+   * how long a request waits for etcd (default 10 s, above etcd's own "request timed out" of 5 s + 2 election
+   * timeouts): an etcd without quorum fails writes and consistent reads, never hangs them
+   */
   requestTimeoutMs?: number;
 }
 
+/** upstream's finisher when a request outlives its context: the message of its 504 Timeout */
+export const REQUEST_TIMEOUT_MESSAGE =
+  'request did not complete within requested timeout - context deadline exceeded';
+
+/** upstream's cacher waits this long for the watch cache to reach a consistent read's revision (blockTimeout) */
+const FRESHNESS_WAIT_MS = 3000;
+
 /** a write acknowledged by etcd, waiting for the feed to reach its revision */
 interface PendingWrite {
-  resolve: (stored: StoredObject) => void;
+  resolve: (stored: StoredObject | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -69,10 +94,35 @@ const RECENT_RESULTS = 4096;
 
 const rev = (v: string | number | undefined | null): number => Number(v ?? 0);
 
-/** a gRPC or etcd failure in words a client's 500 can carry */
+/**
+ * A gRPC or etcd failure in the words upstream's apiserver passes on (etcd's own, "etcdserver: request timed out");
+ * the etcd3 client's gRPC prefix ("14 UNAVAILABLE: ") dropped.
+ */
 function describeEtcdError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^\d+ [A-Z_]+: /, '');
 }
+
+/** a request to etcd that failed or timed out, as a StorageError the registry turns into upstream's Status */
+function etcdFailure(key: string, err: unknown): StorageError {
+  if (err instanceof StorageError) return err;
+  if (err instanceof EtcdTimeout) return new StorageError('Timeout', key, REQUEST_TIMEOUT_MESSAGE);
+  if (isBrokenCircuitError(err))
+    return new StorageError('Unavailable', key, 'etcd: no member could be reached (connection refused)');
+  if (/request is too large/.test(describeEtcdError(err)))
+    return new StorageError('TooLarge', key, 'etcdserver: request is too large');
+  return new StorageError('Unavailable', key, describeEtcdError(err));
+}
+
+/** a member that could not be reached at all (down, or a partition): another may answer */
+function unreachable(err: Error): boolean {
+  return (
+    isRecoverableError(err) && /No connection established|ECONNREFUSED|ECONNRESET|connect /.test(err.message)
+  );
+}
+
+/** our deadline on an etcd request passed (upstream: the request context's deadline) */
+class EtcdTimeout extends Error {}
 
 function isCompacted(err: unknown): boolean {
   return /required revision has been compacted/.test(describeEtcdError(err));
@@ -90,7 +140,7 @@ function isCompacted(err: unknown): boolean {
 export class EtcdStorage implements Storage {
   private readonly log: Logger;
   private readonly objects = new Map<string, StoredObject>();
-  private readonly keys = new SortedKeys([]);
+  private keys = new SortedKeys([]);
   private readonly cache: WatchCache;
   private readonly watchers: StorageWatchers;
   private readonly staleKeys = new Set<string>();
@@ -105,7 +155,10 @@ export class EtcdStorage implements Storage {
   private feed: EtcdWatcher | undefined;
   private compactions: EtcdWatcher | undefined;
   private compactor: NodeJS.Timeout | undefined;
-  private feedFailure: Error | undefined;
+  /** consistent reads waiting for the mirror to reach a revision */
+  private freshWaiters: { rv: number; resolve: (fresh: boolean) => void }[] = [];
+  /** set while the mirror relists after its feed ended (upstream's cacher reinitialising) */
+  private relisting: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -128,10 +181,26 @@ export class EtcdStorage implements Storage {
     if (opts.endpoints.length === 0) throw new Error('--etcd-servers is required with --storage etcd');
     const client = new Etcd3({
       hosts: opts.endpoints,
-      dialTimeout: 5000,
+      dialTimeout: 2000,
       grpcOptions: {
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
         'grpc.max_send_message_length': 16 * 1024 * 1024,
+        // a member that comes back is dialled again within a second (grpc's default backoff grows to 2 min)
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+      },
+      faultHandling: {
+        // a member that cannot be reached is passed over for 1 s: requests go to the live members at once. A member
+        // that answers with an error ("etcdserver: request timed out" without quorum) is not: that is the answer.
+        host: () =>
+          circuitBreaker(handleWhen(unreachable), {
+            halfOpenAfter: 1000,
+            breaker: new ConsecutiveBreaker(1),
+          }),
+        global: retry(handleWhen(unreachable), {
+          maxAttempts: opts.endpoints.length,
+          backoff: new ConstantBackoff(50),
+        }),
       },
     });
     try {
@@ -223,9 +292,11 @@ export class EtcdStorage implements Storage {
   }
 
   private async startFeed(from: number): Promise<void> {
+    // every key of etcd, so every revision reaches the mirror (a write elsewhere only advances it): a consistent
+    // read waits for etcd's current revision, which may be another prefix's write or compact_rev_key's
     const feed = await this.client
       .watch()
-      .prefix(this.etcdKey('/'))
+      .inRange({ start: Buffer.from([0]), end: Buffer.from([0]) })
       .startRevision(String(from + 1))
       .create();
     this.feed = feed;
@@ -235,13 +306,14 @@ export class EtcdStorage implements Storage {
         this.log.warn({ err: describeEtcdError(err) }, 'etcd watch disconnected: reconnecting');
     });
     feed.on('connected', () => this.log.info({ rv: this.appliedRV }, 'etcd watch connected'));
-    feed.on('error', (err) => this.failFeed(err));
+    feed.on('error', (err) => void this.relist(feed, err));
     // every apiserver's compactor writes the revision it compacts at here first: all windows end at it
     const compactions = await this.client
       .watch()
       .key(COMPACT_REV_KEY)
       .startRevision(String(from + 1))
       .create();
+    await this.compactions?.cancel().catch(() => undefined);
     this.compactions = compactions;
     compactions.on('put', (kv) => {
       const at = Number(kv.value.toString());
@@ -263,21 +335,49 @@ export class EtcdStorage implements Storage {
   }
 
   /**
-   * The feed ended for good (etcd compacted past the mirror while it was away): the mirror can no longer follow.
-   * Loud, and every write from now on fails with why — a restart relists.
-   * TODO(#24): relist and end the watchers (upstream's cacher reinitialises and closes its watches).
+   * The feed ended (etcd compacted past the revision it resumes from, after a partition say): upstream's cacher
+   * relists and reinitialises its watch cache. The mirror is replaced by etcd's state at its current revision, the
+   * watch window restarts there (a watch from before it is 410 Gone "too old resource version" and its client
+   * relists), and every watch now open is ended so its client resumes or relists. Retried each second until etcd
+   * answers; writes meanwhile wait for the new feed.
    */
-  private failFeed(err: unknown): void {
-    if (this.closed) return;
-    this.feedFailure = new Error(
-      `the etcd watch feeding the apiserver's cache ended: ${describeEtcdError(err)}`,
+  private relist(feed: EtcdWatcher, err: unknown): Promise<void> {
+    if (this.closed || feed !== this.feed) return this.relisting ?? Promise.resolve();
+    this.feed = undefined;
+    this.log.warn(
+      { err: describeEtcdError(err), rv: this.appliedRV },
+      'etcd watch feeding the cache ended: relisting',
     );
-    this.log.error(
-      { err: this.feedFailure.message, rv: this.appliedRV },
-      'storage degraded: restart the apiserver',
-    );
-    for (const waiters of this.pending.values()) for (const w of waiters) w.reject(this.feedFailure);
-    this.pending.clear();
+    void feed.cancel().catch(() => undefined);
+    const run = async (): Promise<void> => {
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          const head = await this.withTimeout(this.client.get(COMPACT_REV_KEY).exec());
+          const at = rev(head.header.revision);
+          const objects = new Map<string, StoredObject>();
+          for await (const kvs of this.range('/', at))
+            for (const kv of kvs) {
+              const stored = this.decodeKv(kv);
+              objects.set(stored.key, stored);
+            }
+          if (this.closed) return;
+          this.objects.clear();
+          for (const [k, v] of objects) this.objects.set(k, v);
+          this.keys = new SortedKeys(objects.keys());
+          this.cache.reset(at);
+          this.watchers.endAll();
+          this.advance(Math.max(at, this.appliedRV));
+          await this.startFeed(at);
+          this.log.info({ rv: at, objects: objects.size, attempt }, 'relisted from etcd: watches restarted');
+          return;
+        } catch (e) {
+          this.log.warn({ err: describeEtcdError(e), attempt }, 'relist from etcd failed: retrying in 1 s');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    };
+    this.relisting = run().finally(() => (this.relisting = undefined));
+    return this.relisting;
   }
 
   private onFeed(res: IWatchResponse): void {
@@ -288,9 +388,13 @@ export class EtcdStorage implements Storage {
   }
 
   private apply(type: string, kv: IKeyValue): void {
-    const key = this.storageKey(kv);
     const r = rev(kv.mod_revision);
     if (r <= this.appliedRV) return; // replayed after a reconnect
+    if (!kv.key.toString().startsWith(this.etcdKey('/'))) {
+      this.advance(r); // a key that is not ours (compact_rev_key, another prefix): the revision passed
+      return;
+    }
+    const key = this.storageKey(kv);
     const current = this.objects.get(key);
     let event: StorageEvent;
     let stored: StoredObject;
@@ -335,38 +439,59 @@ export class EtcdStorage implements Storage {
       if (pendingRV > r) continue;
       this.pending.delete(pendingRV);
       const stored = this.recent.get(pendingRV);
-      for (const w of waiters) {
-        if (stored) w.resolve(stored);
-        else
-          w.reject(new Error(`etcd revision ${pendingRV} was written but not seen by the apiserver's watch`));
-      }
+      for (const w of waiters) w.resolve(stored);
+    }
+    if (this.freshWaiters.length > 0) {
+      const ready = this.freshWaiters.filter((w) => w.rv <= r);
+      this.freshWaiters = this.freshWaiters.filter((w) => w.rv > r);
+      for (const w of ready) w.resolve(true);
     }
   }
 
-  /** the write at revision r, once the mirror has applied it */
-  private settled(r: number): Promise<StoredObject> {
-    if (r <= this.appliedRV) {
-      const stored = this.recent.get(r);
-      return stored
-        ? Promise.resolve(stored)
-        : Promise.reject(
-            new Error(`etcd revision ${r} was written but is no longer in the apiserver's cache`),
-          );
+  /**
+   * upstream's consistent read from the cache (ConsistentListFromCache): etcd's current revision by a quorum read,
+   * then a wait of up to 3 s for the mirror to reach it. Resolves with that revision and whether the mirror is
+   * there; fails like a write when etcd cannot answer (no quorum).
+   */
+  private async consistentRV(key: string): Promise<{ rv: number; fresh: boolean }> {
+    if (this.closed) throw new Error('storage is closed');
+    let target: number;
+    try {
+      target = rev((await this.withTimeout(this.client.get(COMPACT_REV_KEY).exec())).header.revision);
+    } catch (err) {
+      throw etcdFailure(key, err);
     }
-    if (this.feedFailure) return Promise.reject(this.feedFailure);
-    return new Promise((resolve, reject) => {
-      const list = this.pending.get(r) ?? [];
-      list.push({ resolve, reject });
-      this.pending.set(r, list);
+    if (target <= this.appliedRV) return { rv: target, fresh: true };
+    const fresh = await new Promise<boolean>((resolve) => {
+      const waiter = { rv: target, resolve };
+      this.freshWaiters.push(waiter);
+      setTimeout(() => {
+        this.freshWaiters = this.freshWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, FRESHNESS_WAIT_MS);
     });
+    return { rv: target, fresh };
   }
 
-  private withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
+  /**
+   * The write at revision r, once the mirror has applied it: the feed's object, or (the mirror relisted past it)
+   * the one this write made.
+   */
+  private async settled(r: number, written: () => StoredObject): Promise<StoredObject> {
+    const stored =
+      r <= this.appliedRV
+        ? this.recent.get(r)
+        : await new Promise<StoredObject | undefined>((resolve, reject) => {
+            const list = this.pending.get(r) ?? [];
+            list.push({ resolve, reject });
+            this.pending.set(r, list);
+          });
+    return stored ?? written();
+  }
+
+  private withTimeout<T>(p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`etcd did not answer the ${what} within ${this.timeoutMs / 1000} s`)),
-        this.timeoutMs,
-      );
+      const t = setTimeout(() => reject(new EtcdTimeout(REQUEST_TIMEOUT_MESSAGE)), this.timeoutMs);
       p.then(
         (v) => {
           clearTimeout(t);
@@ -389,15 +514,14 @@ export class EtcdStorage implements Storage {
     compare: { target: 'Create' | 'Mod' | 'Version'; cmp: '==' | '>'; value: number },
     op: { put: StoredValue } | { delete: true },
     onFailed: (current: IKeyValue | undefined) => StorageError,
+    written: (r: number) => StoredObject,
   ): Promise<StoredObject> {
     if (this.closed) throw new Error('storage is closed');
-    if (this.feedFailure) throw this.feedFailure;
     const k = this.etcdKey(key);
     const then = 'put' in op ? this.client.put(k).value(op.put) : this.client.delete().key(k);
     let res;
     try {
       res = await this.withTimeout(
-        'write',
         this.client
           .if(k, compare.target, compare.cmp, compare.value)
           .then(then)
@@ -405,21 +529,36 @@ export class EtcdStorage implements Storage {
           .commit(),
       );
     } catch (err) {
-      if (/request is too large/.test(describeEtcdError(err)))
-        throw new StorageError('TooLarge', key, 'etcdserver: request is too large');
-      throw new Error(`etcd: ${describeEtcdError(err)}`, { cause: err });
+      throw etcdFailure(key, err);
     }
     if (!res.succeeded) throw onFailed(res.responses[0]?.response_range?.kvs?.[0]);
-    return this.settled(rev(res.header.revision));
+    const r = rev(res.header.revision);
+    return this.settled(r, () => written(r));
   }
 
-  get(key: string): Promise<StoredObject | undefined> {
-    return Promise.resolve(this.objects.get(key));
+  async get(key: string, opts: GetOptions = {}): Promise<StoredObject | undefined> {
+    if (opts.consistent) {
+      const { rv, fresh } = await this.consistentRV(key);
+      if (!fresh) {
+        // the mirror lags etcd: read etcd itself at that revision, as upstream's fallback does
+        const res = await this.withTimeout(this.client.get(this.etcdKey(key)).revision(rv).exec()).catch(
+          (err: unknown) => {
+            throw etcdFailure(key, err);
+          },
+        );
+        return res.kvs[0] ? this.decodeKv(res.kvs[0]) : undefined;
+      }
+    }
+    return this.objects.get(key);
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const limit = opts.limit ?? 0;
     if (opts.atRV !== undefined && opts.atRV < this.appliedRV) return this.listAt(prefix, opts.atRV, opts);
+    if (opts.consistent && opts.atRV === undefined) {
+      const { rv, fresh } = await this.consistentRV(prefix);
+      if (!fresh) return this.listAt(prefix, rv, opts);
+    }
     const { keys, remaining } = this.keys.range(prefix, opts.startAfter, limit);
     const items = keys.map((k) => this.objects.get(k)!);
     const result: ListResult = { items, rv: this.appliedRV };
@@ -447,7 +586,7 @@ export class EtcdStorage implements Storage {
       }
     } catch (err) {
       if (isCompacted(err)) throw new StorageError('Gone', prefix, CONTINUE_EXPIRED);
-      throw new Error(`etcd: ${describeEtcdError(err)}`, { cause: err });
+      throw etcdFailure(prefix, err);
     }
     const result: ListResult = { items, rv: at };
     if (more) result.continueKey = items[items.length - 1].key;
@@ -470,6 +609,7 @@ export class EtcdStorage implements Storage {
       { target: 'Create', cmp: '==', value: 0 },
       { put: sealValue(this.transformer, key, text) },
       () => new StorageError('AlreadyExists', key, `${key} already exists`),
+      (r) => ({ key, rv: r, object: this.handOut(decode(text, r)) }),
     );
   }
 
@@ -481,10 +621,12 @@ export class EtcdStorage implements Storage {
       { target: 'Mod', cmp: '==', value: expectedRV },
       { put: sealValue(this.transformer, key, text) },
       (current) => this.failure(key, expectedRV, current),
+      (r) => ({ key, rv: r, object: this.handOut(decode(text, r)) }),
     );
   }
 
   delete(key: string, expectedRV?: number): Promise<StoredObject> {
+    const before = this.objects.get(key);
     return this.txn(
       key,
       expectedRV === undefined
@@ -492,6 +634,10 @@ export class EtcdStorage implements Storage {
         : { target: 'Mod', cmp: '==', value: expectedRV },
       { delete: true },
       (current) => this.failure(key, expectedRV ?? 0, current),
+      (r) => {
+        if (!before) throw new StorageError('NotFound', key, `${key} not found`);
+        return { key, rv: r, object: this.handOut(withRV(before.object, r)) };
+      },
     );
   }
 
@@ -504,9 +650,14 @@ export class EtcdStorage implements Storage {
     );
   }
 
-  watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
+  watch(
+    prefix: string,
+    fromRV: number,
+    onEvent: (ev: StorageEvent) => void,
+    onEnd?: () => void,
+  ): StorageWatcher {
     if (this.closed) throw new Error('storage is closed');
-    return this.watchers.add(prefix, fromRV, onEvent);
+    return this.watchers.add(prefix, fromRV, onEvent, onEnd);
   }
 
   /**
@@ -534,11 +685,13 @@ export class EtcdStorage implements Storage {
     compactTime: number,
     revToCompact: number,
   ): Promise<{ compactTime: number; lastRev: number }> {
-    const res = await this.client
-      .if(COMPACT_REV_KEY, 'Version', '==', compactTime)
-      .then(this.client.put(COMPACT_REV_KEY).value(String(revToCompact)))
-      .else(this.client.get(COMPACT_REV_KEY))
-      .commit();
+    const res = await this.withTimeout(
+      this.client
+        .if(COMPACT_REV_KEY, 'Version', '==', compactTime)
+        .then(this.client.put(COMPACT_REV_KEY).value(String(revToCompact)))
+        .else(this.client.get(COMPACT_REV_KEY))
+        .commit(),
+    );
     const curRev = rev(res.header.revision);
     if (!res.succeeded) {
       // another apiserver compacted since: follow its count
@@ -567,6 +720,7 @@ export class EtcdStorage implements Storage {
     for (const waiters of this.pending.values())
       for (const w of waiters) w.reject(new Error('storage is closed'));
     this.pending.clear();
+    for (const w of this.freshWaiters.splice(0)) w.resolve(false);
     try {
       await this.feed?.cancel();
       await this.compactions?.cancel();

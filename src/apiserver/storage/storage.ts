@@ -23,6 +23,17 @@ export interface ListOptions {
    * its snapshot at that revision, or fails 'Gone' once compacted; one that does not lists its current state
    */
   atRV?: number;
+  /**
+   * upstream's resourceVersion="" (a consistent read): the list reflects every write acknowledged before it began.
+   * A store whose reads come from a cache fed by a watch (etcd) first waits for the cache to reach the backend's
+   * current revision; one whose writes update its reads synchronously (SQLite) is always consistent.
+   */
+  consistent?: boolean;
+}
+
+export interface GetOptions {
+  /** as ListOptions.consistent: a GET with resourceVersion="" */
+  consistent?: boolean;
 }
 
 export interface ListResult {
@@ -55,7 +66,7 @@ export interface StorageWatcher {
  * watchers: callers must never mutate them — copy first.
  */
 export interface Storage {
-  get(key: string): Promise<StoredObject | undefined>;
+  get(key: string, opts?: GetOptions): Promise<StoredObject | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** fails with ApiError AlreadyExists-like `StorageError` when the key exists */
   create(key: string, object: KubeObject): Promise<StoredObject>;
@@ -68,9 +79,16 @@ export interface Storage {
   delete(key: string, expectedRV?: number): Promise<StoredObject>;
   /**
    * Every event on keys under prefix with rv > fromRV, in order, then live ones.
-   * Throws a `StorageError` 'Gone' if fromRV is older than what the watch cache holds.
+   * Throws a `StorageError` 'Gone' if fromRV is older than what the watch cache holds. `onEnd` is called when the
+   * store ends the watch itself (its cache was reinitialised after a relist, as upstream's cacher terminates its
+   * watchers): the client resumes from its last resourceVersion or relists.
    */
-  watch(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher;
+  watch(
+    prefix: string,
+    fromRV: number,
+    onEvent: (ev: StorageEvent) => void,
+    onEnd?: () => void,
+  ): StorageWatcher;
   /** the newest resourceVersion written */
   currentRV(): number;
   /**
@@ -81,7 +99,12 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export type StorageErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'TooLarge';
+/**
+ * `Timeout`: the backend did not answer within the request's deadline (upstream's 504); `Unavailable`: the backend
+ * failed the request (etcd's own error, e.g. "etcdserver: request timed out", which upstream passes on as a 500).
+ */
+export type StorageErrorCode =
+  'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'TooLarge' | 'Timeout' | 'Unavailable';
 
 /**
  * The largest stored object (its JSON text). etcd refuses a request over its --max-request-bytes (1.5 MiB of

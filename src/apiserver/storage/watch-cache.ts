@@ -56,6 +56,14 @@ export class WatchCache {
     this.start = rv;
   }
 
+  /** Forget every event: the store relisted at `rv`, and only watches from `rv` on can be served. */
+  reset(rv: number): void {
+    this.ring.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+    this.start = rv;
+  }
+
   private at(i: number): StorageEvent {
     return this.ring[(this.head + i) % this.capacity]!;
   }

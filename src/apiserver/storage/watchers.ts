@@ -10,6 +10,7 @@ interface Watcher {
   prefix: string;
   fromRV: number;
   onEvent: (ev: StorageEvent) => void;
+  onEnd: (() => void) | undefined;
   /** events waiting behind the replay (delivered on a microtask, so the caller holds the handle first) */
   backlog: StorageEvent[] | undefined;
   stopped: boolean;
@@ -24,13 +25,25 @@ export class StorageWatchers {
   ) {}
 
   /** a watch of `prefix` from `fromRV`: 410 Gone ("too old resource version") once the window has moved past it */
-  add(prefix: string, fromRV: number, onEvent: (ev: StorageEvent) => void): StorageWatcher {
+  add(
+    prefix: string,
+    fromRV: number,
+    onEvent: (ev: StorageEvent) => void,
+    onEnd?: () => void,
+  ): StorageWatcher {
     if (!Number.isSafeInteger(fromRV) || fromRV < 0)
       throw new RangeError(`invalid resourceVersion to watch from: ${fromRV}`);
     if (fromRV < this.cache.startRV) {
       throw new StorageError('Gone', prefix, `too old resource version: ${fromRV} (${this.cache.startRV})`);
     }
-    const w: Watcher = { prefix, fromRV, onEvent, backlog: this.cache.since(fromRV, prefix), stopped: false };
+    const w: Watcher = {
+      prefix,
+      fromRV,
+      onEvent,
+      onEnd,
+      backlog: this.cache.since(fromRV, prefix),
+      stopped: false,
+    };
     this.watchers.add(w);
     queueMicrotask(() => {
       const backlog = w.backlog ?? [];
@@ -49,6 +62,19 @@ export class StorageWatchers {
   publish(ev: StorageEvent): void {
     this.cache.push(ev);
     for (const w of this.watchers) if (ev.rv > w.fromRV && ev.key.startsWith(w.prefix)) this.deliver(w, ev);
+  }
+
+  /** every watch ended by the store (its cache was reinitialised): each is told, to resume or relist */
+  endAll(): void {
+    const ended = [...this.watchers];
+    this.stopAll();
+    for (const w of ended) {
+      try {
+        w.onEnd?.();
+      } catch (err) {
+        this.log.warn({ err, prefix: w.prefix }, 'watch end callback threw');
+      }
+    }
   }
 
   stopAll(): void {
