@@ -73,6 +73,8 @@ interface LoadResult {
 
 interface Load {
   total(): number;
+  /** what failed so far, for a timeout's message */
+  sofar(): string;
   stop(): Promise<LoadResult>;
 }
 
@@ -126,6 +128,7 @@ function startLoad(host: string, port: number, keepAlive = 4, fresh = 2, timeout
   ];
   return {
     total: () => result.total,
+    sofar: () => summary(result),
     async stop() {
       stopped = true;
       await Promise.all(loops);
@@ -150,7 +153,14 @@ const summary = (r: LoadResult): string =>
   `${r.failures.length} failed of ${r.total}: ${JSON.stringify(r.failures.slice(0, 5).map((f) => f.error))}`;
 
 async function waitForTotal(load: Load, n: number): Promise<void> {
-  await c.waitFor(`${n} requests`, () => Promise.resolve(load.total() >= n), 120_000);
+  await c.waitFor(
+    `${n} requests`,
+    () => {
+      if (load.total() >= n) return Promise.resolve(true);
+      throw new Error(`so far ${load.sofar()}`);
+    },
+    120_000,
+  );
 }
 
 interface PodView {
