@@ -54,7 +54,8 @@ export default defineConfig({
       },
       {
         test: {
-          // `kubemu chaos` against a whole cluster in each mode (pm2, then compose): last, one file at a time
+          // `kubemu chaos` against a whole cluster in each mode (pm2 on the loopback and the netns network, then
+          // compose): last, one file at a time
           include: ['test/chaos/**/*.test.ts'],
           name: 'chaos',
           testTimeout: 300_000,

@@ -29,7 +29,7 @@ import type { VolumeSources } from './volumes.js';
 import { PodIPAllocator } from './ip-allocator.js';
 import { PodNetworks, type PodNetworkMode } from './pod-network.js';
 import { NodeLease, NodeStatusReporter, nodeCapacity, registerNode, type NodeConfig } from './node-status.js';
-import { PodWorker } from './pod-worker.js';
+import { KERNEL_PROXY_DRAIN, PodWorker } from './pod-worker.js';
 import { LOCAL_PATH_PROVISIONER, LocalPathProvisioner } from './local-path/provisioner.js';
 import { ImageStore } from './runtime/images.js';
 import { isolationDetail } from './runtime/isolation.js';
@@ -354,6 +354,8 @@ export class Kubelet {
               watch: (pgid) => this.runtime.watchProcessGroup(pgid),
               unwatch: (pgid) => this.runtime.unwatchProcessGroup(pgid),
             }),
+            // a node with its own network namespace has kube-proxy in nftables (src/cli/cluster/network.ts)
+            ...KERNEL_PROXY_DRAIN,
           }
         : {}),
       crashBackoff,

@@ -84,6 +84,11 @@ export interface PodWorkerDeps {
    * (so kube-proxies stop sending it new connections first); default 2000 ms, 0 turns it off.
    */
   endpointDrainMs?: number;
+  /**
+   * After the slices say "not ready", how long the kube-proxies may take to apply it: default 150 ms (the
+   * user-space proxy applies each event as it comes); see KERNEL_PROXY_DRAIN for kube-proxy in nftables.
+   */
+  endpointSettleMs?: number;
   /** sleep, injectable for tests */
   delay?: (ms: number) => Promise<void>;
 }
@@ -92,6 +97,14 @@ export interface PodWorkerDeps {
 const DRAIN_POLL_MS = 100;
 /** after the slices say "not ready", the kube-proxies' watches need a moment to apply the same event */
 const DRAIN_SETTLE_MS = 150;
+/**
+ * The drain where kube-proxy forwards in the kernel (nftables, the netns network): a removal reaches the rules
+ * in the proxy's next sync, which during a rollout's stream of slice updates waits for its rate limit (one sync
+ * per --min-sync-period, 1 s, after a burst of 2: src/proxy/nftables/nft-proxier.ts), and the kernel cannot retry
+ * a connection the stopped pod refuses, as the user-space proxy does. So the settle covers one sync period, and
+ * the budget the slice update before it.
+ */
+export const KERNEL_PROXY_DRAIN = { endpointDrainMs: 3000, endpointSettleMs: 1200 } as const;
 
 /** does any slice still list the pod (by uid) as a ready endpoint? */
 export function podReadyInSlices(uid: string, slices: readonly EndpointSlice[]): boolean {
@@ -857,7 +870,8 @@ export class PodWorker {
       if (this.now() + DRAIN_POLL_MS > deadline) return;
       await delay(DRAIN_POLL_MS);
     }
-    await delay(Math.max(0, Math.min(DRAIN_SETTLE_MS, deadline - this.now())));
+    const settle = this.deps.endpointSettleMs ?? DRAIN_SETTLE_MS;
+    await delay(Math.max(0, Math.min(settle, deadline - this.now())));
   }
 
   /** preStop hooks, SIGTERM, SIGKILL after the grace period; resolves when every container has exited. */

@@ -23,6 +23,8 @@ export interface ChaosTarget {
   kubeconfig: string;
   /** http://IP of the ingress */
   ingressUrl: string;
+  /** where this side reaches each node's NodePorts (`kubemu status`: 127.S.1.N); default 127.0.1.N */
+  nodeIPs?: Record<string, string>;
   /**
    * the last lines of a component's log (only those naming one of `names`, when given), printed when a scenario
    * times out (where the mode can read it)
@@ -50,7 +52,6 @@ const APP = 'web';
 const REPLICAS = 6;
 const NODE_PORT = 30180;
 const NODES = ['node-1', 'node-2', 'node-3'];
-const nodeIP = (node: string): string => `127.0.1.${node.slice('node-'.length)}`;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const manifest = `apiVersion: apps/v1
@@ -157,10 +158,11 @@ interface PodView {
 }
 
 /** Defines the nine scenarios against the cluster `target()` returns (set up by the caller's beforeAll). */
-export function chaosScenarios(mode: 'pm2' | 'docker', target: () => ChaosTarget): void {
+export function chaosScenarios(mode: 'pm2' | 'netns' | 'docker', target: () => ChaosTarget): void {
   const count = { sent: 0, failed: 0, acked: 0, lost: 0 };
   const running = new Set<Traffic>();
   let t: ChaosTarget;
+  const nodeIP = (node: string): string => t.nodeIPs?.[node] ?? `127.0.1.${node.slice('node-'.length)}`;
 
   const must = (r: Run, what: string): string => {
     if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
