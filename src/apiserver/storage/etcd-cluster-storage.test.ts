@@ -139,8 +139,21 @@ describe('EtcdStorage on a 3-member etcd cluster', () => {
       expect(err).toMatchObject({ code: 'Gone' });
       expect((err as Error).message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
       // a watch from the relisted revision gets what follows
+      // (a client resumes when its watch ends: a relist retried under load ends the watches opened meanwhile)
       const seen: string[] = [];
-      cut.watch('/k/', listed.rv, (ev) => seen.push(`${ev.type} ${ev.key}`));
+      const follow = (from: number): void => {
+        let last = from;
+        cut.watch(
+          '/k/',
+          from,
+          (ev) => {
+            last = ev.rv;
+            seen.push(`${ev.type} ${ev.key}`);
+          },
+          () => follow(last),
+        );
+      };
+      follow(listed.rv);
       await writer.create('/k/d', pod('d'));
       await expect.poll(() => seen).toEqual(['ADDED /k/d']);
     } finally {
