@@ -22,15 +22,16 @@ export interface NetnsSupport {
 export interface SupportProbe {
   path?: string;
   root?: boolean;
-  /** runs argv; true when it exits 0 (default: spawnSync with a 5 s timeout) */
-  run?: (argv: readonly string[]) => { ok: boolean; stderr: string };
+  /** runs argv: whether it exited 0, its stderr, whether it ran out of time (default: spawnSync, 30 s) */
+  run?: (argv: readonly string[]) => { ok: boolean; stderr: string; timedOut?: boolean };
   /** reads a /proc/sys file; undefined when absent */
   sysctl?: (name: string) => string | undefined;
 }
 
-const runSync = (argv: readonly string[]): { ok: boolean; stderr: string } => {
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
-  return { ok: r.status === 0, stderr: (r.stderr?.toString() ?? r.error?.message ?? '').trim() };
+const runSync = (argv: readonly string[]): { ok: boolean; stderr: string; timedOut: boolean } => {
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  const timedOut = r.error?.code === 'ETIMEDOUT';
+  return { ok: r.status === 0, stderr: (r.stderr?.toString() || r.error?.message || '').trim(), timedOut };
 };
 
 const readSysctl = (name: string): string | undefined => {
@@ -82,7 +83,8 @@ export function netnsSupport(probe: SupportProbe = {}): NetnsSupport {
     '--',
     'true',
   ]);
-  if (tried.ok) return { ok: true, reason: '' };
+  // a machine too loaded to answer in time is no reason to fall back: making the sandbox says what is wrong, if anything
+  if (tried.ok || tried.timedOut) return { ok: true, reason: '' };
   const why = tried.stderr.split('\n')[0] || 'unshare failed';
   if (!root) {
     const fixes = userNamespaceBlockers(probe.sysctl ?? readSysctl);

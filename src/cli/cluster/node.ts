@@ -117,7 +117,9 @@ export async function nodeAdd(opts: NodeCommandOptions): Promise<NodeLayout> {
   await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
   // netns: the node's own namespace on the cluster's bridge first (the VM before its kubelet), recorded at once so
   // `down` removes it whatever happens next
-  const network = record.network ? await addNodeNetwork(record, record.network, node) : undefined;
+  const network = record.network
+    ? await addNodeNetwork(record, record.network, node, opts.timeoutMs ?? 60_000)
+    : undefined;
   const settings: ClusterSettings = {
     name: record.name,
     stateDir: record.stateDir,
@@ -234,13 +236,16 @@ export async function nodeRemove(opts: NodeCommandOptions): Promise<void> {
 }
 
 /** Makes the node's network namespace in the cluster's sandbox and records its holder; the record with it. */
-async function addNodeNetwork(record: RunRecord, net: NetnsRecord, node: NodeLayout): Promise<NetnsRecord> {
+async function addNodeNetwork(
+  record: RunRecord,
+  net: NetnsRecord,
+  node: NodeLayout,
+  timeoutMs: number,
+): Promise<NetnsRecord> {
   const sandbox = Sandbox.attach(record.name, net.sandboxPid, net.rootless, `${net.gateway}/24`);
-  const made = await NodeNet.create(sandbox, {
-    name: node.name,
-    address: node.ip,
-    podCidr: node.podCidr,
-  }).catch((err: unknown) => {
+  // the holder within the command's own budget: a loaded machine takes longer than the 20 s default
+  const options = { name: node.name, address: node.ip, podCidr: node.podCidr, timeoutMs };
+  const made = await NodeNet.create(sandbox, options).catch((err: unknown) => {
     throw new CliError(`kubemu node add: ${(err as Error).message}`, 1, { cause: err });
   });
   const network = { ...net, nodePids: { ...net.nodePids, [node.name]: made.holderPid } };
