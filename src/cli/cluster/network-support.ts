@@ -30,7 +30,7 @@ export interface SupportProbe {
 
 const runSync = (argv: readonly string[]): { ok: boolean; stderr: string; timedOut: boolean } => {
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
-  const timedOut = r.error?.code === 'ETIMEDOUT';
+  const timedOut = r.error?.message.includes('ETIMEDOUT') === true;
   return { ok: r.status === 0, stderr: (r.stderr?.toString() || r.error?.message || '').trim(), timedOut };
 };
 
