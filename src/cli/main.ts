@@ -120,9 +120,12 @@ function clusterName(command: string, value: string | undefined): string {
   return name;
 }
 
-function networkFlag(value: string): NetworkMode {
-  if (value === 'loopback' || value === 'netns') return value;
-  throw new CliError(`kubemu up: --network must be loopback or netns, got "${value}"`, 2);
+/** --network, else $KUBEMU_NETWORK; undefined (neither): the cluster's own, else the default (network-support.ts) */
+function networkFlag(value: string | undefined): NetworkMode | 'auto' | undefined {
+  const given = value ?? (process.env['KUBEMU_NETWORK'] || undefined);
+  if (given === undefined || given === 'loopback' || given === 'netns' || given === 'auto') return given;
+  const from = value === undefined ? '$KUBEMU_NETWORK' : '--network';
+  throw new CliError(`kubemu up: ${from} must be loopback, netns or auto, got "${given}"`, 2);
 }
 
 /** --encryption-provider-config: made absolute (pm2 starts the apiserver elsewhere) and checked before anything starts */
@@ -156,7 +159,7 @@ const UP_OPTIONS: Options = {
   'container-log-max-files': { type: 'string', default: '5' },
   'encryption-provider-config': { type: 'string' },
   foreground: { type: 'boolean', default: false },
-  network: { type: 'string', default: process.env['KUBEMU_NETWORK'] || 'loopback' },
+  network: { type: 'string' },
   timeout: { type: 'string', default: '60' },
   'log-level': { type: 'string', default: process.env['KUBEMU_LOG_LEVEL'] ?? 'info' },
 };
@@ -172,7 +175,7 @@ kubemu-NAME into your kubeconfig (and makes it current) and prints the cluster's
 
 Options:
 ${COMMON}
-  --nodes N           number of nodes (default 3; node-N gets IP 127.0.1.N, pods 127.244.N.0/24)
+  --nodes N           number of nodes (default 3; node-N gets IP 127.S.1.N, pods 10.244.N.0/24)
   --cpu N             CPUs per node (default 2)
   --memory Q          memory per node (default 4Gi)
   --container-log-max-size Q    a container's log file is rotated at this size (default 10Mi)
@@ -180,19 +183,26 @@ ${COMMON}
   --encryption-provider-config FILE  the apiserver's EncryptionConfiguration (apiserver.config.k8s.io/v1):
                       encrypt Secrets (or any resources) at rest with aescbc, aesgcm or secretbox; off
                       when unset. Edit the file and restart the apiserver (kubemu chaos kill apiserver) to rotate
-  --port PORT         API server port on 127.0.0.1 (default ${DEFAULT_API_PORT})
+  --port PORT         API server port on 127.0.0.1 (127.S.0.1 for the S-th cluster) (default ${DEFAULT_API_PORT})
   --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
   --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
   --foreground        stay in the foreground streaming logs; Ctrl-C stops the cluster (npm start)
-  --network MODE      loopback (default; $KUBEMU_NETWORK) or netns: the cluster in a network namespace
-                      of its own, a namespace per pod, upstream's ranges inside (pods 10.244.N.0/24,
-                      Services 10.96.0.0/12); each cluster gets host addresses 127.S.x.y (S=0 first)
+  --network MODE      loopback (default; $KUBEMU_NETWORK), netns or auto. loopback: every node and pod on
+                      the host's loopback (nodes 127.0.1.N, pods 127.244.N.0/24), one cluster at a time.
+                      netns: the cluster in a network namespace of its own, a namespace per pod,
+                      upstream's ranges inside (pods 10.244.N.0/24, Services 10.96.0.0/12); each cluster
+                      gets host addresses 127.S.x.y (S=0 first), so several run side by side. It needs
+                      unshare, nsenter (util-linux), ip (iproute2), nft (nftables) and, when not root,
+                      unprivileged user namespaces. auto: netns where the machine can, else loopback and
+                      it says why. A cluster keeps the network it was made with unless this flag says
+                      otherwise
   --timeout SECONDS   give up if the nodes are not Ready by then (default 60)
   --log-level LEVEL   components' log level (default info)`,
     async run(argv) {
       const { values: v } = parse('up', argv, UP_OPTIONS);
       if (v['help']) return void console.log(this.usage);
       const name = clusterName('up', v['name'] as string | undefined);
+      const network = networkFlag(v['network'] as string | undefined);
       const { up } = await import('./cluster/up.js');
       await up({
         name,
@@ -216,7 +226,7 @@ ${COMMON}
         ),
         kubeconfig: userKubeconfigPath(v['kubeconfig'] as string | undefined),
         foreground: v['foreground'] === true,
-        network: networkFlag(v['network'] as string),
+        ...(network ? { network } : {}),
         ...(await encryptionConfigFlag(v['encryption-provider-config'] as string | undefined)),
         timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,
         logLevel: v['log-level'] as string,
@@ -409,13 +419,14 @@ ${COMMON}`,
     usage: `Usage: kubemu node add NAME [options]
        kubemu node remove NAME [options]
 
-add     starts a kubelet and a kube-proxy for a new node NAME on the next free address (127.0.1.N, pods
-        127.244.N.0/24) and waits until it is Ready; DaemonSets put their pods on it
-remove  stops the node's kubelet and kube-proxy (its containers die with it, as on a VM switched off) and
-        deletes its Node object; the pods bound to it are deleted by the pod GC and replaced elsewhere by their
+add     starts a kubelet and a kube-proxy for a new node NAME on the next free address (netns: 127.S.1.N in a
+        network namespace of its own, pods 10.244.N.0/24; loopback: 127.0.1.N, pods 127.244.N.0/24) and waits
+        until it is Ready; DaemonSets put their pods on it, and its NodePorts are published at its address
+remove  stops the node's kubelet and kube-proxy (its containers die with it, as on a VM switched off), removes
+        its network namespace (netns) and deletes its Node object; the pods bound to it are deleted by the pod GC and replaced elsewhere by their
         controllers. It does not drain: run 'kubectl drain NAME --ignore-daemonsets' first for graceful evictions
 
-Works on a cluster started with 'kubemu up' (not --foreground, loopback network) and on the Docker Compose
+Works on a cluster started with 'kubemu up' (not --foreground; either network) and on the Docker Compose
 cluster (a node container of its own, like compose.yaml's node-N services).
 
 Options:

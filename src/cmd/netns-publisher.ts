@@ -2,8 +2,9 @@
 // The host side of a netns cluster (`kubemu up --network=netns`): `kubemu netns-publisher --kubeconfig FILE
 // --sandbox-pid PID [--rootless] --publish HOST:PORT=TARGET:PORT ... --node-ips IP,IP,...`. Publishes the fixed
 // addresses (the apiserver, the ingress) first, then every Service's NodePorts on every node's address, by passing
-// listening sockets to a forwarder inside the sandbox (src/netns/publisher.ts).
-import type { Service } from 'kubernetes-types/core/v1.js';
+// listening sockets to a forwarder inside the sandbox (src/netns/publisher.ts). The nodes are --node-ips until the
+// Nodes are listed, then their InternalIPs: a node added (`kubemu node add`) or removed gets or loses its NodePorts.
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { Informer } from '../client/index.js';
 import { nsenterArgs } from '../netns/holder.js';
 import { Publisher, type Endpoint } from '../netns/publisher.js';
@@ -62,12 +63,30 @@ export function netnsPublisherMain(argv: string[]): void {
       const sync = (): void => void nodePorts.update(services.store.list());
       services.addEventHandler({ onAdd: sync, onUpdate: sync, onDelete: sync });
       services.start();
+      const nodes = new Informer<Node>({ source: client.nodes, name: 'nodes', logger: log });
+      let known = checked.nodeIps.join(',');
+      const syncNodes = (): void => {
+        const ips = nodes.store
+          .list()
+          .flatMap(
+            (n) => n.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address) ?? [],
+          )
+          .sort();
+        // a Node without its address yet (just registered) keeps what we publish until it has one
+        if (ips.length === 0 || ips.join(',') === known) return;
+        known = ips.join(',');
+        log.info({ nodes: ips }, 'node addresses changed');
+        void nodePorts.setNodeIps(ips);
+      };
+      nodes.addEventHandler({ onAdd: syncNodes, onUpdate: syncNodes, onDelete: syncNodes });
+      nodes.start();
       // a NodePort the host refused (a port taken there) is tried again
       const retry = setInterval(sync, 10_000);
       return {
         async close() {
           clearInterval(retry);
           services.stop();
+          nodes.stop();
           await publisher.close();
         },
       };

@@ -23,6 +23,8 @@ export interface NodeNetOptions {
   address: string;
   /** the Node's spec.podCIDR, e.g. 10.244.1.0/24 */
   podCidr: string;
+  /** how long its holder may take to be ready (default 20 s; `kubemu node add` gives its own budget) */
+  timeoutMs?: number;
 }
 
 // Routes for its pods (ip_forward), 127/8 beyond itself; holds the namespaces until the sandbox holder ($2) is
@@ -65,6 +67,7 @@ export class NodeNet {
       ],
       {
         detached: true,
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         input:
           [
             ...LOOPBACK_BATCH,

@@ -36,14 +36,21 @@ export class NodePortPublisher {
 
   constructor(
     private readonly publisher: PortPublisher,
-    /** the nodes' InternalIPs: each node's NodePorts are published at its own address */
-    private readonly nodeIps: readonly string[],
+    /** the nodes' InternalIPs: each node's NodePorts are published at its own address (setNodeIps follows them) */
+    private nodeIps: readonly string[],
     private readonly log: Logger,
   ) {}
 
   /** Makes the published NodePorts those of `services`; resolves once done (errors are logged, retried next time). */
   update(services: Iterable<Service>): Promise<void> {
     this.wanted = nodePorts(services);
+    this.running = this.running.then(() => this.reconcile());
+    return this.running;
+  }
+
+  /** The nodes now (a node added or removed): its NodePorts published or unpublished; resolves once done. */
+  setNodeIps(ips: readonly string[]): Promise<void> {
+    this.nodeIps = [...new Set(ips)].sort();
     this.running = this.running.then(() => this.reconcile());
     return this.running;
   }

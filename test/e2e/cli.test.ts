@@ -204,7 +204,8 @@ describe('kubemu up / status / down', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr).toBe(
       `port ${port} on 127.0.0.1 (for the API server) is already in use by cluster "${name}" (its apiserver, ` +
-        `pid ${apiserverPid}). Only one kubemu cluster can run at a time: clusters share the node, ingress and DNS addresses.\n` +
+        `pid ${apiserverPid}). Only one loopback-network cluster can run at a time: they share the node, ingress and DNS addresses ` +
+        `(clusters started with --network=netns run side by side).\n` +
         `Stop that cluster first with: npx kubemu down --name ${name} --state-dir ${stateDir}\n`,
     );
     expect(existsSync(otherState)).toBe(false);
@@ -229,7 +230,8 @@ describe('kubemu up / status / down', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       `port ${ingressPort} on 127.0.3.1 (for the ingress gateway) is already in use by cluster "${name}" (its ingress, ` +
-        `pid ${ingressPid}). Only one kubemu cluster can run at a time: clusters share the node, ingress and DNS addresses.\n` +
+        `pid ${ingressPid}). Only one loopback-network cluster can run at a time: they share the node, ingress and DNS addresses ` +
+        `(clusters started with --network=netns run side by side).\n` +
         `Stop that cluster first with: npx kubemu down --name ${name} --state-dir ${stateDir}\n`,
     );
   });

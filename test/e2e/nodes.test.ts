@@ -1,4 +1,7 @@
-// Nodes and pods end to end: `kubemu up`, the real kubectl, real HTTP to pod IPs, real processes.
+// Nodes and pods end to end: `kubemu up`, the real kubectl, real HTTP to pod IPs, real processes. On the loopback
+// network (`--network=loopback`, the fallback where netns cannot run): its promise is that the host reaches every pod
+// IP (127.244.N.x) itself, which these cases show; the netns network's pods (10.x, from pods only) are
+// test/e2e/pod-network.test.ts's.
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate } from '../../src/util/pki.js';
@@ -7,7 +10,7 @@ import { alive, descendants, kubectlStream, upCluster, type TestCluster } from '
 let c: TestCluster;
 
 beforeAll(async () => {
-  c = await upCluster({ nodes: 3 });
+  c = await upCluster({ nodes: 3, extraArgs: ['--network=loopback'] });
 });
 
 afterAll(async () => {

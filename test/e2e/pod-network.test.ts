@@ -7,9 +7,20 @@
 // this namespace to a 10.x address. Run inside `unshare -n` like every e2e file.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, descendants, run, upCluster, type TestCluster } from '../helpers/cluster.js';
+import { alive, descendants, freePort, run, upCluster, type TestCluster } from '../helpers/cluster.js';
+import { DIST } from '../helpers/apiserver.js';
 import { createTestUser, type TestUser } from '../helpers/test-user.js';
 import { ensureCommands } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
@@ -816,5 +827,210 @@ describe('every pod its own network (kubemu up --network=netns)', () => {
     clusters.splice(0);
     expect(await downAndCheck(c, mountsBefore, held)).toEqual(NOTHING_LEFT);
     expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).toBe(linksBefore);
+  }, 600_000);
+});
+
+/** A Deployment of one replica pinned to `node`, answering its hostname on :8080, behind a NodePort Service. */
+const pinnedWeb = (node: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pinned
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: pinned
+  template:
+    metadata:
+      labels:
+        app: pinned
+    spec:
+      nodeSelector:
+        kubernetes.io/hostname: ${node}
+      containers:
+      - name: web
+        image: busybox
+        command: ["node", "-e", "${server('0.0.0.0')}"]
+        ports:
+        - containerPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: pinned
+spec:
+  type: NodePort
+  selector:
+    app: pinned
+  ports:
+  - port: 80
+    targetPort: 8080
+`;
+
+/** A PATH like ours without `program`: a directory of links to every other program on it (first one wins). */
+function pathWithout(program: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kubemu-path-'));
+  for (const from of (process.env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
+    let names: string[];
+    try {
+      names = readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name === program || existsSync(join(dir, name))) continue;
+      symlinkSync(join(from, name), join(dir, name));
+    }
+  }
+  return dir;
+}
+
+describe('kubemu up --network=auto: netns where the machine can, else loopback, said loudly', () => {
+  let mountsBefore: string[] = [];
+  const clusters: TestCluster[] = [];
+  beforeAll(() => {
+    mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  });
+  afterAll(async () => {
+    for (const c of clusters.splice(0)) await c.down().catch(() => undefined);
+  });
+
+  // first: a loopback cluster needs the addresses a netns cluster's slot 0 publishes (one loopback cluster at a time)
+  it('where nft is missing: --network=netns is refused, auto falls back to loopback and says so in up and status', async () => {
+    const path = pathWithout('nft');
+    const stateDir = mkdtempSync(join(tmpdir(), 'kubemu-e2e-'));
+    const home = mkdtempSync(join(tmpdir(), 'kubemu-home-'));
+    const env = { ...process.env, PATH: path, HOME: home, KUBECONFIG: join(home, 'kubeconfig') };
+    const kubemu = (args: string[], timeoutMs = 200_000) =>
+      run(
+        process.execPath,
+        [join(DIST, 'cli/main.js'), ...args, '--name', 'epsilon', '--state-dir', stateDir],
+        env,
+        { timeoutMs },
+      );
+    try {
+      const port = String(await freePort());
+      const refused = await kubemu(['up', '--network=netns', '--port', port, '--nodes', '1']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^kubemu up: --network=netns cannot run on this machine: nft is not installed \(not in \$PATH\); install nftables/,
+      );
+      expect(existsSync(join(stateDir, 'cluster.json'))).toBe(false);
+
+      const up = await kubemu(['up', '--network=auto', '--port', port, '--nodes', '1', '--timeout', '180']);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(
+        /^WARNING: the loopback network instead of netns: nft is not installed .*install nftables/,
+      );
+      // and again in the summary, where the user looks last
+      expect(up.stdout).toMatch(
+        /WARNING: degraded mode[^\n]*\n {2}cluster: NetworkDegraded \(NoNetworkNamespaces\): the loopback network instead of netns/,
+      );
+      expect(up.stdout).toMatch(/ {2}network {9}loopback \(netns unavailable, see WARNING\)/);
+      const status = JSON.parse((await kubemu(['status', '-o', 'json'])).stdout);
+      expect(status.networkMode).toBe('loopback');
+      expect(status.network).toBe(null);
+      expect(status.networkFallback).toMatch(/^nft is not installed/);
+      expect(status.degraded.map((d: any) => `${d.type}/${d.reason}`)).toContain(
+        'NetworkDegraded/NoNetworkNamespaces',
+      );
+      expect(status.nodes).toEqual([
+        expect.objectContaining({ name: 'node-1', internalIP: '127.0.1.1', ready: 'True' }),
+      ]);
+      const text = (await kubemu(['status'])).stdout;
+      expect(text).toMatch(
+        /\nDEGRADED [^\n]*\ncluster: NetworkDegraded \(NoNetworkNamespaces\): the loopback network instead of netns[^\n]*install nftables/,
+      );
+    } finally {
+      const down = await kubemu(['down']);
+      rmSync(stateDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+      rmSync(path, { recursive: true, force: true });
+      expect(down.code, down.stderr).toBe(0);
+    }
+  }, 400_000);
+
+  it('kubemu node add/remove on it: the new node its own namespace, pods in its podCIDR and NodePorts on the host; remove takes it all away', async () => {
+    const c = await upCluster({
+      name: 'delta',
+      nodes: 1,
+      extraArgs: ['--network=auto', '--timeout', '180'],
+      upTimeoutMs: 200_000,
+    });
+    clusters.push(c);
+    const s = (await c.status()) as any;
+    expect(s.networkMode).toBe('netns');
+    expect(s.networkFallback).toBe(null);
+    const slot = s.network.slot as number;
+
+    const added = await c.kubemu([
+      'node',
+      'add',
+      'node-2',
+      '--name',
+      c.name,
+      '--state-dir',
+      c.stateDir,
+      '--timeout',
+      '180',
+    ]);
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(
+      new RegExp(
+        `^node/node-2 started \\(kubelet and kube-proxy at 127\\.${slot}\\.1\\.2, pods 10\\.244\\.2\\.0/24\\)\\nnode/node-2 Ready`,
+      ),
+    );
+    const after = (await c.status()) as any;
+    const holder = after.network.nodePids['node-2'] as number;
+    expect(alive(holder)).toBe(true);
+    const node2 = await c.getJson(['get', 'node', 'node-2']);
+    expect(node2.status.addresses.find((a: any) => a.type === 'InternalIP').address).toBe(`127.${slot}.1.2`);
+    expect(node2.spec.podCIDR).toBe('10.244.2.0/24');
+
+    const applied = await c.kubectl(['apply', '-f', '-'], { input: pinnedWeb('node-2') });
+    expect(applied.code, applied.stderr).toBe(0);
+    const pod = await waitFor(
+      'the pinned pod to run on node-2',
+      async () => (await pods(c, 'pinned')).find((p) => p.ip),
+      120_000,
+    );
+    expect(pod.node).toBe('node-2');
+    expect(pod.ip).toMatch(/^10\.244\.2\.\d+$/);
+    // its own hostname, so its own UTS namespace on the new node
+    expect(await exec(c, pod.name, ['hostname'])).toBe(pod.name);
+    const svc = await c.getJson(['get', 'service', 'pinned']);
+    const nodePort = svc.spec.ports[0].nodePort as number;
+    // the host reaches the new node's NodePort at its InternalIP, as on a real cluster
+    const url = `http://127.${slot}.1.2:${nodePort}/`;
+    expect(await waitFor(`${url} to answer`, () => hostCurl(url), 60_000)).toBe(pod.name);
+    const namespaces = nsOf(holder).filter((ns) => ns.startsWith('net:'));
+
+    const removed = await c.kubemu(['node', 'remove', 'node-2', '--name', c.name, '--state-dir', c.stateDir]);
+    expect(removed.stderr).toBe('');
+    expect(removed.stdout).toBe(
+      'node/node-2: kubelet and kube-proxy stopped, its network namespace removed\nnode/node-2 deleted\n',
+    );
+    expect(alive(holder)).toBe(false);
+    expect((await c.kubectl(['get', 'node', 'node-2'])).stderr).toMatch(/nodes "node-2" not found/);
+    const gone = await waitFor(
+      'the node namespace to be gone',
+      () => Promise.resolve(namespaces.every((ns) => !namespacesInUse().has(ns))),
+      10_000,
+    );
+    expect(gone).toBe(true);
+    // its NodePort is no longer published at its address
+    await waitFor(
+      `${url} to refuse`,
+      () =>
+        hostCurl(url).then(
+          () => false,
+          (err: Error) => /Failed to connect|Connection refused/.test(err.message),
+        ),
+      60_000,
+    );
+    expect(((await c.status()) as any).network.nodePids).not.toHaveProperty('node-2');
+
+    clusters.splice(0);
+    expect(await downAndCheck(c, mountsBefore, await holdings(c))).toEqual(NOTHING_LEFT);
   }, 600_000);
 });

@@ -4,6 +4,7 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import { DEGRADED_CONDITION_TYPES } from '../../kubelet/degraded.js';
 import { DEFAULT_HTTP, DEFAULT_HTTPS } from '../../util/ingress-address.js';
 import { unprivilegedPortStart } from '../../util/privileged-ports.js';
+import { fallbackMessage } from './network-support.js';
 
 export interface NodeProblemSummary {
   type: string;
@@ -23,12 +24,23 @@ export function nodeDegradations(node: Node): NodeProblemSummary[] {
     .map((c) => ({ type: c.type, reason: c.reason ?? '', message: c.message ?? '' }));
 }
 
-/** Node problems grouped by what they say (three nodes with the same problem: one entry), then the ingress's. */
+/**
+ * The cluster's network first (loopback because netns could not run here: `networkFallback` says why), then node
+ * problems grouped by what they say (three nodes with the same problem: one entry), then the ingress's.
+ */
 export function clusterDegradations(
   nodes: readonly { name: string; degraded: readonly NodeProblemSummary[] }[],
   ingressRunning: boolean,
+  networkFallback?: string,
 ): Degradation[] {
   const out: Degradation[] = [];
+  if (networkFallback)
+    out.push({
+      type: 'NetworkDegraded',
+      reason: 'NoNetworkNamespaces',
+      message: fallbackMessage(networkFallback),
+      where: ['cluster'],
+    });
   for (const n of nodes) {
     for (const p of n.degraded) {
       const same = out.find((d) => d.type === p.type && d.reason === p.reason && d.message === p.message);

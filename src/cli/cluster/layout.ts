@@ -70,6 +70,8 @@ export const clusterPaths = (stateDir: string) => ({
   pki: join(stateDir, 'pki'),
   caCert: join(stateDir, 'pki', 'ca.crt'),
   runRecord: join(stateDir, 'cluster.json'),
+  /** the network the cluster was made with (`loopback` or `netns`), kept across down/up like its database */
+  networkMode: join(stateDir, 'network'),
   /** this run's isolation probe, for its kubelets (kubelet/runtime/isolation-probe.ts) */
   isolationProbe: join(stateDir, 'isolation-probe.json'),
 });
@@ -101,6 +103,8 @@ export interface RunRecord {
   startedAt: string;
   /** netns mode: the cluster's network namespaces and host addresses (loopback mode when absent) */
   network?: NetnsRecord;
+  /** loopback because this machine could not run netns (the default): why, and what to install */
+  networkFallback?: string;
   /** each node's capacity and log rotation, for nodes added later (`kubemu node add`) */
   nodeSettings?: { cpu: string; memory: string; containerLogMaxSize?: string; containerLogMaxFiles?: number };
 }

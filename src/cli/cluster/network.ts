@@ -47,8 +47,12 @@ export function slotAddresses(slot: number): SlotAddresses {
 }
 
 /** Node N of a netns cluster: 127.S.1.N (inside and on the host), pods in upstream's 10.244.N.0/24. */
-export function netnsNodeLayout(stateDir: string, index: number, slot: number): NodeLayout {
-  const name = `node-${index}`;
+export function netnsNodeLayout(
+  stateDir: string,
+  index: number,
+  slot: number,
+  name = `node-${index}`,
+): NodeLayout {
   return {
     name,
     ip: `127.${slot}.1.${index}`,

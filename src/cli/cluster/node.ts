@@ -1,5 +1,6 @@
 // `kubemu node add|remove NAME`: a node joining or leaving a running cluster started with `kubemu up` (under pm2) — its
-// kubelet and kube-proxy started or stopped, the run record updated so `status` and `down` know it.
+// kubelet and kube-proxy started or stopped (netns: in a network namespace of its own on the cluster's bridge, made
+// before and removed after), the run record updated so `status` and `down` know it.
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { dirname } from 'node:path';
@@ -21,8 +22,14 @@ import {
   type NodeLayout,
   type RunRecord,
 } from './layout.js';
-import { Pm2Cluster } from './pm2.js';
-import { runningState } from './running.js';
+import { Pm2Cluster, type ProcessSpec } from './pm2.js';
+import { clusterPids, runningState } from './running.js';
+import { isHolder, launcher, netnsNodeLayout, type NetnsRecord } from './network.js';
+import { isAlive, terminate } from './processes.js';
+import { findProgram } from '../../util/find-program.js';
+import { killHolder } from '../../netns/holder.js';
+import { NodeNet } from '../../netns/node-net.js';
+import { Sandbox } from '../../netns/sandbox.js';
 
 export interface NodeCommandOptions {
   /** the cluster */
@@ -48,7 +55,7 @@ export function checkNodeName(command: string, node: string | undefined): string
   return node;
 }
 
-/** The cluster as `up` recorded it: running, under pm2, loopback network — else what to do instead. */
+/** The cluster as `up` recorded it: running, under pm2 — else what to do instead. */
 function runningRecord(command: string, opts: NodeCommandOptions): RunRecord {
   const state = runningState(opts.stateDir);
   const record = state.record;
@@ -62,10 +69,11 @@ function runningRecord(command: string, opts: NodeCommandOptions): RunRecord {
       `kubemu node ${command}: cluster "${opts.name}" runs in the foreground (kubemu up --foreground), whose ` +
         'processes only that command can start; nodes are added to and removed from a cluster started without --foreground',
     );
-  if (record.network)
+  if (record.network && !isHolder(record.network.sandboxPid))
     throw new CliError(
-      `kubemu node ${command}: cluster "${opts.name}" runs with --network=netns; adding and removing nodes ` +
-        'works with the default loopback network only (for now)',
+      `kubemu node ${command}: the network namespace of cluster "${opts.name}" is gone (its holder, pid ` +
+        `${record.network.sandboxPid}, was killed); start the cluster again: ` +
+        `${clusterCommand('down', opts.name, opts.stateDir)} && ${clusterCommand('up', opts.name, opts.stateDir)}`,
     );
   return record;
 }
@@ -76,10 +84,16 @@ function adminTarget(record: RunRecord, agent?: Agent): ApiTarget {
   return { url: record.apiServerUrl, ca, token: adminToken, ...(agent ? { agent } : {}) };
 }
 
-/** The lowest node number whose address (127.0.1.N) no node of the cluster holds. */
+/** Node N of the cluster's network: 127.0.1.N (loopback) or 127.S.1.N with pods in 10.244.N.0/24 (netns). */
+const layoutOf = (record: RunRecord, index: number, name?: string): NodeLayout =>
+  record.network
+    ? netnsNodeLayout(record.stateDir, index, record.network.slot, name)
+    : nodeLayout(record.stateDir, index, name);
+
+/** The lowest node number whose address (127.0.1.N, netns 127.S.1.N) no node of the cluster holds. */
 function freeIndex(record: RunRecord): number {
   const used = new Set(record.nodes.map((n) => n.ip));
-  for (let i = 1; i <= MAX_NODES; i++) if (!used.has(nodeLayout(record.stateDir, i).ip)) return i;
+  for (let i = 1; i <= MAX_NODES; i++) if (!used.has(layoutOf(record, i).ip)) return i;
   throw new CliError(
     `kubemu node add: cluster "${record.name}" has ${MAX_NODES} nodes, the most its addresses allow`,
   );
@@ -96,11 +110,16 @@ export async function nodeAdd(opts: NodeCommandOptions): Promise<NodeLayout> {
       `kubemu node add: node "${opts.node}" already exists in cluster "${opts.name}" ` +
         `(nodes: ${record.nodes.map((n) => n.name).join(', ')})`,
     );
-  const node = nodeLayout(record.stateDir, freeIndex(record), opts.node);
+  const node = layoutOf(record, freeIndex(record), opts.node);
   const paths = clusterPaths(record.stateDir);
   const ca = readCertificateAuthority(paths.pki);
   if (!ca) throw new CliError(`kubemu node add: no cluster CA in ${paths.pki}; is this a kubemu state dir?`);
   await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
+  // netns: the node's own namespace on the cluster's bridge first (the VM before its kubelet), recorded at once so
+  // `down` removes it whatever happens next
+  const network = record.network
+    ? await addNodeNetwork(record, record.network, node, opts.timeoutMs ?? 60_000)
+    : undefined;
   const settings: ClusterSettings = {
     name: record.name,
     stateDir: record.stateDir,
@@ -116,6 +135,7 @@ export async function nodeAdd(opts: NodeCommandOptions): Promise<NodeLayout> {
     ...(record.nodeSettings?.containerLogMaxFiles
       ? { containerLogMaxFiles: record.nodeSettings.containerLogMaxFiles }
       : {}),
+    ...(network ? { netns: network, innerApiServerUrl: `https://${network.gateway}:${record.port}` } : {}),
   };
   const processes = planNodeComponents(settings, ca.certPem, node);
   const pm2 = await Pm2Cluster.connect(paths.pm2Home, false);
@@ -124,19 +144,18 @@ export async function nodeAdd(opts: NodeCommandOptions): Promise<NodeLayout> {
     for (const p of processes) {
       privateDir(dirname(p.logFile));
       privateFile(p.logFile);
-      await pm2.start({
-        name: p.name,
-        args: [CLI_MAIN, ...p.argv],
-        env,
-        logFile: p.logFile,
-        cwd: record.stateDir,
-      });
+      await pm2.start(processSpec(p, network, env, record.stateDir));
     }
     const pids = Object.fromEntries(
       (await pm2.list()).filter((p) => processes.some((q) => q.name === p.name)).map((p) => [p.name, p.pid]),
     );
     // recorded before waiting: `down` stops the node even if it never becomes Ready
-    writeRunRecord({ ...record, nodes: settings.nodes, pids: { ...record.pids, ...pids } });
+    writeRunRecord({
+      ...record,
+      nodes: settings.nodes,
+      pids: { ...record.pids, ...pids },
+      ...(network ? { network } : {}),
+    });
   } finally {
     pm2.disconnect();
   }
@@ -182,17 +201,77 @@ export async function nodeRemove(opts: NodeCommandOptions): Promise<void> {
   const names = Object.keys(record.pids).filter(
     (p) => p === `kubelet-${node.name}` || p === `kube-proxy-${node.name}`,
   );
+  // the node's processes and their children (containers, pod holders), collected before they stop
+  const tree = clusterPids(names.map((n) => record.pids[n]).filter((pid) => isAlive(pid)));
   const pm2 = await Pm2Cluster.connect(clusterPaths(record.stateDir).pm2Home, false);
   try {
     for (const name of names) await pm2.delete(name);
   } finally {
     pm2.disconnect();
   }
+  await terminate(tree.filter(isAlive), 2_000);
+  // netns: the node's namespace (its uplink veth, pod bridge and route go with it) once nothing runs in it
+  const holder = record.network?.nodePids[node.name];
+  if (holder !== undefined && isHolder(holder)) await killHolder(holder);
+  const network = record.network
+    ? {
+        ...record.network,
+        nodePids: Object.fromEntries(
+          Object.entries(record.network.nodePids).filter(([n]) => n !== node.name),
+        ),
+      }
+    : undefined;
   const pids = Object.fromEntries(Object.entries(record.pids).filter(([p]) => !names.includes(p)));
-  writeRunRecord({ ...record, nodes: record.nodes.filter((n) => n !== node), pids });
-  out.write(`node/${node.name}: kubelet and kube-proxy stopped\n`);
+  writeRunRecord({
+    ...record,
+    nodes: record.nodes.filter((n) => n !== node),
+    pids,
+    ...(network ? { network } : {}),
+  });
+  out.write(
+    `node/${node.name}: kubelet and kube-proxy stopped${network ? ', its network namespace removed' : ''}\n`,
+  );
   await deleteObject(adminTarget(record), `/api/v1/nodes/${node.name}`);
   out.write(`node/${node.name} deleted\n`);
+}
+
+/** Makes the node's network namespace in the cluster's sandbox and records its holder; the record with it. */
+async function addNodeNetwork(
+  record: RunRecord,
+  net: NetnsRecord,
+  node: NodeLayout,
+  timeoutMs: number,
+): Promise<NetnsRecord> {
+  const sandbox = Sandbox.attach(record.name, net.sandboxPid, net.rootless, `${net.gateway}/24`);
+  // the holder within the command's own budget: a loaded machine takes longer than the 20 s default
+  const options = { name: node.name, address: node.ip, podCidr: node.podCidr, timeoutMs };
+  const made = await NodeNet.create(sandbox, options).catch((err: unknown) => {
+    throw new CliError(`kubemu node add: ${(err as Error).message}`, 1, { cause: err });
+  });
+  const network = { ...net, nodePids: { ...net.nodePids, [node.name]: made.holderPid } };
+  writeRunRecord({ ...record, network });
+  return network;
+}
+
+/** A node component for pm2: `node main.js ...`, or (netns) nsenter into the node's namespaces execing it. */
+function processSpec(
+  p: { name: string; argv: string[]; logFile: string; placement?: { in: string; node?: string } },
+  network: NetnsRecord | undefined,
+  env: Record<string, string>,
+  cwd: string,
+): ProcessSpec {
+  const main = [CLI_MAIN, ...p.argv];
+  if (!network || p.placement?.in !== 'node')
+    return { name: p.name, args: main, env, logFile: p.logFile, cwd };
+  const prefix = launcher(network, p.placement.node);
+  return {
+    name: p.name,
+    command: findProgram('nsenter'),
+    args: [...prefix.slice(1), process.execPath, ...main],
+    env,
+    logFile: p.logFile,
+    cwd,
+  };
 }
 
 /** add or remove, on the cluster's pm2 processes or its compose containers (`auto`: pm2 when it runs under pm2) */

@@ -23,6 +23,10 @@ export interface ClusterStatus {
   apiServer: { url: string | null; ready: boolean };
   nodes: { name: string; internalIP: string | null; ready: string; degraded: NodeProblemSummary[] }[];
   ingress: { http: string | null; https: string | null };
+  /** the run's network model; null when not running */
+  networkMode: 'netns' | 'loopback' | null;
+  /** loopback because this machine cannot run netns (the default): why, and what to install; null otherwise */
+  networkFallback: string | null;
   /** netns mode: the cluster's slot and host addresses besides the apiserver, ingress and nodes; null in loopback */
   network: {
     slot: number;
@@ -107,7 +111,9 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
           nodePids: record.network.nodePids,
         }
       : null,
-    degraded: state.running ? clusterDegradations(nodes, ingressRunning) : [],
+    networkMode: record && state.running ? (record.network ? 'netns' : 'loopback') : null,
+    networkFallback: (state.running && record?.networkFallback) || null,
+    degraded: state.running ? clusterDegradations(nodes, ingressRunning, record?.networkFallback) : [],
     kubeconfig: record?.kubeconfig ?? null,
     context: contextName(name),
     pm2: { home: clusterPaths(stateDir).pm2Home, daemonPid: state.daemonPid ?? null },
@@ -138,7 +144,9 @@ export function formatStatus(s: ClusterStatus): string {
           `LB IPs      ${s.network.loadBalancers}`,
           `network     netns, slot ${s.network.slot}${s.network.rootless ? ' (rootless)' : ''}, sandbox pid ${s.network.sandboxPid}; NodePorts on each node's INTERNAL-IP`,
         ]
-      : []),
+      : [
+          `network     loopback${s.networkFallback ? ' (netns unavailable: see DEGRADED below)' : ''}; nodes and pods on the host's 127.x`,
+        ]),
     `dashboard   ${clusterCommand('dashboard', s.name, s.stateDir)}`,
     `kubeconfig  ${s.kubeconfig ?? '-'} (context ${s.context})`,
     '',

@@ -1,6 +1,6 @@
 // `kubemu up`: start a local cluster (apiserver first, then the components), wait for Ready nodes, print where it is.
 import { DEFAULT_HTTP, DEFAULT_HTTPS, ingressUrls } from '../../util/ingress-address.js';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { yaml } from '../../util/lazy-yaml.js';
 import { dirname, join } from 'node:path';
@@ -59,6 +59,7 @@ import {
   type NetworkMode,
 } from './network.js';
 import { ensureKubeDns } from './netns-dns.js';
+import { chooseNetwork, fallbackMessage, netnsSupport } from './network-support.js';
 import { findProgram } from '../../util/find-program.js';
 import { PROBE_FILE_ENV } from '../../kubelet/runtime/isolation-probe.js';
 import { writeProbeFile } from './isolation-probe-file.js';
@@ -84,8 +85,12 @@ export interface UpOptions {
   timeoutMs: number;
   /** components' KUBEMU_LOG_LEVEL */
   logLevel: string;
-  /** loopback (default) or netns: the cluster in a network namespace of its own (docs/design.md) */
-  network?: NetworkMode;
+  /**
+   * netns (the cluster in a network namespace of its own), loopback (docs/design.md, "Network model") or auto
+   * (netns where this machine can run it, else loopback, said loudly); unset: the one the cluster was made with,
+   * else the default (`NETNS_BY_DEFAULT` in network-support.ts)
+   */
+  network?: NetworkMode | 'auto';
   /** the apiserver's --encryption-provider-config (an absolute path, checked before anything starts) */
   encryptionProviderConfig?: string;
   out?: NodeJS.WritableStream;
@@ -141,7 +146,8 @@ function portTakenMessage(
     const other = holder.cluster;
     return (
       `${where} is already in use by cluster "${other.name}" (its ${other.component}, pid ${holder.pid}). ` +
-      `Only one kubemu cluster can run at a time: clusters share the node, ingress and DNS addresses.\n` +
+      `Only one loopback-network cluster can run at a time: they share the node, ingress and DNS addresses ` +
+      `(clusters started with --network=netns run side by side).\n` +
       `Stop that cluster first with: ${downCommand(other.name, other.stateDir)}`
     );
   }
@@ -166,7 +172,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         `Use it as it is, or stop it first with: ${downCommand(name, stateDir)}`,
     );
   }
-  const netns = opts.network === 'netns';
+  const choice = chooseNetwork(opts.network, previousNetwork(stateDir), netnsSupport);
+  if ('error' in choice) throw new CliError(choice.error, 1);
+  // a degraded mode is never silent: before anything starts, and again in the summary and in `kubemu status`
+  if (choice.fallback) out.write(`WARNING: ${fallbackMessage(choice.fallback)}\n`);
+  if (choice.note) out.write(`${choice.note}\n`);
+  const netns = choice.mode === 'netns';
   // netns: the cluster's slot S, whose host addresses (127.S.x.y) no other cluster holds
   const slot = netns
     ? await chooseSlot(opts.port, undefined).catch((err: unknown) => {
@@ -196,6 +207,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   // everything made from here on, by this process, pm2 and the components, is private to the user
   process.umask(STATE_UMASK);
   secureStateDir(stateDir);
+  writeFileSync(paths.networkMode, `${choice.mode}\n`, { mode: 0o600 });
 
   const progress = new Progress(out, startedAt);
   progress.update('apiserver', 'starting');
@@ -417,6 +429,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     startedAt: new Date(startedAt).toISOString(),
     ...(settings.netns ? { network: settings.netns } : {}),
+    ...(choice.fallback ? { networkFallback: choice.fallback } : {}),
     nodeSettings: {
       cpu: settings.cpu,
       memory: settings.memory,
@@ -480,6 +493,7 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
       degraded: nodes.find((s) => s.name === n.name)?.degraded ?? [],
     })),
     true,
+    record.networkFallback,
   );
   const warning = degraded.length
     ? [
@@ -502,7 +516,9 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
           `  LoadBalancers   ${record.network.lbPool}`,
           `  network         netns, slot ${record.network.slot}${record.network.rootless ? ' (rootless)' : ''}: pods 10.244.N.0/24, Services 10.96.0.0/12, DNS 10.96.0.10`,
         ]
-      : []),
+      : [
+          `  network         loopback${record.networkFallback ? ' (netns unavailable, see WARNING)' : ''}: pods 127.244.N.0/24, Services 127.96.0.0/16`,
+        ]),
     `  state dir       ${record.stateDir}`,
     `  kubeconfig      ${record.kubeconfig} (context "${context}", now current)`,
     '',
@@ -512,4 +528,15 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
       (record.mode === 'foreground' ? '  (or Ctrl-C here)' : ''),
     '',
   ].join('\n');
+}
+
+/** The network the cluster in `stateDir` was made with: its record, else loopback for a database made before netns. */
+function previousNetwork(stateDir: string): NetworkMode | undefined {
+  try {
+    const mode = readFileSync(clusterPaths(stateDir).networkMode, 'utf8').trim();
+    if (mode === 'loopback' || mode === 'netns') return mode;
+  } catch {
+    // none recorded
+  }
+  return existsSync(join(stateDir, 'state.db')) ? 'loopback' : undefined;
 }
