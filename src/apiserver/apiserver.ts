@@ -64,6 +64,8 @@ export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 
 export interface ApiServerOptions {
   stateDir: string;
+  /** the port the `kubernetes` Service's endpoints name (default: the one it listens on); a balancer's, behind one */
+  advertisePort?: number;
   host?: string;
   /** more names for the serving certificate (k3s's --tls-san): addresses clients reach this server at */
   tlsSans?: string[];
@@ -350,7 +352,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://${host}:${port}`;
-  await registry.reconcileKubernetesEndpoints(host, port);
+  // behind a balancer (an HA control plane) every apiserver names the balancer's port, so they agree
+  await registry.reconcileKubernetesEndpoints(host, opts.advertisePort ?? port);
   metricsScraper.start();
   const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {

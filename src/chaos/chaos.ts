@@ -10,6 +10,8 @@ export interface ChaosBackend {
   restartNode(node: string): Promise<string[]>;
   /** SIGKILL one component, like a crash; its supervisor restarts it */
   kill(component: string): Promise<string[]>;
+  /** freeze one component (SIGSTOP / docker pause) for `ms`, then thaw it: alive, holding its sockets, silent */
+  pause(component: string, ms: number, onPaused?: (line: string) => void): Promise<string[]>;
   close(): void;
 }
 

@@ -18,7 +18,10 @@ Actions:
   restart-node NODE         start a killed node again (or thaw a paused one)
   kill COMPONENT            SIGKILL one component, like a crash; its supervisor restarts it
                             (apiserver, controller-manager, scheduler, cloud-lb, kubelet-node-2,
-                            kube-proxy-node-2, ...)
+                            kube-proxy-node-2, ...; with --control-plane 3: etcd-1, apiserver-2,
+                            controller-manager-3, scheduler-1, apiserver-lb)
+  pause COMPONENT [--for D] freeze one component (SIGSTOP / docker pause) for D (default 10s): an etcd
+                            member or apiserver alive but silent (\`kubemu status\` says which leads)
   partition NODE [--from NODE|control-plane]
                             cut NODE's network (--network=netns clusters): its processes and pods
                             keep running but are unreachable from the cut side; without --from it is
@@ -31,7 +34,7 @@ Options:
   --state-dir DIR     cluster state (default ~/.kubemu/NAME)
   --mode MODE         pm2 (kubemu up), docker (docker compose up) or auto (default: pm2 when that
                       cluster runs under pm2, else its compose containers)
-  --for DURATION      how long pause-node pauses: 10s, 500ms, 1m
+  --for DURATION      how long pause-node and pause pause: 10s, 500ms, 1m
   --from PEER         what partition cuts NODE from: control-plane or another node (default: all)`;
 
 export interface ChaosOptions {
@@ -116,7 +119,7 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
   const { values: v, positionals } = parsed;
   if (v.help) return void out.write(`${CHAOS_USAGE}\n`);
   const [action, target, ...extra] = positionals;
-  const actions = ['kill-node', 'pause-node', 'restart-node', 'kill', 'partition', 'heal'];
+  const actions = ['kill-node', 'pause-node', 'restart-node', 'kill', 'pause', 'partition', 'heal'];
   if (!action || !actions.includes(action) || (!target && action !== 'heal') || extra.length > 0)
     throw new CliError(
       `kubemu chaos: expected one of ${actions.join(', ')} and a target\n\n${CHAOS_USAGE}`,
@@ -161,7 +164,8 @@ export async function chaosMain(argv: string[], out: NodeJS.WritableStream = pro
     else {
       // the "paused" line is printed as soon as it is true, not after the pause
       let shown = false;
-      lines = await backend.pauseNode(target, ms, (line) => {
+      const pause = action === 'pause' ? backend.pause.bind(backend) : backend.pauseNode.bind(backend);
+      lines = await pause(target, ms, (line) => {
         shown = true;
         print(line);
       });

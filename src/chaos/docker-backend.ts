@@ -117,6 +117,22 @@ export class DockerChaos implements ChaosBackend {
     return [`restarted ${node} (container ${DockerChaos.nameOf(after)}, pid ${after.State.Pid})`];
   }
 
+  async pause(component: string, ms: number, onPaused?: (line: string) => void): Promise<string[]> {
+    // a node's kubelet and kube-proxy share its container: pausing one would pause the node (pause-node does)
+    if (/-(node-\d+)$/.test(component))
+      throw new ChaosError(
+        `${component} shares its node's container with the node's other processes: '${this.hint(`chaos pause-node ${component.replace(/^.+-(node-\d+)$/, '$1')}`)}' pauses them all`,
+      );
+    const c = await this.one(LABEL_COMPONENT, component, 'component');
+    const name = DockerChaos.nameOf(await c.inspect());
+    await c.pause();
+    const paused = `paused ${component} (docker pause ${name}) for ${formatMs(ms)}`;
+    onPaused?.(paused);
+    await sleep(ms);
+    await c.unpause();
+    return [paused, `resumed ${component} (docker unpause)`];
+  }
+
   async kill(component: string): Promise<string[]> {
     // kubelet-node-2 / kube-proxy-node-2 live in node-2's container; the rest have one container each
     const m = /^(.+)-(node-\d+)$/.exec(component);

@@ -148,6 +148,24 @@ export class Pm2Chaos implements ChaosBackend {
     ];
   }
 
+  async pause(component: string, ms: number, onPaused?: (line: string) => void): Promise<string[]> {
+    const all = await this.list();
+    const proc = all.find((p) => p.name === component);
+    if (!proc)
+      throw new ChaosError(
+        `no component "${component}" in this cluster (components: ${all.map((p) => p.name).join(', ')})`,
+      );
+    if (proc.pid <= 0 || !isAlive(proc.pid)) return [`${component} is not running (${proc.status})`];
+    // the component and what it started (a kubelet's pods): all frozen, as a VM paused
+    const pids = [proc.pid, ...descendants(proc.pid)];
+    signalAll(pids, 'SIGSTOP');
+    const paused = `paused ${component} (SIGSTOP to pid ${pids.join(', ')}) for ${formatMs(ms)}`;
+    onPaused?.(paused);
+    await sleep(ms);
+    signalAll(pids, 'SIGCONT');
+    return [paused, `resumed ${component} (SIGCONT)`];
+  }
+
   close(): void {
     this.api.disconnect();
   }

@@ -35,6 +35,12 @@ const COMPONENT_COMMANDS: readonly {
 }[] = [
   { command: 'apiserver', module: 'apiserver', exportName: 'apiserverMain', summary: 'run the API server' },
   {
+    command: 'apiserver-lb',
+    module: 'apiserver-lb',
+    exportName: 'apiserverLbMain',
+    summary: "balance an HA control plane's apiservers",
+  },
+  {
     command: 'controller-manager',
     module: 'controller-manager',
     exportName: 'controllerManagerMain',
@@ -143,6 +149,19 @@ async function encryptionConfigFlag(
   return { encryptionProviderConfig: path };
 }
 
+/** --storage and --control-plane, checked; unset ones are left to the cluster's recorded control plane */
+function storageFlags(
+  storage: string | undefined,
+  members: string | undefined,
+): { storage?: 'sqlite' | 'etcd'; controlPlane?: number } {
+  if (storage !== undefined && storage !== 'sqlite' && storage !== 'etcd')
+    throw new CliError(`kubemu up: --storage must be sqlite or etcd, got "${storage}"`, 2);
+  return {
+    ...(storage ? { storage } : {}),
+    ...(members !== undefined ? { controlPlane: intFlag('up', 'control-plane', members, 1, 7) } : {}),
+  };
+}
+
 const stateDirOf = (name: string, value: string | undefined): string =>
   value ? resolve(value) : defaultStateDir(name);
 
@@ -158,6 +177,8 @@ const UP_OPTIONS: Options = {
   'container-log-max-size': { type: 'string', default: '10Mi' },
   'container-log-max-files': { type: 'string', default: '5' },
   'encryption-provider-config': { type: 'string' },
+  storage: { type: 'string' },
+  'control-plane': { type: 'string' },
   foreground: { type: 'boolean', default: false },
   network: { type: 'string' },
   timeout: { type: 'string', default: '60' },
@@ -183,6 +204,11 @@ ${COMMON}
   --encryption-provider-config FILE  the apiserver's EncryptionConfiguration (apiserver.config.k8s.io/v1):
                       encrypt Secrets (or any resources) at rest with aescbc, aesgcm or secretbox; off
                       when unset. Edit the file and restart the apiserver (kubemu chaos kill apiserver) to rotate
+  --storage KIND      sqlite (default: the state dir's state.db) or etcd: Debian's etcd-server, one member per
+                      control-plane member (a cluster keeps the storage it was made with)
+  --control-plane N   with --storage etcd: N etcd members, N apiservers behind a balancer on --port (health
+                      checks on /readyz), a controller-manager and a scheduler per member electing leaders
+                      through their Leases (default 1; kubemu chaos kill etcd-N, apiserver-N, ...)
   --port PORT         API server port on 127.0.0.1 (127.S.0.1 for the S-th cluster) (default ${DEFAULT_API_PORT})
   --kubelet-port PORT kubelet port on each node's IP (default ${DEFAULT_KUBELET_PORT})
   --kubeconfig FILE   kubeconfig to merge into (default $KUBECONFIG's first file or ~/.kube/config)
@@ -228,6 +254,7 @@ ${COMMON}
         foreground: v['foreground'] === true,
         ...(network ? { network } : {}),
         ...(await encryptionConfigFlag(v['encryption-provider-config'] as string | undefined)),
+        ...storageFlags(v['storage'] as string | undefined, v['control-plane'] as string | undefined),
         timeoutMs: intFlag('up', 'timeout', v['timeout'] as string, 1, 86_400) * 1000,
         logLevel: v['log-level'] as string,
       });

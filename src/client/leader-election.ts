@@ -70,7 +70,9 @@ export class LeaderElector {
   constructor(private readonly opts: LeaderElectionOptions) {
     const invalid = validateLeaderElection(opts);
     if (invalid) throw new TypeError(`leader election: ${invalid}`);
-    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    // KUBEMU_HOSTNAME: the control-plane member this process stands for (`kubemu up --control-plane 3` runs every
+    // member on one host, where upstream's `os.Hostname()` would name them all alike)
+    this.identity = opts.identity ?? `${process.env['KUBEMU_HOSTNAME'] || hostname()}_${randomUUID()}`;
     this.clock = opts.clock ?? realClock;
   }
 

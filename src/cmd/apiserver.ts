@@ -36,6 +36,8 @@ export function apiserverMain(argv: string[]): void {
       storage: { type: 'string', default: 'sqlite' },
       'etcd-servers': { type: 'string' },
       'etcd-compaction-interval': { type: 'string', default: '5m' },
+      // the port the `kubernetes` Service's endpoints name (default --port): the balancer's, behind one
+      'advertise-port': { type: 'string' },
     },
     strict: true,
   });
@@ -80,6 +82,7 @@ export function apiserverMain(argv: string[]): void {
       authorizationMode,
       anonymousAuth: values['anonymous-auth'] !== 'false',
       ...storage,
+      ...(values['advertise-port'] ? { advertisePort: Number(values['advertise-port']) } : {}),
       ...(values['encryption-provider-config']
         ? { encryptionProviderConfig: values['encryption-provider-config'] }
         : {}),

@@ -54,26 +54,44 @@ function health(endpoint: string): Promise<boolean> {
  */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
+/** One member of an etcd cluster on 127.0.0.1 (`cluster`: every member's name and peer port, itself included). */
+export function etcdMemberArgs(
+  member: { name: string; dataDir: string; clientPort: number; peerPort: number },
+  cluster: readonly { name: string; peerPort: number }[],
+  token?: string,
+): string[] {
+  const endpoint = `http://127.0.0.1:${member.clientPort}`;
+  const peer = `http://127.0.0.1:${member.peerPort}`;
+  return [
+    `--name=${member.name}`,
+    `--data-dir=${member.dataDir}`,
+    `--listen-client-urls=${endpoint}`,
+    `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=${cluster.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',')}`,
+    '--initial-cluster-state=new',
+    ...(token ? [`--initial-cluster-token=${token}`] : []),
+    `--max-request-bytes=${MAX_REQUEST_BYTES}`,
+  ];
+}
+
 export async function startEtcdMember(opts: EtcdMemberOptions): Promise<EtcdMember> {
   const etcd = findProgram('etcd');
   const name = opts.name ?? 'etcd-0';
   const clientPort = opts.clientPort ?? (await freeLocalPort());
   const peerPort = opts.peerPort ?? (await freeLocalPort());
   const endpoint = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const child = spawn(
     etcd,
     [
-      `--name=${name}`,
-      `--data-dir=${opts.dataDir}`,
-      `--listen-client-urls=${endpoint}`,
-      `--advertise-client-urls=${endpoint}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=${opts.initialCluster ?? `${name}=${peer}`}`,
-      '--initial-cluster-state=new',
-      `--max-request-bytes=${MAX_REQUEST_BYTES}`,
+      ...etcdMemberArgs({ name, dataDir: opts.dataDir, clientPort, peerPort }, [{ name, peerPort }]).map(
+        (a) =>
+          opts.initialCluster && a.startsWith('--initial-cluster=')
+            ? `--initial-cluster=${opts.initialCluster}`
+            : a,
+      ),
       ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -1,6 +1,7 @@
 // API Priority and Fairness' mandatory configuration objects, created at startup as upstream's apiserver does
 // (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap): the `exempt` and `catch-all` priority levels and flow
 // schemas. Their status carries the Dangling condition upstream's APF controller maintains.
+import { ApiError } from '../../api/errors.js';
 import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS } from '../../api/flowcontrol/mandatory.js';
 import type { ApiRequest, ApiResult, KubeObject, UserInfo } from '../../api/request.js';
 
@@ -48,6 +49,9 @@ export async function ensureFlowcontrolBootstrap(
       subresource: 'status',
       name,
       body: { ...structuredClone(current), status: { conditions: [notDangling(pl, now)] } },
+    }).catch((e: unknown) => {
+      // another apiserver of an HA control plane (sharing etcd) gave it its condition first
+      if (!(e instanceof ApiError && e.reason === 'Conflict')) throw e;
     });
   }
 }

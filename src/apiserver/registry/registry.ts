@@ -206,6 +206,7 @@ export class Registry implements ApiHandler {
       version: string,
       resource: string,
       body: KubeObject,
+      attempt = 1,
     ): Promise<void> => {
       const base = { group, version, resource, namespace: 'default', user: system, options: {} };
       const name = body.metadata!.name!;
@@ -221,8 +222,14 @@ export class Registry implements ApiHandler {
           },
         });
       } catch (e) {
+        // several apiservers on one etcd (an HA control plane) write these at once: the loser reads and tries again
+        if (e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists') && attempt < 5)
+          return upsert(group, version, resource, body, attempt + 1);
         if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
-        await this.handle({ ...base, verb: 'create', body });
+        await this.handle({ ...base, verb: 'create', body }).catch((err: unknown) => {
+          if (!(err instanceof ApiError && err.reason === 'AlreadyExists') || attempt >= 5) throw err;
+          return upsert(group, version, resource, body, attempt + 1);
+        });
       }
     };
     await upsert('', 'v1', 'endpoints', {

@@ -222,6 +222,10 @@ function netnsPublisherArgs(c: ClusterSettings): string[] {
 /** One process to start: its pm2 name, the `kubemu` argv that runs it, its log file. */
 export interface PlannedProcess {
   name: string;
+  /** a program other than kubemu itself (etcd): `argv` is then its whole argument list */
+  program?: string;
+  /** environment besides the cluster's (KUBEMU_HOSTNAME of a control-plane member) */
+  env?: Record<string, string>;
   argv: string[];
   logFile: string;
   /** a kubelet: Ready nodes need it, so it starts with the apiserver (see `kubemu up`) */

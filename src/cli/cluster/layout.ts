@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { kubemuCommand, shellQuote } from '../../util/cli-command.js';
 import type { NetnsRecord } from './network.js';
+import type { ControlPlaneLayout } from './control-plane.js';
 
 /** dist/cli/main.js: what every component process runs (`node CLI_MAIN <component> ...`) */
 export const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -105,6 +106,8 @@ export interface RunRecord {
   network?: NetnsRecord;
   /** loopback because this machine could not run netns (the default): why, and what to install */
   networkFallback?: string;
+  /** `--storage etcd`: the etcd members and apiservers (SQLite and one apiserver when absent) */
+  controlPlane?: ControlPlaneLayout;
   /** each node's capacity and log rotation, for nodes added later (`kubemu node add`) */
   nodeSettings?: { cpu: string; memory: string; containerLogMaxSize?: string; containerLogMaxFiles?: number };
 }

@@ -14,6 +14,7 @@ import {
 import { clusterCommand, clusterPaths } from './layout.js';
 import { Pm2Cluster, type ManagedProcess } from './pm2.js';
 import { runningState } from './running.js';
+import { controlPlaneStatus, formatControlPlane, type ControlPlaneStatus } from './control-plane-status.js';
 
 export interface ClusterStatus {
   name: string;
@@ -47,6 +48,8 @@ export interface ClusterStatus {
   context: string;
   pm2: { home: string; daemonPid: number | null };
   processes: ManagedProcess[];
+  /** `--storage etcd`: the members, which etcd member leads, which controller-manager/scheduler holds its Lease */
+  controlPlane: ControlPlaneStatus | null;
 }
 
 /** The admin credentials `up` made, when the state dir has them. */
@@ -93,6 +96,10 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     }
   }
   const ingressRunning = processes.some((p) => p.name === 'ingress');
+  const controlPlane =
+    record?.controlPlane && state.running
+      ? await controlPlaneStatus(record.controlPlane, ready ? target : undefined)
+      : null;
   return {
     name,
     stateDir,
@@ -118,6 +125,7 @@ export async function clusterStatus(name: string, stateDir: string): Promise<Clu
     context: contextName(name),
     pm2: { home: clusterPaths(stateDir).pm2Home, daemonPid: state.daemonPid ?? null },
     processes,
+    controlPlane,
   };
 }
 
@@ -155,6 +163,7 @@ export function formatStatus(s: ClusterStatus): string {
     ...(s.degraded.length
       ? ['', 'DEGRADED (kubectl describe node NODE says more)', ...formatDegradations(s.degraded, '')]
       : []),
+    ...(s.controlPlane ? formatControlPlane(s.controlPlane) : []),
     '',
     'PROCESS               PID      STATUS    RESTARTS',
     ...s.processes.map(

@@ -19,7 +19,6 @@ import {
   type NodeSummary,
 } from './api.js';
 import {
-  apiServerProcess,
   clusterDnsAddress,
   ensureKubeletCertificates,
   planComponents,
@@ -63,6 +62,15 @@ import { chooseNetwork, fallbackMessage, netnsSupport } from './network-support.
 import { findProgram } from '../../util/find-program.js';
 import { PROBE_FILE_ENV } from '../../kubelet/runtime/isolation-probe.js';
 import { writeProbeFile } from './isolation-probe-file.js';
+import {
+  controlPlaneComponents,
+  controlPlaneNames,
+  controlPlanePorts,
+  controlPlaneWaves,
+  prepareControlPlane,
+  type ControlPlaneLayout,
+  type StorageKind,
+} from './control-plane.js';
 
 /** dist/cli/main.js: every component runs as `node main.js <component> ...` */
 
@@ -93,6 +101,10 @@ export interface UpOptions {
   network?: NetworkMode | 'auto';
   /** the apiserver's --encryption-provider-config (an absolute path, checked before anything starts) */
   encryptionProviderConfig?: string;
+  /** sqlite (default; a cluster made on etcd stays on it) or etcd */
+  storage?: StorageKind;
+  /** control-plane members with etcd (default 1): etcd members, apiservers, controller-managers, schedulers each */
+  controlPlane?: number;
   out?: NodeJS.WritableStream;
 }
 
@@ -102,9 +114,14 @@ export interface UpResult {
   elapsedMs: number;
 }
 
-async function checkPorts(opts: UpOptions, settings: ClusterSettings): Promise<void> {
+async function checkPorts(
+  opts: UpOptions,
+  settings: ClusterSettings,
+  plane: ControlPlaneLayout | undefined,
+): Promise<void> {
   const wanted = [
     { host: API_HOST, port: opts.port, who: 'the API server', flag: '--port' },
+    ...(plane ? controlPlanePorts(plane) : []).map((p) => ({ host: API_HOST, ...p, flag: undefined })),
     ...settings.nodes.map((n) => ({
       host: n.ip,
       port: opts.kubeletPort,
@@ -202,8 +219,17 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     ...(opts.encryptionProviderConfig ? { encryptionProviderConfig: opts.encryptionProviderConfig } : {}),
   };
   /** no database yet: the first start of this cluster */
-  const newCluster = !existsSync(join(stateDir, 'state.db'));
-  if (!netns) await checkPorts(opts, settings);
+  const newCluster = !existsSync(join(stateDir, 'state.db')) && !existsSync(join(stateDir, 'etcd'));
+  // SQLite and one apiserver, or etcd members (and with several, apiservers behind a balancer)
+  const plane = await prepareControlPlane({
+    stateDir,
+    name,
+    port: opts.port,
+    storage: opts.storage,
+    members: opts.controlPlane,
+    netns,
+  });
+  if (!netns) await checkPorts(opts, settings, plane);
   // everything made from here on, by this process, pm2 and the components, is private to the user
   process.umask(STATE_UMASK);
   secureStateDir(stateDir);
@@ -269,6 +295,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       settings.netns && where && where.in !== 'host'
         ? launcher(settings.netns, where.in === 'node' ? where.node : undefined)
         : undefined;
+    if (p.program)
+      return { name: p.name, command: p.program, args: p.argv, env, logFile: p.logFile, cwd: stateDir };
     return {
       name: p.name,
       ...(prefix
@@ -276,7 +304,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         : {
             args: [CLI_MAIN, ...p.argv],
           }),
-      env,
+      env: p.env ? { ...env, ...p.env } : env,
       logFile: p.logFile,
       cwd: stateDir,
     };
@@ -302,7 +330,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const readyShown = new Set<string>();
   try {
     // credentials and kubeconfigs of the components first: the apiserver reads every token at its start
-    const components = planComponents(settings, pki.caCertPem);
+    const components = controlPlaneComponents(planComponents(settings, pki.caCertPem), plane, stateDir);
     // Two waves. The apiserver and the kubelets (all that Ready nodes need) start at once: loading the kubelets'
     // code (a few hundred ms of CPU each) overlaps the apiserver's boot, and their requests wait for its socket
     // (reconnect backoff 100 ms → 1 s). The other components start once the apiserver answers: started with it,
@@ -310,18 +338,20 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     // Each wave goes to pm2 in one request (an ecosystem's apps): pm2 lists its processes once for the batch.
     const startAll = async (wave: PlannedProcess[]): Promise<void> => {
       await supervisor.startAll(wave.map(processSpec));
-      for (const c of wave) if (c.name !== 'apiserver') progress.update(c.name, 'started');
+      const plain = new Set(controlPlaneNames(plane));
+      for (const c of wave) if (!plain.has(c.name)) progress.update(c.name, 'started');
     };
     // On a new cluster the controller-manager gates `up` too (it makes the default ServiceAccount): it joins the first
     // wave. On a restart the ServiceAccount is there already, and it loads after the apiserver's boot.
     const inFirstWave = (c: PlannedProcess): boolean =>
-      c.gatesReady === true || (newCluster && c.name === 'controller-manager');
-    const first = startAll([apiServerProcess(settings), ...components.filter(inFirstWave)]);
+      c.gatesReady === true || (newCluster && c.name.startsWith('controller-manager'));
+    const waves = controlPlaneWaves(settings, plane);
+    const first = startAll([...waves.first, ...components.filter(inFirstWave)]);
     // a failed start surfaces below, through the wave's promise or the components' status; never unhandled
     first.catch(() => undefined);
     // the user's kubeconfig is YAML: its parser loads while the apiserver boots, not after the nodes are Ready
     yaml();
-    watch = new FailureWatch(supervisor, ['apiserver']);
+    watch = new FailureWatch(supervisor, controlPlaneNames(plane));
     const poll = { deadline, failed: watch.failed };
     await waitUntil(() => isReady(target), {
       ...poll,
@@ -334,7 +364,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     if (settings.netns) await ensureKubeDns(target, settings.netns.gateway);
     watch.watchAll();
     // the second wave starts while the nodes come Ready: nothing below waits for its starts but the run record
-    const rest = startAll(components.filter((c) => !inFirstWave(c)));
+    const rest = startAll([...waves.afterReady, ...components.filter((c) => !inFirstWave(c))]);
     rest.catch(() => undefined);
     // A Node keeps the status its kubelet last wrote, Ready included, across a restart of the cluster: a node counts
     // once its kubelet of this run reported it Ready (a heartbeat since this command started; whole seconds).
@@ -430,6 +460,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     startedAt: new Date(startedAt).toISOString(),
     ...(settings.netns ? { network: settings.netns } : {}),
     ...(choice.fallback ? { networkFallback: choice.fallback } : {}),
+    ...(plane ? { controlPlane: plane } : {}),
     nodeSettings: {
       cpu: settings.cpu,
       memory: settings.memory,
@@ -507,7 +538,15 @@ function summary(record: RunRecord, nodes: NodeSummary[], elapsedMs: number): st
     `Cluster "${record.name}" is up: ${record.nodes.length} node(s) Ready in ${(elapsedMs / 1000).toFixed(1)}s.`,
     '',
     ...warning,
-    `  API server      ${record.apiServerUrl}`,
+    `  API server      ${record.apiServerUrl}` +
+      (record.controlPlane && record.controlPlane.members > 1
+        ? ` (balancing ${record.controlPlane.apiServerPorts.map((p) => `127.0.0.1:${p}`).join(', ')})`
+        : ''),
+    ...(record.controlPlane
+      ? [
+          `  etcd            ${record.controlPlane.etcd.map((m) => `${m.name} http://127.0.0.1:${m.clientPort}`).join(', ')}`,
+        ]
+      : []),
     `  nodes           ${nodeLines.join('\n                  ')}`,
     `  ingress HTTP    ${(record.network?.ingress ?? ingressUrls()).http}`,
     `  ingress HTTPS   ${(record.network?.ingress ?? ingressUrls()).https}`,

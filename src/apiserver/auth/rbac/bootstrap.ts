@@ -102,8 +102,27 @@ export function reconcile(
   return sameJson(next, existing) ? undefined : next;
 }
 
-/** Creates or reconciles one bootstrap object; true when it wrote something. */
+/**
+ * Creates or reconciles one bootstrap object; true when it wrote something. Another apiserver on the same etcd (an HA
+ * control plane) may write it meanwhile: read it again and retry, as upstream's ensureRBACPolicy does (RetryOnConflict).
+ */
 async function ensureOne(
+  api: ApiHandler,
+  log: Logger,
+  resource: string,
+  object: BootstrapObject,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureOnce(api, log, resource, object);
+    } catch (e) {
+      const raced = e instanceof ApiError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists');
+      if (!raced || attempt >= 5) throw e;
+    }
+  }
+}
+
+async function ensureOnce(
   api: ApiHandler,
   log: Logger,
   resource: string,
