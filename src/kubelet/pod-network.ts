@@ -14,8 +14,8 @@ export interface ProcessGroupWatch {
 }
 
 /**
- * Pod networks made at once. A burst makes them in this many lanes rather than all together: each pause's chain
- * (setpriv, unshare, sh, ip) then finishes in a fraction of the burst's time, and its pod's containers start while
+ * Pod networks made at once. A burst makes them in this many lanes rather than all together: each pause's setup
+ * (the helper's fork, unshare, ip) then finishes in a fraction of the burst's time, and its pod's containers start while
  * the next ones are made, instead of every pod waiting for the whole burst's (the same CPU in all). 33 pods on one
  * node, alternating at load ~21: p50 1.4–1.8 s against 2.2–3.1 s all at once, the last one as late.
  */

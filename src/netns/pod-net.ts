@@ -4,7 +4,7 @@
 // Few processes a pod and no round trip through the kubelet, so a burst of 100 stays quick: the pause's own `ip
 // -batch` does all of it, the node's side included: it makes the veth pair with the node's end created straight in
 // the node's namespace (`netns NODE`), a port of cni0 (`master`, named by its ifindex there) and up, so the kubelet
-// only spawns the pause and waits for its `ready`.
+// only spawns the pause (or has its pause helper fork one: pause-helper.ts) and waits for its `ready`.
 import { parseCidr } from './cidr.js';
 import {
   NamespaceError,
