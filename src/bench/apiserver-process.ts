@@ -138,17 +138,19 @@ export function cpuMs(pid: number): number {
 }
 
 /**
- * CPU (user + system, ms) of `pid` and its children: the children it has reaped (cutime/cstime, which include
- * what they had reaped in turn) and the ones running now; NaN when `pid` is gone.
+ * CPU (user + system, ms) of `pid` and its descendants: the children each has reaped (cutime/cstime, which include
+ * what they had reaped in turn) and the ones running now, down the tree (a kubelet's pause helper reaps its pauses
+ * while it runs); NaN when `pid` is gone.
  */
-export function treeCpuMs(pid: number): number {
+export function treeCpuMs(pid: number, depth = 0): number {
   let total = cpuMs(pid);
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     total += ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+    if (depth >= 8) return total;
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    for (const c of children) if (c) total += cpuMs(Number(c)) || 0;
+    for (const c of children) if (c) total += treeCpuMs(Number(c), depth + 1) || 0;
   } catch {
     /* gone */
   }

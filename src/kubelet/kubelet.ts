@@ -97,6 +97,8 @@ export class Kubelet {
   private readonly timers: NodeJS.Timeout[] = [];
   private node: Node | undefined;
   private closed = false;
+  /** the netns pod network (--pod-network=netns), closed with the kubelet */
+  private podNetworks: PodNetworks | undefined;
   private workersDone: Promise<void> | undefined;
   readonly startTime = Date.now();
 
@@ -350,10 +352,14 @@ export class Kubelet {
       ips,
       ...(this.opts.podNetwork === 'netns'
         ? {
-            podNetworks: new PodNetworks(this.opts.podCIDR, {
-              watch: (pgid) => this.runtime.watchProcessGroup(pgid),
-              unwatch: (pgid) => this.runtime.unwatchProcessGroup(pgid),
-            }),
+            podNetworks: (this.podNetworks = new PodNetworks(
+              this.opts.podCIDR,
+              {
+                watch: (pgid) => this.runtime.watchProcessGroup(pgid),
+                unwatch: (pgid) => this.runtime.unwatchProcessGroup(pgid),
+              },
+              log,
+            )),
             // a node with its own network namespace has kube-proxy in nftables (src/cli/cluster/network.ts)
             ...KERNEL_PROXY_DRAIN,
           }
@@ -471,6 +477,8 @@ export class Kubelet {
     this.provisioner?.stop();
     await this.server.close();
     await this.runtime.close();
+    // the pauses, after their containers
+    this.podNetworks?.close();
     if (this.opts.runDir) removeTreeSync(this.opts.runDir, this.runtime.subordinateIds);
     void this.workersDone;
   }

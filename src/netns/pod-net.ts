@@ -4,7 +4,7 @@
 // Few processes a pod and no round trip through the kubelet, so a burst of 100 stays quick: the pause's own `ip
 // -batch` does all of it, the node's side included: it makes the veth pair with the node's end created straight in
 // the node's namespace (`netns NODE`), a port of cni0 (`master`, named by its ifindex there) and up, so the kubelet
-// only spawns the pause and waits for its `ready`.
+// only spawns the pause (or has its pause helper fork one: pause-helper.ts) and waits for its `ready`.
 import { parseCidr } from './cidr.js';
 import {
   NamespaceError,
@@ -16,6 +16,7 @@ import {
   type Enter,
 } from './holder.js';
 import { POD_BRIDGE, vethName } from './node-net.js';
+import type { PauseHelper } from './pause-helper.js';
 import { LOCALNET_SYSCTLS, LOOPBACK_BATCH } from './sandbox.js';
 
 export interface PodNetOptions {
@@ -36,6 +37,11 @@ export interface PodNetOptions {
   nodePid?: number;
   /** enter the sandbox's user namespace too (a caller outside a rootless sandbox) */
   enterUser?: boolean;
+  /**
+   * the kubelet's pause helper (pause-helper.ts), which forks the pause instead of the chain of programs below;
+   * only for a caller living in the node (nodePrefix [])
+   */
+  helper?: PauseHelper;
 }
 
 // The pause: pods bind ports below 1024 (as in a container, where the runtime sets the same sysctl), ping works
@@ -82,29 +88,31 @@ export class PodNet {
       throw new TypeError('PodNet.create: nodePid is needed with a nodePrefix (the node holder)');
     const nodePid = options.nodePid ?? process.pid;
     const hostVeth = vethName(options.id);
-    let pause;
+    let pausePid: number;
     try {
       const bridge = await bridgeIndex(options.nodePrefix);
-      pause = await startHolder(
-        [
-          ...options.nodePrefix,
-          ...['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--net', '--uts', '--'],
-          ...['/bin/sh', '-c', PAUSE_SCRIPT, 'kubemu-pause', options.hostname],
-        ],
-        {
+      const batch = [
+        ...LOOPBACK_BATCH,
+        // the node's end: made in the node's namespace, on cni0 (by index: this ip runs in the pod's), up
+        `link add ${hostVeth} netns ${nodePid} master if${bridge} up type veth peer name eth0`,
+        `address add ${options.ip}/${cidr.prefixLength} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${cidr.gateway}`,
+      ];
+      if (options.helper && !options.nodePrefix.length) {
+        pausePid = await options.helper.create(options.id, options.hostname, batch);
+      } else {
+        const pause = await startHolder(
+          [
+            ...options.nodePrefix,
+            ...['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--net', '--uts', '--'],
+            ...['/bin/sh', '-c', PAUSE_SCRIPT, 'kubemu-pause', options.hostname],
+          ],
           // its own process group, as the kubelet watches it
-          detached: true,
-          input:
-            [
-              ...LOOPBACK_BATCH,
-              // the node's end: made in the node's namespace, on cni0 (by index: this ip runs in the pod's), up
-              `link add ${hostVeth} netns ${nodePid} master if${bridge} up type veth peer name eth0`,
-              `address add ${options.ip}/${cidr.prefixLength} dev eth0`,
-              'link set eth0 up',
-              `route add default via ${cidr.gateway}`,
-            ].join('\n') + '\n',
-        },
-      );
+          { detached: true, input: batch.join('\n') + '\n' },
+        );
+        pausePid = pause.pid;
+      }
     } catch (err) {
       // the bridge may have been made anew (another index): read it again next time
       bridgeIndexes.delete(options.nodePrefix.join('\0'));
@@ -113,7 +121,7 @@ export class PodNet {
         { cause: err },
       );
     }
-    return new PodNet(options, pause.pid, hostVeth);
+    return new PodNet(options, pausePid, hostVeth);
   }
 
   get ip(): string {
