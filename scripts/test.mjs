@@ -97,7 +97,11 @@ function failureOf(output) {
   const from = lines.findIndex((l) => l.includes('Failed Tests'));
   const to = lines.findIndex((l, i) => i > from && /^\s*Test Files/.test(l));
   const part = from >= 0 ? lines.slice(from, to > from ? to : undefined) : lines.slice(-30);
-  return (part.length > 60 ? [...part.slice(0, 60), `... (${part.length - 60} more lines in its output above)`] : part)
+  return (
+    part.length > 60
+      ? [...part.slice(0, 60), `... (${part.length - 60} more lines in its output above)`]
+      : part
+  )
     .map((l) => `    ${l}`)
     .join('\n');
 }
