@@ -6,12 +6,10 @@ TAG=${1:-kubemu-base:local}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-# what the components and the kubelet's container runtime run (isolation.ts, runtime.ts, watchdog.ts), the pod
-# network (ip: pod namespaces, cni0, routes; nft: kube-proxy's nftables mode, the nodes' masquerade), plus a few
-# tools for `docker exec` and the busybox-style built-in image
+# what the components and the kubelet's container runtime run (isolation.ts, runtime.ts, watchdog.ts),
+# plus a few tools for `docker exec` and the busybox-style built-in image
 bins="node sh dash bash env cat ls mkdir rmdir rm cp mv ln sleep echo true false kill id chroot getconf nproc nice prlimit timeout setsid
-      mount umount unshare setpriv nsenter pivot_root ps grep sed head tail tr wc date hostname uname touch stat test
-      ip nft"
+      mount umount unshare setpriv nsenter pivot_root ps grep sed head tail tr wc date hostname uname touch stat test"
 
 mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64" "$root/etc" "$root/tmp" \
   "$root/proc" "$root/sys" "$root/dev" "$root/mnt" "$root/root" "$root/var/tmp" "$root/var/log" "$root/run"

@@ -10,13 +10,7 @@ import {
   planComponents,
 } from '/app/dist/cli/cluster/components.js';
 import { composeProcessFile } from '/app/dist/cli/cluster/compose-files.js';
-import {
-  COMPOSE_SKIPPED_COMPONENTS,
-  composeClusterSettings,
-  composeNetPrefix,
-  composeNodeLayout,
-} from '/app/dist/cli/cluster/compose-network.js';
-import { clusterPaths } from '/app/dist/cli/cluster/layout.js';
+import { clusterPaths, nodeLayout } from '/app/dist/cli/cluster/layout.js';
 import { writeKubeconfig } from '/app/dist/util/kubeconfig.js';
 import { ensureClusterPki } from '/app/dist/util/pki.js';
 
@@ -30,19 +24,16 @@ if (!Number.isInteger(nodes) || nodes < 1 || nodes > 254)
   throw new Error(`KUBEMU_NODES=${env.KUBEMU_NODES}: 1..254`);
 
 mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-// the netns model on the compose network (src/cli/cluster/compose-network.ts): node N at PREFIX.1.N, its pods in
-// 10.244.N.0/24, the control plane at PREFIX.0.2, Services in 10.96.0.0/12
-const prefix = composeNetPrefix(env);
-const settings = composeClusterSettings({
+const settings = {
   name,
   stateDir,
-  prefix,
+  apiServerUrl: `https://127.0.0.1:${port}`,
   port,
   kubeletPort: Number(env.KUBEMU_KUBELET_PORT || '10250'),
-  nodes: Array.from({ length: nodes }, (_, i) => composeNodeLayout(stateDir, i + 1, prefix)),
+  nodes: Array.from({ length: nodes }, (_, i) => nodeLayout(stateDir, i + 1)),
   cpu: env.KUBEMU_NODE_CPU || '2',
   memory: env.KUBEMU_NODE_MEMORY || '4Gi',
-});
+};
 const pki = await ensureClusterPki(clusterPaths(stateDir).pki, { hosts: ['127.0.0.1'] });
 await ensureKubeletCertificates(settings, pki.ca);
 const { adminToken } = ensureTokenFile(stateDir);
@@ -53,7 +44,6 @@ const add = (service, proc, node) =>
   services.set(service, { node, procs: [...(services.get(service)?.procs ?? []), proc] });
 add('apiserver', apiServerProcess(settings));
 for (const p of planComponents(settings, pki.caCertPem)) {
-  if (COMPOSE_SKIPPED_COMPONENTS.includes(p.name)) continue;
   const node = settings.nodes.find((n) => p.name.endsWith(`-${n.name}`));
   add(node ? node.name : p.name, p, node);
 }

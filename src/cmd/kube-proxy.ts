@@ -50,8 +50,6 @@ export function kubeProxyMain(argv: string[]): void {
       'masquerade-all': { type: 'boolean', default: false },
       'min-sync-period': { type: 'string', default: '1s' },
       'sync-period': { type: 'string', default: '30s' },
-      // a compose node container: its network namespace, which PID 1 shares, is the node's (compose-network.ts)
-      'container-netns': { type: 'boolean', default: false },
     },
     check(values, kubeconfig) {
       const nodeName = values['node-name'] ?? values['hostname-override'] ?? process.env['NODE_NAME'];
@@ -70,7 +68,7 @@ export function kubeProxyMain(argv: string[]): void {
       if (mode === 'nftables') {
         durationFlag('min-sync-period', values['min-sync-period']);
         durationFlag('sync-period', values['sync-period']);
-        const why = nftablesUnavailable('nft', undefined, values['container-netns'] ?? false);
+        const why = nftablesUnavailable();
         if (why) throw new UsageError(why);
       }
       return { nodeName, mode };

@@ -35,19 +35,6 @@ const NODE_SCRIPT =
   'echo 1 > /proc/sys/net/ipv4/ip_forward; ' +
   'ip -batch -; echo ready; exec tail --pid="$2" -f /dev/null </dev/null >/dev/null 2>&1';
 
-/**
- * The node's pod bridge as `ip -batch` lines: cni0 at the first address of the podCIDR (the pods' gateway), up.
- * Also what a compose node container runs (src/cli/cluster/compose-network.ts).
- */
-export function podBridgeBatch(podCidr: string): string[] {
-  const pods = parseCidr(podCidr);
-  return [
-    `link add ${POD_BRIDGE} type bridge`,
-    `address add ${pods.gateway}/${pods.prefixLength} dev ${POD_BRIDGE}`,
-    `link set ${POD_BRIDGE} up`,
-  ];
-}
-
 /** The veth end in the sandbox for `name` (15 characters at most, as Linux wants; upstream: veth + hex). */
 export function vethName(name: string): string {
   return `veth${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
@@ -81,7 +68,13 @@ export class NodeNet {
       {
         detached: true,
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-        input: [...LOOPBACK_BATCH, ...podBridgeBatch(options.podCidr)].join('\n') + '\n',
+        input:
+          [
+            ...LOOPBACK_BATCH,
+            `link add ${POD_BRIDGE} type bridge`,
+            `address add ${pods.gateway}/${pods.prefixLength} dev ${POD_BRIDGE}`,
+            `link set ${POD_BRIDGE} up`,
+          ].join('\n') + '\n',
       },
     ).catch((err: unknown) => {
       throw new NamespaceError(

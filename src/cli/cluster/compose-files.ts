@@ -11,15 +11,6 @@ export function composeMetricsArgs(command: string, node: NodeLayout | undefined
   return [];
 }
 
-/**
- * What a compose container adds to a component's flags: its metrics port, and for kube-proxy's nftables mode the
- * word that the container's namespace (which its PID 1 shares) is the node's own (compose-network.ts).
- */
-export function composeArgs(argv: readonly string[], node: NodeLayout | undefined): string[] {
-  const nftables = argv[0] === 'kube-proxy' && argv.join(' ').includes('--proxy-mode nftables');
-  return [...composeMetricsArgs(argv[0], node), ...(nftables ? ['--container-netns'] : [])];
-}
-
 /** one pm2-runtime app per process, run by the image's node from /app/dist, restarted as `kubemu up`'s pm2 does */
 export function composeProcessFile(
   procs: readonly PlannedProcess[],
@@ -32,7 +23,7 @@ export function composeProcessFile(
     name: p.name,
     script: nodeBinary,
     interpreter: 'none',
-    args: ['/app/dist/cli/main.js', ...p.argv, ...composeArgs(p.argv, node)],
+    args: ['/app/dist/cli/main.js', ...p.argv, ...composeMetricsArgs(p.argv[0], node)],
     cwd: stateDir,
     env: { KUBEMU_LOG_LEVEL: logLevel },
     autorestart: true,

@@ -11,23 +11,15 @@ import { pathToFileURL } from 'node:url';
 import { ensureTokenFile } from '../../apiserver/auth/token-file.js';
 import { ensureKubeletServingCertificate, readCertificateAuthority } from '../../util/pki.js';
 import { deleteObject, getJson, readyHeartbeat, type ApiTarget } from './api.js';
-import { planNodeComponents } from './components.js';
+import { planNodeComponents, type ClusterSettings } from './components.js';
 import { composeProcessFile } from './compose-files.js';
-import {
-  composeAddresses,
-  composeClusterSettings,
-  composeNetPrefix,
-  composeNodeLayout,
-} from './compose-network.js';
-import { clusterPaths, kubeletCertDir } from './layout.js';
+import { clusterPaths, kubeletCertDir, nodeLayout } from './layout.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
 
 const env = process.env;
 const stateDir = env['KUBEMU_STATE_DIR'] || '/var/lib/kubemu';
 const port = Number(env['KUBEMU_API_PORT'] || '6443');
-const prefix = composeNetPrefix(env);
-/** the apiserver in its container, whose namespace this agent shares */
-const apiServerUrl = `https://${composeAddresses(prefix).controlPlane}:${port}`;
+const apiServerUrl = `https://127.0.0.1:${port}`;
 
 function adminTarget(agent?: Agent): ApiTarget {
   const { adminToken } = ensureTokenFile(stateDir);
@@ -37,20 +29,20 @@ function adminTarget(agent?: Agent): ApiTarget {
 
 /** the node's serving certificate, its token and kubeconfigs, and <state>/compose/NAME.json; returns its IP */
 async function prepare(name: string, index: number, cluster: string): Promise<string> {
-  const node = composeNodeLayout(stateDir, index, prefix, name);
+  const node = nodeLayout(stateDir, index, name);
   const ca = readCertificateAuthority(clusterPaths(stateDir).pki);
   if (!ca) throw new Error(`no cluster CA in ${clusterPaths(stateDir).pki}: has init run?`);
   await ensureKubeletServingCertificate(ca, kubeletCertDir(node), node);
-  const settings = composeClusterSettings({
+  const settings: ClusterSettings = {
     name: cluster,
     stateDir,
-    prefix,
+    apiServerUrl,
     port,
     kubeletPort: Number(env['KUBEMU_KUBELET_PORT'] || '10250'),
     nodes: [node],
     cpu: env['KUBEMU_NODE_CPU'] || '2',
     memory: env['KUBEMU_NODE_MEMORY'] || '4Gi',
-  });
+  };
   const procs = planNodeComponents(settings, ca.certPem, node);
   const file = composeProcessFile(procs, stateDir, process.execPath, env['KUBEMU_LOG_LEVEL'] || 'info', node);
   writeFileSync(join(stateDir, 'compose', `${name}.json`), file);

@@ -1,5 +1,5 @@
 // `kubemu node add|remove NAME` for the Docker Compose cluster: a node is a container like compose.yaml's node-N
-// services (same image, state volume, capabilities, compose network, labels), with its kubelet and kube-proxy under
+// services (same image, state volume, capabilities, host network, labels), with its kubelet and kube-proxy under
 // pm2-runtime; its credentials and process file are written into the state volume by the cluster's own code, run in
 // the apiserver's container.
 import { PassThrough } from 'node:stream';
@@ -58,7 +58,7 @@ export class ComposeNodes {
         `kubemu node add: node "${opts.node}" already exists in compose cluster "${this.cluster}" (nodes: ${names.join(', ')})`,
       );
     // the new container is made like an existing node's (compose.yaml's x-node): image, volume, capabilities,
-    // network, healthcheck, labels; only its name, NODE_INDEX, address and command differ
+    // host network, healthcheck, labels; only its name, NODE_INDEX and command differ
     const template = await this.docker.getContainer(nodes.get(names[0])!.Id).inspect();
     const used = new Set<number>();
     for (const info of nodes.values()) {
@@ -89,24 +89,10 @@ export class ComposeNodes {
         ...(template.Config.Env ?? []).filter((e) => !e.startsWith('NODE_INDEX=')),
         `NODE_INDEX=${index}`,
       ],
-      // its network first (cni0, routes, masquerade: docker/net-setup.mjs), as compose.yaml's node-N
-      Cmd: [
-        'sh',
-        '-c',
-        `node /app/docker/net-setup.mjs node && exec pm2-runtime ${STATE_DIR}/compose/${opts.node}.json`,
-      ],
+      Cmd: ['sh', '-c', `exec pm2-runtime ${STATE_DIR}/compose/${opts.node}.json`],
       Labels: labels,
       ...(template.Config.Healthcheck ? { Healthcheck: template.Config.Healthcheck } : {}),
       HostConfig: template.HostConfig,
-      // on the compose network at the address of its index (PREFIX.1.N), which every node routes its pods by
-      NetworkingConfig: {
-        EndpointsConfig: Object.fromEntries(
-          Object.keys(template.NetworkSettings.Networks ?? {}).map((net) => [
-            net,
-            { IPAMConfig: { IPv4Address: ip } },
-          ]),
-        ),
-      },
     });
     await container.start();
     out.write(`node/${opts.node} started (container ${name}, kubelet and kube-proxy at ${ip})\n`);

@@ -19,11 +19,6 @@ describe('nftablesUnavailable', () => {
     expect(nftablesUnavailable(nft, ns('net:[4026532001]', 'net:[4026532001]'))).toMatch(/refusing/);
   });
 
-  it("with --container-netns, accepts PID 1's namespace (a compose node container's) but never the kernel's initial one", () => {
-    expect(nftablesUnavailable(nft, ns('net:[4026532001]', 'net:[4026532001]'), true)).toBeUndefined();
-    expect(nftablesUnavailable(nft, ns(INIT_NETNS, INIT_NETNS), true)).toMatch(/refusing/);
-  });
-
   it('accepts a namespace of its own', () => {
     expect(nftablesUnavailable(nft, ns('net:[4026532002]', INIT_NETNS))).toBeUndefined();
   });

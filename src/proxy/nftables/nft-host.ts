@@ -22,11 +22,6 @@ export const INIT_NETNS = 'net:[4026531833]';
 export function nftablesUnavailable(
   nft = 'nft',
   nsOf: (pid: 'self' | '1') => string | undefined = netnsOf,
-  /**
-   * this namespace is a node container's own, which its PID 1 shares (the compose cluster's node-N: Docker made
-   * it for the node, as kind's node containers): only the kernel's initial namespace is refused then
-   */
-  containerNetns = false,
 ): string | undefined {
   const version = spawnSync(nft, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   if (version.error || version.status !== 0)
@@ -37,7 +32,7 @@ export function nftablesUnavailable(
   const self = nsOf('self');
   const host = nsOf('1');
   if (!self) return 'cannot read /proc/self/ns/net to tell which network namespace this is';
-  if (self === INIT_NETNS || (!containerNetns && host && self === host))
+  if (self === INIT_NETNS || (host && self === host))
     return (
       `refusing to program nftables in the host's network namespace (${self}, the host's own): ` +
       "the nftables proxy mode runs only inside a node's network namespace that kubemu creates; " +
