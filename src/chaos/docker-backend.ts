@@ -76,6 +76,22 @@ export class DockerChaos implements ChaosBackend {
     return this.one(LABEL_NODE, node, 'node');
   }
 
+  /** `docker pause` the container for `ms`, then unpause; says when it took hold. */
+  private static async pauseFor(
+    c: Docker.Container,
+    what: string,
+    ms: number,
+    onPaused?: (line: string) => void,
+  ): Promise<string[]> {
+    const name = DockerChaos.nameOf(await c.inspect());
+    await c.pause();
+    const paused = `paused ${what} (docker pause ${name}) for ${formatMs(ms)}`;
+    onPaused?.(paused);
+    await sleep(ms);
+    await c.unpause();
+    return [paused, `resumed ${what} (docker unpause)`];
+  }
+
   private static nameOf(info: Docker.ContainerInspectInfo): string {
     return info.Name.replace(/^\//, '');
   }
@@ -97,14 +113,7 @@ export class DockerChaos implements ChaosBackend {
   }
 
   async pauseNode(node: string, ms: number, onPaused?: (line: string) => void): Promise<string[]> {
-    const c = await this.nodeContainer(node);
-    const name = DockerChaos.nameOf(await c.inspect());
-    await c.pause();
-    const paused = `paused ${node} (docker pause ${name}) for ${formatMs(ms)}`;
-    onPaused?.(paused);
-    await sleep(ms);
-    await c.unpause();
-    return [paused, `resumed ${node} (docker unpause)`];
+    return DockerChaos.pauseFor(await this.nodeContainer(node), node, ms, onPaused);
   }
 
   async restartNode(node: string): Promise<string[]> {
@@ -123,14 +132,12 @@ export class DockerChaos implements ChaosBackend {
       throw new ChaosError(
         `${component} shares its node's container with the node's other processes: '${this.hint(`chaos pause-node ${component.replace(/^.+-(node-\d+)$/, '$1')}`)}' pauses them all`,
       );
-    const c = await this.one(LABEL_COMPONENT, component, 'component');
-    const name = DockerChaos.nameOf(await c.inspect());
-    await c.pause();
-    const paused = `paused ${component} (docker pause ${name}) for ${formatMs(ms)}`;
-    onPaused?.(paused);
-    await sleep(ms);
-    await c.unpause();
-    return [paused, `resumed ${component} (docker unpause)`];
+    return DockerChaos.pauseFor(
+      await this.one(LABEL_COMPONENT, component, 'component'),
+      component,
+      ms,
+      onPaused,
+    );
   }
 
   async kill(component: string): Promise<string[]> {

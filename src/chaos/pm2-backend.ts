@@ -109,12 +109,13 @@ export class Pm2Chaos implements ChaosBackend {
   async pauseNode(node: string, ms: number, onPaused?: (line: string) => void): Promise<string[]> {
     const procs = (await this.nodeProcs(node)).filter((p) => p.pid > 0 && isAlive(p.pid));
     const pids = [...procs.map((p) => p.pid), ...procs.flatMap((p) => descendants(p.pid))];
-    signalAll(pids, 'SIGSTOP');
-    const paused = `paused ${node} (SIGSTOP to ${pids.length} process(es): ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')}) for ${formatMs(ms)}`;
-    onPaused?.(paused);
-    await sleep(ms);
-    signalAll(pids, 'SIGCONT');
-    return [paused, `resumed ${node} (SIGCONT)`];
+    return freeze(
+      pids,
+      `paused ${node} (SIGSTOP to ${pids.length} process(es): ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')}) for ${formatMs(ms)}`,
+      `resumed ${node} (SIGCONT)`,
+      ms,
+      onPaused,
+    );
   }
 
   async restartNode(node: string): Promise<string[]> {
@@ -130,12 +131,7 @@ export class Pm2Chaos implements ChaosBackend {
   }
 
   async kill(component: string): Promise<string[]> {
-    const all = await this.list();
-    const proc = all.find((p) => p.name === component);
-    if (!proc)
-      throw new ChaosError(
-        `no component "${component}" in this cluster (components: ${all.map((p) => p.name).join(', ')})`,
-      );
+    const proc = await this.component(component);
     if (proc.pid <= 0 || !isAlive(proc.pid)) return [`${component} is not running (${proc.status})`];
     signalAll([proc.pid], 'SIGKILL');
     const next = await pollFor(15_000, async () => {
@@ -149,24 +145,46 @@ export class Pm2Chaos implements ChaosBackend {
   }
 
   async pause(component: string, ms: number, onPaused?: (line: string) => void): Promise<string[]> {
+    const proc = await this.component(component);
+    if (proc.pid <= 0 || !isAlive(proc.pid)) return [`${component} is not running (${proc.status})`];
+    // the component and what it started (a kubelet's pods): all frozen, as a VM paused
+    const pids = [proc.pid, ...descendants(proc.pid)];
+    return freeze(
+      pids,
+      `paused ${component} (SIGSTOP to pid ${pids.join(', ')}) for ${formatMs(ms)}`,
+      `resumed ${component} (SIGCONT)`,
+      ms,
+      onPaused,
+    );
+  }
+
+  /** The pm2 process named `component`; an unknown name is an error listing the cluster's components. */
+  private async component(component: string): Promise<Proc> {
     const all = await this.list();
     const proc = all.find((p) => p.name === component);
     if (!proc)
       throw new ChaosError(
         `no component "${component}" in this cluster (components: ${all.map((p) => p.name).join(', ')})`,
       );
-    if (proc.pid <= 0 || !isAlive(proc.pid)) return [`${component} is not running (${proc.status})`];
-    // the component and what it started (a kubelet's pods): all frozen, as a VM paused
-    const pids = [proc.pid, ...descendants(proc.pid)];
-    signalAll(pids, 'SIGSTOP');
-    const paused = `paused ${component} (SIGSTOP to pid ${pids.join(', ')}) for ${formatMs(ms)}`;
-    onPaused?.(paused);
-    await sleep(ms);
-    signalAll(pids, 'SIGCONT');
-    return [paused, `resumed ${component} (SIGCONT)`];
+    return proc;
   }
 
   close(): void {
     this.api.disconnect();
   }
+}
+
+/** SIGSTOP `pids` for `ms` (alive but silent, as a paused VM), then SIGCONT; says when it took hold. */
+async function freeze(
+  pids: number[],
+  paused: string,
+  resumed: string,
+  ms: number,
+  onPaused?: (line: string) => void,
+): Promise<string[]> {
+  signalAll(pids, 'SIGSTOP');
+  onPaused?.(paused);
+  await sleep(ms);
+  signalAll(pids, 'SIGCONT');
+  return [paused, resumed];
 }
