@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// `npm test` after the build: the whole suite in four phases.
+// `npm test` after the build: the whole suite in phases.
 //
+//   0. the Debian packages the tests' setups install when missing (`ensureCommands([...])` in the test files and
+//      test/helpers, read from there), installed once up front: installed inside a setup, apt-get runs against that
+//      hook's timeout, and holds the apt lock that other files' setups wait on against theirs;
 //   1. unit and integration tests (vitest projects `unit`, `integration`), as `vitest run` would;
 //   2. the end-to-end files and the Docker Compose file, KUBEMU_TEST_JOBS (default 2) at a time, longest first.
 //      Every e2e cluster uses the same addresses (nodes 127.0.1.N, pods 127.244.N.x, ingress on :80/:443), so each
@@ -46,14 +49,30 @@ function killGroup(child) {
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Runs argv with inherited output (phases 1 and 3); resolves with its exit code. */
-function runInherited(argv) {
+/**
+ * Runs argv with its output passed through as it comes (phases 1 and 3) and kept, so that what failed
+ * can be printed again after the summary; resolves with its exit code and output.
+ */
+function runPassedThrough(argv) {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: 'inherit', detached: true });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     children.add(child);
-    child.on('exit', (code, signal) => {
+    const chunks = [];
+    child.stdout.on('data', (d) => {
+      chunks.push(d);
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      chunks.push(d);
+      process.stderr.write(d);
+    });
+    child.on('close', (code, signal) => {
       children.delete(child);
-      resolve(signal ? 1 : (code ?? 1));
+      resolve({ code: signal ? 1 : (code ?? 1), output: Buffer.concat(chunks).toString('utf8') });
     });
   });
 }
@@ -133,14 +152,69 @@ function canUnshare() {
   return undefined;
 }
 
+/** `[command, package]` pairs of every `ensureCommands([...])` in the test files and helpers. */
+function wantedCommands() {
+  const files = [
+    ...listTests('src'),
+    ...listTests('test'),
+    ...readdirSync(join(ROOT, 'test/helpers')).map((f) => join('test/helpers', f)),
+  ].filter((f) => f.endsWith('.ts'));
+  const pairs = new Map();
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (let at = text.indexOf('ensureCommands(['); at >= 0; at = text.indexOf('ensureCommands([', at + 1)) {
+      const end = text.indexOf('])', at);
+      if (end < 0) continue;
+      for (const m of text.slice(at, end).matchAll(/\[\s*'([\w.+-]+)',\s*'([\w.+-]+)'\s*\]/g))
+        pairs.set(m[1], m[2]);
+    }
+  }
+  return pairs;
+}
+
+/** Phase 0: installs the packages of the wanted commands that are missing; what it did, for the summary. */
+function installWanted() {
+  const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+  const missing = [...wantedCommands()].filter(([command]) => !has(command));
+  if (missing.length === 0) return { code: 0, what: 'nothing missing' };
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))].sort();
+  if (process.getuid?.() !== 0)
+    return { code: 0, what: `not root: left to the tests' setups (${packages.join(' ')})` };
+  console.log(`[scripts/test.mjs] phase 0: apt-get install ${packages.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args, timeout) =>
+    spawnSync('flock', ['-w', '900', '/var/lock/kubemu-test-apt', 'apt-get', ...args], {
+      env,
+      stdio: 'inherit',
+      timeout,
+    });
+  apt(['update'], 600_000);
+  // one unknown package (kubectl is not Debian's) fails the whole install: then each on its own
+  let r = apt(['install', '-y', ...packages], 900_000);
+  if (r.status !== 0) for (const pkg of packages) r = apt(['install', '-y', pkg], 900_000);
+  const still = missing.filter(([command]) => !has(command)).map(([command]) => command);
+  return {
+    code: 0,
+    what:
+      still.length === 0
+        ? `installed ${packages.join(' ')}`
+        : `apt-get exited ${r.status ?? r.error?.message}; still missing ${still.join(', ')} (their tests fail)`,
+  };
+}
+
 async function main() {
   const results = [];
   const t0 = Date.now();
 
+  // 0. the packages the tests' setups need
+  const p0 = Date.now();
+  const installed = installWanted();
+  results.push({ name: `packages: ${installed.what}`, code: installed.code, ms: Date.now() - p0 });
+
   // 1. unit + integration
   console.log('\n[scripts/test.mjs] phase 1: unit and integration tests\n');
   const p1 = Date.now();
-  const code1 = await runInherited([
+  const r1 = await runPassedThrough([
     process.execPath,
     VITEST,
     'run',
@@ -149,7 +223,12 @@ async function main() {
     '--project',
     'integration',
   ]);
-  results.push({ name: 'unit + integration', code: code1, ms: Date.now() - p1 });
+  results.push({
+    name: 'unit + integration',
+    code: r1.code,
+    ms: Date.now() - p1,
+    failure: r1.code === 0 ? undefined : failureOf(r1.output),
+  });
 
   // 2. e2e files (each in a network namespace of its own) beside the compose file
   const whyNot = canUnshare();
@@ -205,19 +284,24 @@ async function main() {
   // 3. chaos, alone
   console.log('\n[scripts/test.mjs] phase 3: chaos files, one at a time\n');
   const p3 = Date.now();
-  const code3 = await runInherited([process.execPath, VITEST, 'run', '--project', 'chaos']);
-  results.push({ name: 'chaos', code: code3, ms: Date.now() - p3 });
+  const r3 = await runPassedThrough([process.execPath, VITEST, 'run', '--project', 'chaos']);
+  results.push({
+    name: 'chaos',
+    code: r3.code,
+    ms: Date.now() - p3,
+    failure: r3.code === 0 ? undefined : failureOf(r3.output),
+  });
 
   const failed = results.filter((r) => r.code !== 0);
   console.log('\n[scripts/test.mjs] summary');
   for (const r of results)
     console.log(`  ${r.code === 0 ? 'ok    ' : 'FAILED'} ${seconds(r.ms).padStart(9)}  ${r.name}`);
-  // CI shows the end of the output: what failed, again, after the summary
-  for (const r of failed.filter((f) => f.failure))
-    console.log(`\n[scripts/test.mjs] ${r.name} failed:\n${r.failure}`);
   console.log(
     `  total ${seconds(Date.now() - t0)}; ${failed.length ? `${failed.length} failed` : 'all passed'}`,
   );
+  // CI shows the end of the output: what failed, again, after the summary
+  for (const r of failed.filter((f) => f.failure))
+    console.log(`\n[scripts/test.mjs] ${r.name} failed:\n${r.failure}`);
   process.exit(failed.length ? 1 : 0);
 }
 

