@@ -26,42 +26,44 @@ describe('ServiceAllocator', () => {
     });
   });
 
-  it('allocates NodePorts, rejects taken and out-of-range ones, and reports a full range', () => {
+  it('allocates NodePorts, rejects taken and out-of-range ones, and reports a full range', async () => {
     const a = alloc();
     const spec = { type: 'NodePort', ports: [{ port: 80 }, { port: 81, nodePort: 30002 }] };
-    expect(allocateForCreate(a, spec)).toEqual([]);
+    expect(await allocateForCreate(a, spec)).toEqual([]);
     expect(spec.ports.map((p) => (p as { nodePort?: number }).nodePort)).toEqual([30000, 30002]);
     const taken = { type: 'NodePort', ports: [{ port: 80, nodePort: 30002 }] };
-    expect(allocateForCreate(a, taken)[0]).toMatchObject({
+    expect((await allocateForCreate(a, taken))[0]).toMatchObject({
       field: 'spec.ports[0].nodePort',
       detail: 'provided port is already allocated',
     });
     const outside = { type: 'NodePort', ports: [{ port: 80, nodePort: 40000 }] };
-    expect(allocateForCreate(a, outside)[0].detail).toBe(
+    expect((await allocateForCreate(a, outside))[0].detail).toBe(
       'provided port is not in the valid range. The range of valid ports is 30000-30002',
     );
     // a failed create leaves nothing allocated: its ClusterIP is free again
     const before = a.allocateIp(undefined, 'x') as string;
     a.releaseIp(before);
-    releaseService(a, spec);
+    await releaseService(a, spec);
     expect(
-      allocateForCreate(a, { type: 'NodePort', ports: [{ port: 1 }, { port: 2 }, { port: 3 }] }),
+      await allocateForCreate(a, { type: 'NodePort', ports: [{ port: 1 }, { port: 2 }, { port: 3 }] }),
     ).toEqual([]);
   });
 
-  it('a type change back to ClusterIP frees NodePorts and drops type-dependent fields', () => {
+  it('a type change back to ClusterIP frees NodePorts and drops type-dependent fields', async () => {
     const a = alloc();
     const old = { type: 'NodePort', externalTrafficPolicy: 'Cluster', ports: [{ port: 80 }] };
-    allocateForCreate(a, old);
+    await allocateForCreate(a, old);
     const next = {
       type: 'ClusterIP',
       clusterIP: old['clusterIP' as keyof typeof old] as string,
       externalTrafficPolicy: 'Cluster',
       ports: [{ port: 80, nodePort: (old.ports[0] as { nodePort?: number }).nodePort }],
     };
-    expect(allocateForUpdate(a, next, old)).toEqual([]);
+    expect(await allocateForUpdate(a, next, old)).toEqual([]);
     expect(next.ports[0].nodePort).toBeUndefined();
     expect(next.externalTrafficPolicy).toBeUndefined();
-    expect(allocateForCreate(a, { type: 'NodePort', ports: [{ port: 1, nodePort: 30000 }] })).toEqual([]);
+    expect(await allocateForCreate(a, { type: 'NodePort', ports: [{ port: 1, nodePort: 30000 }] })).toEqual(
+      [],
+    );
   });
 });

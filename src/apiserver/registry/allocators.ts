@@ -1,6 +1,9 @@
-// ClusterIP and NodePort allocation for Services, as upstream's service REST storage does it:
-// free addresses/ports are in memory, rebuilt from stored Services at start.
+// ClusterIP and NodePort allocation for Services, as upstream's service REST storage does it: each apiserver picks
+// from its own view of what is free (in memory, rebuilt from stored Services at start); with reservations
+// (service-reservations.ts) a pick counts once storage holds it for the Service, so that apiservers sharing storage
+// never give two Services the same address or port.
 import { fe, type FieldError } from '../../api/errors.js';
+import type { ServiceRef, ServiceReservations } from './service-reservations.js';
 
 export interface ServiceAllocatorOptions {
   /** e.g. 127.96.0.0/16; the first usable address (x.x.0.1) is reserved for the `kubernetes` Service */
@@ -90,6 +93,14 @@ export class ServiceAllocator {
     return fe.invalid(field, [], 'failed to allocate a serviceIP: range is full');
   }
 
+  ipUsed(ip: string): boolean {
+    return isIPv4(ip) && this.usedIps.has(ipToInt(ip));
+  }
+
+  portUsed(port: number): boolean {
+    return this.usedPorts.has(port);
+  }
+
   releaseIp(ip: string | undefined): void {
     if (ip && isIPv4(ip)) this.usedIps.delete(ipToInt(ip));
   }
@@ -157,18 +168,88 @@ const needsNodePorts = (type: string | undefined): boolean => type === 'NodePort
  */
 export interface Allocation {
   errors: FieldError[];
-  commit(): void;
-  revert(): void;
+  commit(): void | Promise<void>;
+  revert(): void | Promise<void>;
+}
+
+/** where a Service's picks are held beside this apiserver's memory, and for whom */
+export interface Reserving {
+  reservations: ServiceReservations;
+  owner: ServiceRef;
+  /** a dry run looks whether storage holds a pick, and takes nothing */
+  dryRun?: boolean;
 }
 
 const settled = (errors: FieldError[]): Allocation => ({ errors, commit() {}, revert() {} });
 
+const ipTaken = (ip: string, field: string): FieldError =>
+  fe.invalid(field, [ip], `failed to allocate IP ${ip}: provided IP is already allocated`);
+
+/**
+ * `requested` or the next free address, held in storage for the owner too: an address another apiserver gave away
+ * is marked used here and the next one tried; a requested one this apiserver thinks taken is looked up, as another
+ * apiserver may have freed it.
+ */
+async function takeIp(
+  alloc: ServiceAllocator,
+  requested: string | undefined,
+  field: string,
+  r: Reserving | undefined,
+): Promise<string | FieldError> {
+  for (;;) {
+    if (requested && r && alloc.ipUsed(requested) && !(await r.reservations.ipHeld(requested)))
+      alloc.releaseIp(requested);
+    const ip = alloc.allocateIp(requested, field);
+    if (typeof ip !== 'string' || !r) return ip;
+    const ours = r.dryRun ? !(await r.reservations.ipHeld(ip)) : await r.reservations.reserveIp(ip, r.owner);
+    if (ours) return ip;
+    if (requested) return ipTaken(requested, field);
+  }
+}
+
+/** the same for a NodePort */
+async function takePort(
+  alloc: ServiceAllocator,
+  requested: number | undefined,
+  field: string,
+  r: Reserving | undefined,
+): Promise<number | FieldError> {
+  for (;;) {
+    if (requested && r && alloc.portUsed(requested) && !(await r.reservations.portHeld(requested)))
+      alloc.releasePort(requested);
+    const port = alloc.allocatePort(requested, field);
+    if (typeof port !== 'number' || !r) return port;
+    const ours = r.dryRun
+      ? !(await r.reservations.portHeld(port))
+      : await r.reservations.reservePort(port, r.owner);
+    if (ours) return port;
+    if (requested) return fe.invalid(field, requested, 'provided port is already allocated');
+  }
+}
+
+/** give back what a Service took: here, and in storage unless a dry run (which took nothing there) */
+async function giveBack(
+  alloc: ServiceAllocator,
+  taken: { ip?: string; ports: number[] },
+  r: Reserving | undefined,
+): Promise<void> {
+  alloc.releaseIp(taken.ip);
+  taken.ports.forEach((p) => alloc.releasePort(p));
+  if (!r || r.dryRun) return;
+  if (taken.ip) await r.reservations.releaseIp(taken.ip, r.owner);
+  for (const p of taken.ports) await r.reservations.releasePort(p, r.owner);
+}
+
 /** Allocate what a new Service needs, held until commit/revert. */
-export function beginServiceCreate(alloc: ServiceAllocator, spec: ServiceSpec): Allocation {
+export async function beginServiceCreate(
+  alloc: ServiceAllocator,
+  spec: ServiceSpec,
+  r?: Reserving,
+): Promise<Allocation> {
   const errs: FieldError[] = [];
   const taken: { ip?: string; ports: number[] } = { ports: [] };
   if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
-    const ip = alloc.allocateIp(spec.clusterIP || spec.clusterIPs?.[0] || undefined, 'spec.clusterIPs');
+    const ip = await takeIp(alloc, spec.clusterIP || spec.clusterIPs?.[0] || undefined, 'spec.clusterIPs', r);
     if (typeof ip === 'string') {
       taken.ip = ip;
       spec.clusterIP = ip;
@@ -178,31 +259,26 @@ export function beginServiceCreate(alloc: ServiceAllocator, spec: ServiceSpec): 
     spec.clusterIPs = ['None'];
   }
   if (needsNodePorts(spec.type)) {
-    (spec.ports ?? []).forEach((p, i) => {
-      const port = alloc.allocatePort(p.nodePort, `spec.ports[${i}].nodePort`);
+    for (const [i, p] of (spec.ports ?? []).entries()) {
+      const port = await takePort(alloc, p.nodePort, `spec.ports[${i}].nodePort`, r);
       if (typeof port === 'number') {
         taken.ports.push(port);
         p.nodePort = port;
       } else errs.push(port);
-    });
+    }
   }
   if (errs.length) {
-    releaseTaken(alloc, taken);
+    await giveBack(alloc, taken, r);
     return settled(errs);
   }
-  return { errors: [], commit() {}, revert: () => releaseTaken(alloc, taken) };
+  return { errors: [], commit() {}, revert: () => giveBack(alloc, taken, r) };
 }
 
-/** Allocate what a new Service needs. On error nothing stays allocated. */
-export function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): FieldError[] {
-  const a = beginServiceCreate(alloc, spec);
-  a.commit();
+/** Allocate what a new Service needs (in memory only). On error nothing stays allocated. */
+export async function allocateForCreate(alloc: ServiceAllocator, spec: ServiceSpec): Promise<FieldError[]> {
+  const a = await beginServiceCreate(alloc, spec);
+  await a.commit();
   return a.errors;
-}
-
-function releaseTaken(alloc: ServiceAllocator, taken: { ip?: string; ports: number[] }): void {
-  alloc.releaseIp(taken.ip);
-  taken.ports.forEach((p) => alloc.releasePort(p));
 }
 
 /** upstream's dropTypeDependentFields: what a type change away from NodePort/LoadBalancer leaves behind */
@@ -222,7 +298,12 @@ function dropTypeDependentFields(spec: ServiceSpec, old: ServiceSpec): void {
  * Keep the old ClusterIP, allocate NodePorts the update adds (held until commit/revert); the ones it drops are
  * released on commit.
  */
-export function beginServiceUpdate(alloc: ServiceAllocator, spec: ServiceSpec, old: ServiceSpec): Allocation {
+export async function beginServiceUpdate(
+  alloc: ServiceAllocator,
+  spec: ServiceSpec,
+  old: ServiceSpec,
+  r?: Reserving,
+): Promise<Allocation> {
   dropTypeDependentFields(spec, old);
   const errs: FieldError[] = [];
   if (!spec.clusterIP && old.clusterIP) spec.clusterIP = old.clusterIP;
@@ -231,56 +312,60 @@ export function beginServiceUpdate(alloc: ServiceAllocator, spec: ServiceSpec, o
   const keep = new Set<number>();
   const newlyTaken: number[] = [];
   if (needsNodePorts(spec.type)) {
-    (spec.ports ?? []).forEach((p, i) => {
+    for (const [i, p] of (spec.ports ?? []).entries()) {
       if (p.nodePort && oldPorts.has(p.nodePort)) {
         keep.add(p.nodePort);
-        return;
+        continue;
       }
       // a port kept under another index of the same Service is still ours
       const prior = (old.ports ?? []).find((o) => o.port === p.port && o.nodePort && !keep.has(o.nodePort));
       if (!p.nodePort && prior?.nodePort) {
         p.nodePort = prior.nodePort;
         keep.add(prior.nodePort);
-        return;
+        continue;
       }
-      const got = alloc.allocatePort(p.nodePort, `spec.ports[${i}].nodePort`);
+      const got = await takePort(alloc, p.nodePort, `spec.ports[${i}].nodePort`, r);
       if (typeof got === 'number') {
         p.nodePort = got;
         newlyTaken.push(got);
       } else errs.push(got);
-    });
+    }
   } else {
     for (const p of spec.ports ?? []) delete p.nodePort;
   }
-  const revert = (): void => newlyTaken.forEach((p) => alloc.releasePort(p));
+  const revert = (): Promise<void> => giveBack(alloc, { ports: newlyTaken }, r);
   if (errs.length) {
-    revert();
+    await revert();
     return settled(errs);
   }
   return {
     errors: [],
-    commit: () => {
-      for (const p of oldPorts) if (!keep.has(p)) alloc.releasePort(p);
-    },
+    commit: () => giveBack(alloc, { ports: [...oldPorts].filter((p) => !keep.has(p)) }, r),
     revert,
   };
 }
 
-/** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change. */
-export function allocateForUpdate(
+/** Keep the old ClusterIP, allocate/release NodePorts as the type or ports change (in memory only). */
+export async function allocateForUpdate(
   alloc: ServiceAllocator,
   spec: ServiceSpec,
   old: ServiceSpec,
-): FieldError[] {
-  const a = beginServiceUpdate(alloc, spec, old);
-  a.commit();
+): Promise<FieldError[]> {
+  const a = await beginServiceUpdate(alloc, spec, old);
+  await a.commit();
   return a.errors;
 }
 
-export function releaseService(alloc: ServiceAllocator, spec: ServiceSpec | undefined): void {
+/** what a deleted Service held goes back, here and (with reservations) in storage */
+export async function releaseService(
+  alloc: ServiceAllocator,
+  spec: ServiceSpec | undefined,
+  r?: Reserving,
+): Promise<void> {
   if (!spec) return;
-  alloc.releaseIp(spec.clusterIP);
-  for (const p of spec.ports ?? []) alloc.releasePort(p.nodePort);
+  const ip = spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined;
+  const ports = (spec.ports ?? []).map((p) => p.nodePort).filter((p): p is number => !!p);
+  await giveBack(alloc, { ...(ip ? { ip } : {}), ports }, r);
 }
 
 export function markService(alloc: ServiceAllocator, spec: ServiceSpec | undefined): void {

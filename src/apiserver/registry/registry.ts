@@ -29,6 +29,7 @@ import { ensureLocalAPIServices } from './apiservices.js';
 import { ensureFlowcontrolBootstrap } from './bootstrap-flowcontrol.js';
 import { rfc3339 } from '../../util/objects.js';
 import { markService, ServiceAllocator } from './allocators.js';
+import { StorageServiceReservations } from './service-reservations.js';
 import { GenericStore, unsupportedCustomPatch, type Target } from './store.js';
 import { SUBRESOURCES, type SubresourceHandler } from './subresources/index.js';
 import { tokenRequest } from './subresources/token.js';
@@ -68,6 +69,8 @@ export class Registry implements ApiHandler {
   private readonly storage: Storage;
   private readonly clock: Clock;
   private readonly alloc: ServiceAllocator;
+  private readonly reservations: StorageServiceReservations;
+  private readonly log: Logger | undefined;
   private readonly bookmarkIntervalMs: number;
   private readonly store: GenericStore;
   /** who holds watches open: what ComponentStatus reports the scheduler's and controller-manager's health by */
@@ -83,6 +86,8 @@ export class Registry implements ApiHandler {
       serviceCidr: opts.serviceCidr ?? '127.96.0.0/16',
       nodePortRange: opts.nodePortRange ?? [30000, 32767],
     });
+    this.reservations = new StorageServiceReservations(this.storage, this.clock);
+    this.log = opts.log;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 5_000;
     const issuer = opts.tokenIssuer ?? (() => undefined);
     this.subresources = { ...SUBRESOURCES, token: tokenRequest(issuer) };
@@ -100,6 +105,7 @@ export class Registry implements ApiHandler {
       storage: this.storage,
       clock: this.clock,
       allocator: this.alloc,
+      reservations: this.reservations,
       admission: new AdmissionChain(
         plugins,
         admissionStore(this.storage, () => this.store),
@@ -127,6 +133,10 @@ export class Registry implements ApiHandler {
     const services = await this.storage.list(storagePrefix({ group: '', resource: 'services' }));
     for (const s of services.items)
       markService(this.alloc, s.object['spec'] as Parameters<typeof markService>[1]);
+    // Services stored before their picks were held in storage get them; picks no Service holds go
+    const repaired = await this.reservations.repair(services.items.map((s) => s.object));
+    if (repaired.created || repaired.removed)
+      this.log?.info(repaired, 'service ClusterIP and NodePort reservations repaired');
     await this.bootstrap();
     await this.crds.start();
   }

@@ -36,6 +36,7 @@ import { strategyFor, type Strategy, type StrategyContext, type UpdatePart } fro
 import type { CustomResource } from '../customresources/definition.js';
 import { servedCustomResources, type ServedCustomResources } from '../customresources/served.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
+import type { ServiceReservations } from './service-reservations.js';
 import { convertObjects, type ServiceLookup } from '../customresources/conversion.js';
 import { admissionStore } from './admission-store.js';
 
@@ -43,6 +44,8 @@ export interface StoreOptions {
   storage: Storage;
   clock: Clock;
   allocator: ServiceAllocator;
+  /** where the allocator's picks are held for every apiserver sharing the storage (service-reservations.ts) */
+  reservations?: ServiceReservations;
   admission: AdmissionChain;
   /** where the field manager's walks over large objects run */
   offload: Offload;
@@ -116,7 +119,10 @@ export class GenericStore {
     this.clock = opts.clock;
     this.admission = opts.admission;
     this.offload = opts.offload;
-    this.ctx = { allocator: opts.allocator };
+    this.ctx = {
+      allocator: opts.allocator,
+      ...(opts.reservations ? { reservations: opts.reservations } : {}),
+    };
     this.lookup = admissionStore(this.storage, () => this);
   }
 
@@ -497,8 +503,13 @@ export class GenericStore {
       if (e instanceof StorageError && e.code === 'Conflict') throw new RetryableConflict();
       throw e;
     }
-    t.strategy.afterDelete?.(current.object, this.ctx);
+    await t.strategy.afterDelete?.(current.object, this.ctx);
     return deleted;
+  }
+
+  /** the strategies' context for one write: a dry run's allocators take nothing for good */
+  private writeCtx(req: ApiRequest): StrategyContext {
+    return req.options.dryRun ? { ...this.ctx, dryRun: true } : this.ctx;
   }
 
   /** take an allocation, or fail the request with its field errors */
@@ -561,10 +572,10 @@ export class GenericStore {
     this.validate(t, obj);
     warnings.push(...(t.strategy.warningsOnCreate?.(obj) ?? []));
     await this.admission.validate(attrs);
-    const allocation = this.begin(t, m.name, t.strategy.beginCreate?.(obj, this.ctx));
-    // a dry run allocates nothing: what it took goes back before anything else can run
+    const allocation = this.begin(t, m.name, await t.strategy.beginCreate?.(obj, this.writeCtx(req)));
+    // a dry run allocates nothing: what it took goes back
     if (req.options.dryRun) {
-      allocation?.revert();
+      await allocation?.revert();
       return { code: 201, body: await this.out(t, obj), warnings };
     }
     try {
@@ -573,10 +584,10 @@ export class GenericStore {
         this.key(t, m.namespace, m.name!),
         await this.toStorage(t, obj),
       );
-      allocation?.commit();
+      await allocation?.commit();
       return { code: 201, body: await this.out(t, stored.object), warnings };
     } catch (e) {
-      allocation?.revert();
+      await allocation?.revert();
       throw e;
     }
   }
@@ -667,7 +678,9 @@ export class GenericStore {
     await this.admission.admit(attrs);
     t.strategy.canonicalize?.(next);
     const allocation =
-      part === 'main' ? this.begin(t, name, t.strategy.beginUpdate?.(next, old, this.ctx)) : undefined;
+      part === 'main'
+        ? this.begin(t, name, await t.strategy.beginUpdate?.(next, old, this.writeCtx(req)))
+        : undefined;
     try {
       if (large) await yieldEventLoop();
       this.validate(t, next, old, part === 'main' || part === 'finalize' ? undefined : part);
@@ -677,26 +690,26 @@ export class GenericStore {
       // Nothing changed: answer with what is stored, write nothing (no new resourceVersion) — unless the stored value
       // is stale (encrypted with a key being rotated away from), which upstream's GuaranteedUpdate rewrites.
       if (deepEqual(withoutRV(next), withoutRV(old)) && !this.storage.isStale?.(key)) {
-        allocation?.revert();
+        await allocation?.revert();
         return { code: 200, body: await this.out(t, old), warnings };
       }
       if (req.options.dryRun) {
-        allocation?.revert();
+        await allocation?.revert();
         return { code: 200, body: await this.out(t, next), warnings };
       }
       // An object being deleted whose last finalizer just went is deleted now.
       if (this.readyToDelete(t, next)) {
         const body = await this.out(t, next);
         await this.deleteNow(t, key, current);
-        allocation?.revert();
+        await allocation?.revert();
         return { code: 200, body, warnings };
       }
       if (large) await yieldEventLoop();
       const stored = await this.writeUpdate(t, key, await this.toStorage(t, next), current, pinned);
-      allocation?.commit();
+      await allocation?.commit();
       return { code: 200, body: await this.out(t, stored.object), warnings };
     } catch (e) {
-      allocation?.revert();
+      await allocation?.revert();
       throw e;
     }
   }

@@ -5,6 +5,7 @@ import type { KubeObject, RequestOptions, UserInfo } from '../../api/request.js'
 import { ApiError } from '../../api/errors.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation/admission-kinds.js';
 import type { Allocation, ServiceAllocator } from './allocators.js';
+import type { ServiceReservations } from './service-reservations.js';
 import { apiServiceStrategy } from './apiservices.js';
 import { PLATFORM_STRATEGIES } from './strategies-platform.js';
 import { WORKLOAD_AND_STORAGE_STRATEGIES } from './workload-strategies.js';
@@ -20,6 +21,10 @@ export type UpdatePart = 'main' | 'status' | 'finalize' | 'approval' | 'ephemera
 /** what strategies that hold cluster-wide state (the Service allocators) get from the store */
 export interface StrategyContext {
   allocator: ServiceAllocator;
+  /** where the allocators' picks are held for all apiservers sharing storage */
+  reservations?: ServiceReservations;
+  /** the write is a dry run: allocators look, and take nothing for good */
+  dryRun?: boolean;
 }
 
 /**
@@ -55,11 +60,11 @@ export interface Strategy {
   /** normalize the object before validation and storage (upstream's Canonicalize) */
   canonicalize?(obj: KubeObject): void;
   /** take what the object needs from cluster-wide allocators (upstream's BeginCreate) */
-  beginCreate?(obj: KubeObject, ctx: StrategyContext): Allocation;
+  beginCreate?(obj: KubeObject, ctx: StrategyContext): Allocation | Promise<Allocation>;
   /** the same for an update of the main resource (upstream's BeginUpdate) */
-  beginUpdate?(next: KubeObject, old: KubeObject, ctx: StrategyContext): Allocation;
+  beginUpdate?(next: KubeObject, old: KubeObject, ctx: StrategyContext): Allocation | Promise<Allocation>;
   /** release what the object held once it left storage (upstream's AfterDelete) */
-  afterDelete?(obj: KubeObject, ctx: StrategyContext): void;
+  afterDelete?(obj: KubeObject, ctx: StrategyContext): void | Promise<void>;
   /**
    * whether an update moves metadata.generation (custom resources: any change but metadata and status); absent:
    * `tracksGeneration` compares spec
