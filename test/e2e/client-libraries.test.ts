@@ -198,6 +198,7 @@ describe('the Python client (python3-kubernetes)', () => {
       stderr: 'to stderr\n',
       returncode: 0,
       failing: { stderr: 'failing\n', returncode: 3 },
+      failing_30_times: [3],
       interactive_stdout: 'This message goes to stdout',
       interactive_stderr: 'This message goes to stderr',
       interactive_bytes: 'sent as bytes',

@@ -64,6 +64,25 @@ function requestHead(req: IncomingMessage, path: string, host: string): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
+/**
+ * The kubelet's side to the client, one write a chunk, the next once the last is in the socket: a chunk is what one TLS
+ * record from the kubelet carried, and each goes on as a TLS record of its own, as upstream's io.Copy between two
+ * tls.Conns relays them. A pipe would let chunks that arrive together go out as one record (Node writes what queued
+ * up behind a pending write in one go), and the Python client, which polls the socket before each WebSocket frame
+ * it reads, never reads a close frame left in its buffer behind the error channel's frame: its `run_forever` then
+ * waits out its timeout and `returncode` is None.
+ */
+export function relayRecords(from: Duplex, to: Duplex): void {
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed) return;
+    from.pause();
+    to.write(chunk, () => from.resume());
+  });
+  from.once('end', () => to.end());
+  // a spare connection comes paused
+  from.resume();
+}
+
 export function createUpgradeProxy(
   deps: UpgradeProxyDeps,
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
@@ -98,7 +117,7 @@ export function createUpgradeProxy(
     upstream.write(requestHead(req, path, `${endpoint.host}:${endpoint.port}`));
     if (head.length > 0) upstream.write(head);
     socket.pipe(upstream);
-    upstream.pipe(socket);
+    relayRecords(upstream, socket);
     const done = (): void => {
       socket.destroy();
       upstream.destroy();
