@@ -100,12 +100,8 @@ export function websocketCommandStreams(ws: WebSocket, opts: ChannelOptions): Co
       if (finished) return;
       finished = true;
       const payload = errorStreamPayload(protocol, result);
-      // The close frame goes once the error frame is in the socket, so that the two never share a TLS record: the
-      // Python client (kubernetes.stream.ws_client) polls the socket before each frame it reads, and a close frame
-      // left in its buffer behind the error frame is never read — `run_forever` then waits out its timeout and
-      // `returncode` is None.
-      if (payload && ws.readyState === ws.OPEN) codec.send(ws, ERROR, payload, () => ws.close(1000));
-      else ws.close(1000);
+      if (payload && ws.readyState === ws.OPEN) codec.send(ws, ERROR, payload);
+      ws.close(1000);
     },
     closed,
   };
