@@ -7,6 +7,7 @@
 //   unshare --net sh -c 'ip link set lo up && npx vitest run --project chaos test/chaos/etcd-ha.test.ts'
 import { Agent, request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlaneStatus } from '../../src/cli/cluster/control-plane-status.js';
 import { adminTarget } from '../../src/cli/cluster/status.js';
 import { upCluster, type TestCluster } from '../helpers/cluster.js';
 
@@ -170,21 +171,14 @@ function resumingWatch(fromRv: string) {
   };
 }
 
-interface PlaneStatus {
-  controlPlane: {
-    etcd: { name: string; state: string }[];
-    leaders: { lease: string; process: string | null }[];
-  } | null;
-}
-
 const chaos = async (...args: string[]): Promise<string> => {
   const r = await c.kubemu(['chaos', ...args, '--name', c.name, '--state-dir', c.stateDir]);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout.trim();
 };
 
-async function planeStatus(): Promise<NonNullable<PlaneStatus['controlPlane']>> {
-  const s = (await c.status()) as unknown as PlaneStatus;
+async function planeStatus(): Promise<ControlPlaneStatus> {
+  const s = await c.status();
   if (!s.controlPlane) throw new Error('kubemu status -o json shows no controlPlane');
   return s.controlPlane;
 }

@@ -4,29 +4,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterStatus } from '../../src/cli/cluster/status.js';
 import { freeLocalPort as freePort } from '../../src/util/free-port.js';
 import { DIST } from './apiserver.js';
 import type { TestUser } from './test-user.js';
 import { waitFor } from './wait.js';
 
-export interface ClusterStatusJson {
-  name: string;
-  stateDir: string;
-  apiServer: { url: string | null; ready: boolean };
-  nodes: { name: string; internalIP: string | null; ready: string }[];
-  ingress: { http: string | null; https: string | null };
-  /** --network=netns: the cluster's slot and namespace holders; null with the loopback network */
-  network: {
-    slot: number;
-    rootless: boolean;
-    loadBalancers: string;
-    sandboxPid: number;
-    nodePids: Record<string, number>;
-  } | null;
-  kubeconfig: string | null;
-  pm2: { home: string; daemonPid: number | null };
-  processes: { name: string; pid: number; status: string; restarts: number }[];
-}
+/** what `kubemu status -o json` prints: the CLI's own ClusterStatus */
+export type ClusterStatusJson = ClusterStatus;
 
 export interface Run {
   stdout: string;
