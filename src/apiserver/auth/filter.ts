@@ -5,7 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import type { ApiHandler, ApiRequest, UserInfo } from '../../api/request.js';
 import type { Authorizer } from './authorizer.js';
 import { impersonate } from './impersonation.js';
-import { forbiddenError, requestAttributes, type RequestAttributes } from './request-attributes.js';
+import {
+  forbiddenError,
+  requestAttributes,
+  selectedName,
+  type RequestAttributes,
+} from './request-attributes.js';
 
 /** Throws upstream's 403 unless `user` may do `attrs`. */
 export function authorizeAttributes(authorizer: Authorizer, user: UserInfo, attrs: RequestAttributes): void {
@@ -26,6 +31,10 @@ export function authorizeHttpRequest(
 }
 
 function apiRequestAttributes(req: ApiRequest): RequestAttributes {
+  // a list or watch of one object by field selector is that object's, as over HTTP (request-attributes.ts)
+  const name =
+    req.name ??
+    (req.verb === 'list' || req.verb === 'watch' ? selectedName(req.options.fieldSelector) : undefined);
   return {
     resource: {
       verb: req.verb,
@@ -34,7 +43,7 @@ function apiRequestAttributes(req: ApiRequest): RequestAttributes {
       resource: req.resource,
       ...(req.subresource ? { subresource: req.subresource } : {}),
       ...(req.namespace !== undefined ? { namespace: req.namespace } : {}),
-      ...(req.name !== undefined ? { name: req.name } : {}),
+      ...(name !== undefined ? { name } : {}),
     },
   };
 }

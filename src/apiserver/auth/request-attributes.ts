@@ -26,6 +26,41 @@ const METHOD_VERBS: Record<string, string> = {
   PATCH: 'patch',
 };
 
+/**
+ * The object a list's or watch's field selector names exactly (`metadata.name=NAME` or `==`, alone or among other
+ * terms), when NAME is a valid path segment: upstream's RequestInfoFactory then authorizes the request as that
+ * object (`fields.Selector.RequiresExactMatch("metadata.name")`), which is how the Node authorizer lets a kubelet
+ * watch the one ConfigMap or Secret its pod mounts. Values may escape `\`, `,` and `=` with a backslash.
+ */
+export function selectedName(fieldSelector: string | undefined): string | undefined {
+  if (!fieldSelector) return undefined;
+  for (const term of splitUnescaped(fieldSelector, ',')) {
+    const m = /^\s*metadata\.name\s*==?(.*)$/.exec(term);
+    if (!m) continue;
+    const name = m[1].trim().replace(/\\(.)/g, '$1');
+    return name !== '' && name !== '.' && name !== '..' && !/[/%]/.test(name) ? name : undefined;
+  }
+  return undefined;
+}
+
+function splitUnescaped(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && i + 1 < s.length) {
+      cur += c + s[++i];
+      continue;
+    }
+    if (c === sep) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
 /** The resource or non-resource attributes of `method url`, as upstream's RequestInfo gives them. */
 export function requestAttributes(method: string, url: URL): RequestAttributes {
   const path = resourcePathOf(url.pathname);
@@ -37,11 +72,8 @@ export function requestAttributes(method: string, url: URL): RequestAttributes {
   } else if (method === 'DELETE') verb = name ? 'delete' : 'deletecollection';
   else verb = METHOD_VERBS[method] ?? method.toLowerCase();
   // a list or watch of one object by field selector is authorized as that object, as upstream does
-  if ((verb === 'list' || verb === 'watch') && !name) {
-    const selector = url.searchParams.get('fieldSelector') ?? '';
-    const m = /^metadata\.name==?([^,]+)$/.exec(selector);
-    if (m) name = m[1];
-  }
+  if ((verb === 'list' || verb === 'watch') && !name)
+    name = selectedName(url.searchParams.get('fieldSelector') ?? undefined);
   let namespace = path.namespace;
   // GET /api/v1/namespaces/foo is namespace foo's own request
   if (path.group === '' && path.resource === 'namespaces' && path.name) namespace = path.name;
