@@ -1,4 +1,5 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
+import { healthChecks, serveHealth } from './health.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -259,8 +260,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     },
     authenticateToken: authenticateBearer,
   };
+  let shuttingDown = false;
+  const health = healthChecks({
+    storage: () => storage.checkHealth?.() ?? Promise.resolve(),
+    shuttingDown: () => shuttingDown,
+  });
+  const healthLog = log.child({ module: 'health' });
   const routes: ExtraRoute[] = [
-    healthRoutes(),
+    (req, res, { url }) => serveHealth(req, res, url, health, healthLog),
+    versionRoute(),
     discoveryRoutes(),
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),
     metricsRoute(),
@@ -386,6 +394,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     kubeconfig,
     registry,
     async close() {
+      shuttingDown = true;
       registry.stop();
       authorization.stop();
       authObjects.stop();
@@ -402,20 +411,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
 }
 
-function healthRoutes(): ExtraRoute {
+function versionRoute(): ExtraRoute {
   return (req, res, { url }) => {
     const p = url.pathname;
-    if (
-      p === '/healthz' ||
-      p === '/livez' ||
-      p === '/readyz' ||
-      p.startsWith('/healthz/') ||
-      p.startsWith('/livez/') ||
-      p.startsWith('/readyz/')
-    ) {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-      return true;
-    }
     if (p === '/version') {
       sendJson(res, 200, versionInfo());
       return true;

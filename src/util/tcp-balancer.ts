@@ -1,12 +1,20 @@
 // An L4 (TCP) balancer in front of several apiservers, as kind puts HAProxy in front of an HA control plane: TLS
 // passes through untouched (kubectl verifies the apiserver's certificate, which names 127.0.0.1), each backend is
-// checked with `GET /readyz` over TLS with the cluster CA every interval, and one that fails `fall` checks in a row
+// checked with `GET /readyz` (less the etcd checks: see READINESS_PATH) over TLS with the cluster CA every interval, and one that fails `fall` checks in a row
 // is taken out and its open connections are cut (HAProxy's `on-marked-down shutdown-sessions`), so clients with a
 // watch on a frozen apiserver reconnect to a live one instead of waiting. A refused connect is retried on the next
 // backend at once, so a killed apiserver costs no client a failed request even before its check fails.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Agent, request } from 'node:https';
 import type { Logger } from './logger.js';
+
+/**
+ * An apiserver's readiness apart from the etcd it shares with the others: etcd without quorum fails every apiserver's
+ * `etcd` checks at once (each answering its requests with etcd's error), and a member frozen under one apiserver's
+ * etcd client fails only that one's for a while; taking backends out for either cut the clients' open requests
+ * (a write then failed with "socket hang up" instead of etcd's Status) and moved them nowhere better.
+ */
+const READINESS_PATH = '/readyz?exclude=etcd&exclude=etcd-readiness';
 
 export interface BalancerBackend {
   host: string;
@@ -159,20 +167,20 @@ export class TcpBalancer {
       {
         host: s.backend.host,
         port: s.backend.port,
-        path: '/readyz',
+        path: READINESS_PATH,
         method: 'GET',
         agent: s.agent,
         timeout: this.opts.timeoutMs ?? 1_500,
       },
       (res) => {
         res.resume();
-        res.on('end', () => done(res.statusCode === 200, `/readyz answered ${res.statusCode}`));
+        res.on('end', () => done(res.statusCode === 200, `${READINESS_PATH} answered ${res.statusCode}`));
         res.on('error', (err) => done(false, err.message));
       },
     );
     req.on('timeout', () => {
       req.destroy();
-      done(false, `/readyz did not answer within ${this.opts.timeoutMs ?? 1_500} ms`);
+      done(false, `${READINESS_PATH} did not answer within ${this.opts.timeoutMs ?? 1_500} ms`);
     });
     req.on('error', (err) => done(false, err.message));
     req.end();
@@ -185,6 +193,8 @@ export class TcpBalancer {
       if (!s.up && s.oks >= (this.opts.rise ?? 2)) {
         s.up = true;
         this.log.info({ backend: s.name }, 'apiserver is up: back in the balancer');
+        // clients left on backends that went down while none was up can move now
+        this.cutClientsOfDownBackends();
       }
       return;
     }
@@ -192,12 +202,31 @@ export class TcpBalancer {
     s.fails++;
     if (s.up && s.fails >= (this.opts.fall ?? 2)) {
       s.up = false;
+      // another backend that passed its last check: when all fail at once (their storage lost quorum), the first
+      // to be marked down finds the others still up on paper, each with a failed check of its own
+      const elsewhere = this.states.some((o) => o.up && o.fails === 0);
       this.log.warn(
         { backend: s.name, reason: why, connections: s.clients.size },
-        'apiserver is down: out of the balancer, its connections cut',
+        elsewhere
+          ? 'apiserver is down: out of the balancer, its connections cut'
+          : 'apiserver is down, and no other is ready (etcd without quorum?): its connections kept until one is',
       );
-      for (const c of s.clients) c.destroy();
-      s.clients.clear();
+      if (elsewhere) this.cutClientsOfDownBackends();
+    }
+  }
+
+  /**
+   * HAProxy's `on-marked-down shutdown-sessions`, while another backend is up (and passed its last check) to
+   * reconnect to: when every apiserver fails its check at once (their storage lost quorum), cutting connections
+   * would only move clients to one as unready and cut the requests they have open, which answer with the storage's
+   * error anyway. Backends that passed their last check are on their way back; theirs stay.
+   */
+  private cutClientsOfDownBackends(): void {
+    for (const d of this.states) {
+      // a backend that passed its last check is coming back: its clients stay
+      if (d.up || d.fails === 0) continue;
+      for (const c of d.clients) c.destroy();
+      d.clients.clear();
     }
   }
 

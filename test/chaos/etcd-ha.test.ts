@@ -339,6 +339,12 @@ describe('kubemu up --storage etcd --control-plane 3', () => {
         const etcd = (await planeStatus()).etcd;
         return [a, b].every((n) => etcd.find((m) => m.name === n)?.state === 'not answering') || undefined;
       });
+      // the apiservers say why where a user asks (first: the write below may take its whole deadline)
+      const unready = await c.kubectl(['get', '--raw', '/readyz?verbose', '--request-timeout=15s']);
+      console.log(`[etcd-ha] /readyz with 2 of 3 members frozen: exit ${unready.code}: ${unready.stderr}`);
+      expect(unready.code).not.toBe(0);
+      expect(unready.stderr).toContain('[-]etcd failed: reason withheld');
+      expect(unready.stderr).toContain('readyz check failed');
       const { call, close } = client(60_000);
       const refused = await call('POST', `/api/v1/namespaces/${NS}/configmaps`, {
         metadata: { name: 'during-outage' },
@@ -362,6 +368,11 @@ describe('kubemu up --storage etcd --control-plane 3', () => {
       }
       close();
       expect(ok, `a write succeeded after ${b} returned and before ${a} did`).toBeDefined();
+      const ready = await c.waitFor('/readyz to pass again with 2 of 3 members', async () => {
+        const r = await c.kubectl(['get', '--raw', '/readyz/etcd', '--request-timeout=10s']);
+        return r.code === 0 ? r.stdout : undefined;
+      });
+      expect(ready).toBe('ok');
       await pauseA;
     }, 300_000);
   });

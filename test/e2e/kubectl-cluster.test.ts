@@ -155,4 +155,27 @@ spec:
     expect(events.stdout).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
     expect(events.stdout).toMatch(/Normal\s+Scheduled\s+pod\/two/);
   });
+
+  // the docs' "Kubernetes API health endpoints" page, typed as shown there
+  it("health endpoints: kubectl get --raw='/readyz?verbose', one check, an excluded one, an unknown one", async () => {
+    const verbose = await c.kubectl(['get', '--raw', '/readyz?verbose']);
+    expect(verbose.code).toBe(0);
+    const lines = verbose.stdout.trim().split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      '[+]ping ok',
+      '[+]log ok',
+      '[+]etcd ok',
+      '[+]etcd-readiness ok',
+      '[+]informer-sync ok',
+    ]);
+    expect(lines).toContain('[+]poststarthook/rbac/bootstrap-roles ok');
+    expect(lines.slice(-2)).toEqual(['[+]shutdown ok', 'readyz check passed']);
+    expect((await c.kubectl(['get', '--raw', '/livez/etcd'])).stdout).toBe('ok');
+    const excluded = await c.kubectl(['get', '--raw', '/livez?verbose&exclude=etcd']);
+    expect(excluded.stdout).toContain('[+]etcd excluded: ok');
+    expect(excluded.stdout).toContain('livez check passed');
+    const unknown = await c.kubectl(['get', '--raw', '/readyz/no-such-check']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('NotFound');
+  });
 });

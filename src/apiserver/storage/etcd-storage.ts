@@ -121,6 +121,11 @@ function unreachable(err: Error): boolean {
   );
 }
 
+/** upstream's --etcd-healthcheck-timeout default */
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+/** a health answer serves the checks of the next second */
+const HEALTH_CHECK_REUSE_MS = 1_000;
+
 /** our deadline on an etcd request passed (upstream: the request context's deadline) */
 class EtcdTimeout extends Error {}
 
@@ -709,6 +714,50 @@ export class EtcdStorage implements Storage {
       if (!isCompacted(err)) throw err;
     }
     this.dropHistoryBefore(r);
+  }
+
+  private health: { result: Promise<void>; settledAt?: number } | undefined;
+
+  /**
+   * Upstream's etcd health check (storagebackend/factory newETCD3Check): a linearizable read of
+   * `<prefix>/registry/health` with a 2 s deadline (--etcd-healthcheck-timeout). One runs at a time, and its
+   * answer serves the checks of the next second: /readyz polled by a balancer every 500 ms costs etcd a read a second.
+   */
+  checkHealth(): Promise<void> {
+    const last = this.health;
+    if (last && (last.settledAt === undefined || Date.now() - last.settledAt < HEALTH_CHECK_REUSE_MS))
+      return last.result;
+    const entry: { result: Promise<void>; settledAt?: number } = {
+      result: (async () => {
+        if (this.closed) throw new Error('storage is closed');
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            // the call itself ends at the deadline too: nothing is left waiting on a member that does not answer
+            this.client
+              .get(this.etcdKey('/registry/health'))
+              .options({ deadline: Date.now() + HEALTH_CHECK_TIMEOUT_MS })
+              .exec(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error('context deadline exceeded')),
+                HEALTH_CHECK_TIMEOUT_MS,
+              );
+            }),
+          ]);
+        } catch (err) {
+          throw new Error(`error getting data from etcd: ${describeEtcdError(err)}`, { cause: err });
+        } finally {
+          clearTimeout(timer);
+        }
+      })(),
+    };
+    entry.result.then(
+      () => (entry.settledAt = Date.now()),
+      () => (entry.settledAt = Date.now()),
+    );
+    this.health = entry;
+    return entry.result;
   }
 
   /** the feed, the compactor and the client stopped; writes still waiting for the feed fail */

@@ -64,7 +64,10 @@ describe('SqliteStorage', () => {
     await s.close();
     expect((await pending).rv).toBe(1);
     await expect(s.create('/k/b', pod('b'))).rejects.toThrow(/closed/);
+    // the apiserver's `etcd` health check on SQLite
+    await expect(s.checkHealth()).rejects.toThrow('storage is closed');
     s = openStore();
+    await expect(s.checkHealth()).resolves.toBeUndefined();
     expect((await s.get('/k/a'))?.rv).toBe(1);
   });
 

@@ -656,6 +656,17 @@ export class SqliteStorage implements Storage {
     return this.watchers.add(prefix, fromRV, onEvent);
   }
 
+  /** The `etcd` health check on SQLite: the database answers a query. */
+  checkHealth(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    try {
+      this.db.prepare('SELECT 1').get();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(new Error(`the database does not answer: ${describeSqliteError(err)}`));
+    }
+  }
+
   /** Commit pending writes, stop every watcher, close the database. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -96,6 +96,11 @@ export interface Storage {
    * or key than the one that writes now, so an update must rewrite it even when the object is unchanged
    */
   isStale?(key: string): boolean;
+  /**
+   * Resolves when the backend answers a read now (the apiserver's `etcd` health check); rejects with the reason.
+   * etcd: a linearizable read, so a member without quorum fails it.
+   */
+  checkHealth?(): Promise<void>;
   close(): Promise<void>;
 }
 
