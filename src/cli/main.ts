@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `kubemu` command: cluster lifecycle (up, status, down), images, and every component process.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.js';
@@ -16,6 +16,7 @@ import {
 import { resolve } from 'node:path';
 import { kubemuCommand } from '../util/cli-command.js';
 import { parseQuantity } from '../api/schema/quantity.js';
+import { KUBE_GIT_VERSION } from '../api/release.js';
 import type { NetworkMode } from './cluster/network.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -538,6 +539,14 @@ ${COMMON}
       }
     },
   },
+  version: {
+    summary: "print kubemu's version and the Kubernetes release it serves",
+    usage: 'Usage: kubemu version (or kubemu --version)',
+    run() {
+      console.log(versionLine());
+      return Promise.resolve();
+    },
+  },
   chaos: {
     summary: 'break a running cluster on purpose: kill-node, pause-node, restart-node, kill COMPONENT',
     usage: 'Usage: kubemu chaos <action> [options] (kubemu chaos --help)',
@@ -576,6 +585,18 @@ for (const c of COMPONENT_COMMANDS) {
   };
 }
 
+/** `kubemu 0.1.0 (Kubernetes v1.33.0+kubemu, node v20.20.2, linux/x64)`: the package's own version, as `kind version` */
+function versionLine(): string {
+  let version = 'unknown (no package.json beside dist/)';
+  try {
+    const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+    version = (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    // an image or copy without the package's manifest: say so rather than fail
+  }
+  return `kubemu ${version} (Kubernetes ${KUBE_GIT_VERSION}, node ${process.version}, ${process.platform}/${process.arch})`;
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
@@ -591,6 +612,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     console.log(usage());
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(versionLine());
     return;
   }
   const found = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

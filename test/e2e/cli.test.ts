@@ -286,6 +286,19 @@ describe('kubemu up / status / down', () => {
     },
   );
 
+  it('kubemu --version and kubemu version name the package version and the Kubernetes release it serves', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['version']]) {
+      const res = await kubemu(...args);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(
+        new RegExp(
+          `^kubemu ${pkg.version.replace(/\./g, '\\.')} \\(Kubernetes v1\\.\\d+\\.\\d+\\+kubemu, node v`,
+        ),
+      );
+    }
+  });
+
   it('rejects unknown flags with exit code 2', async () => {
     const res = await kubemu('up', '--no-such-flag');
     expect(res.code).toBe(2);
