@@ -1,5 +1,4 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
-import { healthChecks, serveHealth } from './health.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +59,7 @@ import { AuthObjects } from './auth/auth-objects.js';
 import { TokenIssuer } from './auth/serviceaccount/issuer.js';
 import { ServiceAccountTokenAuthenticator } from './auth/serviceaccount/token-authenticator.js';
 import { oidcRoutes } from './auth/serviceaccount/oidc.js';
+import { healthChecks, serveHealth } from './health.js';
 
 export const WEBSOCKET_PATH = '/kubemu/v1/ws';
 

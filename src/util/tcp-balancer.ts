@@ -1,8 +1,9 @@
 // An L4 (TCP) balancer in front of several apiservers, as kind puts HAProxy in front of an HA control plane: TLS
 // passes through untouched (kubectl verifies the apiserver's certificate, which names 127.0.0.1), each backend is
-// checked with `GET /readyz` (less the etcd checks: see READINESS_PATH) over TLS with the cluster CA every interval, and one that fails `fall` checks in a row
-// is taken out and its open connections are cut (HAProxy's `on-marked-down shutdown-sessions`), so clients with a
-// watch on a frozen apiserver reconnect to a live one instead of waiting. A refused connect is retried on the next
+// checked with `GET /readyz` (less the etcd checks: see READINESS_PATH) over TLS with the cluster CA every interval,
+// and one that fails `fall` checks in a row is taken out and its open connections are cut (HAProxy's
+// `on-marked-down shutdown-sessions`, while another is up), so clients with a watch on a frozen apiserver reconnect
+// to a live one instead of waiting. A refused connect is retried on the next
 // backend at once, so a killed apiserver costs no client a failed request even before its check fails.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Agent, request } from 'node:https';
