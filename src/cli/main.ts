@@ -541,9 +541,10 @@ ${COMMON}
   },
   version: {
     summary: "print kubemu's version and the Kubernetes release it serves",
-    usage: 'Usage: kubemu version (or kubemu --version)',
-    run() {
-      console.log(versionLine());
+    usage:
+      "Usage: kubemu version (or kubemu --version)\n\nPrints kubemu's version, the Kubernetes release it serves, Node's version and the platform.",
+    run(argv) {
+      console.log(argv.includes('--help') || argv.includes('-h') ? this.usage : versionLine());
       return Promise.resolve();
     },
   },
