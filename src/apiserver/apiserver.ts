@@ -267,7 +267,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   const healthLog = log.child({ module: 'health' });
   const routes: ExtraRoute[] = [
-    (req, res, { url }) => serveHealth(req, res, url, health, healthLog),
+    (_req, res, { url }) => serveHealth(res, url, health, healthLog),
     versionRoute(),
     discoveryRoutes(),
     (req, res, { url, user }) => !!user && handleOpenApi(req, res, url),

@@ -15,7 +15,7 @@ describe('health endpoints, as upstream healthz', () => {
     });
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      void serveHealth(req, res, url, checks).then((served) => {
+      void serveHealth(res, url, checks).then((served) => {
         if (!served) res.writeHead(418).end();
       });
     });

@@ -4,7 +4,7 @@
 // checks on success too; `?exclude=NAME` skips one (`[+]NAME excluded: ok`); `/readyz/NAME` runs one check
 // (`ok`, or 500 `internal server error: <its error>`), and an unknown NAME is a 404. The storage check is named
 // `etcd` on SQLite too, as on k3s's kine: clients and balancers ask for that name.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.js';
 
 export interface HealthCheck {
@@ -20,7 +20,6 @@ export interface HealthChecksOptions {
   storage: () => Promise<void>;
   /** true once the apiserver is shutting down: /readyz fails, so balancers move clients away first */
   shuttingDown: () => boolean;
-  log?: Logger;
 }
 
 /**
@@ -86,7 +85,6 @@ function send(res: ServerResponse, code: number, text: string): void {
  * Checks run one after another, as upstream's handler runs them.
  */
 export async function serveHealth(
-  req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   checks: Record<HealthEndpoint, HealthCheck[]>,
@@ -94,7 +92,6 @@ export async function serveHealth(
 ): Promise<boolean> {
   const m = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(url.pathname);
   if (!m) return false;
-  void req;
   const endpoint = m[1] as HealthEndpoint;
   const list = checks[endpoint];
   const one = m[2];

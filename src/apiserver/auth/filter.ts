@@ -6,9 +6,9 @@ import type { ApiHandler, ApiRequest, UserInfo } from '../../api/request.js';
 import type { Authorizer } from './authorizer.js';
 import { impersonate } from './impersonation.js';
 import {
+  authorizedName,
   forbiddenError,
   requestAttributes,
-  selectedName,
   type RequestAttributes,
 } from './request-attributes.js';
 
@@ -31,10 +31,8 @@ export function authorizeHttpRequest(
 }
 
 function apiRequestAttributes(req: ApiRequest): RequestAttributes {
-  // a list or watch of one object by field selector is that object's, as over HTTP (request-attributes.ts)
-  const name =
-    req.name ??
-    (req.verb === 'list' || req.verb === 'watch' ? selectedName(req.options.fieldSelector) : undefined);
+  // a list or watch of one object by field selector is that object's, as over HTTP
+  const name = authorizedName(req.verb, req.name, req.options.fieldSelector);
   return {
     resource: {
       verb: req.verb,

@@ -43,6 +43,19 @@ export function selectedName(fieldSelector: string | undefined): string | undefi
   return undefined;
 }
 
+/**
+ * The name a request is authorized as: its own, or for a list or watch the object its field selector names (see
+ * selectedName). Both faces, HTTP and the components' WebSocket, ask this.
+ */
+export function authorizedName(
+  verb: string,
+  name: string | undefined,
+  fieldSelector: string | undefined,
+): string | undefined {
+  if (name !== undefined) return name;
+  return verb === 'list' || verb === 'watch' ? selectedName(fieldSelector) : undefined;
+}
+
 function splitUnescaped(s: string, sep: string): string[] {
   const out: string[] = [];
   let cur = '';
@@ -72,8 +85,7 @@ export function requestAttributes(method: string, url: URL): RequestAttributes {
   } else if (method === 'DELETE') verb = name ? 'delete' : 'deletecollection';
   else verb = METHOD_VERBS[method] ?? method.toLowerCase();
   // a list or watch of one object by field selector is authorized as that object, as upstream does
-  if ((verb === 'list' || verb === 'watch') && !name)
-    name = selectedName(url.searchParams.get('fieldSelector') ?? undefined);
+  name = authorizedName(verb, name, url.searchParams.get('fieldSelector') ?? undefined);
   let namespace = path.namespace;
   // GET /api/v1/namespaces/foo is namespace foo's own request
   if (path.group === '' && path.resource === 'namespaces' && path.name) namespace = path.name;

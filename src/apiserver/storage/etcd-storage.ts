@@ -494,9 +494,9 @@ export class EtcdStorage implements Storage {
     return stored ?? written();
   }
 
-  private withTimeout<T>(p: Promise<T>): Promise<T> {
+  private withTimeout<T>(p: Promise<T>, ms = this.timeoutMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new EtcdTimeout(REQUEST_TIMEOUT_MESSAGE)), this.timeoutMs);
+      const t = setTimeout(() => reject(new EtcdTimeout(REQUEST_TIMEOUT_MESSAGE)), ms);
       p.then(
         (v) => {
           clearTimeout(t);
@@ -730,25 +730,15 @@ export class EtcdStorage implements Storage {
     const entry: { result: Promise<void>; settledAt?: number } = {
       result: (async () => {
         if (this.closed) throw new Error('storage is closed');
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            // the call itself ends at the deadline too: nothing is left waiting on a member that does not answer
-            this.client
-              .get(this.etcdKey('/registry/health'))
-              .options({ deadline: Date.now() + HEALTH_CHECK_TIMEOUT_MS })
-              .exec(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error('context deadline exceeded')),
-                HEALTH_CHECK_TIMEOUT_MS,
-              );
-            }),
-          ]);
+          // the call itself ends at the deadline too: nothing is left waiting on a member that does not answer
+          const deadline = Date.now() + HEALTH_CHECK_TIMEOUT_MS;
+          await this.withTimeout(
+            this.client.get(this.etcdKey('/registry/health')).options({ deadline }).exec(),
+            HEALTH_CHECK_TIMEOUT_MS,
+          );
         } catch (err) {
           throw new Error(`error getting data from etcd: ${describeEtcdError(err)}`, { cause: err });
-        } finally {
-          clearTimeout(timer);
         }
       })(),
     };
