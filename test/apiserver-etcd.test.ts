@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { startTestEtcd, type TestEtcd } from './helpers/etcd.js';
 import { ensureCommands } from './helpers/tools.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 interface Run {
   stdout: string;
@@ -36,7 +37,7 @@ let dir: string;
 const children: ChildProcess[] = [];
 
 const kubectl = (server: ApiServerProcess, ...args: string[]): Promise<Run> =>
-  run('kubectl', ['--kubeconfig', server.kubeconfig, ...args]);
+  run(kubectlBin(), ['--kubeconfig', server.kubeconfig, ...args]);
 const etcdctl = (...args: string[]): Promise<Run> =>
   run('etcdctl', [`--endpoints=${etcd.endpoint}`, ...args], { ETCDCTL_API: '3' });
 
@@ -143,7 +144,7 @@ describe('apiserver --storage etcd', () => {
       '"level":"2"',
     );
     // a replace of the object as read before the label: upstream's conflict on etcd's mod revision
-    const stale = await run('kubectl', ['--kubeconfig', a.kubeconfig, 'replace', '-f', '-'], {}, asRead);
+    const stale = await run(kubectlBin(), ['--kubeconfig', a.kubeconfig, 'replace', '-f', '-'], {}, asRead);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain(
       'Operation cannot be fulfilled on configmaps "game": the object has been modified; please apply your changes to the latest version and try again',
@@ -158,7 +159,7 @@ describe('apiserver --storage etcd', () => {
 
   it('kubectl get --watch sees creates, updates and deletes', async () => {
     const watch = spawn(
-      'kubectl',
+      kubectlBin(),
       [
         '--kubeconfig',
         a.kubeconfig,

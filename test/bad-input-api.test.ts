@@ -12,6 +12,7 @@ import { apiClient, type Api } from './helpers/http.js';
 import { startComponent, waitForLogLine, type ComponentProcess } from './helpers/process.js';
 import { ensureCommands } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 let server: ApiServerProcess;
 let api: Api;
@@ -148,7 +149,7 @@ describe('an object grown by patches past what storage keeps', () => {
           file,
           JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'c', env }] } } } }),
         );
-        return run('kubectl', [
+        return run(kubectlBin(), [
           '--kubeconfig',
           server.kubeconfig,
           'patch',
@@ -355,7 +356,7 @@ describe('leniencies where upstream is stricter', () => {
     expect(withRV.status).toBe(400);
     expect(withRV.body.message).toBe('specifying resource version is not allowed when using continue');
     // kubectl pages with the tokens the server hands out
-    const paged = await run('kubectl', [
+    const paged = await run(kubectlBin(), [
       '--kubeconfig',
       server.kubeconfig,
       'get',

@@ -9,6 +9,7 @@ import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { run } from './helpers/cluster.js';
 import { apiClient, type Api } from './helpers/http.js';
 import { BIG_CONFIGMAP_KEYS, bigConfigMapYaml, bigKey, bigValue } from '../src/bench/big-configmap.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 const KEYS = BIG_CONFIGMAP_KEYS;
 
@@ -32,7 +33,7 @@ const value = bigValue;
 const configMapYaml = bigConfigMapYaml;
 
 const kubectl = (...args: string[]) =>
-  run('kubectl', args, { ...process.env, KUBECONFIG: server.kubeconfig }, { timeoutMs: 120_000 });
+  run(kubectlBin(), args, { ...process.env, KUBECONFIG: server.kubeconfig }, { timeoutMs: 120_000 });
 
 describe('a 2 MiB YAML body', () => {
   const body = (opts: { repeat?: number } = {}): string =>

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate } from '../src/util/pki.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { apiClient, type Api } from './helpers/http.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 // A corner of the pool of its own, so a cluster running on this machine is not disturbed.
 const POOL = '127.0.2.240/28';
@@ -162,7 +163,7 @@ function rawConnect(ip: string, port: number): Promise<{ data: string; error?: s
 function kubectl(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile(
-      'kubectl',
+      kubectlBin(),
       ['--kubeconfig', server.kubeconfig, ...args],
       { timeout: 20_000 },
       (err, stdout, stderr) =>

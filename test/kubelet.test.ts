@@ -20,6 +20,7 @@ import { silentLogger } from '../src/util/logger.js';
 import { ensureKubeletServingCertificate, PKI_FILES, readCertificateAuthority } from '../src/util/pki.js';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { waitFor as poll } from './helpers/wait.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 const NODE = 'node-7';
 const NODE_IP = '127.0.1.7';
@@ -154,7 +155,7 @@ function kubectl(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      'kubectl',
+      kubectlBin(),
       ['--server', proxyUrl, '--token', api.token, ...args],
       { timeout: timeoutMs, env: { ...process.env, KUBECONFIG: '/dev/null' } },
       (err, stdout, stderr) =>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
 import { startTestEtcd, type TestEtcd } from './helpers/etcd.js';
 import { ensureCommands } from './helpers/tools.js';
+import { kubectlBin } from './helpers/kubectl.js';
 
 interface Run {
   stdout: string;
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 /** every object of these kinds as kubectl shows it, without what a move may change */
 async function snapshot(s: ApiServerProcess): Promise<Record<string, unknown>[]> {
-  const r = await run('kubectl', [
+  const r = await run(kubectlBin(), [
     '--kubeconfig',
     s.kubeconfig,
     'get',
@@ -56,7 +57,7 @@ async function snapshot(s: ApiServerProcess): Promise<Record<string, unknown>[]>
 
 describe('kubemu migrate-storage', () => {
   it('copies every object of a stopped SQLite cluster into etcd; the apiserver on etcd serves them all', async () => {
-    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', server.kubeconfig, ...args]);
+    const kubectl = (...args: string[]) => run(kubectlBin(), ['--kubeconfig', server.kubeconfig, ...args]);
     const manifest = join(server.stateDir, 'app.yaml');
     // the Deployment of the Kubernetes docs (concepts/workloads/controllers/deployment)
     writeFileSync(
@@ -145,7 +146,7 @@ spec:
     try {
       const after = await snapshot(onEtcd);
       expect(after).toEqual(before);
-      const pw = await run('kubectl', [
+      const pw = await run(kubectlBin(), [
         '--kubeconfig',
         onEtcd.kubeconfig,
         'get',

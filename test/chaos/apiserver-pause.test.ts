@@ -20,6 +20,7 @@ import {
   type Run,
 } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 /** longer than the clients' pong timeout (a ping every 5 s, three unanswered → reconnect: 15-20 s) */
 const PAUSE_MS = 30_000;
@@ -54,7 +55,7 @@ async function upForeground(): Promise<Cluster & { output(): string; down(): Pro
   const cluster = {
     stateDir,
     output: () => output,
-    kubectl: (a: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...a], env),
+    kubectl: (a: string[]) => run(kubectlBin(), ['--kubeconfig', kubeconfig, ...a], env),
     async status(): Promise<ClusterStatusJson> {
       const r = await run(
         process.execPath,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DockerEngine, run, type Run } from './docker-engine.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 const BASE_IMAGE = 'kubemu-base:local';
@@ -69,7 +70,7 @@ export async function startComposeCluster(opts: {
     compose = c;
     must(await c(['up', '-d', '--build']), 'compose up');
     const kubectl = (args: string[], input?: string): Promise<Run> =>
-      e.inNet('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+      e.inNet(kubectlBin(), ['--kubeconfig', kubeconfig, ...args], {
         timeoutMs: 30_000,
         ...(input !== undefined ? { input } : {}),
       });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLUENTD } from '../helpers/docs-manifests.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 import { DockerEngine, run, type Run } from './docker-engine.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PROJECT = 'kubemutest';
@@ -24,7 +25,7 @@ const must = (r: Run, what: string): string => {
   return r.stdout;
 };
 const kubectl = (args: string[], input?: string): Promise<Run> =>
-  engine.inNet('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+  engine.inNet(kubectlBin(), ['--kubeconfig', kubeconfig, ...args], {
     timeoutMs: 30_000,
     ...(input ? { input } : {}),
   });

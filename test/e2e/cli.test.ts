@@ -343,6 +343,8 @@ describe('kubemu up / status / down', () => {
         180_000,
       );
       expect(up.code).toBe(0);
+      // `kubectl` as a user types it: on this machine the Cloud SDK's dispatcher, which picks its kubectl by the
+      // server's reported version (the other tests run that kubectl directly: test/helpers/kubectl.ts)
       const nodes = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json']);
       expect(nodes.code).toBe(0);
       const heartbeats = (

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST } from '../helpers/apiserver.js';
 import { descendants, freePort, alive, testNetworkArgs, type Run } from '../helpers/cluster.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 const NOBODY = 65534;
 const MAIN = join(DIST, 'cli/main.js');
@@ -56,7 +57,7 @@ describe('degraded modes (not root, no namespaces, no CPU cgroups)', () => {
       env,
     );
   const kubectl = (args: string[]): Promise<Run> =>
-    run('kubectl', ['--kubeconfig', kubeconfig, ...args], env);
+    run(kubectlBin(), ['--kubeconfig', kubeconfig, ...args], env);
 
   beforeAll(async () => {
     mkdirSync(home);

@@ -13,6 +13,7 @@ import { descendants, run, upCluster, type Run, type TestCluster } from '../help
 import { listeningSockets } from '../helpers/listening-ports.js';
 import { userCertificate } from '../helpers/user-certificate.js';
 import { ensureCommands } from '../helpers/tools.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 const DECOY_IP = '127.0.1.200';
 let c: TestCluster;
@@ -224,7 +225,7 @@ spec:
     );
     // and kubectl's own path, through the apiserver, is unchanged for them: pods/log is the apiserver's to allow
     const viaApi = await run(
-      'kubectl',
+      kubectlBin(),
       ['--kubeconfig', join(keyDir, 'carol.kubeconfig'), 'logs', 'hello'],
       process.env,
     );

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 import { ensureCommands } from '../helpers/tools.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
 const VERSIONS = ['1.27', '1.33'];
@@ -41,7 +42,7 @@ async function opensslUser(user: string, groups: string[]): Promise<string> {
   ]);
   const kubeconfig = join(dir, `${user}.kubeconfig`);
   const k = (args: string[]): Promise<Run> =>
-    run('kubectl', ['--kubeconfig', kubeconfig, 'config', ...args], process.env);
+    run(kubectlBin(), ['--kubeconfig', kubeconfig, 'config', ...args], process.env);
   must(
     await k([
       'set-cluster',

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentKubeconfig } from '../../src/cli/cluster/layout.js';
 import { run, upCluster, type Run, type TestCluster } from '../helpers/cluster.js';
 import { ensureCommands } from '../helpers/tools.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 let c: TestCluster;
 let server: string;
@@ -22,7 +23,7 @@ const must = (r: Run, what: string): string => {
 /** kubectl with a bearer token and nothing else of the admin's kubeconfig */
 const kubectlWithToken = (token: string, args: string[]): Promise<Run> =>
   run(
-    'kubectl',
+    kubectlBin(),
     [
       '--kubeconfig',
       '/dev/null',
@@ -38,9 +39,14 @@ const kubectlWithToken = (token: string, args: string[]): Promise<Run> =>
     { timeoutMs: 30_000 },
   );
 const kubectlAsNode = (node: string, args: string[]): Promise<Run> =>
-  run('kubectl', ['--kubeconfig', componentKubeconfig(c.stateDir, `kubelet-${node}`), ...args], process.env, {
-    timeoutMs: 30_000,
-  });
+  run(
+    kubectlBin(),
+    ['--kubeconfig', componentKubeconfig(c.stateDir, `kubelet-${node}`), ...args],
+    process.env,
+    {
+      timeoutMs: 30_000,
+    },
+  );
 
 // the docs' example (kubernetes.io/docs/tasks/run-application/access-api-from-pod/), in a loop, with curl
 const API_CLIENT = `apiVersion: v1

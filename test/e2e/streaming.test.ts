@@ -13,6 +13,7 @@ import { freePort, run, upCluster, type Run, type TestCluster } from '../helpers
 import { ensureCommands } from '../helpers/tools.js';
 import { userCertificate } from '../helpers/user-certificate.js';
 import { waitFor } from '../helpers/wait.js';
+import { kubectlBin } from '../helpers/kubectl.js';
 
 const SDK = '/usr/lib/google-cloud-sdk/bin';
 const VERSIONS = ['1.27', '1.33'] as const;
@@ -396,7 +397,7 @@ describe('the kubelet’s streaming endpoints', () => {
     const exposed = await c.kubectl(['expose', 'deployment', 'web', '--port=80', '--target-port=8080']);
     expect(exposed.code, exposed.stderr).toBe(0);
     const port = await freePort();
-    const proxy = spawn('kubectl', ['--kubeconfig', c.kubeconfig, 'proxy', `--port=${port}`]);
+    const proxy = spawn(kubectlBin(), ['--kubeconfig', c.kubeconfig, 'proxy', `--port=${port}`]);
     let log = '';
     proxy.stdout.on('data', (d: Buffer) => (log += d.toString()));
     try {

@@ -9,6 +9,7 @@ import { freeLocalPort as freePort } from '../../src/util/free-port.js';
 import { DIST } from './apiserver.js';
 import type { TestUser } from './test-user.js';
 import { waitFor } from './wait.js';
+import { kubectlBin } from './kubectl.js';
 
 /** what `kubemu status -o json` prints: the CLI's own ClusterStatus */
 export type ClusterStatusJson = ClusterStatus;
@@ -201,8 +202,8 @@ export async function upCluster(
   };
   const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<Run> =>
     user
-      ? run(asUser[0], [...asUser.slice(1), 'kubectl', '--kubeconfig', kubeconfig, ...args], env, o)
-      : run('kubectl', ['--kubeconfig', kubeconfig, ...args], env, o);
+      ? run(asUser[0], [...asUser.slice(1), kubectlBin(), '--kubeconfig', kubeconfig, ...args], env, o)
+      : run(kubectlBin(), ['--kubeconfig', kubeconfig, ...args], env, o);
   return {
     name,
     stateDir,
@@ -262,7 +263,7 @@ export function kubectlStream(
   args: string[],
 ): { child: ChildProcess; output(): string; stop(): void } {
   let out = '';
-  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+  const child = spawn(kubectlBin(), ['--kubeconfig', kubeconfig, ...args]);
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   return { child, output: () => out, stop: () => child.kill('SIGKILL') };

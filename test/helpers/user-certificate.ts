@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type TestCluster } from './cluster.js';
+import { kubectlBin } from './kubectl.js';
 
 export interface UserCertificate {
   kubeconfig: string;
@@ -25,7 +26,7 @@ export async function userCertificate(
   if (made.code !== 0) throw new Error(`kubemu kubeconfig --user ${user}: ${made.stderr}`);
   const field = async (f: string): Promise<string> => {
     const r = await run(
-      'kubectl',
+      kubectlBin(),
       ['--kubeconfig', kubeconfig, 'config', 'view', '--raw', '-o', `jsonpath={.users[0].user.${f}}`],
       process.env,
     );
