@@ -155,7 +155,7 @@ describe('EtcdStorage on a 3-member etcd cluster', () => {
       };
       follow(listed.rv);
       await writer.create('/k/d', pod('d'));
-      await expect.poll(() => seen).toEqual(['ADDED /k/d']);
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['ADDED /k/d']);
     } finally {
       proxy.close();
     }

@@ -159,6 +159,8 @@ export class EtcdStorage implements Storage {
   private appliedRV: number;
   private feed: EtcdWatcher | undefined;
   private compactions: EtcdWatcher | undefined;
+  /** watchers etcd cancelled (compacted past their revision): etcd3 has forgotten them already */
+  private readonly dropped = new WeakSet<EtcdWatcher>();
   private compactor: NodeJS.Timeout | undefined;
   /** consistent reads waiting for the mirror to reach a revision */
   private freshWaiters: { rv: number; resolve: (fresh: boolean) => void }[] = [];
@@ -311,25 +313,29 @@ export class EtcdStorage implements Storage {
         this.log.warn({ err: describeEtcdError(err) }, 'etcd watch disconnected: reconnecting');
     });
     feed.on('connected', () => this.log.info({ rv: this.appliedRV }, 'etcd watch connected'));
-    feed.on('error', (err) => void this.relist(feed, err));
+    feed.on('error', (err) => {
+      this.dropped.add(feed);
+      void this.relist(feed, err);
+    });
     // every apiserver's compactor writes the revision it compacts at here first: all windows end at it
     const compactions = await this.client
       .watch()
       .key(COMPACT_REV_KEY)
       .startRevision(String(from + 1))
       .create();
-    await this.compactions?.cancel().catch(() => undefined);
+    if (this.compactions) void this.cancelWatcher(this.compactions);
     this.compactions = compactions;
     compactions.on('put', (kv) => {
       const at = Number(kv.value.toString());
       if (Number.isSafeInteger(at) && at > 0) this.dropHistoryBefore(at);
     });
-    compactions.on('error', (err) =>
+    compactions.on('error', (err) => {
+      this.dropped.add(compactions);
       this.log.error(
         { err: describeEtcdError(err) },
         'watch on compact_rev_key ended: compactions by other apiservers are not seen',
-      ),
-    );
+      );
+    });
   }
 
   /** etcd keeps revision r itself: a watch from r - 1 (events > r - 1) is still served */
@@ -337,6 +343,17 @@ export class EtcdStorage implements Storage {
     if (r - 1 <= this.cache.startRV) return;
     this.cache.dropThrough(r - 1);
     this.log.info({ rv: r }, 'etcd history compacted: watches from before it get 410 Gone');
+  }
+
+  /**
+   * Cancels a watcher, unless etcd cancelled it already: etcd3 drops a watcher as it reports etcd's cancellation
+   * ('error'), and a cancel of it after that sends etcd a cancel request for an id the client no longer knows, whose
+   * answer etcd3 throws on out of its stream listener ("Failed to find watcher for IWatchResponse": an unhandled
+   * rejection, which ends the apiserver) and whose 'end' never comes. Never waits longer than the request deadline.
+   */
+  private async cancelWatcher(w: EtcdWatcher): Promise<void> {
+    if (this.dropped.has(w)) return;
+    await this.withTimeout(w.cancel()).catch(() => undefined);
   }
 
   /**
@@ -353,7 +370,7 @@ export class EtcdStorage implements Storage {
       { err: describeEtcdError(err), rv: this.appliedRV },
       'etcd watch feeding the cache ended: relisting',
     );
-    void feed.cancel().catch(() => undefined);
+    void this.cancelWatcher(feed);
     const run = async (): Promise<void> => {
       for (let attempt = 1; !this.closed; attempt++) {
         try {
@@ -761,8 +778,7 @@ export class EtcdStorage implements Storage {
     this.pending.clear();
     for (const w of this.freshWaiters.splice(0)) w.resolve(false);
     try {
-      await this.feed?.cancel();
-      await this.compactions?.cancel();
+      await Promise.all([this.feed, this.compactions].flatMap((w) => (w ? [this.cancelWatcher(w)] : [])));
     } catch {
       // the client closes below either way
     }
