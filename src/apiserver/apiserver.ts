@@ -1,4 +1,6 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
+import { IdentityLease } from './identity-lease.js';
+import { etcdMemberStatus } from '../util/etcd-member-status.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -286,7 +288,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }),
     upgradeRequiredRoute(),
     proxyRoute({ handler: registry, logger: log.child({ module: 'proxy' }) }),
-    dashboardRoute({ handler: registry, logger: log.child({ module: 'dashboard' }) }),
+    dashboardRoute({
+      handler: registry,
+      logger: log.child({ module: 'dashboard' }),
+      ...(opts.storageBackend === 'etcd' && opts.etcdServers
+        ? { etcdMembers: () => Promise.all(opts.etcdServers!.map((e) => etcdMemberStatus(e))) }
+        : {}),
+    }),
     metricsApiRoute(registry, metricsScraper.store),
   ];
   const rest = createRestHandler({
@@ -363,6 +371,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // behind a balancer (an HA control plane) every apiserver names the balancer's port, so they agree
   await registry.reconcileKubernetesEndpoints(host, opts.advertisePort ?? port);
   metricsScraper.start();
+  // upstream's start-kube-apiserver-identity-lease-controller and -garbage-collector post-start hooks
+  const identityLease = new IdentityLease({
+    handler: registry,
+    log: log.child({ module: 'identity-lease' }),
+  });
+  identityLease.start();
   const kubeconfig = join(opts.stateDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {
     name: opts.clusterName ?? 'kubemu',
@@ -395,6 +409,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     registry,
     async close() {
       shuttingDown = true;
+      identityLease.stop();
       registry.stop();
       authorization.stop();
       authObjects.stop();

@@ -33,6 +33,9 @@ const POST_START_HOOKS = [
   'poststarthook/rbac/bootstrap-roles',
   'poststarthook/scheduling/bootstrap-system-priority-classes',
   'poststarthook/priority-and-fairness-config-producer',
+  // started as the apiserver listens (identity-lease.ts); its first renewal may still be under way
+  'poststarthook/start-kube-apiserver-identity-lease-controller',
+  'poststarthook/start-kube-apiserver-identity-lease-garbage-collector',
 ];
 
 /** upstream's checks of each endpoint, in its order: healthz and livez alike, readyz with readiness and shutdown */

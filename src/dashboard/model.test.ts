@@ -263,3 +263,86 @@ describe('dashboard model', () => {
     expect(podStatus(pod('p', undefined, 'v1') as never)).toBe('Pending');
   });
 });
+
+describe('control plane', () => {
+  const lease = (
+    name: string,
+    spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string },
+    labels?: Record<string, string>,
+  ) => ({ metadata: { name, namespace: 'kube-system', resourceVersion: '1', labels }, spec });
+  const identity = { 'apiserver.kubernetes.io/identity': 'kube-apiserver' };
+
+  it('shows the etcd members, each apiserver by its identity Lease, and each leader Lease', () => {
+    const now = Date.parse('2026-12-07T10:00:40Z');
+    const state = createState();
+    replaceAll(state, 'leases', [
+      lease(
+        'apiserver-a',
+        {
+          holderIdentity: 'apiserver-a_1',
+          leaseDurationSeconds: 3600,
+          renewTime: '2026-12-07T10:00:35.000000Z',
+        },
+        { ...identity, 'kubernetes.io/hostname': 'control-plane-1' },
+      ),
+      // killed 35 s ago: its Lease stays for an hour, the panel shows it silent
+      lease(
+        'apiserver-b',
+        {
+          holderIdentity: 'apiserver-b_2',
+          leaseDurationSeconds: 3600,
+          renewTime: '2026-12-07T10:00:05.000000Z',
+        },
+        { ...identity, 'kubernetes.io/hostname': 'control-plane-2' },
+      ),
+      lease('kube-scheduler', {
+        holderIdentity: 'control-plane-2_5f0c',
+        leaseDurationSeconds: 15,
+        renewTime: '2026-12-07T10:00:38.000000Z',
+      }),
+      lease('kube-controller-manager', {
+        holderIdentity: 'control-plane-3_77aa',
+        leaseDurationSeconds: 15,
+        renewTime: '2026-12-07T10:00:10.000000Z',
+      }),
+    ]);
+    state.etcd = [
+      { endpoint: 'http://127.0.0.1:2379', state: 'not answering' },
+      { endpoint: 'http://127.0.0.1:2381', state: 'leader', raftTerm: '3' },
+    ];
+    expect(buildView(state, now).controlPlane).toEqual({
+      etcd: [
+        { key: 'http://127.0.0.1:2379', endpoint: 'http://127.0.0.1:2379', state: 'not answering' },
+        { key: 'http://127.0.0.1:2381', endpoint: 'http://127.0.0.1:2381', state: 'leader', raftTerm: '3' },
+      ],
+      apiServers: [
+        { key: 'kube-system/apiserver-a', host: 'control-plane-1', renewedAgoS: 5, live: true },
+        { key: 'kube-system/apiserver-b', host: 'control-plane-2', renewedAgoS: 35, live: false },
+      ],
+      leaders: [
+        {
+          key: 'kube-system/kube-controller-manager',
+          lease: 'kube-controller-manager',
+          holder: 'control-plane-3',
+          live: false,
+        },
+        { key: 'kube-system/kube-scheduler', lease: 'kube-scheduler', holder: 'control-plane-2', live: true },
+      ],
+    });
+  });
+
+  it('a SQLite cluster: one apiserver, no etcd members, no leader Leases without leader election', () => {
+    const state = createState();
+    replaceAll(state, 'leases', [
+      lease(
+        'apiserver-x',
+        { holderIdentity: 'apiserver-x_1', leaseDurationSeconds: 3600, renewTime: new Date().toISOString() },
+        { ...identity, 'kubernetes.io/hostname': 'laptop' },
+      ),
+    ]);
+    const cp = buildView(state).controlPlane;
+    expect(cp.etcd).toEqual([]);
+    expect(cp.leaders).toEqual([]);
+    expect(cp.apiServers.map((a) => [a.host, a.live])).toEqual([['laptop', true]]);
+  });
+});

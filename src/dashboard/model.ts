@@ -4,6 +4,7 @@ import type { Event, Node, Pod, Service, Endpoints } from 'kubernetes-types/core
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
 
 /**
  * What the dashboard watches. One HTTP/1.1 stream carries all of them (GET /dashboard/watch): a browser opens at
@@ -19,6 +20,8 @@ export const WATCHED = {
   ingresses: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
   hpas: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' },
   events: { group: '', version: 'v1', resource: 'events' },
+  // kube-system's: the apiservers' identity Leases and the controller-manager's and scheduler's leader Leases
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-system' },
 } as const;
 export type Kind = keyof typeof WATCHED;
 
@@ -27,11 +30,19 @@ export const WATCH_STREAM_PATH = '/dashboard/watch';
 /** A line of the dashboard's watch stream: a kind's full list (first, and after a relist) or one watch event. */
 export type StreamLine =
   | { kind: Kind; type: 'SYNC'; items: WatchEventLike['object'][] }
+  | { kind: 'etcd'; type: 'STATUS'; members: EtcdMemberView[] }
   | { kind: Kind; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: WatchEventLike['object'] }
   | { kind: Kind; type: 'ERROR'; object: { message?: string; code?: number } };
 
 /** Node usage, listed (metrics.k8s.io cannot be watched) when the cluster serves it. */
 export const NODE_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/nodes';
+
+/** An etcd member as the apiserver serving the page sees it (etcd storage only; sent when it changes). */
+export interface EtcdMemberView {
+  endpoint: string;
+  state: 'leader' | 'follower' | 'not answering';
+  raftTerm?: string;
+}
 
 interface Objects {
   nodes: Node;
@@ -43,6 +54,7 @@ interface Objects {
   ingresses: Ingress;
   hpas: HorizontalPodAutoscaler;
   events: Event;
+  leases: Lease;
 }
 
 export interface WatchEventLike {
@@ -56,6 +68,8 @@ export interface DashboardState {
   hpaHistory: Map<string, { t: number; replicas: number }[]>;
   /** node name → usage in cores and bytes */
   nodeUsage: Map<string, { cpu: number; memory: number }>;
+  /** the etcd members, when the cluster stores on etcd */
+  etcd: EtcdMemberView[];
 }
 
 export const HPA_HISTORY_POINTS = 60;
@@ -74,9 +88,11 @@ export function createState(): DashboardState {
       ingresses: new Map(),
       hpas: new Map(),
       events: new Map(),
+      leases: new Map(),
     },
     hpaHistory: new Map(),
     nodeUsage: new Map(),
+    etcd: [],
   };
 }
 
@@ -280,7 +296,57 @@ export interface DashboardView {
   ingresses: IngressView[];
   hpas: HpaView[];
   events: EventView[];
+  controlPlane: ControlPlaneView;
   counts: { nodes: number; readyNodes: number; pods: number; runningPods: number };
+}
+
+/** The control plane's members and leaders, from kube-system's Leases and (on etcd) the members' own status. */
+export interface ControlPlaneView {
+  /** the etcd members; empty when the cluster stores on SQLite */
+  etcd: (EtcdMemberView & { key: string })[];
+  /** one per apiserver identity Lease: its host, and whether it renewed within three renew intervals (30 s) */
+  apiServers: { key: string; host: string; renewedAgoS: number; live: boolean }[];
+  /** the leader-election Leases: the holder's host (its identity before `_`), and whether the lease is current */
+  leaders: { key: string; lease: string; holder: string; live: boolean }[];
+}
+
+/** upstream's identity Lease label (apiserver.kubernetes.io/identity=kube-apiserver) */
+const IDENTITY_LABEL = 'apiserver.kubernetes.io/identity';
+/** an apiserver renews its identity Lease every 10 s: one silent for three intervals is shown as not renewing */
+const IDENTITY_STALE_MS = 30_000;
+
+function leaseRenewed(l: Lease): number {
+  return Date.parse(l.spec?.renewTime ?? l.spec?.acquireTime ?? '');
+}
+
+export function controlPlaneView(state: DashboardState, now: number): ControlPlaneView {
+  const apiServers: ControlPlaneView['apiServers'] = [];
+  const leaders: ControlPlaneView['leaders'] = [];
+  for (const [key, l] of state.objects.leases) {
+    const renewed = leaseRenewed(l);
+    const ago = Number.isFinite(renewed) ? Math.max(0, now - renewed) : Infinity;
+    if (l.metadata?.labels?.[IDENTITY_LABEL] === 'kube-apiserver') {
+      apiServers.push({
+        key,
+        host: l.metadata.labels['kubernetes.io/hostname'] ?? l.metadata.name ?? '',
+        renewedAgoS: Math.round(ago / 1000),
+        live: ago <= IDENTITY_STALE_MS,
+      });
+    } else if (l.spec?.holderIdentity !== undefined) {
+      const holder = l.spec.holderIdentity ?? '';
+      leaders.push({
+        key,
+        lease: l.metadata?.name ?? '',
+        holder: holder.includes('_') ? holder.slice(0, holder.indexOf('_')) : holder,
+        live: holder !== '' && ago <= (l.spec.leaseDurationSeconds ?? 15) * 1000,
+      });
+    }
+  }
+  return {
+    etcd: state.etcd.map((m) => ({ ...m, key: m.endpoint })),
+    apiServers: apiServers.sort((a, b) => a.host.localeCompare(b.host)),
+    leaders: leaders.sort((a, b) => a.lease.localeCompare(b.lease)),
+  };
 }
 
 export function imageTag(image: string): string {
@@ -474,7 +540,7 @@ function hpaView(state: DashboardState, key: string, h: HorizontalPodAutoscaler)
 export const EVENTS_SHOWN = 30;
 
 /** The whole picture, derived afresh (O(objects)); the renderer diffs it against the page by key. */
-export function buildView(state: DashboardState): DashboardView {
+export function buildView(state: DashboardState, now = Date.now()): DashboardView {
   const o = state.objects;
   const nodes = new Map<string, NodeView>();
   for (const n of o.nodes.values()) {
@@ -522,6 +588,7 @@ export function buildView(state: DashboardState): DashboardView {
     ingresses: [...o.ingresses].map(([k, i]) => ingressView(k, i)).sort(byName),
     hpas: [...o.hpas].map(([k, h]) => hpaView(state, k, h)).sort(byName),
     events,
+    controlPlane: controlPlaneView(state, now),
     counts: {
       nodes: nodeList.length,
       readyNodes: nodeList.filter((n) => n.ready === 'True').length,

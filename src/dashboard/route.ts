@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExtraRoute } from '../apiserver/rest/server.js';
 import type { ApiHandler } from '../api/request.js';
 import type { Logger } from '../util/logger.js';
-import { WATCH_STREAM_PATH } from './model.js';
+import { WATCH_STREAM_PATH, type EtcdMemberView } from './model.js';
 import { serveWatchStream } from './stream.js';
 
 export const DASHBOARD_PATH = '/dashboard/';
@@ -45,6 +45,8 @@ export interface DashboardRouteOptions {
   webDir?: string;
   /** where model.js is; defaults to this module's own (compiled) directory, else dist/dashboard/ */
   modelFile?: string;
+  /** the etcd members' status, for the control-plane panel (etcd storage only) */
+  etcdMembers?: () => Promise<EtcdMemberView[]>;
 }
 
 function defaultModelFile(): string {
@@ -71,7 +73,15 @@ export function dashboardRoute(opts: DashboardRouteOptions): ExtraRoute {
     if (p !== '/dashboard' && !p.startsWith(DASHBOARD_PATH)) return false;
     // not a public path: the REST face has already answered 401 when there is no user
     if (p === WATCH_STREAM_PATH && req.method === 'GET' && user) {
-      serveWatchStream({ handler: opts.handler, logger: opts.logger }, res, user);
+      serveWatchStream(
+        {
+          handler: opts.handler,
+          logger: opts.logger,
+          ...(opts.etcdMembers ? { etcdMembers: opts.etcdMembers } : {}),
+        },
+        res,
+        user,
+      );
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -70,6 +70,7 @@ describe('dashboard watch stream', () => {
       'events',
       'hpas',
       'ingresses',
+      'leases',
       'nodes',
       'pods',
       'replicasets',
@@ -120,6 +121,76 @@ describe('dashboard watch stream', () => {
         .filter((l) => l.kind === 'pods')
         .map((l) => l.type),
     ).toEqual(['SYNC', 'ADDED']);
+    res.emit('close');
+  });
+
+  it("sends the etcd members' status once the user's kube-system Leases are listed, and again when it changes", async () => {
+    const api = new FakeApiHandler();
+    let members = [
+      { endpoint: 'http://127.0.0.1:2379', state: 'leader' as const, raftTerm: '2' },
+      { endpoint: 'http://127.0.0.1:2381', state: 'follower' as const, raftTerm: '2' },
+    ];
+    const { res, lines } = fakeRes();
+    serveWatchStream(
+      { handler: api, logger: silentLogger(), etcdMembers: () => Promise.resolve(members), etcdPollMs: 5 },
+      res as unknown as ServerResponse,
+      user,
+    );
+    await tick();
+    const statuses = () => lines().filter((l) => l.type === 'STATUS');
+    expect(statuses()).toEqual([{ kind: 'etcd', type: 'STATUS', members }]);
+    // unchanged: nothing more
+    await tick();
+    expect(statuses()).toHaveLength(1);
+    members = [
+      { endpoint: 'http://127.0.0.1:2379', state: 'not answering' } as never,
+      { endpoint: 'http://127.0.0.1:2381', state: 'leader', raftTerm: '3' },
+    ];
+    await tick();
+    expect(statuses().at(-1)).toEqual({ kind: 'etcd', type: 'STATUS', members });
+    expect(statuses()).toHaveLength(2);
+    res.emit('close');
+  });
+
+  it('sends no etcd status to a user who may not read kube-system Leases', async () => {
+    const api = new FakeApiHandler();
+    const refusing = {
+      handle: (req: Parameters<FakeApiHandler['handle']>[0]) =>
+        req.resource === 'leases'
+          ? Promise.reject(
+              errors.forbidden(
+                { group: 'coordination.k8s.io', kind: 'Lease', resource: 'leases' },
+                'jane',
+                'list',
+                '',
+              ),
+            )
+          : api.handle(req),
+      watch: api.watch.bind(api),
+    };
+    const { res, lines } = fakeRes();
+    let asked = 0;
+    serveWatchStream(
+      {
+        handler: refusing,
+        logger: silentLogger(),
+        etcdMembers: () => {
+          asked++;
+          return Promise.resolve([]);
+        },
+        etcdPollMs: 5,
+      },
+      res as unknown as ServerResponse,
+      { username: 'jane', groups: [] },
+    );
+    await tick();
+    expect(
+      lines()
+        .filter((l) => l.kind === 'leases')
+        .map((l) => l.type),
+    ).toEqual(['ERROR']);
+    expect(lines().filter((l) => l.type === 'STATUS')).toEqual([]);
+    expect(asked).toBe(0);
     res.emit('close');
   });
 });

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { ApiError, errors } from '../api/errors.js';
 import type { ApiHandler, KubeObject, UserInfo, WatchHandle } from '../api/request.js';
 import type { Logger } from '../util/logger.js';
-import { WATCHED, type Kind, type StreamLine } from './model.js';
+import { WATCHED, type EtcdMemberView, type Kind, type StreamLine } from './model.js';
 
 export interface WatchStreamDeps {
   handler: ApiHandler;
@@ -13,6 +13,13 @@ export interface WatchStreamDeps {
   maxBufferBytes?: number;
   /** wait before re-watching after the server ended a watch without error */
   rewatchDelayMs?: number;
+  /**
+   * The etcd members' status (etcd storage only). Sent to a page whose user may read kube-system's Leases (what the
+   * rest of the control-plane panel shows), at its start and whenever it changes.
+   */
+  etcdMembers?: () => Promise<EtcdMemberView[]>;
+  /** how often the members are asked (default 2 s) */
+  etcdPollMs?: number;
 }
 
 const isExpired = (e: unknown): boolean =>
@@ -23,10 +30,13 @@ export function serveWatchStream(deps: WatchStreamDeps, res: ServerResponse, use
   const maxBuffer = deps.maxBufferBytes ?? 16 * 1024 * 1024;
   const handles = new Set<WatchHandle>();
   let closed = false;
+  let etcdPoll: NodeJS.Timeout | undefined;
+  let etcdPolling = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
     for (const h of handles) h.stop();
+    clearTimeout(etcdPoll);
     res.end();
   };
   const write = (line: StreamLine): boolean => {
@@ -85,11 +95,30 @@ export function serveWatchStream(deps: WatchStreamDeps, res: ServerResponse, use
         );
     });
 
+  /** the members' status now and whenever it changes, until the page goes */
+  const pollEtcd = (members: () => Promise<EtcdMemberView[]>): void => {
+    etcdPolling = true;
+    let last = '';
+    const poll = async (): Promise<void> => {
+      const now = await members().catch((err: unknown) => {
+        log.warn({ err }, 'etcd members not read for the dashboard');
+        return undefined;
+      });
+      if (closed) return;
+      const text = JSON.stringify(now);
+      if (now && text !== last && write({ kind: 'etcd', type: 'STATUS', members: now })) last = text;
+      etcdPoll = setTimeout(() => void poll(), deps.etcdPollMs ?? 2_000);
+    };
+    void poll();
+  };
+
   const follow = async (kind: Kind): Promise<void> => {
     while (!closed) {
       const list = await deps.handler.handle({ verb: 'list', ...WATCHED[kind], options: {}, user });
       const body = list.body as { items?: KubeObject[]; metadata?: { resourceVersion?: string } };
       if (!write({ kind, type: 'SYNC', items: body.items ?? [] })) return;
+      // the user reads the control plane's Leases: the etcd members go with them
+      if (kind === 'leases' && deps.etcdMembers && !etcdPolling) pollEtcd(deps.etcdMembers);
       let rv = body.metadata?.resourceVersion ?? '';
       for (;;) {
         const err = await watchOnce(kind, rv, (r) => (rv = r));

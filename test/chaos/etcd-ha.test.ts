@@ -10,6 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlaneStatus } from '../../src/cli/cluster/control-plane-status.js';
 import { adminTarget } from '../../src/cli/cluster/status.js';
 import { upCluster, type TestCluster } from '../helpers/cluster.js';
+import {
+  buildView,
+  createState,
+  replaceAll,
+  WATCH_STREAM_PATH,
+  type ControlPlaneView,
+  type StreamLine,
+} from '../../src/dashboard/model.js';
 
 let c: TestCluster;
 let api: { url: string; ca: string; token: string };
@@ -222,6 +230,78 @@ describe('kubemu up --storage etcd --control-plane 3', () => {
   }, 120_000);
 
   describe('HA control plane on etcd', () => {
+    it("kubectl lists the apiservers' identity Leases; the dashboard shows the etcd members, the apiservers and the leaders", async () => {
+      // upstream's documented way to count a control plane's apiservers
+      const hosts = await c.waitFor('an identity Lease of each apiserver', async () => {
+        const r = await c.kubectl([
+          ...['-n', 'kube-system', 'get', 'lease', '-l', 'apiserver.kubernetes.io/identity=kube-apiserver'],
+          ...['-o', "jsonpath={range .items[*]}{.metadata.labels.kubernetes\\.io/hostname}{' '}{end}"],
+        ]);
+        const found = r.stdout.trim().split(' ').filter(Boolean).sort();
+        return found.length === 3 ? found : undefined;
+      });
+      expect(hosts).toEqual(['control-plane-1', 'control-plane-2', 'control-plane-3']);
+
+      // the page's own stream, read as the page reads it, through the balancer
+      const view = await new Promise<ControlPlaneView>((resolve, reject) => {
+        const state = createState();
+        let leasesSynced = false;
+        let etcdSeen = false;
+        let buffered = '';
+        const req = request(
+          `${api.url}${WATCH_STREAM_PATH}`,
+          { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` }, timeout: 30_000 },
+          (res) => {
+            res.on('data', (chunk: Buffer) => {
+              buffered += chunk.toString();
+              const lines = buffered.split('\n');
+              buffered = lines.pop()!;
+              for (const text of lines) {
+                const line = JSON.parse(text) as StreamLine;
+                if (line.type === 'STATUS') {
+                  state.etcd = line.members;
+                  etcdSeen = true;
+                } else if (line.type === 'SYNC' && line.kind === 'leases') {
+                  replaceAll(state, 'leases', line.items);
+                  leasesSynced = true;
+                }
+              }
+              const cp = buildView(state).controlPlane;
+              if (leasesSynced && etcdSeen && cp.leaders.every((l) => l.live) && cp.leaders.length === 2) {
+                req.destroy();
+                resolve(cp);
+              }
+            });
+          },
+        );
+        req.on('timeout', () =>
+          req.destroy(new Error('the dashboard stream showed no control plane in 30 s')),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      console.log(`[etcd-ha] dashboard control plane: ${JSON.stringify(view)}`);
+      expect(view.etcd).toHaveLength(3);
+      expect(view.etcd.filter((m) => m.state === 'leader')).toHaveLength(1);
+      expect(view.etcd.filter((m) => m.state === 'follower')).toHaveLength(2);
+      expect(view.apiServers.map((a) => [a.host, a.live])).toEqual([
+        ['control-plane-1', true],
+        ['control-plane-2', true],
+        ['control-plane-3', true],
+      ]);
+      expect(view.leaders.map((l) => l.lease)).toEqual(['kube-controller-manager', 'kube-scheduler']);
+      for (const l of view.leaders) expect(l.holder).toMatch(/^control-plane-[123]$/);
+      // the same leaders `kubemu status` names
+      const plane = await planeStatus();
+      for (const l of plane.leaders)
+        expect(view.leaders.find((v) => v.lease === l.lease)?.holder).toBe(
+          l.holderIdentity?.slice(0, l.holderIdentity.indexOf('_')),
+        );
+      expect(view.etcd.find((m) => m.state === 'leader')?.endpoint).toBe(
+        plane.etcd.find((m) => m.state === 'leader')?.endpoint,
+      );
+    }, 120_000);
+
     it('kills the etcd leader, an apiserver and the active controller-manager: no acknowledged write lost, kubectl answers, the rollout completes, watches miss nothing', async () => {
       const status = await c.kubemu(['status', '--name', c.name, '--state-dir', c.stateDir]);
       expect(status.stdout).toMatch(/etcd-\d +http:\/\/127\.0\.0\.1:\d+ +leader/);

@@ -2,6 +2,7 @@
 // (`kubemu dashboard`'s plain-HTTP URL, no certificate exceptions): nodes, a Deployment's pods on the nodes
 // kubectl says, a rolling update's two tags, a Service's endpoints, a pod's log and its container picker, and a
 // node going NotReady. The apiserver's own https URL with #token is checked too (with its certificate accepted).
+import { hostname } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -258,6 +259,19 @@ describe('dashboard', () => {
     );
     const nodes = await page.$$eval('.node', (els) => els.map((e) => (e as HTMLElement).dataset.node));
     expect(nodes).toEqual(['node-1', 'node-2', 'node-3']);
+  });
+
+  it('shows the control plane: the apiserver renewing its identity Lease (SQLite: no etcd members)', async () => {
+    await page.waitForFunction(
+      () => document.querySelector('.cp[data-role="apiserver"]')?.getAttribute('data-state') === 'renewing',
+      undefined,
+      { timeout: 15_000 },
+    );
+    const rows = await page.$$eval('#control-plane .cp', (els) =>
+      els.map((e) => [(e as HTMLElement).dataset.role, e.querySelector('.name')?.textContent]),
+    );
+    // one apiserver, named by its host as upstream's identity Lease labels it; nothing of etcd, no elected leaders
+    expect(rows).toEqual([['apiserver', hostname()]]);
   });
 
   it('shows a new Deployment with its pods on the nodes they were bound to, within a second', async () => {

@@ -18,6 +18,7 @@ const els = {
   nodes: $('nodes'),
   unscheduled: $('unscheduled'),
   unscheduledBox: $('unscheduled-box'),
+  controlPlane: $('control-plane'),
   deployments: $('deployments'),
   services: $('services'),
   ingresses: $('ingresses'),
@@ -128,6 +129,10 @@ async function follow(signal) {
           setConn();
           schedule();
           delay = 500;
+        } else if (ev.type === 'STATUS') {
+          // the etcd members (etcd storage only): not an object kind, the whole list each time
+          state.etcd = ev.members;
+          schedule();
         } else if (ev.type === 'ERROR') {
           failing.add(ev.kind);
           setConn();

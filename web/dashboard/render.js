@@ -247,8 +247,47 @@ function updateEvent(el, e) {
   });
 }
 
+/** The control plane as rows: etcd members, apiservers (their identity Leases), then each leader Lease. */
+function controlPlaneRows(cp) {
+  return [
+    ...cp.etcd.map((m) => ({
+      key: `etcd ${m.key}`,
+      role: 'etcd',
+      name: m.endpoint,
+      state: m.state,
+      note: m.raftTerm ? `term ${m.raftTerm}` : '',
+    })),
+    ...cp.apiServers.map((a) => ({
+      key: `apiserver ${a.key}`,
+      role: 'apiserver',
+      name: a.host,
+      state: a.live ? 'renewing' : 'silent',
+      note: `renewed ${a.renewedAgoS}s ago`,
+    })),
+    ...cp.leaders.map((l) => ({
+      key: `lease ${l.key}`,
+      role: `lease ${l.lease}`,
+      name: l.holder || 'no holder',
+      state: l.live ? 'leader' : 'expired',
+      note: '',
+    })),
+  ];
+}
+
+function updateControlPlaneRow(el, r) {
+  patch(el, JSON.stringify(r), () => {
+    el.dataset.role = r.role;
+    el.dataset.state = r.state;
+    const [role, name, state] = el.children;
+    role.textContent = r.role;
+    name.textContent = r.name;
+    state.textContent = `${r.state}${r.note ? ` · ${r.note}` : ''}`;
+  });
+}
+
 const byKey = (x) => x.key;
 const makers = {
+  controlPlane: rowMaker('cp', ['role', 'name', 'state']),
   deployment: rowMaker('deployment', ['name', 'ready', 'progress', 'revs']),
   service: rowMaker('service', ['name', 'addr', 'eps']),
   ingress: rowMaker('ingress', ['name', 'rules']),
@@ -266,6 +305,13 @@ export function render(view, $) {
   reconcile($.nodes, view.nodes, (n) => n.name, createNode, updateNode);
   $.unscheduledBox.hidden = view.unscheduled.length === 0;
   renderPods($.unscheduled, view.unscheduled);
+  list(
+    $.controlPlane,
+    controlPlaneRows(view.controlPlane),
+    makers.controlPlane,
+    updateControlPlaneRow,
+    'none',
+  );
   list($.deployments, view.deployments, makers.deployment, updateDeployment, 'none');
   list($.services, view.services, makers.service, updateService, 'none');
   list($.ingresses, view.ingresses, makers.ingress, updateIngress, 'none');

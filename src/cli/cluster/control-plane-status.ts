@@ -1,6 +1,6 @@
 // `kubemu status` of an etcd control plane: each etcd member's state (leader, follower, not answering), each
 // apiserver's /readyz, and which member's controller-manager and scheduler hold their Lease.
-import { request } from 'node:http';
+import { etcdMemberStatus, type EtcdMemberState } from '../../util/etcd-member-status.js';
 import { getJson, isReady, type ApiTarget } from './api.js';
 import type { ControlPlaneLayout } from './control-plane.js';
 
@@ -10,41 +10,12 @@ export interface ControlPlaneStatus {
   etcd: {
     name: string;
     endpoint: string;
-    state: 'leader' | 'follower' | 'not answering';
+    state: EtcdMemberState;
     raftTerm?: string;
   }[];
   apiServers: { name: string; url: string; ready: boolean }[];
   /** Lease kube-system/NAME → its holder: the member's host (control-plane-N) and the process (controller-manager-N) */
   leaders: { lease: string; holderIdentity: string | null; process: string | null }[];
-}
-
-interface MaintenanceStatus {
-  header?: { member_id?: string; raft_term?: string };
-  leader?: string;
-}
-
-/** etcd's v3 JSON gateway: POST /v3/maintenance/status (etcdctl endpoint status) */
-function memberStatus(endpoint: string): Promise<MaintenanceStatus | undefined> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${endpoint}/v3/maintenance/status`,
-      { method: 'POST', timeout: 1_000, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => {
-          try {
-            resolve(res.statusCode === 200 ? (JSON.parse(body) as MaintenanceStatus) : undefined);
-          } catch {
-            resolve(undefined);
-          }
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end('{}');
-  });
 }
 
 const LEASES = [
@@ -58,19 +29,8 @@ export async function controlPlaneStatus(
 ): Promise<ControlPlaneStatus> {
   const etcd = await Promise.all(
     layout.etcd.map(async (m) => {
-      const endpoint = `http://127.0.0.1:${m.clientPort}`;
-      const s = await memberStatus(endpoint);
-      const state: ControlPlaneStatus['etcd'][number]['state'] = !s
-        ? 'not answering'
-        : s.leader !== undefined && s.leader === s.header?.member_id
-          ? 'leader'
-          : 'follower';
-      return {
-        name: m.name,
-        endpoint,
-        state,
-        ...(s?.header?.raft_term ? { raftTerm: s.header.raft_term } : {}),
-      };
+      const status = await etcdMemberStatus(`http://127.0.0.1:${m.clientPort}`);
+      return { name: m.name, ...status };
     }),
   );
   const apiServers =
