@@ -79,6 +79,8 @@ export interface ApiServerOptions {
   nodePortRange?: [number, number];
   notReadyTolerationSeconds?: number;
   bookmarkIntervalMs?: number;
+  /** upstream's --event-ttl: how long Events are kept after their last write, in seconds (default 1 h) */
+  eventTtlSeconds?: number;
   /** name used for the admin kubeconfig's context (`kubemu-<name>`) */
   clusterName?: string;
   /** storage to use instead of the state dir's SQLite database (tests) */
@@ -177,6 +179,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       ? { notReadyTolerationSeconds: opts.notReadyTolerationSeconds }
       : {}),
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+    ...(opts.eventTtlSeconds !== undefined ? { eventTtlSeconds: opts.eventTtlSeconds } : {}),
     ...(opts.admission ? { admission: opts.admission } : {}),
     log: log.child({ module: 'crd-controller' }),
   });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // kube-apiserver for kubemu: `node dist/cmd/apiserver.js --state-dir DIR [--port 6443] [--host 127.0.0.1]`.
+import { parseDuration } from '../util/duration.js';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/apiserver.js';
 import { pluginList } from '../apiserver/admission/index.js';
@@ -36,6 +37,8 @@ export function apiserverMain(argv: string[]): void {
       storage: { type: 'string', default: 'sqlite' },
       'etcd-servers': { type: 'string' },
       'etcd-compaction-interval': { type: 'string', default: '5m' },
+      // upstream's: how long Events are kept after their last write
+      'event-ttl': { type: 'string', default: '1h0m0s' },
       // the port the `kubernetes` Service's endpoints name (default --port): the balancer's, behind one
       'advertise-port': { type: 'string' },
     },
@@ -65,6 +68,15 @@ export function apiserverMain(argv: string[]): void {
     log.fatal((err as Error).message);
     process.exit(2);
   }
+  let eventTtlSeconds: number;
+  try {
+    eventTtlSeconds = parseDuration(values['event-ttl']) / 1000;
+    if (!(eventTtlSeconds >= 1))
+      throw new TypeError(`--event-ttl must be at least 1s, got "${values['event-ttl']}"`);
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.exit(2);
+  }
   const [lo, hi] = values['service-node-port-range'].split('-').map(Number);
   runUntilSignal(log, () =>
     startApiServer({
@@ -79,6 +91,7 @@ export function apiserverMain(argv: string[]): void {
       notReadyTolerationSeconds: Number(values['default-not-ready-toleration-seconds']),
       watchCacheSize: Number(values['watch-cache-size']),
       bookmarkIntervalMs: Number(values['bookmark-interval-ms']),
+      eventTtlSeconds,
       authorizationMode,
       anonymousAuth: values['anonymous-auth'] !== 'false',
       ...storage,

@@ -63,6 +63,8 @@ export interface RegistryOptions {
   tokenIssuer?: () => TokenIssuer | undefined;
   /** where the CRD controller logs */
   log?: Logger;
+  /** upstream's --event-ttl in seconds (default 1 h) */
+  eventTtlSeconds?: number;
 }
 
 export class Registry implements ApiHandler {
@@ -111,6 +113,7 @@ export class Registry implements ApiHandler {
         admissionStore(this.storage, () => this.store),
       ),
       offload: opts.offload ?? new Offload({ workerUrl: null }),
+      ...(opts.eventTtlSeconds !== undefined ? { eventTtlSeconds: opts.eventTtlSeconds } : {}),
     });
     servedCustomResources.install();
     installOpenApi(servedCustomResources);

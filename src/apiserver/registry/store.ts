@@ -23,7 +23,7 @@ import { yieldEventLoop } from '../../util/event-loop.js';
 import { hasMoreNodesThan, type Offload, OFFLOAD_NODES } from '../offload/offload.js';
 import type { Clock } from '../../util/clock.js';
 import { deepCopy, deepEqual, isObject, rfc3339 } from '../../util/objects.js';
-import { StorageError, type Storage, type StoredObject } from '../storage/storage.js';
+import { StorageError, type Storage, type StoredObject, type WriteOptions } from '../storage/storage.js';
 import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/index.js';
 import {
   parseFieldSelector,
@@ -51,6 +51,8 @@ export interface StoreOptions {
   offload: Offload;
   /** the custom resources served (default: the process's) */
   custom?: ServedCustomResources;
+  /** upstream's --event-ttl: Events are kept this long after their last write (default 1 h) */
+  eventTtlSeconds?: number;
 }
 
 /** What a request resolved to. */
@@ -84,6 +86,9 @@ const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
  */
 const MAX_RETRIES = 256;
 
+/** upstream's --event-ttl default */
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;
+
 /** The resourceVersion a patch document itself sets (merge, strategic, apply, or a JSON patch op), if any. */
 export function patchPinnedResourceVersion(patch: unknown): string | undefined {
   if (Array.isArray(patch)) {
@@ -112,6 +117,7 @@ export class GenericStore {
   private readonly custom: ServedCustomResources;
   /** where a conversion webhook's Service endpoints are read */
   private readonly lookup: ServiceLookup;
+  private readonly eventTtlSeconds: number;
 
   constructor(opts: StoreOptions) {
     this.custom = opts.custom ?? servedCustomResources;
@@ -124,6 +130,14 @@ export class GenericStore {
       ...(opts.reservations ? { reservations: opts.reservations } : {}),
     };
     this.lookup = admissionStore(this.storage, () => this);
+    this.eventTtlSeconds = opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS;
+  }
+
+  /** a write's TTL: Events get --event-ttl at every create and update (upstream's events strategy TTLFunc) */
+  private writeOptions(t: Target): WriteOptions {
+    return t.storeRi.group === '' && t.storeRi.resource === 'events' && !t.custom
+      ? { ttlSeconds: this.eventTtlSeconds }
+      : {};
   }
 
   resolve(req: ApiRequest): Target {
@@ -484,7 +498,7 @@ export class GenericStore {
     pinned?: string,
   ): Promise<StoredObject> {
     try {
-      return await this.storage.update(key, next, current.rv);
+      return await this.storage.update(key, next, current.rv, this.writeOptions(t));
     } catch (e) {
       if (e instanceof StorageError && e.code === 'Conflict') {
         if (pinned) throw errors.staleResourceVersion(this.ref(t, current.object.metadata?.name));
@@ -583,6 +597,7 @@ export class GenericStore {
       const stored = await this.storage.create(
         this.key(t, m.namespace, m.name!),
         await this.toStorage(t, obj),
+        this.writeOptions(t),
       );
       await allocation?.commit();
       return { code: 201, body: await this.out(t, stored.object), warnings };

@@ -1,6 +1,7 @@
 // Storage on etcd v3 (upstream's etcd3 store): keys as the registry names them (`/registry/<resource>/<ns>/<name>`),
 // resourceVersion = etcd's mod revision, writes as compare-and-swap transactions on the mod revision, and an
 // in-memory mirror plus watch window fed by one etcd watch (upstream's cacher over its etcd3 watcher).
+import { EtcdLeaseManager } from './etcd-lease-manager.js';
 import {
   ConsecutiveBreaker,
   ConstantBackoff,
@@ -27,6 +28,7 @@ import {
   type ListResult,
   type Storage,
   type StorageEvent,
+  type WriteOptions,
   type StorageWatcher,
   type StoredObject,
 } from './storage.js';
@@ -162,6 +164,8 @@ export class EtcdStorage implements Storage {
   /** watchers etcd cancelled (compacted past their revision): etcd3 has forgotten them already */
   private readonly dropped = new WeakSet<EtcdWatcher>();
   private compactor: NodeJS.Timeout | undefined;
+  /** leases for writes with a TTL: granted by etcd, never kept alive */
+  private readonly leases: EtcdLeaseManager;
   /** consistent reads waiting for the mirror to reach a revision */
   private freshWaiters: { rv: number; resolve: (fresh: boolean) => void }[] = [];
   /** set while the mirror relists after its feed ended (upstream's cacher reinitialising) */
@@ -181,6 +185,9 @@ export class EtcdStorage implements Storage {
     this.appliedRV = startRV;
     this.cache = new WatchCache(opts.watchCacheSize ?? DEFAULT_ETCD_WATCH_CACHE_SIZE, startRV);
     this.watchers = new StorageWatchers(this.cache, this.log);
+    this.leases = new EtcdLeaseManager({
+      grant: async (ttl) => (await client.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID,
+    });
   }
 
   /** Connect, load every object under the prefix at one revision, and start the feed from the next one. */
@@ -527,6 +534,16 @@ export class EtcdStorage implements Storage {
     });
   }
 
+  /** the lease a write with a TTL is attached to (upstream's leaseManager), undefined without one */
+  private async leaseFor(key: string, opts: WriteOptions): Promise<string | undefined> {
+    if (opts.ttlSeconds === undefined) return undefined;
+    try {
+      return await this.withTimeout(this.leases.leaseFor(Math.max(1, Math.ceil(opts.ttlSeconds))));
+    } catch (err) {
+      throw etcdFailure(key, err);
+    }
+  }
+
   /**
    * One transaction: `compare` holds → put (or delete) the key; otherwise read it back to say why (NotFound or
    * Conflict). Resolves with what the feed made of the write.
@@ -534,13 +551,20 @@ export class EtcdStorage implements Storage {
   private async txn(
     key: string,
     compare: { target: 'Create' | 'Mod' | 'Version'; cmp: '==' | '>'; value: number },
-    op: { put: StoredValue } | { delete: true },
+    op: { put: StoredValue; lease?: string } | { delete: true },
     onFailed: (current: IKeyValue | undefined) => StorageError,
     written: (r: number) => StoredObject,
   ): Promise<StoredObject> {
     if (this.closed) throw new Error('storage is closed');
     const k = this.etcdKey(key);
-    const then = 'put' in op ? this.client.put(k).value(op.put) : this.client.delete().key(k);
+    const put = (v: StoredValue) => this.client.put(k).value(v);
+    // a put without a lease detaches the key from any it had (etcd), as a write without a TTL clears it
+    const then =
+      'put' in op
+        ? op.lease !== undefined
+          ? put(op.put).lease(op.lease)
+          : put(op.put)
+        : this.client.delete().key(k);
     let res;
     try {
       res = await this.withTimeout(
@@ -623,25 +647,30 @@ export class EtcdStorage implements Storage {
     return this.staleKeys.has(key);
   }
 
-  create(key: string, object: KubeObject): Promise<StoredObject> {
+  async create(key: string, object: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
     const text = encodeText(key, object);
-    if (text instanceof Error) return Promise.reject(text);
+    if (text instanceof Error) throw text;
     return this.txn(
       key,
       { target: 'Create', cmp: '==', value: 0 },
-      { put: sealValue(this.transformer, key, text) },
+      { put: sealValue(this.transformer, key, text), lease: await this.leaseFor(key, opts) },
       () => new StorageError('AlreadyExists', key, `${key} already exists`),
       (r) => ({ key, rv: r, object: this.handOut(decode(text, r)) }),
     );
   }
 
-  update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject> {
+  async update(
+    key: string,
+    object: KubeObject,
+    expectedRV: number,
+    opts: WriteOptions = {},
+  ): Promise<StoredObject> {
     const text = encodeText(key, object);
-    if (text instanceof Error) return Promise.reject(text);
+    if (text instanceof Error) throw text;
     return this.txn(
       key,
       { target: 'Mod', cmp: '==', value: expectedRV },
-      { put: sealValue(this.transformer, key, text) },
+      { put: sealValue(this.transformer, key, text), lease: await this.leaseFor(key, opts) },
       (current) => this.failure(key, expectedRV, current),
       (r) => ({ key, rv: r, object: this.handOut(decode(text, r)) }),
     );

@@ -23,6 +23,7 @@ import {
   type ListResult,
   type Storage,
   type StorageEvent,
+  type WriteOptions,
   type StorageWatcher,
   type StoredObject,
 } from './storage.js';
@@ -62,6 +63,8 @@ export interface SqliteStorageOptions {
    * objects — goes through it; without one, values are their JSON text
    */
   transformer?: ValueTransformer;
+  /** how often objects written with a TTL are checked for expiry (default 1 s, as kine's TTL loop) */
+  ttlSweepMs?: number;
 }
 
 export interface SqliteStorageStats {
@@ -88,6 +91,12 @@ CREATE TABLE IF NOT EXISTS events (
   prev_rv INTEGER,
   prev TEXT
 );
+-- Objects written with a TTL (Events: --event-ttl) and when they expire, in ms since the epoch: the sweep deletes
+-- them as etcd deletes the keys of an expired lease.
+CREATE TABLE IF NOT EXISTS ttl (
+  key TEXT PRIMARY KEY,
+  expires INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -108,6 +117,8 @@ interface Batch {
   events: StorageEvent[];
   /** this batch's view of changed keys (null: deleted) — decides later ops of the same batch */
   overlay: Map<string, StoredObject | null>;
+  /** this batch's expiries (null: the key has none now) */
+  ttlOverlay: Map<string, number | null>;
   /** a SQL failure: the whole batch rolls back and every op rejects */
   failure?: unknown;
   /** the rv the store will be at once this batch commits */
@@ -198,7 +209,12 @@ export class SqliteStorage implements Storage {
     event: Database.Statement<[number, string, string, number | null, StoredValue | null]>;
     setRV: Database.Statement<[number]>;
     trim: Database.Statement<[number]>;
+    putTtl: Database.Statement<[string, number]>;
+    delTtl: Database.Statement<[string]>;
   };
+  /** key → when it expires (ms), for the keys written with a TTL */
+  private readonly expiries = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
 
   private constructor(
     private readonly db: Database.Database,
@@ -220,7 +236,15 @@ export class SqliteStorage implements Storage {
       event: db.prepare('INSERT INTO events (rv, type, key, prev_rv, prev) VALUES (?, ?, ?, ?, ?)'),
       setRV: db.prepare("UPDATE meta SET value = ? WHERE name = 'rv'"),
       trim: db.prepare('DELETE FROM events WHERE rv <= ?'),
+      putTtl: db.prepare(
+        'INSERT INTO ttl (key, expires) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires = excluded.expires',
+      ),
+      delTtl: db.prepare('DELETE FROM ttl WHERE key = ?'),
     };
+    for (const row of db.prepare('SELECT key, expires FROM ttl').all() as { key: string; expires: number }[])
+      this.expiries.set(row.key, row.expires);
+    this.sweeper = setInterval(() => this.sweepExpired(), opts.ttlSweepMs ?? 1_000);
+    this.sweeper.unref();
 
     const t0 = performance.now();
     for (const row of db.prepare('SELECT key, rv, value FROM kv').iterate() as IterableIterator<{
@@ -388,20 +412,25 @@ export class SqliteStorage implements Storage {
     return { ...this.counters };
   }
 
-  create(key: string, object: KubeObject): Promise<StoredObject> {
+  create(key: string, object: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
+    const ttl = opts.ttlSeconds;
     const decide = (current: StoredObject | undefined): StorageEvent['type'] => {
       if (current) throw new StorageError('AlreadyExists', key, `${key} already exists`);
       return 'ADDED';
     };
     if (hasMoreNodesThan(object, LARGE_NODES)) {
       return this.encodeInSlices(key, object).then((encoded) =>
-        encoded instanceof Error ? Promise.reject(encoded) : this.write(key, decide, encoded.text, encoded),
+        encoded instanceof Error
+          ? Promise.reject(encoded)
+          : this.write(key, decide, encoded.text, encoded, undefined, ttl),
       );
     }
     const text = encodeText(key, object);
     if (text instanceof Error) return Promise.reject(text);
-    if (text.length < LARGE_TEXT) return this.write(key, decide, text);
-    return this.encodeLarge(text).then((encoded) => this.write(key, decide, encoded.text, encoded));
+    if (text.length < LARGE_TEXT) return this.write(key, decide, text, undefined, undefined, ttl);
+    return this.encodeLarge(text).then((encoded) =>
+      this.write(key, decide, encoded.text, encoded, undefined, ttl),
+    );
   }
 
   /**
@@ -445,22 +474,55 @@ export class SqliteStorage implements Storage {
     return { text, copy, prev };
   }
 
-  update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject> {
+  update(
+    key: string,
+    object: KubeObject,
+    expectedRV: number,
+    opts: WriteOptions = {},
+  ): Promise<StoredObject> {
+    const ttl = opts.ttlSeconds;
     if (hasMoreNodesThan(object, LARGE_NODES)) {
       return this.encodeInSlices(key, object, key).then((encoded) =>
         encoded instanceof Error
           ? Promise.reject(encoded)
-          : this.write(key, this.updateDecision(key, expectedRV), encoded.text, encoded, encoded.prev),
+          : this.write(key, this.updateDecision(key, expectedRV), encoded.text, encoded, encoded.prev, ttl),
       );
     }
     const text = encodeText(key, object);
     if (text instanceof Error) return Promise.reject(text);
     if (text.length >= LARGE_TEXT) {
       return this.encodeLarge(text, key).then((encoded) =>
-        this.write(key, this.updateDecision(key, expectedRV), encoded.text, encoded, encoded.prev),
+        this.write(key, this.updateDecision(key, expectedRV), encoded.text, encoded, encoded.prev, ttl),
       );
     }
-    return this.write(key, this.updateDecision(key, expectedRV), text);
+    return this.write(key, this.updateDecision(key, expectedRV), text, undefined, undefined, ttl);
+  }
+
+  /** when `key` expires as of `batch` (the open batch's writes first), undefined when it has no TTL */
+  private expiryOf(key: string, batch?: Batch): number | undefined {
+    const overlaid = batch?.ttlOverlay.get(key);
+    if (overlaid !== undefined) return overlaid ?? undefined;
+    return this.expiries.get(key);
+  }
+
+  /**
+   * Deletes what has expired, each with a delete of its own (watchers see DELETED), as etcd deletes an expired
+   * lease's keys. A key written again meanwhile has a new expiry, or none, and stays.
+   */
+  private sweepExpired(): void {
+    if (this.closed || this.expiries.size === 0) return;
+    const now = this.clock?.now() ?? Date.now();
+    for (const [key, expires] of this.expiries) {
+      if (expires > now) continue;
+      this.write(key, (current) => {
+        const at = this.expiryOf(key, this.batch);
+        if (!current || at === undefined || at > now)
+          throw new StorageError('Conflict', key, `${key} was written again: not expired`);
+        return 'DELETED';
+      }).catch((err: unknown) => {
+        if (!(err instanceof StorageError)) this.log.warn({ err, key }, 'expired object not deleted');
+      });
+    }
   }
 
   private updateDecision(
@@ -504,6 +566,7 @@ export class SqliteStorage implements Storage {
     text?: string,
     encoded?: Encoded,
     prevHint?: PrevHint,
+    ttlSeconds?: number,
   ): Promise<StoredObject> {
     if (this.closed) return Promise.reject(new Error('storage is closed'));
     const batch = this.batch ?? this.begin();
@@ -530,11 +593,24 @@ export class SqliteStorage implements Storage {
           stored = { key, rv, object: this.handOut(withRV(current!.object, rv)) };
           this.stmt.del.run(key);
           this.stmt.event.run(rv, type, key, current!.rv, this.seal(key, JSON.stringify(current!.object)));
+          if (this.expiryOf(key, batch) !== undefined) {
+            this.stmt.delTtl.run(key);
+            batch.ttlOverlay.set(key, null);
+          }
         } else {
           // The JSON round trip is both the stored text and a private copy: the caller's object is never touched.
           const copy = encoded ? withRV(encoded.copy, rv) : decode(text!, rv);
           stored = { key, rv, object: this.handOut(copy) };
           this.stmt.put.run(key, rv, this.seal(key, text!));
+          if (ttlSeconds !== undefined) {
+            const expires = (this.clock?.now() ?? Date.now()) + ttlSeconds * 1000;
+            this.stmt.putTtl.run(key, expires);
+            batch.ttlOverlay.set(key, expires);
+          } else if (this.expiryOf(key, batch) !== undefined) {
+            // a write without a TTL clears the key's (etcd: a put without a lease detaches it)
+            this.stmt.delTtl.run(key);
+            batch.ttlOverlay.set(key, null);
+          }
           const prevText =
             current && prevHint?.object === current.object
               ? prevHint.text
@@ -564,7 +640,13 @@ export class SqliteStorage implements Storage {
   }
 
   private begin(): Batch {
-    const batch: Batch = { ops: [], events: [], overlay: new Map(), lastRV: this.assignedRV };
+    const batch: Batch = {
+      ops: [],
+      events: [],
+      overlay: new Map(),
+      ttlOverlay: new Map(),
+      lastRV: this.assignedRV,
+    };
     try {
       this.db.exec('BEGIN IMMEDIATE');
     } catch (err) {
@@ -625,6 +707,10 @@ export class SqliteStorage implements Storage {
         this.keys.remove(key);
       }
     }
+    for (const [key, expires] of batch.ttlOverlay) {
+      if (expires === null) this.expiries.delete(key);
+      else this.expiries.set(key, expires);
+    }
     for (const ev of batch.events) {
       this.watchers.publish(ev);
     }
@@ -672,6 +758,7 @@ export class SqliteStorage implements Storage {
     if (this.closed) return Promise.resolve();
     this.commit();
     this.closed = true;
+    clearInterval(this.sweeper);
     this.watchers.stopAll();
     this.db.close();
     this.log.info({ rv: this.committedRV }, 'storage closed');

@@ -31,6 +31,15 @@ export interface ListOptions {
   consistent?: boolean;
 }
 
+/**
+ * A write's time to live (upstream's TTLFunc: Events get --event-ttl on every create and update). The store deletes
+ * the object once it passes, as a delete of its own (watchers see DELETED): etcd through a lease the write is
+ * attached to, SQLite by a sweep. A write without one clears what an earlier write set.
+ */
+export interface WriteOptions {
+  ttlSeconds?: number;
+}
+
 export interface GetOptions {
   /** as ListOptions.consistent: a GET with resourceVersion="" */
   consistent?: boolean;
@@ -69,12 +78,12 @@ export interface Storage {
   get(key: string, opts?: GetOptions): Promise<StoredObject | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** fails with ApiError AlreadyExists-like `StorageError` when the key exists */
-  create(key: string, object: KubeObject): Promise<StoredObject>;
+  create(key: string, object: KubeObject, opts?: WriteOptions): Promise<StoredObject>;
   /**
    * Replace the object at key if its current resourceVersion is `expectedRV`
    * (fails with a `StorageError` 'Conflict' otherwise, 'NotFound' if absent).
    */
-  update(key: string, object: KubeObject, expectedRV: number): Promise<StoredObject>;
+  update(key: string, object: KubeObject, expectedRV: number, opts?: WriteOptions): Promise<StoredObject>;
   /** delete if the current resourceVersion is `expectedRV` (when given) */
   delete(key: string, expectedRV?: number): Promise<StoredObject>;
   /**

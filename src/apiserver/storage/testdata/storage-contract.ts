@@ -235,5 +235,45 @@ export function storageContract(name: string, makeBackend: () => ContractBackend
       const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       expect(lost.reason).toMatchObject({ code: 'Conflict' });
     });
+
+    it('deletes an object written with a TTL once it passes (watchers see DELETED); a later write without one keeps it', async () => {
+      const s = await open();
+      const seen: string[] = [];
+      const w = s.watch('/k/', s.currentRV(), (ev) => seen.push(`${ev.type} ${ev.key}`));
+      const a = await s.create('/k/a', pod('a'), { ttlSeconds: 1 });
+      await s.create('/k/b', pod('b'), { ttlSeconds: 1 });
+      await s.create('/k/c', pod('c'));
+      // b is written again without a TTL: it stays
+      const b = (await s.get('/k/b'))!;
+      await s.update('/k/b', pod('b', { v: 2 }), b.rv);
+      const deadline = Date.now() + 15_000;
+      while ((await s.get('/k/a')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await s.get('/k/a')).toBeUndefined();
+      await settle();
+      expect(seen).toEqual(['ADDED /k/a', 'ADDED /k/b', 'ADDED /k/c', 'MODIFIED /k/b', 'DELETED /k/a']);
+      expect(s.currentRV()).toBeGreaterThan(a.rv);
+      // well past b's TTL: b and c are still there
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect((await s.get('/k/b'))?.object['v']).toBe(2);
+      expect(await s.get('/k/c')).toBeDefined();
+      w.stop();
+    }, 30_000);
+
+    it('an update with a TTL renews it; an expiry survives a reopen', async () => {
+      let s = await open();
+      const a = await s.create('/k/a', pod('a'), { ttlSeconds: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      await s.update('/k/a', pod('a', { v: 2 }), a.rv, { ttlSeconds: 30 });
+      await s.close();
+      s = await open();
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect((await s.get('/k/a'))?.object['v']).toBe(2);
+      await s.create('/k/short', pod('short'), { ttlSeconds: 1 });
+      await s.close();
+      s = await open();
+      const deadline = Date.now() + 15_000;
+      while ((await s.get('/k/short')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await s.get('/k/short')).toBeUndefined();
+    }, 30_000);
   });
 }
