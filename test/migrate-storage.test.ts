@@ -27,7 +27,10 @@ let etcd: TestEtcd;
 let server: ApiServerProcess;
 
 beforeAll(async () => {
-  ensureCommands([['kubectl', 'kubectl']]);
+  ensureCommands([
+    ['kubectl', 'kubectl'],
+    ['etcdctl', 'etcd-client'],
+  ]);
   etcd = await startTestEtcd();
   server = await startApiServer();
 }, 900_000);
@@ -85,12 +88,31 @@ spec:
         - containerPort: 80
 `,
     );
+    // an Event, which the apiserver keeps for --event-ttl (1 h) after its last write
+    const events = join(server.stateDir, 'event.yaml');
+    writeFileSync(
+      events,
+      `apiVersion: v1
+kind: Event
+metadata:
+  name: web.started
+  namespace: shop
+involvedObject:
+  kind: Pod
+  name: web
+  namespace: shop
+reason: Started
+message: Started container web
+type: Normal
+`,
+    );
     for (const args of [
       ['create', 'namespace', 'shop'],
       ['create', 'configmap', 'game', '-n', 'shop', '--from-literal=lives=3'],
       ['create', 'secret', 'generic', 'db', '-n', 'shop', '--from-literal=password=s3cr3t'],
       ['create', 'service', 'clusterip', 'web', '-n', 'shop', '--tcp=80:8080'],
       ['apply', '-f', manifest],
+      ['create', '-f', events],
     ]) {
       const r = await kubectl(...args);
       expect(r.code, r.stderr).toBe(0);
@@ -138,6 +160,21 @@ spec:
     ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds \d+ keys under "\/"/);
+
+    // the Event keeps what was left of its TTL, on an etcd lease (etcdctl takes its int64 ID in hex)
+    const etcdctl = (...args: string[]) => run('etcdctl', [`--endpoints=${etcd.endpoint}`, ...args]);
+    const raw = (await etcdctl('get', '/registry/events/shop/web.started', '-w', 'json')).stdout;
+    const lease = /"lease":(\d+)/.exec(raw)?.[1];
+    expect(lease, raw).toBeDefined();
+    const ttl = JSON.parse(
+      (await etcdctl('lease', 'timetolive', BigInt(lease!).toString(16), '-w', 'json')).stdout,
+    ) as { ttl: number };
+    expect(ttl.ttl).toBeGreaterThan(3000);
+    expect(ttl.ttl).toBeLessThanOrEqual(3660);
+    // a ConfigMap has no lease
+    expect((await etcdctl('get', '/registry/configmaps/shop/game', '-w', 'json')).stdout).not.toMatch(
+      /"lease"/,
+    );
 
     const onEtcd = await startApiServer({
       stateDir: server.stateDir,

@@ -2,6 +2,7 @@
 // etcd (`--cluster-init`): every key with its stored value byte for byte (values encrypted at rest stay encrypted,
 // no key needed), written only where etcd has no such key, then read back and compared. resourceVersions become
 // etcd revisions: clients relist, as after any restore.
+import { EtcdLeaseManager } from './etcd-lease-manager.js';
 import Database from 'better-sqlite3';
 import { Etcd3 } from 'etcd3';
 
@@ -24,6 +25,18 @@ export interface MigrateResult {
 /** etcd refuses a transaction of more than 128 operations (--max-txn-ops) or over its request size */
 const BATCH_OPS = 100;
 const BATCH_BYTES = 1024 * 1024;
+
+const MIN_COPIED_TTL_SECONDS = 60;
+
+/** key → expiry (ms) of the objects written with a TTL; none in a database from before the ttl table */
+function ttlOf(db: Database.Database): Map<string, number> {
+  try {
+    const rows = db.prepare('SELECT key, expires FROM ttl').all() as { key: string; expires: number }[];
+    return new Map(rows.map((r) => [r.key, r.expires]));
+  } catch {
+    return new Map();
+  }
+}
 
 export async function migrateSqliteToEtcd(opts: MigrateOptions): Promise<MigrateResult> {
   const prefix = opts.keyPrefix ?? '';
@@ -51,6 +64,18 @@ export async function migrateSqliteToEtcd(opts: MigrateOptions): Promise<Migrate
         `etcd at ${opts.endpoints.join(',')} already holds ${existing} keys under "${prefix}/": the copy only goes into an etcd without a cluster`,
       );
     const value = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+    // objects written with a TTL (Events) keep what is left of it, on leases as the apiserver grants them; at
+    // least a minute, so that the copy is read back whole below
+    const expiries = ttlOf(db);
+    const leases = new EtcdLeaseManager({
+      grant: async (ttl) => (await client.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID,
+    });
+    // a PutBuilder is thenable (awaiting one runs the put): the leases are found first, the builders made after
+    const leaseOf = async (row: (typeof rows)[number]): Promise<string | undefined> => {
+      const expires = expiries.get(row.key);
+      if (expires === undefined) return undefined;
+      return leases.leaseFor(Math.max(MIN_COPIED_TTL_SECONDS, Math.ceil((expires - Date.now()) / 1000)));
+    };
     for (let i = 0; i < rows.length;) {
       const batch: typeof rows = [];
       let bytes = 0;
@@ -61,9 +86,13 @@ export async function migrateSqliteToEtcd(opts: MigrateOptions): Promise<Migrate
       // every key only if etcd does not have it: a concurrent writer makes the copy fail, never overwritten
       let txn = client.if(prefix + batch[0].key, 'Create', '==', 0);
       for (const row of batch.slice(1)) txn = txn.and(prefix + row.key, 'Create', '==', 0);
-      const res = await txn
-        .then(...batch.map((row) => client.put(prefix + row.key).value(value(row.value))))
-        .commit();
+      const leaseIds = await Promise.all(batch.map(leaseOf));
+      const puts = batch.map((row, n) => {
+        const p = client.put(prefix + row.key).value(value(row.value));
+        const lease = leaseIds[n];
+        return lease === undefined ? p : p.lease(lease);
+      });
+      const res = await txn.then(...puts).commit();
       if (!res.succeeded)
         throw new Error(
           `etcd already has one of ${batch[0].key} .. ${batch[batch.length - 1].key}: copy stopped`,
