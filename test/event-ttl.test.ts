@@ -2,34 +2,18 @@
 // manifest as a user writes it) is listed by `kubectl get events`, then gone once its TTL passes after its last write,
 // while a ConfigMap made with it stays. On etcd the Event's key is attached to a lease (what `etcdctl` shows), the way
 // upstream's apiserver stores Events; on SQLite the apiserver deletes it itself.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, startApiServer, type ApiServerProcess } from './helpers/apiserver.js';
+import { run as runCommand, type Run } from './helpers/cluster.js';
 import { startTestEtcd, type TestEtcd } from './helpers/etcd.js';
 import { kubectlBin } from './helpers/kubectl.js';
 import { ensureCommands } from './helpers/tools.js';
 
-interface Run {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-function run(bin: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      bin,
-      args,
-      { timeout: 30_000, env: { ...process.env, ...env } },
-      (err, stdout, stderr) =>
-        resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
+const run = (bin: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<Run> =>
+  runCommand(bin, args, { ...process.env, ...env }, input === undefined ? {} : { input });
 
 const EVENT = `apiVersion: v1
 kind: Event
