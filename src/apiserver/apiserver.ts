@@ -1,6 +1,4 @@
 // Assembles the apiserver: state dir, PKI, tokens, storage, registry, the REST and WebSocket faces.
-import { IdentityLease } from './identity-lease.js';
-import { etcdMemberStatus } from '../util/etcd-member-status.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +45,8 @@ import { createUpgradeProxy, upgradeRequiredRoute } from './streaming/upgrade-pr
 import { proxyRoute } from './streaming/proxy.js';
 import { MetricsScraper, metricsApiRoute, withMetricsApi } from './metrics-api/index.js';
 import { dashboardRoute, DASHBOARD_PUBLIC_PATHS } from '../dashboard/route.js';
+import { etcdMemberStatus } from '../util/etcd-member-status.js';
+import { IdentityLease } from './identity-lease.js';
 import {
   aggregatedDiscovery,
   apiGroup,

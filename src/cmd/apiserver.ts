@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // kube-apiserver for kubemu: `node dist/cmd/apiserver.js --state-dir DIR [--port 6443] [--host 127.0.0.1]`.
-import { parseDuration } from '../util/duration.js';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/apiserver.js';
 import { pluginList } from '../apiserver/admission/index.js';
@@ -8,6 +7,7 @@ import { parseAuthorizationMode, type AuthorizationMode } from '../apiserver/aut
 import { createLogger } from '../util/logger.js';
 import { runUntilSignal } from '../util/run.js';
 import { parseStorageFlags } from '../apiserver/storage/storage-flags.js';
+import { parseDuration } from '../util/duration.js';
 
 export function apiserverMain(argv: string[]): void {
   const { values } = parseArgs({

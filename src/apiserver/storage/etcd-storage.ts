@@ -1,7 +1,6 @@
 // Storage on etcd v3 (upstream's etcd3 store): keys as the registry names them (`/registry/<resource>/<ns>/<name>`),
 // resourceVersion = etcd's mod revision, writes as compare-and-swap transactions on the mod revision, and an
 // in-memory mirror plus watch window fed by one etcd watch (upstream's cacher over its etcd3 watcher).
-import { EtcdLeaseManager } from './etcd-lease-manager.js';
 import {
   ConsecutiveBreaker,
   ConstantBackoff,
@@ -43,6 +42,7 @@ import {
 } from './stored-values.js';
 import { WatchCache } from './watch-cache.js';
 import { StorageWatchers } from './watchers.js';
+import { EtcdLeaseManager } from './etcd-lease-manager.js';
 
 export const DEFAULT_ETCD_WATCH_CACHE_SIZE = 10_000;
 

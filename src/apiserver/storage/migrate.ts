@@ -2,9 +2,9 @@
 // etcd (`--cluster-init`): every key with its stored value byte for byte (values encrypted at rest stay encrypted,
 // no key needed), written only where etcd has no such key, then read back and compared. resourceVersions become
 // etcd revisions: clients relist, as after any restore.
-import { EtcdLeaseManager } from './etcd-lease-manager.js';
 import Database from 'better-sqlite3';
 import { Etcd3 } from 'etcd3';
+import { EtcdLeaseManager } from './etcd-lease-manager.js';
 
 export interface MigrateOptions {
   /** the SQLite database (the state dir's state.db) of a stopped apiserver */
