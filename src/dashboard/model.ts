@@ -5,6 +5,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { EtcdMemberStatus } from '../util/etcd-member-status.js';
 
 /**
  * What the dashboard watches. One HTTP/1.1 stream carries all of them (GET /dashboard/watch): a browser opens at
@@ -38,11 +39,7 @@ export type StreamLine =
 export const NODE_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/nodes';
 
 /** An etcd member as the apiserver serving the page sees it (etcd storage only; sent when it changes). */
-export interface EtcdMemberView {
-  endpoint: string;
-  state: 'leader' | 'follower' | 'not answering';
-  raftTerm?: string;
-}
+export type EtcdMemberView = EtcdMemberStatus;
 
 interface Objects {
   nodes: Node;
